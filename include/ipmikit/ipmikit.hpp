@@ -1,0 +1,8 @@
+// ipmikit/ipmikit.hpp — umbrella header: everything in ipmikit.
+#pragma once
+
+#include "checksum.hpp"
+#include "message.hpp"
+#include "vm/decoder.hpp"
+#include "vm/encoder.hpp"
+#include "vm/protocol.hpp"

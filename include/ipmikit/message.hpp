@@ -1,0 +1,332 @@
+// ipmikit/message.hpp — IPMI message vocabulary: network functions, LUNs, completion codes,
+// standard command names, and light views of a request and a response body.
+//
+// A message *body* here is what a system interface (KCS, BT) and the VM protocol carry between
+// their framing bytes: `netfn<<2 | lun`, `cmd`, then data; a response's data starts with the
+// completion code. Nothing in this header owns memory; views point into the caller's bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace ipmikit {
+
+// ---------------------------------------------------------------------------------------------
+// Network functions (IPMI v2.0 §5.1, Table 5-1). Requests are even, the response is request + 1.
+// Values between the named ones are legal on the wire (reserved or OEM) and keep their number.
+enum class netfn : std::uint8_t {
+  chassis = 0x00,          // IPMI v2.0 §28
+  bridge = 0x02,           // ICMB bridging
+  sensor_event = 0x04,     // IPMI v2.0 §29–§36
+  app = 0x06,              // IPMI v2.0 §20–§27
+  firmware = 0x08,         // firmware transfer, format not specified
+  storage = 0x0A,          // FRU, SDR, SEL (IPMI v2.0 §31–§34)
+  transport = 0x0C,        // LAN, serial/modem (IPMI v2.0 §23, §25)
+  group_extension = 0x2C,  // first data byte is the defining body code
+  oem_group = 0x2E,        // first three data bytes are the IANA enterprise number
+  oem = 0x30,              // 0x30–0x3F are controller-specific OEM/group
+};
+
+inline constexpr std::uint8_t netfn_max = 0x3F;  // six bits on the wire
+
+[[nodiscard]] constexpr bool is_request(netfn fn) noexcept {
+  return (static_cast<std::uint8_t>(fn) & 1u) == 0;
+}
+[[nodiscard]] constexpr bool is_response(netfn fn) noexcept { return !is_request(fn); }
+
+/// The response network function that pairs with `fn` (request or response alike).
+[[nodiscard]] constexpr netfn response_netfn(netfn fn) noexcept {
+  return static_cast<netfn>((static_cast<std::uint8_t>(fn) | 1u) & netfn_max);
+}
+/// The request network function that pairs with `fn` (request or response alike).
+[[nodiscard]] constexpr netfn request_netfn(netfn fn) noexcept {
+  return static_cast<netfn>(static_cast<std::uint8_t>(fn) & 0x3Eu);
+}
+
+/// The family name shared by a request netfn and its response ("App", "Chassis", "OEM", …),
+/// or "reserved" for the unassigned range 0x0E–0x2B.
+[[nodiscard]] constexpr std::string_view name(netfn fn) noexcept {
+  const auto v = static_cast<std::uint8_t>(request_netfn(fn));
+  switch (v) {
+    case 0x00: return "Chassis";
+    case 0x02: return "Bridge";
+    case 0x04: return "Sensor/Event";
+    case 0x06: return "App";
+    case 0x08: return "Firmware";
+    case 0x0A: return "Storage";
+    case 0x0C: return "Transport";
+    case 0x2C: return "Group Extension";
+    case 0x2E: return "OEM/Group";
+    default: return v >= 0x30 ? "OEM" : "reserved";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logical unit numbers (IPMI v2.0 §7.2, Table 7-1 notes): two bits beside the netfn.
+enum class lun : std::uint8_t {
+  bmc = 0,   // 00b: BMC commands and event request messages
+  oem1 = 1,  // 01b: OEM LUN 1
+  sms = 2,   // 10b: SMS message LUN (the receive message queue)
+  oem2 = 3,  // 11b: OEM LUN 2
+};
+
+[[nodiscard]] constexpr std::string_view name(lun l) noexcept {
+  switch (l) {
+    case lun::bmc: return "BMC";
+    case lun::oem1: return "OEM1";
+    case lun::sms: return "SMS";
+    case lun::oem2: return "OEM2";
+  }
+  return "invalid";
+}
+
+/// The `netfn<<2 | lun` byte that starts every message body (IPMI v2.0 §9.2, §11.1).
+[[nodiscard]] constexpr std::uint8_t pack_netfn_lun(netfn fn, lun l) noexcept {
+  return static_cast<std::uint8_t>(((static_cast<unsigned>(fn) & netfn_max) << 2) |
+                                   (static_cast<unsigned>(l) & 3u));
+}
+[[nodiscard]] constexpr netfn netfn_of(std::uint8_t netfn_lun) noexcept {
+  return static_cast<netfn>(netfn_lun >> 2);
+}
+[[nodiscard]] constexpr lun lun_of(std::uint8_t netfn_lun) noexcept {
+  return static_cast<lun>(netfn_lun & 3u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Completion codes (IPMI v2.0 §5.2, Table 5-2). Data in a response, not errors of the library.
+enum class completion_code : std::uint8_t {
+  success = 0x00,
+  node_busy = 0xC0,
+  invalid_command = 0xC1,
+  invalid_command_for_lun = 0xC2,
+  timeout = 0xC3,
+  out_of_space = 0xC4,
+  reservation_canceled = 0xC5,
+  request_data_truncated = 0xC6,
+  request_data_length_invalid = 0xC7,
+  request_data_field_length_exceeded = 0xC8,
+  parameter_out_of_range = 0xC9,
+  cannot_return_requested_bytes = 0xCA,
+  requested_sensor_not_present = 0xCB,
+  invalid_data_field = 0xCC,
+  command_illegal_for_sensor = 0xCD,
+  response_not_provided = 0xCE,
+  duplicated_request = 0xCF,
+  sdr_repository_in_update = 0xD0,
+  firmware_update_mode = 0xD1,
+  bmc_initialization_in_progress = 0xD2,
+  destination_unavailable = 0xD3,
+  insufficient_privilege = 0xD4,
+  not_supported_in_present_state = 0xD5,
+  sub_function_disabled = 0xD6,
+  unspecified = 0xFF,
+};
+
+/// The enumerator's name ("timeout"), or an empty view for codes outside Table 5-2
+/// (0x01–0x7E are OEM, 0x80–0xBE command-specific).
+[[nodiscard]] constexpr std::string_view name(completion_code cc) noexcept {
+  switch (cc) {
+    case completion_code::success: return "success";
+    case completion_code::node_busy: return "node_busy";
+    case completion_code::invalid_command: return "invalid_command";
+    case completion_code::invalid_command_for_lun: return "invalid_command_for_lun";
+    case completion_code::timeout: return "timeout";
+    case completion_code::out_of_space: return "out_of_space";
+    case completion_code::reservation_canceled: return "reservation_canceled";
+    case completion_code::request_data_truncated: return "request_data_truncated";
+    case completion_code::request_data_length_invalid: return "request_data_length_invalid";
+    case completion_code::request_data_field_length_exceeded: return "request_data_field_length_exceeded";
+    case completion_code::parameter_out_of_range: return "parameter_out_of_range";
+    case completion_code::cannot_return_requested_bytes: return "cannot_return_requested_bytes";
+    case completion_code::requested_sensor_not_present: return "requested_sensor_not_present";
+    case completion_code::invalid_data_field: return "invalid_data_field";
+    case completion_code::command_illegal_for_sensor: return "command_illegal_for_sensor";
+    case completion_code::response_not_provided: return "response_not_provided";
+    case completion_code::duplicated_request: return "duplicated_request";
+    case completion_code::sdr_repository_in_update: return "sdr_repository_in_update";
+    case completion_code::firmware_update_mode: return "firmware_update_mode";
+    case completion_code::bmc_initialization_in_progress: return "bmc_initialization_in_progress";
+    case completion_code::destination_unavailable: return "destination_unavailable";
+    case completion_code::insufficient_privilege: return "insufficient_privilege";
+    case completion_code::not_supported_in_present_state: return "not_supported_in_present_state";
+    case completion_code::sub_function_disabled: return "sub_function_disabled";
+    case completion_code::unspecified: return "unspecified";
+  }
+  return {};
+}
+
+/// A human description in the words of IPMI v2.0 Table 5-2, with the ranges the table reserves
+/// for OEM and command-specific codes described as such.
+[[nodiscard]] constexpr std::string_view describe(completion_code cc) noexcept {
+  switch (cc) {
+    case completion_code::success: return "Command completed normally";
+    case completion_code::node_busy: return "Node busy: command could not be processed because resources are temporarily unavailable";
+    case completion_code::invalid_command: return "Invalid command: unrecognized or unsupported command";
+    case completion_code::invalid_command_for_lun: return "Command invalid for given LUN";
+    case completion_code::timeout: return "Timeout while processing command; response unavailable";
+    case completion_code::out_of_space: return "Out of space: insufficient storage or resources";
+    case completion_code::reservation_canceled: return "Reservation canceled or invalid reservation ID";
+    case completion_code::request_data_truncated: return "Request data truncated";
+    case completion_code::request_data_length_invalid: return "Request data length invalid";
+    case completion_code::request_data_field_length_exceeded: return "Request data field length limit exceeded";
+    case completion_code::parameter_out_of_range: return "Parameter out of range";
+    case completion_code::cannot_return_requested_bytes: return "Cannot return number of requested data bytes";
+    case completion_code::requested_sensor_not_present: return "Requested sensor, data, or record not present";
+    case completion_code::invalid_data_field: return "Invalid data field in request";
+    case completion_code::command_illegal_for_sensor: return "Command illegal for specified sensor or record type";
+    case completion_code::response_not_provided: return "Command response could not be provided";
+    case completion_code::duplicated_request: return "Cannot execute duplicated request";
+    case completion_code::sdr_repository_in_update: return "SDR repository in update mode";
+    case completion_code::firmware_update_mode: return "Device in firmware update mode";
+    case completion_code::bmc_initialization_in_progress: return "BMC initialization or initialization agent in progress";
+    case completion_code::destination_unavailable: return "Destination unavailable";
+    case completion_code::insufficient_privilege: return "Insufficient privilege level or security restriction";
+    case completion_code::not_supported_in_present_state: return "Command or parameter not supported in present state";
+    case completion_code::sub_function_disabled: return "Sub-function disabled or unavailable";
+    case completion_code::unspecified: return "Unspecified error";
+  }
+  const auto v = static_cast<std::uint8_t>(cc);
+  if (v >= 0x01 && v <= 0x7E) return "Device-specific (OEM) completion code";
+  if (v >= 0x80 && v <= 0xBE) return "Command-specific completion code";
+  return "Reserved completion code";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Standard command names (IPMI v2.0 Appendix G) for the commands a user meets first on a
+// system interface. Returns an empty view for anything not in the table; print it in hex then.
+[[nodiscard]] constexpr std::string_view command_name(netfn fn, std::uint8_t cmd) noexcept {
+  switch (static_cast<std::uint8_t>(request_netfn(fn))) {
+    case 0x00:  // Chassis (IPMI v2.0 §28)
+      switch (cmd) {
+        case 0x00: return "Get Chassis Capabilities";
+        case 0x01: return "Get Chassis Status";
+        case 0x02: return "Chassis Control";
+        case 0x03: return "Chassis Reset";
+        case 0x04: return "Chassis Identify";
+        case 0x05: return "Set Chassis Capabilities";
+        case 0x06: return "Set Power Restore Policy";
+        case 0x07: return "Get System Restart Cause";
+        case 0x08: return "Set System Boot Options";
+        case 0x09: return "Get System Boot Options";
+        case 0x0F: return "Get POH Counter";
+        default: return {};
+      }
+    case 0x04:  // Sensor/Event (IPMI v2.0 §29, §35)
+      switch (cmd) {
+        case 0x00: return "Set Event Receiver";
+        case 0x01: return "Get Event Receiver";
+        case 0x02: return "Platform Event Message";
+        case 0x20: return "Get Device SDR Info";
+        case 0x21: return "Get Device SDR";
+        case 0x22: return "Reserve Device SDR Repository";
+        case 0x26: return "Set Sensor Thresholds";
+        case 0x27: return "Get Sensor Thresholds";
+        case 0x28: return "Set Sensor Event Enable";
+        case 0x29: return "Get Sensor Event Enable";
+        case 0x2B: return "Get Sensor Event Status";
+        case 0x2D: return "Get Sensor Reading";
+        case 0x2F: return "Get Sensor Type";
+        default: return {};
+      }
+    case 0x06:  // App (IPMI v2.0 §20–§22, §27)
+      switch (cmd) {
+        case 0x01: return "Get Device ID";
+        case 0x02: return "Cold Reset";
+        case 0x03: return "Warm Reset";
+        case 0x04: return "Get Self Test Results";
+        case 0x05: return "Manufacturing Test On";
+        case 0x06: return "Set ACPI Power State";
+        case 0x07: return "Get ACPI Power State";
+        case 0x08: return "Get Device GUID";
+        case 0x09: return "Get NetFn Support";
+        case 0x0A: return "Get Command Support";
+        case 0x22: return "Reset Watchdog Timer";
+        case 0x24: return "Set Watchdog Timer";
+        case 0x25: return "Get Watchdog Timer";
+        case 0x2E: return "Set BMC Global Enables";
+        case 0x2F: return "Get BMC Global Enables";
+        case 0x30: return "Clear Message Flags";
+        case 0x31: return "Get Message Flags";
+        case 0x32: return "Enable Message Channel Receive";
+        case 0x33: return "Get Message";
+        case 0x34: return "Send Message";
+        case 0x35: return "Read Event Message Buffer";
+        case 0x36: return "Get BT Interface Capabilities";
+        case 0x37: return "Get System GUID";
+        case 0x38: return "Get Channel Authentication Capabilities";
+        case 0x42: return "Get Channel Info";
+        case 0x58: return "Set System Info Parameters";
+        case 0x59: return "Get System Info Parameters";
+        default: return {};
+      }
+    case 0x0A:  // Storage (IPMI v2.0 §34, §33, §31)
+      switch (cmd) {
+        case 0x10: return "Get FRU Inventory Area Info";
+        case 0x11: return "Read FRU Data";
+        case 0x12: return "Write FRU Data";
+        case 0x20: return "Get SDR Repository Info";
+        case 0x22: return "Reserve SDR Repository";
+        case 0x23: return "Get SDR";
+        case 0x40: return "Get SEL Info";
+        case 0x42: return "Reserve SEL";
+        case 0x43: return "Get SEL Entry";
+        case 0x44: return "Add SEL Entry";
+        case 0x47: return "Clear SEL";
+        case 0x48: return "Get SEL Time";
+        case 0x49: return "Set SEL Time";
+        default: return {};
+      }
+    case 0x0C:  // Transport (IPMI v2.0 §23, §25)
+      switch (cmd) {
+        case 0x01: return "Set LAN Configuration Parameters";
+        case 0x02: return "Get LAN Configuration Parameters";
+        case 0x10: return "Set Serial/Modem Configuration";
+        case 0x11: return "Get Serial/Modem Configuration";
+        default: return {};
+      }
+    default: return {};
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views of a message body. `parse` returns nothing when the body is too short to hold the
+// fields; the spans point into the bytes given to it.
+
+/// A request body: `netfn<<2|lun`, `cmd`, data (IPMI v2.0 §9.2 / §11.1 without transport bytes).
+struct request_view {
+  static constexpr std::size_t min_size = 2;  // netfn/LUN and command
+
+  netfn function{};
+  ipmikit::lun lun{};
+  std::uint8_t command = 0;
+  std::span<const std::uint8_t> data;
+
+  [[nodiscard]] static constexpr std::optional<request_view> parse(
+      std::span<const std::uint8_t> body) noexcept {
+    if (body.size() < min_size) return std::nullopt;
+    return request_view{netfn_of(body[0]), lun_of(body[0]), body[1], body.subspan(2)};
+  }
+};
+
+/// A response body: `netfn<<2|lun`, `cmd`, completion code, data.
+struct response_view {
+  static constexpr std::size_t min_size = 3;  // netfn/LUN, command and completion code
+
+  netfn function{};
+  ipmikit::lun lun{};
+  std::uint8_t command = 0;
+  completion_code code{};
+  std::span<const std::uint8_t> data;  // after the completion code
+
+  [[nodiscard]] static constexpr std::optional<response_view> parse(
+      std::span<const std::uint8_t> body) noexcept {
+    if (body.size() < min_size) return std::nullopt;
+    return response_view{netfn_of(body[0]), lun_of(body[0]), body[1],
+                         static_cast<completion_code>(body[2]), body.subspan(3)};
+  }
+};
+
+}  // namespace ipmikit

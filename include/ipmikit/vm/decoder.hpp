@@ -1,0 +1,368 @@
+// ipmikit/vm/decoder.hpp — the resumable VM protocol decoder.
+//
+// Feed it the received byte stream in any chunking, down to one byte at a time: it reports the
+// same events, in the same order, with the same stream offsets, for every split of the same
+// stream. Events go to a handler callable with each of:
+//
+//   void operator()(const message_event&)   // checksum verified and removed
+//   void operator()(const command_event&)   // a known VM command with the right arguments
+//   void operator()(const error_event&)     // a malformed frame, counted in stats()
+//
+// After an error, decoding goes on with the next frame. Memory is bounded: one buffer of
+// `Capacity` unescaped bytes (default: QEMU's receive buffer, a 300-byte body plus message id
+// and checksum). The decoder is a trivially copyable value; copying it forks the stream state.
+//
+// ## Rules for malformed input (each has a test in tests/vm_decoder_test.cpp)
+//
+// A frame is every byte since the previous terminator (0xA0 or 0xA1). Exactly one event is
+// reported per frame, when its terminator arrives. If a frame has several problems, the first
+// one in stream order is reported:
+//
+// * `invalid_escape`: 0xAA followed by a byte other than 0xB0, 0xB1, 0xBA. The two bytes are
+//   dropped and the rest of the frame is skipped up to its terminator. (QEMU clears bit 4 of
+//   any byte after an escape; ipmikit does not guess what the peer meant.) 0xAA 0xAA is an
+//   invalid escape too.
+// * `escape_before_terminator`: 0xAA directly before 0xA0/0xA1. The terminator still ends the
+//   frame and the escape state is cleared, so the next frame decodes normally. (QEMU keeps the
+//   escape flag across the terminator and corrupts the next frame's first byte.)
+// * `frame_too_long`: more than `Capacity` unescaped bytes. The first `Capacity` bytes are
+//   kept and handed out in the error (its `header()` gives msg_id, netfn/LUN and cmd so a
+//   session can answer 0xC6 "request data truncated", as QEMU does); the rest up to the
+//   terminator is skipped. Reported at the terminator, whatever the terminator is.
+// * `message_too_short`: a message frame with fewer unescaped bytes than the minimum given to
+//   the constructor (default 4: msg_id, netfn/LUN, cmd, checksum, which is what OpenIPMI
+//   accepts for a request; pass `min_response_frame` (5) for QEMU's rule for responses).
+//   A lone 0xA0 is a message of length 0 and reported as too short.
+// * `checksum_mismatch`: the unescaped bytes, checksum included, do not sum to zero.
+// * `empty_command`: 0xA1 with nothing before it (QEMU and OpenIPMI silently ignore it; a
+//   decoder used for debugging should show it).
+// * `unknown_command`: a command code outside vm::command. The code and arguments are in the
+//   error's `bytes`.
+// * `wrong_argument_count`: a known command with a different number of argument bytes than
+//   vm::argument_count (QEMU only looks at the code; ipmikit wants the frame to be exact).
+//
+// Unlike QEMU, bytes after a command in the same chunk are decoded normally.
+//
+// ## Views and their lifetime
+//
+// Spans in an event are valid only during the handler call. A message or command that arrives
+// whole inside one feed() call and contains no escape is handed out as a view into the
+// caller's buffer (`zero_copy` is true), with no copy; otherwise it points into the decoder's
+// own buffer. The handler must not call feed() or reset() on the same decoder.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+#include "../checksum.hpp"
+#include "../detail/scan.hpp"
+#include "../message.hpp"
+#include "protocol.hpp"
+
+namespace ipmikit::vm {
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+/// What was wrong with a frame. Zero means no error.
+enum class decode_error : std::uint8_t {
+  message_too_short = 1,
+  checksum_mismatch = 2,
+  frame_too_long = 3,
+  escape_before_terminator = 4,
+  invalid_escape = 5,
+  empty_command = 6,
+  unknown_command = 7,
+  wrong_argument_count = 8,
+};
+inline constexpr std::size_t decode_error_count = 8;
+
+[[nodiscard]] constexpr std::string_view name(decode_error e) noexcept {
+  switch (e) {
+    case decode_error::message_too_short: return "message_too_short";
+    case decode_error::checksum_mismatch: return "checksum_mismatch";
+    case decode_error::frame_too_long: return "frame_too_long";
+    case decode_error::escape_before_terminator: return "escape_before_terminator";
+    case decode_error::invalid_escape: return "invalid_escape";
+    case decode_error::empty_command: return "empty_command";
+    case decode_error::unknown_command: return "unknown_command";
+    case decode_error::wrong_argument_count: return "wrong_argument_count";
+  }
+  return {};
+}
+
+[[nodiscard]] constexpr std::string_view describe(decode_error e) noexcept {
+  switch (e) {
+    case decode_error::message_too_short: return "message shorter than the minimum frame";
+    case decode_error::checksum_mismatch: return "message checksum does not sum to zero";
+    case decode_error::frame_too_long: return "frame longer than the decoder's capacity";
+    case decode_error::escape_before_terminator: return "escape byte directly before a terminator";
+    case decode_error::invalid_escape: return "byte after an escape is not 0xB0, 0xB1 or 0xBA";
+    case decode_error::empty_command: return "command terminator with no command byte";
+    case decode_error::unknown_command: return "unknown VM command code";
+    case decode_error::wrong_argument_count: return "VM command with the wrong number of argument bytes";
+  }
+  return {};
+}
+
+/// Which terminator ended a frame.
+enum class frame_kind : std::uint8_t { message, command };
+
+/// The first three bytes of a message frame.
+struct message_header {
+  std::uint8_t msg_id = 0;
+  std::uint8_t netfn_lun = 0;
+  std::uint8_t cmd = 0;
+  friend constexpr bool operator==(const message_header&, const message_header&) = default;
+};
+
+struct message_event {
+  std::uint8_t msg_id = 0;
+  std::span<const std::uint8_t> body;  // netfn<<2|lun, cmd, data… (checksum removed)
+  std::uint64_t offset = 0;            // stream offset of the frame's first byte
+  bool zero_copy = false;              // body points into the buffer given to feed()
+
+  [[nodiscard]] constexpr std::uint8_t netfn_lun() const noexcept { return body[0]; }
+  [[nodiscard]] constexpr ipmikit::netfn function() const noexcept { return netfn_of(body[0]); }
+  [[nodiscard]] constexpr ipmikit::lun lun() const noexcept { return lun_of(body[0]); }
+  [[nodiscard]] constexpr std::uint8_t cmd() const noexcept { return body[1]; }
+  [[nodiscard]] constexpr std::span<const std::uint8_t> data() const noexcept { return body.subspan(2); }
+};
+
+struct command_event {
+  vm::command code{};
+  std::span<const std::uint8_t> arguments;  // exactly argument_count(code) bytes
+  std::uint64_t offset = 0;                 // stream offset of the frame's first byte
+
+  /// The argument byte of VERSION / CAPABILITIES (0 for commands without one).
+  [[nodiscard]] constexpr std::uint8_t argument() const noexcept {
+    return arguments.empty() ? 0 : arguments[0];
+  }
+};
+
+struct error_event {
+  decode_error error{};
+  frame_kind kind{};                  // the terminator that ended the frame
+  std::uint64_t frame_offset = 0;     // stream offset of the frame's first byte
+  std::uint64_t offset = 0;           // stream offset of the byte where the problem was seen
+  std::size_t length = 0;             // unescaped bytes in the frame (may exceed capacity)
+  std::span<const std::uint8_t> bytes;  // the unescaped bytes kept (at most the capacity)
+
+  /// msg_id, netfn/LUN and cmd, when at least three bytes were kept.
+  [[nodiscard]] constexpr std::optional<message_header> header() const noexcept {
+    if (bytes.size() < 3) return std::nullopt;
+    return message_header{bytes[0], bytes[1], bytes[2]};
+  }
+};
+
+struct decoder_stats {
+  std::uint64_t bytes = 0;               // bytes fed
+  std::uint64_t messages = 0;            // message events
+  std::uint64_t zero_copy_messages = 0;  // of which handed out without a copy
+  std::uint64_t commands = 0;            // command events
+  std::array<std::uint64_t, decode_error_count + 1> errors{};  // indexed by decode_error
+
+  [[nodiscard]] constexpr std::uint64_t count(decode_error e) const noexcept {
+    return errors[static_cast<std::size_t>(e)];
+  }
+  [[nodiscard]] constexpr std::uint64_t total_errors() const noexcept {
+    std::uint64_t n = 0;
+    for (auto e : errors) n += e;
+    return n;
+  }
+};
+
+/// A handler the decoder can report every kind of event to.
+template <class H>
+concept decoder_handler = std::invocable<H&, const message_event&> &&
+                          std::invocable<H&, const command_event&> &&
+                          std::invocable<H&, const error_event&>;
+
+// ---------------------------------------------------------------------------------------------
+// The decoder
+
+template <std::size_t Capacity = max_message_size + message_overhead>
+class basic_decoder {
+  static_assert(Capacity >= min_response_frame, "a decoder must hold at least a minimal response");
+
+ public:
+  static constexpr std::size_t capacity = Capacity;
+
+  /// `min_message`: fewest unescaped bytes a message frame needs (values under 4 count as 4).
+  constexpr explicit basic_decoder(std::size_t min_message = min_request_frame) noexcept
+      : min_message_(std::max(min_message, min_request_frame)) {}
+
+  /// Decodes `input`, calling `handler` for each complete frame. Always consumes everything.
+  template <decoder_handler Handler>
+  constexpr void feed(std::span<const std::uint8_t> input, Handler&& handler) {
+    stats_.bytes += input.size();
+    if (std::is_constant_evaluated()) {
+      for (std::uint8_t b : input) step(b, handler);
+      return;
+    }
+    const std::uint8_t* p = input.data();
+    const std::uint8_t* const end = p + input.size();
+    while (p != end) {
+      if (!escaped_) {
+        const detail::plain_run run = detail::scan_plain(p, end);
+        const auto n = static_cast<std::size_t>(run.stop - p);
+        if (run.stop != end && *run.stop != escape && at_frame_start()) {
+          // The whole frame is in the caller's buffer and needs no unescaping.
+          pos_ += n;
+          finish(std::span<const std::uint8_t>(p, std::min(n, Capacity)), n, run.sum, *run.stop,
+                 n > Capacity ? decode_error::frame_too_long : decode_error{},
+                 frame_start_ + Capacity, true, handler);
+          p = run.stop + 1;
+          continue;
+        }
+        append(p, n, run.sum);
+        p = run.stop;
+        if (p == end) break;
+      }
+      step(*p++, handler);
+    }
+  }
+
+  /// Forgets any partial frame (e.g. after a reconnect). Statistics and offsets are kept.
+  constexpr void reset() noexcept { clear_frame(pos_); }
+
+  /// True while bytes of an unterminated frame are held.
+  [[nodiscard]] constexpr bool in_frame() const noexcept { return !at_frame_start(); }
+
+  /// Stream offset of the next byte to be fed.
+  [[nodiscard]] constexpr std::uint64_t offset() const noexcept { return pos_; }
+
+  [[nodiscard]] constexpr const decoder_stats& stats() const noexcept { return stats_; }
+
+  [[nodiscard]] constexpr std::size_t min_message() const noexcept { return min_message_; }
+
+ private:
+  [[nodiscard]] constexpr bool at_frame_start() const noexcept {
+    return len_ == 0 && !escaped_ && poison_ == decode_error{};
+  }
+
+  constexpr void poison(decode_error e, std::uint64_t where) noexcept {
+    if (poison_ == decode_error{}) {
+      poison_ = e;
+      poison_offset_ = where;
+    }
+  }
+
+  // Adds n plain bytes (their sum precomputed) to the current frame.
+  constexpr void append(const std::uint8_t* p, std::size_t n, std::uint8_t sum) noexcept {
+    if (len_ < Capacity) {
+      const std::size_t room = Capacity - len_;
+      std::copy_n(p, std::min(n, room), buf_.begin() + static_cast<std::ptrdiff_t>(len_));
+      if (n > room) poison(decode_error::frame_too_long, pos_ + room);
+    }
+    len_ += n;
+    sum_ = static_cast<std::uint8_t>(sum_ + sum);
+    pos_ += n;
+  }
+
+  constexpr void store(std::uint8_t v) noexcept {
+    if (len_ < Capacity) {
+      buf_[len_] = v;
+    } else {
+      poison(decode_error::frame_too_long, pos_);
+    }
+    ++len_;
+    sum_ = static_cast<std::uint8_t>(sum_ + v);
+  }
+
+  template <class Handler>
+  constexpr void step(std::uint8_t b, Handler& handler) {
+    if (b == end_of_message || b == end_of_command) {
+      if (escaped_) poison(decode_error::escape_before_terminator, pos_);
+      finish(std::span<const std::uint8_t>(buf_.data(), std::min(len_, Capacity)), len_, sum_, b,
+             poison_, poison_offset_, false, handler);
+      return;
+    }
+    if (escaped_) {
+      escaped_ = false;
+      const auto v = static_cast<std::uint8_t>(b & ~escape_bit);
+      if (b != v && is_special(v)) {
+        store(v);
+      } else {
+        poison(decode_error::invalid_escape, pos_);
+      }
+    } else if (b == escape) {
+      escaped_ = true;
+    } else {
+      store(b);
+    }
+    ++pos_;
+  }
+
+  // Reports the frame ending at pos_ (the terminator's offset) and starts the next one.
+  template <class Handler>
+  constexpr void finish(std::span<const std::uint8_t> kept, std::size_t length, std::uint8_t sum,
+                        std::uint8_t terminator, decode_error problem, std::uint64_t problem_at,
+                        bool zero_copy, Handler& handler) {
+    const std::uint64_t start = frame_start_;
+    const std::uint64_t at = pos_;
+    const frame_kind kind = terminator == end_of_message ? frame_kind::message : frame_kind::command;
+    if (problem == decode_error{}) {
+      if (kind == frame_kind::message) {
+        if (length < min_message_) {
+          problem = decode_error::message_too_short;
+        } else if (sum != 0) {
+          problem = decode_error::checksum_mismatch;
+        }
+      } else if (length == 0) {
+        problem = decode_error::empty_command;
+      } else if (!is_known_command(kept[0])) {
+        problem = decode_error::unknown_command;
+      } else if (length - 1 != argument_count(static_cast<command>(kept[0]))) {
+        problem = decode_error::wrong_argument_count;
+      }
+      problem_at = at;
+    }
+    // Clear first: the handler sees a decoder ready for the next frame.
+    clear_frame(at + 1);
+    if (problem != decode_error{}) {
+      ++stats_.errors[static_cast<std::size_t>(problem)];
+      handler(error_event{problem, kind, start, problem_at, length, kept});
+    } else if (kind == frame_kind::message) {
+      ++stats_.messages;
+      if (zero_copy) ++stats_.zero_copy_messages;
+      handler(message_event{kept[0], kept.subspan(1, length - 2), start, zero_copy});
+    } else {
+      ++stats_.commands;
+      handler(command_event{static_cast<command>(kept[0]), kept.subspan(1), start});
+    }
+  }
+
+  constexpr void clear_frame(std::uint64_t next) noexcept {
+    len_ = 0;
+    sum_ = 0;
+    escaped_ = false;
+    poison_ = decode_error{};
+    poison_offset_ = 0;
+    pos_ = next;
+    frame_start_ = next;
+  }
+
+  std::array<std::uint8_t, Capacity> buf_{};
+  std::size_t len_ = 0;             // unescaped bytes in the current frame (may exceed Capacity)
+  std::size_t min_message_ = min_request_frame;
+  std::uint64_t pos_ = 0;           // stream offset of the next byte
+  std::uint64_t frame_start_ = 0;   // stream offset of the current frame's first byte
+  std::uint64_t poison_offset_ = 0;
+  decoder_stats stats_{};
+  std::uint8_t sum_ = 0;
+  bool escaped_ = false;
+  decode_error poison_{};
+};
+
+/// The decoder sized like QEMU's receive buffer.
+using decoder = basic_decoder<>;
+
+}  // namespace ipmikit::vm

@@ -1,0 +1,294 @@
+// ipmikit/vm/encoder.hpp — the VM protocol's escape encoder.
+//
+// Frames a message (`msg_id, netfn<<2|lun, cmd, data…, checksum, 0xA0`) or a VM command
+// (`code [argument], 0xA1`) into a caller-supplied buffer. Every byte inside the frame that is
+// 0xA0, 0xA1 or 0xAA — message id and checksum included — goes out as 0xAA, byte|0x10
+// (QEMU ipmi_bmc_extern addchar; OpenIPMI vm_add_char).
+//
+// Sizing: `max_message_frame_size(n)` / `max_command_frame_size(n)` are compile-time worst cases
+// for a payload of n bytes, so a `std::array` can be sized by the type system; `message_frame_size`
+// is the exact size of one frame (the "count only" mode). Writing into a buffer that is too small
+// is reported (`encode_error::buffer_too_small`, with the size needed) and writes nothing past
+// the buffer. All functions are constexpr; at run time a buffer of at least the worst-case size
+// takes an SSE2/SWAR fast path.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+#include "../checksum.hpp"
+#include "../detail/scan.hpp"
+#include "protocol.hpp"
+
+namespace ipmikit::vm {
+
+// ---------------------------------------------------------------------------------------------
+// Errors and results
+
+/// Why an encode call wrote nothing. Zero is success, as in Boost.Beast's error enums.
+enum class encode_error : std::uint8_t {
+  ok = 0,
+  buffer_too_small = 1,   // `encode_result::required` says how many bytes the frame needs
+  body_too_short = 2,     // a message body needs at least netfn/LUN and command
+  body_too_long = 3,      // a message body longer than max_message_size (QEMU's 300)
+  wrong_argument_count = 4,  // a known VM command with the wrong number of argument bytes
+};
+
+[[nodiscard]] constexpr std::string_view name(encode_error e) noexcept {
+  switch (e) {
+    case encode_error::ok: return "ok";
+    case encode_error::buffer_too_small: return "buffer_too_small";
+    case encode_error::body_too_short: return "body_too_short";
+    case encode_error::body_too_long: return "body_too_long";
+    case encode_error::wrong_argument_count: return "wrong_argument_count";
+  }
+  return {};
+}
+
+struct encode_result {
+  std::size_t size = 0;                     // bytes written; 0 unless ok
+  encode_error error = encode_error::ok;
+  std::size_t required = 0;                 // on buffer_too_small: the exact frame size
+
+  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == encode_error::ok; }
+  [[nodiscard]] constexpr bool ok() const noexcept { return error == encode_error::ok; }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Sizes
+
+/// Worst-case encoded size of a frame whose unescaped content is `content` bytes: every byte
+/// escaped, plus the terminator.
+[[nodiscard]] constexpr std::size_t max_frame_size(std::size_t content) noexcept {
+  return 2 * content + 1;
+}
+/// Worst-case size of a message frame for a body (netfn/LUN, cmd, data) of `body` bytes.
+[[nodiscard]] constexpr std::size_t max_message_frame_size(std::size_t body) noexcept {
+  return max_frame_size(body + message_overhead);
+}
+/// Worst-case size of a command frame with `arguments` argument bytes.
+[[nodiscard]] constexpr std::size_t max_command_frame_size(std::size_t arguments = 1) noexcept {
+  return max_frame_size(1 + arguments);
+}
+
+namespace detail {
+
+constexpr std::size_t count_special(std::span<const std::uint8_t> bytes) noexcept {
+  if (std::is_constant_evaluated()) {
+    std::size_t n = 0;
+    for (std::uint8_t b : bytes) n += ipmikit::detail::is_special(b) ? 1u : 0u;
+    return n;
+  }
+  return ipmikit::detail::count_special(bytes.data(), bytes.size());
+}
+
+constexpr std::uint8_t checksum_of(std::uint8_t msg_id, std::span<const std::uint8_t> body) noexcept {
+  return checksum{}.add(msg_id).add(body).value();
+}
+
+/// Writes b escaped at out[i] (room already checked). Returns the new index.
+constexpr std::size_t put_escaped(std::span<std::uint8_t> out, std::size_t i, std::uint8_t b) noexcept {
+  if (is_special(b)) {
+    out[i] = escape;
+    out[i + 1] = static_cast<std::uint8_t>(b | escape_bit);
+    return i + 2;
+  }
+  out[i] = b;
+  return i + 1;
+}
+
+constexpr std::size_t put_escaped(std::span<std::uint8_t> out, std::size_t i,
+                                  std::span<const std::uint8_t> bytes) noexcept {
+  for (std::uint8_t b : bytes) i = put_escaped(out, i, b);
+  return i;
+}
+
+/// Run-time fast path: escapes [p, p + n) to o, which has room for the worst case (2n) and at
+/// least 16 bytes more than it will use whenever 16 input bytes remain. Returns the end of the
+/// written bytes.
+inline std::uint8_t* escape_fast(std::uint8_t* o, const std::uint8_t* p, std::size_t n) noexcept {
+  const std::uint8_t* const end = p + n;
+#if IPMIKIT_HAVE_SSE2
+  // Copy 16 bytes at a time; at a special byte keep the plain prefix, write the escape pair.
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
+    const std::uint32_t mask = ipmikit::detail::special_mask(v);
+    if (mask == 0) {
+      o += 16;
+      p += 16;
+      continue;
+    }
+    const unsigned k = static_cast<unsigned>(__builtin_ctz(mask));
+    o += k;
+    p += k;
+    o[0] = escape;
+    o[1] = static_cast<std::uint8_t>(*p | escape_bit);
+    o += 2;
+    ++p;
+  }
+#endif
+  // Tail: branch-free per byte; o[1] is always within the worst-case room.
+  for (; p != end; ++p) {
+    const std::uint8_t b = *p;
+    const bool special = ipmikit::detail::is_special(b);
+    o[0] = special ? escape : b;
+    o[1] = static_cast<std::uint8_t>(b | escape_bit);
+    o += special ? 2 : 1;
+  }
+  return o;
+}
+
+inline std::uint8_t* escape_byte_fast(std::uint8_t* o, std::uint8_t b) noexcept {
+  const bool special = ipmikit::detail::is_special(b);
+  o[0] = special ? escape : b;
+  o[1] = static_cast<std::uint8_t>(b | escape_bit);
+  return o + (special ? 2 : 1);
+}
+
+}  // namespace detail
+
+/// Exact encoded size of the message frame for `msg_id` and `body` (terminator included).
+[[nodiscard]] constexpr std::size_t message_frame_size(std::uint8_t msg_id,
+                                                       std::span<const std::uint8_t> body) noexcept {
+  const std::uint8_t cs = detail::checksum_of(msg_id, body);
+  return body.size() + message_overhead + 1 + detail::count_special(body) +
+         (is_special(msg_id) ? 1u : 0u) + (is_special(cs) ? 1u : 0u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+/// Low-level: escapes `content` as-is and appends `terminator` (0xA0 or 0xA1). No checksum is
+/// added and nothing is validated, so a test peer can put any frame on the wire.
+constexpr encode_result encode_frame(std::span<std::uint8_t> out, std::span<const std::uint8_t> content,
+                                     std::uint8_t terminator) noexcept {
+  if (!std::is_constant_evaluated() && out.size() >= max_frame_size(content.size())) {
+    std::uint8_t* o = detail::escape_fast(out.data(), content.data(), content.size());
+    *o++ = terminator;
+    return {static_cast<std::size_t>(o - out.data()), encode_error::ok, 0};
+  }
+  const std::size_t need = content.size() + detail::count_special(content) + 1;
+  if (out.size() < need) return {0, encode_error::buffer_too_small, need};
+  std::size_t i = detail::put_escaped(out, 0, content);
+  out[i++] = terminator;
+  return {i, encode_error::ok, 0};
+}
+
+/// Frames an IPMI message: `msg_id`, then `body` (netfn<<2|lun, cmd, data…), then the checksum
+/// over both, escaped, then 0xA0.
+constexpr encode_result encode_message(std::span<std::uint8_t> out, std::uint8_t msg_id,
+                                       std::span<const std::uint8_t> body) noexcept {
+  if (body.size() < 2) return {0, encode_error::body_too_short, 0};
+  if (body.size() > max_message_size) return {0, encode_error::body_too_long, 0};
+  const std::uint8_t cs = detail::checksum_of(msg_id, body);
+  if (!std::is_constant_evaluated() && out.size() >= max_message_frame_size(body.size())) {
+    std::uint8_t* o = detail::escape_byte_fast(out.data(), msg_id);
+    o = detail::escape_fast(o, body.data(), body.size());
+    o = detail::escape_byte_fast(o, cs);
+    *o++ = end_of_message;
+    return {static_cast<std::size_t>(o - out.data()), encode_error::ok, 0};
+  }
+  const std::size_t need = message_frame_size(msg_id, body);
+  if (out.size() < need) return {0, encode_error::buffer_too_small, need};
+  std::size_t i = detail::put_escaped(out, 0, msg_id);
+  i = detail::put_escaped(out, i, body);
+  i = detail::put_escaped(out, i, cs);
+  out[i++] = end_of_message;
+  return {i, encode_error::ok, 0};
+}
+
+/// Frames an IPMI message from its fields. The body is assembled in a bounded local buffer.
+constexpr encode_result encode_message(std::span<std::uint8_t> out, std::uint8_t msg_id,
+                                       std::uint8_t netfn_lun, std::uint8_t cmd,
+                                       std::span<const std::uint8_t> data) noexcept {
+  if (data.size() + 2 > max_message_size) return {0, encode_error::body_too_long, 0};
+  std::array<std::uint8_t, max_message_size> body{};
+  body[0] = netfn_lun;
+  body[1] = cmd;
+  std::copy(data.begin(), data.end(), body.begin() + 2);
+  return encode_message(out, msg_id, std::span<const std::uint8_t>(body.data(), data.size() + 2));
+}
+
+/// Frames a VM command. A known command must carry exactly `argument_count(code)` argument
+/// bytes; a code outside the enum (cast by a test peer) is framed with whatever it is given.
+constexpr encode_result encode_command(std::span<std::uint8_t> out, command code,
+                                       std::span<const std::uint8_t> arguments) noexcept {
+  const auto raw = static_cast<std::uint8_t>(code);
+  if (is_known_command(raw) && arguments.size() != argument_count(code))
+    return {0, encode_error::wrong_argument_count, 0};
+  const std::size_t need = 1 + (is_special(raw) ? 1u : 0u) + arguments.size() +
+                           detail::count_special(arguments) + 1;
+  if (out.size() < need) return {0, encode_error::buffer_too_small, need};
+  std::size_t i = detail::put_escaped(out, 0, raw);
+  i = detail::put_escaped(out, i, arguments);
+  out[i++] = end_of_command;
+  return {i, encode_error::ok, 0};
+}
+
+constexpr encode_result encode_command(std::span<std::uint8_t> out, command code) noexcept {
+  return encode_command(out, code, std::span<const std::uint8_t>{});
+}
+
+constexpr encode_result encode_command(std::span<std::uint8_t> out, command code,
+                                       std::uint8_t argument) noexcept {
+  const std::uint8_t arg[1] = {argument};
+  return encode_command(out, code, std::span<const std::uint8_t>(arg));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixed-size frames, for compile time and for callers who want a value instead of a buffer.
+
+/// An encoded frame in a buffer of N bytes (N chosen from the worst-case size functions).
+template <std::size_t N>
+struct static_frame {
+  std::array<std::uint8_t, N> bytes{};
+  std::size_t size = 0;
+
+  [[nodiscard]] constexpr std::span<const std::uint8_t> view() const noexcept {
+    return {bytes.data(), size};
+  }
+  [[nodiscard]] constexpr bool equals(std::span<const std::uint8_t> other) const noexcept {
+    return std::ranges::equal(view(), other);
+  }
+};
+
+/// A message frame for a body known at compile time. Bodies shorter than 2 bytes are a
+/// compile error here (use encode_message to get a runtime error instead).
+template <std::size_t BodySize>
+  requires(BodySize >= 2 && BodySize <= max_message_size)
+constexpr static_frame<max_message_frame_size(BodySize)> make_message_frame(
+    std::uint8_t msg_id, const std::array<std::uint8_t, BodySize>& body) noexcept {
+  static_frame<max_message_frame_size(BodySize)> f;
+  f.size = encode_message(f.bytes, msg_id, body).size;  // cannot fail: sized for the worst case
+  return f;
+}
+
+/// A command frame.
+template <std::size_t Arguments = 0>
+  requires(Arguments <= 1)
+constexpr static_frame<max_command_frame_size(Arguments)> make_command_frame(
+    command code, const std::array<std::uint8_t, Arguments>& arguments = {}) noexcept {
+  static_frame<max_command_frame_size(Arguments)> f;
+  f.size = encode_command(f.bytes, code, arguments).size;  // 0 if the count is wrong
+  return f;
+}
+
+/// What the emulator side sends on every connect: VERSION 1 then CAPABILITIES
+/// (QEMU ipmi_bmc_extern chr_event; QEMU 7.2 sends `FF 01 A1 08 3F A1`).
+constexpr static_frame<2 * max_command_frame_size(1)> make_emulator_greeting(
+    capabilities caps) noexcept {
+  static_frame<2 * max_command_frame_size(1)> f;
+  const auto first = encode_command(f.bytes, command::version, protocol_version);
+  const auto second = encode_command(std::span<std::uint8_t>(f.bytes).subspan(first.size),
+                                     command::capabilities, caps.to_byte());
+  f.size = first.size + second.size;
+  return f;
+}
+
+}  // namespace ipmikit::vm
