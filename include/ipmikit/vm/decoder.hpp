@@ -257,11 +257,9 @@ class basic_decoder {
 
   // Adds n plain bytes (their sum precomputed) to the current frame.
   constexpr void append(const std::uint8_t* p, std::size_t n, std::uint8_t sum) noexcept {
-    if (len_ < Capacity) {
-      const std::size_t room = Capacity - len_;
-      std::copy_n(p, std::min(n, room), buf_.begin() + static_cast<std::ptrdiff_t>(len_));
-      if (n > room) poison(decode_error::frame_too_long, pos_ + room);
-    }
+    const std::size_t room = len_ < Capacity ? Capacity - len_ : 0;
+    std::copy_n(p, std::min(n, room), buf_.begin() + static_cast<std::ptrdiff_t>(Capacity - room));
+    if (n > room) poison(decode_error::frame_too_long, pos_ + room);
     len_ += n;
     sum_ = static_cast<std::uint8_t>(sum_ + sum);
     pos_ += n;
