@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The demo: build ipmikit-dump and decode a captured QEMU ⇄ ipmi_sim conversation with it.
+# Installs g++, cmake and ninja from Debian's packages when they are missing.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$(repo_root)"
+
+ensure_packages g++ cmake ninja-build
+stage "building ipmikit-dump"
+cmake --preset demo >/dev/null
+cmake --build --preset demo
+
+capture=examples/captures/qemu-ipmi_sim-session.hex
+stage "ipmikit-dump --hex $capture"
+set +e
+build/demo/examples/ipmikit-dump --hex "$capture"
+rc=$?
+set -e
+# Exit status 1 means "the stream had malformed frames": this capture ends with a few on purpose.
+if [ "$rc" -gt 1 ]; then
+  echo "demo failed: ipmikit-dump exited with $rc" >&2
+  exit "$rc"
+fi
+echo
+echo "(the capture ends with deliberately malformed frames, so ipmikit-dump exited with status $rc)"

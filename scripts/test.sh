@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The whole test suite: g++ build + tests, clang ASan/UBSan build + tests, every fuzz target
+# for a bounded time on its checked-in corpus, a benchmark smoke run, and the consumer tests
+# (find_package on an installed tree, add_subdirectory). Exits non-zero on any failure.
+# Installs what it needs from Debian's packages when it is missing.
+#   FUZZ_SECONDS=N  seconds per fuzz target (default 25)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+root=$(repo_root)
+cd "$root"
+
+ensure_packages g++ clang cmake ninja-build pkgconf doctest-dev libbenchmark-dev \
+  libclang-rt-14-dev libfuzzer-14-dev
+
+fuzz_seconds=${FUZZ_SECONDS:-25}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+
+stage "g++: build and test (warnings are errors)"
+cmake --workflow --preset gcc-debug
+passed=$((passed + 1))
+
+stage "clang++ with ASan + UBSan: build and test"
+cmake --workflow --preset clang-asan
+passed=$((passed + 1))
+
+stage "libFuzzer targets: build, replay corpora, then ${fuzz_seconds}s of fuzzing each"
+cmake --workflow --preset clang-fuzz
+for corpus in fuzz/corpus/*/; do
+  name=$(basename "$corpus")
+  target=build/clang-fuzz/fuzz/fuzz_${name#fuzz_}
+  [ -x "$target" ] || { echo "no fuzz target $target for corpus $corpus" >&2; exit 1; }
+  dict=()
+  [ -f fuzz/vm.dict ] && dict=(-dict=fuzz/vm.dict)
+  mkdir -p "$tmp/$name"
+  echo "-- $target (${fuzz_seconds}s)"
+  # New inputs go to the scratch directory (first); the checked-in corpus is only read.
+  "$target" "$tmp/$name" "$corpus" "${dict[@]}" -max_total_time="$fuzz_seconds" \
+    -print_final_stats=1 -close_fd_mask=1 2>&1 | grep -E '^(stat::number_of_executed_units|#[0-9]+ +DONE)' || true
+  test "${PIPESTATUS[0]}" -eq 0
+done
+passed=$((passed + 1))
+
+stage "benchmarks: release build and a short smoke run"
+cmake --workflow --preset release-bench
+build/release-bench/bench/ipmikit_bench --benchmark_min_time=0.01 >/dev/null
+passed=$((passed + 1))
+
+stage "consumer: find_package(ipmikit) on an installed tree, and pkg-config"
+cmake -S . -B "$tmp/pkg-build" -G Ninja -DIPMIKIT_BUILD_TESTS=OFF -DIPMIKIT_BUILD_EXAMPLES=OFF \
+  -DCMAKE_INSTALL_PREFIX="$tmp/prefix" >/dev/null
+cmake --install "$tmp/pkg-build" >/dev/null
+cmake -S tests/consumer/find_package -B "$tmp/consumer-find" -G Ninja \
+  -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake --build "$tmp/consumer-find"
+"$tmp/consumer-find/consumer"
+# shellcheck disable=SC2046
+g++ -o "$tmp/consumer-pc" tests/consumer/consumer.cpp \
+  $(PKG_CONFIG_PATH="$tmp/prefix/share/pkgconfig" pkg-config --cflags ipmikit)
+"$tmp/consumer-pc"
+passed=$((passed + 1))
+
+stage "consumer: add_subdirectory(ipmikit)"
+cmake -S tests/consumer/add_subdirectory -B "$tmp/consumer-sub" -G Ninja \
+  -DIPMIKIT_SOURCE_DIR="$root" >/dev/null
+cmake --build "$tmp/consumer-sub"
+"$tmp/consumer-sub/consumer"
+passed=$((passed + 1))
+
+echo
+echo "test stages: $passed passed, 0 failed"
