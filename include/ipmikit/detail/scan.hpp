@@ -32,6 +32,15 @@ inline constexpr std::uint8_t special_esc = 0xAA;
   return b == special_msg || b == special_cmd || b == special_esc;
 }
 
+// 1 for the special bytes, 0 elsewhere: one load instead of three compares in scalar loops.
+inline constexpr auto special_table = [] {
+  struct table {
+    std::uint8_t v[256];
+  } t{};
+  t.v[special_msg] = t.v[special_cmd] = t.v[special_esc] = 1;
+  return t;
+}();
+
 /// Result of scan_plain: where the first special byte is (or `end`), and the 8-bit sum of the
 /// plain bytes before it.
 struct plain_run {

@@ -210,10 +210,10 @@ class basic_decoder {
     const std::uint8_t* p = input.data();
     const std::uint8_t* const end = p + input.size();
     while (p != end) {
-      if (!escaped_) {
+      if (at_frame_start()) {
         const detail::plain_run run = detail::scan_plain(p, end);
         const auto n = static_cast<std::size_t>(run.stop - p);
-        if (run.stop != end && *run.stop != escape && at_frame_start()) {
+        if (run.stop != end && *run.stop != escape) {
           // The whole frame is in the caller's buffer and needs no unescaping.
           pos_ += n;
           finish(std::span<const std::uint8_t>(p, std::min(n, Capacity)), n, run.sum, *run.stop,
@@ -226,7 +226,7 @@ class basic_decoder {
         p = run.stop;
         if (p == end) break;
       }
-      step(*p++, handler);
+      p = copy_frame(p, end, handler);
     }
   }
 
@@ -263,6 +263,70 @@ class basic_decoder {
     len_ += n;
     sum_ = static_cast<std::uint8_t>(sum_ + sum);
     pos_ += n;
+  }
+
+  // Unescapes and copies bytes of the current frame until its terminator (which it handles) or
+  // the end of the input; returns where it stopped. The hot state lives in locals: a store into
+  // buf_ is a char-typed store that would otherwise force every member to be reloaded.
+  template <class Handler>
+  const std::uint8_t* copy_frame(const std::uint8_t* p, const std::uint8_t* const end,
+                                 Handler& handler) {
+    std::size_t len = len_;
+    std::uint8_t sum = sum_;
+    std::uint64_t pos = pos_;
+    bool escaped = escaped_;
+    std::uint8_t* const buf = buf_.data();
+    const auto& special = detail::special_table.v;
+    auto keep = [&](std::uint8_t v) {
+      if (len < Capacity) {
+        buf[len] = v;
+      } else {
+        poison(decode_error::frame_too_long, pos);
+      }
+      ++len;
+      sum = static_cast<std::uint8_t>(sum + v);
+    };
+    while (p != end) {
+      const std::uint8_t b = *p;
+      if (escaped) {
+        if (b == end_of_message || b == end_of_command) break;
+        escaped = false;
+        if (b == 0xB0 || b == 0xB1 || b == 0xBA) {  // escape | 0x10 for the three specials
+          keep(static_cast<std::uint8_t>(b & ~escape_bit));
+        } else {
+          poison(decode_error::invalid_escape, pos);
+        }
+        ++p;
+        ++pos;
+      } else if (b == escape) {
+        escaped = true;
+        ++p;
+        ++pos;
+      } else if (special[b]) {
+        break;  // a terminator
+      } else if (end - p < 2 || special[p[1]]) {
+        keep(b);  // a lone plain byte between specials: not worth a vector scan
+        ++p;
+        ++pos;
+      } else {
+        const detail::plain_run run = detail::scan_plain(p, end);
+        const auto n = static_cast<std::size_t>(run.stop - p);
+        const std::size_t room = len < Capacity ? Capacity - len : 0;
+        std::copy_n(p, std::min(n, room), buf + (Capacity - room));
+        if (n > room) poison(decode_error::frame_too_long, pos + room);
+        len += n;
+        sum = static_cast<std::uint8_t>(sum + run.sum);
+        pos += n;
+        p = run.stop;
+      }
+    }
+    len_ = len;
+    sum_ = sum;
+    pos_ = pos;
+    escaped_ = escaped;
+    if (p == end) return p;
+    step(*p, handler);  // the terminator
+    return p + 1;
   }
 
   constexpr void store(std::uint8_t v) noexcept {

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -108,47 +109,85 @@ constexpr std::size_t put_escaped(std::span<std::uint8_t> out, std::size_t i,
   return i;
 }
 
-/// Run-time fast path: escapes [p, p + n) to o, which has room for the worst case (2n) and at
-/// least 16 bytes more than it will use whenever 16 input bytes remain. Returns the end of the
-/// written bytes.
-inline std::uint8_t* escape_fast(std::uint8_t* o, const std::uint8_t* p, std::size_t n) noexcept {
+/// Run-time fast path: escapes [p, p + n) to o, which has room for the worst case (2n) before
+/// o_end, and adds the bytes to `sum` in the same pass. Returns the end of the written bytes.
+inline std::uint8_t* escape_fast(std::uint8_t* o, std::uint8_t* const o_end, const std::uint8_t* p,
+                                 std::size_t n, std::uint8_t& sum) noexcept {
   const std::uint8_t* const end = p + n;
+  const auto& special = ipmikit::detail::special_table.v;
+  std::uint32_t s = sum;
+  // Branch-free per byte; o[1] is always within the worst-case room.
+  auto one = [&](std::uint8_t b) {
+    const std::uint8_t k = special[b];
+    o[0] = k ? escape : b;
+    o[1] = static_cast<std::uint8_t>(b | escape_bit);
+    o += 1 + k;
+    s += b;
+  };
 #if IPMIKIT_HAVE_SSE2
-  // Copy 16 bytes at a time; at a special byte keep the plain prefix, write the escape pair.
+  // 16 bytes at a time. A store of 16 bytes is safe: with 16 input bytes left the worst-case
+  // room left is at least 32.
+  const __m128i zero = _mm_setzero_si128();
+  __m128i acc = zero;
   while (end - p >= 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
     const std::uint32_t mask = ipmikit::detail::special_mask(v);
-    if (mask == 0) {
+    if (mask == 0) {  // nothing to escape: copy the block
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
+      acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
       o += 16;
       p += 16;
-      continue;
+    } else if ((mask & (mask - 1)) == 0) {  // one special byte: copy up to it, escape it
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
+      const auto k = static_cast<unsigned>(__builtin_ctz(mask));
+      o += k;
+      const std::uint8_t b = p[k];
+      o[0] = escape;
+      o[1] = static_cast<std::uint8_t>(b | escape_bit);
+      o += 2;
+      const __m128i keep = _mm_loadu_si128(
+          reinterpret_cast<const __m128i*>(ipmikit::detail::prefix_mask_table + 15 - k));
+      acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_and_si128(v, keep), zero));
+      p += k + 1;
+    } else {  // dense: escape the block byte by byte
+      for (int i = 0; i < 16; ++i) one(*p++);
     }
-    const unsigned k = static_cast<unsigned>(__builtin_ctz(mask));
-    o += k;
-    p += k;
-    o[0] = escape;
-    o[1] = static_cast<std::uint8_t>(*p | escape_bit);
-    o += 2;
-    ++p;
   }
+  // Fewer than 16 bytes left. Write 8 bytes at a time when the output has room for a full
+  // 8-byte store: first a whole 8-byte block, then the last r < 8 bytes through a load of the
+  // input's final 8 bytes shifted down by 8 - r (x86 is little-endian), if the input has 8.
+  if (end - p >= 8 && o_end - o >= 8) {
+    const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+    if ((ipmikit::detail::special_mask(v) & 0xFFu) == 0) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(o), v);
+      acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+      o += 8;
+      p += 8;
+    }
+  }
+  if (const auto r = static_cast<unsigned>(end - p); r > 0 && r < 8 && n >= 8 && o_end - o >= 8) {
+    std::uint64_t last;
+    std::memcpy(&last, end - 8, 8);
+    const __m128i v = _mm_cvtsi64_si128(static_cast<long long>(last >> (8 * (8 - r))));
+    if ((ipmikit::detail::special_mask(v) & 0xFFu) == 0) {  // shifted-in zeros are not special
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(o), v);
+      acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+      o += r;
+      p = end;
+    }
+  }
+  s += ipmikit::detail::sad_total(acc);
 #endif
-  // Tail: branch-free per byte; o[1] is always within the worst-case room.
-  for (; p != end; ++p) {
-    const std::uint8_t b = *p;
-    const bool special = ipmikit::detail::is_special(b);
-    o[0] = special ? escape : b;
-    o[1] = static_cast<std::uint8_t>(b | escape_bit);
-    o += special ? 2 : 1;
-  }
+  while (p != end) one(*p++);
+  sum = static_cast<std::uint8_t>(s);
   return o;
 }
 
 inline std::uint8_t* escape_byte_fast(std::uint8_t* o, std::uint8_t b) noexcept {
-  const bool special = ipmikit::detail::is_special(b);
-  o[0] = special ? escape : b;
+  const std::uint8_t k = ipmikit::detail::special_table.v[b];
+  o[0] = k ? escape : b;
   o[1] = static_cast<std::uint8_t>(b | escape_bit);
-  return o + (special ? 2 : 1);
+  return o + 1 + k;
 }
 
 }  // namespace detail
@@ -169,7 +208,9 @@ inline std::uint8_t* escape_byte_fast(std::uint8_t* o, std::uint8_t b) noexcept 
 constexpr encode_result encode_frame(std::span<std::uint8_t> out, std::span<const std::uint8_t> content,
                                      std::uint8_t terminator) noexcept {
   if (!std::is_constant_evaluated() && out.size() >= max_frame_size(content.size())) {
-    std::uint8_t* o = detail::escape_fast(out.data(), content.data(), content.size());
+    std::uint8_t unused_sum = 0;
+    std::uint8_t* o = detail::escape_fast(out.data(), out.data() + out.size(), content.data(),
+                                          content.size(), unused_sum);
     *o++ = terminator;
     return {static_cast<std::size_t>(o - out.data()), encode_error::ok, 0};
   }
@@ -186,16 +227,17 @@ constexpr encode_result encode_message(std::span<std::uint8_t> out, std::uint8_t
                                        std::span<const std::uint8_t> body) noexcept {
   if (body.size() < 2) return {0, encode_error::body_too_short, 0};
   if (body.size() > max_message_size) return {0, encode_error::body_too_long, 0};
-  const std::uint8_t cs = detail::checksum_of(msg_id, body);
   if (!std::is_constant_evaluated() && out.size() >= max_message_frame_size(body.size())) {
+    std::uint8_t sum = msg_id;
     std::uint8_t* o = detail::escape_byte_fast(out.data(), msg_id);
-    o = detail::escape_fast(o, body.data(), body.size());
-    o = detail::escape_byte_fast(o, cs);
+    o = detail::escape_fast(o, out.data() + out.size(), body.data(), body.size(), sum);
+    o = detail::escape_byte_fast(o, static_cast<std::uint8_t>(0u - sum));
     *o++ = end_of_message;
     return {static_cast<std::size_t>(o - out.data()), encode_error::ok, 0};
   }
   const std::size_t need = message_frame_size(msg_id, body);
   if (out.size() < need) return {0, encode_error::buffer_too_small, need};
+  const std::uint8_t cs = detail::checksum_of(msg_id, body);
   std::size_t i = detail::put_escaped(out, 0, msg_id);
   i = detail::put_escaped(out, i, body);
   i = detail::put_escaped(out, i, cs);
