@@ -9,6 +9,7 @@
 // in tests/ as the oracle every kernel is checked against.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -32,14 +33,13 @@ inline constexpr std::uint8_t special_esc = 0xAA;
   return b == special_msg || b == special_cmd || b == special_esc;
 }
 
-// 1 for the special bytes, 0 elsewhere: one load instead of three compares in scalar loops.
-inline constexpr auto special_table = [] {
-  struct table {
-    std::uint8_t v[256];
-  } t{};
-  t.v[special_msg] = t.v[special_cmd] = t.v[special_esc] = 1;
+constexpr std::array<std::uint8_t, 256> make_special_table() noexcept {
+  std::array<std::uint8_t, 256> t{};
+  t[special_msg] = t[special_cmd] = t[special_esc] = 1;
   return t;
-}();
+}
+// 1 for the special bytes, 0 elsewhere: one load instead of three compares in scalar loops.
+inline constexpr std::array<std::uint8_t, 256> special_table = make_special_table();
 
 /// Result of scan_plain: where the first special byte is (or `end`), and the 8-bit sum of the
 /// plain bytes before it.

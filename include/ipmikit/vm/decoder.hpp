@@ -276,7 +276,7 @@ class basic_decoder {
     std::uint64_t pos = pos_;
     bool escaped = escaped_;
     std::uint8_t* const buf = buf_.data();
-    const auto& special = detail::special_table.v;
+    const auto& special = detail::special_table;
     auto keep = [&](std::uint8_t v) {
       if (len < Capacity) {
         buf[len] = v;

@@ -114,7 +114,7 @@ constexpr std::size_t put_escaped(std::span<std::uint8_t> out, std::size_t i,
 inline std::uint8_t* escape_fast(std::uint8_t* o, std::uint8_t* const o_end, const std::uint8_t* p,
                                  std::size_t n, std::uint8_t& sum) noexcept {
   const std::uint8_t* const end = p + n;
-  const auto& special = ipmikit::detail::special_table.v;
+  const auto& special = ipmikit::detail::special_table;
   std::uint32_t s = sum;
   // Branch-free per byte; o[1] is always within the worst-case room.
   auto one = [&](std::uint8_t b) {
@@ -184,7 +184,7 @@ inline std::uint8_t* escape_fast(std::uint8_t* o, std::uint8_t* const o_end, con
 }
 
 inline std::uint8_t* escape_byte_fast(std::uint8_t* o, std::uint8_t b) noexcept {
-  const std::uint8_t k = ipmikit::detail::special_table.v[b];
+  const std::uint8_t k = ipmikit::detail::special_table[b];
   o[0] = k ? escape : b;
   o[1] = static_cast<std::uint8_t>(b | escape_bit);
   return o + 1 + k;
