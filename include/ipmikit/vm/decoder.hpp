@@ -19,12 +19,14 @@
 // one in stream order is reported:
 //
 // * `invalid_escape`: 0xAA followed by a byte other than 0xB0, 0xB1, 0xBA. The two bytes are
-//   dropped and the rest of the frame is skipped up to its terminator. (QEMU clears bit 4 of
-//   any byte after an escape; ipmikit does not guess what the peer meant.) 0xAA 0xAA is an
-//   invalid escape too.
+//   dropped; the frame is reported as invalid at its terminator, and the bytes after the pair
+//   are still counted in `length` and kept in `bytes` for diagnosis. (QEMU clears bit 4 of any
+//   byte after an escape; ipmikit does not guess what the peer meant.) 0xAA 0xAA is an
+//   invalid escape too. `offset` is the byte after the 0xAA.
 // * `escape_before_terminator`: 0xAA directly before 0xA0/0xA1. The terminator still ends the
 //   frame and the escape state is cleared, so the next frame decodes normally. (QEMU keeps the
-//   escape flag across the terminator and corrupts the next frame's first byte.)
+//   escape flag across the terminator and corrupts the next frame's first byte.) `offset` is
+//   the terminator's.
 // * `frame_too_long`: more than `Capacity` unescaped bytes. The first `Capacity` bytes are
 //   kept and handed out in the error (its `header()` gives msg_id, netfn/LUN and cmd so a
 //   session can answer 0xC6 "request data truncated", as QEMU does); the rest up to the
@@ -83,6 +85,11 @@ enum class decode_error : std::uint8_t {
   wrong_argument_count = 8,
 };
 inline constexpr std::size_t decode_error_count = 8;
+inline constexpr decode_error all_decode_errors[decode_error_count] = {
+    decode_error::message_too_short,        decode_error::checksum_mismatch,
+    decode_error::frame_too_long,           decode_error::escape_before_terminator,
+    decode_error::invalid_escape,           decode_error::empty_command,
+    decode_error::unknown_command,          decode_error::wrong_argument_count};
 
 [[nodiscard]] constexpr std::string_view name(decode_error e) noexcept {
   switch (e) {
@@ -134,6 +141,8 @@ struct message_event {
   [[nodiscard]] constexpr ipmikit::lun lun() const noexcept { return lun_of(body[0]); }
   [[nodiscard]] constexpr std::uint8_t cmd() const noexcept { return body[1]; }
   [[nodiscard]] constexpr std::span<const std::uint8_t> data() const noexcept { return body.subspan(2); }
+  /// True for a response (odd netfn); its data then starts with the completion code.
+  [[nodiscard]] constexpr bool is_response() const noexcept { return ipmikit::is_response(function()); }
 };
 
 struct command_event {
@@ -238,6 +247,10 @@ class basic_decoder {
 
   /// Stream offset of the next byte to be fed.
   [[nodiscard]] constexpr std::uint64_t offset() const noexcept { return pos_; }
+
+  /// Stream offset where the current frame began: with in_frame(), where an unterminated
+  /// frame starts (e.g. to report a stream cut off mid-frame).
+  [[nodiscard]] constexpr std::uint64_t frame_offset() const noexcept { return frame_start_; }
 
   [[nodiscard]] constexpr const decoder_stats& stats() const noexcept { return stats_; }
 
