@@ -220,7 +220,7 @@ class basic_decoder {
     const std::uint8_t* const end = p + input.size();
     while (p != end) {
       if (at_frame_start()) {
-        const detail::plain_run run = detail::scan_plain(p, end);
+        const ipmikit::detail::plain_run run = ipmikit::detail::scan_plain(p, end);
         const auto n = static_cast<std::size_t>(run.stop - p);
         if (run.stop != end && *run.stop != escape) {
           // The whole frame is in the caller's buffer and needs no unescaping.
@@ -289,7 +289,7 @@ class basic_decoder {
     std::uint64_t pos = pos_;
     bool escaped = escaped_;
     std::uint8_t* const buf = buf_.data();
-    const auto& special = detail::special_table;
+    const auto& special = ipmikit::detail::special_table;
     auto keep = [&](std::uint8_t v) {
       if (len < Capacity) {
         buf[len] = v;
@@ -322,7 +322,7 @@ class basic_decoder {
         ++p;
         ++pos;
       } else {
-        const detail::plain_run run = detail::scan_plain(p, end);
+        const ipmikit::detail::plain_run run = ipmikit::detail::scan_plain(p, end);
         const auto n = static_cast<std::size_t>(run.stop - p);
         const std::size_t room = len < Capacity ? Capacity - len : 0;
         std::copy_n(p, std::min(n, room), buf + (Capacity - room));

@@ -9,7 +9,8 @@
 // for a payload of n bytes, so a `std::array` can be sized by the type system; `message_frame_size`
 // is the exact size of one frame (the "count only" mode). Writing into a buffer that is too small
 // is reported (`encode_error::buffer_too_small`, with the size needed) and writes nothing past
-// the buffer. All functions are constexpr; at run time a buffer of at least the worst-case size
+// the buffer. `out` is scratch space: bytes of it after the returned size may be overwritten
+// (the fast path stores whole 8- and 16-byte blocks), bytes past its end never are. All functions are constexpr; at run time a buffer of at least the worst-case size
 // takes an SSE2/SWAR fast path.
 #pragma once
 
