@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Generates the seed corpora under fuzz/corpus/<target>/ (checked in; rerun after changing an
+input format). Deterministic: the same files every run. Standard library only.
+
+    python3 fuzz/make_corpus.py            # rewrites fuzz/corpus/
+    python3 fuzz/make_corpus.py --check    # exits 1 if the checked-in corpus differs
+
+Input formats are documented at the top of each fuzz_<target>.cpp; in short:
+  fuzz_decoder:   [config] [min_message] [n] [n chunk sizes] data
+  fuzz_roundtrip: [split lo] [split hi] records (message: t id L body.. buf; command: t c args.. buf)
+  fuzz_checksum:  [split] data
+"""
+
+import argparse
+import pathlib
+import random
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent / "corpus"
+
+A0, A1, AA = 0xA0, 0xA1, 0xAA
+SPECIAL = (A0, A1, AA)
+
+
+def checksum(data):
+    return (-sum(data)) & 0xFF
+
+
+def escape(content):
+    out = bytearray()
+    for b in content:
+        if b in SPECIAL:
+            out += bytes((AA, b | 0x10))
+        else:
+            out.append(b)
+    return bytes(out)
+
+
+def message(msg_id, body):
+    return escape(bytes([msg_id]) + bytes(body) + bytes([checksum([msg_id] + list(body))])) + bytes([A0])
+
+
+def command(code, args=()):
+    return escape(bytes([code]) + bytes(args)) + bytes([A1])
+
+
+# Wire examples (docs/vm-wire.md; QEMU ipmi-bt-test, OpenIPMI ipmi_sim live capture).
+QEMU_GREETING = bytes.fromhex("FF01A1083FA1")
+IPMI_SIM_GREETING = bytes.fromhex("FF01A100A1")
+GET_DEVICE_ID_REQ = bytes.fromhex("001801E7A0")
+GET_DEVICE_ID_RSP_QEMU = bytes.fromhex("001C0100200000000209000000000000B8A0")
+GET_DEVICE_ID_REQ_SIM = bytes.fromhex("011801E6A0")
+GET_DEVICE_ID_RSP_SIM = bytes.fromhex("011C010000030908029F911200020F00000000 79A0".replace(" ", ""))
+SET_GLOBAL_ENABLES_REQ = bytes.fromhex("01182E0FAABAA0")  # checksum 0xAA, escaped
+ENABLE_IRQ = bytes.fromhex("05A1")
+SET_GLOBAL_ENABLES_RSP = bytes.fromhex("011C2E00B5A0")
+
+rng = random.Random(0x1B3)
+
+
+def long_response():
+    # Read FRU Data style response: 300-byte body, a few special bytes in the data.
+    body = [0x2C, 0x11, 0x00, 0xFF] + [rng.randrange(256) for _ in range(296)]
+    body[50] = A0
+    body[51] = AA
+    body[200] = A1
+    return message(0x42, body)
+
+
+def session():
+    return (QEMU_GREETING + IPMI_SIM_GREETING + GET_DEVICE_ID_REQ + GET_DEVICE_ID_RSP_QEMU +
+            SET_GLOBAL_ENABLES_REQ + ENABLE_IRQ + SET_GLOBAL_ENABLES_RSP +
+            bytes.fromhex("021801E5A0"))
+
+
+def decoder_seeds():
+    def seed(data, config=0, min_value=0, chunks=()):
+        return bytes([config, min_value, len(chunks)]) + bytes(chunks) + bytes(data)
+
+    garbage = bytes(rng.randrange(256) for _ in range(200))
+    too_long = bytes(rng.choice([0x01, 0x55, 0x7F, 0xFE]) for _ in range(320)) + bytes([A0])
+    bad = {
+        "invalid_escape": bytes.fromhex("0118AA41 2E0FA0".replace(" ", "")) + GET_DEVICE_ID_REQ,
+        "invalid_escape_double": bytes.fromhex("0118AAAA0F A0".replace(" ", "")) + GET_DEVICE_ID_REQ,
+        "escape_before_terminator": bytes.fromhex("011801AAA0") + GET_DEVICE_ID_REQ,
+        "escape_before_command_end": bytes.fromhex("FFAAA1") + QEMU_GREETING,
+        "message_too_short": bytes.fromhex("A0 01A0 0118A0".replace(" ", "")) + GET_DEVICE_ID_REQ,
+        "checksum_mismatch": bytes.fromhex("001801E8A0") + GET_DEVICE_ID_REQ,
+        "empty_command": bytes.fromhex("A1A1") + QEMU_GREETING,
+        "unknown_command": bytes.fromhex("0AA1 42A1 AAB0A1".replace(" ", "")) + QEMU_GREETING,
+        "wrong_argument_count": bytes.fromhex("FFA1 08A1 0102A1 FF0102A1".replace(" ", "")),
+        "frame_too_long": too_long + GET_DEVICE_ID_REQ,
+    }
+    seeds = {
+        "qemu_greeting": seed(QEMU_GREETING),
+        "ipmi_sim_greeting": seed(IPMI_SIM_GREETING),
+        "get_device_id": seed(GET_DEVICE_ID_REQ + GET_DEVICE_ID_RSP_QEMU),
+        "get_device_id_ipmi_sim": seed(GET_DEVICE_ID_REQ_SIM + GET_DEVICE_ID_RSP_SIM),
+        "set_global_enables_escaped": seed(SET_GLOBAL_ENABLES_REQ + ENABLE_IRQ + SET_GLOBAL_ENABLES_RSP),
+        "long_response": seed(long_response()),
+        "long_response_tcp_chunks": seed(long_response() * 3, chunks=(0xC8, 0x37, 0x01)),
+        "long_response_cap32": seed(long_response() + GET_DEVICE_ID_REQ, config=2),
+        "session_byte_by_byte": seed(session(), chunks=(1,)),
+        "session_chunks_3_7": seed(session(), chunks=(3, 7, 0, 2)),
+        "session_fork": seed(session(), config=0x30, chunks=(5, 11)),
+        "session_min_response": seed(session(), config=0x08),
+        "session_min_explicit": seed(session(), config=0x04, min_value=6),
+        "session_cap8": seed(session(), config=0x01, chunks=(4,)),
+        "session_cap5_min0": seed(session(), config=0x0F),
+        "escape_split_across_chunks": seed(SET_GLOBAL_ENABLES_REQ * 4, chunks=(4, 1, 2)),
+        "garbage": seed(garbage, chunks=(17, 0xFF)),
+        "garbage_cap8": seed(garbage, config=0x21, chunks=(9,)),
+    }
+    for name, data in bad.items():
+        seeds["bad_" + name] = seed(data)
+        seeds["bad_" + name + "_bytewise"] = seed(data, chunks=(1,))
+    return seeds
+
+
+def roundtrip_seeds():
+    def msg(msg_id, body, buf=0x80, fill=0, extra=()):
+        n = len(body) - 2
+        t = (0x02 if n >= 256 else 0) | (fill << 2)
+        rec = bytes([t, msg_id, n & 0xFF])
+        if fill == 0:
+            rec += bytes(body)
+        else:
+            rec += bytes(extra)
+        return rec + bytes([buf])
+
+    def fill_msg(msg_id, length, fill, param, buf=0x80):
+        n = length - 2
+        t = (0x02 if n >= 256 else 0) | (fill << 2)
+        return bytes([t, msg_id, n & 0xFF, param, buf])
+
+    def cmd(code, args=(), buf=0x80):
+        return bytes([0x01, code]) + bytes(args) + bytes([buf])
+
+    def unknown(c, args, buf=0x80):
+        return bytes([0x03 | (len(args) << 2), c]) + bytes(args) + bytes([buf])
+
+    def seed(split, *records):
+        return bytes([split & 0xFF, split >> 8]) + b"".join(records)
+
+    long_body = [0x2D, 0x11, 0x00] + [rng.randrange(256) for _ in range(297)]
+    return {
+        "qemu_greeting": seed(3, cmd(0xFF, [1]), cmd(0x08, [0x3F])),
+        "ipmi_sim_greeting": seed(2, cmd(0xFF, [1]), cmd(0x00)),
+        "get_device_id": seed(4, msg(0x00, [0x18, 0x01]), msg(0x00, [0x1C, 0x01, 0x00, 0x20, 0x00,
+                                                                     0x00, 0x00, 0x02, 0x09, 0, 0, 0, 0, 0])),
+        "set_global_enables_escaped": seed(5, msg(0x01, [0x18, 0x2E, 0x0F]), cmd(0x05),
+                                           msg(0x01, [0x1C, 0x2E, 0x00])),
+        "special_msg_ids": seed(7, msg(0xA0, [0x18, 0x01]), msg(0xA1, [0x18, 0x01]), msg(0xAA, [0xAA, 0xA0])),
+        "all_commands": seed(9, *[cmd(c, [0x3F] if c in (0x08, 0xFF) else []) for c in list(range(10)) + [0xFF]]),
+        "command_special_args": seed(1, cmd(0xFF, [A0]), cmd(0x08, [AA]), cmd(0x08, [A1])),
+        "unknown_commands": seed(3, unknown(0x00, []), unknown(0x96, [A0, 0x01]), unknown(0xF4, [AA, A1, A0])),
+        "long_response": seed(300, msg(0x42, long_body, buf=0xFF)),
+        "long_fill_mixed": seed(100, fill_msg(0x10, 300, 3, 0x77, buf=0x90)),
+        "escape_heavy": seed(50, fill_msg(0x11, 120, 2, 0), fill_msg(0xAA, 300, 2, 2, buf=0xFE)),
+        "repeated_special": seed(10, fill_msg(0x12, 64, 1, AA), fill_msg(0x13, 40, 1, 0x00)),
+        "small_buffers": seed(0, msg(0x05, [0x18, 0x01], buf=0x00), cmd(0xFF, [1], buf=0x10)),
+    }
+
+
+def checksum_seeds():
+    return {
+        "empty": bytes([0]),
+        "get_device_id": bytes([2]) + bytes.fromhex("001801E7"),
+        "sixteen": bytes([7]) + bytes(range(16)),
+        "specials": bytes([9]) + bytes([A0, A1, AA] * 20),
+        "mixed_300": bytes([150]) + bytes(rng.choice([A0, A1, AA, rng.randrange(256)]) for _ in range(300)),
+        "random_1k": bytes([33]) + bytes(rng.randrange(256) for _ in range(1024)),
+        "ff_run": bytes([255]) + bytes([0xFF] * 257),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="compare with the files on disk")
+    args = ap.parse_args()
+    corpora = {
+        "fuzz_decoder": decoder_seeds(),
+        "fuzz_roundtrip": roundtrip_seeds(),
+        "fuzz_checksum": checksum_seeds(),
+    }
+    differ = False
+    for target, seeds in corpora.items():
+        d = ROOT / target
+        if not args.check:
+            d.mkdir(parents=True, exist_ok=True)
+            for old in d.iterdir():
+                if old.name not in seeds:
+                    old.unlink()
+        for name, data in seeds.items():
+            path = d / name
+            if args.check:
+                if not path.exists() or path.read_bytes() != data:
+                    print(f"differs: {path}")
+                    differ = True
+            else:
+                path.write_bytes(data)
+    total = sum(len(s) for s in corpora.values())
+    size = sum(len(v) for s in corpora.values() for v in s.values())
+    print(f"{total} seeds, {size} bytes" + (" (check)" if args.check else ""))
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
