@@ -15,6 +15,8 @@ template <class... F>
 struct overloaded : F... {
   using F::operator()...;
 };
+template <class... F>
+overloaded(F...) -> overloaded<F...>;  // clang 14 has no CTAD for aggregates
 }  // namespace
 
 TEST_SUITE("readme") {
