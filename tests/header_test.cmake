@@ -6,9 +6,9 @@
 # Inputs (-D): CXX (compiler), INCLUDE_DIR, WORK_DIR, FLAGS (;-list of extra flags).
 cmake_minimum_required(VERSION 3.21)
 
-set(single
-  ipmikit/ipmikit.hpp ipmikit/checksum.hpp ipmikit/message.hpp ipmikit/detail/scan.hpp
-  ipmikit/vm/protocol.hpp ipmikit/vm/encoder.hpp ipmikit/vm/decoder.hpp)
+# Every header under include/, found anew at each run so a new header is covered at once.
+file(GLOB_RECURSE single RELATIVE "${INCLUDE_DIR}" "${INCLUDE_DIR}/ipmikit/*.hpp")
+list(SORT single)
 # Every order of the three vm headers, and each of them after the umbrella's other parts.
 set(orders
   "ipmikit/vm/protocol.hpp,ipmikit/vm/encoder.hpp,ipmikit/vm/decoder.hpp"
@@ -18,6 +18,7 @@ set(orders
   "ipmikit/vm/decoder.hpp,ipmikit/vm/protocol.hpp,ipmikit/vm/encoder.hpp"
   "ipmikit/vm/decoder.hpp,ipmikit/vm/encoder.hpp,ipmikit/vm/protocol.hpp"
   "ipmikit/vm/encoder.hpp,ipmikit/ipmikit.hpp"
+  "ipmikit/vm/session.hpp,ipmikit/vm/decoder.hpp,ipmikit/vm/encoder.hpp"
   "ipmikit/vm/decoder.hpp,ipmikit/ipmikit.hpp")
 
 file(MAKE_DIRECTORY "${WORK_DIR}")

@@ -6,3 +6,4 @@
 #include "vm/decoder.hpp"
 #include "vm/encoder.hpp"
 #include "vm/protocol.hpp"
+#include "vm/session.hpp"
