@@ -1,0 +1,645 @@
+// tests/vm_session_test.cpp — vm::session in both roles: greetings, requests and responses,
+// local completion codes, deadlines, capability gating, outbound chunking, and one named test
+// per bad-input class. Time is a steady_clock time point moved by hand; nothing sleeps.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <ipmikit/vm/session.hpp>
+
+#include "test_support.hpp"
+
+namespace {
+
+using namespace ipmikit;
+using namespace std::chrono_literals;
+using test::bytes;
+using test::hex;
+using clk = std::chrono::steady_clock;
+
+using emulator = vm::emulator_session<clk>;
+using bmc = vm::bmc_session<clk>;
+
+/// Everything a session reported, as plain values.
+struct recorder {
+  struct response {
+    std::uint8_t msg_id;
+    bytes body;
+    bool local;
+  };
+  std::vector<response> responses;
+  std::vector<std::pair<std::uint8_t, bytes>> requests;
+  std::vector<vm::command> hardware;
+  std::vector<std::uint8_t> versions;
+  std::vector<std::uint8_t> caps;
+  std::vector<vm::protocol_event> problems;
+
+  void operator()(const vm::response_event& r) {
+    responses.push_back({r.msg_id, {r.body.begin(), r.body.end()}, r.local});
+  }
+  void operator()(const vm::request_event& r) { requests.emplace_back(r.msg_id, bytes(r.body.begin(), r.body.end())); }
+  void operator()(const vm::hardware_event& h) { hardware.push_back(h.code); }
+  void operator()(const vm::version_event& v) { versions.push_back(v.version); }
+  void operator()(const vm::capabilities_event& c) { caps.push_back(c.caps.to_byte()); }
+  void operator()(const vm::protocol_event& p) { problems.push_back(p); }
+};
+
+const clk::time_point t0{};
+
+/// Takes everything the session has to send, honouring chunks but not the command gap.
+template <class Session>
+bytes drain(Session& s, clk::time_point now) {
+  bytes out;
+  for (int i = 0; i < 100 && !s.pending().empty(); ++i) {
+    const auto chunk = s.pending();
+    out.insert(out.end(), chunk.begin(), chunk.end());
+    s.consume(chunk.size(), now);
+  }
+  return out;
+}
+
+bytes frame(std::uint8_t msg_id, const bytes& body) { return test::reference_message_frame(msg_id, body); }
+
+}  // namespace
+
+TEST_SUITE("session") {
+  // ------------------------------------------------------------------------------------------
+  // Emulator role
+
+  TEST_CASE("the emulator greets with VERSION 1 and its capabilities, like QEMU 7.2") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    CHECK(e.connected());
+    CHECK(drain(e, t0) == hex("FF 01 A1 08 3F A1"));
+  }
+
+  TEST_CASE("the emulator announces the capabilities its caller declares") {
+    emulator::config cfg;
+    cfg.caps = vm::capability::irq | vm::capability::attention;
+    emulator e(cfg);
+    recorder r;
+    e.connect(t0, r);
+    CHECK(drain(e, t0) == hex("FF 01 A1 08 14 A1"));
+  }
+
+  TEST_CASE("the emulator accepts ipmi_sim's greeting before or after its own") {
+    for (const bool bmc_first : {true, false}) {
+      CAPTURE(bmc_first);
+      emulator e;
+      recorder r;
+      if (bmc_first) {
+        // ipmi_sim speaks as soon as it accepts: bytes may be handed over before connect().
+        e.connect(t0, r);
+        e.receive(hex("FF 01 A1 00 A1"), t0, r);
+        drain(e, t0);
+      } else {
+        e.connect(t0, r);
+        drain(e, t0);
+        e.receive(hex("FF 01 A1 00 A1"), t0, r);
+      }
+      CHECK(r.versions == std::vector<std::uint8_t>{1});
+      CHECK(r.hardware == std::vector<vm::command>{vm::command::no_attention});
+      CHECK(e.peer_version() == 1);
+      CHECK(r.problems.empty());
+    }
+  }
+
+  TEST_CASE("a request is framed on the wire and its response is delivered") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    drain(e, t0);
+    REQUIRE(e.send_request(0x00, hex("18 01"), t0, r) == vm::session_error::ok);
+    CHECK(e.request_outstanding());
+    CHECK(drain(e, t0) == hex("00 18 01 E7 A0"));  // reference/qemu.md §1.5
+    e.receive(hex("00 1C 01 00 20 81 02 17 02 BF 57 01 00 AA B0 00 00 00 00 00 70 A0"), t0, r);
+    REQUIRE(r.responses.size() == 1);
+    CHECK(r.responses[0].msg_id == 0);
+    CHECK_FALSE(r.responses[0].local);
+    CHECK(r.responses[0].body == hex("1C 01 00 20 81 02 17 02 BF 57 01 00 A0 00 00 00 00 00"));
+    CHECK_FALSE(e.request_outstanding());
+  }
+
+  TEST_CASE("a request shorter than netfn and cmd is answered locally with 0xC7") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    drain(e, t0);
+    CHECK(e.send_request(3, hex("18"), t0, r) == vm::session_error::ok);
+    REQUIRE(r.responses.size() == 1);
+    CHECK(r.responses[0].local);
+    CHECK(r.responses[0].msg_id == 3);
+    CHECK(r.responses[0].body == hex("1C 00 C7"));
+    CHECK(e.pending().empty());
+    CHECK_FALSE(e.request_outstanding());
+  }
+
+  TEST_CASE("a request longer than 300 bytes is answered locally with 0xC6") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    drain(e, t0);
+    bytes body(301, 0x11);
+    body[0] = 0x18;
+    body[1] = 0x22;
+    CHECK(e.send_request(4, body, t0, r) == vm::session_error::ok);
+    REQUIRE(r.responses.size() == 1);
+    CHECK(r.responses[0].body == hex("1C 22 C6"));
+    CHECK(e.pending().empty());
+  }
+
+  TEST_CASE("a request while disconnected is answered locally with 0xD2 and sends nothing") {
+    emulator e;
+    recorder r;
+    CHECK(e.send_request(5, hex("18 01"), t0, r) == vm::session_error::ok);
+    REQUIRE(r.responses.size() == 1);
+    CHECK(r.responses[0].body == hex("1C 01 D2"));
+    CHECK(r.responses[0].local);
+    CHECK(e.pending().empty());
+  }
+
+  TEST_CASE("a second request while one is outstanding is refused, not sent") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    drain(e, t0);
+    REQUIRE(e.send_request(1, hex("18 01"), t0, r) == vm::session_error::ok);
+    const bytes wire = drain(e, t0);
+    CHECK(e.send_request(2, hex("18 04"), t0, r) == vm::session_error::request_outstanding);
+    CHECK(e.pending().empty());
+    CHECK(r.responses.empty());
+    // The first request is still the one answered.
+    e.receive(frame(1, hex("1C 01 00")), t0, r);
+    REQUIRE(r.responses.size() == 1);
+    CHECK(r.responses[0].msg_id == 1);
+    CHECK(wire == hex("01 18 01 E6 A0"));
+  }
+
+  TEST_CASE("no response before the deadline gives a local 0xC3 at the deadline, not before") {
+    emulator::config cfg;
+    cfg.response_timeout = std::chrono::duration_cast<clk::duration>(2s);
+    emulator e(cfg);
+    recorder r;
+    e.connect(t0, r);
+    drain(e, t0);
+    e.send_request(9, hex("18 01"), t0, r);
+    REQUIRE(e.next_deadline() == t0 + 2s);
+    e.poll(t0 + 1999ms, r);
+    CHECK(r.responses.empty());
+    e.poll(t0 + 2s, r);
+    REQUIRE(r.responses.size() == 1);
+    CHECK(r.responses[0].body == hex("1C 01 C3"));
+    CHECK(r.responses[0].local);
+    CHECK_FALSE(e.next_deadline());
+    // A late answer afterwards is unexpected and dropped.
+    e.receive(frame(9, hex("1C 01 00")), t0 + 3s, r);
+    CHECK(r.responses.size() == 1);
+    CHECK(e.stats().count(vm::protocol_problem::unexpected_response) == 1);
+  }
+
+  TEST_CASE("the default response deadline is QEMU's 4 seconds") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.send_request(0, hex("18 01"), t0, r);
+    CHECK(e.next_deadline() == t0 + 4s);
+  }
+
+  TEST_CASE("response with no request outstanding is reported and dropped") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.receive(frame(7, hex("1C 01 00")), t0, r);
+    CHECK(r.responses.empty());
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].problem == vm::protocol_problem::unexpected_response);
+    CHECK(r.problems[0].msg_id == 7);
+  }
+
+  TEST_CASE("response with the wrong message id is reported and dropped; the right one still counts") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.send_request(4, hex("18 01"), t0, r);
+    e.receive(frame(5, hex("1C 01 00")), t0, r);
+    CHECK(r.responses.empty());
+    CHECK(e.request_outstanding());
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].problem == vm::protocol_problem::mismatched_response);
+    CHECK(r.problems[0].msg_id == 5);
+    e.receive(frame(4, hex("1C 01 00")), t0, r);
+    CHECK(r.responses.size() == 1);
+  }
+
+  TEST_CASE("duplicate response: the second copy is reported as unexpected") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.send_request(4, hex("18 01"), t0, r);
+    const bytes rsp = frame(4, hex("1C 01 00"));
+    e.receive(test::cat({rsp, rsp}), t0, r);
+    CHECK(r.responses.size() == 1);
+    CHECK(e.stats().count(vm::protocol_problem::unexpected_response) == 1);
+  }
+
+  TEST_CASE("short frame: a response without completion code is malformed (QEMU's 5-byte rule)") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.send_request(1, hex("18 01"), t0, r);
+    e.receive(frame(1, hex("1C 01")), t0, r);  // 4 bytes before A0
+    CHECK(r.responses.empty());
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].problem == vm::protocol_problem::malformed_frame);
+    CHECK(r.problems[0].decode == vm::decode_error::message_too_short);
+    CHECK(e.request_outstanding());
+  }
+
+  TEST_CASE("bad checksum: reported, dropped, the request still waits") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.send_request(1, hex("18 01"), t0, r);
+    e.receive(hex("01 1C 01 00 E3 A0"), t0, r);  // checksum off by one
+    CHECK(r.responses.empty());
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].decode == vm::decode_error::checksum_mismatch);
+    CHECK(e.request_outstanding());
+    e.receive(frame(1, hex("1C 01 00")), t0, r);
+    CHECK(r.responses.size() == 1);
+  }
+
+  TEST_CASE("oversized frame: a too-long response for the outstanding request becomes 0xC6") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.send_request(2, hex("0A 11 00 00 00 FF"), t0, r);  // Read FRU Data
+    bytes body(320, 0x42);
+    body[0] = 0x2C;
+    body[1] = 0x11;
+    body[2] = 0x00;
+    bytes wire = test::reference_message_frame(2, body);
+    e.receive(wire, t0, r);
+    REQUIRE(r.responses.size() == 1);
+    CHECK(r.responses[0].body == hex("0E 11 C6"));
+    CHECK(r.responses[0].local);
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].decode == vm::decode_error::frame_too_long);
+    CHECK_FALSE(e.request_outstanding());
+  }
+
+  TEST_CASE("escape before a terminator: reported, and the next frame decodes") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.send_request(1, hex("18 01"), t0, r);
+    e.receive(test::cat({hex("01 1C 01 AA A0"), frame(1, hex("1C 01 00"))}), t0, r);
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].decode == vm::decode_error::escape_before_terminator);
+    CHECK(r.responses.size() == 1);
+  }
+
+  TEST_CASE("a command and a response arriving in the same read are both delivered") {
+    // QEMU discards what follows a command in the same read; ipmikit does not.
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.send_request(1, hex("18 2E 0F"), t0, r);
+    e.receive(test::cat({hex("05 A1"), frame(1, hex("1C 2E 00"))}), t0, r);
+    CHECK(r.hardware == std::vector<vm::command>{vm::command::enable_irq});
+    REQUIRE(r.responses.size() == 1);
+    CHECK(r.responses[0].body == hex("1C 2E 00"));
+  }
+
+  TEST_CASE("unknown command: reported, the session goes on") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.receive(hex("42 A1 01 A1"), t0, r);
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].decode == vm::decode_error::unknown_command);
+    CHECK(r.hardware == std::vector<vm::command>{vm::command::attention});
+  }
+
+  TEST_CASE("command with missing argument: VERSION without its byte is reported") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.receive(hex("FF A1"), t0, r);
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].decode == vm::decode_error::wrong_argument_count);
+    CHECK(r.versions.empty());
+    CHECK_FALSE(e.peer_version());
+  }
+
+  TEST_CASE("every BMC command becomes a hardware event in the emulator role") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.receive(hex("00 A1 01 A1 02 A1 03 A1 04 A1 05 A1 06 A1 07 A1 09 A1"), t0, r);
+    using c = vm::command;
+    CHECK(r.hardware == std::vector<c>{c::no_attention, c::attention, c::attention_irq, c::power_off,
+                                       c::reset, c::enable_irq, c::disable_irq, c::send_nmi,
+                                       c::graceful_shutdown});
+    CHECK(e.stats().commands_in == 9);
+  }
+
+  TEST_CASE("CAPABILITIES sent to the emulator is an unexpected command") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.receive(hex("08 3F A1"), t0, r);
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].problem == vm::protocol_problem::unexpected_command);
+    CHECK(r.problems[0].code == 0x08);
+  }
+
+  TEST_CASE("peer of another version: reported, and the session goes on speaking version 1") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.receive(hex("FF 02 A1"), t0, r);
+    CHECK(r.versions == std::vector<std::uint8_t>{2});
+    CHECK(e.peer_version() == 2);
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].problem == vm::protocol_problem::version_mismatch);
+    e.send_request(1, hex("18 01"), t0, r);
+    e.receive(frame(1, hex("1C 01 00")), t0, r);
+    CHECK(r.responses.size() == 1);
+  }
+
+  TEST_CASE("disconnect mid-request answers 0xD2; mid-frame bytes are forgotten") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.send_request(6, hex("18 01"), t0, r);
+    e.receive(hex("06 1C 01"), t0, r);  // half a response
+    e.disconnect(t0, r);
+    REQUIRE(r.responses.size() == 1);
+    CHECK(r.responses[0].body == hex("1C 01 D2"));
+    CHECK(r.responses[0].local);
+    CHECK(e.pending().empty());
+    CHECK_FALSE(e.next_deadline());
+    // Bytes after the disconnect are not decoded; a reconnect starts from a clean frame.
+    e.receive(hex("00 E3 A0"), t0, r);
+    e.connect(t0, r);
+    drain(e, t0);
+    e.send_request(7, hex("18 01"), t0, r);
+    e.receive(hex("00 E3 A0"), t0, r);  // would complete the old half frame if it were kept
+    CHECK(r.responses.size() == 1);
+    CHECK(e.stats().count(vm::protocol_problem::malformed_frame) == 1);
+  }
+
+  TEST_CASE("reconnect re-sends the greeting and discards unsent output") {
+    emulator e;
+    recorder r;
+    e.connect(t0, r);
+    e.send_request(1, hex("18 01"), t0, r);  // not drained
+    e.connect(t0 + 1s, r);                   // reconnect without an explicit disconnect
+    REQUIRE(r.responses.size() == 1);
+    CHECK(r.responses[0].body == hex("1C 01 D2"));
+    CHECK(drain(e, t0) == hex("FF 01 A1 08 3F A1"));
+    CHECK(e.stats().connects == 2);
+  }
+
+  TEST_CASE("notify_reset queues RESET behind the frame in flight") {
+    emulator e;
+    recorder r;
+    CHECK(e.notify_reset() == vm::session_error::not_connected);
+    e.connect(t0, r);
+    drain(e, t0);
+    e.send_request(1, hex("18 01"), t0, r);
+    CHECK(e.notify_reset() == vm::session_error::ok);
+    CHECK(drain(e, t0) == hex("01 18 01 E6 A0 04 A1"));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // BMC role
+
+  TEST_CASE("the BMC greets with VERSION 1 and tracks the emulator's version and capabilities") {
+    bmc b;
+    recorder r;
+    b.connect(t0, r);
+    CHECK(drain(b, t0) == hex("FF 01 A1"));
+    b.receive(hex("FF 01 A1 08 3F A1"), t0, r);
+    CHECK(r.versions == std::vector<std::uint8_t>{1});
+    CHECK(r.caps == std::vector<std::uint8_t>{0x3F});
+    CHECK(b.peer_capabilities() == vm::qemu_capabilities);
+    CHECK(b.peer_version() == 1);
+  }
+
+  TEST_CASE("requests become events and respond() frames the answer with the request's id") {
+    bmc b;
+    recorder r;
+    b.connect(t0, r);
+    drain(b, t0);
+    b.receive(hex("01 18 2E 0F AA BA A0"), t0, r);  // Set BMC Global Enables, escaped checksum
+    REQUIRE(r.requests.size() == 1);
+    CHECK(r.requests[0].first == 1);
+    CHECK(r.requests[0].second == hex("18 2E 0F"));
+    CHECK(b.awaiting_response(1));
+    CHECK(b.respond(1, hex("1C 2E 00")) == vm::session_error::ok);
+    CHECK(drain(b, t0) == hex("01 1C 2E 00 B5 A0"));
+    CHECK_FALSE(b.awaiting_response(1));
+  }
+
+  TEST_CASE("answering an id that was never received, or twice, is refused") {
+    bmc b;
+    recorder r;
+    b.connect(t0, r);
+    drain(b, t0);
+    CHECK(b.respond(9, hex("1C 01 00")) == vm::session_error::unknown_message_id);
+    b.receive(frame(9, hex("18 01")), t0, r);
+    CHECK(b.respond(9, hex("1C 01 00")) == vm::session_error::ok);
+    CHECK(b.respond(9, hex("1C 01 00")) == vm::session_error::unknown_message_id);
+    CHECK(drain(b, t0) == frame(9, hex("1C 01 00")));
+  }
+
+  TEST_CASE("a response body without a completion code is refused") {
+    bmc b;
+    recorder r;
+    b.connect(t0, r);
+    b.receive(frame(2, hex("18 01")), t0, r);
+    CHECK(b.respond(2, hex("1C 01")) == vm::session_error::invalid_response);
+    CHECK(b.awaiting_response(2));
+  }
+
+  TEST_CASE("BMC command the peer has no capability for is refused with missing_capability") {
+    bmc b;
+    recorder r;
+    b.connect(t0, r);
+    drain(b, t0);
+    CHECK(b.power_off() == vm::session_error::missing_capability);
+    CHECK(b.reset() == vm::session_error::missing_capability);
+    CHECK(b.send_nmi() == vm::session_error::missing_capability);
+    CHECK(b.graceful_shutdown() == vm::session_error::missing_capability);
+    CHECK(b.enable_irq(true) == vm::session_error::missing_capability);
+    CHECK(b.set_attention(true) == vm::session_error::missing_capability);
+    CHECK(b.pending().empty());
+    // Old QEMU (0x1F) lacks GRACEFUL_SHUTDOWN only.
+    b.receive(hex("08 1F A1"), t0, r);
+    CHECK(b.graceful_shutdown() == vm::session_error::missing_capability);
+    CHECK(b.power_off() == vm::session_error::ok);
+    CHECK(b.reset() == vm::session_error::ok);
+    CHECK(b.send_nmi() == vm::session_error::ok);
+    CHECK(b.enable_irq(true) == vm::session_error::ok);
+    CHECK(b.enable_irq(false) == vm::session_error::ok);
+    CHECK(b.set_attention(true, true) == vm::session_error::ok);
+    CHECK(b.set_attention(true) == vm::session_error::ok);
+    CHECK(b.set_attention(false) == vm::session_error::ok);
+    CHECK(drain(b, t0) == hex("03 A1 04 A1 07 A1 05 A1 06 A1 02 A1 01 A1 00 A1"));
+  }
+
+  TEST_CASE("attention with interrupt needs IRQ as well as ATTN") {
+    bmc b;
+    recorder r;
+    b.connect(t0, r);
+    b.receive(hex("08 10 A1"), t0, r);  // ATTN only
+    CHECK(b.set_attention(true, true) == vm::session_error::missing_capability);
+    CHECK(b.set_attention(true, false) == vm::session_error::ok);
+  }
+
+  TEST_CASE("assumed capabilities stand in for an emulator that never announces any") {
+    bmc::config cfg;
+    cfg.assumed_caps = vm::capability::power;  // what OpenIPMI assumes
+    bmc b(cfg);
+    recorder r;
+    b.connect(t0, r);
+    CHECK(b.power_off() == vm::session_error::ok);
+    CHECK(b.reset() == vm::session_error::missing_capability);
+  }
+
+  TEST_CASE("BMC role: RESET from the emulator is an event, ATTN sent to a BMC is unexpected") {
+    bmc b;
+    recorder r;
+    b.connect(t0, r);
+    b.receive(hex("04 A1 01 A1"), t0, r);
+    CHECK(r.hardware == std::vector<vm::command>{vm::command::reset});
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].problem == vm::protocol_problem::unexpected_command);
+    CHECK(r.problems[0].code == 0x01);
+  }
+
+  TEST_CASE("BMC role: calls while disconnected are refused") {
+    bmc b;
+    CHECK(b.power_off() == vm::session_error::not_connected);
+    CHECK(b.respond(0, hex("1C 01 00")) == vm::session_error::not_connected);
+  }
+
+  TEST_CASE("a command always ends an outbound chunk, and the BMC holds output back for the gap") {
+    bmc b;  // default gap 10 ms
+    recorder r;
+    b.connect(t0, r);
+    drain(b, t0);  // the greeting is a command, so a gap starts at t0 too
+    const auto t1 = t0 + 1s;
+    b.receive(hex("08 3F A1"), t1, r);
+    b.receive(frame(3, hex("18 2E 0D")), t1, r);
+    // ipmi_sim's order: the command the request caused, then the response.
+    REQUIRE(b.enable_irq(true) == vm::session_error::ok);
+    REQUIRE(b.respond(3, hex("1C 2E 00")) == vm::session_error::ok);
+    auto chunk = b.outbound(t1);
+    CHECK(bytes(chunk.begin(), chunk.end()) == hex("05 A1"));
+    b.consume(chunk.size(), t1);
+    CHECK(b.outbound(t1).empty());  // the gap runs
+    CHECK(b.outbound(t1 + 9ms).empty());
+    CHECK(b.next_deadline() == t1 + 10ms);
+    chunk = b.outbound(t1 + 10ms);
+    CHECK(bytes(chunk.begin(), chunk.end()) == frame(3, hex("1C 2E 00")));
+    b.consume(chunk.size(), t1 + 10ms);
+    b.poll(t1 + 10ms, r);
+    CHECK_FALSE(b.next_deadline());
+  }
+
+  TEST_CASE("message frames go out together in one chunk; a partial write keeps the rest") {
+    bmc b;
+    recorder r;
+    b.connect(t0, r);
+    drain(b, t0);
+    const auto t1 = t0 + 1s;  // past the greeting's command gap
+    b.receive(test::cat({frame(1, hex("18 01")), frame(2, hex("18 04"))}), t1, r);
+    b.respond(1, hex("1C 01 00"));
+    b.respond(2, hex("1C 04 00 55 00"));
+    const bytes both = test::cat({frame(1, hex("1C 01 00")), frame(2, hex("1C 04 00 55 00"))});
+    auto chunk = b.outbound(t1);
+    CHECK(bytes(chunk.begin(), chunk.end()) == both);
+    b.consume(3, t1);  // the socket took only 3 bytes
+    chunk = b.outbound(t1);
+    CHECK(bytes(chunk.begin(), chunk.end()) == bytes(both.begin() + 3, both.end()));
+  }
+
+  TEST_CASE("outbound buffer full: would_block, nothing lost, nothing overrun") {
+    using small_bmc = vm::bmc_session<clk, vm::max_message_frame_size(vm::max_message_size)>;
+    small_bmc b;
+    recorder r;
+    b.connect(t0, r);
+    drain(b, t0);
+    for (std::uint8_t id = 0; id < 8; ++id) b.receive(frame(id, hex("18 01")), t0, r);
+    bytes big(vm::max_message_size, 0xA0);  // worst case: every byte escaped
+    big[0] = 0x1C;
+    big[1] = 0x01;
+    big[2] = 0x00;
+    REQUIRE(b.respond(0, big) == vm::session_error::ok);
+    CHECK(b.respond(1, hex("1C 01 00")) == vm::session_error::would_block);
+    CHECK(b.stats().would_block == 1);
+    CHECK(b.awaiting_response(1));  // refused, so still unanswered
+    const bytes first = drain(b, t0);
+    CHECK(first == test::reference_message_frame(0, big));
+    CHECK(b.respond(1, hex("1C 01 00")) == vm::session_error::ok);
+    CHECK(drain(b, t0) == frame(1, hex("1C 01 00")));
+  }
+
+  TEST_CASE("emulator: a full outbound buffer refuses the request, which is not outstanding") {
+    using small_emulator = vm::emulator_session<clk, vm::max_message_frame_size(vm::max_message_size)>;
+    small_emulator e;
+    recorder r;
+    e.connect(t0, r);  // greeting occupies 6 bytes
+    bytes big(vm::max_message_size, 0xAA);
+    big[0] = 0x18;
+    CHECK(e.send_request(1, big, t0, r) == vm::session_error::would_block);
+    CHECK_FALSE(e.request_outstanding());
+    CHECK(r.responses.empty());
+    drain(e, t0);
+    CHECK(e.send_request(1, big, t0, r) == vm::session_error::ok);
+  }
+
+  TEST_CASE("emulator and BMC sessions joined in memory complete a request with attention") {
+    emulator e;
+    bmc b;
+    recorder er;
+    recorder br;
+    e.connect(t0, er);
+    b.connect(t0, br);
+    auto now = t0;
+    auto pump = [&] {
+      for (int i = 0; i < 20; ++i) {
+        const bytes to_bmc = drain(e, now);
+        if (!to_bmc.empty()) b.receive(to_bmc, now, br);
+        const auto chunk = b.outbound(now);
+        const bytes to_emu(chunk.begin(), chunk.end());
+        b.consume(chunk.size(), now);
+        if (!to_emu.empty()) e.receive(to_emu, now, er);
+        now += 5ms;
+        b.poll(now, br);
+        e.poll(now, er);
+      }
+    };
+    pump();
+    CHECK(b.peer_capabilities() == vm::qemu_capabilities);
+    REQUIRE(e.send_request(0x20, hex("18 01"), now, er) == vm::session_error::ok);
+    pump();
+    REQUIRE(br.requests.size() == 1);
+    CHECK(b.set_attention(true, true) == vm::session_error::ok);
+    CHECK(b.respond(0x20, hex("1C 01 00 20 81")) == vm::session_error::ok);
+    pump();
+    CHECK(er.hardware == std::vector<vm::command>{vm::command::attention_irq});
+    REQUIRE(er.responses.size() == 1);
+    CHECK(er.responses[0].body == hex("1C 01 00 20 81"));
+    CHECK(er.problems.empty());
+    CHECK(br.problems.empty());
+  }
+}
