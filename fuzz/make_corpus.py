@@ -174,6 +174,41 @@ def checksum_seeds():
     }
 
 
+def session_seeds(role):
+    """fuzz_session_<role>: setup byte, capability byte, then operations (see fuzz_session.hpp):
+    0 receive [n] bytes, 1 clock [v], 2 request/respond [id] [n] body, 3 write [k], 4 connect
+    [1] / disconnect [0], 5 reset or hardware command [which], 6 well-formed frame [kind] [id] [n]."""
+    def op_receive(data):
+        return bytes([0, len(data)]) + bytes(data)
+    connect, disconnect, write_all = bytes([4, 1]), bytes([4, 0]), bytes([3, 1])
+    clock_ms = lambda v: bytes([1, v])
+    seeds = {}
+    if role == "emulator":
+        greet = bytes([0x40, 0x3F]) + connect + write_all
+        req = bytes([2, 7, 2, 0x18, 0x01])
+        seeds["request_response"] = greet + op_receive([0xFF, 0x01, 0xA1, 0x00, 0xA1]) + req + \
+            write_all + op_receive(message(7, [0x1C, 0x01, 0x00, 0x20, 0x81]))
+        seeds["timeout"] = greet + req + write_all + clock_ms(0xFF) + clock_ms(0xFF)
+        seeds["disconnect_mid_request"] = greet + req + op_receive([0x07, 0x1C]) + disconnect + connect
+        seeds["wrong_id_then_right"] = greet + req + op_receive(message(8, [0x1C, 0x01, 0x00])) + \
+            bytes([6, 1, 0, 3, 0x00, 0x20, 0x81])
+        seeds["local_answers"] = bytes([0x40, 0x3F]) + bytes([2, 1, 1, 0x18]) + connect + \
+            bytes([2, 2, 1, 0x18]) + bytes([5, 0]) + write_all
+        seeds["commands_and_garbage"] = greet + op_receive([0x05, 0xA1, 0x42, 0xA1, 0xAA, 0xA0, 0x02, 0xA1])
+    else:
+        greet = bytes([0x0A, 0x00]) + connect + write_all + op_receive([0xFF, 0x01, 0xA1, 0x08, 0x3F, 0xA1])
+        seeds["request_respond"] = greet + op_receive(message(1, [0x18, 0x2E, 0x0F])) + \
+            bytes([5, 13]) + bytes([2, 1, 3, 0x1C, 0x2E, 0x00]) + bytes([3, 0, 2]) + clock_ms(20) + write_all
+        seeds["no_capabilities"] = bytes([0x0A, 0x00]) + connect + bytes([5, 1, 5, 2, 5, 3, 5, 4]) + write_all
+        seeds["unknown_id_and_short_body"] = greet + bytes([2, 9, 3, 0x1C, 0x01, 0x00]) + \
+            op_receive(message(9, [0x18, 0x01])) + bytes([2, 9, 2, 0x1C, 0x01])
+        seeds["reconnect"] = greet + op_receive(message(4, [0x18, 0x01])) + connect + \
+            bytes([2, 4, 3, 0x1C, 0x01, 0x00])
+        seeds["old_qemu_caps"] = bytes([0x0A, 0x00]) + connect + op_receive([0x08, 0x1F, 0xA1, 0xFF, 0x02, 0xA1]) + \
+            bytes([5, 4, 5, 1]) + write_all
+    return seeds
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the files on disk")
@@ -182,6 +217,8 @@ def main():
         "fuzz_decoder": decoder_seeds(),
         "fuzz_roundtrip": roundtrip_seeds(),
         "fuzz_checksum": checksum_seeds(),
+        "fuzz_session_emulator": session_seeds("emulator"),
+        "fuzz_session_bmc": session_seeds("bmc"),
     }
     differ = False
     for target, seeds in corpora.items():
