@@ -3,7 +3,7 @@
 //
 // Input layout:
 //   [0] [1]   split point (little endian) for the two-part decode, taken mod (stream size + 1)
-//   records until the input ends (at most 64 frames), each starting with a type byte t:
+//   records until the input ends (at most 16 frames), each starting with a type byte t:
 //     t bit 0 = 0: a message
 //         [msg_id] [L] [buf]  body length = 2 + ((L | (t bit 1) << 8) % 299), i.e. 2..300
 //         t bits 2-3 choose the body bytes: 0 = taken from the input (zero-padded at its end),
@@ -241,7 +241,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   const std::size_t split_choice = in.u8() | static_cast<std::size_t>(in.u8()) << 8;
 
   std::vector<frame> frames;
-  while (!in.empty() && frames.size() < 64) {
+  while (!in.empty() && frames.size() < 16) {
     const std::uint8_t t = in.u8();
     frame f;
     if ((t & 1u) == 0) {
