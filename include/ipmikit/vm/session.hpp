@@ -45,6 +45,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "../message.hpp"
 #include "decoder.hpp"
@@ -291,10 +292,15 @@ class session {
     if (gap_until_ && now < *gap_until_) return {};
     const std::span<const std::uint8_t> pending(out_.data() + out_head_, out_tail_ - out_head_);
     // A raw 0xA1 inside the buffer can only be a command terminator: frames escape theirs.
-    for (std::size_t i = 0; i < pending.size(); ++i) {
-      if (pending[i] == end_of_command) return pending.first(i + 1);
+    if (std::is_constant_evaluated()) {
+      for (std::size_t i = 0; i < pending.size(); ++i) {
+        if (pending[i] == end_of_command) return pending.first(i + 1);
+      }
+      return pending;
     }
-    return pending;
+    const void* cmd_end = pending.empty() ? nullptr : std::memchr(pending.data(), end_of_command, pending.size());
+    if (cmd_end == nullptr) return pending;
+    return pending.first(static_cast<std::size_t>(static_cast<const std::uint8_t*>(cmd_end) - pending.data()) + 1);
   }
 
   /// All unsent bytes, ignoring chunking and the command gap (for peers that parse every byte,
