@@ -5,7 +5,7 @@ For every workload the benchmark binary measures ipmikit, the scalar reference c
 (tests/reference_codec.hpp) and memcpy on the same bytes; this script takes the median of a few
 repetitions of each and tabulates bytes/s and the ratios ipmikit/reference and ipmikit/memcpy.
 
-    python3 bench/perf_table.py                          # build-bench/bench/ipmikit_bench
+    python3 bench/perf_table.py                          # build/release-bench/bench/ipmikit_bench
     python3 bench/perf_table.py --bench PATH --out docs/performance.md
     python3 bench/perf_table.py --from-json run.json     # re-render a saved run
 
@@ -242,10 +242,8 @@ def render(cmd, data, values, args):
     w("Reproduce:")
     w("")
     w("```sh")
-    w("cmake -S . -B build-bench -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release \\")
-    w("      -DIPMIKIT_BUILD_BENCH=ON -DIPMIKIT_BUILD_TESTS=OFF -DIPMIKIT_BUILD_EXAMPLES=OFF")
-    w("cmake --build build-bench -j2")
-    w("python3 bench/perf_table.py --bench build-bench/bench/ipmikit_bench")
+    w("cmake --workflow --preset release-bench")
+    w("python3 bench/perf_table.py   # runs build/release-bench/bench/ipmikit_bench")
     w("```")
     w("")
     return "\n".join(lines), missed
@@ -253,7 +251,7 @@ def render(cmd, data, values, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bench", type=pathlib.Path, default=ROOT / "build-bench" / "bench" / "ipmikit_bench")
+    ap.add_argument("--bench", type=pathlib.Path, default=ROOT / "build" / "release-bench" / "bench" / "ipmikit_bench")
     ap.add_argument("--out", type=pathlib.Path, default=ROOT / "docs" / "performance.md")
     ap.add_argument("--min-time", default="0.2", help="--benchmark_min_time, seconds")
     ap.add_argument("--repetitions", type=int, default=3)
