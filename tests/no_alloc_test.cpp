@@ -11,6 +11,7 @@
 // checking every access and the counts stay exact. The counter self-test below would fail if
 // ASan's operator new were used instead of ours.
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -133,6 +134,24 @@ struct counting_handler {
     ++errors;
     ++error_kinds[static_cast<std::size_t>(e.error)];
   }
+};
+
+using session_clock = std::chrono::steady_clock;
+
+/// Session handlers that count and never allocate.
+struct emulator_events {
+  std::size_t* round_trips;
+  void operator()(const ipmikit::vm::response_event& r) { *round_trips += r.local ? 0u : 1u; }
+  void operator()(const auto&) {}
+};
+struct bmc_events {
+  ipmikit::vm::bmc_session<session_clock>* b;
+  void operator()(const ipmikit::vm::request_event& r) {
+    const std::uint8_t rsp[] = {0x1C, r.cmd(), 0x00, 0x20};
+    b->set_attention(true, true);
+    b->respond(r.msg_id, rsp);
+  }
+  void operator()(const auto&) {}
 };
 
 }  // namespace
@@ -285,6 +304,42 @@ int main(int argc, char**) {
            g_sink = (r ? r->data.size() : 0) + (p ? p->data.size() : 0) + name(completion_code::timeout).size() +
                     describe(static_cast<completion_code>(seed)).size() + command_name(netfn::app, 0x01).size();
          }) == 0);
+
+  // 5. Sessions: connect, a request and its response with attention, a timeout, errors from
+  //    the peer, refused calls, disconnect — both roles, objects on the stack.
+  std::size_t round_trips = 0;
+  EXPECT(allocations_in([&] {
+           using clk = session_clock;
+           vm::emulator_session<clk> emu;
+           vm::bmc_session<clk> bmc;
+           emulator_events eh{&round_trips};
+           bmc_events bh{&bmc};
+           clk::time_point t{};
+           emu.connect(t, eh);
+           bmc.connect(t, bh);
+           const std::uint8_t req[] = {0x18, 0x01};
+           for (int i = 0; i < 4; ++i) {
+             emu.send_request(static_cast<std::uint8_t>(i), req, t, eh);
+             for (int k = 0; k < 6; ++k) {
+               const auto a = emu.outbound(t);
+               bmc.receive(a, t, bh);
+               emu.consume(a.size(), t);
+               const auto b = bmc.outbound(t);
+               emu.receive(b, t, eh);
+               bmc.consume(b.size(), t);
+               t += std::chrono::milliseconds(11);
+               bmc.poll(t, bh);
+               emu.poll(t, eh);
+             }
+           }
+           emu.receive(special, t, eh);  // garbage from the peer
+           emu.send_request(9, req, t, eh);
+           emu.poll(t + std::chrono::seconds(5), eh);  // a local 0xC3
+           g_sink = static_cast<std::size_t>(bmc.respond(200, req)) + static_cast<std::size_t>(bmc.reset());
+           emu.disconnect(t, eh);
+           bmc.disconnect(t, bh);
+         }) == 0);
+  EXPECT(round_trips == 4);
 
   if (g_failures == 0) std::printf("no_alloc_test: all checks passed\n");
   return g_failures == 0 ? 0 : 1;

@@ -10,6 +10,7 @@
 #endif
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <span>
@@ -136,6 +137,53 @@ void test_decoder() {
 
 }  // namespace
 
+struct session_emulator_events {
+  std::vector<std::uint8_t> codes;
+  std::vector<vm::command> hardware;
+  void operator()(const vm::response_event& r) { codes.push_back(r.body[2]); }
+  void operator()(const vm::hardware_event& h) { hardware.push_back(h.code); }
+  void operator()(const auto&) {}
+};
+struct session_bmc_events {
+  vm::bmc_session<std::chrono::steady_clock>* b;
+  void operator()(const vm::request_event& r) {
+    const std::uint8_t rsp[] = {0x1C, r.cmd(), 0x00};
+    b->set_attention(true);
+    b->respond(r.msg_id, rsp);
+  }
+  void operator()(const auto&) {}
+};
+
+// Both session roles joined in memory: greeting, a request with attention, a local timeout.
+void test_session() {
+  using clk = std::chrono::steady_clock;
+  vm::emulator_session<clk> emu;
+  vm::bmc_session<clk> bmc;
+  session_emulator_events eh;
+  session_bmc_events bh{&bmc};
+  clk::time_point t{};
+  emu.connect(t, eh);
+  bmc.connect(t, bh);
+  const std::uint8_t req[] = {0x18, 0x01};
+  CHECK(emu.send_request(1, req, t, eh) == vm::session_error::ok);
+  CHECK(emu.send_request(2, req, t, eh) == vm::session_error::request_outstanding);
+  for (int k = 0; k < 8; ++k) {
+    const auto a = emu.outbound(t);
+    bmc.receive(a, t, bh);
+    emu.consume(a.size(), t);
+    const auto b = bmc.outbound(t);
+    emu.receive(b, t, eh);
+    bmc.consume(b.size(), t);
+    t += std::chrono::milliseconds(11);
+    bmc.poll(t, bh);
+  }
+  CHECK(eh.codes == bytes{0x00});
+  CHECK(eh.hardware.size() == 1 && eh.hardware[0] == vm::command::attention);
+  CHECK(emu.send_request(3, req, t, eh) == vm::session_error::ok);
+  emu.poll(t + std::chrono::seconds(4), eh);
+  CHECK(eh.codes == (bytes{0x00, 0xC3}));
+}
+
 int main() {
   // The harness can fail: a false check is counted (then the count is reset).
   g_quiet = true;
@@ -151,6 +199,7 @@ int main() {
   test_message();
   test_encoder();
   test_decoder();
+  test_session();
   if (g_failures == 0) std::printf("noexcept_test: all checks passed\n");
   return g_failures == 0 ? 0 : 1;
 }
