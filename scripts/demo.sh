@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# The demo: build ipmikit-dump and decode a captured QEMU ⇄ ipmi_sim conversation with it.
+# The demo: both ends of the VM protocol talking in one process (loopback), then ipmikit-dump
+# decoding a captured QEMU ⇄ ipmi_sim conversation.
 # Installs g++, cmake and ninja from Debian's packages when they are missing.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(repo_root)"
 
 ensure_packages g++ cmake ninja-build
-stage "building ipmikit-dump"
+stage "building the examples"
 cmake --preset demo >/dev/null
 cmake --build --preset demo
+
+stage "loopback: an emulator session and a BMC session joined in memory"
+build/demo/examples/loopback
 
 capture=examples/captures/qemu-ipmi_sim-session.hex
 stage "ipmikit-dump --hex $capture"
