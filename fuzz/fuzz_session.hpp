@@ -6,7 +6,7 @@
 //   0 receive [n] then n bytes          1 advance the clock [ms, scaled] and poll
 //   2 emulator: send_request [id] [n] body / bmc: respond [id] [n] body
 //   3 write [k] bytes of outbound(now)   4 connect / disconnect [which]
-//   5 emulator: notify_reset / bmc: a hardware command [which]
+//   5 emulator: notify_reset / bmc: a hardware command or discard [which] ([id])
 //   6 receive a well-formed frame built from [kind] [id] [n] bytes (so deep states are reached)
 // Invariants (FUZZ_CHECK aborts):
 //   * every event has the shape its role allows; local responses carry 0xC3/0xC6/0xC7/0xD2;
@@ -208,18 +208,29 @@ struct harness {
             (void)which;
             e = s.notify_reset();
           } else {
-            switch (which % 7u) {
+            switch (which % 8u) {
               case 0: e = s.set_attention(which & 8u, which & 16u); break;
               case 1: e = s.power_off(); break;
               case 2: e = s.reset(); break;
               case 3: e = s.send_nmi(); break;
               case 4: e = s.graceful_shutdown(); break;
               case 5: e = s.enable_irq(which & 8u); break;
-              default: e = s.enable_irq(false); break;
+              case 6: e = s.enable_irq(false); break;
+              default: {
+                const std::uint8_t id = in.u8();
+                e = s.discard(id);
+                FUZZ_CHECK((e == vm::session_error::ok) == unanswered[id]);
+                unanswered[id] = false;
+                if (!connected) FUZZ_CHECK(e == vm::session_error::unknown_message_id);
+                break;
+              }
             }
             if (e == vm::session_error::ok) FUZZ_CHECK(connected);
+            if (!connected && which % 8u != 7u) FUZZ_CHECK(e == vm::session_error::not_connected);
           }
-          if (!connected) FUZZ_CHECK(e == vm::session_error::not_connected);
+          if constexpr (Role == vm::role::emulator) {
+            if (!connected) FUZZ_CHECK(e == vm::session_error::not_connected);
+          }
           break;
         }
         default: {

@@ -460,6 +460,18 @@ TEST_SUITE("session") {
     CHECK(drain(b, t0) == frame(9, hex("1C 01 00")));
   }
 
+  TEST_CASE("discard forgets an unanswered request; answering it afterwards is refused") {
+    bmc b;
+    recorder r;
+    b.connect(t0, r);
+    b.receive(frame(6, hex("18 01")), t0, r);
+    CHECK(b.discard(7) == vm::session_error::unknown_message_id);
+    CHECK(b.discard(6) == vm::session_error::ok);
+    CHECK_FALSE(b.awaiting_response(6));
+    CHECK(b.respond(6, hex("1C 01 00")) == vm::session_error::unknown_message_id);
+    CHECK(b.discard(6) == vm::session_error::unknown_message_id);
+  }
+
   TEST_CASE("a response body without a completion code is refused") {
     bmc b;
     recorder r;

@@ -21,12 +21,18 @@
 // Outbound frames are appended to a fixed buffer of `OutboundCapacity` bytes. A frame that does
 // not fit is refused with `session_error::would_block`; nothing is ever dropped or overrun.
 // `outbound(now)` returns the next bytes to write **in one write call**: everything up to and
-// including the first VM command frame. QEMU executes a command and discards whatever follows
-// it in the same read (reference: QEMU ipmi_bmc_extern receive()), so a command must end a
-// write. Separate writes can still be coalesced by TCP into one read on QEMU's side, so after a
-// chunk that ends in a command the session holds further output back for `command_gap`
+// including the first VM command frame. QEMU's receive() executes a command and returns without
+// parsing the rest of the buffer it was handed (QEMU ipmi_bmc_extern), so a command must never
+// be followed by other bytes in one delivery. Separate writes can be coalesced by TCP, so after
+// a chunk that ends in a command the session also holds further output back for `command_gap`
 // (default 10 ms in the BMC role, 0 in the emulator role); the gap's end is part of
 // next_deadline(). Message frames never wait: several go out in one write.
+//
+// Measured against QEMU 7.2 (tests/interop/session_qemu_test.cpp): its can_receive() returns 1,
+// so the chardev hands receive() one byte per call and even a command and a response in one
+// write() both arrive. The chunking and the gap are therefore a defence for other builds and
+// versions, at the price of up to `command_gap` of latency after a command; set it to zero
+// where that matters more.
 //
 // The emulator role answers locally, as QEMU does (QEMU ipmi_bmc_extern_handle_command):
 // a request shorter than netfn+cmd with 0xC7, longer than 300 bytes with 0xC6, while
@@ -274,7 +280,8 @@ class session {
     }
   }
 
-  /// The earliest time poll() has something to do, or nothing.
+  /// The earliest time poll() has something to do, or nothing. It may lie in the past until
+  /// poll() is called with a `now` at or after it.
   [[nodiscard]] constexpr std::optional<time_point> next_deadline() const noexcept {
     std::optional<time_point> t;
     if (gap_until_ && out_head_ != out_tail_) t = gap_until_;
@@ -389,6 +396,16 @@ class session {
       return session_error::would_block;
     unanswered_.reset(msg_id);
     ++stats_.responses;
+    return session_error::ok;
+  }
+
+  /// Forgets request `msg_id` without answering it (the emulator times it out with 0xC3).
+  /// Returns unknown_message_id when no such request is waiting.
+  constexpr session_error discard(std::uint8_t msg_id) noexcept
+    requires(Role == role::bmc)
+  {
+    if (!unanswered_.test(msg_id)) return session_error::unknown_message_id;
+    unanswered_.reset(msg_id);
     return session_error::ok;
   }
 
