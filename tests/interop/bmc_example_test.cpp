@@ -1,0 +1,552 @@
+// tests/interop/bmc_example_test.cpp — the example program ipmikit-bmc (examples/ipmikit_bmc.cpp)
+// as the external BMC of a real QEMU 7.2, and of a scripted VM for what QEMU cannot show.
+//
+//   scripted  the test plays the emulator on ipmikit-bmc's VM socket and announces no
+//             capabilities: actions the VM cannot do are refused (D5), no ENABLE_IRQ goes out,
+//             completion codes for bad requests, a malformed frame is ignored, a second
+//             connection is closed at once, a reconnect is greeted again, SIGTERM exits 0.
+//   qemu      QEMU + isa-ipmi-kcs, the guest played over qtest: Get Device ID, self test,
+//             the watchdog Set/Get round trip (exact bytes), chassis status, completion codes,
+//             Set BMC Global Enables 0x0F answered promptly after ENABLE_IRQ (the session's
+//             command chunking and gap), a pre-timeout messaging interrupt (SMS_ATN, message
+//             flag, cleared by Clear Message Flags), then the watchdog's "power down": QEMU
+//             exits. A second QEMU connects to the same ipmikit-bmc: the watchdog's "hard
+//             reset" resets it and the KCS interface answers afterwards; soft shutdown and NMI.
+//
+// Usage: ipmikit_interop_bmc_example_test PATH/TO/ipmikit-bmc [scripted] [qemu]
+//        (no section named: both)
+// Exit status: 0 passed, 1 a check failed, 77 skipped (QEMU missing; with
+// IPMIKIT_INTEROP_REQUIRED=1 that is a failure instead). IPMIKIT_INTEROP_KEEP=1 keeps the
+// temporary directory (logs of ipmikit-bmc and QEMU); it is always kept when a check fails.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include <signal.h>
+
+#include <ipmikit/vm/protocol.hpp>
+
+#include "common.hpp"
+#include "ipmi_sim.hpp"  // proc_net_has_socket: readiness without a probe connection
+#include "kcs_qtest.hpp"
+#include "net.hpp"
+#include "process.hpp"
+#include "qemu.hpp"
+#include "vm_wire.hpp"
+
+namespace {
+
+using namespace ipmikit::interop;
+namespace vm = ipmikit::vm;
+using bytes = std::vector<std::uint8_t>;
+
+const steady::time_point g_start = steady::now();
+
+void say(const std::string& text) {
+  std::printf("[%6lld ms] %s\n", elapsed_ms(g_start), text.c_str());
+  std::fflush(stdout);
+}
+
+class checker {
+ public:
+  bool check(bool cond, const std::string& what, const std::string& detail = {}) {
+    if (cond) {
+      say("  ok   " + what);
+    } else {
+      ++failures_;
+      say("  FAIL " + what + (detail.empty() ? std::string() : "\n         " + detail));
+    }
+    return cond;
+  }
+  template <class T>
+  bool check_ok(const result<T>& r, const std::string& what) {
+    return check(r.ok(), what, r.error());
+  }
+  bool check_bytes(std::span<const std::uint8_t> got, std::initializer_list<std::uint8_t> want,
+                   const std::string& what) {
+    const std::span<const std::uint8_t> w(want.begin(), want.size());
+    return check(std::ranges::equal(got, w), what + ": " + hex(got),
+                 "expected " + hex(w) + "\n         got      " + hex(got));
+  }
+  [[nodiscard]] int failures() const noexcept { return failures_; }
+
+ private:
+  int failures_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// ipmikit-bmc as a child process
+
+struct bmc_process {
+  process proc;
+  std::uint16_t port = 0;
+  std::string log_path;
+};
+
+/// Starts `binary --listen 127.0.0.1:PORT --verbose` on a free port and waits until it listens
+/// (read from /proc/net/tcp: a probe connection would take the one VM slot).
+result<bmc_process> start_bmc(const temp_dir& dir, const std::string& binary, const std::string& tag) {
+  auto port = free_tcp_port();
+  if (!port) return fail(port.error());
+  bmc_process b;
+  b.port = *port;
+  b.log_path = dir.file("ipmikit-bmc-" + tag + ".log");
+  auto p = process::spawn({binary, "--listen", "127.0.0.1:" + std::to_string(b.port), "--verbose"},
+                          {b.log_path, true});
+  if (!p) return fail(p.error());
+  b.proc = std::move(*p);
+  const deadline d(millis(10000));
+  for (int i = 0;; ++i) {
+    if (!b.proc.alive()) {
+      const auto& how = b.proc.ended();
+      return fail("ipmikit-bmc " + (how ? how->describe() : std::string("ended")) +
+                  " during startup; log: " + file_tail(b.log_path, 2048));
+    }
+    auto listening = proc_net_has_socket("/proc/net/tcp", b.port, proc_net_tcp_listen);
+    if (!listening) return fail(listening.error());
+    if (*listening) return b;
+    if (d.expired())
+      return fail("ipmikit-bmc did not listen on 127.0.0.1:" + std::to_string(b.port) +
+                  " within 10 s; log: " + file_tail(b.log_path, 2048));
+    sleep_ms(i < 50 ? 10 : 50);
+  }
+}
+
+std::size_t count_in_log(const std::string& path, std::string_view needle) {
+  auto text = read_file(path, 16u << 20);
+  if (!text) return 0;
+  std::size_t n = 0;
+  for (std::size_t at = text->find(needle); at != std::string::npos; at = text->find(needle, at + 1)) ++n;
+  return n;
+}
+
+/// Waits until `needle` occurs at least `count` times in the log.
+bool wait_for_log(const std::string& path, std::string_view needle, std::size_t count, int timeout_ms) {
+  const deadline d{millis(timeout_ms)};
+  for (int i = 0; i < 100000; ++i) {
+    if (count_in_log(path, needle) >= count) return true;
+    if (d.expired()) return false;
+    sleep_ms(10);
+  }
+  return false;
+}
+
+void show_log(const std::string& what, const std::string& path) {
+  say("  --- " + what + " log (" + path + "), tail:\n" + file_tail(path, 4000) + "\n  ---");
+}
+
+/// SIGTERM: ipmikit-bmc must log it and exit 0.
+void stop_bmc(checker& c, bmc_process& b) {
+  c.check(b.proc.alive(), "ipmikit-bmc still running at the end");
+  const auto ended = b.proc.stop(millis(5000));
+  if (c.check_ok(ended, "ipmikit-bmc stopped"))
+    c.check(ended->success(), "SIGTERM: ipmikit-bmc " + ended->describe() + " (wants exit 0)");
+  c.check(count_in_log(b.log_path, "caught SIGTERM, stopping") == 1, "it logged the signal");
+}
+
+/// A second connection while a VM is connected is closed at once (EOF within 2 s).
+void check_second_connection_refused(checker& c, const bmc_process& b, std::size_t refusals_before) {
+  auto fd = connect_tcp(b.port, 2000);
+  if (!c.check_ok(fd, "a second TCP connection to ipmikit-bmc")) return;
+  std::array<std::uint8_t, 16> buf{};
+  auto r = read_some(fd->get(), buf, 2000);
+  c.check(r.ok() && r->state == read_state::eof,
+          "it is closed at once, without a byte", r.ok() ? "" : r.error());
+  c.check(wait_for_log(b.log_path, "refused a second connection", refusals_before + 1, 2000),
+          "ipmikit-bmc logged the refusal");
+}
+
+// ---------------------------------------------------------------------------------------------
+// scripted: the test is the emulator
+
+/// Sends a request and returns the response's body (netfn, cmd, cc, data); commands that arrive
+/// first go to `commands`.
+result<bytes> scripted_request(vm_connection& conn, std::uint8_t msg_id, std::initializer_list<std::uint8_t> body,
+                               std::vector<vm_event>* commands = nullptr) {
+  auto sent = conn.send_message(msg_id, std::span<const std::uint8_t>(body.begin(), body.size()));
+  if (!sent) return fail(sent.error());
+  for (int i = 0; i < 16; ++i) {
+    auto e = conn.next_event(3000);
+    if (!e) return fail(e.error());
+    if (e->is_message()) {
+      if (e->msg_id != msg_id) return fail("response with msg_id " + hex(e->msg_id) + ": " + e->describe());
+      return std::move(e->body);
+    }
+    if (commands != nullptr) commands->push_back(std::move(*e));
+  }
+  return fail("no response after 16 frames");
+}
+
+int test_scripted(const temp_dir& dir, const std::string& binary) {
+  say("== scripted VM with no capabilities: the test plays the emulator");
+  checker c;
+  auto b = start_bmc(dir, binary, "scripted");
+  if (!c.check_ok(b, "ipmikit-bmc listening")) return c.failures();
+  const int before = c.failures();
+  auto body = [&]() {
+    auto fd = connect_tcp(b->port, 5000);
+    if (!c.check_ok(fd, "connected to ipmikit-bmc")) return;
+    vm_connection conn(std::move(*fd), vm::min_response_frame);
+    auto hello = conn.next_event(5000);
+    if (!c.check_ok(hello, "first frame")) return;
+    c.check(hello->is_command(vm::command::version) && hello->argument == 1,
+            "ipmikit-bmc greets with VERSION 1: " + hello->describe());
+    if (!c.check_ok(conn.send_command(vm::command::version, 1), "sent VERSION 1") ||
+        !c.check_ok(conn.send_command(vm::command::capabilities, 0x00), "sent CAPABILITIES 0x00"))
+      return;
+    c.check(wait_for_log(b->log_path, "VM capabilities 0x00 (none)", 1, 3000), "ipmikit-bmc logged the capabilities");
+
+    std::uint8_t id = 0;
+    auto expect = [&](std::initializer_list<std::uint8_t> request, std::initializer_list<std::uint8_t> want,
+                      const std::string& what) {
+      std::vector<vm_event> commands;
+      auto r = scripted_request(conn, id++, request, &commands);
+      if (!c.check_ok(r, what)) return;
+      c.check_bytes(*r, want, what);
+      std::string cmds;
+      for (const auto& e : commands) cmds += e.describe() + "; ";
+      c.check(commands.empty(), "  no VM command before it", cmds);
+    };
+    expect({0x00, 0x02, 0x03}, {0x04, 0x02, 0xD5}, "Chassis Control hard reset without RESET: D5");
+    expect({0x00, 0x02, 0x00}, {0x04, 0x02, 0xD5}, "Chassis Control power down without POWER: D5");
+    expect({0x00, 0x02, 0x04}, {0x04, 0x02, 0xD5}, "Chassis Control diagnostic interrupt without NMI: D5");
+    expect({0x00, 0x02, 0x05}, {0x04, 0x02, 0xD5}, "Chassis Control soft shutdown without GRACEFUL_SHUTDOWN: D5");
+    expect({0x00, 0x02, 0x01}, {0x04, 0x02, 0x00}, "Chassis Control power up: already on, 00");
+    expect({0x00, 0x02, 0x06}, {0x04, 0x02, 0xCC}, "Chassis Control 06 (reserved): CC");
+    expect({0x00, 0x02}, {0x04, 0x02, 0xC7}, "Chassis Control without data: C7");
+    expect({0x18, 0x2E, 0x01}, {0x1C, 0x2E, 0x00}, "Set BMC Global Enables 01 without IRQ: 00, no ENABLE_IRQ");
+    c.check(count_in_log(b->log_path, "ENABLE_IRQ not sent: missing_capability") == 1, "  logged as not sent");
+    expect({0x18, 0x24, 0x04, 0x01, 0x00, 0x00, 0x14, 0x00}, {0x1C, 0x24, 0xD5},
+           "Set Watchdog Timer with hard reset, VM without RESET: D5");
+    expect({0x18, 0x24, 0x04, 0x30, 0x01, 0x00, 0x14, 0x00}, {0x1C, 0x24, 0xD5},
+           "Set Watchdog Timer with a messaging interrupt, VM without ATTN: D5");
+    expect({0x18, 0x22}, {0x1C, 0x22, 0x80}, "Reset Watchdog Timer, never set: 80 (§27.5)");
+    expect({0x18, 0x24, 0x04, 0x10, 0x01, 0x00, 0x14, 0x00}, {0x1C, 0x24, 0xCC},
+           "Set Watchdog Timer with an SMI pre-timeout: CC");
+    expect({0x18, 0x24, 0x00, 0x00, 0x00, 0x00, 0x14, 0x00}, {0x1C, 0x24, 0xCC},
+           "Set Watchdog Timer with timer use 0 (reserved): CC");
+    expect({0x18, 0x24, 0x04, 0x04, 0x00, 0x00, 0x14, 0x00}, {0x1C, 0x24, 0xCC},
+           "Set Watchdog Timer with timeout action 4 (reserved): CC");
+    expect({0x18, 0x24, 0x04, 0x00, 0x00, 0x00, 0x14}, {0x1C, 0x24, 0xC7}, "Set Watchdog Timer, 5 bytes: C7");
+    expect({0x18, 0x24, 0x05, 0x00, 0x00, 0x00, 0x14, 0x00}, {0x1C, 0x24, 0x00},
+           "Set Watchdog Timer, OEM use, no action: 00");
+    expect({0x18, 0x25}, {0x1C, 0x25, 0x00, 0x05, 0x00, 0x00, 0x00, 0x14, 0x00, 0x14, 0x00},
+           "Get Watchdog Timer: 8 data bytes");
+    expect({0x18, 0x01, 0x00}, {0x1C, 0x01, 0xC7}, "Get Device ID with a data byte: C7");
+    expect({0x1A, 0x01}, {0x1E, 0x01, 0xC2}, "Get Device ID on LUN 2: C2, LUN echoed");
+    expect({0x18, 0x99}, {0x1C, 0x99, 0xC1}, "App command 0x99: C1");
+    expect({0x28, 0x01}, {0x2C, 0x01, 0xC1}, "Storage command: C1");
+
+    // A frame with a bad checksum is logged and ignored; the next request is answered.
+    const std::uint8_t bad[] = {0x30, 0x18, 0x01, 0x00, 0xA0};
+    if (c.check_ok(conn.send(bad), "sent a frame with a bad checksum")) {
+      c.check(wait_for_log(b->log_path, "protocol problem", 1, 3000), "ipmikit-bmc logged a protocol problem");
+      expect({0x18, 0x04}, {0x1C, 0x04, 0x00, 0x55, 0x00}, "Get Self Test Results after it");
+    }
+
+    check_second_connection_refused(c, *b, 0);
+
+    // The VM goes away and comes back: a new greeting, a working link.
+    conn.close();
+    c.check(wait_for_log(b->log_path, "disconnected: closed by the VM", 1, 3000), "ipmikit-bmc saw the close");
+    auto fd2 = connect_tcp(b->port, 5000);
+    if (!c.check_ok(fd2, "reconnected")) return;
+    vm_connection conn2(std::move(*fd2), vm::min_response_frame);
+    auto hello2 = conn2.next_event(5000);
+    if (c.check_ok(hello2, "first frame after the reconnect"))
+      c.check(hello2->is_command(vm::command::version), "VERSION again: " + hello2->describe());
+    (void)conn2.send_command(vm::command::capabilities, 0x00);
+    auto r = scripted_request(conn2, 0x42, {0x00, 0x01});
+    if (c.check_ok(r, "Get Chassis Status after the reconnect"))
+      c.check_bytes(*r, {0x04, 0x01, 0x00, 0x61, 0x00, 0x00}, "power on, restore policy unknown");
+  };
+  body();
+  stop_bmc(c, *b);
+  if (c.failures() != before) show_log("ipmikit-bmc", b->log_path);
+  return c.failures();
+}
+
+// ---------------------------------------------------------------------------------------------
+// qemu: real QEMU, the test is the guest
+
+result<bytes> kcs(qtest& qt, std::initializer_list<std::uint8_t> request) {
+  return kcs_transaction(qt, std::span<const std::uint8_t>(request.begin(), request.size()), millis(8000));
+}
+
+struct guest {
+  checker& c;
+  qtest& qt;
+
+  /// One KCS transaction; checks the exact response.
+  bool expect(std::initializer_list<std::uint8_t> request, std::initializer_list<std::uint8_t> want,
+              const std::string& what) {
+    auto r = kcs(qt, request);
+    if (!c.check_ok(r, what)) return false;
+    return c.check_bytes(*r, want, what);
+  }
+  std::optional<bytes> ask(std::initializer_list<std::uint8_t> request, const std::string& what) {
+    auto r = kcs(qt, request);
+    if (!c.check_ok(r, what)) return std::nullopt;
+    return std::move(*r);
+  }
+};
+
+/// Starts QEMU with isa-ipmi-kcs connected to the BMC and waits until ipmikit-bmc has its
+/// capabilities (the `nth` connection in its log).
+std::optional<qemu_instance> start_vm(checker& c, const temp_dir& dir, const bmc_process& b, std::size_t nth) {
+  const auto t0 = steady::now();
+  auto q = start_qemu(dir, b.port, ipmi_interface::kcs);
+  if (!c.check_ok(q, "QEMU started (qtest connected)")) return std::nullopt;
+  say("  QEMU pid " + std::to_string(q->proc.pid()) + ", qtest after " + std::to_string(elapsed_ms(t0)) + " ms");
+  if (!c.check(wait_for_log(b.log_path, "VM capabilities 0x3F (POWER RESET IRQ NMI ATTN GRACEFUL_SHUTDOWN)", nth, 10000),
+               "ipmikit-bmc: QEMU connected and announced 0x3F (connection " + std::to_string(nth) + ")"))
+    return std::nullopt;
+  say("  BMC link up after " + std::to_string(elapsed_ms(t0)) + " ms");
+  c.check(q->qt.irq_intercept_in("ioapic"), "qtest irq_intercept_in ioapic", q->qt.last_error());
+  return std::move(*q);
+}
+
+std::uint16_t le16(const bytes& r, std::size_t at) {
+  return static_cast<std::uint16_t>(r[at] | (r[at + 1] << 8));
+}
+
+/// The first QEMU: requests, completion codes, global enables, pre-timeout, then power down.
+void qemu_first_vm(checker& c, const temp_dir& dir, bmc_process& b) {
+  auto q = start_vm(c, dir, b, 1);
+  if (!q) return;
+  guest g{c, q->qt};
+  const int before = c.failures();
+
+  g.expect({0x18, 0x22}, {0x1C, 0x22, 0x80}, "Reset Watchdog Timer before any Set: 80");
+  g.expect({0x18, 0x01}, {0x1C, 0x01, 0x00, 0x20, 0x01, 0x00, 0x01, 0x02, 0x80, 0x00, 0x00, 0x00, 0x01, 0x00},
+           "Get Device ID");
+  g.expect({0x18, 0x04}, {0x1C, 0x04, 0x00, 0x55, 0x00}, "Get Self Test Results: 55 00");
+  g.expect({0x00, 0x01}, {0x04, 0x01, 0x00, 0x61, 0x00, 0x00}, "Get Chassis Status: power on");
+
+  // Watchdog round trip: SMS/OS, pre-timeout messaging interrupt 5 s, hard reset, 60.0 s.
+  g.expect({0x18, 0x24, 0x04, 0x31, 0x05, 0x00, 0x58, 0x02}, {0x1C, 0x24, 0x00},
+           "Set Watchdog Timer: exactly netfn, cmd, cc");
+  g.expect({0x18, 0x25}, {0x1C, 0x25, 0x00, 0x04, 0x31, 0x05, 0x00, 0x58, 0x02, 0x58, 0x02},
+           "Get Watchdog Timer: stopped, present = initial");
+  g.expect({0x18, 0x22}, {0x1C, 0x22, 0x00}, "Reset Watchdog Timer starts it");
+  if (auto r = g.ask({0x18, 0x25}, "Get Watchdog Timer while running")) {
+    c.check(r->size() == 11 && (*r)[2] == 0x00 && (*r)[3] == 0x44,
+            "running: timer use byte 44 (bit 6 = running): " + hex(*r));
+    if (r->size() == 11)
+      c.check(le16(*r, 9) <= 600 && le16(*r, 9) >= 550,
+              "present countdown " + std::to_string(le16(*r, 9)) + " (of 600, counting down)");
+  }
+  // "Don't stop": the new countdown (30.0 s, no action) continues from its new value.
+  g.expect({0x18, 0x24, 0x44, 0x00, 0x00, 0x10, 0x2C, 0x01}, {0x1C, 0x24, 0x00}, "Set Watchdog Timer, don't stop");
+  if (auto r = g.ask({0x18, 0x25}, "Get Watchdog Timer after it")) {
+    c.check(r->size() == 11 && (*r)[3] == 0x44 && le16(*r, 7) == 300 && le16(*r, 9) <= 300 && le16(*r, 9) >= 250,
+            "still running from 300: " + hex(*r));
+  }
+  g.expect({0x18, 0x24, 0x04, 0x00, 0x00, 0x00, 0x2C, 0x01}, {0x1C, 0x24, 0x00}, "Set Watchdog Timer stops it");
+  g.expect({0x18, 0x25}, {0x1C, 0x25, 0x00, 0x04, 0x00, 0x00, 0x00, 0x2C, 0x01, 0x2C, 0x01}, "stopped again");
+
+  // Completion codes through QEMU.
+  g.expect({0x18, 0x01, 0x00}, {0x1C, 0x01, 0xC7}, "Get Device ID with a data byte: C7");
+  g.expect({0x18, 0x99}, {0x1C, 0x99, 0xC1}, "App command 0x99: C1");
+  g.expect({0x1A, 0x01}, {0x1E, 0x01, 0xC2}, "Get Device ID on LUN 2: C2");
+  g.expect({0x18, 0x24, 0x04, 0x11, 0x01, 0x00, 0x14, 0x00}, {0x1C, 0x24, 0xCC}, "SMI pre-timeout: CC");
+  g.expect({0x00, 0x02, 0x06}, {0x04, 0x02, 0xCC}, "Chassis Control 06: CC");
+  g.expect({0x18, 0x2E, 0x10}, {0x1C, 0x2E, 0xCC}, "Set BMC Global Enables with reserved bit 4: CC");
+
+  // A command and a response back to back: ENABLE_IRQ in a write of its own, the response
+  // after the session's 10 ms command gap. A lost response would show as QEMU's own C3 after
+  // 4 s. (QEMU 7.2 reads its chardev one byte at a time, so it would also survive both in one
+  // write; the gap guards builds that do not — see vm/session.hpp.)
+  const std::size_t irq_raises = q->qt.irq(5).raises;
+  const auto t1 = steady::now();
+  const bool enabled = g.expect({0x18, 0x2E, 0x0F}, {0x1C, 0x2E, 0x00}, "Set BMC Global Enables 0F");
+  const long long took = elapsed_ms(t1);
+  if (enabled) c.check(took < 2500, "answered in " + std::to_string(took) + " ms (QEMU's timeout: 4000)");
+  c.check(count_in_log(b.log_path, "sent ENABLE_IRQ") == 1, "ipmikit-bmc sent ENABLE_IRQ once");
+  g.expect({0x18, 0x2F}, {0x1C, 0x2F, 0x00, 0x0F}, "Get BMC Global Enables: 0F");
+  c.check(q->qt.irq(5).raises > irq_raises,
+          "QEMU raised IRQ 5 for the responses since (ENABLE_IRQ took effect): " + q->qt.irq_summary());
+
+  // Pre-timeout messaging interrupt: 3 s before a 4.0 s countdown with no timeout action (the
+  // 3 s leave time for the requests below before the expiry, even on a loaded machine).
+  g.expect({0x18, 0x24, 0x04, 0x30, 0x03, 0x00, 0x28, 0x00}, {0x1C, 0x24, 0x00},
+           "Set Watchdog Timer: messaging pre-timeout 3 s before a 4.0 s countdown, no action");
+  g.expect({0x18, 0x22}, {0x1C, 0x22, 0x00}, "Reset Watchdog Timer");
+  const auto t2 = steady::now();
+  bool attention = false;
+  for (int i = 0; i < 1000 && elapsed_ms(t2) < 5000; ++i) {
+    const auto st = kcs_status(q->qt);
+    if (!st) {
+      c.check(false, "read the KCS status", q->qt.last_error());
+      break;
+    }
+    if ((*st & kcs::sms_atn) != 0) {
+      attention = true;
+      break;
+    }
+    sleep_ms(10);
+  }
+  const long long atn_ms = elapsed_ms(t2);
+  if (c.check(attention, "KCS status shows SMS_ATN after " + std::to_string(atn_ms) + " ms"))
+    c.check(atn_ms >= 700 && atn_ms < 3000, "about 1 s after the reset");
+  c.check(count_in_log(b.log_path, "sent ATTN_IRQ (message flags 0x08)") == 1,
+          "ipmikit-bmc sent ATTN_IRQ (the receive message queue interrupt is enabled)");
+  g.expect({0x18, 0x22}, {0x1C, 0x22, 0xD5}, "Reset Watchdog Timer after the pre-timeout: D5 (§27.5)");
+  g.expect({0x18, 0x31}, {0x1C, 0x31, 0x00, 0x08}, "Get Message Flags: watchdog pre-timeout (08)");
+  g.expect({0x18, 0x30, 0x08}, {0x1C, 0x30, 0x00}, "Clear Message Flags 08");
+  if (const auto st = kcs_status(q->qt))
+    c.check((*st & kcs::sms_atn) == 0, "SMS_ATN is clear when the response is in: status " + hex(*st));
+  c.check(wait_for_log(b.log_path, "watchdog expired (timer use SMS/OS): timeout action no action", 1, 5000),
+          "ipmikit-bmc logged the expiry (no action)");
+  g.expect({0x18, 0x25}, {0x1C, 0x25, 0x00, 0x04, 0x30, 0x03, 0x10, 0x28, 0x00, 0x00, 0x00},
+           "Get Watchdog Timer: stopped, SMS/OS expired (10), present 0");
+
+  check_second_connection_refused(c, b, 0);
+
+  // The HA case: the guest stops petting; power down after 2.0 s makes QEMU 7.2 shut down.
+  g.expect({0x18, 0x24, 0x04, 0x02, 0x00, 0x10, 0x14, 0x00}, {0x1C, 0x24, 0x00},
+           "Set Watchdog Timer: power down after 2.0 s");
+  g.expect({0x18, 0x22}, {0x1C, 0x22, 0x00}, "Reset Watchdog Timer starts it; no more pets");
+  const auto t3 = steady::now();
+  const auto ended = q->proc.wait_exit(millis(10000));
+  const long long exit_ms = elapsed_ms(t3);
+  if (c.check(ended.has_value(), "QEMU exited " + std::to_string(exit_ms) + " ms after the last pet")) {
+    c.check(exit_ms >= 1500 && exit_ms < 8000, "about 2 s");
+    c.check(ended->success(), "QEMU " + ended->describe());
+  }
+  c.check(count_in_log(b.log_path, "watchdog expired (timer use SMS/OS): timeout action power down") == 1,
+          "ipmikit-bmc logged the expiry");
+  c.check(count_in_log(b.log_path, "sent POWEROFF (watchdog timeout action: power down)") == 1,
+          "ipmikit-bmc logged POWEROFF");
+  c.check(wait_for_log(b.log_path, "disconnected: closed by the VM", 1, 3000), "ipmikit-bmc saw QEMU go");
+  if (c.failures() != before) show_log("QEMU", q->log_path);
+}
+
+/// A second QEMU on the same ipmikit-bmc: hard reset, then soft shutdown and NMI.
+void qemu_second_vm(checker& c, const temp_dir& dir, bmc_process& b) {
+  auto q = start_vm(c, dir, b, 2);
+  if (!q) return;
+  guest g{c, q->qt};
+  const int before = c.failures();
+
+  // The settings (and the expiration flag) outlived the first VM; the timer is stopped.
+  g.expect({0x18, 0x25}, {0x1C, 0x25, 0x00, 0x04, 0x02, 0x00, 0x10, 0x14, 0x00, 0x00, 0x00},
+           "Get Watchdog Timer on the new connection: settings kept, stopped");
+  g.expect({0x18, 0x24, 0x04, 0x01, 0x00, 0x10, 0x14, 0x00}, {0x1C, 0x24, 0x00},
+           "Set Watchdog Timer: hard reset after 2.0 s");
+  g.expect({0x18, 0x22}, {0x1C, 0x22, 0x00}, "Reset Watchdog Timer starts it");
+  const auto t0 = steady::now();
+  const bool reset = wait_for_log(b.log_path, "sent RESET (watchdog timeout action: hard reset)", 1, 10000);
+  const long long reset_ms = elapsed_ms(t0);
+  if (c.check(reset, "ipmikit-bmc sent RESET " + std::to_string(reset_ms) + " ms after the start"))
+    c.check(reset_ms >= 1500 && reset_ms < 8000, "about 2 s");
+  sleep_ms(300);
+  c.check(q->proc.alive(), "QEMU keeps running after the reset");
+  g.expect({0x18, 0x01}, {0x1C, 0x01, 0x00, 0x20, 0x01, 0x00, 0x01, 0x02, 0x80, 0x00, 0x00, 0x00, 0x01, 0x00},
+           "the KCS interface answers after the reset");
+  g.expect({0x18, 0x25}, {0x1C, 0x25, 0x00, 0x04, 0x01, 0x00, 0x10, 0x14, 0x00, 0x00, 0x00},
+           "Get Watchdog Timer: expired and stopped");
+  say(std::string("  QEMU ") + (count_in_log(b.log_path, "VM reports RESET") != 0 ? "did" : "did not") +
+      " send RESET back after the machine reset");
+
+  // Chassis Control: the response comes first, then the command.
+  g.expect({0x00, 0x02, 0x03}, {0x04, 0x02, 0x00}, "Chassis Control hard reset");
+  c.check(wait_for_log(b.log_path, "sent RESET (Chassis Control: hard reset)", 1, 3000), "ipmikit-bmc sent RESET");
+  g.expect({0x00, 0x02, 0x05}, {0x04, 0x02, 0x00}, "Chassis Control soft shutdown");
+  c.check(wait_for_log(b.log_path, "sent GRACEFUL_SHUTDOWN (Chassis Control: soft shutdown)", 1, 3000),
+          "ipmikit-bmc sent GRACEFUL_SHUTDOWN");
+  g.expect({0x00, 0x02, 0x04}, {0x04, 0x02, 0x00}, "Chassis Control pulse diagnostic interrupt");
+  c.check(wait_for_log(b.log_path, "sent SEND_NMI (Chassis Control: pulse diagnostic interrupt)", 1, 3000),
+          "ipmikit-bmc sent SEND_NMI");
+  sleep_ms(300);
+  c.check(q->proc.alive(), "QEMU still runs (the halted BIOS has no ACPI: soft shutdown does nothing)");
+  g.expect({0x00, 0x01}, {0x04, 0x01, 0x00, 0x61, 0x00, 0x00}, "Get Chassis Status still answers");
+
+  say("  qtest: " + std::to_string(q->qt.commands_sent()) + " commands; IRQ lines: " + q->qt.irq_summary());
+  q->qt.close();
+  const auto stopped = q->proc.stop();
+  if (c.check_ok(stopped, "QEMU stopped (pid " + std::to_string(q->proc.pid()) + ")")) say("  QEMU " + stopped->describe());
+  c.check(wait_for_log(b.log_path, "disconnected: closed by the VM", 2, 3000), "ipmikit-bmc saw QEMU go");
+  if (c.failures() != before) show_log("QEMU", q->log_path);
+}
+
+int test_qemu(const temp_dir& dir, const temp_dir& dir2, const std::string& binary) {
+  say("== QEMU + KCS with ipmikit-bmc as the external BMC; the test plays the guest");
+  checker c;
+  auto b = start_bmc(dir, binary, "qemu");
+  if (!c.check_ok(b, "ipmikit-bmc listening")) return c.failures();
+  say("  ipmikit-bmc pid " + std::to_string(b->proc.pid()) + " on 127.0.0.1:" + std::to_string(b->port));
+  const int before = c.failures();
+  qemu_first_vm(c, dir, *b);
+  say("-- a second QEMU on the same ipmikit-bmc");
+  qemu_second_vm(c, dir2, *b);
+  stop_bmc(c, *b);
+  if (c.failures() != before) show_log("ipmikit-bmc", b->log_path);
+  return c.failures();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s PATH/TO/ipmikit-bmc [scripted] [qemu]\n", argv[0]);
+    return 2;
+  }
+  const std::string binary = argv[1];
+  bool want_scripted = argc == 2, want_qemu = argc == 2;
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "scripted") {
+      want_scripted = true;
+    } else if (a == "qemu") {
+      want_qemu = true;
+    } else {
+      std::fprintf(stderr, "usage: %s PATH/TO/ipmikit-bmc [scripted] [qemu]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (!find_program(binary)) {
+    say("FAIL no executable ipmikit-bmc at " + binary);
+    return 1;
+  }
+  const bool have_qemu = find_program("qemu-system-x86_64").has_value();
+  const char* required = std::getenv("IPMIKIT_INTEROP_REQUIRED");
+  if (required != nullptr && std::string_view(required) == "1" && !have_qemu) {
+    say("FAIL IPMIKIT_INTEROP_REQUIRED=1 but qemu-system-x86_64 is missing");
+    return 1;
+  }
+  if (want_qemu && !have_qemu) {
+    say("SKIP QEMU section: qemu-system-x86_64 not in PATH");
+    want_qemu = false;
+  }
+  if (!want_scripted && !want_qemu) return 77;
+
+  auto dir = temp_dir::create("ipmikit-bmc-test");
+  auto dir2 = temp_dir::create("ipmikit-bmc-test2");  // the second QEMU's files
+  if (!dir || !dir2) {
+    say("FAIL temporary directory: " + (dir ? dir2.error() : dir.error()));
+    return 1;
+  }
+  say("temporary directories " + dir->path() + " " + dir2->path());
+  const char* keep = std::getenv("IPMIKIT_INTEROP_KEEP");
+  if (keep != nullptr && *keep != '\0' && std::string_view(keep) != "0") {
+    dir->keep();
+    dir2->keep();
+  }
+
+  int failures = 0;
+  if (want_scripted) failures += test_scripted(*dir, binary);
+  if (want_qemu) failures += test_qemu(*dir, *dir2, binary);
+
+  if (failures != 0) {
+    dir->keep();
+    dir2->keep();
+  }
+  if (dir->kept()) say("kept " + dir->path() + " " + dir2->path());
+  say(failures == 0 ? "PASS (" + std::to_string(elapsed_ms(g_start)) + " ms)"
+                    : "FAIL: " + std::to_string(failures) + " check(s) failed");
+  return failures == 0 ? 0 : 1;
+}
