@@ -29,6 +29,7 @@
 
 #include <ipmikit/vm/protocol.hpp>
 
+#include "check.hpp"
 #include "common.hpp"
 #include "ipmi_sim.hpp"  // proc_net_has_socket: readiness without a probe connection
 #include "kcs_qtest.hpp"
@@ -43,39 +44,6 @@ using namespace ipmikit::interop;
 namespace vm = ipmikit::vm;
 using bytes = std::vector<std::uint8_t>;
 
-const steady::time_point g_start = steady::now();
-
-void say(const std::string& text) {
-  std::printf("[%6lld ms] %s\n", elapsed_ms(g_start), text.c_str());
-  std::fflush(stdout);
-}
-
-class checker {
- public:
-  bool check(bool cond, const std::string& what, const std::string& detail = {}) {
-    if (cond) {
-      say("  ok   " + what);
-    } else {
-      ++failures_;
-      say("  FAIL " + what + (detail.empty() ? std::string() : "\n         " + detail));
-    }
-    return cond;
-  }
-  template <class T>
-  bool check_ok(const result<T>& r, const std::string& what) {
-    return check(r.ok(), what, r.error());
-  }
-  bool check_bytes(std::span<const std::uint8_t> got, std::initializer_list<std::uint8_t> want,
-                   const std::string& what) {
-    const std::span<const std::uint8_t> w(want.begin(), want.size());
-    return check(std::ranges::equal(got, w), what + ": " + hex(got),
-                 "expected " + hex(w) + "\n         got      " + hex(got));
-  }
-  [[nodiscard]] int failures() const noexcept { return failures_; }
-
- private:
-  int failures_ = 0;
-};
 
 // ---------------------------------------------------------------------------------------------
 // ipmikit-bmc as a child process
@@ -546,7 +514,7 @@ int main(int argc, char** argv) {
     dir2->keep();
   }
   if (dir->kept()) say("kept " + dir->path() + " " + dir2->path());
-  say(failures == 0 ? "PASS (" + std::to_string(elapsed_ms(g_start)) + " ms)"
+  say(failures == 0 ? "PASS (" + std::to_string(elapsed_ms(g_test_start)) + " ms)"
                     : "FAIL: " + std::to_string(failures) + " check(s) failed");
   return failures == 0 ? 0 : 1;
 }

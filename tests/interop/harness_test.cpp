@@ -30,6 +30,7 @@
 #include <ipmikit/vm/protocol.hpp>
 
 #include "bt_qtest.hpp"
+#include "check.hpp"
 #include "common.hpp"
 #include "ipmi_sim.hpp"
 #include "kcs_qtest.hpp"
@@ -44,43 +45,6 @@ using namespace ipmikit::interop;
 namespace vm = ipmikit::vm;
 using bytes = std::vector<std::uint8_t>;
 
-const steady::time_point g_start = steady::now();
-
-void say(const std::string& text) {
-  std::printf("[%6lld ms] %s\n", elapsed_ms(g_start), text.c_str());
-  std::fflush(stdout);
-}
-
-/// Counts failed checks and prints every check.
-class checker {
- public:
-  bool check(bool cond, const std::string& what, const std::string& detail = {}) {
-    if (cond) {
-      say("  ok   " + what);
-    } else {
-      ++failures_;
-      say("  FAIL " + what + (detail.empty() ? std::string() : "\n         " + detail));
-    }
-    return cond;
-  }
-  template <class T>
-  bool check_ok(const result<T>& r, const std::string& what) {
-    return check(r.ok(), what, r.error());
-  }
-  bool check_bytes(std::span<const std::uint8_t> got, std::span<const std::uint8_t> want,
-                   const std::string& what) {
-    return check(std::ranges::equal(got, want), what + ": " + hex(got),
-                 "expected " + hex(want) + "\n         got      " + hex(got));
-  }
-  bool check_bytes(std::span<const std::uint8_t> got, std::initializer_list<std::uint8_t> want,
-                   const std::string& what) {
-    return check_bytes(got, std::span<const std::uint8_t>(want.begin(), want.size()), what);
-  }
-  [[nodiscard]] int failures() const noexcept { return failures_; }
-
- private:
-  int failures_ = 0;
-};
 
 void show_log(const std::string& what, const std::string& path) {
   say("  --- " + what + " log (" + path + "), tail:\n" + file_tail(path, 3000) + "\n  ---");
@@ -555,7 +519,7 @@ int main(int argc, char** argv) {
 
   if (failures != 0) dir->keep();
   if (dir->kept()) say("kept " + dir->path());
-  say(failures == 0 ? "PASS (" + std::to_string(elapsed_ms(g_start)) + " ms)"
+  say(failures == 0 ? "PASS (" + std::to_string(elapsed_ms(g_test_start)) + " ms)"
                     : "FAIL: " + std::to_string(failures) + " check(s) failed");
   return failures == 0 ? 0 : 1;
 }
