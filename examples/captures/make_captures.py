@@ -13,7 +13,7 @@ writes, next to this script:
 Every checksum is computed here (8-bit two's complement over msg_id .. last data byte) and every
 frame is escaped here (0xA0, 0xA1, 0xAA inside a frame -> 0xAA, byte | 0x10), never by hand.
 Frames quoted from real traffic are asserted byte for byte against the references:
-/work/shared/reference/openipmi.md §2 and qemu-live.md.
+shared/reference/openipmi.md §2 and qemu-live.md (the project's steering notes).
 
 The golden output examples/captures/qemu-ipmi_sim-session.expected is ipmikit-dump's output for
 the session capture; regenerate it with
