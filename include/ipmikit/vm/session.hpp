@@ -509,7 +509,7 @@ class session {
 
   constexpr session_error gated_command(capabilities need, command c) noexcept {
     if (!connected_) return session_error::not_connected;
-    if (!(peer_caps_ | cfg_.assumed_caps).contains(need)) return session_error::missing_capability;
+    if (!peer_capabilities().contains(need)) return session_error::missing_capability;
     return send_command(c);
   }
 
