@@ -1,0 +1,594 @@
+// ipmikit/kcs/host.hpp — the host side of KCS: a driver state machine that never touches a port.
+//
+// What a host driver does (Linux ipmi_kcs_sm, a UEFI/firmware driver): `start(request, now)`,
+// then ask `next()` which register access to make, make it, and report it with
+// `complete(now, value_read)`. The machine ends in `done` (the response is in `response()`),
+// `failed` (the interface is idle again; `problem()` says why) or `hosed` (the interface did
+// not follow the protocol even through the abort sequence; `reset()` and try again later).
+// Because the caller makes every access, the same machine runs over x86 port I/O, MMIO,
+// QEMU's qtest, or an in-memory kcs::device; `kcs::drive()` at the end runs it over anything
+// with the four register operations.
+//
+// ## Theory of operation (IPMI v2.0 §9.15, Figures 9-6 write, 9-7 read, 9-8 error exit)
+//
+//   start   wait IBF=0, state IDLE, clear OBF            → WRITE_START to Command
+//   write   wait IBF=0, state WRITE, clear OBF           → each byte but the last to Data_In
+//           … the same                                   → WRITE_END to Command
+//           … the same                                   → the last byte to Data_In
+//   read    wait IBF=0; READ: wait OBF, read a byte       → READ (0x68) to Data_In, repeat
+//                       IDLE: read the dummy byte if OBF is set → done
+//   abort   wait IBF=0, clear OBF                        → GET_STATUS/ABORT to Command
+//           wait IBF=0, clear OBF                        → 0x00 to Data_In
+//           wait IBF=0, state READ, wait OBF, read the status code → READ to Data_In
+//           wait IBF=0, state IDLE, read the dummy byte if OBF is set → retry the request
+//
+// "wait" means: read Status until the condition holds; each repeated read is an action with
+// `repeat = true`, so a caller may sleep or yield before making it. A wait ends in a timeout
+// (explicit clock, `config`) or after `max_polls` reads if that is non-zero.
+//
+// Any surprise — a wrong state, ERROR_STATE, a timeout — runs the abort sequence, then restarts
+// the request, at most `max_retries` times; a device that reports length_error is not retried
+// (the same request would fail the same way). If the abort sequence itself fails
+// `max_abort_attempts` times in a row, the machine is hosed.
+//
+// Real devices differ from the spec, and each difference is handled here:
+//  - QEMU keeps IBF set from the last request byte until its BMC answers (up to 4 s, then it
+//    answers 0xC3 itself): the first wait of the read phase uses `response_timeout`.
+//  - QEMU never sets C/D; nothing here reads it.
+//  - BMCs that never send the final dummy byte (the reason Linux does not wait for it): IDLE
+//    ends the read phase whether or not OBF is set; a late dummy byte is cleared at the next
+//    start.
+//  - QEMU answers GET_STATUS/ABORT with ERROR_STATE instead of WRITE_STATE: the state after
+//    the abort command is not checked (Linux does not check it either).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+#include "registers.hpp"
+
+namespace ipmikit::kcs {
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+/// The register access the caller must make next.
+enum class access : std::uint8_t {
+  none = 0,       // nothing to do: see host::outcome()
+  read_status,    // read the Status register (offset 1), report the value
+  read_data,      // read Data_Out (offset 0), report the value
+  write_command,  // write `value` to the Command register (offset 1)
+  write_data,     // write `value` to Data_In (offset 0)
+};
+
+[[nodiscard]] constexpr std::string_view name(access a) noexcept {
+  switch (a) {
+    case access::none: return "none";
+    case access::read_status: return "read_status";
+    case access::read_data: return "read_data";
+    case access::write_command: return "write_command";
+    case access::write_data: return "write_data";
+  }
+  return {};
+}
+
+struct action {
+  access kind = access::none;
+  std::uint8_t value = 0;  // for the two writes
+  bool repeat = false;     // a status poll whose previous read did not satisfy the wait
+
+  friend constexpr bool operator==(const action&, const action&) noexcept = default;
+};
+
+/// Where the machine is, as a caller sees it.
+enum class outcome : std::uint8_t {
+  idle = 0,     // no transaction yet
+  busy = 1,     // a transaction is running: follow next()
+  done = 2,     // response() holds the response
+  failed = 3,   // the transaction is over without a response; problem() says why
+  hosed = 4,    // the interface is not following the protocol; reset() before the next start
+};
+
+[[nodiscard]] constexpr std::string_view name(outcome o) noexcept {
+  switch (o) {
+    case kcs::outcome::idle: return "idle";
+    case kcs::outcome::busy: return "busy";
+    case kcs::outcome::done: return "done";
+    case kcs::outcome::failed: return "failed";
+    case kcs::outcome::hosed: return "hosed";
+  }
+  return {};
+}
+
+/// What went wrong on the interface (remote errors). The last one is kept in problem().
+enum class problem : std::uint8_t {
+  none = 0,
+  no_device = 1,           // the first status read was 0xFF: nothing decodes these ports
+  ibf_timeout = 2,         // IBF stayed set longer than config::ibf_timeout
+  obf_timeout = 3,         // no byte (OBF) within config::obf_timeout
+  response_timeout = 4,    // the BMC did not start its response within config::response_timeout
+  unexpected_state = 5,    // the status register showed a state the flow does not allow
+  device_error = 6,        // the device reported an error code (error_code()) that a retry cannot fix
+  response_too_long = 7,   // the response did not fit the host's Capacity (the transfer was aborted)
+  response_too_short = 8,  // fewer than netfn/LUN, cmd and completion code
+};
+
+[[nodiscard]] constexpr std::string_view name(problem p) noexcept {
+  switch (p) {
+    case kcs::problem::none: return "none";
+    case kcs::problem::no_device: return "no_device";
+    case kcs::problem::ibf_timeout: return "ibf_timeout";
+    case kcs::problem::obf_timeout: return "obf_timeout";
+    case kcs::problem::response_timeout: return "response_timeout";
+    case kcs::problem::unexpected_state: return "unexpected_state";
+    case kcs::problem::device_error: return "device_error";
+    case kcs::problem::response_too_long: return "response_too_long";
+    case kcs::problem::response_too_short: return "response_too_short";
+  }
+  return {};
+}
+
+/// Why start() was refused (local errors). Zero is success.
+enum class host_error : std::uint8_t {
+  ok = 0,
+  busy = 1,               // a transaction is running
+  hosed = 2,              // call reset() first
+  request_too_short = 3,  // a request needs netfn/LUN and cmd
+  request_too_long = 4,   // more than the host's Capacity
+};
+
+[[nodiscard]] constexpr std::string_view name(host_error e) noexcept {
+  switch (e) {
+    case host_error::ok: return "ok";
+    case host_error::busy: return "busy";
+    case host_error::hosed: return "hosed";
+    case host_error::request_too_short: return "request_too_short";
+    case host_error::request_too_long: return "request_too_long";
+  }
+  return {};
+}
+
+struct host_stats {
+  std::uint64_t transactions = 0;  // start() calls accepted
+  std::uint64_t done = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t hosed = 0;
+  std::uint64_t retries = 0;       // requests restarted after an abort sequence
+  std::uint64_t aborts = 0;        // abort sequences begun
+  std::uint64_t accesses = 0;      // register accesses completed
+  std::uint64_t polls = 0;         // status reads that did not satisfy a wait
+};
+
+// ---------------------------------------------------------------------------------------------
+// The host machine
+
+template <class Clock = std::chrono::steady_clock, std::size_t Capacity = default_capacity>
+class basic_host {
+  static_assert(Capacity >= 3, "a KCS host must hold at least netfn/LUN, cmd and completion code");
+
+ public:
+  using clock = Clock;
+  using time_point = typename Clock::time_point;
+  using duration = typename Clock::duration;
+  static constexpr std::size_t capacity = Capacity;
+
+  struct config {
+    /// Longest wait for IBF to clear after a write (Linux ipmi_kcs_sm IBF_RETRY_TIMEOUT: 5 s).
+    duration ibf_timeout = std::chrono::duration_cast<duration>(std::chrono::seconds(5));
+    /// Longest wait for OBF in the read phase and the abort sequence (Linux OBF_RETRY_TIMEOUT).
+    duration obf_timeout = std::chrono::duration_cast<duration>(std::chrono::seconds(5));
+    /// Longest wait from the last request byte to the first response byte (the BMC's work;
+    /// QEMU answers 0xC3 itself after 4 s, Linux allows 5 s).
+    duration response_timeout = std::chrono::duration_cast<duration>(std::chrono::seconds(5));
+    /// Status reads per wait before giving up as if timed out; 0 = only the clock decides.
+    std::uint32_t max_polls = 0;
+    /// Restarts of a request after a successful abort sequence.
+    std::uint8_t max_retries = 3;
+    /// Abort sequences in a row that may fail before the machine is hosed.
+    std::uint8_t max_abort_attempts = 3;
+    /// Treat a first status read of 0xFF as "no device" (Linux kcs_detect, EDK2 KcsBmc.c).
+    bool detect_absent_device = true;
+  };
+
+  constexpr basic_host() noexcept : basic_host(config{}) {}
+  constexpr explicit basic_host(const config& cfg) noexcept : cfg_(cfg) {}
+
+  // --- driving ---------------------------------------------------------------------------------
+
+  /// Begins a transaction: `request` = netfn<<2|lun, cmd, data… (copied). Refused while busy
+  /// or hosed; a refused start changes nothing.
+  constexpr host_error start(std::span<const std::uint8_t> request, time_point now) noexcept {
+    if (outcome_ == kcs::outcome::busy) return host_error::busy;
+    if (outcome_ == kcs::outcome::hosed) return host_error::hosed;
+    if (request.size() < 2) return host_error::request_too_short;
+    if (request.size() > Capacity) return host_error::request_too_long;
+    std::copy(request.begin(), request.end(), request_.begin());
+    request_length_ = request.size();
+    response_length_ = 0;
+    problem_ = kcs::problem::none;
+    error_code_ = kcs::error_code::no_error;
+    attempts_ = 1;
+    abort_attempts_ = 0;
+    first_status_ = true;
+    outcome_ = kcs::outcome::busy;
+    ++stats_.transactions;
+    if (resync_) {
+      resync_ = false;
+      begin_abort(now);
+    } else {
+      begin_request(now);
+    }
+    return host_error::ok;
+  }
+
+  /// The access to make now (kind none unless busy).
+  [[nodiscard]] constexpr action next() const noexcept { return action_; }
+
+  /// Reports the access next() named as made, at `now`; `value` is what a read returned
+  /// (ignored for writes). Does nothing unless busy.
+  constexpr void complete(time_point now, std::uint8_t value = 0) noexcept {
+    if (outcome_ != kcs::outcome::busy) return;
+    ++stats_.accesses;
+    switch (action_.kind) {
+      case access::read_status: on_status(kcs::status(value), now); break;
+      case access::read_data: on_data(value, now); break;
+      case access::write_command:
+      case access::write_data: on_written(now); break;
+      case access::none: break;
+    }
+  }
+
+  /// Forgets a hosed (or any) state. The next start() begins with the abort sequence, to bring
+  /// the interface back in step whatever it was doing.
+  constexpr void reset() noexcept {
+    if (outcome_ == kcs::outcome::busy || outcome_ == kcs::outcome::hosed) resync_ = true;
+    outcome_ = kcs::outcome::idle;
+    action_ = {};
+    step_ = step::none;
+  }
+
+  /// When the current wait times out, if the machine is waiting. A caller that sleeps between
+  /// polls need not sleep past it.
+  [[nodiscard]] constexpr std::optional<time_point> next_deadline() const noexcept {
+    if (outcome_ != kcs::outcome::busy || action_.kind != access::read_status) return std::nullopt;
+    return wait_since_ + wait_limit();
+  }
+
+  // --- results ---------------------------------------------------------------------------------
+
+  [[nodiscard]] constexpr kcs::outcome outcome() const noexcept { return outcome_; }
+  /// The response (netfn<<2|lun, cmd, completion code, data…) once done; after a failure, the
+  /// bytes read before it (for diagnosis).
+  [[nodiscard]] constexpr std::span<const std::uint8_t> response() const noexcept {
+    return {response_.data(), std::min(response_length_, Capacity)};
+  }
+  /// The last thing that went wrong, including ones a retry fixed (none if nothing did).
+  [[nodiscard]] constexpr kcs::problem problem() const noexcept { return problem_; }
+  /// The interface status code read by the last abort sequence.
+  [[nodiscard]] constexpr kcs::error_code error_code() const noexcept { return error_code_; }
+  /// Times the request was started in the current (or last) transaction.
+  [[nodiscard]] constexpr unsigned attempts() const noexcept { return attempts_; }
+  /// The last status register value read.
+  [[nodiscard]] constexpr kcs::status last_status() const noexcept { return last_status_; }
+  /// SMS_ATN as last seen: the BMC has a message for system software (send Get Message Flags).
+  [[nodiscard]] constexpr bool attention() const noexcept { return last_status_.sms_atn(); }
+  [[nodiscard]] constexpr const host_stats& stats() const noexcept { return stats_; }
+  [[nodiscard]] constexpr const config& settings() const noexcept { return cfg_; }
+
+ private:
+  // What the current action is for. Each "status" step waits for IBF=0 (and maybe OBF).
+  enum class step : std::uint8_t {
+    none,
+    start_status,   // wait IBF=0, expect IDLE
+    start_clear,    // clear OBF before WRITE_START
+    write_start,    // write WRITE_START
+    write_status,   // after a write-phase write: wait IBF=0, expect WRITE
+    write_clear,    // clear OBF before the next write
+    write_next,     // write a request byte, WRITE_END, or the last byte
+    read_status,    // read phase: wait IBF=0, then READ (wait OBF) or IDLE
+    read_byte,      // read a response byte
+    read_ack,       // write READ
+    read_dummy,     // read the final dummy byte
+    abort_status,   // wait IBF=0 before GET_STATUS/ABORT
+    abort_clear,    // clear OBF
+    abort_command,  // write GET_STATUS/ABORT
+    abort_status1,  // wait IBF=0
+    abort_clear1,   // clear OBF
+    abort_zero,     // write 0x00
+    abort_status2,  // wait IBF=0, expect READ, wait OBF
+    abort_code,     // read the status code
+    abort_ack,      // write READ
+    abort_status3,  // wait IBF=0, expect IDLE
+    abort_dummy,    // read the dummy byte
+  };
+
+  // Which limit the current wait uses.
+  enum class wait_kind : std::uint8_t { ibf, obf, response };
+
+  [[nodiscard]] constexpr duration wait_limit() const noexcept {
+    switch (wait_kind_) {
+      case wait_kind::ibf: return cfg_.ibf_timeout;
+      case wait_kind::obf: return cfg_.obf_timeout;
+      case wait_kind::response: return cfg_.response_timeout;
+    }
+    return cfg_.ibf_timeout;
+  }
+
+  constexpr void act(step s, access kind, std::uint8_t value = 0) noexcept {
+    step_ = s;
+    action_ = action{kind, value, false};
+  }
+  constexpr void wait(step s, wait_kind kind, time_point now) noexcept {
+    act(s, access::read_status);
+    wait_kind_ = kind;
+    wait_since_ = now;
+    polls_ = 0;
+  }
+  // The same wait goes on, maybe with another limit (e.g. IBF cleared, now OBF is awaited).
+  constexpr void keep_waiting(wait_kind kind, time_point now) noexcept {
+    if (kind != wait_kind_) {
+      wait_kind_ = kind;
+      wait_since_ = now;
+      polls_ = 0;
+    }
+    ++stats_.polls;
+    action_.repeat = true;
+  }
+  [[nodiscard]] constexpr bool wait_expired(time_point now) const noexcept {
+    const duration elapsed = now > wait_since_ ? now - wait_since_ : duration::zero();
+    return elapsed >= wait_limit() || (cfg_.max_polls != 0 && polls_ >= cfg_.max_polls);
+  }
+  [[nodiscard]] constexpr kcs::problem timeout_problem() const noexcept {
+    switch (wait_kind_) {
+      case wait_kind::ibf: return kcs::problem::ibf_timeout;
+      case wait_kind::obf: return kcs::problem::obf_timeout;
+      case wait_kind::response: return kcs::problem::response_timeout;
+    }
+    return kcs::problem::ibf_timeout;
+  }
+
+  [[nodiscard]] constexpr bool aborting() const noexcept { return step_ >= step::abort_status; }
+
+  constexpr void begin_request(time_point now) noexcept {
+    written_ = 0;
+    response_length_ = 0;
+    wait(step::start_status, wait_kind::ibf, now);
+  }
+
+  constexpr void begin_abort(time_point now) noexcept {
+    ++stats_.aborts;
+    wait(step::abort_status, wait_kind::ibf, now);
+  }
+
+  constexpr void finish(kcs::outcome o) noexcept {
+    outcome_ = o;
+    action_ = {};
+    step_ = step::none;
+    if (o == kcs::outcome::done) ++stats_.done;
+    if (o == kcs::outcome::failed) ++stats_.failed;
+    if (o == kcs::outcome::hosed) ++stats_.hosed;
+  }
+
+  // Something went wrong: during a transfer, run the abort sequence; during the abort
+  // sequence, try it again or give up as hosed.
+  constexpr void trouble(kcs::problem p, time_point now) noexcept {
+    problem_ = p;
+    if (aborting()) {
+      if (++abort_attempts_ >= cfg_.max_abort_attempts) return finish(kcs::outcome::hosed);
+    }
+    begin_abort(now);
+  }
+
+  // The abort sequence ended with the interface idle.
+  constexpr void abort_finished(time_point now) noexcept {
+    abort_attempts_ = 0;
+    if (problem_ == kcs::problem::response_too_long) return finish(kcs::outcome::failed);
+    if (error_code_ == kcs::error_code::length_error) {
+      problem_ = kcs::problem::device_error;
+      return finish(kcs::outcome::failed);
+    }
+    if (problem_ == kcs::problem::none) {  // a resync after reset(): now the request itself
+      return begin_request(now);
+    }
+    if (attempts_ > cfg_.max_retries) return finish(kcs::outcome::failed);
+    ++attempts_;
+    ++stats_.retries;
+    begin_request(now);
+  }
+
+  // The next write of the write phase, after IBF=0, state WRITE and OBF cleared.
+  constexpr void write_next(time_point now) noexcept {
+    (void)now;
+    const std::size_t left = request_length_ - written_;
+    if (left == 1 && !end_sent_) {
+      end_sent_ = true;
+      return act(step::write_next, access::write_command,
+                 static_cast<std::uint8_t>(control_code::write_end));
+    }
+    act(step::write_next, access::write_data, request_[written_]);
+  }
+
+  constexpr void on_status(kcs::status s, time_point now) noexcept {
+    last_status_ = s;
+    if (first_status_) {
+      first_status_ = false;
+      if (cfg_.detect_absent_device && s.value == 0xFF) {
+        problem_ = kcs::problem::no_device;
+        return finish(kcs::outcome::failed);
+      }
+    }
+    ++polls_;
+    // Every status step first waits for IBF to clear.
+    if (s.ibf()) {
+      if (wait_expired(now)) return trouble(timeout_problem(), now);
+      return keep_waiting(wait_kind_, now);
+    }
+    switch (step_) {
+      case step::start_status:
+        if (s.state() != state::idle) return trouble(kcs::problem::unexpected_state, now);
+        end_sent_ = false;
+        if (s.obf()) return act(step::start_clear, access::read_data);
+        return act(step::write_start, access::write_command,
+                   static_cast<std::uint8_t>(control_code::write_start));
+      case step::write_status:
+        if (s.state() != state::write) return trouble(kcs::problem::unexpected_state, now);
+        if (s.obf()) return act(step::write_clear, access::read_data);
+        return write_next(now);
+      case step::read_status:
+        if (s.state() == state::idle) {
+          if (s.obf()) return act(step::read_dummy, access::read_data);
+          return end_of_response();
+        }
+        if (s.state() != state::read) return trouble(kcs::problem::unexpected_state, now);
+        if (!s.obf()) {
+          const wait_kind k = wait_kind_ == wait_kind::response ? wait_kind::response : wait_kind::obf;
+          if (wait_kind_ == k && wait_expired(now)) return trouble(timeout_problem(), now);
+          return keep_waiting(k, now);
+        }
+        return act(step::read_byte, access::read_data);
+      case step::abort_status:
+        if (s.obf()) return act(step::abort_clear, access::read_data);
+        return act(step::abort_command, access::write_command,
+                   static_cast<std::uint8_t>(control_code::get_status_abort));
+      case step::abort_status1:
+        if (s.obf()) return act(step::abort_clear1, access::read_data);
+        return act(step::abort_zero, access::write_data, dummy_byte);
+      case step::abort_status2:
+        if (s.state() != state::read) return trouble(kcs::problem::unexpected_state, now);
+        if (!s.obf()) {
+          if (wait_kind_ == wait_kind::obf && wait_expired(now)) return trouble(kcs::problem::obf_timeout, now);
+          return keep_waiting(wait_kind::obf, now);
+        }
+        return act(step::abort_code, access::read_data);
+      case step::abort_status3:
+        if (s.state() != state::idle) return trouble(kcs::problem::unexpected_state, now);
+        if (s.obf()) return act(step::abort_dummy, access::read_data);
+        return abort_finished(now);
+      default: break;
+    }
+  }
+
+  constexpr void on_data(std::uint8_t value, time_point now) noexcept {
+    switch (step_) {
+      case step::start_clear:
+        return act(step::write_start, access::write_command,
+                   static_cast<std::uint8_t>(control_code::write_start));
+      case step::write_clear: return write_next(now);
+      case step::read_byte:
+        if (response_length_ == Capacity) {  // one byte too many: stop the transfer
+          problem_ = kcs::problem::response_too_long;
+          return begin_abort(now);
+        }
+        response_[response_length_++] = value;
+        return act(step::read_ack, access::write_data, static_cast<std::uint8_t>(control_code::read));
+      case step::read_dummy: return end_of_response();
+      case step::abort_clear:
+        return act(step::abort_command, access::write_command,
+                   static_cast<std::uint8_t>(control_code::get_status_abort));
+      case step::abort_clear1: return act(step::abort_zero, access::write_data, dummy_byte);
+      case step::abort_code:
+        error_code_ = static_cast<kcs::error_code>(value);
+        return act(step::abort_ack, access::write_data, static_cast<std::uint8_t>(control_code::read));
+      case step::abort_dummy: return abort_finished(now);
+      default: break;
+    }
+  }
+
+  constexpr void on_written(time_point now) noexcept {
+    switch (step_) {
+      case step::write_start: return wait(step::write_status, wait_kind::ibf, now);
+      case step::write_next:
+        if (action_.kind == access::write_data && ++written_ == request_length_)
+          return wait(step::read_status, wait_kind::response, now);
+        return wait(step::write_status, wait_kind::ibf, now);
+      case step::read_ack: return wait(step::read_status, wait_kind::ibf, now);
+      case step::abort_command: return wait(step::abort_status1, wait_kind::ibf, now);
+      case step::abort_zero: return wait(step::abort_status2, wait_kind::ibf, now);
+      case step::abort_ack: return wait(step::abort_status3, wait_kind::ibf, now);
+      default: break;
+    }
+  }
+
+  constexpr void end_of_response() noexcept {
+    if (response_length_ < 3) {
+      problem_ = kcs::problem::response_too_short;
+      return finish(kcs::outcome::failed);
+    }
+    finish(kcs::outcome::done);
+  }
+
+  config cfg_{};
+  kcs::outcome outcome_ = kcs::outcome::idle;
+  action action_{};
+  step step_ = step::none;
+  wait_kind wait_kind_ = wait_kind::ibf;
+  time_point wait_since_{};
+  std::uint32_t polls_ = 0;
+  kcs::problem problem_ = kcs::problem::none;
+  kcs::error_code error_code_ = kcs::error_code::no_error;
+  kcs::status last_status_{};
+  unsigned attempts_ = 0;
+  unsigned abort_attempts_ = 0;
+  bool first_status_ = false;
+  bool end_sent_ = false;
+  bool resync_ = false;
+  std::size_t written_ = 0;
+  std::size_t request_length_ = 0;
+  std::size_t response_length_ = 0;
+  std::array<std::uint8_t, Capacity> request_{};
+  std::array<std::uint8_t, Capacity> response_{};
+  host_stats stats_{};
+};
+
+using host = basic_host<>;
+
+// ---------------------------------------------------------------------------------------------
+// Driving a host over a register interface
+
+/// Anything with the four KCS register operations: kcs::device, a port-I/O or qtest adaptor.
+template <class Bus>
+concept register_bus = requires(Bus& b, std::uint8_t v) {
+  { b.read_status() } -> std::convertible_to<std::uint8_t>;
+  { b.read_data() } -> std::convertible_to<std::uint8_t>;
+  b.write_command(v);
+  b.write_data(v);
+};
+
+/// Makes the access `a` on `bus`; returns the value read (0 for writes).
+template <register_bus Bus>
+constexpr std::uint8_t perform(Bus& bus, const action& a) {
+  switch (a.kind) {
+    case access::read_status: return static_cast<std::uint8_t>(bus.read_status());
+    case access::read_data: return static_cast<std::uint8_t>(bus.read_data());
+    case access::write_command: bus.write_command(a.value); return 0;
+    case access::write_data: bus.write_data(a.value); return 0;
+    case access::none: break;
+  }
+  return 0;
+}
+
+/// Runs `host` over `bus` until it is no longer busy or `max_accesses` accesses were made;
+/// `now()` gives the time after each access. If the bus has `idle()`, it is called before each
+/// repeated poll (the place to let an in-memory BMC work, or to sleep). Returns the outcome
+/// (busy if the access budget ran out).
+template <class Host, register_bus Bus, class Now>
+constexpr outcome drive(Host& machine, Bus& bus, Now&& now, std::size_t max_accesses) {
+  for (std::size_t i = 0; i < max_accesses && machine.outcome() == kcs::outcome::busy; ++i) {
+    const action a = machine.next();
+    if constexpr (requires { bus.idle(); }) {
+      if (a.repeat) bus.idle();
+    }
+    const std::uint8_t value = perform(bus, a);
+    machine.complete(now(), value);
+  }
+  return machine.outcome();
+}
+
+}  // namespace ipmikit::kcs
