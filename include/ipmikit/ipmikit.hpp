@@ -7,3 +7,6 @@
 #include "vm/encoder.hpp"
 #include "vm/protocol.hpp"
 #include "vm/session.hpp"
+#include "kcs/device.hpp"
+#include "kcs/host.hpp"
+#include "kcs/registers.hpp"

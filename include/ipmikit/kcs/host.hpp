@@ -118,6 +118,7 @@ enum class problem : std::uint8_t {
   device_error = 6,        // the device reported an error code (error_code()) that a retry cannot fix
   response_too_long = 7,   // the response did not fit the host's Capacity (the transfer was aborted)
   response_too_short = 8,  // fewer than netfn/LUN, cmd and completion code
+  cancelled = 9,           // the caller called cancel(); the abort sequence ended the transfer
 };
 
 [[nodiscard]] constexpr std::string_view name(problem p) noexcept {
@@ -131,6 +132,7 @@ enum class problem : std::uint8_t {
     case kcs::problem::device_error: return "device_error";
     case kcs::problem::response_too_long: return "response_too_long";
     case kcs::problem::response_too_short: return "response_too_short";
+    case kcs::problem::cancelled: return "cancelled";
   }
   return {};
 }
@@ -245,6 +247,15 @@ class basic_host {
     }
   }
 
+  /// Gives up the running transaction: the machine runs the abort sequence (so the interface
+  /// is left idle) and ends failed with problem::cancelled. Does nothing unless busy or while
+  /// the abort sequence already runs.
+  constexpr void cancel(time_point now) noexcept {
+    if (outcome_ != kcs::outcome::busy) return;
+    cancelling_ = true;
+    if (!aborting()) begin_abort(now);
+  }
+
   /// Forgets a hosed (or any) state. The next start() begins with the abort sequence, to bring
   /// the interface back in step whatever it was doing.
   constexpr void reset() noexcept {
@@ -252,6 +263,7 @@ class basic_host {
     outcome_ = kcs::outcome::idle;
     action_ = {};
     step_ = step::none;
+    cancelling_ = false;
   }
 
   /// When the current wait times out, if the machine is waiting. A caller that sleeps between
@@ -369,6 +381,7 @@ class basic_host {
 
   constexpr void finish(kcs::outcome o) noexcept {
     outcome_ = o;
+    cancelling_ = false;
     action_ = {};
     step_ = step::none;
     if (o == kcs::outcome::done) ++stats_.done;
@@ -389,6 +402,10 @@ class basic_host {
   // The abort sequence ended with the interface idle.
   constexpr void abort_finished(time_point now) noexcept {
     abort_attempts_ = 0;
+    if (cancelling_) {
+      problem_ = kcs::problem::cancelled;
+      return finish(kcs::outcome::failed);
+    }
     if (problem_ == kcs::problem::response_too_long) return finish(kcs::outcome::failed);
     if (error_code_ == kcs::error_code::length_error) {
       problem_ = kcs::problem::device_error;
@@ -539,6 +556,7 @@ class basic_host {
   bool first_status_ = false;
   bool end_sent_ = false;
   bool resync_ = false;
+  bool cancelling_ = false;
   std::size_t written_ = 0;
   std::size_t request_length_ = 0;
   std::size_t response_length_ = 0;
