@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The demo: both ends of the VM protocol talking in one process (loopback), then ipmikit-dump
+# The demo: a KCS host driver reaching a BMC through every ipmikit layer in one process
+# (kcs-loopback), both ends of the VM protocol talking in memory (loopback), then ipmikit-dump
 # decoding a captured QEMU ⇄ ipmi_sim conversation.
 # Installs g++, cmake and ninja from Debian's packages when they are missing.
 set -euo pipefail
@@ -10,6 +11,9 @@ ensure_packages g++ cmake ninja-build
 stage "building the examples"
 cmake --preset demo >/dev/null
 cmake --build --preset demo
+
+stage "kcs-loopback: kcs::host ⇄ kcs::device ⇄ emulator session ⇄ wire ⇄ BMC session, in memory"
+build/demo/examples/kcs-loopback
 
 stage "loopback: an emulator session and a BMC session joined in memory"
 build/demo/examples/loopback
