@@ -1,0 +1,166 @@
+// bench/kcs_bench.cpp — a full Get Device ID transaction over KCS, in memory:
+//
+//   kcs_get_device_id/host     kcs::host driven by kcs::drive() over a kcs::device whose BMC
+//                              answers at once (the machine under test)
+//   kcs_get_device_id/direct   the same register accesses written as a plain blocking loop
+//                              (what a minimal firmware driver does, no state machine), over
+//                              the same device: the floor for the register traffic itself
+//   kcs_get_device_id/memcpy   memcpy of the request and response bytes (scale only)
+//   kcs_chain/host             kcs::host ⇄ device ⇄ emulator session ⇄ bytes ⇄ BMC session:
+//                              the whole path of the README demo
+//
+// Items are transactions; the "accesses" counter is register accesses per second and
+// "accesses_per_txn" the register accesses one transaction takes. Bytes are the request and
+// response bytes moved. bench/perf_table.py tabulates them in docs/performance.md.
+#include <benchmark/benchmark.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include <ipmikit/kcs/device.hpp>
+#include <ipmikit/kcs/host.hpp>
+
+#include "kcs_chain.hpp"
+
+namespace {
+
+namespace kcs = ipmikit::kcs;
+using clk = std::chrono::steady_clock;
+
+constexpr std::array<std::uint8_t, 2> request{0x18, 0x01};  // App, Get Device ID
+constexpr std::array<std::uint8_t, 15> response{0x1C, 0x01, 0x00, 0x20, 0x81, 0x02, 0x17, 0x02,
+                                                0xBF, 0x57, 0x01, 0x00, 0xA0, 0x00, 0x00};
+constexpr std::size_t payload = request.size() + response.size();
+
+// The device with a BMC that answers every request with `response` at once.
+struct answering_device {
+  kcs::device device;
+  std::uint64_t accesses = 0;
+
+  std::uint8_t read_status() { return ++accesses, device.read_status(); }
+  std::uint8_t read_data() { return ++accesses, device.read_data(); }
+  void write_command(std::uint8_t v) { ++accesses, device.write_command(v); }
+  void write_data(std::uint8_t v) {
+    ++accesses;
+    if (device.write_data(v) == kcs::event::request_ready)
+      (void)device.respond(device.pending_request()->id, response);
+  }
+};
+
+void set_counters(benchmark::State& state, std::uint64_t accesses) {
+  const auto txns = static_cast<double>(state.iterations());
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(payload));
+  state.counters["accesses"] = benchmark::Counter(static_cast<double>(accesses), benchmark::Counter::kIsRate);
+  state.counters["accesses_per_txn"] = static_cast<double>(accesses) / txns;
+}
+
+void kcs_host(benchmark::State& state) {
+  answering_device bus;
+  kcs::host host;
+  const clk::time_point t0{};
+  std::uint64_t failures = 0;
+  for (auto _ : state) {
+    (void)host.start(request, t0);
+    if (kcs::drive(host, bus, [&] { return t0; }, 1000) != kcs::outcome::done) ++failures;
+    benchmark::DoNotOptimize(host.response().data());
+  }
+  if (failures != 0 || host.response().size() != response.size())
+    state.SkipWithError("a transaction did not end done with the response");
+  set_counters(state, bus.accesses);
+}
+
+// The plain loop: spec flow, no timeouts, no recovery; returns the response length or 0.
+std::size_t direct_transaction(answering_device& d, std::span<std::uint8_t> out) {
+  auto wait_ibf = [&] {
+    std::uint8_t s = 0;
+    for (int i = 0; i < 1000; ++i)
+      if (((s = d.read_status()) & 0x02) == 0) return s;
+    return std::uint8_t{0xFF};
+  };
+  auto clear_obf = [&](std::uint8_t s) {
+    if (s & 0x01) (void)d.read_data();
+  };
+  clear_obf(wait_ibf());
+  d.write_command(0x61);
+  for (std::size_t i = 0; i + 1 < request.size(); ++i) {
+    clear_obf(wait_ibf());
+    d.write_data(request[i]);
+  }
+  clear_obf(wait_ibf());
+  d.write_command(0x62);
+  clear_obf(wait_ibf());
+  d.write_data(request.back());
+  std::size_t n = 0;
+  for (;;) {
+    const std::uint8_t s = wait_ibf();
+    if ((s >> 6) == 1 && n < out.size()) {
+      out[n++] = d.read_data();
+      d.write_data(0x68);
+    } else {
+      if (s & 0x01) (void)d.read_data();
+      return (s >> 6) == 0 ? n : 0;
+    }
+  }
+}
+
+void kcs_direct(benchmark::State& state) {
+  answering_device bus;
+  std::array<std::uint8_t, kcs::default_capacity> out{};
+  std::uint64_t failures = 0;
+  for (auto _ : state) {
+    if (direct_transaction(bus, out) != response.size()) ++failures;
+    benchmark::DoNotOptimize(out.data());
+  }
+  if (failures != 0 || std::memcmp(out.data(), response.data(), response.size()) != 0)
+    state.SkipWithError("the direct loop did not get the response");
+  set_counters(state, bus.accesses);
+}
+
+void kcs_memcpy(benchmark::State& state) {
+  std::array<std::uint8_t, payload> src{}, dst{};
+  std::memcpy(src.data(), request.data(), request.size());
+  std::memcpy(src.data() + request.size(), response.data(), response.size());
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(src.data());
+    std::memcpy(dst.data(), src.data(), src.size());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(payload));
+}
+
+// The whole chain: the BMC answers through both VM sessions and the in-memory wire.
+struct counting_chain : ipmikit::test::chain {
+  std::uint64_t accesses = 0;
+  std::uint8_t read_status() { return ++accesses, chain::read_status(); }
+  std::uint8_t read_data() { return ++accesses, chain::read_data(); }
+  void write_command(std::uint8_t v) { ++accesses, chain::write_command(v); }
+  void write_data(std::uint8_t v) { ++accesses, chain::write_data(v); }
+};
+
+void kcs_chain_host(benchmark::State& state) {
+  counting_chain c;
+  c.responder = [](std::span<const std::uint8_t>) {
+    return std::vector<std::uint8_t>(response.begin(), response.end());
+  };
+  kcs::host host;
+  std::uint64_t failures = 0;
+  for (auto _ : state) {
+    (void)host.start(request, c.now);
+    if (kcs::drive(host, c, [&] { return c.tick(); }, 10000) != kcs::outcome::done) ++failures;
+    benchmark::DoNotOptimize(host.response().data());
+  }
+  if (failures != 0) state.SkipWithError("a transaction through the chain failed");
+  set_counters(state, c.accesses);
+}
+
+}  // namespace
+
+BENCHMARK(kcs_host)->Name("kcs_get_device_id/host");
+BENCHMARK(kcs_direct)->Name("kcs_get_device_id/direct");
+BENCHMARK(kcs_memcpy)->Name("kcs_get_device_id/memcpy");
+BENCHMARK(kcs_chain_host)->Name("kcs_chain/host");
