@@ -244,6 +244,12 @@ TEST_SUITE("kcs") {
       CHECK(abort_sequence(d) == 0x02);
       CHECK(d.last_error() == error_code::no_error);  // reported, then cleared
     }
+    SUBCASE("twice while idle: still nothing was aborted") {
+      kcs::device d;
+      d.write_command(0x60);
+      (void)d.read_data();
+      CHECK(abort_sequence(d) == 0x00);
+    }
     SUBCASE("during an abort sequence: it starts over") {
       kcs::device d;
       d.write_command(0x61);

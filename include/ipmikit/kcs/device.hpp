@@ -349,7 +349,9 @@ class basic_device {
     switch (static_cast<control_code>(code)) {
       case control_code::get_status_abort: {
         ++stats_.aborts;
-        const bool in_transfer = phase_ != device_phase::idle && phase_ != device_phase::error;
+        // A repeated abort reports what the first one would have: an abort is no transfer.
+        const bool in_transfer = phase_ == device_phase::write || phase_ == device_phase::write_last ||
+                                 serving();
         const event e = drop_request();
         if (error_ == error_code::no_error && in_transfer) error_ = error_code::aborted_by_command;
         phase_ = device_phase::abort_status;

@@ -1,0 +1,1177 @@
+// tests/interop/kcs_differential_test.cpp — ipmikit's KCS device model (kcs::device,
+// include/ipmikit/kcs/device.hpp) against REAL QEMU's isa-ipmi-kcs, register access by register
+// access, through qtest port I/O (0xCA2 data, 0xCA3 status/command).
+//
+// Each named sequence below is data: a list of ops
+//
+//   out_cmd V            write V to the command port (0xCA3)
+//   out_data V           write V to the data port (0xCA2)
+//   fill_data N V        write V to the data port N times (for long requests; nothing recorded)
+//   in_status            read the status register            → its value
+//   in_data              read Data_Out                       → its value
+//   wait_status M V      poll the status until (status & M) == V, bounded (1.5 s on QEMU; the
+//                        device answers at once) → the final value only
+//   bmc_request          what request the BMC has and has not answered yet → "req …" / "none"
+//   bmc_respond B…       the BMC answers that request with B… → "req … answered" / "… refused:why"
+//   bmc_attention 0|1    the BMC clears/sets SMS_ATN (QEMU: VM command NOATTN/ATTN)
+//
+// and is run twice: against QEMU (a fresh QEMU per sequence, so every sequence starts from
+// power-on state; behind QEMU's ipmi-bmc-extern an ipmikit vm::bmc_session in this process that
+// answers only when a bmc_respond op tells it to, so the timing is deterministic: QEMU holds
+// IBF until then, and a `wait_status` after bmc_respond / bmc_attention waits for QEMU to have
+// taken the frame) and against kcs::device (default configuration: every write serviced at
+// once; the same BMC answers through pending_request()/respond()). Every value read is recorded.
+//
+// Modes:
+//   (no argument) / --transcript FILE   replay: run the device side only and compare it with the
+//        QEMU values in the checked-in transcript (default tests/interop/data/
+//        kcs_qemu_transcript.txt, found next to this source file). Runs everywhere.
+//   --live [--transcript FILE]   run QEMU too: compare QEMU with the device, AND QEMU with the
+//        transcript (so a QEMU that behaves differently from the recorded one is noticed).
+//        Exit 77 when qemu-system-x86_64 is missing (1 with IPMIKIT_INTEROP_REQUIRED=1).
+//   --record FILE   run QEMU, write its values as a new transcript to FILE (and compare with the
+//        device as in --live). scripts/record-kcs-transcript.sh does this for the checked-in file.
+//   --only NAME     run one sequence (repeatable).
+//
+// Every difference between QEMU and the device must be listed in `known_differences` (sequence,
+// op index, reason). An unlisted difference fails; so does a listed one that no longer occurs.
+// Two named rules apply before comparing, each declared once with its reason:
+//   status_compare_mask   C/D# (0x08) is masked in status values: QEMU never sets it.
+//   dummy_read_tracker    a Data_Out read while BOTH sides' last status showed a state other
+//                         than READ is a dummy read (only clears OBF) and is not compared: QEMU
+//                         never writes a dummy value, so it returns a stale byte there.
+// docs/kcs-qemu-differences.md explains every difference. Timing: a fresh QEMU per sequence
+// takes ~55 ms to start and greet; the live run of all sequences takes ~4.5 s.
+//
+// Exit status: 0 passed, 1 a check failed, 2 usage, 77 skipped.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <ipmikit/kcs/device.hpp>
+#include <ipmikit/vm/session.hpp>
+
+#include "check.hpp"
+#include "common.hpp"
+#include "net.hpp"
+#include "process.hpp"
+#include "qemu.hpp"
+
+#ifndef IPMIKIT_KCS_TRANSCRIPT
+#define IPMIKIT_KCS_TRANSCRIPT "tests/interop/data/kcs_qemu_transcript.txt"
+#endif
+
+namespace {
+
+using namespace ipmikit::interop;
+namespace dev = ipmikit::kcs;
+namespace vm = ipmikit::vm;
+using bytes = std::vector<std::uint8_t>;
+
+constexpr std::uint16_t data_port = 0xCA2;
+constexpr std::uint16_t status_port = 0xCA3;
+
+/// The one whole-bit rule: status values are compared with C/D# (0x08) masked. QEMU defines the
+/// bit but never sets it (reference/qemu.md §2.2); the device sets it on every command write
+/// and clears it on every data write, as IPMI v2.0 Table 9-1 says the hardware does.
+constexpr std::uint8_t status_compare_mask = static_cast<std::uint8_t>(~0x08u);
+
+// ---------------------------------------------------------------------------------------------
+// Sequences as data
+
+enum class op_kind : std::uint8_t {
+  out_cmd, out_data, fill_data, in_status, in_data, wait_status, bmc_request, bmc_respond, bmc_attention,
+};
+
+struct op {
+  op_kind kind{};
+  std::uint8_t a = 0;  // the value written; wait_status mask; attention 0/1
+  std::uint8_t b = 0;  // wait_status value; fill_data value
+  std::size_t count = 0;  // fill_data
+  bytes payload;          // bmc_respond
+  std::string text;       // canonical op text, as in the transcript
+
+  [[nodiscard]] bool reads_status() const noexcept {
+    return kind == op_kind::in_status || kind == op_kind::wait_status;
+  }
+};
+
+struct sequence_spec {
+  std::string_view name;
+  std::string_view about;
+  std::string_view ops;  // "op; op; …", with @macros
+};
+
+/// Macros expanded in sequence texts (recursively).
+const std::map<std::string, std::string, std::less<>> macros = {
+    // WRITE_START, then the dummy byte it produces.
+    {"@ws", "out_cmd 61; in_status; in_data"},
+    // The write phase of Get Device ID (18 01) in the spec's order (Figure 9-6): WRITE_START,
+    // the bytes but the last, WRITE_END, the last byte. Every step reads the status and clears OBF.
+    {"@gdi_write", "@ws; out_data 18; in_status; in_data; out_cmd 62; in_status; in_data; out_data 01"},
+    // The spec's error exit (Figure 9-8): GET_STATUS/ABORT, clear OBF, 0x00, read the status
+    // code, READ, read the dummy byte.
+    {"@abort", "out_cmd 60; in_status; in_data; out_data 00; in_status; in_data; out_data 68; in_status; "
+               "in_data; in_status"},
+    // One step of the read phase: status, the byte, READ.
+    {"@rd", "in_status; in_data; out_data 68"},
+    // The BMC answers with a 4-byte response whose last byte is not zero, then the host waits
+    // for IBF=0 and OBF=1.
+    {"@answer", "bmc_respond 1C 01 00 5A; wait_status 03 01"},
+    // The rest of the read phase of @answer: the four bytes, then IDLE and the dummy byte.
+    {"@read4", "@rd; @rd; @rd; @rd; in_status; in_data; in_status"},
+};
+
+// clang-format off
+const std::vector<sequence_spec> sequences = {
+  {"power_on_state", "status and Data_Out at power-on (Data_Out read with OBF clear)",
+   "in_status; in_data; in_status"},
+  {"get_device_id", "a full Get Device ID transaction, spec flow, 18-byte response (A0 escaped on the wire)",
+   "in_status; @gdi_write; in_status; bmc_request; "
+   "bmc_respond 1C 01 00 20 81 02 17 02 BF 57 01 00 A0 00 00 00 00 00; wait_status 03 01; "
+   "@rd; @rd; @rd; @rd; @rd; @rd; @rd; @rd; @rd; @rd; @rd; @rd; @rd; @rd; @rd; @rd; @rd; @rd; "
+   "in_status; in_data; in_status"},
+  {"two_transactions", "two transactions back to back; the second's dummy bytes follow the first's data",
+   "@gdi_write; @answer; @read4; @gdi_write; bmc_request; bmc_respond 1C 01 00 A5; wait_status 03 01; @read4"},
+  {"write_without_clearing_obf", "a host that never reads the dummy bytes of the write phase",
+   "out_cmd 61; in_status; out_data 18; in_status; out_cmd 62; in_status; out_data 01; in_status; "
+   "bmc_request; @answer; @read4"},
+  {"read_data_with_obf_clear", "Data_Out read twice (the second time with OBF clear) in every phase",
+   "@ws; in_data; in_status; out_data 18; in_data; in_data; in_status; out_cmd 62; in_data; in_data; "
+   "out_data 01; in_status; in_data; in_status; @answer; in_data; in_data; in_status; out_data 68; "
+   "in_status; in_data; in_data; out_data 68; @rd; @rd; in_status; in_data; in_data; in_status"},
+  {"data_before_write_start", "a data byte while idle, then the error exit",
+   "out_data 18; in_status; in_data; @abort"},
+  {"data_in_idle_after_transaction", "a data byte while idle after a transaction (QEMU's cmd_reg is -1 by now)",
+   "@gdi_write; @answer; @read4; out_data 18; in_status; in_data; in_status"},
+  {"data_in_error_state", "an illegal code, then data bytes instead of the error exit's GET_STATUS/ABORT",
+   "out_cmd 00; in_status; out_data 18; in_status; in_data; out_data 68; in_status; in_data; in_status"},
+  {"data_while_bmc_works", "a data byte while the BMC has the request (QEMU: IBF still set)",
+   "@gdi_write; in_status; out_data 55; in_status; bmc_respond 1C 01 00 5A; wait_status 02 00; in_status; "
+   "in_data"},
+  {"abort_while_bmc_works", "the whole error exit while the BMC has the request, then the BMC answers",
+   "@gdi_write; in_status; @abort; bmc_respond 1C 01 00 5A; wait_status 02 00; in_status; in_data"},
+  {"write_start_while_bmc_works", "WRITE_START while the BMC has the request, then the BMC answers",
+   "@gdi_write; in_status; out_cmd 61; in_status; in_data; bmc_respond 1C 01 00 5A; wait_status 02 00; "
+   "in_status; in_data; out_data 68; in_status"},
+  {"write_end_without_data", "WRITE_START, WRITE_END, one byte: a 1-byte request",
+   "@ws; out_cmd 62; in_status; in_data; out_data 18; in_status; bmc_request; bmc_respond 1C 01 00 5A; "
+   "wait_status 02 00; @read4"},
+  {"write_end_twice_no_data", "WRITE_START, WRITE_END, WRITE_END: no data at all",
+   "@ws; out_cmd 62; in_status; in_data; out_cmd 62; in_status; in_data; bmc_request; @abort"},
+  {"write_end_twice", "WRITE_START, one byte, WRITE_END, WRITE_END instead of the last byte",
+   "@ws; out_data 18; in_status; in_data; out_cmd 62; in_status; in_data; out_cmd 62; in_status; in_data; "
+   "bmc_request; @abort"},
+  {"unknown_code_ff_after_write_end", "0xFF to the command port where the last request byte belongs",
+   "@ws; out_data 18; in_status; in_data; out_cmd 62; in_status; in_data; out_cmd FF; in_status; in_data; "
+   "bmc_request; @abort"},
+  {"unknown_code_00_idle", "control code 0x00 while idle, then the error exit",
+   "out_cmd 00; in_status; in_data; @abort"},
+  {"unknown_code_63_mid_write", "reserved control code 0x63 in the write phase, then the error exit",
+   "@ws; out_data 18; in_status; in_data; out_cmd 63; in_status; in_data; @abort"},
+  {"read_code_to_command_port", "READ (0x68) written to the command port while idle",
+   "out_cmd 68; in_status; in_data; @abort"},
+  {"read_code_to_command_port_in_read", "READ (0x68) written to the command port in the read phase",
+   "@gdi_write; @answer; in_status; in_data; out_cmd 68; in_status; in_data; @abort"},
+  {"read_phase_wrong_byte", "0x00 instead of READ after the second response byte, then the error exit",
+   "@gdi_write; @answer; @rd; in_status; in_data; out_data 00; in_status; in_data; @abort"},
+  {"read_phase_wrong_byte_after_last", "0x00 instead of READ after the last response byte",
+   "@gdi_write; @answer; @rd; @rd; @rd; in_status; in_data; out_data 00; in_status; in_data; in_status"},
+  {"read_phase_write_start", "WRITE_START in the read phase, then the error exit",
+   "@gdi_write; @answer; @rd; in_status; in_data; out_cmd 61; in_status; in_data; @abort"},
+  {"write_start_mid_write", "WRITE_START again in the middle of the write phase, then a full request",
+   "@ws; out_data 18; in_status; in_data; out_cmd 61; in_status; in_data; out_data 18; in_status; in_data; "
+   "out_cmd 62; in_status; in_data; out_data 01; in_status; bmc_request; @abort"},
+  {"write_start_in_error_state", "WRITE_START in the error state instead of GET_STATUS/ABORT",
+   "out_cmd 00; in_status; in_data; out_cmd 61; in_status; in_data; @abort"},
+  {"abort_idle", "GET_STATUS/ABORT error exit while idle (nothing to abort)",
+   "@abort; in_data"},
+  {"abort_idle_twice", "GET_STATUS/ABORT while idle, again before the 0x00, then the rest of the exit",
+   "out_cmd 60; in_status; in_data; out_cmd 60; in_status; in_data; out_data 00; in_status; in_data; "
+   "out_data 68; in_status; in_data; in_status"},
+  {"abort_after_write_start", "error exit right after WRITE_START",
+   "@ws; @abort"},
+  {"abort_mid_write", "error exit after one request byte",
+   "@ws; out_data 18; in_status; in_data; @abort"},
+  {"abort_after_write_end", "error exit after WRITE_END (where the last byte belongs)",
+   "@ws; out_data 18; in_status; in_data; out_cmd 62; in_status; in_data; @abort"},
+  {"abort_mid_read", "error exit after two response bytes, then a new transaction",
+   "@gdi_write; @answer; @rd; @rd; @abort; @gdi_write; bmc_request; @answer; @read4"},
+  {"abort_in_error_state_twice", "an illegal code, then GET_STATUS/ABORT twice, then the rest of the exit",
+   "out_cmd 63; in_status; out_cmd 60; in_status; in_data; out_cmd 60; in_status; in_data; out_data 00; "
+   "in_status; in_data; out_data 68; in_status; in_data; in_status"},
+  {"abort_during_abort_status", "GET_STATUS/ABORT again before the error exit's 0x00 (mid-write)",
+   "@ws; out_cmd 60; in_status; in_data; out_cmd 60; in_status; in_data; out_data 00; in_status; in_data; "
+   "out_data 68; in_status; in_data; in_status"},
+  {"abort_during_abort_read", "GET_STATUS/ABORT again after the status code was read, before READ",
+   "@ws; out_cmd 60; in_status; in_data; out_data 00; in_status; in_data; out_cmd 60; in_status; in_data; "
+   "out_data 00; in_status; in_data; out_data 68; in_status; in_data; in_status"},
+  {"error_exit_then_transaction", "an illegal code, the error exit, then a normal transaction",
+   "out_cmd 00; in_status; @abort; @gdi_write; bmc_request; @answer; @read4"},
+  {"attention_idle", "SMS_ATN set and cleared by the BMC while idle",
+   "bmc_attention 1; wait_status 04 04; in_status; in_data; bmc_attention 0; wait_status 04 00; in_status"},
+  {"attention_during_transfer", "SMS_ATN set in the write phase and cleared in the read phase",
+   "@ws; bmc_attention 1; wait_status 04 04; out_data 18; in_status; in_data; out_cmd 62; in_status; "
+   "in_data; out_data 01; in_status; @answer; @rd; bmc_attention 0; wait_status 04 00; @rd; @rd; @rd; "
+   "in_status; in_data; in_status"},
+  {"request_at_device_capacity", "a 272-byte request (kcs::device's capacity; QEMU holds 300)",
+   "@ws; out_data 18; out_data 01; fill_data 269 55; in_status; in_data; out_cmd 62; in_status; in_data; "
+   "out_data 55; in_status; bmc_request; @answer; @read4"},
+  {"request_over_device_capacity", "a 273-byte request: one byte more than kcs::device holds",
+   "@ws; out_data 18; out_data 01; fill_data 270 55; in_status; in_data; out_cmd 62; in_status; in_data; "
+   "out_data 55; in_status; in_data; bmc_request; bmc_respond 1C 01 00 5A; wait_status 02 00; in_status; "
+   "in_data; @abort"},
+  {"request_over_qemu_buffer", "a 301-byte request: more than QEMU's 300-byte buffer",
+   "@ws; out_data 18; out_data 01; fill_data 298 55; in_status; in_data; out_cmd 62; in_status; in_data; "
+   "out_data 55; in_status; bmc_request; in_data; @abort"},
+};
+// clang-format on
+
+[[nodiscard]] std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+[[nodiscard]] std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  for (;;) {
+    const auto p = s.find(sep);
+    out.push_back(trim(s.substr(0, p)));
+    if (p == std::string_view::npos) return out;
+    s.remove_prefix(p + 1);
+  }
+}
+
+[[nodiscard]] std::vector<std::string> words(std::string_view s) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(s)};
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+[[nodiscard]] result<std::uint8_t> parse_byte(const std::string& w) {
+  if (w.empty() || w.size() > 2) return fail("not a hex byte: '" + w + "'");
+  unsigned v = 0;
+  for (const char c : w) {
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
+    else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
+    else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
+    else return fail("not a hex byte: '" + w + "'");
+  }
+  return static_cast<std::uint8_t>(v);
+}
+
+void expand(std::string_view text, std::vector<std::string>& out, int depth) {
+  for (const auto& part : split(text, ';')) {
+    if (part.empty()) continue;
+    if (part[0] == '@' && depth < 8) {
+      const auto m = macros.find(part);
+      if (m != macros.end()) {
+        expand(m->second, out, depth + 1);
+        continue;
+      }
+    }
+    out.push_back(part);
+  }
+}
+
+[[nodiscard]] result<op> parse_op(const std::string& text) {
+  const auto w = words(text);
+  if (w.empty()) return fail("empty op");
+  op o;
+  auto arg = [&](std::size_t i) -> result<std::uint8_t> {
+    if (i >= w.size()) return fail("'" + text + "': missing argument");
+    return parse_byte(w[i]);
+  };
+  auto want_args = [&](std::size_t n) -> status {
+    if (w.size() != n + 1) return fail("'" + text + "': expected " + std::to_string(n) + " argument(s)");
+    return success();
+  };
+  const std::string& k = w[0];
+  if (k == "out_cmd" || k == "out_data" || k == "bmc_attention") {
+    if (auto s = want_args(1); !s) return fail(s.error());
+    auto v = arg(1);
+    if (!v) return fail(v.error());
+    o.kind = k == "out_cmd" ? op_kind::out_cmd : k == "out_data" ? op_kind::out_data : op_kind::bmc_attention;
+    o.a = *v;
+    if (o.kind == op_kind::bmc_attention && o.a > 1) return fail("'" + text + "': attention is 0 or 1");
+    o.text = k + " " + hex(o.a);
+  } else if (k == "fill_data") {
+    if (auto s = want_args(2); !s) return fail(s.error());
+    o.kind = op_kind::fill_data;
+    o.count = static_cast<std::size_t>(std::strtoul(w[1].c_str(), nullptr, 10));
+    auto v = arg(2);
+    if (!v) return fail(v.error());
+    if (o.count == 0 || o.count > 1000) return fail("'" + text + "': count 1..1000");
+    o.b = *v;
+    o.text = k + " " + std::to_string(o.count) + " " + hex(o.b);
+  } else if (k == "wait_status") {
+    if (auto s = want_args(2); !s) return fail(s.error());
+    auto m = arg(1);
+    auto v = arg(2);
+    if (!m || !v) return fail("'" + text + "': bad argument");
+    o.kind = op_kind::wait_status;
+    o.a = *m;
+    o.b = *v;
+    o.text = k + " " + hex(o.a) + " " + hex(o.b);
+  } else if (k == "in_status" || k == "in_data" || k == "bmc_request") {
+    if (auto s = want_args(0); !s) return fail(s.error());
+    o.kind = k == "in_status" ? op_kind::in_status : k == "in_data" ? op_kind::in_data : op_kind::bmc_request;
+    o.text = k;
+  } else if (k == "bmc_respond") {
+    if (w.size() < 4) return fail("'" + text + "': a response has at least 3 bytes");
+    o.kind = op_kind::bmc_respond;
+    for (std::size_t i = 1; i < w.size(); ++i) {
+      auto v = arg(i);
+      if (!v) return fail(v.error());
+      o.payload.push_back(*v);
+    }
+    o.text = k + " " + hex(o.payload);
+  } else {
+    return fail("unknown op '" + text + "'");
+  }
+  return o;
+}
+
+struct sequence {
+  std::string name;
+  std::string about;
+  std::vector<op> ops;
+};
+
+[[nodiscard]] result<std::vector<sequence>> build_sequences() {
+  std::vector<sequence> out;
+  std::set<std::string, std::less<>> seen;
+  for (const auto& spec : sequences) {
+    if (!seen.insert(std::string(spec.name)).second) return fail("duplicate sequence " + std::string(spec.name));
+    sequence s{std::string(spec.name), std::string(spec.about), {}};
+    std::vector<std::string> texts;
+    expand(spec.ops, texts, 0);
+    for (const auto& t : texts) {
+      auto o = parse_op(t);
+      if (!o) return fail(s.name + ": " + o.error());
+      s.ops.push_back(std::move(*o));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+/// A request as recorded: short ones in full, long ones by length, head and tail.
+[[nodiscard]] std::string describe_request(std::span<const std::uint8_t> b) {
+  if (b.size() <= 16) return hex(b);
+  return "len=" + std::to_string(b.size()) + " " + hex(b.first(4)) + " ... " + hex(b.last(2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The known differences between QEMU 7.2's isa-ipmi-kcs and kcs::device (docs/kcs-qemu-differences.md)
+
+namespace why {
+constexpr std::string_view ibf_held =
+    "QEMU keeps IBF set (state still WRITE) from the last request byte until its BMC answers; the "
+    "device takes the byte at once and shows READ without OBF (OBF comes with the first response byte)";
+constexpr std::string_view dropped_while_ibf =
+    "QEMU drops every host write while IBF is set (here: while its BMC works), even GET_STATUS/ABORT; "
+    "the device acts on the write";
+constexpr std::string_view cancelled =
+    "the device's host abandoned the request (error, abort or restart), so the BMC's late respond() is "
+    "refused; QEMU never saw those writes and takes the answer";
+constexpr std::string_view after_divergence =
+    "follows from the earlier difference in this sequence: the two are in different phases now";
+constexpr std::string_view power_on_cmd_reg =
+    "QEMU bug: its command register starts at 0 instead of 'none' (-1), so a data byte in IDLE as the "
+    "first write after power-on is taken as illegal control code 0x00 (ERROR without OBF, status code 02); "
+    "the device: data while idle is ERROR + dummy byte, status code unspecified (FF)";
+constexpr std::string_view abort_state_error =
+    "after GET_STATUS/ABORT QEMU goes to the ERROR state at once; the device follows the spec's error "
+    "exit (and Linux kcs_bmc): WRITE state + dummy byte, then READ with the status code";
+constexpr std::string_view abort_idle_code =
+    "spec: GET_STATUS/ABORT with no transfer in progress reports no_error (00); QEMU always reports "
+    "aborted_by_command (01)";
+constexpr std::string_view abort_in_error_ignored =
+    "QEMU ignores GET_STATUS/ABORT in the ERROR state (no OBF, state stays ERROR; its 0x00 byte then "
+    "reads the status code); the device accepts it in every phase (WRITE + dummy byte)";
+constexpr std::string_view error_no_obf =
+    "an illegal control code in IDLE (or a WRITE_START in ERROR): QEMU enters ERROR without OBF; the "
+    "device always puts a dummy byte in Data_Out with ERROR";
+constexpr std::string_view data_idle_ignored =
+    "QEMU ignores a data byte while idle; the device reports it (ERROR + dummy byte, status code "
+    "unspecified FF)";
+constexpr std::string_view data_in_error_is_read =
+    "QEMU treats any data byte in ERROR as the error exit's 0x00 (READ state, status code in Data_Out, "
+    "then IDLE on the next byte); the device leaves ERROR only through GET_STATUS/ABORT or WRITE_START";
+constexpr std::string_view write_start_restarts =
+    "WRITE_START restarts a transfer on the device in every phase (as Linux kcs_bmc does; the status "
+    "code is cleared); QEMU takes it as an illegal control code outside IDLE (02)";
+constexpr std::string_view short_request_local =
+    "QEMU's ipmi-bmc-extern answers a request shorter than 2 bytes itself (cc C7, nothing on the wire); "
+    "the device hands every complete request to the BMC";
+constexpr std::string_view local_answer_read =
+    "the host reads QEMU's own 3-byte answer 1C 00 C7 (its cmd byte taken from a stale buffer) instead "
+    "of the BMC's 4-byte answer";
+constexpr std::string_view end_of_read_not_read =
+    "a byte other than READ after the last response byte: QEMU ends the transfer as if it were READ "
+    "(IDLE + OBF); the device reports illegal_control_code (ERROR)";
+constexpr std::string_view length_error =
+    "request longer than kcs::device's capacity (272): the device stops at the byte that does not fit "
+    "(ERROR, status code length_error 06, the BMC never sees it); QEMU holds 300 bytes";
+constexpr std::string_view qemu_truncated =
+    "request longer than QEMU's 300-byte buffer: QEMU answers it itself (cc C6) and shows READ; the "
+    "device is in ERROR since byte 273 (length_error)";
+}  // namespace why
+
+struct known_difference {
+  std::string_view sequence;
+  std::size_t op;
+  std::string_view reason;
+};
+
+// clang-format off
+const std::vector<known_difference> known_differences = {
+    // get_device_id
+    {"get_device_id", 11, why::ibf_held},
+    // write_without_clearing_obf
+    {"write_without_clearing_obf", 7, why::ibf_held},
+    // read_data_with_obf_clear
+    {"read_data_with_obf_clear", 13, why::ibf_held},
+    {"read_data_with_obf_clear", 15, why::ibf_held},
+    // data_before_write_start
+    {"data_before_write_start", 1, why::power_on_cmd_reg},
+    {"data_before_write_start", 4, why::abort_in_error_ignored},
+    {"data_before_write_start", 8, why::power_on_cmd_reg},
+    // data_in_idle_after_transaction
+    {"data_in_idle_after_transaction", 28, why::data_idle_ignored},
+    {"data_in_idle_after_transaction", 30, why::data_idle_ignored},
+    // data_in_error_state
+    {"data_in_error_state", 1, why::error_no_obf},
+    {"data_in_error_state", 3, why::data_in_error_is_read},
+    {"data_in_error_state", 4, why::data_in_error_is_read},
+    {"data_in_error_state", 6, why::data_in_error_is_read},
+    {"data_in_error_state", 8, why::data_in_error_is_read},
+    // data_while_bmc_works
+    {"data_while_bmc_works", 10, why::ibf_held},
+    {"data_while_bmc_works", 12, why::dropped_while_ibf},
+    {"data_while_bmc_works", 13, why::cancelled},
+    {"data_while_bmc_works", 14, why::after_divergence},
+    {"data_while_bmc_works", 15, why::after_divergence},
+    {"data_while_bmc_works", 16, why::after_divergence},
+    // abort_while_bmc_works
+    {"abort_while_bmc_works", 10, why::ibf_held},
+    {"abort_while_bmc_works", 12, why::dropped_while_ibf},
+    {"abort_while_bmc_works", 15, why::dropped_while_ibf},
+    {"abort_while_bmc_works", 16, why::dropped_while_ibf},
+    {"abort_while_bmc_works", 18, why::dropped_while_ibf},
+    {"abort_while_bmc_works", 20, why::dropped_while_ibf},
+    {"abort_while_bmc_works", 21, why::cancelled},
+    {"abort_while_bmc_works", 22, why::after_divergence},
+    {"abort_while_bmc_works", 23, why::after_divergence},
+    {"abort_while_bmc_works", 24, why::after_divergence},
+    // write_start_while_bmc_works
+    {"write_start_while_bmc_works", 10, why::ibf_held},
+    {"write_start_while_bmc_works", 12, why::dropped_while_ibf},
+    {"write_start_while_bmc_works", 14, why::cancelled},
+    {"write_start_while_bmc_works", 15, why::after_divergence},
+    {"write_start_while_bmc_works", 16, why::after_divergence},
+    {"write_start_while_bmc_works", 17, why::after_divergence},
+    {"write_start_while_bmc_works", 19, why::after_divergence},
+    // write_end_without_data
+    {"write_end_without_data", 7, why::short_request_local},
+    {"write_end_without_data", 8, why::short_request_local},
+    {"write_end_without_data", 9, why::short_request_local},
+    {"write_end_without_data", 15, why::local_answer_read},
+    {"write_end_without_data", 18, why::local_answer_read},
+    {"write_end_without_data", 20, why::local_answer_read},
+    {"write_end_without_data", 21, why::local_answer_read},
+    {"write_end_without_data", 23, why::local_answer_read},
+    // write_end_twice_no_data
+    {"write_end_twice_no_data", 11, why::abort_in_error_ignored},
+    // write_end_twice
+    {"write_end_twice", 14, why::abort_in_error_ignored},
+    // unknown_code_ff_after_write_end
+    {"unknown_code_ff_after_write_end", 14, why::abort_in_error_ignored},
+    // unknown_code_00_idle
+    {"unknown_code_00_idle", 1, why::error_no_obf},
+    {"unknown_code_00_idle", 4, why::abort_in_error_ignored},
+    // unknown_code_63_mid_write
+    {"unknown_code_63_mid_write", 10, why::abort_in_error_ignored},
+    // read_code_to_command_port
+    {"read_code_to_command_port", 1, why::error_no_obf},
+    {"read_code_to_command_port", 4, why::abort_in_error_ignored},
+    // read_code_to_command_port_in_read
+    {"read_code_to_command_port_in_read", 18, why::abort_in_error_ignored},
+    // read_phase_wrong_byte
+    {"read_phase_wrong_byte", 21, why::abort_in_error_ignored},
+    // read_phase_wrong_byte_after_last
+    {"read_phase_wrong_byte_after_last", 24, why::end_of_read_not_read},
+    {"read_phase_wrong_byte_after_last", 26, why::after_divergence},
+    // read_phase_write_start
+    {"read_phase_write_start", 18, why::write_start_restarts},
+    {"read_phase_write_start", 21, why::abort_in_error_ignored},
+    {"read_phase_write_start", 25, why::write_start_restarts},
+    // write_start_mid_write
+    {"write_start_mid_write", 7, why::write_start_restarts},
+    {"write_start_mid_write", 10, why::data_in_error_is_read},
+    {"write_start_mid_write", 11, why::data_in_error_is_read},
+    {"write_start_mid_write", 13, why::after_divergence},
+    {"write_start_mid_write", 16, why::after_divergence},
+    {"write_start_mid_write", 17, why::write_start_restarts},
+    {"write_start_mid_write", 19, why::abort_state_error},
+    // write_start_in_error_state
+    {"write_start_in_error_state", 1, why::error_no_obf},
+    {"write_start_in_error_state", 4, why::write_start_restarts},
+    {"write_start_in_error_state", 7, why::abort_in_error_ignored},
+    {"write_start_in_error_state", 11, why::write_start_restarts},
+    // abort_idle
+    {"abort_idle", 1, why::abort_state_error},
+    {"abort_idle", 5, why::abort_idle_code},
+    // abort_idle_twice
+    {"abort_idle_twice", 1, why::abort_state_error},
+    {"abort_idle_twice", 4, why::abort_in_error_ignored},
+    {"abort_idle_twice", 8, why::abort_idle_code},
+    // abort_after_write_start
+    {"abort_after_write_start", 4, why::abort_state_error},
+    // abort_mid_write
+    {"abort_mid_write", 7, why::abort_state_error},
+    // abort_after_write_end
+    {"abort_after_write_end", 10, why::abort_state_error},
+    // abort_mid_read
+    {"abort_mid_read", 19, why::abort_state_error},
+    // abort_in_error_state_twice
+    {"abort_in_error_state_twice", 1, why::error_no_obf},
+    {"abort_in_error_state_twice", 3, why::abort_in_error_ignored},
+    {"abort_in_error_state_twice", 6, why::abort_in_error_ignored},
+    // abort_during_abort_status
+    {"abort_during_abort_status", 4, why::abort_state_error},
+    {"abort_during_abort_status", 7, why::abort_in_error_ignored},
+    // abort_during_abort_read
+    {"abort_during_abort_read", 4, why::abort_state_error},
+    {"abort_during_abort_read", 10, why::abort_state_error},
+    // error_exit_then_transaction
+    {"error_exit_then_transaction", 1, why::error_no_obf},
+    {"error_exit_then_transaction", 3, why::abort_in_error_ignored},
+    // attention_during_transfer
+    {"attention_during_transfer", 12, why::ibf_held},
+    // request_at_device_capacity
+    {"request_at_device_capacity", 12, why::ibf_held},
+    // request_over_device_capacity
+    {"request_over_device_capacity", 12, why::length_error},
+    {"request_over_device_capacity", 14, why::length_error},
+    {"request_over_device_capacity", 15, why::length_error},
+    {"request_over_device_capacity", 16, why::after_divergence},
+    {"request_over_device_capacity", 17, why::after_divergence},
+    {"request_over_device_capacity", 18, why::after_divergence},
+    {"request_over_device_capacity", 20, why::abort_state_error},
+    {"request_over_device_capacity", 24, why::length_error},
+    // request_over_qemu_buffer
+    {"request_over_qemu_buffer", 6, why::length_error},
+    {"request_over_qemu_buffer", 9, why::after_divergence},
+    {"request_over_qemu_buffer", 12, why::qemu_truncated},
+    {"request_over_qemu_buffer", 14, why::qemu_truncated},
+    {"request_over_qemu_buffer", 16, why::abort_state_error},
+    {"request_over_qemu_buffer", 20, why::length_error},
+};
+// clang-format on
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+struct op_result {
+  std::string value;  // "-" for ops that read nothing
+};
+
+[[nodiscard]] std::optional<std::uint8_t> as_byte(const std::string& v) {
+  auto b = parse_byte(v);
+  if (!b) return std::nullopt;
+  return *b;
+}
+
+/// Do a QEMU value and a device value agree (status values under status_compare_mask)?
+[[nodiscard]] bool same(const op& o, const std::string& qemu, const std::string& device) {
+  if (o.reads_status()) {
+    const auto q = as_byte(qemu);
+    const auto d = as_byte(device);
+    if (q && d) return (*q & status_compare_mask) == (*d & status_compare_mask);
+  }
+  return qemu == device;
+}
+
+/// The second rule: dummy reads are not compared. A Data_Out read carries information only in
+/// the READ state (a response byte or the interface status code); in IDLE, WRITE and ERROR the
+/// host reads only to clear OBF and the spec leaves the byte's value open (§9.15: "dummy data
+/// byte"). The device writes 0x00 there; QEMU never writes a dummy value, so its Data_Out still
+/// holds whatever it last output (the previous response's last byte, a status code…).
+/// An in_data op counts as a dummy read only when, on BOTH sides, the last status read since
+/// the last write or BMC action showed a state other than READ; everything else is compared.
+class dummy_read_tracker {
+ public:
+  /// Call for every op in order, before judging it; true if op `o` is a dummy read.
+  bool step(const op& o, const std::string& qemu, const std::string& device) {
+    bool dummy = false;
+    switch (o.kind) {
+      case op_kind::in_status:
+      case op_kind::wait_status:
+        qemu_ = as_byte(qemu);
+        device_ = as_byte(device);
+        break;
+      case op_kind::in_data:
+        dummy = qemu_ && device_ && !is_read(*qemu_) && !is_read(*device_);
+        break;
+      case op_kind::bmc_request: break;  // changes nothing
+      default:  // writes and BMC actions can change the state
+        qemu_.reset();
+        device_.reset();
+        break;
+    }
+    return dummy;
+  }
+
+ private:
+  static bool is_read(std::uint8_t st) { return (st & 0xC0) == 0x40; }
+  std::optional<std::uint8_t> qemu_, device_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The device side
+
+class device_runner {
+ public:
+  std::string run(const op& o) {
+    switch (o.kind) {
+      case op_kind::out_cmd: note(d_.write_command(o.a)); return "-";
+      case op_kind::out_data: note(d_.write_data(o.a)); return "-";
+      case op_kind::fill_data:
+        for (std::size_t i = 0; i < o.count; ++i) note(d_.write_data(o.b));
+        return "-";
+      case op_kind::in_status: return hex(d_.read_status().value);
+      case op_kind::in_data: return hex(d_.read_data());
+      case op_kind::wait_status: return hex(d_.read_status().value);  // nothing to wait for
+      case op_kind::bmc_request: return req_ ? "req " + describe_request(req_->second) : "none";
+      case op_kind::bmc_respond: {
+        if (!req_) return "none";
+        const auto e = d_.respond(req_->first, o.payload);
+        std::string s = "req " + describe_request(req_->second);
+        if (e == dev::device_error::ok) {
+          req_.reset();
+          return s + " answered";
+        }
+        return s + " refused:" + std::string(dev::name(e));
+      }
+      case op_kind::bmc_attention: d_.set_attention(o.a != 0); return "-";
+    }
+    return "?";
+  }
+
+ private:
+  void note(dev::event e) {
+    if (e != dev::event::request_ready) return;
+    const auto p = d_.pending_request();
+    if (p) req_.emplace(p->id, bytes(p->bytes.begin(), p->bytes.end()));
+  }
+
+  dev::device d_;
+  std::optional<std::pair<std::uint32_t, bytes>> req_;  // the BMC's unanswered request
+};
+
+[[nodiscard]] std::vector<std::string> run_device(const sequence& s) {
+  device_runner r;
+  std::vector<std::string> out;
+  for (const auto& o : s.ops) out.push_back(r.run(o));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The QEMU side: the BMC session behind ipmi-bmc-extern, driven from this thread
+
+using bmc_session = vm::bmc_session<steady>;
+
+class bmc_peer {
+ public:
+  explicit bmc_peer(unique_fd conn) : conn_(std::move(conn)) {}
+
+  [[nodiscard]] status greet(int timeout_ms) {
+    session_.connect(steady::now(), handler{*this});
+    const deadline d{millis(timeout_ms)};
+    while (session_.peer_capabilities().empty()) {
+      if (d.expired()) return fail("no CAPABILITIES from QEMU within " + std::to_string(timeout_ms) + " ms");
+      if (auto p = pump(std::min(20, d.remaining_ms())); !p) return p;
+    }
+    return flush_all(1000);
+  }
+
+  /// Waits up to `wait_ms` for input, takes all that is there, writes what is due.
+  [[nodiscard]] status pump(int wait_ms) {
+    if (!conn_) return fail("BMC connection closed");
+    pollfd pfd{conn_.get(), POLLIN, 0};
+    const int r = ::poll(&pfd, 1, wait_ms);
+    if (r < 0 && errno != EINTR) return fail_errno("poll (BMC)");
+    if (r > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      std::array<std::uint8_t, 4096> buf{};
+      const ssize_t n = ::read(conn_.get(), buf.data(), buf.size());
+      if (n == 0) return fail("QEMU closed the BMC connection");
+      if (n < 0 && errno != EINTR && errno != EAGAIN) return fail_errno("read (BMC)");
+      if (n > 0) session_.receive(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)),
+                                  steady::now(), handler{*this});
+    }
+    session_.poll(steady::now(), handler{*this});
+    for (int i = 0; i < 64; ++i) {
+      const auto now = steady::now();
+      const auto chunk = session_.outbound(now);
+      if (chunk.empty()) break;
+      if (auto w = write_all(conn_.get(), chunk, 2000); !w) return fail("write (BMC): " + w.error());
+      session_.consume(chunk.size(), now);
+    }
+    if (!problems_.empty()) return fail("protocol problem from QEMU: " + problems_);
+    return success();
+  }
+
+  /// Pumps until everything queued has been written (command gaps included).
+  [[nodiscard]] status flush_all(int timeout_ms) {
+    const deadline d{millis(timeout_ms)};
+    while (!session_.pending().empty()) {
+      if (d.expired()) return fail("output not written within " + std::to_string(timeout_ms) + " ms");
+      if (auto p = pump(1); !p) return p;
+    }
+    return success();
+  }
+
+  /// The oldest unanswered request, waiting up to `wait_ms` for one.
+  [[nodiscard]] result<std::optional<std::pair<std::uint8_t, bytes>>> request(int wait_ms) {
+    const deadline d{millis(wait_ms)};
+    while (unanswered_.empty() && !d.expired())
+      if (auto p = pump(std::min(10, d.remaining_ms())); !p) return fail(p.error());
+    if (unanswered_.empty()) return std::optional<std::pair<std::uint8_t, bytes>>{};
+    return std::optional<std::pair<std::uint8_t, bytes>>(unanswered_.front());
+  }
+
+  [[nodiscard]] result<std::string> respond(std::uint8_t id, std::span<const std::uint8_t> body) {
+    const auto e = session_.respond(id, body);
+    if (e != vm::session_error::ok) return "refused:" + std::string(vm::name(e));
+    unanswered_.pop_front();
+    if (auto f = flush_all(1000); !f) return fail(f.error());
+    return std::string("answered");
+  }
+
+  [[nodiscard]] status attention(bool on) {
+    const auto e = session_.set_attention(on);
+    if (e != vm::session_error::ok) return fail("set_attention: " + std::string(vm::name(e)));
+    return flush_all(1000);
+  }
+
+ private:
+  struct handler {
+    bmc_peer& p;
+    void operator()(const vm::request_event& e) {
+      p.unanswered_.emplace_back(e.msg_id, bytes(e.body.begin(), e.body.end()));
+    }
+    void operator()(const vm::protocol_event& e) {
+      p.problems_ += std::string(p.problems_.empty() ? "" : ", ") + std::string(vm::name(e.problem));
+    }
+    template <class Event>
+    void operator()(const Event&) {}
+  };
+
+  unique_fd conn_;
+  bmc_session session_;
+  std::deque<std::pair<std::uint8_t, bytes>> unanswered_;
+  std::string problems_;
+};
+
+struct qemu_rig {
+  temp_dir dir;
+  unique_fd listener;
+  std::uint16_t port = 0;
+};
+
+struct qemu_run {
+  std::vector<std::string> values;
+  long long startup_ms = 0;
+  long long ops_ms = 0;
+};
+
+class qemu_runner {
+ public:
+  qemu_runner(qtest& qt, bmc_peer& bmc) : qt_(qt), bmc_(bmc) {}
+
+  result<std::string> run(const op& o) {
+    switch (o.kind) {
+      case op_kind::out_cmd:
+      case op_kind::out_data:
+        if (!qt_.outb(o.kind == op_kind::out_cmd ? status_port : data_port, o.a)) return fail(qt_.last_error());
+        if (auto p = bmc_.pump(0); !p) return fail(p.error());
+        return std::string("-");
+      case op_kind::fill_data:
+        for (std::size_t i = 0; i < o.count; ++i)
+          if (!qt_.outb(data_port, o.b)) return fail(qt_.last_error());
+        if (auto p = bmc_.pump(0); !p) return fail(p.error());
+        return std::string("-");
+      case op_kind::in_status:
+      case op_kind::in_data: {
+        const auto v = qt_.inb(o.kind == op_kind::in_status ? status_port : data_port);
+        if (!v) return fail(qt_.last_error());
+        return hex(*v);
+      }
+      case op_kind::wait_status: {
+        const deadline d{millis(1500)};
+        for (int polls = 1;; ++polls) {
+          const auto v = qt_.inb(status_port);
+          if (!v) return fail(qt_.last_error());
+          if ((*v & o.a) == o.b || d.expired() || polls > 100000) {
+            if ((*v & o.a) != o.b) say("    note: " + o.text + " gave up after " + std::to_string(polls) + " polls");
+            return hex(*v);
+          }
+          if (auto p = bmc_.pump(0); !p) return fail(p.error());
+          if (polls > 50) sleep_ms(1);
+        }
+      }
+      case op_kind::bmc_request:
+      case op_kind::bmc_respond: {
+        // QEMU writes a request frame while handling the outb of the last byte, so it is on
+        // the socket already when it exists; 250 ms is a generous bound for "none".
+        auto r = bmc_.request(250);
+        if (!r) return fail(r.error());
+        if (!*r) return std::string("none");
+        std::string s = "req " + describe_request((*r)->second);
+        if (o.kind == op_kind::bmc_request) return s;
+        auto a = bmc_.respond((*r)->first, o.payload);
+        if (!a) return fail(a.error());
+        return s + " " + *a;
+      }
+      case op_kind::bmc_attention:
+        if (auto a = bmc_.attention(o.a != 0); !a) return fail(a.error());
+        return std::string("-");
+    }
+    return fail("unknown op");
+  }
+
+ private:
+  qtest& qt_;
+  bmc_peer& bmc_;
+};
+
+[[nodiscard]] result<qemu_run> run_qemu(qemu_rig& rig, const sequence& s) {
+  qemu_run out;
+  const auto t0 = steady::now();
+  auto q = start_qemu(rig.dir, rig.port, ipmi_interface::kcs);
+  if (!q) return fail("starting QEMU: " + q.error());
+  auto stop = [&] {
+    q->qt.close();
+    (void)q->proc.stop();
+  };
+  auto conn = accept_with_timeout(rig.listener.get(), 5000);
+  if (!conn) {
+    stop();
+    return fail("QEMU did not connect to the BMC: " + conn.error() + "; log: " + file_tail(q->log_path, 1500));
+  }
+  bmc_peer bmc(std::move(*conn));
+  if (auto g = bmc.greet(5000); !g) {
+    stop();
+    return fail(g.error());
+  }
+  out.startup_ms = elapsed_ms(t0);
+  const auto t1 = steady::now();
+  qemu_runner runner(q->qt, bmc);
+  for (std::size_t i = 0; i < s.ops.size(); ++i) {
+    auto r = runner.run(s.ops[i]);
+    if (!r) {
+      const std::string tail = file_tail(q->log_path, 1500);
+      stop();
+      return fail("op " + std::to_string(i) + " (" + s.ops[i].text + "): " + r.error() + "; QEMU log: " + tail);
+    }
+    out.values.push_back(std::move(*r));
+  }
+  out.ops_ms = elapsed_ms(t1);
+  const bool alive = q->proc.alive();
+  stop();
+  if (!alive) return fail("QEMU ended during the sequence; log: " + file_tail(q->log_path, 1500));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The transcript
+
+struct transcript_entry {
+  std::string op;
+  std::string value;
+};
+using transcript = std::map<std::string, std::vector<transcript_entry>, std::less<>>;
+
+[[nodiscard]] std::string transcript_line(const std::string& seq, std::size_t i, const std::string& op_text,
+                                          const std::string& value) {
+  char idx[16];
+  std::snprintf(idx, sizeof idx, "%3zu", i);
+  return seq + " " + idx + "  " + op_text + " => " + value;
+}
+
+[[nodiscard]] result<transcript> read_transcript(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return fail("cannot open transcript " + path);
+  transcript t;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    const auto arrow = line.find(" => ");
+    if (arrow == std::string::npos) return fail(path + ":" + std::to_string(n) + ": no ' => '");
+    const auto w = words(line.substr(0, arrow));
+    if (w.size() < 3) return fail(path + ":" + std::to_string(n) + ": expected 'sequence index op'");
+    auto& v = t[w[0]];
+    if (std::to_string(v.size()) != w[1])
+      return fail(path + ":" + std::to_string(n) + ": op index " + w[1] + ", expected " + std::to_string(v.size()));
+    std::string op_text = w[2];
+    for (std::size_t i = 3; i < w.size(); ++i) op_text += " " + w[i];
+    v.push_back({op_text, trim(std::string_view(line).substr(arrow + 4))});
+  }
+  return t;
+}
+
+[[nodiscard]] std::string qemu_version(const std::string& log_path) {
+  auto r = run_command({"qemu-system-x86_64", "--version"}, log_path, millis(10000));
+  if (!r) return "unknown";
+  std::string s = r->output;
+  const auto nl = s.find('\n');
+  return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+[[nodiscard]] status write_transcript(const std::string& path, const std::vector<sequence>& seqs,
+                                      const std::map<std::string, std::vector<std::string>>& values,
+                                      const std::string& version) {
+  std::string text =
+      "# tests/interop/data/kcs_qemu_transcript.txt — what QEMU's isa-ipmi-kcs returned for every op of\n"
+      "# every sequence in tests/interop/kcs_differential_test.cpp (a fresh QEMU per sequence, a BMC\n"
+      "# session behind ipmi-bmc-extern that answers only at bmc_respond). Regenerate with\n"
+      "# scripts/record-kcs-transcript.sh; do not edit by hand.\n"
+      "# Recorded with: " + version + "\n"
+      "# Format: <sequence> <op index>  <op> => <value>. Status and data values are raw hex bytes;\n"
+      "# '-' = the op reads nothing; wait_status records the last value polled.\n";
+  for (const auto& s : seqs) {
+    const auto it = values.find(s.name);
+    if (it == values.end()) continue;
+    text += "\n# " + s.name + ": " + s.about + "\n";
+    for (std::size_t i = 0; i < s.ops.size(); ++i) text += transcript_line(s.name, i, s.ops[i].text, it->second[i]) + "\n";
+  }
+  return write_file(path, text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparison
+
+struct diff_key {
+  std::string sequence;
+  std::size_t op;
+  friend bool operator<(const diff_key& a, const diff_key& b) {
+    return a.sequence != b.sequence ? a.sequence < b.sequence : a.op < b.op;
+  }
+};
+
+/// In-data ops the dummy-read rule left out although the values differed (reported).
+std::size_t dummy_reads_differing = 0;
+
+/// Compares QEMU's values (live or from the transcript) with the device's for one sequence;
+/// returns the differences found.
+std::set<diff_key> compare(checker& c, const sequence& s, const std::vector<std::string>& qemu,
+                           const std::vector<std::string>& device, bool verbose) {
+  std::set<diff_key> found;
+  dummy_read_tracker dummies;
+  for (std::size_t i = 0; i < s.ops.size(); ++i) {
+    const bool dummy = dummies.step(s.ops[i], qemu[i], device[i]);
+    if (dummy && qemu[i] != device[i]) {
+      ++dummy_reads_differing;
+      if (verbose) say("  dummy " + s.name + " #" + std::to_string(i) + " in_data: qemu " + qemu[i] + " device " + device[i] + " (not compared)");
+      continue;
+    }
+    const bool eq = same(s.ops[i], qemu[i], device[i]);
+    const auto known = std::find_if(known_differences.begin(), known_differences.end(), [&](const known_difference& k) {
+      return k.sequence == s.name && k.op == i;
+    });
+    const std::string where = s.name + " #" + std::to_string(i) + " " + s.ops[i].text + ": qemu " + qemu[i] +
+                              " device " + device[i];
+    if (!eq) {
+      found.insert({s.name, i});
+      if (known == known_differences.end()) {
+        c.check(false, "unlisted difference " + where,
+                "table entry: {\"" + s.name + "\", " + std::to_string(i) + ", why::?},");
+      } else if (verbose) {
+        say("  diff " + where + " (" + std::string(known->reason.substr(0, 60)) + "…)");
+      }
+    } else if (verbose) {
+      say("  same " + s.name + " #" + std::to_string(i) + " " + s.ops[i].text + " => " + qemu[i] +
+          (qemu[i] != device[i] ? " (device " + device[i] + ", C/D masked)" : ""));
+    }
+  }
+  return found;
+}
+
+int usage(const char* argv0) {
+  std::fprintf(stderr,
+               "usage: %s [--live | --record FILE] [--transcript FILE] [--only NAME]... [--verbose]\n", argv0);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool live = false, verbose = false;
+  std::string record_path;
+  std::string transcript_path = IPMIKIT_KCS_TRANSCRIPT;
+  std::set<std::string, std::less<>> only;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--live") {
+      live = true;
+    } else if (a == "--verbose") {
+      verbose = true;
+    } else if ((a == "--record" || a == "--transcript" || a == "--only") && i + 1 < argc) {
+      const std::string v = argv[++i];
+      if (a == "--record") record_path = v, live = true;
+      else if (a == "--transcript") transcript_path = v;
+      else only.insert(v);
+    } else {
+      return usage(argv[0]);
+    }
+  }
+
+  checker c;
+  auto built = build_sequences();
+  if (!built) {
+    say("FAIL sequence table: " + built.error());
+    return 1;
+  }
+  std::vector<sequence> seqs;
+  for (auto& s : *built)
+    if (only.empty() || only.count(s.name) != 0) seqs.push_back(std::move(s));
+  if (seqs.empty()) {
+    say("FAIL no sequence selected");
+    return 1;
+  }
+  std::size_t op_total = 0;
+  for (const auto& s : seqs) op_total += s.ops.size();
+  say(std::to_string(seqs.size()) + " sequences, " + std::to_string(op_total) + " ops; " +
+      std::to_string(known_differences.size()) + " listed differences");
+
+  // The QEMU values: live, or from the transcript.
+  std::optional<transcript> recorded;
+  if (record_path.empty()) {
+    auto t = read_transcript(transcript_path);
+    if (!t) {
+      say("FAIL " + t.error());
+      return 1;
+    }
+    recorded = std::move(*t);
+    say("transcript " + transcript_path);
+  }
+  if (live && !find_program("qemu-system-x86_64")) return missing_program_exit("qemu-system-x86_64");
+
+  std::optional<qemu_rig> rig;
+  if (live) {
+    auto dir = temp_dir::create("ipmikit-kcs-diff");
+    auto listener = listen_tcp(0);
+    if (!dir || !listener) {
+      say("FAIL setup: " + (dir ? listener.error() : dir.error()));
+      return 1;
+    }
+    auto port = local_port(listener->get());
+    if (!port) {
+      say("FAIL " + port.error());
+      return 1;
+    }
+    rig.emplace(qemu_rig{std::move(*dir), std::move(*listener), *port});
+  }
+
+  std::map<std::string, std::vector<std::string>> live_values;
+  std::set<diff_key> found;
+  std::set<std::string, std::less<>> compared;  // sequences whose comparison ran
+  long long startup_total = 0, ops_total = 0;
+  for (const auto& s : seqs) {
+    say("-- " + s.name + " (" + std::to_string(s.ops.size()) + " ops): " + s.about);
+    const auto device = run_device(s);
+    std::vector<std::string> from_transcript;
+    if (recorded) {
+      const auto it = recorded->find(s.name);
+      bool ok = it != recorded->end() && it->second.size() == s.ops.size();
+      if (ok)
+        for (std::size_t i = 0; i < s.ops.size() && ok; ++i) ok = it->second[i].op == s.ops[i].text;
+      if (!c.check(ok, s.name + ": the transcript has this sequence with the same ops",
+                   "re-record with scripts/record-kcs-transcript.sh after changing a sequence"))
+        continue;
+      for (const auto& e : it->second) from_transcript.push_back(e.value);
+    }
+    std::vector<std::string> qemu_values;
+    if (live) {
+      auto r = run_qemu(*rig, s);
+      if (!c.check_ok(r, s.name + ": ran against QEMU")) {
+        rig->dir.keep();
+        continue;
+      }
+      say("  QEMU: start + greeting " + std::to_string(r->startup_ms) + " ms, ops " + std::to_string(r->ops_ms) + " ms");
+      startup_total += r->startup_ms;
+      ops_total += r->ops_ms;
+      qemu_values = r->values;
+      live_values[s.name] = r->values;
+      if (recorded) {
+        std::string drift;
+        for (std::size_t i = 0; i < s.ops.size(); ++i)
+          if (qemu_values[i] != from_transcript[i])
+            drift += "\n         #" + std::to_string(i) + " " + s.ops[i].text + ": live " + qemu_values[i] +
+                     ", transcript " + from_transcript[i];
+        c.check(drift.empty(), s.name + ": live QEMU matches the checked-in transcript", "QEMU drift:" + drift);
+      }
+    } else {
+      qemu_values = from_transcript;
+    }
+    const auto d = compare(c, s, qemu_values, device, verbose);
+    found.insert(d.begin(), d.end());
+    compared.insert(s.name);
+    say("  " + std::to_string(d.size()) + " difference(s) between QEMU and the device");
+  }
+  if (recorded && only.empty())
+    for (const auto& entry : *recorded) {
+      const std::string& name = entry.first;
+      c.check(compared.count(name) != 0 || std::any_of(seqs.begin(), seqs.end(), [&](const sequence& s) { return s.name == name; }),
+              "transcript sequence " + name + " is still in the test", "re-record the transcript");
+    }
+
+  // A listed difference that did not occur fails (only for the sequences that ran).
+  std::set<diff_key> listed;
+  for (const auto& k : known_differences)
+    if (!listed.insert({std::string(k.sequence), k.op}).second)
+      c.check(false, "known_differences lists " + std::string(k.sequence) + " #" + std::to_string(k.op) + " once");
+  for (const auto& k : known_differences) {
+    const bool exists = std::any_of(sequences.begin(), sequences.end(), [&](const sequence_spec& s) { return s.name == k.sequence; });
+    if (!exists) {
+      c.check(false, "table entry names a sequence: " + std::string(k.sequence));
+      continue;
+    }
+    if (compared.count(k.sequence) == 0) continue;  // not selected, or already failed above
+    const bool occurred = found.count({std::string(k.sequence), k.op}) != 0;
+    if (!occurred)
+      c.check(false, "listed difference did not occur: " + std::string(k.sequence) + " #" + std::to_string(k.op),
+              "remove it from known_differences (reason was: " + std::string(k.reason) + ")");
+  }
+
+  if (!record_path.empty()) {
+    if (c.check_ok(write_transcript(record_path, seqs, live_values, qemu_version(rig->dir.file("version.txt"))), "transcript written to " + record_path)) {
+    }
+  }
+  if (live)
+    say("live QEMU: " + std::to_string(seqs.size()) + " QEMU starts, " + std::to_string(startup_total) +
+        " ms starting + greeting, " + std::to_string(ops_total) + " ms of ops");
+  say(std::to_string(dummy_reads_differing) + " dummy reads (Data_Out outside READ on both sides) differed and were not compared");
+  say(c.failures() == 0 ? "PASS (" + std::to_string(elapsed_ms(g_test_start)) + " ms, " + std::to_string(found.size()) +
+                              " listed differences seen)"
+                        : "FAIL: " + std::to_string(c.failures()) + " check(s) failed");
+  return c.failures() == 0 ? 0 : 1;
+}
