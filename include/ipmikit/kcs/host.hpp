@@ -33,7 +33,13 @@
 //
 // Real devices differ from the spec, and each difference is handled here:
 //  - QEMU keeps IBF set from the last request byte until its BMC answers (up to 4 s, then it
-//    answers 0xC3 itself): the first wait of the read phase uses `response_timeout`.
+//    answers 0xC3 itself) and drops every write meanwhile, GET_STATUS/ABORT included: the first
+//    wait of the read phase uses `response_timeout`. Keep it above 4 s against QEMU: a shorter
+//    one shortens nothing (the abort must wait for IBF too), QEMU's 0xC3 is then cleared as a
+//    stale byte and the request is sent again, so the BMC executes it twice; and with an
+//    `ibf_timeout` below 4 s − `response_timeout` the machine is hosed until reset()
+//    (measured: tests/interop/kcs_host_qemu_test.cpp). QEMU's own 0xC3 ends the transaction
+//    `done`: check the completion code.
 //  - QEMU never sets C/D; nothing here reads it.
 //  - BMCs that never send the final dummy byte (the reason Linux does not wait for it): IDLE
 //    ends the read phase whether or not OBF is set; a late dummy byte is cleared at the next
