@@ -9,6 +9,7 @@ Input formats are documented at the top of each fuzz_<target>.cpp; in short:
   fuzz_decoder:   [config] [min_message] [n] [n chunk sizes] data
   fuzz_roundtrip: [split lo] [split hi] records (message: t id L body.. buf; command: t c args.. buf)
   fuzz_checksum:  [split] data
+  fuzz_kcs_device / fuzz_kcs_host / fuzz_kcs_pair: setup bytes, [n] n control bytes, data
 """
 
 import argparse
@@ -209,6 +210,114 @@ def session_seeds(role):
     return seeds
 
 
+def split(setup, ctrl, data=b""):
+    """The KCS targets' layout: setup bytes, [n] and n control bytes, then the data stream."""
+    ctrl = bytes(ctrl)
+    assert len(ctrl) < 256
+    return bytes(setup) + bytes([len(ctrl)]) + ctrl + bytes(data)
+
+
+def kcs_device_seeds():
+    """fuzz_kcs_device: [setup: bit 0 deferred, bit 1 capacity 6] then operations o % 16 (see
+    fuzz_kcs_device.cpp): 0 read_status, 1 read_data, 2 write_command (o >> 4: 60/61/62/68),
+    3 write_data (0x03 READ, 0x13 zero, 0x23 a data byte), 4 service, 5 respond [length],
+    6 attention, 7 force_abort, 8 reset, 9 irq enable, 10 OEM bits, 11 host request [n],
+    12 host read, 13 access by offset, 14/15 respond right with (o >> 4) + 3 bytes."""
+    get_device_id = [0x0B, 0x02, 0x0E, 0x0C, 0x00]
+    abort = [0x02, 0x01, 0x13, 0x00, 0x01, 0x03, 0x00, 0x01]
+    seeds = {
+        "get_device_id": split([0], get_device_id, [0x18, 0x01, 0x1C, 0x01, 0x00]),
+        "get_device_id_deferred": split([1], get_device_id + [0x04], [0x18, 0x01, 0x1C, 0x01, 0x00]),
+        "long_response": split([0], [0x0B, 0x05, 0xFE, 0x0C], bytes(range(0x18, 0x1D)) + bytes(range(18))),
+        "abort_sequence": split([0], [0x12, 0x23, 0x22] + abort, [0x18]),
+        "abort_sequence_deferred": split([1], [0x12, 0x04, 0x23, 0x04] + [x for o in abort for x in (o, 0x04)], [0x18]),
+        "overrun_deferred": split([1], [0x12, 0x23, 0x23, 0x00, 0x04, 0x00, 0x02, 0x02, 0x04, 0x00], [0x18, 0x01]),
+        "length_error_cap6": split([2], [0x0B, 0x0A, 0x00] + abort, bytes(range(10))),
+        "stale_and_bad_responses": split([0], [0x0B, 0x02, 0x12, 0x0B, 0x03, 0x15, 0x01, 0x05, 0x00, 0x05, 0x03,
+                                              0x25, 0x01, 0x2E, 0x0C],
+                                         [0x18, 0x01, 0x18, 0x01, 0x02, 1, 2, 3, 4] + [0] * 8),
+        "protocol_errors": split([0], [0x32, 0x00, 0x12, 0x03, 0x00, 0x22, 0x00, 0x13, 0x00, 0x0B, 0x02, 0x23, 0x00],
+                                 [0x18, 0x01, 0x55]),
+        "attention_irq_oem": split([0], [0x19, 0x16, 0x00, 0x16, 0x06, 0x16, 0x3A, 0x0B, 0x02, 0x0E, 0x01, 0x0C,
+                                         0x17, 0x00, 0x08, 0x00], [0x18, 0x01, 0x1C, 0x01, 0x00]),
+        "by_offset": split([1], [0x0D, 0x2D, 0x04, 0x3D, 0x04, 0x1D, 0x0D], [0x61, 0x18]),
+        "force_abort_while_serving": split([1], [0x0B, 0x02, 0x27, 0x0E, 0x0B, 0x02, 0x0E, 0x00, 0x01, 0x08, 0x0E]
+                                           + abort, [0x18, 0x01, 0x18, 0x01]),
+    }
+    return seeds
+
+
+def kcs_host_seeds():
+    """fuzz_kcs_host: 9 setup bytes (s0 capacity/detect/retries/aborts/polls, s1-s3 timeouts and
+    the settle step, s4 pattern length, s5-s8 settle pattern), then operations o % 8: 0 start
+    (length o >> 3), 1-4 (o >> 3) + 1 accesses (one clock byte each, read values from the data
+    stream), 5 reset, 6 misuse, 7 settle."""
+    def setup(s0=0x3E, t=0x10, pattern=(0,)):
+        return [s0, t, t, t, len(pattern) - 1] + list(pattern) + [0] * (4 - len(pattern))
+
+    def accesses(values, jumps=None):
+        ops, data = [], []
+        i = 0
+        while i < len(values):
+            chunk = values[i:i + 32]
+            ops += [((len(chunk) - 1) << 3) | 4] + list(jumps[i:i + len(chunk)] if jumps else [1] * len(chunk))
+            data += chunk
+            i += 32
+        return ops, data
+
+    # The values a well-behaved BMC shows for Get Device ID (18 01 → 1C 01 00); 0 for writes.
+    ok = [0x00, 0, 0x80, 0, 0x80, 0, 0x80, 0, 0x41, 0x1C, 0, 0x41, 0x01, 0, 0x41, 0x00, 0, 0x00]
+    ops, data = accesses(ok)
+    transaction = ([0x10] + ops, [0x18, 0x01] + data)
+    abort_then_ok = [0xC0, 0x80, 0, 0x80, 0, 0x41, 0x01, 0, 0x01, 0x00] + ok
+    ops2, data2 = accesses(abort_then_ok)
+    seeds = {
+        "get_device_id": split(setup(), *transaction),
+        "get_device_id_twice": split(setup(), transaction[0] * 2, transaction[1] * 2),
+        "error_state_abort_retry": split(setup(), [0x10] + ops2, [0x18, 0x01] + data2),
+        "ibf_stuck_hosed": split(setup(t=0x05, pattern=(0x02,)), [0x10, 0x07, 0x06, 0x10, 0x05, 0x10, 0x07],
+                                 [0x18, 0x01, 0x18, 0x01]),
+        "read_forever_cap8": split(setup(s0=0x3F, pattern=(0x41, 0x55)), [0x10, 0x07], [0x18, 0x01]),
+        "no_device": split(setup(), [0x10, 0x04, 0x01], [0x18, 0x01, 0xFF]),
+        "bad_requests": split(setup(s0=0x07), [0x00, 0x08, 0xF0, 0xF8, 0x06, 0x10, 0x06, 0x0C, 0x81, 0x7F, 0x05],
+                              bytes(range(40))),
+        "clock_backwards": split(setup(s0=0x7E), [0x10] + accesses(ok, [0x80, 0xFF, 0x7F, 0x01] * 5)[0],
+                                 [0x18, 0x01] + data),
+        "polls_timeouts": split(setup(s0=0xD6, t=0x43, pattern=(0x40, 0x00)), [0x10, 0x3C] + [2] * 8 + [0x07],
+                                [0x18, 0x01, 0x00, 0, 0x80, 0, 0x80, 0, 0x80, 0, 0x40]),
+    }
+    return seeds
+
+
+def kcs_pair_seeds():
+    """fuzz_kcs_pair: 5 setup bytes (s0 capacities/deferred/retries/aborts/detect, s1 polls and
+    clock step, s2-s4 timeouts), then per transaction a byte (length, bit 5 well-behaved), per
+    request a policy byte, per host access a BMC byte (see fuzz_kcs_pair.cpp)."""
+    base = [0x18 | 0x40 | 0x80, 0x00, 0x10, 0x10, 0x10]
+    deferred = [base[0] | 0x04] + base[1:]
+    before_ready = [0] * 12  # a 4-byte request takes 12 accesses up to the last byte
+    seeds = {
+        "well_behaved": split(base, [0x24, 0x22, 0x3F], bytes(range(0x18, 0x18 + 40))),
+        "well_behaved_deferred": split(deferred, [0x24, 0x22, 0x3F], bytes(range(0x18, 0x18 + 40))),
+        "delayed_service": split(deferred, [0x04] + [0x10, 0x20, 0x30, 0x10] * 3 + [0x21], [0x18, 0x01, 2, 3]),
+        "late_answer": split(base, [0x04] + before_ready + [0x03] + [0] * 8, [0x18, 0x01, 2, 3]),
+        "never_answers": split(base, [0x04] + before_ready + [0x04] + [0] * 20 + [0x04] * 4, [0x18, 0x01, 2, 3]),
+        "stale_id_first": split(base, [0x04] + before_ready + [0x05, 0, 0, 0x24], [0x18, 0x01, 2, 3]),
+        "bad_length_first": split(base, [0x04] + before_ready + [0x0E, 0, 0x06], [0x18, 0x01, 2, 3]),
+        "clock_jump": split(base, [0x04] + before_ready + [0x07] + [0xF0] * 4, [0x18, 0x01, 2, 3]),
+        "force_abort_mid_write": split(base, [0x04, 0, 0, 0, 0, 0, 0x0D], [0x18, 0x01, 2, 3]),
+        "force_abort_length_error": split(deferred, [0x04, 0, 0, 0, 0, 0, 0x1D], [0x18, 0x01, 2, 3]),
+        "reset_mid_read": split(base, [0x04] + before_ready + [0x40, 0, 0, 0, 0x0E], [0x18, 0x01, 2, 3]),
+        "attention_oem": split(base, [0x04, 0x0A, 0x1C, 0x0B, 0x3C, 0x0A], [0x18, 0x01, 2, 3]),
+        "request_too_long_for_device": split([0x19 | 0x60] + base[1:], [0x0F], bytes(range(16))),
+        "response_too_long_for_host": split([0x1A | 0x60] + base[1:], [0x04] + before_ready + [0x40],
+                                            [0x18, 0x01, 2, 3]),
+        "ibf_timeout_hosed": split([0x04 | 0x20] + [0x01, 0x02, 0x02, 0x02], [0x04] + [0x30] * 40,
+                                   [0x18, 0x01, 2, 3]),
+    }
+    return seeds
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the files on disk")
@@ -219,6 +328,9 @@ def main():
         "fuzz_checksum": checksum_seeds(),
         "fuzz_session_emulator": session_seeds("emulator"),
         "fuzz_session_bmc": session_seeds("bmc"),
+        "fuzz_kcs_device": kcs_device_seeds(),
+        "fuzz_kcs_host": kcs_host_seeds(),
+        "fuzz_kcs_pair": kcs_pair_seeds(),
     }
     differ = False
     for target, seeds in corpora.items():

@@ -293,6 +293,28 @@ TEST_SUITE("kcs") {
     CHECK(bus.device.phase() == kcs::device_phase::idle);
   }
 
+  TEST_CASE("host: a length error left over from an earlier transfer is not this request's") {
+    SUBCASE("the device is found in ERROR with length_error") {
+      test_bus bus;
+      bus.device.force_abort(kcs::error_code::length_error);
+      kcs::host h;
+      CHECK(transact(h, bus, get_device_id) == outcome::done);
+      CHECK(h.error_code() == kcs::error_code::length_error);  // read by the abort, then retried
+      CHECK(h.attempts() == 2);
+      CHECK(bus.device.stats().requests == 1);
+    }
+    SUBCASE("a resync after reset() reads it") {
+      test_bus bus;
+      kcs::host h;
+      REQUIRE(h.start(get_device_id, bus.now) == kcs::host_error::ok);
+      CHECK(run(h, bus, 3) == outcome::busy);
+      h.reset();
+      bus.device.force_abort(kcs::error_code::length_error);
+      CHECK(transact(h, bus, get_device_id) == outcome::done);
+      CHECK(bus.device.stats().requests == 1);
+    }
+  }
+
   TEST_CASE("host: a response longer than the host's capacity is cut off by an abort") {
     test_bus bus;
     bus.answer = [](auto) { return bytes(40, 0x11); };

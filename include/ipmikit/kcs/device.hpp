@@ -32,8 +32,9 @@
 // ## Rules for bad host behaviour (each has a named test in tests/kcs_device_test.cpp)
 //
 // - GET_STATUS/ABORT is accepted in every phase, including error. The status code returned
-//   is the first error since the last WRITE_START if there was one, else aborted_by_command
-//   when a transfer was in progress, else no_error (nothing was aborted).
+//   is the first error since the last WRITE_START or completed abort sequence if there was
+//   one, else aborted_by_command when a transfer was in progress, else no_error (nothing was
+//   aborted; a repeated abort is no transfer).
 // - WRITE_START is accepted in every phase (Linux kcs_bmc does the same): it abandons what
 //   was in progress and clears the error code.
 // - WRITE_END outside the write phase, READ or any unknown code written to Command: ERROR,

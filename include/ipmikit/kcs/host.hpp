@@ -225,6 +225,7 @@ class basic_host {
     attempts_ = 1;
     abort_attempts_ = 0;
     first_status_ = true;
+    request_begun_ = false;
     outcome_ = kcs::outcome::busy;
     ++stats_.transactions;
     if (resync_) {
@@ -375,6 +376,7 @@ class basic_host {
   [[nodiscard]] constexpr bool aborting() const noexcept { return step_ >= step::abort_status; }
 
   constexpr void begin_request(time_point now) noexcept {
+    request_begun_ = false;
     written_ = 0;
     response_length_ = 0;
     wait(step::start_status, wait_kind::ibf, now);
@@ -413,7 +415,9 @@ class basic_host {
       return finish(kcs::outcome::failed);
     }
     if (problem_ == kcs::problem::response_too_long) return finish(kcs::outcome::failed);
-    if (error_code_ == kcs::error_code::length_error) {
+    // A length error is final only if it is this request's: one left over from an earlier
+    // transfer (a resync, a device found in ERROR) says nothing about the request.
+    if (error_code_ == kcs::error_code::length_error && request_begun_) {
       problem_ = kcs::problem::device_error;
       return finish(kcs::outcome::failed);
     }
@@ -526,7 +530,9 @@ class basic_host {
 
   constexpr void on_written(time_point now) noexcept {
     switch (step_) {
-      case step::write_start: return wait(step::write_status, wait_kind::ibf, now);
+      case step::write_start:
+        request_begun_ = true;
+        return wait(step::write_status, wait_kind::ibf, now);
       case step::write_next:
         if (action_.kind == access::write_data && ++written_ == request_length_)
           return wait(step::read_status, wait_kind::response, now);
@@ -563,6 +569,7 @@ class basic_host {
   bool end_sent_ = false;
   bool resync_ = false;
   bool cancelling_ = false;
+  bool request_begun_ = false;  // this attempt's WRITE_START was written
   std::size_t written_ = 0;
   std::size_t request_length_ = 0;
   std::size_t response_length_ = 0;
