@@ -13,6 +13,7 @@ Input formats are documented at the top of each fuzz_<target>.cpp; in short:
 """
 
 import argparse
+import re
 import pathlib
 import random
 import sys
@@ -337,8 +338,10 @@ def main():
         d = ROOT / target
         if not args.check:
             d.mkdir(parents=True, exist_ok=True)
+            # Remove seeds this script no longer makes; keep inputs a fuzzing campaign added
+            # (libFuzzer names them by their SHA-1: 40 hex digits).
             for old in d.iterdir():
-                if old.name not in seeds:
+                if old.name not in seeds and not re.fullmatch(r"[0-9a-f]{40}", old.name):
                     old.unlink()
         for name, data in seeds.items():
             path = d / name

@@ -112,15 +112,15 @@ struct bt_response {
                             " (needs netfn, seq, cmd and completion code)"));
   bt_response out;
   out.length = *len;
-  std::vector<std::uint8_t> bytes;
+  std::vector<std::uint8_t> raw;
   for (unsigned i = 0; i < *len; ++i) {
     const auto b = io.in(ports.buffer);
     if (!b) return finish(io.failed_io("reading response byte " + std::to_string(i)));
-    bytes.push_back(*b);
+    raw.push_back(*b);
   }
-  out.seq = bytes[1];
-  out.body.push_back(bytes[0]);
-  out.body.insert(out.body.end(), bytes.begin() + 2, bytes.end());
+  out.seq = raw[1];
+  out.body.push_back(raw[0]);
+  out.body.insert(out.body.end(), raw.begin() + 2, raw.end());
 
   // 6. H_BUSY off.
   if (!io.out(ports.control, bt::h_busy)) return finish(io.failed_io("clearing H_BUSY"));

@@ -63,6 +63,13 @@ class checker {
   int failures_ = 0;
 };
 
+/// IPMIKIT_INTEROP_KEEP set (and not "0"): keep the temporary directories even when every
+/// check passed.
+[[nodiscard]] inline bool keep_requested() {
+  const char* keep = std::getenv("IPMIKIT_INTEROP_KEEP");
+  return keep != nullptr && *keep != '\0' && std::string_view(keep) != "0";
+}
+
 /// The exit status when a peer program is missing: 77 (skip), or 1 when
 /// IPMIKIT_INTEROP_REQUIRED=1 (scripts/test.sh sets it, so a missing program fails there).
 [[nodiscard]] inline int missing_program_exit(const std::string& what) {

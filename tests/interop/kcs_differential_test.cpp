@@ -57,12 +57,10 @@
 #include <string_view>
 #include <vector>
 
-#include <poll.h>
-#include <unistd.h>
-
 #include <ipmikit/kcs/device.hpp>
 #include <ipmikit/vm/session.hpp>
 
+#include "bmc_link.hpp"
 #include "check.hpp"
 #include "common.hpp"
 #include "net.hpp"
@@ -694,106 +692,56 @@ class device_runner {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The QEMU side: the BMC session behind ipmi-bmc-extern, driven from this thread
-
-using bmc_session = vm::bmc_session<steady>;
+// The QEMU side: the BMC session behind ipmi-bmc-extern (bmc_link.hpp), pumped from this thread
+// only — nothing happens between two ops
 
 class bmc_peer {
  public:
-  explicit bmc_peer(unique_fd conn) : conn_(std::move(conn)) {}
+  /// Keeps every request `link` gets until respond() answers it.
+  explicit bmc_peer(bmc_link& link) : link_(link) {
+    link_.set_hook([this](bmc_session&, const vm::request_event& e, bool&) {
+      unanswered_.emplace_back(e.msg_id, bytes(e.body.begin(), e.body.end()));
+    });
+  }
+  bmc_peer(const bmc_peer&) = delete;
+  bmc_peer& operator=(const bmc_peer&) = delete;
 
+  /// After link.accept(): waits for QEMU's CAPABILITIES and writes the session's greeting.
   [[nodiscard]] status greet(int timeout_ms) {
-    session_.connect(steady::now(), handler{*this});
-    const deadline d{millis(timeout_ms)};
-    while (session_.peer_capabilities().empty()) {
-      if (d.expired()) return fail("no CAPABILITIES from QEMU within " + std::to_string(timeout_ms) + " ms");
-      if (auto p = pump(std::min(20, d.remaining_ms())); !p) return p;
-    }
-    return flush_all(1000);
+    auto caps = link_.pump_until(greeted_since(0), timeout_ms, 20);
+    if (!caps) return fail(caps.error());
+    if (!*caps) return fail("no CAPABILITIES from QEMU within " + std::to_string(timeout_ms) + " ms");
+    return link_.flush_all(1000);
   }
 
   /// Waits up to `wait_ms` for input, takes all that is there, writes what is due.
-  [[nodiscard]] status pump(int wait_ms) {
-    if (!conn_) return fail("BMC connection closed");
-    pollfd pfd{conn_.get(), POLLIN, 0};
-    const int r = ::poll(&pfd, 1, wait_ms);
-    if (r < 0 && errno != EINTR) return fail_errno("poll (BMC)");
-    if (r > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-      std::array<std::uint8_t, 4096> buf{};
-      const ssize_t n = ::read(conn_.get(), buf.data(), buf.size());
-      if (n == 0) return fail("QEMU closed the BMC connection");
-      if (n < 0 && errno != EINTR && errno != EAGAIN) return fail_errno("read (BMC)");
-      if (n > 0) session_.receive(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)),
-                                  steady::now(), handler{*this});
-    }
-    session_.poll(steady::now(), handler{*this});
-    for (int i = 0; i < 64; ++i) {
-      const auto now = steady::now();
-      const auto chunk = session_.outbound(now);
-      if (chunk.empty()) break;
-      if (auto w = write_all(conn_.get(), chunk, 2000); !w) return fail("write (BMC): " + w.error());
-      session_.consume(chunk.size(), now);
-    }
-    if (!problems_.empty()) return fail("protocol problem from QEMU: " + problems_);
-    return success();
-  }
-
-  /// Pumps until everything queued has been written (command gaps included).
-  [[nodiscard]] status flush_all(int timeout_ms) {
-    const deadline d{millis(timeout_ms)};
-    while (!session_.pending().empty()) {
-      if (d.expired()) return fail("output not written within " + std::to_string(timeout_ms) + " ms");
-      if (auto p = pump(1); !p) return p;
-    }
-    return success();
-  }
+  [[nodiscard]] status pump(int wait_ms) { return link_.pump(wait_ms); }
 
   /// The oldest unanswered request, waiting up to `wait_ms` for one.
   [[nodiscard]] result<std::optional<std::pair<std::uint8_t, bytes>>> request(int wait_ms) {
-    const deadline d{millis(wait_ms)};
-    while (unanswered_.empty() && !d.expired())
-      if (auto p = pump(std::min(10, d.remaining_ms())); !p) return fail(p.error());
+    auto got = link_.pump_until([this](const session_log&) { return !unanswered_.empty(); }, wait_ms, 10);
+    if (!got) return fail(got.error());
     if (unanswered_.empty()) return std::optional<std::pair<std::uint8_t, bytes>>{};
     return std::optional<std::pair<std::uint8_t, bytes>>(unanswered_.front());
   }
 
   [[nodiscard]] result<std::string> respond(std::uint8_t id, std::span<const std::uint8_t> body) {
-    const auto e = session_.respond(id, body);
+    const auto e = link_.with([&](bmc_session& s) { return s.respond(id, body); });
     if (e != vm::session_error::ok) return "refused:" + std::string(vm::name(e));
     unanswered_.pop_front();
-    if (auto f = flush_all(1000); !f) return fail(f.error());
+    if (auto f = link_.flush_all(1000); !f) return fail(f.error());
     return std::string("answered");
   }
 
   [[nodiscard]] status attention(bool on) {
-    const auto e = session_.set_attention(on);
+    const auto e = link_.with([&](bmc_session& s) { return s.set_attention(on); });
     if (e != vm::session_error::ok) return fail("set_attention: " + std::string(vm::name(e)));
-    return flush_all(1000);
+    return link_.flush_all(1000);
   }
 
  private:
-  struct handler {
-    bmc_peer& p;
-    void operator()(const vm::request_event& e) {
-      p.unanswered_.emplace_back(e.msg_id, bytes(e.body.begin(), e.body.end()));
-    }
-    void operator()(const vm::protocol_event& e) {
-      p.problems_ += std::string(p.problems_.empty() ? "" : ", ") + std::string(vm::name(e.problem));
-    }
-    template <class Event>
-    void operator()(const Event&) {}
-  };
-
-  unique_fd conn_;
-  bmc_session session_;
+  bmc_link& link_;
   std::deque<std::pair<std::uint8_t, bytes>> unanswered_;
-  std::string problems_;
-};
-
-struct qemu_rig {
-  temp_dir dir;
-  unique_fd listener;
-  std::uint16_t port = 0;
 };
 
 struct qemu_run {
@@ -862,21 +810,26 @@ class qemu_runner {
   bmc_peer& bmc_;
 };
 
-[[nodiscard]] result<qemu_run> run_qemu(qemu_rig& rig, const sequence& s) {
+/// A fresh QEMU and BMC session (on a port of their own) for the sequence.
+[[nodiscard]] result<qemu_run> run_qemu(const temp_dir& dir, const sequence& s) {
   qemu_run out;
+  auto listener = listen_tcp(0);
+  if (!listener) return fail("BMC listener: " + listener.error());
+  auto port = local_port(listener->get());
+  if (!port) return fail("BMC listener: " + port.error());
+  bmc_link link(std::move(*listener));
   const auto t0 = steady::now();
-  auto q = start_qemu(rig.dir, rig.port, ipmi_interface::kcs);
+  auto q = start_qemu(dir, *port, ipmi_interface::kcs);
   if (!q) return fail("starting QEMU: " + q.error());
   auto stop = [&] {
     q->qt.close();
     (void)q->proc.stop();
   };
-  auto conn = accept_with_timeout(rig.listener.get(), 5000);
-  if (!conn) {
+  if (auto a = link.accept(5000); !a) {
     stop();
-    return fail("QEMU did not connect to the BMC: " + conn.error() + "; log: " + file_tail(q->log_path, 1500));
+    return fail("QEMU did not connect to the BMC: " + a.error() + "; log: " + file_tail(q->log_path, 1500));
   }
-  bmc_peer bmc(std::move(*conn));
+  bmc_peer bmc(link);
   if (auto g = bmc.greet(5000); !g) {
     stop();
     return fail(g.error());
@@ -1075,20 +1028,14 @@ int main(int argc, char** argv) {
   }
   if (live && !find_program("qemu-system-x86_64")) return missing_program_exit("qemu-system-x86_64");
 
-  std::optional<qemu_rig> rig;
+  std::optional<temp_dir> dir;
   if (live) {
-    auto dir = temp_dir::create("ipmikit-kcs-diff");
-    auto listener = listen_tcp(0);
-    if (!dir || !listener) {
-      say("FAIL setup: " + (dir ? listener.error() : dir.error()));
+    auto d = temp_dir::create("ipmikit-kcs-diff");
+    if (!d) {
+      say("FAIL setup: " + d.error());
       return 1;
     }
-    auto port = local_port(listener->get());
-    if (!port) {
-      say("FAIL " + port.error());
-      return 1;
-    }
-    rig.emplace(qemu_rig{std::move(*dir), std::move(*listener), *port});
+    dir.emplace(std::move(*d));
   }
 
   std::map<std::string, std::vector<std::string>> live_values;
@@ -1111,9 +1058,9 @@ int main(int argc, char** argv) {
     }
     std::vector<std::string> qemu_values;
     if (live) {
-      auto r = run_qemu(*rig, s);
+      auto r = run_qemu(*dir, s);
       if (!c.check_ok(r, s.name + ": ran against QEMU")) {
-        rig->dir.keep();
+        dir->keep();
         continue;
       }
       say("  QEMU: start + greeting " + std::to_string(r->startup_ms) + " ms, ops " + std::to_string(r->ops_ms) + " ms");
@@ -1163,7 +1110,7 @@ int main(int argc, char** argv) {
   }
 
   if (!record_path.empty()) {
-    if (c.check_ok(write_transcript(record_path, seqs, live_values, qemu_version(rig->dir.file("version.txt"))), "transcript written to " + record_path)) {
+    if (c.check_ok(write_transcript(record_path, seqs, live_values, qemu_version(dir->file("version.txt"))), "transcript written to " + record_path)) {
     }
   }
   if (live)

@@ -28,24 +28,17 @@
 // unless IPMIKIT_INTEROP_REQUIRED=1). IPMIKIT_INTEROP_KEEP=1 keeps the temporary directories.
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
-
-#include <fcntl.h>
-#include <poll.h>
-#include <unistd.h>
 
 #include <ipmikit/kcs/host.hpp>
 #include <ipmikit/vm/session.hpp>
 
+#include "bmc_link.hpp"
 #include "check.hpp"
 #include "common.hpp"
 #include "ipmi_sim.hpp"
@@ -60,188 +53,8 @@ namespace {
 using namespace ipmikit::interop;
 namespace ik = ::ipmikit::kcs;  // (ipmikit::interop::kcs is kcs_qtest.hpp's constants)
 namespace vm = ::ipmikit::vm;
-using bmc_session = vm::bmc_session<steady>;
-using bytes = std::vector<std::uint8_t>;
 using host_t = ik::basic_host<steady>;
 using op = kcs_bus_access::op;
-
-// ---------------------------------------------------------------------------------------------
-// The BMC session on a thread (a trimmed copy of session_qemu_test.cpp's bmc_link)
-
-struct request_record {
-  std::uint8_t msg_id = 0;
-  bytes body;
-  steady::time_point at{};
-};
-
-class bmc_link {
- public:
-  /// Called for every request on the link's thread with the lock held: answer through `s`.
-  using request_hook = std::function<void(bmc_session& s, const vm::request_event& r)>;
-
-  explicit bmc_link(unique_fd listener) : listener_(std::move(listener)) {}
-  bmc_link(const bmc_link&) = delete;
-  bmc_link& operator=(const bmc_link&) = delete;
-  ~bmc_link() { stop(); }
-
-  [[nodiscard]] status start() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return fail_errno("pipe2");
-    wake_read_.reset(fds[0]);
-    wake_write_.reset(fds[1]);
-    thread_ = std::thread([this] { run(); });
-    return success();
-  }
-  void stop() {
-    stop_.store(true);
-    wake();
-    if (thread_.joinable()) thread_.join();
-  }
-
-  template <class F>
-  auto with(F&& f) {
-    struct waker {
-      bmc_link& l;
-      ~waker() { l.wake(); }
-    } w{*this};
-    std::lock_guard<std::mutex> lock(mu_);
-    return f(session_);
-  }
-  void set_hook(request_hook hook) {
-    std::lock_guard<std::mutex> lock(mu_);
-    hook_ = std::move(hook);
-  }
-  [[nodiscard]] std::vector<request_record> requests() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_;
-  }
-  [[nodiscard]] std::size_t request_count() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_.size();
-  }
-  [[nodiscard]] bool greeted() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return greeted_;
-  }
-  [[nodiscard]] std::size_t writes() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return writes_;
-  }
-  [[nodiscard]] std::string errors() {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::string s;
-    for (const auto& e : errors_) s += (s.empty() ? "" : "; ") + e;
-    return s;
-  }
-  void note_error(std::string e) { errors_.push_back(std::move(e)); }  // lock held (hooks)
-
- private:
-  struct handler {
-    bmc_link& l;
-    void operator()(const vm::request_event& e) {
-      l.requests_.push_back({e.msg_id, bytes(e.body.begin(), e.body.end()), steady::now()});
-      if (l.hook_) l.hook_(l.session_, e);
-    }
-    void operator()(const vm::capabilities_event&) { l.greeted_ = true; }
-    void operator()(const vm::protocol_event& e) {
-      l.errors_.push_back("protocol problem " + std::string(vm::name(e.problem)));
-    }
-    template <class Event>
-    void operator()(const Event&) {}
-  };
-
-  void wake() {
-    if (!wake_write_) return;
-    const std::uint8_t one = 1;
-    ssize_t ignored = ::write(wake_write_.get(), &one, 1);
-    (void)ignored;
-  }
-
-  void close_connection(steady::time_point now) {
-    conn_.reset();
-    session_.disconnect(now, handler{*this});
-  }
-
-  void flush() {
-    for (int i = 0; i < 64 && conn_; ++i) {
-      const auto now = steady::now();
-      const auto chunk = session_.outbound(now);
-      if (chunk.empty()) return;
-      if (auto w = write_all(conn_.get(), chunk, 2000); !w) {
-        errors_.push_back("write: " + w.error());
-        close_connection(now);
-        return;
-      }
-      ++writes_;
-      session_.consume(chunk.size(), now);
-    }
-  }
-
-  void run() {
-    for (long long round = 0; !stop_.load() && round < 100000000; ++round) {
-      pollfd fds[2] = {};
-      int timeout = 50;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        session_.poll(steady::now(), handler{*this});
-        flush();
-        if (const auto d = session_.next_deadline()) {
-          const auto left = std::chrono::ceil<millis>(*d - steady::now()).count();
-          timeout = static_cast<int>(std::clamp<long long>(left, 0, 50));
-        }
-        fds[0] = {conn_ ? conn_.get() : listener_.get(), POLLIN, 0};
-      }
-      fds[1] = {wake_read_.get(), POLLIN, 0};
-      const int r = ::poll(fds, 2, timeout);
-      if (r < 0 && errno != EINTR) {
-        std::lock_guard<std::mutex> lock(mu_);
-        errors_.push_back(errno_text("poll", errno));
-        return;
-      }
-      if (r <= 0) continue;
-      if ((fds[1].revents & POLLIN) != 0) {
-        std::uint8_t buf[64];
-        while (::read(wake_read_.get(), buf, sizeof buf) > 0) {
-        }
-      }
-      if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      std::lock_guard<std::mutex> lock(mu_);
-      const auto now = steady::now();
-      if (!conn_) {
-        auto fd = accept_with_timeout(listener_.get(), 0);
-        if (!fd) {
-          errors_.push_back("accept: " + fd.error());
-          continue;
-        }
-        conn_ = std::move(*fd);
-        session_.connect(now, handler{*this});
-        continue;
-      }
-      std::array<std::uint8_t, 4096> buf{};
-      const ssize_t n = ::read(conn_.get(), buf.data(), buf.size());
-      if (n > 0) {
-        session_.receive(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)), now,
-                         handler{*this});
-      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-        close_connection(now);
-      }
-    }
-  }
-
-  std::mutex mu_;
-  bmc_session session_;
-  unique_fd listener_;
-  unique_fd conn_;
-  std::vector<request_record> requests_;
-  std::vector<std::string> errors_;
-  request_hook hook_;
-  bool greeted_ = false;
-  std::size_t writes_ = 0;
-  std::atomic<bool> stop_{false};
-  unique_fd wake_read_;
-  unique_fd wake_write_;
-  std::thread thread_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // What the ipmikit BMC answers
@@ -370,13 +183,6 @@ bool trace_matches(const qtest_kcs_bus& bus, std::size_t from, std::string_view 
   return !whole || k == t.size();
 }
 
-/// Requests the BMC session got from index `from` on.
-std::vector<request_record> requests_since(bmc_link& link, std::size_t from) {
-  auto all = link.requests();
-  if (from >= all.size()) return {};
-  return {all.begin() + static_cast<std::ptrdiff_t>(from), all.end()};
-}
-
 /// Polls the status register (through the bus, so it is traced) until `pred` holds; the status,
 /// or nullopt after `timeout`.
 template <class Pred>
@@ -452,7 +258,7 @@ const char* const get_device_id_trace =
 
 void bmc_get_device_id(checker& c, rig& r) {
   bmc_link& link = *r.link;
-  const std::size_t mark = link.request_count();
+  const std::size_t mark = link.log_size();
   host_t host(host_config());
   const auto res = run(r, host, {0x18, 0x01});
   if (!check_done(c, r, host, res, "Get Device ID through kcs::host")) return;
@@ -464,7 +270,7 @@ void bmc_get_device_id(checker& c, rig& r) {
           "IBF held (82) until the BMC answers, 18 × (41, read, 68), IDLE + dummy",
           r.bus->describe(res.trace_from));
   say("    trace: " + r.bus->describe(res.trace_from, 24) + " …");
-  const auto req = requests_since(link, mark);
+  const auto req = link.requests_since(mark);
   if (c.check(req.size() == 1, "the BMC session got one request"))
     c.check_bytes(req[0].body, {0x18, 0x01}, "its body (msg_id " + hex(req[0].msg_id) + ")");
   // The hand-written host of kcs_qtest.hpp reads the same answer.
@@ -475,7 +281,7 @@ void bmc_get_device_id(checker& c, rig& r) {
 
 void bmc_in_a_row(checker& c, rig& r) {
   bmc_link& link = *r.link;
-  const std::size_t mark = link.request_count();
+  const std::size_t mark = link.log_size();
   host_t host(host_config());
   int good = 0;
   long long total_ms = 0;
@@ -509,7 +315,7 @@ void bmc_in_a_row(checker& c, rig& r) {
   c.check(host.stats().transactions == 8 && host.stats().done == 8 && host.stats().aborts == 0 &&
               host.stats().retries == 0,
           "stats: 8 transactions, 8 done, no abort", host_state(host));
-  const auto reqs = requests_since(link, mark);
+  const auto reqs = link.requests_since(mark);
   bool consecutive = reqs.size() == 8;
   for (std::size_t i = 1; consecutive && i < reqs.size(); ++i)
     consecutive = reqs[i].msg_id == static_cast<std::uint8_t>(reqs[i - 1].msg_id + 1);
@@ -520,10 +326,11 @@ void bmc_in_a_row(checker& c, rig& r) {
 
 void bmc_abort_mid_write(checker& c, rig& r) {
   bmc_link& link = *r.link;
-  const auto before = link.requests();
+  const std::size_t mark = link.log_size();
+  const auto before = link.requests_since(0);
   const auto got = abort_mid_write(c, r);
   if (!got.empty()) c.check_bytes(got, device_id_response, "the retried request's response");
-  const auto after = requests_since(link, before.size());
+  const auto after = link.requests_since(mark);
   if (c.check(after.size() == 1, "the BMC got exactly one request (the half-written one never left QEMU)") &&
       !before.empty()) {
     const std::uint8_t prev = before.back().msg_id;
@@ -554,12 +361,12 @@ void bmc_too_long(checker& c, rig& r) {
                         "S=40 C<-60 S=C1 D=?? W<-00 S=41 D=01 W<-68 S=01 D=??"),
           "trace: eight bytes acknowledged, the ninth read, then S=40 C<-60 S=C1 … D=01 … S=01 D",
           r.bus->describe(res.trace_from));
-  const std::size_t mark = r.link->request_count();
+  const std::size_t mark = r.link->requests_since(0).size();
   host_t host(host_config());
   const auto res2 = run(r, host, {0x18, 0x01});
   if (check_done(c, r, host, res2, "the next transaction (full-size host)"))
     c.check_bytes(host.response(), device_id_response, "exact response");
-  const auto reqs = r.link->requests();
+  const auto reqs = r.link->requests_since(0);
   if (c.check(reqs.size() == mark + 1 && mark >= 1, "one more request reached the BMC"))
     c.check(reqs[mark].msg_id == static_cast<std::uint8_t>(reqs[mark - 1].msg_id + 2),
             "msg_ids " + hex(reqs[mark - 1].msg_id) + ", " + hex(reqs[mark].msg_id) +
@@ -569,7 +376,7 @@ void bmc_too_long(checker& c, rig& r) {
 /// The BMC holds back the next `n` requests (the session forgets them: discard()).
 void hold_back(bmc_link& link, int n) {
   auto left = std::make_shared<int>(n);
-  link.set_hook([&link, left](bmc_session& s, const vm::request_event& rq) {
+  link.set_hook([&link, left](bmc_session& s, const vm::request_event& rq, bool&) {
     if (*left > 0) {
       --*left;
       (void)s.discard(rq.msg_id);
@@ -584,7 +391,7 @@ void hold_back(bmc_link& link, int n) {
 void bmc_silent_long_timeout(checker& c, rig& r) {
   bmc_link& link = *r.link;
   hold_back(link, 1);
-  const std::size_t mark = link.request_count();
+  const std::size_t mark = link.log_size();
   host_t host(host_config(millis(6000)));
   const auto res = run(r, host, {0x18, 0x01}, millis(10000));
   if (check_done(c, r, host, res, "response_timeout 6 s, silent BMC")) {
@@ -593,7 +400,7 @@ void bmc_silent_long_timeout(checker& c, rig& r) {
     c.check(host.attempts() == 1 && host.stats().aborts == 0 && host.problem() == ik::problem::none,
             "one attempt, no abort, no problem: the host cannot tell QEMU's C3 from the BMC's", host_state(host));
   }
-  c.check(requests_since(link, mark).size() == 1, "the BMC got the request once");
+  c.check(link.requests_since(mark).size() == 1, "the BMC got the request once");
 }
 
 /// The BMC does not answer the first request; response_timeout 1 s < QEMU's 4 s, ibf_timeout
@@ -603,7 +410,7 @@ void bmc_silent_long_timeout(checker& c, rig& r) {
 void bmc_silent_abort_waits(checker& c, rig& r) {
   bmc_link& link = *r.link;
   hold_back(link, 1);
-  const std::size_t mark = link.request_count();
+  const std::size_t mark = link.log_size();
   host_t host(host_config(millis(1000), millis(5000)));
   const auto res = run(r, host, {0x18, 0x01}, millis(10000));
   if (check_done(c, r, host, res, "response_timeout 1 s, ibf_timeout 5 s, BMC silent once")) {
@@ -627,7 +434,7 @@ void bmc_silent_abort_waits(checker& c, rig& r) {
   }
   c.check(found, "trace: S=82 (held) → S=41 D=1C (QEMU's C3, cleared as stale) → C<-60",
           r.bus->describe(res.trace_from, 60));
-  const auto req = requests_since(link, mark);
+  const auto req = link.requests_since(mark);
   if (c.check(req.size() == 2, "the BMC got the request twice"))
     c.check(req[1].msg_id == static_cast<std::uint8_t>(req[0].msg_id + 2),
             "msg_ids " + hex(req[0].msg_id) + ", " + hex(req[1].msg_id) + ": +2 (QEMU's C3 and the ABORT each count)");
@@ -640,7 +447,7 @@ void bmc_silent_abort_waits(checker& c, rig& r) {
 void bmc_silent_hosed(checker& c, rig& r) {
   bmc_link& link = *r.link;
   hold_back(link, 1);
-  const std::size_t mark = link.request_count();
+  const std::size_t mark = link.log_size();
   host_t host(host_config(millis(1000), millis(500)));
   const auto t0 = steady::now();
   const auto res = run(r, host, {0x18, 0x01}, millis(10000));
@@ -687,7 +494,7 @@ void bmc_silent_hosed(checker& c, rig& r) {
             "trace: S=41 D=1C (QEMU's C3 cleared as stale) C<-60 S=C1 … S=01 D, then WRITE_START",
             r.bus->describe(res2.trace_from, 40));
   }
-  const auto req = requests_since(link, mark);
+  const auto req = link.requests_since(mark);
   if (c.check(req.size() == 2, "the BMC got two requests"))
     c.check(req[1].msg_id == static_cast<std::uint8_t>(req[0].msg_id + 2), "msg_ids " + hex(req[0].msg_id) + ", " +
                                                                                 hex(req[1].msg_id) + " (+2)");
@@ -699,12 +506,12 @@ void bmc_attention(checker& c, rig& r) {
   auto res = run(r, host, {0x18, 0x01});
   if (check_done(c, r, host, res, "a transaction before ATTN")) c.check(!host.attention(), "attention() false");
 
-  const std::size_t writes_before = link.writes();
+  const std::size_t writes_before = link.write_count();
   auto e = link.with([](bmc_session& s) { return s.set_attention(true); });
   c.check(e == vm::session_error::ok, "the BMC session set_attention(true): " + std::string(vm::name(e)));
   // The session sends 01 A1 from its thread; wait for that write without touching the KCS.
-  for (int i = 0; i < 500 && link.writes() == writes_before; ++i) sleep_ms(1);
-  c.check(link.writes() > writes_before, "the session wrote ATTN");
+  for (int i = 0; i < 500 && link.write_count() == writes_before; ++i) sleep_ms(1);
+  c.check(link.write_count() > writes_before, "the session wrote ATTN");
   sleep_ms(50);
   res = run(r, host, {0x18, 0x01});
   if (check_done(c, r, host, res, "a transaction after ATTN")) {
@@ -793,8 +600,10 @@ void stop_rig(checker& c, rig& r, int failures_before) {
   }
   if (r.link) {
     r.link->stop();
+    const auto log = r.link->log();
     const std::string errs = r.link->errors();
-    c.check(errs.empty(), "the BMC session met no error", errs);
+    c.check(errs.empty() && log.problems() == 0, "the BMC session met no error",
+            errs + (log.problems() == 0 ? "" : "; protocol problems:\n" + log.describe()));
   }
   if (r.q) {
     if (!r.qemu_stopped_on_purpose) c.check(r.q->proc.alive(), "QEMU still running at the end");
@@ -812,18 +621,12 @@ void stop_rig(checker& c, rig& r, int failures_before) {
   }
 }
 
-int finish_dir(temp_dir& dir, const checker& c) {
-  const char* keep = std::getenv("IPMIKIT_INTEROP_KEEP");
-  if (c.failures() != 0 || (keep != nullptr && *keep != '\0' && std::string_view(keep) != "0")) {
-    dir.keep();
-    say("kept " + dir.path());
-  }
-  return c.failures();
-}
-
-int run_bmc() {
-  say("== QEMU isa-ipmi-kcs ⇄ ipmikit BMC session; the guest is kcs::host over qtest");
-  auto dir = temp_dir::create("ipmikit-kcs-host-qemu-bmc");
+/// One run: its own temporary directory (kept when a check failed) and rig; `body(c, dir, r)`
+/// starts the peers and runs the cases. The number of failed checks.
+template <class Body>
+int run_in_dir(const std::string& title, const std::string& dir_name, const std::string& run_name, Body body) {
+  say("== " + title);
+  auto dir = temp_dir::create(dir_name);
   if (!dir) {
     say("FAIL temporary directory: " + dir.error());
     return 1;
@@ -831,22 +634,24 @@ int run_bmc() {
   checker c;
   rig r;
   const auto t0 = steady::now();
-  [&] {
-    auto listener = listen_tcp(0);
-    if (!c.check_ok(listener, "BMC listening on 127.0.0.1")) return;
-    auto port = local_port(listener->get());
-    if (!c.check_ok(port, "BMC port")) return;
-    r.link.emplace(std::move(*listener));
-    bmc_link& link = *r.link;
-    link.set_hook([&link](bmc_session& s, const vm::request_event& rq) { answer(link, s, rq); });
-    if (!c.check_ok(link.start(), "BMC session thread started")) return;
-    if (!start_rig_qemu(c, *dir, r, *port)) return;
-    bool up = link.greeted();
-    for (int i = 0; i < 1000 && !up; ++i) {
-      sleep_ms(10);
-      up = link.greeted();
-    }
-    if (!c.check(up, "QEMU connected to the BMC session and greeted")) return;
+  body(c, *dir, r);
+  stop_rig(c, r, 0);
+  say("  " + run_name + " run took " + std::to_string(elapsed_ms(t0)) + " ms");
+  if (c.failures() != 0 || keep_requested()) {
+    dir->keep();
+    say("kept " + dir->path());
+  }
+  return c.failures();
+}
+
+int run_bmc() {
+  return run_in_dir("QEMU isa-ipmi-kcs ⇄ ipmikit BMC session; the guest is kcs::host over qtest",
+                    "ipmikit-kcs-host-qemu-bmc", "bmc", [](checker& c, const temp_dir& dir, rig& r) {
+    const auto answer_all = [&r](bmc_session& s, const vm::request_event& rq, bool&) { answer(*r.link, s, rq); };
+    const auto port = start_bmc_link(c, r.link, answer_all);
+    if (!port) return;
+    if (!start_rig_qemu(c, dir, r, *port)) return;
+    if (!c.check(r.link->wait_greeting(0, 10000), "QEMU connected to the BMC session and greeted")) return;
 
     struct section {
       const char* title;
@@ -865,7 +670,7 @@ int run_bmc() {
     for (const auto& s : sections) {
       const auto ts = steady::now();
       say("-- " + std::string(s.title));
-      r.link->set_hook([&link](bmc_session& ss, const vm::request_event& rq) { answer(link, ss, rq); });
+      r.link->set_hook(answer_all);
       s.fn(c, r);
       say("   (" + std::to_string(elapsed_ms(ts)) + " ms)");
       if (r.bus->failed()) break;
@@ -874,10 +679,7 @@ int run_bmc() {
       say("-- the qtest connection is lost mid-transaction (QEMU stopped)");
       qtest_lost(c, r);
     }
-  }();
-  stop_rig(c, r, 0);
-  say("  bmc run took " + std::to_string(elapsed_ms(t0)) + " ms");
-  return finish_dir(*dir, c);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -951,29 +753,18 @@ void sim_cases(checker& c, rig& r) {
 }
 
 int run_ipmi_sim() {
-  say("== QEMU isa-ipmi-kcs ⇄ OpenIPMI ipmi_sim; the guest is kcs::host over qtest");
-  auto dir = temp_dir::create("ipmikit-kcs-host-qemu-sim");
-  if (!dir) {
-    say("FAIL temporary directory: " + dir.error());
-    return 1;
-  }
-  checker c;
-  rig r;
-  const auto t0 = steady::now();
-  [&] {
+  return run_in_dir("QEMU isa-ipmi-kcs ⇄ OpenIPMI ipmi_sim; the guest is kcs::host over qtest",
+                    "ipmikit-kcs-host-qemu-sim", "ipmi_sim", [](checker& c, const temp_dir& dir, rig& r) {
     auto vm_port = free_tcp_port();
     auto lan_port = free_udp_port();
     if (!c.check_ok(vm_port, "free TCP port for the VM channel") || !c.check_ok(lan_port, "free UDP port for LAN"))
       return;
-    auto sim = start_ipmi_sim(*dir, *vm_port, *lan_port);
+    auto sim = start_ipmi_sim(dir, *vm_port, *lan_port);
     if (!c.check_ok(sim, "ipmi_sim started (VM 127.0.0.1:" + std::to_string(*vm_port) + ")")) return;
     r.sim.emplace(std::move(*sim));
-    if (!start_rig_qemu(c, *dir, r, *vm_port)) return;
+    if (!start_rig_qemu(c, dir, r, *vm_port)) return;
     sim_cases(c, r);
-  }();
-  stop_rig(c, r, 0);
-  say("  ipmi_sim run took " + std::to_string(elapsed_ms(t0)) + " ms");
-  return finish_dir(*dir, c);
+  });
 }
 
 }  // namespace

@@ -203,9 +203,9 @@ class port_io {
   // 5. Read phase. The first wait covers the BMC's answer; later ones are synchronous.
   std::vector<std::uint8_t> response;
   millis wait_for = response_timeout;
-  for (int bytes = 0; bytes < 400; ++bytes) {
+  for (int n = 0; n < 400; ++n) {
     st = io.wait(ports.status, ibf_clear, wait_for,
-                 bytes == 0 ? "the response (IBF=0 after the last request byte)"
+                 n == 0 ? "the response (IBF=0 after the last request byte)"
                             : "IBF=0 in the read phase");
     if (!st) return finish(rsp(io.failed(st.error())));
     wait_for = step;

@@ -44,12 +44,12 @@ namespace ipmikit::interop {
 // ---------------------------------------------------------------------------------------------
 // Files
 
-[[nodiscard]] inline status write_file(const std::string& path, std::span<const std::uint8_t> bytes) {
+[[nodiscard]] inline status write_file(const std::string& path, std::span<const std::uint8_t> data) {
   unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd) return fail_errno("open " + path);
   std::size_t done_bytes = 0;
-  while (done_bytes < bytes.size()) {
-    const ssize_t n = ::write(fd.get(), bytes.data() + done_bytes, bytes.size() - done_bytes);
+  while (done_bytes < data.size()) {
+    const ssize_t n = ::write(fd.get(), data.data() + done_bytes, data.size() - done_bytes);
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail_errno("write " + path);

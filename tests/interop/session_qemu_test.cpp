@@ -2,12 +2,10 @@
 // isa-ipmi-bt, no guest) ⇄ ipmikit's BMC session (vm::bmc_session, what ipmi_sim does).
 // Everything on 127.0.0.1; the test also plays the guest through qtest port I/O.
 //
-// The BMC session runs on its own thread (bmc_link): it listens on a free port before QEMU
-// starts, accepts QEMU's connection (and its reconnects), and drives the session with a poll
-// loop — receive() on every read, outbound(now) chunks written with write_all then consume()d,
-// poll(now) at next_deadline() (the BMC role's 10 ms command gap). Requests go to a hook the
-// test sets; the main thread runs the qtest host (kcs_transaction / bt_transaction) and reaches
-// the session only through bmc_link::with(), under the link's lock.
+// The BMC session runs on its own thread (bmc_link.hpp): it listens on a free port before QEMU
+// starts, accepts QEMU's connection (and its reconnects), and answers requests through a hook
+// the test sets; the main thread runs the qtest host (kcs_transaction / bt_transaction) and
+// reaches the session only through bmc_link::with(), under the link's lock.
 //
 //   kcs  greeting (VERSION 1, CAPABILITIES 3F), Get Device ID, SMS_ATN set/cleared through
 //        set_attention(), a command and a response back to back (enable_irq + respond, as
@@ -20,23 +18,17 @@
 // Usage: ipmikit_interop_session_qemu_test [kcs] [bt]   (no argument: both)
 // Exit status: 0 passed, 1 a check failed, 77 skipped (qemu-system-x86_64 missing, unless
 // IPMIKIT_INTEROP_REQUIRED=1). IPMIKIT_INTEROP_KEEP=1 keeps the temporary directory.
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
-
-#include <fcntl.h>
-#include <poll.h>
-#include <unistd.h>
 
 #include <ipmikit/vm/session.hpp>
 
+#include "bmc_link.hpp"
 #include "bt_qtest.hpp"
+#include "check.hpp"
 #include "common.hpp"
 #include "kcs_qtest.hpp"
 #include "net.hpp"
@@ -48,221 +40,7 @@ namespace {
 
 using namespace ipmikit::interop;
 namespace vm = ipmikit::vm;
-using bmc_session = vm::bmc_session<steady>;
 using kind = session_record::kind;
-
-// ---------------------------------------------------------------------------------------------
-// The BMC session on a thread
-
-/// One write() the link made.
-struct write_record {
-  steady::time_point at;  // the `now` given to outbound() / consume()
-  bytes data;
-};
-
-class bmc_link {
- public:
-  /// Called for every request, on the link's thread, with the lock held: answer through
-  /// `s` (respond, set_attention, enable_irq…), or set `drop` to close the connection right
-  /// after this read without answering.
-  using request_hook = std::function<void(bmc_session& s, const vm::request_event& r, bool& drop)>;
-
-  explicit bmc_link(unique_fd listener) : listener_(std::move(listener)) {}
-  bmc_link(const bmc_link&) = delete;
-  bmc_link& operator=(const bmc_link&) = delete;
-  ~bmc_link() { stop(); }
-
-  [[nodiscard]] status start() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return fail_errno("pipe2");
-    wake_read_.reset(fds[0]);
-    wake_write_.reset(fds[1]);
-    thread_ = std::thread([this] { run(); });
-    return success();
-  }
-  void stop() {
-    stop_.store(true);
-    wake();
-    if (thread_.joinable()) thread_.join();
-  }
-
-  /// Runs `f(session)` under the lock, then wakes the loop so that output goes out at once.
-  template <class F>
-  auto with(F&& f) {
-    struct waker {
-      bmc_link& l;
-      ~waker() { l.wake(); }
-    } w{*this};
-    std::lock_guard<std::mutex> lock(mu_);
-    return f(session_);
-  }
-
-  void set_hook(request_hook hook) {
-    std::lock_guard<std::mutex> lock(mu_);
-    hook_ = std::move(hook);
-  }
-  /// Negative control: write pending() — everything, ignoring chunks and the command gap —
-  /// in one write() call.
-  void set_one_write(bool on) {
-    std::lock_guard<std::mutex> lock(mu_);
-    one_write_ = on;
-  }
-
-  [[nodiscard]] session_log log() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return log_;
-  }
-  [[nodiscard]] std::size_t log_size() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return log_.size();
-  }
-  [[nodiscard]] std::vector<write_record> writes() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return writes_;
-  }
-  [[nodiscard]] bytes received() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return rx_;
-  }
-  [[nodiscard]] std::string errors() {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::string s;
-    for (const auto& e : errors_) s += (s.empty() ? "" : "; ") + e;
-    return s;
-  }
-
-  /// Waits (polling every millisecond, at most `timeout_ms`) until `pred(log)` holds.
-  template <class Pred>
-  [[nodiscard]] bool wait_for(Pred pred, int timeout_ms) {
-    const deadline d{millis(timeout_ms)};
-    for (int i = 0; i < 1000000; ++i) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (pred(log_)) return true;
-      }
-      if (d.expired()) return false;
-      sleep_ms(1);
-    }
-    return false;
-  }
-
- private:
-  struct handler {
-    bmc_link& l;
-    void operator()(const vm::request_event& e) {
-      l.log_.add(e);
-      if (l.hook_) l.hook_(l.session_, e, l.drop_);
-    }
-    template <class Event>
-    void operator()(const Event& e) {
-      l.log_.add(e);
-    }
-  };
-
-  void wake() {
-    if (!wake_write_) return;
-    const std::uint8_t one = 1;
-    ssize_t ignored = ::write(wake_write_.get(), &one, 1);  // full pipe: a wake-up is pending anyway
-    (void)ignored;
-  }
-
-  // Lock held.
-  void close_connection(steady::time_point now) {
-    conn_.reset();
-    log_.mark(kind::disconnected);
-    session_.disconnect(now, handler{*this});
-  }
-
-  // Lock held. Writes what is due; a write error closes the connection.
-  void flush() {
-    for (int i = 0; i < 64 && conn_; ++i) {
-      const auto now = steady::now();
-      const auto chunk = one_write_ ? session_.pending() : session_.outbound(now);
-      if (chunk.empty()) return;
-      if (auto w = write_all(conn_.get(), chunk, 2000); !w) {
-        errors_.push_back("write: " + w.error());
-        close_connection(now);
-        return;
-      }
-      writes_.push_back({now, bytes(chunk.begin(), chunk.end())});
-      session_.consume(chunk.size(), now);
-    }
-  }
-
-  void run() {
-    for (long long round = 0; !stop_.load() && round < 100000000; ++round) {
-      pollfd fds[2] = {};
-      int timeout = 50;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        const auto now = steady::now();
-        session_.poll(now, handler{*this});
-        flush();
-        if (const auto d = session_.next_deadline()) {
-          const auto left = std::chrono::ceil<millis>(*d - steady::now()).count();
-          timeout = static_cast<int>(std::clamp<long long>(left, 0, 50));
-        }
-        fds[0] = {conn_ ? conn_.get() : listener_.get(), POLLIN, 0};
-      }
-      fds[1] = {wake_read_.get(), POLLIN, 0};
-      const int r = ::poll(fds, 2, timeout);
-      if (r < 0 && errno != EINTR) {
-        std::lock_guard<std::mutex> lock(mu_);
-        errors_.push_back(errno_text("poll", errno));
-        return;
-      }
-      if (r <= 0) continue;
-      if ((fds[1].revents & POLLIN) != 0) {
-        std::uint8_t buf[64];
-        while (::read(wake_read_.get(), buf, sizeof buf) > 0) {
-        }
-      }
-      if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      std::lock_guard<std::mutex> lock(mu_);
-      const auto now = steady::now();
-      if (!conn_) {
-        auto fd = accept_with_timeout(listener_.get(), 0);
-        if (!fd) {
-          errors_.push_back("accept: " + fd.error());
-          continue;
-        }
-        conn_ = std::move(*fd);
-        log_.mark(kind::connected);
-        session_.connect(now, handler{*this});
-        continue;
-      }
-      std::array<std::uint8_t, 4096> buf{};
-      const ssize_t n = ::read(conn_.get(), buf.data(), buf.size());
-      if (n > 0) {
-        const std::span<const std::uint8_t> got(buf.data(), static_cast<std::size_t>(n));
-        rx_.insert(rx_.end(), got.begin(), got.end());
-        session_.receive(got, now, handler{*this});
-        if (drop_) {
-          drop_ = false;
-          close_connection(steady::now());
-        }
-      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-        close_connection(now);
-      }
-    }
-  }
-
-  std::mutex mu_;
-  bmc_session session_;
-  unique_fd listener_;
-  unique_fd conn_;
-  session_log log_;
-  std::vector<write_record> writes_;
-  bytes rx_;
-  std::vector<std::string> errors_;
-  request_hook hook_;
-  bool one_write_ = false;
-  bool drop_ = false;
-  std::atomic<bool> stop_{false};
-  unique_fd wake_read_;
-  unique_fd wake_write_;
-  std::thread thread_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // BMC behaviour
@@ -341,20 +119,6 @@ std::optional<long long> wait_sms_atn(qemu_rig& rig, bool want, int timeout_ms) 
   return std::nullopt;
 }
 
-/// Requests the session saw from index `from` on.
-std::vector<session_record> requests_since(bmc_link& link, std::size_t from) {
-  return link.log().select(from, [](const session_record& r) { return r.what == kind::request; });
-}
-
-/// Waits for one complete greeting from QEMU after log index `from`: connected, VERSION,
-/// CAPABILITIES.
-bool wait_greeting(bmc_link& link, std::size_t from, int timeout_ms) {
-  return link.wait_for(
-      [&](const session_log& log) {
-        return !log.select(from, [](const session_record& r) { return r.what == kind::capabilities; }).empty();
-      },
-      timeout_ms);
-}
 
 /// Checks the greeting records after `from`: connected, version_event 1, capabilities_event 3F,
 /// and peer_capabilities() == qemu_capabilities.
@@ -374,15 +138,11 @@ void check_greeting(checker& c, qemu_rig& rig, std::size_t from, const std::stri
 }
 
 bool setup(checker& c, const temp_dir& dir, qemu_rig& rig) {
-  auto listener = listen_tcp(0);
-  if (!c.check_ok(listener, "BMC listening on 127.0.0.1 before QEMU starts")) return false;
-  auto port = local_port(listener->get());
-  if (!c.check_ok(port, "BMC port")) return false;
-  rig.link.emplace(std::move(*listener));
-  bmc_link& link = *rig.link;
   hook_state& hs = rig.hooks;
-  link.set_hook([&hs](bmc_session& s, const vm::request_event& r, bool&) { answer_plainly(s, r, hs.errors); });
-  if (!c.check_ok(link.start(), "BMC session thread started")) return false;
+  const auto port =
+      start_bmc_link(c, rig.link, [&hs](bmc_session& s, const vm::request_event& r, bool&) { answer_plainly(s, r, hs.errors); });
+  if (!port) return false;
+  bmc_link& link = *rig.link;
 
   const auto t0 = steady::now();
   auto q = start_qemu(dir, *port, rig.iface);
@@ -390,7 +150,7 @@ bool setup(checker& c, const temp_dir& dir, qemu_rig& rig) {
     return false;
   rig.q.emplace(std::move(*q));
   say("  QEMU pid " + std::to_string(rig.q->proc.pid()));
-  if (!c.check(wait_greeting(link, 0, 10000), "QEMU connected and greeted within 10 s", link.log().describe()))
+  if (!c.check(link.wait_greeting(0, 10000), "QEMU connected and greeted within 10 s", link.log().describe()))
     return false;
   say("  BMC link up " + std::to_string(elapsed_ms(t0)) + " ms after QEMU was started");
   check_greeting(c, rig, 0, "greeting");
@@ -445,7 +205,7 @@ void get_device_id(checker& c, qemu_rig& rig, std::uint8_t seq) {
     return;
   say("    took " + std::to_string(elapsed_ms(t)) + " ms");
   c.check_bytes(*r, device_id_response, ifname + ": the host read exactly the response body");
-  const auto req = requests_since(*rig.link, mark);
+  const auto req = rig.link->requests_since(mark);
   if (c.check(req.size() == 1, "the session got one request_event"))
     c.check_bytes(req[0].body, {0x18, 0x01}, "request_event body (msg_id " + hex(req[0].msg_id) + ")");
 }
@@ -576,7 +336,7 @@ void late_answer(checker& c, qemu_rig& rig) {
     c.check_bytes(*r, {0x1C, 0x01, 0xC3}, "QEMU's own timeout response");
     c.check(took >= 3800 && took <= 6500, "after " + std::to_string(took) + " ms (QEMU: 4 s)");
   }
-  const auto req = requests_since(*rig.link, mark);
+  const auto req = rig.link->requests_since(mark);
   if (!c.check(req.size() == 1, "the session got the request")) return;
   const std::uint8_t late_id = req[0].msg_id;
   // The session still accepts the answer: it knows nothing of QEMU's timer.
@@ -595,7 +355,7 @@ void late_answer(checker& c, qemu_rig& rig) {
   r = transact(rig, {0x18, 0x01}, 0x42);
   if (c.check_ok(r, "KCS: the next transaction"))
     c.check_bytes(*r, device_id_response, "answered by the BMC (the late frame was ignored)");
-  const auto req2 = requests_since(*rig.link, mark2);
+  const auto req2 = rig.link->requests_since(mark2);
   if (c.check(req2.size() == 1, "one request"))
     c.check(req2[0].msg_id == static_cast<std::uint8_t>(late_id + 1),
             "its msg_id is " + hex(req2[0].msg_id) + " = the timed-out " + hex(late_id) +
@@ -613,14 +373,14 @@ void bmc_gone(checker& c, qemu_rig& rig) {
     c.check_bytes(*r, {0x1C, 0x01, 0xD2}, "QEMU's 'BMC initialization in progress'");
     c.check(took < 1000, "after " + std::to_string(took) + " ms");
   }
-  const auto req = requests_since(*rig.link, mark);
+  const auto req = rig.link->requests_since(mark);
   if (!c.check(req.size() == 1, "the session got the request before the close")) return;
   const std::uint8_t dropped_id = req[0].msg_id;
   hook_state* hsp = &hs;
   rig.link->set_hook([hsp](bmc_session& s, const vm::request_event& rq, bool&) { answer_plainly(s, rq, hsp->errors); });
 
   // QEMU reconnects after reconnect=1 s; the link accepts and connect()s the session again.
-  const bool back = wait_greeting(*rig.link, mark, 5000);
+  const bool back = rig.link->wait_greeting(mark, 5000);
   const auto log = rig.link->log();
   const auto down = log.select(mark, [](const session_record& e) { return e.what == kind::disconnected; });
   const auto up = log.select(mark, [](const session_record& e) { return e.what == kind::connected; });
@@ -643,7 +403,7 @@ void bmc_gone(checker& c, qemu_rig& rig) {
   r = transact(rig, {0x18, 0x01}, 0x52);
   if (c.check_ok(r, "KCS: the next transaction after the reconnect"))
     c.check_bytes(*r, device_id_response, "answered by the BMC session");
-  const auto req2 = requests_since(*rig.link, mark2);
+  const auto req2 = rig.link->requests_since(mark2);
   if (c.check(req2.size() == 1, "one request"))
     c.check(req2[0].msg_id == static_cast<std::uint8_t>(dropped_id + 1),
             "its msg_id is " + hex(req2[0].msg_id) + " (the D2-answered " + hex(dropped_id) + " counted)");
@@ -683,8 +443,7 @@ int run_interface(ipmi_interface iface) {
   }
   teardown(c, rig, 0);
   say("  " + ifname + " section took " + std::to_string(elapsed_ms(t0)) + " ms");
-  const char* keep = std::getenv("IPMIKIT_INTEROP_KEEP");
-  if (c.failures() != 0 || (keep != nullptr && *keep != '\0' && std::string_view(keep) != "0")) {
+  if (c.failures() != 0 || keep_requested()) {
     dir->keep();
     say("kept " + dir->path());
   }

@@ -2,9 +2,9 @@
 // check.hpp: a log of everything a session reported (each entry time-stamped with
 // steady_clock, owning its bytes).
 //
-// Used by session_ipmi_sim_test.cpp (emulator session ⇄ ipmi_sim) and session_qemu_test.cpp
-// (QEMU ⇄ BMC session). The socket loops that drive a session live in those files: the
-// emulator one is single-threaded, the BMC one runs on its own thread next to the qtest host.
+// Used by session_ipmi_sim_test.cpp (emulator session ⇄ ipmi_sim) and bmc_link.hpp (QEMU ⇄
+// BMC session). The socket loops that drive a session live there: the emulator one is
+// single-threaded, the BMC one runs on its own thread next to the qtest host (or is pumped).
 #pragma once
 
 #include <algorithm>
