@@ -1,0 +1,534 @@
+// ipmikit/bt/host.hpp — the host side of BT: a driver state machine that never touches a port.
+//
+// What a host driver does (Linux ipmi_bt_sm, a firmware driver): `start(request, now)`, then
+// ask `next()` which register access to make, make it, and report it with
+// `complete(now, value_read)`. The machine ends in `done` (the response is in `response()`),
+// `failed` (`problem()` says why; the next transaction may work) or `hosed` (the interface
+// stayed busy through every retry; `reset()` before the next start). `bt::drive()` runs it
+// over anything with the register operations, like kcs::drive().
+//
+// ## Theory of operation (IPMI v2.0 §11.7; Linux ipmi_bt_sm)
+//
+//   start    read BT_CTRL until B_BUSY=0 and H2B_ATN=0; clear SMS_ATN (noting it) and a stray
+//            H_BUSY on the way; a response already waiting (B2H_ATN) is read first (below)
+//   write    CLR_WR_PTR; Length, NetFn/LUN, Seq, Cmd, Data… to the buffer; H2B_ATN
+//   wait     read BT_CTRL until B2H_ATN (config::response_timeout, or what Get BT Interface
+//            Capabilities said after apply())
+//   read     H_BUSY (set), B2H_ATN (clear), CLR_RD_PTR; Length, then Length bytes; H_BUSY (clear)
+//   match    Seq, Cmd and NetFn (ignoring the response bit and LUN) must be the request's;
+//            otherwise the response is someone else's: it is dropped (counted) and the wait goes
+//            on with the same deadline
+//
+// A response timeout resends the same bytes with the same Seq (Linux does the same), at most
+// `max_retries` times, then ends failed. A BMC that stays busy (B_BUSY or H2B_ATN) for
+// `busy_timeout` gets the request anyway on a retry — QEMU leaves B_BUSY set forever after a
+// request with a wrong Length byte and takes the next H2B_ATN regardless, so this is the only
+// way out there; a spec BMC that really is busy ignores it and the retry times out. When the
+// retries run out in a busy wait, the machine is hosed.
+//
+// Real devices differ from the spec, and each difference is handled here:
+//  - QEMU keeps B_BUSY set from H2B_ATN until its BMC answers (it supports one outstanding
+//    request): the host's next start waits for it; see above for the Length quirk.
+//  - QEMU answers Get BT Interface Capabilities itself, never asking the BMC: apply() takes the
+//    answer wherever it came from.
+//  - QEMU re-sends a request with the same message id to its BMC on a second H2B_ATN while
+//    busy; the host only does that on the busy-timeout retry above, and the Seq check drops a
+//    duplicate response.
+//  - H_BUSY toggles on every write of 1 (IPMI v2.0 Table 11-1, Linux, QEMU alike): the host
+//    writes it only after reading BT_CTRL shows it is not already in the wanted state.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "registers.hpp"
+
+namespace ipmikit::bt {
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+/// The register access the caller must make next.
+enum class access : std::uint8_t {
+  none = 0,       // nothing to do: see host::outcome()
+  read_control,   // read BT_CTRL (offset 0), report the value
+  write_control,  // write `value` to BT_CTRL (offset 0)
+  read_buffer,    // read BMC2HOST (offset 1), report the value
+  write_buffer,   // write `value` to HOST2BMC (offset 1)
+};
+
+[[nodiscard]] constexpr std::string_view name(access a) noexcept {
+  switch (a) {
+    case access::none: return "none";
+    case access::read_control: return "read_control";
+    case access::write_control: return "write_control";
+    case access::read_buffer: return "read_buffer";
+    case access::write_buffer: return "write_buffer";
+  }
+  return {};
+}
+
+struct action {
+  access kind = access::none;
+  std::uint8_t value = 0;  // for the two writes
+  bool repeat = false;     // a BT_CTRL poll whose previous read did not satisfy the wait
+
+  friend constexpr bool operator==(const action&, const action&) noexcept = default;
+};
+
+enum class outcome : std::uint8_t { idle = 0, busy = 1, done = 2, failed = 3, hosed = 4 };
+
+[[nodiscard]] constexpr std::string_view name(outcome o) noexcept {
+  switch (o) {
+    case outcome::idle: return "idle";
+    case outcome::busy: return "busy";
+    case outcome::done: return "done";
+    case outcome::failed: return "failed";
+    case outcome::hosed: return "hosed";
+  }
+  return {};
+}
+
+/// What went wrong on the interface (remote errors). The last one is kept in problem().
+enum class problem : std::uint8_t {
+  none = 0,
+  no_device = 1,           // the first BT_CTRL read was 0xFF: nothing decodes these ports
+  busy_timeout = 2,        // B_BUSY or H2B_ATN stayed set longer than config::busy_timeout
+  response_timeout = 3,    // no response with our Seq within the response timeout
+  response_too_long = 4,   // the response did not fit the host's Capacity
+  cancelled = 5,           // the caller called cancel()
+};
+
+[[nodiscard]] constexpr std::string_view name(problem p) noexcept {
+  switch (p) {
+    case problem::none: return "none";
+    case problem::no_device: return "no_device";
+    case problem::busy_timeout: return "busy_timeout";
+    case problem::response_timeout: return "response_timeout";
+    case problem::response_too_long: return "response_too_long";
+    case problem::cancelled: return "cancelled";
+  }
+  return {};
+}
+
+/// Why start() was refused (local errors). Zero is success.
+enum class host_error : std::uint8_t {
+  ok = 0,
+  busy = 1,               // a transaction is running
+  hosed = 2,              // call reset() first
+  request_too_short = 3,  // a request needs netfn/LUN and cmd
+  request_too_long = 4,   // more than the host's Capacity, 254 bytes, or the BMC's input buffer
+};
+
+[[nodiscard]] constexpr std::string_view name(host_error e) noexcept {
+  switch (e) {
+    case host_error::ok: return "ok";
+    case host_error::busy: return "busy";
+    case host_error::hosed: return "hosed";
+    case host_error::request_too_short: return "request_too_short";
+    case host_error::request_too_long: return "request_too_long";
+  }
+  return {};
+}
+
+struct host_stats {
+  std::uint64_t transactions = 0;
+  std::uint64_t done = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t hosed = 0;
+  std::uint64_t retries = 0;              // requests sent again after a timeout
+  std::uint64_t responses_dropped = 0;    // responses that were not ours (Seq/Cmd/NetFn) or malformed
+  std::uint64_t attentions = 0;           // SMS_ATN seen and cleared
+  std::uint64_t accesses = 0;
+  std::uint64_t polls = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The host machine
+
+template <class Clock = std::chrono::steady_clock, std::size_t Capacity = default_capacity>
+class basic_host {
+  static_assert(Capacity >= layout::min_response + 1, "a BT host must hold a minimal response");
+
+ public:
+  using clock = Clock;
+  using time_point = typename Clock::time_point;
+  using duration = typename Clock::duration;
+  static constexpr std::size_t capacity = Capacity;
+
+  struct config {
+    /// From H2B_ATN to B2H_ATN (Linux BT_NORMAL_TIMEOUT 5 s; replaced by apply()).
+    duration response_timeout = std::chrono::duration_cast<duration>(std::chrono::seconds(5));
+    /// Longest wait for B_BUSY and H2B_ATN to clear before writing a request.
+    duration busy_timeout = std::chrono::duration_cast<duration>(std::chrono::seconds(5));
+    /// BT_CTRL reads per wait before giving up as if timed out; 0 = only the clock decides.
+    std::uint32_t max_polls = 0;
+    /// Resends after a timeout (Linux BT_NORMAL_RETRY_LIMIT 2; replaced by apply()).
+    std::uint8_t max_retries = 2;
+    /// Treat a first BT_CTRL read of 0xFF as "no device" (Linux bt_detect).
+    bool detect_absent_device = true;
+    /// Largest request body the BMC takes (netfn/LUN, cmd, data); from apply().
+    std::size_t max_request = 254;
+  };
+
+  constexpr basic_host() noexcept : basic_host(config{}) {}
+  constexpr explicit basic_host(const config& cfg, std::uint8_t first_seq = 0) noexcept
+      : cfg_(cfg), seq_(first_seq) {}
+
+  // --- driving ---------------------------------------------------------------------------------
+
+  /// Begins a transaction: `request` = netfn<<2|lun, cmd, data… (copied). It gets the next
+  /// sequence number. Refused while busy or hosed; a refused start changes nothing.
+  constexpr host_error start(std::span<const std::uint8_t> request, time_point now) noexcept {
+    if (outcome_ == bt::outcome::busy) return host_error::busy;
+    if (outcome_ == bt::outcome::hosed) return host_error::hosed;
+    if (request.size() < 2) return host_error::request_too_short;
+    if (request.size() > std::min<std::size_t>({Capacity - 2, 254, cfg_.max_request}))
+      return host_error::request_too_long;
+    // Length, NetFn/LUN, Seq, Cmd, Data…
+    request_[layout::length] = static_cast<std::uint8_t>(request.size() + 1);
+    request_[layout::netfn_lun] = request[0];
+    request_[layout::seq] = seq_;
+    std::copy(request.begin() + 1, request.end(), request_.begin() + layout::cmd);
+    request_length_ = request.size() + 2;
+    ++seq_;
+    response_length_ = 0;
+    problem_ = bt::problem::none;
+    attempts_ = 1;
+    first_read_ = true;
+    cancelling_ = false;
+    outcome_ = bt::outcome::busy;
+    ++stats_.transactions;
+    begin_attempt(now);
+    return host_error::ok;
+  }
+
+  [[nodiscard]] constexpr action next() const noexcept { return action_; }
+
+  /// Reports the access next() named as made, at `now`; `value` is what a read returned.
+  constexpr void complete(time_point now, std::uint8_t value = 0) noexcept {
+    if (outcome_ != bt::outcome::busy) return;
+    ++stats_.accesses;
+    switch (action_.kind) {
+      case access::read_control: on_control(bt::control(value), now); break;
+      case access::read_buffer: on_buffer(value, now); break;
+      case access::write_control:
+      case access::write_buffer: on_written(now); break;
+      case access::none: break;
+    }
+  }
+
+  /// Gives up the running transaction: ends failed with problem::cancelled at the next point
+  /// where the interface is consistent (at once while waiting; a response being read is read
+  /// to its end so that H_BUSY is cleared).
+  constexpr void cancel(time_point now) noexcept {
+    if (outcome_ != bt::outcome::busy) return;
+    cancelling_ = true;
+    if (step_ == step::start_poll || step_ == step::wait_poll) end_cancelled(now);
+  }
+
+  /// Forgets a hosed (or any) state; the sequence number goes on.
+  constexpr void reset() noexcept {
+    outcome_ = bt::outcome::idle;
+    action_ = {};
+    step_ = step::none;
+    cancelling_ = false;
+  }
+
+  /// Takes the BMC's Get BT Interface Capabilities answer: response timeout, retries and the
+  /// largest request. QEMU's model answers 10 s and 0 retries (reference/qemu.md §3.4).
+  constexpr void apply(const interface_capabilities& caps) noexcept {
+    cfg_.response_timeout = std::chrono::duration_cast<duration>(
+        std::chrono::seconds(std::max<unsigned>(1, caps.response_time_seconds)));
+    cfg_.max_retries = caps.retries;
+    // input_buffer_size excludes the Length byte (OpenBMC): NetFn, Seq, Cmd, Data fit in it.
+    cfg_.max_request = caps.input_buffer_size >= 3 ? std::size_t{caps.input_buffer_size} - 1 : 2;
+  }
+
+  [[nodiscard]] constexpr std::optional<time_point> next_deadline() const noexcept {
+    if (outcome_ != bt::outcome::busy || action_.kind != access::read_control) return std::nullopt;
+    return wait_since_ + wait_limit();
+  }
+
+  // --- results ---------------------------------------------------------------------------------
+
+  [[nodiscard]] constexpr bt::outcome outcome() const noexcept { return outcome_; }
+  /// The response (netfn<<2|lun, cmd, completion code, data…; Length and Seq removed) once
+  /// done; after response_too_long, the part that fitted.
+  [[nodiscard]] constexpr std::span<const std::uint8_t> response() const noexcept {
+    return {response_.data(), response_length_};
+  }
+  [[nodiscard]] constexpr bt::problem problem() const noexcept { return problem_; }
+  [[nodiscard]] constexpr unsigned attempts() const noexcept { return attempts_; }
+  /// The sequence number of the current (or last) transaction.
+  [[nodiscard]] constexpr std::uint8_t seq() const noexcept { return request_[layout::seq]; }
+  [[nodiscard]] constexpr bt::control last_control() const noexcept { return last_control_; }
+  /// SMS_ATN was seen (and cleared) since the last take_attention(): send Get Message Flags.
+  [[nodiscard]] constexpr bool attention() const noexcept { return attention_; }
+  constexpr bool take_attention() noexcept { return std::exchange(attention_, false); }
+  [[nodiscard]] constexpr const host_stats& stats() const noexcept { return stats_; }
+  [[nodiscard]] constexpr const config& settings() const noexcept { return cfg_; }
+
+ private:
+  enum class step : std::uint8_t {
+    none,
+    start_poll,      // read BT_CTRL: wait B_BUSY=0, H2B_ATN=0
+    start_fix,       // write SMS_ATN / H_BUSY to clear them
+    clear_wr,        // write CLR_WR_PTR
+    write_byte,      // write a request byte
+    set_h2b,         // write H2B_ATN
+    wait_poll,       // read BT_CTRL: wait B2H_ATN
+    set_h_busy,      // write H_BUSY (set)
+    clear_b2h,       // write B2H_ATN (clear)
+    clear_rd,        // write CLR_RD_PTR
+    read_length,     // read Length
+    read_byte,       // read a response byte
+    clear_h_busy,    // write H_BUSY (clear)
+  };
+  enum class wait_kind : std::uint8_t { busy, response };
+
+  [[nodiscard]] constexpr duration wait_limit() const noexcept {
+    return wait_kind_ == wait_kind::busy ? cfg_.busy_timeout : cfg_.response_timeout;
+  }
+  constexpr void act(step s, access kind, std::uint8_t value = 0) noexcept {
+    step_ = s;
+    action_ = action{kind, value, false};
+  }
+  constexpr void wait(step s, wait_kind kind, time_point now) noexcept {
+    act(s, access::read_control);
+    wait_kind_ = kind;
+    wait_since_ = now;
+    polls_ = 0;
+  }
+  [[nodiscard]] constexpr bool wait_expired(time_point now) const noexcept {
+    const duration elapsed = now > wait_since_ ? now - wait_since_ : duration::zero();
+    return elapsed >= wait_limit() || (cfg_.max_polls != 0 && polls_ >= cfg_.max_polls);
+  }
+  constexpr void keep_polling() noexcept {
+    ++stats_.polls;
+    action_.repeat = true;
+  }
+
+  constexpr void finish(bt::outcome o) noexcept {
+    outcome_ = o;
+    action_ = {};
+    step_ = step::none;
+    cancelling_ = false;
+    if (o == bt::outcome::done) ++stats_.done;
+    if (o == bt::outcome::failed) ++stats_.failed;
+    if (o == bt::outcome::hosed) ++stats_.hosed;
+  }
+  constexpr void end_cancelled(time_point) noexcept {
+    problem_ = bt::problem::cancelled;
+    finish(bt::outcome::failed);
+  }
+
+  constexpr void begin_attempt(time_point now) noexcept {
+    wait(step::start_poll, wait_kind::busy, now);
+  }
+  constexpr void begin_write() noexcept {
+    written_ = 0;
+    act(step::clear_wr, access::write_control, control_bit::clr_wr_ptr);
+  }
+
+  // A wait ran out. Busy: send anyway on a retry (see the header comment), hosed when none is
+  // left. Response: send again, failed when no retry is left.
+  constexpr void timed_out(time_point now) noexcept {
+    const bool busy = wait_kind_ == wait_kind::busy;
+    problem_ = busy ? bt::problem::busy_timeout : bt::problem::response_timeout;
+    if (attempts_ > cfg_.max_retries) return finish(busy ? bt::outcome::hosed : bt::outcome::failed);
+    ++attempts_;
+    ++stats_.retries;
+    if (busy) return begin_write();  // send anyway (see the header comment)
+    begin_attempt(now);
+  }
+
+  // Starts reading the response B2H_ATN announced, from wherever the machine was waiting.
+  constexpr void begin_read(bt::control c, step resume) noexcept {
+    resume_ = resume;
+    if (c.h_busy()) return act(step::clear_b2h, access::write_control, control_bit::b2h_atn);
+    act(step::set_h_busy, access::write_control, control_bit::h_busy);
+  }
+
+  constexpr void on_control(bt::control c, time_point now) noexcept {
+    last_control_ = c;
+    if (first_read_) {
+      first_read_ = false;
+      if (cfg_.detect_absent_device && c.value == 0xFF) {
+        problem_ = bt::problem::no_device;
+        return finish(bt::outcome::failed);
+      }
+    }
+    ++polls_;
+    if (cancelling_ && !c.b2h_atn()) return end_cancelled(now);
+    // Every path below either ends the wait or checks its deadline first, so a device that
+    // never clears a bit cannot keep the machine busy past the deadline.
+    const bool expired = wait_expired(now);
+    if (c.b2h_atn() && !expired) return begin_read(c, step_);
+    if (expired) return timed_out(now);
+    if (c.sms_atn()) return fix(control_bit::sms_atn, true);  // noted, then cleared
+    switch (step_) {
+      case step::start_poll:
+        if (c.h_busy()) return fix(control_bit::h_busy, false);  // left set by someone
+        if (c.b_busy() || c.h2b_atn()) return keep_polling();
+        return begin_write();
+      case step::wait_poll: return keep_polling();
+      default: break;
+    }
+  }
+
+  // Writes `bit` to clear it, then polls again in the same wait (its deadline unchanged).
+  constexpr void fix(std::uint8_t bit, bool attention) noexcept {
+    if (attention) {
+      attention_ = true;
+      ++stats_.attentions;
+    }
+    fix_resume_ = step_;
+    act(step::start_fix, access::write_control, bit);
+  }
+
+  constexpr void on_buffer(std::uint8_t value, time_point now) noexcept {
+    if (step_ == step::read_length) {
+      response_left_ = value;
+      incoming_length_ = 0;
+      truncated_ = false;
+      if (value == 0) return act(step::clear_h_busy, access::write_control, control_bit::h_busy);
+      return act(step::read_byte, access::read_buffer);
+    }
+    if (step_ != step::read_byte) return;
+    (void)now;
+    // incoming_: NetFn/LUN, Seq, Cmd, cc, data… (the Length byte is not kept)
+    if (incoming_length_ < incoming_.size()) {
+      incoming_[incoming_length_++] = value;
+    } else {
+      truncated_ = true;
+    }
+    if (--response_left_ != 0) return act(step::read_byte, access::read_buffer);
+    act(step::clear_h_busy, access::write_control, control_bit::h_busy);
+  }
+
+  constexpr void on_written(time_point now) noexcept {
+    switch (step_) {
+      case step::start_fix:
+        return act(fix_resume_, access::read_control);
+      case step::clear_wr:
+        if (cancelling_) return end_cancelled(now);
+        return act(step::write_byte, access::write_buffer, request_[0]);
+      case step::write_byte:
+        if (cancelling_) return end_cancelled(now);
+        if (++written_ < request_length_) return act(step::write_byte, access::write_buffer, request_[written_]);
+        return act(step::set_h2b, access::write_control, control_bit::h2b_atn);
+      case step::set_h2b: return wait(step::wait_poll, wait_kind::response, now);
+      case step::set_h_busy: return act(step::clear_b2h, access::write_control, control_bit::b2h_atn);
+      case step::clear_b2h: return act(step::clear_rd, access::write_control, control_bit::clr_rd_ptr);
+      case step::clear_rd: return act(step::read_length, access::read_buffer);
+      case step::clear_h_busy: return response_read(now);
+      default: break;
+    }
+  }
+
+  // A whole response was read and H_BUSY cleared: ours, or someone else's?
+  constexpr void response_read(time_point now) noexcept {
+    const bool ours = incoming_length_ >= 4 && incoming_[1] == request_[layout::seq] &&
+                      incoming_[2] == request_[layout::cmd] &&
+                      (incoming_[0] >> 3) == (request_[layout::netfn_lun] >> 3);
+    if (!ours || cancelling_) {
+      ++stats_.responses_dropped;
+      if (cancelling_) return end_cancelled(now);
+      // Back to the wait the response interrupted, with its deadline.
+      step_ = resume_;
+      action_ = action{access::read_control, 0, false};
+      return;
+    }
+    // netfn, cmd, cc, data… : drop the Seq.
+    response_[0] = incoming_[0];
+    std::copy(incoming_.begin() + 2, incoming_.begin() + static_cast<std::ptrdiff_t>(incoming_length_),
+              response_.begin() + 1);
+    response_length_ = incoming_length_ - 1;
+    if (truncated_) {
+      problem_ = bt::problem::response_too_long;
+      return finish(bt::outcome::failed);
+    }
+    finish(bt::outcome::done);
+  }
+
+  config cfg_{};
+  bt::outcome outcome_ = bt::outcome::idle;
+  action action_{};
+  step step_ = step::none;
+  step resume_ = step::none;      // the wait a response read interrupted
+  step fix_resume_ = step::start_poll;
+  wait_kind wait_kind_ = wait_kind::busy;
+  time_point wait_since_{};
+  std::uint32_t polls_ = 0;
+  bt::problem problem_ = bt::problem::none;
+  bt::control last_control_{};
+  unsigned attempts_ = 0;
+  std::uint8_t seq_ = 0;
+  bool first_read_ = false;
+  bool cancelling_ = false;
+  bool attention_ = false;
+  bool truncated_ = false;
+  std::size_t written_ = 0;
+  std::size_t request_length_ = 0;
+  std::size_t response_length_ = 0;
+  std::size_t incoming_length_ = 0;
+  std::uint8_t response_left_ = 0;
+  std::array<std::uint8_t, Capacity> request_{};   // Length, NetFn/LUN, Seq, Cmd, Data…
+  std::array<std::uint8_t, Capacity> incoming_{};  // NetFn/LUN, Seq, Cmd, cc, data… as read
+  std::array<std::uint8_t, Capacity> response_{};  // NetFn/LUN, Cmd, cc, data…
+  host_stats stats_{};
+};
+
+using host = basic_host<>;
+
+// ---------------------------------------------------------------------------------------------
+// Driving a host over a register interface
+
+/// Anything with the BT register operations the host uses: bt::device, a port-I/O or qtest
+/// adaptor.
+template <class Bus>
+concept register_bus = requires(Bus& b, std::uint8_t v) {
+  { b.read_control() } -> std::convertible_to<std::uint8_t>;
+  { b.read_buffer() } -> std::convertible_to<std::uint8_t>;
+  b.write_control(v);
+  b.write_buffer(v);
+};
+
+/// Makes the access `a` on `bus`; returns the value read (0 for writes).
+template <register_bus Bus>
+constexpr std::uint8_t perform(Bus& bus, const action& a) {
+  switch (a.kind) {
+    case access::read_control: return static_cast<std::uint8_t>(bus.read_control());
+    case access::read_buffer: return static_cast<std::uint8_t>(bus.read_buffer());
+    case access::write_control: bus.write_control(a.value); return 0;
+    case access::write_buffer: bus.write_buffer(a.value); return 0;
+    case access::none: break;
+  }
+  return 0;
+}
+
+/// Runs `machine` over `bus` until it is no longer busy or `max_accesses` accesses were made;
+/// `now()` gives the time after each access; `bus.idle()`, if it exists, is called before each
+/// repeated poll. Returns the outcome (busy if the access budget ran out).
+template <class Host, register_bus Bus, class Now>
+constexpr outcome drive(Host& machine, Bus& bus, Now&& now, std::size_t max_accesses) {
+  for (std::size_t i = 0; i < max_accesses && machine.outcome() == outcome::busy; ++i) {
+    const action a = machine.next();
+    if constexpr (requires { bus.idle(); }) {
+      if (a.repeat) bus.idle();
+    }
+    const std::uint8_t value = perform(bus, a);
+    machine.complete(now(), value);
+  }
+  return machine.outcome();
+}
+
+}  // namespace ipmikit::bt
