@@ -23,7 +23,7 @@
 #include <ipmikit/kcs/device.hpp>
 #include <ipmikit/kcs/host.hpp>
 
-#include "kcs_chain.hpp"
+#include "chain.hpp"
 
 namespace {
 
@@ -134,7 +134,7 @@ void kcs_memcpy(benchmark::State& state) {
 }
 
 // The whole chain: the BMC answers through both VM sessions and the in-memory wire.
-struct counting_chain : ipmikit::test::chain {
+struct counting_chain : ipmikit::test::chain<kcs::device> {
   std::uint64_t accesses = 0;
   std::uint8_t read_status() { return ++accesses, chain::read_status(); }
   std::uint8_t read_data() { return ++accesses, chain::read_data(); }

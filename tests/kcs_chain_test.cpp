@@ -1,5 +1,5 @@
 // tests/kcs_chain_test.cpp — kcs::host ⇄ kcs::device ⇄ vm::session<emulator> ⇄ bytes ⇄
-// vm::session<bmc> ⇄ a responder, all in memory (tests/kcs_chain.hpp): requests go all the way
+// vm::session<bmc> ⇄ a responder, all in memory (tests/chain.hpp): requests go all the way
 // through and back, attention and the interrupt line travel from the BMC to the host, and the
 // recovery paths (a BMC that is late, a host that gives up) never hand a host the wrong response.
 #include <doctest/doctest.h>
@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kcs_chain.hpp"
+#include "chain.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -16,7 +16,7 @@ namespace {
 using namespace ipmikit;
 using namespace std::chrono_literals;
 using test::bytes;
-using test::chain;
+using chain = test::chain<kcs::device>;
 
 const bytes get_device_id = {0x18, 0x01};
 const bytes device_id_response = {0x1C, 0x01, 0x00, 0x20, 0x81, 0x02, 0x17, 0x02, 0xBF,

@@ -10,3 +10,6 @@
 #include "kcs/device.hpp"
 #include "kcs/host.hpp"
 #include "kcs/registers.hpp"
+#include "bt/device.hpp"
+#include "bt/host.hpp"
+#include "bt/registers.hpp"

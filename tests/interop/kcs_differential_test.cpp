@@ -40,32 +40,20 @@
 //   dummy_read_tracker    a Data_Out read while BOTH sides' last status showed a state other
 //                         than READ is a dummy read (only clears OBF) and is not compared: QEMU
 //                         never writes a dummy value, so it returns a stale byte there.
+// The machinery (sequence parsing, transcript, BMC peer, QEMU per sequence, the table checks,
+// the modes) is differential.hpp's, shared with bt_differential_test.cpp.
 // docs/kcs-qemu-differences.md explains every difference. Timing: a fresh QEMU per sequence
 // takes ~55 ms to start and greet; the live run of all sequences takes ~4.5 s.
 //
 // Exit status: 0 passed, 1 a check failed, 2 usage, 77 skipped.
-#include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <deque>
-#include <fstream>
-#include <map>
 #include <optional>
-#include <set>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <ipmikit/kcs/device.hpp>
-#include <ipmikit/vm/session.hpp>
 
-#include "bmc_link.hpp"
-#include "check.hpp"
-#include "common.hpp"
-#include "net.hpp"
-#include "process.hpp"
-#include "qemu.hpp"
+#include "differential.hpp"
 
 #ifndef IPMIKIT_KCS_TRANSCRIPT
 #define IPMIKIT_KCS_TRANSCRIPT "tests/interop/data/kcs_qemu_transcript.txt"
@@ -74,9 +62,8 @@
 namespace {
 
 using namespace ipmikit::interop;
+using namespace ipmikit::interop::differential;
 namespace dev = ipmikit::kcs;
-namespace vm = ipmikit::vm;
-using bytes = std::vector<std::uint8_t>;
 
 constexpr std::uint16_t data_port = 0xCA2;
 constexpr std::uint16_t status_port = 0xCA3;
@@ -106,14 +93,8 @@ struct op {
   }
 };
 
-struct sequence_spec {
-  std::string_view name;
-  std::string_view about;
-  std::string_view ops;  // "op; op; …", with @macros
-};
-
 /// Macros expanded in sequence texts (recursively).
-const std::map<std::string, std::string, std::less<>> macros = {
+const macro_map macros = {
     // WRITE_START, then the dummy byte it produces.
     {"@ws", "out_cmd 61; in_status; in_data"},
     // The write phase of Get Device ID (18 01) in the spec's order (Figure 9-6): WRITE_START,
@@ -237,56 +218,6 @@ const std::vector<sequence_spec> sequences = {
 };
 // clang-format on
 
-[[nodiscard]] std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-[[nodiscard]] std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  for (;;) {
-    const auto p = s.find(sep);
-    out.push_back(trim(s.substr(0, p)));
-    if (p == std::string_view::npos) return out;
-    s.remove_prefix(p + 1);
-  }
-}
-
-[[nodiscard]] std::vector<std::string> words(std::string_view s) {
-  std::vector<std::string> out;
-  std::istringstream in{std::string(s)};
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
-
-[[nodiscard]] result<std::uint8_t> parse_byte(const std::string& w) {
-  if (w.empty() || w.size() > 2) return fail("not a hex byte: '" + w + "'");
-  unsigned v = 0;
-  for (const char c : w) {
-    v <<= 4;
-    if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
-    else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
-    else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
-    else return fail("not a hex byte: '" + w + "'");
-  }
-  return static_cast<std::uint8_t>(v);
-}
-
-void expand(std::string_view text, std::vector<std::string>& out, int depth) {
-  for (const auto& part : split(text, ';')) {
-    if (part.empty()) continue;
-    if (part[0] == '@' && depth < 8) {
-      const auto m = macros.find(part);
-      if (m != macros.end()) {
-        expand(m->second, out, depth + 1);
-        continue;
-      }
-    }
-    out.push_back(part);
-  }
-}
-
 [[nodiscard]] result<op> parse_op(const std::string& text) {
   const auto w = words(text);
   if (w.empty()) return fail("empty op");
@@ -345,37 +276,8 @@ void expand(std::string_view text, std::vector<std::string>& out, int depth) {
   return o;
 }
 
-struct sequence {
-  std::string name;
-  std::string about;
-  std::vector<op> ops;
-};
+using kcs_sequence = sequence<op>;
 
-[[nodiscard]] result<std::vector<sequence>> build_sequences() {
-  std::vector<sequence> out;
-  std::set<std::string, std::less<>> seen;
-  for (const auto& spec : sequences) {
-    if (!seen.insert(std::string(spec.name)).second) return fail("duplicate sequence " + std::string(spec.name));
-    sequence s{std::string(spec.name), std::string(spec.about), {}};
-    std::vector<std::string> texts;
-    expand(spec.ops, texts, 0);
-    for (const auto& t : texts) {
-      auto o = parse_op(t);
-      if (!o) return fail(s.name + ": " + o.error());
-      s.ops.push_back(std::move(*o));
-    }
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-/// A request as recorded: short ones in full, long ones by length, head and tail.
-[[nodiscard]] std::string describe_request(std::span<const std::uint8_t> b) {
-  if (b.size() <= 16) return hex(b);
-  return "len=" + std::to_string(b.size()) + " " + hex(b.first(4)) + " ... " + hex(b.last(2));
-}
-
-// ---------------------------------------------------------------------------------------------
 // The known differences between QEMU 7.2's isa-ipmi-kcs and kcs::device (docs/kcs-qemu-differences.md)
 
 namespace why {
@@ -431,12 +333,6 @@ constexpr std::string_view qemu_truncated =
     "request longer than QEMU's 300-byte buffer: QEMU answers it itself (cc C6) and shows READ; the "
     "device is in ERROR since byte 273 (length_error)";
 }  // namespace why
-
-struct known_difference {
-  std::string_view sequence;
-  std::size_t op;
-  std::string_view reason;
-};
 
 // clang-format off
 const std::vector<known_difference> known_differences = {
@@ -584,18 +480,9 @@ const std::vector<known_difference> known_differences = {
 };
 // clang-format on
 
+
 // ---------------------------------------------------------------------------------------------
-// Results
-
-struct op_result {
-  std::string value;  // "-" for ops that read nothing
-};
-
-[[nodiscard]] std::optional<std::uint8_t> as_byte(const std::string& v) {
-  auto b = parse_byte(v);
-  if (!b) return std::nullopt;
-  return *b;
-}
+// The rules applied before comparing
 
 /// Do a QEMU value and a device value agree (status values under status_compare_mask)?
 [[nodiscard]] bool same(const op& o, const std::string& qemu, const std::string& device) {
@@ -684,7 +571,7 @@ class device_runner {
   std::optional<std::pair<std::uint32_t, bytes>> req_;  // the BMC's unanswered request
 };
 
-[[nodiscard]] std::vector<std::string> run_device(const sequence& s) {
+[[nodiscard]] std::vector<std::string> run_device(const kcs_sequence& s) {
   device_runner r;
   std::vector<std::string> out;
   for (const auto& o : s.ops) out.push_back(r.run(o));
@@ -692,433 +579,81 @@ class device_runner {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The QEMU side: the BMC session behind ipmi-bmc-extern (bmc_link.hpp), pumped from this thread
-// only — nothing happens between two ops
+// The QEMU side (the BMC behind it: differential.hpp's bmc_peer)
 
-class bmc_peer {
- public:
-  /// Keeps every request `link` gets until respond() answers it.
-  explicit bmc_peer(bmc_link& link) : link_(link) {
-    link_.set_hook([this](bmc_session&, const vm::request_event& e, bool&) {
-      unanswered_.emplace_back(e.msg_id, bytes(e.body.begin(), e.body.end()));
-    });
-  }
-  bmc_peer(const bmc_peer&) = delete;
-  bmc_peer& operator=(const bmc_peer&) = delete;
-
-  /// After link.accept(): waits for QEMU's CAPABILITIES and writes the session's greeting.
-  [[nodiscard]] status greet(int timeout_ms) {
-    auto caps = link_.pump_until(greeted_since(0), timeout_ms, 20);
-    if (!caps) return fail(caps.error());
-    if (!*caps) return fail("no CAPABILITIES from QEMU within " + std::to_string(timeout_ms) + " ms");
-    return link_.flush_all(1000);
-  }
-
-  /// Waits up to `wait_ms` for input, takes all that is there, writes what is due.
-  [[nodiscard]] status pump(int wait_ms) { return link_.pump(wait_ms); }
-
-  /// The oldest unanswered request, waiting up to `wait_ms` for one.
-  [[nodiscard]] result<std::optional<std::pair<std::uint8_t, bytes>>> request(int wait_ms) {
-    auto got = link_.pump_until([this](const session_log&) { return !unanswered_.empty(); }, wait_ms, 10);
-    if (!got) return fail(got.error());
-    if (unanswered_.empty()) return std::optional<std::pair<std::uint8_t, bytes>>{};
-    return std::optional<std::pair<std::uint8_t, bytes>>(unanswered_.front());
-  }
-
-  [[nodiscard]] result<std::string> respond(std::uint8_t id, std::span<const std::uint8_t> body) {
-    const auto e = link_.with([&](bmc_session& s) { return s.respond(id, body); });
-    if (e != vm::session_error::ok) return "refused:" + std::string(vm::name(e));
-    unanswered_.pop_front();
-    if (auto f = link_.flush_all(1000); !f) return fail(f.error());
-    return std::string("answered");
-  }
-
-  [[nodiscard]] status attention(bool on) {
-    const auto e = link_.with([&](bmc_session& s) { return s.set_attention(on); });
-    if (e != vm::session_error::ok) return fail("set_attention: " + std::string(vm::name(e)));
-    return link_.flush_all(1000);
-  }
-
- private:
-  bmc_link& link_;
-  std::deque<std::pair<std::uint8_t, bytes>> unanswered_;
-};
-
-struct qemu_run {
-  std::vector<std::string> values;
-  long long startup_ms = 0;
-  long long ops_ms = 0;
-};
-
-class qemu_runner {
- public:
-  qemu_runner(qtest& qt, bmc_peer& bmc) : qt_(qt), bmc_(bmc) {}
-
-  result<std::string> run(const op& o) {
-    switch (o.kind) {
-      case op_kind::out_cmd:
-      case op_kind::out_data:
-        if (!qt_.outb(o.kind == op_kind::out_cmd ? status_port : data_port, o.a)) return fail(qt_.last_error());
-        if (auto p = bmc_.pump(0); !p) return fail(p.error());
-        return std::string("-");
-      case op_kind::fill_data:
-        for (std::size_t i = 0; i < o.count; ++i)
-          if (!qt_.outb(data_port, o.b)) return fail(qt_.last_error());
-        if (auto p = bmc_.pump(0); !p) return fail(p.error());
-        return std::string("-");
-      case op_kind::in_status:
-      case op_kind::in_data: {
-        const auto v = qt_.inb(o.kind == op_kind::in_status ? status_port : data_port);
-        if (!v) return fail(qt_.last_error());
-        return hex(*v);
-      }
-      case op_kind::wait_status: {
-        const deadline d{millis(1500)};
-        for (int polls = 1;; ++polls) {
-          const auto v = qt_.inb(status_port);
-          if (!v) return fail(qt_.last_error());
-          if ((*v & o.a) == o.b || d.expired() || polls > 100000) {
-            if ((*v & o.a) != o.b) say("    note: " + o.text + " gave up after " + std::to_string(polls) + " polls");
-            return hex(*v);
-          }
-          if (auto p = bmc_.pump(0); !p) return fail(p.error());
-          if (polls > 50) sleep_ms(1);
-        }
-      }
-      case op_kind::bmc_request:
-      case op_kind::bmc_respond: {
-        // QEMU writes a request frame while handling the outb of the last byte, so it is on
-        // the socket already when it exists; 250 ms is a generous bound for "none".
-        auto r = bmc_.request(250);
-        if (!r) return fail(r.error());
-        if (!*r) return std::string("none");
-        std::string s = "req " + describe_request((*r)->second);
-        if (o.kind == op_kind::bmc_request) return s;
-        auto a = bmc_.respond((*r)->first, o.payload);
-        if (!a) return fail(a.error());
-        return s + " " + *a;
-      }
-      case op_kind::bmc_attention:
-        if (auto a = bmc_.attention(o.a != 0); !a) return fail(a.error());
-        return std::string("-");
+[[nodiscard]] result<std::string> run_qemu_op(qtest& qt, bmc_peer& bmc, const op& o) {
+  switch (o.kind) {
+    case op_kind::out_cmd:
+    case op_kind::out_data:
+      if (!qt.outb(o.kind == op_kind::out_cmd ? status_port : data_port, o.a)) return fail(qt.last_error());
+      if (auto p = bmc.pump(0); !p) return fail(p.error());
+      return std::string("-");
+    case op_kind::fill_data:
+      for (std::size_t i = 0; i < o.count; ++i)
+        if (!qt.outb(data_port, o.b)) return fail(qt.last_error());
+      if (auto p = bmc.pump(0); !p) return fail(p.error());
+      return std::string("-");
+    case op_kind::in_status:
+    case op_kind::in_data: {
+      const auto v = qt.inb(o.kind == op_kind::in_status ? status_port : data_port);
+      if (!v) return fail(qt.last_error());
+      return hex(*v);
     }
-    return fail("unknown op");
-  }
-
- private:
-  qtest& qt_;
-  bmc_peer& bmc_;
-};
-
-/// A fresh QEMU and BMC session (on a port of their own) for the sequence.
-[[nodiscard]] result<qemu_run> run_qemu(const temp_dir& dir, const sequence& s) {
-  qemu_run out;
-  auto listener = listen_tcp(0);
-  if (!listener) return fail("BMC listener: " + listener.error());
-  auto port = local_port(listener->get());
-  if (!port) return fail("BMC listener: " + port.error());
-  bmc_link link(std::move(*listener));
-  const auto t0 = steady::now();
-  auto q = start_qemu(dir, *port, ipmi_interface::kcs);
-  if (!q) return fail("starting QEMU: " + q.error());
-  auto stop = [&] {
-    q->qt.close();
-    (void)q->proc.stop();
-  };
-  if (auto a = link.accept(5000); !a) {
-    stop();
-    return fail("QEMU did not connect to the BMC: " + a.error() + "; log: " + file_tail(q->log_path, 1500));
-  }
-  bmc_peer bmc(link);
-  if (auto g = bmc.greet(5000); !g) {
-    stop();
-    return fail(g.error());
-  }
-  out.startup_ms = elapsed_ms(t0);
-  const auto t1 = steady::now();
-  qemu_runner runner(q->qt, bmc);
-  for (std::size_t i = 0; i < s.ops.size(); ++i) {
-    auto r = runner.run(s.ops[i]);
-    if (!r) {
-      const std::string tail = file_tail(q->log_path, 1500);
-      stop();
-      return fail("op " + std::to_string(i) + " (" + s.ops[i].text + "): " + r.error() + "; QEMU log: " + tail);
+    case op_kind::wait_status: {
+      auto v = poll_register(qt, bmc, status_port, o.a, o.b, o.text);
+      if (!v) return fail(v.error());
+      return hex(*v);
     }
-    out.values.push_back(std::move(*r));
+    case op_kind::bmc_request: return qemu_bmc_request(bmc, nullptr);
+    case op_kind::bmc_respond: return qemu_bmc_request(bmc, &o.payload);
+    case op_kind::bmc_attention:
+      if (auto a = bmc.attention(o.a != 0); !a) return fail(a.error());
+      return std::string("-");
   }
-  out.ops_ms = elapsed_ms(t1);
-  const bool alive = q->proc.alive();
-  stop();
-  if (!alive) return fail("QEMU ended during the sequence; log: " + file_tail(q->log_path, 1500));
-  return out;
+  return fail("unknown op");
 }
 
 // ---------------------------------------------------------------------------------------------
-// The transcript
+// Comparison: the two rules, then equality
 
-struct transcript_entry {
-  std::string op;
-  std::string value;
-};
-using transcript = std::map<std::string, std::vector<transcript_entry>, std::less<>>;
-
-[[nodiscard]] std::string transcript_line(const std::string& seq, std::size_t i, const std::string& op_text,
-                                          const std::string& value) {
-  char idx[16];
-  std::snprintf(idx, sizeof idx, "%3zu", i);
-  return seq + " " + idx + "  " + op_text + " => " + value;
-}
-
-[[nodiscard]] result<transcript> read_transcript(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return fail("cannot open transcript " + path);
-  transcript t;
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    const auto arrow = line.find(" => ");
-    if (arrow == std::string::npos) return fail(path + ":" + std::to_string(n) + ": no ' => '");
-    const auto w = words(line.substr(0, arrow));
-    if (w.size() < 3) return fail(path + ":" + std::to_string(n) + ": expected 'sequence index op'");
-    auto& v = t[w[0]];
-    if (std::to_string(v.size()) != w[1])
-      return fail(path + ":" + std::to_string(n) + ": op index " + w[1] + ", expected " + std::to_string(v.size()));
-    std::string op_text = w[2];
-    for (std::size_t i = 3; i < w.size(); ++i) op_text += " " + w[i];
-    v.push_back({op_text, trim(std::string_view(line).substr(arrow + 4))});
-  }
-  return t;
-}
-
-[[nodiscard]] std::string qemu_version(const std::string& log_path) {
-  auto r = run_command({"qemu-system-x86_64", "--version"}, log_path, millis(10000));
-  if (!r) return "unknown";
-  std::string s = r->output;
-  const auto nl = s.find('\n');
-  return nl == std::string::npos ? s : s.substr(0, nl);
-}
-
-[[nodiscard]] status write_transcript(const std::string& path, const std::vector<sequence>& seqs,
-                                      const std::map<std::string, std::vector<std::string>>& values,
-                                      const std::string& version) {
-  std::string text =
-      "# tests/interop/data/kcs_qemu_transcript.txt — what QEMU's isa-ipmi-kcs returned for every op of\n"
-      "# every sequence in tests/interop/kcs_differential_test.cpp (a fresh QEMU per sequence, a BMC\n"
-      "# session behind ipmi-bmc-extern that answers only at bmc_respond). Regenerate with\n"
-      "# scripts/record-kcs-transcript.sh; do not edit by hand.\n"
-      "# Recorded with: " + version + "\n"
-      "# Format: <sequence> <op index>  <op> => <value>. Status and data values are raw hex bytes;\n"
-      "# '-' = the op reads nothing; wait_status records the last value polled.\n";
-  for (const auto& s : seqs) {
-    const auto it = values.find(s.name);
-    if (it == values.end()) continue;
-    text += "\n# " + s.name + ": " + s.about + "\n";
-    for (std::size_t i = 0; i < s.ops.size(); ++i) text += transcript_line(s.name, i, s.ops[i].text, it->second[i]) + "\n";
-  }
-  return write_file(path, text);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Comparison
-
-struct diff_key {
-  std::string sequence;
-  std::size_t op;
-  friend bool operator<(const diff_key& a, const diff_key& b) {
-    return a.sequence != b.sequence ? a.sequence < b.sequence : a.op < b.op;
-  }
-};
-
-/// In-data ops the dummy-read rule left out although the values differed (reported).
-std::size_t dummy_reads_differing = 0;
-
-/// Compares QEMU's values (live or from the transcript) with the device's for one sequence;
-/// returns the differences found.
-std::set<diff_key> compare(checker& c, const sequence& s, const std::vector<std::string>& qemu,
-                           const std::vector<std::string>& device, bool verbose) {
-  std::set<diff_key> found;
+[[nodiscard]] std::vector<verdict> judge(const kcs_sequence& s, const std::vector<std::string>& qemu,
+                                         const std::vector<std::string>& device) {
+  std::vector<verdict> out;
   dummy_read_tracker dummies;
   for (std::size_t i = 0; i < s.ops.size(); ++i) {
     const bool dummy = dummies.step(s.ops[i], qemu[i], device[i]);
     if (dummy && qemu[i] != device[i]) {
-      ++dummy_reads_differing;
-      if (verbose) say("  dummy " + s.name + " #" + std::to_string(i) + " in_data: qemu " + qemu[i] + " device " + device[i] + " (not compared)");
+      out.push_back({verdict::kind::not_compared, "dummy"});
       continue;
     }
-    const bool eq = same(s.ops[i], qemu[i], device[i]);
-    const auto known = std::find_if(known_differences.begin(), known_differences.end(), [&](const known_difference& k) {
-      return k.sequence == s.name && k.op == i;
-    });
-    const std::string where = s.name + " #" + std::to_string(i) + " " + s.ops[i].text + ": qemu " + qemu[i] +
-                              " device " + device[i];
-    if (!eq) {
-      found.insert({s.name, i});
-      if (known == known_differences.end()) {
-        c.check(false, "unlisted difference " + where,
-                "table entry: {\"" + s.name + "\", " + std::to_string(i) + ", why::?},");
-      } else if (verbose) {
-        say("  diff " + where + " (" + std::string(known->reason.substr(0, 60)) + "…)");
-      }
-    } else if (verbose) {
-      say("  same " + s.name + " #" + std::to_string(i) + " " + s.ops[i].text + " => " + qemu[i] +
-          (qemu[i] != device[i] ? " (device " + device[i] + ", C/D masked)" : ""));
-    }
+    out.push_back({same(s.ops[i], qemu[i], device[i]) ? verdict::kind::same : verdict::kind::differ, "C/D masked"});
   }
-  return found;
-}
-
-int usage(const char* argv0) {
-  std::fprintf(stderr,
-               "usage: %s [--live | --record FILE] [--transcript FILE] [--only NAME]... [--verbose]\n", argv0);
-  return 2;
+  return out;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool live = false, verbose = false;
-  std::string record_path;
-  std::string transcript_path = IPMIKIT_KCS_TRANSCRIPT;
-  std::set<std::string, std::less<>> only;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--live") {
-      live = true;
-    } else if (a == "--verbose") {
-      verbose = true;
-    } else if ((a == "--record" || a == "--transcript" || a == "--only") && i + 1 < argc) {
-      const std::string v = argv[++i];
-      if (a == "--record") record_path = v, live = true;
-      else if (a == "--transcript") transcript_path = v;
-      else only.insert(v);
-    } else {
-      return usage(argv[0]);
-    }
-  }
-
-  checker c;
-  auto built = build_sequences();
-  if (!built) {
-    say("FAIL sequence table: " + built.error());
-    return 1;
-  }
-  std::vector<sequence> seqs;
-  for (auto& s : *built)
-    if (only.empty() || only.count(s.name) != 0) seqs.push_back(std::move(s));
-  if (seqs.empty()) {
-    say("FAIL no sequence selected");
-    return 1;
-  }
-  std::size_t op_total = 0;
-  for (const auto& s : seqs) op_total += s.ops.size();
-  say(std::to_string(seqs.size()) + " sequences, " + std::to_string(op_total) + " ops; " +
-      std::to_string(known_differences.size()) + " listed differences");
-
-  // The QEMU values: live, or from the transcript.
-  std::optional<transcript> recorded;
-  if (record_path.empty()) {
-    auto t = read_transcript(transcript_path);
-    if (!t) {
-      say("FAIL " + t.error());
-      return 1;
-    }
-    recorded = std::move(*t);
-    say("transcript " + transcript_path);
-  }
-  if (live && !find_program("qemu-system-x86_64")) return missing_program_exit("qemu-system-x86_64");
-
-  std::optional<temp_dir> dir;
-  if (live) {
-    auto d = temp_dir::create("ipmikit-kcs-diff");
-    if (!d) {
-      say("FAIL setup: " + d.error());
-      return 1;
-    }
-    dir.emplace(std::move(*d));
-  }
-
-  std::map<std::string, std::vector<std::string>> live_values;
-  std::set<diff_key> found;
-  std::set<std::string, std::less<>> compared;  // sequences whose comparison ran
-  long long startup_total = 0, ops_total = 0;
-  for (const auto& s : seqs) {
-    say("-- " + s.name + " (" + std::to_string(s.ops.size()) + " ops): " + s.about);
-    const auto device = run_device(s);
-    std::vector<std::string> from_transcript;
-    if (recorded) {
-      const auto it = recorded->find(s.name);
-      bool ok = it != recorded->end() && it->second.size() == s.ops.size();
-      if (ok)
-        for (std::size_t i = 0; i < s.ops.size() && ok; ++i) ok = it->second[i].op == s.ops[i].text;
-      if (!c.check(ok, s.name + ": the transcript has this sequence with the same ops",
-                   "re-record with scripts/record-kcs-transcript.sh after changing a sequence"))
-        continue;
-      for (const auto& e : it->second) from_transcript.push_back(e.value);
-    }
-    std::vector<std::string> qemu_values;
-    if (live) {
-      auto r = run_qemu(*dir, s);
-      if (!c.check_ok(r, s.name + ": ran against QEMU")) {
-        dir->keep();
-        continue;
-      }
-      say("  QEMU: start + greeting " + std::to_string(r->startup_ms) + " ms, ops " + std::to_string(r->ops_ms) + " ms");
-      startup_total += r->startup_ms;
-      ops_total += r->ops_ms;
-      qemu_values = r->values;
-      live_values[s.name] = r->values;
-      if (recorded) {
-        std::string drift;
-        for (std::size_t i = 0; i < s.ops.size(); ++i)
-          if (qemu_values[i] != from_transcript[i])
-            drift += "\n         #" + std::to_string(i) + " " + s.ops[i].text + ": live " + qemu_values[i] +
-                     ", transcript " + from_transcript[i];
-        c.check(drift.empty(), s.name + ": live QEMU matches the checked-in transcript", "QEMU drift:" + drift);
-      }
-    } else {
-      qemu_values = from_transcript;
-    }
-    const auto d = compare(c, s, qemu_values, device, verbose);
-    found.insert(d.begin(), d.end());
-    compared.insert(s.name);
-    say("  " + std::to_string(d.size()) + " difference(s) between QEMU and the device");
-  }
-  if (recorded && only.empty())
-    for (const auto& entry : *recorded) {
-      const std::string& name = entry.first;
-      c.check(compared.count(name) != 0 || std::any_of(seqs.begin(), seqs.end(), [&](const sequence& s) { return s.name == name; }),
-              "transcript sequence " + name + " is still in the test", "re-record the transcript");
-    }
-
-  // A listed difference that did not occur fails (only for the sequences that ran).
-  std::set<diff_key> listed;
-  for (const auto& k : known_differences)
-    if (!listed.insert({std::string(k.sequence), k.op}).second)
-      c.check(false, "known_differences lists " + std::string(k.sequence) + " #" + std::to_string(k.op) + " once");
-  for (const auto& k : known_differences) {
-    const bool exists = std::any_of(sequences.begin(), sequences.end(), [&](const sequence_spec& s) { return s.name == k.sequence; });
-    if (!exists) {
-      c.check(false, "table entry names a sequence: " + std::string(k.sequence));
-      continue;
-    }
-    if (compared.count(k.sequence) == 0) continue;  // not selected, or already failed above
-    const bool occurred = found.count({std::string(k.sequence), k.op}) != 0;
-    if (!occurred)
-      c.check(false, "listed difference did not occur: " + std::string(k.sequence) + " #" + std::to_string(k.op),
-              "remove it from known_differences (reason was: " + std::string(k.reason) + ")");
-  }
-
-  if (!record_path.empty()) {
-    if (c.check_ok(write_transcript(record_path, seqs, live_values, qemu_version(dir->file("version.txt"))), "transcript written to " + record_path)) {
-    }
-  }
-  if (live)
-    say("live QEMU: " + std::to_string(seqs.size()) + " QEMU starts, " + std::to_string(startup_total) +
-        " ms starting + greeting, " + std::to_string(ops_total) + " ms of ops");
-  say(std::to_string(dummy_reads_differing) + " dummy reads (Data_Out outside READ on both sides) differed and were not compared");
-  say(c.failures() == 0 ? "PASS (" + std::to_string(elapsed_ms(g_test_start)) + " ms, " + std::to_string(found.size()) +
-                              " listed differences seen)"
-                        : "FAIL: " + std::to_string(c.failures()) + " check(s) failed");
-  return c.failures() == 0 ? 0 : 1;
+  config<op> cfg;
+  cfg.tag = "kcs";
+  cfg.iface = ipmi_interface::kcs;
+  cfg.default_transcript = IPMIKIT_KCS_TRANSCRIPT;
+  cfg.record_script = "scripts/record-kcs-transcript.sh";
+  cfg.transcript_header =
+      "# tests/interop/data/kcs_qemu_transcript.txt — what QEMU's isa-ipmi-kcs returned for every op of\n"
+      "# every sequence in tests/interop/kcs_differential_test.cpp (a fresh QEMU per sequence, a BMC\n"
+      "# session behind ipmi-bmc-extern that answers only at bmc_respond). Regenerate with\n"
+      "# scripts/record-kcs-transcript.sh; do not edit by hand.\n";
+  cfg.transcript_format =
+      "# Format: <sequence> <op index>  <op> => <value>. Status and data values are raw hex bytes;\n"
+      "# '-' = the op reads nothing; wait_status records the last value polled.\n";
+  cfg.specs = &sequences;
+  cfg.macros = &macros;
+  cfg.known = &known_differences;
+  cfg.parse = parse_op;
+  cfg.run_device = run_device;
+  cfg.run_qemu_op = run_qemu_op;
+  cfg.judge = judge;
+  cfg.not_compared_what = "dummy reads (Data_Out outside READ on both sides)";
+  return run_differential(argc, argv, cfg);
 }

@@ -149,39 +149,7 @@ bool check_done(checker& c, rig& r, const Host& h, const run_result& res, const 
   return ok;
 }
 
-/// Matches the trace from `from` on against `pattern`: space-separated tokens as
-/// kcs_bus_access::token() prints them ("S=00", "C<-61", "W<-18", "D=1C"), "??" for any value
-/// ("D=??"), and a trailing '?' for an optional entry ("S=82?": a folded run of polls that may
-/// not be there when the answer was quicker than the first poll). With `whole` the pattern
-/// must cover the trace to its end; otherwise it is a prefix.
-bool trace_matches(const qtest_kcs_bus& bus, std::size_t from, std::string_view pattern, bool whole = true) {
-  std::vector<std::string> tokens;
-  for (std::size_t i = 0; i < pattern.size();) {
-    const auto sp = pattern.find(' ', i);
-    const auto end = sp == std::string_view::npos ? pattern.size() : sp;
-    if (end > i) tokens.emplace_back(pattern.substr(i, end - i));
-    i = end + 1;
-  }
-  const auto& t = bus.trace();
-  std::size_t k = from;
-  for (const auto& raw : tokens) {
-    std::string tok = raw;
-    const bool optional = !tok.empty() && tok.back() == '?' && tok.size() > 2 && tok[tok.size() - 2] != '?';
-    if (optional) tok.pop_back();
-    auto match = [&](const kcs_bus_access& a) {
-      const std::string got = a.token();
-      if (tok.size() >= 2 && tok.compare(tok.size() - 2, 2, "??") == 0)
-        return got.size() == tok.size() && got.compare(0, tok.size() - 2, tok, 0, tok.size() - 2) == 0;
-      return got == tok;
-    };
-    if (k < t.size() && match(t[k])) {
-      ++k;
-    } else if (!optional) {
-      return false;
-    }
-  }
-  return !whole || k == t.size();
-}
+// trace_matches(bus, from, pattern, whole): qtest_bus.hpp.
 
 /// Polls the status register (through the bus, so it is traced) until `pred` holds; the status,
 /// or nullopt after `timeout`.

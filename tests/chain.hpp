@@ -1,8 +1,10 @@
-// tests/kcs_chain.hpp — the whole path in one process, as DESIGN.md draws it:
+// tests/chain.hpp — the whole path in one process, as DESIGN.md draws it:
 //
 //   kcs::host ⇄ kcs::device ⇄ vm::session<emulator> ⇄ bytes ⇄ vm::session<bmc> ⇄ responder
+//   bt::host  ⇄ bt::device  ⇄ (the same)
 //
-// `chain` is a kcs::register_bus: a kcs::host drives it with kcs::drive(). Its idle() hook
+// `chain<Device>` is a kcs::register_bus or a bt::register_bus, after its device: a host drives
+// it with kcs::drive() / bt::drive(). Its idle() hook
 // (called while the host polls) moves everything else one step: a complete request goes from
 // the device into the emulator session, bytes cross the in-memory wire both ways, the BMC
 // session's requests go to the responder, and responses and hardware commands come back to
@@ -21,11 +23,12 @@
 
 namespace ipmikit::test {
 
+template <class Device>
 struct chain {
   using clk = std::chrono::steady_clock;
   using bytes = std::vector<std::uint8_t>;
 
-  kcs::device device;
+  Device device;
   vm::emulator_session<clk> emulator;
   // No command gap: the in-memory wire delivers every write separately (session.hpp explains
   // the gap, a defence for QEMU builds that parse one command per read).
@@ -50,11 +53,23 @@ struct chain {
     pump();
   }
 
-  // --- kcs::register_bus ------------------------------------------------------------------------
-  std::uint8_t read_status() { return device.read_status(); }
-  std::uint8_t read_data() { return device.read_data(); }
-  void write_command(std::uint8_t v) { device.write_command(v); }
-  void write_data(std::uint8_t v) { device.write_data(v); }
+  // --- kcs::register_bus -----------------------------------------------------------------------
+  std::uint8_t read_status() requires requires(Device& d) { d.read_status(); } { return device.read_status(); }
+  std::uint8_t read_data() requires requires(Device& d) { d.read_data(); } { return device.read_data(); }
+  void write_command(std::uint8_t v) requires requires(Device& d) { d.write_command(std::uint8_t{}); } {
+    device.write_command(v);
+  }
+  void write_data(std::uint8_t v) requires requires(Device& d) { d.write_data(std::uint8_t{}); } { device.write_data(v); }
+
+  // --- bt::register_bus ------------------------------------------------------------------------
+  std::uint8_t read_control() requires requires(Device& d) { d.read_control(); } { return device.read_control(); }
+  std::uint8_t read_buffer() requires requires(Device& d) { d.read_buffer(); } { return device.read_buffer(); }
+  void write_control(std::uint8_t v) requires requires(Device& d) { d.write_control(std::uint8_t{}); } {
+    device.write_control(v);
+  }
+  void write_buffer(std::uint8_t v) requires requires(Device& d) { d.write_buffer(std::uint8_t{}); } {
+    device.write_buffer(v);
+  }
   void idle() { pump(); }
   clk::time_point tick() {
     irq_seen = irq_seen || device.irq();
