@@ -23,6 +23,7 @@
 #include <ipmikit/kcs/device.hpp>
 #include <ipmikit/kcs/host.hpp>
 
+#include "bench_support.hpp"
 #include "chain.hpp"
 
 namespace {
@@ -30,10 +31,9 @@ namespace {
 namespace kcs = ipmikit::kcs;
 using clk = std::chrono::steady_clock;
 
-constexpr std::array<std::uint8_t, 2> request{0x18, 0x01};  // App, Get Device ID
-constexpr std::array<std::uint8_t, 15> response{0x1C, 0x01, 0x00, 0x20, 0x81, 0x02, 0x17, 0x02,
-                                                0xBF, 0x57, 0x01, 0x00, 0xA0, 0x00, 0x00};
-constexpr std::size_t payload = request.size() + response.size();
+using ipmikit::bench::set_transaction_counters;
+constexpr auto& request = ipmikit::bench::get_device_id_request;
+constexpr auto& response = ipmikit::bench::get_device_id_response;
 
 // The device with a BMC that answers every request with `response` at once.
 struct answering_device {
@@ -50,14 +50,6 @@ struct answering_device {
   }
 };
 
-void set_counters(benchmark::State& state, std::uint64_t accesses) {
-  const auto txns = static_cast<double>(state.iterations());
-  state.SetItemsProcessed(state.iterations());
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(payload));
-  state.counters["accesses"] = benchmark::Counter(static_cast<double>(accesses), benchmark::Counter::kIsRate);
-  state.counters["accesses_per_txn"] = static_cast<double>(accesses) / txns;
-}
-
 void kcs_host(benchmark::State& state) {
   answering_device bus;
   kcs::host host;
@@ -70,7 +62,7 @@ void kcs_host(benchmark::State& state) {
   }
   if (failures != 0 || host.response().size() != response.size())
     state.SkipWithError("a transaction did not end done with the response");
-  set_counters(state, bus.accesses);
+  set_transaction_counters(state, bus.accesses);
 }
 
 // The plain loop: spec flow, no timeouts, no recovery; returns the response length or 0.
@@ -117,20 +109,7 @@ void kcs_direct(benchmark::State& state) {
   }
   if (failures != 0 || std::memcmp(out.data(), response.data(), response.size()) != 0)
     state.SkipWithError("the direct loop did not get the response");
-  set_counters(state, bus.accesses);
-}
-
-void kcs_memcpy(benchmark::State& state) {
-  std::array<std::uint8_t, payload> src{}, dst{};
-  std::memcpy(src.data(), request.data(), request.size());
-  std::memcpy(src.data() + request.size(), response.data(), response.size());
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(src.data());
-    std::memcpy(dst.data(), src.data(), src.size());
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(state.iterations());
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(payload));
+  set_transaction_counters(state, bus.accesses);
 }
 
 // The whole chain: the BMC answers through both VM sessions and the in-memory wire.
@@ -155,12 +134,12 @@ void kcs_chain_host(benchmark::State& state) {
     benchmark::DoNotOptimize(host.response().data());
   }
   if (failures != 0) state.SkipWithError("a transaction through the chain failed");
-  set_counters(state, c.accesses);
+  set_transaction_counters(state, c.accesses);
 }
 
 }  // namespace
 
 BENCHMARK(kcs_host)->Name("kcs_get_device_id/host");
 BENCHMARK(kcs_direct)->Name("kcs_get_device_id/direct");
-BENCHMARK(kcs_memcpy)->Name("kcs_get_device_id/memcpy");
+BENCHMARK(ipmikit::bench::payload_memcpy)->Name("kcs_get_device_id/memcpy");
 BENCHMARK(kcs_chain_host)->Name("kcs_chain/host");

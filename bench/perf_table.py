@@ -201,41 +201,41 @@ def render(cmd, data, values, args):
                 missed.append((key + " overhead", over, SESSION_GOAL))
             w(f"| `{key}`: {desc} | {sess:,.0f} | {codec:,.0f} | {over:.2f}× {'✅' if ok else '❌'} |")
 
-    kcs_rows = [b for b in data["benchmarks"]
-                if b.get("run_name", b["name"]).startswith(("kcs_get_device_id/", "kcs_chain/"))
-                and (b.get("run_type") != "aggregate" or b.get("aggregate_name") == "median")]
-    if kcs_rows:
+    si_rows = [b for b in data["benchmarks"]
+               if b.get("run_name", b["name"]).startswith(
+                   ("kcs_get_device_id/", "kcs_chain/", "bt_get_device_id/", "bt_chain/"))
+               and (b.get("run_type") != "aggregate" or b.get("aggregate_name") == "median")]
+    if si_rows:
         w("")
-        w("## KCS transactions in memory")
+        w("## KCS and BT transactions in memory")
         w("")
-        w("A full Get Device ID transaction (2-byte request, 15-byte response) over KCS")
-        w("(`bench/kcs_bench.cpp`): `kcs::host` driven by `kcs::drive()` over a `kcs::device` whose")
-        w("BMC answers at once; the same register accesses as a plain blocking loop with no state")
-        w("machine (`direct`: what a minimal firmware driver does, the floor for the register")
-        w("traffic); `memcpy` of the 17 payload bytes for scale; and the whole README-demo chain")
-        w("(host ⇄ device ⇄ emulator session ⇄ wire bytes ⇄ BMC session ⇄ responder).")
+        w("A full Get Device ID transaction (2-byte request, 15-byte response) over each system")
+        w("interface (`bench/kcs_bench.cpp`, `bench/bt_bench.cpp`): the host machine driven by")
+        w("`kcs::drive()` / `bt::drive()` over the device whose BMC answers at once; the same")
+        w("register accesses as a plain blocking loop with no state machine (`direct`: what a")
+        w("minimal firmware driver does, the floor for the register traffic); `memcpy` of the 17")
+        w("payload bytes for scale; and the whole README-demo chain (host ⇄ device ⇄ emulator")
+        w("session ⇄ wire bytes ⇄ BMC session ⇄ responder).")
         w("")
-        w("| workload | transactions/s | register accesses/s | register accesses per transaction | time per transaction |")
-        w("|---|--:|--:|--:|--:|")
-        direct = None
-        for b in kcs_rows:
-            if b.get("run_name", b["name"]) == "kcs_get_device_id/direct":
-                direct = b.get("items_per_second")
-        for b in kcs_rows:
+        w("| workload | transactions/s | register accesses/s | register accesses per transaction | time per transaction | host / direct |")
+        w("|---|--:|--:|--:|--:|--:|")
+        rate = {b.get("run_name", b["name"]): b.get("items_per_second") for b in si_rows}
+        for b in si_rows:
             name = b.get("run_name", b["name"])
             ips = b.get("items_per_second")
             acc = b.get("accesses")
             per = b.get("accesses_per_txn")
+            iface = name.split("_", 1)[0]
+            direct = rate.get(f"{iface}_get_device_id/direct")
+            rel = f"{ips / direct:.2f}×" if name.endswith("/host") and "chain" not in name and direct else ""
             w(f"| `{name}` | {ips:,.0f} | {f'{acc:,.0f}' if acc else '–'} | "
-              f"{f'{per:.0f}' if per else '–'} | {1e9 / ips:,.1f} ns |")
-        host = next((b.get("items_per_second") for b in kcs_rows
-                     if b.get("run_name", b["name"]) == "kcs_get_device_id/host"), None)
-        if host and direct:
-            w("")
-            w(f"The state machine runs at {host / direct:.2f}× the plain loop's rate: the price of a")
-            w("machine that can be suspended between any two accesses, times every wait, and recovers;")
-            w("at real port speeds (an x86 `inb`/`outb` to an LPC KCS takes about 1 µs) the machine's")
-            w("few nanoseconds per access are invisible.")
+              f"{f'{per:.0f}' if per else '–'} | {1e9 / ips:,.1f} ns | {rel} |")
+        w("")
+        w("The state machines run at a fraction of the plain loop's rate: the price of a machine")
+        w("that can be suspended between any two accesses, times every wait, checks every state")
+        w("and recovers. At real port speeds (an x86 `inb`/`outb` to an LPC KCS or BT interface")
+        w("takes about 1 µs) the machines' few nanoseconds per access are invisible. BT needs half")
+        w("the accesses of KCS for the same exchange: no per-byte handshake.")
 
     w("")
     w("## Goals")
