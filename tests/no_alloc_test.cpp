@@ -341,6 +341,58 @@ int main(int argc, char**) {
          }) == 0);
   EXPECT(round_trips == 4);
 
+  // 8. KCS and BT: host ⇄ device transactions, including a length error and an abort (KCS),
+  //    a resend and a dropped response (BT), and the device's refusals.
+  std::size_t kcs_done = 0, bt_done = 0;
+  EXPECT(allocations_in([&] {
+           using clk = std::chrono::steady_clock;
+           clk::time_point t{};
+           auto now = [&] { return t += std::chrono::milliseconds(1); };
+           struct kcs_bus {
+             kcs::basic_device<16> device;
+             std::uint8_t read_status() { return device.read_status(); }
+             std::uint8_t read_data() { return device.read_data(); }
+             void write_command(std::uint8_t v) { device.write_command(v); }
+             void write_data(std::uint8_t v) {
+               if (device.write_data(v) == kcs::event::request_ready) {
+                 const auto r = *device.pending_request();
+                 (void)device.respond(r.id, r.bytes.size() >= 3 ? r.bytes : std::span<const std::uint8_t>(r.bytes.data(), 0));
+               }
+             }
+           } kb;
+           kcs::host kh;
+           for (std::size_t n : {std::size_t{3}, std::size_t{12}, std::size_t{20}}) {
+             (void)kh.start(std::span<const std::uint8_t>(body.data(), n), t);
+             if (kcs::drive(kh, kb, now, 10000) == kcs::outcome::done) ++kcs_done;
+           }
+           kb.device.write_command(0x61);  // leave it mid-write: the host aborts and retries
+           (void)kh.start(std::span<const std::uint8_t>(body.data(), 4), t);
+           if (kcs::drive(kh, kb, now, 10000) == kcs::outcome::done) ++kcs_done;
+
+           struct bt_bus {
+             bt::device device;
+             int skip = 1;
+             std::uint8_t read_control() { return device.read_control(); }
+             std::uint8_t read_buffer() { return device.read_buffer(); }
+             void write_control(std::uint8_t v) {
+               if (device.write_control(v) == bt::event::request_ready && skip-- <= 0) {
+                 const auto r = *device.pending_request();
+                 (void)device.respond(r.id, r.bytes.size() >= 3 ? r.bytes : std::span<const std::uint8_t>(r.bytes.data(), 0));
+               }
+             }
+             void write_buffer(std::uint8_t v) { device.write_buffer(v); }
+           } bb;
+           bt::host::config cfg;
+           cfg.response_timeout = std::chrono::milliseconds(20);
+           bt::host bh(cfg);
+           for (std::size_t n : {std::size_t{3}, std::size_t{40}, std::size_t{200}}) {
+             (void)bh.start(std::span<const std::uint8_t>(body.data(), n), t);
+             if (bt::drive(bh, bb, now, 10000) == bt::outcome::done) ++bt_done;
+           }
+         }) == 0);
+  EXPECT(kcs_done == 3);  // the 20-byte request is a length error for a 16-byte device
+  EXPECT(bt_done == 3);
+
   if (g_failures == 0) std::printf("no_alloc_test: all checks passed\n");
   return g_failures == 0 ? 0 : 1;
 }

@@ -184,6 +184,45 @@ void test_session() {
   CHECK(eh.codes == (bytes{0x00, 0xC3}));
 }
 
+// KCS and BT, host ⇄ device, in a build without exceptions and RTTI.
+void test_system_interfaces() {
+  using clk = std::chrono::steady_clock;
+  clk::time_point t{};
+  auto now = [&] { return t += std::chrono::milliseconds(1); };
+  const std::uint8_t req[] = {0x18, 0x01};
+  const std::uint8_t rsp[] = {0x1C, 0x01, 0x00, 0x20};
+
+  struct kcs_bus {
+    kcs::device device;
+    std::span<const std::uint8_t> answer;
+    std::uint8_t read_status() { return device.read_status(); }
+    std::uint8_t read_data() { return device.read_data(); }
+    void write_command(std::uint8_t v) { device.write_command(v); }
+    void write_data(std::uint8_t v) {
+      if (device.write_data(v) == kcs::event::request_ready) device.respond(device.pending_request()->id, answer);
+    }
+  } kb{{}, rsp};
+  kcs::host kh;
+  CHECK(kh.start(req, t) == kcs::host_error::ok);
+  CHECK(kcs::drive(kh, kb, now, 1000) == kcs::outcome::done);
+  CHECK(bytes(kh.response().begin(), kh.response().end()) == bytes(std::begin(rsp), std::end(rsp)));
+
+  struct bt_bus {
+    bt::device device;
+    std::span<const std::uint8_t> answer;
+    std::uint8_t read_control() { return device.read_control(); }
+    std::uint8_t read_buffer() { return device.read_buffer(); }
+    void write_control(std::uint8_t v) {
+      if (device.write_control(v) == bt::event::request_ready) device.respond(device.pending_request()->id, answer);
+    }
+    void write_buffer(std::uint8_t v) { device.write_buffer(v); }
+  } bb{{}, rsp};
+  bt::host bh;
+  CHECK(bh.start(req, t) == bt::host_error::ok);
+  CHECK(bt::drive(bh, bb, now, 1000) == bt::outcome::done);
+  CHECK(bytes(bh.response().begin(), bh.response().end()) == bytes(std::begin(rsp), std::end(rsp)));
+}
+
 int main() {
   // The harness can fail: a false check is counted (then the count is reset).
   g_quiet = true;
@@ -200,6 +239,7 @@ int main() {
   test_encoder();
   test_decoder();
   test_session();
+  test_system_interfaces();
   if (g_failures == 0) std::printf("noexcept_test: all checks passed\n");
   return g_failures == 0 ? 0 : 1;
 }
