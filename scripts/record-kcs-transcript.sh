@@ -1,31 +1,5 @@
 #!/usr/bin/env bash
-# Re-records tests/interop/data/kcs_qemu_transcript.txt: what QEMU's isa-ipmi-kcs returns for
-# every register access of every sequence in tests/interop/kcs_differential_test.cpp (a fresh
-# QEMU per sequence; needs qemu-system-x86_64). Builds the test with the gcc-debug preset, runs it
-# with --record (which also compares QEMU with kcs::device against the test's difference table),
-# and replaces the checked-in transcript only if that run passed. Run it after adding or changing
-# a sequence, or to follow a new QEMU; review the diff of the transcript before committing.
+# Re-records tests/interop/data/kcs_qemu_transcript.txt (QEMU's isa-ipmi-kcs values for
+# tests/interop/kcs_differential_test.cpp): scripts/record-transcript.sh kcs, which see.
 #   BUILD_DIR=build/x  use another configured build tree (default build/gcc-debug)
-set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-root=$(repo_root)
-cd "$root"
-
-build=${BUILD_DIR:-build/gcc-debug}
-target=ipmikit_interop_kcs_differential_test
-out=tests/interop/data/kcs_qemu_transcript.txt
-
-command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not in PATH (Debian: qemu-system-x86)" >&2; exit 1; }
-[ -f "$build/CMakeCache.txt" ] || cmake --preset gcc-debug
-stage "build $target"
-cmake --build "$build" --target "$target" -j2
-
-tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
-stage "record (QEMU vs kcs::device)"
-"$build/tests/interop/$target" --record "$tmp"
-mkdir -p "$(dirname "$out")"
-cp "$tmp" "$out"
-stage "replay the new transcript"
-"$build/tests/interop/$target" --transcript "$out"
-echo "wrote $out"
+exec "$(dirname "${BASH_SOURCE[0]}")/record-transcript.sh" kcs "$@"

@@ -262,6 +262,22 @@ TEST_SUITE("bt") {
     CHECK(h.attempts() == 2);
   }
 
+  TEST_CASE("bt host: with QEMU's capabilities (0 retries) a stuck B_BUSY still gets one forced write") {
+    struct stuck_bus : test_bus {
+      std::uint8_t read_control() { return static_cast<std::uint8_t>(test_bus::read_control() | cb::b_busy); }
+    } bus;
+    bt::host::config cfg;
+    cfg.busy_timeout = 20ms;
+    bt::host h(cfg);
+    const bytes qemu_caps = {0x1C, 0x36, 0x00, 0x01, 0xFF, 0xFF, 0x0A, 0x00};
+    h.apply(*bt::parse_capabilities(qemu_caps));
+    REQUIRE(h.settings().max_retries == 0);
+    REQUIRE(h.start(get_device_id, bus.now) == bt::host_error::ok);
+    CHECK(bt::drive(h, bus, [&] { return bus.tick(); }, 100000) == outcome::done);
+    CHECK(h.attempts() == 2);
+    CHECK(bus.device.stats().requests == 1);
+  }
+
   TEST_CASE("bt host: a response already waiting at start is read first, and dropped if not ours") {
     test_bus bus;
     bus.device.write_control(cb::clr_wr_ptr);

@@ -21,19 +21,24 @@
 //
 // A response timeout resends the same bytes with the same Seq (Linux does the same), at most
 // `max_retries` times, then ends failed. A BMC that stays busy (B_BUSY or H2B_ATN) for
-// `busy_timeout` gets the request anyway on a retry — QEMU leaves B_BUSY set forever after a
-// request with a wrong Length byte and takes the next H2B_ATN regardless, so this is the only
-// way out there; a spec BMC that really is busy ignores it and the retry times out. When the
-// retries run out in a busy wait, the machine is hosed.
+// `busy_timeout` gets the request anyway — QEMU leaves B_BUSY set forever after a request with
+// a wrong Length byte and takes the next H2B_ATN regardless, so this is the only way out there;
+// a spec BMC that really is busy ignores it and the wait for the response times out. Such
+// forced writes are allowed max(1, max_retries) times per transaction (at least once, because
+// QEMU's own capabilities say 0 retries); after that a busy timeout — or no answer to the last
+// forced write when no retry is left — leaves the machine hosed.
 //
 // Real devices differ from the spec, and each difference is handled here:
 //  - QEMU keeps B_BUSY set from H2B_ATN until its BMC answers (it supports one outstanding
-//    request): the host's next start waits for it; see above for the Length quirk.
+//    request): a resend after a response timeout shorter than QEMU's 4 s first waits for
+//    B_BUSY, and QEMU's own 0xC3 answer carries the request's Seq, so it is taken as the
+//    response (measured: tests/interop/bt_host_qemu_test.cpp). See above for the Length quirk.
 //  - QEMU answers Get BT Interface Capabilities itself, never asking the BMC: apply() takes the
 //    answer wherever it came from.
 //  - QEMU re-sends a request with the same message id to its BMC on a second H2B_ATN while
-//    busy; the host only does that on the busy-timeout retry above, and the Seq check drops a
-//    duplicate response.
+//    busy, remembers the second writer's Seq, and delivers one answer under it. The host only
+//    writes while busy on the forced write above, with the same request and Seq, so the one
+//    answer is the right one.
 //  - H_BUSY toggles on every write of 1 (IPMI v2.0 Table 11-1, Linux, QEMU alike): the host
 //    writes it only after reading BT_CTRL shows it is not already in the wanted state.
 #pragma once
@@ -202,6 +207,7 @@ class basic_host {
     response_length_ = 0;
     problem_ = bt::problem::none;
     attempts_ = 1;
+    forced_writes_ = 0;
     first_read_ = true;
     cancelling_ = false;
     outcome_ = bt::outcome::busy;
@@ -331,6 +337,7 @@ class basic_host {
   }
 
   constexpr void begin_attempt(time_point now) noexcept {
+    last_write_forced_ = false;
     wait(step::start_poll, wait_kind::busy, now);
   }
   constexpr void begin_write() noexcept {
@@ -341,12 +348,21 @@ class basic_host {
   // A wait ran out. Busy: send anyway on a retry (see the header comment), hosed when none is
   // left. Response: send again, failed when no retry is left.
   constexpr void timed_out(time_point now) noexcept {
-    const bool busy = wait_kind_ == wait_kind::busy;
-    problem_ = busy ? bt::problem::busy_timeout : bt::problem::response_timeout;
-    if (attempts_ > cfg_.max_retries) return finish(busy ? bt::outcome::hosed : bt::outcome::failed);
+    if (wait_kind_ == wait_kind::busy) {
+      problem_ = bt::problem::busy_timeout;
+      if (forced_writes_ >= std::max<unsigned>(1, cfg_.max_retries)) return finish(bt::outcome::hosed);
+      ++forced_writes_;
+      ++attempts_;
+      ++stats_.retries;
+      last_write_forced_ = true;
+      return begin_write();  // send anyway (see the header comment)
+    }
+    // No answer to a request written while the BMC looked busy: it still is.
+    const bool still_busy = last_write_forced_;
+    problem_ = still_busy ? bt::problem::busy_timeout : bt::problem::response_timeout;
+    if (attempts_ > cfg_.max_retries) return finish(still_busy ? bt::outcome::hosed : bt::outcome::failed);
     ++attempts_;
     ++stats_.retries;
-    if (busy) return begin_write();  // send anyway (see the header comment)
     begin_attempt(now);
   }
 
@@ -471,6 +487,8 @@ class basic_host {
   bt::problem problem_ = bt::problem::none;
   bt::control last_control_{};
   unsigned attempts_ = 0;
+  unsigned forced_writes_ = 0;  // requests written while the BMC looked busy, this transaction
+  bool last_write_forced_ = false;
   std::uint8_t seq_ = 0;
   bool first_read_ = false;
   bool cancelling_ = false;
