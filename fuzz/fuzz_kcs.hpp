@@ -1,6 +1,6 @@
 // fuzz/fuzz_kcs.hpp — helpers shared by the KCS fuzz targets (fuzz_kcs_device, fuzz_kcs_host,
-// fuzz_kcs_pair): the split input (control stream + data stream), a fake nanosecond clock, and
-// the access bound within which a kcs::basic_host must leave outcome::busy.
+// fuzz_kcs_pair): the access bound within which a kcs::basic_host must leave outcome::busy and
+// the device's state bits per phase. The split input and the fake clock are fuzz_machine.hpp's.
 #pragma once
 
 #include <algorithm>
@@ -14,40 +14,14 @@
 #include <ipmikit/kcs/host.hpp>
 #include <ipmikit/kcs/registers.hpp>
 
-#include "fuzz_common.hpp"
-
-/// An unconditional failure with a message.
-#define FUZZ_FAIL(what) ::ipmikit::fuzz::fail(__FILE__, __LINE__, what)
+#include "fuzz_machine.hpp"
 
 namespace fuzz_kcs {
 
 using namespace ipmikit;
-
-/// A clock that only the target moves: kcs::basic_host never calls now().
-struct fake_clock {
-  using rep = std::int64_t;
-  using period = std::nano;
-  using duration = std::chrono::nanoseconds;
-  using time_point = std::chrono::time_point<fake_clock, duration>;
-  static constexpr bool is_steady = true;
-  static time_point now() noexcept { return time_point{}; }
-};
-
-/// The time unit of the targets' timeouts and clock steps.
-inline constexpr fake_clock::duration unit = std::chrono::microseconds(1);
-
-/// The input after a fixed header: [n] then n control bytes, then the data stream. Both read
-/// as 0 / empty past their end.
-struct split_input {
-  fuzz::reader ctrl{{}};
-  fuzz::reader data{{}};
-
-  explicit split_input(fuzz::reader& in) noexcept {
-    const std::size_t n = in.u8();
-    ctrl = fuzz::reader(in.take(n));
-    data = fuzz::reader(in.rest());
-  }
-};
+using fuzz_machine::fake_clock;
+using fuzz_machine::split_input;
+using fuzz_machine::unit;
 
 /// The most register accesses a kcs::basic_host with `cfg` may make, from any state of a
 /// transaction on a request of `n` bytes, before it leaves outcome::busy, when every access

@@ -10,6 +10,7 @@ Input formats are documented at the top of each fuzz_<target>.cpp; in short:
   fuzz_roundtrip: [split lo] [split hi] records (message: t id L body.. buf; command: t c args.. buf)
   fuzz_checksum:  [split] data
   fuzz_kcs_device / fuzz_kcs_host / fuzz_kcs_pair: setup bytes, [n] n control bytes, data
+  fuzz_bt_device / fuzz_bt_host / fuzz_bt_pair: the same layout
 """
 
 import argparse
@@ -212,7 +213,7 @@ def session_seeds(role):
 
 
 def split(setup, ctrl, data=b""):
-    """The KCS targets' layout: setup bytes, [n] and n control bytes, then the data stream."""
+    """The KCS and BT targets' layout: setup bytes, [n] and n control bytes, then the data stream."""
     ctrl = bytes(ctrl)
     assert len(ctrl) < 256
     return bytes(setup) + bytes([len(ctrl)]) + ctrl + bytes(data)
@@ -319,6 +320,133 @@ def kcs_pair_seeds():
     return seeds
 
 
+
+def bt_device_seeds():
+    """fuzz_bt_device: [setup: bit 0 deferred, bit 1 capacity 8] then operations o % 16 (see
+    fuzz_bt_device.cpp): 0 read BT_CTRL, 1 read buffer, 2 write BT_CTRL (0x02 | bit << 4),
+    3 write buffer, 4 read BT_INTMASK, 5 write BT_INTMASK, 6 service, 7 respond [length],
+    8 SMS_ATN, 9 B_BUSY, 10 OEM0, 11 BMC irq enable, 12 reset, 13 host request [n],
+    14 host read, 15 access by offset."""
+    get_device_id = [0x0D, 0x00]                  # Length 3, then NetFn, Seq, Cmd from the data
+    respond_15 = [0x07, (12 << 2) | 1]            # right id, 3 + 12 bytes
+    rsp = [0x1C, 0x01, 0x00, 0x20, 0x01, 0x00, 0x00, 0x02, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
+    req = [0x18, 0x07, 0x01]
+    seeds = {
+        "get_device_id": split([0], get_device_id + respond_15 + [0x0E], req + rsp),
+        "get_device_id_deferred": split([1], get_device_id + [0x00, 0x06] + respond_15 + [0x0E], req + rsp),
+        "interrupts": split([0], [0x1B, 0x05, 0x04] + get_device_id + respond_15 + [0x04, 0x0E, 0x15, 0x04,
+                                                                                     0x18, 0x04, 0x28, 0x04],
+                            req + rsp),
+        "wrong_length": split([0], [0x1D, 0x00, 0x00, 0x07, 0x01], req),
+        "overrun_cap8": split([2], [0x0D, 0x08, 0x07, 0x02], bytes(range(0x18, 0x18 + 16))),
+        "queued_response": split([0], get_device_id + respond_15 + [0x62] + get_device_id + [0x07, 0x05, 0x0E,
+                                                                                           0x62, 0x0E, 0x0E],
+                                 req + rsp + req + [0x1C, 0x01, 0x00, 0x11, 0x22]),
+        "busy_holds_request": split([0], [0x19, 0x00] + get_device_id + [0x00, 0x31, 0x09, 0x00] + respond_15 +
+                                    [0x0E], req + [0xAA] * 3 + req + rsp),
+        "busy_deferred": split([1], [0x19] + get_device_id + [0x06, 0x09, 0x00, 0x06, 0x00], req),
+        "replaced_and_stale": split([0], get_device_id + get_device_id + [0x17, 0x01, 0x07, 0x01, 0x0E],
+                                    req + [0x18, 0x08, 0x01] + [0x1C, 0x01, 0x00] * 2),
+        "bad_responses": split([0], get_device_id + [0x07, 0x00, 0x07, 0x04, 0x07, 0x03, 0x27, 0x01, 0x07,
+                                                     0x02, 0x0E], req + [1, 2, 3, 4] + [0] * 300),
+        "writes_while_busy": split([1], get_device_id + [0x02, 0x03, 0x03, 0x82, 0x06, 0x0E], req + [9, 9]),
+        "garbage_control": split([1], [0xA2, 0xA2, 0x03, 0x03, 0x03, 0x03, 0x42, 0x92, 0xA2, 0x06, 0x01, 0x00],
+                                 [0xFF, 0x5A, 3, 0x18, 0x01, 0x01, 0x0D]),
+        "reset_mid_read": split([0], get_device_id + respond_15 + [0x62, 0x22, 0x12, 0x01, 0x01, 0x0C, 0x01,
+                                                                   0x00], req + rsp),
+        "by_offset_and_hwrst": split([0], [0x45, 0x0F, 0x1F, 0x2F, 0x3F, 0x4F, 0x5F, 0x18, 0x2F],
+                                     [0x09, 0x03, 0x1F]),
+    }
+    return seeds
+
+
+def bt_host_seeds():
+    """fuzz_bt_host: 9 setup bytes (s0 capacity/detect/retries/polls, s1 busy timeout and settle
+    step, s2 response timeout, s3 first Seq, s4 pattern length, s5-s8 settle pattern), then
+    operations o % 8: 0 start (length o >> 3), 1-3 (o >> 3) + 1 accesses (one clock byte each,
+    a data byte each: the value read), 4 cancel, 5 reset, 6 misuse / apply / take_attention /
+    settle, 7 settle."""
+    def setup(s0=0x06, busy=0x3F, rsp=0x3F, seq=0x01, pattern=(0,)):
+        return [s0, busy, rsp, seq, len(pattern) - 1] + list(pattern) + [0] * (4 - len(pattern))
+
+    def accesses(values, jumps=None):
+        ops, data = [], []
+        for i in range(0, len(values), 32):
+            chunk = values[i:i + 32]
+            ops += [((len(chunk) - 1) << 3) | 1] + list(jumps[i:i + len(chunk)] if jumps else [1] * len(chunk))
+            data += chunk
+        return ops, data
+
+    def exchange(response, seq=0x01, first=(0x00,)):
+        # BT_CTRL reads until clean, CLR_WR_PTR + 4 bytes + H2B_ATN, BT_CTRL B2H_ATN, H_BUSY,
+        # B2H_ATN, CLR_RD_PTR, Length, the bytes, H_BUSY (0 for the writes).
+        body = [response[0], seq] + list(response[1:])
+        return list(first) + [0] * 6 + [0x08, 0, 0, 0, len(body)] + body + [0]
+
+    get_device_id = [0x1C, 0x01, 0x00, 0x20, 0x01, 0x00, 0x00, 0x02, 0x09]
+    ops, data = accesses(exchange(get_device_id))
+    transaction = ([0x10] + ops, [0x18, 0x01] + data)
+    wrong_seq = [0x08, 0, 0, 0, 4, 0x1C, 0x77, 0x01, 0x00, 0]  # someone else's response, dropped
+    ops_ws, data_ws = accesses(exchange([0x1C, 0x01, 0x00], first=(0x00,))[:7] + wrong_seq +
+                               exchange([0x1C, 0x01, 0x00])[7:])
+    ops_fix, data_fix = accesses(exchange([0x1C, 0x01, 0x00], first=(0x10, 0, 0x40, 0, 0x80, 0x04, 0x00)))
+    ops_long, data_long = accesses(exchange([0x1C, 0x01, 0x00] + list(range(20))))
+    seeds = {
+        "get_device_id": split(setup(), *transaction),
+        "get_device_id_twice": split(setup(), transaction[0] + [0x10] + ops,
+                                     transaction[1] + [0x18, 0x01] + exchange(get_device_id, seq=0x02)),
+        "wrong_seq_dropped": split(setup(), [0x10] + ops_ws, [0x18, 0x01] + data_ws),
+        "attention_h_busy_b_busy": split(setup(), [0x10] + ops_fix, [0x18, 0x01] + data_fix),
+        "response_too_long_cap16": split(setup(s0=0x07), [0x10] + ops_long, [0x18, 0x01] + data_long),
+        "no_device": split(setup(), [0x10, 0x01, 0x01], [0x18, 0x01, 0xFF]),
+        "b_busy_hosed": split(setup(s0=0x02, busy=0x05, pattern=(0x80,)), [0x10, 0x07, 0x10, 0x05, 0x10, 0x07],
+                              [0x18, 0x01, 0x18, 0x01]),
+        "response_timeout_retries": split(setup(s0=0x0E, busy=0x45, rsp=0x08, pattern=(0x00, 0x00, 0x04)),
+                                          [0x10, 0x07], [0x18, 0x01]),
+        "max_polls": split(setup(s0=0xC6, pattern=(0x80, 0x08, 0x40)), [0x10, 0x07], [0x18, 0x01]),
+        "clock_backwards": split(setup(), [0x10, 0x39, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x80,
+                                           0xF0, 0x01, 0x7F, 0x01], [0x18, 0x01] + [0] * 12),
+        "apply_cancel_reset": split(setup(), [0x0E, 0x10, 0x09, 0x01, 0x01, 0x04, 0x16, 0x10, 0x11, 0, 0, 0,
+                                              0, 0, 0, 0x04, 0x05, 0x07],
+                                    [0x01, 0x05, 0x40, 0x02, 0x03, 0x18, 0x01, 0x00, 0, 0x08]),
+        "bad_requests": split(setup(), [0x00, 0x08, 0xF8, 0xF0, 0x06, 0x0E, 0xF0, 0xF8],
+                              bytes(range(0x18, 0x18 + 64)) + bytes([1, 3, 64, 10, 1]) + bytes(range(64))),
+        "read_forever": split(setup(s0=0x03, pattern=(0x08, 0xFF)), [0x10, 0x07], [0x18, 0x01]),
+    }
+    return seeds
+
+
+def bt_pair_seeds():
+    """fuzz_bt_pair: 4 setup bytes (s0 capacities/deferred/retries/detect, s1 polls, clock step
+    and first Seq, s2-s3 timeouts), then per transaction a byte (length, bit 5 well-behaved), per
+    request a policy byte, per host access a BMC byte (see fuzz_bt_pair.cpp)."""
+    base = [0x08 | 0x20, 0x00, 0x10, 0x10]
+    deferred = [base[0] | 0x04] + base[1:]
+    before_ready = [0] * 7  # a 4-byte request: BT_CTRL, CLR_WR_PTR, 4 bytes, H2B_ATN
+    req = [0x18, 0x01, 2, 3]
+    seeds = {
+        "well_behaved": split(base, [0x24, 0x22, 0x3F], bytes(range(0x18, 0x18 + 40))),
+        "well_behaved_deferred": split(deferred, [0x24, 0x22, 0x3F], bytes(range(0x18, 0x18 + 40))),
+        "seq_wraps": split([base[0], 0xF0] + base[2:], [0x24, 0x22] * 9, bytes(range(0x18, 0x18 + 40))),
+        "delayed_service": split(deferred, [0x04] + [0x10, 0x20, 0x30, 0x10] * 3 + [0x21], req),
+        "answer_after_accesses": split(base, [0x04] + before_ready + [0x1A, 0, 0, 0, 0, 0x24], req),
+        "late_answer": split(base, [0x04] + before_ready + [0x03] + [0] * 8, req),
+        "never_answers": split(base, [0x04] + before_ready + [0x04] + [0] * 40 + [0x04] * 4, req),
+        "stale_id_first": split(base, [0x04] + before_ready + [0x05, 0, 0, 0x24], req),
+        "bad_length_first": split(base, [0x04] + before_ready + [0x0E, 0, 0x06], req),
+        "rogue_response": split(base, [0x04] + before_ready + [0x27, 0, 0, 0, 0, 0x0E, 0, 0, 0, 0x24], req),
+        "busy_held": split(base, [0x04, 0xF8] + [0] * 40 + [0x24], req),
+        "busy_hosed": split([0x20, 0x00, 0x10, 0x10], [0x04] + [0xF8] * 60 + [0x24], req),
+        "busy_hosed_deferred": split([0x24, 0x00, 0x10, 0x10], [0x04] + [0x38] * 80 + [0x24], req),
+        "device_reset_mid_write": split(base, [0x04, 0, 0, 0, 0x0C, 0, 0, 0] + [0] * 30, req),
+        "device_reset_mid_read": split(base, [0x04] + before_ready + [0x40, 0, 0, 0, 0, 0x0C], req),
+        "attention_oem_clock": split(base, [0x04, 0x09, 0x1B, 0x0A, 0xFD, 0x1F, 0x09], req),
+        "max_polls": split([base[0], 0x01] + base[2:], [0x04] + before_ready + [0x1A, 0x09, 0, 0x09], req),
+        "request_too_long_for_device": split([0x09 | 0x20] + base[1:], [0x0F] + [0] * 40, bytes(range(16))),
+        "response_too_long_for_host": split([0x0A | 0x20] + base[1:], [0x04] + before_ready + [0x40], req),
+    }
+    return seeds
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the files on disk")
@@ -332,6 +460,9 @@ def main():
         "fuzz_kcs_device": kcs_device_seeds(),
         "fuzz_kcs_host": kcs_host_seeds(),
         "fuzz_kcs_pair": kcs_pair_seeds(),
+        "fuzz_bt_device": bt_device_seeds(),
+        "fuzz_bt_host": bt_host_seeds(),
+        "fuzz_bt_pair": bt_pair_seeds(),
     }
     differ = False
     for target, seeds in corpora.items():

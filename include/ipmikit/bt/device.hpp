@@ -44,6 +44,9 @@
 //   taken when the BMC clears B_BUSY.
 // - BMC_HWRST in BT_INTMASK: reported as `event::bmc_reset_requested`; the device does not
 //   reset itself (the BMC decides, and calls reset()).
+// - One response waits at most: if the host sends a new request while still reading the last
+//   response and the BMC answers it before the host is done, and then answers a newer one too,
+//   the newer answer replaces the queued one (the same rule as for requests: the newest wins).
 #pragma once
 
 #include <algorithm>
