@@ -14,7 +14,7 @@
 //   s2, s3: busy / response timeout = 3000 + (s & 63) * 32 µs: long enough for a host to read
 //       two stale 255-byte responses in a wait at 4 µs per access (the well-behaved guarantee)
 //   The control stream is consumed as the run goes; once it is empty the BMC behaves well.
-//   Each transaction (at most 16) reads a control byte t: request length t % 32 (0, 1 and past
+//   Each transaction (at most 6) reads a control byte t: request length t % 32 (0, 1 and past
 //   the host's limit are refused by start(); lengths past it + 1 wrap into 2..limit), bit 5
 //   "well-behaved" (no faults in this one). The request's cmd byte is the transaction's number.
 //   Each request_ready reads a policy byte p: p % 8 = 0,1,2 answer after (p >> 3) % 4 accesses;
@@ -438,10 +438,14 @@ struct harness {
     FUZZ_FAIL("a well-behaved transaction failed");
   }
 
+  // Few transactions per input keep an execution short (a transaction can take thousands of
+  // accesses: 255-byte responses, polls until a timeout); the fuzzer covers more inputs instead.
+  static constexpr int max_transactions = 6;
+
   void run(fuzz_machine::split_input& in) {
     c = &in.ctrl;
     data = &in.data;
-    for (int k = 0; k < 16; ++k) {
+    for (int k = 0; k < max_transactions; ++k) {
       const std::uint8_t t = ctrl();
       std::size_t n = t % 32u;
       if (n > host_max + 1) n = 2 + n % (host_max - 1);
