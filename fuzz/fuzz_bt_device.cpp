@@ -62,6 +62,8 @@ struct model {
   bool deferred = false;
   // BT_CTRL
   bool h2b_atn = false;
+  bool damaged = false;          // host writes dropped since the last CLR_WR_PTR
+  bool request_damaged = false;  // … before the announced request's H2B_ATN
   bool b2h_atn = false;
   bool sms_atn = false;
   bool oem0 = false;
@@ -130,7 +132,7 @@ struct model {
     if (bmc_busy) return event::none;
     h2b_atn = false;
     const std::size_t n = written_count;
-    if (n > Capacity || n < bt::layout::min_request || written[0] != n - 1) {
+    if (request_damaged || n > Capacity || n < bt::layout::min_request || written[0] != n - 1) {
       ++stats.rejected;
       return event::request_rejected;
     }
@@ -147,9 +149,11 @@ struct model {
   event write_control(std::uint8_t bits) {
     if (bits & cb::clr_wr_ptr) {
       if (h2b_atn) {
-        ++stats.writes_while_busy;  // the BMC owns HOST2BMC: the request stays intact
+        ++stats.writes_while_busy;  // the BMC owns HOST2BMC: the request stays intact…
+        damaged = true;             // …and the next one is incomplete
       } else {
         written_count = 0;
+        damaged = false;
       }
     }
     if (bits & cb::clr_rd_ptr) read_pos = 0;
@@ -158,6 +162,10 @@ struct model {
     if (bits & cb::h_busy) h_busy = !h_busy;
     publish();
     if (bits & cb::h2b_atn) {
+      if (!h2b_atn) {
+        request_damaged = damaged;
+        damaged = false;
+      }
       h2b_atn = true;
       if (!deferred) return take();
     }
@@ -167,6 +175,7 @@ struct model {
   void write_buffer(std::uint8_t v) {
     if (h2b_atn) {
       ++stats.writes_while_busy;
+      damaged = true;
       return;
     }
     if (written_count >= Capacity) ++stats.overruns;

@@ -185,6 +185,23 @@ TEST_SUITE("bt") {
     CHECK(d.service() == event::none);
   }
 
+  TEST_CASE("deferred: a request whose bytes were partly dropped is rejected; CLR_WR_PTR starts over") {
+    bt::device d(bt::device::config{.deferred = true});
+    send(d, 1, get_device_id);          // announced, not yet taken
+    d.write_control(cb::clr_wr_ptr);    // a second request begins: dropped…
+    d.write_buffer(0x03);
+    d.write_buffer(0x18);               // …dropped
+    CHECK(d.service() == event::request_ready);  // the announced one is intact
+    CHECK(d.pending_request()->seq == 1);
+    d.write_buffer(0x02);               // the rest lands after the old request's bytes
+    d.write_buffer(0x01);
+    CHECK(d.write_control(cb::h2b_atn) == event::none);
+    CHECK(d.service() == event::request_rejected);  // never a request stitched from two
+    CHECK(send(d, 3, get_device_id) == event::none);  // started over with CLR_WR_PTR
+    CHECK(d.service() == event::request_ready);
+    CHECK(d.pending_request()->seq == 3);
+  }
+
   TEST_CASE("a new request replaces an unanswered one; the old id is stale") {
     bt::device d;
     send(d, 1, get_device_id);

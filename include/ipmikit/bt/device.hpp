@@ -36,7 +36,10 @@
 // - Bytes written past `Capacity`: dropped and counted (`overruns`); the request is rejected.
 // - BMC2HOST read past the response's end: 0xFF, counted (`underruns`).
 // - HOST2BMC writes and CLR_WR_PTR while the BMC owns the buffer (H2B_ATN set and not yet
-//   taken, deferred mode): dropped and counted (`writes_while_busy`); the request is intact.
+//   taken, deferred mode): dropped and counted (`writes_while_busy`); the announced request is
+//   intact, and the next one is rejected unless the host starts it over with CLR_WR_PTR (its
+//   bytes are incomplete, and without the dropped CLR_WR_PTR they would land after the old
+//   request's: found by fuzz_bt_pair).
 // - A new request while the BMC has not answered the previous one (the device reports one
 //   outstanding request in Get BT Interface Capabilities): the new one replaces it; a respond()
 //   for the old id is refused as stale. A host retrying after a timeout does exactly this.
@@ -163,8 +166,10 @@ class basic_device {
     if (bits & control_bit::clr_wr_ptr) {
       if (host_may_write()) {
         write_count_ = 0;
+        damaged_ = false;
       } else {
         ++stats_.writes_while_busy;
+        damaged_ = true;
       }
     }
     if (bits & control_bit::clr_rd_ptr) read_pos_ = 0;
@@ -173,6 +178,10 @@ class basic_device {
     if (bits & control_bit::h_busy) h_busy_ = !h_busy_;
     publish_queued();
     if (bits & control_bit::h2b_atn) {
+      if (!h2b_atn_) {  // a fresh announcement (a repeated one changes nothing)
+        request_damaged_ = damaged_;
+        damaged_ = false;
+      }
       h2b_atn_ = true;
       if (!cfg_.deferred) return take_request();
     }
@@ -194,6 +203,7 @@ class basic_device {
   constexpr void write_buffer(std::uint8_t value) noexcept {
     if (!host_may_write()) {
       ++stats_.writes_while_busy;
+      damaged_ = true;
       return;
     }
     if (write_count_ < Capacity) {
@@ -346,7 +356,7 @@ class basic_device {
     if (bmc_busy_) return event::none;  // taken when the BMC clears B_BUSY
     h2b_atn_ = false;
     const std::size_t n = write_count_;
-    if (n > Capacity || n < layout::min_request || h2b_[layout::length] != n - 1) {
+    if (request_damaged_ || n > Capacity || n < layout::min_request || h2b_[layout::length] != n - 1) {
       ++stats_.rejected;
       return event::request_rejected;
     }
@@ -374,6 +384,8 @@ class basic_device {
   bool irq_pending_ = false;
   bool bmc_irq_enabled_ = false;
   bool pending_ = false;
+  bool damaged_ = false;          // host writes were dropped since the last CLR_WR_PTR
+  bool request_damaged_ = false;  // … before the announced request's H2B_ATN
   std::uint8_t oem_mask_bits_ = 0;
   std::uint8_t request_seq_ = 0;
   std::uint32_t request_id_ = 0;
