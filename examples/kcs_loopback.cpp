@@ -243,8 +243,8 @@ class machine {
         std::printf("  %9.3f ms  emulator  BMC command %.*s\n", ms(),
                     static_cast<int>(vm::name(e.code).size()), vm::name(e.code).data());
       switch (e.code) {
-        case vm::command::attention:
-        case vm::command::attention_irq: device_.set_attention(true); break;
+        case vm::command::attention: device_.set_attention(true, false); break;
+        case vm::command::attention_irq: device_.set_attention(true, true); break;
         case vm::command::no_attention: device_.set_attention(false); break;
         case vm::command::enable_irq: device_.set_interrupts_enabled(true); break;
         case vm::command::disable_irq: device_.set_interrupts_enabled(false); break;

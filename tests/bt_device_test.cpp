@@ -264,6 +264,13 @@ TEST_SUITE("bt") {
     d.write_control(cb::sms_atn);
     CHECK(d.read_control() == 0x00);
     CHECK_FALSE(d.attention());
+    d.set_interrupts_enabled(true);
+    d.write_interrupt_mask(bt::interrupt_bit::b2h_irq_enable);
+    d.set_attention(true, false);  // QEMU's ATTN: no interrupt
+    CHECK_FALSE(d.irq());
+    d.write_control(cb::sms_atn);
+    d.set_attention(true);  // ATTN_IRQ
+    CHECK(d.irq());
   }
 
   TEST_CASE("B_BUSY held by the BMC: a request waits in the buffer until it is cleared") {

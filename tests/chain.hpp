@@ -93,8 +93,8 @@ struct chain {
       } else if constexpr (std::is_same_v<E, vm::hardware_event>) {
         commands_seen_by_emulator.push_back(e.code);
         switch (e.code) {
-          case vm::command::attention:
-          case vm::command::attention_irq: device.set_attention(true); break;
+          case vm::command::attention: device.set_attention(true, false); break;
+          case vm::command::attention_irq: device.set_attention(true, true); break;
           case vm::command::no_attention: device.set_attention(false); break;
           case vm::command::enable_irq: device.set_interrupts_enabled(true); break;
           case vm::command::disable_irq: device.set_interrupts_enabled(false); break;

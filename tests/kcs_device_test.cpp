@@ -470,6 +470,9 @@ TEST_SUITE("kcs") {
     CHECK(d.attention());
     d.set_attention(false);
     CHECK(d.read_status() == idle);
+    d.set_attention(true, false);  // QEMU's ATTN: the bit without the interrupt
+    CHECK(d.peek_status() == atn);
+    CHECK_FALSE(d.irq());
   }
 
   TEST_CASE("the interrupt follows OBF while enabled") {

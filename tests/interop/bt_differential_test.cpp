@@ -21,7 +21,7 @@
 //   bmc_respond B…       the BMC answers that request with B… (netfn, cmd, cc, data)
 //   bmc_respond_fill N V … with N bytes: 1C 01 00, then V (long responses)
 //   bmc_attention 0|1|2  the BMC clears / sets SMS_ATN / sets it with an interrupt (QEMU: VM
-//                        commands NOATTN / ATTN / ATTN_IRQ; the device has one set_attention)
+//                        commands NOATTN / ATTN / ATTN_IRQ; the device: set_attention(on, irq))
 //   bmc_irq 0|1          the BMC's interrupt enable (QEMU: VM commands DISABLE_IRQ / ENABLE_IRQ,
 //                        its `irqs_enabled`; the device: set_interrupts_enabled)
 //
@@ -339,9 +339,6 @@ constexpr std::string_view irq_level =
 constexpr std::string_view sms_host_clear_irq =
     "the host clearing SMS_ATN: the device also clears a pending B2H_IRQ (when B2H_ATN is clear); QEMU "
     "lowers it only when the BMC clears SMS_ATN (NOATTN) or the host writes B2H_IRQ";
-constexpr std::string_view attn_without_irq =
-    "QEMU's ATTN command (01, no irq flag) sets SMS_ATN without an interrupt (only ATTN_IRQ 02 "
-    "interrupts); the device's set_attention interrupts whenever B2H_IRQ_EN is set";
 constexpr std::string_view response_while_h_busy =
     "QEMU publishes a response while the host holds H_BUSY (B2H_ATN at once); the device queues it "
     "until the host clears H_BUSY (Linux bt-bmc's write() waits for the same)";
@@ -408,8 +405,6 @@ const std::vector<known_difference> known_differences = {
     {"irq_without_bmc_enable", 10, why::irq_level},
     {"irq_sms_attention", 8, why::sms_host_clear_irq},
     {"irq_sms_attention", 9, why::sms_host_clear_irq},
-    {"irq_sms_attention", 15, why::attn_without_irq},
-    {"irq_sms_attention", 16, why::attn_without_irq},
     {"irq_bmc_disable", 10, why::irq_level},
     {"response_while_h_busy", 4, why::b_busy_held},
     {"response_while_h_busy", 7, why::response_while_h_busy},
@@ -465,7 +460,7 @@ class device_runner {
         }
         return s + " refused:" + std::string(dev::name(e));
       }
-      case op_kind::bmc_attention: d_.set_attention(o.a != 0); return "-";
+      case op_kind::bmc_attention: d_.set_attention(o.a != 0, o.a == 2); return "-";
       case op_kind::bmc_irq: d_.set_interrupts_enabled(o.a != 0); return "-";
     }
     return "?";

@@ -555,7 +555,7 @@ class device_runner {
         }
         return s + " refused:" + std::string(dev::name(e));
       }
-      case op_kind::bmc_attention: d_.set_attention(o.a != 0); return "-";
+      case op_kind::bmc_attention: d_.set_attention(o.a != 0, o.a == 2); return "-";
     }
     return "?";
   }

@@ -293,8 +293,10 @@ class basic_device {
   /// True while a response waits for the host to finish reading the previous one.
   [[nodiscard]] constexpr bool response_queued() const noexcept { return queued_length_ != 0; }
 
-  /// SMS_ATN: the BMC has a message or event for system software. The host clears it.
-  constexpr void set_attention(bool on) noexcept { set_sms(on); }
+  /// SMS_ATN: the BMC has a message or event for system software. The host clears it. Raising
+  /// it interrupts (with B2H_IRQ_EN) unless `interrupt` is false (QEMU's VM command ATTN, as
+  /// opposed to ATTN_IRQ).
+  constexpr void set_attention(bool on, bool interrupt = true) noexcept { set_sms(on, interrupt); }
   [[nodiscard]] constexpr bool attention() const noexcept { return sms_atn_; }
 
   /// B_BUSY held by the BMC (no BMC software running, a firmware update): the host waits.
@@ -337,8 +339,8 @@ class basic_device {
   [[nodiscard]] constexpr bool host_may_write() const noexcept { return !h2b_atn_; }
   [[nodiscard]] constexpr bool host_reading() const noexcept { return b2h_atn_ || h_busy_; }
 
-  constexpr void set_sms(bool on) noexcept {
-    if (on && !sms_atn_ && irq_enable_) irq_pending_ = true;
+  constexpr void set_sms(bool on, bool interrupt = true) noexcept {
+    if (on && !sms_atn_ && irq_enable_ && interrupt) irq_pending_ = true;
     if (!on && sms_atn_ && !b2h_atn_) irq_pending_ = false;
     sms_atn_ = on;
   }

@@ -252,9 +252,10 @@ class basic_device {
   }
 
   /// SMS_ATN: the BMC has something for system software (IPMI v2.0 §9.7). Setting it raises
-  /// the interrupt line until the host reads the status register (QEMU's behaviour).
-  constexpr void set_attention(bool on) noexcept {
-    if (on && !attention_) atn_irq_ = true;
+  /// the interrupt line until the host reads the status register (QEMU's behaviour), unless
+  /// `interrupt` is false (QEMU's VM command ATTN, as opposed to ATTN_IRQ).
+  constexpr void set_attention(bool on, bool interrupt = true) noexcept {
+    if (on && !attention_ && interrupt) atn_irq_ = true;
     if (!on) atn_irq_ = false;
     attention_ = on;
   }
