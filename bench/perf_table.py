@@ -349,7 +349,7 @@ def main():
     args.out.write_text(text)
     print(f"wrote {args.out}", file=sys.stderr)
     for key, got, goal in missed:
-        print(f"goal missed: {key} {got:.2f}x < {goal:.1f}x", file=sys.stderr)
+        print(f"goal missed: {key} {got:.2f}x < {goal:.2f}x", file=sys.stderr)
     return 0
 
 
