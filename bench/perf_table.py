@@ -31,12 +31,15 @@ SECTIONS = [
         ("decode_small_1500", "small frames, fed in 1500-byte chunks"),
         ("decode_large", "large frames (bodies 200–272 B), one `feed()`"),
         ("decode_large_1500", "large frames, fed in 1500-byte chunks"),
+        ("decode_large_plain", "large frames with no escape anywhere (zero copy), one `feed()`"),
+        ("decode_large_plain_1500", "large escape-free frames, fed in 1500-byte chunks"),
         ("decode_escape_heavy", "escape-heavy (bodies 8–64 B, ~7/8 special bytes), one `feed()`"),
         ("decode_escape_heavy_1500", "escape-heavy, fed in 1500-byte chunks"),
     ]),
     ("Encoding", [
         ("encode_small", "the small frames, into one buffer"),
         ("encode_large", "the large frames"),
+        ("encode_large_plain", "the large escape-free frames"),
         ("encode_escape_heavy", "the escape-heavy frames"),
     ]),
     ("Checksum", [
@@ -46,14 +49,24 @@ SECTIONS = [
     ]),
 ]
 
-# The project's goals: ipmikit at least this many times the reference's throughput.
+# The project's goals (issue 6): ipmikit at least this many times the reference's throughput.
 GOALS = {
-    "decode_small": 2.0,
-    "decode_small_1500": 2.0,
-    "decode_large": 2.0,
-    "decode_large_1500": 2.0,
-    "encode_small": 2.0,
-    "encode_large": 2.0,
+    "decode_small": 3.0,
+    "decode_small_1500": 3.0,
+    "decode_large": 8.0,
+    "decode_large_1500": 8.0,
+    "decode_large_plain": 8.0,
+    "decode_large_plain_1500": 8.0,
+    "decode_escape_heavy": 1.0,
+    "decode_escape_heavy_1500": 1.0,
+    "encode_small": 3.0,
+    "encode_large": 3.0,
+    "encode_large_plain": 3.0,
+    "encode_escape_heavy": 3.0,
+}
+# ... and at least this fraction of memcpy's throughput on the same bytes.
+MEMCPY_GOALS = {
+    "decode_large_plain": 0.25,
 }
 
 
@@ -177,8 +190,15 @@ def render(cmd, data, values, args):
                 r += f" {'✅' if ok else '❌'}"
                 if not ok:
                     missed.append((key, ip / ref, goal))
+            rm = ratio(ip, mc)
+            mgoal = MEMCPY_GOALS.get(key)
+            if mgoal and ip and mc:
+                ok = ip / mc >= mgoal
+                rm += f" {'✅' if ok else '❌'}"
+                if not ok:
+                    missed.append((key + " / memcpy", ip / mc, mgoal))
             w(f"| `{key}`: {desc} | {mib(ip) if ip else '–'} | {mib(ref) if ref else '–'} | "
-              f"{mib(mc) if mc else '–'} | {r} | {ratio(ip, mc)} |")
+              f"{mib(mc) if mc else '–'} | {r} | {rm} |")
 
     rt = items(data)
     if any((k, "session") in rt for k, _ in SESSION_ROWS):
@@ -240,24 +260,35 @@ def render(cmd, data, values, args):
     w("")
     w("## Goals")
     w("")
-    w("The project's goal is a decoder and an encoder at least 2× the reference on small and large")
-    w("frames, and sessions that cost at most 2× the bare codec per round trip (✅/❌ above). The")
-    w("escape-heavy workloads are a worst case with no goal: nearly every byte needs the scalar")
-    w("path in both implementations.")
+    w("The goals (issue 6; ✅/❌ above): decoding 200–272-byte frames at least 8× the reference and,")
+    w("with no escape, at least 25 % of `memcpy`; decoding 3–40-byte frames at least 3×; the")
+    w("escape-heavy worst case never slower than the reference (1×); encoding at least 3×; sessions")
+    w("at most 2× the bare codec per round trip (the overhead the session issue measured).")
     w("")
     if missed:
         for key, got, goal in missed:
-            w(f"- **Missed**: `{key}` at {got:.2f}× (goal {goal:.1f}×, short by {goal / got:.2f}×).")
+            w(f"- **Missed**: `{key}` at {got:.2f}× (goal {goal:.2f}×, short by {goal / got:.2f}×).")
     else:
         w("All goals are met in this run.")
     w("")
-    w("Where the time goes on the escape-heavy streams: a frame with an escape is unescaped by")
-    w("`copy_frame` in `vm/decoder.hpp`, which handles every escape pair and every lone plain byte")
-    w("between specials through a chain of data-dependent branches (escape pending? escape byte?")
-    w("terminator? plain run long enough for a vector scan?). With a special byte every one or two")
-    w("bytes the branch predictor cannot learn the pattern, so the loop runs at about the speed")
-    w("of the reference's `switch`. The encoder escapes dense 16-byte blocks with a branch-free")
-    w("per-byte loop, so it stays ahead.")
+    w("Kernels: the run uses the best kernel of the machine (`ipmikit_kernel` in the JSON context;")
+    w("AVX2 chosen at run time, SSE2 otherwise, a portable SWAR kernel elsewhere or with")
+    w("`IPMIKIT_FORCE_SCALAR=1`). Run the binary with `IPMIKIT_FORCE_SCALAR=1` to measure the")
+    w("scalar kernel.")
+    w("")
+    w("Where the time goes, and the gap to `memcpy`: `memcpy` moves 32 bytes per load/store pair")
+    w("with nothing to decide; the decoder, for each 32 or 64 bytes, also compares against the")
+    w("three special bytes, sums the bytes for the checksum (`vpsadbw`) and tests for a stop, and")
+    w("per frame it pays a call into the AVX2 kernel (not inlinable into code built without")
+    w("`-mavx2`), the partial block at the frame's end (a mispredicted loop exit), the checksum and")
+    w("length checks, the statistics and the handler call. For a ~250-byte frame that fixed cost")
+    w("is of the order of the scan itself. A frame with an escape is not handed out in place: its")
+    w("plain prefix is copied to the decoder's buffer after the scan, and then the decoder")
+    w("alternates between the vector kernel (runs of plain bytes, copied and summed in one pass)")
+    w("and a branch-free step for each escape pair or lone plain byte, so random frames")
+    w("(`decode_large`, ~3 escapes per frame) run at a fraction of the escape-free speed.")
+    w("The encoder expands special bytes with `pshufb` (AVX2 machines) at the same cost for every")
+    w("density of special bytes.")
     w("")
     w("## Workloads")
     w("")
@@ -265,7 +296,8 @@ def render(cmd, data, values, args):
     w("  reference encoder into one ~64 KiB stream per workload. Bodies of the small and large")
     w("  workloads start with a real netfn/LUN byte and a command byte, then uniformly random bytes,")
     w("  so about 1.2 % of bytes are special (`A0`/`A1`/`AA`) and need escaping. Escape-heavy bodies")
-    w("  are ~7/8 special bytes.")
+    w("  are ~7/8 special bytes. The `_plain` workload's frames (msg_id, body and checksum) contain no")
+    w("  special byte at all: every frame is decoded in place (zero copy).")
     w("- Decoding: a fresh decoder per pass; the handler adds up body sizes (kept alive with")
     w("  `benchmark::DoNotOptimize`). Every pass is checked once against the expected totals.")
     w("  The `_1500` variants feed the same stream in 1500-byte chunks, like TCP reads, so frames")
@@ -317,7 +349,7 @@ def main():
     args.out.write_text(text)
     print(f"wrote {args.out}", file=sys.stderr)
     for key, got, goal in missed:
-        print(f"goal missed: {key} {got:.2f}x < {goal:.1f}x", file=sys.stderr)
+        print(f"goal missed: {key} {got:.2f}x < {goal:.2f}x", file=sys.stderr)
     return 0
 
 

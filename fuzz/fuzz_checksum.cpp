@@ -71,6 +71,15 @@ void check_scan(std::span<const std::uint8_t> data, std::size_t from) {
   FUZZ_CHECK(run.stop == begin + plain);
   FUZZ_CHECK(run.sum == reference_sum(rest.first(plain)));
   FUZZ_CHECK(detail::sum_bytes(begin, rest.size()) == reference_sum(rest));
+  // scan_copy: same run, the first min(run, room) bytes copied, nothing written past the slack.
+  for (const std::size_t room : {std::size_t{0}, plain / 2, plain, plain + 1}) {
+    std::vector<std::uint8_t> dst(room + detail::copy_slack + 16, 0x5C);
+    const detail::plain_run copied = detail::scan_copy(detail::active_kernel(), begin, end, dst.data(), room);
+    FUZZ_CHECK(copied.stop == run.stop && copied.sum == run.sum);
+    FUZZ_CHECK(std::equal(begin, begin + std::min(plain, room), dst.begin()));
+    FUZZ_CHECK(std::all_of(dst.begin() + static_cast<std::ptrdiff_t>(room + detail::copy_slack), dst.end(),
+                           [](std::uint8_t b) { return b == 0x5C; }));
+  }
   const auto specials = static_cast<std::size_t>(std::count_if(
       rest.begin(), rest.end(), [](std::uint8_t b) { return b == 0xA0 || b == 0xA1 || b == 0xAA; }));
   FUZZ_CHECK(detail::count_special(begin, rest.size()) == specials);
@@ -104,7 +113,9 @@ void check_escape(std::span<const std::uint8_t> content, std::uint8_t terminator
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
+namespace {
+
+int fuzz_one(const std::uint8_t* bytes, std::size_t size) {
   fuzz::reader in(std::span<const std::uint8_t>(bytes, size));
   const std::uint8_t s = in.u8();
   // Copy into a buffer of exactly the data's size so ASan sees any read past its end.
@@ -122,5 +133,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   }
   check_escape(d, (s & 1u) ? vm::end_of_command : vm::end_of_message);
   check_escape(d.subspan(split), vm::end_of_message);
+  return 0;
+}
+
+}  // namespace
+
+// Every input runs once per available scanning kernel (scalar, SSE2, AVX2), each against the
+// same oracle: the executions libFuzzer reports are executions of every path.
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
+  ipmikit::fuzz::for_each_kernel([&] { fuzz_one(bytes, size); });
   return 0;
 }

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <span>
 #include <vector>
 
+#include <ipmikit/detail/scan.hpp>
 #include <ipmikit/vm/decoder.hpp>
 
 #include "reference_codec.hpp"
@@ -25,6 +27,20 @@ namespace ipmikit::fuzz {
   do {                                                          \
     if (!(cond)) ::ipmikit::fuzz::fail(__FILE__, __LINE__, #cond); \
   } while (0)
+
+/// Runs f once with each available scanning kernel forced (detail::available_kernels: scalar,
+/// SSE2, AVX2 where the CPU has it), then restores the default: every execution of a target
+/// that uses this is one execution of every path, each checked against the oracle.
+template <class F>
+void for_each_kernel(F&& f) {
+  detail::kernel kernels[std::size(detail::all_kernels)];
+  const std::size_t n = detail::available_kernels(kernels);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!detail::set_kernel(kernels[i])) fail(__FILE__, __LINE__, "kernel not available");
+    f();
+  }
+  detail::reset_kernel();
+}
 
 /// Reads the fuzzer's bytes front to back; past the end every read gives 0 / an empty span.
 class reader {

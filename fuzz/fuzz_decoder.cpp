@@ -322,7 +322,9 @@ void run(const config& cfg, std::span<const std::uint8_t> data) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
+namespace {
+
+int fuzz_one(const std::uint8_t* bytes, std::size_t size) {
   fuzz::reader in(std::span<const std::uint8_t>(bytes, size));
   config cfg;
   const std::uint8_t c0 = in.u8();
@@ -341,5 +343,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     case 2: run<32>(cfg, data); break;
     default: run<5>(cfg, data); break;
   }
+  return 0;
+}
+
+}  // namespace
+
+// Every input runs once per available scanning kernel (scalar, SSE2, AVX2), each against the
+// same oracle: the executions libFuzzer reports are executions of every path.
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
+  ipmikit::fuzz::for_each_kernel([&] { fuzz_one(bytes, size); });
   return 0;
 }

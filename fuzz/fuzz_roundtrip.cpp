@@ -236,7 +236,9 @@ std::vector<event> decode(Feed&& feed) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
+namespace {
+
+int fuzz_one(const std::uint8_t* bytes, std::size_t size) {
   fuzz::reader in(std::span<const std::uint8_t>(bytes, size));
   const std::size_t split_choice = in.u8() | static_cast<std::size_t>(in.u8()) << 8;
 
@@ -318,5 +320,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     ref.feed(all, rec);
     check("reference", rec.events);
   }
+  return 0;
+}
+
+}  // namespace
+
+// Every input runs once per available scanning kernel (scalar, SSE2, AVX2), each against the
+// same oracle: the executions libFuzzer reports are executions of every path.
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
+  ipmikit::fuzz::for_each_kernel([&] { fuzz_one(bytes, size); });
   return 0;
 }

@@ -6,13 +6,21 @@
 //      and every single split point of the shorter streams);
 //  (c) encode -> decode round-trips random messages and commands;
 //  (d) the encoder agrees with the reference encoder for random bodies and buffer sizes;
+//  (e) the scanning kernels (scan_plain, scan_copy, sum_bytes, count_special) agree with a
+//      byte loop at every alignment;
+//  every property runs once per available kernel (detail::available_kernels: scalar, SSE2,
+//  AVX2 where the CPU has it), so the vector and scalar paths meet the same oracle;
 //  and structural invariants that need no decoder at all (one event per terminator, frame
 //  offsets follow the terminators, zero-copy exactly for unescaped frames inside one chunk).
 #include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <string_view>
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include <ipmikit/detail/scan.hpp>
 #include <ipmikit/vm/decoder.hpp>
 #include <ipmikit/vm/encoder.hpp>
 
@@ -24,6 +32,23 @@ using test::event;
 using test::view;
 
 namespace {
+
+/// Runs f once with each available scanning kernel forced, then restores the default.
+template <class F>
+void for_each_kernel(F&& f) {
+  struct restore {
+    ~restore() { detail::reset_kernel(); }
+  } guard;
+  detail::kernel kernels[std::size(detail::all_kernels)];
+  const std::size_t n = detail::available_kernels(kernels);
+  REQUIRE(n >= 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    REQUIRE(detail::set_kernel(kernels[i]));
+    REQUIRE(detail::active_kernel() == kernels[i]);
+    INFO("kernel ", std::string(detail::name(kernels[i])));
+    f();
+  }
+}
 
 /// Records events and, for messages, whether they were zero-copy.
 struct zero_copy_recorder {
@@ -191,120 +216,196 @@ void run_streams(std::uint32_t seed, stream_kind kind, int count, std::size_t ma
 TEST_SUITE("vm") {
 
 TEST_CASE("property: the decoder agrees with the reference decoder on uniformly random streams") {
-  run_streams(1, stream_kind::uniform, 600, 700);
+  for_each_kernel([&] {
+    run_streams(1, stream_kind::uniform, 600, 700);
+  });
 }
 
 TEST_CASE("property: the decoder agrees with the reference decoder on streams dense with special bytes") {
-  run_streams(2, stream_kind::special_dense, 900, 400);
+  for_each_kernel([&] {
+    run_streams(2, stream_kind::special_dense, 900, 400);
+  });
 }
 
 TEST_CASE("property: the decoder agrees with the reference decoder on frames mixed with garbage") {
-  run_streams(3, stream_kind::mixed, 900, 1500);
+  for_each_kernel([&] {
+    run_streams(3, stream_kind::mixed, 900, 1500);
+  });
 }
 
 TEST_CASE("property: every pair of split points gives the same events on short streams") {
-  test::random_source rnd(4);
-  for (int i = 0; i < 60; ++i) {
-    const bytes s = i % 2 ? rnd.mixed_stream(rnd.below(20), 6) : rnd.special_dense_bytes(rnd.below(24));
-    const auto expected = test::reference_events<8>(view(s));
-    for (std::size_t a = 0; a <= s.size(); ++a) {
-      for (std::size_t b = a; b <= s.size(); ++b) {
-        vm::basic_decoder<8> d;
-        test::event_recorder r;
-        d.feed(view(s).first(a), r);
-        d.feed(view(s).subspan(a, b - a), r);
-        d.feed(view(s).subspan(b), r);
-        CAPTURE(a);
-        CAPTURE(b);
-        REQUIRE(r.events == expected);
+  for_each_kernel([&] {
+    test::random_source rnd(4);
+    for (int i = 0; i < 60; ++i) {
+      const bytes s = i % 2 ? rnd.mixed_stream(rnd.below(20), 6) : rnd.special_dense_bytes(rnd.below(24));
+      const auto expected = test::reference_events<8>(view(s));
+      for (std::size_t a = 0; a <= s.size(); ++a) {
+        for (std::size_t b = a; b <= s.size(); ++b) {
+          vm::basic_decoder<8> d;
+          test::event_recorder r;
+          d.feed(view(s).first(a), r);
+          d.feed(view(s).subspan(a, b - a), r);
+          d.feed(view(s).subspan(b), r);
+          CAPTURE(a);
+          CAPTURE(b);
+          REQUIRE(r.events == expected);
+        }
       }
     }
-  }
+  });
 }
 
 TEST_CASE("property: encoded messages and commands decode back to what was encoded") {
-  test::random_source rnd(5);
-  for (int round = 0; round < 400; ++round) {
-    CAPTURE(round);
-    bytes stream;
-    std::vector<event> expected;
-    const std::size_t frames = rnd.between(1, 12);
-    for (std::size_t f = 0; f < frames; ++f) {
-      const bool dense = rnd.chance(50);
-      std::vector<std::uint8_t> out(vm::max_message_frame_size(vm::max_message_size));
-      if (rnd.chance(70)) {
-        const std::size_t n = rnd.chance(20) ? vm::max_message_size : rnd.between(2, 64);
-        const bytes body = rnd.body(n, dense);
-        const std::uint8_t id = dense ? rnd.special_dense_byte() : rnd.byte();
-        const auto r = rnd.chance(50)
-                           ? vm::encode_message(out, id, view(body))
-                           : vm::encode_message(out, id, body[0], body[1], view(body).subspan(2));
-        REQUIRE(r.ok());
-        expected.push_back(test::message(id, stream.size(), body));
-        stream.insert(stream.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size));
-      } else {
-        static constexpr vm::command all[] = {
-            vm::command::no_attention, vm::command::attention,   vm::command::attention_irq,
-            vm::command::power_off,    vm::command::reset,       vm::command::enable_irq,
-            vm::command::disable_irq,  vm::command::send_nmi,    vm::command::capabilities,
-            vm::command::graceful_shutdown, vm::command::version};
-        const vm::command c = all[rnd.below(std::size(all))];
-        const bytes args = rnd.body(vm::argument_count(c), dense);
-        const auto r = vm::encode_command(out, c, view(args));
-        REQUIRE(r.ok());
-        expected.push_back(test::command(c, stream.size(), args));
-        stream.insert(stream.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size));
+  for_each_kernel([&] {
+    test::random_source rnd(5);
+    for (int round = 0; round < 400; ++round) {
+      CAPTURE(round);
+      bytes stream;
+      std::vector<event> expected;
+      const std::size_t frames = rnd.between(1, 12);
+      for (std::size_t f = 0; f < frames; ++f) {
+        const bool dense = rnd.chance(50);
+        std::vector<std::uint8_t> out(vm::max_message_frame_size(vm::max_message_size));
+        if (rnd.chance(70)) {
+          const std::size_t n = rnd.chance(20) ? vm::max_message_size : rnd.between(2, 64);
+          const bytes body = rnd.body(n, dense);
+          const std::uint8_t id = dense ? rnd.special_dense_byte() : rnd.byte();
+          const auto r = rnd.chance(50)
+                             ? vm::encode_message(out, id, view(body))
+                             : vm::encode_message(out, id, body[0], body[1], view(body).subspan(2));
+          REQUIRE(r.ok());
+          expected.push_back(test::message(id, stream.size(), body));
+          stream.insert(stream.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size));
+        } else {
+          static constexpr vm::command all[] = {
+              vm::command::no_attention, vm::command::attention,   vm::command::attention_irq,
+              vm::command::power_off,    vm::command::reset,       vm::command::enable_irq,
+              vm::command::disable_irq,  vm::command::send_nmi,    vm::command::capabilities,
+              vm::command::graceful_shutdown, vm::command::version};
+          const vm::command c = all[rnd.below(std::size(all))];
+          const bytes args = rnd.body(vm::argument_count(c), dense);
+          const auto r = vm::encode_command(out, c, view(args));
+          REQUIRE(r.ok());
+          expected.push_back(test::command(c, stream.size(), args));
+          stream.insert(stream.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size));
+        }
       }
+      const auto sizes = rnd.chunk_sizes(stream.size(), rnd.chance(50) ? 7 : 200);
+      CHECK(test::decode_chunked(vm::decoder{}, view(stream), sizes) == expected);
+      CHECK(test::decode_chunked(vm::decoder(vm::min_response_frame), view(stream), std::span<const std::size_t>{}) ==
+            test::reference_events(view(stream), vm::min_response_frame));
+      CHECK(test::reference_events(view(stream)) == expected);
     }
-    const auto sizes = rnd.chunk_sizes(stream.size(), rnd.chance(50) ? 7 : 200);
-    CHECK(test::decode_chunked(vm::decoder{}, view(stream), sizes) == expected);
-    CHECK(test::decode_chunked(vm::decoder(vm::min_response_frame), view(stream), std::span<const std::size_t>{}) ==
-          test::reference_events(view(stream), vm::min_response_frame));
-    CHECK(test::reference_events(view(stream)) == expected);
-  }
+  });
 }
 
 TEST_CASE("property: the encoder agrees with the reference encoder for random bodies and buffer sizes") {
-  test::random_source rnd(6);
-  std::vector<std::uint8_t> out(vm::max_message_frame_size(vm::max_message_size) + 8);
-  std::vector<std::uint8_t> ref(out.size());
-  for (int round = 0; round < 3000; ++round) {
+  for_each_kernel([&] {
+    test::random_source rnd(6);
+    std::vector<std::uint8_t> out(vm::max_message_frame_size(vm::max_message_size) + 8);
+    std::vector<std::uint8_t> ref(out.size());
+    for (int round = 0; round < 3000; ++round) {
+      CAPTURE(round);
+      const bool dense = rnd.chance(50);
+      const std::size_t n = rnd.chance(10) ? rnd.between(2, vm::max_message_size) : rnd.between(2, 24);
+      const bytes body = rnd.body(n, dense);
+      const std::uint8_t id = dense ? rnd.special_dense_byte() : rnd.byte();
+      const std::size_t size = rnd.below(vm::max_message_frame_size(n) + 8);
+      const std::size_t ref_size = test::reference_encode_message(ref.data(), size, id, view(body));
+      const auto r = vm::encode_message(std::span<std::uint8_t>(out).first(size), id, view(body));
+      if (ref_size == 0) {
+        CHECK(r.error == vm::encode_error::buffer_too_small);
+        CHECK(r.required > size);
+        CHECK(r.required == test::reference_message_frame(id, view(body)).size());
+      } else {
+        REQUIRE(r.ok());
+        REQUIRE(r.size == ref_size);
+        CHECK(std::equal(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size), ref.begin()));
+        CHECK(vm::message_frame_size(id, view(body)) == ref_size);
+      }
+    }
+    for (int round = 0; round < 2000; ++round) {
+      CAPTURE(round);
+      const std::uint8_t code = rnd.special_dense_byte();
+      const std::size_t n = vm::is_known_command(code) ? vm::argument_count(static_cast<vm::command>(code)) : rnd.below(4);
+      const bytes args = rnd.body(n, true);
+      const std::size_t size = rnd.below(vm::max_frame_size(1 + n) + 3);
+      const std::size_t ref_size = test::reference_encode_command(ref.data(), size, code, view(args));
+      const auto r = vm::encode_command(std::span<std::uint8_t>(out).first(size), static_cast<vm::command>(code), view(args));
+      if (ref_size == 0) {
+        CHECK(r.error == vm::encode_error::buffer_too_small);
+        CHECK(r.required == test::reference_command_frame(code, view(args)).size());
+      } else {
+        REQUIRE(r.ok());
+        REQUIRE(r.size == ref_size);
+        CHECK(std::equal(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size), ref.begin()));
+      }
+    }
+  });
+}
+
+TEST_CASE("property: every scanning kernel agrees with a byte loop at every alignment") {
+  test::random_source rnd(7);
+  detail::kernel kernels[std::size(detail::all_kernels)];
+  const std::size_t nk = detail::available_kernels(kernels);
+  for (int round = 0; round < 1500; ++round) {
     CAPTURE(round);
-    const bool dense = rnd.chance(50);
-    const std::size_t n = rnd.chance(10) ? rnd.between(2, vm::max_message_size) : rnd.between(2, 24);
-    const bytes body = rnd.body(n, dense);
-    const std::uint8_t id = dense ? rnd.special_dense_byte() : rnd.byte();
-    const std::size_t size = rnd.below(vm::max_message_frame_size(n) + 8);
-    const std::size_t ref_size = test::reference_encode_message(ref.data(), size, id, view(body));
-    const auto r = vm::encode_message(std::span<std::uint8_t>(out).first(size), id, view(body));
-    if (ref_size == 0) {
-      CHECK(r.error == vm::encode_error::buffer_too_small);
-      CHECK(r.required > size);
-      CHECK(r.required == test::reference_message_frame(id, view(body)).size());
-    } else {
-      REQUIRE(r.ok());
-      REQUIRE(r.size == ref_size);
-      CHECK(std::equal(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size), ref.begin()));
-      CHECK(vm::message_frame_size(id, view(body)) == ref_size);
+    const std::size_t size = rnd.below(round % 4 == 0 ? 300 : 100);
+    bytes data = round % 3 == 0 ? rnd.special_dense_bytes(size) : rnd.random_bytes(size);
+    // Mostly plain data with a rare special byte: long runs for the vector loops.
+    if (round % 3 == 2)
+      for (auto& b : data)
+        if (detail::is_special(b) && !rnd.chance(10)) b = 0x5C;
+    for (std::size_t from = 0; from <= std::min<std::size_t>(size, 40); ++from) {
+      const std::uint8_t* const begin = data.data() + from;
+      const std::uint8_t* const end = data.data() + data.size();
+      std::size_t plain = 0;
+      unsigned plain_sum = 0, all_sum = 0;
+      std::size_t specials = 0;
+      for (const std::uint8_t* q = begin; q != end; ++q) {
+        all_sum += *q;
+        specials += detail::is_special(*q) ? 1u : 0u;
+      }
+      while (begin + plain != end && !detail::is_special(begin[plain])) plain_sum += begin[plain++];
+      for (std::size_t k = 0; k < nk; ++k) {
+        CAPTURE(std::string(detail::name(kernels[k])));
+        CAPTURE(from);
+        const auto run = detail::scan_plain(kernels[k], begin, end);
+        CHECK(run.stop == begin + plain);
+        CHECK(run.sum == static_cast<std::uint8_t>(plain_sum));
+        CHECK(detail::sum_bytes(kernels[k], begin, data.size() - from) == static_cast<std::uint8_t>(all_sum));
+        for (const std::size_t room : {std::size_t{0}, std::size_t{1}, plain / 2, plain, plain + 40}) {
+          std::vector<std::uint8_t> dst(room + detail::copy_slack + 8, 0x5C);
+          const auto copied = detail::scan_copy(kernels[k], begin, end, dst.data(), room);
+          CHECK(copied.stop == begin + plain);
+          CHECK(copied.sum == static_cast<std::uint8_t>(plain_sum));
+          const std::size_t n = std::min(plain, room);
+          CHECK(std::equal(begin, begin + n, dst.begin()));
+          CHECK(std::all_of(dst.begin() + static_cast<std::ptrdiff_t>(room + detail::copy_slack), dst.end(),
+                            [](std::uint8_t b) { return b == 0x5C; }));
+        }
+        REQUIRE(detail::set_kernel(kernels[k]));
+        CHECK(detail::count_special(begin, data.size() - from) == specials);
+      }
+      detail::reset_kernel();
     }
   }
-  for (int round = 0; round < 2000; ++round) {
-    CAPTURE(round);
-    const std::uint8_t code = rnd.special_dense_byte();
-    const std::size_t n = vm::is_known_command(code) ? vm::argument_count(static_cast<vm::command>(code)) : rnd.below(4);
-    const bytes args = rnd.body(n, true);
-    const std::size_t size = rnd.below(vm::max_frame_size(1 + n) + 3);
-    const std::size_t ref_size = test::reference_encode_command(ref.data(), size, code, view(args));
-    const auto r = vm::encode_command(std::span<std::uint8_t>(out).first(size), static_cast<vm::command>(code), view(args));
-    if (ref_size == 0) {
-      CHECK(r.error == vm::encode_error::buffer_too_small);
-      CHECK(r.required == test::reference_command_frame(code, view(args)).size());
-    } else {
-      REQUIRE(r.ok());
-      REQUIRE(r.size == ref_size);
-      CHECK(std::equal(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size), ref.begin()));
-    }
+}
+
+TEST_CASE("kernels: scalar is always available, the default is the best one unless forced") {
+  CHECK(detail::kernel_available(detail::kernel::scalar));
+  CHECK_FALSE(detail::kernel_available(detail::kernel::neon));  // hook only
+  CHECK_FALSE(detail::set_kernel(detail::kernel::neon));
+  detail::reset_kernel();
+  const char* force = std::getenv("IPMIKIT_FORCE_SCALAR");
+  if (force != nullptr && std::string_view(force) != "" && std::string_view(force) != "0") {
+    CHECK(detail::active_kernel() == detail::kernel::scalar);
+  } else {
+    CHECK(detail::active_kernel() == detail::best_kernel());
   }
+#if defined(__x86_64__)
+  CHECK(detail::kernel_available(detail::kernel::sse2));
+#endif
 }
 
 }  // TEST_SUITE

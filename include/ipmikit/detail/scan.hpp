@@ -1,24 +1,50 @@
 // ipmikit/detail/scan.hpp — byte-scanning kernels shared by the checksum, encoder and decoder.
 //
-// Internal; never named by users. Two jobs, both on the VM protocol's hot path:
-//  * sum a run of bytes (the checksum), and
+// Internal; never named by users (except tests, which pick a kernel with set_kernel). Jobs,
+// all on the VM protocol's hot path:
+//  * sum a run of bytes (the checksum);
 //  * find the first "special" byte (0xA0, 0xA1, 0xAA — QEMU ipmi_bmc_extern) while summing
-//    the plain bytes before it, so the decoder and encoder do one pass over the data.
-// x86-64 always has SSE2, so the SSE2 kernels need no run-time dispatch and no -m flags. Other
-// targets use a portable 64-bit SWAR kernel. The byte-at-a-time definition of both jobs lives
-// in tests/ as the oracle every kernel is checked against.
+//    the plain bytes before it (scan_plain), and optionally copying them (scan_copy), so the
+//    decoder and encoder make one pass over the data: scan, copy and checksum together.
+//
+// Kernels (`kernel`): a portable 64-bit SWAR `scalar` kernel for every target and the path
+// forced by tests; `sse2`, always there on x86-64 (no dispatch, no -m flags); `avx2`, compiled
+// with __attribute__((target("avx2"))) so users need no -mavx2 and chosen at run time when the
+// CPU has it (cpuid, cached). `neon` is the hook for AArch64: the enum value, its name and the
+// dispatch slots exist; until a NEON kernel is written and tested (e.g. under qemu-user) it
+// is never available and AArch64 uses `scalar`. constexpr evaluation never reaches these
+// kernels (callers test std::is_constant_evaluated first). Every kernel gives the same results
+// for every input: the byte-at-a-time definition in tests/ is the oracle they are all run
+// against (tests/vm_property_test.cpp, fuzz/fuzz_checksum.cpp, fuzz/fuzz_decoder.cpp).
+//
+// Kernel choice: active_kernel() is the best available kernel, or `scalar` when the
+// environment variable IPMIKIT_FORCE_SCALAR is set to anything but "" or "0" (read once, at
+// the first use), or whatever set_kernel() chose last (tests and fuzzers loop over
+// available_kernels()).
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
-#if defined(__SSE2__) || defined(_M_X64)
+#if defined(__x86_64__) || defined(_M_X64)
 #include <emmintrin.h>
 #define IPMIKIT_HAVE_SSE2 1
 #else
 #define IPMIKIT_HAVE_SSE2 0
+#endif
+
+#if IPMIKIT_HAVE_SSE2 && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define IPMIKIT_HAVE_AVX2 1
+#define IPMIKIT_TARGET_AVX2 __attribute__((target("avx2")))
+#else
+#define IPMIKIT_HAVE_AVX2 0
+#define IPMIKIT_TARGET_AVX2
 #endif
 
 namespace ipmikit::detail {
@@ -41,70 +67,100 @@ constexpr std::array<std::uint8_t, 256> make_special_table() noexcept {
 // 1 for the special bytes, 0 elsewhere: one load instead of three compares in scalar loops.
 inline constexpr std::array<std::uint8_t, 256> special_table = make_special_table();
 
-/// Result of scan_plain: where the first special byte is (or `end`), and the 8-bit sum of the
-/// plain bytes before it.
+// ---------------------------------------------------------------------------------------------
+// Kernel selection
+
+enum class kernel : std::uint8_t { scalar = 0, sse2 = 1, avx2 = 2, neon = 3 };
+inline constexpr kernel all_kernels[] = {kernel::scalar, kernel::sse2, kernel::avx2, kernel::neon};
+
+[[nodiscard]] constexpr std::string_view name(kernel k) noexcept {
+  switch (k) {
+    case kernel::scalar: return "scalar";
+    case kernel::sse2: return "sse2";
+    case kernel::avx2: return "avx2";
+    case kernel::neon: return "neon";
+  }
+  return {};
+}
+
+/// True when `k` is compiled in and the CPU running this can execute it.
+[[nodiscard]] inline bool kernel_available(kernel k) noexcept {
+  switch (k) {
+    case kernel::scalar: return true;
+    case kernel::sse2: return IPMIKIT_HAVE_SSE2 != 0;
+    case kernel::avx2:
+#if IPMIKIT_HAVE_AVX2
+      return __builtin_cpu_supports("avx2") != 0;
+#else
+      return false;
+#endif
+    case kernel::neon: return false;  // hook: no NEON kernel yet
+  }
+  return false;
+}
+
+/// The fastest available kernel.
+[[nodiscard]] inline kernel best_kernel() noexcept {
+  if (kernel_available(kernel::avx2)) return kernel::avx2;
+  if (kernel_available(kernel::sse2)) return kernel::sse2;
+  return kernel::scalar;
+}
+
+inline constexpr std::uint8_t kernel_unset = 0xFF;
+inline std::atomic<std::uint8_t> active_kernel_state{kernel_unset};
+
+[[nodiscard]] inline kernel initial_kernel() noexcept {
+  const char* force = std::getenv("IPMIKIT_FORCE_SCALAR");  // NOLINT(concurrency-mt-unsafe)
+  if (force != nullptr && force[0] != '\0' && !(force[0] == '0' && force[1] == '\0'))
+    return kernel::scalar;
+  return best_kernel();
+}
+
+/// The kernel the codec uses now (one relaxed load; the first call reads the environment).
+[[nodiscard]] inline kernel active_kernel() noexcept {
+  std::uint8_t k = active_kernel_state.load(std::memory_order_relaxed);
+  if (k == kernel_unset) [[unlikely]] {
+    k = static_cast<std::uint8_t>(initial_kernel());
+    active_kernel_state.store(k, std::memory_order_relaxed);
+  }
+  return static_cast<kernel>(k);
+}
+
+/// Makes the codec use `k` from now on (tests, fuzzers, benchmarks). Returns false and changes
+/// nothing when `k` is not available here.
+inline bool set_kernel(kernel k) noexcept {
+  if (!kernel_available(k)) return false;
+  active_kernel_state.store(static_cast<std::uint8_t>(k), std::memory_order_relaxed);
+  return true;
+}
+
+/// Back to the default choice (environment, then the best kernel).
+inline void reset_kernel() noexcept {
+  active_kernel_state.store(static_cast<std::uint8_t>(initial_kernel()), std::memory_order_relaxed);
+}
+
+/// The available kernels, scalar first; returns how many were written to `out`.
+inline std::size_t available_kernels(kernel (&out)[std::size(all_kernels)]) noexcept {
+  std::size_t n = 0;
+  for (kernel k : all_kernels)
+    if (kernel_available(k)) out[n++] = k;
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels
+
+/// Result of scan_plain / scan_copy: where the first special byte is (or `end`), and the 8-bit
+/// sum of the plain bytes before it.
 struct plain_run {
   const std::uint8_t* stop;
   std::uint8_t sum;
 };
 
-#if IPMIKIT_HAVE_SSE2
+/// Bytes that scan_copy may write past `room` (block stores): destinations need this slack.
+inline constexpr std::size_t copy_slack = 32;
 
-// 0xFF in the first 16 bytes, 0x00 in the next 16: loading 16 bytes at offset 16 - n gives a
-// mask that keeps the first n lanes.
-alignas(16) inline constexpr std::uint8_t prefix_mask_table[32] = {
-    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-
-inline std::uint32_t sad_total(__m128i sad) noexcept {
-  return static_cast<std::uint32_t>(_mm_cvtsi128_si32(sad)) +
-         static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_unpackhi_epi64(sad, sad)));
-}
-
-inline std::uint8_t sum_bytes(const std::uint8_t* p, std::size_t n) noexcept {
-  const __m128i zero = _mm_setzero_si128();
-  __m128i acc = zero;
-  std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
-  }
-  std::uint32_t s = sad_total(acc);
-  for (; i < n; ++i) s += p[i];
-  return static_cast<std::uint8_t>(s);
-}
-
-inline std::uint32_t special_mask(__m128i v) noexcept {
-  const __m128i m = _mm_or_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(special_msg))),
-                   _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(special_cmd)))),
-      _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(special_esc))));
-  return static_cast<std::uint32_t>(_mm_movemask_epi8(m));
-}
-
-/// Scan [p, end) for the first special byte, summing the bytes before it.
-inline plain_run scan_plain(const std::uint8_t* p, const std::uint8_t* end) noexcept {
-  const __m128i zero = _mm_setzero_si128();
-  __m128i acc = zero;
-  while (end - p >= 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const std::uint32_t mask = special_mask(v);
-    if (mask != 0) {
-      const unsigned n = static_cast<unsigned>(__builtin_ctz(mask));
-      const __m128i keep =
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(prefix_mask_table + 16 - n));
-      acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_and_si128(v, keep), zero));
-      return {p + n, static_cast<std::uint8_t>(sad_total(acc))};
-    }
-    acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
-    p += 16;
-  }
-  std::uint32_t s = sad_total(acc);
-  for (; p != end && !is_special(*p); ++p) s += *p;
-  return {p, static_cast<std::uint8_t>(s)};
-}
-
-#else  // portable SWAR
+// ---- scalar (portable SWAR)
 
 inline std::uint64_t load64(const std::uint8_t* p) noexcept {
   std::uint64_t v;
@@ -127,7 +183,7 @@ inline bool has_special(std::uint64_t v) noexcept {
          has_zero_byte(v ^ 0xAAAAAAAAAAAAAAAAull);
 }
 
-inline std::uint8_t sum_bytes(const std::uint8_t* p, std::size_t n) noexcept {
+inline std::uint8_t sum_bytes_scalar(const std::uint8_t* p, std::size_t n) noexcept {
   std::uint32_t s = 0;
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) s += hsum64(load64(p + i));
@@ -135,26 +191,257 @@ inline std::uint8_t sum_bytes(const std::uint8_t* p, std::size_t n) noexcept {
   return static_cast<std::uint8_t>(s);
 }
 
-inline plain_run scan_plain(const std::uint8_t* p, const std::uint8_t* end) noexcept {
+/// Scan [p, end) for the first special byte, summing the bytes before it; when `dst` is not
+/// null, also copy the first min(n, room) of them to dst (block stores may write up to
+/// copy_slack bytes past dst + room).
+template <bool Copy>
+inline plain_run scan_scalar(const std::uint8_t* p, const std::uint8_t* end, std::uint8_t* dst,
+                             std::size_t room) noexcept {
+  const std::uint8_t* const start = p;
   std::uint32_t s = 0;
   while (end - p >= 8) {
     const std::uint64_t v = load64(p);
     if (has_special(v)) break;
+    if (Copy && static_cast<std::size_t>(p - start) < room) std::memcpy(dst + (p - start), &v, 8);
     s += hsum64(v);
     p += 8;
   }
-  for (; p != end && !is_special(*p); ++p) s += *p;
+  for (; p != end && !is_special(*p); ++p) {
+    if (Copy && static_cast<std::size_t>(p - start) < room) dst[p - start] = *p;
+    s += *p;
+  }
   return {p, static_cast<std::uint8_t>(s)};
 }
 
+#if IPMIKIT_HAVE_SSE2
+
+// 0xFF in the first 32 bytes, 0x00 in the next 32: loading B bytes at offset 32 - n gives a
+// mask that keeps the first n lanes (B = 16 or 32).
+alignas(32) inline constexpr std::uint8_t prefix_mask_table[64] = {
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+// A 16-byte mask keeping the first n lanes (0 <= n <= 16).
+inline const std::uint8_t* prefix_mask16(unsigned n) noexcept { return prefix_mask_table + 32 - n; }
+
+inline std::uint32_t sad_total(__m128i sad) noexcept {
+  return static_cast<std::uint32_t>(_mm_cvtsi128_si32(sad)) +
+         static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_unpackhi_epi64(sad, sad)));
+}
+
+inline std::uint8_t sum_bytes_sse2(const std::uint8_t* p, std::size_t n) noexcept {
+  const __m128i zero = _mm_setzero_si128();
+  __m128i acc = zero;
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+  }
+  std::uint32_t s = sad_total(acc);
+  for (; i < n; ++i) s += p[i];
+  return static_cast<std::uint8_t>(s);
+}
+
+// 0xFF in the lanes holding 0xA0, 0xA1 or 0xAA: (v & 0xFE) == 0xA0, or v == 0xAA.
+inline __m128i special_lanes(__m128i v) noexcept {
+  return _mm_or_si128(
+      _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8(static_cast<char>(0xFE))),
+                     _mm_set1_epi8(static_cast<char>(special_msg))),
+      _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(special_esc))));
+}
+
+inline std::uint32_t special_mask(__m128i v) noexcept {
+  return static_cast<std::uint32_t>(_mm_movemask_epi8(special_lanes(v)));
+}
+
+template <bool Copy>
+inline plain_run scan_sse2(const std::uint8_t* p, const std::uint8_t* end, std::uint8_t* dst,
+                           std::size_t room) noexcept {
+  const std::uint8_t* const start = p;
+  const __m128i zero = _mm_setzero_si128();
+  __m128i acc = zero;
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const std::uint32_t mask = special_mask(v);
+    if (Copy && static_cast<std::size_t>(p - start) < room)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (p - start)), v);
+    if (mask != 0) {
+      const unsigned n = static_cast<unsigned>(__builtin_ctz(mask));
+      const __m128i keep = _mm_loadu_si128(reinterpret_cast<const __m128i*>(prefix_mask16(n)));
+      acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_and_si128(v, keep), zero));
+      return {p + n, static_cast<std::uint8_t>(sad_total(acc))};
+    }
+    acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+    p += 16;
+  }
+  std::uint32_t s = sad_total(acc);
+  for (; p != end && !is_special(*p); ++p) {
+    if (Copy && static_cast<std::size_t>(p - start) < room) dst[p - start] = *p;
+    s += *p;
+  }
+  return {p, static_cast<std::uint8_t>(s)};
+}
+
+#endif  // IPMIKIT_HAVE_SSE2
+
+#if IPMIKIT_HAVE_AVX2
+
+IPMIKIT_TARGET_AVX2 inline __m256i special_lanes_avx2(__m256i v) noexcept {
+  return _mm256_or_si256(
+      _mm256_cmpeq_epi8(_mm256_and_si256(v, _mm256_set1_epi8(static_cast<char>(0xFE))),
+                        _mm256_set1_epi8(static_cast<char>(special_msg))),
+      _mm256_cmpeq_epi8(v, _mm256_set1_epi8(static_cast<char>(special_esc))));
+}
+
+IPMIKIT_TARGET_AVX2 inline std::uint8_t sad_total_avx2(__m256i acc) noexcept {
+  const __m128i s = _mm_add_epi64(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  return static_cast<std::uint8_t>(_mm_cvtsi128_si32(s) + _mm_cvtsi128_si32(_mm_unpackhi_epi64(s, s)));
+}
+
+IPMIKIT_TARGET_AVX2 inline std::uint8_t sum_bytes_avx2(const std::uint8_t* p, std::size_t n) noexcept {
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i acc = zero;
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    acc = _mm256_add_epi64(acc, _mm256_sad_epu8(v, zero));
+  }
+  std::uint32_t s = sad_total_avx2(acc);
+  for (; i < n; ++i) s += p[i];
+  return static_cast<std::uint8_t>(s);
+}
+
+// 32 bytes per step, 64 while the run goes on; below 32 bytes left, one 16-byte step, then
+// bytes. Not inlined into callers (they are not compiled for AVX2): one call per run.
+template <bool Copy>
+IPMIKIT_TARGET_AVX2 plain_run scan_avx2(const std::uint8_t* p, const std::uint8_t* end,
+                                        std::uint8_t* dst, std::size_t room) noexcept {
+  const std::uint8_t* const start = p;
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i acc = zero;
+  const std::uint8_t* stop = end;
+  // Most frames are short: try one 32-byte block before the 64-byte loop.
+  bool first = true;
+  for (;;) {
+    if (end - p >= 64 && !first) {
+      const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+      const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+      const __m256i s0 = special_lanes_avx2(v0);
+      const __m256i s1 = special_lanes_avx2(v1);
+      if (Copy && static_cast<std::size_t>(p - start) < room) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + (p - start)), v0);
+        if (static_cast<std::size_t>(p - start) + 32 < room)
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + (p - start) + 32), v1);
+      }
+      if (_mm256_testz_si256(_mm256_or_si256(s0, s1), _mm256_or_si256(s0, s1))) {
+        acc = _mm256_add_epi64(acc, _mm256_add_epi64(_mm256_sad_epu8(v0, zero), _mm256_sad_epu8(v1, zero)));
+        p += 64;
+        continue;
+      }
+      const std::uint64_t mask =
+          static_cast<std::uint32_t>(_mm256_movemask_epi8(s0)) |
+          (static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(s1))) << 32);
+      const unsigned n = static_cast<unsigned>(__builtin_ctzll(mask));
+      if (n >= 32) {
+        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(v0, zero));
+        const __m256i keep =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(prefix_mask_table + 64 - n));
+        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(_mm256_and_si256(v1, keep), zero));
+      } else {
+        const __m256i keep =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(prefix_mask_table + 32 - n));
+        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(_mm256_and_si256(v0, keep), zero));
+      }
+      stop = p + n;
+      break;
+    }
+    if (end - p >= 32) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+      const auto mask = static_cast<std::uint32_t>(_mm256_movemask_epi8(special_lanes_avx2(v)));
+      if (Copy && static_cast<std::size_t>(p - start) < room)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + (p - start)), v);
+      if (mask == 0) {
+        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(v, zero));
+        p += 32;
+        first = false;
+        continue;
+      }
+      const unsigned n = static_cast<unsigned>(__builtin_ctz(mask));
+      const __m256i keep =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(prefix_mask_table + 32 - n));
+      acc = _mm256_add_epi64(acc, _mm256_sad_epu8(_mm256_and_si256(v, keep), zero));
+      stop = p + n;
+      break;
+    }
+    // Fewer than 32 bytes left.
+    const plain_run tail =
+        scan_sse2<Copy>(p, end, Copy ? dst + (p - start) : nullptr,
+                        room > static_cast<std::size_t>(p - start) ? room - static_cast<std::size_t>(p - start) : 0);
+    return {tail.stop, static_cast<std::uint8_t>(sad_total_avx2(acc) + tail.sum)};
+  }
+  return {stop, sad_total_avx2(acc)};
+}
+
+#endif  // IPMIKIT_HAVE_AVX2
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch (the caller reads active_kernel() once and passes it along a hot loop)
+
+inline std::uint8_t sum_bytes(kernel k, const std::uint8_t* p, std::size_t n) noexcept {
+  switch (k) {
+#if IPMIKIT_HAVE_AVX2
+    case kernel::avx2: return sum_bytes_avx2(p, n);
 #endif
+#if IPMIKIT_HAVE_SSE2
+    case kernel::sse2: return sum_bytes_sse2(p, n);
+#endif
+    default: return sum_bytes_scalar(p, n);
+  }
+}
+
+inline std::uint8_t sum_bytes(const std::uint8_t* p, std::size_t n) noexcept {
+  return sum_bytes(active_kernel(), p, n);
+}
+
+/// Scan [p, end) for the first special byte, summing the bytes before it.
+inline plain_run scan_plain(kernel k, const std::uint8_t* p, const std::uint8_t* end) noexcept {
+  switch (k) {
+#if IPMIKIT_HAVE_AVX2
+    case kernel::avx2: return scan_avx2<false>(p, end, nullptr, 0);
+#endif
+#if IPMIKIT_HAVE_SSE2
+    case kernel::sse2: return scan_sse2<false>(p, end, nullptr, 0);
+#endif
+    default: return scan_scalar<false>(p, end, nullptr, 0);
+  }
+}
+
+inline plain_run scan_plain(const std::uint8_t* p, const std::uint8_t* end) noexcept {
+  return scan_plain(active_kernel(), p, end);
+}
+
+/// scan_plain that also copies the first min(n, room) plain bytes to dst, in the same pass.
+/// dst must have room + copy_slack writable bytes (block stores).
+inline plain_run scan_copy(kernel k, const std::uint8_t* p, const std::uint8_t* end, std::uint8_t* dst,
+                           std::size_t room) noexcept {
+  switch (k) {
+#if IPMIKIT_HAVE_AVX2
+    case kernel::avx2: return scan_avx2<true>(p, end, dst, room);
+#endif
+#if IPMIKIT_HAVE_SSE2
+    case kernel::sse2: return scan_sse2<true>(p, end, dst, room);
+#endif
+    default: return scan_scalar<true>(p, end, dst, room);
+  }
+}
 
 /// Number of special bytes in [p, p + n): the exact escaped size of a payload is n + this.
 inline std::size_t count_special(const std::uint8_t* p, std::size_t n) noexcept {
+  const kernel k = active_kernel();
   std::size_t count = 0;
   const std::uint8_t* end = p + n;
   while (p != end) {
-    p = scan_plain(p, end).stop;
+    p = scan_plain(k, p, end).stop;
     if (p == end) break;
     ++count;
     ++p;

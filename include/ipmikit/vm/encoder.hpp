@@ -110,6 +110,102 @@ constexpr std::size_t put_escaped(std::span<std::uint8_t> out, std::size_t i,
   return i;
 }
 
+#if IPMIKIT_HAVE_AVX2
+/// For each 8-bit mask of special lanes in 8 input bytes: a pshufb control that spreads the
+/// bytes over 8 + popcount(mask) output lanes (0x80, giving 0, where an escape byte goes) and
+/// the bytes to OR in (0xAA for the escape, 0x10 to turn A0/A1/AA into B0/B1/BA).
+struct expand_entry {
+  std::uint8_t shuffle[16];
+  std::uint8_t add[16];
+};
+constexpr std::array<expand_entry, 256> make_expand_table() noexcept {
+  std::array<expand_entry, 256> t{};
+  for (unsigned m = 0; m < 256; ++m) {
+    unsigned o = 0;
+    for (unsigned i = 0; i < 16; ++i) {
+      t[m].shuffle[i] = 0x80;
+      t[m].add[i] = 0;
+    }
+    for (unsigned i = 0; i < 8; ++i) {
+      if (m & (1u << i)) {
+        t[m].add[o] = escape;
+        ++o;
+        t[m].shuffle[o] = static_cast<std::uint8_t>(i);
+        t[m].add[o] = escape_bit;
+      } else {
+        t[m].shuffle[o] = static_cast<std::uint8_t>(i);
+      }
+      ++o;
+    }
+  }
+  return t;
+}
+alignas(32) inline constexpr std::array<expand_entry, 256> expand_table = make_expand_table();
+
+// Escapes the 8 low bytes of v (special-lane mask m) to o with one 16-byte store; returns the
+// new end.
+IPMIKIT_TARGET_AVX2 inline std::uint8_t* expand8(std::uint8_t* o, __m128i v, unsigned m) noexcept {
+  const expand_entry& e = expand_table[m];
+  const __m128i out = _mm_or_si128(
+      _mm_shuffle_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(e.shuffle))),
+      _mm_load_si128(reinterpret_cast<const __m128i*>(e.add)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(o), out);
+  return o + 8 + __builtin_popcount(m);
+}
+
+/// The AVX2-machine kernel of escape_fast (pshufb expansion: the same cost for every density
+/// of special bytes). Same contract as escape_fast.
+IPMIKIT_TARGET_AVX2 inline std::uint8_t* escape_avx2(std::uint8_t* o, std::uint8_t* const o_end,
+                                                     const std::uint8_t* p, std::size_t n,
+                                                     std::uint32_t& s) noexcept {
+  const std::uint8_t* const end = p + n;
+  const __m128i zero = _mm_setzero_si128();
+  __m128i acc = zero;
+  // 16 input bytes left: the worst-case room left is at least 32, enough for two 16-byte stores.
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const std::uint32_t mask = ipmikit::detail::special_mask(v);
+    acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+    p += 16;
+    if (mask == 0) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
+      o += 16;
+      continue;
+    }
+    o = expand8(o, v, mask & 0xFFu);
+    o = expand8(o, _mm_srli_si128(v, 8), mask >> 8);
+  }
+  if (end - p >= 8) {  // room >= 16
+    const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+    acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+    o = expand8(o, v, ipmikit::detail::special_mask(v) & 0xFFu);
+    p += 8;
+  }
+  // r < 8 bytes left: the input's last 8 bytes shifted down by 8 - r (zeros shifted in are not
+  // special and add nothing to the sum), when a 16-byte store fits.
+  if (const auto r = static_cast<unsigned>(end - p); r > 0 && n >= 8 && o_end - o >= 16) {
+    std::uint64_t last;
+    std::memcpy(&last, end - 8, 8);
+    const __m128i v = _mm_cvtsi64_si128(static_cast<long long>(last >> (8 * (8 - r))));
+    acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+    // The 8 - r zero lanes are plain and come out last: drop them.
+    o = expand8(o, v, ipmikit::detail::special_mask(v) & 0xFFu) - (8 - r);
+    p = end;
+  }
+  s += ipmikit::detail::sad_total(acc);
+  const auto& special = ipmikit::detail::special_table;
+  for (; p != end; ++p) {
+    const std::uint8_t b = *p;
+    const std::uint8_t k = special[b];
+    o[0] = k ? escape : b;
+    o[1] = static_cast<std::uint8_t>(b | escape_bit);
+    o += 1 + k;
+    s += b;
+  }
+  return o;
+}
+#endif
+
 /// Run-time fast path: escapes [p, p + n) to o, which has room for the worst case (2n) before
 /// o_end, and adds the bytes to `sum` in the same pass. Returns the end of the written bytes.
 inline std::uint8_t* escape_fast(std::uint8_t* o, std::uint8_t* const o_end, const std::uint8_t* p,
@@ -125,7 +221,16 @@ inline std::uint8_t* escape_fast(std::uint8_t* o, std::uint8_t* const o_end, con
     o += 1 + k;
     s += b;
   };
+  const ipmikit::detail::kernel kern = ipmikit::detail::active_kernel();
+#if IPMIKIT_HAVE_AVX2
+  if (kern == ipmikit::detail::kernel::avx2) {
+    o = escape_avx2(o, o_end, p, n, s);
+    sum = static_cast<std::uint8_t>(s);
+    return o;
+  }
+#endif
 #if IPMIKIT_HAVE_SSE2
+  if (kern != ipmikit::detail::kernel::scalar) {
   // 16 bytes at a time. A store of 16 bytes is safe: with 16 input bytes left the worst-case
   // room left is at least 32.
   const __m128i zero = _mm_setzero_si128();
@@ -147,7 +252,7 @@ inline std::uint8_t* escape_fast(std::uint8_t* o, std::uint8_t* const o_end, con
       o[1] = static_cast<std::uint8_t>(b | escape_bit);
       o += 2;
       const __m128i keep = _mm_loadu_si128(
-          reinterpret_cast<const __m128i*>(ipmikit::detail::prefix_mask_table + 15 - k));
+          reinterpret_cast<const __m128i*>(ipmikit::detail::prefix_mask16(k + 1)));
       acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_and_si128(v, keep), zero));
       p += k + 1;
     } else {  // dense: escape the block byte by byte
@@ -178,6 +283,7 @@ inline std::uint8_t* escape_fast(std::uint8_t* o, std::uint8_t* const o_end, con
     }
   }
   s += ipmikit::detail::sad_total(acc);
+  }
 #endif
   while (p != end) one(*p++);
   sum = static_cast<std::uint8_t>(s);
