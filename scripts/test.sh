@@ -28,6 +28,11 @@ stage "clang++ with ASan + UBSan: build and test"
 cmake --workflow --preset clang-asan
 passed=$((passed + 1))
 
+stage "the codec with its vector kernels forced off (IPMIKIT_FORCE_SCALAR=1): unit, property, no-alloc tests"
+IPMIKIT_FORCE_SCALAR=1 ctest --test-dir build/clang-asan -R '^ipmikit_(tests|no_alloc_test|noexcept_test)$' \
+  --output-on-failure
+passed=$((passed + 1))
+
 stage "libFuzzer targets: build, replay corpora, then ${fuzz_seconds}s of fuzzing each"
 cmake --workflow --preset clang-fuzz
 for corpus in fuzz/corpus/*/; do
