@@ -53,6 +53,7 @@
 #include <string_view>
 #include <utility>
 
+#include "../detail/drive.hpp"
 #include "registers.hpp"
 
 namespace ipmikit::bt {
@@ -224,7 +225,7 @@ class basic_host {
     ++stats_.accesses;
     switch (action_.kind) {
       case access::read_control: on_control(bt::control(value), now); break;
-      case access::read_buffer: on_buffer(value, now); break;
+      case access::read_buffer: on_buffer(value); break;
       case access::write_control:
       case access::write_buffer: on_written(now); break;
       case access::none: break;
@@ -234,10 +235,10 @@ class basic_host {
   /// Gives up the running transaction: ends failed with problem::cancelled at the next point
   /// where the interface is consistent (at once while waiting; a response being read is read
   /// to its end so that H_BUSY is cleared).
-  constexpr void cancel(time_point now) noexcept {
+  constexpr void cancel(time_point /*now: the same call as kcs::host::cancel*/) noexcept {
     if (outcome_ != bt::outcome::busy) return;
     cancelling_ = true;
-    if (step_ == step::start_poll || step_ == step::wait_poll) end_cancelled(now);
+    if (step_ == step::start_poll || step_ == step::wait_poll) end_cancelled();
   }
 
   /// Forgets a hosed (or any) state; the sequence number goes on.
@@ -331,7 +332,7 @@ class basic_host {
     if (o == bt::outcome::failed) ++stats_.failed;
     if (o == bt::outcome::hosed) ++stats_.hosed;
   }
-  constexpr void end_cancelled(time_point) noexcept {
+  constexpr void end_cancelled() noexcept {
     problem_ = bt::problem::cancelled;
     finish(bt::outcome::failed);
   }
@@ -383,7 +384,7 @@ class basic_host {
       }
     }
     ++polls_;
-    if (cancelling_ && !c.b2h_atn()) return end_cancelled(now);
+    if (cancelling_ && !c.b2h_atn()) return end_cancelled();
     // Every path below either ends the wait or checks its deadline first, so a device that
     // never clears a bit cannot keep the machine busy past the deadline.
     const bool expired = wait_expired(now);
@@ -410,7 +411,7 @@ class basic_host {
     act(step::start_fix, access::write_control, bit);
   }
 
-  constexpr void on_buffer(std::uint8_t value, time_point now) noexcept {
+  constexpr void on_buffer(std::uint8_t value) noexcept {
     if (step_ == step::read_length) {
       response_left_ = value;
       incoming_length_ = 0;
@@ -419,7 +420,6 @@ class basic_host {
       return act(step::read_byte, access::read_buffer);
     }
     if (step_ != step::read_byte) return;
-    (void)now;
     // incoming_: NetFn/LUN, Seq, Cmd, cc, data… (the Length byte is not kept)
     if (incoming_length_ < incoming_.size()) {
       incoming_[incoming_length_++] = value;
@@ -435,29 +435,29 @@ class basic_host {
       case step::start_fix:
         return act(fix_resume_, access::read_control);
       case step::clear_wr:
-        if (cancelling_) return end_cancelled(now);
+        if (cancelling_) return end_cancelled();
         return act(step::write_byte, access::write_buffer, request_[0]);
       case step::write_byte:
-        if (cancelling_) return end_cancelled(now);
+        if (cancelling_) return end_cancelled();
         if (++written_ < request_length_) return act(step::write_byte, access::write_buffer, request_[written_]);
         return act(step::set_h2b, access::write_control, control_bit::h2b_atn);
       case step::set_h2b: return wait(step::wait_poll, wait_kind::response, now);
       case step::set_h_busy: return act(step::clear_b2h, access::write_control, control_bit::b2h_atn);
       case step::clear_b2h: return act(step::clear_rd, access::write_control, control_bit::clr_rd_ptr);
       case step::clear_rd: return act(step::read_length, access::read_buffer);
-      case step::clear_h_busy: return response_read(now);
+      case step::clear_h_busy: return response_read();
       default: break;
     }
   }
 
   // A whole response was read and H_BUSY cleared: ours, or someone else's?
-  constexpr void response_read(time_point now) noexcept {
+  constexpr void response_read() noexcept {
     const bool ours = incoming_length_ >= 4 && incoming_[1] == request_[layout::seq] &&
                       incoming_[2] == request_[layout::cmd] &&
                       (incoming_[0] >> 3) == (request_[layout::netfn_lun] >> 3);
     if (!ours || cancelling_) {
       ++stats_.responses_dropped;
-      if (cancelling_) return end_cancelled(now);
+      if (cancelling_) return end_cancelled();
       // Back to the wait the response interrupted, with its deadline.
       step_ = resume_;
       action_ = action{access::read_control, 0, false};
@@ -538,15 +538,7 @@ constexpr std::uint8_t perform(Bus& bus, const action& a) {
 /// repeated poll. Returns the outcome (busy if the access budget ran out).
 template <class Host, register_bus Bus, class Now>
 constexpr outcome drive(Host& machine, Bus& bus, Now&& now, std::size_t max_accesses) {
-  for (std::size_t i = 0; i < max_accesses && machine.outcome() == outcome::busy; ++i) {
-    const action a = machine.next();
-    if constexpr (requires { bus.idle(); }) {
-      if (a.repeat) bus.idle();
-    }
-    const std::uint8_t value = perform(bus, a);
-    machine.complete(now(), value);
-  }
-  return machine.outcome();
+  return detail::drive(machine, bus, [](Bus& b, const action& a) { return perform(b, a); }, now, max_accesses);
 }
 
 }  // namespace ipmikit::bt

@@ -58,6 +58,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "../detail/drive.hpp"
 #include "registers.hpp"
 
 namespace ipmikit::kcs {
@@ -431,8 +432,7 @@ class basic_host {
   }
 
   // The next write of the write phase, after IBF=0, state WRITE and OBF cleared.
-  constexpr void write_next(time_point now) noexcept {
-    (void)now;
+  constexpr void write_next() noexcept {
     const std::size_t left = request_length_ - written_;
     if (left == 1 && !end_sent_) {
       end_sent_ = true;
@@ -467,7 +467,7 @@ class basic_host {
       case step::write_status:
         if (s.state() != state::write) return trouble(kcs::problem::unexpected_state, now);
         if (s.obf()) return act(step::write_clear, access::read_data);
-        return write_next(now);
+        return write_next();
       case step::read_status:
         if (s.state() == state::idle) {
           if (s.obf()) return act(step::read_dummy, access::read_data);
@@ -507,7 +507,7 @@ class basic_host {
       case step::start_clear:
         return act(step::write_start, access::write_command,
                    static_cast<std::uint8_t>(control_code::write_start));
-      case step::write_clear: return write_next(now);
+      case step::write_clear: return write_next();
       case step::read_byte:
         if (response_length_ == Capacity) {  // one byte too many: stop the transfer
           problem_ = kcs::problem::response_too_long;
@@ -611,15 +611,7 @@ constexpr std::uint8_t perform(Bus& bus, const action& a) {
 /// (busy if the access budget ran out).
 template <class Host, register_bus Bus, class Now>
 constexpr outcome drive(Host& machine, Bus& bus, Now&& now, std::size_t max_accesses) {
-  for (std::size_t i = 0; i < max_accesses && machine.outcome() == kcs::outcome::busy; ++i) {
-    const action a = machine.next();
-    if constexpr (requires { bus.idle(); }) {
-      if (a.repeat) bus.idle();
-    }
-    const std::uint8_t value = perform(bus, a);
-    machine.complete(now(), value);
-  }
-  return machine.outcome();
+  return detail::drive(machine, bus, [](Bus& b, const action& a) { return perform(b, a); }, now, max_accesses);
 }
 
 }  // namespace ipmikit::kcs
