@@ -37,7 +37,7 @@ elapsed() { echo "$(( ($(date +%s%N) - start_ns) / 1000000 )) ms"; }
 exec 9>"$out/.lock"
 flock 9
 
-ensure_packages busybox-static ipmitool cpio kmod
+ensure_packages busybox-static ipmitool cpio kmod xz-utils
 
 # The concrete kernel package behind linux-image-amd64 (e.g. linux-image-6.1.0-56-amd64).
 kernel_package() {

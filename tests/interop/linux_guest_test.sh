@@ -14,11 +14,14 @@
 #      required: the second boot's /init does not arm the watchdog again when it does.)
 # Then QEMU and ipmikit-bmc get SIGTERM (SIGKILL after 5 s); ipmikit-bmc must exit 0.
 #
-# Usage: linux_guest_test.sh [--legacy-listen] PATH/TO/ipmikit-bmc [GUEST_DIR]
-#   default          ipmikit-bmc --config FILE --verbose, one [vm guest] on a UNIX socket
-#                    (the fleet interface, fleet-spec/SPEC.md)
+# Usage: linux_guest_test.sh [--config-mode|--legacy-listen] PATH/TO/ipmikit-bmc [GUEST_DIR]
+#   --config-mode    ipmikit-bmc --config FILE --verbose, one [vm guest] on a UNIX socket (the
+#                    fleet interface, fleet-spec/SPEC.md); the config is checked first with
+#                    --config FILE --check
 #   --legacy-listen  ipmikit-bmc --listen 127.0.0.1:0 --verbose, the single-VM program
 #                    (docs/ipmikit-bmc.md); also IPMIKIT_BMC_LEGACY=1
+#   neither          config mode if `ipmikit-bmc --help` mentions --config, else legacy mode
+#                    (the line "mode: ..." says which and why)
 #   GUEST_DIR        where scripts/build-guest.sh keeps the guest (default $IPMIKIT_GUEST_DIR,
 #                    else build/linux-guest in the source tree); built once, then reused
 # Environment: IPMIKIT_INTEROP_REQUIRED=1 turns a skip (no QEMU, no guest) into a failure;
@@ -60,20 +63,22 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 t_start=$(now_ms)
 since() { local ms=$(( $(now_ms) - ${1:-$t_start} )); printf '%d.%03d s' $((ms / 1000)) $((ms % 1000)); }
 
-legacy=${IPMIKIT_BMC_LEGACY:-0}
+legacy=auto
+[ "${IPMIKIT_BMC_LEGACY:-0}" = 1 ] && legacy=1
 args=()
 for a in "$@"; do
   case $a in
     --legacy-listen) legacy=1 ;;
+    --config-mode) legacy=0 ;;
     -h | --help)
       sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
       exit 0 ;;
-    -*) say "usage: $0 [--legacy-listen] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2; exit 2 ;;
+    -*) say "usage: $0 [--config-mode|--legacy-listen] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2; exit 2 ;;
     *) args+=("$a") ;;
   esac
 done
 if [ ${#args[@]} -lt 1 ] || [ ${#args[@]} -gt 2 ]; then
-  say "usage: $0 [--legacy-listen] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2
+  say "usage: $0 [--config-mode|--legacy-listen] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2
   exit 2
 fi
 bmc=${args[0]}
@@ -92,6 +97,15 @@ skip() {
 }
 
 [ -x "$bmc" ] || { say "FAIL no executable ipmikit-bmc at $bmc"; exit 1; }
+if [ "$legacy" = auto ]; then
+  if "$bmc" --help 2>&1 | grep -q -- '--config'; then
+    legacy=0
+    say "mode: --config (ipmikit-bmc --help mentions --config)"
+  else
+    legacy=1
+    say "mode: --listen, legacy (ipmikit-bmc --help does not mention --config)"
+  fi
+fi
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not in PATH"
 
 # ---- the guest ----------------------------------------------------------------------------------
@@ -184,6 +198,10 @@ else
 [vm $VM]
 listen = unix:$tmp/vm.sock
 EOF
+  check_rc=0
+  "$bmc" --config "$tmp/bmc.conf" --check </dev/null >"$tmp/check.log" 2>&1 || check_rc=$?
+  [ "$check_rc" = 0 ] ||
+    fail "ipmikit-bmc --config $tmp/bmc.conf --check exited $check_rc: $(cat "$tmp/check.log")"
   say "ipmikit-bmc: $bmc --config $tmp/bmc.conf --verbose"
   "$bmc" --config "$tmp/bmc.conf" --verbose </dev/null >"$bmc_log" 2>&1 &
   bmc_pid=$!
