@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the guest built by scripts/build-guest.sh (busybox sh, PID 1). Everything it says that
 # a test looks for is one line "IPMIKIT-GUEST: ..." on the console (ttyS0).
 #

@@ -23,6 +23,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
 
+stage "the Linux guest of the interop tests (Debian's kernel package, fetched once)"
+scripts/build-guest.sh build/linux-guest
+passed=$((passed + 1))
+
 stage "g++: build and test (warnings are errors)"
 cmake --workflow --preset gcc-debug
 passed=$((passed + 1))
