@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034  # the *_EXPIRED_<action>, *_POWER_<action> patterns are read as ${!v}
 # tests/interop/linux_guest_test.sh — ipmikit-bmc as the BMC of a real Linux guest, end to end.
 #
 # The guest (scripts/build-guest.sh: Debian's generic kernel, its IPMI drivers, ipmitool, busybox)
@@ -12,9 +13,12 @@
 #   5. QEMU resets the machine: the guest boots a second time and `ipmitool mc info` works again.
 #      (Whether the BMC still shows the SMS/OS expiration flag after the reset is reported, not
 #      required: the second boot's /init does not arm the watchdog again when it does.)
+#   With --action power_off: the guest's watchdog action is power_off, ipmikit-bmc logs that
+#   action and powers the VM off, and QEMU exits by itself with status 0 (step 5 instead).
 # Then QEMU and ipmikit-bmc get SIGTERM (SIGKILL after 5 s); ipmikit-bmc must exit 0.
 #
-# Usage: linux_guest_test.sh [--config-mode|--legacy-listen] PATH/TO/ipmikit-bmc [GUEST_DIR]
+# Usage: linux_guest_test.sh [--config-mode|--legacy-listen] [--action reset|power_off]
+#                            PATH/TO/ipmikit-bmc [GUEST_DIR]
 #   --config-mode    ipmikit-bmc --config FILE --verbose, one [vm guest] on a UNIX socket (the
 #                    fleet interface, fleet-spec/SPEC.md); the config is checked first with
 #                    --config FILE --check
@@ -36,13 +40,17 @@ VM=guest  # the [vm NAME] of the config
 # Fleet mode (SPEC.md): logfmt lines on stdout.
 CONFIG_READY='event=ready'
 CONFIG_CONNECTED="vm=$VM event=connected"
-CONFIG_EXPIRED="vm=$VM event=watchdog_expired action=reset"
-CONFIG_RESET="vm=$VM event=power action=reset"
+CONFIG_EXPIRED_reset="vm=$VM event=watchdog_expired action=reset"
+CONFIG_POWER_reset="vm=$VM event=power action=reset"
+CONFIG_EXPIRED_power_off="vm=$VM event=watchdog_expired action=power_off"
+CONFIG_POWER_power_off="vm=$VM event=power action=power_off"
 # Legacy mode (docs/ipmikit-bmc.md "The log").
 LEGACY_READY='listening on 127\.0\.0\.1:[0-9]+'
 LEGACY_CONNECTED='VM connected from'
-LEGACY_EXPIRED='watchdog expired .*timeout action hard reset'
-LEGACY_RESET='sent RESET'
+LEGACY_EXPIRED_reset='watchdog expired .*timeout action hard reset'
+LEGACY_POWER_reset='sent RESET'
+LEGACY_EXPIRED_power_off='watchdog expired .*timeout action power down'
+LEGACY_POWER_power_off='sent POWEROFF'
 # The guest's console (scripts/guest-init.sh).
 G_BOOT='IPMIKIT-GUEST: boot '
 G_MODULES='IPMIKIT-GUEST: modules loaded'
@@ -55,7 +63,7 @@ G_NOT_AGAIN='IPMIKIT-GUEST: watchdog expired before this boot'
 G_FAILED='IPMIKIT-GUEST: .*(failed|cannot|no /dev)|Kernel panic'
 # The guest's watchdog (kernel command line, read by guest-init.sh).
 WD_TIMEOUT=5
-WD_ACTION=reset
+WD_ACTION=reset  # --action: reset or power_off
 WD_PETS=3
 # -----------------------------------------------------------------------------------------------
 
@@ -71,15 +79,24 @@ for a in "$@"; do
   case $a in
     --legacy-listen) legacy=1 ;;
     --config-mode) legacy=0 ;;
+    --action=*) WD_ACTION=${a#--action=} ;;
+    --action) want_action=1 ;;
     -h | --help)
-      sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+      sed -n '3,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
       exit 0 ;;
-    -*) say "usage: $0 [--config-mode|--legacy-listen] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2; exit 2 ;;
-    *) args+=("$a") ;;
+    -*) say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2; exit 2 ;;
+    *)
+      if [ "${want_action:-0}" = 1 ]; then
+        WD_ACTION=$a
+        want_action=0
+      else
+        args+=("$a")
+      fi ;;
   esac
 done
+case $WD_ACTION in reset | power_off) ;; *) args=() ;; esac
 if [ ${#args[@]} -lt 1 ] || [ ${#args[@]} -gt 2 ]; then
-  say "usage: $0 [--config-mode|--legacy-listen] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2
+  say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2
   exit 2
 fi
 bmc=${args[0]}
@@ -187,7 +204,9 @@ wait_for() {
 
 # ---- ipmikit-bmc --------------------------------------------------------------------------------
 if [ "$legacy" = 1 ]; then
-  READY=$LEGACY_READY CONNECTED=$LEGACY_CONNECTED EXPIRED=$LEGACY_EXPIRED RESET=$LEGACY_RESET
+  READY=$LEGACY_READY CONNECTED=$LEGACY_CONNECTED
+  v=LEGACY_EXPIRED_$WD_ACTION EXPIRED=${!v}
+  v=LEGACY_POWER_$WD_ACTION POWER=${!v}
   say "ipmikit-bmc (legacy): $bmc --listen 127.0.0.1:0 --verbose"
   "$bmc" --listen 127.0.0.1:0 --verbose </dev/null >"$bmc_log" 2>&1 &
   bmc_pid=$!
@@ -195,7 +214,9 @@ if [ "$legacy" = 1 ]; then
   port=$(grep -o -E "$READY" "$bmc_log" | head -n 1 | sed 's/.*://')
   chardev="socket,id=ipmi0,host=127.0.0.1,port=$port,reconnect=1"
 else
-  READY=$CONFIG_READY CONNECTED=$CONFIG_CONNECTED EXPIRED=$CONFIG_EXPIRED RESET=$CONFIG_RESET
+  READY=$CONFIG_READY CONNECTED=$CONFIG_CONNECTED
+  v=CONFIG_EXPIRED_$WD_ACTION EXPIRED=${!v}
+  v=CONFIG_POWER_$WD_ACTION POWER=${!v}
   cat >"$tmp/bmc.conf" <<EOF
 # linux_guest_test.sh: one VM, the guest, on a UNIX socket
 [vm $VM]
@@ -245,9 +266,36 @@ t_stopped=$(now_ms)
 say "ok   watchdog armed (timeout $WD_TIMEOUT s, action $WD_ACTION), petted $WD_PETS times, stopped petting ($(since "$t_qemu"))"
 [ "$(count "$EXPIRED" "$bmc_log")" -eq 0 ] ||
   fail "the watchdog expired while the guest was still petting it"
+if [ "$WD_ACTION" = power_off ]; then
+  # QEMU exits on the power off: wait_for must not count that as a failure.
+  t_expiry_wait=$(now_ms)
+  while [ "$(count "$EXPIRED" "$bmc_log")" -lt 1 ] && [ $(( $(now_ms) - t_expiry_wait )) -lt $(( (WD_TIMEOUT + 15) * 1000 )) ]; do
+    kill -0 "$bmc_pid" 2>/dev/null || fail "ipmikit-bmc exited while waiting for the watchdog's expiry"
+    sleep 0.1
+  done
+  [ "$(count "$EXPIRED" "$bmc_log")" -ge 1 ] ||
+    fail "timed out waiting for ipmikit-bmc's watchdog expiry (action $WD_ACTION)"
+  say "ok   ipmikit-bmc: watchdog expired $(since "$t_stopped") after the last pet: $(grep -m1 -E "$EXPIRED" "$bmc_log")"
+  end=$(( $(now_ms) + 5000 ))
+  while [ "$(count "$POWER" "$bmc_log")" -lt 1 ] && [ "$(now_ms)" -lt "$end" ]; do sleep 0.1; done
+  [ "$(count "$POWER" "$bmc_log")" -ge 1 ] || fail "ipmikit-bmc did not log the power off ($POWER)"
+  end=$(( $(now_ms) + 10000 ))
+  while kill -0 "$qemu_pid" 2>/dev/null && [ "$(now_ms)" -lt "$end" ]; do sleep 0.1; done
+  kill -0 "$qemu_pid" 2>/dev/null && fail "QEMU still runs 10 s after the power off"
+  qemu_rc=0
+  wait "$qemu_pid" || qemu_rc=$?
+  qemu_pid=
+  [ "$qemu_rc" = 0 ] || fail "QEMU exited with status $qemu_rc after the power off (expected 0)"
+  say "ok   QEMU exited (status 0) after the power off ($(since "$t_qemu"))"
+  stop_pid "$bmc_pid"
+  bmc_pid=
+  [ "$stop_rc" = 0 ] || fail "ipmikit-bmc exited with status $stop_rc on SIGTERM (expected 0)"
+  say "PASS boot $boot1, total $(since) (guest build/check included)"
+  exit 0
+fi
 wait_for "ipmikit-bmc's watchdog expiry (action reset)" "$EXPIRED" "$bmc_log" 1 $((WD_TIMEOUT + 15))
 say "ok   ipmikit-bmc: watchdog expired $(since "$t_stopped") after the last pet: $(grep -m1 -E "$EXPIRED" "$bmc_log")"
-wait_for "ipmikit-bmc to send the reset" "$RESET" "$bmc_log" 1 5
+wait_for "ipmikit-bmc to send the reset" "$POWER" "$bmc_log" 1 5
 wait_for "the guest's second boot" "$G_BOOT" "$serial" 2 60
 say "ok   boot 2 after the reset ($(since "$t_qemu"))"
 wait_for "ipmitool mc info on the second boot" "$G_MC_OK" "$serial" 2 30
