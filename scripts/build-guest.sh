@@ -82,8 +82,16 @@ if [ "$(cat "$out/deb/package" 2>/dev/null)" != "$kpkg $kver" ]; then
   # apt-get download writes into the current directory; _apt cannot write into root's mktemp
   # directory, so it downloads as root instead (a harmless warning, filtered out).
   (cd "$work/dl" && apt-get download "$kpkg=$kver" </dev/null 2>&1 | grep -v 'unsandboxed' || true)
-  deb=$(ls "$work"/dl/"$kpkg"_*.deb 2>/dev/null | head -n 1)
+  deb=$(ls "$work"/dl/"$kpkg"_*.deb 2>/dev/null | head -n 1 || true)
   if [ -z "$deb" ]; then
+    if [ -z "${IPMIKIT_BUILD_GUEST_RETRY:-}" ]; then
+      # Stale package lists name a version the mirror no longer has: update them, start over.
+      echo "build-guest: apt-get download $kpkg=$kver failed; apt-get update and once more" >&2
+      [ "$(id -u)" -eq 0 ] && sudo=() || sudo=(sudo)
+      "${sudo[@]}" apt-get update -qq </dev/null || true
+      rm -rf "$work"
+      IPMIKIT_BUILD_GUEST_RETRY=1 exec "${BASH_SOURCE[0]}" "$out"
+    fi
     echo "build-guest: apt-get download $kpkg failed" >&2
     exit 1
   fi
@@ -148,7 +156,7 @@ echo "$uname_r" >"$rootfs/etc/kernel-release"
 cp "$(ls "$out"/deb/boot/vmlinuz-*)" "$work/vmlinuz"
 # The bzImage's payload is the xz-compressed vmlinux (Debian: CONFIG_KERNEL_XZ); xz stops at the
 # end of its stream and complains about the rest of the file, which is expected.
-offset=$(grep -abo $'\xfd7zXZ\x00' "$work/vmlinuz" | head -n 1 | cut -d: -f1 || true)
+offset=$(LC_ALL=C grep -abo $'\xfd7zXZ' "$work/vmlinuz" | head -n 1 | cut -d: -f1 || true)
 if [ -n "$offset" ]; then
   tail -c +$((offset + 1)) "$work/vmlinuz" | xz -dc >"$work/vmlinux" 2>/dev/null || true
 fi
