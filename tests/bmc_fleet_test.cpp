@@ -297,7 +297,7 @@ TEST_SUITE("ipmikit-bmc") {
     r.advance(1600ms);
     REQUIRE_FALSE(r.commands.empty());
     CHECK(r.commands.back() == ipmikit::vm::command::reset);
-    CHECK(logged("event=watchdog_expired action=hard_reset use=sms_os") == 1);
+    CHECK(logged("event=watchdog_expired action=reset use=sms_os") == 1);
     CHECK(logged("event=power action=reset reason=watchdog result=ok") == 1);
     const bytes after = r.request(app_netfn, 0x25);
     CHECK(after[3] == 0x04);                // stopped
@@ -369,7 +369,7 @@ TEST_SUITE("ipmikit-bmc") {
     r.advance(1100ms);
     REQUIRE_FALSE(r.commands.empty());
     CHECK(r.commands.back() == ipmikit::vm::command::power_off);
-    CHECK(logged("event=watchdog_expired action=power_down") == 1);
+    CHECK(logged("event=watchdog_expired action=power_off") == 1);
   }
 
   TEST_CASE("a disconnect stops the watchdog: its action never hits the next VM") {

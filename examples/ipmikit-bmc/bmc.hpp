@@ -68,11 +68,12 @@ constexpr std::string_view use_key(unsigned use) {  // log values, stable for sc
   constexpr std::string_view names[] = {"reserved", "bios_frb2", "bios_post", "os_load", "sms_os", "oem"};
   return use < std::size(names) ? names[use] : "reserved";
 }
+/// The same words as the configuration's watchdog_action.
 constexpr std::string_view action_key(timeout_action a) {
   switch (a) {
     case timeout_action::none: return "none";
-    case timeout_action::hard_reset: return "hard_reset";
-    case timeout_action::power_down: return "power_down";
+    case timeout_action::hard_reset: return "reset";
+    case timeout_action::power_down: return "power_off";
     case timeout_action::power_cycle: return "power_cycle";
   }
   return "reserved";

@@ -396,7 +396,7 @@ void qemu_first_vm(checker& c, const temp_dir& dir, bmc_process& b) {
     c.check(exit_ms >= 1500 && exit_ms < 8000, "about 2 s");
     c.check(ended->success(), "QEMU " + ended->describe());
   }
-  c.check(count_in_log(b.log_path, "event=watchdog_expired action=power_down use=sms_os") == 1,
+  c.check(count_in_log(b.log_path, "event=watchdog_expired action=power_off use=sms_os") == 1,
           "ipmikit-bmc logged the expiry");
   c.check(count_in_log(b.log_path, "event=power action=power_off reason=watchdog result=ok") == 1,
           "ipmikit-bmc logged POWEROFF");
