@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <ipmikit-bmc/bmc.hpp>
+#include "bmc_rig.hpp"
 #include <ipmikit-bmc/config.hpp>
 #include <ipmikit-bmc/control.hpp>
 
@@ -18,6 +19,7 @@ namespace {
 
 using namespace ipmikit_bmc;
 using bytes = std::vector<std::uint8_t>;
+using ipmikit_bmc::testing::emu_events;
 using namespace std::chrono_literals;
 
 std::vector<std::string> g_lines;
@@ -42,86 +44,10 @@ config_error parse_error(std::string_view text) {
   return *r.error;
 }
 
-/// What the emulator session delivers: responses and the VM commands the BMC sent.
-struct emu_events {
-  std::vector<bytes>* responses;
-  std::vector<ipmikit::vm::command>* commands;
-  template <class E>
-  void operator()(const E& e) const {
-    if constexpr (std::is_same_v<E, ipmikit::vm::response_event>) responses->emplace_back(e.body.begin(), e.body.end());
-    if constexpr (std::is_same_v<E, ipmikit::vm::hardware_event>) commands->push_back(e.code);
-  }
-};
-
-/// One VM's BMC and the emulator session QEMU would run, joined in memory.
-struct rig {
-  vm_config cfg;
-  std::unique_ptr<vm_bmc> bmc;
-  ipmikit::vm::emulator_session<clock_type> emu;
-  time_point now = time_point{} + 1h;
-  std::vector<bytes> responses;
-  std::vector<ipmikit::vm::command> commands;  // hardware commands the VM received
-  std::uint8_t next_id = 1;
-
+struct rig : ipmikit_bmc::testing::rig {
   explicit rig(vm_config c = default_vm(), ipmikit::vm::capabilities caps = ipmikit::vm::qemu_capabilities)
-      : cfg(std::move(c)), emu(make_emu_config(caps)) {
-    g_log_sink = &capture;
-    g_lines.clear();
-    bmc = std::make_unique<vm_bmc>(cfg);
-    bmc->connected(now, "test");
-    emu.connect(now, handler());
-    pump();
-  }
-  ~rig() { g_log_sink = &stdout_sink; }
-
-  static vm_config default_vm() {
-    vm_config v;
-    v.name = "vm1";
-    v.listen = {listen_address::kind::unix_socket, {}, 0, "/tmp/vm1.sock"};
-    return v;
-  }
-  static ipmikit::vm::emulator_session<clock_type>::config make_emu_config(ipmikit::vm::capabilities caps) {
-    ipmikit::vm::emulator_session<clock_type>::config c;
-    c.caps = caps;
-    return c;
-  }
-
-  emu_events handler() { return emu_events{&responses, &commands}; }
-
-  /// Moves bytes both ways until nothing moves; waits out the BMC's command gap (bounded).
-  void pump() {
-    for (int i = 0; i < 100; ++i) {
-      bool moved = false;
-      if (auto out = emu.outbound(now); !out.empty()) {
-        const bytes copy(out.begin(), out.end());
-        emu.consume(copy.size(), now);
-        bmc->receive(copy, now);
-        moved = true;
-      }
-      if (auto out = bmc->session().outbound(now); !out.empty()) {
-        const bytes copy(out.begin(), out.end());
-        bmc->session().consume(copy.size(), now);
-        emu.receive(copy, now, handler());
-        moved = true;
-      }
-      if (!moved) {
-        if (bmc->session().pending().empty()) return;
-        now += 20ms;  // the command gap
-        bmc->poll(now);
-      }
-    }
-    FAIL("pump did not settle");
-  }
-
-  void advance(std::chrono::milliseconds d) {
-    const time_point end = now + d;
-    for (int i = 0; i < 100000 && now < end; ++i) {
-      auto due = bmc->next_deadline();
-      now = (due && *due < end && *due > now) ? *due : end;
-      bmc->poll(now);
-      pump();
-    }
-  }
+      : ipmikit_bmc::testing::rig((g_lines.clear(), std::move(c)), caps, &capture) {}
+  void pump() { REQUIRE(ipmikit_bmc::testing::rig::pump()); }
 
   /// Sends netfn/cmd/data and returns the response body (netfn|lun, cmd, cc, data…).
   bytes request(std::uint8_t netfn, std::uint8_t cmd, bytes data = {}) {
