@@ -769,7 +769,7 @@ int load::run() {
           }
         }
         if (!pending) {
-          connect_seconds_ = seconds(now - start_);
+          connect_seconds_ = seconds(clock_type::now() - start_);
           phase_ = phase::first;
           progress("%.0f connections established in %.3f s", static_cast<double>(established_), connect_seconds_);
         }
@@ -814,7 +814,7 @@ int load::run() {
         for (auto& p : conns_)
           if (p->state == conn_state::up && p->answered == 0) ++waiting;
         if (waiting == 0 || now >= first_deadline) {
-          first_seconds_ = seconds(now - start_);
+          first_seconds_ = seconds(clock_type::now() - start_);
           progress("%.0f connections answered their first request (%.3f s since start)",
                    static_cast<double>(first_answered_), first_seconds_);
           if (opt_.idle >= 0) {
