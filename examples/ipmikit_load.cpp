@@ -310,6 +310,7 @@ class histogram {
 struct proc_sample {
   bool ok = false;
   double cpu_seconds = 0;  // utime + stime
+  double sys_seconds = 0;  // stime
   long rss_kib = 0;        // VmRSS
 };
 
@@ -330,6 +331,7 @@ proc_sample sample_process(int pid) {
       if (std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) == 2) {
         const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
         s.cpu_seconds = static_cast<double>(utime + stime) / tick;
+        s.sys_seconds = static_cast<double>(stime) / tick;
         s.ok = true;
       }
     }
@@ -350,11 +352,16 @@ proc_sample sample_process(int pid) {
   return s;
 }
 
-double self_cpu_seconds() {
+struct cpu_times {
+  double total = 0;
+  double sys = 0;
+};
+
+cpu_times self_cpu_seconds() {
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
   auto sec = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; };
-  return sec(ru.ru_utime) + sec(ru.ru_stime);
+  return {sec(ru.ru_utime) + sec(ru.ru_stime), sec(ru.ru_stime)};
 }
 
 long self_rss_kib() { return sample_process(static_cast<int>(::getpid())).rss_kib; }
@@ -672,6 +679,8 @@ class load {
   std::uint64_t warmup_completed_ = 0;
   std::uint64_t sent_measured_ = 0;
   std::uint64_t notes_ = 0;
+  std::uint64_t measure_waits_ = 0;   // epoll_wait calls in the measured phase
+  std::uint64_t measure_events_ = 0;  // events they returned
   time_point start_{};
   time_point connect_deadline_{};
   time_point m0_{};  // start of the measured phase
@@ -682,7 +691,7 @@ class load {
   proc_sample server_idle_{};    // all connected and idle
   proc_sample server_m0_{}, server_m1_{};
   proc_sample server_end_{};
-  double self_cpu_m0_ = 0, self_cpu_m1_ = 0;
+  cpu_times self_cpu_m0_{}, self_cpu_m1_{};
   double measure_seconds_ = 0;
   long self_rss_idle_kib_ = 0;
 };
@@ -779,6 +788,10 @@ int load::run() {
     int timeout_ms = 100;
     if (phase_ == phase::connect && next_connect < n) timeout_ms = 10;
     const int k = ::epoll_wait(ep_, evs.data(), static_cast<int>(evs.size()), timeout_ms);
+    if (phase_ == phase::measure) {
+      ++measure_waits_;
+      if (k > 0) measure_events_ += static_cast<std::uint64_t>(k);
+    }
     if (k < 0 && errno != EINTR) {
       std::fprintf(stderr, "ipmikit-load: epoll_wait: %s\n", std::strerror(errno));
       return exit_failure;
@@ -876,9 +889,11 @@ void load::report() {
   for (const auto& p : conns_)
     if (p->answered > 0) ++answered_all;
   const double rps = measure_seconds_ > 0 ? static_cast<double>(completed_) / measure_seconds_ : 0;
-  const double self_cpu = self_cpu_m1_ - self_cpu_m0_;
+  const double self_cpu = self_cpu_m1_.total - self_cpu_m0_.total;
+  const double self_sys = self_cpu_m1_.sys - self_cpu_m0_.sys;
   const bool have_server = opt_.server_pid > 0 && server_m1_.ok && server_m0_.ok;
   const double server_cpu = have_server ? server_m1_.cpu_seconds - server_m0_.cpu_seconds : 0;
+  const double server_sys = have_server ? server_m1_.sys_seconds - server_m0_.sys_seconds : 0;
   const double per_req = completed_ ? 1e6 / static_cast<double>(completed_) : 0;
   const bool have_idle = opt_.server_pid > 0 && server_idle_.ok && server_before_.ok;
   const double rss_per_vm = have_idle && n ? static_cast<double>(server_idle_.rss_kib - server_before_.rss_kib) * 1024.0 / static_cast<double>(n) : 0;
@@ -917,10 +932,14 @@ void load::report() {
       {"hardware_commands", static_cast<double>(n_.hardware_commands), 0, true},
       {"load_cpu_seconds", self_cpu, 3, true},
       {"load_cpu_us_per_request", self_cpu * per_req, 3, true},
+      {"load_sys_seconds", self_sys, 3, true},
+      {"load_epoll_waits", static_cast<double>(measure_waits_), 0, true},
+      {"load_events_per_wait", measure_waits_ ? static_cast<double>(measure_events_) / static_cast<double>(measure_waits_) : 0, 1, true},
       {"load_rss_kib", static_cast<double>(self_rss_kib()), 0, true},
       {"load_rss_idle_kib", static_cast<double>(self_rss_idle_kib_), 0, opt_.idle >= 0},
       {"server_cpu_seconds", server_cpu, 3, have_server},
       {"server_cpu_us_per_request", server_cpu * per_req, 3, have_server},
+      {"server_sys_seconds", server_sys, 3, have_server},
       {"server_rss_before_kib", static_cast<double>(server_before_.rss_kib), 0, opt_.server_pid > 0},
       {"server_rss_idle_kib", static_cast<double>(server_idle_.rss_kib), 0, have_idle},
       {"server_rss_per_idle_vm_bytes", rss_per_vm, 0, have_idle},
