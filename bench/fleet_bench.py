@@ -61,18 +61,32 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+FD_SLACK = 64  # descriptors beyond 2 per VM (ipmikit-bmc asks for 2 per VM + 32)
+
+
+def fds_needed(vms):
+    return 2 * vms + FD_SLACK
+
+
 def raise_nofile(need):
+    """Raises RLIMIT_NOFILE (inherited by both programs) towards `need`; returns the new soft
+    limit. The hard limit only moves with CAP_SYS_RESOURCE."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft >= need:
-        return
+        return soft
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (need, max(hard, need)))
     except (ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < need:
-        raise SystemExit(f"{need} file descriptors needed, RLIMIT_NOFILE is {soft} (hard {hard}); "
-                         "run as root or raise 'ulimit -Hn'")
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def vms_possible(requested):
+    """The VM count the descriptor limit allows: `requested`, or the most that fits."""
+    limit = raise_nofile(fds_needed(requested))
+    if limit >= fds_needed(requested):
+        return requested
+    return max(1, (limit - FD_SLACK) // 2)
 
 
 def write_config(path, tmp, vms, transport, port):
@@ -85,7 +99,6 @@ def write_config(path, tmp, vms, transport, port):
 
 def run_fleet(args, vms, transport):
     """One server start, one ipmikit-load run. Returns the load generator's JSON + extras."""
-    raise_nofile(2 * vms + 256)
     with tempfile.TemporaryDirectory(prefix="ipmikit-fleet-", dir="/tmp") as tmp:
         conf = pathlib.Path(tmp) / "fleet.conf"
         write_config(conf, tmp, vms, transport, args.tcp_port)
@@ -163,6 +176,26 @@ def rel(path):
         return str(path)
 
 
+def vms_label(r):
+    if r.get("vms_requested", r["vms"]) != r["vms"]:
+        return f"{r['vms']:,} ({r['vms_requested']:,} requested)¹"
+    return f"{r['vms']:,}"
+
+
+def all_in_rss(results):
+    """{(vms, transport): bytes}: the server's idle RSS slope from the next smaller VM count of
+    the same transport, (RSS(N) − RSS(M)) / (N − M): what one more configured and connected VM
+    costs, whether the server allocates it at start or on connect."""
+    out = {}
+    for t in {r["transport"] for r in results}:
+        rs = sorted((r for r in results if r["transport"] == t and "server_rss_idle_kib" in r),
+                    key=lambda r: r["vms"])
+        for lo, hi in zip(rs, rs[1:]):
+            if hi["vms"] > lo["vms"]:
+                out[(hi["vms"], t)] = (hi["server_rss_idle_kib"] - lo["server_rss_idle_kib"]) * 1024 / (hi["vms"] - lo["vms"])
+    return out
+
+
 def render(data):
     lines = []
     w = lines.append
@@ -184,23 +217,30 @@ def render(data):
     w(f"- Date: {data['date']}; CPU: {data['cpu']}; load average at start: {data['loadavg']}")
     w(f"- Per configuration: {data['repetitions']} run(s), the median by requests/s shown; each run "
       f"{data['idle']} s idle (memory sample), {data['warmup']} s warm-up, {data['duration']} s measured")
-    w(f"- Build: `{data['build']}` (g++ -O2, Release)")
+    progs = data.get("programs", {})
+    w("- Programs: " + ", ".join(f"{k} `{v}`" for k, v in progs.items())
+      + " (preset `release-fleet`: g++ -O2, Release, unless the note says otherwise)")
+    if data.get("note"):
+        w(f"- Note: {data['note']}")
     w("")
-    w("| VMs | transport | requests/s | p50 | p99 | max | server RSS per idle VM | server CPU per request | load generator CPU per request | failures |")
-    w("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+    slopes = all_in_rss(data["results"])
+    w("| VMs | transport | requests/s | p50 | p99 | max | server RSS per idle VM: per connection | all in | server CPU per request | load generator CPU per request | failures |")
+    w("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for r in data["results"]:
         rps = r.get("requests_per_second", 0)
         mark = ""
         if r["vms"] == RPS_GOAL_VMS:
             mark = " ✅" if rps >= RPS_GOAL else " ❌"
         per_vm = r.get("server_rss_per_idle_vm_bytes")
-        rss_mark = " ✅" if per_vm is not None and per_vm <= RSS_GOAL else " ❌"
+        per_vm_text = "–" if per_vm is None else f"{per_vm:,.0f} B{' ✅' if per_vm <= RSS_GOAL else ' ❌'}"
         fails = r.get("failures", "?")
         if r.get("load_exit") != 0 or r.get("server_exit") != 0:
             fails = f"{fails} (load exit {r.get('load_exit')}, server exit {r.get('server_exit')})"
-        w(f"| {r['vms']:,} | {r['transport']} | {rps:,.0f}{mark} | {r.get('latency_p50_us', 0) / 1e3:.2f} ms | "
+        slope = slopes.get((r["vms"], r["transport"]))
+        slope_text = "–" if slope is None else f"{slope:,.0f} B{' ✅' if slope <= RSS_GOAL else ' ❌'}"
+        w(f"| {vms_label(r)} | {r['transport']} | {rps:,.0f}{mark} | {r.get('latency_p50_us', 0) / 1e3:.2f} ms | "
           f"{r.get('latency_p99_us', 0) / 1e3:.2f} ms | {r.get('latency_max_us', 0) / 1e3:.2f} ms | "
-          f"{per_vm:,.0f} B{rss_mark} | {r.get('server_cpu_us_per_request', 0):.2f} µs | "
+          f"{per_vm_text} | {slope_text} | {r.get('server_cpu_us_per_request', 0):.2f} µs | "
           f"{r.get('load_cpu_us_per_request', 0):.2f} µs | {fails} |")
     w("")
     if rt_us:
@@ -208,13 +248,22 @@ def render(data):
         w("`bench/session_bench.cpp` in the same run: an emulator session and a BMC session joined in")
         w(f"memory, {rt:,.0f} round trips/s = {rt_us * 1e3:.0f} ns each, both sides' protocol work):")
         w("")
-        w("| VMs | transport | server CPU per request | in-memory round trip | server / in-memory | socket + event loop cost per request (server − in-memory) | both processes per request |")
-        w("|--:|---|--:|--:|--:|--:|--:|")
+        ncpu = data.get("ncpu", 2)
+        w(f"| VMs | transport | server CPU per request | in-memory round trip | server / in-memory | socket + event loop cost per request (server − in-memory) | both processes per request | share of the {ncpu} cores the two used | CPU-bound ceiling: {ncpu} cores / both per request |")
+        w("|--:|---|--:|--:|--:|--:|--:|--:|--:|")
         for r in data["results"]:
             s = r.get("server_cpu_us_per_request", 0)
             both = s + r.get("load_cpu_us_per_request", 0)
-            w(f"| {r['vms']:,} | {r['transport']} | {s:.2f} µs | {rt_us:.3f} µs | {s / rt_us:,.0f}× | "
-              f"{s - rt_us:.2f} µs | {both:.2f} µs |")
+            secs = r.get("seconds", 0)
+            share = ((r.get("server_cpu_seconds", 0) + r.get("load_cpu_seconds", 0)) / (secs * ncpu)) if secs else 0
+            ceiling = ncpu * 1e6 / both if both else 0
+            w(f"| {vms_label(r)} | {r['transport']} | {s:.2f} µs | {rt_us:.3f} µs | {s / rt_us:,.0f}× | "
+              f"{s - rt_us:.2f} µs | {both:.2f} µs | {share:.0%} | {ceiling:,.0f} req/s |")
+        w("")
+        w("The share column shows how much of the machine the server and the load generator got")
+        w("during the measured phase; the rest went to other work on this shared machine. The")
+        w("ceiling is the rate both would reach with the two cores to themselves at the same CPU")
+        w("cost per request (an estimate, not a measurement).")
         w("")
     w("Reading the figures:")
     w("")
@@ -222,9 +271,17 @@ def render(data):
     w("  log-linear histogram (< 6.25 % bucket error). With one request outstanding per connection")
     w("  and every connection busy, latency ≈ VMs / (requests/s) (Little's law): at 1,000 or")
     w("  10,000 VMs it measures the queue of ready connections, not one request's path.")
-    w("- Server RSS per idle VM: (server VmRSS with every VM connected, each having answered one")
-    w("  request, then idle for a moment − VmRSS with the server ready and nothing connected) / VMs.")
-    w("  Kernel socket buffers are not in RSS.")
+    w("- Server RSS per idle VM, per connection: (server VmRSS with every VM connected, each having")
+    w("  answered one request, then idle for a moment − VmRSS with the server ready and nothing")
+    w("  connected) / VMs. All in: the slope of that idle VmRSS between this VM count and the next")
+    w("  smaller one of the same transport, (RSS(N) − RSS(M)) / (N − M), which also counts what the")
+    w("  server allocates per VM at start (session buffers, listener). Kernel socket buffers are not")
+    w("  in RSS.")
+    if any(r.get("vms_requested", r["vms"]) != r["vms"] for r in data["results"]):
+        lim = max(r.get("nofile_limit", 0) for r in data["results"])
+        w(f"- ¹ The open-file limit of this machine is {lim:,} and cannot be raised (no")
+        w("  CAP_SYS_RESOURCE); the server needs a listener and a connection per VM plus a few, so")
+        w("  this is the most VMs that fit.")
     w("- CPU: the server's utime + stime from `/proc/PID/stat` (10 ms ticks) and the load")
     w("  generator's `getrusage`, over the measured phase only, divided by the requests answered in")
     w("  it. Most of it is system time: per request each side makes one `recv()` and one `send()`")
@@ -274,6 +331,7 @@ def main():
     ap.add_argument("--repetitions", type=int, default=3)
     ap.add_argument("--out", type=pathlib.Path, default=ROOT / "docs" / "performance.md")
     ap.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
+    ap.add_argument("--note", default="", help="a line of text for the section (e.g. which server build)")
     ap.add_argument("--save-json", type=pathlib.Path, help="also save the run's figures here")
     ap.add_argument("--from-json", type=pathlib.Path, help="render a saved run instead")
     args = ap.parse_args()
@@ -288,19 +346,30 @@ def main():
             "command": "python3 bench/fleet_bench.py " + shlex.join(sys.argv[1:]),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "cpu": f"{cpu_model()} ({os.cpu_count()} logical CPUs)",
+            "ncpu": os.cpu_count(),
             "loadavg": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
             "repetitions": args.repetitions, "idle": args.idle, "warmup": args.warmup,
             "duration": args.duration,
-            "build": rel(args.bmc.parent.parent),
+            "programs": {"ipmikit-bmc": rel(args.bmc), "ipmikit-load": rel(args.load),
+                         "ipmikit_bench": rel(args.bench)},
+            "note": args.note,
             "results": [], "all_runs": [],
         }
         sess_cmd, data["session_bench"] = run_session_bench(args)
         data["session_bench_command"] = sess_cmd
-        for vms in [int(v) for v in args.vms.split(",") if v]:
+        for requested in [int(v) for v in args.vms.split(",") if v]:
+            vms = vms_possible(requested)
+            if vms != requested:
+                log(f"{requested} VMs need {fds_needed(requested)} descriptors, RLIMIT_NOFILE allows "
+                    f"{resource.getrlimit(resource.RLIMIT_NOFILE)[0]} (hard limit, no CAP_SYS_RESOURCE): "
+                    f"running {vms} VMs instead")
             for transport in [t for t in args.transports.split(",") if t]:
                 if transport not in ("unix", "tcp"):
                     raise SystemExit(f"unknown transport {transport}")
                 runs = [run_fleet(args, vms, transport) for _ in range(args.repetitions)]
+                for r in runs:
+                    r["vms_requested"] = requested
+                    r["nofile_limit"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
                 data["all_runs"] += runs
                 best = median_run(runs)
                 best["requests_per_second_all"] = [r.get("requests_per_second") for r in runs]
