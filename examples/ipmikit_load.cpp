@@ -388,6 +388,7 @@ struct connection {
   bool counted = false;        // the outstanding request belongs to the measured phase
   bool want_send = false;      // a response arrived: send the next request after receive()
   bool closing = false;        // we are disconnecting: the session's local 0xD2 is expected
+  bool first_done = false;     // the first request got its response (or a local answer)
 };
 
 struct counters {
@@ -449,6 +450,7 @@ class load {
   }
 
   void on_response(connection& c, const vm::response_event& r, time_point now) {
+    c.first_done = true;
     if (r.local) {
       const auto cc = r.body[2];
       if (cc == 0xC3) {
@@ -473,8 +475,10 @@ class load {
     ++c.answered;
     if (c.answered == 1) ++first_answered_;
     const auto latency = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - c.sent).count());
-    if (c.counted) {
-      hist_.add(latency);
+    // Throughput counts the responses received in the measured window; latency every request
+    // sent in it, including those answered while draining (no survivorship bias).
+    if (c.counted) hist_.add(latency);
+    if (phase_ == phase::measure) {
       ++completed_;
     } else if (phase_ == phase::warmup) {
       ++warmup_completed_;
@@ -822,10 +826,10 @@ int load::run() {
     switch (phase_) {
       case phase::connect: break;
       case phase::first: {
-        // Every live connection answered (or failed) its first request.
+        // Every live connection has its first request answered (or failed: timeout, error).
         std::size_t waiting = 0;
         for (auto& p : conns_)
-          if (p->state == conn_state::up && p->answered == 0) ++waiting;
+          if (p->state == conn_state::up && !p->first_done) ++waiting;
         if (waiting == 0 || now >= first_deadline) {
           first_seconds_ = seconds(clock_type::now() - start_);
           progress("%.0f connections answered their first request (%.3f s since start)",
@@ -915,6 +919,7 @@ void load::report() {
       {"warmup_requests", static_cast<double>(warmup_completed_), 0, true},
       {"seconds", measure_seconds_, 3, true},
       {"requests_per_second", rps, 0, true},
+      {"latency_samples", static_cast<double>(hist_.count()), 0, true},
       {"latency_mean_us", hist_.mean() / 1e3, 1, true},
       {"latency_p50_us", us(hist_.quantile(0.50)), 1, true},
       {"latency_p90_us", us(hist_.quantile(0.90)), 1, true},
