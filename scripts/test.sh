@@ -2,6 +2,8 @@
 # The whole test suite: g++ build + tests, clang ASan/UBSan build + tests, every fuzz target
 # for a bounded time on its checked-in corpus, a benchmark smoke run, and the consumer tests
 # (find_package on an installed tree, add_subdirectory). Exits non-zero on any failure.
+# The interop tests include a Linux guest in QEMU (tests/interop/linux_guest_test.sh): its first
+# run fetches Debian's kernel package with apt-get download into build/linux-guest, once.
 # Installs what it needs from Debian's packages when it is missing.
 #   FUZZ_SECONDS=N  seconds per fuzz target (default 25)
 set -euo pipefail
@@ -11,7 +13,8 @@ cd "$root"
 
 ensure_packages g++ clang cmake ninja-build pkgconf doctest-dev libbenchmark-dev \
   openipmi ipmitool qemu-system-x86 \
-  libclang-rt-14-dev libfuzzer-14-dev
+  libclang-rt-14-dev libfuzzer-14-dev \
+  busybox-static cpio kmod xz-utils
 
 fuzz_seconds=${FUZZ_SECONDS:-25}
 # The real peers were installed above: an interop test must not pass as "skipped".
@@ -19,6 +22,10 @@ export IPMIKIT_INTEROP_REQUIRED=1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
+
+stage "the Linux guest of the interop tests (Debian's kernel package, fetched once)"
+scripts/build-guest.sh build/linux-guest
+passed=$((passed + 1))
 
 stage "g++: build and test (warnings are errors)"
 cmake --workflow --preset gcc-debug

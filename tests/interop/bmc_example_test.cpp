@@ -112,7 +112,7 @@ void stop_bmc(checker& c, bmc_process& b) {
   const auto ended = b.proc.stop(millis(5000));
   if (c.check_ok(ended, "ipmikit-bmc stopped"))
     c.check(ended->success(), "SIGTERM: ipmikit-bmc " + ended->describe() + " (wants exit 0)");
-  c.check(count_in_log(b.log_path, "caught SIGTERM, stopping") == 1, "it logged the signal");
+  c.check(count_in_log(b.log_path, "event=stopping signal=SIGTERM") == 1, "it logged the signal");
 }
 
 /// A second connection while a VM is connected is closed at once (EOF within 2 s).
@@ -123,7 +123,7 @@ void check_second_connection_refused(checker& c, const bmc_process& b, std::size
   auto r = read_some(fd->get(), buf, 2000);
   c.check(r.ok() && r->state == read_state::eof,
           "it is closed at once, without a byte", r.ok() ? "" : r.error());
-  c.check(wait_for_log(b.log_path, "refused a second connection", refusals_before + 1, 2000),
+  c.check(wait_for_log(b.log_path, "event=refused ", refusals_before + 1, 2000),
           "ipmikit-bmc logged the refusal");
 }
 
@@ -165,7 +165,7 @@ int test_scripted(const temp_dir& dir, const std::string& binary) {
     if (!c.check_ok(conn.send_command(vm::command::version, 1), "sent VERSION 1") ||
         !c.check_ok(conn.send_command(vm::command::capabilities, 0x00), "sent CAPABILITIES 0x00"))
       return;
-    c.check(wait_for_log(b->log_path, "VM capabilities 0x00 (none)", 1, 3000), "ipmikit-bmc logged the capabilities");
+    c.check(wait_for_log(b->log_path, "event=capabilities caps=0x00 names=none", 1, 3000), "ipmikit-bmc logged the capabilities");
 
     std::uint8_t id = 0;
     auto expect = [&](std::initializer_list<std::uint8_t> request, std::initializer_list<std::uint8_t> want,
@@ -186,7 +186,7 @@ int test_scripted(const temp_dir& dir, const std::string& binary) {
     expect({0x00, 0x02, 0x06}, {0x04, 0x02, 0xCC}, "Chassis Control 06 (reserved): CC");
     expect({0x00, 0x02}, {0x04, 0x02, 0xC7}, "Chassis Control without data: C7");
     expect({0x18, 0x2E, 0x01}, {0x1C, 0x2E, 0x00}, "Set BMC Global Enables 01 without IRQ: 00, no ENABLE_IRQ");
-    c.check(count_in_log(b->log_path, "ENABLE_IRQ not sent: missing_capability") == 1, "  logged as not sent");
+    c.check(count_in_log(b->log_path, "event=enable_irq result=missing_capability") == 1, "  logged as not sent");
     expect({0x18, 0x24, 0x04, 0x01, 0x00, 0x00, 0x14, 0x00}, {0x1C, 0x24, 0xD5},
            "Set Watchdog Timer with hard reset, VM without RESET: D5");
     expect({0x18, 0x24, 0x04, 0x30, 0x01, 0x00, 0x14, 0x00}, {0x1C, 0x24, 0xD5},
@@ -211,7 +211,7 @@ int test_scripted(const temp_dir& dir, const std::string& binary) {
     // A frame with a bad checksum is logged and ignored; the next request is answered.
     const std::uint8_t bad[] = {0x30, 0x18, 0x01, 0x00, 0xA0};
     if (c.check_ok(conn.send(bad), "sent a frame with a bad checksum")) {
-      c.check(wait_for_log(b->log_path, "protocol problem", 1, 3000), "ipmikit-bmc logged a protocol problem");
+      c.check(wait_for_log(b->log_path, "event=protocol_problem", 1, 3000), "ipmikit-bmc logged a protocol problem");
       expect({0x18, 0x04}, {0x1C, 0x04, 0x00, 0x55, 0x00}, "Get Self Test Results after it");
     }
 
@@ -219,7 +219,7 @@ int test_scripted(const temp_dir& dir, const std::string& binary) {
 
     // The VM goes away and comes back: a new greeting, a working link.
     conn.close();
-    c.check(wait_for_log(b->log_path, "disconnected: closed by the VM", 1, 3000), "ipmikit-bmc saw the close");
+    c.check(wait_for_log(b->log_path, "event=disconnected reason=\"closed by the VM\"", 1, 3000), "ipmikit-bmc saw the close");
     auto fd2 = connect_tcp(b->port, 5000);
     if (!c.check_ok(fd2, "reconnected")) return;
     vm_connection conn2(std::move(*fd2), vm::min_response_frame);
@@ -269,7 +269,7 @@ std::optional<qemu_instance> start_vm(checker& c, const temp_dir& dir, const bmc
   auto q = start_qemu(dir, b.port, ipmi_interface::kcs);
   if (!c.check_ok(q, "QEMU started (qtest connected)")) return std::nullopt;
   say("  QEMU pid " + std::to_string(q->proc.pid()) + ", qtest after " + std::to_string(elapsed_ms(t0)) + " ms");
-  if (!c.check(wait_for_log(b.log_path, "VM capabilities 0x3F (POWER RESET IRQ NMI ATTN GRACEFUL_SHUTDOWN)", nth, 10000),
+  if (!c.check(wait_for_log(b.log_path, "event=capabilities caps=0x3F names=POWER,RESET,IRQ,NMI,ATTN,GRACEFUL_SHUTDOWN", nth, 10000),
                "ipmikit-bmc: QEMU connected and announced 0x3F (connection " + std::to_string(nth) + ")"))
     return std::nullopt;
   say("  BMC link up after " + std::to_string(elapsed_ms(t0)) + " ms");
@@ -333,7 +333,7 @@ void qemu_first_vm(checker& c, const temp_dir& dir, bmc_process& b) {
   const bool enabled = g.expect({0x18, 0x2E, 0x0F}, {0x1C, 0x2E, 0x00}, "Set BMC Global Enables 0F");
   const long long took = elapsed_ms(t1);
   if (enabled) c.check(took < 2500, "answered in " + std::to_string(took) + " ms (QEMU's timeout: 4000)");
-  c.check(count_in_log(b.log_path, "sent ENABLE_IRQ") == 1, "ipmikit-bmc sent ENABLE_IRQ once");
+  c.check(count_in_log(b.log_path, "event=enable_irq result=ok") == 1, "ipmikit-bmc sent ENABLE_IRQ once");
   g.expect({0x18, 0x2F}, {0x1C, 0x2F, 0x00, 0x0F}, "Get BMC Global Enables: 0F");
   c.check(q->qt.irq(5).raises > irq_raises,
           "QEMU raised IRQ 5 for the responses since (ENABLE_IRQ took effect): " + q->qt.irq_summary());
@@ -360,14 +360,25 @@ void qemu_first_vm(checker& c, const temp_dir& dir, bmc_process& b) {
   const long long atn_ms = elapsed_ms(t2);
   if (c.check(attention, "KCS status shows SMS_ATN after " + std::to_string(atn_ms) + " ms"))
     c.check(atn_ms >= 700 && atn_ms < 3000, "about 1 s after the reset");
-  c.check(count_in_log(b.log_path, "sent ATTN_IRQ (message flags 0x08)") == 1,
+  c.check(count_in_log(b.log_path, "event=attention on=yes irq=yes flags=0x08 result=ok") == 1,
           "ipmikit-bmc sent ATTN_IRQ (the receive message queue interrupt is enabled)");
   g.expect({0x18, 0x22}, {0x1C, 0x22, 0xD5}, "Reset Watchdog Timer after the pre-timeout: D5 (§27.5)");
+  // Global enables 0F include the event message buffer: the pre-timeout also leaves a
+  // Watchdog 2 "timer interrupt" event there (flag 02).
+  g.expect({0x18, 0x31}, {0x1C, 0x31, 0x00, 0x0A}, "Get Message Flags: watchdog pre-timeout (08) + event buffer full (02)");
+  if (const auto ev = g.ask({0x18, 0x35}, "Read Event Message Buffer")) {
+    c.check(ev->size() == 19 && (*ev)[2] == 0x00, "Read Event Message Buffer: 00 and 16 bytes: " + hex(*ev));
+    if (ev->size() == 19)
+      c.check((*ev)[3 + 2] == 0x02 && (*ev)[3 + 10] == 0x23 && (*ev)[3 + 12] == 0x6F && (*ev)[3 + 13] == 0xC8 &&
+                  (*ev)[3 + 14] == 0x34,
+              "  a system event record: Watchdog 2 (23h), sensor-specific, timer interrupt, messaging/SMS-OS");
+  }
+  g.expect({0x18, 0x35}, {0x1C, 0x35, 0x80}, "Read Event Message Buffer again: empty (80h)");
   g.expect({0x18, 0x31}, {0x1C, 0x31, 0x00, 0x08}, "Get Message Flags: watchdog pre-timeout (08)");
   g.expect({0x18, 0x30, 0x08}, {0x1C, 0x30, 0x00}, "Clear Message Flags 08");
   if (const auto st = kcs_status(q->qt))
     c.check((*st & kcs::sms_atn) == 0, "SMS_ATN is clear when the response is in: status " + hex(*st));
-  c.check(wait_for_log(b.log_path, "watchdog expired (timer use SMS/OS): timeout action no action", 1, 5000),
+  c.check(wait_for_log(b.log_path, "event=watchdog_expired action=none use=sms_os", 1, 5000),
           "ipmikit-bmc logged the expiry (no action)");
   g.expect({0x18, 0x25}, {0x1C, 0x25, 0x00, 0x04, 0x30, 0x03, 0x10, 0x28, 0x00, 0x00, 0x00},
            "Get Watchdog Timer: stopped, SMS/OS expired (10), present 0");
@@ -385,11 +396,11 @@ void qemu_first_vm(checker& c, const temp_dir& dir, bmc_process& b) {
     c.check(exit_ms >= 1500 && exit_ms < 8000, "about 2 s");
     c.check(ended->success(), "QEMU " + ended->describe());
   }
-  c.check(count_in_log(b.log_path, "watchdog expired (timer use SMS/OS): timeout action power down") == 1,
+  c.check(count_in_log(b.log_path, "event=watchdog_expired action=power_off use=sms_os") == 1,
           "ipmikit-bmc logged the expiry");
-  c.check(count_in_log(b.log_path, "sent POWEROFF (watchdog timeout action: power down)") == 1,
+  c.check(count_in_log(b.log_path, "event=power action=power_off reason=watchdog result=ok") == 1,
           "ipmikit-bmc logged POWEROFF");
-  c.check(wait_for_log(b.log_path, "disconnected: closed by the VM", 1, 3000), "ipmikit-bmc saw QEMU go");
+  c.check(wait_for_log(b.log_path, "event=disconnected reason=\"closed by the VM\"", 1, 3000), "ipmikit-bmc saw QEMU go");
   if (c.failures() != before) show_log("QEMU", q->log_path);
 }
 
@@ -407,7 +418,7 @@ void qemu_second_vm(checker& c, const temp_dir& dir, bmc_process& b) {
            "Set Watchdog Timer: hard reset after 2.0 s");
   g.expect({0x18, 0x22}, {0x1C, 0x22, 0x00}, "Reset Watchdog Timer starts it");
   const auto t0 = steady::now();
-  const bool reset = wait_for_log(b.log_path, "sent RESET (watchdog timeout action: hard reset)", 1, 10000);
+  const bool reset = wait_for_log(b.log_path, "event=power action=reset reason=watchdog result=ok", 1, 10000);
   const long long reset_ms = elapsed_ms(t0);
   if (c.check(reset, "ipmikit-bmc sent RESET " + std::to_string(reset_ms) + " ms after the start"))
     c.check(reset_ms >= 1500 && reset_ms < 8000, "about 2 s");
@@ -417,17 +428,17 @@ void qemu_second_vm(checker& c, const temp_dir& dir, bmc_process& b) {
            "the KCS interface answers after the reset");
   g.expect({0x18, 0x25}, {0x1C, 0x25, 0x00, 0x04, 0x01, 0x00, 0x10, 0x14, 0x00, 0x00, 0x00},
            "Get Watchdog Timer: expired and stopped");
-  say(std::string("  QEMU ") + (count_in_log(b.log_path, "VM reports RESET") != 0 ? "did" : "did not") +
+  say(std::string("  QEMU ") + (count_in_log(b.log_path, "event=vm_reports command=RESET") != 0 ? "did" : "did not") +
       " send RESET back after the machine reset");
 
   // Chassis Control: the response comes first, then the command.
   g.expect({0x00, 0x02, 0x03}, {0x04, 0x02, 0x00}, "Chassis Control hard reset");
-  c.check(wait_for_log(b.log_path, "sent RESET (Chassis Control: hard reset)", 1, 3000), "ipmikit-bmc sent RESET");
+  c.check(wait_for_log(b.log_path, "event=power action=reset reason=chassis_control result=ok", 1, 3000), "ipmikit-bmc sent RESET");
   g.expect({0x00, 0x02, 0x05}, {0x04, 0x02, 0x00}, "Chassis Control soft shutdown");
-  c.check(wait_for_log(b.log_path, "sent GRACEFUL_SHUTDOWN (Chassis Control: soft shutdown)", 1, 3000),
+  c.check(wait_for_log(b.log_path, "event=power action=soft_shutdown reason=chassis_control result=ok", 1, 3000),
           "ipmikit-bmc sent GRACEFUL_SHUTDOWN");
   g.expect({0x00, 0x02, 0x04}, {0x04, 0x02, 0x00}, "Chassis Control pulse diagnostic interrupt");
-  c.check(wait_for_log(b.log_path, "sent SEND_NMI (Chassis Control: pulse diagnostic interrupt)", 1, 3000),
+  c.check(wait_for_log(b.log_path, "event=power action=nmi reason=chassis_control result=ok", 1, 3000),
           "ipmikit-bmc sent SEND_NMI");
   sleep_ms(300);
   c.check(q->proc.alive(), "QEMU still runs (the halted BIOS has no ACPI: soft shutdown does nothing)");
@@ -437,7 +448,7 @@ void qemu_second_vm(checker& c, const temp_dir& dir, bmc_process& b) {
   q->qt.close();
   const auto stopped = q->proc.stop();
   if (c.check_ok(stopped, "QEMU stopped (pid " + std::to_string(q->proc.pid()) + ")")) say("  QEMU " + stopped->describe());
-  c.check(wait_for_log(b.log_path, "disconnected: closed by the VM", 2, 3000), "ipmikit-bmc saw QEMU go");
+  c.check(wait_for_log(b.log_path, "event=disconnected reason=\"closed by the VM\"", 2, 3000), "ipmikit-bmc saw QEMU go");
   if (c.failures() != before) show_log("QEMU", q->log_path);
 }
 

@@ -1,0 +1,305 @@
+// examples/ipmikit-bmc/config.hpp — ipmikit-bmc's configuration file: what it says and its reader.
+//
+// An INI-like text (docs/ipmikit-bmc.md, "Configuration"): '#' starts a comment, `[bmc]` holds
+// process-wide settings, each `[vm NAME]` section describes one VM, `key = value` lines fill
+// them. Every error names the line it was found on; the reader never throws and never stops
+// at the first unknown thing silently — an unknown key is an error, because a misspelt
+// `watchdog_action` that is ignored is a VM that is not protected.
+#pragma once
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace ipmikit_bmc {
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+/// Where a VM's BMC listens: TCP (QEMU `-chardev socket,host=H,port=P`) or a UNIX socket path
+/// (QEMU `-chardev socket,path=P`).
+struct listen_address {
+  enum class kind : std::uint8_t { tcp, unix_socket };
+  kind type = kind::tcp;
+  std::string host;        // tcp: numeric address or name; "[v6]" brackets removed
+  std::uint16_t port = 0;  // tcp
+  std::string path;        // unix_socket
+
+  [[nodiscard]] std::string text() const {
+    if (type == kind::unix_socket) return "unix:" + path;
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
+  friend bool operator==(const listen_address&, const listen_address&) = default;
+};
+
+/// What Get Device ID reports (IPMI v2.0 §20.1).
+struct identity {
+  std::uint8_t device_id = 0x20;
+  std::uint8_t device_revision = 1;   // 0–15
+  std::uint8_t firmware_major = 0;    // 0–127
+  std::uint8_t firmware_minor = 1;    // 0–99, sent as BCD
+  std::uint32_t manufacturer = 0;     // IANA enterprise number, 20 bits; 0 = unspecified
+  std::uint16_t product = 0x0001;
+};
+
+/// The watchdog's timeout action (IPMI v2.0 §27.6 byte 2 bits 2:0).
+enum class timeout_action : std::uint8_t { none = 0, hard_reset = 1, power_down = 2, power_cycle = 3 };
+/// The watchdog's pre-timeout interrupt (IPMI v2.0 §27.6 byte 2 bits 6:4).
+enum class pretimeout_interrupt : std::uint8_t { none = 0, smi = 1, nmi = 2, messaging = 3 };
+
+/// Watchdog settings in force before the guest's first Set Watchdog Timer. With `timeout` set the
+/// timer counts as initialised (timer use SMS/OS), so a guest that only pets it works; with
+/// `start_on_connect` it runs from the moment the VM connects — an HA policy for guests known to
+/// pet the watchdog.
+struct watchdog_defaults {
+  std::optional<std::uint16_t> timeout;  // 100 ms units
+  timeout_action action = timeout_action::hard_reset;
+  pretimeout_interrupt pretimeout = pretimeout_interrupt::none;
+  std::uint8_t pretimeout_seconds = 0;
+  bool start_on_connect = false;
+};
+
+struct vm_config {
+  std::string name;
+  listen_address listen;
+  identity id;
+  watchdog_defaults watchdog;
+  int line = 0;  // where its section starts, for later messages
+};
+
+struct config {
+  std::string control_path;  // the control socket; empty: none
+  std::vector<vm_config> vms;
+};
+
+/// A configuration error: the file's line (1-based; 0 for the whole file) and what is wrong.
+struct config_error {
+  int line = 0;
+  std::string message;
+};
+
+struct config_result {
+  config cfg;
+  std::optional<config_error> error;
+  [[nodiscard]] bool ok() const { return !error.has_value(); }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Functions
+
+/// Parses "HOST:PORT", "[V6]:PORT" or "unix:PATH". Returns an error message, or nothing.
+inline std::optional<std::string> parse_listen(std::string_view text, listen_address& out) {
+  if (text.starts_with("unix:")) {
+    const std::string_view path = text.substr(5);
+    if (path.empty()) return "unix: needs a socket path";
+    if (path.size() > 107) return "UNIX socket path longer than 107 bytes (sun_path)";
+    out = {listen_address::kind::unix_socket, {}, 0, std::string(path)};
+    return std::nullopt;
+  }
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size())
+    return "expected HOST:PORT or unix:PATH, got '" + std::string(text) + "'";
+  std::string_view host = text.substr(0, colon);
+  const std::string_view port = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc{} || end != port.data() + port.size() || value > 65535)
+    return "bad port '" + std::string(port) + "' (0 to 65535)";
+  out = {listen_address::kind::tcp, std::string(host), static_cast<std::uint16_t>(value), {}};
+  return std::nullopt;
+}
+
+namespace detail {
+
+inline std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(" \t\r");
+  return s.substr(first, last - first + 1);
+}
+
+/// An unsigned number, decimal or 0x-hex, at most `max`.
+inline std::optional<std::uint32_t> parse_uint(std::string_view s, std::uint32_t max) {
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    s.remove_prefix(2);
+    base = 16;
+  }
+  std::uint32_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size() || v > max) return std::nullopt;
+  return v;
+}
+
+/// Seconds with at most one decimal ("10", "2.5") as 100 ms units, at most `max_tenths`.
+inline std::optional<std::uint32_t> parse_tenths(std::string_view s, std::uint32_t max_tenths) {
+  const auto dot = s.find('.');
+  const auto whole = parse_uint(s.substr(0, dot), max_tenths / 10);
+  if (!whole || s.substr(0, dot).starts_with("0x")) return std::nullopt;
+  std::uint32_t tenths = *whole * 10;
+  if (dot != std::string_view::npos) {
+    const std::string_view frac = s.substr(dot + 1);
+    if (frac.size() != 1 || frac[0] < '0' || frac[0] > '9') return std::nullopt;
+    tenths += static_cast<std::uint32_t>(frac[0] - '0');
+  }
+  if (tenths > max_tenths) return std::nullopt;
+  return tenths;
+}
+
+inline std::optional<bool> parse_bool(std::string_view s) {
+  if (s == "yes" || s == "true" || s == "on" || s == "1") return true;
+  if (s == "no" || s == "false" || s == "off" || s == "0") return false;
+  return std::nullopt;
+}
+
+inline bool valid_vm_name(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (const char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '-'))
+      return false;
+  return true;
+}
+
+}  // namespace detail
+
+/// Reads a whole configuration text. Stops at the first error, which names its line.
+inline config_result parse_config(std::string_view text) {
+  config_result r;
+  enum class section : std::uint8_t { none, bmc, vm } where = section::none;
+  int line_no = 0;
+  auto fail = [&](std::string message) {
+    r.error = config_error{line_no, std::move(message)};
+    return r;
+  };
+  while (!text.empty()) {
+    ++line_no;
+    const auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (const auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    line = detail::trim(line);
+    if (line.empty()) continue;
+
+    if (line.front() == '[') {
+      if (line.back() != ']') return fail("a section header must end with ']'");
+      const std::string_view inside = detail::trim(line.substr(1, line.size() - 2));
+      if (inside == "bmc") {
+        where = section::bmc;
+        continue;
+      }
+      if (!inside.starts_with("vm ") && !inside.starts_with("vm\t"))
+        return fail("unknown section '[" + std::string(inside) + "]' (expected [bmc] or [vm NAME])");
+      const std::string_view name = detail::trim(inside.substr(3));
+      if (!detail::valid_vm_name(name))
+        return fail("bad VM name '" + std::string(name) + "' (1 to 64 of A-Z a-z 0-9 . _ -)");
+      for (const vm_config& v : r.cfg.vms)
+        if (v.name == name) return fail("VM '" + std::string(name) + "' is defined twice (first on line " +
+                                        std::to_string(v.line) + ")");
+      r.cfg.vms.push_back(vm_config{std::string(name), {}, {}, {}, line_no});
+      where = section::vm;
+      continue;
+    }
+
+    const auto eq = line.find('=');
+    if (eq == std::string_view::npos) return fail("expected 'key = value' or a [section]");
+    const std::string_view key = detail::trim(line.substr(0, eq));
+    const std::string_view value = detail::trim(line.substr(eq + 1));
+    if (key.empty()) return fail("a key is missing before '='");
+    if (value.empty()) return fail("'" + std::string(key) + "' has no value");
+    const std::string k(key);
+
+    if (where == section::none) return fail("'" + k + "' outside a section (put it under [bmc] or [vm NAME])");
+    if (where == section::bmc) {
+      if (key == "control") {
+        if (value.size() > 107) return fail("control: UNIX socket path longer than 107 bytes");
+        r.cfg.control_path = std::string(value);
+        continue;
+      }
+      return fail("unknown key '" + k + "' in [bmc] (known: control)");
+    }
+
+    vm_config& vm = r.cfg.vms.back();
+    auto number = [&](std::uint32_t max) { return detail::parse_uint(value, max); };
+    auto bad = [&](const char* what) { return fail(k + ": expected " + what + ", got '" + std::string(value) + "'"); };
+    if (key == "listen") {
+      if (auto e = parse_listen(value, vm.listen)) return fail("listen: " + *e);
+      for (const vm_config& other : r.cfg.vms)
+        if (&other != &vm && other.listen == vm.listen && (other.listen.port != 0 || other.listen.type != listen_address::kind::tcp))
+          return fail("listen: " + vm.listen.text() + " is already VM '" + other.name + "''s address");
+    } else if (key == "device_id") {
+      const auto v = number(0xFF);
+      if (!v) return bad("0 to 255");
+      vm.id.device_id = static_cast<std::uint8_t>(*v);
+    } else if (key == "device_revision") {
+      const auto v = number(15);
+      if (!v) return bad("0 to 15");
+      vm.id.device_revision = static_cast<std::uint8_t>(*v);
+    } else if (key == "firmware") {
+      const auto dot = value.find('.');
+      const auto major = detail::parse_uint(value.substr(0, dot), 127);
+      const auto minor = dot == std::string_view::npos ? std::optional<std::uint32_t>(0)
+                                                       : detail::parse_uint(value.substr(dot + 1), 99);
+      if (!major || !minor) return bad("MAJOR.MINOR, major 0-127, minor 0-99");
+      vm.id.firmware_major = static_cast<std::uint8_t>(*major);
+      vm.id.firmware_minor = static_cast<std::uint8_t>(*minor);
+    } else if (key == "manufacturer") {
+      const auto v = number(0xFFFFF);  // IPMI v2.0 §20.1: 20-bit IANA enterprise number
+      if (!v) return bad("an IANA enterprise number, 0 to 0xFFFFF");
+      vm.id.manufacturer = *v;
+    } else if (key == "product") {
+      const auto v = number(0xFFFF);
+      if (!v) return bad("0 to 0xFFFF");
+      vm.id.product = static_cast<std::uint16_t>(*v);
+    } else if (key == "watchdog_timeout") {
+      const auto v = detail::parse_tenths(value, 0xFFFF);  // §27.6: 16-bit count of 100 ms
+      if (!v || *v == 0) return bad("seconds, 0.1 to 6553.5");
+      vm.watchdog.timeout = static_cast<std::uint16_t>(*v);
+    } else if (key == "watchdog_action") {
+      if (value == "none") vm.watchdog.action = timeout_action::none;
+      else if (value == "reset") vm.watchdog.action = timeout_action::hard_reset;
+      else if (value == "power_off") vm.watchdog.action = timeout_action::power_down;
+      else if (value == "power_cycle") vm.watchdog.action = timeout_action::power_cycle;
+      else return bad("none, reset, power_off or power_cycle");
+    } else if (key == "watchdog_pretimeout") {
+      const auto v = number(255);
+      if (!v) return bad("seconds, 0 to 255");
+      vm.watchdog.pretimeout_seconds = static_cast<std::uint8_t>(*v);
+    } else if (key == "watchdog_pretimeout_interrupt") {
+      if (value == "none") vm.watchdog.pretimeout = pretimeout_interrupt::none;
+      else if (value == "nmi") vm.watchdog.pretimeout = pretimeout_interrupt::nmi;
+      else if (value == "messaging") vm.watchdog.pretimeout = pretimeout_interrupt::messaging;
+      else return bad("none, nmi or messaging");
+    } else if (key == "watchdog_start") {
+      const auto v = detail::parse_bool(value);
+      if (!v) return bad("yes or no");
+      vm.watchdog.start_on_connect = *v;
+    } else {
+      return fail("unknown key '" + k +
+                  "' in [vm " + vm.name + "] (known: listen, device_id, device_revision, firmware, manufacturer, product, "
+                  "watchdog_timeout, watchdog_action, watchdog_pretimeout, watchdog_pretimeout_interrupt, "
+                  "watchdog_start)");
+    }
+  }
+
+  line_no = 0;
+  for (const vm_config& vm : r.cfg.vms) {
+    if (vm.listen.type == listen_address::kind::tcp && vm.listen.host.empty()) {
+      line_no = vm.line;
+      return fail("VM '" + vm.name + "' has no 'listen' address");
+    }
+    if (vm.watchdog.start_on_connect && !vm.watchdog.timeout) {
+      line_no = vm.line;
+      return fail("VM '" + vm.name + "': watchdog_start needs watchdog_timeout");
+    }
+  }
+  if (r.cfg.vms.empty()) return fail("no [vm NAME] section: nothing to serve");
+  return r;
+}
+
+}  // namespace ipmikit_bmc

@@ -1,0 +1,90 @@
+// examples/ipmikit-bmc/control.hpp — the operator's control protocol, without the socket.
+//
+// One command per line; the answer is zero or more lines, then "ok" or "error TEXT":
+//
+//   list                               one line per VM: NAME state=… power=… watchdog=…
+//   status NAME                        key=value lines (vm_bmc::status)
+//   power off|reset|nmi|soft NAME      sends the VM command (POWEROFF, RESET, SEND_NMI,
+//                                      GRACEFUL_SHUTDOWN), logged with reason=control
+//   help                               the commands
+//
+// The server (main.cpp) owns the UNIX socket and calls control_command() for each line.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "bmc.hpp"
+
+namespace ipmikit_bmc {
+
+constexpr std::size_t max_control_line = 512;
+
+constexpr const char* control_help =
+    "list\n"
+    "status NAME\n"
+    "power off|reset|nmi|soft NAME\n"
+    "help\n";
+
+/// Runs one control line (without its newline) against the VMs; returns the whole answer,
+/// each line ending in '\n', the last one "ok" or "error TEXT".
+inline std::string control_command(std::string_view line, std::span<vm_bmc* const> vms, time_point now) {
+  auto words = [&]() {
+    std::array<std::string_view, 4> w{};
+    std::size_t n = 0;
+    std::string_view rest = line;
+    while (!rest.empty()) {
+      const auto start = rest.find_first_not_of(" \t\r");
+      if (start == std::string_view::npos) break;
+      rest = rest.substr(start);
+      const auto end = rest.find_first_of(" \t\r");
+      if (n == w.size()) return std::pair{w, n + 1};  // too many words
+      w[n++] = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+    }
+    return std::pair{w, n};
+  };
+  const auto [w, n] = words();
+  auto find = [&](std::string_view name) -> vm_bmc* {
+    for (vm_bmc* v : vms)
+      if (v->name() == name) return v;
+    return nullptr;
+  };
+  auto error = [](std::string text) { return "error " + text + "\n"; };
+
+  if (n == 0) return error("empty command (try 'help')");
+  if (w[0] == "help" && n == 1) return std::string(control_help) + "ok\n";
+  if (w[0] == "list" && n == 1) {
+    std::string out;
+    for (const vm_bmc* v : vms) {
+      out += v->name();
+      out += v->connected() ? " state=connected" : " state=listening";
+      out += v->power_on() ? " power=on" : " power=off";
+      out += v->timer().running ? " watchdog=running\n" : " watchdog=stopped\n";
+    }
+    return out + "ok\n";
+  }
+  if (w[0] == "status") {
+    if (n != 2) return error("usage: status NAME");
+    const vm_bmc* v = find(w[1]);
+    if (v == nullptr) return error("no VM named '" + std::string(w[1]) + "'");
+    return v->status(now) + "\nok\n";
+  }
+  if (w[0] == "power") {
+    if (n != 3) return error("usage: power off|reset|nmi|soft NAME");
+    power_action a = power_action::none;
+    if (w[1] == "off") a = power_action::power_off;
+    else if (w[1] == "reset") a = power_action::reset;
+    else if (w[1] == "nmi") a = power_action::nmi;
+    else if (w[1] == "soft") a = power_action::soft_shutdown;
+    else return error("unknown power action '" + std::string(w[1]) + "' (off, reset, nmi, soft)");
+    vm_bmc* v = find(w[2]);
+    if (v == nullptr) return error("no VM named '" + std::string(w[2]) + "'");
+    const std::string why = v->operator_action(a);
+    return why.empty() ? "ok\n" : error(why);
+  }
+  return error("unknown command '" + std::string(w[0]) + "' (try 'help')");
+}
+
+}  // namespace ipmikit_bmc

@@ -1,0 +1,112 @@
+#!/bin/busybox sh
+# shellcheck shell=dash
+# /init of the guest built by scripts/build-guest.sh (busybox sh, PID 1). Everything it says that
+# a test looks for is one line "IPMIKIT-GUEST: ..." on the console (ttyS0).
+#
+#  1. mounts proc, sysfs and devtmpfs; loads ipmi_msghandler, ipmi_devintf, ipmi_si (which finds
+#     QEMU's isa-ipmi-kcs; guest_si_params= on the kernel command line overrides its parameters,
+#     e.g. "type=kcs ports=0xca2") and waits for /dev/ipmi0;
+#  2. ipmitool mc info, ipmitool chassis status: "mc-info ok" / "mc-info failed rc=N", the same
+#     for "chassis-status", each followed by ipmitool's output;
+#  3. reads the BMC watchdog (Get Watchdog Timer, raw): when its timer use expiration flags
+#     already say SMS/OS, the watchdog expired before this boot: "watchdog expired before this
+#     boot", and nothing is armed again (so a reset by the watchdog does not loop forever);
+#  4. otherwise loads ipmi_watchdog with timeout=$guest_wd_timeout (5) action=$guest_wd_action
+#     (reset), opens /dev/watchdog (which starts the timer), pets it $guest_wd_pets times (3) a
+#     second apart, says "stopped petting" and keeps the device open without the magic close:
+#     the BMC's countdown runs out and it carries out the action.
+#  5. sleeps forever (PID 1 must not exit).
+# Kernel command line words with "=" and no dot (guest_wd_timeout=5 ...) reach this script as
+# environment variables.
+export PATH=/bin:/usr/bin
+say() { echo "IPMIKIT-GUEST: $* (t=$(cut -d' ' -f1 /proc/uptime)s)"; }
+hang() { while :; do sleep 3600; done; }
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+boot_id=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null | cut -c1-8)
+say "boot kernel=$(uname -r) boot_id=$boot_id"
+
+for m in $(cat /lib/modules/load-order); do
+  [ "$m" = ipmi_watchdog ] && continue
+  params=
+  [ "$m" = ipmi_si ] && params=${guest_si_params:-}
+  # shellcheck disable=SC2086
+  if ! insmod "/lib/modules/$m.ko" $params; then
+    say "insmod $m failed"
+    dmesg | tail -n 20
+    hang
+  fi
+done
+i=0
+while [ ! -c /dev/ipmi0 ] && [ $i -lt 100 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+if [ ! -c /dev/ipmi0 ]; then
+  say "no /dev/ipmi0"
+  dmesg | grep -i ipmi
+  hang
+fi
+say "modules loaded"
+dmesg | grep -i ipmi
+
+ipmi() {  # ipmi NAME ARGS...: runs ipmitool, prints the marker and the output
+  name=$1
+  shift
+  if out=$(ipmitool "$@" 2>&1); then
+    say "$name ok"
+  else
+    say "$name failed rc=$?"
+  fi
+  echo "$out"
+}
+ipmi mc-info mc info
+ipmi chassis-status chassis status
+
+# Get Watchdog Timer: byte 4 of the response data is the timer use expiration flags; bit 4 is
+# SMS/OS, the timer use Linux's ipmi_watchdog sets.
+if wd=$(ipmitool raw 0x06 0x25 2>/dev/null); then
+  # shellcheck disable=SC2086
+  say "watchdog-get ok:" $wd
+  # shellcheck disable=SC2086
+  set -- $wd
+  flags=${4:-00}
+  case $flags in [0-9a-fA-F][0-9a-fA-F]) ;; *) flags=00 ;; esac
+  if [ $((0x$flags & 0x10)) -ne 0 ]; then
+    say "watchdog expired before this boot (expiration flags 0x$flags), not arming again"
+    hang
+  fi
+else
+  say "watchdog-get failed rc=$?"
+fi
+
+timeout=${guest_wd_timeout:-5}
+action=${guest_wd_action:-reset}
+pets=${guest_wd_pets:-3}
+if ! insmod /lib/modules/ipmi_watchdog.ko timeout="$timeout" action="$action"; then
+  say "insmod ipmi_watchdog failed"
+  dmesg | tail -n 20
+  hang
+fi
+dmesg | grep -i watchdog | tail -n 3
+i=0
+while [ ! -c /dev/watchdog ] && [ $i -lt 50 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+if ! exec 3>/dev/watchdog; then
+  say "cannot open /dev/watchdog"
+  hang
+fi
+say "watchdog armed timeout=$timeout action=$action"
+n=1
+while [ $n -le "$pets" ]; do
+  sleep 1
+  echo p >&3
+  say "pet $n"
+  n=$((n + 1))
+done
+say "stopped petting"
+hang

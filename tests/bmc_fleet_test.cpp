@@ -1,0 +1,457 @@
+// tests/bmc_fleet_test.cpp — ipmikit-bmc's socket-free parts (examples/ipmikit-bmc/*.hpp):
+// the configuration reader (every error class names its line), one VM's BMC driven by a real
+// vm::emulator_session in memory (what QEMU's ipmi-bmc-extern does), the control protocol.
+// The sockets, the epoll loop and the process are tested against QEMU and a real Linux guest
+// in tests/interop/ (bmc_example_test, linux_guest_test, fleet_load_test).
+#include <doctest/doctest.h>
+
+#include <ipmikit-bmc/bmc.hpp>
+#include <ipmikit-bmc/config.hpp>
+#include <ipmikit-bmc/control.hpp>
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace {
+
+using namespace ipmikit_bmc;
+using bytes = std::vector<std::uint8_t>;
+using namespace std::chrono_literals;
+
+std::vector<std::string> g_lines;
+void capture(std::string_view line) { g_lines.emplace_back(line); }
+
+std::size_t logged(std::string_view needle) {
+  std::size_t n = 0;
+  for (const auto& l : g_lines) if (l.find(needle) != std::string::npos) ++n;
+  return n;
+}
+
+config parse_ok(std::string_view text) {
+  auto r = parse_config(text);
+  INFO((r.error ? r.error->message : std::string()));
+  REQUIRE(r.ok());
+  return r.cfg;
+}
+
+config_error parse_error(std::string_view text) {
+  auto r = parse_config(text);
+  REQUIRE_FALSE(r.ok());
+  return *r.error;
+}
+
+/// What the emulator session delivers: responses and the VM commands the BMC sent.
+struct emu_events {
+  std::vector<bytes>* responses;
+  std::vector<ipmikit::vm::command>* commands;
+  template <class E>
+  void operator()(const E& e) const {
+    if constexpr (std::is_same_v<E, ipmikit::vm::response_event>) responses->emplace_back(e.body.begin(), e.body.end());
+    if constexpr (std::is_same_v<E, ipmikit::vm::hardware_event>) commands->push_back(e.code);
+  }
+};
+
+/// One VM's BMC and the emulator session QEMU would run, joined in memory.
+struct rig {
+  vm_config cfg;
+  std::unique_ptr<vm_bmc> bmc;
+  ipmikit::vm::emulator_session<clock_type> emu;
+  time_point now = time_point{} + 1h;
+  std::vector<bytes> responses;
+  std::vector<ipmikit::vm::command> commands;  // hardware commands the VM received
+  std::uint8_t next_id = 1;
+
+  explicit rig(vm_config c = default_vm(), ipmikit::vm::capabilities caps = ipmikit::vm::qemu_capabilities)
+      : cfg(std::move(c)), emu(make_emu_config(caps)) {
+    g_log_sink = &capture;
+    g_lines.clear();
+    bmc = std::make_unique<vm_bmc>(cfg);
+    bmc->connected(now, "test");
+    emu.connect(now, handler());
+    pump();
+  }
+  ~rig() { g_log_sink = &stdout_sink; }
+
+  static vm_config default_vm() {
+    vm_config v;
+    v.name = "vm1";
+    v.listen = {listen_address::kind::unix_socket, {}, 0, "/tmp/vm1.sock"};
+    return v;
+  }
+  static ipmikit::vm::emulator_session<clock_type>::config make_emu_config(ipmikit::vm::capabilities caps) {
+    ipmikit::vm::emulator_session<clock_type>::config c;
+    c.caps = caps;
+    return c;
+  }
+
+  emu_events handler() { return emu_events{&responses, &commands}; }
+
+  /// Moves bytes both ways until nothing moves; waits out the BMC's command gap (bounded).
+  void pump() {
+    for (int i = 0; i < 100; ++i) {
+      bool moved = false;
+      if (auto out = emu.outbound(now); !out.empty()) {
+        const bytes copy(out.begin(), out.end());
+        emu.consume(copy.size(), now);
+        bmc->receive(copy, now);
+        moved = true;
+      }
+      if (auto out = bmc->session().outbound(now); !out.empty()) {
+        const bytes copy(out.begin(), out.end());
+        bmc->session().consume(copy.size(), now);
+        emu.receive(copy, now, handler());
+        moved = true;
+      }
+      if (!moved) {
+        if (bmc->session().pending().empty()) return;
+        now += 20ms;  // the command gap
+        bmc->poll(now);
+      }
+    }
+    FAIL("pump did not settle");
+  }
+
+  void advance(std::chrono::milliseconds d) {
+    const time_point end = now + d;
+    for (int i = 0; i < 100000 && now < end; ++i) {
+      auto due = bmc->next_deadline();
+      now = (due && *due < end && *due > now) ? *due : end;
+      bmc->poll(now);
+      pump();
+    }
+  }
+
+  /// Sends netfn/cmd/data and returns the response body (netfn|lun, cmd, cc, data…).
+  bytes request(std::uint8_t netfn, std::uint8_t cmd, bytes data = {}) {
+    bytes body{static_cast<std::uint8_t>(netfn << 2), cmd};
+    body.insert(body.end(), data.begin(), data.end());
+    responses.clear();
+    REQUIRE(emu.send_request(next_id++, body, now, handler()) == ipmikit::vm::session_error::ok);
+    pump();
+    REQUIRE(responses.size() == 1);
+    return responses.front();
+  }
+  std::uint8_t cc(const bytes& r) { return r.at(2); }
+};
+
+constexpr std::uint8_t app_netfn = 0x06;
+constexpr std::uint8_t chassis_netfn = 0x00;
+
+}  // namespace
+
+TEST_SUITE("ipmikit-bmc config") {
+  TEST_CASE("a full configuration is read: sections, comments, identity, watchdog defaults") {
+    const config c = parse_ok(
+        "# fleet\n"
+        "[bmc]\n"
+        "control = /run/ipmikit-bmc.sock   # operator\n"
+        "\n"
+        "[vm web1]\n"
+        "listen = 127.0.0.1:9002\n"
+        "device_id = 0x21\n"
+        "device_revision = 3\n"
+        "firmware = 2.15\n"
+        "manufacturer = 0x00A0A2\n"
+        "product = 513\n"
+        "watchdog_timeout = 2.5\n"
+        "watchdog_action = power_off\n"
+        "watchdog_pretimeout = 1\n"
+        "watchdog_pretimeout_interrupt = nmi\n"
+        "watchdog_start = yes\n"
+        "[vm db-2.x]\n"
+        "listen = unix:/run/vm/db.sock\n"
+        "[vm v6]\n"
+        "listen = [::1]:9003\n");
+    CHECK(c.control_path == "/run/ipmikit-bmc.sock");
+    REQUIRE(c.vms.size() == 3);
+    const vm_config& w = c.vms[0];
+    CHECK(w.name == "web1");
+    CHECK(w.listen.text() == "127.0.0.1:9002");
+    CHECK(w.id.device_id == 0x21);
+    CHECK(w.id.device_revision == 3);
+    CHECK(w.id.firmware_major == 2);
+    CHECK(w.id.firmware_minor == 15);
+    CHECK(w.id.manufacturer == 0xA0A2);
+    CHECK(w.id.product == 513);
+    CHECK(w.watchdog.timeout == std::optional<std::uint16_t>(25));
+    CHECK(w.watchdog.action == timeout_action::power_down);
+    CHECK(w.watchdog.pretimeout == pretimeout_interrupt::nmi);
+    CHECK(w.watchdog.pretimeout_seconds == 1);
+    CHECK(w.watchdog.start_on_connect);
+    CHECK(c.vms[1].listen.type == listen_address::kind::unix_socket);
+    CHECK(c.vms[1].listen.path == "/run/vm/db.sock");
+    CHECK(c.vms[2].listen.host == "::1");
+    CHECK(c.vms[2].listen.text() == "[::1]:9003");
+  }
+
+  TEST_CASE("config error: unknown key, with its line") {
+    const auto e = parse_error("[vm a]\nlisten = unix:/a\nwatchdog_acton = reset\n");
+    CHECK(e.line == 3);
+    CHECK(e.message.find("unknown key 'watchdog_acton'") != std::string::npos);
+  }
+  TEST_CASE("config error: unknown section and malformed header") {
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\n[vms b]\n").line == 3);
+    CHECK(parse_error("[vm a\n").message.find("must end with ']'") != std::string::npos);
+  }
+  TEST_CASE("config error: key outside a section, line without '='") {
+    CHECK(parse_error("listen = unix:/a\n").message.find("outside a section") != std::string::npos);
+    CHECK(parse_error("[vm a]\nlisten unix:/a\n").line == 2);
+  }
+  TEST_CASE("config error: duplicate VM names and duplicate addresses") {
+    const auto e = parse_error("[vm a]\nlisten = unix:/a\n[vm a]\nlisten = unix:/b\n");
+    CHECK(e.line == 3);
+    CHECK(e.message.find("defined twice (first on line 1)") != std::string::npos);
+    const auto d = parse_error("[vm a]\nlisten = 127.0.0.1:9002\n[vm b]\nlisten = 127.0.0.1:9002\n");
+    CHECK(d.line == 4);
+    CHECK(d.message.find("already VM 'a'") != std::string::npos);
+  }
+  TEST_CASE("config error: bad values are named with what was expected") {
+    CHECK(parse_error("[vm a]\nlisten = 127.0.0.1:70000\n").message.find("bad port '70000'") != std::string::npos);
+    CHECK(parse_error("[vm a]\nlisten = nonsense\n").message.find("HOST:PORT or unix:PATH") != std::string::npos);
+    CHECK(parse_error("[vm a]\nlisten = unix:\n").line == 2);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\ndevice_id = 256\n").line == 3);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\ndevice_revision = 16\n").line == 3);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nfirmware = 1.100\n").line == 3);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nmanufacturer = 0x100000\n").line == 3);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nwatchdog_timeout = 0\n").line == 3);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nwatchdog_timeout = 6553.6\n").line == 3);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nwatchdog_timeout = 1.25\n").line == 3);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nwatchdog_action = explode\n").message.find("none, reset, power_off") !=
+          std::string::npos);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nwatchdog_start = maybe\n").line == 3);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nproduct =\n").message.find("has no value") != std::string::npos);
+    CHECK(parse_error("[vm bad/name]\n").message.find("bad VM name") != std::string::npos);
+  }
+  TEST_CASE("config error: a VM without listen, watchdog_start without a timeout, no VM at all") {
+    const auto e = parse_error("[vm a]\nlisten = unix:/a\n\n[vm b]\ndevice_id = 1\n");
+    CHECK(e.line == 4);
+    CHECK(e.message.find("'b' has no 'listen'") != std::string::npos);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nwatchdog_start = yes\n").message.find("needs watchdog_timeout") !=
+          std::string::npos);
+    CHECK(parse_error("# nothing\n[bmc]\n").message.find("no [vm NAME] section") != std::string::npos);
+  }
+}
+
+TEST_SUITE("ipmikit-bmc") {
+  TEST_CASE("Get Device ID reports the configured identity") {
+    vm_config v = rig::default_vm();
+    v.id = {0x21, 3, 2, 15, 0xA0A2, 0x0201};
+    rig r(v);
+    const bytes resp = r.request(app_netfn, 0x01);
+    CHECK(resp == bytes{0x1C, 0x01, 0x00, 0x21, 0x03, 0x02, 0x15, 0x02, 0x80, 0xA2, 0xA0, 0x00, 0x01, 0x02});
+  }
+
+  TEST_CASE("unsupported commands get C1, other LUNs C2, wrong lengths C7 — never silence") {
+    rig r;
+    CHECK(r.cc(r.request(0x0A, 0x10)) == 0xC1);  // Storage: Get SEL Info
+    CHECK(r.cc(r.request(app_netfn, 0x99)) == 0xC1);
+    CHECK(r.cc(r.request(app_netfn, 0x01, {0x00})) == 0xC7);
+    bytes body{static_cast<std::uint8_t>(app_netfn << 2 | 0x02), 0x01};
+    r.responses.clear();
+    REQUIRE(r.emu.send_request(0x40, body, r.now, r.handler()) == ipmikit::vm::session_error::ok);
+    r.pump();
+    REQUIRE(r.responses.size() == 1);
+    CHECK(r.responses[0][0] == (0x07 << 2 | 0x02));
+    CHECK(r.responses[0][2] == 0xC2);
+    CHECK(r.bmc->stats().unsupported == 2);
+  }
+
+  TEST_CASE("Get Chassis Status: power tracks the VM connection; Chassis Control acts after answering") {
+    rig r;
+    CHECK(r.request(chassis_netfn, 0x01) == bytes{0x04, 0x01, 0x00, 0x61, 0x00, 0x00});
+    CHECK(r.cc(r.request(chassis_netfn, 0x02, {0x03})) == 0x00);
+    REQUIRE(r.commands.size() == 1);
+    CHECK(r.commands[0] == ipmikit::vm::command::reset);
+    CHECK(logged("event=power action=reset reason=chassis_control result=ok") == 1);
+    CHECK(r.cc(r.request(chassis_netfn, 0x02, {0x06})) == 0xCC);
+    CHECK(r.cc(r.request(chassis_netfn, 0x02, {0x00})) == 0x00);
+    CHECK(r.commands.back() == ipmikit::vm::command::power_off);
+    CHECK_FALSE(r.bmc->power_on());
+    r.bmc->disconnected(r.now, "test");
+    CHECK_FALSE(r.bmc->power_on());
+    r.bmc->connected(r.now, "again");
+    CHECK(r.bmc->power_on());
+  }
+
+  TEST_CASE("a VM without the capability gets D5 for the action") {
+    rig r(rig::default_vm(), ipmikit::vm::capabilities::from_byte(0x00));
+    CHECK(r.cc(r.request(chassis_netfn, 0x02, {0x03})) == 0xD5);
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x01, 0x00, 0x00, 0x0A, 0x00})) == 0xD5);
+    CHECK(r.commands.empty());
+  }
+
+  TEST_CASE("the watchdog: Reset before Set is 80h; Set/Get round trip; countdown; expiry resets the VM") {
+    rig r;
+    CHECK(r.cc(r.request(app_netfn, 0x22)) == 0x80);
+    // SMS/OS, hard reset, no pre-timeout, clear SMS/OS expiration flag, 2.0 s.
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x01, 0x00, 0x10, 0x14, 0x00})) == 0x00);
+    CHECK(r.request(app_netfn, 0x25) == bytes{0x1C, 0x25, 0x00, 0x04, 0x01, 0x00, 0x00, 0x14, 0x00, 0x14, 0x00});
+    CHECK(r.cc(r.request(app_netfn, 0x22)) == 0x00);
+    r.advance(500ms);
+    const bytes mid = r.request(app_netfn, 0x25);
+    REQUIRE(mid.size() == 11);
+    CHECK(mid[3] == 0x44);  // running
+    CHECK(mid[9] == 15);    // 1.5 s left: the present countdown, not the initial one
+    r.advance(1600ms);
+    REQUIRE_FALSE(r.commands.empty());
+    CHECK(r.commands.back() == ipmikit::vm::command::reset);
+    CHECK(logged("event=watchdog_expired action=reset use=sms_os") == 1);
+    CHECK(logged("event=power action=reset reason=watchdog result=ok") == 1);
+    const bytes after = r.request(app_netfn, 0x25);
+    CHECK(after[3] == 0x04);                // stopped
+    CHECK(after[6] == 0x10);                // SMS/OS expiration flag
+    CHECK((after[9] | after[10]) == 0x00);  // present countdown 0
+    CHECK(r.bmc->stats().watchdog_expiries == 1);
+  }
+
+  TEST_CASE("the watchdog: 'don't stop' keeps a running timer running; invalid fields get CC") {
+    rig r;
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x00, 0x01, 0x00, 0x00, 0x0A, 0x00})) == 0xCC);  // use 0
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x11, 0x00, 0x00, 0x0A, 0x00})) == 0xCC);  // SMI
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x04, 0x00, 0x00, 0x0A, 0x00})) == 0xCC);  // action 4
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x00, 0x00, 0x00, 0x0A})) == 0xC7);
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x00, 0x00, 0x00, 0x64, 0x00})) == 0x00);
+    CHECK(r.cc(r.request(app_netfn, 0x22)) == 0x00);
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x44, 0x00, 0x00, 0x00, 0x32, 0x00})) == 0x00);
+    CHECK(r.bmc->timer().running);
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x00, 0x00, 0x00, 0x32, 0x00})) == 0x00);
+    CHECK_FALSE(r.bmc->timer().running);
+  }
+
+  TEST_CASE("the watchdog pre-timeout: messaging interrupt sets the flag and attention; the event buffer holds a "
+            "Watchdog 2 event; Read Event Message Buffer and Clear Message Flags clear them") {
+    rig r;
+    CHECK(r.cc(r.request(app_netfn, 0x2E, {0x0F})) == 0x00);  // interrupts + event buffer
+    CHECK(r.commands.back() == ipmikit::vm::command::enable_irq);
+    CHECK(r.cc(r.request(app_netfn, 0x35)) == 0x80);          // empty buffer
+    // SMS/OS, messaging pre-timeout 1 s before, no action, 3.0 s.
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x30, 0x01, 0x00, 0x1E, 0x00})) == 0x00);
+    CHECK(r.cc(r.request(app_netfn, 0x22)) == 0x00);
+    r.advance(2100ms);
+    CHECK(logged("event=watchdog_pretimeout interrupt=messaging") == 1);
+    CHECK(r.commands.back() == ipmikit::vm::command::attention_irq);
+    CHECK(r.request(app_netfn, 0x31) == bytes{0x1C, 0x31, 0x00, 0x0A});  // pre-timeout + event buffer full
+    CHECK(r.cc(r.request(app_netfn, 0x22)) == 0xD5);  // §27.5: no restart after the pre-timeout
+    const bytes ev = r.request(app_netfn, 0x35);
+    REQUIRE(ev.size() == 19);
+    CHECK(ev[3 + 2] == 0x02);   // system event record
+    CHECK(ev[3 + 7] == 0x20);   // generator: the BMC
+    CHECK(ev[3 + 10] == 0x23);  // Watchdog 2
+    CHECK(ev[3 + 12] == 0x6F);  // sensor-specific, assertion
+    CHECK(ev[3 + 13] == 0xC8);  // timer interrupt
+    CHECK(ev[3 + 14] == 0x34);  // messaging interrupt, SMS/OS
+    CHECK(r.request(app_netfn, 0x31) == bytes{0x1C, 0x31, 0x00, 0x08});
+    CHECK(r.cc(r.request(app_netfn, 0x30, {0x08})) == 0x00);
+    CHECK(r.commands.back() == ipmikit::vm::command::no_attention);
+    CHECK(r.request(app_netfn, 0x31) == bytes{0x1C, 0x31, 0x00, 0x00});
+    CHECK(r.bmc->stats().pretimeouts == 1);
+  }
+
+  TEST_CASE("the watchdog's 'don't log' bit keeps the event out of the buffer") {
+    rig r;
+    CHECK(r.cc(r.request(app_netfn, 0x2E, {0x04})) == 0x00);
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x84, 0x00, 0x00, 0x00, 0x05, 0x00})) == 0x00);
+    CHECK(r.cc(r.request(app_netfn, 0x22)) == 0x00);
+    r.advance(600ms);
+    CHECK(logged("event=watchdog_expired action=none use=sms_os dont_log=yes") == 1);
+    CHECK(r.cc(r.request(app_netfn, 0x35)) == 0x80);
+  }
+
+  TEST_CASE("configured watchdog defaults: initialised without Set; watchdog_start arms it on connect") {
+    vm_config v = rig::default_vm();
+    v.watchdog.timeout = 10;  // 1 s
+    v.watchdog.action = timeout_action::power_down;
+    v.watchdog.start_on_connect = true;
+    rig r(v);
+    CHECK(r.bmc->timer().running);
+    r.advance(1100ms);
+    REQUIRE_FALSE(r.commands.empty());
+    CHECK(r.commands.back() == ipmikit::vm::command::power_off);
+    CHECK(logged("event=watchdog_expired action=power_off") == 1);
+  }
+
+  TEST_CASE("a disconnect stops the watchdog: its action never hits the next VM") {
+    rig r;
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x01, 0x00, 0x00, 0x0A, 0x00})) == 0x00);
+    CHECK(r.cc(r.request(app_netfn, 0x22)) == 0x00);
+    r.bmc->disconnected(r.now, "gone");
+    CHECK_FALSE(r.bmc->timer().running);
+    CHECK_FALSE(r.bmc->next_deadline().has_value());
+    CHECK(logged("event=watchdog_stopped reason=disconnected") == 1);
+  }
+
+  TEST_CASE("bad input: garbage is counted, logged a few times only, and the VM still gets answers") {
+    rig r;
+    bytes junk;
+    for (int i = 0; i < 200; ++i) junk.insert(junk.end(), {0x00, 0xA0, 0x42, 0xA1, 0xAA, 0xAA});
+    junk.push_back(0xA0);  // the frame the garbage left open ends here; the next one is clean
+    r.bmc->receive(junk, r.now);
+    CHECK(r.bmc->stats().protocol_problems > 5);
+    CHECK(logged("event=protocol_problem") == 5);
+    CHECK(r.cc(r.request(app_netfn, 0x01)) == 0x00);
+  }
+
+  TEST_CASE("bad input: a peer that floods requests without reading gets bounded output; drops are counted") {
+    rig r;
+    bytes flood;
+    for (int id = 0; id < 256; ++id) {
+      const std::uint8_t body[] = {static_cast<std::uint8_t>(id), app_netfn << 2, 0x01};
+      std::uint8_t sum = 0;
+      for (const auto b : body) sum = static_cast<std::uint8_t>(sum + b);
+      for (const auto b : body) {
+        if (b == 0xA0 || b == 0xA1 || b == 0xAA) {
+          flood.push_back(0xAA);
+          flood.push_back(static_cast<std::uint8_t>(b | 0x10));
+        } else {
+          flood.push_back(b);
+        }
+      }
+      const auto cks = static_cast<std::uint8_t>(-sum);
+      if (cks == 0xA0 || cks == 0xA1 || cks == 0xAA) {
+        flood.push_back(0xAA);
+        flood.push_back(static_cast<std::uint8_t>(cks | 0x10));
+      } else {
+        flood.push_back(cks);
+      }
+      flood.push_back(0xA0);
+    }
+    r.bmc->receive(flood, r.now);
+    CHECK(r.bmc->stats().requests == 256);
+    CHECK(r.bmc->stats().dropped_responses > 0);
+    CHECK(r.bmc->session().pending().size() <= 2048);
+    CHECK(logged("event=response_dropped") == 1);
+    // Once the output is drained, the VM is served as before.
+    r.bmc->session().consume(r.bmc->session().pending().size(), r.now);
+    CHECK(r.bmc->stats().requests == 256);
+  }
+}
+
+TEST_SUITE("ipmikit-bmc control") {
+  TEST_CASE("list, status, power, help and errors") {
+    rig r;
+    vm_config other_cfg = rig::default_vm();
+    other_cfg.name = "vm2";
+    vm_bmc other(other_cfg);
+    vm_bmc* const vms[] = {r.bmc.get(), &other};
+    CHECK(control_command("list", vms, r.now) ==
+          "vm1 state=connected power=on watchdog=stopped\nvm2 state=listening power=off watchdog=stopped\nok\n");
+    const std::string st = control_command("status vm1", vms, r.now);
+    CHECK(st.find("connected=yes\n") != std::string::npos);
+    CHECK(st.find("capabilities=0x3F\n") != std::string::npos);
+    CHECK(st.ends_with("\nok\n"));
+    CHECK(control_command("power reset vm1", vms, r.now) == "ok\n");
+    r.pump();
+    CHECK(r.commands.back() == ipmikit::vm::command::reset);
+    CHECK(logged("event=power action=reset reason=control result=ok") == 1);
+    CHECK(control_command("power nmi vm2", vms, r.now) == "error VM not connected\n");
+    CHECK(control_command("power explode vm1", vms, r.now).starts_with("error unknown power action"));
+    CHECK(control_command("status nobody", vms, r.now) == "error no VM named 'nobody'\n");
+    CHECK(control_command("status", vms, r.now) == "error usage: status NAME\n");
+    CHECK(control_command("", vms, r.now).starts_with("error empty command"));
+    CHECK(control_command("frobnicate", vms, r.now).starts_with("error unknown command"));
+    CHECK(control_command("list a b c d e", vms, r.now).starts_with("error"));
+    CHECK(control_command("help", vms, r.now).ends_with("ok\n"));
+  }
+}

@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2034  # the *_EXPIRED_<action>, *_POWER_<action> patterns are read as ${!v}
+# tests/interop/linux_guest_test.sh — ipmikit-bmc as the BMC of a real Linux guest, end to end.
+#
+# The guest (scripts/build-guest.sh: Debian's generic kernel, its IPMI drivers, ipmitool, busybox)
+# boots in QEMU (TCG, isa-ipmi-kcs + ipmi-bmc-extern connected to ipmikit-bmc). The test checks,
+# in this order, with a deadline for each step:
+#   1. the guest boots and its kernel's ipmi_si finds the KCS interface (/dev/ipmi0);
+#   2. `ipmitool mc info` and `ipmitool chassis status` succeed in the guest;
+#   3. the guest loads ipmi_watchdog (timeout 5 s, action reset), pets /dev/watchdog three times,
+#      then stops petting; the watchdog must not expire while it is being petted;
+#   4. ipmikit-bmc logs the watchdog's expiry with the action "reset" (and the reset it sends);
+#   5. QEMU resets the machine: the guest boots a second time and `ipmitool mc info` works again.
+#      (Whether the BMC still shows the SMS/OS expiration flag after the reset is reported, not
+#      required: the second boot's /init does not arm the watchdog again when it does.)
+#   With --action power_off: the guest's watchdog action is power_off, ipmikit-bmc logs that
+#   action and powers the VM off, and QEMU exits by itself with status 0 (step 5 instead).
+# Then QEMU and ipmikit-bmc get SIGTERM (SIGKILL after 5 s); ipmikit-bmc must exit 0.
+#
+# Usage: linux_guest_test.sh [--config-mode|--legacy-listen] [--action reset|power_off]
+#                            PATH/TO/ipmikit-bmc [GUEST_DIR]
+#   --config-mode    ipmikit-bmc --config FILE --verbose, one [vm guest] on a UNIX socket (the
+#                    fleet interface, fleet-spec/SPEC.md); the config is checked first with
+#                    --config FILE --check
+#   --legacy-listen  ipmikit-bmc --listen 127.0.0.1:0 --verbose, the single-VM program
+#                    (docs/ipmikit-bmc.md); also IPMIKIT_BMC_LEGACY=1
+#   neither          config mode if `ipmikit-bmc --help` mentions --config, else legacy mode
+#                    (the line "mode: ..." says which and why)
+#   GUEST_DIR        where scripts/build-guest.sh keeps the guest (default $IPMIKIT_GUEST_DIR,
+#                    else build/linux-guest in the source tree); built once, then reused
+# Environment: IPMIKIT_INTEROP_REQUIRED=1 turns a skip (no QEMU, no guest) into a failure;
+#   IPMIKIT_INTEROP_KEEP=1 keeps the temporary directory (always kept on failure);
+#   IPMIKIT_GUEST_TIMEOUT seconds for everything after the guest is built (default 120); each
+#   step also has its own limit.
+# Exit: 0 passed, 1 failed, 2 usage, 77 skipped.
+set -uo pipefail
+
+# ---- what the test looks for: log-line patterns (grep -E), in one place ---------------------
+VM=guest  # the [vm NAME] of the config
+# Fleet mode (SPEC.md): logfmt lines on stdout.
+CONFIG_READY='event=ready'
+CONFIG_CONNECTED="vm=$VM event=connected"
+CONFIG_EXPIRED_reset="vm=$VM event=watchdog_expired action=reset"
+CONFIG_POWER_reset="vm=$VM event=power action=reset"
+CONFIG_EXPIRED_power_off="vm=$VM event=watchdog_expired action=power_off"
+CONFIG_POWER_power_off="vm=$VM event=power action=power_off"
+# Legacy mode (docs/ipmikit-bmc.md "The log").
+LEGACY_READY='listening on 127\.0\.0\.1:[0-9]+'
+LEGACY_CONNECTED='VM connected from'
+LEGACY_EXPIRED_reset='watchdog expired .*timeout action hard reset'
+LEGACY_POWER_reset='sent RESET'
+LEGACY_EXPIRED_power_off='watchdog expired .*timeout action power down'
+LEGACY_POWER_power_off='sent POWEROFF'
+# The guest's console (scripts/guest-init.sh).
+G_BOOT='IPMIKIT-GUEST: boot '
+G_MODULES='IPMIKIT-GUEST: modules loaded'
+G_MC_OK='IPMIKIT-GUEST: mc-info ok'
+G_CHASSIS_OK='IPMIKIT-GUEST: chassis-status ok'
+G_ARMED='IPMIKIT-GUEST: watchdog armed'
+G_STOPPED='IPMIKIT-GUEST: stopped petting'
+G_WDGET='IPMIKIT-GUEST: watchdog-get'
+G_NOT_AGAIN='IPMIKIT-GUEST: watchdog expired before this boot'
+G_FAILED='IPMIKIT-GUEST: .*(failed|cannot|no /dev)|Kernel panic'
+# The guest's watchdog (kernel command line, read by guest-init.sh).
+WD_TIMEOUT=5
+WD_ACTION=reset  # --action: reset or power_off
+WD_PETS=3
+# -----------------------------------------------------------------------------------------------
+
+say() { printf '%s\n' "$*"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+t_start=$(now_ms)
+since() { local ms=$(( $(now_ms) - ${1:-$t_start} )); printf '%d.%03d s' $((ms / 1000)) $((ms % 1000)); }
+
+legacy=auto
+[ "${IPMIKIT_BMC_LEGACY:-0}" = 1 ] && legacy=1
+args=()
+for a in "$@"; do
+  case $a in
+    --legacy-listen) legacy=1 ;;
+    --config-mode) legacy=0 ;;
+    --action=*) WD_ACTION=${a#--action=} ;;
+    --action) want_action=1 ;;
+    -h | --help)
+      sed -n '3,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+      exit 0 ;;
+    -*) say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2; exit 2 ;;
+    *)
+      if [ "${want_action:-0}" = 1 ]; then
+        WD_ACTION=$a
+        want_action=0
+      else
+        args+=("$a")
+      fi ;;
+  esac
+done
+case $WD_ACTION in reset | power_off) ;; *) args=() ;; esac
+if [ ${#args[@]} -lt 1 ] || [ ${#args[@]} -gt 2 ]; then
+  say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2
+  exit 2
+fi
+bmc=${args[0]}
+src_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+guest_dir=${args[1]:-${IPMIKIT_GUEST_DIR:-$src_root/build/linux-guest}}
+total_timeout=${IPMIKIT_GUEST_TIMEOUT:-120}
+required=${IPMIKIT_INTEROP_REQUIRED:-0}
+
+skip() {
+  if [ "$required" = 1 ]; then
+    say "FAIL (IPMIKIT_INTEROP_REQUIRED=1, would skip): $*"
+    exit 1
+  fi
+  say "SKIP $*"
+  exit 77
+}
+
+[ -x "$bmc" ] || { say "FAIL no executable ipmikit-bmc at $bmc"; exit 1; }
+if [ "$legacy" = auto ]; then
+  if "$bmc" --help 2>&1 | grep -q -- '--config'; then
+    legacy=0
+    say "mode: --config (ipmikit-bmc --help mentions --config)"
+  else
+    legacy=1
+    say "mode: --listen, legacy (ipmikit-bmc --help does not mention --config)"
+  fi
+fi
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not in PATH"
+
+# ---- the guest ----------------------------------------------------------------------------------
+t0=$(now_ms)
+if ! "$src_root/scripts/build-guest.sh" "$guest_dir" </dev/null; then
+  skip "scripts/build-guest.sh $guest_dir failed (no Debian package mirror?)"
+fi
+say "guest ready in $(since "$t0"): $guest_dir"
+t_run=$(now_ms)  # the total limit counts from here: a first download may take a while
+
+# ---- processes and cleanup ----------------------------------------------------------------------
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ipmikit-guest-test.XXXXXX")
+bmc_log=$tmp/bmc.log
+serial=$tmp/serial.log
+qemu_log=$tmp/qemu.log
+bmc_pid=
+qemu_pid=
+failed=0
+
+stop_rc=0
+stop_pid() {  # stop_pid PID: SIGTERM, then SIGKILL after 5 s; the exit status goes to $stop_rc
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid" 2>/dev/null; say "(pid $pid needed SIGKILL)" >&2; }
+  stop_rc=0
+  wait "$pid" 2>/dev/null || stop_rc=$?
+}
+cleanup() {
+  [ -n "$qemu_pid" ] && { stop_pid "$qemu_pid"; qemu_pid=; }
+  [ -n "$bmc_pid" ] && { stop_pid "$bmc_pid"; bmc_pid=; }
+  if [ "$failed" = 0 ] && [ "${IPMIKIT_INTEROP_KEEP:-0}" = 0 ]; then
+    rm -rf "$tmp"
+  else
+    say "kept $tmp (bmc.log, serial.log, qemu.log, bmc.conf)"
+  fi
+}
+trap cleanup EXIT
+trap 'failed=1; exit 1' INT TERM
+
+fail() {
+  failed=1
+  say "FAIL $* (after $(since))"
+  say "---- guest console (serial.log) ----"
+  tr -d '\r' <"$serial" 2>/dev/null | tail -n 60
+  say "---- ipmikit-bmc log (without byte lines) ----"
+  grep -v -E '^ *[0-9.]+  (<-|->) |(^| )event=(rx|tx) ' "$bmc_log" 2>/dev/null | tail -n 60
+  say "---- qemu stderr ----"
+  tail -n 20 "$qemu_log" 2>/dev/null
+  exit 1
+}
+
+count() {  # count PATTERN FILE: matching lines (0 when FILE does not exist yet)
+  local c
+  c=$(grep -c -E "$1" "$2" 2>/dev/null)
+  echo "${c:-0}"
+}
+# wait_for WHAT PATTERN FILE N SECONDS: until FILE has N lines matching PATTERN; fails at the
+# deadline (or earlier when the guest reports a failure or a process has exited).
+wait_for() {
+  local what=$1 pattern=$2 file=$3 n=$4 secs=$5
+  local deadline=$(( $(now_ms) + secs * 1000 ))
+  local hard=$(( t_run + total_timeout * 1000 ))
+  [ "$deadline" -gt "$hard" ] && deadline=$hard
+  while :; do
+    [ "$(count "$pattern" "$file")" -ge "$n" ] && return 0
+    [ "$(count "$G_FAILED" "$serial")" -gt 0 ] && fail "the guest reported a failure while waiting for $what"
+    [ -n "$bmc_pid" ] && ! kill -0 "$bmc_pid" 2>/dev/null && fail "ipmikit-bmc exited while waiting for $what"
+    [ -n "$qemu_pid" ] && ! kill -0 "$qemu_pid" 2>/dev/null && fail "QEMU exited while waiting for $what"
+    [ "$(now_ms)" -ge "$deadline" ] &&
+      fail "timed out waiting for $what (limits: $secs s for this step, $total_timeout s in all)"
+    sleep 0.1
+  done
+}
+
+# ---- ipmikit-bmc --------------------------------------------------------------------------------
+if [ "$legacy" = 1 ]; then
+  READY=$LEGACY_READY CONNECTED=$LEGACY_CONNECTED
+  v=LEGACY_EXPIRED_$WD_ACTION EXPIRED=${!v}
+  v=LEGACY_POWER_$WD_ACTION POWER=${!v}
+  say "ipmikit-bmc (legacy): $bmc --listen 127.0.0.1:0 --verbose"
+  "$bmc" --listen 127.0.0.1:0 --verbose </dev/null >"$bmc_log" 2>&1 &
+  bmc_pid=$!
+  wait_for "ipmikit-bmc to listen" "$READY" "$bmc_log" 1 10
+  port=$(grep -o -E "$READY" "$bmc_log" | head -n 1 | sed 's/.*://')
+  chardev="socket,id=ipmi0,host=127.0.0.1,port=$port,reconnect=1"
+else
+  READY=$CONFIG_READY CONNECTED=$CONFIG_CONNECTED
+  v=CONFIG_EXPIRED_$WD_ACTION EXPIRED=${!v}
+  v=CONFIG_POWER_$WD_ACTION POWER=${!v}
+  cat >"$tmp/bmc.conf" <<EOF
+# linux_guest_test.sh: one VM, the guest, on a UNIX socket
+[vm $VM]
+listen = unix:$tmp/vm.sock
+EOF
+  check_rc=0
+  "$bmc" --config "$tmp/bmc.conf" --check </dev/null >"$tmp/check.log" 2>&1 || check_rc=$?
+  [ "$check_rc" = 0 ] ||
+    fail "ipmikit-bmc --config $tmp/bmc.conf --check exited $check_rc: $(cat "$tmp/check.log")"
+  say "ipmikit-bmc: $bmc --config $tmp/bmc.conf --verbose"
+  "$bmc" --config "$tmp/bmc.conf" --verbose </dev/null >"$bmc_log" 2>&1 &
+  bmc_pid=$!
+  wait_for "ipmikit-bmc to be ready" "$READY" "$bmc_log" 1 10
+  chardev="socket,id=ipmi0,path=$tmp/vm.sock,reconnect=1"
+fi
+
+# ---- QEMU ---------------------------------------------------------------------------------------
+# The uncompressed vmlinux (PVH entry) boots ~8 s faster under TCG than the bzImage.
+kernel=$guest_dir/vmlinux
+[ -s "$kernel" ] || kernel=$guest_dir/vmlinuz
+# No -no-reboot: the watchdog's reset reaches QEMU as a system reset request, which -no-reboot
+# would turn into an exit. A guest panic is left hanging (panic=0) and shows on the console.
+# shellcheck disable=SC2054  # the commas are inside -device/-chardev values
+qemu=(qemu-system-x86_64 -machine pc -accel tcg -m 256 -nodefaults -no-user-config
+  -display none -monitor none
+  -kernel "$kernel" -initrd "$guest_dir/initramfs.cpio"
+  -append "console=ttyS0 quiet panic=0 guest_wd_timeout=$WD_TIMEOUT guest_wd_action=$WD_ACTION guest_wd_pets=$WD_PETS"
+  -chardev "$chardev" -device ipmi-bmc-extern,id=bmc0,chardev=ipmi0 -device isa-ipmi-kcs,bmc=bmc0
+  -serial "file:$serial")
+say "qemu: ${qemu[*]}"
+t_qemu=$(now_ms)
+"${qemu[@]}" </dev/null >"$qemu_log" 2>&1 &
+qemu_pid=$!
+
+wait_for "QEMU to connect to ipmikit-bmc" "$CONNECTED" "$bmc_log" 1 15
+wait_for "the guest's first boot" "$G_BOOT" "$serial" 1 60
+boot1=$(since "$t_qemu")
+say "boot 1: /init started $boot1 after QEMU ($(grep -m1 -E "$G_BOOT" "$serial" | tr -d '\r'))"
+wait_for "the IPMI drivers (/dev/ipmi0)" "$G_MODULES" "$serial" 1 20
+wait_for "ipmitool mc info" "$G_MC_OK" "$serial" 1 20
+say "ok   ipmitool mc info ($(since "$t_qemu"))"
+wait_for "ipmitool chassis status" "$G_CHASSIS_OK" "$serial" 1 20
+say "ok   ipmitool chassis status ($(since "$t_qemu"))"
+wait_for "ipmi_watchdog armed" "$G_ARMED" "$serial" 1 20
+wait_for "the guest to stop petting" "$G_STOPPED" "$serial" 1 $((WD_PETS * 2 + 15))
+t_stopped=$(now_ms)
+say "ok   watchdog armed (timeout $WD_TIMEOUT s, action $WD_ACTION), petted $WD_PETS times, stopped petting ($(since "$t_qemu"))"
+[ "$(count "$EXPIRED" "$bmc_log")" -eq 0 ] ||
+  fail "the watchdog expired while the guest was still petting it"
+if [ "$WD_ACTION" = power_off ]; then
+  # QEMU exits on the power off: wait_for must not count that as a failure.
+  t_expiry_wait=$(now_ms)
+  while [ "$(count "$EXPIRED" "$bmc_log")" -lt 1 ] && [ $(( $(now_ms) - t_expiry_wait )) -lt $(( (WD_TIMEOUT + 15) * 1000 )) ]; do
+    kill -0 "$bmc_pid" 2>/dev/null || fail "ipmikit-bmc exited while waiting for the watchdog's expiry"
+    sleep 0.1
+  done
+  [ "$(count "$EXPIRED" "$bmc_log")" -ge 1 ] ||
+    fail "timed out waiting for ipmikit-bmc's watchdog expiry (action $WD_ACTION)"
+  say "ok   ipmikit-bmc: watchdog expired $(since "$t_stopped") after the last pet: $(grep -m1 -E "$EXPIRED" "$bmc_log")"
+  end=$(( $(now_ms) + 5000 ))
+  while [ "$(count "$POWER" "$bmc_log")" -lt 1 ] && [ "$(now_ms)" -lt "$end" ]; do sleep 0.1; done
+  [ "$(count "$POWER" "$bmc_log")" -ge 1 ] || fail "ipmikit-bmc did not log the power off ($POWER)"
+  end=$(( $(now_ms) + 10000 ))
+  while kill -0 "$qemu_pid" 2>/dev/null && [ "$(now_ms)" -lt "$end" ]; do sleep 0.1; done
+  kill -0 "$qemu_pid" 2>/dev/null && fail "QEMU still runs 10 s after the power off"
+  qemu_rc=0
+  wait "$qemu_pid" || qemu_rc=$?
+  qemu_pid=
+  [ "$qemu_rc" = 0 ] || fail "QEMU exited with status $qemu_rc after the power off (expected 0)"
+  say "ok   QEMU exited (status 0) after the power off ($(since "$t_qemu"))"
+  stop_pid "$bmc_pid"
+  bmc_pid=
+  [ "$stop_rc" = 0 ] || fail "ipmikit-bmc exited with status $stop_rc on SIGTERM (expected 0)"
+  say "PASS boot $boot1, total $(since) (guest build/check included)"
+  exit 0
+fi
+wait_for "ipmikit-bmc's watchdog expiry (action reset)" "$EXPIRED" "$bmc_log" 1 $((WD_TIMEOUT + 15))
+say "ok   ipmikit-bmc: watchdog expired $(since "$t_stopped") after the last pet: $(grep -m1 -E "$EXPIRED" "$bmc_log")"
+wait_for "ipmikit-bmc to send the reset" "$POWER" "$bmc_log" 1 5
+wait_for "the guest's second boot" "$G_BOOT" "$serial" 2 60
+say "ok   boot 2 after the reset ($(since "$t_qemu"))"
+wait_for "ipmitool mc info on the second boot" "$G_MC_OK" "$serial" 2 30
+say "ok   ipmitool mc info on the second boot ($(since "$t_qemu"))"
+# Informational: does the BMC still report the SMS/OS expiration flag after the reset?
+# The second boot's /init decides right after its Get Watchdog Timer: "not arming again", or it
+# arms the watchdog a second time.
+end=$(( $(now_ms) + 10000 ))
+while [ "$(count "$G_NOT_AGAIN" "$serial")" -lt 1 ] && [ "$(count "$G_ARMED" "$serial")" -lt 2 ] &&
+  [ "$(now_ms)" -lt "$end" ]; do
+  sleep 0.1
+done
+if [ "$(count "$G_NOT_AGAIN" "$serial")" -ge 1 ]; then
+  say "info boot 2 saw the watchdog's SMS/OS expiration flag and did not arm it again"
+else
+  say "info boot 2 did not see an SMS/OS expiration flag: $(grep -E "$G_WDGET" "$serial" | tail -n 1 | tr -d '\r')"
+fi
+
+# ---- stop ---------------------------------------------------------------------------------------
+stop_pid "$qemu_pid"
+qemu_pid=
+stop_pid "$bmc_pid"
+bmc_pid=
+[ "$stop_rc" = 0 ] || fail "ipmikit-bmc exited with status $stop_rc on SIGTERM (expected 0)"
+say "PASS boot $boot1, total $(since) (guest build/check included)"
+exit 0
