@@ -21,6 +21,11 @@
 // 0xD2), completion code 00, the request's netfn + 1, cmd and message id. Any error, timeout
 // or disconnect is a failure.
 //
+// With --rate R the load is an open loop: requests are offered at R per second in total, each
+// taken by the connection that has been idle longest; latency is then measured from the time the
+// request was due, not when it could be sent (no coordinated omission), and offers that found
+// no idle connection are counted (`rate_shortfall`).
+//
 // Latency is kept in a fixed-size log-linear histogram (16 steps per power of two, < 6.25%
 // error), so nothing is allocated per request. CPU time is the load generator's own
 // (getrusage) and, with --server-pid, the server's (/proc/PID/stat utime + stime), both over
@@ -37,6 +42,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -88,6 +94,7 @@ struct options {
   double idle = -1;              // seconds to hold all connections idle (<0: no idle phase)
   double timeout = 5;            // seconds a request may wait for its response
   double connect_timeout = 10;   // seconds for all connections to be established
+  double rate = 0;               // requests per second offered in total (0: closed loop)
   std::vector<std::uint8_t> request{0x18, 0x01};  // netfn<<2|lun, cmd, data… (Get Device ID)
   int server_pid = 0;
   bool json = false;
@@ -108,6 +115,9 @@ constexpr const char* usage_text =
     "  --warmup SECONDS           uncounted load before measuring (default 0)\n"
     "  --idle SECONDS             after every connection answered its first request, hold all\n"
     "                             connected and silent this long, then sample the server's RSS\n"
+    "  --rate REQ_PER_SECOND      open loop: offer this many requests per second in total, sent\n"
+    "                             by idle connections in turn (default: closed loop, every\n"
+    "                             connection sends again as soon as it has its response)\n"
     "  --request NETFN:CMD[:HEX]  the request (default 06:01, Get Device ID); HEX = data bytes\n"
     "  --timeout SECONDS          response timeout (default 5)\n"
     "  --connect-timeout SECONDS  time for all connections to be established (default 10)\n"
@@ -389,6 +399,7 @@ struct connection {
   bool want_send = false;      // a response arrived: send the next request after receive()
   bool closing = false;        // we are disconnecting: the session's local 0xD2 is expected
   bool first_done = false;     // the first request got its response (or a local answer)
+  bool queued = false;         // open loop: waiting in the ready queue for its turn
 };
 
 struct counters {
@@ -412,6 +423,7 @@ class load {
       conns_[i]->session = session_type(cfg);
       conns_[i]->index = static_cast<std::uint32_t>(i);
     }
+    ready_.assign(conns_.size(), 0);
     expect_netfn_ = static_cast<std::uint8_t>(opt_.request[0] | 0x04u);
     expect_cmd_ = opt_.request[1];
   }
@@ -629,7 +641,7 @@ class load {
         c.session.receive(std::span<const std::uint8_t>(rbuf_.data(), static_cast<std::size_t>(n)), now, ev);
         if (c.want_send) {
           c.want_send = false;
-          if (sending_phase()) send_next(c, now);
+          if (sending_phase()) ready(c, now);
         }
       } else if (n == 0) {
         return drop(c, now, "closed by the server");
@@ -643,13 +655,62 @@ class load {
   /// Connections that answered the first request but sit idle (between phases) get a request
   /// when load starts.
   void kick_idle(time_point now) {
+    rate_start_ = now;
     for (auto& p : conns_) {
       connection& c = *p;
       if (c.state == conn_state::up && !c.session.request_outstanding()) {
         c.want_send = false;
-        send_next(c, now);
+        ready(c, now);
       }
     }
+  }
+
+  /// A connection may send its next request: at once (closed loop) or when the rate allows.
+  void ready(connection& c, time_point now) {
+    if (opt_.rate <= 0) return send_next(c, now);
+    if (c.queued) return;
+    c.queued = true;
+    ready_[(ready_head_ + ready_count_) % ready_.size()] = c.index;
+    ++ready_count_;
+  }
+
+  /// Open loop: sends what the rate allows by `now`, each request stamped with its due time.
+  void release(time_point now) {
+    if (opt_.rate <= 0 || !sending_phase()) return;
+    // Request k (from 0) is due at rate_start_ + k / rate: k < due_total are due by `now`.
+    const auto due_total = static_cast<std::uint64_t>(seconds(now - rate_start_) * opt_.rate) + 1;
+    while (issued_ < due_total) {
+      if (ready_count_ == 0) {  // nobody idle: the offer is lost (the system is saturated)
+        if (phase_ == phase::measure) rate_shortfall_ += due_total - issued_;
+        issued_ = due_total;
+        break;
+      }
+      connection& c = *conns_[ready_[ready_head_]];
+      ready_head_ = (ready_head_ + 1) % ready_.size();
+      --ready_count_;
+      c.queued = false;
+      if (c.state != conn_state::up || c.session.request_outstanding()) continue;
+      const auto due = rate_start_ + std::chrono::duration_cast<clock_type::duration>(
+                                         std::chrono::duration<double>(static_cast<double>(issued_) / opt_.rate));
+      ++issued_;
+      send_next(c, now);
+      if (due < c.sent) {
+        if (phase_ == phase::measure)
+          lag_.add(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(c.sent - due).count()));
+        c.sent = due;
+      } else if (phase_ == phase::measure) {
+        lag_.add(0);
+      }
+      if (!sending_phase()) break;
+    }
+  }
+
+  /// Nanoseconds until the next open-loop request is due (for epoll_pwait2), at most `cap`.
+  std::int64_t until_next_release(time_point now, std::int64_t cap) const {
+    if (opt_.rate <= 0 || !sending_phase() || ready_count_ == 0) return cap;
+    const double next = static_cast<double>(issued_) / opt_.rate - seconds(now - rate_start_);
+    if (next <= 0) return 0;
+    return std::min(cap, static_cast<std::int64_t>(next * 1e9));
   }
 
   std::uint64_t failures() const noexcept {
@@ -670,6 +731,7 @@ class load {
   std::vector<std::unique_ptr<connection>> conns_;
   std::array<std::uint8_t, 65536> rbuf_{};
   histogram hist_;
+  histogram lag_;  // open loop: how late the generator sent each request after it was due
   counters n_;
   int ep_ = -1;
   phase phase_ = phase::connect;
@@ -684,6 +746,14 @@ class load {
   std::uint64_t sent_measured_ = 0;
   std::uint64_t notes_ = 0;
   std::uint64_t measure_waits_ = 0;   // epoll_wait calls in the measured phase
+  // Open loop (--rate): connections waiting for their turn, oldest first (a ring of indices
+  // allocated once), and the requests issued since rate_start_.
+  std::vector<std::uint32_t> ready_;
+  std::size_t ready_head_ = 0;
+  std::size_t ready_count_ = 0;
+  std::uint64_t issued_ = 0;
+  std::uint64_t rate_shortfall_ = 0;  // offers in the measured phase that found no idle connection
+  time_point rate_start_{};
   std::uint64_t measure_events_ = 0;  // events they returned
   time_point start_{};
   time_point connect_deadline_{};
@@ -789,19 +859,23 @@ int load::run() {
       }
     }
 
-    int timeout_ms = 100;
-    if (phase_ == phase::connect && next_connect < n) timeout_ms = 10;
-    const int k = ::epoll_wait(ep_, evs.data(), static_cast<int>(evs.size()), timeout_ms);
+    std::int64_t timeout_ns = 100'000'000;
+    if (phase_ == phase::connect && next_connect < n) timeout_ns = 10'000'000;
+    timeout_ns = until_next_release(clock_type::now(), timeout_ns);
+    // epoll_pwait2: a nanosecond timeout, so open-loop requests go out on time (Linux 5.11).
+    const timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
+    const int k = ::epoll_pwait2(ep_, evs.data(), static_cast<int>(evs.size()), &ts, nullptr);
     if (phase_ == phase::measure) {
       ++measure_waits_;
       if (k > 0) measure_events_ += static_cast<std::uint64_t>(k);
     }
     if (k < 0 && errno != EINTR) {
-      std::fprintf(stderr, "ipmikit-load: epoll_wait: %s\n", std::strerror(errno));
+      std::fprintf(stderr, "ipmikit-load: epoll_pwait2: %s\n", std::strerror(errno));
       return exit_failure;
     }
     now = clock_type::now();
     for (int i = 0; i < k; ++i) on_event(*conns_[evs[static_cast<std::size_t>(i)].data.u32], evs[static_cast<std::size_t>(i)].events, now);
+    release(now);
 
     // Response timeouts: the sessions' deadlines, scanned every 100 ms.
     if (now - last_poll >= std::chrono::milliseconds(100)) {
@@ -816,7 +890,7 @@ int load::run() {
           if (c.want_send) {  // not expected: poll only answers locally
             c.want_send = false;
           }
-          if (sending_phase() && !c.session.request_outstanding()) send_next(c, now);
+          if (sending_phase() && !c.session.request_outstanding()) ready(c, now);
         }
         // In the connect/first phase a connection whose connect() was in flight during a
         // retry may still have output waiting.
@@ -919,6 +993,10 @@ void load::report() {
       {"warmup_requests", static_cast<double>(warmup_completed_), 0, true},
       {"seconds", measure_seconds_, 3, true},
       {"requests_per_second", rps, 0, true},
+      {"offered_rate", opt_.rate, 0, opt_.rate > 0},
+      {"rate_shortfall", static_cast<double>(rate_shortfall_), 0, opt_.rate > 0},
+      {"send_lag_p50_us", us(lag_.quantile(0.50)), 1, opt_.rate > 0},
+      {"send_lag_p99_us", us(lag_.quantile(0.99)), 1, opt_.rate > 0},
       {"latency_samples", static_cast<double>(hist_.count()), 0, true},
       {"latency_mean_us", hist_.mean() / 1e3, 1, true},
       {"latency_p50_us", us(hist_.quantile(0.50)), 1, true},
@@ -1010,6 +1088,9 @@ int main(int argc, char** argv) {
     } else if (is("--idle")) {
       const auto v = value("--idle");
       if (!v || !parse_double(*v, opt.idle)) return usage_error("--idle needs seconds");
+    } else if (is("--rate")) {
+      const auto v = value("--rate");
+      if (!v || !parse_double(*v, opt.rate) || opt.rate <= 0) return usage_error("--rate needs requests per second > 0");
     } else if (is("--timeout")) {
       const auto v = value("--timeout");
       if (!v || !parse_double(*v, opt.timeout) || opt.timeout <= 0) return usage_error("--timeout needs seconds > 0");
@@ -1056,6 +1137,8 @@ int main(int argc, char** argv) {
     }
   }
   ::signal(SIGPIPE, SIG_IGN);
+  // Open loop: wake up on time (the default timer slack delays timeouts by up to 50 µs).
+  if (opt.rate > 0) ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 
   static load l(opt);  // static: a large object (receive buffer, histogram)
   return l.run();
