@@ -369,7 +369,9 @@ class server {
 
   /// Flushes every VM that had an event this turn and puts its next deadline in the heap.
   void settle(time_point now) {
-    for (const std::size_t i : touched_) {
+    // By index: a flush that fails drops the connection, which touches the VM again (appended).
+    for (std::size_t k = 0; k < touched_.size(); ++k) {
+      const std::size_t i = touched_[k];
       vm_slot& s = slots_[i];
       s.touched = false;
       if (s.conn >= 0) flush(i, now);

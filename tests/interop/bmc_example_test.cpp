@@ -13,7 +13,14 @@
 //             exits. A second QEMU connects to the same ipmikit-bmc: the watchdog's "hard
 //             reset" resets it and the KCS interface answers afterwards; soft shutdown and NMI.
 //
-// Usage: ipmikit_interop_bmc_example_test PATH/TO/ipmikit-bmc [scripted] [qemu]
+//   fleet     one ipmikit-bmc, a configuration file with three VMs (two UNIX sockets, one TCP)
+//             and a control socket: a VM that sends garbage and then floods requests without
+//             reading does not delay another VM's answers; control commands over the real
+//             socket (list, status, power nmi reaching the VM, errors); a disconnect and a
+//             reconnect touch only that VM; a second connection is refused; SIGTERM exits 0
+//             and removes the socket files.
+//
+// Usage: ipmikit_interop_bmc_example_test PATH/TO/ipmikit-bmc [scripted] [qemu] [fleet]
 //        (no section named: both)
 // Exit status: 0 passed, 1 a check failed, 77 skipped (QEMU missing; with
 // IPMIKIT_INTEROP_REQUIRED=1 that is a failure instead). IPMIKIT_INTEROP_KEEP=1 keeps the
@@ -26,6 +33,9 @@
 #include <vector>
 
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <ipmikit/vm/protocol.hpp>
 
@@ -452,6 +462,168 @@ void qemu_second_vm(checker& c, const temp_dir& dir, bmc_process& b) {
   if (c.failures() != before) show_log("QEMU", q->log_path);
 }
 
+// ---------------------------------------------------------------------------------------------
+// fleet: several VMs in one process, isolation, the control socket
+
+result<unique_fd> connect_unix(const std::string& path, int timeout_ms) {
+  const deadline d{millis(timeout_ms)};
+  for (int i = 0; i < 1000; ++i) {
+    unique_fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) return fail_errno("socket");
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
+    if (d.expired()) return fail_errno("connect " + path);
+    sleep_ms(20);
+  }
+  return fail("connect " + path + ": gave up");
+}
+
+/// One control command over the socket; returns the whole answer (up to "ok"/"error" line).
+result<std::string> control(const std::string& path, const std::string& line) {
+  auto fd = connect_unix(path, 2000);
+  if (!fd) return fail(fd.error());
+  const std::string out = line + "\n";
+  if (auto w = write_all(fd->get(), std::span(reinterpret_cast<const std::uint8_t*>(out.data()), out.size()), 2000); !w)
+    return fail(w.error());
+  std::string answer;
+  std::array<std::uint8_t, 4096> buf{};
+  const deadline d{millis(3000)};
+  while (!d.expired()) {
+    auto r = read_some(fd->get(), buf, 500);
+    if (!r) return fail(r.error());
+    answer.append(reinterpret_cast<const char*>(buf.data()), r->size);
+    if (answer.ends_with("ok\n") || answer.find("error ") != std::string::npos || r->state == read_state::eof) break;
+  }
+  return answer;
+}
+
+/// Get Device ID as the emulator; true when answered with 00 within `timeout_ms`.
+bool get_device_id(vm_connection& conn, std::uint8_t id, int timeout_ms) {
+  const std::uint8_t body[] = {0x18, 0x01};
+  if (!conn.send_message(id, body)) return false;
+  for (int i = 0; i < 16; ++i) {
+    auto e = conn.next_event(timeout_ms);
+    if (!e) return false;
+    if (e->is_message()) return e->msg_id == id && e->completion_code() == 0x00;
+  }
+  return false;
+}
+
+/// Connects as QEMU would: VERSION 1 and CAPABILITIES 0x3F, after ipmikit-bmc's VERSION.
+result<vm_connection> connect_vm(unique_fd fd) {
+  vm_connection conn(std::move(fd), vm::min_response_frame);
+  auto hello = conn.next_event(3000);
+  if (!hello) return fail(hello.error());
+  if (!hello->is_command(vm::command::version)) return fail("expected VERSION, got " + hello->describe());
+  if (auto s = conn.send_command(vm::command::version, 1); !s) return fail(s.error());
+  if (auto s = conn.send_command(vm::command::capabilities, 0x3F); !s) return fail(s.error());
+  return conn;
+}
+
+int test_fleet(const temp_dir& dir, const std::string& binary) {
+  say("== fleet: three VMs and a control socket in one ipmikit-bmc");
+  checker c;
+  auto port = free_tcp_port();
+  if (!c.check_ok(port, "a free TCP port")) return c.failures();
+  const std::string sock_a = dir.file("a.sock"), sock_b = dir.file("b.sock"), ctl = dir.file("ctl.sock");
+  const std::string conf = dir.file("fleet.conf");
+  const std::string text = "[bmc]\ncontrol = " + ctl + "\n[vm a]\nlisten = unix:" + sock_a + "\n[vm b]\nlisten = unix:" +
+                           sock_b + "\nproduct = 0x0B0B\n[vm c]\nlisten = 127.0.0.1:" + std::to_string(*port) + "\n";
+  if (!c.check_ok(write_file(conf, text), "wrote " + conf)) return c.failures();
+  const std::string log = dir.file("ipmikit-bmc-fleet.log");
+  auto p = process::spawn({binary, "--config", conf}, {log, true});
+  if (!c.check_ok(p, "ipmikit-bmc --config started")) return c.failures();
+  const int before = c.failures();
+  auto body = [&]() {
+    if (!c.check(wait_for_log(log, "event=ready vms=3", 1, 10000), "ipmikit-bmc logged event=ready vms=3")) return;
+    auto fa = connect_unix(sock_a, 3000);
+    auto fb = connect_unix(sock_b, 3000);
+    auto fc = connect_tcp(*port, 3000);
+    if (!c.check_ok(fa, "connected to VM a") || !c.check_ok(fb, "connected to VM b") || !c.check_ok(fc, "connected to VM c"))
+      return;
+    auto a = connect_vm(std::move(*fa));
+    auto b = connect_vm(std::move(*fb));
+    auto cc = connect_vm(std::move(*fc));
+    if (!c.check_ok(a, "VM a greeted") || !c.check_ok(b, "VM b greeted") || !c.check_ok(cc, "VM c greeted")) return;
+    c.check(wait_for_log(log, "vm=b event=capabilities caps=0x3F", 1, 3000), "VM b's capabilities logged under its name");
+    c.check(get_device_id(*b, 1, 2000), "VM b: Get Device ID answered");
+    c.check(get_device_id(*cc, 1, 2000), "VM c (TCP): Get Device ID answered");
+
+    // VM a: 64 KiB of garbage, then requests without ever reading the answers.
+    std::vector<std::uint8_t> junk(65536);
+    for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<std::uint8_t>((i * 131u + 7u) ^ (i >> 3));
+    junk.push_back(0xA0);
+    c.check_ok(a->send(junk, 5000), "VM a sent 64 KiB of garbage");
+    std::vector<std::uint8_t> flood;
+    for (int i = 0; i < 60000; ++i) {  // ~360 KB, ~1 MB of answers: more than the socket buffers
+      std::array<std::uint8_t, vm::max_message_frame_size(2)> f{};
+      const std::uint8_t req[] = {0x18, 0x01};
+      const auto r = vm::encode_message(f, static_cast<std::uint8_t>(i), req);
+      flood.insert(flood.end(), f.begin(), f.begin() + static_cast<std::ptrdiff_t>(r.size));
+    }
+    // Written without reading: the kernel buffers fill and ipmikit-bmc stops reading VM a.
+    (void)::send(a->fd(), flood.data(), flood.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    int answered = 0;
+    const auto t0 = steady::now();
+    for (int i = 0; i < 50; ++i) answered += get_device_id(*b, static_cast<std::uint8_t>(2 + i), 2000) ? 1 : 0;
+    const long long took = elapsed_ms(t0);
+    c.check(answered == 50, "VM b: 50 requests answered while VM a floods (" + std::to_string(answered) + ", " +
+                                std::to_string(took) + " ms)");
+    c.check(took < 5000, "  in under 5 s");
+
+    auto list = control(ctl, "list");
+    if (c.check_ok(list, "control: list"))
+      c.check(list->find("a state=connected power=on") != std::string::npos &&
+                  list->find("b state=connected power=on") != std::string::npos &&
+                  list->find("c state=connected power=on") != std::string::npos && list->ends_with("ok\n"),
+              "  three VMs connected: " + *list);
+    auto st = control(ctl, "status a");
+    if (c.check_ok(st, "control: status a")) {
+      c.check(st->find("protocol_problems=0\n") == std::string::npos && st->find("connected=yes") != std::string::npos,
+              "  VM a's protocol problems are counted");
+      say("  " + std::string(st->substr(st->find("requests="), 60)));
+    }
+    auto nmi = control(ctl, "power nmi b");
+    if (c.check_ok(nmi, "control: power nmi b")) c.check(*nmi == "ok\n", "  ok: " + *nmi);
+    bool got_nmi = false;
+    for (int i = 0; i < 8 && !got_nmi; ++i) {
+      auto e = b->next_event(2000);
+      if (!e) break;
+      got_nmi = e->is_command(vm::command::send_nmi);
+    }
+    c.check(got_nmi, "VM b received SEND_NMI");
+    c.check(count_in_log(log, "vm=b event=power action=nmi reason=control result=ok") == 1, "  logged with reason=control");
+    auto bad = control(ctl, "power reset nobody");
+    if (c.check_ok(bad, "control: power reset nobody")) c.check(*bad == "error no VM named 'nobody'\n", "  " + *bad);
+
+    // A second connection to b is refused; a disconnects and comes back; b is unaffected.
+    if (auto f2 = connect_unix(sock_b, 2000); c.check_ok(f2, "a second connection to VM b")) {
+      std::array<std::uint8_t, 16> buf{};
+      auto r = read_some(f2->get(), buf, 2000);
+      c.check(r.ok() && r->state == read_state::eof, "  closed at once");
+    }
+    a->close();
+    c.check(wait_for_log(log, "vm=a event=disconnected", 1, 3000), "VM a's disconnect logged under its name");
+    c.check(get_device_id(*b, 60, 2000), "VM b still answered after VM a went away");
+    auto fa2 = connect_unix(sock_a, 3000);
+    if (c.check_ok(fa2, "VM a reconnected")) {
+      auto a2 = connect_vm(std::move(*fa2));
+      if (c.check_ok(a2, "  greeted with VERSION again")) c.check(get_device_id(*a2, 1, 2000), "  and answered");
+    }
+    c.check(count_in_log(log, "event=fatal") == 0, "no fatal event");
+  };
+  body();
+  c.check(p->alive(), "ipmikit-bmc still running at the end");
+  const auto ended = p->stop(millis(5000));
+  if (c.check_ok(ended, "ipmikit-bmc stopped"))
+    c.check(ended->success(), "SIGTERM: ipmikit-bmc " + ended->describe() + " (wants exit 0)");
+  c.check(::access(sock_a.c_str(), F_OK) != 0 && ::access(ctl.c_str(), F_OK) != 0, "socket files removed");
+  if (c.failures() != before) show_log("ipmikit-bmc", log);
+  return c.failures();
+}
+
 int test_qemu(const temp_dir& dir, const temp_dir& dir2, const std::string& binary) {
   say("== QEMU + KCS with ipmikit-bmc as the external BMC; the test plays the guest");
   checker c;
@@ -471,19 +643,21 @@ int test_qemu(const temp_dir& dir, const temp_dir& dir2, const std::string& bina
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s PATH/TO/ipmikit-bmc [scripted] [qemu]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s PATH/TO/ipmikit-bmc [scripted] [qemu] [fleet]\n", argv[0]);
     return 2;
   }
   const std::string binary = argv[1];
-  bool want_scripted = argc == 2, want_qemu = argc == 2;
+  bool want_scripted = argc == 2, want_qemu = argc == 2, want_fleet = argc == 2;
   for (int i = 2; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "scripted") {
       want_scripted = true;
     } else if (a == "qemu") {
       want_qemu = true;
+    } else if (a == "fleet") {
+      want_fleet = true;
     } else {
-      std::fprintf(stderr, "usage: %s PATH/TO/ipmikit-bmc [scripted] [qemu]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s PATH/TO/ipmikit-bmc [scripted] [qemu] [fleet]\n", argv[0]);
       return 2;
     }
   }
@@ -501,7 +675,7 @@ int main(int argc, char** argv) {
     say("SKIP QEMU section: qemu-system-x86_64 not in PATH");
     want_qemu = false;
   }
-  if (!want_scripted && !want_qemu) return 77;
+  if (!want_scripted && !want_qemu && !want_fleet) return 77;
 
   auto dir = temp_dir::create("ipmikit-bmc-test");
   auto dir2 = temp_dir::create("ipmikit-bmc-test2");  // the second QEMU's files
@@ -519,6 +693,7 @@ int main(int argc, char** argv) {
   int failures = 0;
   if (want_scripted) failures += test_scripted(*dir, binary);
   if (want_qemu) failures += test_qemu(*dir, *dir2, binary);
+  if (want_fleet) failures += test_fleet(*dir, binary);
 
   if (failures != 0) {
     dir->keep();

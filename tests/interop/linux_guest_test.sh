@@ -19,11 +19,10 @@
 #
 # Usage: linux_guest_test.sh [--config-mode|--legacy-listen] [--action reset|power_off]
 #                            PATH/TO/ipmikit-bmc [GUEST_DIR]
-#   --config-mode    ipmikit-bmc --config FILE --verbose, one [vm guest] on a UNIX socket (the
-#                    fleet interface, fleet-spec/SPEC.md); the config is checked first with
-#                    --config FILE --check
-#   --legacy-listen  ipmikit-bmc --listen 127.0.0.1:0 --verbose, the single-VM program
-#                    (docs/ipmikit-bmc.md); also IPMIKIT_BMC_LEGACY=1
+#   --config-mode    ipmikit-bmc --config FILE --verbose, one [vm guest] on a UNIX socket
+#                    (docs/ipmikit-bmc.md); the config is checked first with --config FILE --check
+#   --legacy-listen  ipmikit-bmc --listen 127.0.0.1:0 --verbose: one VM named "vm" on TCP, no
+#                    file (the program's single-VM mode); also IPMIKIT_BMC_LEGACY=1
 #   neither          config mode if `ipmikit-bmc --help` mentions --config, else legacy mode
 #                    (the line "mode: ..." says which and why)
 #   GUEST_DIR        where scripts/build-guest.sh keeps the guest (default $IPMIKIT_GUEST_DIR,
@@ -45,12 +44,12 @@ CONFIG_POWER_reset="vm=$VM event=power action=reset"
 CONFIG_EXPIRED_power_off="vm=$VM event=watchdog_expired action=power_off"
 CONFIG_POWER_power_off="vm=$VM event=power action=power_off"
 # Legacy mode (docs/ipmikit-bmc.md "The log").
-LEGACY_READY='listening on 127\.0\.0\.1:[0-9]+'
-LEGACY_CONNECTED='VM connected from'
-LEGACY_EXPIRED_reset='watchdog expired .*timeout action hard reset'
-LEGACY_POWER_reset='sent RESET'
-LEGACY_EXPIRED_power_off='watchdog expired .*timeout action power down'
-LEGACY_POWER_power_off='sent POWEROFF'
+LEGACY_READY='vm=vm event=listening address=127\.0\.0\.1:[0-9]+'
+LEGACY_CONNECTED='vm=vm event=connected'
+LEGACY_EXPIRED_reset='vm=vm event=watchdog_expired action=reset'
+LEGACY_POWER_reset='vm=vm event=power action=reset'
+LEGACY_EXPIRED_power_off='vm=vm event=watchdog_expired action=power_off'
+LEGACY_POWER_power_off='vm=vm event=power action=power_off'
 # The guest's console (scripts/guest-init.sh).
 G_BOOT='IPMIKIT-GUEST: boot '
 G_MODULES='IPMIKIT-GUEST: modules loaded'
