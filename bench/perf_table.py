@@ -317,6 +317,26 @@ def render(cmd, data, values, args):
     return "\n".join(lines), missed
 
 
+FLEET_BEGIN = "<!-- fleet_bench.py:begin -->"
+FLEET_END = "<!-- fleet_bench.py:end -->"
+
+
+def keep_fleet_section(out, text):
+    """Carries bench/fleet_bench.py's section (fleet over sockets) over from the old file, before
+    '## Goals': this script does not run the fleet, so it must not drop its figures."""
+    try:
+        old = out.read_text()
+    except OSError:
+        return text
+    if FLEET_BEGIN not in old or FLEET_END not in old:
+        return text
+    section = old[old.index(FLEET_BEGIN):old.index(FLEET_END) + len(FLEET_END)] + "\n"
+    i = text.find("\n## Goals")
+    if i < 0:
+        return text.rstrip("\n") + "\n\n" + section
+    return text[:i + 1] + section + "\n" + text[i + 1:]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bench", type=pathlib.Path, default=ROOT / "build" / "release-bench" / "bench" / "ipmikit_bench")
@@ -345,6 +365,7 @@ def main():
     args.date = data.get("context", {}).get("date") or datetime.datetime.now().isoformat(timespec="seconds")
     args.cpu = cpu_model()
     text, missed = render(cmd, data, medians(data), args)
+    text = keep_fleet_section(args.out, text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(f"wrote {args.out}", file=sys.stderr)
