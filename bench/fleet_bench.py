@@ -27,7 +27,6 @@ import datetime
 import json
 import os
 import pathlib
-import platform
 import re
 import resource
 import shlex
@@ -37,6 +36,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from perf_table import cpu_model  # noqa: E402  (one definition, shared with the codec table)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BEGIN = "<!-- fleet_bench.py:begin -->"
@@ -49,19 +51,6 @@ RSS_GOAL = 4096           # bytes of resident memory per idle connected VM
 
 def log(*a):
     print("fleet_bench:", *a, file=sys.stderr, flush=True)
-
-
-def cpu_model():
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-FD_SLACK = 64  # descriptors beyond 2 per VM (ipmikit-bmc asks for 2 per VM + 32)
 
 
 def fds_needed(vms):
