@@ -474,7 +474,7 @@ class server {
   void reap_control_clients() {
     for (std::size_t k = 0; k < clients_.size();) {
       control_client& c = clients_[k];
-      if (c.closing && (c.out.empty() || true)) {
+      if (c.closing) {  // a last try for what is left (e.g. the "line too long" error), then close
         if (!c.out.empty()) (void)!::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
         ::close(c.fd);
         clients_.erase(clients_.begin() + static_cast<std::ptrdiff_t>(k));
