@@ -394,8 +394,14 @@ TEST_CASE("property: every scanning kernel agrees with a byte loop at every alig
 
 TEST_CASE("kernels: scalar is always available, the default is the best one unless forced") {
   CHECK(detail::kernel_available(detail::kernel::scalar));
-  CHECK_FALSE(detail::kernel_available(detail::kernel::neon));  // hook only
+#if defined(__aarch64__) && !defined(__ARM_BIG_ENDIAN)
+  // NEON is part of AArch64: the kernel is always there (and the best one).
+  CHECK(detail::kernel_available(detail::kernel::neon));
+  CHECK(detail::best_kernel() == detail::kernel::neon);
+#else
+  CHECK_FALSE(detail::kernel_available(detail::kernel::neon));
   CHECK_FALSE(detail::set_kernel(detail::kernel::neon));
+#endif
   detail::reset_kernel();
   const char* force = std::getenv("IPMIKIT_FORCE_SCALAR");
   if (force != nullptr && std::string_view(force) != "" && std::string_view(force) != "0") {
