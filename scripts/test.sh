@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: g++ build + tests, clang ASan/UBSan build + tests, every fuzz target
 # for a bounded time on its checked-in corpus, a benchmark smoke run, and the consumer tests
-# (find_package on an installed tree, add_subdirectory). Exits non-zero on any failure.
+# (find_package on an installed tree, add_subdirectory), and the codec cross-compiled for
+# AArch64 and run under qemu-user (the NEON kernel; scripts/test-aarch64.sh). Exits non-zero on
+# any failure.
 # Installs what it needs from Debian's packages when it is missing.
 #   FUZZ_SECONDS=N  seconds per fuzz target (default 25)
 set -euo pipefail
@@ -48,6 +50,10 @@ for corpus in fuzz/corpus/*/; do
     -print_final_stats=1 -close_fd_mask=1 2>&1 | grep -E '^(stat::number_of_executed_units|#[0-9]+ +DONE)' || true
   test "${PIPESTATUS[0]}" -eq 0
 done
+passed=$((passed + 1))
+
+stage "AArch64 under qemu-user: the NEON kernel (cross-compiled codec tests, fuzz corpora, short campaigns)"
+"$root/scripts/test-aarch64.sh"
 passed=$((passed + 1))
 
 stage "benchmarks: release build and a short smoke run"
