@@ -9,7 +9,8 @@
 //  (e) the scanning kernels (scan_plain, scan_copy, sum_bytes, count_special) agree with a
 //      byte loop at every alignment;
 //  every property runs once per available kernel (detail::available_kernels: scalar, SSE2,
-//  AVX2 where the CPU has it), so the vector and scalar paths meet the same oracle;
+//  AVX2 where the CPU has it, NEON on AArch64: scripts/test-aarch64.sh), so the vector and
+//  scalar paths meet the same oracle;
 //  and structural invariants that need no decoder at all (one event per terminator, frame
 //  offsets follow the terminators, zero-copy exactly for unescaped frames inside one chunk).
 #include <algorithm>
