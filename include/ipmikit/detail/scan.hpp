@@ -400,7 +400,7 @@ IPMIKIT_TARGET_AVX2 plain_run scan_avx2(const std::uint8_t* p, const std::uint8_
 // Sums are kept per lane modulo 256 (vaddq_u8 wraps): the checksum is an 8-bit sum, so the
 // across-lanes total of the wrapped lanes (vaddvq_u8, itself mod 256) is the same result as
 // any wider accumulation. NEON has no movemask: "which lanes are special" becomes a 64-bit
-// scalar by narrowing (nibble_mask_neon) or by weighting lanes with their bit (lane_bits8).
+// scalar by narrowing (nibble_mask_neon) or by weighting lanes with their bit (lane_bits8_neon).
 
 // 0, 1, ..., 15: lane numbers, compared with n to keep the first n lanes.
 alignas(16) inline constexpr std::uint8_t lane_index_neon[16] = {0, 1, 2,  3,  4,  5,  6,  7,
