@@ -12,6 +12,7 @@
 # Installs what it needs from Debian's packages. About 1.5 minutes on 2 cores.
 #   AARCH64_BUILD_DIR=DIR  build directory (default build/aarch64)
 #   JOBS=N                 parallel compilations (default 2)
+#   CAMPAIGN_RUNS=N        generated inputs per fuzz target in step 4 (default 20000)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 root=$(repo_root)
