@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: g++ build + tests, clang ASan/UBSan build + tests, every fuzz target
 # for a bounded time on its checked-in corpus, a benchmark smoke run, and the consumer tests
-# (find_package on an installed tree, add_subdirectory). Exits non-zero on any failure.
-# The interop tests include a Linux guest in QEMU (tests/interop/linux_guest_test.sh): its first
-# run fetches Debian's kernel package with apt-get download into build/linux-guest, once.
+# (find_package on an installed tree, add_subdirectory), and the codec cross-compiled for
+# AArch64 and run under qemu-user (the NEON kernel; scripts/test-aarch64.sh). Exits non-zero on
+# any failure. The interop tests include a Linux guest in QEMU (tests/interop/linux_guest_test.sh):
+# its first run fetches Debian's kernel package with apt-get download into build/linux-guest, once.
 # Installs what it needs from Debian's packages when it is missing.
 #   FUZZ_SECONDS=N  seconds per fuzz target (default 25)
 set -euo pipefail
@@ -55,6 +56,10 @@ for corpus in fuzz/corpus/*/; do
     -print_final_stats=1 -close_fd_mask=1 2>&1 | grep -E '^(stat::number_of_executed_units|#[0-9]+ +DONE)' || true
   test "${PIPESTATUS[0]}" -eq 0
 done
+passed=$((passed + 1))
+
+stage "AArch64 under qemu-user: the NEON kernel (cross-compiled codec tests, fuzz corpora, short campaigns)"
+"$root/scripts/test-aarch64.sh"
 passed=$((passed + 1))
 
 stage "benchmarks: release build and a short smoke run"

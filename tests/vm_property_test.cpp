@@ -9,7 +9,8 @@
 //  (e) the scanning kernels (scan_plain, scan_copy, sum_bytes, count_special) agree with a
 //      byte loop at every alignment;
 //  every property runs once per available kernel (detail::available_kernels: scalar, SSE2,
-//  AVX2 where the CPU has it), so the vector and scalar paths meet the same oracle;
+//  AVX2 where the CPU has it, NEON on AArch64: scripts/test-aarch64.sh), so the vector and
+//  scalar paths meet the same oracle;
 //  and structural invariants that need no decoder at all (one event per terminator, frame
 //  offsets follow the terminators, zero-copy exactly for unescaped frames inside one chunk).
 #include <algorithm>
@@ -394,8 +395,14 @@ TEST_CASE("property: every scanning kernel agrees with a byte loop at every alig
 
 TEST_CASE("kernels: scalar is always available, the default is the best one unless forced") {
   CHECK(detail::kernel_available(detail::kernel::scalar));
-  CHECK_FALSE(detail::kernel_available(detail::kernel::neon));  // hook only
+#if defined(__aarch64__) && !defined(__ARM_BIG_ENDIAN)
+  // NEON is part of AArch64: the kernel is always there (and the best one).
+  CHECK(detail::kernel_available(detail::kernel::neon));
+  CHECK(detail::best_kernel() == detail::kernel::neon);
+#else
+  CHECK_FALSE(detail::kernel_available(detail::kernel::neon));
   CHECK_FALSE(detail::set_kernel(detail::kernel::neon));
+#endif
   detail::reset_kernel();
   const char* force = std::getenv("IPMIKIT_FORCE_SCALAR");
   if (force != nullptr && std::string_view(force) != "" && std::string_view(force) != "0") {

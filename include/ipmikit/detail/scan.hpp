@@ -10,10 +10,10 @@
 // Kernels (`kernel`): a portable 64-bit SWAR `scalar` kernel for every target and the path
 // forced by tests; `sse2`, always there on x86-64 (no dispatch, no -m flags); `avx2`, compiled
 // with __attribute__((target("avx2"))) so users need no -mavx2 and chosen at run time when the
-// CPU has it (cpuid, cached). `neon` is the hook for AArch64: the enum value, its name and the
-// dispatch slots exist; until a NEON kernel is written and tested (e.g. under qemu-user) it
-// is never available and AArch64 uses `scalar`. constexpr evaluation never reaches these
-// kernels (callers test std::is_constant_evaluated first). Every kernel gives the same results
+// CPU has it (cpuid, cached); `neon`, always there on little-endian AArch64 (NEON is part of
+// the base architecture: no dispatch, no flags), tested by cross-compiling and running under
+// qemu-user (scripts/test-aarch64.sh). constexpr evaluation never reaches these kernels
+// (callers test std::is_constant_evaluated first). Every kernel gives the same results
 // for every input: the byte-at-a-time definition in tests/ is the oracle they are all run
 // against (tests/vm_property_test.cpp, fuzz/fuzz_checksum.cpp, fuzz/fuzz_decoder.cpp).
 //
@@ -36,6 +36,14 @@
 #define IPMIKIT_HAVE_SSE2 1
 #else
 #define IPMIKIT_HAVE_SSE2 0
+#endif
+
+// NEON: AArch64 only (32-bit ARM lacks vaddvq/vqtbl1q), little-endian only (lane numbering).
+#if defined(__aarch64__) && defined(__ARM_NEON) && !defined(__ARM_BIG_ENDIAN)
+#include <arm_neon.h>
+#define IPMIKIT_HAVE_NEON 1
+#else
+#define IPMIKIT_HAVE_NEON 0
 #endif
 
 #if IPMIKIT_HAVE_SSE2 && (defined(__GNUC__) || defined(__clang__))
@@ -94,7 +102,7 @@ inline constexpr kernel all_kernels[] = {kernel::scalar, kernel::sse2, kernel::a
 #else
       return false;
 #endif
-    case kernel::neon: return false;  // hook: no NEON kernel yet
+    case kernel::neon: return IPMIKIT_HAVE_NEON != 0;
   }
   return false;
 }
@@ -103,6 +111,7 @@ inline constexpr kernel all_kernels[] = {kernel::scalar, kernel::sse2, kernel::a
 [[nodiscard]] inline kernel best_kernel() noexcept {
   if (kernel_available(kernel::avx2)) return kernel::avx2;
   if (kernel_available(kernel::sse2)) return kernel::sse2;
+  if (kernel_available(kernel::neon)) return kernel::neon;
   return kernel::scalar;
 }
 
@@ -384,6 +393,231 @@ IPMIKIT_TARGET_AVX2 plain_run scan_avx2(const std::uint8_t* p, const std::uint8_
 
 #endif  // IPMIKIT_HAVE_AVX2
 
+#if IPMIKIT_HAVE_NEON
+
+// ---- neon (AArch64 Advanced SIMD, 16-byte registers)
+//
+// Sums are kept per lane modulo 256 (vaddq_u8 wraps): the checksum is an 8-bit sum, so the
+// across-lanes total of the wrapped lanes (vaddvq_u8, itself mod 256) is the same result as
+// any wider accumulation. NEON has no movemask: "which lanes are special" becomes a 64-bit
+// scalar by narrowing (nibble_mask_neon) or by weighting lanes with their bit (lane_bits8_neon).
+
+// 0, 1, ..., 15: lane numbers, compared with n to keep the first n lanes.
+alignas(16) inline constexpr std::uint8_t lane_index_neon[16] = {0, 1, 2,  3,  4,  5,  6,  7,
+                                                                 8, 9, 10, 11, 12, 13, 14, 15};
+// 1 << (lane % 8): ANDed with 0xFF/0x00 lanes and summed across 8 lanes, gives an 8-bit mask.
+alignas(16) inline constexpr std::uint8_t lane_bits8_neon[16] = {1, 2, 4, 8, 16, 32, 64, 128,
+                                                                 1, 2, 4, 8, 16, 32, 64, 128};
+
+inline std::uint8_t sum_bytes_neon(const std::uint8_t* p, std::size_t n) noexcept {
+  uint8x16_t acc0 = vdupq_n_u8(0);
+  uint8x16_t acc1 = acc0;  // two accumulators: independent adds
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = vaddq_u8(acc0, vld1q_u8(p + i));
+    acc1 = vaddq_u8(acc1, vld1q_u8(p + i + 16));
+  }
+  if (i + 16 <= n) {
+    acc0 = vaddq_u8(acc0, vld1q_u8(p + i));
+    i += 16;
+  }
+  std::uint32_t s = vaddvq_u8(vaddq_u8(acc0, acc1));
+  for (; i < n; ++i) s += p[i];
+  return static_cast<std::uint8_t>(s);
+}
+
+// 0xFF in the lanes holding 0xA0, 0xA1 or 0xAA: (v & 0xFE) == 0xA0, or v == 0xAA (vceqq_u8
+// sets every bit of an equal lane).
+inline uint8x16_t special_lanes_neon(uint8x16_t v) noexcept {
+  return vorrq_u8(vceqq_u8(vandq_u8(v, vdupq_n_u8(0xFE)), vdupq_n_u8(special_msg)),
+                  vceqq_u8(v, vdupq_n_u8(special_esc)));
+}
+inline uint8x8_t special_lanes_neon(uint8x8_t v) noexcept {
+  return vorr_u8(vceq_u8(vand_u8(v, vdup_n_u8(0xFE)), vdup_n_u8(special_msg)),
+                 vceq_u8(v, vdup_n_u8(special_esc)));
+}
+
+// 0xFF/0x00 lanes to a 64-bit mask with 4 bits per lane (nibble i = 0xF when lane i is set):
+// vshrn_n_u16 shifts each 16-bit pair of lanes right by 4 and keeps its low byte.
+inline std::uint64_t nibble_mask_neon(uint8x16_t lanes) noexcept {
+  return vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(lanes), 4)), 0);
+}
+
+// 0xFF in the first n lanes (0 <= n <= 16), 0x00 after.
+inline uint8x16_t prefix_lanes_neon(unsigned n) noexcept {
+  return vcltq_u8(vld1q_u8(lane_index_neon), vdupq_n_u8(static_cast<std::uint8_t>(n)));
+}
+inline uint8x8_t prefix_lanes_neon8(unsigned n) noexcept {
+  return vclt_u8(vld1_u8(lane_index_neon), vdup_n_u8(static_cast<std::uint8_t>(n)));
+}
+
+// 32 bytes per step (one test for both blocks: vmaxvq_u8 of their special lanes), then one
+// 16-byte and one 8-byte step, then bytes. Same contract as scan_scalar: block stores start
+// below dst + room, so they end before dst + room + 31.
+template <bool Copy>
+inline plain_run scan_neon(const std::uint8_t* p, const std::uint8_t* end, std::uint8_t* dst,
+                           std::size_t room) noexcept {
+  const std::uint8_t* const start = p;
+  uint8x16_t acc = vdupq_n_u8(0);
+  while (end - p >= 32) {
+    const uint8x16_t v0 = vld1q_u8(p);
+    const uint8x16_t v1 = vld1q_u8(p + 16);
+    const uint8x16_t s0 = special_lanes_neon(v0);
+    const uint8x16_t s1 = special_lanes_neon(v1);
+    if (Copy && static_cast<std::size_t>(p - start) < room) {
+      vst1q_u8(dst + (p - start), v0);
+      if (static_cast<std::size_t>(p - start) + 16 < room) vst1q_u8(dst + (p - start) + 16, v1);
+    }
+    if (vmaxvq_u8(vorrq_u8(s0, s1)) == 0) {
+      acc = vaddq_u8(acc, vaddq_u8(v0, v1));
+      p += 32;
+      continue;
+    }
+    uint8x16_t v = v0;
+    std::uint64_t mask = nibble_mask_neon(s0);
+    if (mask == 0) {  // the first special byte is in the second block
+      acc = vaddq_u8(acc, v0);
+      p += 16;
+      v = v1;
+      mask = nibble_mask_neon(s1);
+    }
+    const unsigned n = static_cast<unsigned>(__builtin_ctzll(mask)) / 4;
+    acc = vaddq_u8(acc, vandq_u8(v, prefix_lanes_neon(n)));
+    return {p + n, vaddvq_u8(acc)};
+  }
+  if (end - p >= 16) {
+    const uint8x16_t v = vld1q_u8(p);
+    const std::uint64_t mask = nibble_mask_neon(special_lanes_neon(v));
+    if (Copy && static_cast<std::size_t>(p - start) < room) vst1q_u8(dst + (p - start), v);
+    if (mask != 0) {
+      const unsigned n = static_cast<unsigned>(__builtin_ctzll(mask)) / 4;
+      acc = vaddq_u8(acc, vandq_u8(v, prefix_lanes_neon(n)));
+      return {p + n, vaddvq_u8(acc)};
+    }
+    acc = vaddq_u8(acc, v);
+    p += 16;
+  }
+  std::uint32_t s = vaddvq_u8(acc);
+  if (end - p >= 8) {
+    const uint8x8_t v = vld1_u8(p);
+    // 8 lanes of 0xFF/0x00 are already a 64-bit mask with 8 bits per lane.
+    const std::uint64_t mask = vget_lane_u64(vreinterpret_u64_u8(special_lanes_neon(v)), 0);
+    if (Copy && static_cast<std::size_t>(p - start) < room) vst1_u8(dst + (p - start), v);
+    if (mask != 0) {
+      const unsigned n = static_cast<unsigned>(__builtin_ctzll(mask)) / 8;
+      return {p + n, static_cast<std::uint8_t>(s + vaddv_u8(vand_u8(v, prefix_lanes_neon8(n))))};
+    }
+    s += vaddv_u8(v);
+    p += 8;
+  }
+  for (; p != end && !is_special(*p); ++p) {
+    if (Copy && static_cast<std::size_t>(p - start) < room) dst[p - start] = *p;
+    s += *p;
+  }
+  return {p, static_cast<std::uint8_t>(s)};
+}
+
+// The encoder's escaping on kernel::neon (vm/encoder.hpp, escape_fast): the same expansion as
+// its AVX2 kernel, with vqtbl1q_u8 for pshufb (an index >= 16 gives 0 in both).
+
+// An escaped special byte is sent as 0xAA (special_esc), then the byte with this bit set
+// (A0/A1/AA -> B0/B1/BA).
+inline constexpr std::uint8_t escape_bit_neon = 0x10;
+
+/// For each 8-bit mask of special lanes in 8 input bytes: vqtbl1q_u8 indexes spreading the
+/// bytes over 8 + popcount(mask) output lanes (0xFF, giving 0, where an escape byte goes) and
+/// the bytes to OR in (0xAA for the escape, 0x10 on the escaped byte).
+struct expand_entry_neon {
+  std::uint8_t index[16];
+  std::uint8_t add[16];
+};
+constexpr std::array<expand_entry_neon, 256> make_expand_table_neon() noexcept {
+  std::array<expand_entry_neon, 256> t{};
+  for (unsigned m = 0; m < 256; ++m) {
+    for (unsigned i = 0; i < 16; ++i) {
+      t[m].index[i] = 0xFF;
+      t[m].add[i] = 0;
+    }
+    unsigned o = 0;
+    for (unsigned i = 0; i < 8; ++i) {
+      if (m & (1u << i)) {
+        t[m].add[o++] = special_esc;
+        t[m].add[o] = escape_bit_neon;
+      }
+      t[m].index[o++] = static_cast<std::uint8_t>(i);
+    }
+  }
+  return t;
+}
+alignas(16) inline constexpr std::array<expand_entry_neon, 256> expand_table_neon =
+    make_expand_table_neon();
+
+// Escapes the 8 low lanes of v (special-lane mask m) to o with one 16-byte store; returns the
+// new end.
+inline std::uint8_t* expand8_neon(std::uint8_t* o, uint8x16_t v, unsigned m) noexcept {
+  const expand_entry_neon& e = expand_table_neon[m];
+  vst1q_u8(o, vorrq_u8(vqtbl1q_u8(v, vld1q_u8(e.index)), vld1q_u8(e.add)));
+  return o + 8 + __builtin_popcount(m);
+}
+
+// Special-lane mask of the 8 low lanes of v.
+inline unsigned special_mask8_neon(uint8x16_t v) noexcept {
+  return vaddv_u8(vand_u8(special_lanes_neon(vget_low_u8(v)), vld1_u8(lane_bits8_neon)));
+}
+
+/// Escapes [p, p + n) to o, which has room for the worst case (2n) before o_end, and adds the
+/// bytes to s. Returns the end of the written bytes. While 16 input bytes are left the
+/// worst-case room is at least 32: two 16-byte stores fit; with 8 left, one.
+inline std::uint8_t* escape_neon(std::uint8_t* o, std::uint8_t* const o_end, const std::uint8_t* p,
+                                 std::size_t n, std::uint32_t& s) noexcept {
+  const std::uint8_t* const end = p + n;
+  uint8x16_t acc = vdupq_n_u8(0);
+  while (end - p >= 16) {
+    const uint8x16_t v = vld1q_u8(p);
+    const uint8x16_t lanes = special_lanes_neon(v);
+    acc = vaddq_u8(acc, v);
+    p += 16;
+    if (vmaxvq_u8(lanes) == 0) {
+      vst1q_u8(o, v);
+      o += 16;
+      continue;
+    }
+    const uint8x16_t bits = vandq_u8(lanes, vld1q_u8(lane_bits8_neon));
+    o = expand8_neon(o, v, vaddv_u8(vget_low_u8(bits)));
+    o = expand8_neon(o, vextq_u8(v, v, 8), vaddv_u8(vget_high_u8(bits)));  // high lanes down
+  }
+  const uint8x8_t zero8 = vdup_n_u8(0);
+  if (end - p >= 8) {
+    const uint8x16_t v = vcombine_u8(vld1_u8(p), zero8);
+    acc = vaddq_u8(acc, v);
+    o = expand8_neon(o, v, special_mask8_neon(v));
+    p += 8;
+  }
+  // r < 8 bytes left: the input's last 8 bytes shifted down by 8 - r lanes (zeros shifted in
+  // are not special, add nothing and come out last, where they are dropped), when the
+  // 16-byte store fits.
+  if (const auto r = static_cast<unsigned>(end - p); r > 0 && n >= 8 && o_end - o >= 16) {
+    std::uint64_t last;
+    std::memcpy(&last, end - 8, 8);
+    const uint8x16_t v = vcombine_u8(vcreate_u8(last >> (8 * (8 - r))), zero8);
+    acc = vaddq_u8(acc, v);
+    o = expand8_neon(o, v, special_mask8_neon(v)) - (8 - r);
+    p = end;
+  }
+  s += vaddvq_u8(acc);
+  for (; p != end; ++p) {
+    const std::uint8_t b = *p;
+    const std::uint8_t k = special_table[b];
+    o[0] = k ? special_esc : b;
+    o[1] = static_cast<std::uint8_t>(b | escape_bit_neon);
+    o += 1 + k;
+    s += b;
+  }
+  return o;
+}
+
+#endif  // IPMIKIT_HAVE_NEON
+
 // ---------------------------------------------------------------------------------------------
 // Dispatch (the caller reads active_kernel() once and passes it along a hot loop)
 
@@ -394,6 +628,9 @@ inline std::uint8_t sum_bytes(kernel k, const std::uint8_t* p, std::size_t n) no
 #endif
 #if IPMIKIT_HAVE_SSE2
     case kernel::sse2: return sum_bytes_sse2(p, n);
+#endif
+#if IPMIKIT_HAVE_NEON
+    case kernel::neon: return sum_bytes_neon(p, n);
 #endif
     default: return sum_bytes_scalar(p, n);
   }
@@ -411,6 +648,9 @@ inline plain_run scan_plain(kernel k, const std::uint8_t* p, const std::uint8_t*
 #endif
 #if IPMIKIT_HAVE_SSE2
     case kernel::sse2: return scan_sse2<false>(p, end, nullptr, 0);
+#endif
+#if IPMIKIT_HAVE_NEON
+    case kernel::neon: return scan_neon<false>(p, end, nullptr, 0);
 #endif
     default: return scan_scalar<false>(p, end, nullptr, 0);
   }
@@ -430,6 +670,9 @@ inline plain_run scan_copy(kernel k, const std::uint8_t* p, const std::uint8_t* 
 #endif
 #if IPMIKIT_HAVE_SSE2
     case kernel::sse2: return scan_sse2<true>(p, end, dst, room);
+#endif
+#if IPMIKIT_HAVE_NEON
+    case kernel::neon: return scan_neon<true>(p, end, dst, room);
 #endif
     default: return scan_scalar<true>(p, end, dst, room);
   }

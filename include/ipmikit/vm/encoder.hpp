@@ -229,6 +229,13 @@ inline std::uint8_t* escape_fast(std::uint8_t* o, std::uint8_t* const o_end, con
     return o;
   }
 #endif
+#if IPMIKIT_HAVE_NEON
+  if (kern == ipmikit::detail::kernel::neon) {
+    o = ipmikit::detail::escape_neon(o, o_end, p, n, s);
+    sum = static_cast<std::uint8_t>(s);
+    return o;
+  }
+#endif
 #if IPMIKIT_HAVE_SSE2
   if (kern != ipmikit::detail::kernel::scalar) {
   // 16 bytes at a time. A store of 16 bytes is safe: with 16 input bytes left the worst-case
