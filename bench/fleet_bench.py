@@ -53,6 +53,9 @@ def log(*a):
     print("fleet_bench:", *a, file=sys.stderr, flush=True)
 
 
+FD_SLACK = 64  # descriptors beyond 2 per VM (ipmikit-bmc asks for 2 per VM + 32)
+
+
 def fds_needed(vms):
     return 2 * vms + FD_SLACK
 
