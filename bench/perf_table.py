@@ -270,7 +270,7 @@ def render(cmd, data, values, args):
             if "overhead" in key:  # an upper bound
                 w(f"- **Missed**: `{key}` at {got:.2f}× (goal at most {goal:.2f}×). The ratio moves with the")
                 w("  bare codec's own figure, which swings between runs (this table's codec round trip is")
-                w("  the one to compare with the session's time per round trip, in ns, above).")
+                w("  measured beside the session's in the same run; compare the two rates above).")
             else:
                 w(f"- **Missed**: `{key}` at {got:.2f}× (goal {goal:.2f}×, short by {goal / got:.2f}×).")
     else:
