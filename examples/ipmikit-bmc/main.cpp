@@ -75,9 +75,21 @@ int open_listener(const listen_address& where, std::string& bound, std::string& 
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, where.path.c_str(), where.path.size() + 1);
-    // A socket file left by an earlier run is replaced; any other file is an error.
+    // A socket file left by an earlier run is replaced — unless a process still listens on it
+    // (a second ipmikit-bmc started by mistake must not steal a running one's VMs). Any other
+    // kind of file is an error (bind fails).
     struct stat st {};
-    if (::lstat(where.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(where.path.c_str());
+    if (::lstat(where.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+      const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      const bool live = probe >= 0 && (::connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 ||
+                                       errno == EAGAIN || errno == EINPROGRESS);
+      if (probe >= 0) ::close(probe);
+      if (live) {
+        why = "a process is listening there already";
+        return -1;
+      }
+      ::unlink(where.path.c_str());
+    }
     fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0 || ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 8) != 0) {
       why = errno_text();
@@ -128,6 +140,7 @@ struct vm_slot {
   std::uint32_t watched = 0;               // epoll events registered for conn
   std::optional<time_point> scheduled;     // the deadline in the timer heap
   bool touched = false;                    // in this turn's list to flush and reschedule
+  bool bound_path = false;                 // a UNIX socket file this process created
 };
 
 struct control_client {
@@ -158,9 +171,10 @@ class server {
     if (control_fd_ >= 0) ::close(control_fd_);
     if (signal_fd_ >= 0) ::close(signal_fd_);
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
-    for (const vm_config& v : cfg_.vms)
-      if (v.listen.type == listen_address::kind::unix_socket) ::unlink(v.listen.path.c_str());
-    if (!cfg_.control_path.empty() && control_fd_ != -2) ::unlink(cfg_.control_path.c_str());
+    // Only the socket files this process bound (never another process's).
+    for (std::size_t i = 0; i < slots_.size(); ++i)
+      if (slots_[i].bound_path) ::unlink(cfg_.vms[i].listen.path.c_str());
+    if (control_bound_) ::unlink(cfg_.control_path.c_str());
   }
 
   /// Opens everything; false (with a message on stderr) on the first failure.
@@ -182,6 +196,7 @@ class server {
       const vm_config& v = cfg_.vms[i];
       slots_[i].listener = open_listener(v.listen, bound, why);
       if (slots_[i].listener < 0) return fail("VM '" + v.name + "': cannot listen on " + v.listen.text() + ": " + why);
+      slots_[i].bound_path = v.listen.type == listen_address::kind::unix_socket;
       if (!watch(slots_[i].listener, EPOLLIN, tag(source::vm_listener, i))) return fail("epoll_ctl: " + errno_text());
       log_event(v.name, "event=listening address=%s", quoted(bound).c_str());
     }
@@ -190,10 +205,8 @@ class server {
       std::string why;
       listen_address where{listen_address::kind::unix_socket, {}, 0, cfg_.control_path};
       control_fd_ = open_listener(where, bound, why);
-      if (control_fd_ < 0) {
-        control_fd_ = -2;  // not ours: do not unlink it
-        return fail("cannot open the control socket " + cfg_.control_path + ": " + why);
-      }
+      if (control_fd_ < 0) return fail("cannot open the control socket " + cfg_.control_path + ": " + why);
+      control_bound_ = true;
       ::chmod(cfg_.control_path.c_str(), 0600);  // the operator's, not every local user's
       if (!watch(control_fd_, EPOLLIN, tag(source::control_listener))) return fail("epoll_ctl: " + errno_text());
     }
@@ -496,6 +509,7 @@ class server {
   int epoll_fd_ = -1;
   int signal_fd_ = -1;
   int control_fd_ = -1;
+  bool control_bound_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -551,6 +551,21 @@ int test_fleet(const temp_dir& dir, const std::string& binary) {
     c.check(get_device_id(*b, 1, 2000), "VM b: Get Device ID answered");
     c.check(get_device_id(*cc, 1, 2000), "VM c (TCP): Get Device ID answered");
 
+    // A second ipmikit-bmc on the same configuration must not take the running one's sockets.
+    const std::string log2 = dir.file("ipmikit-bmc-fleet-second.log");
+    if (auto p2 = process::spawn({binary, "--config", conf}, {log2, true}); c.check_ok(p2, "a second ipmikit-bmc started")) {
+      const auto ended2 = p2->wait_exit(millis(5000));
+      if (c.check(ended2.has_value(), "  it ended by itself"))
+        c.check(ended2->exited && ended2->code == 1, "  with exit 1: " + ended2->describe());
+      c.check(count_in_log(log2, "a process is listening there already") == 1, "  saying the address is in use");
+    }
+    c.check(get_device_id(*b, 70, 2000), "VM b still served by the first ipmikit-bmc");
+    if (auto fx = connect_unix(sock_b, 2000); c.check_ok(fx, "  its socket file is still the first one's")) {
+      std::array<std::uint8_t, 16> buf{};
+      auto r = read_some(fx->get(), buf, 2000);
+      c.check(r.ok() && r->state == read_state::eof, "  (a new connection to b is refused by the first: b is connected)");
+    }
+
     // VM a: 64 KiB of garbage, then requests without ever reading the answers.
     std::vector<std::uint8_t> junk(65536);
     for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<std::uint8_t>((i * 131u + 7u) ^ (i >> 3));
