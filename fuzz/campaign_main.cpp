@@ -43,6 +43,8 @@
 
 #include <ipmikit/detail/scan.hpp>
 
+#include "input_files.hpp"
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 
 namespace {
@@ -287,20 +289,12 @@ int main(int argc, char** argv) {
       std::cerr << "unknown option " << arg << '\n';
       return 2;
     } else {
-      const std::filesystem::path p(arg);
-      std::error_code ec;
-      if (std::filesystem::is_directory(p, ec)) {
-        std::vector<std::filesystem::path> found;
-        for (const auto& entry : std::filesystem::recursive_directory_iterator(p, ec))
-          if (entry.is_regular_file()) found.push_back(entry.path());
-        std::sort(found.begin(), found.end());
-        for (const auto& f : found) corpus.push_back(read_file(f));
-      } else if (std::filesystem::exists(p, ec)) {
-        corpus.push_back(read_file(p));
-      } else {
+      const auto found = fuzz::input_files(arg);
+      if (!found) {
         std::cerr << "no such file or directory: " << arg << '\n';
         return 2;
       }
+      for (const auto& f : *found) corpus.push_back(read_file(f));
     }
   }
   if (max_len == 0) max_len = 1;

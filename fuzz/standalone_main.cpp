@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+
+#include "input_files.hpp"
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -43,20 +45,12 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (!arg.empty() && arg[0] == '-') continue;
     any_path = true;
-    const std::filesystem::path p(arg);
-    std::error_code ec;
-    if (std::filesystem::is_directory(p, ec)) {
-      std::vector<std::filesystem::path> found;
-      for (const auto& entry : std::filesystem::recursive_directory_iterator(p, ec))
-        if (entry.is_regular_file()) found.push_back(entry.path());
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (std::filesystem::exists(p, ec)) {
-      files.push_back(p);
-    } else {
+    const auto found = fuzz::input_files(arg);
+    if (!found) {
       std::cerr << "no such file or directory: " << arg << '\n';
       return 1;
     }
+    files.insert(files.end(), found->begin(), found->end());
   }
 
   if (!any_path) {
