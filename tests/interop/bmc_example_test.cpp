@@ -34,6 +34,7 @@
 
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -588,6 +589,25 @@ int test_fleet(const temp_dir& dir, const std::string& binary) {
                                 std::to_string(took) + " ms)");
     c.check(took < 5000, "  in under 5 s");
 
+    struct stat ctl_stat {};
+    c.check(::stat(ctl.c_str(), &ctl_stat) == 0 && (ctl_stat.st_mode & 0777) == 0600,
+            "the control socket is mode 0600 (docs)");
+    if (auto lf = connect_unix(ctl, 2000); c.check_ok(lf, "control: a 600-byte line without a newline")) {
+      const std::string longline(600, 'x');
+      (void)write_all(lf->get(), std::span(reinterpret_cast<const std::uint8_t*>(longline.data()), longline.size()), 2000);
+      std::array<std::uint8_t, 256> buf{};
+      std::string got;
+      for (int i = 0; i < 8; ++i) {
+        auto r = read_some(lf->get(), buf, 1000);
+        if (!r) break;
+        got.append(reinterpret_cast<const char*>(buf.data()), r->size);
+        if (r->state == read_state::eof) {
+          c.check(got == "error line longer than 512 bytes\n", "  answered with an error and closed (docs): " + got);
+          break;
+        }
+        if (i == 7) c.check(false, "  the connection was not closed");
+      }
+    }
     auto list = control(ctl, "list");
     if (c.check_ok(list, "control: list"))
       c.check(list->find("a state=connected power=on") != std::string::npos &&
