@@ -41,6 +41,8 @@ SECTIONS = [
         ("encode_large", "the large frames"),
         ("encode_large_plain", "the large escape-free frames"),
         ("encode_escape_heavy", "the escape-heavy frames"),
+        ("encode_small_exact", "the small frames, each into a buffer sized exactly first (`message_frame_size`)"),
+        ("encode_large_exact", "the large frames, each into a buffer sized exactly first"),
     ]),
     ("Checksum", [
         ("checksum_16", "16 bytes"),
@@ -63,6 +65,8 @@ GOALS = {
     "encode_large": 3.0,
     "encode_large_plain": 3.0,
     "encode_escape_heavy": 3.0,
+    "encode_small_exact": 3.0,
+    "encode_large_exact": 3.0,
 }
 # ... and at least this fraction of memcpy's throughput on the same bytes.
 MEMCPY_GOALS = {
@@ -365,7 +369,11 @@ def render(cmd, data, values, args):
     w("  The `_1500` variants feed the same stream in 1500-byte chunks, like TCP reads, so frames")
     w("  straddle `feed()` calls; the reference is fed the same chunks.")
     w("- Encoding: all frames of a workload into one output buffer sized for the worst case")
-    w("  (ipmikit's fast path); the output is checked once against the reference encoder's.")
+    w("  (ipmikit's fast path); the output is checked once against the reference encoder's. The")
+    w("  `_exact` variants make ipmikit size each frame first (`message_frame_size`: one pass that")
+    w("  counts special bytes and sums) and encode into a span of exactly that size (escaped and")
+    w("  summed in one pass into a worst-case scratch frame on the stack, then copied out); the")
+    w("  reference encodes as in the plain variants, with its per-byte bounds check.")
     w("- `memcpy`: the same byte count copied (in the same chunks for the `_1500` variants), the")
     w("  destination half a page away from the source to avoid 4K aliasing.")
     w("")

@@ -5,8 +5,8 @@
 //  * checksum{}.add(span) == byte-by-byte add == two spans split at the chosen point ==
 //    reference_checksum; compute_checksum; checksum_ok on data + checksum; and add(span) for
 //    the suffixes starting at bytes 1..16 (every alignment of the 16-byte SIMD kernel);
-//  * detail::scan_plain (first special byte, sum before it), detail::sum_bytes and
-//    detail::count_special from each of those start offsets;
+//  * detail::scan_plain (first special byte, sum before it), detail::sum_bytes,
+//    detail::count_special and detail::summarize_special from each of those start offsets;
 //  * vm::encode_frame (the escape kernel without checksum) equals the reference escaper, in a
 //    worst-case buffer (fast path) and an exact one (checked path), with guard bytes.
 #include <algorithm>
@@ -83,6 +83,8 @@ void check_scan(std::span<const std::uint8_t> data, std::size_t from) {
   const auto specials = static_cast<std::size_t>(std::count_if(
       rest.begin(), rest.end(), [](std::uint8_t b) { return b == 0xA0 || b == 0xA1 || b == 0xAA; }));
   FUZZ_CHECK(detail::count_special(begin, rest.size()) == specials);
+  const detail::special_summary summary = detail::summarize_special(begin, rest.size());
+  FUZZ_CHECK(summary.count == specials && summary.sum == reference_sum(rest));
 }
 
 void check_escape(std::span<const std::uint8_t> content, std::uint8_t terminator) {

@@ -387,6 +387,67 @@ TEST_CASE("property: every scanning kernel agrees with a byte loop at every alig
         }
         REQUIRE(detail::set_kernel(kernels[k]));
         CHECK(detail::count_special(begin, data.size() - from) == specials);
+        const detail::special_summary summary = detail::summarize_special(begin, data.size() - from);
+        CHECK(summary.count == specials);
+        CHECK(summary.sum == static_cast<std::uint8_t>(all_sum));
+      }
+      detail::reset_kernel();
+    }
+  }
+}
+
+TEST_CASE("property: message_frame_size and exact-size encoding agree with the reference, every kernel") {
+  detail::kernel kernels[std::size(detail::all_kernels)];
+  const std::size_t nk = detail::available_kernels(kernels);
+  test::random_source rnd(9);
+  for (int round = 0; round < 600; ++round) {
+    const std::size_t size = 2 + rnd.below(round % 3 == 0 ? 299 : 40);
+    const bytes body = round % 2 == 0 ? rnd.special_dense_bytes(size) : rnd.random_bytes(size);
+    const auto msg_id = static_cast<std::uint8_t>(rnd.below(256));
+    const bytes expect = test::reference_message_frame(msg_id, view(body));
+    for (std::size_t k = 0; k < nk; ++k) {
+      CAPTURE(std::string(detail::name(kernels[k])));
+      CAPTURE(round);
+      REQUIRE(detail::set_kernel(kernels[k]));
+      REQUIRE(vm::message_frame_size(msg_id, view(body)) == expect.size());
+      // Exactly sized (the scratch-frame path), one byte short (nothing written), worst case.
+      bytes out(expect.size() + 1, 0x5C);
+      const auto exact = vm::encode_message(std::span<std::uint8_t>(out).first(expect.size()), msg_id, view(body));
+      REQUIRE(exact.ok());
+      CHECK(std::equal(expect.begin(), expect.end(), out.begin()));
+      CHECK(out.back() == 0x5C);
+      bytes short_out(expect.size() - 1, 0x5C);
+      const auto too_small = vm::encode_message(short_out, msg_id, view(body));
+      CHECK(too_small.error == vm::encode_error::buffer_too_small);
+      CHECK(too_small.required == expect.size());
+      CHECK(std::all_of(short_out.begin(), short_out.end(), [](std::uint8_t b) { return b == 0x5C; }));
+    }
+    detail::reset_kernel();
+  }
+}
+
+TEST_CASE("summarize_special counts and sums spans longer than its per-lane counters hold") {
+  // The SSE2 path counts special bytes per byte lane and folds the lanes every 255 blocks of
+  // 16 bytes: spans of all-special bytes past 4080 bytes would wrap a lane without the fold.
+  detail::kernel kernels[std::size(detail::all_kernels)];
+  const std::size_t nk = detail::available_kernels(kernels);
+  test::random_source rnd(8);
+  for (const std::size_t size : {std::size_t{4079}, std::size_t{4080}, std::size_t{4096}, std::size_t{20011}}) {
+    for (const bool dense : {true, false}) {
+      bytes data = dense ? bytes(size, 0xAA) : rnd.special_dense_bytes(size);
+      std::size_t specials = 0;
+      unsigned sum = 0;
+      for (std::uint8_t b : data) {
+        specials += detail::is_special(b) ? 1u : 0u;
+        sum += b;
+      }
+      for (std::size_t k = 0; k < nk; ++k) {
+        CAPTURE(std::string(detail::name(kernels[k])));
+        CAPTURE(size);
+        REQUIRE(detail::set_kernel(kernels[k]));
+        const detail::special_summary summary = detail::summarize_special(data.data(), data.size());
+        CHECK(summary.count == specials);
+        CHECK(summary.sum == static_cast<std::uint8_t>(sum));
       }
       detail::reset_kernel();
     }

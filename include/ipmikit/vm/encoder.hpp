@@ -304,14 +304,50 @@ inline std::uint8_t* escape_byte_fast(std::uint8_t* o, std::uint8_t b) noexcept 
   return o + 1 + k;
 }
 
+/// A whole message frame into [o, o_end), which has room for the worst case; escaped and
+/// summed in one pass. Returns the frame's end.
+inline std::uint8_t* message_fast(std::uint8_t* o, std::uint8_t* o_end, std::uint8_t msg_id,
+                                  std::span<const std::uint8_t> body) noexcept {
+  std::uint8_t sum = msg_id;
+  o = escape_byte_fast(o, msg_id);
+  o = escape_fast(o, o_end, body.data(), body.size(), sum);
+  o = escape_byte_fast(o, static_cast<std::uint8_t>(0u - sum));
+  *o++ = end_of_message;
+  return o;
+}
+
+/// encode_message into a buffer under the worst case, at run time: the frame is built in one
+/// pass in a worst-case scratch frame and copied out if it fits (a buffer sized exactly with
+/// message_frame_size comes here: no pass to count, none to sum). Out of line: the scratch
+/// frame would otherwise enlarge every caller's stack frame, the fast path's included.
+[[gnu::noinline]] inline encode_result encode_message_exact(std::span<std::uint8_t> out, std::uint8_t msg_id,
+                                                            std::span<const std::uint8_t> body) noexcept {
+  std::array<std::uint8_t, max_message_frame_size(max_message_size)> scratch;  // NOLINT: written first
+  const auto size = static_cast<std::size_t>(
+      message_fast(scratch.data(), scratch.data() + scratch.size(), msg_id, body) - scratch.data());
+  if (out.size() < size) return {0, encode_error::buffer_too_small, size};
+  std::memcpy(out.data(), scratch.data(), size);
+  return {size, encode_error::ok, 0};
+}
+
 }  // namespace detail
 
-/// Exact encoded size of the message frame for `msg_id` and `body` (terminator included).
+/// Exact encoded size of the message frame for `msg_id` and `body` (terminator included). One
+/// pass over the body at run time: the special bytes are counted and the checksum summed together.
 [[nodiscard]] constexpr std::size_t message_frame_size(std::uint8_t msg_id,
                                                        std::span<const std::uint8_t> body) noexcept {
-  const std::uint8_t cs = detail::checksum_of(msg_id, body);
-  return body.size() + message_overhead + 1 + detail::count_special(body) +
-         (is_special(msg_id) ? 1u : 0u) + (is_special(cs) ? 1u : 0u);
+  std::size_t specials = 0;
+  std::uint8_t cs = 0;
+  if (std::is_constant_evaluated()) {
+    specials = detail::count_special(body);
+    cs = detail::checksum_of(msg_id, body);
+  } else {
+    const ipmikit::detail::special_summary b = ipmikit::detail::summarize_special(body.data(), body.size());
+    specials = b.count;
+    cs = static_cast<std::uint8_t>(0u - msg_id - b.sum);
+  }
+  return body.size() + message_overhead + 1 + specials + (is_special(msg_id) ? 1u : 0u) +
+         (is_special(cs) ? 1u : 0u);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -341,13 +377,13 @@ constexpr encode_result encode_message(std::span<std::uint8_t> out, std::uint8_t
                                        std::span<const std::uint8_t> body) noexcept {
   if (body.size() < 2) return {0, encode_error::body_too_short, 0};
   if (body.size() > max_message_size) return {0, encode_error::body_too_long, 0};
-  if (!std::is_constant_evaluated() && out.size() >= max_message_frame_size(body.size())) {
-    std::uint8_t sum = msg_id;
-    std::uint8_t* o = detail::escape_byte_fast(out.data(), msg_id);
-    o = detail::escape_fast(o, out.data() + out.size(), body.data(), body.size(), sum);
-    o = detail::escape_byte_fast(o, static_cast<std::uint8_t>(0u - sum));
-    *o++ = end_of_message;
-    return {static_cast<std::size_t>(o - out.data()), encode_error::ok, 0};
+  if (!std::is_constant_evaluated()) {
+    if (out.size() >= max_message_frame_size(body.size())) {
+      std::uint8_t* o = out.data();
+      return {static_cast<std::size_t>(detail::message_fast(o, o + out.size(), msg_id, body) - o),
+              encode_error::ok, 0};
+    }
+    return detail::encode_message_exact(out, msg_id, body);
   }
   const std::size_t need = message_frame_size(msg_id, body);
   if (out.size() < need) return {0, encode_error::buffer_too_small, need};
