@@ -608,6 +608,56 @@ int test_fleet(const temp_dir& dir, const std::string& binary) {
         if (i == 7) c.check(false, "  the connection was not closed");
       }
     }
+    {  // At most 16 control connections at once (docs): the 17th is told so and closed.
+      std::vector<unique_fd> held;
+      bool all_answered = true;
+      for (int i = 0; i < 16 && all_answered; ++i) {
+        auto fd = connect_unix(ctl, 2000);
+        if (!fd) {
+          all_answered = false;
+          break;
+        }
+        // An answer proves the server has taken this connection before the next one.
+        const std::string help = "help\n";
+        (void)write_all(fd->get(), std::span(reinterpret_cast<const std::uint8_t*>(help.data()), help.size()), 2000);
+        std::string got;
+        std::array<std::uint8_t, 1024> buf{};
+        for (int k = 0; k < 16 && !got.ends_with("ok\n"); ++k) {
+          auto r = read_some(fd->get(), buf, 500);
+          if (!r || r->state == read_state::eof) break;
+          got.append(reinterpret_cast<const char*>(buf.data()), r->size);
+        }
+        all_answered = got.ends_with("ok\n");
+        held.push_back(std::move(*fd));
+      }
+      c.check(all_answered && held.size() == 16, "control: 16 connections held open, each answered");
+      if (auto extra = connect_unix(ctl, 2000); c.check_ok(extra, "control: a 17th connection")) {
+        std::string got;
+        std::array<std::uint8_t, 256> buf{};
+        bool closed = false;
+        for (int k = 0; k < 8 && !closed; ++k) {
+          auto r = read_some(extra->get(), buf, 1000);
+          if (!r) break;
+          got.append(reinterpret_cast<const char*>(buf.data()), r->size);
+          closed = r->state == read_state::eof;
+        }
+        c.check(closed && got == "error too many control connections\n", "  refused with an error and closed: " + got);
+      }
+      held.pop_back();  // one closed: a new connection is served again once the server has seen it
+      bool served = false;
+      for (int k = 0; k < 20 && !served; ++k) {
+        auto again = control(ctl, "list");
+        served = again && again->ends_with("ok\n");
+        if (!served) ::usleep(50'000);
+      }
+      c.check(served, "  after one of the 16 closes, a new connection is served");
+      held.clear();  // the rest closed: wait until the server has seen it (bounded), as above
+      for (int k = 0; k < 20; ++k) {
+        auto again = control(ctl, "help");
+        if (again && again->ends_with("ok\n")) break;
+        ::usleep(50'000);
+      }
+    }
     auto list = control(ctl, "list");
     if (c.check_ok(list, "control: list"))
       c.check(list->find("a state=connected power=on") != std::string::npos &&
