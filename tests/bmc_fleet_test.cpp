@@ -380,4 +380,21 @@ TEST_SUITE("ipmikit-bmc control") {
     CHECK(control_command("list a b c d e", vms, r.now).starts_with("error"));
     CHECK(control_command("help", vms, r.now).ends_with("ok\n"));
   }
+
+  TEST_CASE("a power command says which VM it acted on (the server flushes only that one)") {
+    rig r;
+    vm_config other_cfg = rig::default_vm();
+    other_cfg.name = "vm2";
+    vm_bmc other(other_cfg);
+    vm_bmc* const vms[] = {&other, r.bmc.get()};
+    std::size_t acted_on = 99;
+    CHECK(control_command("status vm1", vms, r.now, &acted_on).ends_with("ok\n"));
+    CHECK(acted_on == 99);  // read-only commands leave it alone
+    CHECK(control_command("power nmi vm1", vms, r.now, &acted_on) == "ok\n");
+    CHECK(acted_on == 1);
+    CHECK_FALSE(r.bmc->session().pending().empty());  // the NMI waits to be flushed
+    acted_on = 99;
+    CHECK(control_command("power nmi nobody", vms, r.now, &acted_on).starts_with("error"));
+    CHECK(acted_on == 99);
+  }
 }

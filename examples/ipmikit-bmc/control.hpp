@@ -28,8 +28,11 @@ constexpr const char* control_help =
     "help\n";
 
 /// Runs one control line (without its newline) against the VMs; returns the whole answer,
-/// each line ending in '\n', the last one "ok" or "error TEXT".
-inline std::string control_command(std::string_view line, std::span<vm_bmc* const> vms, time_point now) {
+/// each line ending in '\n', the last one "ok" or "error TEXT". When `acted_on` is given, it is
+/// set to the index in `vms` of the VM a power command acted on (it may have VM commands to
+/// send now), else left alone.
+inline std::string control_command(std::string_view line, std::span<vm_bmc* const> vms, time_point now,
+                                   std::size_t* acted_on = nullptr) {
   auto words = [&]() {
     std::array<std::string_view, 4> w{};
     std::size_t n = 0;
@@ -82,6 +85,7 @@ inline std::string control_command(std::string_view line, std::span<vm_bmc* cons
     vm_bmc* v = find(w[2]);
     if (v == nullptr) return error("no VM named '" + std::string(w[2]) + "'");
     const std::string why = v->operator_action(a);
+    if (acted_on != nullptr) *acted_on = static_cast<std::size_t>(std::find(vms.begin(), vms.end(), v) - vms.begin());
     return why.empty() ? "ok\n" : error(why);
   }
   return error("unknown command '" + std::string(w[0]) + "' (try 'help')");

@@ -144,6 +144,7 @@ struct vm_slot {
 };
 
 struct control_client {
+  std::size_t id = 0;  // the epoll tag's index: stable while clients come and go
   int fd = -1;
   std::string in;
   std::string out;
@@ -446,14 +447,13 @@ class server {
       ::close(fd);
       return;
     }
-    clients_.push_back(control_client{fd, {}, {}, false});
-    client_ids_.push_back(slot);
+    clients_.push_back(control_client{slot, fd, {}, {}, false});
   }
 
   void control_io(std::size_t id, std::uint32_t ev, time_point now) {
-    const auto it = std::find(client_ids_.begin(), client_ids_.end(), id);
-    if (it == client_ids_.end()) return;
-    control_client& c = clients_[static_cast<std::size_t>(it - client_ids_.begin())];
+    const auto it = std::find_if(clients_.begin(), clients_.end(), [id](const control_client& x) { return x.id == id; });
+    if (it == clients_.end()) return;
+    control_client& c = *it;
     if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !c.closing) {
       char buf[512];
       const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
@@ -464,10 +464,10 @@ class server {
         for (std::size_t nl; (nl = c.in.find('\n')) != std::string::npos;) {
           const std::string line = c.in.substr(0, nl);
           c.in.erase(0, nl + 1);
-          c.out += control_command(line, view_, now);
-          // Power actions queue VM commands: flush those VMs this turn.
-          for (std::size_t i = 0; i < slots_.size(); ++i)
-            if (slots_[i].conn >= 0 && !slots_[i].bmc->session().pending().empty()) touch(i);
+          std::size_t acted_on = slots_.size();
+          c.out += control_command(line, view_, now, &acted_on);
+          // A power action queues VM commands: flush that VM this turn (view_ is in slot order).
+          if (acted_on < slots_.size() && slots_[acted_on].conn >= 0) touch(acted_on);
         }
         if (c.in.size() > max_control_line) {
           c.out += "error line longer than 512 bytes\n";
@@ -491,7 +491,6 @@ class server {
         if (!c.out.empty()) (void)!::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
         ::close(c.fd);
         clients_.erase(clients_.begin() + static_cast<std::ptrdiff_t>(k));
-        client_ids_.erase(client_ids_.begin() + static_cast<std::ptrdiff_t>(k));
         continue;
       }
       ++k;
@@ -504,7 +503,6 @@ class server {
   std::vector<std::size_t> touched_;
   std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
   std::vector<control_client> clients_;
-  std::vector<std::size_t> client_ids_;
   std::size_t next_client_id_ = 0;
   int epoll_fd_ = -1;
   int signal_fd_ = -1;
