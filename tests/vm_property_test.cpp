@@ -421,6 +421,11 @@ TEST_CASE("property: message_frame_size and exact-size encoding agree with the r
       CHECK(too_small.error == vm::encode_error::buffer_too_small);
       CHECK(too_small.required == expect.size());
       CHECK(std::all_of(short_out.begin(), short_out.end(), [](std::uint8_t b) { return b == 0x5C; }));
+      bytes worst(vm::max_message_frame_size(body.size()), 0x5C);
+      const auto fast = vm::encode_message(worst, msg_id, view(body));
+      REQUIRE(fast.ok());
+      CHECK(std::equal(expect.begin(), expect.end(), worst.begin(), worst.begin() + static_cast<std::ptrdiff_t>(fast.size)));
+      CHECK(fast.size == expect.size());
     }
     detail::reset_kernel();
   }

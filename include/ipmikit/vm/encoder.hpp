@@ -80,13 +80,21 @@ struct encode_result {
 
 namespace detail {
 
-constexpr std::size_t count_special(std::span<const std::uint8_t> bytes) noexcept {
+/// The special bytes of `bytes` and their 8-bit sum, in one pass (plain loop at compile time).
+constexpr ipmikit::detail::special_summary summarize(std::span<const std::uint8_t> bytes) noexcept {
   if (std::is_constant_evaluated()) {
-    std::size_t n = 0;
-    for (std::uint8_t b : bytes) n += ipmikit::detail::is_special(b) ? 1u : 0u;
-    return n;
+    ipmikit::detail::special_summary r{0, 0};
+    for (std::uint8_t b : bytes) {
+      r.count += ipmikit::detail::is_special(b) ? 1u : 0u;
+      r.sum = static_cast<std::uint8_t>(r.sum + b);
+    }
+    return r;
   }
-  return ipmikit::detail::count_special(bytes.data(), bytes.size());
+  return ipmikit::detail::summarize_special(bytes.data(), bytes.size());
+}
+
+constexpr std::size_t count_special(std::span<const std::uint8_t> bytes) noexcept {
+  return summarize(bytes).count;
 }
 
 constexpr std::uint8_t checksum_of(std::uint8_t msg_id, std::span<const std::uint8_t> body) noexcept {
@@ -336,17 +344,9 @@ inline std::uint8_t* message_fast(std::uint8_t* o, std::uint8_t* o_end, std::uin
 /// pass over the body at run time: the special bytes are counted and the checksum summed together.
 [[nodiscard]] constexpr std::size_t message_frame_size(std::uint8_t msg_id,
                                                        std::span<const std::uint8_t> body) noexcept {
-  std::size_t specials = 0;
-  std::uint8_t cs = 0;
-  if (std::is_constant_evaluated()) {
-    specials = detail::count_special(body);
-    cs = detail::checksum_of(msg_id, body);
-  } else {
-    const ipmikit::detail::special_summary b = ipmikit::detail::summarize_special(body.data(), body.size());
-    specials = b.count;
-    cs = static_cast<std::uint8_t>(0u - msg_id - b.sum);
-  }
-  return body.size() + message_overhead + 1 + specials + (is_special(msg_id) ? 1u : 0u) +
+  const ipmikit::detail::special_summary b = detail::summarize(body);
+  const auto cs = static_cast<std::uint8_t>(0u - msg_id - b.sum);
+  return body.size() + message_overhead + 1 + b.count + (is_special(msg_id) ? 1u : 0u) +
          (is_special(cs) ? 1u : 0u);
 }
 
