@@ -344,12 +344,8 @@ void register_all() {
   for (const encode_case& c : encodes) {
     const std::string base = c.name;
     const workload_fn w = c.w;
-    if (c.exact)
-      benchmark::RegisterBenchmark((base + "/ipmikit").c_str(),
-                                   [w](benchmark::State& s) { bench_encode<ipmikit_exact_encoder>(s, w()); });
-    else
-      benchmark::RegisterBenchmark((base + "/ipmikit").c_str(),
-                                   [w](benchmark::State& s) { bench_encode<ipmikit_encoder>(s, w()); });
+    const auto run = c.exact ? &bench_encode<ipmikit_exact_encoder> : &bench_encode<ipmikit_encoder>;
+    benchmark::RegisterBenchmark((base + "/ipmikit").c_str(), [w, run](benchmark::State& s) { run(s, w()); });
     benchmark::RegisterBenchmark((base + "/reference").c_str(),
                                  [w](benchmark::State& s) { bench_encode<reference_encoder>(s, w()); });
     benchmark::RegisterBenchmark((base + "/memcpy").c_str(), [w](benchmark::State& s) {
