@@ -49,10 +49,10 @@ inline std::string control_command(std::string_view line, std::span<vm_bmc* cons
     return std::pair{w, n};
   };
   const auto [w, n] = words();
-  auto find = [&](std::string_view name) -> vm_bmc* {
-    for (vm_bmc* v : vms)
-      if (v->name() == name) return v;
-    return nullptr;
+  auto find = [&](std::string_view name) -> std::size_t {  // vms.size() when there is none
+    std::size_t i = 0;
+    while (i < vms.size() && vms[i]->name() != name) ++i;
+    return i;
   };
   auto error = [](std::string text) { return "error " + text + "\n"; };
 
@@ -70,9 +70,9 @@ inline std::string control_command(std::string_view line, std::span<vm_bmc* cons
   }
   if (w[0] == "status") {
     if (n != 2) return error("usage: status NAME");
-    const vm_bmc* v = find(w[1]);
-    if (v == nullptr) return error("no VM named '" + std::string(w[1]) + "'");
-    return v->status(now) + "\nok\n";
+    const std::size_t i = find(w[1]);
+    if (i == vms.size()) return error("no VM named '" + std::string(w[1]) + "'");
+    return vms[i]->status(now) + "\nok\n";
   }
   if (w[0] == "power") {
     if (n != 3) return error("usage: power off|reset|nmi|soft NAME");
@@ -82,10 +82,10 @@ inline std::string control_command(std::string_view line, std::span<vm_bmc* cons
     else if (w[1] == "nmi") a = power_action::nmi;
     else if (w[1] == "soft") a = power_action::soft_shutdown;
     else return error("unknown power action '" + std::string(w[1]) + "' (off, reset, nmi, soft)");
-    vm_bmc* v = find(w[2]);
-    if (v == nullptr) return error("no VM named '" + std::string(w[2]) + "'");
-    const std::string why = v->operator_action(a);
-    if (acted_on != nullptr) *acted_on = static_cast<std::size_t>(std::find(vms.begin(), vms.end(), v) - vms.begin());
+    const std::size_t i = find(w[2]);
+    if (i == vms.size()) return error("no VM named '" + std::string(w[2]) + "'");
+    const std::string why = vms[i]->operator_action(a);
+    if (acted_on != nullptr) *acted_on = i;
     return why.empty() ? "ok\n" : error(why);
   }
   return error("unknown command '" + std::string(w[0]) + "' (try 'help')");

@@ -29,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -481,23 +482,54 @@ result<unique_fd> connect_unix(const std::string& path, int timeout_ms) {
   return fail("connect " + path + ": gave up");
 }
 
-/// One control command over the socket; returns the whole answer (up to "ok"/"error" line).
-result<std::string> control(const std::string& path, const std::string& line) {
-  auto fd = connect_unix(path, 2000);
-  if (!fd) return fail(fd.error());
+/// One control command on an open control connection; returns the whole answer (up to the
+/// "ok"/"error" line, or what came before the server closed).
+result<std::string> ask(int fd, const std::string& line) {
   const std::string out = line + "\n";
-  if (auto w = write_all(fd->get(), std::span(reinterpret_cast<const std::uint8_t*>(out.data()), out.size()), 2000); !w)
+  if (auto w = write_all(fd, std::span(reinterpret_cast<const std::uint8_t*>(out.data()), out.size()), 2000); !w)
     return fail(w.error());
   std::string answer;
   std::array<std::uint8_t, 4096> buf{};
   const deadline d{millis(3000)};
   while (!d.expired()) {
-    auto r = read_some(fd->get(), buf, 500);
+    auto r = read_some(fd, buf, 500);
     if (!r) return fail(r.error());
     answer.append(reinterpret_cast<const char*>(buf.data()), r->size);
     if (answer.ends_with("ok\n") || answer.find("error ") != std::string::npos || r->state == read_state::eof) break;
   }
   return answer;
+}
+
+/// One control command over a new connection to the socket.
+result<std::string> control(const std::string& path, const std::string& line) {
+  auto fd = connect_unix(path, 2000);
+  if (!fd) return fail(fd.error());
+  return ask(fd->get(), line);
+}
+
+/// Everything the server sends on `fd` until it closes it; nullopt if it is still open after
+/// about 8 s.
+std::optional<std::string> read_to_eof(int fd) {
+  std::string got;
+  std::array<std::uint8_t, 256> buf{};
+  for (int i = 0; i < 8; ++i) {
+    auto r = read_some(fd, buf, 1000);
+    if (!r) return std::nullopt;
+    got.append(reinterpret_cast<const char*>(buf.data()), r->size);
+    if (r->state == read_state::eof) return got;
+  }
+  return std::nullopt;
+}
+
+/// True when a new control connection is served ("help" answered) within about 1 s: the server
+/// has seen earlier connections close.
+bool control_served(const std::string& path) {
+  for (int k = 0; k < 20; ++k) {
+    auto answer = control(path, "help");
+    if (answer && answer->ends_with("ok\n")) return true;
+    ::usleep(50'000);
+  }
+  return false;
 }
 
 /// Get Device ID as the emulator; true when answered with 00 within `timeout_ms`.
@@ -595,68 +627,31 @@ int test_fleet(const temp_dir& dir, const std::string& binary) {
     if (auto lf = connect_unix(ctl, 2000); c.check_ok(lf, "control: a 600-byte line without a newline")) {
       const std::string longline(600, 'x');
       (void)write_all(lf->get(), std::span(reinterpret_cast<const std::uint8_t*>(longline.data()), longline.size()), 2000);
-      std::array<std::uint8_t, 256> buf{};
-      std::string got;
-      for (int i = 0; i < 8; ++i) {
-        auto r = read_some(lf->get(), buf, 1000);
-        if (!r) break;
-        got.append(reinterpret_cast<const char*>(buf.data()), r->size);
-        if (r->state == read_state::eof) {
-          c.check(got == "error line longer than 512 bytes\n", "  answered with an error and closed (docs): " + got);
-          break;
-        }
-        if (i == 7) c.check(false, "  the connection was not closed");
-      }
+      const auto got = read_to_eof(lf->get());
+      c.check(got && *got == "error line longer than 512 bytes\n",
+              "  answered with an error and closed (docs): " + got.value_or("(not closed)"));
     }
     {  // At most 16 control connections at once (docs): the 17th is told so and closed.
       std::vector<unique_fd> held;
       bool all_answered = true;
-      for (int i = 0; i < 16 && all_answered; ++i) {
+      while (held.size() < 16 && all_answered) {
         auto fd = connect_unix(ctl, 2000);
-        if (!fd) {
-          all_answered = false;
-          break;
-        }
+        if (!fd) break;
         // An answer proves the server has taken this connection before the next one.
-        const std::string help = "help\n";
-        (void)write_all(fd->get(), std::span(reinterpret_cast<const std::uint8_t*>(help.data()), help.size()), 2000);
-        std::string got;
-        std::array<std::uint8_t, 1024> buf{};
-        for (int k = 0; k < 16 && !got.ends_with("ok\n"); ++k) {
-          auto r = read_some(fd->get(), buf, 500);
-          if (!r || r->state == read_state::eof) break;
-          got.append(reinterpret_cast<const char*>(buf.data()), r->size);
-        }
-        all_answered = got.ends_with("ok\n");
+        const auto answer = ask(fd->get(), "help");
+        all_answered = answer && answer->ends_with("ok\n");
         held.push_back(std::move(*fd));
       }
       c.check(all_answered && held.size() == 16, "control: 16 connections held open, each answered");
       if (auto extra = connect_unix(ctl, 2000); c.check_ok(extra, "control: a 17th connection")) {
-        std::string got;
-        std::array<std::uint8_t, 256> buf{};
-        bool closed = false;
-        for (int k = 0; k < 8 && !closed; ++k) {
-          auto r = read_some(extra->get(), buf, 1000);
-          if (!r) break;
-          got.append(reinterpret_cast<const char*>(buf.data()), r->size);
-          closed = r->state == read_state::eof;
-        }
-        c.check(closed && got == "error too many control connections\n", "  refused with an error and closed: " + got);
+        const auto got = read_to_eof(extra->get());
+        c.check(got && *got == "error too many control connections\n",
+                "  refused with an error and closed: " + got.value_or("(not closed)"));
       }
-      held.pop_back();  // one closed: a new connection is served again once the server has seen it
-      bool served = false;
-      for (int k = 0; k < 20 && !served; ++k) {
-        auto again = control(ctl, "list");
-        served = again && again->ends_with("ok\n");
-        if (!served) ::usleep(50'000);
-      }
-      c.check(served, "  after one of the 16 closes, a new connection is served");
-      held.clear();  // the rest closed: wait until the server has seen it (bounded), as above
-      for (int k = 0; k < 20; ++k) {
-        auto again = control(ctl, "help");
-        if (again && again->ends_with("ok\n")) break;
-        ::usleep(50'000);
-      }
+      held.pop_back();
+      c.check(control_served(ctl), "  after one of the 16 closes, a new connection is served");
+      held.clear();
+      c.check(control_served(ctl), "  and after all of them");
     }
     auto list = control(ctl, "list");
     if (c.check_ok(list, "control: list"))
