@@ -190,7 +190,7 @@ TEST_SUITE("ipmikit-bmc") {
     CHECK(r.cc(r.request(chassis_netfn, 0x02, {0x03})) == 0x00);
     REQUIRE(r.commands.size() == 1);
     CHECK(r.commands[0] == ipmikit::vm::command::reset);
-    CHECK(logged("event=power action=reset reason=chassis_control result=ok") == 1);
+    CHECK(logged("event=power action=reset reason=chassis_control result=sent") == 1);
     CHECK(r.cc(r.request(chassis_netfn, 0x02, {0x06})) == 0xCC);
     CHECK(r.cc(r.request(chassis_netfn, 0x02, {0x00})) == 0x00);
     CHECK(r.commands.back() == ipmikit::vm::command::power_off);
@@ -224,7 +224,7 @@ TEST_SUITE("ipmikit-bmc") {
     REQUIRE_FALSE(r.commands.empty());
     CHECK(r.commands.back() == ipmikit::vm::command::reset);
     CHECK(logged("event=watchdog_expired action=reset use=sms_os") == 1);
-    CHECK(logged("event=power action=reset reason=watchdog result=ok") == 1);
+    CHECK(logged("event=power action=reset reason=watchdog result=sent") == 1);
     const bytes after = r.request(app_netfn, 0x25);
     CHECK(after[3] == 0x04);                // stopped
     CHECK(after[6] == 0x10);                // SMS/OS expiration flag
@@ -349,7 +349,7 @@ TEST_SUITE("ipmikit-bmc") {
     CHECK(r.bmc->session().pending().size() <= 2048);
     CHECK(logged("event=response_dropped") == 1);
     // Once the output is drained, the VM is served as before.
-    r.bmc->session().consume(r.bmc->session().pending().size(), r.now);
+    r.bmc->consumed(r.bmc->session().pending().size(), r.now);
     CHECK(r.bmc->stats().requests == 256);
   }
 }
@@ -367,10 +367,10 @@ TEST_SUITE("ipmikit-bmc control") {
     CHECK(st.find("connected=yes\n") != std::string::npos);
     CHECK(st.find("capabilities=0x3F\n") != std::string::npos);
     CHECK(st.ends_with("\nok\n"));
-    CHECK(control_command("power reset vm1", vms, r.now) == "ok\n");
+    CHECK(control_command("power reset vm1", vms, r.now) == "ok sent\n");
     r.pump();
     CHECK(r.commands.back() == ipmikit::vm::command::reset);
-    CHECK(logged("event=power action=reset reason=control result=ok") == 1);
+    CHECK(logged("event=power action=reset reason=control result=sent") == 1);
     CHECK(control_command("power nmi vm2", vms, r.now) == "error VM not connected\n");
     CHECK(control_command("power explode vm1", vms, r.now).starts_with("error unknown power action"));
     CHECK(control_command("status nobody", vms, r.now) == "error no VM named 'nobody'\n");
@@ -390,7 +390,7 @@ TEST_SUITE("ipmikit-bmc control") {
     std::size_t acted_on = 99;
     CHECK(control_command("status vm1", vms, r.now, &acted_on).ends_with("ok\n"));
     CHECK(acted_on == 99);  // read-only commands leave it alone
-    CHECK(control_command("power nmi vm1", vms, r.now, &acted_on) == "ok\n");
+    CHECK(control_command("power nmi vm1", vms, r.now, &acted_on) == "ok sent\n");
     CHECK(acted_on == 1);
     CHECK_FALSE(r.bmc->session().pending().empty());  // the NMI waits to be flushed
     acted_on = 99;

@@ -65,9 +65,10 @@ struct rig {
   emu_events handler() { return emu_events{&responses, &commands}; }
 
   /// Moves bytes both ways until nothing moves; waits out the BMC's command gap (bounded).
-  /// False if it did not settle.
+  /// False if it did not settle. The bound is far above what the BMC can queue (one power
+  /// command in flight, at most one of each kind waiting, each followed by a 10 ms gap).
   bool pump() {
-    for (int i = 0; i < 100; ++i) {
+    for (int i = 0; i < 1000; ++i) {
       bool moved = false;
       if (auto out = emu.outbound(now); !out.empty()) {
         const bytes copy(out.begin(), out.end());
@@ -77,7 +78,7 @@ struct rig {
       }
       if (auto out = bmc->session().outbound(now); !out.empty()) {
         const bytes copy(out.begin(), out.end());
-        bmc->session().consume(copy.size(), now);
+        bmc->consumed(copy.size(), now);
         emu.receive(copy, now, handler());
         moved = true;
       }

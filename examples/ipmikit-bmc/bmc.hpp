@@ -113,6 +113,33 @@ constexpr vm::capability capability_for(power_action a) {
   }
 }
 
+/// What became of a power request (the operator's, the guest's Chassis Control or the
+/// watchdog's). At most one VM command is handed to the connection at a time; the others wait
+/// in a queue that holds each action at most once, so a burst of identical requests is one
+/// command, and the VM's responses never wait behind more than one command (docs/ipmikit-bmc.md,
+/// "Power commands").
+enum class power_outcome : std::uint8_t {
+  sent,            // handed to the VM connection now (written this loop turn unless it is full)
+  queued,          // another VM command is ahead of it; it follows 10 ms after that one
+  already_queued,  // the same command waits and was not sent yet: not queued twice
+  already_off,     // POWEROFF was sent on this connection: not sent again
+  not_connected,
+  missing_capability,
+};
+
+constexpr std::string_view name(power_outcome o) {
+  switch (o) {
+    case power_outcome::sent: return "sent";
+    case power_outcome::queued: return "queued";
+    case power_outcome::already_queued: return "already_queued";
+    case power_outcome::already_off: return "already_off";
+    case power_outcome::not_connected: return "not_connected";
+    case power_outcome::missing_capability: return "missing_capability";
+  }
+  return "?";
+}
+constexpr bool accepted(power_outcome o) { return o <= power_outcome::already_off; }
+
 /// The watchdog timer (§27). Times are steady_clock points; counts are 100 ms units.
 struct watchdog {
   bool initialized = false;        // a Set Watchdog Timer was accepted (or configured defaults)
@@ -179,6 +206,7 @@ struct vm_stats {
   std::uint64_t watchdog_expiries = 0;
   std::uint64_t pretimeouts = 0;
   std::uint64_t power_actions = 0;     // VM commands sent: power off, reset, NMI, soft shutdown
+  std::uint64_t power_coalesced = 0;   // power requests answered already_queued / already_off
   std::uint64_t protocol_problems = 0;
   std::uint64_t dropped_responses = 0; // the peer floods and does not read: answers it missed
 };
@@ -219,62 +247,151 @@ class vm_bmc {
   // --- connection and bytes (called by the server) -------------------------------------------
 
   void connected(time_point now, std::string_view peer) {
+    now_ = now;
     attention_ = false;
     powered_off_ = false;
     problems_logged_ = 0;
+    connect_offset_ = bytes_in_;
     ++stats_.connections;
-    log_event(name(), "event=connected peer=%s", quoted(peer).c_str());
+    if (admit(log_kind::chatter)) log_event(name(), "event=connected peer=%s", quoted(peer).c_str());
     session_.connect(now, events{*this, now});  // queues VERSION 1
     if (cfg_->watchdog.start_on_connect && wd_.initialized && !wd_.running) {
       wd_.start(now);
-      log_event(name(), "event=watchdog_started reason=configured %s", describe_watchdog().c_str());
+      if (admit(log_kind::chatter)) log_event(name(), "event=watchdog_started reason=configured %s", describe_watchdog().c_str());
     }
   }
 
   void disconnected(time_point now, std::string_view why) {
-    log_event(name(), "event=disconnected reason=%s", quoted(why).c_str());
+    now_ = now;
+    if (admit(log_kind::chatter)) log_event(name(), "event=disconnected reason=%s", quoted(why).c_str());
     session_.disconnect(now, events{*this, now});
     attention_ = false;
     powered_off_ = false;
+    // Power requests still waiting were answered "queued": say that they were not sent.
+    if (in_flight_ != power_action::none && admit(log_kind::action))
+      log_event(name(), "event=power action=%s reason=%s result=not_sent note=\"disconnected before it was written\"",
+                std::string(ipmikit_bmc::name(in_flight_)).c_str(), in_flight_reason_);
+    for (std::size_t k = 0; k < queued_count_; ++k)
+      if (admit(log_kind::action))
+        log_event(name(), "event=power action=%s reason=%s result=not_sent note=\"disconnected while queued\"",
+                  std::string(ipmikit_bmc::name(queue_[k].action)).c_str(), queue_[k].reason);
+    queued_count_ = 0;
+    in_flight_ = power_action::none;
+    in_flight_unsent_ = 0;
     // The timeout action could not reach the VM, and must not hit a VM that connects later.
     // The settings stay: the guest's next Reset Watchdog Timer starts it again.
     if (wd_.running) {
       wd_.stop(now);
-      log_event(name(), "event=watchdog_stopped reason=disconnected");
+      if (admit(log_kind::chatter)) log_event(name(), "event=watchdog_stopped reason=disconnected");
     }
   }
 
-  void receive(std::span<const std::uint8_t> bytes, time_point now) { session_.receive(bytes, now, events{*this, now}); }
+  void receive(std::span<const std::uint8_t> bytes, time_point now) {
+    now_ = now;
+    bytes_in_ += bytes.size();
+    session_.receive(bytes, now, events{*this, now});
+  }
 
-  /// Ends a command gap that is over and fires watchdog events that are due.
+  /// `n` bytes of session().outbound() were written to the VM (use this, not
+  /// session().consume(): it tells when the power command in flight has gone out, so that the
+  /// next queued one can follow).
+  void consumed(std::size_t n, time_point now) {
+    now_ = now;
+    session_.consume(n, now);
+    if (in_flight_ == power_action::none) return;
+    in_flight_unsent_ -= std::min(n, in_flight_unsent_);
+    if (in_flight_unsent_ == 0) in_flight_ = power_action::none;
+    release_power();
+  }
+
+  /// Ends a command gap that is over, fires watchdog events that are due, reports suppressed
+  /// log lines that are due.
   void poll(time_point now) {
+    now_ = now;
     session_.poll(now, events{*this, now});
+    release_power();
     if (wd_.pretimeout_pending() && now >= wd_.pretimeout_at()) fire_pretimeout(now);
     if (wd_.running && now >= wd_.expires) expire(now);
+    if (const auto due = limiter_.report_due(); due && now >= *due) report_suppressed();
+  }
+
+  /// True when poll(now) would fire the watchdog's pre-timeout or expiry: the server reads what
+  /// the VM has sent before that (a pet waiting in the socket must count; docs "Under stress").
+  [[nodiscard]] bool watchdog_due(time_point now) const {
+    if (!wd_.running) return false;
+    return now >= wd_.expires || (wd_.pretimeout_pending() && now >= wd_.pretimeout_at());
   }
 
   [[nodiscard]] std::optional<time_point> next_deadline() const {
     auto due = session_.next_deadline();
-    if (const auto w = wd_.next_deadline(); w && (!due || *w < *due)) due = w;
+    auto sooner = [&due](std::optional<time_point> t) {
+      if (t && (!due || *t < *due)) due = t;
+    };
+    sooner(wd_.next_deadline());
+    sooner(limiter_.report_due());
     return due;
   }
 
-  // --- operator actions (the control socket) -------------------------------------------------
+  /// The log budget of this VM (log.hpp): true if a line of kind `k` may be logged now. A line
+  /// admitted after some were suppressed is preceded by `event=log_suppressed lines=N`.
+  bool admit(log_kind k) {
+    if (!limiter_.admit(k, now_)) return false;
+    report_suppressed();
+    return true;
+  }
+  [[nodiscard]] const log_limiter& log_budget() const { return limiter_; }
+  /// Logs how many lines were suppressed since the last report, if any.
+  void report_suppressed() {
+    if (const std::uint64_t n = limiter_.take_report())
+      log_event(name(), "event=log_suppressed lines=%llu", static_cast<unsigned long long>(n));
+  }
 
-  /// Sends the VM command for `a`. Returns an empty string, or why it could not.
-  std::string operator_action(power_action a) {
-    if (!session_.connected()) return "VM not connected";
-    if (!session_.peer_capabilities().has(capability_for(a)))
-      return "the VM does not support " + std::string(ipmikit_bmc::name(a)) + " (capabilities 0x" + hex2(session_.peer_capabilities().to_byte()) + ")";
-    const auto e = perform(a, "control");
-    return e == vm::session_error::ok ? std::string() : "not sent: " + std::string(vm::name(e));
+  // --- power requests (the control socket, Chassis Control, the watchdog) ---------------------
+
+  /// Asks for the VM command of `a` (see power_outcome): at most one command is handed to the
+  /// connection at a time; identical requests that have not gone out yet are one command.
+  power_outcome request_power(power_action a, const char* reason) {
+    power_outcome o = power_outcome::queued;
+    if (!session_.connected()) {
+      o = power_outcome::not_connected;
+    } else if (!session_.peer_capabilities().has(capability_for(a))) {
+      o = power_outcome::missing_capability;
+    } else if (a == power_action::power_off && powered_off_) {
+      o = power_outcome::already_off;
+    } else if (in_flight_ == a || std::any_of(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queued_count_),
+                                              [a](const queued_power& q) { return q.action == a; })) {
+      o = power_outcome::already_queued;
+    } else {
+      queue_[queued_count_++] = {a, reason};  // room: one entry per action, each at most once
+      release_power();
+      if (in_flight_ == a) o = power_outcome::sent;
+    }
+    if (o == power_outcome::already_queued || o == power_outcome::already_off) ++stats_.power_coalesced;
+    if (admit(log_kind::action))
+      log_event(name(), "event=power action=%s reason=%s result=%s", std::string(ipmikit_bmc::name(a)).c_str(), reason,
+                std::string(ipmikit_bmc::name(o)).c_str());
+    return o;
+  }
+
+  /// The operator's power command. Returns the answer's text after "ok " or "error ".
+  power_outcome operator_action(power_action a, std::string& why) {
+    const power_outcome o = request_power(a, "control");
+    if (o == power_outcome::not_connected) why = "VM not connected";
+    if (o == power_outcome::missing_capability)
+      why = "the VM does not support " + std::string(ipmikit_bmc::name(a)) + " (capabilities 0x" +
+            hex2(session_.peer_capabilities().to_byte()) + ")";
+    return o;
   }
 
   /// `key=value` lines for `status NAME`.
   [[nodiscard]] std::string status(time_point now) const {
     const auto caps = session_.peer_capabilities();
     const unsigned present = wd_.present(now);
-    char buf[768];
+    // "no (RESET missing)" when a connected VM cannot carry out the armed watchdog's action.
+    const auto missing = connected() ? watchdog_missing() : std::nullopt;
+    const std::string enforceable =
+        !wd_.initialized || !missing ? std::string("yes") : "no (" + std::string(vm::name(*missing)) + " missing)";
+    char buf[1024];
     std::snprintf(buf, sizeof buf,
                   "name=%s\nlisten=%s\nconnected=%s\npower=%s\ncapabilities=0x%02X\n"
                   "watchdog_initialized=%s\nwatchdog_running=%s\nwatchdog_use=%s\nwatchdog_action=%s\n"
@@ -282,7 +399,8 @@ class vm_bmc {
                   "watchdog_countdown_ms=%u\nwatchdog_expired_flags=0x%02X\nglobal_enables=0x%02X\n"
                   "message_flags=0x%02X\nconnections=%llu\nrequests=%llu\nunsupported=%llu\n"
                   "watchdog_expiries=%llu\npretimeouts=%llu\npower_actions=%llu\nprotocol_problems=%llu\n"
-                  "dropped_responses=%llu",
+                  "dropped_responses=%llu\nwatchdog_enforceable=%s\npower_pending=%zu\npower_coalesced=%llu\n"
+                  "log_suppressed=%llu",
                   name().c_str(), cfg_->listen.text().c_str(), connected() ? "yes" : "no", power_on() ? "on" : "off",
                   caps.to_byte(), wd_.initialized ? "yes" : "no", wd_.running ? "yes" : "no",
                   std::string(use_key(wd_.timer_use())).c_str(), std::string(action_key(wd_.action())).c_str(),
@@ -291,7 +409,8 @@ class vm_bmc {
                   static_cast<unsigned>(global_enables_), static_cast<unsigned>(message_flags_),
                   ull(stats_.connections), ull(stats_.requests), ull(stats_.unsupported), ull(stats_.watchdog_expiries),
                   ull(stats_.pretimeouts), ull(stats_.power_actions), ull(stats_.protocol_problems),
-                  ull(stats_.dropped_responses));
+                  ull(stats_.dropped_responses), enforceable.c_str(), queued_count_ + (in_flight_ != power_action::none ? 1u : 0u),
+                  ull(stats_.power_coalesced), ull(limiter_.suppressed_total()));
     return buf;
   }
 
@@ -310,11 +429,11 @@ class vm_bmc {
     void operator()(const vm::request_event& r) const { b.on_request(r, now); }
     void operator()(const vm::capabilities_event& c) const { b.on_capabilities(c); }
     void operator()(const vm::version_event& v) const {
-      if (v.version != 1) log_event(b.name(), "event=version_mismatch version=%u", static_cast<unsigned>(v.version));
+      if (v.version != 1 && b.admit(log_kind::chatter)) log_event(b.name(), "event=version_mismatch version=%u", static_cast<unsigned>(v.version));
     }
     void operator()(const vm::hardware_event& h) const {
       // RESET is the only command an emulator sends a BMC: "the machine was reset".
-      log_event(b.name(), "event=vm_reports command=%s", std::string(vm::name(h.code)).c_str());
+      if (b.admit(log_kind::chatter)) log_event(b.name(), "event=vm_reports command=%s", std::string(vm::name(h.code)).c_str());
     }
     void operator()(const vm::protocol_event& p) const { b.on_problem(p); }
   };
@@ -342,20 +461,50 @@ class vm_bmc {
       // Only a peer that sends without reading gets here (the server stops reading a VM whose
       // output is backed up): the request is forgotten, the peer times it out itself.
       (void)session_.discard(r.msg_id);
-      if (stats_.dropped_responses++ == 0)
+      if (stats_.dropped_responses++ == 0 && admit(log_kind::chatter))
         log_event(name(), "event=response_dropped reason=%s note=\"peer does not read; further drops counted only\"",
                   std::string(vm::name(e)).c_str());
     }
-    if (after) perform(act, "chassis_control");
+    if (after) request_power(act, "chassis_control");
   }
 
   void on_capabilities(const vm::capabilities_event& c) {
     std::string names;
     for (const vm::capability cap : vm::all_capabilities_list)
       if (c.caps.has(cap)) names += (names.empty() ? "" : ",") + std::string(vm::name(cap));
-    log_event(name(), "event=capabilities caps=0x%02X names=%s", c.caps.to_byte(), names.empty() ? "none" : names.c_str());
+    if (admit(log_kind::chatter)) log_event(name(), "event=capabilities caps=0x%02X names=%s", c.caps.to_byte(), names.empty() ? "none" : names.c_str());
+    // A VM that withdraws what its armed watchdog needs: the watchdog keeps its settings (the
+    // guest chose them, and may announce the capability again), but the operator is told now,
+    // not at expiry, and `status` shows it until it is fixed.
+    if (const auto missing = watchdog_missing(); wd_.initialized && missing && admit(log_kind::action))
+      log_event(name(), "event=watchdog_unenforceable action=%s missing=%s running=%s note=%s",
+                std::string(action_key(wd_.action())).c_str(), std::string(vm::name(*missing)).c_str(),
+                wd_.running ? "yes" : "no", quoted("the VM no longer announces what the watchdog needs").c_str());
     // QEMU drops SMS attention when the connection closes; raise it again if a flag is set.
     update_attention();
+  }
+
+  /// The capability the watchdog's timeout action or pre-timeout interrupt needs and the VM
+  /// does not announce, if any.
+  [[nodiscard]] std::optional<vm::capability> watchdog_missing() const {
+    const vm::capabilities caps = session_.peer_capabilities();
+    auto need = [&](vm::capability c) -> std::optional<vm::capability> {
+      if (caps.has(c)) return std::nullopt;
+      return c;
+    };
+    switch (wd_.action()) {
+      case timeout_action::hard_reset:
+        if (auto m = need(vm::capability::reset)) return m;
+        break;
+      case timeout_action::power_down:
+      case timeout_action::power_cycle:
+        if (auto m = need(vm::capability::power)) return m;
+        break;
+      case timeout_action::none: break;
+    }
+    if (wd_.pre() == pretimeout_interrupt::nmi) return need(vm::capability::nmi);
+    if (wd_.pre() == pretimeout_interrupt::messaging) return need(vm::capability::attention);
+    return std::nullopt;
   }
 
   void on_problem(const vm::protocol_event& p) {
@@ -364,10 +513,12 @@ class vm_bmc {
     constexpr unsigned logged_per_connection = 5;
     if (problems_logged_ >= logged_per_connection) return;
     ++problems_logged_;
+    if (!admit(log_kind::chatter)) return;
     std::string what(vm::name(p.problem));
     if (p.problem == vm::protocol_problem::malformed_frame) what += ":" + std::string(vm::name(p.decode));
+    // The decoder counts over every connection; the log counts from this connection's start.
     log_event(name(), "event=protocol_problem problem=%s offset=%llu%s", what.c_str(),
-              static_cast<unsigned long long>(p.offset),
+              static_cast<unsigned long long>(p.offset - std::min(p.offset, connect_offset_)),
               problems_logged_ == logged_per_connection ? " note=\"further problems on this connection counted only\"" : "");
   }
 
@@ -440,7 +591,7 @@ class vm_bmc {
     const bool irq = (global_enables_ & enable_receive_message_interrupt) != 0;
     if (irq != ((before & enable_receive_message_interrupt) != 0)) {
       const auto e = session_.enable_irq(irq);
-      log_event(name(), "event=%s result=%s", irq ? "enable_irq" : "disable_irq", std::string(vm::name(e)).c_str());
+      if (admit(log_kind::chatter)) log_event(name(), "event=%s result=%s", irq ? "enable_irq" : "disable_irq", std::string(vm::name(e)).c_str());
     }
     // Disabling the event message buffer empties it (§22.1: the buffer is not used while off).
     if ((global_enables_ & enable_event_message_buffer) == 0 && (message_flags_ & flag_event_buffer_full) != 0) {
@@ -514,7 +665,7 @@ class vm_bmc {
     const bool irq = want && irq_enabled && session_.peer_capabilities().has(vm::capability::irq);
     const auto e = session_.set_attention(want, irq);
     if (e == vm::session_error::ok) attention_ = want;
-    log_event(name(), "event=attention on=%s irq=%s flags=0x%02X result=%s", want ? "yes" : "no", irq ? "yes" : "no",
+    if (admit(log_kind::chatter)) log_event(name(), "event=attention on=%s irq=%s flags=0x%02X result=%s", want ? "yes" : "no", irq ? "yes" : "no",
               static_cast<unsigned>(message_flags_), std::string(vm::name(e)).c_str());
   }
 
@@ -528,7 +679,7 @@ class vm_bmc {
     if (wd_.running && wd_.pretimeout_done) return reply(completion_code::not_supported_in_present_state);
     const bool was_running = wd_.running;
     wd_.start(now);
-    if (!was_running) log_event(name(), "event=watchdog_started %s", describe_watchdog().c_str());
+    if (!was_running && admit(log_kind::chatter)) log_event(name(), "event=watchdog_started %s", describe_watchdog().c_str());
     return reply();
   }
 
@@ -570,7 +721,7 @@ class vm_bmc {
       message_flags_ = static_cast<std::uint8_t>(message_flags_ & ~flag_watchdog_pretimeout);
       update_attention();
     }
-    log_event(name(), "event=watchdog_set %s running=%s", describe_watchdog().c_str(), keep_running ? "yes" : "no");
+    if (admit(log_kind::chatter)) log_event(name(), "event=watchdog_set %s running=%s", describe_watchdog().c_str(), keep_running ? "yes" : "no");
     return reply();
   }
 
@@ -601,10 +752,10 @@ class vm_bmc {
     wd_.pretimeout_done = true;
     ++stats_.pretimeouts;
     const double left = std::max(0.0, std::chrono::duration<double>(wd_.expires - now).count());
-    log_event(name(), "event=watchdog_pretimeout interrupt=%s seconds_left=%.1f",
+    if (admit(log_kind::action)) log_event(name(), "event=watchdog_pretimeout interrupt=%s seconds_left=%.1f",
               std::string(pretimeout_key(wd_.pre())).c_str(), left);
     switch (wd_.pre()) {
-      case pretimeout_interrupt::nmi: perform(power_action::nmi, "watchdog_pretimeout"); break;
+      case pretimeout_interrupt::nmi: request_power(power_action::nmi, "watchdog_pretimeout"); break;
       case pretimeout_interrupt::messaging:
         message_flags_ = static_cast<std::uint8_t>(message_flags_ | flag_watchdog_pretimeout);
         update_attention();
@@ -619,17 +770,17 @@ class vm_bmc {
     wd_.stopped_count = 0;
     wd_.expired = static_cast<std::uint8_t>(wd_.expired | (1u << wd_.timer_use()));
     ++stats_.watchdog_expiries;
-    log_event(name(), "event=watchdog_expired action=%s use=%s dont_log=%s",
+    if (admit(log_kind::action)) log_event(name(), "event=watchdog_expired action=%s use=%s dont_log=%s",
               std::string(action_key(wd_.action())).c_str(), std::string(use_key(wd_.timer_use())).c_str(),
               wd_.dont_log() ? "yes" : "no");
     // Watchdog 2 offsets (table 42-3): 00h expired (no action), 01h hard reset, 02h power
     // down, 03h power cycle — the same numbers as the timeout actions.
     post_watchdog_event(static_cast<std::uint8_t>(wd_.action()));
     switch (wd_.action()) {
-      case timeout_action::hard_reset: perform(power_action::reset, "watchdog"); break;
-      case timeout_action::power_down: perform(power_action::power_off, "watchdog"); break;
+      case timeout_action::hard_reset: request_power(power_action::reset, "watchdog"); break;
+      case timeout_action::power_down: request_power(power_action::power_off, "watchdog"); break;
       case timeout_action::power_cycle:  // QEMU has no power-on: off, a supervisor restarts it
-        perform(power_action::power_off, "watchdog_power_cycle");
+        request_power(power_action::power_off, "watchdog_power_cycle");
         break;
       case timeout_action::none: break;
     }
@@ -662,24 +813,41 @@ class vm_bmc {
     return reply();
   }
 
-  /// Sends the VM command for `a` and logs it with the reason.
-  vm::session_error perform(power_action a, const char* reason) {
-    vm::session_error e = vm::session_error::ok;
-    switch (a) {
-      case power_action::power_off: e = session_.power_off(); break;
-      case power_action::reset: e = session_.reset(); break;
-      case power_action::nmi: e = session_.send_nmi(); break;
-      case power_action::soft_shutdown: e = session_.graceful_shutdown(); break;
-      case power_action::none: return e;
-    }
-    if (e == vm::session_error::ok) {
+  /// Hands the first queued power command to the session when none is in flight. A full
+  /// outbound buffer leaves it queued: consumed() and poll() try again.
+  void release_power() {
+    while (in_flight_ == power_action::none && queued_count_ > 0) {
+      const queued_power q = queue_[0];
+      vm::session_error e = vm::session_error::ok;
+      switch (q.action) {
+        case power_action::power_off: e = session_.power_off(); break;
+        case power_action::reset: e = session_.reset(); break;
+        case power_action::nmi: e = session_.send_nmi(); break;
+        case power_action::soft_shutdown: e = session_.graceful_shutdown(); break;
+        case power_action::none: break;
+      }
+      if (e == vm::session_error::would_block) return;
+      std::copy(queue_.begin() + 1, queue_.begin() + static_cast<std::ptrdiff_t>(queued_count_), queue_.begin());
+      --queued_count_;
+      if (e != vm::session_error::ok) {  // checked when queued; only a lost capability gets here
+        if (admit(log_kind::action))
+          log_event(name(), "event=power action=%s reason=%s result=not_sent note=%s",
+                    std::string(ipmikit_bmc::name(q.action)).c_str(), q.reason, std::string(vm::name(e)).c_str());
+        continue;
+      }
       ++stats_.power_actions;
-      if (a == power_action::power_off) powered_off_ = true;
+      if (q.action == power_action::power_off) powered_off_ = true;
+      in_flight_ = q.action;
+      in_flight_reason_ = q.reason;
+      in_flight_unsent_ = session_.pending().size();  // the command is the last byte appended
     }
-    log_event(name(), "event=power action=%s reason=%s result=%s", std::string(ipmikit_bmc::name(a)).c_str(), reason,
-              std::string(vm::name(e)).c_str());
-    return e;
   }
+
+  /// A power request waiting for the command ahead of it.
+  struct queued_power {
+    power_action action = power_action::none;
+    const char* reason = "";
+  };
 
   const vm_config* cfg_;
   session_type session_;
@@ -690,6 +858,15 @@ class vm_bmc {
   std::uint8_t global_enables_ = 0x00;
   std::uint8_t message_flags_ = 0x00;
   std::uint8_t problems_logged_ = 0;
+  log_limiter limiter_;
+  time_point now_{};                 // the latest time the server passed in (for the log budget)
+  std::uint64_t bytes_in_ = 0;       // bytes received over every connection
+  std::uint64_t connect_offset_ = 0; // bytes_in_ when this connection began (logged offsets count from it)
+  std::array<queued_power, 4> queue_{};  // one entry per power_action at most
+  std::size_t queued_count_ = 0;
+  power_action in_flight_ = power_action::none;  // handed to the session, not written yet
+  const char* in_flight_reason_ = "";
+  std::size_t in_flight_unsent_ = 0;             // session bytes up to and including it
   bool attention_ = false;     // SMS attention as last sent to this connection
   bool powered_off_ = false;   // POWEROFF sent on this connection
   bool verbose_ = false;

@@ -73,6 +73,9 @@ struct vm_config {
 
 struct config {
   std::string control_path;  // the control socket; empty: none
+  /// A control client that neither sends nor reads anything for this long is closed, so idle
+  /// clients cannot hold every slot (docs/ipmikit-bmc.md, "The control socket").
+  std::uint32_t control_idle_timeout_s = 60;
   std::vector<vm_config> vms;
 };
 
@@ -221,7 +224,14 @@ inline config_result parse_config(std::string_view text) {
         r.cfg.control_path = std::string(value);
         continue;
       }
-      return fail("unknown key '" + k + "' in [bmc] (known: control)");
+      if (key == "control_idle_timeout") {
+        const auto v = detail::parse_uint(value, 86400);
+        if (!v || *v == 0)
+          return fail(k + ": expected seconds, 1 to 86400, got '" + std::string(value) + "'");
+        r.cfg.control_idle_timeout_s = *v;
+        continue;
+      }
+      return fail("unknown key '" + k + "' in [bmc] (known: control, control_idle_timeout)");
     }
 
     vm_config& vm = r.cfg.vms.back();

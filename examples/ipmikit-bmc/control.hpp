@@ -4,8 +4,10 @@
 //
 //   list                               one line per VM: NAME state=… power=… watchdog=…
 //   status NAME                        key=value lines (vm_bmc::status)
-//   power off|reset|nmi|soft NAME      sends the VM command (POWEROFF, RESET, SEND_NMI,
-//                                      GRACEFUL_SHUTDOWN), logged with reason=control
+//   power off|reset|nmi|soft NAME      asks for the VM command (POWEROFF, RESET, SEND_NMI,
+//                                      GRACEFUL_SHUTDOWN), logged with reason=control; the
+//                                      answer says what became of it: "ok sent", "ok queued",
+//                                      "ok already queued", "ok already off" (power_outcome)
 //   help                               the commands
 //
 // The server (main.cpp) owns the UNIX socket and calls control_command() for each line.
@@ -28,7 +30,7 @@ constexpr const char* control_help =
     "help\n";
 
 /// Runs one control line (without its newline) against the VMs; returns the whole answer,
-/// each line ending in '\n', the last one "ok" or "error TEXT". When `acted_on` is given, it is
+/// each line ending in '\n', the last one "ok", "ok WHAT" (power) or "error TEXT". When `acted_on` is given, it is
 /// set to the index in `vms` of the VM a power command acted on (it may have VM commands to
 /// send now), else left alone.
 inline std::string control_command(std::string_view line, std::span<vm_bmc* const> vms, time_point now,
@@ -84,9 +86,13 @@ inline std::string control_command(std::string_view line, std::span<vm_bmc* cons
     else return error("unknown power action '" + std::string(w[1]) + "' (off, reset, nmi, soft)");
     const std::size_t i = find(w[2]);
     if (i == vms.size()) return error("no VM named '" + std::string(w[2]) + "'");
-    const std::string why = vms[i]->operator_action(a);
+    std::string why;
+    const power_outcome o = vms[i]->operator_action(a, why);
     if (acted_on != nullptr) *acted_on = i;
-    return why.empty() ? "ok\n" : error(why);
+    if (!accepted(o)) return error(why);
+    std::string answer = "ok ";
+    for (const char c : name(o)) answer += c == '_' ? ' ' : c;  // "ok sent", "ok already queued"
+    return answer + "\n";
   }
   return error("unknown command '" + std::string(w[0]) + "' (try 'help')");
 }

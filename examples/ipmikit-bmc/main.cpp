@@ -18,11 +18,13 @@
 //
 // Exit status: 0 stopped by SIGINT/SIGTERM; 1 runtime error (cannot listen, epoll failed,
 // open-file limit too low); 2 usage or configuration error (FILE:LINE: message).
+#include <dirent.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -36,7 +38,6 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <queue>
 #include <sstream>
 #include <vector>
 
@@ -44,6 +45,7 @@
 #include "config.hpp"
 #include "control.hpp"
 #include "log.hpp"
+#include "timers.hpp"
 
 namespace {
 
@@ -55,7 +57,11 @@ constexpr int exit_usage = 2;
 
 constexpr std::size_t read_chunk = 512;        // bytes read from one VM per loop turn
 constexpr std::size_t backed_up_room = 1024;   // stop reading a VM with less outbound room
+constexpr std::size_t drain_limit = 1u << 20;  // bytes read from a VM before its watchdog fires
 constexpr std::size_t max_control_clients = 16;
+constexpr std::size_t control_output_cap = 64u << 10;  // a client's unsent answers before it is paused
+constexpr int control_lines_per_turn = 8;
+constexpr long long stall_threshold_ms = 500;  // a loop this late is logged as a stall
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -130,7 +136,9 @@ int open_listener(const listen_address& where, std::string& bound, std::string& 
 // The server
 
 /// What an epoll event belongs to: the low 3 bits say the kind, the rest an index.
-enum class source : std::uint64_t { signal = 0, vm_listener = 1, vm_connection = 2, control_listener = 3, control_client = 4 };
+enum class source : std::uint64_t {
+  signal = 0, vm_listener = 1, vm_connection = 2, control_listener = 3, control_client = 4, log_output = 5
+};
 constexpr std::uint64_t tag(source s, std::size_t index = 0) { return (static_cast<std::uint64_t>(index) << 3) | static_cast<std::uint64_t>(s); }
 
 struct vm_slot {
@@ -138,28 +146,34 @@ struct vm_slot {
   int listener = -1;
   int conn = -1;
   std::uint32_t watched = 0;               // epoll events registered for conn
-  std::optional<time_point> scheduled;     // the deadline in the timer heap
   bool touched = false;                    // in this turn's list to flush and reschedule
   bool bound_path = false;                 // a UNIX socket file this process created
+  bool listener_paused = false;            // out of descriptors: not watched until resume_at_
 };
 
 struct control_client {
   std::size_t id = 0;  // the epoll tag's index: stable while clients come and go
   int fd = -1;
-  std::string in;
-  std::string out;
+  std::string in;      // received, not yet run: at most one read beyond a whole line
+  std::string out;     // answers not yet sent: commands run only while this is under the cap
+  time_point last_activity{};  // a byte received or sent (the idle timeout counts from here)
+  std::uint32_t watched = 0;
+  bool eof = false;    // the client closed its side: finish what it sent, then close
   bool closing = false;
 };
 
 class server {
  public:
-  server(const config& cfg, bool verbose) : cfg_(cfg) {
+  server(const config& cfg, bool verbose) : cfg_(cfg), timers_(cfg.vms.size()) {
     slots_.resize(cfg.vms.size());
     for (std::size_t i = 0; i < cfg.vms.size(); ++i) {
       slots_[i].bmc = std::make_unique<vm_bmc>(cfg.vms[i]);
       slots_[i].bmc->set_verbose(verbose);
       view_.push_back(slots_[i].bmc.get());
     }
+    accept_log_.burst = 3;            // accept failures: a few lines, then one per 10 s
+    accept_log_.per_second = 0.1;
+    accept_log_.tokens = accept_log_.burst;
   }
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -172,6 +186,7 @@ class server {
     if (control_fd_ >= 0) ::close(control_fd_);
     if (signal_fd_ >= 0) ::close(signal_fd_);
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
+    if (reserve_fd_ >= 0) ::close(reserve_fd_);
     // Only the socket files this process bound (never another process's).
     for (std::size_t i = 0; i < slots_.size(); ++i)
       if (slots_[i].bound_path) ::unlink(cfg_.vms[i].listen.path.c_str());
@@ -190,6 +205,13 @@ class server {
     signal_fd_ = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (signal_fd_ < 0 || !watch(signal_fd_, EPOLLIN, tag(source::signal))) return fail("signalfd: " + errno_text());
     ::signal(SIGPIPE, SIG_IGN);  // a VM that went away is seen by send(), not by a signal
+    // The descriptor kept in reserve: when accept() fails for want of descriptors, it is closed
+    // so that the waiting connection can be accepted and closed instead of spinning on it.
+    reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (reserve_fd_ < 0) return fail("open /dev/null: " + errno_text());
+    // The log's descriptor is watched for EPOLLOUT while lines wait (never for a regular file,
+    // which epoll refuses and which never makes a writer wait).
+    if (const int fd = g_log_output().poll_fd(); fd >= 0) log_watchable_ = watch(fd, 0, tag(source::log_output));
 
     for (std::size_t i = 0; i < slots_.size(); ++i) {
       std::string bound;
@@ -213,20 +235,25 @@ class server {
     }
     log_event({}, "event=ready vms=%zu control=%s", slots_.size(),
               cfg_.control_path.empty() ? "none" : quoted(cfg_.control_path).c_str());
+    flush_log();
     return true;
   }
 
   int run() {
     std::array<epoll_event, 256> events{};
     while (true) {
+      const time_point before = clock_type::now();
+      const int timeout = timeout_ms(before);
+      const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout);
       time_point now = clock_type::now();
-      const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms(now));
+      // Woken later than planned: the process was stopped, starved or swapped out.
+      if (timeout >= 0) note_stall(now - (before + std::chrono::milliseconds(timeout)), "woke_late");
       if (n < 0) {
-        if (errno == EINTR) continue;
+        if (errno == EINTR) continue;  // e.g. SIGSTOP/SIGCONT
         log_event({}, "event=fatal reason=%s", quoted("epoll_wait: " + errno_text()).c_str());
+        flush_log_before_exit();
         return exit_runtime;
       }
-      now = clock_type::now();
       for (int k = 0; k < n; ++k) {
         const std::uint64_t t = events[static_cast<std::size_t>(k)].data.u64;
         const std::uint32_t ev = events[static_cast<std::size_t>(k)].events;
@@ -237,13 +264,19 @@ class server {
             break;
           case source::vm_listener: accept_vm(index, now); break;
           case source::vm_connection: vm_io(index, ev, now); break;
-          case source::control_listener: accept_control(); break;
+          case source::control_listener: accept_control(now); break;
           case source::control_client: control_io(index, ev, now); break;
+          case source::log_output: break;  // flushed below
         }
       }
+      serve_control_clients(now);
+      resume_listeners(now);
       run_timers(now);
       settle(now);
       reap_control_clients();
+      // A turn that took this long held every VM up (a burst of work, a slow disk for the log).
+      note_stall(clock_type::now() - now, "slow_turn");
+      flush_log();
     }
   }
 
@@ -270,10 +303,95 @@ class server {
     for (std::size_t i = 0; i < slots_.size(); ++i)
       if (slots_[i].conn >= 0) drop(i, now, "ipmikit-bmc is stopping");
     log_event({}, "event=stopped");
+    flush_log_before_exit();
     return exit_ok;
   }
 
+  // --- the log ---------------------------------------------------------------------------------
+
+  void flush_log() {
+    log_output& out = g_log_output();
+    out.flush();
+    const std::uint32_t want = out.pending() ? EPOLLOUT : 0u;
+    if (log_watchable_ && want != log_watched_ && watch(out.poll_fd(), want, tag(source::log_output), EPOLL_CTL_MOD))
+      log_watched_ = want;
+  }
+
+  /// At exit: what stdout takes within a second. A reader that is stuck does not keep the
+  /// process from stopping (SIGTERM must work with a blocked log pipe).
+  static void flush_log_before_exit() {
+    log_output& out = g_log_output();
+    const time_point give_up = clock_type::now() + std::chrono::seconds(1);
+    for (int k = 0; k < 1000 && out.flush() && out.pending(); ++k) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(give_up - clock_type::now()).count();
+      if (left <= 0 || out.poll_fd() < 0) break;
+      pollfd p{out.poll_fd(), POLLOUT, 0};
+      ::poll(&p, 1, static_cast<int>(left));
+    }
+  }
+
+  /// Logs a stall of the loop (at most one line per stall; a stall is over 500 ms).
+  void note_stall(clock_type::duration late, const char* cause) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(late).count();
+    if (ms < stall_threshold_ms) return;
+    ++stalls_;
+    log_event({}, "event=stall late_ms=%lld cause=%s note=%s", static_cast<long long>(ms), cause,
+              quoted("input waiting in the VMs' sockets is read before any watchdog fires").c_str());
+  }
+
   // --- VMs -----------------------------------------------------------------------------------
+
+  /// accept() failed for want of descriptors (or kernel memory): the reserve descriptor is
+  /// given back so that the waiting connection can be accepted and closed at once (with
+  /// `goodbye` first, if any) instead of being reported by epoll again and again. Returns false
+  /// if even that failed: the caller pauses the listener for a second.
+  bool shed_connection(int listener, std::string_view goodbye) {
+    if (reserve_fd_ >= 0) {
+      ::close(reserve_fd_);
+      reserve_fd_ = -1;
+    }
+    const int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      if (!goodbye.empty()) (void)!::send(fd, goodbye.data(), goodbye.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ::close(fd);
+    }
+    reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return fd >= 0;
+  }
+
+  static bool out_of_descriptors(int err) { return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM; }
+
+  /// One line per accept failure, at most 3 at once and then one per 10 s for the whole process
+  /// (a listener that fails fails at the rate connections arrive).
+  void log_accept_failure(std::string_view vm, const char* listener, int err, const char* outcome) {
+    if (!accept_log_.take(clock_type::now())) {
+      ++accept_failures_unlogged_;
+      return;
+    }
+    log_event(vm, "event=accept_failed listener=%s reason=%s outcome=%s suppressed=%llu", listener,
+              quoted(std::strerror(err)).c_str(), outcome, static_cast<unsigned long long>(accept_failures_unlogged_));
+    accept_failures_unlogged_ = 0;
+  }
+
+  /// Stops watching a listener until `resume_at_` (accept fails even with the reserve given back).
+  void pause_listener(int fd, std::uint64_t t, time_point now) {
+    watch(fd, 0, t, EPOLL_CTL_MOD);
+    resume_at_ = now + std::chrono::seconds(1);
+  }
+
+  void resume_listeners(time_point now) {
+    if (!resume_at_ || now < *resume_at_) return;
+    resume_at_.reset();
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      if (!slots_[i].listener_paused) continue;
+      slots_[i].listener_paused = false;
+      watch(slots_[i].listener, EPOLLIN, tag(source::vm_listener, i), EPOLL_CTL_MOD);
+    }
+    if (control_paused_) {
+      control_paused_ = false;
+      watch(control_fd_, EPOLLIN, tag(source::control_listener), EPOLL_CTL_MOD);
+    }
+  }
 
   void accept_vm(std::size_t i, time_point now) {
     vm_slot& s = slots_[i];
@@ -282,14 +400,22 @@ class server {
       socklen_t len = sizeof addr;
       const int fd = ::accept4(s.listener, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-          log_event(s.bmc->name(), "event=accept_failed reason=%s", quoted(errno_text()).c_str());
+        const int err = errno;
+        if (err == EINTR || err == ECONNABORTED) continue;
+        if (err == EAGAIN || err == EWOULDBLOCK) return;
+        if (out_of_descriptors(err) && shed_connection(s.listener, {})) {
+          log_accept_failure(s.bmc->name(), "vm", err, "closed");
+          continue;
+        }
+        log_accept_failure(s.bmc->name(), "vm", err, "paused_1s");
+        s.listener_paused = true;
+        pause_listener(s.listener, tag(source::vm_listener, i), now);
         return;
       }
       const std::string who = address_text(reinterpret_cast<const sockaddr*>(&addr), len);
       if (s.conn >= 0) {  // one connection per VM, like ipmi_sim: the newcomer is closed at once
-        log_event(s.bmc->name(), "event=refused peer=%s reason=\"a VM is connected\"", quoted(who).c_str());
+        if (s.bmc->admit(log_kind::chatter))
+          log_event(s.bmc->name(), "event=refused peer=%s reason=\"a VM is connected\"", quoted(who).c_str());
         ::close(fd);
         continue;
       }
@@ -297,9 +423,9 @@ class server {
         const int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       }
-      s.watched = EPOLLIN;
+      s.watched = EPOLLIN | EPOLLRDHUP;
       if (!watch(fd, s.watched, tag(source::vm_connection, i))) {
-        log_event(s.bmc->name(), "event=accept_failed reason=%s", quoted("epoll_ctl: " + errno_text()).c_str());
+        log_accept_failure(s.bmc->name(), "vm", errno, "closed");
         ::close(fd);
         return;
       }
@@ -313,7 +439,7 @@ class server {
     vm_slot& s = slots_[i];
     if (s.conn < 0) return;
     touch(i);
-    if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && (s.watched & EPOLLIN) != 0) {
+    if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) != 0 && (s.watched & EPOLLIN) != 0) {
       std::array<std::uint8_t, read_chunk> buf;
       const ssize_t n = ::recv(s.conn, buf.data(), buf.size(), 0);
       if (n > 0) {
@@ -323,10 +449,37 @@ class server {
       } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
         return drop(i, now, errno_text());
       }
+    } else if ((ev & EPOLLRDHUP) != 0) {
+      // Not being read (its answers are backed up) and its side is closed: it is gone. Without
+      // this the slot stayed held until a zero-window probe drew an RST (~5.6 s on TCP).
+      return drop(i, now, "closed by the VM");
     } else if ((ev & (EPOLLHUP | EPOLLERR)) != 0 && (ev & EPOLLOUT) == 0) {
       return drop(i, now, "connection error");
     }
     // EPOLLOUT needs nothing here: settle() flushes every touched VM.
+  }
+
+  /// Reads everything the VM has sent (up to `drain_limit` bytes) before its watchdog fires: a
+  /// pet that is waiting in the socket counts, however late the loop got to it.
+  void read_pending(std::size_t i, time_point now) {
+    vm_slot& s = slots_[i];
+    std::array<std::uint8_t, 4096> buf;
+    for (std::size_t total = 0; s.conn >= 0 && total < drain_limit;) {
+      const ssize_t n = ::recv(s.conn, buf.data(), buf.size(), 0);
+      if (n > 0) {
+        total += static_cast<std::size_t>(n);
+        s.bmc->receive(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)), now);
+        if (s.bmc->session().outbound_room() < backed_up_room) flush(i, now);
+      } else if (n == 0) {
+        return drop(i, now, "closed by the VM");
+      } else if (errno == EINTR) {
+        continue;
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return;
+      } else {
+        return drop(i, now, errno_text());
+      }
+    }
   }
 
   /// Writes what the session lets out now. Each outbound() chunk goes to one send(): a VM
@@ -348,16 +501,17 @@ class server {
         return drop(i, now, errno_text());
       }
       if (s.bmc->verbose()) log_event(s.bmc->name(), "event=sent bytes=%zd", n);
-      session.consume(static_cast<std::size_t>(n), now);
+      s.bmc->consumed(static_cast<std::size_t>(n), now);
       if (static_cast<std::size_t>(n) < chunk.size()) {
         blocked = true;
         break;
       }
     }
     if (s.conn < 0) return;
-    // Backpressure: a VM that does not read its answers is not read either.
+    // Backpressure: a VM that does not read its answers is not read either (but its close is
+    // still seen: EPOLLRDHUP).
     const bool read = session.outbound_room() >= backed_up_room;
-    const std::uint32_t want = (read ? EPOLLIN : 0u) | (blocked ? EPOLLOUT : 0u);
+    const std::uint32_t want = (read ? EPOLLIN : 0u) | (blocked ? EPOLLOUT : 0u) | EPOLLRDHUP;
     if (want != s.watched) {
       s.watched = want;
       watch(s.conn, want, tag(source::vm_connection, i), EPOLL_CTL_MOD);
@@ -381,7 +535,7 @@ class server {
     }
   }
 
-  /// Flushes every VM that had an event this turn and puts its next deadline in the heap.
+  /// Flushes every VM that had an event this turn and moves its deadline in the timer heap.
   void settle(time_point now) {
     // By index: a flush that fails drops the connection, which touches the VM again (appended).
     for (std::size_t k = 0; k < touched_.size(); ++k) {
@@ -389,53 +543,64 @@ class server {
       vm_slot& s = slots_[i];
       s.touched = false;
       if (s.conn >= 0) flush(i, now);
-      const auto due = s.bmc->next_deadline();
-      if (due && (!s.scheduled || *due != *s.scheduled)) timers_.push({*due, i});
-      s.scheduled = due;
+      timers_.schedule(i, s.bmc->next_deadline());
     }
     touched_.clear();
   }
 
-  // --- timers: one heap for every VM; an entry whose time is no longer the VM's is stale ----
+  // --- timers: one entry per VM (timers.hpp), plus the control clients' idle deadlines -------
 
-  struct timer {
-    time_point when;
-    std::size_t vm;
-    bool operator>(const timer& o) const { return when > o.when; }
-  };
-
-  void drop_stale_timers() {
-    while (!timers_.empty()) {
-      const timer& t = timers_.top();
-      if (slots_[t.vm].scheduled && *slots_[t.vm].scheduled == t.when) return;
-      timers_.pop();
+  int timeout_ms(time_point now) const {
+    std::optional<time_point> due;
+    auto sooner = [&due](time_point t) {
+      if (!due || t < *due) due = t;
+    };
+    if (!timers_.empty()) sooner(timers_.next_time());
+    if (resume_at_) sooner(*resume_at_);
+    for (const control_client& c : clients_) {
+      if (runnable(c)) return 0;  // lines waiting to run: come straight back
+      sooner(c.last_activity + idle_timeout());
     }
-  }
-
-  int timeout_ms(time_point now) {
-    drop_stale_timers();
-    if (timers_.empty()) return -1;
-    const long long ms = std::chrono::ceil<std::chrono::milliseconds>(timers_.top().when - now).count();
+    if (!due) return -1;
+    const long long ms = std::chrono::ceil<std::chrono::milliseconds>(*due - now).count();
     return static_cast<int>(std::clamp<long long>(ms, 0, INT_MAX));
   }
 
   void run_timers(time_point now) {
-    drop_stale_timers();
-    while (!timers_.empty() && timers_.top().when <= now) {
-      const std::size_t i = timers_.top().vm;
-      timers_.pop();
-      slots_[i].scheduled.reset();
+    while (!timers_.empty() && timers_.next_time() <= now) {
+      const std::size_t i = timers_.next_vm();
+      timers_.cancel(i);  // settle() schedules its next deadline
+      // Before a watchdog fires, what the VM sent counts: after a stall (the process stopped,
+      // a burst of work, more ready VMs than one epoll_wait returns) its pet may be waiting.
+      if (slots_[i].conn >= 0 && slots_[i].bmc->watchdog_due(now)) read_pending(i, now);
       slots_[i].bmc->poll(now);
       touch(i);
-      drop_stale_timers();
     }
   }
 
   // --- the control socket --------------------------------------------------------------------
 
-  void accept_control() {
+  [[nodiscard]] clock_type::duration idle_timeout() const { return std::chrono::seconds(cfg_.control_idle_timeout_s); }
+
+  /// A whole line waits and the client's unsent answers are under the cap.
+  static bool runnable(const control_client& c) {
+    return !c.closing && c.out.size() < control_output_cap && c.in.find('\n') != std::string::npos;
+  }
+
+  void accept_control(time_point now) {
     const int fd = ::accept4(control_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
+    if (fd < 0) {
+      const int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED) return;
+      if (out_of_descriptors(err) && shed_connection(control_fd_, "error out of file descriptors\n")) {
+        log_accept_failure({}, "control", err, "closed");
+        return;
+      }
+      log_accept_failure({}, "control", err, "paused_1s");
+      control_paused_ = true;
+      pause_listener(control_fd_, tag(source::control_listener), now);
+      return;
+    }
     if (clients_.size() >= max_control_clients) {
       const char busy[] = "error too many control connections\n";
       (void)!::send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
@@ -447,48 +612,92 @@ class server {
       ::close(fd);
       return;
     }
-    clients_.push_back(control_client{slot, fd, {}, {}, false});
+    control_client c;
+    c.id = slot;
+    c.fd = fd;
+    c.last_activity = now;
+    c.watched = EPOLLIN;
+    clients_.push_back(std::move(c));
   }
 
+  /// Reads and writes one client's socket; the lines run in serve_control_clients().
   void control_io(std::size_t id, std::uint32_t ev, time_point now) {
     const auto it = std::find_if(clients_.begin(), clients_.end(), [id](const control_client& x) { return x.id == id; });
     if (it == clients_.end()) return;
     control_client& c = *it;
-    if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !c.closing) {
+    // Input is read only while no whole line waits: what a client can make us hold is one
+    // read beyond a line (≤ 1 KiB), whatever it sends.
+    if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !c.closing && !c.eof && c.in.find('\n') == std::string::npos) {
       char buf[512];
       const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
-      if (n <= 0) {
-        if (n == 0 || (errno != EAGAIN && errno != EINTR)) c.closing = true;
-      } else {
+      if (n > 0) {
         c.in.append(buf, static_cast<std::size_t>(n));
-        for (std::size_t nl; (nl = c.in.find('\n')) != std::string::npos;) {
-          const std::string line = c.in.substr(0, nl);
-          c.in.erase(0, nl + 1);
-          std::size_t acted_on = slots_.size();
-          c.out += control_command(line, view_, now, &acted_on);
-          // A power action queues VM commands: flush that VM this turn (view_ is in slot order).
-          if (acted_on < slots_.size() && slots_[acted_on].conn >= 0) touch(acted_on);
-        }
-        if (c.in.size() > max_control_line) {
-          c.out += "error line longer than 512 bytes\n";
-          c.closing = true;
-        }
+        c.last_activity = now;
+      } else if (n == 0) {
+        c.eof = true;
+      } else if (errno != EAGAIN && errno != EINTR) {
+        c.closing = true;
       }
     }
-    if (!c.out.empty()) {
-      const ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
-      if (n > 0) c.out.erase(0, static_cast<std::size_t>(n));
-      else if (n < 0 && errno != EAGAIN && errno != EINTR) c.closing = true;
-      watch(c.fd, c.out.empty() ? EPOLLIN : EPOLLIN | EPOLLOUT, tag(source::control_client, id), EPOLL_CTL_MOD);
+    if ((ev & EPOLLOUT) != 0) send_answers(c, now);
+  }
+
+  void send_answers(control_client& c, time_point now) {
+    if (c.out.empty() || c.closing) return;
+    const ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      c.out.erase(0, static_cast<std::size_t>(n));
+      c.last_activity = now;
+    } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      c.closing = true;
     }
-    if (c.out.size() > 1u << 20) c.closing = true;  // a client that never reads
+  }
+
+  /// Runs waiting lines: per client at most `control_lines_per_turn`, and only while its unsent
+  /// answers are under `control_output_cap` — the cap holds before an answer is made, so a
+  /// client that sends many commands and reads nothing is paused, not buffered for.
+  void serve_control_clients(time_point now) {
+    for (control_client& c : clients_) {
+      if (c.closing) continue;
+      for (int k = 0; k < control_lines_per_turn && runnable(c); ++k) {
+        const std::size_t nl = c.in.find('\n');
+        if (nl > max_control_line) break;  // reported below
+        const std::string line = c.in.substr(0, nl);
+        c.in.erase(0, nl + 1);
+        std::size_t acted_on = slots_.size();
+        c.out += control_command(line, view_, now, &acted_on);
+        // A power action queues VM commands: flush that VM this turn (view_ is in slot order).
+        if (acted_on < slots_.size() && slots_[acted_on].conn >= 0) touch(acted_on);
+      }
+      // A line over the limit ends the client, wherever the reads split it.
+      const std::size_t nl = c.in.find('\n');
+      if ((nl != std::string::npos && nl > max_control_line) || (nl == std::string::npos && c.in.size() > max_control_line)) {
+        c.out += "error line longer than 512 bytes\n";
+        c.closing = true;
+        continue;
+      }
+      if (now - c.last_activity >= idle_timeout()) {
+        c.out += "error idle for " + std::to_string(cfg_.control_idle_timeout_s) + " s, closing\n";
+        c.closing = true;
+        continue;
+      }
+      send_answers(c, now);
+      // Done: it closed its side and everything it asked for was answered and sent.
+      if (c.eof && c.out.empty() && !runnable(c)) {
+        c.closing = true;
+        continue;
+      }
+      const bool want_input = !c.eof && c.in.find('\n') == std::string::npos;
+      const std::uint32_t want = (want_input ? EPOLLIN : 0u) | (c.out.empty() ? 0u : EPOLLOUT);
+      if (want != c.watched && watch(c.fd, want, tag(source::control_client, c.id), EPOLL_CTL_MOD)) c.watched = want;
+    }
   }
 
   void reap_control_clients() {
     for (std::size_t k = 0; k < clients_.size();) {
       control_client& c = clients_[k];
       if (c.closing) {  // a last try for what is left (e.g. the "line too long" error), then close
-        if (!c.out.empty()) (void)!::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+        if (!c.out.empty()) (void)!::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         ::close(c.fd);
         clients_.erase(clients_.begin() + static_cast<std::ptrdiff_t>(k));
         continue;
@@ -501,13 +710,21 @@ class server {
   std::vector<vm_slot> slots_;
   std::vector<vm_bmc*> view_;
   std::vector<std::size_t> touched_;
-  std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
+  timer_heap timers_;
   std::vector<control_client> clients_;
   std::size_t next_client_id_ = 0;
   int epoll_fd_ = -1;
   int signal_fd_ = -1;
   int control_fd_ = -1;
+  int reserve_fd_ = -1;
   bool control_bound_ = false;
+  bool control_paused_ = false;
+  bool log_watchable_ = false;
+  std::uint32_t log_watched_ = 0;
+  std::optional<time_point> resume_at_;  // paused listeners are watched again
+  log_bucket accept_log_;
+  std::uint64_t accept_failures_unlogged_ = 0;
+  std::uint64_t stalls_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -544,16 +761,34 @@ int usage_error(const std::string& message) {
   return exit_usage;
 }
 
-/// Raises the open-file limit to what `vms` VMs need (listener + connection each); false if
-/// the hard limit is too low.
+/// Descriptors open now: those inherited from whoever started us count against the limit too.
+std::size_t open_descriptors() {
+  std::size_t n = 0;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (const dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+    return n - 1;  // the directory's own descriptor
+  }
+  for (int fd = 0; fd < 65536; ++fd)  // no /proc: ask each number (bounded)
+    if (::fcntl(fd, F_GETFD) != -1) ++n;
+  return n;
+}
+
+/// Raises the open-file limit to what `vms` VMs need (listener + connection each, the control
+/// clients, the process's own and the inherited descriptors); false if the hard limit is too low.
 bool raise_file_limit(std::size_t vms) {
-  const rlim_t need = static_cast<rlim_t>(2 * vms + max_control_clients + 16);
+  constexpr std::size_t own = 16;  // epoll, signalfd, control listener, reserve, log, probes, margin
+  const std::size_t inherited = open_descriptors();
+  const rlim_t need = static_cast<rlim_t>(inherited + 2 * vms + max_control_clients + own);
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return false;
   if (lim.rlim_cur >= need) return true;
   if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < need) {
-    std::fprintf(stderr, "ipmikit-bmc: %zu VMs need %llu open files; the hard limit is %llu (raise it: ulimit -Hn)\n",
-                 vms, static_cast<unsigned long long>(need), static_cast<unsigned long long>(lim.rlim_max));
+    std::fprintf(stderr,
+                 "ipmikit-bmc: %zu VMs need %llu open files (%zu of them already open when it started); the hard "
+                 "limit is %llu (raise it: ulimit -Hn, or close the descriptors it inherits)\n",
+                 vms, static_cast<unsigned long long>(need), inherited, static_cast<unsigned long long>(lim.rlim_max));
     return false;
   }
   lim.rlim_cur = need;
@@ -628,6 +863,9 @@ int main(int argc, char** argv) {
   if (control_path) cfg.control_path = *control_path;
   if (!raise_file_limit(cfg.vms.size())) return exit_runtime;
 
+  // Log lines go through a bounded buffer written without blocking (log.hpp).
+  g_log_output().open_stdout();
+  g_log_sink = &buffered_sink;
   server s(cfg, verbose);
   if (!s.open()) return exit_runtime;
   return s.run();

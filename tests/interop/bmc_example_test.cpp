@@ -410,7 +410,7 @@ void qemu_first_vm(checker& c, const temp_dir& dir, bmc_process& b) {
   }
   c.check(count_in_log(b.log_path, "event=watchdog_expired action=power_off use=sms_os") == 1,
           "ipmikit-bmc logged the expiry");
-  c.check(count_in_log(b.log_path, "event=power action=power_off reason=watchdog result=ok") == 1,
+  c.check(count_in_log(b.log_path, "event=power action=power_off reason=watchdog result=sent") == 1,
           "ipmikit-bmc logged POWEROFF");
   c.check(wait_for_log(b.log_path, "event=disconnected reason=\"closed by the VM\"", 1, 3000), "ipmikit-bmc saw QEMU go");
   if (c.failures() != before) show_log("QEMU", q->log_path);
@@ -430,7 +430,7 @@ void qemu_second_vm(checker& c, const temp_dir& dir, bmc_process& b) {
            "Set Watchdog Timer: hard reset after 2.0 s");
   g.expect({0x18, 0x22}, {0x1C, 0x22, 0x00}, "Reset Watchdog Timer starts it");
   const auto t0 = steady::now();
-  const bool reset = wait_for_log(b.log_path, "event=power action=reset reason=watchdog result=ok", 1, 10000);
+  const bool reset = wait_for_log(b.log_path, "event=power action=reset reason=watchdog result=sent", 1, 10000);
   const long long reset_ms = elapsed_ms(t0);
   if (c.check(reset, "ipmikit-bmc sent RESET " + std::to_string(reset_ms) + " ms after the start"))
     c.check(reset_ms >= 1500 && reset_ms < 8000, "about 2 s");
@@ -445,12 +445,12 @@ void qemu_second_vm(checker& c, const temp_dir& dir, bmc_process& b) {
 
   // Chassis Control: the response comes first, then the command.
   g.expect({0x00, 0x02, 0x03}, {0x04, 0x02, 0x00}, "Chassis Control hard reset");
-  c.check(wait_for_log(b.log_path, "event=power action=reset reason=chassis_control result=ok", 1, 3000), "ipmikit-bmc sent RESET");
+  c.check(wait_for_log(b.log_path, "event=power action=reset reason=chassis_control result=sent", 1, 3000), "ipmikit-bmc sent RESET");
   g.expect({0x00, 0x02, 0x05}, {0x04, 0x02, 0x00}, "Chassis Control soft shutdown");
-  c.check(wait_for_log(b.log_path, "event=power action=soft_shutdown reason=chassis_control result=ok", 1, 3000),
+  c.check(wait_for_log(b.log_path, "event=power action=soft_shutdown reason=chassis_control result=sent", 1, 3000),
           "ipmikit-bmc sent GRACEFUL_SHUTDOWN");
   g.expect({0x00, 0x02, 0x04}, {0x04, 0x02, 0x00}, "Chassis Control pulse diagnostic interrupt");
-  c.check(wait_for_log(b.log_path, "event=power action=nmi reason=chassis_control result=ok", 1, 3000),
+  c.check(wait_for_log(b.log_path, "event=power action=nmi reason=chassis_control result=sent", 1, 3000),
           "ipmikit-bmc sent SEND_NMI");
   sleep_ms(300);
   c.check(q->proc.alive(), "QEMU still runs (the halted BIOS has no ACPI: soft shutdown does nothing)");
@@ -495,7 +495,10 @@ result<std::string> ask(int fd, const std::string& line) {
     auto r = read_some(fd, buf, 500);
     if (!r) return fail(r.error());
     answer.append(reinterpret_cast<const char*>(buf.data()), r->size);
-    if (answer.ends_with("ok\n") || answer.find("error ") != std::string::npos || r->state == read_state::eof) break;
+    // The answer ends with "ok", "ok WHAT" (power commands) or "error TEXT".
+    const std::size_t last = answer.ends_with('\n') ? answer.rfind('\n', answer.size() - 2) + 1 : std::string::npos;
+    const bool complete = last != std::string::npos && answer.compare(last, 2, "ok") == 0;
+    if (complete || answer.find("error ") != std::string::npos || r->state == read_state::eof) break;
   }
   return answer;
 }
@@ -666,7 +669,7 @@ int test_fleet(const temp_dir& dir, const std::string& binary) {
       say("  " + std::string(st->substr(st->find("requests="), 60)));
     }
     auto nmi = control(ctl, "power nmi b");
-    if (c.check_ok(nmi, "control: power nmi b")) c.check(*nmi == "ok\n", "  ok: " + *nmi);
+    if (c.check_ok(nmi, "control: power nmi b")) c.check(*nmi == "ok sent\n", "  ok sent: " + *nmi);
     bool got_nmi = false;
     for (int i = 0; i < 8 && !got_nmi; ++i) {
       auto e = b->next_event(2000);
@@ -674,7 +677,7 @@ int test_fleet(const temp_dir& dir, const std::string& binary) {
       got_nmi = e->is_command(vm::command::send_nmi);
     }
     c.check(got_nmi, "VM b received SEND_NMI");
-    c.check(count_in_log(log, "vm=b event=power action=nmi reason=control result=ok") == 1, "  logged with reason=control");
+    c.check(count_in_log(log, "vm=b event=power action=nmi reason=control result=sent") == 1, "  logged with reason=control");
     auto bad = control(ctl, "power reset nobody");
     if (c.check_ok(bad, "control: power reset nobody")) c.check(*bad == "error no VM named 'nobody'\n", "  " + *bad);
 
