@@ -398,3 +398,289 @@ TEST_SUITE("ipmikit-bmc control") {
     CHECK(acted_on == 99);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Under stress (issue 13): bounds asserted as numbers; each case fails on the code before it.
+
+#include <ipmikit-bmc/timers.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <map>
+#include <random>
+
+namespace {
+
+/// Wire bytes of a frame the VM sends: `code [arg] A1` (a command) — no escaping needed for
+/// the values used here.
+bytes repeat(const bytes& frame, int times) {
+  bytes out;
+  for (int i = 0; i < times; ++i) out.insert(out.end(), frame.begin(), frame.end());
+  return out;
+}
+
+std::uint64_t logged_count_sum(std::string_view key) {  // sum of "key=N" over captured lines
+  std::uint64_t sum = 0;
+  for (const auto& l : g_lines)
+    if (const auto at = l.find(key); at != std::string::npos) sum += std::stoull(l.substr(at + key.size()));
+  return sum;
+}
+
+}  // namespace
+
+TEST_SUITE("ipmikit-bmc under stress") {
+  TEST_CASE("timer memory is O(VMs): a million moves of one VM's deadline behind another's keep one entry each") {
+    const time_point t0 = time_point{} + 1h;
+    timer_heap timers(2);
+    const std::size_t reserved = timers.capacity_bytes();
+    timers.schedule(1, t0 + 600s);  // VM b: a 600 s watchdog
+    for (int k = 0; k < 1'000'000; ++k)  // VM a: 6553.5 s, petted in a tight loop
+      timers.schedule(0, t0 + 6553500ms + std::chrono::microseconds(k));
+    CHECK(timers.size() == 2);
+    CHECK(timers.capacity_bytes() == reserved);
+    CHECK(timers.next_vm() == 1);
+    CHECK(timers.next_time() == t0 + 600s);
+    timers.cancel(1);
+    CHECK(timers.next_vm() == 0);
+    CHECK(timers.next_time() == t0 + 6553500ms + std::chrono::microseconds(999'999));
+  }
+
+  TEST_CASE("timer heap: random schedules, moves and cancels always yield the earliest deadline") {
+    constexpr std::size_t vms = 300;
+    timer_heap timers(vms);
+    std::map<std::size_t, time_point> oracle;  // VM → deadline
+    std::mt19937 rng(13);
+    const time_point t0 = time_point{} + 1h;
+    for (int step = 0; step < 20000; ++step) {
+      const std::size_t vm = rng() % vms;
+      if (rng() % 4 == 0) {
+        timers.cancel(vm);
+        oracle.erase(vm);
+      } else {
+        const time_point when = t0 + std::chrono::milliseconds(rng() % 100000);
+        timers.schedule(vm, when);
+        oracle[vm] = when;
+      }
+      REQUIRE(timers.size() == oracle.size());
+      if (oracle.empty()) continue;
+      const auto earliest = std::min_element(oracle.begin(), oracle.end(),
+                                             [](const auto& a, const auto& b) { return a.second < b.second; });
+      REQUIRE(timers.next_time() == earliest->second);
+      REQUIRE(oracle.at(timers.next_vm()) == earliest->second);
+      REQUIRE(timers.scheduled(vm) == (oracle.count(vm) != 0 ? std::optional(oracle[vm]) : std::nullopt));
+    }
+  }
+
+  TEST_CASE("power commands are coalesced: 1000 resets while one is unsent give one RESET") {
+    rig r;
+    CHECK(r.bmc->request_power(power_action::reset, "control") == power_outcome::sent);
+    for (int k = 0; k < 999; ++k)
+      REQUIRE(r.bmc->request_power(power_action::reset, "control") == power_outcome::already_queued);
+    r.pump();
+    CHECK(std::count(r.commands.begin(), r.commands.end(), ipmikit::vm::command::reset) == 1);
+    CHECK(r.bmc->stats().power_actions == 1);
+    CHECK(r.bmc->stats().power_coalesced == 999);
+    // Once it went out, a new request is a new command.
+    CHECK(r.bmc->request_power(power_action::reset, "control") == power_outcome::sent);
+    r.pump();
+    CHECK(std::count(r.commands.begin(), r.commands.end(), ipmikit::vm::command::reset) == 2);
+  }
+
+  TEST_CASE("power commands: different actions queue behind the one in flight, each at most once, in order") {
+    rig r;
+    CHECK(r.bmc->request_power(power_action::reset, "control") == power_outcome::sent);
+    CHECK(r.bmc->request_power(power_action::nmi, "control") == power_outcome::queued);
+    CHECK(r.bmc->request_power(power_action::nmi, "control") == power_outcome::already_queued);
+    CHECK(r.bmc->request_power(power_action::soft_shutdown, "control") == power_outcome::queued);
+    CHECK(r.bmc->request_power(power_action::reset, "control") == power_outcome::already_queued);
+    vm_bmc* const vms[] = {r.bmc.get()};
+    CHECK(control_command("status vm1", vms, r.now).find("power_pending=3\n") != std::string::npos);
+    r.pump();
+    using ipmikit::vm::command;
+    CHECK(r.commands == std::vector<command>{command::reset, command::send_nmi, command::graceful_shutdown});
+  }
+
+  TEST_CASE("power off on a VM already powered off is not sent again; the answer says so") {
+    rig r;
+    vm_bmc* const vms[] = {r.bmc.get()};
+    CHECK(control_command("power off vm1", vms, r.now) == "ok sent\n");
+    r.pump();
+    CHECK(control_command("power off vm1", vms, r.now) == "ok already off\n");
+    r.pump();
+    CHECK(std::count(r.commands.begin(), r.commands.end(), ipmikit::vm::command::power_off) == 1);
+    CHECK(logged("event=power action=power_off reason=control result=already_off") == 1);
+  }
+
+  TEST_CASE("responses never wait behind a queue of power commands") {
+    rig r;
+    r.advance(50ms);  // the greeting's command gap is over
+    // 1000 requests for each action: one in flight, three waiting (one each).
+    for (int k = 0; k < 1000; ++k)
+      for (const power_action a : {power_action::reset, power_action::nmi, power_action::soft_shutdown, power_action::power_off})
+        r.bmc->request_power(a, "control");
+    const time_point asked = r.now;
+    r.responses.clear();
+    REQUIRE(r.emu.send_request(r.next_id++, bytes{app_netfn << 2, 0x01}, r.now, r.handler()) ==
+            ipmikit::vm::session_error::ok);
+    // The server's loop in 1 ms steps: deliver what can go, then let time pass.
+    for (int step = 0; step < 5000 && r.responses.empty(); ++step) {
+      for (int k = 0; k < 8; ++k) {
+        if (auto out = r.emu.outbound(r.now); !out.empty()) {
+          const bytes copy(out.begin(), out.end());
+          r.emu.consume(copy.size(), r.now);
+          r.bmc->receive(copy, r.now);
+        }
+        if (auto out = r.bmc->session().outbound(r.now); !out.empty()) {
+          const bytes copy(out.begin(), out.end());
+          r.bmc->consumed(copy.size(), r.now);
+          r.emu.receive(copy, r.now, r.handler());
+        }
+      }
+      if (r.responses.empty()) {
+        r.now += 1ms;
+        r.bmc->poll(r.now);
+      }
+    }
+    REQUIRE(r.responses.size() == 1);
+    CHECK(r.cc(r.responses.front()) == 0x00);
+    CHECK(r.now - asked <= 11ms);  // behind at most the one command in flight and its 10 ms gap
+    r.pump();
+    CHECK(r.commands.size() == 4);
+  }
+
+  TEST_CASE("a disconnect forgets queued power commands and logs that they were not sent") {
+    rig r;
+    r.bmc->request_power(power_action::reset, "control");
+    r.bmc->request_power(power_action::nmi, "control");
+    r.bmc->disconnected(r.now, "gone");
+    CHECK(logged("result=not_sent") == 2);
+    r.bmc->connected(r.now, "back");
+    r.emu.disconnect(r.now, r.handler());
+    r.emu.connect(r.now, r.handler());
+    r.pump();
+    CHECK(r.commands.empty());
+  }
+
+  TEST_CASE("one VM cannot flood the log: a burst, then a rate, and the count of what was held back") {
+    rig r;
+    const std::size_t before = g_lines.size();
+    r.bmc->receive(repeat({0x04, 0xA1}, 100000), r.now);  // the VM's RESET report, 100k times at once
+    CHECK(logged("event=vm_reports") <= 20);
+    CHECK(g_lines.size() - before <= 21);
+    r.advance(1500ms);  // the count is reported within a second, without another line
+    CHECK(logged_count_sum("event=log_suppressed lines=") + logged("event=vm_reports") == 100000);
+    CHECK(r.bmc->log_budget().suppressed_total() + logged("event=vm_reports") == 100000);
+    // 10 s later: at most the burst again plus 10 a second.
+    const std::size_t mark = g_lines.size();
+    for (int s = 0; s < 10; ++s) {
+      r.bmc->receive(repeat({0x04, 0xA1}, 10000), r.now);
+      r.advance(1000ms);
+    }
+    CHECK(g_lines.size() - mark <= 20 + 10 * 10 + 10 + 1);
+    CHECK(r.cc(r.request(app_netfn, 0x01)) == 0x00);  // and it is still served
+  }
+
+  TEST_CASE("a flood of chatter does not hide the watchdog's expiry and its power action") {
+    rig r;
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x01, 0x00, 0x00, 0x0A, 0x00})) == 0x00);  // 1.0 s, reset
+    CHECK(r.cc(r.request(app_netfn, 0x22)) == 0x00);
+    r.bmc->receive(repeat({0x08, 0x3F, 0xA1}, 50000), r.now);  // CAPABILITIES again and again
+    r.advance(1100ms);
+    CHECK(logged("event=watchdog_expired") == 1);
+    CHECK(logged("event=power action=reset reason=watchdog result=sent") == 1);
+  }
+
+  TEST_CASE("logged protocol problems count their offset from the connection's start") {
+    rig r;
+    const bytes bad{0x01, 0x02, 0xA0};  // too short to be a request: a malformed frame at offset 0
+    r.bmc->disconnected(r.now, "x");
+    r.bmc->connected(r.now, "first");
+    r.bmc->receive(repeat({0x00}, 1000), r.now);  // 1000 bytes of one unterminated frame…
+    r.bmc->receive(bad, r.now);                   // …ended here: too long, a problem at offset 0
+    r.bmc->disconnected(r.now, "x");
+    r.bmc->connected(r.now, "second");
+    r.bmc->receive(bad, r.now);
+    REQUIRE(logged("event=protocol_problem") == 2);
+    CHECK(g_lines[static_cast<std::size_t>(std::find_if(g_lines.rbegin(), g_lines.rend(), [](const std::string& l) {
+                                              return l.find("event=protocol_problem") != std::string::npos;
+                                            }).base() - g_lines.begin() - 1)]
+              .find(" offset=0") != std::string::npos);
+  }
+
+  TEST_CASE("a VM that withdraws a capability its armed watchdog needs: told at once, status says so, expiry too") {
+    rig r;
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x01, 0x00, 0x00, 0x0A, 0x00})) == 0x00);  // reset, 1.0 s
+    CHECK(r.cc(r.request(app_netfn, 0x22)) == 0x00);
+    r.bmc->receive(bytes{0x08, 0x00, 0xA1}, r.now);  // CAPABILITIES: none
+    CHECK(logged("event=watchdog_unenforceable action=reset missing=RESET running=yes") == 1);
+    vm_bmc* const vms[] = {r.bmc.get()};
+    CHECK(control_command("status vm1", vms, r.now).find("watchdog_enforceable=no (RESET missing)\n") != std::string::npos);
+    r.advance(1100ms);
+    CHECK(logged("event=watchdog_expired action=reset") == 1);
+    CHECK(logged("event=power action=reset reason=watchdog result=missing_capability") == 1);
+    CHECK(r.commands.empty());
+    r.bmc->receive(bytes{0x08, 0x3F, 0xA1}, r.now);  // announced again: enforceable again
+    CHECK(control_command("status vm1", vms, r.now).find("watchdog_enforceable=yes\n") != std::string::npos);
+  }
+
+  TEST_CASE("a response sent to the BMC is a protocol problem, not a request, and is not answered") {
+    rig r;
+    // 30 1C 01 00 20 cks A0: msg id 30h, netfn 07h (a response), cmd 01h, cc 00, data 20h.
+    const std::uint8_t cks = static_cast<std::uint8_t>(-(0x30 + 0x1C + 0x01 + 0x00 + 0x20));
+    r.bmc->receive(bytes{0x30, 0x1C, 0x01, 0x00, 0x20, cks, 0xA0}, r.now);
+    CHECK(r.bmc->session().pending().empty());
+    CHECK(r.bmc->stats().requests == 0);
+    CHECK(r.bmc->stats().protocol_problems == 1);
+    CHECK(logged("problem=unexpected_response") == 1);
+    CHECK(r.cc(r.request(app_netfn, 0x01)) == 0x00);
+    CHECK(r.bmc->stats().requests == 1);
+  }
+
+  TEST_CASE("log output never blocks: a pipe nobody reads takes what fits, the rest is dropped, counted and reported") {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    std::uint64_t dropped = 0;
+    {
+      log_output out;
+      out.open(fds[1]);
+      const std::string line(99, 'x');
+      for (int k = 0; k < 40000; ++k) {  // 4 MB into a 64 KiB pipe and a 1 MiB buffer
+        out.append(line);
+        out.flush();
+      }
+      CHECK(out.buffered() <= log_output::capacity);
+      dropped = out.dropped_total();
+      CHECK(dropped > 0);
+      CHECK(dropped < 40000);
+      // The reader wakes up: everything buffered arrives, then the count of what was lost.
+      ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
+      std::string got;
+      char buf[65536];
+      for (int k = 0; k < 10000 && (out.pending() || k == 0); ++k) {
+        for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+        out.flush();
+      }
+      out.append("t=1.000 event=after");
+      out.flush();
+      for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+      const auto at = got.find("event=log_dropped lines=");
+      REQUIRE(at != std::string::npos);
+      CHECK(std::stoull(got.substr(at + 24)) == dropped);
+      CHECK(got.ends_with("t=1.000 event=after\n"));
+    }
+    ::close(fds[0]);
+    ::close(fds[1]);
+  }
+}
+
+TEST_SUITE("ipmikit-bmc config") {
+  TEST_CASE("control_idle_timeout: seconds, 1 to 86400, default 60") {
+    CHECK(parse_ok("[vm a]\nlisten = 127.0.0.1:1\n").control_idle_timeout_s == 60);
+    CHECK(parse_ok("[bmc]\ncontrol_idle_timeout = 5\n[vm a]\nlisten = 127.0.0.1:1\n").control_idle_timeout_s == 5);
+    const config_error zero = parse_error("[bmc]\ncontrol_idle_timeout = 0\n[vm a]\nlisten = 127.0.0.1:1\n");
+    CHECK(zero.line == 2);
+    CHECK(zero.message.find("1 to 86400") != std::string::npos);
+    CHECK(parse_error("[bmc]\ncontrol_idle_timeout = 86401\n").line == 2);
+  }
+}

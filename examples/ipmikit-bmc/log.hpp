@@ -50,20 +50,25 @@ class log_output {
   /// /proc/self/fd/1 (a new open file description: O_NONBLOCK there does not change the shell's
   /// or the supervisor's); a socket (systemd's journal) is written with MSG_DONTWAIT; a regular
   /// file is written as it is (writes to files do not wait for a reader).
-  void open_stdout() {
+  void open_stdout() { open(STDOUT_FILENO); }
+  /// The same for any descriptor (tests use a pipe). Call once.
+  void open(int fd) {
     struct stat st {};
-    if (::fstat(STDOUT_FILENO, &st) != 0) return;  // no stdout: lines are counted as dropped
-    fd_ = STDOUT_FILENO;
+    if (::fstat(fd, &st) != 0) return;  // nothing there: lines are counted as dropped
+    fd_ = fd;
     if (S_ISSOCK(st.st_mode)) {
       socket_ = true;
+      pollable_ = true;
     } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
-      const int fd = ::open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-      if (fd >= 0) {
-        fd_ = fd;
+      const std::string path = "/proc/self/fd/" + std::to_string(fd);
+      const int own = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      if (own >= 0) {
+        fd_ = own;
         own_fd_ = true;
       } else {  // no /proc: the shared description, its flags put back at exit
-        saved_flags_ = ::fcntl(STDOUT_FILENO, F_GETFL);
-        if (saved_flags_ >= 0) ::fcntl(STDOUT_FILENO, F_SETFL, saved_flags_ | O_NONBLOCK);
+        saved_flags_ = ::fcntl(fd, F_GETFL);
+        if (saved_flags_ >= 0) ::fcntl(fd, F_SETFL, saved_flags_ | O_NONBLOCK);
+        shared_fd_ = fd;
       }
       pollable_ = true;
     }
@@ -71,8 +76,11 @@ class log_output {
   }
   ~log_output() {
     if (own_fd_) ::close(fd_);
-    if (saved_flags_ >= 0) ::fcntl(STDOUT_FILENO, F_SETFL, saved_flags_);
+    if (saved_flags_ >= 0) ::fcntl(shared_fd_, F_SETFL, saved_flags_);
   }
+  log_output() = default;
+  log_output(const log_output&) = delete;
+  log_output& operator=(const log_output&) = delete;
 
   /// Queues one line (a '\n' is added). Never blocks; a line that does not fit is dropped.
   void append(std::string_view line) {
@@ -152,6 +160,7 @@ class log_output {
   bool socket_ = false;
   bool pollable_ = false;
   int saved_flags_ = -1;
+  int shared_fd_ = -1;
   std::string buf_;
   std::size_t head_ = 0;
   std::uint64_t dropped_ = 0;        // since the last log_dropped line
