@@ -30,9 +30,9 @@ constexpr const char* control_help =
     "help\n";
 
 /// Runs one control line (without its newline) against the VMs; returns the whole answer,
-/// each line ending in '\n', the last one "ok", "ok WHAT" (power) or "error TEXT". When `acted_on` is given, it is
-/// set to the index in `vms` of the VM a power command acted on (it may have VM commands to
-/// send now), else left alone.
+/// each line ending in '\n', the last one "ok", "ok WHAT" (power) or "error TEXT". When
+/// `acted_on` is given, it is set to the index in `vms` of the VM a power command acted on (it
+/// may have VM commands to send now), else left alone.
 inline std::string control_command(std::string_view line, std::span<vm_bmc* const> vms, time_point now,
                                    std::size_t* acted_on = nullptr) {
   auto words = [&]() {

@@ -103,7 +103,9 @@ class log_output {
       return;
     }
     put(line);
-    if (!pollable_) flush();  // a file or socket-less sink: nothing would wake the loop for it
+    // A regular file never makes a writer wait: written at once. Otherwise the event loop
+    // flushes once per turn, and a busy turn early, before the buffer fills.
+    if (!pollable_ || buffered() > capacity / 4) flush();
   }
 
   /// Writes what stdout takes now. Returns false when stdout is gone (EPIPE and the like):
