@@ -8,11 +8,16 @@
 //   3 write [k] bytes of outbound(now)   4 connect / disconnect [which]
 //   5 emulator: notify_reset / bmc: a hardware command or discard [which] ([id])
 //   6 receive a well-formed frame built from [kind] [id] [n] bytes (so deep states are reached)
+//     (bmc: a message whose [kind] has bits 2 and 3 set is a response, netfn 07h)
 // Invariants (FUZZ_CHECK aborts):
 //   * every event has the shape its role allows; local responses carry 0xC3/0xC6/0xC7/0xD2;
 //   * emulator: at most one request outstanding, responses only for it, at most one each;
 //     request_outstanding() and next_deadline() agree with the model;
 //   * bmc: respond() succeeds exactly for ids received and not yet answered;
+//   * bmc: every message frame the peer sends, as a second decoder fed the same bytes sees it,
+//     is a request_event when its netfn is even and an unexpected_response protocol
+//     event when it is odd (a BMC never receives responses), in stream order; stats().requests
+//     counts the even ones only, and only they become unanswered;
 //   * an outbound chunk holds at most one command terminator, and only as its last byte;
 //   * everything written decodes, through an independent decoder, to well-formed frames only:
 //     the session never puts a malformed frame on the wire;
@@ -49,6 +54,17 @@ struct harness {
   std::uint8_t outstanding_id = 0;
   std::array<bool, 256> unanswered{};  // bmc
   std::uint64_t problems = 0;
+  // Bmc: what each inbound message frame must become, from a second decoder fed the same
+  // bytes as the session: a request (even netfn) or an unexpected_response (odd netfn).
+  struct expected_message {
+    std::uint8_t msg_id;
+    bool request;
+  };
+  vm::decoder inbound_model{vm::min_request_frame};
+  std::vector<expected_message> expected;
+  std::size_t matched = 0;  // entries of `expected` the session has delivered
+  std::uint64_t requests = 0;
+  std::uint64_t unexpected_responses = 0;
   // What went out on the wire, checked by an independent decoder.
   vm::decoder wire_check{vm::min_request_frame};
 
@@ -73,6 +89,10 @@ struct harness {
     void operator()(const vm::request_event& r) {
       FUZZ_CHECK(Role == vm::role::bmc);
       FUZZ_CHECK(r.body.size() >= 2);
+      FUZZ_CHECK(is_request(r.function()));
+      FUZZ_CHECK(h.matched < h.expected.size());
+      FUZZ_CHECK(h.expected[h.matched].request && h.expected[h.matched].msg_id == r.msg_id);
+      ++h.matched;
       h.unanswered[r.msg_id] = true;
     }
     void operator()(const vm::hardware_event& e) {
@@ -81,8 +101,41 @@ struct harness {
     }
     void operator()(const vm::version_event&) {}
     void operator()(const vm::capabilities_event&) { FUZZ_CHECK(Role == vm::role::bmc); }
-    void operator()(const vm::protocol_event&) { ++h.problems; }
+    void operator()(const vm::protocol_event& p) {
+      ++h.problems;
+      if constexpr (Role == vm::role::bmc) {
+        FUZZ_CHECK(p.problem != vm::protocol_problem::mismatched_response);
+        if (p.problem == vm::protocol_problem::unexpected_response) {
+          FUZZ_CHECK(h.matched < h.expected.size());
+          FUZZ_CHECK(!h.expected[h.matched].request && h.expected[h.matched].msg_id == p.msg_id);
+          ++h.matched;
+        }
+      }
+    }
   };
+
+  // Bmc: the model's view of the inbound stream; only message frames matter to it.
+  struct inbound_model_handler {
+    harness& h;
+    void operator()(const vm::message_event& m) {
+      h.expected.push_back({m.msg_id, !m.is_response()});
+      ++(m.is_response() ? h.unexpected_responses : h.requests);
+    }
+    void operator()(const vm::command_event&) {}
+    void operator()(const vm::error_event&) {}
+  };
+
+  /// Bytes from the peer, through the model (bmc) and the session.
+  void receive(std::span<const std::uint8_t> bytes, handler& h) {
+    if constexpr (Role == vm::role::bmc) {
+      expected.clear();
+      matched = 0;
+      // Nothing arrives on a closed connection: the session ignores the bytes.
+      if (connected) inbound_model.feed(bytes, inbound_model_handler{*this});
+    }
+    s.receive(bytes, now, h);
+    if constexpr (Role == vm::role::bmc) FUZZ_CHECK(matched == expected.size());
+  }
 
   struct wire_handler {
     void operator()(const vm::message_event& m) { FUZZ_CHECK(m.body.size() >= 2); }
@@ -104,6 +157,8 @@ struct harness {
     } else {
       for (unsigned id = 0; id < 256; ++id)
         FUZZ_CHECK(s.awaiting_response(static_cast<std::uint8_t>(id)) == unanswered[id]);
+      FUZZ_CHECK(s.stats().requests == requests);
+      FUZZ_CHECK(s.stats().count(vm::protocol_problem::unexpected_response) == unexpected_responses);
     }
     if (!connected) FUZZ_CHECK(s.pending().empty());
   }
@@ -125,6 +180,7 @@ struct harness {
     unanswered.fill(false);
     FUZZ_CHECK(!outstanding);  // a disconnect answers the outstanding request
     wire_check.reset();
+    inbound_model.reset();  // a partial inbound frame is forgotten
   }
 
   void connect() {
@@ -139,6 +195,7 @@ struct harness {
     }
     connected = true;
     wire_check.reset();
+    inbound_model.reset();
   }
 
   void run(fuzz::reader& in) {
@@ -146,8 +203,7 @@ struct harness {
     for (int steps = 0; steps < 400 && !in.empty(); ++steps) {
       switch (in.u8() % 7u) {
         case 0: {
-          const auto bytes = in.take(in.u8());
-          s.receive(bytes, now, h);
+          receive(in.take(in.u8()), h);
           break;
         }
         case 1: {
@@ -240,7 +296,8 @@ struct harness {
           if (Role == vm::role::emulator && (kind & 1u)) id = outstanding_id;
           const auto payload = in.take(in.u8() % 16u);
           std::array<std::uint8_t, 64> body{};
-          body[0] = Role == vm::role::emulator ? 0x1C : 0x18;
+          // Bmc: a quarter of the messages are responses (odd netfn), which a BMC never takes.
+          body[0] = Role == vm::role::emulator || (kind & 0x0Cu) == 0x0Cu ? 0x1C : 0x18;
           body[1] = 0x01;
           std::copy(payload.begin(), payload.end(), body.begin() + 2);
           std::array<std::uint8_t, vm::max_message_frame_size(64)> wire{};
@@ -254,7 +311,7 @@ struct harness {
           } else {
             r = vm::encode_message(wire, id, std::span<const std::uint8_t>(body.data(), 2 + payload.size()));
           }
-          if (r) s.receive(std::span<const std::uint8_t>(wire.data(), r.size), now, h);
+          if (r) receive(std::span<const std::uint8_t>(wire.data(), r.size), h);
           break;
         }
       }

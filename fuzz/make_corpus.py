@@ -209,6 +209,12 @@ def session_seeds(role):
             bytes([2, 4, 3, 0x1C, 0x01, 0x00])
         seeds["old_qemu_caps"] = bytes([0x0A, 0x00]) + connect + op_receive([0x08, 0x1F, 0xA1, 0xFF, 0x02, 0xA1]) + \
             bytes([5, 4, 5, 1]) + write_all
+        # A response (odd netfn) sent to the BMC: a protocol problem, its id cannot be answered;
+        # then a request with the same id is (respond [id] [sel 0] [n 3] body), and a
+        # well-formed response frame (kind 0x0C) is refused too.
+        seeds["response_to_bmc"] = greet + op_receive(message(0x30, [0x1C, 0x01, 0x00, 0x20, 0x81])) + \
+            bytes([2, 0x30, 0, 3, 0x1C, 0x01, 0xC1]) + op_receive(message(0x30, [0x18, 0x01])) + \
+            bytes([2, 0x30, 0, 3, 0x1C, 0x01, 0x00]) + bytes([6, 0x0C, 0x31, 0]) + write_all
     return seeds
 
 

@@ -537,6 +537,52 @@ TEST_SUITE("session") {
     CHECK(r.problems[0].code == 0x01);
   }
 
+  TEST_CASE("bmc role: a response sent to the BMC is a protocol problem, not a request") {
+    bmc b;
+    recorder r;
+    b.connect(t0, r);
+    drain(b, t0);
+    b.receive(hex("FF 01 A1"), t0, r);  // the emulator's VERSION: 3 bytes, so the frame is at 3
+    // Get Device ID *response* (netfn 0x07, odd), as if the emulator were a BMC.
+    const bytes rsp = frame(0x30, hex("1C 01 00 20 81 02 17 02 BF 57 01 00 A0 00 00 00 00 00"));
+    REQUIRE(rsp.front() == 0x30);
+    REQUIRE(rsp.back() == 0xA0);
+    b.receive(rsp, t0, r);
+    CHECK(r.requests.empty());
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].problem == vm::protocol_problem::unexpected_response);
+    CHECK(r.problems[0].msg_id == 0x30);
+    CHECK(r.problems[0].offset == 3);
+    CHECK(b.stats().count(vm::protocol_problem::unexpected_response) == 1);
+    CHECK(b.stats().requests == 0);
+    CHECK_FALSE(b.awaiting_response(0x30));
+    CHECK(b.respond(0x30, hex("1C 01 C1")) == vm::session_error::unknown_message_id);
+    CHECK(b.discard(0x30) == vm::session_error::unknown_message_id);
+    CHECK(b.pending().empty());  // nothing answers a response
+    // Every odd netfn, whatever the LUN, and however short the body.
+    for (const std::uint8_t netfn_lun : {std::uint8_t{0x05}, std::uint8_t{0x1D}, std::uint8_t{0x2F},
+                                         std::uint8_t{0xFF}}) {
+      CAPTURE(netfn_lun);
+      b.receive(frame(0x31, bytes{netfn_lun, 0x01}), t0, r);
+      CHECK(r.problems.back().problem == vm::protocol_problem::unexpected_response);
+      CHECK_FALSE(b.awaiting_response(0x31));
+    }
+    CHECK(r.problems.size() == 5);
+    CHECK(r.requests.empty());
+    CHECK(b.stats().count(vm::protocol_problem::unexpected_response) == 5);
+    // The session stays usable: the next request (even netfn; LUN bits do not matter) is one.
+    b.receive(frame(0x30, hex("19 01")), t0, r);
+    REQUIRE(r.requests.size() == 1);
+    CHECK(r.requests[0].first == 0x30);
+    CHECK(r.requests[0].second == hex("19 01"));
+    CHECK(b.stats().requests == 1);
+    CHECK(b.awaiting_response(0x30));
+    CHECK(b.respond(0x30, hex("1D 01 00 20 81")) == vm::session_error::ok);
+    CHECK(drain(b, t0) == frame(0x30, hex("1D 01 00 20 81")));
+    CHECK_FALSE(b.awaiting_response(0x30));
+    CHECK(r.problems.size() == 5);
+  }
+
   TEST_CASE("BMC role: calls while disconnected are refused") {
     bmc b;
     CHECK(b.power_off() == vm::session_error::not_connected);

@@ -17,6 +17,7 @@
 // frames (see decoder.hpp) and frames that break the protocol (a response nobody asked for, a
 // command this role never receives, a peer of another version) become a `protocol_event`,
 // counted in `stats()`; the session stays usable.
+// BMC role: a message with an odd netfn (a response) is `unexpected_response`, never a request.
 //
 // Outbound frames are appended to a fixed buffer of `OutboundCapacity` bytes. A frame that does
 // not fit is refused with `session_error::would_block`; nothing is ever dropped or overrun.
@@ -96,7 +97,8 @@ enum class session_error : std::uint8_t {
 /// What the peer did wrong (remote errors). Counted in session_stats::problems.
 enum class protocol_problem : std::uint8_t {
   malformed_frame = 1,      // the decoder rejected a frame; `decode` says why
-  unexpected_response = 2,  // emulator: a response while no request is outstanding
+  unexpected_response = 2,  // emulator: a response while none is outstanding; bmc: any response
+                            // (an odd netfn), since a BMC never receives one
   mismatched_response = 3,  // emulator: a response whose message id is not the outstanding one
   unexpected_command = 4,   // a command this role never receives (e.g. ATTN sent to a BMC)
   version_mismatch = 5,     // the peer announced a protocol version other than 1
@@ -548,6 +550,11 @@ class session {
           handler(response_event{m.msg_id, m.body, false});
         }
       } else {
+        // A BMC never receives responses: an odd netfn is not a request to answer.
+        if (m.is_response()) {
+          s.problem(handler, {protocol_problem::unexpected_response, {}, m.msg_id, 0, m.offset});
+          return;
+        }
         ++s.stats_.requests;
         s.unanswered_.set(m.msg_id);
         handler(request_event{m.msg_id, m.body});
