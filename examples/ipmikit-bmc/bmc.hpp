@@ -340,6 +340,8 @@ class vm_bmc {
     return true;
   }
   [[nodiscard]] const log_limiter& log_budget() const { return limiter_; }
+  /// Power commands handed to the connection and not written yet, plus those queued (≤ 4).
+  [[nodiscard]] std::size_t power_pending() const { return queued_count_ + (in_flight_ != power_action::none ? 1u : 0u); }
   /// Logs how many lines were suppressed since the last report, if any.
   void report_suppressed() {
     if (const std::uint64_t n = limiter_.take_report())
@@ -409,7 +411,7 @@ class vm_bmc {
                   static_cast<unsigned>(global_enables_), static_cast<unsigned>(message_flags_),
                   ull(stats_.connections), ull(stats_.requests), ull(stats_.unsupported), ull(stats_.watchdog_expiries),
                   ull(stats_.pretimeouts), ull(stats_.power_actions), ull(stats_.protocol_problems),
-                  ull(stats_.dropped_responses), enforceable.c_str(), queued_count_ + (in_flight_ != power_action::none ? 1u : 0u),
+                  ull(stats_.dropped_responses), enforceable.c_str(), power_pending(),
                   ull(stats_.power_coalesced), ull(limiter_.suppressed_total()));
     return buf;
   }
