@@ -581,6 +581,23 @@ TEST_SUITE("ipmikit-bmc under stress") {
     CHECK(r.cc(r.request(app_netfn, 0x01)) == 0x00);  // and it is still served
   }
 
+  TEST_CASE("--verbose lines have their own budget: 1000 at once, the rest counted") {
+    rig r;
+    r.bmc->set_verbose(true);
+    bytes frames;
+    for (int k = 0; k < 3000; ++k) {
+      std::array<std::uint8_t, ipmikit::vm::max_message_frame_size(2)> f{};
+      const std::uint8_t body[] = {app_netfn << 2, 0x01};
+      const auto e = ipmikit::vm::encode_message(f, static_cast<std::uint8_t>(k), body);
+      frames.insert(frames.end(), f.begin(), f.begin() + static_cast<std::ptrdiff_t>(e.size));
+    }
+    r.bmc->receive(frames, r.now);
+    CHECK(r.bmc->stats().requests == 3000);
+    CHECK(logged("event=request ") == 1000);
+    r.advance(1500ms);
+    CHECK(logged_count_sum("event=log_suppressed lines=") == 2000);
+  }
+
   TEST_CASE("a flood of chatter does not hide the watchdog's expiry and its power action") {
     rig r;
     CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x01, 0x00, 0x00, 0x0A, 0x00})) == 0x00);  // 1.0 s, reset

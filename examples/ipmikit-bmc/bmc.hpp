@@ -455,7 +455,7 @@ class vm_bmc {
     body[1] = r.cmd();
     body[2] = static_cast<std::uint8_t>(rep.cc);
     std::copy_n(rep.data.begin(), rep.size, body.begin() + 3);
-    if (verbose_)
+    if (verbose_ && admit(log_kind::verbose))
       log_event(name(), "event=request id=0x%02X netfn=0x%02X cmd=0x%02X data_len=%zu cc=0x%02X",
                 r.msg_id, static_cast<unsigned>(r.function()), r.cmd(), r.data().size(), static_cast<unsigned>(rep.cc));
     const auto e = session_.respond(r.msg_id, std::span<const std::uint8_t>(body.data(), 3 + rep.size));

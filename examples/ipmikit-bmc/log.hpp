@@ -187,19 +187,22 @@ struct log_bucket {
 };
 
 /// What a log line is about, for its budget: the VM's own chatter (connections, protocol
-/// problems, what it reports, the settings it sends), or an action on the VM (pre-timeout,
-/// expiry, power). Separate budgets: a flood of chatter never hides a watchdog reset.
-enum class log_kind : std::uint8_t { chatter, action };
+/// problems, what it reports, the settings it sends), an action on the VM (pre-timeout,
+/// expiry, power), or a --verbose line (each request and write). Separate budgets: a flood of
+/// chatter never hides a watchdog reset.
+enum class log_kind : std::uint8_t { chatter, action, verbose };
 
-/// One VM's log budget (docs/ipmikit-bmc.md, "Under stress"): per kind, 20 lines at once, then
-/// 10 a second; lines beyond that are counted and reported within a second.
+/// One VM's log budget (docs/ipmikit-bmc.md, "Under stress"): chatter and actions each 20 lines
+/// at once, then 10 a second; --verbose lines 1000 at once, then 1000 a second (enough to follow
+/// a guest's exchange, not a flood); lines beyond that are counted and reported within a second.
 class log_limiter {
  public:
   static constexpr auto report_after = std::chrono::seconds(1);
 
   /// True if a line of kind `k` may be logged at `now`; false counts it as suppressed.
   bool admit(log_kind k, time_point now) {
-    if ((k == log_kind::chatter ? chatter_ : action_).take(now)) return true;
+    log_bucket& budget = k == log_kind::chatter ? chatter_ : k == log_kind::action ? action_ : verbose_;
+    if (budget.take(now)) return true;
     if (pending_ == 0) first_suppressed_ = now;
     ++pending_;
     ++total_;
@@ -217,6 +220,7 @@ class log_limiter {
  private:
   log_bucket chatter_;
   log_bucket action_;
+  log_bucket verbose_{1000, 1000, 1000, {}};
   std::uint64_t pending_ = 0;
   std::uint64_t total_ = 0;
   time_point first_suppressed_{};

@@ -500,7 +500,7 @@ class server {
         }
         return drop(i, now, errno_text());
       }
-      if (s.bmc->verbose()) log_event(s.bmc->name(), "event=sent bytes=%zd", n);
+      if (s.bmc->verbose() && s.bmc->admit(log_kind::verbose)) log_event(s.bmc->name(), "event=sent bytes=%zd", n);
       s.bmc->consumed(static_cast<std::size_t>(n), now);
       if (static_cast<std::size_t>(n) < chunk.size()) {
         blocked = true;
