@@ -36,11 +36,11 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <ipmikit/vm/protocol.hpp>
 
+#include "bmc_control.hpp"
 #include "check.hpp"
 #include "common.hpp"
 #include "ipmi_sim.hpp"  // proc_net_has_socket: readiness without a probe connection
@@ -467,74 +467,6 @@ void qemu_second_vm(checker& c, const temp_dir& dir, bmc_process& b) {
 // ---------------------------------------------------------------------------------------------
 // fleet: several VMs in one process, isolation, the control socket
 
-result<unique_fd> connect_unix(const std::string& path, int timeout_ms) {
-  const deadline d{millis(timeout_ms)};
-  for (int i = 0; i < 1000; ++i) {
-    unique_fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) return fail_errno("socket");
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
-    if (d.expired()) return fail_errno("connect " + path);
-    sleep_ms(20);
-  }
-  return fail("connect " + path + ": gave up");
-}
-
-/// One control command on an open control connection; returns the whole answer (up to the
-/// "ok"/"error" line, or what came before the server closed).
-result<std::string> ask(int fd, const std::string& line) {
-  const std::string out = line + "\n";
-  if (auto w = write_all(fd, std::span(reinterpret_cast<const std::uint8_t*>(out.data()), out.size()), 2000); !w)
-    return fail(w.error());
-  std::string answer;
-  std::array<std::uint8_t, 4096> buf{};
-  const deadline d{millis(3000)};
-  while (!d.expired()) {
-    auto r = read_some(fd, buf, 500);
-    if (!r) return fail(r.error());
-    answer.append(reinterpret_cast<const char*>(buf.data()), r->size);
-    // The answer ends with "ok", "ok WHAT" (power commands) or "error TEXT".
-    const std::size_t last = answer.ends_with('\n') ? answer.rfind('\n', answer.size() - 2) + 1 : std::string::npos;
-    const bool complete = last != std::string::npos && answer.compare(last, 2, "ok") == 0;
-    if (complete || answer.find("error ") != std::string::npos || r->state == read_state::eof) break;
-  }
-  return answer;
-}
-
-/// One control command over a new connection to the socket.
-result<std::string> control(const std::string& path, const std::string& line) {
-  auto fd = connect_unix(path, 2000);
-  if (!fd) return fail(fd.error());
-  return ask(fd->get(), line);
-}
-
-/// Everything the server sends on `fd` until it closes it; nullopt if it is still open after
-/// about 8 s.
-std::optional<std::string> read_to_eof(int fd) {
-  std::string got;
-  std::array<std::uint8_t, 256> buf{};
-  for (int i = 0; i < 8; ++i) {
-    auto r = read_some(fd, buf, 1000);
-    if (!r) return std::nullopt;
-    got.append(reinterpret_cast<const char*>(buf.data()), r->size);
-    if (r->state == read_state::eof) return got;
-  }
-  return std::nullopt;
-}
-
-/// True when a new control connection is served ("help" answered) within about 1 s: the server
-/// has seen earlier connections close.
-bool control_served(const std::string& path) {
-  for (int k = 0; k < 20; ++k) {
-    auto answer = control(path, "help");
-    if (answer && answer->ends_with("ok\n")) return true;
-    ::usleep(50'000);
-  }
-  return false;
-}
-
 /// Get Device ID as the emulator; true when answered with 00 within `timeout_ms`.
 bool get_device_id(vm_connection& conn, std::uint8_t id, int timeout_ms) {
   const std::uint8_t body[] = {0x18, 0x01};
@@ -545,17 +477,6 @@ bool get_device_id(vm_connection& conn, std::uint8_t id, int timeout_ms) {
     if (e->is_message()) return e->msg_id == id && e->completion_code() == 0x00;
   }
   return false;
-}
-
-/// Connects as QEMU would: VERSION 1 and CAPABILITIES 0x3F, after ipmikit-bmc's VERSION.
-result<vm_connection> connect_vm(unique_fd fd) {
-  vm_connection conn(std::move(fd), vm::min_response_frame);
-  auto hello = conn.next_event(3000);
-  if (!hello) return fail(hello.error());
-  if (!hello->is_command(vm::command::version)) return fail("expected VERSION, got " + hello->describe());
-  if (auto s = conn.send_command(vm::command::version, 1); !s) return fail(s.error());
-  if (auto s = conn.send_command(vm::command::capabilities, 0x3F); !s) return fail(s.error());
-  return conn;
 }
 
 int test_fleet(const temp_dir& dir, const std::string& binary) {
@@ -630,7 +551,7 @@ int test_fleet(const temp_dir& dir, const std::string& binary) {
     if (auto lf = connect_unix(ctl, 2000); c.check_ok(lf, "control: a 600-byte line without a newline")) {
       const std::string longline(600, 'x');
       (void)write_all(lf->get(), std::span(reinterpret_cast<const std::uint8_t*>(longline.data()), longline.size()), 2000);
-      const auto got = read_to_eof(lf->get());
+      const auto got = read_until_eof(lf->get(), 8000);
       c.check(got && *got == "error line longer than 512 bytes\n",
               "  answered with an error and closed (docs): " + got.value_or("(not closed)"));
     }
@@ -647,14 +568,14 @@ int test_fleet(const temp_dir& dir, const std::string& binary) {
       }
       c.check(all_answered && held.size() == 16, "control: 16 connections held open, each answered");
       if (auto extra = connect_unix(ctl, 2000); c.check_ok(extra, "control: a 17th connection")) {
-        const auto got = read_to_eof(extra->get());
+        const auto got = read_until_eof(extra->get(), 8000);
         c.check(got && *got == "error too many control connections\n",
                 "  refused with an error and closed: " + got.value_or("(not closed)"));
       }
       held.pop_back();
-      c.check(control_served(ctl), "  after one of the 16 closes, a new connection is served");
+      c.check(control_served(ctl, 1000), "  after one of the 16 closes, a new connection is served");
       held.clear();
-      c.check(control_served(ctl), "  and after all of them");
+      c.check(control_served(ctl, 1000), "  and after all of them");
     }
     auto list = control(ctl, "list");
     if (c.check_ok(list, "control: list"))

@@ -58,19 +58,17 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ipmikit/vm/decoder.hpp>
 #include <ipmikit/vm/encoder.hpp>
 #include <ipmikit/vm/protocol.hpp>
 
+#include "bmc_control.hpp"
 #include "check.hpp"
 #include "common.hpp"
 #include "net.hpp"
@@ -359,227 +357,6 @@ void finish(checker& c, server& s, int failures_before) {
   std::string d = root.file(name);
   if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) return fail_errno("mkdir " + d);
   return d;
-}
-
-// ---------------------------------------------------------------------------------------------
-// A child with its own fork/exec: output to any descriptor (a pipe nobody reads), descriptors
-// inherited across exec, a lowered RLIMIT_NOFILE. PR_SET_PDEATHSIG as in process.hpp; signalled
-// only while it is our unreaped child.
-
-struct child_setup {
-  int stdout_fd = -1;       // dup2'd onto 1 (and stderr too unless stderr_fd is given)
-  int stderr_fd = -1;       // dup2'd onto 2
-  int inherit_count = 0;    // copies of /dev/null left open across exec (no close-on-exec)…
-  int inherit_from = 100;   // …at the lowest free numbers from here up
-  rlim_t nofile = 0;        // not 0: RLIMIT_NOFILE soft = hard = this, set just before exec
-};
-
-class child {
- public:
-  child() = default;
-  child(const child&) = delete;
-  child& operator=(const child&) = delete;
-  child(child&& o) noexcept : pid_(std::exchange(o.pid_, -1)), status_(std::exchange(o.status_, std::nullopt)) {}
-  child& operator=(child&&) = delete;
-  ~child() { kill_and_reap(); }
-
-  [[nodiscard]] static result<child> spawn(const std::vector<std::string>& argv, const child_setup& io) {
-    if (argv.empty()) return fail("spawn: empty argv");
-    const auto program = find_program(argv[0]);
-    if (!program) return fail("spawn: no program " + argv[0]);
-    std::vector<std::string> args = argv;
-    std::vector<char*> cargv;
-    for (auto& a : args) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    unique_fd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!null_in) return fail_errno("open /dev/null");
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno("pipe2");
-    unique_fd err_read(p[0]);
-    unique_fd err_write(p[1]);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) return fail_errno("fork");
-    if (pid == 0) {  // async-signal-safe calls only from here on
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      struct sigaction dfl {};
-      dfl.sa_handler = SIG_DFL;
-      ::sigaction(SIGPIPE, &dfl, nullptr);
-      int err = 0;
-      ::dup2(null_in.get(), STDIN_FILENO);
-      if (io.stdout_fd >= 0) ::dup2(io.stdout_fd, STDOUT_FILENO);
-      if (io.stderr_fd >= 0) ::dup2(io.stderr_fd, STDERR_FILENO);
-      else if (io.stdout_fd >= 0) ::dup2(io.stdout_fd, STDERR_FILENO);
-      if (io.inherit_count > 0) {
-        const int nul = ::open("/dev/null", O_RDWR);  // no O_CLOEXEC: that is the point
-        if (nul < 0) err = errno;
-        for (int k = 0; k < io.inherit_count && err == 0; ++k)
-          if (::fcntl(nul, F_DUPFD, io.inherit_from) < 0) err = errno;
-        if (nul >= 0) ::close(nul);
-      }
-      if (err == 0 && io.nofile != 0) {
-        const rlimit lim{io.nofile, io.nofile};
-        if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) err = errno;
-      }
-      if (err == 0) {
-        ::execv(program->c_str(), cargv.data());
-        err = errno;
-      }
-      ssize_t ignored = ::write(err_write.get(), &err, sizeof err);
-      (void)ignored;
-      ::_exit(127);
-    }
-    err_write.reset();
-    child c;
-    c.pid_ = pid;
-    pollfd pfd{err_read.get(), POLLIN, 0};
-    int ready = -1;
-    for (int tries = 0; tries < 100; ++tries) {
-      ready = ::poll(&pfd, 1, 10000);
-      if (ready >= 0 || errno != EINTR) break;
-    }
-    if (ready <= 0) return fail("spawn " + argv[0] + ": no word from the child within 10 s");
-    int child_errno = 0;
-    if (::read(err_read.get(), &child_errno, sizeof child_errno) == static_cast<ssize_t>(sizeof child_errno)) {
-      (void)c.wait_exit(millis(2000));
-      return fail(errno_text("spawn: setting up or exec " + *program, child_errno));
-    }
-    return c;
-  }
-
-  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
-
-  /// Waits up to `timeout` for it to end; nullopt if it still runs.
-  [[nodiscard]] std::optional<exit_status> wait_exit(millis timeout) {
-    if (pid_ < 0) return std::nullopt;
-    const deadline d(timeout);
-    for (int i = 0; i < 1'000'000; ++i) {
-      if (status_ || reap()) return status_;
-      if (d.expired()) return std::nullopt;
-      sleep_ms(i < 20 ? 1 : 5);
-    }
-    return std::nullopt;
-  }
-
-  /// Sends `sig` if it is still our unreaped child.
-  void signal(int sig) {
-    if (pid_ >= 0 && !status_ && !reap()) ::kill(pid_, sig);
-  }
-
-  /// SIGKILL and reap.
-  void kill_and_reap() {
-    if (pid_ < 0 || status_) return;
-    signal(SIGKILL);
-    (void)wait_exit(millis(3000));
-  }
-
- private:
-  bool reap() {
-    if (status_) return true;
-    int st = 0;
-    pid_t r;
-    do {
-      r = ::waitpid(pid_, &st, WNOHANG);
-    } while (r < 0 && errno == EINTR);
-    if (r == 0) return false;
-    status_ = r == pid_ ? exit_status::from_wait_status(st) : exit_status{false, 0, 0};
-    return true;
-  }
-
-  pid_t pid_ = -1;
-  std::optional<exit_status> status_;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Sockets and the control protocol (as in bmc_example_test.cpp)
-
-/// A UNIX stream connection to `path`, retried every 20 ms while it does not exist yet, is
-/// refused or its backlog is full. Blocking afterwards (the helpers poll and use MSG_DONTWAIT).
-result<unique_fd> connect_unix(const std::string& path, int timeout_ms) {
-  const deadline d{millis(timeout_ms)};
-  sockaddr_un addr{};
-  if (path.size() >= sizeof addr.sun_path) return fail("socket path too long: " + path);
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  for (int i = 0; i < 10000; ++i) {
-    unique_fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!fd) return fail_errno("socket");
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
-      const int flags = ::fcntl(fd.get(), F_GETFL);
-      if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) return fail_errno("fcntl");
-      return fd;
-    }
-    if (d.expired()) return fail_errno("connect " + path);
-    sleep_ms(20);
-  }
-  return fail("connect " + path + ": gave up");
-}
-
-/// One control command on an open connection: the answer up to its "ok"/"error" line (or what
-/// came before the server closed). A failed write still reads: a refusal arrives before the close.
-result<std::string> ask(int fd, const std::string& line, int timeout_ms = 3000) {
-  const std::string out = line + "\n";
-  auto w = write_all(fd, as_bytes(out), 2000);
-  std::string answer;
-  const deadline d{millis(timeout_ms)};
-  for (int i = 0; i < 100000 && !d.expired(); ++i) {
-    auto r = read_some(fd, g_buf, std::min(500, std::max(1, d.remaining_ms())));
-    if (!r) return fail(r.error());
-    answer.append(reinterpret_cast<const char*>(g_buf.data()), r->size);
-    if (answer.ends_with("ok\n") || answer.find("error") != std::string::npos || r->state == read_state::eof) break;
-  }
-  if (!w && answer.empty()) return fail(w.error());
-  return answer;
-}
-
-/// One control command over a new connection.
-result<std::string> control(const std::string& path, const std::string& line) {
-  auto fd = connect_unix(path, 2000);
-  if (!fd) return fail(fd.error());
-  return ask(fd->get(), line);
-}
-
-/// True when a new control connection gets `help` answered within about `timeout_ms`.
-bool control_served(const std::string& path, int timeout_ms, std::string* last = nullptr) {
-  const deadline d{millis(timeout_ms)};
-  for (int k = 0; k < 1000; ++k) {
-    auto answer = control(path, "help");
-    if (last != nullptr) *last = answer ? *answer : answer.error();
-    if (answer && answer->ends_with("ok\n")) return true;
-    if (d.expired()) return false;
-    sleep_ms(50);
-  }
-  return false;
-}
-
-/// Everything the server sends on `fd` until it closes it; nullopt if still open after `timeout_ms`.
-std::optional<std::string> read_until_eof(int fd, int timeout_ms, std::string* partial = nullptr) {
-  std::string got;
-  const deadline d{millis(timeout_ms)};
-  for (int i = 0; i < 100000; ++i) {
-    auto r = read_some(fd, g_buf, std::max(1, d.remaining_ms()));
-    if (!r) break;
-    got.append(reinterpret_cast<const char*>(g_buf.data()), r->size);
-    if (r->state == read_state::eof) return got;
-    if (d.expired()) break;
-  }
-  if (partial != nullptr) *partial = got;
-  return std::nullopt;
-}
-
-/// Connects as QEMU would: waits for ipmikit-bmc's VERSION, sends VERSION 1 and CAPABILITIES 0x3F.
-result<vm_connection> connect_vm(unique_fd fd) {
-  vm_connection conn(std::move(fd), vm::min_response_frame);
-  auto hello = conn.next_event(3000);
-  if (!hello) return fail(hello.error());
-  if (!hello->is_command(vm::command::version)) return fail("expected VERSION, got " + hello->describe());
-  if (auto s = conn.send_command(vm::command::version, 1); !s) return fail(s.error());
-  if (auto s = conn.send_command(vm::command::capabilities, 0x3F); !s) return fail(s.error());
-  return conn;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1261,9 +1038,9 @@ int test_blocked_log(const temp_dir& root, const options& o) {
   // (a pipe is full when its page slots are used, which small writes reach below 64 KiB).
   unique_fd pipe_probe(::fcntl(pipe_write.get(), F_DUPFD_CLOEXEC, 0));
   const int pipe_size = ::fcntl(pipe_read.get(), F_GETPIPE_SZ);
-  child_setup io;
-  io.stdout_fd = pipe_write.get();
-  auto srv = child::spawn({o.binary, "--config", conf, "--verbose"}, io);
+  spawn_options io;
+  io.output_fd = pipe_write.get();
+  auto srv = process::spawn({o.binary, "--config", conf, "--verbose"}, io);
   pipe_write.reset();
   if (!c.check_ok(srv, "ipmikit-bmc --verbose started, stdout+stderr on a pipe (" + std::to_string(pipe_size) + " bytes)"))
     return c.failures();
@@ -1276,7 +1053,6 @@ int test_blocked_log(const temp_dir& root, const options& o) {
     pollfd pfd{pipe_probe.get(), POLLOUT, 0};
     return ::poll(&pfd, 1, 0) == 0;
   };
-  bool stopped = false;
   auto body = [&]() {
     emu flood, innocent, wd;
     // Readiness without reading the pipe: the sockets accept once the server listens.
@@ -1335,16 +1111,14 @@ int test_blocked_log(const temp_dir& root, const options& o) {
     }
     say("  the pipe holds " + std::to_string(pipe_fill()) + " unread bytes" + (pipe_full() ? " (full)" : " (not full)") +
         "; SIGTERM");
-    srv->signal(SIGTERM);
-    const auto ended = srv->wait_exit(millis(3000));
-    stopped = true;
-    c.check(ended && ended->success(),
-            "SIGTERM still stops the server with the pipe full and unread: exit 0 within 3 s",
-            ended ? ended->describe() : std::string("still running after 3 s (killed with SIGKILL)"));
+    const auto ended = srv->stop(millis(3000));  // SIGTERM; SIGKILL when still running after 3 s
+    std::string how = ended ? ended->describe() : ended.error();
+    if (ended && ended->killed_by(SIGKILL)) how = "still running after 3 s (killed with SIGKILL)";
+    c.check(ended && ended->success(), "SIGTERM still stops the server with the pipe full and unread: exit 0 within 3 s",
+            how);
   };
   body();
-  if (!stopped) srv->signal(SIGTERM);
-  if (!srv->wait_exit(millis(stopped ? 0 : 3000))) srv->kill_and_reap();
+  (void)srv->stop(millis(3000));  // when the body returned early; else it ended already
   if (c.failures() != before) {
     // The log is in the pipe: show what is there now (the test did not read it before).
     std::string text;
@@ -1639,13 +1413,13 @@ int test_inherited_fds(const temp_dir& root, const options& o) {
   unique_fd out(::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   unique_fd err(::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!c.check(out.valid() && err.valid(), "log files opened")) return c.failures();
-  child_setup io;
-  io.stdout_fd = out.get();
-  io.stderr_fd = err.get();
+  spawn_options io;
+  io.output_fd = out.get();
+  io.error_fd = err.get();
   io.inherit_count = 64;
   io.inherit_from = 100;
   io.nofile = 2 * 2 + 16 + 16;
-  auto srv = child::spawn({o.binary, "--config", conf}, io);
+  auto srv = process::spawn({o.binary, "--config", conf}, io);
   if (!c.check_ok(srv, "ipmikit-bmc started with 64 inherited descriptors and RLIMIT_NOFILE 36")) return c.failures();
   const auto ended = srv->wait_exit(millis(5000));
   auto err_file = read_file(err_path);
@@ -1658,7 +1432,7 @@ int test_inherited_fds(const temp_dir& root, const options& o) {
                 : std::string("still running after 5 s") +
                       (out_text.find("event=ready") != std::string::npos ? " (it logged event=ready)" : ""));
   c.check(err_text.find("open files") != std::string::npos, "  saying so on stderr (`open files`): " + printable(err_text, 300));
-  srv->kill_and_reap();
+  (void)srv->stop(millis(1000));
   if (c.failures() != 0) say("  --- stdout:\n" + out_text.substr(0, 2000) + "\n  --- stderr:\n" + err_text.substr(0, 2000) + "\n  ---");
   return c.failures();
 }
@@ -1974,7 +1748,7 @@ int test_response_to_bmc(const temp_dir& root, const options& o) {
     say("  sent " + hex(frame));
     auto e = conn->poll_event(300);
     c.check(e.ok() && !e->has_value(), "a response sent to the BMC is not answered: nothing arrives within 300 ms",
-            e.ok() ? "got " + (*e)->describe() : e.error());
+            !e.ok() ? e.error() : e->has_value() ? "got " + (*e)->describe() : std::string());
     const std::uint8_t req[] = {0x18, 0x01};
     if (!c.check_ok(conn->send_message(0x31, req), "sent Get Device ID (msg id 31h)")) return;
     std::optional<vm_event> answer;

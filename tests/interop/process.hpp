@@ -7,6 +7,11 @@
 //   the parent through a close-on-exec pipe, so `spawn` fails instead of leaving a child that
 //   exits 127. On Linux the child gets PR_SET_PDEATHSIG = SIGKILL: if the test process dies
 //   (ctest timeout, crash), its children die with it instead of holding ports.
+//   `spawn_options` can also give the child stdout/stderr on descriptors the test holds (a
+//   pipe nobody reads, separate files) instead of the log, leave it `inherit_count` open
+//   descriptors without close-on-exec (copies of /dev/null at the lowest free numbers from
+//   `inherit_from` up), and set its RLIMIT_NOFILE (soft = hard = `nofile`) just before exec;
+//   a failure of those steps is reported like an exec failure. The defaults do none of it.
 // * `process::stop()`: SIGTERM, a bounded wait, SIGKILL, a bounded wait; the destructor calls
 //   it. A process is only ever signalled while it is our unreaped child, so its PID cannot have
 //   been reused.
@@ -28,6 +33,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -239,6 +245,12 @@ struct exit_status {
 struct spawn_options {
   std::string log_path;    // stdout and stderr are appended here; empty: inherit the test's
   bool stdin_null = true;  // stdin from /dev/null; false: inherit
+  int output_fd = -1;      // >= 0: stdout (and stderr, unless error_fd >= 0) dup2'd from this
+                           // descriptor instead of log_path, which is then not opened
+  int error_fd = -1;       // >= 0: stderr dup2'd from this descriptor
+  int inherit_count = 0;   // copies of /dev/null left open across exec (no close-on-exec)…
+  int inherit_from = 100;  // …at the lowest free descriptor numbers from here up
+  rlim_t nofile = 0;       // not 0: RLIMIT_NOFILE soft = hard = this, set just before exec
 };
 
 class process {
@@ -279,7 +291,7 @@ class process {
     cargv.push_back(nullptr);
 
     unique_fd log;
-    if (!options.log_path.empty()) {
+    if (!options.log_path.empty() && options.output_fd < 0) {
       log.reset(::open(options.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
       if (!log) return fail_errno("spawn: open log " + options.log_path);
     }
@@ -311,13 +323,33 @@ class process {
       dfl.sa_handler = SIG_DFL;
       ::sigaction(SIGPIPE, &dfl, nullptr);
       if (null_in.valid()) ::dup2(null_in.get(), STDIN_FILENO);
-      if (log.valid()) {
-        ::dup2(log.get(), STDOUT_FILENO);
-        ::dup2(log.get(), STDERR_FILENO);
+      const int out = options.output_fd >= 0 ? options.output_fd : log.get();
+      const int err_out = options.error_fd >= 0 ? options.error_fd : out;
+      if (out >= 0) ::dup2(out, STDOUT_FILENO);
+      if (err_out >= 0) ::dup2(err_out, STDERR_FILENO);
+      // {step, errno} to the parent: which step failed (0 exec, 1 inherited descriptors,
+      // 2 RLIMIT_NOFILE) and why.
+      int failed[2] = {0, 0};
+      if (options.inherit_count > 0) {
+        const int nul = ::open("/dev/null", O_RDWR);  // no O_CLOEXEC: that is the point
+        if (nul < 0) failed[1] = errno;
+        for (int k = 0; k < options.inherit_count && failed[1] == 0; ++k)
+          if (::fcntl(nul, F_DUPFD, options.inherit_from) < 0) failed[1] = errno;
+        if (nul >= 0) ::close(nul);
+        if (failed[1] != 0) failed[0] = 1;
       }
-      ::execv(program->c_str(), cargv.data());
-      const int err = errno;
-      ssize_t ignored = ::write(err_write.get(), &err, sizeof err);
+      if (failed[1] == 0 && options.nofile != 0) {
+        const rlimit lim{options.nofile, options.nofile};
+        if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+          failed[0] = 2;
+          failed[1] = errno;
+        }
+      }
+      if (failed[1] == 0) {
+        ::execv(program->c_str(), cargv.data());
+        failed[1] = errno;
+      }
+      ssize_t ignored = ::write(err_write.get(), failed, sizeof failed);
       (void)ignored;
       ::_exit(127);
     }
@@ -327,7 +359,7 @@ class process {
     process p;
     p.pid_ = pid;
     p.name_ = argv[0];
-    p.log_path_ = options.log_path;
+    p.log_path_ = options.output_fd < 0 ? options.log_path : std::string();
     pollfd pfd{err_read.get(), POLLIN, 0};
     int ready = -1;
     for (int tries = 0; tries < 100; ++tries) {
@@ -335,11 +367,14 @@ class process {
       if (ready >= 0 || errno != EINTR) break;
     }
     if (ready <= 0) return fail("spawn " + argv[0] + ": no word from the child within 10 s");
-    int child_errno = 0;
-    const ssize_t n = ::read(err_read.get(), &child_errno, sizeof child_errno);
-    if (n == static_cast<ssize_t>(sizeof child_errno)) {
+    int failed[2] = {0, 0};
+    const ssize_t n = ::read(err_read.get(), failed, sizeof failed);
+    if (n == static_cast<ssize_t>(sizeof failed)) {
       (void)p.wait_exit(millis(2000));  // reap it
-      return fail(errno_text("spawn: exec " + *program, child_errno));
+      static constexpr const char* steps[] = {"exec ", "inherited descriptors for ",
+                                              "RLIMIT_NOFILE for "};
+      const int step = failed[0] >= 0 && failed[0] <= 2 ? failed[0] : 0;
+      return fail(errno_text("spawn: " + std::string(steps[step]) + *program, failed[1]));
     }
     return p;
   }
