@@ -659,6 +659,7 @@ class server {
   void serve_control_clients(time_point now) {
     for (control_client& c : clients_) {
       if (c.closing) continue;
+      const std::size_t unsent_before = c.out.size();
       for (int k = 0; k < control_lines_per_turn && runnable(c); ++k) {
         const std::size_t nl = c.in.find('\n');
         if (nl > max_control_line) break;  // reported below
@@ -681,7 +682,8 @@ class server {
         c.closing = true;
         continue;
       }
-      send_answers(c, now);
+      // New answers go out now; older ones wait for EPOLLOUT (control_io), not a send per turn.
+      if (c.out.size() > unsent_before || unsent_before == 0) send_answers(c, now);
       // Done: it closed its side and everything it asked for was answered and sent.
       if (c.eof && c.out.empty() && !runnable(c)) {
         c.closing = true;
