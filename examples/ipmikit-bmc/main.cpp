@@ -16,6 +16,12 @@
 // like the others); a VM whose output is backed up is not read until it drains, so its
 // responses never pile up; garbage is a counted protocol problem. No input ends the process.
 //
+// Under stress (docs/ipmikit-bmc.md): before a VM's watchdog fires, what it sent is read (a
+// pet waiting in the socket counts after any stall); timers are one heap entry per VM; log
+// lines go through per-VM budgets into a bounded, non-blocking output; control clients are
+// bounded in input, output, work per turn and idle time; accept() out of descriptors sheds the
+// connection with a reserve descriptor; power commands are coalesced in vm_bmc.
+//
 // Exit status: 0 stopped by SIGINT/SIGTERM; 1 runtime error (cannot listen, epoll failed,
 // open-file limit too low); 2 usage or configuration error (FILE:LINE: message).
 #include <dirent.h>
