@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: g++ build + tests, clang ASan/UBSan build + tests, every fuzz target
-# for a bounded time on its checked-in corpus, a benchmark smoke run, and the consumer tests
+# The whole test suite: g++ Debug and Release builds + tests, clang ASan/UBSan build + tests,
+# every fuzz target for a bounded time on its checked-in corpus, a benchmark smoke run, and the consumer tests
 # (find_package on an installed tree, add_subdirectory), and the codec cross-compiled for
 # AArch64 and run under qemu-user (the NEON kernel; scripts/test-aarch64.sh). Exits non-zero on
 # any failure. The interop tests include a Linux guest in QEMU (tests/interop/linux_guest_test.sh):
@@ -30,6 +30,12 @@ passed=$((passed + 1))
 
 stage "g++: build and test (warnings are errors)"
 cmake --workflow --preset gcc-debug
+passed=$((passed + 1))
+
+stage "g++ Release (CMake's -O3 -DNDEBUG, as a packager builds it): build and test (warnings are errors)"
+# GCC's -O2/-O3 warnings (-Warray-bounds, -Wrestrict, -Wformat-truncation, -Wmaybe-uninitialized…)
+# only appear in optimised builds: this keeps a packager's first build from breaking again.
+cmake --workflow --preset gcc-release
 passed=$((passed + 1))
 
 stage "clang++ with ASan + UBSan: build and test"

@@ -36,7 +36,13 @@ struct test_bus {
   clk::duration step = 1ms;
   std::vector<std::string> trace;
   std::function<bytes(std::span<const std::uint8_t>)> answer = [](std::span<const std::uint8_t> r) {
-    bytes rsp{static_cast<std::uint8_t>(r[0] | 0x04), r[1], 0x00};
+    // Built by push_back: `bytes{a, b, c}` followed by insert() draws GCC 12's false
+    // -Warray-bounds at -O2 (a memcpy "out of the bounds [0, 3]"; meta-bug PR 56456).
+    bytes rsp;
+    rsp.reserve(r.size() + 1);
+    rsp.push_back(static_cast<std::uint8_t>(r[0] | 0x04));
+    rsp.push_back(r[1]);
+    rsp.push_back(0x00);
     rsp.insert(rsp.end(), r.begin() + 2, r.end());
     return rsp;
   };

@@ -68,6 +68,14 @@ void* operator new[](std::size_t size, std::align_val_t align, const std::nothro
   return counted_aligned_alloc(size, align);
 }
 
+// Every replaced operator new above allocates with malloc/aligned_alloc (counted_alloc), so
+// free() is the matching release. GCC's -Wmismatched-new-delete (on at -O2 through inlining)
+// assumes the library's operator new and cannot see the replacement: silenced for exactly these
+// definitions.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
@@ -80,6 +88,9 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::fre
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // A tiny harness (no test framework: it could allocate between the counts)

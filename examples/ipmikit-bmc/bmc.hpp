@@ -472,8 +472,11 @@ class vm_bmc {
 
   void on_capabilities(const vm::capabilities_event& c) {
     std::string names;
-    for (const vm::capability cap : vm::all_capabilities_list)
-      if (c.caps.has(cap)) names += (names.empty() ? "" : ",") + std::string(vm::name(cap));
+    for (const vm::capability cap : vm::all_capabilities_list) {
+      if (!c.caps.has(cap)) continue;
+      if (!names.empty()) names += ',';
+      names += vm::name(cap);
+    }
     if (admit(log_kind::chatter)) log_event(name(), "event=capabilities caps=0x%02X names=%s", c.caps.to_byte(), names.empty() ? "none" : names.c_str());
     // A VM that withdraws what its armed watchdog needs: the watchdog keeps its settings (the
     // guest chose them, and may announce the capability again), but the operator is told now,

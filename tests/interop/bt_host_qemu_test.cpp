@@ -207,7 +207,12 @@ std::vector<bytes> frames_read(const qtest_bt_bus& bus, std::size_t from) {
 
 /// A BT response frame as QEMU builds it from a response body (netfn, cmd, cc, data…) and Seq.
 bytes bt_frame(std::span<const std::uint8_t> body, std::uint8_t seq) {
-  bytes f = {static_cast<std::uint8_t>(body.size() + 1), body[0], seq};
+  // push_back, not `bytes{…}` then insert(): GCC 12's false -Warray-bounds at -O2 (PR 56456).
+  bytes f;
+  f.reserve(body.size() + 2);
+  f.push_back(static_cast<std::uint8_t>(body.size() + 1));
+  f.push_back(body[0]);
+  f.push_back(seq);
   f.insert(f.end(), body.begin() + 1, body.end());
   return f;
 }
@@ -377,7 +382,8 @@ void bmc_in_a_row(checker& c, rig& r) {
     const auto frames = frames_read(*r.bus, res.trace_from);
     const std::uint8_t echoed = frames.size() == 1 && frames[0].size() > 2 ? frames[0][2] : 0xEE;
     const std::uint8_t written = r.bus->trace().size() > res.trace_from + 4 ? r.bus->trace()[res.trace_from + 4].value : 0xEE;
-    seen += (seen.empty() ? "" : " ") + hex(written) + "/" + hex(echoed);
+    if (!seen.empty()) seen += ' ';
+    seen += hex(written) + "/" + hex(echoed);
     if (host.seq() != seqs[step] || echoed != seqs[step] || written != seqs[step]) seqs_ok = false;
     ++step;
   };

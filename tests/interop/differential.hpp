@@ -210,7 +210,7 @@ using transcript = std::map<std::string, std::vector<transcript_entry>, std::les
 
 [[nodiscard]] inline std::string transcript_line(const std::string& seq, std::size_t i, const std::string& op_text,
                                                  const std::string& value) {
-  char idx[16];
+  char idx[24];  // a size_t has up to 20 digits
   std::snprintf(idx, sizeof idx, "%3zu", i);
   return seq + " " + idx + "  " + op_text + " => " + value;
 }

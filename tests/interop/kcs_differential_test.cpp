@@ -509,24 +509,31 @@ class dummy_read_tracker {
     switch (o.kind) {
       case op_kind::in_status:
       case op_kind::wait_status:
-        qemu_ = as_byte(qemu);
-        device_ = as_byte(device);
+        qemu_ = status_of(qemu);
+        device_ = status_of(device);
         break;
       case op_kind::in_data:
-        dummy = qemu_ && device_ && !is_read(*qemu_) && !is_read(*device_);
+        dummy = qemu_ != unknown && device_ != unknown && !is_read(qemu_) && !is_read(device_);
         break;
       case op_kind::bmc_request: break;  // changes nothing
       default:  // writes and BMC actions can change the state
-        qemu_.reset();
-        device_.reset();
+        qemu_ = device_ = unknown;
         break;
     }
     return dummy;
   }
 
  private:
-  static bool is_read(std::uint8_t st) { return (st & 0xC0) == 0x40; }
-  std::optional<std::uint8_t> qemu_, device_;
+  // Plain ints, not std::optional: GCC 12 at -O2 flags an optional<uint8_t> member as
+  // maybe-uninitialized here (its known std::optional false positive, PR 80635).
+  static constexpr int unknown = -1;
+  static int status_of(const std::string& v) {
+    const auto b = as_byte(v);
+    return b ? static_cast<int>(*b) : unknown;
+  }
+  static bool is_read(int st) { return (st & 0xC0) == 0x40; }
+  int qemu_ = unknown;
+  int device_ = unknown;
 };
 
 // ---------------------------------------------------------------------------------------------
