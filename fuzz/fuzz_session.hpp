@@ -267,7 +267,7 @@ struct harness {
             switch (which % 8u) {
               case 0: e = s.set_attention(which & 8u, which & 16u); break;
               case 1: e = s.power_off(); break;
-              case 2: e = s.reset(); break;
+              case 2: e = s.send_reset(); break;
               case 3: e = s.send_nmi(); break;
               case 4: e = s.graceful_shutdown(); break;
               case 5: e = s.enable_irq(which & 8u); break;

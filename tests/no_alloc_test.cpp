@@ -346,7 +346,7 @@ int main(int argc, char**) {
            emu.receive(special, t, eh);  // garbage from the peer
            emu.send_request(9, req, t, eh);
            emu.poll(t + std::chrono::seconds(5), eh);  // a local 0xC3
-           g_sink = static_cast<std::size_t>(bmc.respond(200, req)) + static_cast<std::size_t>(bmc.reset());
+           g_sink = static_cast<std::size_t>(bmc.respond(200, req)) + static_cast<std::size_t>(bmc.send_reset());
            emu.disconnect(t, eh);
            bmc.disconnect(t, bh);
          }) == 0);

@@ -487,7 +487,7 @@ TEST_SUITE("session") {
     b.connect(t0, r);
     drain(b, t0);
     CHECK(b.power_off() == vm::session_error::missing_capability);
-    CHECK(b.reset() == vm::session_error::missing_capability);
+    CHECK(b.send_reset() == vm::session_error::missing_capability);
     CHECK(b.send_nmi() == vm::session_error::missing_capability);
     CHECK(b.graceful_shutdown() == vm::session_error::missing_capability);
     CHECK(b.enable_irq(true) == vm::session_error::missing_capability);
@@ -497,7 +497,7 @@ TEST_SUITE("session") {
     b.receive(hex("08 1F A1"), t0, r);
     CHECK(b.graceful_shutdown() == vm::session_error::missing_capability);
     CHECK(b.power_off() == vm::session_error::ok);
-    CHECK(b.reset() == vm::session_error::ok);
+    CHECK(b.send_reset() == vm::session_error::ok);
     CHECK(b.send_nmi() == vm::session_error::ok);
     CHECK(b.enable_irq(true) == vm::session_error::ok);
     CHECK(b.enable_irq(false) == vm::session_error::ok);
@@ -523,7 +523,7 @@ TEST_SUITE("session") {
     recorder r;
     b.connect(t0, r);
     CHECK(b.power_off() == vm::session_error::ok);
-    CHECK(b.reset() == vm::session_error::missing_capability);
+    CHECK(b.send_reset() == vm::session_error::missing_capability);
   }
 
   TEST_CASE("BMC role: RESET from the emulator is an event, ATTN sent to a BMC is unexpected") {

@@ -826,7 +826,7 @@ class vm_bmc {
       vm::session_error e = vm::session_error::ok;
       switch (q.action) {
         case power_action::power_off: e = session_.power_off(); break;
-        case power_action::reset: e = session_.reset(); break;
+        case power_action::reset: e = session_.send_reset(); break;
         case power_action::nmi: e = session_.send_nmi(); break;
         case power_action::soft_shutdown: e = session_.graceful_shutdown(); break;
         case power_action::none: break;

@@ -1,6 +1,7 @@
 // ipmikit/ipmikit.hpp — umbrella header: everything in ipmikit.
 #pragma once
 
+#include "version.hpp"
 #include "checksum.hpp"
 #include "message.hpp"
 #include "vm/decoder.hpp"

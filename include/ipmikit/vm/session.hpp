@@ -426,7 +426,9 @@ class session {
   {
     return gated_command(capability::power, command::power_off);
   }
-  constexpr session_error reset() noexcept
+  /// Sends RESET: the VM is hard-reset (QEMU: a system reset). Named for what it sends — it
+  /// does not reset this object (connect() and disconnect() do that).
+  constexpr session_error send_reset() noexcept
     requires(Role == role::bmc)
   {
     return gated_command(capability::reset, command::reset);
