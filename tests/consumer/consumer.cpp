@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdio>
+#include <string>
 
 int main() {
   namespace vm = ipmikit::vm;
@@ -25,5 +26,11 @@ int main() {
   vm::decoder d;
   d.feed(std::span(wire.data(), r.size), handler{matched, body});
   std::printf("consumer: %zu-byte frame, decoded %s\n", r.size, matched == 1 ? "back" : "WRONG");
+#ifdef IPMIKIT_CONSUMER_PACKAGE_VERSION  // find_package: the package version is the headers' version
+  const std::string headers = std::to_string(IPMIKIT_VERSION_MAJOR) + "." + std::to_string(IPMIKIT_VERSION_MINOR) + "." +
+                              std::to_string(IPMIKIT_VERSION_PATCH);
+  std::printf("consumer: package %s, headers %s\n", IPMIKIT_CONSUMER_PACKAGE_VERSION, headers.c_str());
+  if (headers != IPMIKIT_CONSUMER_PACKAGE_VERSION) return 1;
+#endif
   return matched == 1 ? 0 : 1;
 }
