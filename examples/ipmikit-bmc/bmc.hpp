@@ -490,25 +490,18 @@ class vm_bmc {
   }
 
   /// The capability the watchdog's timeout action or pre-timeout interrupt needs and the VM
-  /// does not announce, if any.
+  /// does not announce, if any (checked at Set Watchdog Timer, and when CAPABILITIES changes).
   [[nodiscard]] std::optional<vm::capability> watchdog_missing() const {
-    const vm::capabilities caps = session_.peer_capabilities();
-    auto need = [&](vm::capability c) -> std::optional<vm::capability> {
-      if (caps.has(c)) return std::nullopt;
-      return c;
-    };
-    switch (wd_.action()) {
-      case timeout_action::hard_reset:
-        if (auto m = need(vm::capability::reset)) return m;
-        break;
-      case timeout_action::power_down:
-      case timeout_action::power_cycle:
-        if (auto m = need(vm::capability::power)) return m;
-        break;
-      case timeout_action::none: break;
-    }
-    if (wd_.pre() == pretimeout_interrupt::nmi) return need(vm::capability::nmi);
-    if (wd_.pre() == pretimeout_interrupt::messaging) return need(vm::capability::attention);
+    return missing_capability(wd_.pre(), wd_.action(), session_.peer_capabilities());
+  }
+  static std::optional<vm::capability> missing_capability(pretimeout_interrupt pre, timeout_action action,
+                                                          vm::capabilities caps) {
+    std::optional<vm::capability> need;
+    if (action == timeout_action::hard_reset) need = vm::capability::reset;
+    if (action == timeout_action::power_down || action == timeout_action::power_cycle) need = vm::capability::power;
+    if (need && !caps.has(*need)) return need;
+    if (pre == pretimeout_interrupt::nmi && !caps.has(vm::capability::nmi)) return vm::capability::nmi;
+    if (pre == pretimeout_interrupt::messaging && !caps.has(vm::capability::attention)) return vm::capability::attention;
     return std::nullopt;
   }
 
@@ -699,12 +692,7 @@ class vm_bmc {
         action > timeout_action::power_cycle)
       return reply(completion_code::invalid_data_field);
     // Valid values this VM cannot carry out: refused now rather than failing at expiry.
-    const vm::capabilities caps = session_.peer_capabilities();
-    if ((pre == pretimeout_interrupt::nmi && !caps.has(vm::capability::nmi)) ||
-        (pre == pretimeout_interrupt::messaging && !caps.has(vm::capability::attention)) ||
-        (action == timeout_action::hard_reset && !caps.has(vm::capability::reset)) ||
-        ((action == timeout_action::power_down || action == timeout_action::power_cycle) &&
-         !caps.has(vm::capability::power)))
+    if (missing_capability(pre, action, session_.peer_capabilities()))
       return reply(completion_code::not_supported_in_present_state);
 
     const bool keep_running = (data[0] & 0x40u) != 0 && wd_.running;  // "don't stop" (§27.6)

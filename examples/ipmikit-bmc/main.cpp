@@ -340,7 +340,6 @@ class server {
   void note_stall(clock_type::duration late, const char* cause) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(late).count();
     if (ms < stall_threshold_ms) return;
-    ++stalls_;
     log_event({}, "event=stall late_ms=%lld cause=%s note=%s", static_cast<long long>(ms), cause,
               quoted("input waiting in the VMs' sockets is read before any watchdog fires").c_str());
   }
@@ -446,15 +445,7 @@ class server {
     if (s.conn < 0) return;
     touch(i);
     if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) != 0 && (s.watched & EPOLLIN) != 0) {
-      std::array<std::uint8_t, read_chunk> buf;
-      const ssize_t n = ::recv(s.conn, buf.data(), buf.size(), 0);
-      if (n > 0) {
-        s.bmc->receive(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)), now);
-      } else if (n == 0) {
-        return drop(i, now, "closed by the VM");
-      } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
-        return drop(i, now, errno_text());
-      }
+      read_input(i, now, read_chunk);
     } else if ((ev & EPOLLRDHUP) != 0) {
       // Not being read (its answers are backed up) and its side is closed: it is gone. Without
       // this the slot stayed held until a zero-window probe drew an RST (~5.6 s on TCP).
@@ -465,17 +456,21 @@ class server {
     // EPOLLOUT needs nothing here: settle() flushes every touched VM.
   }
 
-  /// Reads everything the VM has sent (up to `drain_limit` bytes) before its watchdog fires: a
-  /// pet that is waiting in the socket counts, however late the loop got to it.
-  void read_pending(std::size_t i, time_point now) {
+  /// Feeds the VM's bytes to its BMC until `limit` bytes were read or its socket is empty;
+  /// drops the connection on EOF or an error. A turn reads `read_chunk` (one recv); before a
+  /// watchdog fires, `drain_limit`: a pet that is waiting counts, however late the loop got to it
+  /// (the output is flushed on the way, so the pets' answers are not dropped).
+  void read_input(std::size_t i, time_point now, std::size_t limit) {
     vm_slot& s = slots_[i];
     std::array<std::uint8_t, 4096> buf;
-    for (std::size_t total = 0; s.conn >= 0 && total < drain_limit;) {
-      const ssize_t n = ::recv(s.conn, buf.data(), buf.size(), 0);
+    for (std::size_t total = 0; s.conn >= 0 && total < limit;) {
+      const std::size_t want = std::min(buf.size(), limit - total);
+      const ssize_t n = ::recv(s.conn, buf.data(), want, 0);
       if (n > 0) {
         total += static_cast<std::size_t>(n);
         s.bmc->receive(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)), now);
-        if (s.bmc->session().outbound_room() < backed_up_room) flush(i, now);
+        if (static_cast<std::size_t>(n) < want) return;  // a short read: the socket is empty
+        if (total < limit && s.bmc->session().outbound_room() < backed_up_room) flush(i, now);
       } else if (n == 0) {
         return drop(i, now, "closed by the VM");
       } else if (errno == EINTR) {
@@ -578,7 +573,7 @@ class server {
       timers_.cancel(i);  // settle() schedules its next deadline
       // Before a watchdog fires, what the VM sent counts: after a stall (the process stopped,
       // a burst of work, more ready VMs than one epoll_wait returns) its pet may be waiting.
-      if (slots_[i].conn >= 0 && slots_[i].bmc->watchdog_due(now)) read_pending(i, now);
+      if (slots_[i].conn >= 0 && slots_[i].bmc->watchdog_due(now)) read_input(i, now, drain_limit);
       slots_[i].bmc->poll(now);
       touch(i);
     }
@@ -732,7 +727,6 @@ class server {
   std::optional<time_point> resume_at_;  // paused listeners are watched again
   log_bucket accept_log_;
   std::uint64_t accept_failures_unlogged_ = 0;
-  std::uint64_t stalls_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
