@@ -172,6 +172,107 @@ TEST_CASE("command_name knows the common commands for requests and responses ali
   CHECK(command_name(netfn::firmware, 0x01).empty());
 }
 
+TEST_CASE("command_name gives Appendix G's name for exactly the commands of its table") {
+  // IPMI v2.0 Appendix G (Command Assignments), by request netfn, for the commands the header
+  // lists; every other (netfn, cmd) pair, in all 64 netfns, must give an empty view.
+  struct named_command {
+    netfn function;
+    std::uint8_t cmd;
+    std::string_view name;
+  };
+  static constexpr named_command appendix_g[] = {
+      {netfn::chassis, 0x00, "Get Chassis Capabilities"},
+      {netfn::chassis, 0x01, "Get Chassis Status"},
+      {netfn::chassis, 0x02, "Chassis Control"},
+      {netfn::chassis, 0x03, "Chassis Reset"},
+      {netfn::chassis, 0x04, "Chassis Identify"},
+      {netfn::chassis, 0x05, "Set Chassis Capabilities"},
+      {netfn::chassis, 0x06, "Set Power Restore Policy"},
+      {netfn::chassis, 0x07, "Get System Restart Cause"},
+      {netfn::chassis, 0x08, "Set System Boot Options"},
+      {netfn::chassis, 0x09, "Get System Boot Options"},
+      {netfn::chassis, 0x0F, "Get POH Counter"},
+      {netfn::sensor_event, 0x00, "Set Event Receiver"},
+      {netfn::sensor_event, 0x01, "Get Event Receiver"},
+      {netfn::sensor_event, 0x02, "Platform Event Message"},
+      {netfn::sensor_event, 0x20, "Get Device SDR Info"},
+      {netfn::sensor_event, 0x21, "Get Device SDR"},
+      {netfn::sensor_event, 0x22, "Reserve Device SDR Repository"},
+      {netfn::sensor_event, 0x26, "Set Sensor Thresholds"},
+      {netfn::sensor_event, 0x27, "Get Sensor Thresholds"},
+      {netfn::sensor_event, 0x28, "Set Sensor Event Enable"},
+      {netfn::sensor_event, 0x29, "Get Sensor Event Enable"},
+      {netfn::sensor_event, 0x2B, "Get Sensor Event Status"},
+      {netfn::sensor_event, 0x2D, "Get Sensor Reading"},
+      {netfn::sensor_event, 0x2F, "Get Sensor Type"},
+      {netfn::app, 0x01, "Get Device ID"},
+      {netfn::app, 0x02, "Cold Reset"},
+      {netfn::app, 0x03, "Warm Reset"},
+      {netfn::app, 0x04, "Get Self Test Results"},
+      {netfn::app, 0x05, "Manufacturing Test On"},
+      {netfn::app, 0x06, "Set ACPI Power State"},
+      {netfn::app, 0x07, "Get ACPI Power State"},
+      {netfn::app, 0x08, "Get Device GUID"},
+      {netfn::app, 0x09, "Get NetFn Support"},
+      {netfn::app, 0x0A, "Get Command Support"},
+      {netfn::app, 0x22, "Reset Watchdog Timer"},
+      {netfn::app, 0x24, "Set Watchdog Timer"},
+      {netfn::app, 0x25, "Get Watchdog Timer"},
+      {netfn::app, 0x2E, "Set BMC Global Enables"},
+      {netfn::app, 0x2F, "Get BMC Global Enables"},
+      {netfn::app, 0x30, "Clear Message Flags"},
+      {netfn::app, 0x31, "Get Message Flags"},
+      {netfn::app, 0x32, "Enable Message Channel Receive"},
+      {netfn::app, 0x33, "Get Message"},
+      {netfn::app, 0x34, "Send Message"},
+      {netfn::app, 0x35, "Read Event Message Buffer"},
+      {netfn::app, 0x36, "Get BT Interface Capabilities"},
+      {netfn::app, 0x37, "Get System GUID"},
+      {netfn::app, 0x38, "Get Channel Authentication Capabilities"},
+      {netfn::app, 0x42, "Get Channel Info"},
+      {netfn::app, 0x58, "Set System Info Parameters"},
+      {netfn::app, 0x59, "Get System Info Parameters"},
+      {netfn::storage, 0x10, "Get FRU Inventory Area Info"},
+      {netfn::storage, 0x11, "Read FRU Data"},
+      {netfn::storage, 0x12, "Write FRU Data"},
+      {netfn::storage, 0x20, "Get SDR Repository Info"},
+      {netfn::storage, 0x22, "Reserve SDR Repository"},
+      {netfn::storage, 0x23, "Get SDR"},
+      {netfn::storage, 0x40, "Get SEL Info"},
+      {netfn::storage, 0x42, "Reserve SEL"},
+      {netfn::storage, 0x43, "Get SEL Entry"},
+      {netfn::storage, 0x44, "Add SEL Entry"},
+      {netfn::storage, 0x47, "Clear SEL"},
+      {netfn::storage, 0x48, "Get SEL Time"},
+      {netfn::storage, 0x49, "Set SEL Time"},
+      {netfn::transport, 0x01, "Set LAN Configuration Parameters"},
+      {netfn::transport, 0x02, "Get LAN Configuration Parameters"},
+      {netfn::transport, 0x10, "Set Serial/Modem Configuration"},
+      {netfn::transport, 0x11, "Get Serial/Modem Configuration"},
+  };
+  static_assert(command_name(netfn::storage, 0x23) == "Get SDR");  // usable at compile time
+
+  auto expected = [](unsigned f, unsigned c) -> std::string_view {
+    for (const auto& e : appendix_g) {
+      if (static_cast<unsigned>(e.function) == (f & ~1u) && e.cmd == c) return e.name;
+    }
+    return {};
+  };
+  std::set<std::string_view> names;
+  for (unsigned f = 0; f <= netfn_max; ++f) {
+    for (unsigned c = 0; c < 256; ++c) {
+      const std::string_view want = expected(f, c);
+      const std::string_view got = command_name(fn(f), static_cast<std::uint8_t>(c));
+      CAPTURE(f);
+      CAPTURE(c);
+      CHECK(got == want);
+      if (!got.empty()) names.insert(got);
+    }
+  }
+  // Each name belongs to one command: no copy-and-paste slip gives two commands one name.
+  CHECK(names.size() == std::size(appendix_g));
+}
+
 TEST_CASE("request_view parses a body and rejects one shorter than netfn/LUN and cmd") {
   const bytes body = hex("1A 2E 0F 42");
   const auto r = request_view::parse(view(body));

@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <ipmikit/vm/session.hpp>
@@ -63,6 +66,43 @@ bytes drain(Session& s, clk::time_point now) {
 }
 
 bytes frame(std::uint8_t msg_id, const bytes& body) { return test::reference_message_frame(msg_id, body); }
+
+// The session is constexpr throughout, so it runs in constant evaluation, where outbound()
+// finds the end of the first command with a plain loop instead of memchr. The same chunking
+// rules must hold there: a chunk ends with the first command, message frames go out together,
+// and a chunk that ends in a command starts the BMC's command gap.
+constexpr bool bmc_session_chunks_at_compile_time() {
+  using namespace std::chrono_literals;
+  vm::bmc_session<clk> b;
+  const clk::time_point start{};
+  auto ignore = [](const auto&) {};
+  b.connect(start, ignore);
+  // The emulator's greeting, then Get Device ID as message id 0.
+  const std::uint8_t from_emulator[] = {0xFF, 0x01, 0xA1, 0x08, 0x3F, 0xA1, 0x00, 0x18, 0x01, 0xE7, 0xA0};
+  b.receive(from_emulator, start, ignore);
+  if (!b.awaiting_response(0) || b.peer_capabilities() != vm::qemu_capabilities) return false;
+  const std::uint8_t response[] = {0x1C, 0x01, 0x00};
+  if (b.respond(0, response) != vm::session_error::ok) return false;
+  if (b.set_attention(true) != vm::session_error::ok) return false;
+  // Pending: FF 01 A1 | 00 1C 01 00 E3 A0 01 A1. The first chunk is the greeting alone.
+  auto chunk = b.outbound(start);
+  if (chunk.size() != 3 || chunk[0] != 0xFF || chunk[2] != 0xA1) return false;
+  b.consume(chunk.size(), start);
+  if (!b.outbound(start + 9ms).empty()) return false;  // the command gap runs
+  chunk = b.outbound(start + 10ms);
+  const std::uint8_t second[] = {0x00, 0x1C, 0x01, 0x00, 0xE3, 0xA0, 0x01, 0xA1};
+  if (chunk.size() != std::size(second)) return false;
+  for (std::size_t i = 0; i < chunk.size(); ++i) {
+    if (chunk[i] != second[i]) return false;
+  }
+  b.consume(chunk.size(), start + 10ms);
+  // A chunk without any command is everything pending.
+  const std::uint8_t request[] = {0x01, 0x18, 0x01, 0xE6, 0xA0};
+  b.receive(request, start + 20ms, ignore);
+  if (b.respond(1, response) != vm::session_error::ok) return false;
+  return b.outbound(start + 20ms).size() == 6 && b.outbound(start + 20ms).back() == 0xA0;
+}
+static_assert(bmc_session_chunks_at_compile_time());
 
 }  // namespace
 
@@ -448,6 +488,26 @@ TEST_SUITE("session") {
     CHECK_FALSE(b.awaiting_response(1));
   }
 
+  TEST_CASE("a request event reads netfn, LUN, command and data from its body, without a copy") {
+    bmc b;
+    std::vector<std::string> seen;
+    auto h = [&](const auto& ev) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(ev)>, vm::request_event>) {
+        CHECK(ev.function() == netfn::app);
+        CHECK(ev.lun() == lun::sms);
+        CHECK(ev.cmd() == 0x2E);
+        REQUIRE(ev.data().size() == 2);
+        CHECK(ev.data()[0] == 0x0F);
+        CHECK(ev.data()[1] == 0xA0);  // unescaped
+        CHECK(ev.data().data() == ev.body.data() + 2);
+        seen.push_back("request " + std::to_string(ev.msg_id));
+      }
+    };
+    b.connect(t0, h);
+    b.receive(frame(0x42, hex("1A 2E 0F A0")), t0, h);  // Set BMC Global Enables on the SMS LUN
+    CHECK(seen == std::vector<std::string>{"request 66"});
+  }
+
   TEST_CASE("answering an id that was never received, or twice, is refused") {
     bmc b;
     recorder r;
@@ -699,5 +759,156 @@ TEST_SUITE("session") {
     CHECK(er.responses[0].body == hex("1C 01 00 20 81"));
     CHECK(er.problems.empty());
     CHECK(br.problems.empty());
+  }
+  // ------------------------------------------------------------------------------------------
+  // Names, completion codes of answers, a full or fragmented outbound buffer
+
+  TEST_CASE("every session_error, protocol_problem and role has its own name; other values have none") {
+    using e = vm::session_error;
+    const std::pair<e, std::string_view> errors[] = {
+        {e::ok, "ok"},
+        {e::not_connected, "not_connected"},
+        {e::request_outstanding, "request_outstanding"},
+        {e::would_block, "would_block"},
+        {e::unknown_message_id, "unknown_message_id"},
+        {e::invalid_response, "invalid_response"},
+        {e::missing_capability, "missing_capability"},
+    };
+    for (const auto& [value, text] : errors) CHECK(vm::name(value) == text);
+    CHECK(vm::name(static_cast<e>(7)).empty());
+    CHECK(vm::name(static_cast<e>(0xFF)).empty());
+
+    using p = vm::protocol_problem;
+    const std::pair<p, std::string_view> problems[] = {
+        {p::malformed_frame, "malformed_frame"},
+        {p::unexpected_response, "unexpected_response"},
+        {p::mismatched_response, "mismatched_response"},
+        {p::unexpected_command, "unexpected_command"},
+        {p::version_mismatch, "version_mismatch"},
+    };
+    // protocol_problem_count sizes session_stats::problems: every problem has its own counter.
+    REQUIRE(std::size(problems) == vm::protocol_problem_count);
+    const vm::session_stats fresh{};
+    for (const auto& [value, text] : problems) {
+      CHECK(vm::name(value) == text);
+      CHECK(static_cast<std::size_t>(value) < fresh.problems.size());
+      CHECK(fresh.count(value) == 0);
+    }
+    CHECK(vm::name(static_cast<p>(0)).empty());
+    CHECK(vm::name(static_cast<p>(6)).empty());
+
+    CHECK(vm::name(vm::role::emulator) == "emulator");
+    CHECK(vm::name(vm::role::bmc) == "bmc");
+  }
+
+  TEST_CASE("response_event::code() is the completion code: the BMC's, or the one QEMU answers locally") {
+    emulator::config cfg;
+    cfg.response_timeout = std::chrono::duration_cast<clk::duration>(1s);
+    emulator e(cfg);
+    std::vector<completion_code> codes;
+    std::vector<bool> local;
+    auto h = [&](const auto& ev) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(ev)>, vm::response_event>) {
+        codes.push_back(ev.code());
+        local.push_back(ev.local);
+        CHECK(static_cast<std::uint8_t>(ev.code()) == ev.body[2]);
+      }
+    };
+    CHECK(e.send_request(1, hex("18 01"), t0, h) == vm::session_error::ok);  // not connected
+    e.connect(t0, h);
+    drain(e, t0);
+    CHECK(e.send_request(2, hex("18"), t0, h) == vm::session_error::ok);  // too short
+    bytes too_long(301, 0x01);
+    too_long[0] = 0x18;
+    CHECK(e.send_request(3, too_long, t0, h) == vm::session_error::ok);  // too long
+    CHECK(e.send_request(4, hex("18 01"), t0, h) == vm::session_error::ok);
+    e.poll(t0 + 1s, h);  // no answer in time
+    CHECK(e.send_request(5, hex("18 01"), t0 + 1s, h) == vm::session_error::ok);
+    e.receive(frame(5, hex("1C 01 C1")), t0 + 1s, h);  // the BMC's own answer: invalid command
+    CHECK(e.send_request(6, hex("18 01"), t0 + 1s, h) == vm::session_error::ok);
+    e.receive(frame(6, hex("1C 01 00 20")), t0 + 1s, h);
+    CHECK(e.send_request(7, hex("18 01"), t0 + 1s, h) == vm::session_error::ok);
+    e.disconnect(t0 + 1s, h);  // the connection drops
+    using cc = completion_code;
+    CHECK(codes == std::vector<cc>{cc::bmc_initialization_in_progress, cc::request_data_length_invalid,
+                                   cc::request_data_truncated, cc::timeout, cc::invalid_command,
+                                   cc::success, cc::bmc_initialization_in_progress});
+    CHECK(local == std::vector<bool>{true, true, true, true, false, false, true});
+  }
+
+  TEST_CASE("commands the peer does not read pile up until the buffer is full, then would_block") {
+    // A BMC whose emulator stopped reading: every command is kept until there is no room for
+    // the next one, which is refused whole (never half written) and counted; after a drain the
+    // same call succeeds.
+    constexpr std::size_t capacity = vm::max_message_frame_size(vm::max_message_size);  // odd: 605
+    using small_bmc = vm::bmc_session<clk, capacity>;
+    small_bmc::config cfg;
+    cfg.assumed_caps = vm::capability::irq;
+    small_bmc b(cfg);
+    recorder r;
+    b.connect(t0, r);  // VERSION 1: 3 bytes, not drained
+    std::size_t accepted = 0;
+    vm::session_error last = vm::session_error::ok;
+    for (std::size_t i = 0; i < capacity && last == vm::session_error::ok; ++i) {
+      last = b.enable_irq(i % 2 == 0);
+      if (last == vm::session_error::ok) ++accepted;
+    }
+    CHECK(last == vm::session_error::would_block);
+    CHECK(accepted == (capacity - 3) / 2);  // 2 bytes each
+    CHECK(b.outbound_room() == 0);
+    CHECK(b.pending().size() == capacity);
+    CHECK(b.stats().would_block == 1);
+    CHECK(b.stats().commands_out == 1 + accepted);
+    // Nothing was lost or reordered: VERSION, then ENABLE_IRQ / DISABLE_IRQ alternating.
+    const auto all = b.pending();
+    CHECK(bytes(all.begin(), all.begin() + 3) == hex("FF 01 A1"));
+    for (std::size_t i = 0; i < accepted; ++i) {
+      CAPTURE(i);
+      CHECK(all[3 + 2 * i] == (i % 2 == 0 ? 0x05 : 0x06));
+      CHECK(all[4 + 2 * i] == 0xA1);
+    }
+    // The refused command goes out once there is room.
+    drain(b, t0);
+    CHECK(b.enable_irq(false) == vm::session_error::ok);
+    CHECK(drain(b, t0) == hex("06 A1"));
+    CHECK(b.stats().would_block == 1);
+  }
+
+  TEST_CASE("after a partial write the buffer is compacted: a largest frame still fits, bytes in order") {
+    // The room left behind the unsent bytes is too small for a worst-case frame, the room at
+    // the front (already written) makes up for it: the session moves the unsent bytes to the
+    // front instead of refusing.
+    constexpr std::size_t largest = vm::max_message_frame_size(vm::max_message_size);
+    constexpr std::size_t capacity = largest + 20;
+    using tight_bmc = vm::bmc_session<clk, capacity>;
+    tight_bmc b;
+    recorder r;
+    b.connect(t0, r);
+    drain(b, t0);  // the greeting
+    b.receive(test::cat({frame(0x01, hex("18 01")), frame(0xA0, hex("18 01"))}), t0, r);
+    bytes small(26, 0x11);
+    small[0] = 0x1C;
+    small[1] = 0x01;
+    small[2] = 0x00;
+    const bytes first = frame(0x01, small);
+    REQUIRE(b.respond(0x01, small) == vm::session_error::ok);
+    b.consume(first.size() - 5, t0 + 1s);  // the socket took all but 5 bytes
+    // A 300-byte response of special bytes with a special message id: almost every byte escaped.
+    bytes big(vm::max_message_size, 0xAA);
+    big[0] = 0x1C;
+    big[1] = 0x01;
+    big[2] = 0x00;
+    const bytes second = frame(0xA0, big);
+    REQUIRE(second.size() > capacity - first.size());  // does not fit behind the first frame
+    REQUIRE(second.size() <= capacity - 5);            // fits once the 5 bytes move to the front
+    CHECK(b.outbound_room() == capacity - 5);
+    CHECK(b.respond(0xA0, big) == vm::session_error::ok);
+    CHECK(b.stats().would_block == 0);
+    CHECK(b.outbound_room() == capacity - 5 - second.size());
+    const auto pending = b.pending();
+    CHECK(bytes(pending.begin(), pending.end()) ==
+          test::cat({bytes(first.end() - 5, first.end()), second}));
+    CHECK(drain(b, t0 + 1s) == test::cat({bytes(first.end() - 5, first.end()), second}));
+    CHECK(b.outbound_room() == capacity);
   }
 }
