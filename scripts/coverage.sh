@@ -9,7 +9,8 @@
 # 2. runs every ctest entry (unit, property, no-alloc, no-exceptions, examples, ipmikit-bmc,
 #    interop, fleet load, Linux guest) with LLVM_PROFILE_FILE=build/coverage/profiles/%p-%m.profraw,
 #    so every instrumented process writes its own profile: the test executables and the
-#    programs the tests start (ipmikit-bmc, ipmikit-load, ipmikit-dump, the examples);
+#    programs the tests start (ipmikit-bmc, ipmikit-load, ipmikit-dump, the examples); then, as
+#    scripts/test.sh does, the codec's tests again with IPMIKIT_FORCE_SCALAR=1;
 # 3. merges the profiles (llvm-profdata-14) and prints, for every header under include/ipmikit/,
 #    its lines, missed lines and line coverage, with llvm-cov-14 reading every instrumented
 #    executable of the build (-object each), and the total.
@@ -65,15 +66,27 @@ if [ -z "$report_only" ]; then
   nice -n 10 cmake --preset coverage >/dev/null
   nice -n 10 cmake --build --preset coverage -j "$jobs"
 
-  stage "every test, one profile per process in ${profiles#"$root"/}"
-  rm -rf "$profiles"
+  rm -rf "$profiles" "$build/ctest.log"
   mkdir -p "$profiles"
-  set +e
-  LLVM_PROFILE_FILE="$profiles/%p-%m.profraw" nice -n 10 \
-    ctest --test-dir "$build" -j "$jobs" --timeout 600 --output-on-failure "${ctest_args[@]}" \
-    2>&1 | tee "$build/ctest.log"
-  ctest_rc=${PIPESTATUS[0]}
-  set -e
+  export LLVM_PROFILE_FILE="$profiles/%p-%m.profraw"
+  ctest_rc=0
+  # run_ctest ARGS...: ctest on the coverage build, its output also appended to ctest.log.
+  run_ctest() {
+    set +e
+    nice -n 10 ctest --test-dir "$build" -j "$jobs" --timeout 600 --output-on-failure "$@" 2>&1 |
+      tee -a "$build/ctest.log"
+    local rc=${PIPESTATUS[0]}
+    set -e
+    [ "$rc" -eq 0 ] || ctest_rc=$rc
+  }
+
+  stage "every test, one profile per process in ${profiles#"$root"/}"
+  run_ctest "${ctest_args[@]}"
+
+  # As scripts/test.sh does: the codec's tests again with the vector kernels forced off, so the
+  # scalar kernel's run-time paths count too.
+  stage "the codec's tests with IPMIKIT_FORCE_SCALAR=1 (the scalar kernel)"
+  IPMIKIT_FORCE_SCALAR=1 run_ctest -R '^ipmikit_(tests|no_alloc_test|noexcept_test)$'
 fi
 
 shopt -s nullglob
