@@ -209,7 +209,7 @@ def render(data):
     w("## The fleet over sockets (ipmikit-bmc + ipmikit-load)")
     w("")
     w("One fleet `ipmikit-bmc --config` process serving N VMs, each on its own listen address,")
-    w("all connected at once by `ipmikit-load` (`examples/ipmikit_load.cpp`: one thread, epoll,")
+    w("all connected at once by `ipmikit-load` (`apps/ipmikit-load/main.cpp`: one thread, epoll,")
     w("one `vm::emulator_session` per connection, as QEMU's `ipmi-bmc-extern`). Each connection")
     w("has one request outstanding at a time (QEMU's behaviour; the session allows no more), Get")
     w("Device ID, sent again as soon as its response is checked. Both processes share the")
@@ -346,8 +346,8 @@ def splice(old, section):
 def main():
     build = ROOT / "build" / "release-fleet"
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bmc", type=pathlib.Path, default=build / "examples" / "ipmikit-bmc")
-    ap.add_argument("--load", type=pathlib.Path, default=build / "examples" / "ipmikit-load")
+    ap.add_argument("--bmc", type=pathlib.Path, default=build / "apps" / "ipmikit-bmc")
+    ap.add_argument("--load", type=pathlib.Path, default=build / "apps" / "ipmikit-load")
     ap.add_argument("--bench", type=pathlib.Path, default=build / "bench" / "ipmikit_bench")
     ap.add_argument("--vms", default="1000,10000", help="comma-separated VM counts")
     ap.add_argument("--transports", default="unix,tcp", help="unix, tcp or both")

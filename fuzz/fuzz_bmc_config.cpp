@@ -1,4 +1,4 @@
-// fuzz/fuzz_bmc_config.cpp — ipmikit-bmc's configuration reader (examples/ipmikit-bmc/
+// fuzz/fuzz_bmc_config.cpp — ipmikit-bmc's configuration reader (apps/ipmikit-bmc/
 // config.hpp) and control protocol (control.hpp) on arbitrary text.
 //
 // The input is a configuration file. Checked: the reader returns (no crash, no throw); an error

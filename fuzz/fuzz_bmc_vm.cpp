@@ -1,4 +1,4 @@
-// fuzz/fuzz_bmc_vm.cpp — one ipmikit-bmc VM (examples/ipmikit-bmc/bmc.hpp) driven by arbitrary
+// fuzz/fuzz_bmc_vm.cpp — one ipmikit-bmc VM (apps/ipmikit-bmc/bmc.hpp) driven by arbitrary
 // bytes: raw wire bytes from a misbehaving peer, well-formed IPMI requests through a real
 // emulator session (to reach the watchdog, flags and event buffer), clock jumps, disconnects,
 // reconnects and operator commands, in any order.

@@ -1,4 +1,4 @@
-// tests/bmc_fleet_test.cpp — ipmikit-bmc's socket-free parts (examples/ipmikit-bmc/*.hpp):
+// tests/bmc_fleet_test.cpp — ipmikit-bmc's socket-free parts (apps/ipmikit-bmc/*.hpp):
 // the configuration reader (every error class names its line), one VM's BMC driven by a real
 // vm::emulator_session in memory (what QEMU's ipmi-bmc-extern does), the control protocol.
 // The sockets, the epoll loop and the process are tested against QEMU and a real Linux guest

@@ -1,4 +1,4 @@
-// tests/bmc_rig.hpp — one ipmikit-bmc VM (examples/ipmikit-bmc/bmc.hpp) joined in memory to
+// tests/bmc_rig.hpp — one ipmikit-bmc VM (apps/ipmikit-bmc/bmc.hpp) joined in memory to
 // the emulator session QEMU would run, with an explicit clock. Used by tests/bmc_fleet_test.cpp
 // and fuzz/fuzz_bmc_vm.cpp. Requires doctest-free code paths: failures are reported through
 // `settled()`, not assertions.

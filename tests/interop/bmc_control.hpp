@@ -1,10 +1,10 @@
-// tests/interop/bmc_control.hpp — talking to the example ipmikit-bmc (examples/ipmikit-bmc) the way
+// tests/interop/bmc_control.hpp — talking to the program ipmikit-bmc (apps/ipmikit-bmc) the way
 // its operator and its emulators do, for the tests that run the real binary
 // (bmc_example_test.cpp, bmc_stress_test.cpp):
 //
 // * `connect_unix(path, timeout_ms)`: a UNIX stream connection (a VM's socket or the control
 //   socket), retried while the socket does not exist yet, refuses or has a full backlog.
-// * The control socket (examples/ipmikit-bmc/control.hpp): one command per line; the answer is
+// * The control socket (apps/ipmikit-bmc/control.hpp): one command per line; the answer is
 //   zero or more lines, then `ok`, `ok WHAT` (power commands: `ok sent`, `ok queued`,
 //   `ok already queued`, `ok already off`) or `error TEXT`. `ask` sends one command on an open
 //   connection and reads its answer, `control` does so on a new connection, `control_served`

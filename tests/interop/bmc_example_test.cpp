@@ -1,4 +1,4 @@
-// tests/interop/bmc_example_test.cpp — the example program ipmikit-bmc (examples/ipmikit_bmc.cpp)
+// tests/interop/bmc_example_test.cpp — the program ipmikit-bmc (apps/ipmikit-bmc/)
 // as the external BMC of a real QEMU 7.2, and of a scripted VM for what QEMU cannot show.
 //
 //   scripted  the test plays the emulator on ipmikit-bmc's VM socket and announces no

@@ -1,4 +1,4 @@
-// tests/interop/bmc_stress_test.cpp — the real ipmikit-bmc binary (examples/ipmikit-bmc) under the
+// tests/interop/bmc_stress_test.cpp — the real ipmikit-bmc binary (apps/ipmikit-bmc) under the
 // conditions of its robustness issues. The test plays the emulators (QEMU's side of the VM
 // protocol: `FF 01 A1` and `08 3F A1` on connect) and the operator (the control socket), and
 // watches the server from outside: its log, /proc/PID/{status,stat,fd}, its exit status.

@@ -1,4 +1,4 @@
-// examples/ipmikit-bmc/timers.hpp — one deadline per VM in a min-heap that moves entries in
+// apps/ipmikit-bmc/timers.hpp — one deadline per VM in a min-heap that moves entries in
 // place (decrease- and increase-key), so its memory is O(number of VMs) whatever the peers do.
 //
 // A heap that pushes a new entry whenever a deadline moves and drops stale ones only when they

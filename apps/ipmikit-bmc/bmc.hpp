@@ -1,4 +1,4 @@
-// examples/ipmikit-bmc/bmc.hpp — one VM's BMC: the IPMI commands, the watchdog, the message
+// apps/ipmikit-bmc/bmc.hpp — one VM's BMC: the IPMI commands, the watchdog, the message
 // flags and event message buffer, the power state, on top of a vm::bmc_session. No sockets
 // here: the server (main.cpp) feeds bytes and time in and drains the session's outbound bytes,
 // and the unit tests (tests/bmc_fleet_test.cpp) drive it with an emulator session in memory.

@@ -1,4 +1,4 @@
-// examples/ipmikit-bmc/config.hpp — ipmikit-bmc's configuration file: what it says and its reader.
+// apps/ipmikit-bmc/config.hpp — ipmikit-bmc's configuration file: what it says and its reader.
 //
 // An INI-like text (docs/ipmikit-bmc.md, "Configuration"): '#' starts a comment, `[bmc]` holds
 // process-wide settings, each `[vm NAME]` section describes one VM, `key = value` lines fill

@@ -1,4 +1,4 @@
-// examples/ipmikit-bmc/control.hpp — the operator's control protocol, without the socket.
+// apps/ipmikit-bmc/control.hpp — the operator's control protocol, without the socket.
 //
 // One command per line; the answer is zero or more lines, then "ok" or "error TEXT":
 //

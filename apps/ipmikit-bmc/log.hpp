@@ -1,4 +1,4 @@
-// examples/ipmikit-bmc/log.hpp — ipmikit-bmc's structured log: one logfmt line per event.
+// apps/ipmikit-bmc/log.hpp — ipmikit-bmc's structured log: one logfmt line per event.
 //
 //   t=12.345 vm=web1 event=watchdog_expired action=hard_reset use=sms_os
 //
