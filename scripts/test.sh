@@ -73,10 +73,13 @@ cmake --workflow --preset release-bench
 build/release-bench/bench/ipmikit_bench --benchmark_min_time=0.01 >/dev/null
 passed=$((passed + 1))
 
-stage "consumer: find_package(ipmikit) on an installed tree, and pkg-config"
-cmake -S . -B "$tmp/pkg-build" -G Ninja -DIPMIKIT_BUILD_TESTS=OFF -DIPMIKIT_BUILD_EXAMPLES=OFF \
-  -DCMAKE_INSTALL_PREFIX="$tmp/prefix" >/dev/null
+stage "consumer: an installed tree (the programs, their unit and sample), find_package(ipmikit) on it, and pkg-config"
+# A packager's build: the library and the programs (IPMIKIT_BUILD_APPS is on at top level).
+cmake -S . -B "$tmp/pkg-build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DIPMIKIT_BUILD_TESTS=OFF \
+  -DIPMIKIT_BUILD_EXAMPLES=OFF -DCMAKE_INSTALL_PREFIX="$tmp/prefix" >/dev/null
+cmake --build "$tmp/pkg-build"
 cmake --install "$tmp/pkg-build" >/dev/null
+tests/consumer/check_install.sh "$tmp/prefix"
 cmake -S tests/consumer/find_package -B "$tmp/consumer-find" -G Ninja \
   -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 cmake --build "$tmp/consumer-find"
