@@ -97,14 +97,16 @@ shopt -u nullglob
 stage "merge ${#raw[@]} profiles (llvm-profdata-14)"
 llvm-profdata-14 merge -sparse -o "$build/coverage.profdata" "${raw[@]}"
 
-# Every instrumented executable of the build: the ones whose ELF file has coverage mappings.
+# Every instrumented executable the build links (Ninja's list, so a program left over from an
+# older build, whose line numbers may be stale, is never read), when it has coverage mappings.
 objects=()
 while IFS= read -r f; do
   # (grep reads it all: with -q, pipefail would see llvm-readelf's SIGPIPE as "no")
-  if llvm-readelf-14 --section-headers "$f" 2>/dev/null | grep '__llvm_covmap' >/dev/null; then
-    objects+=("$f")
+  if [ -f "$build/$f" ] && llvm-readelf-14 --section-headers "$build/$f" 2>/dev/null |
+      grep '__llvm_covmap' >/dev/null; then
+    objects+=("$build/$f")
   fi
-done < <(find "$build" -path '*/CMakeFiles' -prune -o -type f -perm -u+x -print | sort)
+done < <(ninja -C "$build" -t targets all | sed -n 's/^\([^:]*\): CXX_EXECUTABLE_LINKER_.*/\1/p' | sort)
 [ ${#objects[@]} -gt 0 ] || { echo "coverage.sh: no instrumented executables in $build" >&2; exit 2; }
 
 report=(python3 "$root/scripts/coverage-table.py" --llvm-cov llvm-cov-14
