@@ -106,7 +106,8 @@ TEST_SUITE("bt") {
     // The resend waited in the device until the emulator's first request timed out (0xC3 at 4 s,
     // refused by the device as stale: the resend had replaced it), then went to the BMC.
     CHECK(h.attempts() == 2);
-    CHECK(c.device.stats().replaced == 1);
+    CHECK(c.device.stats().cancelled == 1);
+    CHECK(c.bridge.stats().dropped == 1);
     CHECK(c.device.stats().responses_refused == 1);
     CHECK(c.local_responses == 1);
     // The next transaction is clean and gets its own answer.

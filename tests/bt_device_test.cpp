@@ -198,16 +198,18 @@ TEST_SUITE("bt") {
     CHECK(d.write_control(cb::h2b_atn) == event::none);
     CHECK(d.service() == event::request_rejected);  // never a request stitched from two
     CHECK(send(d, 3, get_device_id) == event::none);  // started over with CLR_WR_PTR
-    CHECK(d.service() == event::request_ready);
+    CHECK(d.service() == event::request_replaced);    // seq 1 was never answered
     CHECK(d.pending_request()->seq == 3);
   }
 
-  TEST_CASE("a new request replaces an unanswered one; the old id is stale") {
+  TEST_CASE("a new request replaces an unanswered one, reported as such; the old id is stale") {
     bt::device d;
     send(d, 1, get_device_id);
     const auto old_id = d.pending_request()->id;
-    CHECK(send(d, 2, bytes{0x18, 0x04}) == event::request_ready);
-    CHECK(d.stats().replaced == 1);
+    CHECK(send(d, 2, bytes{0x18, 0x04}) == event::request_replaced);
+    CHECK(ipmikit::si::cancels_request(event::request_replaced));
+    CHECK(ipmikit::si::has_new_request(event::request_replaced));
+    CHECK(d.stats().cancelled == 1);
     CHECK(d.respond(old_id, bytes{0x1C, 0x01, 0x00}) == bt::device_error::stale_request);
     CHECK(d.pending_request()->seq == 2);
   }
@@ -305,12 +307,14 @@ TEST_SUITE("bt") {
     CHECK(d.read_interrupt_mask() == 0x1C);
   }
 
-  TEST_CASE("reset: power-on state, old ids stale, statistics kept") {
+  TEST_CASE("reset: power-on state, the unanswered request cancelled, old ids stale, statistics kept") {
     bt::device d;
+    CHECK(d.reset() == event::none);  // nothing to abandon
     send(d, 1, get_device_id);
     const auto id = d.pending_request()->id;
     d.set_attention(true);
-    d.reset();
+    CHECK(d.reset() == event::request_cancelled);
+    CHECK(d.stats().cancelled == 1);
     CHECK(d.read_control() == 0x00);
     CHECK_FALSE(d.pending_request());
     CHECK(d.respond(id, bytes{0x1C, 0x01, 0x00}) == bt::device_error::no_request);

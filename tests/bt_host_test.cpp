@@ -203,7 +203,7 @@ TEST_SUITE("bt") {
     CHECK(h.problem() == problem::response_timeout);
     CHECK(h.attempts() == 2);
     CHECK(h.stats().retries == 1);
-    CHECK(bus.device.stats().replaced == 1);  // the resend replaced the unanswered request
+    CHECK(bus.device.stats().cancelled == 1);  // the resend replaced the unanswered request
     CHECK(bus.device.stats().requests == 2);
     CHECK(h.seq() == 0);
   }

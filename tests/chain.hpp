@@ -8,8 +8,10 @@
 // (called while the host polls) moves everything else one step: a complete request goes from
 // the device into the emulator session, bytes cross the in-memory wire both ways, the BMC
 // session's requests go to the responder, and responses and hardware commands come back to
-// the device (attention → SMS_ATN, interrupt enable → the device's interrupt line). The glue is
-// what an emulator such as QEMU does between isa-ipmi-kcs and ipmi-bmc-extern.
+// the device (attention → SMS_ATN, interrupt enable → the device's interrupt line). The glue
+// between the device and the emulator session is the library's si::emulator_bridge (what an
+// emulator such as QEMU does between isa-ipmi-kcs and ipmi-bmc-extern); this file only adds the
+// in-memory wire and the BMC.
 #pragma once
 
 #include <chrono>
@@ -47,8 +49,10 @@ struct chain {
   std::uint64_t local_responses = 0;
   bool irq_seen = false;
 
+  si::emulator_bridge<Device, vm::emulator_session<clk>> bridge{device, emulator};
+
   chain() {
-    emulator.connect(now, ignore{});
+    bridge.connect(now, ignore{});
     bmc.connect(now, ignore{});
     pump();
   }
@@ -77,29 +81,16 @@ struct chain {
   }
 
  private:
-  struct ignore {
-    template <class E>
-    void operator()(const E&) const {}
-  };
+  using ignore = si::ignore_events;
 
+  // The emulator's side: what the bridge did not apply to the device is recorded for the tests.
   auto emulator_handler() {
     return [this](const auto& e) {
       using E = std::decay_t<decltype(e)>;
       if constexpr (std::is_same_v<E, vm::response_event>) {
         if (e.local) ++local_responses;
-        // A response for a request the host abandoned is refused by the device: fine.
-        if (in_flight_) (void)device.respond(*in_flight_, e.body);
-        in_flight_.reset();
       } else if constexpr (std::is_same_v<E, vm::hardware_event>) {
         commands_seen_by_emulator.push_back(e.code);
-        switch (e.code) {
-          case vm::command::attention: device.set_attention(true, false); break;
-          case vm::command::attention_irq: device.set_attention(true, true); break;
-          case vm::command::no_attention: device.set_attention(false); break;
-          case vm::command::enable_irq: device.set_interrupts_enabled(true); break;
-          case vm::command::disable_irq: device.set_interrupts_enabled(false); break;
-          default: break;
-        }
       }
     };
   }
@@ -116,25 +107,28 @@ struct chain {
     };
   }
 
-  // The device's complete request → the emulator session (one at a time, like QEMU).
-  bool forward_request() {
-    const auto r = device.pending_request();
-    if (!r || forwarded_ == r->id || emulator.request_outstanding()) return false;
-    forwarded_ = r->id;
-    in_flight_ = r->id;
-    (void)emulator.send_request(next_msg_id_++, r->bytes, now, emulator_handler());
-    return true;
-  }
-
-  template <class From, class To, class Handler>
-  bool carry(From& from, To& to, Handler&& handler) {
+  // The emulator's wire bytes go to the BMC session; the BMC's come back through the bridge.
+  bool carry_to_bmc() {
     bool moved = false;
     for (int i = 0; i < 16; ++i) {
-      const auto out = from.outbound(now);
+      const auto out = emulator.outbound(now);
       if (out.empty()) break;
-      to.receive(out, now, handler);
+      bmc.receive(out, now, bmc_handler());
       wire_bytes += out.size();
-      from.consume(out.size(), now);
+      emulator.consume(out.size(), now);
+      moved = true;
+    }
+    return moved;
+  }
+
+  bool carry_to_emulator() {
+    bool moved = false;
+    for (int i = 0; i < 16; ++i) {
+      const auto out = bmc.outbound(now);
+      if (out.empty()) break;
+      bridge.receive(out, now, emulator_handler());  // touches only the emulator's buffers
+      wire_bytes += out.size();
+      bmc.consume(out.size(), now);
       moved = true;
     }
     return moved;
@@ -144,19 +138,15 @@ struct chain {
   /// Moves everything that can move, a bounded number of rounds.
   void pump() {
     for (int round = 0; round < 8; ++round) {
-      bool moved = forward_request();
-      moved = carry(emulator, bmc, bmc_handler()) || moved;
-      moved = carry(bmc, emulator, emulator_handler()) || moved;
-      emulator.poll(now, emulator_handler());
+      bool moved = bridge.forward(now, emulator_handler());
+      moved = carry_to_bmc() || moved;
+      moved = carry_to_emulator() || moved;
+      bridge.poll(now, emulator_handler());
       bmc.poll(now, bmc_handler());
       if (!moved) return;
     }
   }
 
- private:
-  std::optional<std::uint32_t> forwarded_;
-  std::optional<std::uint32_t> in_flight_;
-  std::uint8_t next_msg_id_ = 0;
 };
 
 }  // namespace ipmikit::test

@@ -8,6 +8,8 @@
 #include "vm/encoder.hpp"
 #include "vm/protocol.hpp"
 #include "vm/session.hpp"
+#include "si/interface.hpp"
+#include "si/bridge.hpp"
 #include "kcs/device.hpp"
 #include "kcs/host.hpp"
 #include "kcs/registers.hpp"

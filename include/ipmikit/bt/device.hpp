@@ -41,7 +41,8 @@
 //   bytes are incomplete, and without the dropped CLR_WR_PTR they would land after the old
 //   request's: found by fuzz_bt_pair).
 // - A new request while the BMC has not answered the previous one (the device reports one
-//   outstanding request in Get BT Interface Capabilities): the new one replaces it; a respond()
+//   outstanding request in Get BT Interface Capabilities): the new one replaces it, reported as
+//   `event::request_replaced` (the old one is cancelled, counted in `cancelled`); a respond()
 //   for the old id is refused as stale. A host retrying after a timeout does exactly this.
 // - H2B_ATN while the BMC has set B_BUSY (set_busy): the request waits in the buffer and is
 //   taken when the BMC clears B_BUSY.
@@ -60,6 +61,7 @@
 #include <span>
 #include <string_view>
 
+#include "../si/interface.hpp"
 #include "registers.hpp"
 
 namespace ipmikit::bt {
@@ -67,60 +69,27 @@ namespace ipmikit::bt {
 // ---------------------------------------------------------------------------------------------
 // Types
 
-/// What a host write (or `service()`, `set_busy`) changed that the BMC must know about.
-enum class event : std::uint8_t {
-  none = 0,
-  request_ready = 1,        // a request is in pending_request(); answer with respond()
-  request_rejected = 2,     // H2B_ATN over a malformed buffer (see the rules above); nothing to answer
-  bmc_reset_requested = 3,  // the host wrote BMC_HWRST to BT_INTMASK
-};
-
-[[nodiscard]] constexpr std::string_view name(event e) noexcept {
-  switch (e) {
-    case event::none: return "none";
-    case event::request_ready: return "request_ready";
-    case event::request_rejected: return "request_rejected";
-    case event::bmc_reset_requested: return "bmc_reset_requested";
-  }
-  return {};
-}
-
-/// Why the BMC side's call was refused. Zero is success.
-enum class device_error : std::uint8_t {
-  ok = 0,
-  no_request = 1,          // respond(): no request is waiting for a response
-  stale_request = 2,       // respond(): the id is not the waiting request's (replaced or old)
-  response_too_short = 3,  // respond(): fewer than netfn/LUN, cmd and completion code
-  response_too_long = 4,   // respond(): Length, Seq and the bytes do not fit Capacity (or 255)
-};
-
-[[nodiscard]] constexpr std::string_view name(device_error e) noexcept {
-  switch (e) {
-    case device_error::ok: return "ok";
-    case device_error::no_request: return "no_request";
-    case device_error::stale_request: return "stale_request";
-    case device_error::response_too_short: return "response_too_short";
-    case device_error::response_too_long: return "response_too_long";
-  }
-  return {};
-}
+// The vocabulary shared by every system interface (si/interface.hpp): `event` (here none,
+// request_ready, request_replaced, request_cancelled, request_rejected, bmc_reset_requested),
+// `device_error`.
+using si::device_error;
+using si::event;
+using si::name;
 
 /// A request as the BMC sees it: `bytes` = netfn<<2|lun, cmd, data… (the Length and Seq
 /// bytes are the interface's; `seq` is kept for the response). Valid until the next call that
 /// changes the device.
-struct request_view {
+struct device_request {
   std::uint32_t id = 0;
   std::uint8_t seq = 0;
   std::span<const std::uint8_t> bytes;
 };
 
-struct device_stats {
-  std::uint64_t requests = 0;           // requests handed to the BMC
+struct device_stats : si::device_stats {
+  // requests, responses, responses_refused: see si::device_stats; `cancelled` counts requests
+  // replaced by a newer one before the BMC answered, and those a reset() abandoned
   std::uint64_t rejected = 0;           // H2B_ATN over a malformed buffer
-  std::uint64_t replaced = 0;           // unanswered requests replaced by a newer one
-  std::uint64_t responses = 0;          // responses accepted by respond()
-  std::uint64_t responses_queued = 0;   // … of which waited for the host to finish reading
-  std::uint64_t responses_refused = 0;  // respond() calls refused
+  std::uint64_t responses_queued = 0;   // responses that waited for the host to finish reading
   std::uint64_t overruns = 0;           // HOST2BMC bytes past Capacity
   std::uint64_t underruns = 0;          // BMC2HOST reads past the response
   std::uint64_t writes_while_busy = 0;  // HOST2BMC writes / CLR_WR_PTR while the BMC owned it
@@ -258,9 +227,9 @@ class basic_device {
   constexpr event service() noexcept { return h2b_atn_ ? take_request() : event::none; }
 
   /// The request waiting for a response, if any.
-  [[nodiscard]] constexpr std::optional<request_view> pending_request() const noexcept {
+  [[nodiscard]] constexpr std::optional<device_request> pending_request() const noexcept {
     if (!pending_) return std::nullopt;
-    return request_view{request_id_, request_seq_,
+    return device_request{request_id_, request_seq_,
                         std::span<const std::uint8_t>(request_.data(), request_length_)};
   }
 
@@ -320,13 +289,18 @@ class basic_device {
     return bmc_irq_enabled_ && irq_enable_ && irq_pending_;
   }
 
-  /// Back to the power-on state. Statistics and the request id counter are kept.
-  constexpr void reset() noexcept {
+  /// Back to the power-on state (buffers empty, attention and interrupts off). Statistics are
+  /// kept; a request whose transaction was not finished (unanswered, or its response not yet
+  /// read by the host) is cancelled, and a later respond() for it is refused.
+  constexpr event reset() noexcept {
+    const bool had = pending_ || queued_length_ != 0 || b2h_atn_ || h_busy_;
     const auto kept = stats_;
     const auto id = request_id_;
     *this = basic_device(cfg_);
     stats_ = kept;
     request_id_ = id + 1;
+    if (had) ++stats_.cancelled;
+    return had ? event::request_cancelled : event::none;
   }
 
   [[nodiscard]] constexpr const device_stats& stats() const noexcept { return stats_; }
@@ -362,7 +336,8 @@ class basic_device {
       ++stats_.rejected;
       return event::request_rejected;
     }
-    if (pending_) ++stats_.replaced;
+    const bool replaced = pending_;
+    if (replaced) ++stats_.cancelled;
     ++request_id_;
     request_seq_ = h2b_[layout::seq];
     request_[0] = h2b_[layout::netfn_lun];
@@ -371,7 +346,7 @@ class basic_device {
     request_length_ = n - 2;
     pending_ = true;
     ++stats_.requests;
-    return event::request_ready;
+    return replaced ? event::request_replaced : event::request_ready;
   }
 
   config cfg_{};

@@ -53,7 +53,7 @@
 #include <string_view>
 #include <utility>
 
-#include "../detail/drive.hpp"
+#include "../si/interface.hpp"
 #include "registers.hpp"
 
 namespace ipmikit::bt {
@@ -81,26 +81,12 @@ enum class access : std::uint8_t {
   return {};
 }
 
-struct action {
-  access kind = access::none;
-  std::uint8_t value = 0;  // for the two writes
-  bool repeat = false;     // a BT_CTRL poll whose previous read did not satisfy the wait
+using action = si::basic_action<access>;
 
-  friend constexpr bool operator==(const action&, const action&) noexcept = default;
-};
-
-enum class outcome : std::uint8_t { idle = 0, busy = 1, done = 2, failed = 3, hosed = 4 };
-
-[[nodiscard]] constexpr std::string_view name(outcome o) noexcept {
-  switch (o) {
-    case outcome::idle: return "idle";
-    case outcome::busy: return "busy";
-    case outcome::done: return "done";
-    case outcome::failed: return "failed";
-    case outcome::hosed: return "hosed";
-  }
-  return {};
-}
+// The vocabulary shared by every system interface (si/interface.hpp).
+using si::host_error;
+using si::name;
+using si::outcome;
 
 /// What went wrong on the interface (remote errors). The last one is kept in problem().
 enum class problem : std::uint8_t {
@@ -124,36 +110,12 @@ enum class problem : std::uint8_t {
   return {};
 }
 
-/// Why start() was refused (local errors). Zero is success.
-enum class host_error : std::uint8_t {
-  ok = 0,
-  busy = 1,               // a transaction is running
-  hosed = 2,              // call reset() first
-  request_too_short = 3,  // a request needs netfn/LUN and cmd
-  request_too_long = 4,   // more than the host's Capacity, 254 bytes, or the BMC's input buffer
-};
 
-[[nodiscard]] constexpr std::string_view name(host_error e) noexcept {
-  switch (e) {
-    case host_error::ok: return "ok";
-    case host_error::busy: return "busy";
-    case host_error::hosed: return "hosed";
-    case host_error::request_too_short: return "request_too_short";
-    case host_error::request_too_long: return "request_too_long";
-  }
-  return {};
-}
-
-struct host_stats {
-  std::uint64_t transactions = 0;
-  std::uint64_t done = 0;
-  std::uint64_t failed = 0;
-  std::uint64_t hosed = 0;
-  std::uint64_t retries = 0;              // requests sent again after a timeout
-  std::uint64_t responses_dropped = 0;    // responses that were not ours (Seq/Cmd/NetFn) or malformed
-  std::uint64_t attentions = 0;           // SMS_ATN seen and cleared
-  std::uint64_t accesses = 0;
-  std::uint64_t polls = 0;
+struct host_stats : si::host_stats {
+  // transactions, done, failed, hosed, retries (after a timeout), accesses, polls:
+  // see si::host_stats
+  std::uint64_t responses_dropped = 0;  // responses that were not ours (Seq/Cmd/NetFn) or malformed
+  std::uint64_t attentions = 0;         // SMS_ATN seen and cleared
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -538,7 +500,7 @@ constexpr std::uint8_t perform(Bus& bus, const action& a) {
 /// repeated poll. Returns the outcome (busy if the access budget ran out).
 template <class Host, register_bus Bus, class Now>
 constexpr outcome drive(Host& machine, Bus& bus, Now&& now, std::size_t max_accesses) {
-  return detail::drive(machine, bus, [](Bus& b, const action& a) { return perform(b, a); }, now, max_accesses);
+  return si::drive(machine, bus, [](Bus& b, const action& a) { return perform(b, a); }, now, max_accesses);
 }
 
 }  // namespace ipmikit::bt

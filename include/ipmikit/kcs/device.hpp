@@ -65,6 +65,7 @@
 #include <span>
 #include <string_view>
 
+#include "../si/interface.hpp"
 #include "registers.hpp"
 
 namespace ipmikit::kcs {
@@ -72,42 +73,12 @@ namespace ipmikit::kcs {
 // ---------------------------------------------------------------------------------------------
 // Types
 
-/// What a host write (or `service()`) changed that the BMC must know about.
-enum class event : std::uint8_t {
-  none = 0,
-  request_ready = 1,      // a complete request is in pending_request(); answer with respond()
-  request_cancelled = 2,  // the request the BMC had was abandoned by the host (abort, restart,
-                          // protocol error); a respond() for it will be refused
-};
-
-[[nodiscard]] constexpr std::string_view name(event e) noexcept {
-  switch (e) {
-    case event::none: return "none";
-    case event::request_ready: return "request_ready";
-    case event::request_cancelled: return "request_cancelled";
-  }
-  return {};
-}
-
-/// Why the BMC side's call was refused. Zero is success.
-enum class device_error : std::uint8_t {
-  ok = 0,
-  no_request = 1,          // respond(): no request is waiting for a response
-  stale_request = 2,       // respond(): the id is not the waiting request's (cancelled or old)
-  response_too_short = 3,  // respond(): fewer than netfn/LUN, cmd and completion code
-  response_too_long = 4,   // respond(): more than the device's Capacity
-};
-
-[[nodiscard]] constexpr std::string_view name(device_error e) noexcept {
-  switch (e) {
-    case device_error::ok: return "ok";
-    case device_error::no_request: return "no_request";
-    case device_error::stale_request: return "stale_request";
-    case device_error::response_too_short: return "response_too_short";
-    case device_error::response_too_long: return "response_too_long";
-  }
-  return {};
-}
+// The vocabulary shared by every system interface (si/interface.hpp): `event` (here only
+// none, request_ready and request_cancelled occur), `device_error`, `device_request`.
+using si::device_error;
+using si::device_request;
+using si::event;
+using si::name;
 
 /// The device's transfer phase (see the table at the top of this header).
 enum class device_phase : std::uint8_t {
@@ -135,18 +106,8 @@ enum class device_phase : std::uint8_t {
   return {};
 }
 
-/// A complete request, as the BMC sees it. `bytes` = netfn<<2|lun, cmd, data…; valid until
-/// the next call that changes the device.
-struct request_view {
-  std::uint32_t id = 0;
-  std::span<const std::uint8_t> bytes;
-};
-
-struct device_stats {
-  std::uint64_t requests = 0;          // complete requests handed to the BMC
-  std::uint64_t responses = 0;         // responses accepted by respond()
-  std::uint64_t responses_refused = 0;  // respond() calls refused
-  std::uint64_t cancelled = 0;         // requests the host abandoned while the BMC had them
+struct device_stats : si::device_stats {
+  // requests, responses, responses_refused, cancelled: see si::device_stats
   std::uint64_t aborts = 0;            // GET_STATUS/ABORT control codes
   std::uint64_t errors = 0;            // entries into the error state
   std::uint64_t overruns = 0;          // host writes while IBF was set (deferred mode)
@@ -228,9 +189,9 @@ class basic_device {
   }
 
   /// The request waiting for a response, if any.
-  [[nodiscard]] constexpr std::optional<request_view> pending_request() const noexcept {
+  [[nodiscard]] constexpr std::optional<device_request> pending_request() const noexcept {
     if (phase_ != device_phase::wait_response) return std::nullopt;
-    return request_view{request_id_, std::span<const std::uint8_t>(buffer_.data(), length_)};
+    return device_request{request_id_, std::span<const std::uint8_t>(buffer_.data(), length_)};
   }
 
   /// Answers request `id` with `bytes` (netfn<<2|lun, cmd, completion code, data…). The first

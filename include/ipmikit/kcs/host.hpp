@@ -58,7 +58,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include "../detail/drive.hpp"
+#include "../si/interface.hpp"
 #include "registers.hpp"
 
 namespace ipmikit::kcs {
@@ -86,33 +86,12 @@ enum class access : std::uint8_t {
   return {};
 }
 
-struct action {
-  access kind = access::none;
-  std::uint8_t value = 0;  // for the two writes
-  bool repeat = false;     // a status poll whose previous read did not satisfy the wait
+using action = si::basic_action<access>;
 
-  friend constexpr bool operator==(const action&, const action&) noexcept = default;
-};
-
-/// Where the machine is, as a caller sees it.
-enum class outcome : std::uint8_t {
-  idle = 0,     // no transaction yet
-  busy = 1,     // a transaction is running: follow next()
-  done = 2,     // response() holds the response
-  failed = 3,   // the transaction is over without a response; problem() says why
-  hosed = 4,    // the interface is not following the protocol; reset() before the next start
-};
-
-[[nodiscard]] constexpr std::string_view name(outcome o) noexcept {
-  switch (o) {
-    case kcs::outcome::idle: return "idle";
-    case kcs::outcome::busy: return "busy";
-    case kcs::outcome::done: return "done";
-    case kcs::outcome::failed: return "failed";
-    case kcs::outcome::hosed: return "hosed";
-  }
-  return {};
-}
+// The vocabulary shared by every system interface (si/interface.hpp).
+using si::host_error;
+using si::name;
+using si::outcome;
 
 /// What went wrong on the interface (remote errors). The last one is kept in problem().
 enum class problem : std::uint8_t {
@@ -144,35 +123,11 @@ enum class problem : std::uint8_t {
   return {};
 }
 
-/// Why start() was refused (local errors). Zero is success.
-enum class host_error : std::uint8_t {
-  ok = 0,
-  busy = 1,               // a transaction is running
-  hosed = 2,              // call reset() first
-  request_too_short = 3,  // a request needs netfn/LUN and cmd
-  request_too_long = 4,   // more than the host's Capacity
-};
 
-[[nodiscard]] constexpr std::string_view name(host_error e) noexcept {
-  switch (e) {
-    case host_error::ok: return "ok";
-    case host_error::busy: return "busy";
-    case host_error::hosed: return "hosed";
-    case host_error::request_too_short: return "request_too_short";
-    case host_error::request_too_long: return "request_too_long";
-  }
-  return {};
-}
-
-struct host_stats {
-  std::uint64_t transactions = 0;  // start() calls accepted
-  std::uint64_t done = 0;
-  std::uint64_t failed = 0;
-  std::uint64_t hosed = 0;
-  std::uint64_t retries = 0;       // requests restarted after an abort sequence
-  std::uint64_t aborts = 0;        // abort sequences begun
-  std::uint64_t accesses = 0;      // register accesses completed
-  std::uint64_t polls = 0;         // status reads that did not satisfy a wait
+struct host_stats : si::host_stats {
+  // transactions, done, failed, hosed, retries (after an abort sequence), accesses, polls:
+  // see si::host_stats
+  std::uint64_t aborts = 0;  // abort sequences begun
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -611,7 +566,7 @@ constexpr std::uint8_t perform(Bus& bus, const action& a) {
 /// (busy if the access budget ran out).
 template <class Host, register_bus Bus, class Now>
 constexpr outcome drive(Host& machine, Bus& bus, Now&& now, std::size_t max_accesses) {
-  return detail::drive(machine, bus, [](Bus& b, const action& a) { return perform(b, a); }, now, max_accesses);
+  return si::drive(machine, bus, [](Bus& b, const action& a) { return perform(b, a); }, now, max_accesses);
 }
 
 }  // namespace ipmikit::kcs

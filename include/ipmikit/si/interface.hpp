@@ -1,0 +1,231 @@
+// ipmikit/si/interface.hpp — what every system interface (KCS, BT, and SSIF to come) shares:
+// the vocabulary of its device and host machines, the contract each fulfils, and the loop that
+// drives a host machine over a bus.
+//
+// A system interface (IPMI v2.0 §9 KCS, §11 BT, §12 SSIF) carries one request at a time from a
+// host driver to a BMC and the response back. ipmikit has two machines per interface:
+//
+//   device  (kcs::device, bt::device)  the register file a host sees and the BMC behind it, as an
+//           emulator or a BMC implements it. Host accesses go in; `pending_request()` and
+//           `respond(id, bytes)` face the BMC. The `si::device` concept below is the contract
+//           the emulator bridge (si/bridge.hpp) needs.
+//   host    (kcs::host, bt::host)  a driver that never touches a port: `start(request, now)`,
+//           then `next()` names an access, the caller makes it and reports `complete(now, result)`,
+//           until `outcome()` is no longer busy. `si::drive()` is that loop over any bus.
+//
+// ## The device contract
+//
+// - Request ids. Each request the device hands to the BMC gets a new id; `respond(id, …)` is
+//   accepted only for the request that is waiting (`stale_request` otherwise), so a response
+//   computed for a request the host abandoned can never reach a later request.
+// - Abandoned requests are reported, never dropped silently. A host write, `service()` or
+//   `reset()` that abandons the request the BMC had returns an event for which
+//   `cancels_request(e)` is true: `request_cancelled`, or `request_replaced` when a newer request
+//   took its place in the same write (BT: a host retrying after its timeout). The device counts
+//   it in `stats().cancelled`.
+// - `reset()` returns the device to its power-on state (statistics kept) and returns
+//   `request_cancelled` when it abandoned a request whose transaction was not finished: not yet
+//   answered, or its response not yet read by the host.
+// - Attention (`set_attention(on, interrupt)`), the BMC's interrupt enable
+//   (`set_interrupts_enabled`) and the interrupt line (`irq()`) mean the same on every device,
+//   so the VM protocol's ATTN/ATTN_IRQ/NOATTN/ENABLE_IRQ/DISABLE_IRQ map onto any of them.
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace ipmikit::si {
+
+// ---------------------------------------------------------------------------------------------
+// Device side
+
+/// What a host access (or `service()`, `reset()`, a BMC call) changed that the BMC must know.
+/// The values are bits: request_replaced is request_ready and request_cancelled at once.
+enum class event : std::uint8_t {
+  none = 0,
+  request_ready = 1,        // a request is in pending_request(); answer it with respond()
+  request_cancelled = 2,    // the request the BMC had was abandoned; a respond() for it is refused
+  request_replaced = 3,     // the request the BMC had was abandoned and a newer one is pending
+  request_rejected = 4,     // the host announced a malformed request; there is nothing to answer
+  bmc_reset_requested = 8,  // the host asked for a BMC reset (BT BMC_HWRST); the BMC decides
+};
+
+[[nodiscard]] constexpr std::string_view name(event e) noexcept {
+  switch (e) {
+    case event::none: return "none";
+    case event::request_ready: return "request_ready";
+    case event::request_cancelled: return "request_cancelled";
+    case event::request_replaced: return "request_replaced";
+    case event::request_rejected: return "request_rejected";
+    case event::bmc_reset_requested: return "bmc_reset_requested";
+  }
+  return {};
+}
+
+/// True when a (new) request waits in pending_request() after `e`.
+[[nodiscard]] constexpr bool has_new_request(event e) noexcept {
+  return (static_cast<unsigned>(e) & static_cast<unsigned>(event::request_ready)) != 0;
+}
+
+/// True when `e` abandoned the request the BMC had (its response will be refused).
+[[nodiscard]] constexpr bool cancels_request(event e) noexcept {
+  return (static_cast<unsigned>(e) & static_cast<unsigned>(event::request_cancelled)) != 0;
+}
+
+/// Why the BMC side's call was refused. Zero is success.
+enum class device_error : std::uint8_t {
+  ok = 0,
+  no_request = 1,          // respond(): no request is waiting for a response
+  stale_request = 2,       // respond(): the id is not the waiting request's (abandoned or old)
+  response_too_short = 3,  // respond(): fewer than netfn/LUN, cmd and completion code
+  response_too_long = 4,   // respond(): more than the device can carry
+};
+
+[[nodiscard]] constexpr std::string_view name(device_error e) noexcept {
+  switch (e) {
+    case device_error::ok: return "ok";
+    case device_error::no_request: return "no_request";
+    case device_error::stale_request: return "stale_request";
+    case device_error::response_too_short: return "response_too_short";
+    case device_error::response_too_long: return "response_too_long";
+  }
+  return {};
+}
+
+/// A request as the BMC sees it: `bytes` = netfn<<2|lun, cmd, data…; valid until the next
+/// call that changes the device. (Not ipmikit::request_view, which parses any message.)
+struct device_request {
+  std::uint32_t id = 0;
+  std::span<const std::uint8_t> bytes;
+};
+
+/// The counters every device keeps; each interface's device_stats adds its own.
+struct device_stats {
+  std::uint64_t requests = 0;           // requests handed to the BMC
+  std::uint64_t responses = 0;          // responses accepted by respond()
+  std::uint64_t responses_refused = 0;  // respond() calls refused
+  std::uint64_t cancelled = 0;          // requests the BMC had that were abandoned
+};
+
+/// The device contract (see the header comment): what the emulator bridge needs.
+template <class D>
+concept device = requires(D& d, const D& cd, std::uint32_t id, std::span<const std::uint8_t> bytes,
+                          bool on) {
+  { cd.pending_request()->id } -> std::convertible_to<std::uint32_t>;
+  { cd.pending_request()->bytes } -> std::convertible_to<std::span<const std::uint8_t>>;
+  { d.respond(id, bytes) } -> std::same_as<device_error>;
+  { d.service() } -> std::same_as<event>;
+  { d.reset() } -> std::same_as<event>;
+  d.set_attention(on, on);
+  { cd.attention() } -> std::same_as<bool>;
+  d.set_interrupts_enabled(on);
+  { cd.interrupts_enabled() } -> std::same_as<bool>;
+  { cd.irq() } -> std::same_as<bool>;
+  { cd.stats() } -> std::convertible_to<const device_stats&>;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Host side
+
+/// Where a host machine is, as a caller sees it.
+enum class outcome : std::uint8_t {
+  idle = 0,    // no transaction yet
+  busy = 1,    // a transaction is running: follow next()
+  done = 2,    // response() holds the response
+  failed = 3,  // the transaction is over without a response; problem() says why
+  hosed = 4,   // the interface is not following the protocol; reset() before the next start
+};
+
+[[nodiscard]] constexpr std::string_view name(outcome o) noexcept {
+  switch (o) {
+    case outcome::idle: return "idle";
+    case outcome::busy: return "busy";
+    case outcome::done: return "done";
+    case outcome::failed: return "failed";
+    case outcome::hosed: return "hosed";
+  }
+  return {};
+}
+
+/// Why start() was refused (local errors). Zero is success.
+enum class host_error : std::uint8_t {
+  ok = 0,
+  busy = 1,               // a transaction is running
+  hosed = 2,              // call reset() first
+  request_too_short = 3,  // a request needs netfn/LUN and cmd
+  request_too_long = 4,   // more than the host's capacity or what the interface carries
+};
+
+[[nodiscard]] constexpr std::string_view name(host_error e) noexcept {
+  switch (e) {
+    case host_error::ok: return "ok";
+    case host_error::busy: return "busy";
+    case host_error::hosed: return "hosed";
+    case host_error::request_too_short: return "request_too_short";
+    case host_error::request_too_long: return "request_too_long";
+  }
+  return {};
+}
+
+/// The access a host machine asks for next. `Access` is the interface's list of accesses
+/// (kcs::access, bt::access); `none` means nothing to do.
+template <class Access>
+struct basic_action {
+  Access kind{};
+  std::uint8_t value = 0;  // for writes
+  bool repeat = false;     // a poll whose previous read did not satisfy the wait
+
+  friend constexpr bool operator==(const basic_action&, const basic_action&) noexcept = default;
+};
+
+/// The counters every host machine keeps; each interface's host_stats adds its own.
+struct host_stats {
+  std::uint64_t transactions = 0;  // start() calls accepted
+  std::uint64_t done = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t hosed = 0;
+  std::uint64_t retries = 0;   // requests sent again (after an abort sequence or a timeout)
+  std::uint64_t accesses = 0;  // accesses completed
+  std::uint64_t polls = 0;     // status reads that did not satisfy a wait
+};
+
+/// The host contract. `complete(now, result)` is not part of it: what an access returns is the
+/// interface's (a register byte for KCS and BT).
+template <class H>
+concept host_machine = requires(H& h, const H& ch, std::span<const std::uint8_t> request,
+                                typename H::time_point now) {
+  { h.start(request, now) } -> std::same_as<host_error>;
+  { ch.next().repeat } -> std::convertible_to<bool>;
+  h.cancel(now);
+  h.reset();
+  { ch.outcome() } -> std::same_as<outcome>;
+  { ch.response() } -> std::convertible_to<std::span<const std::uint8_t>>;
+  { ch.next_deadline() } -> std::same_as<std::optional<typename H::time_point>>;
+  { ch.stats() } -> std::convertible_to<const host_stats&>;
+};
+
+/// Runs `machine` until it leaves `busy` or `max_accesses` accesses were made: each access is
+/// made by `perform(bus, machine.next())`, and what it returns is reported with
+/// `machine.complete(now(), result)`. `bus.idle()`, if it exists, is called before each repeated
+/// poll (the place to let an in-memory BMC work, or to sleep). Returns the outcome (busy if the
+/// budget ran out). kcs::drive() and bt::drive() are this with their register operations.
+template <host_machine Machine, class Bus, class Perform, class Now>
+constexpr outcome drive(Machine& machine, Bus& bus, Perform&& perform, Now&& now,
+                        std::size_t max_accesses) {
+  for (std::size_t i = 0; i < max_accesses && machine.outcome() == outcome::busy; ++i) {
+    const auto a = machine.next();
+    if constexpr (requires { bus.idle(); }) {
+      if (a.repeat) bus.idle();
+    }
+    const auto result = perform(bus, a);
+    machine.complete(now(), result);
+  }
+  return machine.outcome();
+}
+
+}  // namespace ipmikit::si
