@@ -42,7 +42,7 @@ struct answering_device {
   std::uint8_t read_buffer() { return ++accesses, device.read_buffer(); }
   void write_control(std::uint8_t v) {
     ++accesses;
-    if (device.write_control(v) == bt::event::request_ready)
+    if (ipmikit::si::has_new_request(device.write_control(v)))
       (void)device.respond(device.pending_request()->id, get_device_id_response);
   }
   void write_buffer(std::uint8_t v) { ++accesses, device.write_buffer(v); }

@@ -136,14 +136,15 @@ struct model {
       ++stats.rejected;
       return event::request_rejected;
     }
-    if (pending) ++stats.replaced;
+    const bool replaced = pending;
+    if (replaced) ++stats.cancelled;  // the unanswered request is abandoned, and said so
     pending = true;
     pending_seq = written[2];
     request[0] = written[1];
     std::copy(written.begin() + 3, written.begin() + static_cast<std::ptrdiff_t>(n), request.begin() + 1);
     request_length = n - 2;
     ++stats.requests;
-    return event::request_ready;
+    return replaced ? event::request_replaced : event::request_ready;
   }
 
   event write_control(std::uint8_t bits) {
@@ -231,17 +232,21 @@ struct model {
     publish();
   }
 
-  void reset() {
+  // A request whose transaction was not over (unanswered, or its answer not read) is cancelled.
+  event reset() {
+    const bool had = pending || queued || b2h_atn || h_busy;
     const auto kept = stats;
     const bool d = deferred;
     *this = model{};
     deferred = d;
     stats = kept;
+    if (had) ++stats.cancelled;
+    return had ? event::request_cancelled : event::none;
   }
 };
 
 bool same_stats(const bt::device_stats& a, const bt::device_stats& b) {
-  return a.requests == b.requests && a.rejected == b.rejected && a.replaced == b.replaced &&
+  return a.requests == b.requests && a.rejected == b.rejected && a.cancelled == b.cancelled &&
          a.responses == b.responses && a.responses_queued == b.responses_queued &&
          a.responses_refused == b.responses_refused && a.overruns == b.overruns && a.underruns == b.underruns &&
          a.writes_while_busy == b.writes_while_busy;
@@ -293,7 +298,7 @@ struct harness {
       std::fprintf(stderr, "event %s, model %s\n", bt::name(got).data(), bt::name(want).data());
       FUZZ_CHECK(got == want);
     }
-    if (got != event::request_ready) return;
+    if (!ipmikit::si::has_new_request(got)) return;
     const auto p = d.pending_request();
     FUZZ_CHECK(p.has_value());
     // Exactly the bytes written since CLR_WR_PTR: Length, NetFn, Seq, Cmd, Data.
@@ -453,8 +458,7 @@ struct harness {
           d.set_interrupts_enabled(on);
           break;
         case 12:
-          m.reset();
-          d.reset();
+          on_event(d.reset(), m.reset());
           if (have_id) previous_id = id;  // the pending request (if any) is gone: its id is stale
           break;
         case 13: host_request(c.u8() % 24u, (o & 0x10u) != 0, (o & 0x20u) != 0, data); break;

@@ -160,7 +160,7 @@ struct harness {
       FUZZ_CHECK(reset_mid_write || d.written() > DevCap || d.stats().writes_while_busy > dropped_before);
       return;
     }
-    if (e != bt::event::request_ready) return;
+    if (!ipmikit::si::has_new_request(e)) return;  // request_ready or request_replaced
     const auto p = d.pending_request();
     FUZZ_CHECK(p.has_value());
     const transaction_record& t = by_seq(p->seq);

@@ -386,7 +386,7 @@ int main(int argc, char**) {
              std::uint8_t read_control() { return device.read_control(); }
              std::uint8_t read_buffer() { return device.read_buffer(); }
              void write_control(std::uint8_t v) {
-               if (device.write_control(v) == bt::event::request_ready && skip-- <= 0) {
+               if (ipmikit::si::has_new_request(device.write_control(v)) && skip-- <= 0) {
                  const auto r = *device.pending_request();
                  (void)device.respond(r.id, r.bytes.size() >= 3 ? r.bytes : std::span<const std::uint8_t>(r.bytes.data(), 0));
                }

@@ -213,7 +213,7 @@ void test_system_interfaces() {
     std::uint8_t read_control() { return device.read_control(); }
     std::uint8_t read_buffer() { return device.read_buffer(); }
     void write_control(std::uint8_t v) {
-      if (device.write_control(v) == bt::event::request_ready) device.respond(device.pending_request()->id, answer);
+      if (ipmikit::si::has_new_request(device.write_control(v))) device.respond(device.pending_request()->id, answer);
     }
     void write_buffer(std::uint8_t v) { device.write_buffer(v); }
   } bb{{}, rsp};

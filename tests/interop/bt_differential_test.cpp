@@ -468,7 +468,7 @@ class device_runner {
 
  private:
   void note(dev::event e) {
-    if (e != dev::event::request_ready) return;
+    if (!ipmikit::si::has_new_request(e)) return;  // request_ready or request_replaced
     const auto p = d_.pending_request();
     if (p) req_.emplace(p->id, bytes(p->bytes.begin(), p->bytes.end()));
   }
