@@ -1,7 +1,7 @@
-// tests/bt_chain_test.cpp — bt::host ⇄ bt::device ⇄ vm::session<emulator> ⇄ bytes ⇄
-// vm::session<bmc> ⇄ a responder, all in memory (tests/chain.hpp): requests with their Seq go all
-// the way through and back, attention and the interrupt travel from the BMC to the host, and a
-// host that resends never takes the late answer to an older Seq for its own.
+// tests/bt_chain_test.cpp — what only BT has in the in-memory chain (tests/chain.hpp): the Seq
+// counting up and never on the wire, Get BT Interface Capabilities applied, and a host that
+// resends never taking the late answer to an older Seq for its own. What every interface does
+// is in si_chain_test.cpp.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -61,33 +61,6 @@ TEST_SUITE("bt") {
     h.apply(*caps);
     CHECK(h.settings().max_retries == 1);
     CHECK(h.start(bytes(63, 0x18), c.now) == bt::host_error::request_too_long);
-  }
-
-  TEST_CASE("bt chain: attention reaches the host as SMS_ATN; interrupts follow B2H_ATN") {
-    chain c;
-    c.responder = answer;
-    bt::host h;
-    REQUIRE(c.bmc.set_attention(true) == vm::session_error::ok);
-    c.pump();
-    CHECK(c.device.attention());
-    CHECK(transact(h, c, bytes{0x18, 0x31}) == bt::outcome::done);
-    CHECK(h.take_attention());
-    CHECK_FALSE(c.device.attention());  // the host cleared it
-
-    REQUIRE(c.bmc.enable_irq(true) == vm::session_error::ok);
-    c.pump();
-    c.device.write_interrupt_mask(bt::interrupt_bit::b2h_irq_enable);
-    CHECK(transact(h, c, bytes{0x18, 0x01}) == bt::outcome::done);
-    CHECK(c.irq_seen);
-  }
-
-  TEST_CASE("bt chain: a silent BMC: the emulator answers 0xC3 after 4 s") {
-    chain c;
-    c.step = 1ms;
-    bt::host h;  // response_timeout 5 s
-    CHECK(transact(h, c, bytes{0x18, 0x01}) == bt::outcome::done);
-    REQUIRE(h.response().size() == 3);
-    CHECK(h.response()[2] == 0xC3);
   }
 
   TEST_CASE("bt chain: a late answer to a resent request is taken once, never twice") {

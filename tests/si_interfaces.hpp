@@ -1,0 +1,141 @@
+// tests/si_interfaces.hpp — one description per system interface, so that a test of what every
+// interface promises (si/interface.hpp's contract, the emulator bridge, the whole chain) is
+// written once as a doctest TEST_CASE_TEMPLATE over `test::interfaces`.
+//
+// Each description names the interface's device and host types and gives the few things a test
+// does differently on each: write a request into a device the way the spec's host does, read
+// the response out, abandon the request the BMC has, and let the host see interrupts.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include <ipmikit/ipmikit.hpp>
+
+namespace ipmikit::test {
+
+struct kcs_interface {
+  static constexpr const char* name = "kcs";
+  template <std::size_t Capacity = kcs::default_capacity>
+  using device_type = kcs::basic_device<Capacity>;
+  using device = device_type<>;
+  using host = kcs::host;
+
+  template <class Bus, class Now>
+  static si::outcome drive(host& h, Bus& bus, Now&& now, std::size_t max) {
+    return kcs::drive(h, bus, now, max);
+  }
+  template <class Bus>
+  static std::uint8_t perform(Bus& bus, const kcs::action& a) { return kcs::perform(bus, a); }
+
+  // Figure 9-6: WRITE_START, the bytes, WRITE_END, the last byte (OBF cleared after each write).
+  // Returns the event of the last write.
+  template <class Device>
+  static si::event write_request(Device& d, std::span<const std::uint8_t> request) {
+    d.write_command(kcs::control_code::write_start);
+    (void)d.read_data();
+    for (std::size_t i = 0; i + 1 < request.size(); ++i) {
+      d.write_data(request[i]);
+      (void)d.read_data();
+    }
+    d.write_command(kcs::control_code::write_end);
+    (void)d.read_data();
+    return d.write_data(request.back());
+  }
+
+  // Figure 9-7: one READ per byte until the device says IDLE. Empty if no response is there.
+  template <class Device>
+  static std::vector<std::uint8_t> read_response(Device& d) {
+    std::vector<std::uint8_t> out;
+    for (int guard = 0; guard < 400; ++guard) {
+      const kcs::status s = d.read_status();
+      if (!s.obf() || (s.state() != kcs::state::read && s.state() != kcs::state::idle)) return {};
+      const std::uint8_t b = d.read_data();
+      if (s.state() == kcs::state::idle) return out;
+      out.push_back(b);
+      d.write_data(static_cast<std::uint8_t>(kcs::control_code::read));
+    }
+    FAIL("the read phase did not end");
+    return out;
+  }
+
+  // The host abandons the request the BMC has: it starts a new write (WRITE_START).
+  template <class Device>
+  static si::event abandon(Device& d) {
+    return d.write_command(kcs::control_code::write_start);
+  }
+
+  // A KCS host needs nothing to receive interrupts: the device's enable is the BMC's.
+  template <class Device>
+  static void enable_host_interrupts(Device&) {}
+
+  static bool host_attention(host& h) { return h.attention(); }
+};
+
+struct bt_interface {
+  static constexpr const char* name = "bt";
+  template <std::size_t Capacity = bt::default_capacity>
+  using device_type = bt::basic_device<Capacity>;
+  using device = device_type<>;
+  using host = bt::host;
+
+  template <class Bus, class Now>
+  static si::outcome drive(host& h, Bus& bus, Now&& now, std::size_t max) {
+    return bt::drive(h, bus, now, max);
+  }
+  template <class Bus>
+  static std::uint8_t perform(Bus& bus, const bt::action& a) { return bt::perform(bus, a); }
+
+  // CLR_WR_PTR, Length, NetFn/LUN, Seq, Cmd, Data…, H2B_ATN. Seq counts up per request.
+  template <class Device>
+  static si::event write_request(Device& d, std::span<const std::uint8_t> request) {
+    static std::uint8_t seq = 0;
+    d.write_control(bt::control_bit::clr_wr_ptr);
+    d.write_buffer(static_cast<std::uint8_t>(request.size() + 1));
+    d.write_buffer(request[0]);
+    d.write_buffer(seq++);
+    for (std::size_t i = 1; i < request.size(); ++i) d.write_buffer(request[i]);
+    return d.write_control(bt::control_bit::h2b_atn);
+  }
+
+  // H_BUSY, clear B2H_ATN, CLR_RD_PTR, Length and the bytes, H_BUSY; NetFn/LUN, Cmd, cc, data…
+  // are returned (Length and Seq removed). Empty if no response is there.
+  template <class Device>
+  static std::vector<std::uint8_t> read_response(Device& d) {
+    namespace cb = bt::control_bit;
+    if (!d.read_control().b2h_atn()) return {};
+    d.write_control(cb::h_busy);
+    d.write_control(cb::b2h_atn);
+    d.write_control(cb::clr_rd_ptr);
+    const std::uint8_t length = d.read_buffer();
+    std::vector<std::uint8_t> raw;
+    for (std::uint8_t i = 0; i < length; ++i) raw.push_back(d.read_buffer());
+    d.write_control(cb::h_busy);
+    if (raw.size() < 2) return raw;
+    raw.erase(raw.begin() + 1);  // Seq
+    return raw;
+  }
+
+  // The host abandons the request the BMC has: it sends a new one (a retry after a timeout).
+  template <class Device>
+  static si::event abandon(Device& d) {
+    const std::uint8_t get_device_id[] = {0x18, 0x01};
+    return write_request(d, get_device_id);
+  }
+
+  // The host's B2H_IRQ_EN (BT_INTMASK), on top of the BMC's enable.
+  template <class Device>
+  static void enable_host_interrupts(Device& d) {
+    d.write_interrupt_mask(bt::interrupt_bit::b2h_irq_enable);
+  }
+
+  static bool host_attention(host& h) { return h.take_attention(); }
+};
+
+#define IPMIKIT_SYSTEM_INTERFACES ::ipmikit::test::kcs_interface, ::ipmikit::test::bt_interface
+
+}  // namespace ipmikit::test
