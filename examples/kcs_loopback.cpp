@@ -1,9 +1,9 @@
 // kcs-loopback — a host driver talking to a BMC through every layer ipmikit has, in memory:
 //
-//   kcs::host ⇄ kcs::device ⇄ vm::session<emulator> ⇄ wire bytes ⇄ vm::session<bmc> ⇄ BMC logic
-//   (a driver)  (the register   (what QEMU's ipmi-bmc-    (TCP in       (what ipmi_sim does    (Get Device ID,
-//                file at         extern does)              real life)    for a VM)              message flags)
-//                0xCA2/0xCA3)
+//   kcs::host ⇄ kcs::device ⇄ si::emulator_bridge ⇄ vm::session<emulator> ⇄ wire ⇄ vm::session<bmc> ⇄ BMC logic
+//   (a driver)  (the register   (the glue QEMU has       (what QEMU's ipmi-    (TCP in  (what ipmi_sim  (Get Device ID,
+//                file at         between the two)         bmc-extern does)      real     does for a VM)  message flags)
+//                0xCA2/0xCA3)                                                   life)
 //
 // It prints every register access the host makes, every byte on the VM wire and every event,
 // on a simulated clock, for: Get Device ID; attention raised by the BMC and answered with Get
@@ -80,12 +80,12 @@ struct bmc_logic {
   }
 };
 
-// --- the machine: device, emulator glue, wire, BMC -------------------------------------------
+// --- the machine: device, bridge, emulator session, wire, BMC --------------------------------
 
 class machine {
  public:
   machine() {
-    emulator_.connect(now, [](const auto&) {});
+    bridge_.connect(now);
     bmc_.connect(now, [](const auto&) {});
     pump();
   }
@@ -116,9 +116,13 @@ class machine {
   void pump() {
     for (int round = 0; round < 16; ++round) {
       bool moved = forward_request();
-      moved = carry(emulator_, bmc_, "emulator -> bmc", [this](const auto& e) { on_bmc(e); }) || moved;
-      moved = carry(bmc_, emulator_, "bmc -> emulator", [this](const auto& e) { on_emulator(e); }) || moved;
-      emulator_.poll(now, [this](const auto& e) { on_emulator(e); });
+      moved = carry(emulator_, "emulator -> bmc", [this](std::span<const std::uint8_t> b) {
+                bmc_.receive(b, now, [this](const auto& e) { on_bmc(e); });
+              }) || moved;
+      moved = carry(bmc_, "bmc -> emulator", [this](std::span<const std::uint8_t> b) {
+                bridge_.receive(b, now, [this](const auto& e) { on_emulator(e); });
+              }) || moved;
+      bridge_.poll(now, [this](const auto& e) { on_emulator(e); });
       if (!moved) break;
     }
   }
@@ -171,24 +175,26 @@ class machine {
     repeats_ = 0;
   }
 
-  // A complete request in the device → the emulator session (QEMU: one at a time).
+  // A complete request in the device → the emulator session, through the bridge (which sends
+  // each request once, one at a time like QEMU, and routes the answer back to the device).
   bool forward_request() {
     const auto r = device_.pending_request();
-    if (!r || forwarded_ == r->id || emulator_.request_outstanding()) return false;
+    if (!r || bridge_.in_flight() || emulator_.request_outstanding() || r->id == shown_) return false;
     flush_trace();
-    forwarded_ = in_flight_ = r->id;
     if (!quiet) {
       std::printf("  %9.3f ms  device    request complete:", ms());
       print_bytes(r->bytes);
       std::printf("\n");
     }
-    const auto e = emulator_.send_request(msg_id_++, r->bytes, now, [this](const auto& ev) { on_emulator(ev); });
-    expect(e == vm::session_error::ok, "the emulator session takes the request");
-    return true;
+    shown_ = r->id;
+    const bool sent = bridge_.forward(now, [this](const auto& ev) { on_emulator(ev); });
+    expect(sent, "the bridge sends the request to the emulator session");
+    return sent;
   }
 
-  template <class From, class To, class Handler>
-  bool carry(From& from, To& to, const char* label, Handler&& handler) {
+  // One direction of the wire: the sender's outbound bytes, printed, delivered by `deliver`.
+  template <class From, class Deliver>
+  bool carry(From& from, const char* label, Deliver&& deliver) {
     bool moved = false;
     for (int i = 0; i < 8; ++i) {
       const auto out = from.outbound(now);
@@ -201,7 +207,7 @@ class machine {
       }
       const std::vector<std::uint8_t> bytes(out.begin(), out.end());
       from.consume(bytes.size(), now);
-      to.receive(bytes, now, handler);
+      deliver(bytes);
       moved = true;
     }
     return moved;
@@ -235,31 +241,24 @@ class machine {
         print_message(e.body, true);
         std::printf("\n");
       }
-      // A response to a request the host gave up on is refused by the device, and dropped.
-      if (in_flight_) (void)device_.respond(*in_flight_, e.body);
-      in_flight_.reset();
+      // The bridge has given it to the device (which refuses, and the bridge drops, an answer to
+      // a request the host gave up on).
     } else if constexpr (std::is_same_v<Event, vm::hardware_event>) {
+      // Attention and interrupt enables are applied to the device by the bridge; power off,
+      // reset, NMI and shutdown would be this machine's to carry out.
       if (!quiet)
         std::printf("  %9.3f ms  emulator  BMC command %.*s\n", ms(),
                     static_cast<int>(vm::name(e.code).size()), vm::name(e.code).data());
-      switch (e.code) {
-        case vm::command::attention: device_.set_attention(true, false); break;
-        case vm::command::attention_irq: device_.set_attention(true, true); break;
-        case vm::command::no_attention: device_.set_attention(false); break;
-        case vm::command::enable_irq: device_.set_interrupts_enabled(true); break;
-        case vm::command::disable_irq: device_.set_interrupts_enabled(false); break;
-        default: break;
-      }
     }
   }
 
   kcs::device device_;
   vm::emulator_session<clock_type> emulator_;
+  ipmikit::si::emulator_bridge<kcs::device, vm::emulator_session<clock_type>> bridge_{device_, emulator_};
   // The in-memory wire delivers every write on its own, so no gap after a command is needed.
   vm::bmc_session<clock_type> bmc_{vm::bmc_session<clock_type>::config{.command_gap = {}}};
   bmc_logic logic_;
-  std::optional<std::uint32_t> forwarded_, in_flight_;
-  std::uint8_t msg_id_ = 0;
+  std::optional<std::uint32_t> shown_;  // the last request printed
   bool polling_ = false;
   unsigned long polls_in_a_row_ = 0;
   std::string trace_, last_;
