@@ -61,6 +61,7 @@
 #include <span>
 #include <string_view>
 
+#include "../message.hpp"
 #include "../si/interface.hpp"
 #include "registers.hpp"
 
@@ -240,7 +241,7 @@ class basic_device {
     device_error e = device_error::ok;
     if (!pending_) e = device_error::no_request;
     else if (id != request_id_) e = device_error::stale_request;
-    else if (bytes.size() < 3) e = device_error::response_too_short;
+    else if (bytes.size() < response_view::min_size) e = device_error::response_too_short;
     else if (bytes.size() > max_body) e = device_error::response_too_long;
     if (e != device_error::ok) {
       ++stats_.responses_refused;

@@ -22,6 +22,8 @@
 #include <span>
 #include <string_view>
 
+#include "../message.hpp"
+
 namespace ipmikit::bt {
 
 // ---------------------------------------------------------------------------------------------
@@ -133,8 +135,9 @@ struct interface_capabilities {
 /// bytes). Nullopt unless it is one, with completion code 0 and all five bytes.
 [[nodiscard]] constexpr std::optional<interface_capabilities> parse_capabilities(
     std::span<const std::uint8_t> response) noexcept {
-  if (response.size() < 8 || (response[0] >> 2) != 0x07 || response[1] != get_bt_capabilities_cmd ||
-      response[2] != 0x00)
+  if (response.size() < response_view::min_size + 5 ||
+      netfn_of(response[0]) != response_netfn(netfn::app) || response[1] != get_bt_capabilities_cmd ||
+      static_cast<completion_code>(response[2]) != completion_code::success)
     return std::nullopt;
   return interface_capabilities{response[3], response[4], response[5], response[6], response[7]};
 }

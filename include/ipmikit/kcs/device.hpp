@@ -65,6 +65,7 @@
 #include <span>
 #include <string_view>
 
+#include "../message.hpp"
 #include "../si/interface.hpp"
 #include "registers.hpp"
 
@@ -119,7 +120,7 @@ struct device_stats : si::device_stats {
 
 template <std::size_t Capacity = default_capacity>
 class basic_device {
-  static_assert(Capacity >= 3, "a KCS device must hold at least netfn/LUN, cmd and a byte");
+  static_assert(Capacity >= response_view::min_size, "a KCS device must hold at least netfn/LUN, cmd and a byte");
 
  public:
   static constexpr std::size_t capacity = Capacity;
@@ -385,7 +386,7 @@ class basic_device {
                                                       std::size_t size) const noexcept {
     if (phase_ != device_phase::wait_response) return device_error::no_request;
     if (id != request_id_) return device_error::stale_request;
-    if (size < 3) return device_error::response_too_short;
+    if (size < response_view::min_size) return device_error::response_too_short;
     if (size > Capacity) return device_error::response_too_long;
     return device_error::ok;
   }
