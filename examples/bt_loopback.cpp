@@ -84,9 +84,9 @@ class machine {
     if constexpr (std::is_same_v<Event, vm::request_event>) {
       if (!quiet) std::printf("  bmc: request id=%02X cmd %02X\n", e.msg_id, e.cmd());
       std::vector<std::uint8_t> rsp{static_cast<std::uint8_t>(e.body[0] | 0x04), e.cmd(), 0x00};
-      if (e.cmd() == bt::get_bt_capabilities_cmd) {
+      if (e.is(ipmikit::commands::get_bt_interface_capabilities)) {
         rsp.insert(rsp.end(), {0x01, 0x3F, 0x3F, 0x02, 0x02});  // 1 outstanding, 63-byte buffers, 2 s, 2 retries
-      } else if (e.cmd() == 0x01) {
+      } else if (e.is(ipmikit::commands::get_device_id)) {
         rsp.insert(rsp.end(), {0x20, 0x81, 0x02, 0x17, 0x02, 0xBF, 0x57, 0x01, 0x00, 0xA0, 0x00});
       } else {
         rsp.insert(rsp.end(), e.data().begin(), e.data().end());
@@ -105,7 +105,7 @@ class machine {
   vm::bmc_session<clock_type> bmc_{vm::bmc_session<clock_type>::config{.command_gap = {}}};
 };
 
-si::outcome transact(bt::host& host, machine& m, std::vector<std::uint8_t> request, const char* what) {
+si::outcome transact(bt::host& host, machine& m, std::span<const std::uint8_t> request, const char* what) {
   if (const auto e = host.start(request, m.now); e != si::host_error::ok) {
     std::fprintf(stderr, "bt-loopback: start refused: %.*s\n", static_cast<int>(si::name(e).size()),
                  si::name(e).data());
@@ -137,20 +137,21 @@ int main(int argc, char** argv) {
   machine m;
   bt::host host;
 
-  expect(transact(host, m, {0x18, bt::get_bt_capabilities_cmd}, "Get BT Interface Capabilities") ==
+  expect(transact(host, m, ipmikit::commands::get_bt_interface_capabilities.request(), "Get BT Interface Capabilities") ==
              si::outcome::done, "capabilities answered");
   if (const auto caps = bt::parse_capabilities(host.response())) {
     host.apply(*caps);  // 2 s response timeout, 2 retries, 63-byte requests
   } else {
     expect(false, "capabilities parse");
   }
-  expect(transact(host, m, {0x18, 0x01}, "Get Device ID") == si::outcome::done &&
+  expect(transact(host, m, ipmikit::commands::get_device_id.request(), "Get Device ID") == si::outcome::done &&
              host.response().size() == 14, "Get Device ID answered");
 
   // The BMC loses a request: the driver resends after 2 s; the resend waits in the device until
   // the emulator gives up on the first copy (0xC3 at 4 s, refused by the device: dropped).
   m.ignore = 1;
-  expect(transact(host, m, {0x18, 0x3A, 0x07}, "a lost request") == si::outcome::done, "the resend answered");
+  const std::uint8_t oem_echo[] = {0x18, 0x3A, 0x07};  // App 3Ah (no standard command): echoed
+  expect(transact(host, m, oem_echo, "a lost request") == si::outcome::done, "the resend answered");
   expect(host.attempts() >= 2 && host.response().size() == 4 && host.response()[2] == 0x00 &&
              host.response()[3] == 0x07, "the driver got the answer to its resend");
   expect(m.bridge_stats().dropped == 1, "the emulator's 0xC3 for the lost copy was dropped");

@@ -70,11 +70,11 @@ struct bmc_logic {
   std::optional<std::vector<std::uint8_t>> handle(const vm::request_event& r) const {
     if (!answering) return std::nullopt;
     const auto rsp_netfn = ipmikit::pack_netfn_lun(ipmikit::response_netfn(r.function()), r.lun());
-    if (r.function() == ipmikit::netfn::app && r.cmd() == 0x01)  // Get Device ID
-      return std::vector<std::uint8_t>{rsp_netfn, 0x01, 0x00, 0x20, 0x81, 0x02, 0x17, 0x02,
+    if (r.is(ipmikit::commands::get_device_id))
+      return std::vector<std::uint8_t>{rsp_netfn, r.cmd(), 0x00, 0x20, 0x81, 0x02, 0x17, 0x02,
                                        0xBF, 0x57, 0x01, 0x00, 0xA0, 0x00, 0x00};
-    if (r.function() == ipmikit::netfn::app && r.cmd() == 0x31)  // Get Message Flags
-      return std::vector<std::uint8_t>{rsp_netfn, 0x31, 0x00,
+    if (r.is(ipmikit::commands::get_message_flags))
+      return std::vector<std::uint8_t>{rsp_netfn, r.cmd(), 0x00,
                                        static_cast<std::uint8_t>(attention ? 0x08 : 0x00)};
     return std::vector<std::uint8_t>{rsp_netfn, r.cmd(), 0xC1};  // invalid command
   }
@@ -222,7 +222,7 @@ class machine {
         std::printf("%s\n", logic_.answering ? "" : " (not answering)");
       }
       if (auto rsp = logic_.handle(e)) {
-        if (e.cmd() == 0x31 && logic_.attention) {  // the flags are read: attention goes away
+        if (e.is(ipmikit::commands::get_message_flags) && logic_.attention) {  // the flags are read: attention goes away
           expect(bmc_.set_attention(false) == vm::session_error::ok, "clear attention");
           logic_.attention = false;
         }
@@ -266,7 +266,7 @@ class machine {
 };
 
 // Runs one host transaction to its end and reports it.
-kcs::outcome transact(kcs::host& host, machine& m, std::vector<std::uint8_t> request) {
+kcs::outcome transact(kcs::host& host, machine& m, std::span<const std::uint8_t> request) {
   if (!quiet) {
     std::printf("  %9.3f ms  host      start: ", ms());
     print_message(request, false);
@@ -320,7 +320,7 @@ int main(int argc, char** argv) {
   kcs::host host;
 
   title("1. Get Device ID: WRITE_START, the request bytes, WRITE_END, the last byte, then one READ per response byte.");
-  expect(transact(host, m, {0x18, 0x01}) == kcs::outcome::done, "Get Device ID done");
+  expect(transact(host, m, ipmikit::commands::get_device_id.request()) == kcs::outcome::done, "Get Device ID done");
   expect(host.response().size() == 15 && host.response()[2] == 0x00, "Get Device ID answer");
 
   title("2. The BMC raises attention (SMS_ATN); the driver sees it and reads the message flags.");
@@ -328,7 +328,7 @@ int main(int argc, char** argv) {
   expect(m.bmc().set_attention(true) == vm::session_error::ok, "raise attention");
   m.pump();
   expect(m.device().peek_status().sms_atn(), "SMS_ATN set in the status register");
-  expect(transact(host, m, {0x18, 0x31}) == kcs::outcome::done && host.response()[3] == 0x08,
+  expect(transact(host, m, ipmikit::commands::get_message_flags.request()) == kcs::outcome::done && host.response()[3] == 0x08,
          "Get Message Flags says: watchdog pre-timeout");
   m.pump();
   expect(!m.device().peek_status().sms_atn(), "SMS_ATN cleared after the flags were read");
@@ -343,18 +343,18 @@ int main(int argc, char** argv) {
 
   title("4. The driver finds the interface in the middle of someone else's write (the WRITE_START\n"
         "   above): it runs GET_STATUS/ABORT, reads the status code, and retries its request.");
-  expect(transact(host, m, {0x18, 0x01}) == kcs::outcome::done, "recovered");
+  expect(transact(host, m, ipmikit::commands::get_device_id.request()) == kcs::outcome::done, "recovered");
   expect(host.problem() == kcs::problem::unexpected_state && host.attempts() == 2, "one retry");
   expect(host.error_code() == kcs::error_code::aborted_by_command, "status code 01");
 
   title("5. The BMC stops answering: after 4 s the emulator answers 0xC3 (timeout) itself.");
   m.logic().answering = false;
-  expect(transact(host, m, {0x18, 0x01}) == kcs::outcome::done, "done with the emulator's answer");
+  expect(transact(host, m, ipmikit::commands::get_device_id.request()) == kcs::outcome::done, "done with the emulator's answer");
   expect(host.response().size() == 3 && host.response()[2] == 0xC3, "cc C3");
   m.logic().answering = true;
 
   title("6. And the next request works again.");
-  expect(transact(host, m, {0x18, 0x01}) == kcs::outcome::done, "works again");
+  expect(transact(host, m, ipmikit::commands::get_device_id.request()) == kcs::outcome::done, "works again");
 
   if (!quiet) {
     std::printf("\nhost: %llu transactions, %llu register accesses, %llu abort sequences; device: %llu requests, %llu errors\n",

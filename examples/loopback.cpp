@@ -95,13 +95,13 @@ struct bmc_side {
     std::printf("\n");
     if (!answer) return;
     const std::uint8_t rsp_netfn = ipmikit::pack_netfn_lun(ipmikit::response_netfn(r.function()), r.lun());
-    if (r.function() == ipmikit::netfn::app && r.cmd() == 0x01) {  // Get Device ID
-      const std::uint8_t rsp[] = {rsp_netfn, 0x01, 0x00, 0x20, 0x81, 0x02, 0x17, 0x02, 0xBF,
+    if (r.is(ipmikit::commands::get_device_id)) {
+      const std::uint8_t rsp[] = {rsp_netfn, r.cmd(), 0x00, 0x20, 0x81, 0x02, 0x17, 0x02, 0xBF,
                                   0x57, 0x01, 0x00, 0xA0, 0x00};
       expect(session->respond(r.msg_id, rsp) == vm::session_error::ok, "respond to Get Device ID");
-    } else if (r.function() == ipmikit::netfn::app && r.cmd() == 0x31) {  // Get Message Flags
-      const std::uint8_t flags = attention ? 0x08 : 0x00;                 // watchdog pre-timeout
-      const std::uint8_t rsp[] = {rsp_netfn, 0x31, 0x00, flags};
+    } else if (r.is(ipmikit::commands::get_message_flags)) {
+      const std::uint8_t flags = attention ? 0x08 : 0x00;  // watchdog pre-timeout
+      const std::uint8_t rsp[] = {rsp_netfn, r.cmd(), 0x00, flags};
       // Clearing attention is a command; the session keeps it in a write of its own.
       expect(session->set_attention(false) == vm::session_error::ok, "clear attention");
       attention = false;
@@ -183,7 +183,7 @@ int main() {
   expect(bmc.peer_capabilities() == vm::qemu_capabilities, "capabilities arrive");
 
   step("2. The guest asks for the device id; message id 0.");
-  const std::uint8_t get_device_id[] = {0x18, 0x01};
+  const auto get_device_id = ipmikit::commands::get_device_id.request();
   expect(emulator.send_request(0x00, get_device_id, now, emu_events) == vm::session_error::ok, "send");
   pump();
   expect(emu_events.last_cc.size() == 1 && emu_events.last_cc.back() == 0x00, "device id answered");
@@ -192,7 +192,7 @@ int main() {
   expect(bmc.set_attention(true, true) == vm::session_error::ok, "raise attention");
   bmc_events.attention = true;
   pump();
-  const std::uint8_t get_message_flags[] = {0x18, 0x31};
+  const auto get_message_flags = ipmikit::commands::get_message_flags.request();
   emulator.send_request(0x01, get_message_flags, now, emu_events);
   pump();
 

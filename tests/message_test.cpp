@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <ipmikit/message.hpp>
 
@@ -271,6 +272,42 @@ TEST_CASE("command_name gives Appendix G's name for exactly the commands of its 
   }
   // Each name belongs to one command: no copy-and-paste slip gives two commands one name.
   CHECK(names.size() == std::size(appendix_g));
+}
+
+TEST_CASE("commands:: constants name the code command_name() names") {
+  // A few constants against Appendix G directly (the table above checks every name).
+  static_assert(commands::get_device_id == command_id{netfn::app, 0x01});
+  static_assert(commands::get_chassis_status == command_id{netfn::chassis, 0x01});
+  static_assert(commands::set_watchdog_timer == command_id{netfn::app, 0x24});
+  static_assert(commands::get_sel_entry == command_id{netfn::storage, 0x43});
+  static_assert(commands::get_sensor_reading == command_id{netfn::sensor_event, 0x2D});
+  static_assert(commands::get_lan_configuration_parameters == command_id{netfn::transport, 0x02});
+  static_assert(command_name(commands::get_device_id) == "Get Device ID");
+  static_assert(command_name(commands::get_poh_counter) == "Get POH Counter");
+  CHECK(command_name(commands::reset_watchdog_timer) == "Reset Watchdog Timer");
+  CHECK(command_name(command_id{netfn::app, 0xFE}).empty());
+  // Every constant is a request netfn (even) and distinct from every other.
+  std::set<std::pair<unsigned, unsigned>> ids;
+  for (const auto& row : detail::command_table) {
+    CAPTURE(row.name);
+    CHECK(is_request(row.id.function));
+    CHECK(command_name(row.id) == row.name);
+    CHECK(ids.insert({static_cast<unsigned>(row.id.function), row.id.code}).second);
+  }
+}
+
+TEST_CASE("command_id::matches a request or a response of its command, any LUN; request() builds one") {
+  constexpr auto id = commands::get_message_flags;
+  static_assert(id.request() == std::array<std::uint8_t, 2>{0x18, 0x31});
+  static_assert(id.request(lun::sms) == std::array<std::uint8_t, 2>{0x1A, 0x31});
+  CHECK(id.matches(0x18, 0x31));  // request, BMC LUN
+  CHECK(id.matches(0x1E, 0x31));  // response, SMS LUN
+  CHECK_FALSE(id.matches(0x18, 0x30));  // another command
+  CHECK_FALSE(id.matches(0x00, 0x31));  // another netfn (Chassis)
+  CHECK_FALSE(id.matches(0x20, 0x31));  // App+2 (firmware) is not App's response
+  const auto rq = id.request(lun::oem1);
+  CHECK(netfn_of(rq[0]) == netfn::app);
+  CHECK(lun_of(rq[0]) == lun::oem1);
 }
 
 TEST_CASE("request_view parses a body and rejects one shorter than netfn/LUN and cmd") {

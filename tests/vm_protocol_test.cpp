@@ -32,7 +32,7 @@ struct command_fact {
   std::string_view name;
   std::size_t arguments;
 };
-constexpr command_fact commands[] = {
+constexpr command_fact vm_commands[] = {
     {0x00, command::no_attention, "NOATTN", 0},
     {0x01, command::attention, "ATTN", 0},
     {0x02, command::attention_irq, "ATTN_IRQ", 0},
@@ -75,7 +75,7 @@ TEST_CASE("exactly 0xA0, 0xA1 and 0xAA are special") {
 
 TEST_CASE("every VM command has its QEMU code, name and argument count") {
   std::set<std::string_view> names;
-  for (const auto& c : commands) {
+  for (const auto& c : vm_commands) {
     CAPTURE(c.name);
     CHECK(static_cast<std::uint8_t>(c.value) == c.code);
     CHECK(vm::name(c.value) == c.name);
@@ -83,7 +83,7 @@ TEST_CASE("every VM command has its QEMU code, name and argument count") {
     CHECK(c.arguments <= vm::max_command_size - 1);
     names.insert(vm::name(c.value));
   }
-  CHECK(names.size() == std::size(commands));
+  CHECK(names.size() == std::size(vm_commands));
   CHECK(vm::name(static_cast<command>(0x0A)).empty());
   CHECK(vm::name(static_cast<command>(0xFE)).empty());
 }

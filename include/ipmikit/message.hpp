@@ -6,6 +6,7 @@
 // completion code. Nothing in this header owns memory; views point into the caller's bytes.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -195,100 +196,138 @@ enum class completion_code : std::uint8_t {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Standard command names (IPMI v2.0 Appendix G) for the commands a user meets first on a
-// system interface. Returns an empty view for anything not in the table; print it in hex then.
-[[nodiscard]] constexpr std::string_view command_name(netfn fn, std::uint8_t cmd) noexcept {
-  switch (static_cast<std::uint8_t>(request_netfn(fn))) {
-    case 0x00:  // Chassis (IPMI v2.0 §28)
-      switch (cmd) {
-        case 0x00: return "Get Chassis Capabilities";
-        case 0x01: return "Get Chassis Status";
-        case 0x02: return "Chassis Control";
-        case 0x03: return "Chassis Reset";
-        case 0x04: return "Chassis Identify";
-        case 0x05: return "Set Chassis Capabilities";
-        case 0x06: return "Set Power Restore Policy";
-        case 0x07: return "Get System Restart Cause";
-        case 0x08: return "Set System Boot Options";
-        case 0x09: return "Get System Boot Options";
-        case 0x0F: return "Get POH Counter";
-        default: return {};
-      }
-    case 0x04:  // Sensor/Event (IPMI v2.0 §29, §35)
-      switch (cmd) {
-        case 0x00: return "Set Event Receiver";
-        case 0x01: return "Get Event Receiver";
-        case 0x02: return "Platform Event Message";
-        case 0x20: return "Get Device SDR Info";
-        case 0x21: return "Get Device SDR";
-        case 0x22: return "Reserve Device SDR Repository";
-        case 0x26: return "Set Sensor Thresholds";
-        case 0x27: return "Get Sensor Thresholds";
-        case 0x28: return "Set Sensor Event Enable";
-        case 0x29: return "Get Sensor Event Enable";
-        case 0x2B: return "Get Sensor Event Status";
-        case 0x2D: return "Get Sensor Reading";
-        case 0x2F: return "Get Sensor Type";
-        default: return {};
-      }
-    case 0x06:  // App (IPMI v2.0 §20–§22, §27)
-      switch (cmd) {
-        case 0x01: return "Get Device ID";
-        case 0x02: return "Cold Reset";
-        case 0x03: return "Warm Reset";
-        case 0x04: return "Get Self Test Results";
-        case 0x05: return "Manufacturing Test On";
-        case 0x06: return "Set ACPI Power State";
-        case 0x07: return "Get ACPI Power State";
-        case 0x08: return "Get Device GUID";
-        case 0x09: return "Get NetFn Support";
-        case 0x0A: return "Get Command Support";
-        case 0x22: return "Reset Watchdog Timer";
-        case 0x24: return "Set Watchdog Timer";
-        case 0x25: return "Get Watchdog Timer";
-        case 0x2E: return "Set BMC Global Enables";
-        case 0x2F: return "Get BMC Global Enables";
-        case 0x30: return "Clear Message Flags";
-        case 0x31: return "Get Message Flags";
-        case 0x32: return "Enable Message Channel Receive";
-        case 0x33: return "Get Message";
-        case 0x34: return "Send Message";
-        case 0x35: return "Read Event Message Buffer";
-        case 0x36: return "Get BT Interface Capabilities";
-        case 0x37: return "Get System GUID";
-        case 0x38: return "Get Channel Authentication Capabilities";
-        case 0x42: return "Get Channel Info";
-        case 0x58: return "Set System Info Parameters";
-        case 0x59: return "Get System Info Parameters";
-        default: return {};
-      }
-    case 0x0A:  // Storage (IPMI v2.0 §34, §33, §31)
-      switch (cmd) {
-        case 0x10: return "Get FRU Inventory Area Info";
-        case 0x11: return "Read FRU Data";
-        case 0x12: return "Write FRU Data";
-        case 0x20: return "Get SDR Repository Info";
-        case 0x22: return "Reserve SDR Repository";
-        case 0x23: return "Get SDR";
-        case 0x40: return "Get SEL Info";
-        case 0x42: return "Reserve SEL";
-        case 0x43: return "Get SEL Entry";
-        case 0x44: return "Add SEL Entry";
-        case 0x47: return "Clear SEL";
-        case 0x48: return "Get SEL Time";
-        case 0x49: return "Set SEL Time";
-        default: return {};
-      }
-    case 0x0C:  // Transport (IPMI v2.0 §23, §25)
-      switch (cmd) {
-        case 0x01: return "Set LAN Configuration Parameters";
-        case 0x02: return "Get LAN Configuration Parameters";
-        case 0x10: return "Set Serial/Modem Configuration";
-        case 0x11: return "Get Serial/Modem Configuration";
-        default: return {};
-      }
-    default: return {};
+// Standard commands (IPMI v2.0 Appendix G): a name for the code and a constant for the program.
+// One table serves both: `commands::get_device_id` is {netfn::app, 0x01}, and
+// `command_name(netfn::app, 0x01)` is "Get Device ID". It lists the commands a user meets first
+// on a system interface; command_name() gives an empty view for anything else (print it in hex).
+
+/// A command: its (request) network function and command code.
+struct command_id {
+  netfn function{};
+  std::uint8_t code = 0;
+
+  /// True for a message (request or response) with this command: `netfn_lun` is the body's
+  /// first byte, `cmd` its second.
+  [[nodiscard]] constexpr bool matches(std::uint8_t netfn_lun, std::uint8_t cmd) const noexcept {
+    return (static_cast<unsigned>(netfn_of(netfn_lun)) & ~1u) == static_cast<unsigned>(function) &&
+           cmd == code;
   }
+
+  /// The first two bytes of a request for this command: `netfn<<2|lun`, `cmd` (the whole
+  /// request of a command without data, such as Get Device ID).
+  [[nodiscard]] constexpr std::array<std::uint8_t, 2> request(lun l = lun::bmc) const noexcept {
+    return {pack_netfn_lun(function, l), code};
+  }
+
+  friend constexpr bool operator==(const command_id&, const command_id&) noexcept = default;
+};
+
+// X(netfn, code, identifier, name) for each standard command.
+#define IPMIKIT_STANDARD_COMMANDS(X) \
+  /* Chassis (IPMI v2.0 §28) */ \
+  X(chassis, 0x00, get_chassis_capabilities, "Get Chassis Capabilities") \
+  X(chassis, 0x01, get_chassis_status, "Get Chassis Status") \
+  X(chassis, 0x02, chassis_control, "Chassis Control") \
+  X(chassis, 0x03, chassis_reset, "Chassis Reset") \
+  X(chassis, 0x04, chassis_identify, "Chassis Identify") \
+  X(chassis, 0x05, set_chassis_capabilities, "Set Chassis Capabilities") \
+  X(chassis, 0x06, set_power_restore_policy, "Set Power Restore Policy") \
+  X(chassis, 0x07, get_system_restart_cause, "Get System Restart Cause") \
+  X(chassis, 0x08, set_system_boot_options, "Set System Boot Options") \
+  X(chassis, 0x09, get_system_boot_options, "Get System Boot Options") \
+  X(chassis, 0x0F, get_poh_counter, "Get POH Counter") \
+  /* Sensor/Event (IPMI v2.0 §29, §35) */ \
+  X(sensor_event, 0x00, set_event_receiver, "Set Event Receiver") \
+  X(sensor_event, 0x01, get_event_receiver, "Get Event Receiver") \
+  X(sensor_event, 0x02, platform_event_message, "Platform Event Message") \
+  X(sensor_event, 0x20, get_device_sdr_info, "Get Device SDR Info") \
+  X(sensor_event, 0x21, get_device_sdr, "Get Device SDR") \
+  X(sensor_event, 0x22, reserve_device_sdr_repository, "Reserve Device SDR Repository") \
+  X(sensor_event, 0x26, set_sensor_thresholds, "Set Sensor Thresholds") \
+  X(sensor_event, 0x27, get_sensor_thresholds, "Get Sensor Thresholds") \
+  X(sensor_event, 0x28, set_sensor_event_enable, "Set Sensor Event Enable") \
+  X(sensor_event, 0x29, get_sensor_event_enable, "Get Sensor Event Enable") \
+  X(sensor_event, 0x2B, get_sensor_event_status, "Get Sensor Event Status") \
+  X(sensor_event, 0x2D, get_sensor_reading, "Get Sensor Reading") \
+  X(sensor_event, 0x2F, get_sensor_type, "Get Sensor Type") \
+  /* App (IPMI v2.0 §20–§22, §27) */ \
+  X(app, 0x01, get_device_id, "Get Device ID") \
+  X(app, 0x02, cold_reset, "Cold Reset") \
+  X(app, 0x03, warm_reset, "Warm Reset") \
+  X(app, 0x04, get_self_test_results, "Get Self Test Results") \
+  X(app, 0x05, manufacturing_test_on, "Manufacturing Test On") \
+  X(app, 0x06, set_acpi_power_state, "Set ACPI Power State") \
+  X(app, 0x07, get_acpi_power_state, "Get ACPI Power State") \
+  X(app, 0x08, get_device_guid, "Get Device GUID") \
+  X(app, 0x09, get_netfn_support, "Get NetFn Support") \
+  X(app, 0x0A, get_command_support, "Get Command Support") \
+  X(app, 0x22, reset_watchdog_timer, "Reset Watchdog Timer") \
+  X(app, 0x24, set_watchdog_timer, "Set Watchdog Timer") \
+  X(app, 0x25, get_watchdog_timer, "Get Watchdog Timer") \
+  X(app, 0x2E, set_bmc_global_enables, "Set BMC Global Enables") \
+  X(app, 0x2F, get_bmc_global_enables, "Get BMC Global Enables") \
+  X(app, 0x30, clear_message_flags, "Clear Message Flags") \
+  X(app, 0x31, get_message_flags, "Get Message Flags") \
+  X(app, 0x32, enable_message_channel_receive, "Enable Message Channel Receive") \
+  X(app, 0x33, get_message, "Get Message") \
+  X(app, 0x34, send_message, "Send Message") \
+  X(app, 0x35, read_event_message_buffer, "Read Event Message Buffer") \
+  X(app, 0x36, get_bt_interface_capabilities, "Get BT Interface Capabilities") \
+  X(app, 0x37, get_system_guid, "Get System GUID") \
+  X(app, 0x38, get_channel_authentication_capabilities, "Get Channel Authentication Capabilities") \
+  X(app, 0x42, get_channel_info, "Get Channel Info") \
+  X(app, 0x58, set_system_info_parameters, "Set System Info Parameters") \
+  X(app, 0x59, get_system_info_parameters, "Get System Info Parameters") \
+  /* Storage (IPMI v2.0 §34, §33, §31) */ \
+  X(storage, 0x10, get_fru_inventory_area_info, "Get FRU Inventory Area Info") \
+  X(storage, 0x11, read_fru_data, "Read FRU Data") \
+  X(storage, 0x12, write_fru_data, "Write FRU Data") \
+  X(storage, 0x20, get_sdr_repository_info, "Get SDR Repository Info") \
+  X(storage, 0x22, reserve_sdr_repository, "Reserve SDR Repository") \
+  X(storage, 0x23, get_sdr, "Get SDR") \
+  X(storage, 0x40, get_sel_info, "Get SEL Info") \
+  X(storage, 0x42, reserve_sel, "Reserve SEL") \
+  X(storage, 0x43, get_sel_entry, "Get SEL Entry") \
+  X(storage, 0x44, add_sel_entry, "Add SEL Entry") \
+  X(storage, 0x47, clear_sel, "Clear SEL") \
+  X(storage, 0x48, get_sel_time, "Get SEL Time") \
+  X(storage, 0x49, set_sel_time, "Set SEL Time") \
+  /* Transport (IPMI v2.0 §23, §25) */ \
+  X(transport, 0x01, set_lan_configuration_parameters, "Set LAN Configuration Parameters") \
+  X(transport, 0x02, get_lan_configuration_parameters, "Get LAN Configuration Parameters") \
+  X(transport, 0x10, set_serial_modem_configuration, "Set Serial/Modem Configuration") \
+  X(transport, 0x11, get_serial_modem_configuration, "Get Serial/Modem Configuration") \
+  /* end */
+
+namespace commands {
+#define IPMIKIT_COMMAND_CONSTANT(fn, value, identifier, text) \
+  inline constexpr command_id identifier{netfn::fn, value};
+IPMIKIT_STANDARD_COMMANDS(IPMIKIT_COMMAND_CONSTANT)
+#undef IPMIKIT_COMMAND_CONSTANT
+}  // namespace commands
+
+namespace detail {
+struct named_command {
+  command_id id;
+  std::string_view name;
+};
+#define IPMIKIT_COMMAND_ROW(fn, value, identifier, text) named_command{commands::identifier, text},
+inline constexpr named_command command_table[] = {IPMIKIT_STANDARD_COMMANDS(IPMIKIT_COMMAND_ROW)};
+#undef IPMIKIT_COMMAND_ROW
+}  // namespace detail
+
+#undef IPMIKIT_STANDARD_COMMANDS
+
+/// Appendix G's name of the command (request or response netfn alike), or an empty view for a
+/// command not in the table.
+[[nodiscard]] constexpr std::string_view command_name(netfn fn, std::uint8_t cmd) noexcept {
+  const command_id wanted{request_netfn(fn), cmd};
+  for (const auto& row : detail::command_table)
+    if (row.id == wanted) return row.name;
+  return {};
+}
+[[nodiscard]] constexpr std::string_view command_name(command_id c) noexcept {
+  return command_name(c.function, c.code);
 }
 
 // ---------------------------------------------------------------------------------------------

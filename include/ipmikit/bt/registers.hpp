@@ -117,7 +117,7 @@ inline constexpr std::size_t min_response = 5;     // … and the completion cod
 // ---------------------------------------------------------------------------------------------
 // Get BT Interface Capabilities (App netfn, cmd 0x36; IPMI v2.0 §22.10)
 
-inline constexpr std::uint8_t get_bt_capabilities_cmd = 0x36;
+inline constexpr std::uint8_t get_bt_capabilities_cmd = commands::get_bt_interface_capabilities.code;
 
 /// What a BMC says about its BT interface. The defaults are what a host assumes before it asks
 /// (Linux ipmi_bt_sm: 5 s, 2 retries; 64-byte buffers, the spec's minimum).

@@ -139,6 +139,8 @@ struct request_event {
   [[nodiscard]] constexpr ipmikit::lun lun() const noexcept { return lun_of(body[0]); }
   [[nodiscard]] constexpr std::uint8_t cmd() const noexcept { return body[1]; }
   [[nodiscard]] constexpr std::span<const std::uint8_t> data() const noexcept { return body.subspan(2); }
+  /// True for the standard command `c` (e.g. `e.is(commands::get_device_id)`).
+  [[nodiscard]] constexpr bool is(command_id c) const noexcept { return c.matches(body[0], body[1]); }
 };
 
 /// Emulator role: a hardware command from the BMC (attention, power off, reset, interrupt
