@@ -11,6 +11,7 @@ Input formats are documented at the top of each fuzz_<target>.cpp; in short:
   fuzz_checksum:  [split] data
   fuzz_kcs_device / fuzz_kcs_host / fuzz_kcs_pair: setup bytes, [n] n control bytes, data
   fuzz_bt_device / fuzz_bt_host / fuzz_bt_pair: the same layout
+  fuzz_bridge:    [setup] then operations (op byte + arguments; see fuzz_bridge.cpp)
 """
 
 import argparse
@@ -453,6 +454,30 @@ def bt_pair_seeds():
     }
     return seeds
 
+def bridge_seeds():
+    """fuzz_bridge: a setup byte (bit 0 BT, bit 1 deferred, bit 2 16-byte device, bit 3 start
+    disconnected), then operations: op % 12 picks one, its arguments follow (fuzz_bridge.cpp)."""
+    write_request = lambda n, *data: [0x02, n] + list(data) + [0] * max(0, n + 1 - len(data))
+    read = [0x03]
+    to_bmc, answer = [0x0B], lambda n: [0x05, n] + [0x01, 0x00] + [0x11] * n
+    seeds = {}
+    for name, setup in (("kcs", 0x00), ("bt", 0x01), ("kcs_deferred", 0x02), ("bt_deferred", 0x03)):
+        service = [0x0A] if setup & 2 else []
+        seeds[f"{name}_round_trip"] = bytes([setup] + write_request(0, 0x01) + service + to_bmc + answer(4) + read)
+        seeds[f"{name}_abandoned"] = bytes([setup] + write_request(1, 0x3A) + service + to_bmc +
+                                           write_request(1, 0x3B) + service + answer(2) + to_bmc + answer(2) + read)
+        seeds[f"{name}_timeout_disconnect"] = bytes([setup] + write_request(0, 0x01) + service + to_bmc +
+                                                    [0x07, 250] + read + write_request(0, 0x01) + service +
+                                                    [0x08 | 0x10] + read + [0x08])
+        seeds[f"{name}_commands_reset"] = bytes([setup] + [0x06, 0x16, 0x26, 0x36, 0x46, 0x56, 0x66, 0x76, 0x86] +
+                                                write_request(0, 0x01) + service + [0x09] + to_bmc + answer(1))
+    seeds["kcs_small_long_answer"] = bytes([0x04] + write_request(0, 0x01) + to_bmc + answer(40) + read)
+    seeds["bt_small_long_answer"] = bytes([0x05] + write_request(0, 0x01) + to_bmc + answer(40) + read)
+    seeds["disconnected_first"] = bytes([0x08] + write_request(0, 0x01) + read + [0x08] + write_request(0, 0x01) + to_bmc)
+    seeds["raw_registers"] = bytes([0x00, 0x00, 0x61, 0x10, 0x01, 0x00, 0x18, 0x01, 0x00, 0x04, 6, 0x00, 0x01, 0xA1, 0x00, 0xA0, 0x11])
+    return seeds
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the files on disk")
@@ -469,6 +494,7 @@ def main():
         "fuzz_bt_device": bt_device_seeds(),
         "fuzz_bt_host": bt_host_seeds(),
         "fuzz_bt_pair": bt_pair_seeds(),
+        "fuzz_bridge": bridge_seeds(),
     }
     differ = False
     for target, seeds in corpora.items():

@@ -119,7 +119,7 @@ class emulator_bridge {
   template <class Handler>
   [[nodiscard]] constexpr auto router(Handler& handler) {
     return [this, &handler](const auto& e) {
-      route(e);
+      this->route(e);  // `this->`: clang 14 otherwise calls the capture unused in a generic lambda
       handler(e);
     };
   }
