@@ -25,27 +25,13 @@ namespace ipmikit_bmc {
 
 namespace vm = ipmikit::vm;
 using ipmikit::completion_code;
+namespace commands = ipmikit::commands;
 using tenths = std::chrono::duration<long long, std::deci>;  // the watchdog counts 100 ms
 
 // ---------------------------------------------------------------------------------------------
 // IPMI v2.0 numbers this BMC uses.
 
-namespace app {  // netfn App (0x06)
-constexpr std::uint8_t get_device_id = 0x01;               // §20.1
-constexpr std::uint8_t get_self_test_results = 0x04;       // §20.4
-constexpr std::uint8_t reset_watchdog_timer = 0x22;        // §27.5
-constexpr std::uint8_t set_watchdog_timer = 0x24;          // §27.6
-constexpr std::uint8_t get_watchdog_timer = 0x25;          // §27.7
-constexpr std::uint8_t set_bmc_global_enables = 0x2E;      // §22.1
-constexpr std::uint8_t get_bmc_global_enables = 0x2F;      // §22.2
-constexpr std::uint8_t clear_message_flags = 0x30;         // §22.3
-constexpr std::uint8_t get_message_flags = 0x31;           // §22.4
-constexpr std::uint8_t read_event_message_buffer = 0x35;   // §22.8
-}  // namespace app
-namespace chassis {  // netfn Chassis (0x00)
-constexpr std::uint8_t get_chassis_status = 0x01;  // §28.2
-constexpr std::uint8_t chassis_control = 0x02;     // §28.3
-}  // namespace chassis
+// The commands it answers are ipmikit::commands:: constants (message.hpp, IPMI v2.0 Appendix G).
 
 // BMC Global Enables (§22.1).
 constexpr std::uint8_t enable_receive_message_interrupt = 0x01;
@@ -528,22 +514,22 @@ class vm_bmc {
     const std::span<const std::uint8_t> data = r.data();
     if (r.function() == ipmikit::netfn::app) {
       switch (r.cmd()) {
-        case app::get_device_id: return get_device_id(data);
-        case app::get_self_test_results: return get_self_test_results(data);
-        case app::reset_watchdog_timer: return reset_watchdog_timer(data, now);
-        case app::set_watchdog_timer: return set_watchdog_timer(data, now);
-        case app::get_watchdog_timer: return get_watchdog_timer(data, now);
-        case app::set_bmc_global_enables: return set_global_enables(data);
-        case app::get_bmc_global_enables: return get_global_enables(data);
-        case app::clear_message_flags: return clear_message_flags(data);
-        case app::get_message_flags: return get_message_flags(data);
-        case app::read_event_message_buffer: return read_event_message_buffer(data);
+        case commands::get_device_id.code: return get_device_id(data);
+        case commands::get_self_test_results.code: return get_self_test_results(data);
+        case commands::reset_watchdog_timer.code: return reset_watchdog_timer(data, now);
+        case commands::set_watchdog_timer.code: return set_watchdog_timer(data, now);
+        case commands::get_watchdog_timer.code: return get_watchdog_timer(data, now);
+        case commands::set_bmc_global_enables.code: return set_global_enables(data);
+        case commands::get_bmc_global_enables.code: return get_global_enables(data);
+        case commands::clear_message_flags.code: return clear_message_flags(data);
+        case commands::get_message_flags.code: return get_message_flags(data);
+        case commands::read_event_message_buffer.code: return read_event_message_buffer(data);
         default: break;
       }
     } else if (r.function() == ipmikit::netfn::chassis) {
       switch (r.cmd()) {
-        case chassis::get_chassis_status: return get_chassis_status(data);
-        case chassis::chassis_control: return chassis_control(data, act, after);
+        case commands::get_chassis_status.code: return get_chassis_status(data);
+        case commands::chassis_control.code: return chassis_control(data, act, after);
         default: break;
       }
     }

@@ -95,7 +95,10 @@ struct options {
   double timeout = 5;            // seconds a request may wait for its response
   double connect_timeout = 10;   // seconds for all connections to be established
   double rate = 0;               // requests per second offered in total (0: closed loop)
-  std::vector<std::uint8_t> request{0x18, 0x01};  // netfn<<2|lun, cmd, data… (Get Device ID)
+  std::vector<std::uint8_t> request = [] {  // netfn<<2|lun, cmd, data…: Get Device ID
+    const auto r = ipmikit::commands::get_device_id.request();
+    return std::vector<std::uint8_t>(r.begin(), r.end());
+  }();
   int server_pid = 0;
   bool json = false;
   bool quiet = false;
