@@ -65,6 +65,29 @@ static_assert(constexpr_transaction());
 }  // namespace
 
 TEST_SUITE("bt") {
+  TEST_CASE("bt::control: each accessor reads exactly its bit; every bit has its name") {
+    for (unsigned v = 0; v < 256; ++v) {
+      const bt::control c(static_cast<std::uint8_t>(v));
+      CAPTURE(v);
+      CHECK(c.h2b_atn() == ((v & cb::h2b_atn) != 0));
+      CHECK(c.b2h_atn() == ((v & cb::b2h_atn) != 0));
+      CHECK(c.sms_atn() == ((v & cb::sms_atn) != 0));
+      CHECK(c.oem0() == ((v & cb::oem0) != 0));
+      CHECK(c.h_busy() == ((v & cb::h_busy) != 0));
+      CHECK(c.b_busy() == ((v & cb::b_busy) != 0));
+      CHECK(static_cast<std::uint8_t>(c) == v);
+      const bool one_bit = v != 0 && (v & (v - 1)) == 0;
+      CHECK(bt::control_bit_name(static_cast<std::uint8_t>(v)).empty() == !one_bit);
+    }
+    CHECK(bt::control_bit_name(cb::clr_wr_ptr) == "clr_wr_ptr");
+    CHECK(bt::control_bit_name(cb::clr_rd_ptr) == "clr_rd_ptr");
+    CHECK(bt::control_bit_name(cb::b2h_atn) == "b2h_atn");
+    CHECK(bt::control_bit_name(cb::sms_atn) == "sms_atn");
+    CHECK(bt::control_bit_name(cb::oem0) == "oem0");
+    CHECK(bt::control_bit_name(cb::h_busy) == "h_busy");
+    CHECK(bt::control_bit_name(cb::b_busy) == "b_busy");
+  }
+
   TEST_CASE("bt::control names its bits; capabilities parse") {
     constexpr bt::control c(0xC8);
     static_assert(c.b_busy() && c.h_busy() && c.b2h_atn() && !c.sms_atn());

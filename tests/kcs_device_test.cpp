@@ -109,6 +109,21 @@ static_assert(constexpr_transaction());
 }  // namespace
 
 TEST_SUITE("kcs") {
+  TEST_CASE("kcs::status: each accessor reads exactly its bits, and builds back") {
+    for (unsigned v = 0; v < 256; ++v) {
+      const kcs::status st(static_cast<std::uint8_t>(v));
+      CAPTURE(v);
+      CHECK(st.obf() == ((v & 0x01) != 0));
+      CHECK(st.ibf() == ((v & 0x02) != 0));
+      CHECK(st.sms_atn() == ((v & 0x04) != 0));
+      CHECK(st.command_data() == ((v & 0x08) != 0));
+      CHECK(st.oem() == ((v >> 4) & 3));
+      CHECK(static_cast<unsigned>(st.state()) == v >> 6);
+      CHECK(kcs::status(st.state(), static_cast<std::uint8_t>(v)) == v);  // state + flags = the byte
+      CHECK(kcs::is_oem(static_cast<error_code>(v)) == (v >= 0x40 && v <= 0x7E));
+    }
+  }
+
   TEST_CASE("kcs::status names its bits and state") {
     constexpr kcs::status s(0xC5);
     static_assert(s.state() == state::error && s.obf() && s.sms_atn() && !s.ibf());

@@ -7,7 +7,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
+#include <set>
 #include <span>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <ipmikit/si/bridge.hpp>
@@ -348,5 +352,57 @@ TEST_SUITE("si") {
     r.to_bmc();
     REQUIRE(r.bmc_requests.size() == 1);
     CHECK(r.bmc_requests[0] == request);
+  }
+}
+
+// --- names: what logs, traces and fuzz reports print -----------------------------------------
+
+namespace {
+
+// Checks name() over all 256 values of E: exactly the listed enumerators have a name, the
+// listed one, and no two share it (a copy-and-paste slip would show in every log line).
+template <class E>
+void check_names(std::initializer_list<std::pair<unsigned, std::string_view>> expected) {
+  std::set<std::string_view> seen;
+  for (unsigned v = 0; v < 256; ++v) {
+    std::string_view want;
+    for (const auto& [value, text] : expected)
+      if (value == v) want = text;
+    CAPTURE(v);
+    const std::string_view got = name(static_cast<E>(v));
+    CHECK(got == want);
+    if (!got.empty()) CHECK(seen.insert(got).second);
+  }
+  CHECK(seen.size() == expected.size());
+}
+
+}  // namespace
+
+TEST_SUITE("si") {
+  TEST_CASE("names of every system-interface enumerator, and none for other values") {
+    using namespace ipmikit;
+    check_names<si::event>({{0, "none"}, {1, "request_ready"}, {2, "request_cancelled"}, {3, "request_replaced"},
+                            {4, "request_rejected"}, {8, "bmc_reset_requested"}});
+    check_names<si::device_error>({{0, "ok"}, {1, "no_request"}, {2, "stale_request"}, {3, "response_too_short"},
+                                   {4, "response_too_long"}});
+    check_names<si::outcome>({{0, "idle"}, {1, "busy"}, {2, "done"}, {3, "failed"}, {4, "hosed"}});
+    check_names<si::host_error>({{0, "ok"}, {1, "busy"}, {2, "hosed"}, {3, "request_too_short"},
+                                 {4, "request_too_long"}});
+    check_names<kcs::device_phase>({{0, "idle"}, {1, "write"}, {2, "write_last"}, {3, "wait_response"},
+                                    {4, "read"}, {5, "abort_status"}, {6, "abort_read"}, {7, "error"}});
+    check_names<kcs::state>({{0, "idle"}, {1, "read"}, {2, "write"}, {3, "error"}});
+    check_names<kcs::control_code>({{0x60, "get_status_abort"}, {0x61, "write_start"}, {0x62, "write_end"},
+                                    {0x68, "read"}});
+    check_names<kcs::error_code>({{0x00, "no_error"}, {0x01, "aborted_by_command"}, {0x02, "illegal_control_code"},
+                                  {0x06, "length_error"}, {0xFF, "unspecified"}});
+    check_names<kcs::access>({{0, "none"}, {1, "read_status"}, {2, "read_data"}, {3, "write_command"},
+                              {4, "write_data"}});
+    check_names<kcs::problem>({{0, "none"}, {1, "no_device"}, {2, "ibf_timeout"}, {3, "obf_timeout"},
+                               {4, "response_timeout"}, {5, "unexpected_state"}, {6, "device_error"},
+                               {7, "response_too_long"}, {8, "response_too_short"}, {9, "cancelled"}});
+    check_names<bt::access>({{0, "none"}, {1, "read_control"}, {2, "write_control"}, {3, "read_buffer"},
+                             {4, "write_buffer"}});
+    check_names<bt::problem>({{0, "none"}, {1, "no_device"}, {2, "busy_timeout"}, {3, "response_timeout"},
+                              {4, "response_too_long"}, {5, "cancelled"}});
   }
 }
