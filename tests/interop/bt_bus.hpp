@@ -7,9 +7,9 @@
 //
 // The BT twin of kcs_bus.hpp. The generic parts — idle() (spin, then bounded sleeps; a wait
 // ends with any access other than a BT_CTRL read), remembering the first qtest error (then
-// 0xFF reads and dropped writes without touching the socket), the folded access trace,
-// drive_in_slices() — are qtest_bus.hpp's; read its comment. Here: the BT accesses, their
-// trace tokens and drive_host().
+// 0xFF reads and dropped writes without touching the socket), the folded access trace, the
+// options, drive_host() — are qtest_bus.hpp's; read its comment. Here: the BT accesses, their
+// trace tokens and write_frame().
 //
 // Trace tokens: "C=08" BT_CTRL read, "C<-40" BT_CTRL write, "B=1C" BMC2HOST read, "B<-18"
 // HOST2BMC write, "I=00" / "I<-01" BT_INTMASK read / write. Equal consecutive BT_CTRL reads fold
@@ -19,10 +19,11 @@
 // ipmikit::interop::bt namespace (its own constants) that would otherwise be found first.
 #pragma once
 
-#include <chrono>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
-#include <string>
+#include <string_view>
 
 #include <ipmikit/bt/host.hpp>
 
@@ -43,18 +44,13 @@ struct bt_registers {
     write_intmask
   };
   static constexpr op poll = op::read_control;
+  static constexpr std::array<std::string_view, 6> tokens = {"C=", "B=", "C<-", "B<-", "I=", "I<-"};
 
-  [[nodiscard]] static std::string token(op what, std::uint8_t value) {
-    switch (what) {
-      case op::read_control: return "C=" + hex(value);
-      case op::read_buffer: return "B=" + hex(value);
-      case op::write_control: return "C<-" + hex(value);
-      case op::write_buffer: return "B<-" + hex(value);
-      case op::read_intmask: return "I=" + hex(value);
-      case op::write_intmask: return "I<-" + hex(value);
-    }
-    return "?";
-  }
+  struct ports {
+    std::uint16_t control_port = ::ipmikit::bt::default_control_port;  // isa-ipmi-bt `ioport` default
+    std::uint16_t buffer_port = ::ipmikit::bt::default_buffer_port;
+    std::uint16_t intmask_port = ::ipmikit::bt::default_interrupt_mask_port;
+  };
 };
 
 /// One traced register access.
@@ -62,26 +58,19 @@ using bt_bus_access = port_access<bt_registers>;
 
 class qtest_bt_bus : public qtest_port_bus<bt_registers> {
  public:
-  struct options : port_bus_options {
-    std::uint16_t control_port = ::ipmikit::bt::default_control_port;  // isa-ipmi-bt `ioport` default
-    std::uint16_t buffer_port = ::ipmikit::bt::default_buffer_port;
-    std::uint16_t intmask_port = ::ipmikit::bt::default_interrupt_mask_port;
-  };
-
-  explicit qtest_bt_bus(qtest& qt) : qtest_bt_bus(qt, options{}) {}
-  qtest_bt_bus(qtest& qt, const options& opt) : qtest_port_bus(qt, opt), opt_(opt) {}
+  using qtest_port_bus::qtest_port_bus;
 
   // --- bt::register_bus (idle() is the base's) -------------------------------------------------
 
-  [[nodiscard]] std::uint8_t read_control() { return in(opt_.control_port, op::read_control); }
-  [[nodiscard]] std::uint8_t read_buffer() { return in(opt_.buffer_port, op::read_buffer); }
-  void write_control(std::uint8_t v) { out(opt_.control_port, v, op::write_control); }
-  void write_buffer(std::uint8_t v) { out(opt_.buffer_port, v, op::write_buffer); }
+  [[nodiscard]] std::uint8_t read_control() { return in(settings().control_port, op::read_control); }
+  [[nodiscard]] std::uint8_t read_buffer() { return in(settings().buffer_port, op::read_buffer); }
+  void write_control(std::uint8_t v) { out(settings().control_port, v, op::write_control); }
+  void write_buffer(std::uint8_t v) { out(settings().buffer_port, v, op::write_buffer); }
 
   // --- raw extras ------------------------------------------------------------------------------
 
-  [[nodiscard]] std::uint8_t read_intmask() { return in(opt_.intmask_port, op::read_intmask); }
-  void write_intmask(std::uint8_t v) { out(opt_.intmask_port, v, op::write_intmask); }
+  [[nodiscard]] std::uint8_t read_intmask() { return in(settings().intmask_port, op::read_intmask); }
+  void write_intmask(std::uint8_t v) { out(settings().intmask_port, v, op::write_intmask); }
 
   /// By hand, what a host does to send: CLR_WR_PTR, `frame` (Length, NetFn/LUN, Seq, Cmd,
   /// Data… exactly as given, a wrong Length included) to the buffer, H2B_ATN. No waiting.
@@ -90,24 +79,8 @@ class qtest_bt_bus : public qtest_port_bus<bt_registers> {
     for (const std::uint8_t b : frame) write_buffer(b);
     write_control(::ipmikit::bt::control_bit::h2b_atn);
   }
-
-  [[nodiscard]] const options& settings() const noexcept { return opt_; }
-
- private:
-  options opt_;
 };
 
 static_assert(::ipmikit::bt::register_bus<qtest_bt_bus>);
-
-/// Runs `host` over `bus` with bt::drive() in slices until it is no longer busy, the bus has
-/// failed (a qtest error), `max_accesses` accesses were made or `budget` (wall clock) ran out.
-/// Returns the host's outcome (busy when the budget or the bus ended the run: check
-/// bus.failed()).
-template <class Host>
-::ipmikit::bt::outcome drive_host(Host& host, qtest_bt_bus& bus, millis budget, std::size_t max_accesses = 2000000) {
-  return drive_in_slices(host, bus, budget, max_accesses, [](auto& h, auto& b, auto now, std::size_t n) {
-    return ::ipmikit::bt::drive(h, b, now, n);
-  });
-}
 
 }  // namespace ipmikit::interop

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <ipmikit/bt/registers.hpp>
+
 #include "common.hpp"
 #include "kcs_qtest.hpp"  // detail::port_io
 #include "qemu.hpp"
@@ -20,19 +22,13 @@
 namespace ipmikit::interop {
 
 namespace bt {
-inline constexpr std::uint16_t default_control_port = 0xE4;  // isa-ipmi-bt ioport default
-inline constexpr std::uint16_t default_buffer_port = 0xE5;
-inline constexpr std::uint16_t default_intmask_port = 0xE6;
-
-// Control register bits (IPMI v2.0 §11.6; QEMU ipmi_bt.c).
-inline constexpr std::uint8_t clr_wr_ptr = 0x01;
-inline constexpr std::uint8_t clr_rd_ptr = 0x02;
-inline constexpr std::uint8_t h2b_atn = 0x04;
-inline constexpr std::uint8_t b2h_atn = 0x08;
-inline constexpr std::uint8_t sms_atn = 0x10;
-inline constexpr std::uint8_t oem0 = 0x20;
-inline constexpr std::uint8_t h_busy = 0x40;
-inline constexpr std::uint8_t b_busy = 0x80;
+inline constexpr std::uint16_t default_control_port = ::ipmikit::bt::default_control_port;  // 0xE4
+inline constexpr std::uint16_t default_buffer_port = ::ipmikit::bt::default_buffer_port;    // 0xE5
+inline constexpr std::uint16_t default_intmask_port = ::ipmikit::bt::default_interrupt_mask_port;  // 0xE6
+// The control register bits (IPMI v2.0 §11.6; QEMU ipmi_bt.c) are registers.hpp's: clr_wr_ptr,
+// clr_rd_ptr, h2b_atn, b2h_atn, sms_atn, oem0, h_busy, b_busy. Only the names come from the
+// library; the transaction below is written from the spec and QEMU, not from bt::host.
+using namespace ::ipmikit::bt::control_bit;
 }  // namespace bt
 
 struct bt_ports {

@@ -18,30 +18,34 @@
 #include <string>
 #include <vector>
 
+#include <ipmikit/kcs/registers.hpp>
+
 #include "common.hpp"
 #include "qemu.hpp"
 
 namespace ipmikit::interop {
 
 namespace kcs {
-inline constexpr std::uint16_t default_data_port = 0xCA2;  // isa-ipmi-kcs ioport default
-inline constexpr std::uint16_t default_status_port = 0xCA3;
+inline constexpr std::uint16_t default_data_port = ::ipmikit::kcs::default_data_port;      // 0xCA2
+inline constexpr std::uint16_t default_status_port = ::ipmikit::kcs::default_status_port;  // 0xCA3
 
-// Status register bits (IPMI v2.0 §9.7; QEMU ipmi_kcs.c).
-inline constexpr std::uint8_t obf = 0x01;
-inline constexpr std::uint8_t ibf = 0x02;
-inline constexpr std::uint8_t sms_atn = 0x04;
-inline constexpr std::uint8_t state_mask = 0xC0;
-inline constexpr std::uint8_t state_idle = 0x00;
-inline constexpr std::uint8_t state_read = 0x40;
-inline constexpr std::uint8_t state_write = 0x80;
-inline constexpr std::uint8_t state_error = 0xC0;
+// The status register bits (IPMI v2.0 §9.7; QEMU ipmi_kcs.c) are registers.hpp's: obf, ibf,
+// sms_atn, state_mask. Only the names and values come from the library; the transaction below
+// is written from the spec and QEMU, not from kcs::host.
+using namespace ::ipmikit::kcs::status_bit;
+/// The state field of the status register for `s`.
+[[nodiscard]] constexpr std::uint8_t state_bits(::ipmikit::kcs::state s) noexcept {
+  return static_cast<std::uint8_t>(static_cast<unsigned>(s) << state_shift);
+}
+inline constexpr std::uint8_t state_idle = state_bits(::ipmikit::kcs::state::idle);    // 0x00
+inline constexpr std::uint8_t state_read = state_bits(::ipmikit::kcs::state::read);    // 0x40
+inline constexpr std::uint8_t state_write = state_bits(::ipmikit::kcs::state::write);  // 0x80
 
-// Control codes.
-inline constexpr std::uint8_t get_status_abort = 0x60;  // command port
-inline constexpr std::uint8_t write_start = 0x61;       // command port
-inline constexpr std::uint8_t write_end = 0x62;         // command port
-inline constexpr std::uint8_t read = 0x68;              // data port, read phase
+// Control codes (the command port's, and READ on the data port in the read phase).
+using code = ::ipmikit::kcs::control_code;
+inline constexpr std::uint8_t write_start = static_cast<std::uint8_t>(code::write_start);  // 0x61
+inline constexpr std::uint8_t write_end = static_cast<std::uint8_t>(code::write_end);      // 0x62
+inline constexpr std::uint8_t read = static_cast<std::uint8_t>(code::read);                // 0x68
 
 [[nodiscard]] constexpr std::uint8_t state_of(std::uint8_t status) noexcept {
   return static_cast<std::uint8_t>(status & state_mask);

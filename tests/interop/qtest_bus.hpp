@@ -5,9 +5,11 @@
 // adds the register operations its host machine calls, each one a single in()/out() here.
 // `Registers` names the interface's accesses:
 //
-//   enum class op { … };                           the kinds of access
+//   enum class op { … };                           the kinds of access, numbered from 0
 //   static constexpr op poll = op::…;              the status read a host repeats while waiting
-//   static std::string token(op, std::uint8_t);    "S=82", "C<-61", … for traces
+//   static constexpr std::array<std::string_view, N> tokens;  per op, the trace token's
+//                                                  prefix: "S=" → "S=82", "C<-" → "C<-61"
+//   struct ports { … };                            the interface's port numbers (options)
 //
 // * idle() (kcs::drive / bt::drive call it before every repeated status poll): the first
 //   `spin_polls` polls of a wait go out back to back (one qtest round trip each, tens of µs),
@@ -23,8 +25,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -46,7 +51,9 @@ struct port_access {
   steady::time_point at{};     // when the (first) access was made
 
   /// The interface's spelling of the access ("S=82", "C<-61", …).
-  [[nodiscard]] std::string token() const { return Registers::token(what, value); }
+  [[nodiscard]] std::string token() const {
+    return std::string(Registers::tokens[static_cast<std::size_t>(what)]) + hex(value);
+  }
   /// token() with the fold count ("S=82x1234") and "(!)" for a failed access.
   [[nodiscard]] std::string describe() const {
     std::string s = token();
@@ -71,16 +78,23 @@ struct port_bus_options {
 template <class Registers>
 class qtest_port_bus {
  public:
+  using registers = Registers;
   using access_record = port_access<Registers>;
   using op = typename Registers::op;
+  /// The common options and the interface's ports.
+  struct options : port_bus_options, Registers::ports {};
+
+  explicit qtest_port_bus(qtest& qt, const options& opt = {}) : qt_(&qt), opt_(opt) {}
+
+  [[nodiscard]] const options& settings() const noexcept { return opt_; }
 
   /// Before a repeated status poll: nothing for the first spin_polls polls of a wait, then a
   /// sleep of poll_sleep (at most 50 ms).
   void idle() {
     ++idles_;
-    if (++streak_ <= base_opt_.spin_polls) return;
+    if (++streak_ <= opt_.spin_polls) return;
     const auto cap = std::chrono::microseconds(50000);
-    const auto d = base_opt_.poll_sleep > cap ? cap : base_opt_.poll_sleep;
+    const auto d = opt_.poll_sleep > cap ? cap : opt_.poll_sleep;
     if (d.count() > 0) {
       ++sleeps_;
       std::this_thread::sleep_for(d);
@@ -131,8 +145,6 @@ class qtest_port_bus {
   [[nodiscard]] std::uint64_t sleeps() const noexcept { return sleeps_; }
 
  protected:
-  qtest_port_bus(qtest& qt, const port_bus_options& opt) : qt_(&qt), base_opt_(opt) {}
-
   /// inb `port`, traced as `what`; 0xFF once the bus has failed.
   std::uint8_t in(std::uint16_t port, op what) {
     if (what != Registers::poll) streak_ = 0;
@@ -170,7 +182,7 @@ class qtest_port_bus {
   }
 
   void record(op what, std::uint8_t v, bool ok) {
-    if (!base_opt_.trace) return;
+    if (!opt_.trace) return;
     const bool may_fold = !no_fold_;
     no_fold_ = false;
     if (may_fold && what == Registers::poll && !trace_.empty()) {
@@ -180,7 +192,7 @@ class qtest_port_bus {
         return;
       }
     }
-    if (trace_.size() >= base_opt_.max_trace) {
+    if (trace_.size() >= opt_.max_trace) {
       ++dropped_;
       return;
     }
@@ -188,7 +200,7 @@ class qtest_port_bus {
   }
 
   qtest* qt_;
-  port_bus_options base_opt_;
+  options opt_;
   bool failed_ = false;
   std::string error_;
   std::vector<access_record> trace_;
@@ -252,6 +264,20 @@ auto drive_in_slices(Host& host, Bus& bus, millis budget, std::size_t max_access
     made += slice;
   }
   return host.outcome();
+}
+
+/// drive_in_slices() with the host's own driving loop: kcs::drive for a kcs::basic_host,
+/// bt::drive for a bt::basic_host (found in the host's namespace). A qtest bus remembers its
+/// first I/O error and a host cannot see it, so this stops as soon as the bus has failed, where
+/// plain kcs::drive / bt::drive would go on reading 0xFF (a host whose first status read fails
+/// ends failed with problem::no_device; in the middle of a transaction it polls until its own
+/// timeout).
+template <class Host, class Bus>
+  requires std::derived_from<Bus, qtest_port_bus<typename Bus::registers>>
+auto drive_host(Host& host, Bus& bus, millis budget, std::size_t max_accesses = 2000000) {
+  return drive_in_slices(host, bus, budget, max_accesses, [](auto& h, auto& b, auto now, std::size_t n) {
+    return drive(h, b, now, n);  // argument-dependent: the host's namespace
+  });
 }
 
 }  // namespace ipmikit::interop
