@@ -33,12 +33,16 @@
 // Usage: ipmikit_interop_bt_host_qemu_test [bmc] [ipmi_sim]   (no argument: both)
 // Exit status: 0 passed, 1 a check failed, 77 skipped (qemu-system-x86_64 or ipmi_sim missing,
 // unless IPMIKIT_INTEROP_REQUIRED=1). IPMIKIT_INTEROP_KEEP=1 keeps the temporary directories.
+//
+// The rig (QEMU, the BMC, the qtest bus), one transaction (run, check_done), the runs, main()
+// and the scenarios both interfaces run alike (eight transactions in a row, a silent BMC
+// answered by QEMU's C3, Get Device ID once QEMU has connected to ipmi_sim) are host_qemu.hpp's,
+// shared with kcs_host_qemu_test.cpp; this file describes the interface (the traits) and keeps
+// its own scenarios and checks.
 #include <algorithm>
 #include <array>
-#include <cstdio>
-#include <cstdlib>
-#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,63 +50,38 @@
 #include <ipmikit/bt/registers.hpp>
 #include <ipmikit/vm/session.hpp>
 
-#include "bmc_link.hpp"
 #include "bt_bus.hpp"
 #include "bt_qtest.hpp"
-#include "check.hpp"
-#include "common.hpp"
-#include "ipmi_sim.hpp"
-#include "net.hpp"
-#include "process.hpp"
-#include "qemu.hpp"
+#include "host_qemu.hpp"
 
 namespace {
 
 using namespace ipmikit::interop;
+using namespace ipmikit::interop::host_qemu;
 namespace ib = ::ipmikit::bt;  // (ipmikit::interop::bt is bt_qtest.hpp's constants)
 namespace vm = ::ipmikit::vm;
 using host_t = ib::basic_host<steady>;
 using op = bt_bus_access::op;
 
 // ---------------------------------------------------------------------------------------------
-// What the ipmikit BMC answers
-
-/// Get Device ID: dev id 20, rev 81, fw 2.17, IPMI 2.0, support BF, mfg 000157, product
-/// AAA1, aux 0. The product id bytes A1 and AA are VM-protocol special characters and travel
-/// escaped (AA B1, AA BA) between the session and QEMU.
-const bytes device_id_response = {0x1C, 0x01, 0x00, 0x20, 0x81, 0x02, 0x17, 0x02, 0xBF,
-                                  0x57, 0x01, 0x00, 0xA1, 0xAA, 0x00, 0x00, 0x00, 0x00};
+// What the ipmikit BMC answers: host_qemu.hpp's answer_for(), and the OEM attention command
 
 /// QEMU's own Get BT Interface Capabilities answer (qemu.md §3.4): cc 00, 1 outstanding
 /// request, input and output buffers 255 (300 capped), 10 s request-to-response, 0 retries.
 const bytes qemu_capabilities_response = {0x1C, 0x36, 0x00, 0x01, 0xFF, 0xFF, 0x0A, 0x00};
 
-constexpr std::uint8_t oem_netfn_lun = 0x30 << 2;  // OEM netfn 0x30, LUN 0
-constexpr std::uint8_t oem_echo_cmd = 0x01;
 constexpr std::uint8_t oem_attention_cmd = 0x02;  // the BMC raises SMS_ATN, then answers cc 00
 
-/// Get Device ID, Set BMC Global Enables (cc 00), the OEM echo command (cc 00 + the request
-/// data reversed), the OEM attention command (cc 00) and everything else with cc C1.
-bytes answer_for(const vm::request_event& r) {
-  if (r.body.size() == 2 && r.body[0] == 0x18 && r.body[1] == 0x01) return device_id_response;
-  if (r.body.size() == 3 && r.body[0] == 0x18 && r.body[1] == 0x2E) return {0x1C, 0x2E, 0x00};
-  if (r.body.size() >= 2 && r.body[0] == oem_netfn_lun && r.body[1] == oem_echo_cmd) {
-    bytes rsp = {static_cast<std::uint8_t>(oem_netfn_lun | 0x04), oem_echo_cmd, 0x00};
-    rsp.insert(rsp.end(), r.body.rbegin(), r.body.rend() - 2);
-    return rsp;
-  }
-  if (r.body.size() == 2 && r.body[0] == oem_netfn_lun && r.body[1] == oem_attention_cmd)
-    return {static_cast<std::uint8_t>(oem_netfn_lun | 0x04), oem_attention_cmd, 0x00};
-  return {static_cast<std::uint8_t>(r.body[0] | 0x04), r.body[1], 0xC1};
-}
-
+/// The OEM attention command: the BMC sets SMS_ATN, then answers cc 00. Everything else:
+/// answer_for().
 void answer(bmc_link& link, bmc_session& s, const vm::request_event& r) {
   if (r.body.size() == 2 && r.body[0] == oem_netfn_lun && r.body[1] == oem_attention_cmd) {
     const auto e = s.set_attention(true);
     if (e != vm::session_error::ok) link.note_error("set_attention: " + std::string(vm::name(e)));
+    const bytes rsp = {static_cast<std::uint8_t>(oem_netfn_lun | 0x04), oem_attention_cmd, 0x00};
+    return respond(link, s, r, rsp);
   }
-  const auto e = s.respond(r.msg_id, answer_for(r));
-  if (e != vm::session_error::ok) link.note_error("respond: " + std::string(vm::name(e)));
+  respond(link, s, r, answer_for(r));
 }
 
 /// The VM frame QEMU writes for `body` as `msg_id` (qemu.md §1.5): msg_id, body, checksum, A0,
@@ -127,14 +106,38 @@ bytes vm_frame(std::uint8_t msg_id, std::span<const std::uint8_t> body) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The rig and host helpers
+// The interface, for host_qemu.hpp's rig
 
-struct rig {
-  std::optional<bmc_link> link;          // the bmc run
-  std::optional<ipmi_sim_instance> sim;  // the ipmi_sim run
-  std::optional<qemu_instance> q;
-  std::optional<qtest_bt_bus> bus;
+template <class Host>
+std::string host_state(const Host& h) {
+  return describe_host(h, ", seq " + hex(h.seq()) + ", last control " + hex(h.last_control().value),
+                       " dropped " + std::to_string(h.stats().responses_dropped) + " attentions " +
+                           std::to_string(h.stats().attentions));
+}
+
+struct bt_traits {
+  using bus = qtest_bt_bus;
+  static constexpr ipmi_interface iface = ipmi_interface::bt;
+  static constexpr std::string_view name = "bt", device = "isa-ipmi-bt";
+  // QEMU never sets OEM0 (20) and never shows H2B_ATN (04) (qemu.md §3.2).
+  static constexpr std::uint8_t never_set = 0x27;
+  static constexpr std::string_view never_set_what = "OEM0, H2B_ATN and the pointer bits read 0", poll_what = "BT_CTRL";
+
+  static std::uint8_t poll(bus& b) { return b.read_control(); }
+  static bool check_power_on(checker& c, bus& b) {
+    const auto st = b.read_control();
+    const auto mask = b.read_intmask();
+    return c.check(!b.failed() && st == 0x00 && mask == 0x00,
+                   "BT_CTRL 00 and BT_INTMASK 00 at the start: " + hex(st) + ", " + hex(mask), b.error());
+  }
+  static void answer(bmc_link& link, bmc_session& s, const vm::request_event& r) { ::answer(link, s, r); }
+  template <class Host>
+  static std::string host_state(const Host& h) {
+    return ::host_state(h);
+  }
 };
+
+using rig = host_qemu::rig<bt_traits>;
 
 [[nodiscard]] host_t::config host_config(millis response_timeout = millis(6000), millis busy_timeout = millis(5000),
                                          std::uint8_t max_retries = 2) {
@@ -145,53 +148,8 @@ struct rig {
   return cfg;
 }
 
-/// The result of one host transaction.
-struct run_result {
-  ib::outcome outcome = ib::outcome::idle;
-  ib::host_error start_error = ib::host_error::ok;
-  long long ms = 0;
-  std::size_t trace_from = 0;
-};
-
-/// Starts `request` on `host` and drives it over the bus (at most `budget`).
-template <class Host>
-run_result run(rig& r, Host& host, std::span<const std::uint8_t> request, millis budget = millis(3000)) {
-  run_result res;
-  qtest_bt_bus& bus = *r.bus;
-  res.trace_from = bus.mark();
-  const auto t0 = steady::now();
-  res.start_error = host.start(request, t0);
-  if (res.start_error == ib::host_error::ok) (void)drive_host(host, bus, budget);
-  res.outcome = host.outcome();
-  res.ms = elapsed_ms(t0);
-  return res;
-}
-template <class Host>
-run_result run(rig& r, Host& host, std::initializer_list<std::uint8_t> request, millis budget = millis(3000)) {
-  return run(r, host, std::span<const std::uint8_t>(request.begin(), request.size()), budget);
-}
-
-template <class Host>
-std::string host_state(const Host& h) {
-  const auto& st = h.stats();
-  return std::string("outcome ") + std::string(ib::name(h.outcome())) + ", problem " +
-         std::string(ib::name(h.problem())) + ", attempts " + std::to_string(h.attempts()) + ", seq " + hex(h.seq()) +
-         ", last control " + hex(h.last_control().value) + "; stats: transactions " + std::to_string(st.transactions) +
-         " done " + std::to_string(st.done) + " failed " + std::to_string(st.failed) + " hosed " +
-         std::to_string(st.hosed) + " retries " + std::to_string(st.retries) + " dropped " +
-         std::to_string(st.responses_dropped) + " attentions " + std::to_string(st.attentions) + " accesses " +
-         std::to_string(st.accesses) + " polls " + std::to_string(st.polls);
-}
-
-/// Checks that a run ended done with no bus error; prints the trace otherwise.
-template <class Host>
-bool check_done(checker& c, rig& r, const Host& h, const run_result& res, const std::string& what) {
-  const bool ok = res.start_error == ib::host_error::ok && res.outcome == ib::outcome::done && !r.bus->failed();
-  c.check(ok, what + " done in " + std::to_string(res.ms) + " ms",
-          "start: " + std::string(ib::name(res.start_error)) + "; " + host_state(h) + "; bus: " +
-              (r.bus->failed() ? r.bus->error() : std::string("ok")) + "\n         trace: " + r.bus->describe(res.trace_from));
-  return ok;
-}
+void hold_back(bmc_link& link, int n) { host_qemu::hold_back<bt_traits>(link, n); }
+void answer_all(bmc_link& link) { host_qemu::answer_all<bt_traits>(link); }
 
 /// The BMC2HOST bytes read in the trace from `from` on, split into frames: a frame starts after
 /// a CLR_RD_PTR (C<-02) write. Each is what the host read: Length, NetFn/LUN, Seq, Cmd, cc, data.
@@ -223,21 +181,6 @@ std::string device_id_trace(std::uint8_t seq) {
   std::string s = "C=00 C<-01 B<-03 B<-18 B<-" + hex(seq) + " B<-01 C<-04 C=80? C=08 C<-40 C<-08 C<-02";
   for (const std::uint8_t b : bt_frame(device_id_response, seq)) s += " B=" + hex(b);
   return s + " C<-40";
-}
-
-/// Polls BT_CTRL (through the bus, so it is traced) until `pred` holds; the value, or nullopt
-/// after `timeout`.
-template <class Pred>
-std::optional<std::uint8_t> wait_control(rig& r, Pred pred, millis timeout) {
-  const deadline d(timeout);
-  for (int i = 0; i < 1000000; ++i) {
-    const std::uint8_t s = r.bus->read_control();
-    if (r.bus->failed()) return std::nullopt;
-    if (pred(s)) return s;
-    if (d.expired()) return std::nullopt;
-    sleep_ms(i < 20 ? 0 : 2);
-  }
-  return std::nullopt;
 }
 
 /// Reads BT_CTRL now (traced).
@@ -287,7 +230,7 @@ bool capabilities(checker& c, rig& r) {
 void stale_before_start(checker& c, rig& r, std::span<const std::uint8_t> want) {
   const std::size_t m = r.bus->mark();
   hand_device_id(r, 0x90);
-  const auto st = wait_control(r, [](std::uint8_t v) { return (v & ib::control_bit::b2h_atn) != 0; }, millis(2000));
+  const auto st = wait_poll(r, [](std::uint8_t v) { return (v & ib::control_bit::b2h_atn) != 0; }, millis(2000));
   c.check(st == std::optional<std::uint8_t>(0x08), "by hand: 03 18 90 01, H2B_ATN → BT_CTRL 08 (B2H_ATN) once answered",
           r.bus->describe(m));
   host_t host(host_config(), 0x10);
@@ -371,8 +314,6 @@ void bmc_get_device_id(checker& c, rig& r) {
 }
 
 void bmc_in_a_row(checker& c, rig& r) {
-  bmc_link& link = *r.link;
-  const std::size_t mark = link.log_size();
   host_t host(host_config(), 0xFD);
   const std::array<std::uint8_t, 8> seqs = {0xFD, 0xFE, 0xFF, 0x00, 0x01, 0x02, 0x03, 0x04};
   std::size_t step = 0;
@@ -387,47 +328,9 @@ void bmc_in_a_row(checker& c, rig& r) {
     if (host.seq() != seqs[step] || echoed != seqs[step] || written != seqs[step]) seqs_ok = false;
     ++step;
   };
-  int good = 0;
-  long long total_ms = 0;
-  for (int i = 0; i < 5; ++i) {
-    const auto res = run(r, host, {0x18, 0x01});
-    total_ms += res.ms;
-    note_seq(res);
-    if (check_done(c, r, host, res, "Get Device ID #" + std::to_string(i + 1)) &&
-        std::ranges::equal(host.response(), device_id_response))
-      ++good;
-  }
-  c.check(good == 5, "all five answers exact (" + std::to_string(good) + "/5); " + std::to_string(total_ms / 5) +
-                         " ms per transaction");
-  auto res = run(r, host, {0x18, 0x2E, 0x0C});
-  note_seq(res);
-  if (check_done(c, r, host, res, "Set BMC Global Enables 0C"))
-    c.check_bytes(host.response(), {0x1C, 0x2E, 0x00}, "its response");
-  res = run(r, host, {0x18, 0x99});
-  note_seq(res);
-  if (check_done(c, r, host, res, "an unknown App command 99"))
-    c.check_bytes(host.response(), {0x1C, 0x99, 0xC1}, "cc C1 from the BMC (a response like any other)");
-  bytes req = {oem_netfn_lun, oem_echo_cmd};
-  for (std::uint8_t i = 0; i < 40; ++i) req.push_back(static_cast<std::uint8_t>(0xA0 + i));  // A0 A1 … AA …
-  res = run(r, host, req);
-  note_seq(res);
-  if (check_done(c, r, host, res, "OEM echo: a 42-byte request")) {
-    bytes want = {static_cast<std::uint8_t>(oem_netfn_lun | 0x04), oem_echo_cmd, 0x00};
-    want.insert(want.end(), req.rbegin(), req.rend() - 2);
-    c.check_bytes(host.response(), want, "the 43-byte response (the data reversed)");
-  }
+  eight_in_a_row(c, r, host, ", independent of the Seq", note_seq);
   c.check(seqs_ok, "Seq written / echoed: " + seen + " (FD FE FF 00 … : the host counts and wraps, QEMU echoes)");
-  c.check(host.stats().transactions == 8 && host.stats().done == 8 && host.stats().retries == 0 &&
-              host.stats().responses_dropped == 0,
-          "stats: 8 transactions, 8 done, no retry, nothing dropped", host_state(host));
-  const auto reqs = link.requests_since(mark);
-  bool consecutive = reqs.size() == 8;
-  for (std::size_t i = 1; consecutive && i < reqs.size(); ++i)
-    consecutive = reqs[i].msg_id == static_cast<std::uint8_t>(reqs[i - 1].msg_id + 1);
-  c.check(consecutive, "the BMC got 8 requests with consecutive msg_ids" +
-                           (reqs.empty() ? std::string() : " (" + hex(reqs.front().msg_id) + ".." + hex(reqs.back().msg_id) + ")") +
-                           ", independent of the Seq");
-  if (reqs.size() == 8) c.check_bytes(reqs[7].body, req, "the OEM request arrived intact");
+  c.check(host.stats().responses_dropped == 0, "stats: nothing dropped", host_state(host));
 }
 
 void bmc_capabilities(checker& c, rig& r) {
@@ -452,28 +355,6 @@ void bmc_capabilities(checker& c, rig& r) {
   const auto res2 = run(r, host, {0x18, 0x01});
   if (check_done(c, r, host, res2, "Get Device ID with QEMU's capabilities applied"))
     c.check_bytes(host.response(), device_id_response, "exact response");
-}
-
-/// The BMC holds back every request until the test answers (the hook only records them).
-void hold_all(bmc_link& link) {
-  link.set_hook([](bmc_session&, const vm::request_event&, bool&) {});
-}
-
-/// The BMC holds back the next `n` requests (the session forgets them: discard()).
-void hold_back(bmc_link& link, int n) {
-  auto left = std::make_shared<int>(n);
-  link.set_hook([&link, left](bmc_session& s, const vm::request_event& rq, bool&) {
-    if (*left > 0) {
-      --*left;
-      (void)s.discard(rq.msg_id);
-      return;
-    }
-    answer(link, s, rq);
-  });
-}
-
-void answer_all(bmc_link& link) {
-  link.set_hook([&link](bmc_session& s, const vm::request_event& rq, bool&) { answer(link, s, rq); });
 }
 
 void bmc_seq_mismatch(checker& c, rig& r) {
@@ -545,22 +426,15 @@ void bmc_seq_mismatch(checker& c, rig& r) {
 /// The BMC never answers; response_timeout 6 s > QEMU's 4 s: QEMU's local cc C3 reaches the
 /// host as an ordinary response, with the host's Seq.
 void bmc_silent_long_timeout(checker& c, rig& r) {
-  bmc_link& link = *r.link;
-  hold_back(link, 1);
-  const std::size_t mark = link.log_size();
   host_t host(host_config(millis(6000)), 0x60);
-  const auto res = run(r, host, {0x18, 0x01}, millis(10000));
-  if (check_done(c, r, host, res, "response_timeout 6 s, silent BMC")) {
-    c.check_bytes(host.response(), {0x1C, 0x01, 0xC3}, "QEMU's own answer: cc C3 (timeout)");
-    c.check(res.ms >= 3800 && res.ms <= 6000, "after " + std::to_string(res.ms) + " ms (QEMU's timer: 4 s)");
+  silent_bmc_qemu_answers(c, r, host, [&](const run_result& res) {
     c.check(host.attempts() == 1 && host.stats().retries == 0 && host.problem() == ib::problem::none,
             "one attempt, no retry, no problem: the host cannot tell QEMU's C3 from the BMC's", host_state(host));
     const auto frames = frames_read(*r.bus, res.trace_from);
     c.check(frames.size() == 1 && frames[0] == bytes{0x04, 0x1C, 0x60, 0x01, 0xC3},
             "the frame read: 04 1C 60 01 C3 (QEMU puts the waiting Seq on its own answer)",
             frames.empty() ? std::string() : hex(frames[0]));
-  }
-  c.check(link.requests_since(mark).size() == 1, "the BMC got the request once");
+  });
 }
 
 /// The BMC does not answer the first request; response_timeout 1 s < QEMU's 4 s: the host
@@ -714,7 +588,7 @@ void bmc_attention(checker& c, rig& r) {
 
   auto e = link.with([](bmc_session& s) { return s.set_attention(true); });
   c.check(e == vm::session_error::ok, "the BMC session set_attention(true): " + std::string(vm::name(e)));
-  auto st = wait_control(r, [](std::uint8_t v) { return (v & ib::control_bit::sms_atn) != 0; }, millis(1000));
+  auto st = wait_poll(r, [](std::uint8_t v) { return (v & ib::control_bit::sms_atn) != 0; }, millis(1000));
   c.check(st == std::optional<std::uint8_t>(0x10), "BT_CTRL 10 (SMS_ATN)");
   res = run(r, host, {0x18, 0x01});
   if (check_done(c, r, host, res, "a transaction after ATTN")) {
@@ -757,139 +631,12 @@ void bmc_attention(checker& c, rig& r) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Setup and teardown
-
-bool start_rig_qemu(checker& c, const temp_dir& dir, rig& r, std::uint16_t port) {
-  auto q = start_qemu(dir, port, ipmi_interface::bt);
-  if (!c.check_ok(q, "QEMU started with isa-ipmi-bt (BMC port " + std::to_string(port) + ")")) return false;
-  r.q.emplace(std::move(*q));
-  say("  QEMU pid " + std::to_string(r.q->proc.pid()));
-  r.bus.emplace(r.q->qt);
-  const auto st = r.bus->read_control();
-  const auto mask = r.bus->read_intmask();
-  return c.check(!r.bus->failed() && st == 0x00 && mask == 0x00,
-                 "BT_CTRL 00 and BT_INTMASK 00 at the start: " + hex(st) + ", " + hex(mask), r.bus->error());
-}
-
-void stop_rig(checker& c, rig& r, int failures_before) {
-  if (r.bus) {
-    say("  bus: " + std::to_string(r.bus->accesses()) + " accesses, " + std::to_string(r.bus->idles()) + " idle() calls, " +
-        std::to_string(r.bus->sleeps()) + " sleeps");
-    c.check(!r.bus->failed(), "no qtest I/O error on the bus", r.bus->error());
-    // QEMU never sets OEM0 (20) and never shows H2B_ATN (04) (qemu.md §3.2).
-    std::size_t reads = 0, flagged = 0;
-    for (const auto& a : r.bus->trace()) {
-      if (a.what != op::read_control || !a.ok) continue;
-      reads += a.count;
-      if ((a.value & 0x27) != 0) flagged += a.count;
-    }
-    c.check(reads > 0 && flagged == 0,
-            "OEM0, H2B_ATN and the pointer bits read 0 in all " + std::to_string(reads) + " BT_CTRL reads");
-  }
-  if (r.link) {
-    r.link->stop();
-    const auto log = r.link->log();
-    const std::string errs = r.link->errors();
-    c.check(errs.empty() && log.problems() == 0, "the BMC session met no error",
-            errs + (log.problems() == 0 ? "" : "; protocol problems:\n" + log.describe()));
-  }
-  if (r.q) {
-    c.check(r.q->proc.alive(), "QEMU still running at the end");
-    r.bus.reset();
-    r.q->qt.close();
-    const auto st = r.q->proc.stop();
-    c.check_ok(st, "QEMU stopped (pid " + std::to_string(r.q->proc.pid()) + ")");
-    if (c.failures() != failures_before) say("  QEMU log tail:\n" + file_tail(r.q->log_path, 3000));
-  }
-  if (r.sim) {
-    c.check(r.sim->proc.alive(), "ipmi_sim still running at the end");
-    const auto st = r.sim->proc.stop();
-    c.check_ok(st, "ipmi_sim stopped");
-    if (c.failures() != failures_before) say("  ipmi_sim log tail:\n" + file_tail(r.sim->log_path, 3000));
-  }
-}
-
-/// One run: its own temporary directory (kept when a check failed) and rig; `body(c, dir, r)`
-/// starts the peers and runs the cases. The number of failed checks.
-template <class Body>
-int run_in_dir(const std::string& title, const std::string& dir_name, const std::string& run_name, Body body) {
-  say("== " + title);
-  auto dir = temp_dir::create(dir_name);
-  if (!dir) {
-    say("FAIL temporary directory: " + dir.error());
-    return 1;
-  }
-  checker c;
-  rig r;
-  const auto t0 = steady::now();
-  body(c, *dir, r);
-  stop_rig(c, r, 0);
-  say("  " + run_name + " run took " + std::to_string(elapsed_ms(t0)) + " ms");
-  if (c.failures() != 0 || keep_requested()) {
-    dir->keep();
-    say("kept " + dir->path());
-  }
-  return c.failures();
-}
-
-int run_bmc() {
-  return run_in_dir("QEMU isa-ipmi-bt ⇄ ipmikit BMC session; the guest is bt::host over qtest",
-                    "ipmikit-bt-host-qemu-bmc", "bmc", [](checker& c, const temp_dir& dir, rig& r) {
-    const auto hook = [&r](bmc_session& s, const vm::request_event& rq, bool&) { answer(*r.link, s, rq); };
-    const auto port = start_bmc_link(c, r.link, hook);
-    if (!port) return;
-    if (!start_rig_qemu(c, dir, r, *port)) return;
-    if (!c.check(r.link->wait_greeting(0, 10000), "QEMU connected to the BMC session and greeted")) return;
-
-    struct section {
-      const char* title;
-      void (*fn)(checker&, rig&);
-    };
-    const section sections[] = {
-        {"Get Device ID", bmc_get_device_id},
-        {"eight transactions in a row, the Seq wrapping", bmc_in_a_row},
-        {"Get BT Interface Capabilities (QEMU answers)", bmc_capabilities},
-        {"Seq mismatch: responses that are not the host's", bmc_seq_mismatch},
-        {"BMC silent, response_timeout 6 s (QEMU answers C3)", bmc_silent_long_timeout},
-        {"BMC silent once, response_timeout 1 s (the retry waits for QEMU's B_BUSY)", bmc_silent_short_timeout},
-        {"BMC silent once, response_timeout 1 s, busy_timeout 0.5 s (QEMU re-sends)", bmc_silent_busy_retry},
-        {"a stray H_BUSY before the start", bmc_stray_h_busy},
-        {"the largest responses (QEMU's Length byte wraps at 256)", bmc_largest_responses},
-        {"B_BUSY stuck after a wrong Length byte / a bare H2B_ATN", bmc_wrong_length},
-        {"SMS_ATN", bmc_attention},
-    };
-    for (const auto& s : sections) {
-      const auto ts = steady::now();
-      say("-- " + std::string(s.title));
-      answer_all(*r.link);
-      s.fn(c, r);
-      say("   (" + std::to_string(elapsed_ms(ts)) + " ms)");
-      if (r.bus->failed()) break;
-    }
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
 // Run (b): QEMU ⇄ OpenIPMI's ipmi_sim
 
-/// Get Device ID as bmc.emu (ipmi_sim.hpp) makes ipmi_sim answer it (openipmi.md §2, live):
-/// dev id 00, rev 03, fw 9.08, IPMI 2.0, support 9F, mfg 001291, product 0F02, aux 0.
-const bytes sim_device_id = {0x1C, 0x01, 0x00, 0x00, 0x03, 0x09, 0x08, 0x02, 0x9F,
-                             0x91, 0x12, 0x00, 0x02, 0x0F, 0x00, 0x00, 0x00, 0x00};
-
 void sim_cases(checker& c, rig& r) {
-  // QEMU connects to ipmi_sim on its own (reconnect=1); until then it answers D2 at once.
   host_t host(host_config(), 0x01);
   say("-- Get Device ID");
-  run_result res;
-  int d2 = 0;
-  for (int i = 0; i < 50; ++i) {
-    res = run(r, host, {0x18, 0x01});
-    if (res.outcome != ib::outcome::done || host.response().size() != 3 || host.response()[2] != 0xD2) break;
-    ++d2;
-    sleep_ms(200);
-  }
-  if (d2 != 0) c.note("QEMU answered D2 (not connected to ipmi_sim yet) " + std::to_string(d2) + " time(s)");
+  run_result res = device_id_once_connected(c, r, host);
   if (check_done(c, r, host, res, "Get Device ID through bt::host")) {
     c.check_bytes(host.response(), sim_device_id, "ipmi_sim's answer: the bmc.emu values");
     const auto frames = frames_read(*r.bus, res.trace_from);
@@ -903,27 +650,17 @@ void sim_cases(checker& c, rig& r) {
 
   say("-- transactions in a row");
   host_t row(host_config(), 0xFE);
-  int good = 0;
-  long long total = 0;
   bool seqs_ok = true;
-  for (int i = 0; i < 5; ++i) {
-    res = run(r, row, {0x18, 0x01});
-    total += res.ms;
-    const auto frames = frames_read(*r.bus, res.trace_from);
-    if (frames.size() != 1 || frames[0].size() < 3 || frames[0][2] != static_cast<std::uint8_t>(0xFE + i)) seqs_ok = false;
-    if (check_done(c, r, row, res, "Get Device ID #" + std::to_string(i + 1)) && std::ranges::equal(row.response(), sim_device_id))
-      ++good;
-  }
-  c.check(good == 5, "all five exact (" + std::to_string(good) + "/5), " + std::to_string(total / 5) + " ms each");
+  std::uint8_t want_seq = 0xFE;
+  const row_result five = device_id_five_times(c, r, row, sim_device_id, [&](const run_result& each) {
+    const auto frames = frames_read(*r.bus, each.trace_from);
+    if (frames.size() != 1 || frames[0].size() < 3 || frames[0][2] != want_seq) seqs_ok = false;
+    ++want_seq;
+  });
+  c.check(five.good == 5, "all five exact (" + std::to_string(five.good) + "/5), " + std::to_string(five.total_ms / 5) +
+                              " ms each");
   c.check(seqs_ok, "Seqs FE FF 00 01 02 echoed");
-  res = run(r, row, {0x18, 0x04});  // Get Self Test Results: not implemented by ipmi_sim
-  if (check_done(c, r, row, res, "Get Self Test Results"))
-    c.check_bytes(row.response(), {0x1C, 0x04, 0xC1}, "cc C1: ipmi_sim does not implement it");
-  res = run(r, row, {0x18, 0x2F});  // Get BMC Global Enables
-  if (check_done(c, r, row, res, "Get BMC Global Enables"))
-    c.check(row.response().size() == 4 && row.response()[0] == 0x1C && row.response()[1] == 0x2F &&
-                row.response()[2] == 0x00,
-            "1C 2F 00 + 1 byte: " + hex(row.response()));
+  sim_self_test_and_enables(c, r, row);
   c.check(row.stats().done == 7 && row.stats().retries == 0, "stats: 7 done, no retry", host_state(row));
 
   say("-- Get BT Interface Capabilities (QEMU answers, not ipmi_sim)");
@@ -938,49 +675,20 @@ void sim_cases(checker& c, rig& r) {
   if (!got.empty()) c.check_bytes(got, sim_device_id, "ipmi_sim's answer");
 }
 
-int run_ipmi_sim() {
-  return run_in_dir("QEMU isa-ipmi-bt ⇄ OpenIPMI ipmi_sim; the guest is bt::host over qtest",
-                    "ipmikit-bt-host-qemu-sim", "ipmi_sim", [](checker& c, const temp_dir& dir, rig& r) {
-    auto vm_port = free_tcp_port();
-    auto lan_port = free_udp_port();
-    if (!c.check_ok(vm_port, "free TCP port for the VM channel") || !c.check_ok(lan_port, "free UDP port for LAN"))
-      return;
-    auto sim = start_ipmi_sim(dir, *vm_port, *lan_port);
-    if (!c.check_ok(sim, "ipmi_sim started (VM 127.0.0.1:" + std::to_string(*vm_port) + ")")) return;
-    r.sim.emplace(std::move(*sim));
-    if (!start_rig_qemu(c, dir, r, *vm_port)) return;
-    sim_cases(c, r);
-  });
-}
+const section<bt_traits> bmc_sections[] = {
+    {"Get Device ID", bmc_get_device_id},
+    {"eight transactions in a row, the Seq wrapping", bmc_in_a_row},
+    {"Get BT Interface Capabilities (QEMU answers)", bmc_capabilities},
+    {"Seq mismatch: responses that are not the host's", bmc_seq_mismatch},
+    {"BMC silent, response_timeout 6 s (QEMU answers C3)", bmc_silent_long_timeout},
+    {"BMC silent once, response_timeout 1 s (the retry waits for QEMU's B_BUSY)", bmc_silent_short_timeout},
+    {"BMC silent once, response_timeout 1 s, busy_timeout 0.5 s (QEMU re-sends)", bmc_silent_busy_retry},
+    {"a stray H_BUSY before the start", bmc_stray_h_busy},
+    {"the largest responses (QEMU's Length byte wraps at 256)", bmc_largest_responses},
+    {"B_BUSY stuck after a wrong Length byte / a bare H2B_ATN", bmc_wrong_length},
+    {"SMS_ATN", bmc_attention},
+};
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  bool want_bmc = argc <= 1, want_sim = argc <= 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "bmc") {
-      want_bmc = true;
-    } else if (a == "ipmi_sim") {
-      want_sim = true;
-    } else {
-      std::fprintf(stderr, "usage: %s [bmc] [ipmi_sim]\n", argv[0]);
-      return 2;
-    }
-  }
-  if (!find_program("qemu-system-x86_64")) return missing_program_exit("qemu-system-x86_64");
-  int failures = 0;
-  if (want_bmc) failures += run_bmc();
-  bool sim_missing = false;
-  if (want_sim) {
-    if (find_program("ipmi_sim")) failures += run_ipmi_sim();
-    else sim_missing = true;
-  }
-  if (failures != 0) {
-    say("FAIL: " + std::to_string(failures) + " check(s) failed");
-    return 1;
-  }
-  if (sim_missing) return missing_program_exit("ipmi_sim");
-  say("PASS (" + std::to_string(elapsed_ms(g_test_start)) + " ms)");
-  return 0;
-}
+int main(int argc, char** argv) { return run_main<bt_traits>(argc, argv, {bmc_sections, std::nullopt, sim_cases}); }

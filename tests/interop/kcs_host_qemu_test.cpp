@@ -26,76 +26,67 @@
 // Usage: ipmikit_interop_kcs_host_qemu_test [bmc] [ipmi_sim]   (no argument: both)
 // Exit status: 0 passed, 1 a check failed, 77 skipped (qemu-system-x86_64 or ipmi_sim missing,
 // unless IPMIKIT_INTEROP_REQUIRED=1). IPMIKIT_INTEROP_KEEP=1 keeps the temporary directories.
+//
+// The rig (QEMU, the BMC, the qtest bus), one transaction (run, check_done), the runs, main()
+// and the scenarios both interfaces run alike (eight transactions in a row, a silent BMC
+// answered by QEMU's C3, Get Device ID once QEMU has connected to ipmi_sim) are host_qemu.hpp's,
+// shared with bt_host_qemu_test.cpp; this file describes the interface (the traits) and keeps
+// its own scenarios and checks.
 #include <algorithm>
 #include <array>
-#include <cstdio>
-#include <cstdlib>
-#include <memory>
 #include <optional>
+#include <span>
 #include <string>
-#include <vector>
 
 #include <ipmikit/kcs/host.hpp>
 #include <ipmikit/vm/session.hpp>
 
-#include "bmc_link.hpp"
-#include "check.hpp"
-#include "common.hpp"
-#include "ipmi_sim.hpp"
+#include "host_qemu.hpp"
 #include "kcs_bus.hpp"
 #include "kcs_qtest.hpp"
-#include "net.hpp"
-#include "process.hpp"
-#include "qemu.hpp"
 
 namespace {
 
 using namespace ipmikit::interop;
+using namespace ipmikit::interop::host_qemu;
 namespace ik = ::ipmikit::kcs;  // (ipmikit::interop::kcs is kcs_qtest.hpp's constants)
 namespace vm = ::ipmikit::vm;
 using host_t = ik::basic_host<steady>;
 using op = kcs_bus_access::op;
 
 // ---------------------------------------------------------------------------------------------
-// What the ipmikit BMC answers
+// The interface, for host_qemu.hpp's rig
 
-/// Get Device ID: dev id 20, rev 81, fw 2.17, IPMI 2.0, support BF, mfg 000157, product
-/// AAA1, aux 0. The product id bytes A1 and AA are VM-protocol special characters and travel
-/// escaped (AA B1, AA BA) between the session and QEMU.
-const bytes device_id_response = {0x1C, 0x01, 0x00, 0x20, 0x81, 0x02, 0x17, 0x02, 0xBF,
-                                  0x57, 0x01, 0x00, 0xA1, 0xAA, 0x00, 0x00, 0x00, 0x00};
+template <class Host>
+std::string host_state(const Host& h) {
+  return describe_host(h,
+                       ", error_code " + hex(static_cast<std::uint8_t>(h.error_code())) + ", last status " +
+                           hex(h.last_status().value),
+                       " aborts " + std::to_string(h.stats().aborts));
+}
 
-constexpr std::uint8_t oem_netfn_lun = 0x30 << 2;  // OEM netfn 0x30, LUN 0
-constexpr std::uint8_t oem_echo_cmd = 0x01;
+struct kcs_traits {
+  using bus = qtest_kcs_bus;
+  static constexpr ipmi_interface iface = ipmi_interface::kcs;
+  static constexpr std::string_view name = "kcs", device = "isa-ipmi-kcs";
+  // QEMU never sets C/D (08) nor the OEM bits (30) (qemu.md §2.2); the host does not need them.
+  static constexpr std::uint8_t never_set = 0x38;
+  static constexpr std::string_view never_set_what = "C/D and OEM bits clear", poll_what = "status";
 
-/// Get Device ID, Set BMC Global Enables (cc 00), the OEM echo command (cc 00 + the request
-/// data reversed) and everything else with cc C1.
-bytes answer_for(const vm::request_event& r) {
-  if (r.body.size() == 2 && r.body[0] == 0x18 && r.body[1] == 0x01) return device_id_response;
-  if (r.body.size() == 3 && r.body[0] == 0x18 && r.body[1] == 0x2E) return {0x1C, 0x2E, 0x00};
-  if (r.body.size() >= 2 && r.body[0] == oem_netfn_lun && r.body[1] == oem_echo_cmd) {
-    bytes rsp = {static_cast<std::uint8_t>(oem_netfn_lun | 0x04), oem_echo_cmd, 0x00};
-    rsp.insert(rsp.end(), r.body.rbegin(), r.body.rend() - 2);
-    return rsp;
+  static std::uint8_t poll(bus& b) { return b.read_status(); }
+  static bool check_power_on(checker& c, bus& b) {
+    const auto st = b.read_status();
+    return c.check(!b.failed() && st == 0x00, "KCS status 00 (IDLE) at the start: " + hex(st), b.error());
   }
-  return {static_cast<std::uint8_t>(r.body[0] | 0x04), r.body[1], 0xC1};
-}
-
-void answer(bmc_link& link, bmc_session& s, const vm::request_event& r) {
-  const auto e = s.respond(r.msg_id, answer_for(r));
-  if (e != vm::session_error::ok) link.note_error("respond: " + std::string(vm::name(e)));
-}
-
-// ---------------------------------------------------------------------------------------------
-// The rig and host helpers
-
-struct rig {
-  std::optional<bmc_link> link;         // the bmc run
-  std::optional<ipmi_sim_instance> sim;  // the ipmi_sim run
-  std::optional<qemu_instance> q;
-  std::optional<qtest_kcs_bus> bus;
-  bool qemu_stopped_on_purpose = false;  // the qtest-loss case ran
+  // What the ipmikit BMC answers: host_qemu.hpp's answer_for().
+  static void answer(bmc_link& link, bmc_session& s, const vm::request_event& r) { respond(link, s, r, answer_for(r)); }
+  template <class Host>
+  static std::string host_state(const Host& h) {
+    return ::host_state(h);
+  }
 };
+
+using rig = host_qemu::rig<kcs_traits>;
 
 [[nodiscard]] host_t::config host_config(millis response_timeout = millis(6000), millis ibf_timeout = millis(5000)) {
   host_t::config cfg;
@@ -105,66 +96,7 @@ struct rig {
   return cfg;
 }
 
-/// The result of one host transaction.
-struct run_result {
-  ik::outcome outcome = ik::outcome::idle;
-  ik::host_error start_error = ik::host_error::ok;
-  long long ms = 0;
-  std::size_t trace_from = 0;
-};
-
-/// Starts `request` on `host` and drives it over the bus (at most `budget`).
-template <class Host>
-run_result run(rig& r, Host& host, std::initializer_list<std::uint8_t> request, millis budget = millis(3000)) {
-  run_result res;
-  qtest_kcs_bus& bus = *r.bus;
-  res.trace_from = bus.mark();
-  const auto t0 = steady::now();
-  res.start_error = host.start(std::span<const std::uint8_t>(request.begin(), request.size()), t0);
-  if (res.start_error == ik::host_error::ok) (void)drive_host(host, bus, budget);
-  res.outcome = host.outcome();
-  res.ms = elapsed_ms(t0);
-  return res;
-}
-
-template <class Host>
-std::string host_state(const Host& h) {
-  const auto& st = h.stats();
-  return std::string("outcome ") + std::string(ik::name(h.outcome())) + ", problem " +
-         std::string(ik::name(h.problem())) + ", error_code " + hex(static_cast<std::uint8_t>(h.error_code())) +
-         ", attempts " + std::to_string(h.attempts()) + ", last status " + hex(h.last_status().value) +
-         "; stats: transactions " + std::to_string(st.transactions) + " done " + std::to_string(st.done) +
-         " failed " + std::to_string(st.failed) + " hosed " + std::to_string(st.hosed) + " aborts " +
-         std::to_string(st.aborts) + " retries " + std::to_string(st.retries) + " accesses " +
-         std::to_string(st.accesses) + " polls " + std::to_string(st.polls);
-}
-
-/// Checks that a run ended done with no bus error; prints the trace otherwise.
-template <class Host>
-bool check_done(checker& c, rig& r, const Host& h, const run_result& res, const std::string& what) {
-  const bool ok = res.start_error == ik::host_error::ok && res.outcome == ik::outcome::done && !r.bus->failed();
-  c.check(ok, what + " done in " + std::to_string(res.ms) + " ms",
-          "start: " + std::string(ik::name(res.start_error)) + "; " + host_state(h) + "; bus: " +
-              (r.bus->failed() ? r.bus->error() : std::string("ok")) + "\n         trace: " + r.bus->describe(res.trace_from));
-  return ok;
-}
-
-// trace_matches(bus, from, pattern, whole): qtest_bus.hpp.
-
-/// Polls the status register (through the bus, so it is traced) until `pred` holds; the status,
-/// or nullopt after `timeout`.
-template <class Pred>
-std::optional<std::uint8_t> wait_status(rig& r, Pred pred, millis timeout) {
-  const deadline d(timeout);
-  for (int i = 0; i < 1000000; ++i) {
-    const std::uint8_t s = r.bus->read_status();
-    if (r.bus->failed()) return std::nullopt;
-    if (pred(s)) return s;
-    if (d.expired()) return std::nullopt;
-    sleep_ms(i < 20 ? 0 : 2);
-  }
-  return std::nullopt;
-}
+void hold_back(bmc_link& link, int n) { host_qemu::hold_back<kcs_traits>(link, n); }
 
 // ---------------------------------------------------------------------------------------------
 // Cases shared by both runs
@@ -248,48 +180,9 @@ void bmc_get_device_id(checker& c, rig& r) {
 }
 
 void bmc_in_a_row(checker& c, rig& r) {
-  bmc_link& link = *r.link;
-  const std::size_t mark = link.log_size();
   host_t host(host_config());
-  int good = 0;
-  long long total_ms = 0;
-  for (int i = 0; i < 5; ++i) {
-    const auto res = run(r, host, {0x18, 0x01});
-    total_ms += res.ms;
-    if (check_done(c, r, host, res, "Get Device ID #" + std::to_string(i + 1)) &&
-        std::ranges::equal(host.response(), device_id_response))
-      ++good;
-  }
-  c.check(good == 5, "all five answers exact (" + std::to_string(good) + "/5); " + std::to_string(total_ms / 5) +
-                         " ms per transaction");
-  auto res = run(r, host, {0x18, 0x2E, 0x0C});
-  if (check_done(c, r, host, res, "Set BMC Global Enables 0C"))
-    c.check_bytes(host.response(), {0x1C, 0x2E, 0x00}, "its response");
-  res = run(r, host, {0x18, 0x99});
-  if (check_done(c, r, host, res, "an unknown App command 99"))
-    c.check_bytes(host.response(), {0x1C, 0x99, 0xC1}, "cc C1 from the BMC (a response like any other)");
-  bytes req = {oem_netfn_lun, oem_echo_cmd};
-  for (std::uint8_t i = 0; i < 40; ++i) req.push_back(static_cast<std::uint8_t>(0xA0 + i));  // A0 A1 … AA …
-  const std::size_t m = r.bus->mark();
-  const auto t0 = steady::now();
-  const auto e = host.start(req, t0);
-  (void)drive_host(host, *r.bus, millis(3000));
-  res = run_result{host.outcome(), e, elapsed_ms(t0), m};
-  if (check_done(c, r, host, res, "OEM echo: a 42-byte request")) {
-    bytes want = {static_cast<std::uint8_t>(oem_netfn_lun | 0x04), oem_echo_cmd, 0x00};
-    want.insert(want.end(), req.rbegin(), req.rend() - 2);
-    c.check_bytes(host.response(), want, "the 43-byte response (the data reversed)");
-  }
-  c.check(host.stats().transactions == 8 && host.stats().done == 8 && host.stats().aborts == 0 &&
-              host.stats().retries == 0,
-          "stats: 8 transactions, 8 done, no abort", host_state(host));
-  const auto reqs = link.requests_since(mark);
-  bool consecutive = reqs.size() == 8;
-  for (std::size_t i = 1; consecutive && i < reqs.size(); ++i)
-    consecutive = reqs[i].msg_id == static_cast<std::uint8_t>(reqs[i - 1].msg_id + 1);
-  c.check(consecutive, "the BMC got 8 requests with consecutive msg_ids" +
-                           (reqs.empty() ? std::string() : " (" + hex(reqs.front().msg_id) + ".." + hex(reqs.back().msg_id) + ")"));
-  if (reqs.size() == 8) c.check_bytes(reqs[7].body, req, "the OEM request arrived intact");
+  eight_in_a_row(c, r, host, "", [](const run_result&) {});
+  c.check(host.stats().aborts == 0, "stats: no abort", host_state(host));
 }
 
 void bmc_abort_mid_write(checker& c, rig& r) {
@@ -341,34 +234,14 @@ void bmc_too_long(checker& c, rig& r) {
                 ": +2 (the response and the ABORT in the read phase each count)");
 }
 
-/// The BMC holds back the next `n` requests (the session forgets them: discard()).
-void hold_back(bmc_link& link, int n) {
-  auto left = std::make_shared<int>(n);
-  link.set_hook([&link, left](bmc_session& s, const vm::request_event& rq, bool&) {
-    if (*left > 0) {
-      --*left;
-      (void)s.discard(rq.msg_id);
-      return;
-    }
-    answer(link, s, rq);
-  });
-}
-
 /// The BMC never answers; response_timeout 6 s > QEMU's 4 s: QEMU's local cc C3 reaches the
 /// host as an ordinary response.
 void bmc_silent_long_timeout(checker& c, rig& r) {
-  bmc_link& link = *r.link;
-  hold_back(link, 1);
-  const std::size_t mark = link.log_size();
   host_t host(host_config(millis(6000)));
-  const auto res = run(r, host, {0x18, 0x01}, millis(10000));
-  if (check_done(c, r, host, res, "response_timeout 6 s, silent BMC")) {
-    c.check_bytes(host.response(), {0x1C, 0x01, 0xC3}, "QEMU's own answer: cc C3 (timeout)");
-    c.check(res.ms >= 3800 && res.ms <= 6000, "after " + std::to_string(res.ms) + " ms (QEMU's timer: 4 s)");
+  silent_bmc_qemu_answers(c, r, host, [&](const run_result&) {
     c.check(host.attempts() == 1 && host.stats().aborts == 0 && host.problem() == ik::problem::none,
             "one attempt, no abort, no problem: the host cannot tell QEMU's C3 from the BMC's", host_state(host));
-  }
-  c.check(link.requests_since(mark).size() == 1, "the BMC got the request once");
+  });
 }
 
 /// The BMC does not answer the first request; response_timeout 1 s < QEMU's 4 s, ibf_timeout
@@ -442,7 +315,7 @@ void bmc_silent_hosed(checker& c, rig& r) {
           r.bus->describe(m));
 
   // Wait for QEMU to let IBF go (its 4 s timer answers C3).
-  const auto st = wait_status(r, [](std::uint8_t s) { return (s & 0x02) == 0; }, millis(5000));
+  const auto st = wait_poll(r, [](std::uint8_t s) { return (s & 0x02) == 0; }, millis(5000));
   const long long released = ms_between(t0, steady::now());
   c.check(st == std::optional<std::uint8_t>(0x41),
           "QEMU released IBF " + std::to_string(released) + " ms after the request with READ|OBF (41): its C3 response " +
@@ -495,7 +368,7 @@ void bmc_attention(checker& c, rig& r) {
   }
   e = link.with([](bmc_session& s) { return s.set_attention(false); });
   c.check(e == vm::session_error::ok, "set_attention(false): " + std::string(vm::name(e)));
-  const auto st = wait_status(r, [](std::uint8_t s) { return (s & 0x04) == 0; }, millis(1000));
+  const auto st = wait_poll(r, [](std::uint8_t s) { return (s & 0x04) == 0; }, millis(1000));
   c.check(st.has_value(), "SMS_ATN cleared in the status register");
   res = run(r, host, {0x18, 0x01});
   if (check_done(c, r, host, res, "a transaction after NOATTN")) c.check(!host.attention(), "attention() false again");
@@ -540,123 +413,7 @@ void qtest_lost(checker& c, rig& r) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Setup and teardown
-
-bool start_rig_qemu(checker& c, const temp_dir& dir, rig& r, std::uint16_t port) {
-  auto q = start_qemu(dir, port, ipmi_interface::kcs);
-  if (!c.check_ok(q, "QEMU started with isa-ipmi-kcs (BMC port " + std::to_string(port) + ")")) return false;
-  r.q.emplace(std::move(*q));
-  say("  QEMU pid " + std::to_string(r.q->proc.pid()));
-  r.bus.emplace(r.q->qt);
-  const auto st = r.bus->read_status();
-  return c.check(!r.bus->failed() && st == 0x00, "KCS status 00 (IDLE) at the start: " + hex(st), r.bus->error());
-}
-
-void stop_rig(checker& c, rig& r, int failures_before) {
-  if (r.bus) {
-    say("  bus: " + std::to_string(r.bus->accesses()) + " accesses, " + std::to_string(r.bus->idles()) + " idle() calls, " +
-        std::to_string(r.bus->sleeps()) + " sleeps");
-    if (!r.qemu_stopped_on_purpose) c.check(!r.bus->failed(), "no qtest I/O error on the bus", r.bus->error());
-    // QEMU never sets C/D (08) nor the OEM bits (30) (qemu.md §2.2); the host does not need them.
-    std::size_t reads = 0, flagged = 0;
-    for (const auto& a : r.bus->trace()) {
-      if (a.what != op::read_status || !a.ok) continue;
-      reads += a.count;
-      if ((a.value & 0x38) != 0) flagged += a.count;
-    }
-    c.check(reads > 0 && flagged == 0, "C/D and OEM bits clear in all " + std::to_string(reads) + " status reads");
-  }
-  if (r.link) {
-    r.link->stop();
-    const auto log = r.link->log();
-    const std::string errs = r.link->errors();
-    c.check(errs.empty() && log.problems() == 0, "the BMC session met no error",
-            errs + (log.problems() == 0 ? "" : "; protocol problems:\n" + log.describe()));
-  }
-  if (r.q) {
-    if (!r.qemu_stopped_on_purpose) c.check(r.q->proc.alive(), "QEMU still running at the end");
-    r.bus.reset();
-    r.q->qt.close();
-    const auto st = r.q->proc.stop();
-    if (!r.qemu_stopped_on_purpose) c.check_ok(st, "QEMU stopped (pid " + std::to_string(r.q->proc.pid()) + ")");
-    if (c.failures() != failures_before) say("  QEMU log tail:\n" + file_tail(r.q->log_path, 3000));
-  }
-  if (r.sim) {
-    c.check(r.sim->proc.alive(), "ipmi_sim still running at the end");
-    const auto st = r.sim->proc.stop();
-    c.check_ok(st, "ipmi_sim stopped");
-    if (c.failures() != failures_before) say("  ipmi_sim log tail:\n" + file_tail(r.sim->log_path, 3000));
-  }
-}
-
-/// One run: its own temporary directory (kept when a check failed) and rig; `body(c, dir, r)`
-/// starts the peers and runs the cases. The number of failed checks.
-template <class Body>
-int run_in_dir(const std::string& title, const std::string& dir_name, const std::string& run_name, Body body) {
-  say("== " + title);
-  auto dir = temp_dir::create(dir_name);
-  if (!dir) {
-    say("FAIL temporary directory: " + dir.error());
-    return 1;
-  }
-  checker c;
-  rig r;
-  const auto t0 = steady::now();
-  body(c, *dir, r);
-  stop_rig(c, r, 0);
-  say("  " + run_name + " run took " + std::to_string(elapsed_ms(t0)) + " ms");
-  if (c.failures() != 0 || keep_requested()) {
-    dir->keep();
-    say("kept " + dir->path());
-  }
-  return c.failures();
-}
-
-int run_bmc() {
-  return run_in_dir("QEMU isa-ipmi-kcs ⇄ ipmikit BMC session; the guest is kcs::host over qtest",
-                    "ipmikit-kcs-host-qemu-bmc", "bmc", [](checker& c, const temp_dir& dir, rig& r) {
-    const auto answer_all = [&r](bmc_session& s, const vm::request_event& rq, bool&) { answer(*r.link, s, rq); };
-    const auto port = start_bmc_link(c, r.link, answer_all);
-    if (!port) return;
-    if (!start_rig_qemu(c, dir, r, *port)) return;
-    if (!c.check(r.link->wait_greeting(0, 10000), "QEMU connected to the BMC session and greeted")) return;
-
-    struct section {
-      const char* title;
-      void (*fn)(checker&, rig&);
-    };
-    const section sections[] = {
-        {"Get Device ID", bmc_get_device_id},
-        {"eight transactions in a row", bmc_in_a_row},
-        {"abort in the middle of a write", bmc_abort_mid_write},
-        {"a response longer than the host's Capacity", bmc_too_long},
-        {"BMC silent, response_timeout 6 s (QEMU answers C3)", bmc_silent_long_timeout},
-        {"BMC silent once, response_timeout 1 s (the abort waits for QEMU's IBF)", bmc_silent_abort_waits},
-        {"BMC silent, response_timeout 1 s, ibf_timeout 0.5 s (hosed, reset)", bmc_silent_hosed},
-        {"SMS_ATN", bmc_attention},
-    };
-    for (const auto& s : sections) {
-      const auto ts = steady::now();
-      say("-- " + std::string(s.title));
-      r.link->set_hook(answer_all);
-      s.fn(c, r);
-      say("   (" + std::to_string(elapsed_ms(ts)) + " ms)");
-      if (r.bus->failed()) break;
-    }
-    if (!r.bus->failed()) {
-      say("-- the qtest connection is lost mid-transaction (QEMU stopped)");
-      qtest_lost(c, r);
-    }
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
 // Run (b): QEMU ⇄ OpenIPMI's ipmi_sim
-
-/// Get Device ID as bmc.emu (ipmi_sim.hpp) makes ipmi_sim answer it (openipmi.md §2, live):
-/// dev id 00, rev 03, fw 9.08, IPMI 2.0, support 9F, mfg 001291, product 0F02, aux 0.
-const bytes sim_device_id = {0x1C, 0x01, 0x00, 0x00, 0x03, 0x09, 0x08, 0x02, 0x9F,
-                             0x91, 0x12, 0x00, 0x02, 0x0F, 0x00, 0x00, 0x00, 0x00};
 
 void check_sim_device_id(checker& c, std::span<const std::uint8_t> rsp, const std::string& what) {
   c.check(rsp.size() >= 3 && rsp[0] == 0x1C && rsp[1] == 0x01 && rsp[2] == 0x00,
@@ -666,18 +423,9 @@ void check_sim_device_id(checker& c, std::span<const std::uint8_t> rsp, const st
 }
 
 void sim_cases(checker& c, rig& r) {
-  // QEMU connects to ipmi_sim on its own (reconnect=1); until then it answers D2 at once.
   host_t host(host_config());
   say("-- Get Device ID");
-  run_result res;
-  int d2 = 0;
-  for (int i = 0; i < 50; ++i) {
-    res = run(r, host, {0x18, 0x01});
-    if (res.outcome != ik::outcome::done || host.response().size() != 3 || host.response()[2] != 0xD2) break;
-    ++d2;
-    sleep_ms(200);
-  }
-  if (d2 != 0) c.note("QEMU answered D2 (not connected to ipmi_sim yet) " + std::to_string(d2) + " time(s)");
+  run_result res = device_id_once_connected(c, r, host);
   if (!check_done(c, r, host, res, "Get Device ID through kcs::host")) return;
   check_sim_device_id(c, host.response(), "ipmi_sim's answer");
   c.check(host.attempts() == 1 && host.stats().aborts == 0, "one attempt, no abort", host_state(host));
@@ -685,16 +433,9 @@ void sim_cases(checker& c, rig& r) {
 
   say("-- transactions in a row");
   host_t row(host_config());
-  int good = 0;
-  long long total = 0;
-  for (int i = 0; i < 5; ++i) {
-    res = run(r, row, {0x18, 0x01});
-    total += res.ms;
-    if (check_done(c, r, row, res, "Get Device ID #" + std::to_string(i + 1)) &&
-        std::ranges::equal(row.response(), sim_device_id))
-      ++good;
-  }
-  c.check(good == 5, "all five exact (" + std::to_string(good) + "/5), " + std::to_string(total / 5) + " ms each");
+  const row_result five = device_id_five_times(c, r, row, sim_device_id, [](const run_result&) {});
+  c.check(five.good == 5, "all five exact (" + std::to_string(five.good) + "/5), " + std::to_string(five.total_ms / 5) +
+                              " ms each");
   // Get Watchdog Timer: the spec's answer is cc + 8 bytes; ipmi_sim sends cc + 6 (its
   // handle_get_watchdog_timer sets *rdata_len = 7, leaving out the present countdown it writes
   // at rdata[7..8]). Either length is accepted; the host reads what QEMU got, nothing more.
@@ -705,14 +446,7 @@ void sim_cases(checker& c, rig& r) {
             "1C 25 00 + 6 or 8 bytes: " + hex(rsp));
     if (rsp.size() == 9) c.note("ipmi_sim's Get Watchdog Timer answer is 2 bytes short (no present countdown)");
   }
-  res = run(r, row, {0x18, 0x04});  // Get Self Test Results: not implemented by ipmi_sim
-  if (check_done(c, r, row, res, "Get Self Test Results"))
-    c.check_bytes(row.response(), {0x1C, 0x04, 0xC1}, "cc C1: ipmi_sim does not implement it");
-  res = run(r, row, {0x18, 0x2F});  // Get BMC Global Enables
-  if (check_done(c, r, row, res, "Get BMC Global Enables"))
-    c.check(row.response().size() == 4 && row.response()[0] == 0x1C && row.response()[1] == 0x2F &&
-                row.response()[2] == 0x00,
-            "1C 2F 00 + 1 byte: " + hex(row.response()));
+  sim_self_test_and_enables(c, r, row);
   c.check(row.stats().done == 8 && row.stats().aborts == 0, "stats: 8 done, no abort", host_state(row));
 
   say("-- abort in the middle of a write");
@@ -720,49 +454,20 @@ void sim_cases(checker& c, rig& r) {
   if (!got.empty()) check_sim_device_id(c, got, "the retried request's response");
 }
 
-int run_ipmi_sim() {
-  return run_in_dir("QEMU isa-ipmi-kcs ⇄ OpenIPMI ipmi_sim; the guest is kcs::host over qtest",
-                    "ipmikit-kcs-host-qemu-sim", "ipmi_sim", [](checker& c, const temp_dir& dir, rig& r) {
-    auto vm_port = free_tcp_port();
-    auto lan_port = free_udp_port();
-    if (!c.check_ok(vm_port, "free TCP port for the VM channel") || !c.check_ok(lan_port, "free UDP port for LAN"))
-      return;
-    auto sim = start_ipmi_sim(dir, *vm_port, *lan_port);
-    if (!c.check_ok(sim, "ipmi_sim started (VM 127.0.0.1:" + std::to_string(*vm_port) + ")")) return;
-    r.sim.emplace(std::move(*sim));
-    if (!start_rig_qemu(c, dir, r, *vm_port)) return;
-    sim_cases(c, r);
-  });
-}
+const section<kcs_traits> bmc_sections[] = {
+    {"Get Device ID", bmc_get_device_id},
+    {"eight transactions in a row", bmc_in_a_row},
+    {"abort in the middle of a write", bmc_abort_mid_write},
+    {"a response longer than the host's Capacity", bmc_too_long},
+    {"BMC silent, response_timeout 6 s (QEMU answers C3)", bmc_silent_long_timeout},
+    {"BMC silent once, response_timeout 1 s (the abort waits for QEMU's IBF)", bmc_silent_abort_waits},
+    {"BMC silent, response_timeout 1 s, ibf_timeout 0.5 s (hosed, reset)", bmc_silent_hosed},
+    {"SMS_ATN", bmc_attention},
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool want_bmc = argc <= 1, want_sim = argc <= 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "bmc") {
-      want_bmc = true;
-    } else if (a == "ipmi_sim") {
-      want_sim = true;
-    } else {
-      std::fprintf(stderr, "usage: %s [bmc] [ipmi_sim]\n", argv[0]);
-      return 2;
-    }
-  }
-  if (!find_program("qemu-system-x86_64")) return missing_program_exit("qemu-system-x86_64");
-  int failures = 0;
-  if (want_bmc) failures += run_bmc();
-  bool sim_missing = false;
-  if (want_sim) {
-    if (find_program("ipmi_sim")) failures += run_ipmi_sim();
-    else sim_missing = true;
-  }
-  if (failures != 0) {
-    say("FAIL: " + std::to_string(failures) + " check(s) failed");
-    return 1;
-  }
-  if (sim_missing) return missing_program_exit("ipmi_sim");
-  say("PASS (" + std::to_string(elapsed_ms(g_test_start)) + " ms)");
-  return 0;
+  return run_main<kcs_traits>(
+      argc, argv, {bmc_sections, section<kcs_traits>{"the qtest connection is lost mid-transaction (QEMU stopped)", qtest_lost}, sim_cases});
 }
