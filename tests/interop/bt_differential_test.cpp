@@ -214,83 +214,66 @@ const std::vector<sequence_spec> sequences = {
 // clang-format on
 
 [[nodiscard]] result<op> parse_op(const std::string& text) {
-  const auto w = words(text);
+  const op_words w(text);
   if (w.empty()) return fail("empty op");
   op o;
-  auto arg = [&](std::size_t i) -> result<std::uint8_t> {
-    if (i >= w.size()) return fail("'" + text + "': missing argument");
-    return parse_byte(w[i]);
-  };
-  auto want_args = [&](std::size_t n) -> status {
-    if (w.size() != n + 1) return fail("'" + text + "': expected " + std::to_string(n) + " argument(s)");
-    return success();
-  };
-  const std::string& k = w[0];
+  const std::string& k = w.name();
   if (k == "out_ctrl" || k == "out_mask" || k == "bmc_attention" || k == "bmc_irq") {
-    if (auto s = want_args(1); !s) return fail(s.error());
-    auto v = arg(1);
+    auto v = w.one_byte();
     if (!v) return fail(v.error());
     o.kind = k == "out_ctrl" ? op_kind::out_ctrl
              : k == "out_mask" ? op_kind::out_mask
              : k == "bmc_attention" ? op_kind::bmc_attention
                                     : op_kind::bmc_irq;
     o.a = *v;
-    if (o.kind == op_kind::bmc_attention && o.a > 2) return fail("'" + text + "': attention is 0, 1 or 2");
-    if (o.kind == op_kind::bmc_irq && o.a > 1) return fail("'" + text + "': bmc_irq is 0 or 1");
+    if (o.kind == op_kind::bmc_attention && o.a > 2) return w.bad("attention is 0, 1 or 2");
+    if (o.kind == op_kind::bmc_irq && o.a > 1) return w.bad("bmc_irq is 0 or 1");
     o.text = k + " " + hex(o.a);
   } else if (k == "out_buf" || k == "bmc_respond") {
-    const std::size_t min = k == "out_buf" ? 1 : 3;
-    if (w.size() < min + 1) return fail("'" + text + "': at least " + std::to_string(min) + " byte(s)");
+    auto b = w.byte_list(k == "out_buf" ? 1 : 3);  // a response has at least 3 bytes
+    if (!b) return fail(b.error());
     o.kind = k == "out_buf" ? op_kind::out_buf : op_kind::bmc_respond;
-    for (std::size_t i = 1; i < w.size(); ++i) {
-      auto v = arg(i);
-      if (!v) return fail(v.error());
-      o.payload.push_back(*v);
-    }
+    o.payload = std::move(*b);
     o.text = k + " " + hex(o.payload);
   } else if (k == "fill_buf" || k == "bmc_respond_fill") {
-    if (auto s = want_args(2); !s) return fail(s.error());
-    auto n = parse_count(w[1], 1000);
-    auto v = arg(2);
-    if (!n || !v) return fail("'" + text + "': bad argument");
+    auto nv = w.count_and_byte(1000);
+    if (!nv) return fail(nv.error());
     o.kind = op_kind::fill_buf;
-    o.count = *n;
-    o.b = *v;
+    o.count = nv->first;
+    o.b = nv->second;
     if (k == "bmc_respond_fill") {
-      if (o.count < 3) return fail("'" + text + "': a response has at least 3 bytes");
+      if (o.count < 3) return w.bad("a response has at least 3 bytes");
       o.kind = op_kind::bmc_respond;
       o.payload = {0x1C, 0x01, 0x00};
       o.payload.resize(o.count, o.b);
     }
     o.text = k + " " + std::to_string(o.count) + " " + hex(o.b);
   } else if (k == "wait_ctrl") {
-    if (auto s = want_args(2); !s) return fail(s.error());
-    auto m = arg(1);
-    auto v = arg(2);
-    if (!m || !v) return fail("'" + text + "': bad argument");
+    auto mv = w.two_bytes();
+    if (!mv) return fail(mv.error());
     o.kind = op_kind::wait_ctrl;
-    o.a = *m;
-    o.b = *v;
+    o.a = mv->first;
+    o.b = mv->second;
     o.text = k + " " + hex(o.a) + " " + hex(o.b);
   } else if (k == "in_buf") {
-    if (w.size() > 2) return fail("'" + text + "': in_buf [N]");
+    if (w.size() > 2) return w.bad("in_buf [N]");
     o.kind = op_kind::in_buf;
     o.count = 1;
     if (w.size() == 2) {
       auto n = parse_count(w[1], 300);
-      if (!n) return fail("'" + text + "': " + n.error());
+      if (!n) return w.bad(n.error());
       o.count = *n;
     }
     o.text = k + " " + std::to_string(o.count);
   } else if (k == "in_ctrl" || k == "in_mask" || k == "irq" || k == "bmc_request") {
-    if (auto s = want_args(0); !s) return fail(s.error());
+    if (auto st = w.args(0); !st) return fail(st.error());
     o.kind = k == "in_ctrl" ? op_kind::in_ctrl
              : k == "in_mask" ? op_kind::in_mask
              : k == "irq" ? op_kind::irq
                           : op_kind::bmc_request;
     o.text = k;
   } else {
-    return fail("unknown op '" + text + "'");
+    return w.unknown();
   }
   return o;
 }
@@ -428,74 +411,41 @@ const std::vector<known_difference> known_differences = {
 // ---------------------------------------------------------------------------------------------
 // The device side
 
-class device_runner {
- public:
-  std::string run(const op& o) {
-    switch (o.kind) {
-      case op_kind::out_ctrl: note(d_.write_control(o.a)); return "-";
-      case op_kind::out_buf:
-        for (const auto b : o.payload) d_.write_buffer(b);
-        return "-";
-      case op_kind::fill_buf:
-        for (std::size_t i = 0; i < o.count; ++i) d_.write_buffer(o.b);
-        return "-";
-      case op_kind::out_mask: note(d_.write_interrupt_mask(o.a)); return "-";
-      case op_kind::in_ctrl:
-      case op_kind::wait_ctrl: return hex(d_.read_control().value);  // nothing to wait for
-      case op_kind::in_mask: return hex(d_.read_interrupt_mask());
-      case op_kind::in_buf: {
-        bytes got;
-        for (std::size_t i = 0; i < o.count; ++i) got.push_back(d_.read_buffer());
-        return hex(got);
-      }
-      case op_kind::irq: return d_.irq() ? "1" : "0";
-      case op_kind::bmc_request: return req_ ? "req " + describe_request(req_->second) : "none";
-      case op_kind::bmc_respond: {
-        if (!req_) return "none";
-        const auto e = d_.respond(req_->first, o.payload);
-        std::string s = "req " + describe_request(req_->second);
-        if (e == dev::device_error::ok) {
-          req_.reset();
-          return s + " answered";
-        }
-        return s + " refused:" + std::string(dev::name(e));
-      }
-      case op_kind::bmc_attention: d_.set_attention(o.a != 0, o.a == 2); return "-";
-      case op_kind::bmc_irq: d_.set_interrupts_enabled(o.a != 0); return "-";
+/// One op on the device (the BMC behind it: differential.hpp's device_bmc); its value.
+std::string run_device_op(dev::device& d, device_bmc<dev::device>& bmc, const op& o) {
+  switch (o.kind) {
+    case op_kind::out_ctrl: bmc.note(d.write_control(o.a)); return "-";
+    case op_kind::out_buf:
+      for (const auto b : o.payload) d.write_buffer(b);
+      return "-";
+    case op_kind::fill_buf:
+      for (std::size_t i = 0; i < o.count; ++i) d.write_buffer(o.b);
+      return "-";
+    case op_kind::out_mask: bmc.note(d.write_interrupt_mask(o.a)); return "-";
+    case op_kind::in_ctrl:
+    case op_kind::wait_ctrl: return hex(d.read_control().value);  // nothing to wait for
+    case op_kind::in_mask: return hex(d.read_interrupt_mask());
+    case op_kind::in_buf: {
+      bytes got;
+      for (std::size_t i = 0; i < o.count; ++i) got.push_back(d.read_buffer());
+      return hex(got);
     }
-    return "?";
+    case op_kind::irq: return d.irq() ? "1" : "0";
+    case op_kind::bmc_request: return bmc.request();
+    case op_kind::bmc_respond: return bmc.respond(o.payload);
+    case op_kind::bmc_attention: d.set_attention(o.a != 0, o.a == 2); return "-";
+    case op_kind::bmc_irq: d.set_interrupts_enabled(o.a != 0); return "-";
   }
-
- private:
-  void note(dev::event e) {
-    if (!ipmikit::si::has_new_request(e)) return;  // request_ready or request_replaced
-    const auto p = d_.pending_request();
-    if (p) req_.emplace(p->id, bytes(p->bytes.begin(), p->bytes.end()));
-  }
-
-  dev::device d_;
-  std::optional<std::pair<std::uint32_t, bytes>> req_;  // the BMC's unanswered request
-};
-
-[[nodiscard]] std::vector<std::string> run_device(const bt_sequence& s) {
-  device_runner r;
-  std::vector<std::string> out;
-  for (const auto& o : s.ops) out.push_back(r.run(o));
-  return out;
+  return "?";
 }
 
 // ---------------------------------------------------------------------------------------------
 // The QEMU side (the BMC behind it: differential.hpp's bmc_peer)
 
-[[nodiscard]] status after_write(bmc_peer& bmc) { return bmc.pump(0); }
-
 [[nodiscard]] result<std::string> run_qemu_op(qtest& qt, bmc_peer& bmc, const op& o) {
   switch (o.kind) {
-    case op_kind::out_ctrl:
-    case op_kind::out_mask:
-      if (!qt.outb(o.kind == op_kind::out_ctrl ? control_port : mask_port, o.a)) return fail(qt.last_error());
-      if (auto p = after_write(bmc); !p) return fail(p.error());
-      return std::string("-");
+    case op_kind::out_ctrl: return qemu_write(qt, bmc, control_port, o.a);
+    case op_kind::out_mask: return qemu_write(qt, bmc, mask_port, o.a);
     case op_kind::out_buf:
       for (const auto b : o.payload)
         if (!qt.outb(buffer_port, b)) return fail(qt.last_error());
@@ -504,12 +454,8 @@ class device_runner {
       for (std::size_t i = 0; i < o.count; ++i)
         if (!qt.outb(buffer_port, o.b)) return fail(qt.last_error());
       return std::string("-");
-    case op_kind::in_ctrl:
-    case op_kind::in_mask: {
-      const auto v = qt.inb(o.kind == op_kind::in_ctrl ? control_port : mask_port);
-      if (!v) return fail(qt.last_error());
-      return hex(*v);
-    }
+    case op_kind::in_ctrl: return qemu_read(qt, control_port);
+    case op_kind::in_mask: return qemu_read(qt, mask_port);
     case op_kind::in_buf: {
       bytes got;
       for (std::size_t i = 0; i < o.count; ++i) {
@@ -519,11 +465,7 @@ class device_runner {
       }
       return hex(got);
     }
-    case op_kind::wait_ctrl: {
-      auto v = poll_register(qt, bmc, control_port, o.a, o.b, o.text);
-      if (!v) return fail(v.error());
-      return hex(*v);
-    }
+    case op_kind::wait_ctrl: return qemu_wait(qt, bmc, control_port, o.a, o.b, o.text);
     case op_kind::irq: {
       // Any command's OK comes after the IRQ lines QEMU emitted before it.
       if (!qt.inb(unused_port)) return fail(qt.last_error());
@@ -531,9 +473,7 @@ class device_runner {
     }
     case op_kind::bmc_request: return qemu_bmc_request(bmc, nullptr);
     case op_kind::bmc_respond: return qemu_bmc_request(bmc, &o.payload);
-    case op_kind::bmc_attention:
-      if (auto a = bmc.attention(o.a != 0, o.a == 2); !a) return fail(a.error());
-      return std::string("-");
+    case op_kind::bmc_attention: return qemu_attention(bmc, o.a);
     case op_kind::bmc_irq: {
       if (auto a = bmc.enable_irq(o.a != 0); !a) return fail(a.error());
       // Nothing in the registers shows QEMU's irqs_enabled: give it time to take the command.
@@ -569,12 +509,6 @@ int main(int argc, char** argv) {
   cfg.tag = "bt";
   cfg.iface = ipmi_interface::bt;
   cfg.default_transcript = IPMIKIT_BT_TRANSCRIPT;
-  cfg.record_script = "scripts/record-bt-transcript.sh";
-  cfg.transcript_header =
-      "# tests/interop/data/bt_qemu_transcript.txt — what QEMU's isa-ipmi-bt returned for every op of\n"
-      "# every sequence in tests/interop/bt_differential_test.cpp (a fresh QEMU per sequence, a BMC\n"
-      "# session behind ipmi-bmc-extern that answers only at bmc_respond). Regenerate with\n"
-      "# scripts/record-bt-transcript.sh; do not edit by hand.\n";
   cfg.transcript_format =
       "# Format: <sequence> <op index>  <op> => <value>. Register and buffer values are raw hex bytes;\n"
       "# '-' = the op reads nothing; wait_ctrl records the last value polled; irq is IRQ 5's level.\n";
@@ -582,7 +516,7 @@ int main(int argc, char** argv) {
   cfg.macros = &macros;
   cfg.known = &known_differences;
   cfg.parse = parse_op;
-  cfg.run_device = run_device;
+  cfg.run_device = run_on_device<dev::device, op, run_device_op>;
   cfg.run_qemu_op = run_qemu_op;
   cfg.qemu_setup = qemu_setup;
   cfg.judge = judge;

@@ -6,16 +6,23 @@
 //
 //   sequences as data    "op; op; @macro; …" texts, expanded (macros recursively) and parsed by
 //                        the test's parse function into `sequence<Op>` (Op has a `text` member:
-//                        the canonical op text, as in the transcript)
+//                        the canonical op text, as in the transcript); `op_words` reads an op's
+//                        arguments (hex bytes, counts, byte lists) for that parse function
 //   the transcript       "<sequence> <op index>  <op> => <value>" lines; read, written (--record)
 //   the BMC side         `bmc_peer`: ipmikit's vm::bmc_session behind ipmi-bmc-extern
 //                        (bmc_link.hpp), pumped from the test's thread only, answering only when
 //                        told; the ops every test shares (bmc_request, bmc_respond, attention,
-//                        ENABLE_IRQ) and the bounded register poll (`poll_register`)
+//                        ENABLE_IRQ), port writes and reads, the bounded register poll
+//                        (`poll_register`)
+//   the device side      `device_bmc`: the BMC behind the library's device (the request it was
+//                        handed, bmc_request, bmc_respond); `run_on_device`: a sequence on a
+//                        fresh device, op by op with the test's function
 //   QEMU per sequence    `run_qemu_sequence`: a fresh QEMU (qemu.hpp) and BMC per sequence
 //   the driver           `run_differential(argc, argv, config)`: the modes (transcript replay,
-//                        --live, --record FILE, --only NAME, --verbose), the comparison against
-//                        the known-differences table (an unlisted difference fails, a listed one
+//                        --live, --record FILE, --only NAME, --verbose; the transcript's header
+//                        and its recording script are named from the interface's tag), the
+//                        comparison against the known-differences table (an unlisted
+//                        difference fails, a listed one
 //                        that no longer occurs fails, every entry names a sequence and is listed
 //                        once), QEMU-versus-transcript drift, timings, exit status (0 passed,
 //                        1 failed, 2 usage, 77 skipped: qemu-system-x86_64 missing, or 1 under
@@ -40,6 +47,7 @@
 #include <utility>
 #include <vector>
 
+#include <ipmikit/si/interface.hpp>
 #include <ipmikit/vm/session.hpp>
 
 #include "bmc_link.hpp"
@@ -107,6 +115,68 @@ using bytes = std::vector<std::uint8_t>;
   if (!b) return std::nullopt;
   return *b;
 }
+
+/// An op's text as words — the op's name, then its arguments — for a test's parse function.
+/// Every error names the op's text.
+class op_words {
+ public:
+  explicit op_words(std::string text) : text_(std::move(text)), w_(words(text_)) {}
+
+  [[nodiscard]] bool empty() const noexcept { return w_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return w_.size(); }
+  [[nodiscard]] const std::string& operator[](std::size_t i) const { return w_.at(i); }
+  /// The op's name (the first word; empty() first).
+  [[nodiscard]] const std::string& name() const { return w_.at(0); }
+
+  /// Argument `i` (1 is the first) as a hex byte.
+  [[nodiscard]] result<std::uint8_t> byte(std::size_t i) const {
+    if (i >= w_.size()) return fail("'" + text_ + "': missing argument");
+    return parse_byte(w_[i]);
+  }
+  /// Exactly `n` arguments.
+  [[nodiscard]] status args(std::size_t n) const {
+    if (w_.size() != n + 1) return fail("'" + text_ + "': expected " + std::to_string(n) + " argument(s)");
+    return success();
+  }
+  /// "op V": one argument, a hex byte.
+  [[nodiscard]] result<std::uint8_t> one_byte() const {
+    if (auto st = args(1); !st) return fail(st.error());
+    return byte(1);
+  }
+  /// "op M V": two hex bytes (a mask and the value wanted under it).
+  [[nodiscard]] result<std::pair<std::uint8_t, std::uint8_t>> two_bytes() const {
+    if (auto st = args(2); !st) return fail(st.error());
+    auto m = byte(1);
+    auto v = byte(2);
+    if (!m || !v) return fail("'" + text_ + "': bad argument");
+    return std::pair<std::uint8_t, std::uint8_t>(*m, *v);
+  }
+  /// "op N V": a decimal count in [1, max] and a hex byte.
+  [[nodiscard]] result<std::pair<std::size_t, std::uint8_t>> count_and_byte(std::size_t max) const {
+    if (auto st = args(2); !st) return fail(st.error());
+    auto n = parse_count(w_[1], max);
+    auto v = byte(2);
+    if (!n || !v) return fail("'" + text_ + "': bad argument");
+    return std::pair<std::size_t, std::uint8_t>(*n, *v);
+  }
+  /// "op B…": every argument a hex byte, at least `min` of them.
+  [[nodiscard]] result<bytes> byte_list(std::size_t min) const {
+    if (w_.size() < min + 1) return fail("'" + text_ + "': at least " + std::to_string(min) + " byte(s)");
+    bytes out;
+    for (std::size_t i = 1; i < w_.size(); ++i) {
+      auto v = byte(i);
+      if (!v) return fail(v.error());
+      out.push_back(*v);
+    }
+    return out;
+  }
+  [[nodiscard]] failure unknown() const { return fail("unknown op '" + text_ + "'"); }
+  [[nodiscard]] failure bad(std::string_view why) const { return fail("'" + text_ + "': " + std::string(why)); }
+
+ private:
+  std::string text_;
+  std::vector<std::string> w_;
+};
 
 /// A request as recorded: short ones in full, long ones by length, head and tail.
 [[nodiscard]] inline std::string describe_request(std::span<const std::uint8_t> b) {
@@ -339,6 +409,26 @@ inline constexpr int no_request_wait_ms = 250;
   return s + " " + *a;
 }
 
+/// A port write on QEMU, then the BMC pumped (the write may have made QEMU send a frame): "-".
+[[nodiscard]] inline result<std::string> qemu_write(qtest& qt, bmc_peer& bmc, std::uint16_t port, std::uint8_t value) {
+  if (!qt.outb(port, value)) return fail(qt.last_error());
+  if (auto p = bmc.pump(0); !p) return fail(p.error());
+  return std::string("-");
+}
+
+/// A port read on QEMU: the value in hex.
+[[nodiscard]] inline result<std::string> qemu_read(qtest& qt, std::uint16_t port) {
+  const auto v = qt.inb(port);
+  if (!v) return fail(qt.last_error());
+  return hex(*v);
+}
+
+/// bmc_attention 0|1|2 on QEMU: VM command NOATTN / ATTN / ATTN_IRQ; "-".
+[[nodiscard]] inline result<std::string> qemu_attention(bmc_peer& bmc, std::uint8_t a) {
+  if (auto st = bmc.attention(a != 0, a == 2); !st) return fail(st.error());
+  return std::string("-");
+}
+
 /// Polls the register at `port` until (value & mask) == want, bounded (1.5 s), pumping the BMC
 /// in between; the final value. A poll that gives up is noted (the value shows it).
 [[nodiscard]] inline result<std::uint8_t> poll_register(qtest& qt, bmc_peer& bmc, std::uint16_t port, std::uint8_t mask,
@@ -354,6 +444,14 @@ inline constexpr int no_request_wait_ms = 250;
     if (auto p = bmc.pump(0); !p) return fail(p.error());
     if (polls > 50) sleep_ms(1);
   }
+}
+
+/// poll_register() as an op's value (hex).
+[[nodiscard]] inline result<std::string> qemu_wait(qtest& qt, bmc_peer& bmc, std::uint16_t port, std::uint8_t mask,
+                                                   std::uint8_t want, const std::string& text) {
+  auto v = poll_register(qt, bmc, port, mask, want, text);
+  if (!v) return fail(v.error());
+  return hex(*v);
 }
 
 struct qemu_run {
@@ -418,16 +516,63 @@ template <class Op>
 }
 
 // ---------------------------------------------------------------------------------------------
+// The device side: the library's device with the same BMC behind it
+
+/// The BMC behind a kcs::device / bt::device: note() every event a host access returned, and
+/// it keeps the request the device handed it (a new one, or one that replaced the last) until
+/// respond() answers it.
+template <class Device>
+class device_bmc {
+ public:
+  explicit device_bmc(Device& d) : d_(d) {}
+
+  void note(si::event e) {
+    if (!si::has_new_request(e)) return;  // request_ready or request_replaced
+    const auto p = d_.pending_request();
+    if (p) req_.emplace(p->id, bytes(p->bytes.begin(), p->bytes.end()));
+  }
+
+  /// bmc_request: "req …" / "none".
+  [[nodiscard]] std::string request() const { return req_ ? "req " + describe_request(req_->second) : "none"; }
+
+  /// bmc_respond: "req … answered", "req … refused:why" (the device refused it), or "none".
+  std::string respond(std::span<const std::uint8_t> payload) {
+    if (!req_) return "none";
+    const auto e = d_.respond(req_->first, payload);
+    std::string s = "req " + describe_request(req_->second);
+    if (e == si::device_error::ok) {
+      req_.reset();
+      return s + " answered";
+    }
+    return s + " refused:" + std::string(si::name(e));
+  }
+
+ private:
+  Device& d_;
+  std::optional<std::pair<std::uint32_t, bytes>> req_;  // the BMC's unanswered request
+};
+
+/// The device's values for `s`: a fresh `Device` (default configuration) with the BMC behind
+/// it, every op run in order by RunOp(device, bmc, op) → the op's value.
+template <class Device, class Op, std::string (*RunOp)(Device&, device_bmc<Device>&, const Op&)>
+[[nodiscard]] std::vector<std::string> run_on_device(const sequence<Op>& s) {
+  Device d;
+  device_bmc<Device> bmc(d);
+  std::vector<std::string> out;
+  for (const auto& o : s.ops) out.push_back(RunOp(d, bmc, o));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The driver
 
 template <class Op>
 struct config {
-  std::string tag;                   // "kcs": temp dir prefix
+  std::string tag;                   // "kcs": temp dir prefix; names the test, the transcript
+                                     // and its recording script (transcript_header())
   ipmi_interface iface = ipmi_interface::kcs;
   std::string default_transcript;    // path
-  std::string record_script;         // "scripts/record-kcs-transcript.sh"
-  std::string transcript_header;     // comment lines before "# Recorded with:"
-  std::string transcript_format;     // comment lines after it
+  std::string transcript_format;     // comment lines after "# Recorded with:"
   const std::vector<sequence_spec>* specs = nullptr;
   const macro_map* macros = nullptr;
   const std::vector<known_difference>* known = nullptr;
@@ -442,6 +587,20 @@ struct config {
   /// What not_compared verdicts mean, for the summary line ("dummy reads (…)").
   std::string not_compared_what;
 };
+
+/// The script that re-records the checked-in transcript of the interface `tag`.
+[[nodiscard]] inline std::string record_script(const std::string& tag) {
+  return "scripts/record-" + tag + "-transcript.sh";
+}
+
+/// The comment lines of a transcript before "# Recorded with:": what it is, how to remake it.
+[[nodiscard]] inline std::string transcript_header(const std::string& tag) {
+  return "# tests/interop/data/" + tag + "_qemu_transcript.txt — what QEMU's isa-ipmi-" + tag +
+         " returned for every op of\n"
+         "# every sequence in tests/interop/" + tag + "_differential_test.cpp (a fresh QEMU per sequence, a BMC\n"
+         "# session behind ipmi-bmc-extern that answers only at bmc_respond). Regenerate with\n"
+         "# " + record_script(tag) + "; do not edit by hand.\n";
+}
 
 /// Compares QEMU's values (live or from the transcript) with the device's for one sequence;
 /// returns the differences found. Counts not-compared ops in `skipped`.
@@ -564,7 +723,7 @@ int run_differential(int argc, char** argv, const config<Op>& cfg) {
       if (ok)
         for (std::size_t i = 0; i < s.ops.size() && ok; ++i) ok = it->second[i].op == s.ops[i].text;
       if (!c.check(ok, s.name + ": the transcript has this sequence with the same ops",
-                   "re-record with " + cfg.record_script + " after changing a sequence"))
+                   "re-record with " + record_script(cfg.tag) + " after changing a sequence"))
         continue;
       for (const auto& e : it->second) from_transcript.push_back(e.value);
     }
@@ -623,7 +782,7 @@ int run_differential(int argc, char** argv, const config<Op>& cfg) {
   }
 
   if (!record_path.empty())
-    c.check_ok(write_transcript(record_path, cfg.transcript_header, cfg.transcript_format, seqs, live_values,
+    c.check_ok(write_transcript(record_path, transcript_header(cfg.tag), cfg.transcript_format, seqs, live_values,
                                 qemu_version(dir->file("version.txt"))),
                "transcript written to " + record_path);
   if (live)

@@ -219,59 +219,43 @@ const std::vector<sequence_spec> sequences = {
 // clang-format on
 
 [[nodiscard]] result<op> parse_op(const std::string& text) {
-  const auto w = words(text);
+  const op_words w(text);
   if (w.empty()) return fail("empty op");
   op o;
-  auto arg = [&](std::size_t i) -> result<std::uint8_t> {
-    if (i >= w.size()) return fail("'" + text + "': missing argument");
-    return parse_byte(w[i]);
-  };
-  auto want_args = [&](std::size_t n) -> status {
-    if (w.size() != n + 1) return fail("'" + text + "': expected " + std::to_string(n) + " argument(s)");
-    return success();
-  };
-  const std::string& k = w[0];
+  const std::string& k = w.name();
   if (k == "out_cmd" || k == "out_data" || k == "bmc_attention") {
-    if (auto s = want_args(1); !s) return fail(s.error());
-    auto v = arg(1);
+    auto v = w.one_byte();
     if (!v) return fail(v.error());
     o.kind = k == "out_cmd" ? op_kind::out_cmd : k == "out_data" ? op_kind::out_data : op_kind::bmc_attention;
     o.a = *v;
-    if (o.kind == op_kind::bmc_attention && o.a > 1) return fail("'" + text + "': attention is 0 or 1");
+    if (o.kind == op_kind::bmc_attention && o.a > 1) return w.bad("attention is 0 or 1");
     o.text = k + " " + hex(o.a);
   } else if (k == "fill_data") {
-    if (auto s = want_args(2); !s) return fail(s.error());
+    auto nv = w.count_and_byte(1000);
+    if (!nv) return fail(nv.error());
     o.kind = op_kind::fill_data;
-    o.count = static_cast<std::size_t>(std::strtoul(w[1].c_str(), nullptr, 10));
-    auto v = arg(2);
-    if (!v) return fail(v.error());
-    if (o.count == 0 || o.count > 1000) return fail("'" + text + "': count 1..1000");
-    o.b = *v;
+    o.count = nv->first;
+    o.b = nv->second;
     o.text = k + " " + std::to_string(o.count) + " " + hex(o.b);
   } else if (k == "wait_status") {
-    if (auto s = want_args(2); !s) return fail(s.error());
-    auto m = arg(1);
-    auto v = arg(2);
-    if (!m || !v) return fail("'" + text + "': bad argument");
+    auto mv = w.two_bytes();
+    if (!mv) return fail(mv.error());
     o.kind = op_kind::wait_status;
-    o.a = *m;
-    o.b = *v;
+    o.a = mv->first;
+    o.b = mv->second;
     o.text = k + " " + hex(o.a) + " " + hex(o.b);
   } else if (k == "in_status" || k == "in_data" || k == "bmc_request") {
-    if (auto s = want_args(0); !s) return fail(s.error());
+    if (auto st = w.args(0); !st) return fail(st.error());
     o.kind = k == "in_status" ? op_kind::in_status : k == "in_data" ? op_kind::in_data : op_kind::bmc_request;
     o.text = k;
   } else if (k == "bmc_respond") {
-    if (w.size() < 4) return fail("'" + text + "': a response has at least 3 bytes");
+    auto b = w.byte_list(3);  // a response has at least 3 bytes
+    if (!b) return fail(b.error());
     o.kind = op_kind::bmc_respond;
-    for (std::size_t i = 1; i < w.size(); ++i) {
-      auto v = arg(i);
-      if (!v) return fail(v.error());
-      o.payload.push_back(*v);
-    }
+    o.payload = std::move(*b);
     o.text = k + " " + hex(o.payload);
   } else {
-    return fail("unknown op '" + text + "'");
+    return w.unknown();
   }
   return o;
 }
@@ -539,50 +523,22 @@ class dummy_read_tracker {
 // ---------------------------------------------------------------------------------------------
 // The device side
 
-class device_runner {
- public:
-  std::string run(const op& o) {
-    switch (o.kind) {
-      case op_kind::out_cmd: note(d_.write_command(o.a)); return "-";
-      case op_kind::out_data: note(d_.write_data(o.a)); return "-";
-      case op_kind::fill_data:
-        for (std::size_t i = 0; i < o.count; ++i) note(d_.write_data(o.b));
-        return "-";
-      case op_kind::in_status: return hex(d_.read_status().value);
-      case op_kind::in_data: return hex(d_.read_data());
-      case op_kind::wait_status: return hex(d_.read_status().value);  // nothing to wait for
-      case op_kind::bmc_request: return req_ ? "req " + describe_request(req_->second) : "none";
-      case op_kind::bmc_respond: {
-        if (!req_) return "none";
-        const auto e = d_.respond(req_->first, o.payload);
-        std::string s = "req " + describe_request(req_->second);
-        if (e == dev::device_error::ok) {
-          req_.reset();
-          return s + " answered";
-        }
-        return s + " refused:" + std::string(dev::name(e));
-      }
-      case op_kind::bmc_attention: d_.set_attention(o.a != 0, o.a == 2); return "-";
-    }
-    return "?";
+/// One op on the device (the BMC behind it: differential.hpp's device_bmc); its value.
+std::string run_device_op(dev::device& d, device_bmc<dev::device>& bmc, const op& o) {
+  switch (o.kind) {
+    case op_kind::out_cmd: bmc.note(d.write_command(o.a)); return "-";
+    case op_kind::out_data: bmc.note(d.write_data(o.a)); return "-";
+    case op_kind::fill_data:
+      for (std::size_t i = 0; i < o.count; ++i) bmc.note(d.write_data(o.b));
+      return "-";
+    case op_kind::in_status: return hex(d.read_status().value);
+    case op_kind::in_data: return hex(d.read_data());
+    case op_kind::wait_status: return hex(d.read_status().value);  // nothing to wait for
+    case op_kind::bmc_request: return bmc.request();
+    case op_kind::bmc_respond: return bmc.respond(o.payload);
+    case op_kind::bmc_attention: d.set_attention(o.a != 0, o.a == 2); return "-";
   }
-
- private:
-  void note(dev::event e) {
-    if (e != dev::event::request_ready) return;
-    const auto p = d_.pending_request();
-    if (p) req_.emplace(p->id, bytes(p->bytes.begin(), p->bytes.end()));
-  }
-
-  dev::device d_;
-  std::optional<std::pair<std::uint32_t, bytes>> req_;  // the BMC's unanswered request
-};
-
-[[nodiscard]] std::vector<std::string> run_device(const kcs_sequence& s) {
-  device_runner r;
-  std::vector<std::string> out;
-  for (const auto& o : s.ops) out.push_back(r.run(o));
-  return out;
+  return "?";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -590,32 +546,19 @@ class device_runner {
 
 [[nodiscard]] result<std::string> run_qemu_op(qtest& qt, bmc_peer& bmc, const op& o) {
   switch (o.kind) {
-    case op_kind::out_cmd:
-    case op_kind::out_data:
-      if (!qt.outb(o.kind == op_kind::out_cmd ? status_port : data_port, o.a)) return fail(qt.last_error());
-      if (auto p = bmc.pump(0); !p) return fail(p.error());
-      return std::string("-");
+    case op_kind::out_cmd: return qemu_write(qt, bmc, status_port, o.a);
+    case op_kind::out_data: return qemu_write(qt, bmc, data_port, o.a);
     case op_kind::fill_data:
       for (std::size_t i = 0; i < o.count; ++i)
         if (!qt.outb(data_port, o.b)) return fail(qt.last_error());
       if (auto p = bmc.pump(0); !p) return fail(p.error());
       return std::string("-");
-    case op_kind::in_status:
-    case op_kind::in_data: {
-      const auto v = qt.inb(o.kind == op_kind::in_status ? status_port : data_port);
-      if (!v) return fail(qt.last_error());
-      return hex(*v);
-    }
-    case op_kind::wait_status: {
-      auto v = poll_register(qt, bmc, status_port, o.a, o.b, o.text);
-      if (!v) return fail(v.error());
-      return hex(*v);
-    }
+    case op_kind::in_status: return qemu_read(qt, status_port);
+    case op_kind::in_data: return qemu_read(qt, data_port);
+    case op_kind::wait_status: return qemu_wait(qt, bmc, status_port, o.a, o.b, o.text);
     case op_kind::bmc_request: return qemu_bmc_request(bmc, nullptr);
     case op_kind::bmc_respond: return qemu_bmc_request(bmc, &o.payload);
-    case op_kind::bmc_attention:
-      if (auto a = bmc.attention(o.a != 0); !a) return fail(a.error());
-      return std::string("-");
+    case op_kind::bmc_attention: return qemu_attention(bmc, o.a);
   }
   return fail("unknown op");
 }
@@ -645,12 +588,6 @@ int main(int argc, char** argv) {
   cfg.tag = "kcs";
   cfg.iface = ipmi_interface::kcs;
   cfg.default_transcript = IPMIKIT_KCS_TRANSCRIPT;
-  cfg.record_script = "scripts/record-kcs-transcript.sh";
-  cfg.transcript_header =
-      "# tests/interop/data/kcs_qemu_transcript.txt — what QEMU's isa-ipmi-kcs returned for every op of\n"
-      "# every sequence in tests/interop/kcs_differential_test.cpp (a fresh QEMU per sequence, a BMC\n"
-      "# session behind ipmi-bmc-extern that answers only at bmc_respond). Regenerate with\n"
-      "# scripts/record-kcs-transcript.sh; do not edit by hand.\n";
   cfg.transcript_format =
       "# Format: <sequence> <op index>  <op> => <value>. Status and data values are raw hex bytes;\n"
       "# '-' = the op reads nothing; wait_status records the last value polled.\n";
@@ -658,7 +595,7 @@ int main(int argc, char** argv) {
   cfg.macros = &macros;
   cfg.known = &known_differences;
   cfg.parse = parse_op;
-  cfg.run_device = run_device;
+  cfg.run_device = run_on_device<dev::device, op, run_device_op>;
   cfg.run_qemu_op = run_qemu_op;
   cfg.judge = judge;
   cfg.not_compared_what = "dummy reads (Data_Out outside READ on both sides)";
