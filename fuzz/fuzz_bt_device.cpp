@@ -210,14 +210,6 @@ struct model {
     return event::none;
   }
 
-  [[nodiscard]] bt::device_error check_response(bool right_id, std::size_t size) const {
-    if (!pending) return bt::device_error::no_request;
-    if (!right_id) return bt::device_error::stale_request;
-    if (size < 3) return bt::device_error::response_too_short;
-    if (size > max_body) return bt::device_error::response_too_long;
-    return bt::device_error::ok;
-  }
-
   void accept_response(std::span<const std::uint8_t> body) {
     // Length, NetFn/LUN, Seq, Cmd, cc, data…
     queue[0] = static_cast<std::uint8_t>(body.size() + 1);
@@ -233,22 +225,12 @@ struct model {
   }
 
   // A request whose transaction was not over (unanswered, or its answer not read) is cancelled.
-  event reset() {
-    const bool had = pending || queued || b2h_atn || h_busy;
-    const auto kept = stats;
-    const bool d = deferred;
-    *this = model{};
-    deferred = d;
-    stats = kept;
-    if (had) ++stats.cancelled;
-    return had ? event::request_cancelled : event::none;
-  }
+  event reset() { return fuzz_machine::reset_model(*this, pending || queued || b2h_atn || h_busy); }
 };
 
 bool same_stats(const bt::device_stats& a, const bt::device_stats& b) {
-  return a.requests == b.requests && a.rejected == b.rejected && a.cancelled == b.cancelled &&
-         a.responses == b.responses && a.responses_queued == b.responses_queued &&
-         a.responses_refused == b.responses_refused && a.overruns == b.overruns && a.underruns == b.underruns &&
+  return fuzz_machine::same_device_stats(a, b) && a.rejected == b.rejected &&
+         a.responses_queued == b.responses_queued && a.overruns == b.overruns && a.underruns == b.underruns &&
          a.writes_while_busy == b.writes_while_busy;
 }
 
@@ -257,9 +239,7 @@ struct harness {
   using device_t = bt::basic_device<Capacity>;
   device_t d;
   model<Capacity> m;
-  std::uint32_t id = 0;  // the id of the latest request, learnt from pending_request()
-  bool have_id = false;
-  std::uint32_t previous_id = 0;  // the id before it (stale once a new request came)
+  fuzz_machine::request_ids ids;  // the latest request's id, learnt from pending_request(), and the one before
   std::array<std::uint32_t, 64> seen_ids{};  // ids delivered so far (the first 64)
   std::size_t seen = 0;
 
@@ -283,21 +263,13 @@ struct harness {
     FUZZ_CHECK(same_stats(d.stats(), m.stats));
     // Published while both B2H_ATN and H_BUSY are clear, never queued then.
     if (m.queued) FUZZ_CHECK(m.b2h_atn || m.h_busy);
-    const auto p = d.pending_request();
-    FUZZ_CHECK(p.has_value() == m.pending);
-    if (p) {
-      FUZZ_CHECK(have_id && p->id == id);
-      FUZZ_CHECK(p->seq == m.pending_seq);
-      FUZZ_CHECK(p->bytes.size() == m.request_length);
-      FUZZ_CHECK(std::equal(p->bytes.begin(), p->bytes.end(), m.request.begin()));
-    }
+    const auto p = fuzz_machine::check_pending(d, m.pending, ids,
+                                               std::span<const std::uint8_t>(m.request.data(), m.request_length));
+    if (p) FUZZ_CHECK(p->seq == m.pending_seq);
   }
 
   void on_event(event got, event want) {
-    if (got != want) {
-      std::fprintf(stderr, "event %s, model %s\n", bt::name(got).data(), bt::name(want).data());
-      FUZZ_CHECK(got == want);
-    }
+    fuzz_machine::expect_same("event", got, want);
     if (!ipmikit::si::has_new_request(got)) return;
     const auto p = d.pending_request();
     FUZZ_CHECK(p.has_value());
@@ -308,9 +280,7 @@ struct harness {
     FUZZ_CHECK(std::equal(p->bytes.begin() + 1, p->bytes.end(), m.written.begin() + 3));
     for (std::size_t i = 0; i < seen; ++i) FUZZ_CHECK(seen_ids[i] != p->id);  // ids are fresh
     if (seen < seen_ids.size()) seen_ids[seen++] = p->id;
-    previous_id = have_id ? id : p->id - 1;
-    id = p->id;
-    have_id = true;
+    ids.learn(p->id);
   }
 
   void write_control(std::uint8_t bits) {
@@ -334,42 +304,21 @@ struct harness {
 
   std::uint8_t read_buffer() {
     const std::uint8_t want = m.read_buffer();
-    const std::uint8_t got = d.read_buffer();
-    if (got != want) {
-      std::fprintf(stderr, "BMC2HOST %02X, model %02X\n", got, want);
-      FUZZ_CHECK(got == want);
-    }
-    return got;
+    return fuzz_machine::expect_byte("BMC2HOST", d.read_buffer(), want);
   }
 
   void write_interrupt_mask(std::uint8_t bits) { on_event(d.write_interrupt_mask(bits), m.write_interrupt_mask(bits)); }
 
   void respond(std::uint32_t rid, std::span<const std::uint8_t> bytes) {
-    const bool right = m.pending && have_id && rid == id;
-    const bt::device_error want = m.check_response(right, bytes.size());
     const std::uint8_t before = d.peek_control().value;
     const bool queued_before = d.response_queued();
-    const bt::device_error got = d.respond(rid, bytes);
-    if (got != want) {
-      std::fprintf(stderr, "respond %s, model %s\n", bt::name(got).data(), bt::name(want).data());
-      FUZZ_CHECK(got == want);
-    }
-    if (want != bt::device_error::ok) {
-      ++m.stats.responses_refused;
-      // Refused: nothing changed (BT_CTRL, the queue, the pending request: check() compares).
-      FUZZ_CHECK(d.peek_control().value == before);
-      FUZZ_CHECK(d.response_queued() == queued_before);
-      return;
-    }
-    m.accept_response(bytes);
-  }
-
-  void respond_with(std::uint32_t rid, std::size_t length, fuzz::reader& data) {
-    std::array<std::uint8_t, model<Capacity>::max_body + 1> buf{};
-    const auto src = data.take(length);
-    for (std::size_t i = 0; i < length; ++i)
-      buf[i] = i < src.size() ? src[i] : static_cast<std::uint8_t>(0xA5 ^ i);
-    respond(rid, std::span<const std::uint8_t>(buf.data(), length));
+    const bool accepted =
+        fuzz_machine::respond_checked(d, m.stats, ids, m.pending, model<Capacity>::max_body, rid, bytes, [&] {
+          // Refused: nothing changed (BT_CTRL, the queue, the pending request: check() compares).
+          FUZZ_CHECK(d.peek_control().value == before);
+          FUZZ_CHECK(d.response_queued() == queued_before);
+        });
+    if (accepted) m.accept_response(bytes);
   }
 
   template <class F>
@@ -426,24 +375,10 @@ struct harness {
         case 4: FUZZ_CHECK(d.read_interrupt_mask() == m.interrupt_mask()); break;
         case 5: write_interrupt_mask(hi < masks.size() ? masks[hi] : data.u8()); break;
         case 6: on_event(d.service(), m.service()); break;
-        case 7: {
-          std::uint32_t rid = id;
-          if ((hi & 3u) == 1) rid = previous_id;
-          if ((hi & 3u) == 2) {
-            rid = 0;
-            for (int i = 0; i < 4; ++i) rid = (rid << 8) | data.u8();
-          }
-          const std::uint8_t l = c.u8();
-          std::size_t length = 0;
-          switch (l % 4u) {
-            case 0: length = (l >> 2) % 3u; break;
-            case 1: length = std::min<std::size_t>(3 + (l >> 2) % 18u, model<Capacity>::max_body); break;
-            case 2: length = model<Capacity>::max_body; break;
-            default: length = model<Capacity>::max_body + 1; break;
-          }
-          respond_with(rid, length, data);
+        case 7:
+          fuzz_machine::respond_op<model<Capacity>::max_body>(
+              hi, ids, c, data, [this](std::uint32_t rid, std::span<const std::uint8_t> bytes) { respond(rid, bytes); });
           break;
-        }
         case 8:
           m.set_sms(on);
           d.set_attention(on);
@@ -459,7 +394,7 @@ struct harness {
           break;
         case 12:
           on_event(d.reset(), m.reset());
-          if (have_id) previous_id = id;  // the pending request (if any) is gone: its id is stale
+          if (ids.have) ids.previous = ids.id;  // the pending request (if any) is gone: its id is stale
           break;
         case 13: host_request(c.u8() % 24u, (o & 0x10u) != 0, (o & 0x20u) != 0, data); break;
         case 14: host_read(hi % 3u); break;
@@ -496,23 +431,8 @@ struct harness {
   }
 };
 
-template <std::size_t Capacity>
-void one(fuzz_machine::split_input& in, bool deferred) {
-  harness<Capacity> h(deferred);
-  h.check();
-  h.run(in);
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  ipmikit::fuzz::reader in(std::span<const std::uint8_t>(data, size));
-  const std::uint8_t setup = in.u8();
-  fuzz_machine::split_input split(in);
-  if (setup & 2u) {
-    one<8>(split, (setup & 1u) != 0);
-  } else {
-    one<ipmikit::bt::default_capacity>(split, (setup & 1u) != 0);
-  }
-  return 0;
+  return fuzz_machine::device_target<harness, 8, ipmikit::bt::default_capacity>(data, size);
 }

@@ -292,17 +292,21 @@ struct harness {
   typename host_t::config cfg0;
   host_t h;
   model<Capacity> m;
-  time_point now{};
-  time_point latest{};
-  fake_clock::duration step{};
-  std::array<std::uint8_t, 4> pattern{};
-  std::size_t pattern_length = 1;
-  std::size_t pattern_pos = 0;
+  fuzz_machine::host_clock clk;
   std::uint8_t seq = 0;  // the Seq the next accepted start() must take
   std::array<std::uint8_t, 256> request{};
   std::size_t request_length = 0;
 
-  harness(const typename host_t::config& c, std::uint8_t first_seq) : cfg0(c), h(c, first_seq), seq(first_seq) {}
+  explicit harness(const std::array<std::uint8_t, 9>& s) : cfg0(config(s)), h(cfg0, s[3]), seq(s[3]) {}
+
+  /// The config from the setup bytes (the header comment); s3 is the first Seq.
+  static typename host_t::config config(const std::array<std::uint8_t, 9>& s) {
+    typename host_t::config c;
+    fuzz_machine::host_config(c, s[0]);
+    c.busy_timeout = (s[1] & 63u) * unit;
+    c.response_timeout = (s[2] & 63u) * unit;
+    return c;
+  }
 
   [[nodiscard]] std::size_t max_request() const {
     return std::min<std::size_t>({Capacity - 2, 254, h.settings().max_request});
@@ -360,29 +364,12 @@ struct harness {
   }
 
   void start(std::span<const std::uint8_t> r) {
-    bt::host_error expect = bt::host_error::ok;
-    if (h.outcome() == bt::outcome::busy) {
-      expect = bt::host_error::busy;
-    } else if (h.outcome() == bt::outcome::hosed) {
-      expect = bt::host_error::hosed;
-    } else if (r.size() < 2) {
-      expect = bt::host_error::request_too_short;
-    } else if (r.size() > max_request()) {
-      expect = bt::host_error::request_too_long;
-    }
-    const snapshot before = take();
-    const bt::host_error e = h.start(r, now);
-    if (e != expect) {
-      std::fprintf(stderr, "start: %s, expected %s\n", bt::name(e).data(), bt::name(expect).data());
-      FUZZ_CHECK(e == expect);
-    }
-    if (e != bt::host_error::ok) {
-      FUZZ_CHECK(same(before, take()));
+    if (!fuzz_machine::start_checked(h, r, clk.now, max_request(), [this] { return take(); }, same)) {
       check();
       return;
     }
     FUZZ_CHECK(h.seq() == seq);  // one more per accepted start
-    m.start(r, seq, now, h.settings());
+    m.start(r, seq, clk.now, h.settings());
     ++seq;
     std::copy(r.begin(), r.end(), request.begin());
     request_length = r.size();
@@ -419,22 +406,21 @@ struct harness {
   void access_once(std::uint8_t value, time_point at) {
     const bt::action a = h.next();
     FUZZ_CHECK(a.kind != access::none);
-    now = at;
-    if (now > latest) latest = now;
+    clk.at(at);
     const bool is_read = a.kind == access::read_control || a.kind == access::read_buffer;
     if (!is_read) value = a.value;
     observe(a, value);
     const auto retries_before = m.stats.retries;
     ++m.stats.accesses;
     switch (a.kind) {
-      case access::read_control: m.on_control(bt::control(value), now, h.settings()); break;
+      case access::read_control: m.on_control(bt::control(value), clk.now, h.settings()); break;
       case access::read_buffer: m.on_buffer(value, h.settings()); break;
-      default: m.on_written(now, Capacity); break;
+      default: m.on_written(clk.now, Capacity); break;
     }
-    h.complete(now, is_read ? value : 0);
+    h.complete(clk.now, is_read ? value : 0);
 #ifdef FUZZ_BT_TRACE
     std::fprintf(stderr, "  %s %02X <- %02X at %lld: %s %s\n", bt::name(a.kind).data(), a.value, value,
-                 static_cast<long long>(now.time_since_epoch().count()), bt::name(h.outcome()).data(),
+                 static_cast<long long>(clk.now.time_since_epoch().count()), bt::name(h.outcome()).data(),
                  bt::name(h.problem()).data());
 #endif
     // CLR_WR_PTR only after a clean BT_CTRL read, or as the send-anyway retry of a busy timeout.
@@ -459,130 +445,85 @@ struct harness {
     }
   }
 
+  [[nodiscard]] bool busy() const { return h.outcome() == bt::outcome::busy; }
+  /// access_once(), for fuzz_machine's drivers.
+  auto accessor() {
+    return [this](std::uint8_t value, time_point at) { access_once(value, at); };
+  }
+
+  // The step is at least the longest timeout / 64, so that apply()'s 1–255 s settle in a few
+  // hundred accesses.
   void settle() {
-    if (h.outcome() != bt::outcome::busy) return;
-    now = latest;
     const auto& cfg = h.settings();
     const auto longest = std::max(cfg.busy_timeout, cfg.response_timeout);
-    const auto s = std::max(step, longest / 64);
-    const std::uint64_t bound = fuzz_bt::access_bound(cfg, request_length, s);
-    std::uint64_t used = 0;
-    while (h.outcome() == bt::outcome::busy) {
-      if (++used > bound) {
-        std::fprintf(stderr, "the host is still busy after %llu accesses\n", static_cast<unsigned long long>(bound));
-        FUZZ_CHECK(used <= bound);
-      }
-      const std::uint8_t v = pattern[pattern_pos++ % pattern_length];
-      access_once(v, now + s);
-    }
+    const auto s = std::max(clk.step, longest / 64);
+    fuzz_machine::settle(clk, fuzz_bt::access_bound(cfg, request_length, s), s, [this] { return busy(); },
+                         accessor());
   }
 
-  void run(fuzz_machine::split_input& in) {
-    fuzz::reader& c = in.ctrl;
-    fuzz::reader& data = in.data;
-    check();
-    while (!c.empty()) {
-      const std::uint8_t o = c.u8();
-      const unsigned hi = o >> 3;
-      switch (o % 8u) {
-        case 0: {
-          const std::size_t n = hi < 30 ? hi : hi == 30 ? max_request() : max_request() + 1;
-          std::array<std::uint8_t, 258> r{};
-          const auto src = data.take(n);
-          for (std::size_t i = 0; i < n; ++i) r[i] = i < src.size() ? src[i] : static_cast<std::uint8_t>(i);
-          start(std::span<const std::uint8_t>(r.data(), n));
-          break;
-        }
-        case 1:
-        case 2:
-        case 3:
-          for (unsigned k = 0; k <= hi && h.outcome() == bt::outcome::busy; ++k) {
-            const std::uint8_t j = c.u8();
-            const auto second = std::chrono::duration_cast<fake_clock::duration>(std::chrono::seconds(1));
-            const auto jump = j == 0x7F ? second : j == 0x80 ? -second : static_cast<std::int8_t>(j) * unit;
-            access_once(data.u8(), now + jump);
-          }
-          break;
-        case 4:
-          m.cancel();
-          h.cancel(now);
-          break;
-        case 5:
-          h.reset();
-          m.reset();
-          FUZZ_CHECK(h.outcome() == bt::outcome::idle);
-          break;
-        case 6:
-          switch (hi % 4u) {
-            case 0:
-              if (h.outcome() == bt::outcome::busy) {
-                start(std::span<const std::uint8_t>(request.data(), request_length));
-              } else {
-                const snapshot before = take();
-                h.complete(now, data.u8());
-                FUZZ_CHECK(same(before, take()));
-              }
-              break;
-            case 1: {
-              bt::interface_capabilities caps;
-              caps.outstanding_requests = data.u8();
-              caps.input_buffer_size = data.u8();
-              caps.output_buffer_size = data.u8();
-              caps.response_time_seconds = data.u8();
-              caps.retries = static_cast<std::uint8_t>(data.u8() % 8u);
-              h.apply(caps);
-              const auto& s = h.settings();
-              FUZZ_CHECK(s.response_timeout ==
-                         std::chrono::seconds(std::max<unsigned>(1, caps.response_time_seconds)));
-              FUZZ_CHECK(s.max_retries == caps.retries);
-              // NetFn, Seq, Cmd, Data fit the BMC's input buffer (Length excluded).
-              FUZZ_CHECK(s.max_request == (caps.input_buffer_size >= 3 ? caps.input_buffer_size - 1u : 2u));
-              FUZZ_CHECK(s.busy_timeout == cfg0.busy_timeout && s.max_polls == cfg0.max_polls);
-              break;
-            }
-            case 2:
-              FUZZ_CHECK(h.take_attention() == m.attention);
-              m.attention = false;
-              break;
-            default: settle(); break;
-          }
-          break;
-        default: settle(); break;
+  // One operation (fuzz_machine::host_target runs them and check()s after each).
+  void op(std::uint8_t o, fuzz::reader& c, fuzz::reader& data) {
+    const unsigned hi = o >> 3;
+    switch (o % 8u) {
+      case 0: {
+        std::array<std::uint8_t, 258> r{};
+        start(fuzz_machine::start_request(hi, max_request(), data, r));
+        break;
       }
-      check();
+      case 1:
+      case 2:
+      case 3:  // 0x80: one second back
+        fuzz_machine::jump_accesses(hi, true, clk, c, data, [this] { return busy(); }, accessor());
+        break;
+      case 4:
+        m.cancel();
+        h.cancel(clk.now);
+        break;
+      case 5:
+        h.reset();
+        m.reset();
+        FUZZ_CHECK(h.outcome() == bt::outcome::idle);
+        break;
+      case 6:
+        switch (hi % 4u) {
+          case 0:
+            if (busy()) {
+              start(std::span<const std::uint8_t>(request.data(), request_length));
+            } else {
+              fuzz_machine::complete_not_busy(h, clk.now, data.u8(), [this] { return take(); }, same);
+            }
+            break;
+          case 1: {
+            bt::interface_capabilities caps;
+            caps.outstanding_requests = data.u8();
+            caps.input_buffer_size = data.u8();
+            caps.output_buffer_size = data.u8();
+            caps.response_time_seconds = data.u8();
+            caps.retries = static_cast<std::uint8_t>(data.u8() % 8u);
+            h.apply(caps);
+            const auto& s = h.settings();
+            FUZZ_CHECK(s.response_timeout ==
+                       std::chrono::seconds(std::max<unsigned>(1, caps.response_time_seconds)));
+            FUZZ_CHECK(s.max_retries == caps.retries);
+            // NetFn, Seq, Cmd, Data fit the BMC's input buffer (Length excluded).
+            FUZZ_CHECK(s.max_request == (caps.input_buffer_size >= 3 ? caps.input_buffer_size - 1u : 2u));
+            FUZZ_CHECK(s.busy_timeout == cfg0.busy_timeout && s.max_polls == cfg0.max_polls);
+            break;
+          }
+          case 2:
+            FUZZ_CHECK(h.take_attention() == m.attention);
+            m.attention = false;
+            break;
+          default: settle(); break;
+        }
+        break;
+      default: settle(); break;
     }
-    settle();
-    check();
   }
 };
-
-template <std::size_t Capacity>
-void one(fuzz::reader& in) {
-  std::array<std::uint8_t, 9> s{};
-  for (auto& b : s) b = in.u8();
-  typename harness<Capacity>::host_t::config cfg;
-  cfg.detect_absent_device = (s[0] & 2u) != 0;
-  cfg.max_retries = static_cast<std::uint8_t>((s[0] >> 2) & 3u);
-  static constexpr std::array<std::uint32_t, 4> polls{0, 1, 2, 5};
-  cfg.max_polls = polls[s[0] >> 6];
-  cfg.busy_timeout = (s[1] & 63u) * unit;
-  cfg.response_timeout = (s[2] & 63u) * unit;
-  harness<Capacity> h(cfg, s[3]);
-  h.step = ((s[1] >> 6) + 1u) * unit;
-  h.pattern_length = (s[4] & 3u) + 1u;
-  for (std::size_t i = 0; i < 4; ++i) h.pattern[i] = s[5 + i];
-  fuzz_machine::split_input split(in);
-  h.run(split);
-}
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  ipmikit::fuzz::reader in(std::span<const std::uint8_t>(data, size));
-  if (size > 0 && (data[0] & 1u)) {
-    one<16>(in);
-  } else {
-    one<ipmikit::bt::default_capacity>(in);
-  }
-  return 0;
+  return fuzz_machine::host_target<harness, 16, ipmikit::bt::default_capacity>(data, size);
 }

@@ -99,18 +99,10 @@ struct harness {
   bool well_behaved = false;
 
   // The BMC.
-  enum class plan : std::uint8_t { none, after, when_late, never };
-  bool have_request = false;
-  std::uint32_t request_id = 0;
+  fuzz_machine::bmc_plan bmc;
   std::uint8_t request_seq = 0;
   std::array<std::uint8_t, 256> bmc_request{};
   std::size_t bmc_request_length = 0;
-  std::uint32_t old_id = 0;
-  bool have_old_id = false;
-  plan answer = plan::none;
-  unsigned wait_accesses = 0;
-  time_point late_at{};
-  std::size_t answer_length = 3;
   bool rogue_after_answer = false;
   unsigned service_delay = 0;
   unsigned latched_for = 0;
@@ -122,35 +114,30 @@ struct harness {
   bool reading = false;           // the host reads a response from the real device
   bool reset_while_read = false;  // … and the device was reset meanwhile
 
-  harness(const typename host_t::config& c0, bool deferred, std::uint8_t first_seq)
-      : cfg(c0), h(c0, first_seq), d(typename device_t::config{deferred}), next_seq(first_seq) {}
+  explicit harness(const std::array<std::uint8_t, 4>& s)
+      : cfg(config(s)),
+        h(cfg, first_seq(s)),
+        d(typename device_t::config{(s[0] & 4u) != 0}),
+        step(fuzz_machine::pair_step(s[1])),
+        next_seq(first_seq(s)) {}
+
+  /// The host's config from the setup bytes (the header comment).
+  static typename host_t::config config(const std::array<std::uint8_t, 4>& s) {
+    typename host_t::config c;
+    c.max_retries = static_cast<std::uint8_t>((s[0] >> 3) & 3u);
+    c.detect_absent_device = (s[0] & 0x20u) != 0;
+    static constexpr std::array<std::uint32_t, 4> polls{0, 6, 10, 0};
+    c.max_polls = polls[s[1] & 3u];
+    c.busy_timeout = (3000u + (s[2] & 63u) * 32u) * unit;
+    c.response_timeout = (3000u + (s[3] & 63u) * 32u) * unit;
+    return c;
+  }
+  static std::uint8_t first_seq(const std::array<std::uint8_t, 4>& s) { return static_cast<std::uint8_t>(s[1] & 0xF0u); }
 
   [[nodiscard]] std::uint8_t ctrl() { return c->u8(); }
   [[nodiscard]] bool faults() const { return !well_behaved && !c->empty(); }
   [[nodiscard]] fake_clock::duration fast() const { return std::max(cfg.busy_timeout, cfg.response_timeout) / 16; }
-
-  static std::uint8_t derived(std::span<const std::uint8_t> req, std::size_t i) {
-    const std::size_t n = req.size();
-    return static_cast<std::uint8_t>(req[i % n] ^ (i * 37u) ^ n);
-  }
-
-  // The response the BMC gives to a request: netfn|response bit, cmd, cc 0, derived data.
-  std::size_t make_response(std::span<const std::uint8_t> req, std::size_t length, std::array<std::uint8_t, 256>& r) {
-    r[0] = static_cast<std::uint8_t>(req[0] | 0x04);
-    r[1] = req[1];
-    r[2] = 0x00;
-    for (std::size_t i = 3; i < length; ++i) r[i] = derived(req, i);
-    return length;
-  }
-
-  void forget_request() {
-    if (have_request) {
-      old_id = request_id;
-      have_old_id = true;
-    }
-    have_request = false;
-    answer = plan::none;
-  }
+  [[nodiscard]] bool no_device() const { return h.problem() == bt::problem::no_device; }
 
   void on_event(bt::event e) {
     if (e == bt::event::request_rejected) {
@@ -170,72 +157,39 @@ struct harness {
       std::fprintf(stderr, "the device delivered a request the host never sent (seq %02X)\n", p->seq);
       FUZZ_FAIL("unknown request");
     }
-    if (have_old_id) FUZZ_CHECK(p->id != old_id);
-    forget_request();
-    have_request = true;
-    request_id = p->id;
+    bmc.take(p->id);
     request_seq = p->seq;
     std::copy(p->bytes.begin(), p->bytes.end(), bmc_request.begin());
     bmc_request_length = p->bytes.size();
     if (!known) {  // cut by a reset: not a request the BMC can make sense of
-      answer = plan::never;
+      bmc.answer = fuzz_machine::bmc_plan::plan::never;
       return;
     }
     const std::uint8_t pol = faults() ? ctrl() : 0;
-    const std::size_t n = bmc_request_length;
-    switch (pol >> 5 & 3u) {
-      case 0: answer_length = 3; break;
-      case 1: answer_length = std::min(n + 1, max_body); break;
-      case 2: answer_length = max_body; break;
-      default: answer_length = 3 + data->u8() % (max_body - 2); break;
-    }
-    if (!faults()) answer_length = std::min(answer_length, HostCap - 1);
-    answer = plan::after;
-    wait_accesses = 0;
+    bmc.answer_length = fuzz_machine::answer_length(pol, bmc_request_length, max_body, *data);
+    if (!faults()) bmc.answer_length = std::min(bmc.answer_length, HostCap - 1);
     rogue_after_answer = false;
+    bmc.choose(pol, now + cfg.response_timeout + unit);
     switch (pol % 8u) {
-      case 0:
-      case 1:
-      case 2: wait_accesses = (pol >> 3) % 4u; break;
-      case 3:
-        answer = plan::when_late;
-        late_at = now + cfg.response_timeout + unit;
-        break;
-      case 4: answer = plan::never; break;
-      case 5: {
-        const std::uint32_t stale = have_old_id ? old_id : request_id + 1 + pol;
-        const std::array<std::uint8_t, 3> r{0x1C, 0x01, 0x00};
-        FUZZ_CHECK(d.respond(stale, r) == bt::device_error::stale_request);
-        break;
-      }
-      case 6: {
-        std::array<std::uint8_t, 258> r{};
-        const std::size_t bad = (pol & 8u) ? max_body + 1 : (pol >> 3) % 3u;
-        FUZZ_CHECK(d.respond(request_id, std::span<const std::uint8_t>(r.data(), bad)) ==
-                   (bad > max_body ? bt::device_error::response_too_long : bt::device_error::response_too_short));
-        break;
-      }
-      default: rogue_after_answer = true; break;
+      case 5: fuzz_machine::respond_stale(d, bmc, pol); break;
+      case 6: fuzz_machine::respond_bad_length<max_body>(d, bmc, pol); break;
+      case 7: rogue_after_answer = true; break;
+      default: break;
     }
   }
 
   void bmc_answer() {
-    if (!have_request || answer == plan::none || answer == plan::never) return;
-    if (answer == plan::after && wait_accesses > 0) {
-      --wait_accesses;
-      return;
-    }
-    if (answer == plan::when_late && now < late_at) return;
+    if (!bmc.due(now)) return;
     std::array<std::uint8_t, 256> r{};
-    const std::size_t len =
-        make_response(std::span<const std::uint8_t>(bmc_request.data(), bmc_request_length), answer_length, r);
-    FUZZ_CHECK(d.respond(request_id, std::span<const std::uint8_t>(r.data(), len)) == bt::device_error::ok);
+    const std::size_t len = fuzz_machine::make_response(
+        std::span<const std::uint8_t>(bmc_request.data(), bmc_request_length), bmc.answer_length, r);
+    FUZZ_CHECK(d.respond(bmc.request_id, std::span<const std::uint8_t>(r.data(), len)) == bt::device_error::ok);
     transaction_record& t = by_seq(request_seq);
     if (t.given_count < t.given.size()) {
       t.given[t.given_count] = r;
       t.given_length[t.given_count++] = len;
     }
-    forget_request();
+    bmc.forget();
     if (rogue_after_answer) rogue_due = true;
   }
 
@@ -252,8 +206,8 @@ struct harness {
     for (std::size_t i = 1; i < t.request_length; ++i) rogue.write_buffer(t.request[i]);
     FUZZ_CHECK(rogue.write_control(cb::h2b_atn) == bt::event::request_ready);
     std::array<std::uint8_t, 256> r{};
-    const std::size_t len = make_response(std::span<const std::uint8_t>(t.request.data(), t.request_length),
-                                          std::min<std::size_t>(t.request_length + 1, 254), r);
+    const std::size_t len = fuzz_machine::make_response(
+        std::span<const std::uint8_t>(t.request.data(), t.request_length), std::min<std::size_t>(t.request_length + 1, 254), r);
     r[2] = 0xC1;  // a completion code the BMC never gives: accepting it would show
     FUZZ_CHECK(rogue.respond(rogue.pending_request()->id, std::span<const std::uint8_t>(r.data(), len)) ==
                bt::device_error::ok);
@@ -286,7 +240,7 @@ struct harness {
         if (writing) reset_mid_write = true;
         if (reading) reset_while_read = true;
         d.reset();
-        forget_request();
+        bmc.forget();
         latched_for = 0;
         busy_for = 0;
         break;
@@ -296,7 +250,8 @@ struct harness {
       default: break;
     }
     // Stalling: time runs fast.
-    if (faults() && (answer == plan::never || answer == plan::when_late || busy_for > 0)) now += fast();
+    using plan = fuzz_machine::bmc_plan::plan;
+    if (faults() && (bmc.answer == plan::never || bmc.answer == plan::when_late || busy_for > 0)) now += fast();
     if (rogue_due && !on_rogue && h.next().kind == bt::access::read_control) {
       rogue_due = false;
       arm_rogue();
@@ -323,27 +278,19 @@ struct harness {
   // One transaction; returns its outcome.
   bt::outcome transaction(std::size_t n, bool behave) {
     well_behaved = behave;
-    if (h.outcome() == bt::outcome::hosed) {
-      const std::array<std::uint8_t, 2> r{0x18, 0x01};
-      FUZZ_CHECK(h.start(r, now) == bt::host_error::hosed);
-      h.reset();
-    }
+    fuzz_machine::reset_if_hosed(h, now);
     ++number;
     std::array<std::uint8_t, 256> req{};
-    const auto src = data->take(n);
-    for (std::size_t i = 0; i < n; ++i) req[i] = i < src.size() ? src[i] : static_cast<std::uint8_t>(0x30 + i);
-    if (n >= 2) req[1] = static_cast<std::uint8_t>(number);  // the cmd byte numbers the transaction
+    (void)fuzz_machine::transaction_request(n, static_cast<std::uint8_t>(number), *data, req);
     const std::uint8_t s = h.seq();
     const bt::host_error e = h.start(std::span<const std::uint8_t>(req.data(), n), now);
 #ifdef FUZZ_BT_TRACE
     std::fprintf(stderr, "start n=%zu behave=%d: %s seq %02X\n", n, behave ? 1 : 0, bt::name(e).data(), h.seq());
 #endif
-    if (n < 2 || n > host_max) {
-      FUZZ_CHECK(e == (n < 2 ? bt::host_error::request_too_short : bt::host_error::request_too_long));
+    if (!fuzz_machine::started(e, n, host_max)) {
       FUZZ_CHECK(h.seq() == s);
       return h.outcome();
     }
-    FUZZ_CHECK(e == bt::host_error::ok);
     seq = h.seq();
     FUZZ_CHECK(seq == next_seq);
     ++next_seq;
@@ -357,11 +304,7 @@ struct harness {
     const std::uint64_t bound = fuzz_bt::access_bound(cfg, n, step);
     std::uint64_t used = 0;
     while (h.outcome() == bt::outcome::busy) {
-      if (++used > bound) {
-        std::fprintf(stderr, "deadlock: the host is still busy after %llu accesses\n",
-                     static_cast<unsigned long long>(bound));
-        FUZZ_CHECK(used <= bound);
-      }
+      fuzz_machine::within_bound(++used, bound, [] {});
       bmc_turn();
       const bt::action a = h.next();
       const bool was_rogue = on_rogue;
@@ -422,8 +365,7 @@ struct harness {
       }
       FUZZ_CHECK(r[1] == t.request[1] && r[0] == (t.request[0] | 0x04));
     } else {
-      FUZZ_CHECK(o == bt::outcome::failed || o == bt::outcome::hosed);
-      FUZZ_CHECK(h.problem() != bt::problem::none);
+      fuzz_machine::check_not_done(h, o, bt::problem::none);
       if (o == bt::outcome::hosed) FUZZ_CHECK(h.problem() == bt::problem::busy_timeout);
     }
     return o;
@@ -445,43 +387,13 @@ struct harness {
   void run(fuzz_machine::split_input& in) {
     c = &in.ctrl;
     data = &in.data;
-    for (int k = 0; k < max_transactions; ++k) {
-      const std::uint8_t t = ctrl();
-      std::size_t n = t % 32u;
-      if (n > host_max + 1) n = 2 + n % (host_max - 1);
-      const bt::outcome o = transaction(n, (t & 0x20u) != 0);
-      if (o == bt::outcome::failed && h.problem() == bt::problem::no_device) continue;
-      if (o == bt::outcome::failed || o == bt::outcome::hosed) follow_up(o == bt::outcome::hosed);
-      if (c->empty()) break;
-    }
+    fuzz_machine::run_transactions(*this, max_transactions, host_max);
   }
 };
-
-template <std::size_t HostCap, std::size_t DevCap>
-void one(const std::array<std::uint8_t, 4>& s, fuzz_machine::split_input& in) {
-  typename harness<HostCap, DevCap>::host_t::config cfg;
-  cfg.max_retries = static_cast<std::uint8_t>((s[0] >> 3) & 3u);
-  cfg.detect_absent_device = (s[0] & 0x20u) != 0;
-  static constexpr std::array<std::uint32_t, 4> polls{0, 6, 10, 0};
-  cfg.max_polls = polls[s[1] & 3u];
-  cfg.busy_timeout = (3000u + (s[2] & 63u) * 32u) * unit;
-  cfg.response_timeout = (3000u + (s[3] & 63u) * 32u) * unit;
-  harness<HostCap, DevCap> h(cfg, (s[0] & 4u) != 0, static_cast<std::uint8_t>(s[1] & 0xF0u));
-  h.step = (((s[1] >> 2) & 3u) + 1u) * unit;
-  h.run(in);
-}
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  ipmikit::fuzz::reader in(std::span<const std::uint8_t>(data, size));
-  std::array<std::uint8_t, 4> s{};
-  for (auto& b : s) b = in.u8();
-  fuzz_machine::split_input split(in);
-  switch (s[0] & 3u) {
-    case 1: one<32, 16>(s, split); break;
-    case 2: one<16, 32>(s, split); break;
-    default: one<ipmikit::bt::default_capacity, ipmikit::bt::default_capacity>(s, split); break;
-  }
-  return 0;
+  constexpr std::size_t cap = ipmikit::bt::default_capacity;
+  return fuzz_machine::pair_target<harness, 4, 32, 16, 16, 32, cap>(data, size);
 }

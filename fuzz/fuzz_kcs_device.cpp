@@ -195,24 +195,7 @@ struct model {
     return data_out;
   }
 
-  [[nodiscard]] kcs::device_error check_response(bool right_id, std::size_t size) const {
-    if (phase != device_phase::wait_response) return kcs::device_error::no_request;
-    if (!right_id) return kcs::device_error::stale_request;
-    if (size < 3) return kcs::device_error::response_too_short;
-    if (size > Capacity) return kcs::device_error::response_too_long;
-    return kcs::device_error::ok;
-  }
-
-  event reset() {
-    const bool had = serving();
-    const auto kept = stats;
-    const bool d = deferred;
-    *this = model{};
-    deferred = d;
-    stats = kept;
-    if (had) ++stats.cancelled;
-    return had ? event::request_cancelled : event::none;
-  }
+  event reset() { return fuzz_machine::reset_model(*this, serving()); }
 
   [[nodiscard]] std::uint8_t status() const {
     std::uint8_t v = static_cast<std::uint8_t>(static_cast<unsigned>(fuzz_kcs::state_of(phase)) << 6);
@@ -226,10 +209,8 @@ struct model {
 };
 
 bool same_stats(const kcs::device_stats& a, const kcs::device_stats& b) {
-  return a.requests == b.requests && a.responses == b.responses &&
-         a.responses_refused == b.responses_refused && a.cancelled == b.cancelled &&
-         a.aborts == b.aborts && a.errors == b.errors && a.overruns == b.overruns &&
-         a.stray_data_reads == b.stray_data_reads;
+  return fuzz_machine::same_device_stats(a, b) && a.aborts == b.aborts && a.errors == b.errors &&
+         a.overruns == b.overruns && a.stray_data_reads == b.stray_data_reads;
 }
 
 template <std::size_t Capacity>
@@ -237,9 +218,7 @@ struct harness {
   using device_t = kcs::basic_device<Capacity>;
   device_t d;
   model<Capacity> m;
-  std::uint32_t id = 0;        // the id of the pending request, learnt from pending_request()
-  bool have_id = false;
-  std::uint32_t previous_id = 0;  // the id before it (a stale id once a new request came)
+  fuzz_machine::request_ids ids;  // the pending request's id, learnt from pending_request(), and the one before
 
   explicit harness(bool deferred) : d(typename device_t::config{deferred}) { m.deferred = deferred; }
 
@@ -258,27 +237,17 @@ struct harness {
     FUZZ_CHECK(d.interrupts_enabled() == m.irq_enabled);
     FUZZ_CHECK(d.attention() == m.attention);
     FUZZ_CHECK(same_stats(d.stats(), m.stats));
-    const auto p = d.pending_request();
-    FUZZ_CHECK(p.has_value() == (m.phase == device_phase::wait_response));
-    if (p) {
-      FUZZ_CHECK(have_id && p->id == id);
-      FUZZ_CHECK(p->bytes.size() == m.request_length);
-      FUZZ_CHECK(std::equal(p->bytes.begin(), p->bytes.end(), m.request.begin()));
-    }
+    (void)fuzz_machine::check_pending(d, m.phase == device_phase::wait_response, ids,
+                                      std::span<const std::uint8_t>(m.request.data(), m.request_length));
   }
 
   void on_event(event got, event want) {
-    if (got != want) {
-      std::fprintf(stderr, "event %s, model %s\n", kcs::name(got).data(), kcs::name(want).data());
-      FUZZ_CHECK(got == want);
-    }
+    fuzz_machine::expect_same("event", got, want);
     if (got == event::request_ready) {
       const auto p = d.pending_request();
       FUZZ_CHECK(p.has_value());
-      if (have_id) FUZZ_CHECK(p->id != id);  // the old id must now be stale
-      previous_id = have_id ? id : p->id - 1;
-      id = p->id;
-      have_id = true;
+      if (ids.have) FUZZ_CHECK(p->id != ids.id);  // the old id must now be stale
+      ids.learn(p->id);
     }
   }
 
@@ -309,30 +278,18 @@ struct harness {
 
   std::uint8_t read_data() {
     const std::uint8_t want = m.read_data();
-    const std::uint8_t got = d.read_data();
-    if (got != want) {
-      std::fprintf(stderr, "Data_Out %02X, model %02X\n", got, want);
-      FUZZ_CHECK(got == want);
-    }
-    return got;
+    return fuzz_machine::expect_byte("Data_Out", d.read_data(), want);
   }
 
   void respond(std::uint32_t rid, std::span<const std::uint8_t> bytes) {
-    const bool right = m.phase == device_phase::wait_response && have_id && rid == id;
-    const kcs::device_error want = m.check_response(right, bytes.size());
     const kcs::status before = d.peek_status();
     const auto phase_before = d.phase();
-    const kcs::device_error got = d.respond(rid, bytes);
-    if (got != want) {
-      std::fprintf(stderr, "respond %s, model %s\n", kcs::name(got).data(), kcs::name(want).data());
-      FUZZ_CHECK(got == want);
-    }
-    if (want != kcs::device_error::ok) {
-      ++m.stats.responses_refused;
-      FUZZ_CHECK(d.peek_status().value == before.value);  // refused: nothing changed
-      FUZZ_CHECK(d.phase() == phase_before);
-      return;
-    }
+    const bool accepted = fuzz_machine::respond_checked(
+        d, m.stats, ids, m.phase == device_phase::wait_response, Capacity, rid, bytes, [&] {
+          FUZZ_CHECK(d.peek_status().value == before.value);  // refused: nothing changed
+          FUZZ_CHECK(d.phase() == phase_before);
+        });
+    if (!accepted) return;
     ++m.stats.responses;
     std::copy(bytes.begin(), bytes.end(), m.response.begin());
     m.response_length = bytes.size();
@@ -341,12 +298,9 @@ struct harness {
     m.output(bytes[0]);
   }
 
-  void respond_with(std::uint32_t rid, std::size_t length, fuzz::reader& data) {
-    std::array<std::uint8_t, Capacity + 1> buf{};
-    const auto src = data.take(length);
-    for (std::size_t i = 0; i < length; ++i)
-      buf[i] = i < src.size() ? src[i] : static_cast<std::uint8_t>(0xA5 ^ i);
-    respond(rid, std::span<const std::uint8_t>(buf.data(), length));
+  /// respond(), for fuzz_machine's respond operations.
+  auto responder() {
+    return [this](std::uint32_t rid, std::span<const std::uint8_t> bytes) { respond(rid, bytes); };
   }
 
   void host_request(std::size_t n, fuzz::reader& data) {
@@ -380,7 +334,7 @@ struct harness {
     if (kcs::status(read_status()).obf()) (void)read_data();
   }
 
-  void run(fuzz_kcs::split_input& in) {
+  void run(fuzz_machine::split_input& in) {
     fuzz::reader& c = in.ctrl;
     fuzz::reader& data = in.data;
     static constexpr std::array<std::uint8_t, 4> codes{0x60, 0x61, 0x62, 0x68};
@@ -397,24 +351,7 @@ struct harness {
         case 2: write(true, hi < 4 ? codes[hi] : data.u8()); break;
         case 3: write(false, hi == 0 ? std::uint8_t{0x68} : hi == 1 ? std::uint8_t{0} : data.u8()); break;
         case 4: service(); break;
-        case 5: {
-          std::uint32_t rid = id;
-          if ((hi & 3u) == 1) rid = previous_id;
-          if ((hi & 3u) == 2) {
-            rid = 0;
-            for (int i = 0; i < 4; ++i) rid = (rid << 8) | data.u8();
-          }
-          const std::uint8_t l = c.u8();
-          std::size_t length = 0;
-          switch (l % 4u) {
-            case 0: length = (l >> 2) % 3u; break;
-            case 1: length = std::min<std::size_t>(3 + (l >> 2) % 18u, Capacity); break;
-            case 2: length = Capacity; break;
-            default: length = Capacity + 1; break;
-          }
-          respond_with(rid, length, data);
-          break;
-        }
+        case 5: fuzz_machine::respond_op<Capacity>(hi, ids, c, data, responder()); break;
         case 6:
           if ((o & 0x10u) && !m.attention) m.atn_irq = true;
           if (!(o & 0x10u)) m.atn_irq = false;
@@ -449,30 +386,17 @@ struct harness {
             default: write_at(kcs::register_offset::data, data.u8()); break;
           }
           break;
-        default: respond_with(id, std::min<std::size_t>(hi + 3u, Capacity), data); break;
+        default:
+          fuzz_machine::respond_with<Capacity>(ids.id, std::min<std::size_t>(hi + 3u, Capacity), data, responder());
+          break;
       }
       check();
     }
   }
 };
 
-template <std::size_t Capacity>
-void one(fuzz_kcs::split_input& in, bool deferred) {
-  harness<Capacity> h(deferred);
-  h.check();
-  h.run(in);
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  ipmikit::fuzz::reader in(std::span<const std::uint8_t>(data, size));
-  const std::uint8_t setup = in.u8();
-  fuzz_kcs::split_input split(in);
-  if (setup & 2u) {
-    one<6>(split, (setup & 1u) != 0);
-  } else {
-    one<ipmikit::kcs::default_capacity>(split, (setup & 1u) != 0);
-  }
-  return 0;
+  return fuzz_machine::device_target<harness, 6, ipmikit::kcs::default_capacity>(data, size);
 }

@@ -45,8 +45,8 @@
 namespace {
 
 using namespace ipmikit;
-using fuzz_kcs::fake_clock;
-using fuzz_kcs::unit;
+using fuzz_machine::fake_clock;
+using fuzz_machine::unit;
 using kcs::access;
 
 // Follows the writes the host makes and says whether each is allowed.
@@ -117,18 +117,24 @@ struct harness {
 
   typename host_t::config cfg;
   host_t h;
-  time_point now{};
-  time_point latest{};
-  fake_clock::duration step{};
-  std::array<std::uint8_t, 4> pattern{};
-  std::size_t pattern_length = 1;
-  std::size_t pattern_pos = 0;
+  fuzz_machine::host_clock clk;
   observer obs;
   std::array<std::uint8_t, Capacity + 1> request{};
   std::size_t request_length = 0;
   kcs::host_stats want{};  // transactions, done, failed, hosed, accesses
 
-  explicit harness(const typename host_t::config& c) : cfg(c), h(c) {}
+  explicit harness(const std::array<std::uint8_t, 9>& s) : cfg(config(s)), h(cfg) {}
+
+  /// The config from the setup bytes (the header comment).
+  static typename host_t::config config(const std::array<std::uint8_t, 9>& s) {
+    typename host_t::config c;
+    fuzz_machine::host_config(c, s[0]);
+    c.max_abort_attempts = static_cast<std::uint8_t>((s[0] >> 4) & 3u);
+    c.ibf_timeout = (s[1] & 63u) * unit;
+    c.obf_timeout = (s[2] & 63u) * unit;
+    c.response_timeout = (s[3] & 63u) * unit;
+    return c;
+  }
 
   [[nodiscard]] std::span<const std::uint8_t> req() const { return {request.data(), request_length}; }
 
@@ -175,27 +181,7 @@ struct harness {
   }
 
   void start(std::span<const std::uint8_t> r) {
-    const kcs::outcome o = h.outcome();
-    kcs::host_error expect = kcs::host_error::ok;
-    if (o == kcs::outcome::busy) {
-      expect = kcs::host_error::busy;
-    } else if (o == kcs::outcome::hosed) {
-      expect = kcs::host_error::hosed;
-    } else if (r.size() < 2) {
-      expect = kcs::host_error::request_too_short;
-    } else if (r.size() > Capacity) {
-      expect = kcs::host_error::request_too_long;
-    }
-    const snapshot before = take();
-    const kcs::host_error e = h.start(r, now);
-    if (e != expect) {
-      std::fprintf(stderr, "start: %s, expected %s\n", kcs::name(e).data(), kcs::name(expect).data());
-      FUZZ_CHECK(e == expect);
-    }
-    if (e != kcs::host_error::ok) {
-      FUZZ_CHECK(same(before, take()));
-      return;
-    }
+    if (!fuzz_machine::start_checked(h, r, clk.now, Capacity, [this] { return take(); }, same)) return;
     ++want.transactions;
     std::copy(r.begin(), r.end(), request.begin());
     request_length = r.size();
@@ -208,15 +194,14 @@ struct harness {
   void access_once(std::uint8_t value, time_point at) {
     const kcs::action a = h.next();
     FUZZ_CHECK(a.kind != access::none);
-    now = at;
-    if (now > latest) latest = now;
+    clk.at(at);
     const bool is_read = a.kind == access::read_status || a.kind == access::read_data;
     obs.on_access(a.kind, is_read ? value : a.value, req());
     ++want.accesses;
-    h.complete(now, value);
+    h.complete(clk.now, value);
 #ifdef FUZZ_KCS_TRACE
     std::fprintf(stderr, "  %s %02X <- %02X at %lld: %s %s\n", kcs::name(a.kind).data(), a.value, value,
-                 static_cast<long long>(now.time_since_epoch().count()), kcs::name(h.outcome()).data(),
+                 static_cast<long long>(clk.now.time_since_epoch().count()), kcs::name(h.outcome()).data(),
                  kcs::name(h.problem()).data());
 #endif
     switch (h.outcome()) {
@@ -240,102 +225,51 @@ struct harness {
     }
   }
 
-  void settle() {
-    if (h.outcome() != kcs::outcome::busy) return;
-    now = latest;
-    const std::uint64_t bound = fuzz_kcs::access_bound(cfg, request_length, Capacity, step);
-    std::uint64_t used = 0;
-    while (h.outcome() == kcs::outcome::busy) {
-      if (++used > bound) {
-        std::fprintf(stderr, "the host is still busy after %llu accesses\n",
-                     static_cast<unsigned long long>(bound));
-        FUZZ_CHECK(used <= bound);
-      }
-      const std::uint8_t v = pattern[pattern_pos++ % pattern_length];
-      access_once(v, now + step);
-    }
+  [[nodiscard]] bool busy() const { return h.outcome() == kcs::outcome::busy; }
+  /// access_once(), for fuzz_machine's drivers.
+  auto accessor() {
+    return [this](std::uint8_t value, time_point at) { access_once(value, at); };
   }
 
-  void run(fuzz_kcs::split_input& in) {
-    fuzz::reader& c = in.ctrl;
-    fuzz::reader& data = in.data;
-    check();
-    while (!c.empty()) {
-      const std::uint8_t o = c.u8();
-      const unsigned hi = o >> 3;
-      switch (o % 8u) {
-        case 0: {
-          const std::size_t n = hi < 30 ? hi : hi == 30 ? Capacity : Capacity + 1;
-          std::array<std::uint8_t, std::max<std::size_t>(Capacity + 1, 32)> r{};
-          const auto src = data.take(n);
-          for (std::size_t i = 0; i < n; ++i) r[i] = i < src.size() ? src[i] : static_cast<std::uint8_t>(i);
-          start(std::span<const std::uint8_t>(r.data(), n));
-          break;
-        }
-        case 1:
-        case 2:
-        case 3:
-        case 4:
-          for (unsigned k = 0; k <= hi && h.outcome() == kcs::outcome::busy; ++k) {
-            const std::uint8_t j = c.u8();
-            const auto jump = j == 0x7F ? std::chrono::duration_cast<fake_clock::duration>(std::chrono::seconds(1))
-                                        : static_cast<std::int8_t>(j) * unit;
-            access_once(data.u8(), now + jump);
-          }
-          break;
-        case 5:
-          h.reset();
-          FUZZ_CHECK(h.outcome() == kcs::outcome::idle);
-          check();
-          break;
-        case 6: {
-          if (h.outcome() == kcs::outcome::busy) {
-            start(req());
-          } else {
-            const snapshot before = take();
-            h.complete(now, data.u8());
-            FUZZ_CHECK(same(before, take()));
-          }
-          break;
-        }
-        default: settle(); break;
+  void settle() {
+    fuzz_machine::settle(clk, fuzz_kcs::access_bound(cfg, request_length, Capacity, clk.step), clk.step,
+                         [this] { return busy(); }, accessor());
+  }
+
+  // One operation (fuzz_machine::host_target runs them and check()s after each).
+  void op(std::uint8_t o, fuzz::reader& c, fuzz::reader& data) {
+    const unsigned hi = o >> 3;
+    switch (o % 8u) {
+      case 0: {
+        std::array<std::uint8_t, std::max<std::size_t>(Capacity + 1, 32)> r{};
+        start(fuzz_machine::start_request(hi, Capacity, data, r));
+        break;
       }
-      check();
+      case 1:
+      case 2:
+      case 3:
+      case 4:  // no backward second: 0x80 is -128 µs
+        fuzz_machine::jump_accesses(hi, false, clk, c, data, [this] { return busy(); }, accessor());
+        break;
+      case 5:
+        h.reset();
+        FUZZ_CHECK(h.outcome() == kcs::outcome::idle);
+        check();
+        break;
+      case 6:
+        if (busy()) {
+          start(req());
+        } else {
+          fuzz_machine::complete_not_busy(h, clk.now, data.u8(), [this] { return take(); }, same);
+        }
+        break;
+      default: settle(); break;
     }
-    settle();
-    check();
   }
 };
-
-template <std::size_t Capacity>
-void one(fuzz::reader& in) {
-  std::array<std::uint8_t, 9> s{};
-  for (auto& b : s) b = in.u8();
-  typename harness<Capacity>::host_t::config cfg;
-  cfg.detect_absent_device = (s[0] & 2u) != 0;
-  cfg.max_retries = static_cast<std::uint8_t>((s[0] >> 2) & 3u);
-  cfg.max_abort_attempts = static_cast<std::uint8_t>((s[0] >> 4) & 3u);
-  static constexpr std::array<std::uint32_t, 4> polls{0, 1, 2, 5};
-  cfg.max_polls = polls[s[0] >> 6];
-  cfg.ibf_timeout = (s[1] & 63u) * unit;
-  cfg.obf_timeout = (s[2] & 63u) * unit;
-  cfg.response_timeout = (s[3] & 63u) * unit;
-  harness<Capacity> h(cfg);
-  h.step = ((s[1] >> 6) + 1u) * unit;
-  h.pattern_length = (s[4] & 3u) + 1u;
-  for (std::size_t i = 0; i < 4; ++i) h.pattern[i] = s[5 + i];
-  fuzz_kcs::split_input split(in);
-  h.run(split);
-}
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  ipmikit::fuzz::reader in(std::span<const std::uint8_t>(data, size));
-  if (size > 0 && (data[0] & 1u)) {
-    one<8>(in);
-  } else {
-    one<ipmikit::kcs::default_capacity>(in);
-  }
-  return 0;
+  return fuzz_machine::host_target<harness, 8, ipmikit::kcs::default_capacity>(data, size);
 }

@@ -48,8 +48,8 @@
 namespace {
 
 using namespace ipmikit;
-using fuzz_kcs::fake_clock;
-using fuzz_kcs::unit;
+using fuzz_machine::fake_clock;
+using fuzz_machine::unit;
 
 template <std::size_t HostCap, std::size_t DevCap>
 struct harness {
@@ -74,17 +74,9 @@ struct harness {
   bool well_behaved = false;
 
   // The BMC.
-  enum class plan : std::uint8_t { none, after, when_late, never };
-  bool have_request = false;
-  std::uint32_t request_id = 0;
+  fuzz_machine::bmc_plan bmc;
   std::array<std::uint8_t, DevCap> bmc_request{};  // the BMC's copy of the request it answers
   std::size_t bmc_request_length = 0;
-  std::uint32_t old_id = 0;  // a previous request's id (stale from the device's point of view)
-  bool have_old_id = false;
-  plan answer = plan::none;
-  unsigned wait_accesses = 0;
-  time_point late_at{};
-  std::size_t answer_length = 3;
   unsigned service_delay = 0;
   unsigned latched_for = 0;
   std::array<std::uint8_t, DevCap + 1> given{};  // the response last accepted by the device
@@ -92,23 +84,31 @@ struct harness {
   bool given_valid = false;     // given is for the current transaction's request
   bool reset_while_read = false;  // the device was reset while the host read `given`
 
-  harness(const typename host_t::config& c0, bool deferred) : cfg(c0), h(c0), d(typename device_t::config{deferred}) {}
+  explicit harness(const std::array<std::uint8_t, 5>& s)
+      : cfg(config(s)), h(cfg), d(typename device_t::config{(s[0] & 4u) != 0}), step(fuzz_machine::pair_step(s[1])) {}
+
+  /// The host's config from the setup bytes (the header comment).
+  static typename host_t::config config(const std::array<std::uint8_t, 5>& s) {
+    typename host_t::config c;
+    c.max_retries = static_cast<std::uint8_t>((s[0] >> 3) & 3u);
+    c.max_abort_attempts = static_cast<std::uint8_t>((s[0] >> 5) & 3u);
+    c.detect_absent_device = (s[0] & 0x80u) != 0;
+    static constexpr std::array<std::uint32_t, 4> polls{0, 2, 5, 0};
+    c.max_polls = polls[s[1] & 3u];
+    c.ibf_timeout = ((s[2] & 63u) + 1u) * unit;
+    c.obf_timeout = ((s[3] & 63u) + 1u) * unit;
+    c.response_timeout = ((s[4] & 63u) + 1u) * unit;
+    return c;
+  }
 
   [[nodiscard]] std::uint8_t ctrl() { return c->u8(); }
   [[nodiscard]] bool faults() const { return !well_behaved && !c->empty(); }
-
-  static std::uint8_t derived(std::span<const std::uint8_t> req, std::size_t i) {
-    const std::size_t n = req.size();
-    return static_cast<std::uint8_t>(req[i % n] ^ (i * 37u) ^ n);
-  }
+  [[nodiscard]] bool no_device() const { return h.problem() == kcs::problem::no_device; }
 
   void on_event(kcs::event e) {
     if (e == kcs::event::request_cancelled) {
-      FUZZ_CHECK(have_request);
-      have_request = false;
-      old_id = request_id;
-      have_old_id = true;
-      answer = plan::none;
+      FUZZ_CHECK(bmc.have_request);
+      bmc.forget();
     }
     if (e != kcs::event::request_ready) return;
     const auto p = d.pending_request();
@@ -119,77 +119,35 @@ struct harness {
       return p->bytes.size() == n && std::equal(p->bytes.begin(), p->bytes.end(), r.begin());
     };
     FUZZ_CHECK(is(request, request_length) || is(previous_request, previous_length));
-    if (have_old_id) FUZZ_CHECK(p->id != old_id);
-    if (have_request) {
-      old_id = request_id;
-      have_old_id = true;
-    }
-    have_request = true;
-    request_id = p->id;
+    bmc.take(p->id);
     std::copy(p->bytes.begin(), p->bytes.end(), bmc_request.begin());
     bmc_request_length = p->bytes.size();
     const std::uint8_t pol = faults() ? ctrl() : 0;
-    const std::size_t n = request_length;
-    switch (pol >> 5 & 3u) {
-      case 0: answer_length = 3; break;
-      case 1: answer_length = std::min(n + 1, DevCap); break;
-      case 2: answer_length = DevCap; break;
-      default: answer_length = 3 + data->u8() % (DevCap - 2); break;
-    }
-    if (!faults() && well_behaved) answer_length = std::min(answer_length, HostCap);
-    answer = plan::after;
-    wait_accesses = 0;
+    bmc.answer_length = fuzz_machine::answer_length(pol, request_length, DevCap, *data);
+    if (!faults() && well_behaved) bmc.answer_length = std::min(bmc.answer_length, HostCap);
+    bmc.choose(pol, now + cfg.response_timeout + unit);
     switch (pol % 8u) {
-      case 0:
-      case 1:
-      case 2: wait_accesses = (pol >> 3) % 4u; break;
-      case 3:
-        answer = plan::when_late;
-        late_at = now + cfg.response_timeout + unit;
-        break;
-      case 4: answer = plan::never; break;
-      case 5: {
-        const std::uint32_t stale = have_old_id ? old_id : request_id + 1 + pol;
-        std::array<std::uint8_t, 3> r{0x1C, 0x01, 0x00};
-        FUZZ_CHECK(d.respond(stale, r) == kcs::device_error::stale_request);
-        break;
-      }
-      case 6: {
-        std::array<std::uint8_t, DevCap + 1> r{};
-        const std::size_t bad = (pol & 8u) ? DevCap + 1 : (pol >> 3) % 3u;
-        const auto refused = d.respond(request_id, std::span<const std::uint8_t>(r.data(), bad));
-        FUZZ_CHECK(refused == (bad > DevCap ? kcs::device_error::response_too_long
-                                      : kcs::device_error::response_too_short));
-        break;
-      }
-      default:
-        now += cfg.response_timeout + unit;
-        break;
+      case 5: fuzz_machine::respond_stale(d, bmc, pol); break;
+      case 6: fuzz_machine::respond_bad_length<DevCap>(d, bmc, pol); break;
+      case 7: now += cfg.response_timeout + unit; break;  // the answer comes late
+      default: break;
     }
   }
 
   void bmc_answer() {
-    if (!have_request || answer == plan::none || answer == plan::never) return;
-    if (answer == plan::after && wait_accesses > 0) {
-      --wait_accesses;
-      return;
-    }
-    if (answer == plan::when_late && now < late_at) return;
+    if (!bmc.due(now)) return;
     const std::span<const std::uint8_t> req(bmc_request.data(), bmc_request_length);
     std::array<std::uint8_t, DevCap + 1> r{};
-    r[0] = static_cast<std::uint8_t>(req[0] | 0x04);
-    r[1] = req[1];
-    r[2] = 0x00;
-    for (std::size_t i = 3; i < answer_length; ++i) r[i] = derived(req, i);
-    const auto e = d.respond(request_id, std::span<const std::uint8_t>(r.data(), answer_length));
+    const std::size_t len = fuzz_machine::make_response(req, bmc.answer_length, r);
+    const auto e = d.respond(bmc.request_id, std::span<const std::uint8_t>(r.data(), len));
     FUZZ_CHECK(e == kcs::device_error::ok);
-    std::copy(r.begin(), r.begin() + static_cast<std::ptrdiff_t>(answer_length), given.begin());
-    given_length = answer_length;
+    std::copy(r.begin(), r.begin() + static_cast<std::ptrdiff_t>(len), given.begin());
+    given_length = len;
     // Valid for the host only if it answers the current transaction's request.
     given_valid = bmc_request_length == request_length &&
                   std::equal(req.begin(), req.end(), request.begin());
     reset_while_read = false;
-    answer = plan::none;
+    bmc.answer = fuzz_machine::bmc_plan::plan::none;
   }
 
   // The BMC's turn before each host access.
@@ -232,14 +190,11 @@ struct harness {
   // One transaction; returns its outcome.
   kcs::outcome transaction(std::size_t n, bool behave) {
     well_behaved = behave;
-    if (h.outcome() == kcs::outcome::hosed) {
-      FUZZ_CHECK(h.start(std::span<const std::uint8_t>(request.data(), 2), now) == kcs::host_error::hosed);
-      h.reset();
-    }
+    fuzz_machine::reset_if_hosed(h, now);
     // A late answer to an older request is refused unless the device still waits for that one.
-    if (have_old_id && d.phase() != kcs::device_phase::wait_response) {
+    if (bmc.have_old_id && d.phase() != kcs::device_phase::wait_response) {
       std::array<std::uint8_t, 3> r{0x1C, 0x01, 0x00};
-      FUZZ_CHECK(d.respond(old_id, r) != kcs::device_error::ok);
+      FUZZ_CHECK(d.respond(bmc.old_id, r) != kcs::device_error::ok);
     }
     ++seq;
     if (request_length >= 2 && request_length <= HostCap) {
@@ -247,28 +202,18 @@ struct harness {
       previous_length = request_length;
     }
     request_length = n;
-    const auto src = data->take(n);
-    for (std::size_t i = 0; i < n; ++i) request[i] = i < src.size() ? src[i] : static_cast<std::uint8_t>(0x30 + i);
-    if (n >= 2) request[1] = seq;  // the cmd byte numbers the transaction
+    (void)fuzz_machine::transaction_request(n, seq, *data, request);
     given_valid = false;
     reset_while_read = false;
     const kcs::host_error e = h.start(std::span<const std::uint8_t>(request.data(), n), now);
 #ifdef FUZZ_KCS_TRACE
     std::fprintf(stderr, "start n=%zu behave=%d: %s\n", n, behave ? 1 : 0, kcs::name(e).data());
 #endif
-    if (n < 2 || n > HostCap) {
-      FUZZ_CHECK(e == (n < 2 ? kcs::host_error::request_too_short : kcs::host_error::request_too_long));
-      return h.outcome();
-    }
-    FUZZ_CHECK(e == kcs::host_error::ok);
+    if (!fuzz_machine::started(e, n, HostCap)) return h.outcome();
     const std::uint64_t bound = fuzz_kcs::access_bound(cfg, n, HostCap, step);
     std::uint64_t used = 0;
     while (h.outcome() == kcs::outcome::busy) {
-      if (++used > bound) {
-        std::fprintf(stderr, "deadlock: the host is still busy after %llu accesses (device %s)\n",
-                     static_cast<unsigned long long>(bound), kcs::name(d.phase()).data());
-        FUZZ_CHECK(used <= bound);
-      }
+      fuzz_machine::within_bound(++used, bound, [this] { std::fprintf(stderr, "device %s\n", kcs::name(d.phase()).data()); });
       bmc_turn();
       const kcs::action a = h.next();
       std::uint8_t value = 0;
@@ -311,8 +256,7 @@ struct harness {
       }
       FUZZ_CHECK(r[1] == request[1] && r[0] == (request[0] | 0x04));
     } else {
-      FUZZ_CHECK(o == kcs::outcome::failed || o == kcs::outcome::hosed);
-      FUZZ_CHECK(h.problem() != kcs::problem::none);
+      fuzz_machine::check_not_done(h, o, kcs::problem::none);
     }
     return o;
   }
@@ -346,48 +290,16 @@ struct harness {
     }
   }
 
-  void run(fuzz_kcs::split_input& in) {
+  void run(fuzz_machine::split_input& in) {
     c = &in.ctrl;
     data = &in.data;
-    for (int k = 0; k < 16; ++k) {
-      const std::uint8_t t = ctrl();
-      std::size_t n = t % 32u;
-      if (n > HostCap + 1) n = 2 + n % (HostCap - 1);
-      const kcs::outcome o = transaction(n, (t & 0x20u) != 0);
-      if (o == kcs::outcome::failed && h.problem() == kcs::problem::no_device) continue;
-      if (o == kcs::outcome::failed || o == kcs::outcome::hosed) follow_up(o == kcs::outcome::hosed);
-      if (c->empty()) break;
-    }
+    fuzz_machine::run_transactions(*this, 16, HostCap);
   }
 };
-
-template <std::size_t HostCap, std::size_t DevCap>
-void one(const std::array<std::uint8_t, 5>& s, fuzz_kcs::split_input& in) {
-  typename harness<HostCap, DevCap>::host_t::config cfg;
-  cfg.max_retries = static_cast<std::uint8_t>((s[0] >> 3) & 3u);
-  cfg.max_abort_attempts = static_cast<std::uint8_t>((s[0] >> 5) & 3u);
-  cfg.detect_absent_device = (s[0] & 0x80u) != 0;
-  static constexpr std::array<std::uint32_t, 4> polls{0, 2, 5, 0};
-  cfg.max_polls = polls[s[1] & 3u];
-  cfg.ibf_timeout = ((s[2] & 63u) + 1u) * unit;
-  cfg.obf_timeout = ((s[3] & 63u) + 1u) * unit;
-  cfg.response_timeout = ((s[4] & 63u) + 1u) * unit;
-  harness<HostCap, DevCap> h(cfg, (s[0] & 4u) != 0);
-  h.step = (((s[1] >> 2) & 3u) + 1u) * unit;
-  h.run(in);
-}
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  ipmikit::fuzz::reader in(std::span<const std::uint8_t>(data, size));
-  std::array<std::uint8_t, 5> s{};
-  for (auto& b : s) b = in.u8();
-  fuzz_kcs::split_input split(in);
-  switch (s[0] & 3u) {
-    case 1: one<16, 12>(s, split); break;
-    case 2: one<12, 16>(s, split); break;
-    default: one<ipmikit::kcs::default_capacity, ipmikit::kcs::default_capacity>(s, split); break;
-  }
-  return 0;
+  constexpr std::size_t cap = ipmikit::kcs::default_capacity;
+  return fuzz_machine::pair_target<harness, 5, 16, 12, 12, 16, cap>(data, size);
 }
