@@ -9,30 +9,26 @@
 //   bt_chain/host             bt::host ⇄ device ⇄ emulator session ⇄ bytes ⇄ BMC session
 //
 // Items are transactions; "accesses" is register accesses per second, "accesses_per_txn" the
-// register accesses of one transaction.
+// register accesses of one transaction. The host and chain benchmarks and the loop around the
+// plain one are bench_support.hpp's, shared with KCS.
 #include <benchmark/benchmark.h>
 
 #include <array>
-#include <chrono>
+#include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <span>
-#include <vector>
 
 #include <ipmikit/bt/device.hpp>
 #include <ipmikit/bt/host.hpp>
 
 #include "bench_support.hpp"
-#include "chain.hpp"
 
 namespace {
 
 namespace bt = ipmikit::bt;
 namespace cb = ipmikit::bt::control_bit;
-using clk = std::chrono::steady_clock;
 using ipmikit::bench::get_device_id_request;
 using ipmikit::bench::get_device_id_response;
-using ipmikit::bench::set_transaction_counters;
 
 struct answering_device {
   bt::device device;
@@ -47,21 +43,6 @@ struct answering_device {
   }
   void write_buffer(std::uint8_t v) { ++accesses, device.write_buffer(v); }
 };
-
-void bt_host(benchmark::State& state) {
-  answering_device bus;
-  bt::host host;
-  const clk::time_point t0{};
-  std::uint64_t failures = 0;
-  for (auto _ : state) {
-    (void)host.start(get_device_id_request, t0);
-    if (bt::drive(host, bus, [&] { return t0; }, 1000) != bt::outcome::done) ++failures;
-    benchmark::DoNotOptimize(host.response().data());
-  }
-  if (failures != 0 || host.response().size() != get_device_id_response.size())
-    state.SkipWithError("a transaction did not end done with the response");
-  set_transaction_counters(state, bus.accesses);
-}
 
 // The plain loop: spec flow, no timeouts; returns the response body length or 0.
 std::size_t direct_transaction(answering_device& d, std::uint8_t seq, std::span<std::uint8_t> out) {
@@ -91,44 +72,14 @@ std::size_t direct_transaction(answering_device& d, std::uint8_t seq, std::span<
 void bt_direct(benchmark::State& state) {
   answering_device bus;
   std::array<std::uint8_t, bt::default_capacity> out{};
-  std::uint64_t failures = 0;
   std::uint8_t seq = 0;
-  for (auto _ : state) {
-    if (direct_transaction(bus, seq++, out) != get_device_id_response.size()) ++failures;
-    benchmark::DoNotOptimize(out.data());
-  }
-  if (failures != 0 || std::memcmp(out.data(), get_device_id_response.data(), get_device_id_response.size()) != 0)
-    state.SkipWithError("the direct loop did not get the response");
-  set_transaction_counters(state, bus.accesses);
-}
-
-struct counting_chain : ipmikit::test::chain<bt::device> {
-  std::uint64_t accesses = 0;
-  std::uint8_t read_control() { return ++accesses, chain::read_control(); }
-  std::uint8_t read_buffer() { return ++accesses, chain::read_buffer(); }
-  void write_control(std::uint8_t v) { ++accesses, chain::write_control(v); }
-  void write_buffer(std::uint8_t v) { ++accesses, chain::write_buffer(v); }
-};
-
-void bt_chain_host(benchmark::State& state) {
-  counting_chain c;
-  c.responder = [](std::span<const std::uint8_t>) {
-    return std::vector<std::uint8_t>(get_device_id_response.begin(), get_device_id_response.end());
-  };
-  bt::host host;
-  std::uint64_t failures = 0;
-  for (auto _ : state) {
-    (void)host.start(get_device_id_request, c.now);
-    if (bt::drive(host, c, [&] { return c.tick(); }, 10000) != bt::outcome::done) ++failures;
-    benchmark::DoNotOptimize(host.response().data());
-  }
-  if (failures != 0) state.SkipWithError("a transaction through the chain failed");
-  set_transaction_counters(state, c.accesses);
+  ipmikit::bench::direct_transactions(state, bus, out,
+                                      [&](std::span<std::uint8_t> o) { return direct_transaction(bus, seq++, o); });
 }
 
 }  // namespace
 
-BENCHMARK(bt_host)->Name("bt_get_device_id/host");
+BENCHMARK(ipmikit::bench::answered_transactions<bt::host, answering_device>)->Name("bt_get_device_id/host");
 BENCHMARK(bt_direct)->Name("bt_get_device_id/direct");
 BENCHMARK(ipmikit::bench::payload_memcpy)->Name("bt_get_device_id/memcpy");
-BENCHMARK(bt_chain_host)->Name("bt_chain/host");
+BENCHMARK(ipmikit::bench::chain_transactions<bt::host, bt::device>)->Name("bt_chain/host");

@@ -11,27 +11,24 @@
 //
 // Items are transactions; the "accesses" counter is register accesses per second and
 // "accesses_per_txn" the register accesses one transaction takes. Bytes are the request and
-// response bytes moved. bench/perf_table.py tabulates them in docs/performance.md.
+// response bytes moved. bench/perf_table.py tabulates them in docs/performance.md. The host and
+// chain benchmarks and the loop around the plain one are bench_support.hpp's, shared with BT.
 #include <benchmark/benchmark.h>
 
 #include <array>
-#include <chrono>
+#include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <span>
 
 #include <ipmikit/kcs/device.hpp>
 #include <ipmikit/kcs/host.hpp>
 
 #include "bench_support.hpp"
-#include "chain.hpp"
 
 namespace {
 
 namespace kcs = ipmikit::kcs;
-using clk = std::chrono::steady_clock;
 
-using ipmikit::bench::set_transaction_counters;
 constexpr auto& request = ipmikit::bench::get_device_id_request;
 constexpr auto& response = ipmikit::bench::get_device_id_response;
 
@@ -49,21 +46,6 @@ struct answering_device {
       (void)device.respond(device.pending_request()->id, response);
   }
 };
-
-void kcs_host(benchmark::State& state) {
-  answering_device bus;
-  kcs::host host;
-  const clk::time_point t0{};
-  std::uint64_t failures = 0;
-  for (auto _ : state) {
-    (void)host.start(request, t0);
-    if (kcs::drive(host, bus, [&] { return t0; }, 1000) != kcs::outcome::done) ++failures;
-    benchmark::DoNotOptimize(host.response().data());
-  }
-  if (failures != 0 || host.response().size() != response.size())
-    state.SkipWithError("a transaction did not end done with the response");
-  set_transaction_counters(state, bus.accesses);
-}
 
 // The plain loop: spec flow, no timeouts, no recovery; returns the response length or 0.
 std::size_t direct_transaction(answering_device& d, std::span<std::uint8_t> out) {
@@ -102,44 +84,13 @@ std::size_t direct_transaction(answering_device& d, std::span<std::uint8_t> out)
 void kcs_direct(benchmark::State& state) {
   answering_device bus;
   std::array<std::uint8_t, kcs::default_capacity> out{};
-  std::uint64_t failures = 0;
-  for (auto _ : state) {
-    if (direct_transaction(bus, out) != response.size()) ++failures;
-    benchmark::DoNotOptimize(out.data());
-  }
-  if (failures != 0 || std::memcmp(out.data(), response.data(), response.size()) != 0)
-    state.SkipWithError("the direct loop did not get the response");
-  set_transaction_counters(state, bus.accesses);
-}
-
-// The whole chain: the BMC answers through both VM sessions and the in-memory wire.
-struct counting_chain : ipmikit::test::chain<kcs::device> {
-  std::uint64_t accesses = 0;
-  std::uint8_t read_status() { return ++accesses, chain::read_status(); }
-  std::uint8_t read_data() { return ++accesses, chain::read_data(); }
-  void write_command(std::uint8_t v) { ++accesses, chain::write_command(v); }
-  void write_data(std::uint8_t v) { ++accesses, chain::write_data(v); }
-};
-
-void kcs_chain_host(benchmark::State& state) {
-  counting_chain c;
-  c.responder = [](std::span<const std::uint8_t>) {
-    return std::vector<std::uint8_t>(response.begin(), response.end());
-  };
-  kcs::host host;
-  std::uint64_t failures = 0;
-  for (auto _ : state) {
-    (void)host.start(request, c.now);
-    if (kcs::drive(host, c, [&] { return c.tick(); }, 10000) != kcs::outcome::done) ++failures;
-    benchmark::DoNotOptimize(host.response().data());
-  }
-  if (failures != 0) state.SkipWithError("a transaction through the chain failed");
-  set_transaction_counters(state, c.accesses);
+  ipmikit::bench::direct_transactions(state, bus, out,
+                                      [&](std::span<std::uint8_t> o) { return direct_transaction(bus, o); });
 }
 
 }  // namespace
 
-BENCHMARK(kcs_host)->Name("kcs_get_device_id/host");
+BENCHMARK(ipmikit::bench::answered_transactions<kcs::host, answering_device>)->Name("kcs_get_device_id/host");
 BENCHMARK(kcs_direct)->Name("kcs_get_device_id/direct");
 BENCHMARK(ipmikit::bench::payload_memcpy)->Name("kcs_get_device_id/memcpy");
-BENCHMARK(kcs_chain_host)->Name("kcs_chain/host");
+BENCHMARK(ipmikit::bench::chain_transactions<kcs::host, kcs::device>)->Name("kcs_chain/host");

@@ -47,6 +47,7 @@ struct chain {
   std::vector<vm::command> commands_seen_by_emulator;
   std::uint64_t wire_bytes = 0;
   std::uint64_t local_responses = 0;
+  std::uint64_t accesses = 0;  // register accesses the host made (the benchmarks report them)
   bool irq_seen = false;
 
   si::emulator_bridge<Device, vm::emulator_session<clk>> bridge{device, emulator};
@@ -58,21 +59,29 @@ struct chain {
   }
 
   // --- kcs::register_bus -----------------------------------------------------------------------
-  std::uint8_t read_status() requires requires(Device& d) { d.read_status(); } { return device.read_status(); }
-  std::uint8_t read_data() requires requires(Device& d) { d.read_data(); } { return device.read_data(); }
-  void write_command(std::uint8_t v) requires requires(Device& d) { d.write_command(std::uint8_t{}); } {
-    device.write_command(v);
+  std::uint8_t read_status() requires requires(Device& d) { d.read_status(); } {
+    return ++accesses, device.read_status();
   }
-  void write_data(std::uint8_t v) requires requires(Device& d) { d.write_data(std::uint8_t{}); } { device.write_data(v); }
+  std::uint8_t read_data() requires requires(Device& d) { d.read_data(); } { return ++accesses, device.read_data(); }
+  void write_command(std::uint8_t v) requires requires(Device& d) { d.write_command(std::uint8_t{}); } {
+    ++accesses, device.write_command(v);
+  }
+  void write_data(std::uint8_t v) requires requires(Device& d) { d.write_data(std::uint8_t{}); } {
+    ++accesses, device.write_data(v);
+  }
 
   // --- bt::register_bus ------------------------------------------------------------------------
-  std::uint8_t read_control() requires requires(Device& d) { d.read_control(); } { return device.read_control(); }
-  std::uint8_t read_buffer() requires requires(Device& d) { d.read_buffer(); } { return device.read_buffer(); }
+  std::uint8_t read_control() requires requires(Device& d) { d.read_control(); } {
+    return ++accesses, device.read_control();
+  }
+  std::uint8_t read_buffer() requires requires(Device& d) { d.read_buffer(); } {
+    return ++accesses, device.read_buffer();
+  }
   void write_control(std::uint8_t v) requires requires(Device& d) { d.write_control(std::uint8_t{}); } {
-    device.write_control(v);
+    ++accesses, device.write_control(v);
   }
   void write_buffer(std::uint8_t v) requires requires(Device& d) { d.write_buffer(std::uint8_t{}); } {
-    device.write_buffer(v);
+    ++accesses, device.write_buffer(v);
   }
   void idle() { pump(); }
   clk::time_point tick() {
