@@ -8,6 +8,7 @@
 
 #include <ipmikit/kcs/device.hpp>
 
+#include "si_interfaces.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -22,19 +23,11 @@ using test::bytes;
 constexpr std::uint8_t idle = 0x00, read_st = 0x40, write_st = 0x80, error_st = 0xC0;
 constexpr std::uint8_t obf = 0x01, ibf = 0x02, atn = 0x04, cd = 0x08;
 
-// Writes a request the way the spec's host does (Figure 9-6), clearing OBF after each write.
-// Returns the event of the last byte.
+// Writes a request the way the spec's host does (Figure 9-6), clearing OBF after each write;
+// returns the event of the last byte (tests/si_interfaces.hpp, shared with the typed tests).
 template <class Device>
 event write_request(Device& d, std::span<const std::uint8_t> request) {
-  d.write_command(kcs::control_code::write_start);
-  (void)d.read_data();
-  for (std::size_t i = 0; i + 1 < request.size(); ++i) {
-    d.write_data(request[i]);
-    (void)d.read_data();
-  }
-  d.write_command(kcs::control_code::write_end);
-  (void)d.read_data();
-  return d.write_data(request.back());
+  return test::kcs_interface::write_request(d, request);
 }
 
 // Reads a response the way the spec's host does (Figure 9-7); returns the bytes, and checks the
