@@ -31,9 +31,9 @@ using fuzz_machine::unit;
 ///  * One wait phase ends, at the latest, at the status read that finds it expired:
 ///    after k reads `now - wait_since >= k * step`, and `polls_ == k`, so it expires at
 ///    k = r = min(ceil(limit / step), max_polls or infinity), and at least at the first read.
-///    A wait switches phase (IBF -> OBF in read_status and abort_status2) at most once and the
-///    switching read does not check expiry: P = 2 * (r + 1) status reads per wait, r taken
-///    with the longest of the three timeouts.
+///    A wait switches phase (IBF -> OBF in wait_response_obf and abort_wait_status_code_obf)
+///    at most once and the switching read does not check expiry: P = 2 * (r + 1) status reads
+///    per wait, r taken with the longest of the three timeouts.
 ///  * Every other access (clear OBF, a write, a data read) follows a wait: at most 2 of them
 ///    per wait, so a "wait + its accesses" costs at most P + 2.
 ///  * One request attempt: the start wait, n + 1 write waits (n bytes + WRITE_END), then up to

@@ -4,6 +4,7 @@
 // on the other side is kcs::device, with a scripted BMC; time moves only by hand.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -131,6 +132,34 @@ outcome transact(Host& h, Bus& bus, const bytes& request) {
 }
 
 bytes response_of(const kcs::host& h) { return {h.response().begin(), h.response().end()}; }
+
+// The machine runs in constant evaluation: a whole transaction over kcs::device with a BMC that
+// answers at once, the error exit included (someone left a write half done: WRITE at start).
+constexpr bool constexpr_transaction() {
+  struct answering_bus {
+    kcs::device device;
+    constexpr std::uint8_t read_status() { return device.read_status(); }
+    constexpr std::uint8_t read_data() { return device.read_data(); }
+    constexpr void write_command(std::uint8_t v) { device.write_command(v); }
+    constexpr void write_data(std::uint8_t v) {
+      if (device.write_data(v) != kcs::event::request_ready) return;
+      const auto r = device.pending_request();
+      const std::array<std::uint8_t, 3> rsp{static_cast<std::uint8_t>(r->bytes[0] | 0x04), r->bytes[1], 0x00};
+      (void)device.respond(r->id, rsp);
+    }
+  } bus;
+  bus.device.write_command(kcs::control_code::write_start);
+  bus.device.write_data(0x18);
+  kcs::host h;
+  const std::array<std::uint8_t, 2> request{0x18, 0x01};
+  clk::time_point t{};
+  if (h.start(request, t) != kcs::host_error::ok) return false;
+  if (kcs::drive(h, bus, [&] { return t += std::chrono::milliseconds(1); }, 1000) != outcome::done) return false;
+  const auto r = h.response();
+  return r.size() == 3 && r[0] == 0x1C && r[1] == 0x01 && r[2] == 0x00 && h.attempts() == 2 &&
+         h.problem() == problem::unexpected_state && h.stats().aborts == 1;
+}
+static_assert(constexpr_transaction());
 
 }  // namespace
 
@@ -445,6 +474,10 @@ TEST_SUITE("kcs") {
     CHECK(transact(h, bus, get_device_id) == outcome::done);
     CHECK(h.attention());
     CHECK(h.last_status().sms_atn());
+  }
+
+  TEST_CASE("host: a transaction with the error exit runs in constant evaluation (and at run time)") {
+    CHECK(constexpr_transaction());
   }
 
   TEST_CASE("host: names") {

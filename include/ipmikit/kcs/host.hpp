@@ -11,25 +11,39 @@
 //
 // ## Theory of operation (IPMI v2.0 §9.15, Figures 9-6 write, 9-7 read, 9-8 error exit)
 //
-//   start   wait IBF=0, state IDLE, clear OBF            → WRITE_START to Command
-//   write   wait IBF=0, state WRITE, clear OBF           → each byte but the last to Data_In
-//           … the same                                   → WRITE_END to Command
-//           … the same                                   → the last byte to Data_In
-//   read    wait IBF=0; READ: wait OBF, read a byte       → READ (0x68) to Data_In, repeat
-//                       IDLE: read the dummy byte if OBF is set → done
-//   abort   wait IBF=0, clear OBF                        → GET_STATUS/ABORT to Command
-//           wait IBF=0, clear OBF                        → 0x00 to Data_In
-//           wait IBF=0, state READ, wait OBF, read the status code → READ to Data_In
-//           wait IBF=0, state IDLE, read the dummy byte if OBF is set → retry the request
+// One transition function, `step()`, takes each access as it is completed and switches over the
+// machine's states in the order of the flowcharts; each state is named for what the machine
+// waits for. The waits are Status reads (the states ending in `_ibf` / `_obf`, one for each of
+// Linux ipmi_kcs_sm's states); every wait first waits for IBF=0, then:
 //
-// "wait" means: read Status until the condition holds; each repeated read is an action with
+//   state (Linux ipmi_kcs_sm)             once IBF=0                   then
+//   Figure 9-6, write
+//   wait_idle_ibf (KCS_START_OP)          IDLE? clear OBF              WRITE_START to Command
+//   wait_write_ibf (KCS_WAIT_WRITE*)      WRITE? clear OBF             the next request byte to
+//                                                                      Data_In (WRITE_END to
+//                                                                      Command before the last)
+//   Figure 9-7, read
+//   wait_response_obf (KCS_WAIT_READ)     READ? wait OBF, read a byte  READ (0x68) to Data_In
+//                                         IDLE? read the dummy if OBF  done
+//   Figure 9-8, error exit
+//   abort_wait_ibf (KCS_ERROR0)           clear OBF                    GET_STATUS/ABORT to Command
+//   abort_wait_ibf_after_get_status (…1)  clear OBF                    0x00 to Data_In
+//   abort_wait_status_code_obf (…2)       READ? wait OBF, read code    READ to Data_In
+//   abort_wait_idle_ibf (…3)              IDLE? read the dummy if OBF  the request again
+//
+// "IDLE?" means the state must be IDLE, else the error exit runs. Each Data_Out read (a byte
+// cleared, a response byte, the status code, a dummy byte) is a state of its own, right after
+// the wait it follows. A write always leads into a wait: the machine enters the wait's state as
+// it asks for the write, and the write's completion starts the wait's clock.
+//
+// "Wait" means: read Status until the condition holds; each repeated read is an action with
 // `repeat = true`, so a caller may sleep or yield before making it. A wait ends in a timeout
 // (explicit clock, `config`) or after `max_polls` reads if that is non-zero.
 //
-// Any surprise — a wrong state, ERROR_STATE, a timeout — runs the abort sequence, then restarts
-// the request, at most `max_retries` times; a device that reports length_error is not retried
-// (the same request would fail the same way). If the abort sequence itself fails
-// `max_abort_attempts` times in a row, the machine is hosed.
+// Any surprise — a wrong state, ERROR_STATE, a timeout — runs the abort sequence (the error
+// exit), then restarts the request, at most `max_retries` times; a device that reports
+// length_error is not retried (the same request would fail the same way). If the abort sequence
+// itself fails `max_abort_attempts` times in a row, the machine is hosed.
 //
 // Real devices differ from the spec, and each difference is handled here:
 //  - QEMU keeps IBF set from the last request byte until its BMC answers (up to 4 s, then it
@@ -58,6 +72,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "../message.hpp"
 #include "../si/interface.hpp"
 #include "registers.hpp"
 
@@ -123,7 +138,6 @@ enum class problem : std::uint8_t {
   return {};
 }
 
-
 struct host_stats : si::host_stats {
   // transactions, done, failed, hosed, retries (after an abort sequence), accesses, polls:
   // see si::host_stats
@@ -135,7 +149,8 @@ struct host_stats : si::host_stats {
 
 template <class Clock = std::chrono::steady_clock, std::size_t Capacity = default_capacity>
 class basic_host {
-  static_assert(Capacity >= 3, "a KCS host must hold at least netfn/LUN, cmd and completion code");
+  static_assert(Capacity >= response_view::min_size,
+                "a KCS host must hold at least netfn/LUN, cmd and completion code");
 
  public:
   using clock = Clock;
@@ -171,7 +186,7 @@ class basic_host {
   constexpr host_error start(std::span<const std::uint8_t> request, time_point now) noexcept {
     if (outcome_ == kcs::outcome::busy) return host_error::busy;
     if (outcome_ == kcs::outcome::hosed) return host_error::hosed;
-    if (request.size() < 2) return host_error::request_too_short;
+    if (request.size() < request_view::min_size) return host_error::request_too_short;
     if (request.size() > Capacity) return host_error::request_too_long;
     std::copy(request.begin(), request.end(), request_.begin());
     request_length_ = request.size();
@@ -201,13 +216,7 @@ class basic_host {
   constexpr void complete(time_point now, std::uint8_t value = 0) noexcept {
     if (outcome_ != kcs::outcome::busy) return;
     ++stats_.accesses;
-    switch (action_.kind) {
-      case access::read_status: on_status(kcs::status(value), now); break;
-      case access::read_data: on_data(value, now); break;
-      case access::write_command:
-      case access::write_data: on_written(now); break;
-      case access::none: break;
-    }
+    step(now, value);
   }
 
   /// Gives up the running transaction: the machine runs the abort sequence (so the interface
@@ -225,7 +234,7 @@ class basic_host {
     if (outcome_ == kcs::outcome::busy || outcome_ == kcs::outcome::hosed) resync_ = true;
     outcome_ = kcs::outcome::idle;
     action_ = {};
-    step_ = step::none;
+    stage_ = stage::none;
     cancelling_ = false;
   }
 
@@ -258,100 +267,131 @@ class basic_host {
   [[nodiscard]] constexpr const config& settings() const noexcept { return cfg_; }
 
  private:
-  // What the current action is for. Each "status" step waits for IBF=0 (and maybe OBF).
-  enum class step : std::uint8_t {
-    none,
-    start_status,   // wait IBF=0, expect IDLE
-    start_clear,    // clear OBF before WRITE_START
-    write_start,    // write WRITE_START
-    write_status,   // after a write-phase write: wait IBF=0, expect WRITE
-    write_clear,    // clear OBF before the next write
-    write_next,     // write a request byte, WRITE_END, or the last byte
-    read_status,    // read phase: wait IBF=0, then READ (wait OBF) or IDLE
-    read_byte,      // read a response byte
-    read_ack,       // write READ
-    read_dummy,     // read the final dummy byte
-    abort_status,   // wait IBF=0 before GET_STATUS/ABORT
-    abort_clear,    // clear OBF
-    abort_command,  // write GET_STATUS/ABORT
-    abort_status1,  // wait IBF=0
-    abort_clear1,   // clear OBF
-    abort_zero,     // write 0x00
-    abort_status2,  // wait IBF=0, expect READ, wait OBF
-    abort_code,     // read the status code
-    abort_ack,      // write READ
-    abort_status3,  // wait IBF=0, expect IDLE
-    abort_dummy,    // read the dummy byte
+  // The states, in the order of the flowcharts, each named for what the machine waits for:
+  // `…_ibf` / `…_obf` a Status read that satisfies the wait (Linux ipmi_kcs_sm's state in
+  // parentheses), the others a Data_Out read. The error exit's states come last (aborting()).
+  enum class stage : std::uint8_t {
+    none,  // not busy
+    // Figure 9-6, the write phase
+    wait_idle_ibf,                    // IBF=0, IDLE, before WRITE_START (KCS_START_OP)
+    wait_stale_byte,                  // a byte left in Data_Out, discarded before WRITE_START
+    wait_write_ibf,                   // IBF=0, WRITE, after WRITE_START, a request byte or WRITE_END
+                                      // (KCS_WAIT_WRITE_START, KCS_WAIT_WRITE, KCS_WAIT_WRITE_END)
+    wait_write_dummy,                 // the dummy byte the BMC answered that write with, discarded
+    // Figure 9-7, the read phase
+    wait_response_obf,                // IBF=0, then READ and OBF (a byte) or IDLE (the end)
+                                      // (KCS_WAIT_READ)
+    wait_response_byte,               // a response byte; READ follows
+    wait_final_dummy,                 // the dummy byte that ends the read, discarded
+    // Figure 9-8, the error exit (the GET_STATUS/ABORT sequence)
+    abort_wait_ibf,                   // IBF=0, before GET_STATUS/ABORT (KCS_ERROR0)
+    abort_wait_stale_byte,            // a byte left in Data_Out, discarded
+    abort_wait_ibf_after_get_status,  // IBF=0 (KCS_ERROR1)
+    abort_wait_get_status_dummy,      // the dummy byte the BMC answered with, discarded
+    abort_wait_status_code_obf,       // IBF=0, READ, OBF (KCS_ERROR2)
+    abort_wait_status_code,           // the interface status code; READ follows
+    abort_wait_idle_ibf,              // IBF=0, IDLE (KCS_ERROR3)
+    abort_wait_final_dummy,           // the dummy byte that ends the abort sequence, discarded
   };
 
   // Which limit the current wait uses.
   enum class wait_kind : std::uint8_t { ibf, obf, response };
 
-  [[nodiscard]] constexpr duration wait_limit() const noexcept {
-    switch (wait_kind_) {
-      case wait_kind::ibf: return cfg_.ibf_timeout;
-      case wait_kind::obf: return cfg_.obf_timeout;
-      case wait_kind::response: return cfg_.response_timeout;
+  // The transition function: the access next() named was made at `now`; `value` is what a read
+  // returned.
+  constexpr void step(time_point now, std::uint8_t value) noexcept {
+    // A write's completion tells only its time: the wait the machine entered with it begins.
+    if (action_.kind == access::write_command || action_.kind == access::write_data)
+      return begin_wait(now);
+    const kcs::status s(value);  // the waits' input
+    if (action_.kind == access::read_status) {
+      last_status_ = s;
+      if (first_status_) {
+        first_status_ = false;
+        if (cfg_.detect_absent_device && s.value == 0xFF) {
+          problem_ = kcs::problem::no_device;
+          return finish(kcs::outcome::failed);
+        }
+      }
+      ++polls_;
+      // Every wait first waits for IBF to clear (Linux check_ibf).
+      if (s.ibf()) return poll_again(wait_kind_, now);
     }
-    return cfg_.ibf_timeout;
-  }
+    switch (stage_) {
+      // --- Figure 9-6: write the request -------------------------------------------------------
+      case stage::wait_idle_ibf:
+        if (s.state() != state::idle) return trouble(kcs::problem::unexpected_state, now);
+        end_sent_ = false;
+        if (s.obf()) return read(stage::wait_stale_byte);
+        [[fallthrough]];
+      case stage::wait_stale_byte:
+        request_begun_ = true;
+        return write_command(control_code::write_start, stage::wait_write_ibf);
 
-  constexpr void act(step s, access kind, std::uint8_t value = 0) noexcept {
-    step_ = s;
-    action_ = action{kind, value, false};
-  }
-  constexpr void wait(step s, wait_kind kind, time_point now) noexcept {
-    act(s, access::read_status);
-    wait_kind_ = kind;
-    wait_since_ = now;
-    polls_ = 0;
-  }
-  // The same wait goes on, maybe with another limit (e.g. IBF cleared, now OBF is awaited).
-  constexpr void keep_waiting(wait_kind kind, time_point now) noexcept {
-    if (kind != wait_kind_) {
-      wait_kind_ = kind;
-      wait_since_ = now;
-      polls_ = 0;
+      case stage::wait_write_ibf:
+        if (s.state() != state::write) return trouble(kcs::problem::unexpected_state, now);
+        if (s.obf()) return read(stage::wait_write_dummy);
+        [[fallthrough]];
+      case stage::wait_write_dummy:
+        if (request_length_ - written_ == 1 && !end_sent_) {  // before the last byte
+          end_sent_ = true;
+          return write_command(control_code::write_end, stage::wait_write_ibf);
+        }
+        if (written_ + 1 < request_length_)
+          return write_data(request_[written_++], stage::wait_write_ibf);
+        // The last byte: the BMC has the request, and the wait for its response begins.
+        return write_data(request_[written_++], stage::wait_response_obf, wait_kind::response);
+
+      // --- Figure 9-7: read the response -------------------------------------------------------
+      case stage::wait_response_obf:
+        if (s.state() == state::idle) {  // the end, with or without the dummy byte
+          if (s.obf()) return read(stage::wait_final_dummy);
+          return end_of_response();
+        }
+        if (s.state() != state::read) return trouble(kcs::problem::unexpected_state, now);
+        if (!s.obf()) return wait_for_obf(now);
+        return read(stage::wait_response_byte);
+      case stage::wait_response_byte:
+        if (response_length_ == Capacity) {  // one byte too many: stop the transfer
+          problem_ = kcs::problem::response_too_long;
+          return begin_abort(now);
+        }
+        response_[response_length_++] = value;
+        return write_data(code(control_code::read), stage::wait_response_obf);
+      case stage::wait_final_dummy: return end_of_response();
+
+      // --- Figure 9-8: the error exit, after trouble() or cancel() -----------------------------
+      case stage::abort_wait_ibf:
+        if (s.obf()) return read(stage::abort_wait_stale_byte);
+        [[fallthrough]];
+      case stage::abort_wait_stale_byte:
+        return write_command(control_code::get_status_abort, stage::abort_wait_ibf_after_get_status);
+
+      case stage::abort_wait_ibf_after_get_status:  // the state is not checked (QEMU: ERROR)
+        if (s.obf()) return read(stage::abort_wait_get_status_dummy);
+        [[fallthrough]];
+      case stage::abort_wait_get_status_dummy:
+        return write_data(dummy_byte, stage::abort_wait_status_code_obf);
+
+      case stage::abort_wait_status_code_obf:
+        if (s.state() != state::read) return trouble(kcs::problem::unexpected_state, now);
+        if (!s.obf()) return wait_for_obf(now);
+        return read(stage::abort_wait_status_code);
+      case stage::abort_wait_status_code:
+        error_code_ = static_cast<kcs::error_code>(value);
+        return write_data(code(control_code::read), stage::abort_wait_idle_ibf);
+
+      case stage::abort_wait_idle_ibf:
+        if (s.state() != state::idle) return trouble(kcs::problem::unexpected_state, now);
+        if (s.obf()) return read(stage::abort_wait_final_dummy);
+        [[fallthrough]];
+      case stage::abort_wait_final_dummy: return abort_finished(now);
+
+      case stage::none: break;
     }
-    ++stats_.polls;
-    action_.repeat = true;
-  }
-  [[nodiscard]] constexpr bool wait_expired(time_point now) const noexcept {
-    const duration elapsed = now > wait_since_ ? now - wait_since_ : duration::zero();
-    return elapsed >= wait_limit() || (cfg_.max_polls != 0 && polls_ >= cfg_.max_polls);
-  }
-  [[nodiscard]] constexpr kcs::problem timeout_problem() const noexcept {
-    switch (wait_kind_) {
-      case wait_kind::ibf: return kcs::problem::ibf_timeout;
-      case wait_kind::obf: return kcs::problem::obf_timeout;
-      case wait_kind::response: return kcs::problem::response_timeout;
-    }
-    return kcs::problem::ibf_timeout;
   }
 
-  [[nodiscard]] constexpr bool aborting() const noexcept { return step_ >= step::abort_status; }
-
-  constexpr void begin_request(time_point now) noexcept {
-    request_begun_ = false;
-    written_ = 0;
-    response_length_ = 0;
-    wait(step::start_status, wait_kind::ibf, now);
-  }
-
-  constexpr void begin_abort(time_point now) noexcept {
-    ++stats_.aborts;
-    wait(step::abort_status, wait_kind::ibf, now);
-  }
-
-  constexpr void finish(kcs::outcome o) noexcept {
-    outcome_ = o;
-    cancelling_ = false;
-    action_ = {};
-    step_ = step::none;
-    if (o == kcs::outcome::done) ++stats_.done;
-    if (o == kcs::outcome::failed) ++stats_.failed;
-    if (o == kcs::outcome::hosed) ++stats_.hosed;
-  }
+  // --- recovery: trouble() runs the error exit, abort_finished() decides what follows ----------
 
   // Something went wrong: during a transfer, run the abort sequence; during the abort
   // sequence, try it again or give up as hosed.
@@ -363,7 +403,8 @@ class basic_host {
     begin_abort(now);
   }
 
-  // The abort sequence ended with the interface idle.
+  // The abort sequence ended with the interface idle: end the transaction, or start the
+  // request (again).
   constexpr void abort_finished(time_point now) noexcept {
     abort_attempts_ = 0;
     if (cancelling_) {
@@ -386,132 +427,113 @@ class basic_host {
     begin_request(now);
   }
 
-  // The next write of the write phase, after IBF=0, state WRITE and OBF cleared.
-  constexpr void write_next() noexcept {
-    const std::size_t left = request_length_ - written_;
-    if (left == 1 && !end_sent_) {
-      end_sent_ = true;
-      return act(step::write_next, access::write_command,
-                 static_cast<std::uint8_t>(control_code::write_end));
-    }
-    act(step::write_next, access::write_data, request_[written_]);
+  [[nodiscard]] constexpr bool aborting() const noexcept { return stage_ >= stage::abort_wait_ibf; }
+
+  // --- beginnings and the end ------------------------------------------------------------------
+
+  constexpr void begin_request(time_point now) noexcept {
+    request_begun_ = false;
+    written_ = 0;
+    response_length_ = 0;
+    wait(stage::wait_idle_ibf, wait_kind::ibf, now);
   }
 
-  constexpr void on_status(kcs::status s, time_point now) noexcept {
-    last_status_ = s;
-    if (first_status_) {
-      first_status_ = false;
-      if (cfg_.detect_absent_device && s.value == 0xFF) {
-        problem_ = kcs::problem::no_device;
-        return finish(kcs::outcome::failed);
-      }
-    }
-    ++polls_;
-    // Every status step first waits for IBF to clear.
-    if (s.ibf()) {
-      if (wait_expired(now)) return trouble(timeout_problem(), now);
-      return keep_waiting(wait_kind_, now);
-    }
-    switch (step_) {
-      case step::start_status:
-        if (s.state() != state::idle) return trouble(kcs::problem::unexpected_state, now);
-        end_sent_ = false;
-        if (s.obf()) return act(step::start_clear, access::read_data);
-        return act(step::write_start, access::write_command,
-                   static_cast<std::uint8_t>(control_code::write_start));
-      case step::write_status:
-        if (s.state() != state::write) return trouble(kcs::problem::unexpected_state, now);
-        if (s.obf()) return act(step::write_clear, access::read_data);
-        return write_next();
-      case step::read_status:
-        if (s.state() == state::idle) {
-          if (s.obf()) return act(step::read_dummy, access::read_data);
-          return end_of_response();
-        }
-        if (s.state() != state::read) return trouble(kcs::problem::unexpected_state, now);
-        if (!s.obf()) {
-          const wait_kind k = wait_kind_ == wait_kind::response ? wait_kind::response : wait_kind::obf;
-          if (wait_kind_ == k && wait_expired(now)) return trouble(timeout_problem(), now);
-          return keep_waiting(k, now);
-        }
-        return act(step::read_byte, access::read_data);
-      case step::abort_status:
-        if (s.obf()) return act(step::abort_clear, access::read_data);
-        return act(step::abort_command, access::write_command,
-                   static_cast<std::uint8_t>(control_code::get_status_abort));
-      case step::abort_status1:
-        if (s.obf()) return act(step::abort_clear1, access::read_data);
-        return act(step::abort_zero, access::write_data, dummy_byte);
-      case step::abort_status2:
-        if (s.state() != state::read) return trouble(kcs::problem::unexpected_state, now);
-        if (!s.obf()) {
-          if (wait_kind_ == wait_kind::obf && wait_expired(now)) return trouble(kcs::problem::obf_timeout, now);
-          return keep_waiting(wait_kind::obf, now);
-        }
-        return act(step::abort_code, access::read_data);
-      case step::abort_status3:
-        if (s.state() != state::idle) return trouble(kcs::problem::unexpected_state, now);
-        if (s.obf()) return act(step::abort_dummy, access::read_data);
-        return abort_finished(now);
-      default: break;
-    }
-  }
-
-  constexpr void on_data(std::uint8_t value, time_point now) noexcept {
-    switch (step_) {
-      case step::start_clear:
-        return act(step::write_start, access::write_command,
-                   static_cast<std::uint8_t>(control_code::write_start));
-      case step::write_clear: return write_next();
-      case step::read_byte:
-        if (response_length_ == Capacity) {  // one byte too many: stop the transfer
-          problem_ = kcs::problem::response_too_long;
-          return begin_abort(now);
-        }
-        response_[response_length_++] = value;
-        return act(step::read_ack, access::write_data, static_cast<std::uint8_t>(control_code::read));
-      case step::read_dummy: return end_of_response();
-      case step::abort_clear:
-        return act(step::abort_command, access::write_command,
-                   static_cast<std::uint8_t>(control_code::get_status_abort));
-      case step::abort_clear1: return act(step::abort_zero, access::write_data, dummy_byte);
-      case step::abort_code:
-        error_code_ = static_cast<kcs::error_code>(value);
-        return act(step::abort_ack, access::write_data, static_cast<std::uint8_t>(control_code::read));
-      case step::abort_dummy: return abort_finished(now);
-      default: break;
-    }
-  }
-
-  constexpr void on_written(time_point now) noexcept {
-    switch (step_) {
-      case step::write_start:
-        request_begun_ = true;
-        return wait(step::write_status, wait_kind::ibf, now);
-      case step::write_next:
-        if (action_.kind == access::write_data && ++written_ == request_length_)
-          return wait(step::read_status, wait_kind::response, now);
-        return wait(step::write_status, wait_kind::ibf, now);
-      case step::read_ack: return wait(step::read_status, wait_kind::ibf, now);
-      case step::abort_command: return wait(step::abort_status1, wait_kind::ibf, now);
-      case step::abort_zero: return wait(step::abort_status2, wait_kind::ibf, now);
-      case step::abort_ack: return wait(step::abort_status3, wait_kind::ibf, now);
-      default: break;
-    }
+  constexpr void begin_abort(time_point now) noexcept {
+    ++stats_.aborts;
+    wait(stage::abort_wait_ibf, wait_kind::ibf, now);
   }
 
   constexpr void end_of_response() noexcept {
-    if (response_length_ < 3) {
+    if (response_length_ < response_view::min_size) {
       problem_ = kcs::problem::response_too_short;
       return finish(kcs::outcome::failed);
     }
     finish(kcs::outcome::done);
   }
 
+  constexpr void finish(kcs::outcome o) noexcept {
+    outcome_ = o;
+    cancelling_ = false;
+    action_ = {};
+    stage_ = stage::none;
+    if (o == kcs::outcome::done) ++stats_.done;
+    if (o == kcs::outcome::failed) ++stats_.failed;
+    if (o == kcs::outcome::hosed) ++stats_.hosed;
+  }
+
+  // --- the accesses a state asks for, and the waits --------------------------------------------
+
+  [[nodiscard]] static constexpr std::uint8_t code(control_code c) noexcept {
+    return static_cast<std::uint8_t>(c);
+  }
+  constexpr void read(stage s) noexcept {
+    stage_ = s;
+    action_ = action{access::read_data, 0, false};
+  }
+  // A write leads into the Status wait `s` (under IBF's limit unless `kind` says otherwise),
+  // which begins once the write is made.
+  constexpr void write_command(control_code c, stage s) noexcept {
+    stage_ = s;
+    wait_kind_ = wait_kind::ibf;
+    action_ = action{access::write_command, code(c), false};
+  }
+  constexpr void write_data(std::uint8_t value, stage s, wait_kind kind = wait_kind::ibf) noexcept {
+    stage_ = s;
+    wait_kind_ = kind;
+    action_ = action{access::write_data, value, false};
+  }
+  constexpr void wait(stage s, wait_kind kind, time_point now) noexcept {
+    stage_ = s;
+    wait_kind_ = kind;
+    begin_wait(now);
+  }
+  constexpr void begin_wait(time_point now) noexcept {
+    action_ = action{access::read_status, 0, false};
+    wait_since_ = now;
+    polls_ = 0;
+  }
+  // IBF=0 and the state is right, but OBF is not set yet: a wait that began for IBF goes on as
+  // an OBF wait with its own clock; the response wait (the BMC's work) keeps its clock.
+  constexpr void wait_for_obf(time_point now) noexcept {
+    poll_again(wait_kind_ == wait_kind::response ? wait_kind::response : wait_kind::obf, now);
+  }
+  // The wait's condition does not hold yet: time out, or read Status again (under `kind`'s
+  // limit, from now on if that is another one).
+  constexpr void poll_again(wait_kind kind, time_point now) noexcept {
+    if (kind == wait_kind_ && wait_expired(now)) return trouble(timeout_problem(), now);
+    if (kind != wait_kind_) {
+      wait_kind_ = kind;
+      wait_since_ = now;
+      polls_ = 0;
+    }
+    ++stats_.polls;
+    action_.repeat = true;
+  }
+  [[nodiscard]] constexpr bool wait_expired(time_point now) const noexcept {
+    const duration elapsed = now > wait_since_ ? now - wait_since_ : duration::zero();
+    return elapsed >= wait_limit() || (cfg_.max_polls != 0 && polls_ >= cfg_.max_polls);
+  }
+  [[nodiscard]] constexpr duration wait_limit() const noexcept {
+    switch (wait_kind_) {
+      case wait_kind::ibf: return cfg_.ibf_timeout;
+      case wait_kind::obf: return cfg_.obf_timeout;
+      case wait_kind::response: return cfg_.response_timeout;
+    }
+    return cfg_.ibf_timeout;
+  }
+  [[nodiscard]] constexpr kcs::problem timeout_problem() const noexcept {
+    switch (wait_kind_) {
+      case wait_kind::ibf: return kcs::problem::ibf_timeout;
+      case wait_kind::obf: return kcs::problem::obf_timeout;
+      case wait_kind::response: return kcs::problem::response_timeout;
+    }
+    return kcs::problem::ibf_timeout;
+  }
+
   config cfg_{};
   kcs::outcome outcome_ = kcs::outcome::idle;
   action action_{};
-  step step_ = step::none;
+  stage stage_ = stage::none;
   wait_kind wait_kind_ = wait_kind::ibf;
   time_point wait_since_{};
   std::uint32_t polls_ = 0;
@@ -524,8 +546,8 @@ class basic_host {
   bool end_sent_ = false;
   bool resync_ = false;
   bool cancelling_ = false;
-  bool request_begun_ = false;  // this attempt's WRITE_START was written
-  std::size_t written_ = 0;
+  bool request_begun_ = false;  // this attempt's WRITE_START was asked for
+  std::size_t written_ = 0;     // request bytes asked for
   std::size_t request_length_ = 0;
   std::size_t response_length_ = 0;
   std::array<std::uint8_t, Capacity> request_{};
