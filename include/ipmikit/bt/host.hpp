@@ -9,15 +9,24 @@
 //
 // ## Theory of operation (IPMI v2.0 §11.7; Linux ipmi_bt_sm)
 //
-//   start    read BT_CTRL until B_BUSY=0 and H2B_ATN=0; clear SMS_ATN (noting it) and a stray
-//            H_BUSY on the way; a response already waiting (B2H_ATN) is read first (below)
-//   write    CLR_WR_PTR; Length, NetFn/LUN, Seq, Cmd, Data… to the buffer; H2B_ATN
-//   wait     read BT_CTRL until B2H_ATN (config::response_timeout, or what Get BT Interface
-//            Capabilities said after apply())
-//   read     H_BUSY (set), B2H_ATN (clear), CLR_RD_PTR; Length, then Length bytes; H_BUSY (clear)
-//   match    Seq, Cmd and NetFn (ignoring the response bit and LUN) must be the request's;
-//            otherwise the response is someone else's: it is dropped (counted) and the wait goes
-//            on with the same deadline
+// One transition function, `step()`, takes each access as it is completed and switches over the
+// machine's states in the order below; each state is named for what the machine waits for: a
+// BT_CTRL read in one of the two waits, a write, or the next byte of the buffer.
+//
+//   1 start  read BT_CTRL until B_BUSY=0 and H2B_ATN=0 (wait_not_busy); clear SMS_ATN (noting
+//            it) and a stray H_BUSY on the way (wait_flag_cleared); a response already waiting
+//            (B2H_ATN) is read first (4)
+//   2 write  CLR_WR_PTR; Length, NetFn/LUN, Seq, Cmd, Data… to the buffer; H2B_ATN
+//   3 wait   read BT_CTRL until B2H_ATN (wait_b2h_atn: config::response_timeout, or what Get BT
+//            Interface Capabilities said after apply())
+//   4 read   H_BUSY (set), B2H_ATN (clear), CLR_RD_PTR; Length, then Length bytes; H_BUSY (clear)
+//   5 match  Seq, Cmd and NetFn (ignoring the response bit and LUN) must be the request's;
+//            otherwise the response is someone else's: it is dropped (counted) and the wait it
+//            interrupted (1 or 3) goes on with the same deadline
+//
+// Both waits end the same ways, checked on every BT_CTRL read before what is particular to each
+// (as Linux bt_event does before its switch): a first read of 0xFF (no device), cancel(),
+// B2H_ATN (a response to read), the deadline (below), SMS_ATN.
 //
 // A response timeout resends the same bytes with the same Seq (Linux does the same), at most
 // `max_retries` times, then ends failed. A BMC that stays busy (B_BUSY or H2B_ATN) for
@@ -53,6 +62,7 @@
 #include <string_view>
 #include <utility>
 
+#include "../message.hpp"
 #include "../si/interface.hpp"
 #include "registers.hpp"
 
@@ -110,7 +120,6 @@ enum class problem : std::uint8_t {
   return {};
 }
 
-
 struct host_stats : si::host_stats {
   // transactions, done, failed, hosed, retries (after a timeout), accesses, polls:
   // see si::host_stats
@@ -157,7 +166,8 @@ class basic_host {
   constexpr host_error start(std::span<const std::uint8_t> request, time_point now) noexcept {
     if (outcome_ == bt::outcome::busy) return host_error::busy;
     if (outcome_ == bt::outcome::hosed) return host_error::hosed;
-    if (request.size() < 2) return host_error::request_too_short;
+    if (request.size() < request_view::min_size) return host_error::request_too_short;
+    // The machine adds Length and Seq, and Length counts at most 255 bytes, the Seq included.
     if (request.size() > std::min<std::size_t>({Capacity - 2, 254, cfg_.max_request}))
       return host_error::request_too_long;
     // Length, NetFn/LUN, Seq, Cmd, Data…
@@ -185,13 +195,7 @@ class basic_host {
   constexpr void complete(time_point now, std::uint8_t value = 0) noexcept {
     if (outcome_ != bt::outcome::busy) return;
     ++stats_.accesses;
-    switch (action_.kind) {
-      case access::read_control: on_control(bt::control(value), now); break;
-      case access::read_buffer: on_buffer(value); break;
-      case access::write_control:
-      case access::write_buffer: on_written(now); break;
-      case access::none: break;
-    }
+    step(now, value);
   }
 
   /// Gives up the running transaction: ends failed with problem::cancelled at the next point
@@ -200,14 +204,14 @@ class basic_host {
   constexpr void cancel(time_point /*now: the same call as kcs::host::cancel*/) noexcept {
     if (outcome_ != bt::outcome::busy) return;
     cancelling_ = true;
-    if (step_ == step::start_poll || step_ == step::wait_poll) end_cancelled();
+    if (stage_ == stage::wait_not_busy || stage_ == stage::wait_b2h_atn) end_cancelled();
   }
 
   /// Forgets a hosed (or any) state; the sequence number goes on.
   constexpr void reset() noexcept {
     outcome_ = bt::outcome::idle;
     action_ = {};
-    step_ = step::none;
+    stage_ = stage::none;
     cancelling_ = false;
   }
 
@@ -218,7 +222,9 @@ class basic_host {
         std::chrono::seconds(std::max<unsigned>(1, caps.response_time_seconds)));
     cfg_.max_retries = caps.retries;
     // input_buffer_size excludes the Length byte (OpenBMC): NetFn, Seq, Cmd, Data fit in it.
-    cfg_.max_request = caps.input_buffer_size >= 3 ? std::size_t{caps.input_buffer_size} - 1 : 2;
+    cfg_.max_request = caps.input_buffer_size > request_view::min_size
+                           ? std::size_t{caps.input_buffer_size} - 1
+                           : request_view::min_size;
   }
 
   [[nodiscard]] constexpr std::optional<time_point> next_deadline() const noexcept {
@@ -246,72 +252,150 @@ class basic_host {
   [[nodiscard]] constexpr const config& settings() const noexcept { return cfg_; }
 
  private:
-  enum class step : std::uint8_t {
-    none,
-    start_poll,      // read BT_CTRL: wait B_BUSY=0, H2B_ATN=0
-    start_fix,       // write SMS_ATN / H_BUSY to clear them
-    clear_wr,        // write CLR_WR_PTR
-    write_byte,      // write a request byte
-    set_h2b,         // write H2B_ATN
-    wait_poll,       // read BT_CTRL: wait B2H_ATN
-    set_h_busy,      // write H_BUSY (set)
-    clear_b2h,       // write B2H_ATN (clear)
-    clear_rd,        // write CLR_RD_PTR
-    read_length,     // read Length
-    read_byte,       // read a response byte
-    clear_h_busy,    // write H_BUSY (clear)
+  // The states, in the order of §11.7, each named for what the machine waits for: a BT_CTRL
+  // read in one of the two waits, a write, or the next byte of the buffer (Linux ipmi_bt_sm's
+  // state in parentheses).
+  enum class stage : std::uint8_t {
+    none,  // not busy
+    // 1. Wait until the BMC can take a request
+    wait_not_busy,               // BT_CTRL: B_BUSY=0, H2B_ATN=0 (BT_STATE_XACTION_START)
+    wait_flag_cleared,           // the write clearing SMS_ATN or a stray H_BUSY; then the wait again
+    // 2. Write the request (BT_STATE_WRITE_BYTES)
+    wait_write_pointer_cleared,  // CLR_WR_PTR
+    wait_request_byte_written,   // Length, NetFn/LUN, Seq, Cmd, Data…, one byte at a time
+    wait_h2b_atn_set,            // H2B_ATN: the request is the BMC's
+    // 3. Wait for the response
+    wait_b2h_atn,                // BT_CTRL: B2H_ATN (BT_STATE_READ_WAIT)
+    // 4. Read the response (BT_STATE_CLEAR_B2H, BT_STATE_READ_BYTES); a wait that sees
+    //    B2H_ATN reads whatever response is there, ours or not
+    wait_h_busy_set,             // H_BUSY (set; skipped when it already is)
+    wait_b2h_atn_cleared,        // B2H_ATN (clear)
+    wait_read_pointer_cleared,   // CLR_RD_PTR
+    wait_length,                 // BMC2HOST: the Length byte
+    wait_response_byte,          // BMC2HOST: NetFn/LUN, Seq, Cmd, cc, Data…, one byte at a time
+    wait_h_busy_cleared,         // H_BUSY (clear); then: ours, or someone else's?
   };
-  enum class wait_kind : std::uint8_t { busy, response };
 
-  [[nodiscard]] constexpr duration wait_limit() const noexcept {
-    return wait_kind_ == wait_kind::busy ? cfg_.busy_timeout : cfg_.response_timeout;
-  }
-  constexpr void act(step s, access kind, std::uint8_t value = 0) noexcept {
-    step_ = s;
-    action_ = action{kind, value, false};
-  }
-  constexpr void wait(step s, wait_kind kind, time_point now) noexcept {
-    act(s, access::read_control);
-    wait_kind_ = kind;
-    wait_since_ = now;
-    polls_ = 0;
-  }
-  [[nodiscard]] constexpr bool wait_expired(time_point now) const noexcept {
-    const duration elapsed = now > wait_since_ ? now - wait_since_ : duration::zero();
-    return elapsed >= wait_limit() || (cfg_.max_polls != 0 && polls_ >= cfg_.max_polls);
-  }
-  constexpr void keep_polling() noexcept {
-    ++stats_.polls;
-    action_.repeat = true;
+  // The transition function: the access next() named was made at `now`; `value` is what a read
+  // returned.
+  constexpr void step(time_point now, std::uint8_t value) noexcept {
+    if (action_.kind == access::read_control) {
+      // A BT_CTRL read in either wait: what ends a wait is the same in both (Linux bt_event
+      // before its switch). The deadline is checked before anything that keeps the machine
+      // waiting, so a device that never clears a bit cannot keep it busy past the deadline.
+      const bt::control c(value);
+      last_control_ = c;
+      if (first_read_) {
+        first_read_ = false;
+        if (cfg_.detect_absent_device && c.value == 0xFF) {
+          problem_ = bt::problem::no_device;
+          return finish(bt::outcome::failed);
+        }
+      }
+      ++polls_;
+      if (cancelling_ && !c.b2h_atn()) return end_cancelled();
+      const bool expired = wait_expired(now);
+      if (c.b2h_atn() && !expired) return begin_read(c);
+      if (expired) return timed_out(now);
+      if (c.sms_atn()) {  // noted, then cleared
+        attention_ = true;
+        ++stats_.attentions;
+        return clear_flag(control_bit::sms_atn);
+      }
+    }
+    switch (stage_) {
+      // --- 1. Wait until the BMC can take a request --------------------------------------------
+      case stage::wait_not_busy: {
+        const bt::control c(value);
+        if (c.h_busy()) return clear_flag(control_bit::h_busy);  // left set by someone
+        if (c.b_busy() || c.h2b_atn()) return keep_polling();
+        return begin_write();
+      }
+      case stage::wait_flag_cleared:  // back to the wait, its deadline unchanged
+        return act(wait_, access::read_control);
+
+      // --- 2. Write the request ----------------------------------------------------------------
+      case stage::wait_write_pointer_cleared:
+        if (cancelling_) return end_cancelled();
+        return act(stage::wait_request_byte_written, access::write_buffer, request_[0]);
+      case stage::wait_request_byte_written:
+        if (cancelling_) return end_cancelled();
+        if (++written_ < request_length_)
+          return act(stage::wait_request_byte_written, access::write_buffer, request_[written_]);
+        return act(stage::wait_h2b_atn_set, access::write_control, control_bit::h2b_atn);
+      case stage::wait_h2b_atn_set: return wait(stage::wait_b2h_atn, now);
+
+      // --- 3. Wait for the response ------------------------------------------------------------
+      case stage::wait_b2h_atn: return keep_polling();
+
+      // --- 4. Read the response ----------------------------------------------------------------
+      case stage::wait_h_busy_set:
+        return act(stage::wait_b2h_atn_cleared, access::write_control, control_bit::b2h_atn);
+      case stage::wait_b2h_atn_cleared:
+        return act(stage::wait_read_pointer_cleared, access::write_control, control_bit::clr_rd_ptr);
+      case stage::wait_read_pointer_cleared: return act(stage::wait_length, access::read_buffer);
+      case stage::wait_length:
+        response_left_ = value;
+        incoming_length_ = 0;
+        truncated_ = false;
+        if (value == 0)  // nothing to read
+          return act(stage::wait_h_busy_cleared, access::write_control, control_bit::h_busy);
+        return act(stage::wait_response_byte, access::read_buffer);
+      case stage::wait_response_byte:
+        if (incoming_length_ < incoming_.size()) {
+          incoming_[incoming_length_++] = value;
+        } else {
+          truncated_ = true;
+        }
+        if (--response_left_ != 0) return act(stage::wait_response_byte, access::read_buffer);
+        return act(stage::wait_h_busy_cleared, access::write_control, control_bit::h_busy);
+      case stage::wait_h_busy_cleared: return response_read();
+
+      case stage::none: break;
+    }
   }
 
-  constexpr void finish(bt::outcome o) noexcept {
-    outcome_ = o;
-    action_ = {};
-    step_ = step::none;
-    cancelling_ = false;
-    if (o == bt::outcome::done) ++stats_.done;
-    if (o == bt::outcome::failed) ++stats_.failed;
-    if (o == bt::outcome::hosed) ++stats_.hosed;
-  }
-  constexpr void end_cancelled() noexcept {
-    problem_ = bt::problem::cancelled;
-    finish(bt::outcome::failed);
+  // --- a response ------------------------------------------------------------------------------
+
+  // B2H_ATN in a wait: read the response, from either wait (H_BUSY toggles: set it only if it
+  // is not set already).
+  constexpr void begin_read(bt::control c) noexcept {
+    if (c.h_busy())
+      return act(stage::wait_b2h_atn_cleared, access::write_control, control_bit::b2h_atn);
+    act(stage::wait_h_busy_set, access::write_control, control_bit::h_busy);
   }
 
-  constexpr void begin_attempt(time_point now) noexcept {
-    last_write_forced_ = false;
-    wait(step::start_poll, wait_kind::busy, now);
+  // A whole response was read and H_BUSY cleared: ours, or someone else's?
+  constexpr void response_read() noexcept {
+    // incoming_ is the response as read, without its Length byte.
+    const auto at = [this](std::size_t layout_index) { return incoming_[layout_index - 1]; };
+    const bool ours = incoming_length_ >= layout::min_response - 1 &&
+                      at(layout::seq) == request_[layout::seq] && at(layout::cmd) == request_[layout::cmd] &&
+                      request_netfn(netfn_of(at(layout::netfn_lun))) ==
+                          request_netfn(netfn_of(request_[layout::netfn_lun]));
+    if (!ours || cancelling_) {
+      ++stats_.responses_dropped;
+      if (cancelling_) return end_cancelled();
+      return act(wait_, access::read_control);  // back to the wait, with its deadline
+    }
+    // NetFn/LUN, Cmd, cc, Data…: drop the Seq.
+    response_[0] = incoming_[0];
+    std::copy(incoming_.begin() + 2, incoming_.begin() + static_cast<std::ptrdiff_t>(incoming_length_),
+              response_.begin() + 1);
+    response_length_ = incoming_length_ - 1;
+    if (truncated_) {
+      problem_ = bt::problem::response_too_long;
+      return finish(bt::outcome::failed);
+    }
+    finish(bt::outcome::done);
   }
-  constexpr void begin_write() noexcept {
-    written_ = 0;
-    act(step::clear_wr, access::write_control, control_bit::clr_wr_ptr);
-  }
+
+  // --- recovery: a wait ran out, cancel() ------------------------------------------------------
 
   // A wait ran out. Busy: send anyway on a retry (see the header comment), hosed when none is
   // left. Response: send again, failed when no retry is left.
   constexpr void timed_out(time_point now) noexcept {
-    if (wait_kind_ == wait_kind::busy) {
+    if (wait_ == stage::wait_not_busy) {
       problem_ = bt::problem::busy_timeout;
       if (forced_writes_ >= std::max<unsigned>(1, cfg_.max_retries)) return finish(bt::outcome::hosed);
       ++forced_writes_;
@@ -329,121 +413,68 @@ class basic_host {
     begin_attempt(now);
   }
 
-  // Starts reading the response B2H_ATN announced, from wherever the machine was waiting.
-  constexpr void begin_read(bt::control c, step resume) noexcept {
-    resume_ = resume;
-    if (c.h_busy()) return act(step::clear_b2h, access::write_control, control_bit::b2h_atn);
-    act(step::set_h_busy, access::write_control, control_bit::h_busy);
+  constexpr void end_cancelled() noexcept {
+    problem_ = bt::problem::cancelled;
+    finish(bt::outcome::failed);
   }
 
-  constexpr void on_control(bt::control c, time_point now) noexcept {
-    last_control_ = c;
-    if (first_read_) {
-      first_read_ = false;
-      if (cfg_.detect_absent_device && c.value == 0xFF) {
-        problem_ = bt::problem::no_device;
-        return finish(bt::outcome::failed);
-      }
-    }
-    ++polls_;
-    if (cancelling_ && !c.b2h_atn()) return end_cancelled();
-    // Every path below either ends the wait or checks its deadline first, so a device that
-    // never clears a bit cannot keep the machine busy past the deadline.
-    const bool expired = wait_expired(now);
-    if (c.b2h_atn() && !expired) return begin_read(c, step_);
-    if (expired) return timed_out(now);
-    if (c.sms_atn()) return fix(control_bit::sms_atn, true);  // noted, then cleared
-    switch (step_) {
-      case step::start_poll:
-        if (c.h_busy()) return fix(control_bit::h_busy, false);  // left set by someone
-        if (c.b_busy() || c.h2b_atn()) return keep_polling();
-        return begin_write();
-      case step::wait_poll: return keep_polling();
-      default: break;
-    }
+  // --- beginnings and the end ------------------------------------------------------------------
+
+  constexpr void begin_attempt(time_point now) noexcept {
+    last_write_forced_ = false;
+    wait(stage::wait_not_busy, now);
+  }
+  constexpr void begin_write() noexcept {
+    written_ = 0;
+    act(stage::wait_write_pointer_cleared, access::write_control, control_bit::clr_wr_ptr);
   }
 
+  constexpr void finish(bt::outcome o) noexcept {
+    outcome_ = o;
+    action_ = {};
+    stage_ = stage::none;
+    cancelling_ = false;
+    if (o == bt::outcome::done) ++stats_.done;
+    if (o == bt::outcome::failed) ++stats_.failed;
+    if (o == bt::outcome::hosed) ++stats_.hosed;
+  }
+
+  // --- the accesses a state asks for, and the waits --------------------------------------------
+
+  constexpr void act(stage s, access kind, std::uint8_t value = 0) noexcept {
+    stage_ = s;
+    action_ = action{kind, value, false};
+  }
   // Writes `bit` to clear it, then polls again in the same wait (its deadline unchanged).
-  constexpr void fix(std::uint8_t bit, bool attention) noexcept {
-    if (attention) {
-      attention_ = true;
-      ++stats_.attentions;
-    }
-    fix_resume_ = step_;
-    act(step::start_fix, access::write_control, bit);
+  constexpr void clear_flag(std::uint8_t bit) noexcept {
+    act(stage::wait_flag_cleared, access::write_control, bit);
   }
-
-  constexpr void on_buffer(std::uint8_t value) noexcept {
-    if (step_ == step::read_length) {
-      response_left_ = value;
-      incoming_length_ = 0;
-      truncated_ = false;
-      if (value == 0) return act(step::clear_h_busy, access::write_control, control_bit::h_busy);
-      return act(step::read_byte, access::read_buffer);
-    }
-    if (step_ != step::read_byte) return;
-    // incoming_: NetFn/LUN, Seq, Cmd, cc, data… (the Length byte is not kept)
-    if (incoming_length_ < incoming_.size()) {
-      incoming_[incoming_length_++] = value;
-    } else {
-      truncated_ = true;
-    }
-    if (--response_left_ != 0) return act(step::read_byte, access::read_buffer);
-    act(step::clear_h_busy, access::write_control, control_bit::h_busy);
+  // `s` is wait_not_busy or wait_b2h_atn.
+  constexpr void wait(stage s, time_point now) noexcept {
+    act(s, access::read_control);
+    wait_ = s;
+    wait_since_ = now;
+    polls_ = 0;
   }
-
-  constexpr void on_written(time_point now) noexcept {
-    switch (step_) {
-      case step::start_fix:
-        return act(fix_resume_, access::read_control);
-      case step::clear_wr:
-        if (cancelling_) return end_cancelled();
-        return act(step::write_byte, access::write_buffer, request_[0]);
-      case step::write_byte:
-        if (cancelling_) return end_cancelled();
-        if (++written_ < request_length_) return act(step::write_byte, access::write_buffer, request_[written_]);
-        return act(step::set_h2b, access::write_control, control_bit::h2b_atn);
-      case step::set_h2b: return wait(step::wait_poll, wait_kind::response, now);
-      case step::set_h_busy: return act(step::clear_b2h, access::write_control, control_bit::b2h_atn);
-      case step::clear_b2h: return act(step::clear_rd, access::write_control, control_bit::clr_rd_ptr);
-      case step::clear_rd: return act(step::read_length, access::read_buffer);
-      case step::clear_h_busy: return response_read();
-      default: break;
-    }
+  constexpr void keep_polling() noexcept {
+    ++stats_.polls;
+    action_.repeat = true;
   }
-
-  // A whole response was read and H_BUSY cleared: ours, or someone else's?
-  constexpr void response_read() noexcept {
-    const bool ours = incoming_length_ >= 4 && incoming_[1] == request_[layout::seq] &&
-                      incoming_[2] == request_[layout::cmd] &&
-                      (incoming_[0] >> 3) == (request_[layout::netfn_lun] >> 3);
-    if (!ours || cancelling_) {
-      ++stats_.responses_dropped;
-      if (cancelling_) return end_cancelled();
-      // Back to the wait the response interrupted, with its deadline.
-      step_ = resume_;
-      action_ = action{access::read_control, 0, false};
-      return;
-    }
-    // netfn, cmd, cc, data… : drop the Seq.
-    response_[0] = incoming_[0];
-    std::copy(incoming_.begin() + 2, incoming_.begin() + static_cast<std::ptrdiff_t>(incoming_length_),
-              response_.begin() + 1);
-    response_length_ = incoming_length_ - 1;
-    if (truncated_) {
-      problem_ = bt::problem::response_too_long;
-      return finish(bt::outcome::failed);
-    }
-    finish(bt::outcome::done);
+  [[nodiscard]] constexpr bool wait_expired(time_point now) const noexcept {
+    const duration elapsed = now > wait_since_ ? now - wait_since_ : duration::zero();
+    return elapsed >= wait_limit() || (cfg_.max_polls != 0 && polls_ >= cfg_.max_polls);
+  }
+  [[nodiscard]] constexpr duration wait_limit() const noexcept {
+    return wait_ == stage::wait_not_busy ? cfg_.busy_timeout : cfg_.response_timeout;
   }
 
   config cfg_{};
   bt::outcome outcome_ = bt::outcome::idle;
   action action_{};
-  step step_ = step::none;
-  step resume_ = step::none;      // the wait a response read interrupted
-  step fix_resume_ = step::start_poll;
-  wait_kind wait_kind_ = wait_kind::busy;
+  stage stage_ = stage::none;
+  // The wait in progress (wait_not_busy or wait_b2h_atn): its limit, and where the machine
+  // goes back to after clearing a flag or reading a response that is not ours.
+  stage wait_ = stage::wait_not_busy;
   time_point wait_since_{};
   std::uint32_t polls_ = 0;
   bt::problem problem_ = bt::problem::none;
