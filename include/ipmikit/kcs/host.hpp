@@ -213,7 +213,9 @@ class basic_host {
 
   /// Reports the access next() named as made, at `now`; `value` is what a read returned
   /// (ignored for writes). Does nothing unless busy.
-  constexpr void complete(time_point now, std::uint8_t value = 0) noexcept {
+  // complete() and step() are inlined into the caller's loop (g++ -O2 inlines neither by itself,
+  // and a call per access made bench/kcs_bench.cpp's transaction 25–30 % slower).
+  [[gnu::always_inline]] constexpr void complete(time_point now, std::uint8_t value = 0) noexcept {
     if (outcome_ != kcs::outcome::busy) return;
     ++stats_.accesses;
     step(now, value);
@@ -298,8 +300,8 @@ class basic_host {
   enum class wait_kind : std::uint8_t { ibf, obf, response };
 
   // The transition function: the access next() named was made at `now`; `value` is what a read
-  // returned.
-  constexpr void step(time_point now, std::uint8_t value) noexcept {
+  // returned. Inlined into complete() (see there).
+  [[gnu::always_inline]] constexpr void step(time_point now, std::uint8_t value) noexcept {
     // A write's completion tells only its time: the wait the machine entered with it begins.
     if (action_.kind == access::write_command || action_.kind == access::write_data)
       return begin_wait(now);
