@@ -415,3 +415,34 @@ TEST_CASE("the emulator greeting is built at run time too") {
 }
 
 }  // TEST_SUITE
+
+TEST_SUITE("vm") {
+  TEST_CASE("the compile-time frame builders give, at run time, the frames encode_message/encode_command give") {
+    // The static_asserts above fix the golden frames at compile time; here the same builders
+    // run with values only known at run time, against the span encoders and the decoder.
+    volatile std::uint8_t seed = 0xA0;  // a special byte: every body below needs escaping
+    for (unsigned id = 0; id < 256; id += 51) {
+      const auto msg_id = static_cast<std::uint8_t>(id);
+      const std::array<std::uint8_t, 4> body{0x18, static_cast<std::uint8_t>(seed),
+                                             static_cast<std::uint8_t>(seed + 1), static_cast<std::uint8_t>(seed + 10)};
+      const auto f = vm::make_message_frame(msg_id, body);
+      std::array<std::uint8_t, vm::max_message_frame_size(4)> out{};
+      const auto r = vm::encode_message(out, msg_id, body);
+      REQUIRE(r.error == encode_error::ok);
+      CAPTURE(id);
+      CHECK(f.size == r.size);
+      CHECK(f.equals(std::span<const std::uint8_t>(out.data(), r.size)));
+      CHECK_FALSE(f.equals(std::span<const std::uint8_t>(out.data(), r.size - 1)));  // shorter
+      out[1] ^= 1;
+      CHECK_FALSE(f.equals(std::span<const std::uint8_t>(out.data(), r.size)));  // one byte differs
+    }
+    const std::array<std::uint8_t, 1> one{static_cast<std::uint8_t>(seed - 0x9F)};  // VERSION 1
+    const auto version = vm::make_command_frame(command::version, one);
+    CHECK(version.equals(hex("FF 01 A1")));
+    const auto reset = vm::make_command_frame(command::reset);
+    CHECK(reset.equals(hex("04 A1")));
+    CHECK(vm::make_command_frame(command::version).size == 0);  // VERSION needs its argument
+    const auto greeting = vm::make_emulator_greeting(vm::capabilities::from_byte(static_cast<std::uint8_t>(seed - 0x61)));
+    CHECK(greeting.equals(hex("FF 01 A1 08 3F A1")));
+  }
+}
