@@ -85,14 +85,14 @@ workload make_workload(std::size_t min_body, std::size_t max_body, mix m, std::u
   while (w.wire.size() < stream_size) {
     frame_spec f;
     f.msg_id = id++;
-    if (m == mix::plain && detail::is_special(f.msg_id)) f.msg_id = id++;
+    if (m == mix::plain && vm::is_special(f.msg_id)) f.msg_id = id++;
     f.body.resize(r.in(min_body, max_body));
     for (std::size_t i = 0; i < f.body.size(); ++i) {
       if (m == mix::escape_heavy && (r.next() & 7u) != 0) {
         f.body[i] = specials[r.next() % 3];
       } else {
         f.body[i] = r.byte();
-        while (m == mix::plain && detail::is_special(f.body[i])) f.body[i] = r.byte();
+        while (m == mix::plain && vm::is_special(f.body[i])) f.body[i] = r.byte();
       }
     }
     if (m != mix::escape_heavy) {  // a real header: netfn/LUN and command
@@ -105,9 +105,9 @@ workload make_workload(std::size_t min_body, std::size_t max_body, mix m, std::u
         for (std::uint8_t x : f.body) sum += x;
         return static_cast<std::uint8_t>(0u - sum);
       };
-      while (detail::is_special(cs()) || detail::is_special(f.body.back())) {
+      while (vm::is_special(cs()) || vm::is_special(f.body.back())) {
         f.body.back() = static_cast<std::uint8_t>(f.body.back() + 1);
-        if (detail::is_special(f.body.back())) f.body.back() = 0x00;
+        if (vm::is_special(f.body.back())) f.body.back() = 0x00;
       }
     }
     const auto frame = test::reference_message_frame(f.msg_id, f.body);

@@ -41,7 +41,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <ipmikit/detail/scan.hpp>
+#include <ipmikit/detail/simd/select.hpp>
+#include <ipmikit/vm/protocol.hpp>
 
 #include "input_files.hpp"
 
@@ -182,7 +183,7 @@ class generator {
           const std::size_t run = r_.below(80);
           for (std::size_t i = 0; i < run; ++i) {
             std::uint8_t b = r_.byte();
-            if (ipmikit::detail::is_special(b)) b = 0x5C;
+            if (ipmikit::vm::is_special(b)) b = 0x5C;
             out.push_back(b);
           }
           out.push_back(interesting());
@@ -251,7 +252,7 @@ class generator {
         bytes run(n);
         for (auto& b : run) {
           b = r_.byte();
-          if (ipmikit::detail::is_special(b)) b = 0x5C;
+          if (ipmikit::vm::is_special(b)) b = 0x5C;
         }
         out.insert(out.begin() + static_cast<std::ptrdiff_t>(pos), run.begin(), run.end());
         break;

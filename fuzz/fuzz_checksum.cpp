@@ -5,8 +5,9 @@
 //  * checksum{}.add(span) == byte-by-byte add == two spans split at the chosen point ==
 //    reference_checksum; compute_checksum; checksum_ok on data + checksum; and add(span) for
 //    the suffixes starting at bytes 1..16 (every alignment of the 16-byte SIMD kernel);
-//  * detail::scan_plain (first special byte, sum before it), detail::sum_bytes,
-//    detail::count_special and detail::summarize_special from each of those start offsets;
+//  * detail::scan_plain (first special byte, sum before it), detail::scan_copy,
+//    detail::sum_bytes and detail::count_bytes (special bytes and sum) from each of those start
+//    offsets, on the kernel for_each_kernel chose;
 //  * vm::encode_frame (the escape kernel without checksum) equals the reference escaper, in a
 //    worst-case buffer (fast path) and an exact one (checked path), with guard bytes.
 #include <algorithm>
@@ -16,7 +17,7 @@
 #include <vector>
 
 #include <ipmikit/checksum.hpp>
-#include <ipmikit/detail/scan.hpp>
+#include <ipmikit/detail/simd/select.hpp>
 #include <ipmikit/vm/encoder.hpp>
 
 #include "fuzz_common.hpp"
@@ -67,24 +68,25 @@ void check_scan(std::span<const std::uint8_t> data, std::size_t from) {
     return b == 0xA0 || b == 0xA1 || b == 0xAA;
   });
   const auto plain = static_cast<std::size_t>(stop - rest.begin());
-  const detail::plain_run run = detail::scan_plain(begin, end);
+  using specials = vm::detail::special_set;
+  const detail::kernel k = detail::active_kernel();
+  const detail::plain_run run = detail::scan_plain<specials>(k, begin, end);
   FUZZ_CHECK(run.stop == begin + plain);
   FUZZ_CHECK(run.sum == reference_sum(rest.first(plain)));
   FUZZ_CHECK(detail::sum_bytes(begin, rest.size()) == reference_sum(rest));
   // scan_copy: same run, the first min(run, room) bytes copied, nothing written past the slack.
   for (const std::size_t room : {std::size_t{0}, plain / 2, plain, plain + 1}) {
     std::vector<std::uint8_t> dst(room + detail::copy_slack + 16, 0x5C);
-    const detail::plain_run copied = detail::scan_copy(detail::active_kernel(), begin, end, dst.data(), room);
+    const detail::plain_run copied = detail::scan_copy<specials>(k, begin, end, dst.data(), room);
     FUZZ_CHECK(copied.stop == run.stop && copied.sum == run.sum);
     FUZZ_CHECK(std::equal(begin, begin + std::min(plain, room), dst.begin()));
     FUZZ_CHECK(std::all_of(dst.begin() + static_cast<std::ptrdiff_t>(room + detail::copy_slack), dst.end(),
                            [](std::uint8_t b) { return b == 0x5C; }));
   }
-  const auto specials = static_cast<std::size_t>(std::count_if(
+  const auto special_count = static_cast<std::size_t>(std::count_if(
       rest.begin(), rest.end(), [](std::uint8_t b) { return b == 0xA0 || b == 0xA1 || b == 0xAA; }));
-  FUZZ_CHECK(detail::count_special(begin, rest.size()) == specials);
-  const detail::special_summary summary = detail::summarize_special(begin, rest.size());
-  FUZZ_CHECK(summary.count == specials && summary.sum == reference_sum(rest));
+  const detail::set_count counted = detail::count_bytes<specials>(k, begin, rest.size());
+  FUZZ_CHECK(counted.count == special_count && counted.sum == reference_sum(rest));
 }
 
 void check_escape(std::span<const std::uint8_t> content, std::uint8_t terminator) {

@@ -10,7 +10,7 @@
 #include <span>
 #include <vector>
 
-#include <ipmikit/detail/scan.hpp>
+#include <ipmikit/detail/simd/select.hpp>
 #include <ipmikit/vm/decoder.hpp>
 
 #include "reference_codec.hpp"

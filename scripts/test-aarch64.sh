@@ -52,7 +52,7 @@ echo "-- compiling with $($cxx --version | head -1)"
 cat > "$out/kernels_probe.cpp" <<'EOF'
 // Lists the codec kernels this build can run; fails unless NEON is among them.
 #include <cstdio>
-#include <ipmikit/detail/scan.hpp>
+#include <ipmikit/detail/simd/select.hpp>
 int main() {
   namespace d = ipmikit::detail;
   d::kernel ks[std::size(d::all_kernels)];

@@ -6,8 +6,9 @@
 //      and every single split point of the shorter streams);
 //  (c) encode -> decode round-trips random messages and commands;
 //  (d) the encoder agrees with the reference encoder for random bodies and buffer sizes;
-//  (e) the scanning kernels (scan_plain, scan_copy, sum_bytes, count_special) agree with a
-//      byte loop at every alignment;
+//  (e) the scanning kernels through their entry points (scan_plain, scan_copy, sum_bytes,
+//      count_bytes; each kernel alone: tests/simd_test.cpp) agree with a byte loop at every
+//      alignment;
 //  every property runs once per available kernel (detail::available_kernels: scalar, SSE2,
 //  AVX2 where the CPU has it, NEON on AArch64: scripts/test-aarch64.sh), so the vector and
 //  scalar paths meet the same oracle;
@@ -21,7 +22,7 @@
 #include <span>
 #include <vector>
 
-#include <ipmikit/detail/scan.hpp>
+#include <ipmikit/detail/simd/select.hpp>
 #include <ipmikit/vm/decoder.hpp>
 #include <ipmikit/vm/encoder.hpp>
 
@@ -356,7 +357,7 @@ TEST_CASE("property: every scanning kernel agrees with a byte loop at every alig
     // Mostly plain data with a rare special byte: long runs for the vector loops.
     if (round % 3 == 2)
       for (auto& b : data)
-        if (detail::is_special(b) && !rnd.chance(10)) b = 0x5C;
+        if (vm::is_special(b) && !rnd.chance(10)) b = 0x5C;
     for (std::size_t from = 0; from <= std::min<std::size_t>(size, 40); ++from) {
       const std::uint8_t* const begin = data.data() + from;
       const std::uint8_t* const end = data.data() + data.size();
@@ -365,19 +366,19 @@ TEST_CASE("property: every scanning kernel agrees with a byte loop at every alig
       std::size_t specials = 0;
       for (const std::uint8_t* q = begin; q != end; ++q) {
         all_sum += *q;
-        specials += detail::is_special(*q) ? 1u : 0u;
+        specials += vm::is_special(*q) ? 1u : 0u;
       }
-      while (begin + plain != end && !detail::is_special(begin[plain])) plain_sum += begin[plain++];
+      while (begin + plain != end && !vm::is_special(begin[plain])) plain_sum += begin[plain++];
       for (std::size_t k = 0; k < nk; ++k) {
         CAPTURE(std::string(detail::name(kernels[k])));
         CAPTURE(from);
-        const auto run = detail::scan_plain(kernels[k], begin, end);
+        const auto run = detail::scan_plain<vm::detail::special_set>(kernels[k], begin, end);
         CHECK(run.stop == begin + plain);
         CHECK(run.sum == static_cast<std::uint8_t>(plain_sum));
         CHECK(detail::sum_bytes(kernels[k], begin, data.size() - from) == static_cast<std::uint8_t>(all_sum));
         for (const std::size_t room : {std::size_t{0}, std::size_t{1}, plain / 2, plain, plain + 40}) {
           std::vector<std::uint8_t> dst(room + detail::copy_slack + 8, 0x5C);
-          const auto copied = detail::scan_copy(kernels[k], begin, end, dst.data(), room);
+          const auto copied = detail::scan_copy<vm::detail::special_set>(kernels[k], begin, end, dst.data(), room);
           CHECK(copied.stop == begin + plain);
           CHECK(copied.sum == static_cast<std::uint8_t>(plain_sum));
           const std::size_t n = std::min(plain, room);
@@ -385,13 +386,11 @@ TEST_CASE("property: every scanning kernel agrees with a byte loop at every alig
           CHECK(std::all_of(dst.begin() + static_cast<std::ptrdiff_t>(room + detail::copy_slack), dst.end(),
                             [](std::uint8_t b) { return b == 0x5C; }));
         }
-        REQUIRE(detail::set_kernel(kernels[k]));
-        CHECK(detail::count_special(begin, data.size() - from) == specials);
-        const detail::special_summary summary = detail::summarize_special(begin, data.size() - from);
-        CHECK(summary.count == specials);
-        CHECK(summary.sum == static_cast<std::uint8_t>(all_sum));
+        const detail::set_count counted =
+            detail::count_bytes<vm::detail::special_set>(kernels[k], begin, data.size() - from);
+        CHECK(counted.count == specials);
+        CHECK(counted.sum == static_cast<std::uint8_t>(all_sum));
       }
-      detail::reset_kernel();
     }
   }
 }
@@ -431,8 +430,8 @@ TEST_CASE("property: message_frame_size and exact-size encoding agree with the r
   }
 }
 
-TEST_CASE("summarize_special counts and sums spans longer than its per-lane counters hold") {
-  // The SSE2 path counts special bytes per byte lane and folds the lanes every 255 blocks of
+TEST_CASE("count_bytes counts and sums spans longer than its per-lane counters hold") {
+  // The SSE2 kernel counts special bytes per byte lane and folds the lanes every 255 blocks of
   // 16 bytes: spans of all-special bytes past 4080 bytes would wrap a lane without the fold.
   detail::kernel kernels[std::size(detail::all_kernels)];
   const std::size_t nk = detail::available_kernels(kernels);
@@ -443,18 +442,17 @@ TEST_CASE("summarize_special counts and sums spans longer than its per-lane coun
       std::size_t specials = 0;
       unsigned sum = 0;
       for (std::uint8_t b : data) {
-        specials += detail::is_special(b) ? 1u : 0u;
+        specials += vm::is_special(b) ? 1u : 0u;
         sum += b;
       }
       for (std::size_t k = 0; k < nk; ++k) {
         CAPTURE(std::string(detail::name(kernels[k])));
         CAPTURE(size);
-        REQUIRE(detail::set_kernel(kernels[k]));
-        const detail::special_summary summary = detail::summarize_special(data.data(), data.size());
-        CHECK(summary.count == specials);
-        CHECK(summary.sum == static_cast<std::uint8_t>(sum));
+        const detail::set_count counted =
+            detail::count_bytes<vm::detail::special_set>(kernels[k], data.data(), data.size());
+        CHECK(counted.count == specials);
+        CHECK(counted.sum == static_cast<std::uint8_t>(sum));
       }
-      detail::reset_kernel();
     }
   }
 }

@@ -4,7 +4,7 @@
 // protect a frame with one byte chosen so that the 8-bit sum of the covered bytes plus the
 // checksum is zero. `checksum` accumulates incrementally (byte, span, or another accumulator's
 // state); the free functions cover the common one-shot cases. Everything is constexpr and
-// noexcept; at run time spans are summed with the SIMD kernel in detail/scan.hpp.
+// noexcept; at run time spans are summed with the SIMD kernels of detail/simd/.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +12,7 @@
 #include <span>
 #include <type_traits>
 
-#include "detail/scan.hpp"
+#include "detail/simd/select.hpp"
 
 namespace ipmikit {
 

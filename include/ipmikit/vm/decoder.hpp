@@ -65,7 +65,7 @@
 #include <type_traits>
 
 #include "../checksum.hpp"
-#include "../detail/scan.hpp"
+#include "../detail/simd/select.hpp"
 #include "../message.hpp"
 #include "protocol.hpp"
 
@@ -211,42 +211,7 @@ class basic_decoder {
 
   /// Decodes `input`, calling `handler` for each complete frame. Always consumes everything.
   template <decoder_handler Handler>
-  constexpr void feed(std::span<const std::uint8_t> input, Handler&& handler) {
-    stats_.bytes += input.size();
-    if (std::is_constant_evaluated()) {
-      for (std::uint8_t b : input) step(b, handler);
-      return;
-    }
-    const ipmikit::detail::kernel k = ipmikit::detail::active_kernel();
-    const std::uint8_t* p = input.data();
-    const std::uint8_t* const end = p + input.size();
-    while (p != end) {
-      if (at_frame_start()) {
-        // One pass finds the frame's end and sums it. A frame that is whole and unescaped is
-        // handed out in place; otherwise its plain prefix (already summed) is copied to buf_
-        // (measured: copying during the scan costs zero-copy frames ~25% for nothing).
-        const ipmikit::detail::plain_run run = ipmikit::detail::scan_plain(k, p, end);
-        const auto n = static_cast<std::size_t>(run.stop - p);
-        if (run.stop != end && *run.stop != escape) {
-          // The whole frame is in the caller's buffer and needs no unescaping.
-          pos_ += n;
-          finish(std::span<const std::uint8_t>(p, std::min(n, Capacity)), n, run.sum, *run.stop,
-                 n > Capacity ? decode_error::frame_too_long : decode_error{},
-                 frame_start_ + Capacity, true, handler);
-          p = run.stop + 1;
-          continue;
-        }
-        std::memcpy(buf_.data(), p, std::min(n, Capacity));
-        if (n > Capacity) poison(decode_error::frame_too_long, pos_ + Capacity);
-        len_ = n;
-        sum_ = run.sum;
-        pos_ += n;
-        p = run.stop;
-        if (p == end) break;
-      }
-      p = copy_frame(k, p, end, handler);
-    }
-  }
+  constexpr void feed(std::span<const std::uint8_t> input, Handler&& handler);
 
   /// Forgets any partial frame (e.g. after a reconnect). Statistics and offsets are kept.
   constexpr void reset() noexcept { clear_frame(pos_); }
@@ -281,80 +246,14 @@ class basic_decoder {
   static constexpr std::array<std::uint8_t, 256> byte_class = [] {
     std::array<std::uint8_t, 256> t{};
     t[end_of_message] = t[end_of_command] = 1;
-    t[0xB0] = t[0xB1] = t[0xBA] = 2;
+    t[end_of_message | escape_bit] = t[end_of_command | escape_bit] = t[escape | escape_bit] = 2;
     return t;
   }();
 
-  // Unescapes and copies bytes of the current frame until its terminator (which it handles) or
-  // the end of the input; returns where it stopped. Runs of two or more plain bytes go through
-  // the vector kernel (scan, copy and sum in one pass); an escape pair or a lone plain byte
-  // between special bytes is one step of a loop without data-dependent branches, so
-  // escape-dense frames do not pay for branch mispredictions. The hot state lives in locals: a store into buf_ is
-  // a char-typed store that would otherwise force every member to be reloaded.
+  // The bytes of a frame with an escape, or cut by the end of the input (defined below).
   template <class Handler>
   const std::uint8_t* copy_frame(ipmikit::detail::kernel k, const std::uint8_t* p,
-                                 const std::uint8_t* const end, Handler& handler) {
-    std::size_t len = len_;
-    std::uint8_t sum = sum_;
-    std::uint64_t pos = pos_;
-    bool escaped = escaped_;
-    std::uint8_t* const buf = buf_.data();
-    const auto& special = ipmikit::detail::special_table;
-    while (p != end) {
-      const std::uint8_t b = *p;
-      const std::uint8_t next = end - p >= 2 ? p[1] : end_of_message;
-      if ((special[b] | special[next] | static_cast<unsigned>(escaped)) == 0) {  // a plain run
-        const std::size_t room = len < Capacity ? Capacity - len : 0;
-        const ipmikit::detail::plain_run run =
-            ipmikit::detail::scan_copy(k, p, end, buf + (Capacity - room), room);
-        const auto n = static_cast<std::size_t>(run.stop - p);
-        if (n > room) poison(decode_error::frame_too_long, pos + room);
-        len += n;
-        sum = static_cast<std::uint8_t>(sum + run.sum);
-        pos += n;
-        p = run.stop;
-        continue;
-      }
-      if (escaped) [[unlikely]] {  // an escape was the last byte of the previous chunk or invalid
-        if (byte_class[b] & 1u) break;  // a terminator: step() reports the escape before it
-        escaped = false;
-        if (byte_class[b] & 2u) {
-          buf[len < Capacity ? len : Capacity] = static_cast<std::uint8_t>(b ^ escape_bit);
-          if (len >= Capacity) poison(decode_error::frame_too_long, pos);
-          ++len;
-          sum = static_cast<std::uint8_t>(sum + (b ^ escape_bit));
-        } else {
-          poison(decode_error::invalid_escape, pos);
-        }
-        ++p;
-        ++pos;
-        continue;
-      }
-      // A valid escape pair or a lone plain byte, without a data-dependent branch.
-      const bool pair = b == escape && (byte_class[next] & 2u) != 0;
-      if (!pair && special[b]) [[unlikely]] {
-        if (b != escape) break;  // a terminator
-        escaped = true;          // the next byte decides (it may be in the next chunk)
-        ++p;
-        ++pos;
-        continue;
-      }
-      const auto v = static_cast<std::uint8_t>(pair ? next ^ escape_bit : b);
-      if (len >= Capacity) [[unlikely]] poison(decode_error::frame_too_long, pos + (pair ? 1u : 0u));
-      buf[len < Capacity ? len : Capacity] = v;  // buf_ has slack past Capacity
-      ++len;
-      sum = static_cast<std::uint8_t>(sum + v);
-      p += pair ? 2 : 1;
-      pos += pair ? 2u : 1u;
-    }
-    len_ = len;
-    sum_ = sum;
-    pos_ = pos;
-    escaped_ = escaped;
-    if (p == end) return p;
-    step(*p, handler);  // the terminator
-    return p + 1;
-  }
+                                 const std::uint8_t* end, Handler& handler);
 
   constexpr void store(std::uint8_t v) noexcept {
     if (len_ < Capacity) {
@@ -454,5 +353,125 @@ class basic_decoder {
 
 /// The decoder sized like QEMU's receive buffer.
 using decoder = basic_decoder<>;
+
+// ---------------------------------------------------------------------------------------------
+// How feed() works
+
+template <std::size_t Capacity>
+template <decoder_handler Handler>
+constexpr void basic_decoder<Capacity>::feed(std::span<const std::uint8_t> input, Handler&& handler) {
+  stats_.bytes += input.size();
+  if (std::is_constant_evaluated()) {
+    for (std::uint8_t b : input) step(b, handler);
+    return;
+  }
+  const ipmikit::detail::kernel k = ipmikit::detail::active_kernel();
+  const std::uint8_t* p = input.data();
+  const std::uint8_t* const end = p + input.size();
+  while (p != end) {
+    if (at_frame_start()) {
+      // One pass finds the frame's end and sums it. A frame that is whole and unescaped is
+      // handed out in place; otherwise its plain prefix (already summed) is copied to buf_
+      // after the scan (copying during it slows the zero-copy frames: docs/performance.md).
+      const ipmikit::detail::plain_run run = ipmikit::detail::scan_plain<detail::special_set>(k, p, end);
+      const auto n = static_cast<std::size_t>(run.stop - p);
+      if (run.stop != end && *run.stop != escape) {
+        // The whole frame is in the caller's buffer and needs no unescaping.
+        pos_ += n;
+        finish(std::span<const std::uint8_t>(p, std::min(n, Capacity)), n, run.sum, *run.stop,
+               n > Capacity ? decode_error::frame_too_long : decode_error{},
+               frame_start_ + Capacity, true, handler);
+        p = run.stop + 1;
+        continue;
+      }
+      std::memcpy(buf_.data(), p, std::min(n, Capacity));
+      if (n > Capacity) poison(decode_error::frame_too_long, pos_ + Capacity);
+      len_ = n;
+      sum_ = run.sum;
+      pos_ += n;
+      p = run.stop;
+      if (p == end) break;
+    }
+    p = copy_frame(k, p, end, handler);
+  }
+}
+
+// Unescapes and copies bytes of the current frame until its terminator (which it handles) or
+// the end of the input; returns where it stopped. Runs of two or more plain bytes go through
+// the vector kernel (scan, copy and sum in one pass); an escape pair or a lone plain byte
+// between special bytes is one step of the loop, the pair on its straight path (every branch
+// it takes costs escape-dense frames: docs/performance.md). The hot state lives in locals: a
+// store into buf_ is a char-typed store that would otherwise force every member to be reloaded.
+template <std::size_t Capacity>
+template <class Handler>
+const std::uint8_t* basic_decoder<Capacity>::copy_frame(ipmikit::detail::kernel k, const std::uint8_t* p,
+                                                        const std::uint8_t* const end, Handler& handler) {
+  std::size_t len = len_;
+  std::uint8_t sum = sum_;
+  std::uint64_t pos = pos_;
+  bool escaped = escaped_;
+  std::uint8_t* const buf = buf_.data();
+  const auto& special = detail::special_set::table;
+  while (p != end) {
+    const std::uint8_t b = *p;
+    const std::uint8_t next = end - p >= 2 ? p[1] : end_of_message;
+    // A plain run: the kernel's call dwarfs a taken branch, which the byte steps below avoid.
+    if ((special[b] | special[next] | static_cast<unsigned>(escaped)) == 0) [[unlikely]] {
+      const std::size_t room = len < Capacity ? Capacity - len : 0;
+      const ipmikit::detail::plain_run run =
+          ipmikit::detail::scan_copy<detail::special_set>(k, p, end, buf + (Capacity - room), room);
+      const auto n = static_cast<std::size_t>(run.stop - p);
+      if (n > room) poison(decode_error::frame_too_long, pos + room);
+      len += n;
+      sum = static_cast<std::uint8_t>(sum + run.sum);
+      pos += n;
+      p = run.stop;
+      continue;
+    }
+    if (escaped) [[unlikely]] {  // an escape was the last byte of the previous chunk or invalid
+      if (byte_class[b] & 1u) break;  // a terminator: step() reports the escape before it
+      escaped = false;
+      if (byte_class[b] & 2u) {
+        buf[len < Capacity ? len : Capacity] = static_cast<std::uint8_t>(b ^ escape_bit);
+        if (len >= Capacity) poison(decode_error::frame_too_long, pos);
+        ++len;
+        sum = static_cast<std::uint8_t>(sum + (b ^ escape_bit));
+      } else {
+        poison(decode_error::invalid_escape, pos);
+      }
+      ++p;
+      ++pos;
+      continue;
+    }
+    // An escape pair, the likely case (a plain run took the branch above), or a lone plain byte.
+    std::uint8_t v = b;
+    unsigned step = 1;
+    if (b == escape) [[likely]] {
+      if ((byte_class[next] & 2u) == 0) [[unlikely]] {
+        escaped = true;  // invalid, or the next byte is in the next chunk: the next byte decides
+        ++p;
+        ++pos;
+        continue;
+      }
+      v = static_cast<std::uint8_t>(next ^ escape_bit);
+      step = 2;
+    } else if (special[b]) [[unlikely]] {
+      break;  // a terminator
+    }
+    if (len >= Capacity) [[unlikely]] poison(decode_error::frame_too_long, pos + step - 1);
+    buf[len < Capacity ? len : Capacity] = v;  // buf_ has slack past Capacity
+    ++len;
+    sum = static_cast<std::uint8_t>(sum + v);
+    p += step;
+    pos += step;
+  }
+  len_ = len;
+  sum_ = sum;
+  pos_ = pos;
+  escaped_ = escaped;
+  if (p == end) return p;
+  step(*p, handler);  // the terminator
+  return p + 1;
+}
 
 }  // namespace ipmikit::vm

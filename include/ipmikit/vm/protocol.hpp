@@ -12,19 +12,28 @@
 #include <cstdint>
 #include <string_view>
 
-#include "../detail/scan.hpp"
+#include "../detail/simd/common.hpp"
 
 namespace ipmikit::vm {
 
 // ---------------------------------------------------------------------------------------------
 // Special bytes (QEMU ipmi_bmc_extern VM_MSG_CHAR / VM_CMD_CHAR / VM_ESCAPE_CHAR).
-inline constexpr std::uint8_t end_of_message = detail::special_msg;  // 0xA0 ends a message
-inline constexpr std::uint8_t end_of_command = detail::special_cmd;  // 0xA1 ends a VM command
-inline constexpr std::uint8_t escape = detail::special_esc;          // 0xAA escapes the next byte
-inline constexpr std::uint8_t escape_bit = 0x10;  // escaped byte = special | 0x10 (QEMU addchar)
+inline constexpr std::uint8_t end_of_message = 0xA0;  // ends a message
+inline constexpr std::uint8_t end_of_command = 0xA1;  // ends a VM command
+inline constexpr std::uint8_t escape = 0xAA;          // escapes the next byte
+inline constexpr std::uint8_t escape_bit = 0x10;      // escaped byte = special | 0x10 (QEMU addchar)
 
 /// True for the three bytes that must be escaped inside a frame.
-[[nodiscard]] constexpr bool is_special(std::uint8_t b) noexcept { return detail::is_special(b); }
+[[nodiscard]] constexpr bool is_special(std::uint8_t b) noexcept {
+  return b == end_of_message || b == end_of_command || b == escape;
+}
+
+namespace detail {
+/// The special bytes and their escaping as the byte-scanning kernels take them
+/// (ipmikit/detail/simd, which know nothing of this protocol).
+using special_set = ipmikit::detail::simd::byte_set<end_of_message, end_of_command, escape>;
+using special_escaping = ipmikit::detail::simd::escaping<special_set, escape, escape_bit>;
+}  // namespace detail
 
 /// The protocol version both peers announce (QEMU / OpenIPMI VM_PROTOCOL_VERSION).
 inline constexpr std::uint8_t protocol_version = 1;
