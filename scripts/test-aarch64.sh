@@ -4,7 +4,8 @@
 # qemu-user (qemu-aarch64 -L /usr/aarch64-linux-gnu):
 #  1. a probe that lists detail::available_kernels() and fails unless it includes neon;
 #  2. the codec's doctest suites (checksum, message, vm, session: unit and property tests, which run
-#     every available kernel, so scalar and neon, against the oracle tests/reference_codec.hpp);
+#     every available kernel, so scalar and neon, against the oracle tests/reference_codec.hpp;
+#     simd: each kernel set of ipmikit/detail/simd, neon included, against byte loops);
 #  3. the codec fuzz targets (fuzz_decoder, fuzz_roundtrip, fuzz_checksum; every input on every
 #     kernel) with standalone_main.cpp, replaying fuzz/corpus/<target> and fuzz/regressions/<target>;
 #  4. the same targets with campaign_main.cpp for CAMPAIGN_RUNS generated inputs each (default
@@ -70,7 +71,7 @@ int main() {
 EOF
 test_sources=(tests/test_main.cpp tests/checksum_test.cpp tests/message_test.cpp
               tests/vm_protocol_test.cpp tests/vm_encoder_test.cpp tests/vm_decoder_test.cpp
-              tests/vm_property_test.cpp tests/vm_session_test.cpp)
+              tests/vm_property_test.cpp tests/vm_session_test.cpp tests/simd_test.cpp)
 fuzz_targets=(fuzz_decoder fuzz_roundtrip fuzz_checksum)
 fuzz_sources=()
 for t in "${fuzz_targets[@]}"; do fuzz_sources+=("fuzz/$t.cpp"); done
@@ -90,7 +91,7 @@ link() { local o=$1; shift; "$cxx" -o "$out/$o" "$@"; }
 echo "-- kernels (qemu-aarch64)"
 run "$out/kernels_probe"
 
-echo "-- codec tests: checksum, message, vm, session suites (every kernel against the oracle)"
+echo "-- codec tests: checksum, message, simd, vm, session suites (every kernel against the oracle)"
 run "$out/codec_tests"
 
 for t in "${fuzz_targets[@]}"; do
