@@ -529,19 +529,22 @@ class device_bmc {
   void note(si::event e) {
     if (!si::has_new_request(e)) return;  // request_ready or request_replaced
     const auto p = d_.pending_request();
-    if (p) req_.emplace(p->id, bytes(p->bytes.begin(), p->bytes.end()));
+    if (!p) return;
+    req_id_ = p->id;
+    req_.assign(p->bytes.begin(), p->bytes.end());
+    have_req_ = true;
   }
 
   /// bmc_request: "req …" / "none".
-  [[nodiscard]] std::string request() const { return req_ ? "req " + describe_request(req_->second) : "none"; }
+  [[nodiscard]] std::string request() const { return have_req_ ? "req " + describe_request(req_) : "none"; }
 
   /// bmc_respond: "req … answered", "req … refused:why" (the device refused it), or "none".
   std::string respond(std::span<const std::uint8_t> payload) {
-    if (!req_) return "none";
-    const auto e = d_.respond(req_->first, payload);
-    std::string s = "req " + describe_request(req_->second);
+    if (!have_req_) return "none";
+    const auto e = d_.respond(req_id_, payload);
+    std::string s = "req " + describe_request(req_);
     if (e == si::device_error::ok) {
-      req_.reset();
+      have_req_ = false;
       return s + " answered";
     }
     return s + " refused:" + std::string(si::name(e));
@@ -549,7 +552,12 @@ class device_bmc {
 
  private:
   Device& d_;
-  std::optional<std::pair<std::uint32_t, bytes>> req_;  // the BMC's unanswered request
+  // The BMC's unanswered request. A flag, id and bytes rather than std::optional: GCC 12 at -O3
+  // flags an optional<pair<…, vector>> member as maybe-uninitialized (its std::optional false
+  // positive, PR 80635).
+  bool have_req_ = false;
+  std::uint32_t req_id_ = 0;
+  bytes req_;
 };
 
 /// The device's values for `s`: a fresh `Device` (default configuration) with the BMC behind
