@@ -11,7 +11,9 @@
 // A set the CPU cannot run (AVX2 on an older x86) is skipped with a message; NEON runs under
 // scripts/test-aarch64.sh. The codec's own tests run each kernel through the codec as well.
 #include <algorithm>
+#include <array>
 #include <cstddef>
+#include <iterator>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -255,6 +257,34 @@ TEST_CASE_TEMPLATE_INVOKE(kernel_set_test, simd::avx2);
 #if IPMIKIT_HAVE_NEON
 TEST_CASE_TEMPLATE_INVOKE(kernel_set_test, simd::neon);
 #endif
+
+TEST_CASE("common: kernel names, byte rules and the expansion table at run time too") {
+  // Everything in common.hpp is constexpr and normally evaluated by the compiler; called here
+  // at run time, it must give what the static_asserts above and the kernels rely on.
+  for (const ipmikit::detail::kernel k : ipmikit::detail::all_kernels) CHECK_FALSE(ipmikit::detail::name(k).empty());
+  CHECK(ipmikit::detail::name(static_cast<ipmikit::detail::kernel>(0x7F)).empty());
+  simd::byte_rules (*volatile make_rules)(const std::array<std::uint8_t, 6>&) noexcept = &simd::make_byte_rules<6>;
+  const simd::byte_rules rules = make_rules(wide_set::bytes);
+  REQUIRE(rules.size == wide_set::rules.size());
+  for (std::size_t i = 0; i < rules.size; ++i) {
+    CHECK(rules.rule[i].mask == wide_set::rules[i].mask);
+    CHECK(rules.rule[i].value == wide_set::rules[i].value);
+  }
+  // Through a volatile pointer: a direct call with constant arguments is folded by the compiler.
+  std::array<simd::expand_entry, 256> (*volatile make_table)() noexcept = &simd::make_expand_table<vm_escaping>;
+  const std::array<simd::expand_entry, 256> table = make_table();
+  const auto& compiled = simd::expand_table<vm_escaping>;
+  CHECK(std::equal(table.begin(), table.end(), compiled.begin(), [](const simd::expand_entry& x, const simd::expand_entry& y) {
+    return std::equal(std::begin(x.shuffle), std::end(x.shuffle), std::begin(y.shuffle)) &&
+           std::equal(std::begin(x.add), std::end(x.add), std::begin(y.add));
+  }));
+  // Mask 0b101: bytes 0 and 2 escaped, so 10 output lanes: AA b0|10 b1 AA b2|10 b3..b7.
+  const simd::expand_entry& e = table[0b101];
+  const std::uint8_t shuffle[16] = {0x80, 0, 1, 0x80, 2, 3, 4, 5, 6, 7, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+  const std::uint8_t add[16] = {0xAA, 0x10, 0, 0xAA, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  CHECK(std::equal(std::begin(shuffle), std::end(shuffle), std::begin(e.shuffle)));
+  CHECK(std::equal(std::begin(add), std::end(add), std::begin(e.add)));
+}
 
 TEST_CASE("select: each kernel's entry point runs that kernel set") {
   // The entry points take the kernel to use; an unavailable one is never passed (set_kernel
