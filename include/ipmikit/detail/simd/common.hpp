@@ -105,6 +105,23 @@ struct byte_set {
   }();
 };
 
+/// scan and scan_copy of a kernel set whose `run<Set, Copy>` is both (one loop; the copy is a
+/// compile-time flag): the scalar, SSE2 and NEON sets derive from it. AVX2 spells its own,
+/// since its entry points carry the target and alignment attributes.
+template <class Kernel>
+struct run_entry_points {
+  template <class Set>
+  static plain_run scan(const std::uint8_t* p, const std::uint8_t* end) noexcept {
+    return Kernel::template run<Set, false>(p, end, nullptr, 0);
+  }
+
+  template <class Set>
+  static plain_run scan_copy(const std::uint8_t* p, const std::uint8_t* end, std::uint8_t* dst,
+                             std::size_t room) noexcept {
+    return Kernel::template run<Set, true>(p, end, dst, room);
+  }
+};
+
 /// How the escape kernels write a byte of `Set`: `Escape`, then the byte with `Bit` set. Every
 /// other byte is copied.
 template <class Set, std::uint8_t Escape, std::uint8_t Bit>

@@ -29,7 +29,7 @@
 
 namespace ipmikit::detail::simd {
 
-struct neon {
+struct neon : run_entry_points<neon> {
   static constexpr kernel id = kernel::neon;
   [[nodiscard]] static bool supported() noexcept { return true; }
 
@@ -48,17 +48,6 @@ struct neon {
     std::uint32_t s = vaddvq_u8(vaddq_u8(acc0, acc1));
     for (; i < n; ++i) s += p[i];
     return static_cast<std::uint8_t>(s);
-  }
-
-  template <class Set>
-  static plain_run scan(const std::uint8_t* p, const std::uint8_t* end) noexcept {
-    return run<Set, false>(p, end, nullptr, 0);
-  }
-
-  template <class Set>
-  static plain_run scan_copy(const std::uint8_t* p, const std::uint8_t* end, std::uint8_t* dst,
-                             std::size_t room) noexcept {
-    return run<Set, true>(p, end, dst, room);
   }
 
   /// Run by run through scan from 32 bytes on; the table loop below that.

@@ -24,7 +24,7 @@
 
 namespace ipmikit::detail::simd {
 
-struct sse2 {
+struct sse2 : run_entry_points<sse2> {
   static constexpr kernel id = kernel::sse2;
   [[nodiscard]] static bool supported() noexcept { return true; }
 
@@ -39,17 +39,6 @@ struct sse2 {
     std::uint32_t s = sad_total(acc);
     for (; i < n; ++i) s += p[i];
     return static_cast<std::uint8_t>(s);
-  }
-
-  template <class Set>
-  static plain_run scan(const std::uint8_t* p, const std::uint8_t* end) noexcept {
-    return run<Set, false>(p, end, nullptr, 0);
-  }
-
-  template <class Set>
-  static plain_run scan_copy(const std::uint8_t* p, const std::uint8_t* end, std::uint8_t* dst,
-                             std::size_t room) noexcept {
-    return run<Set, true>(p, end, dst, room);
   }
 
   /// 16 bytes per step with no branch on the data. Matches are counted per byte lane (0xFF is

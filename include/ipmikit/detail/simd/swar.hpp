@@ -29,7 +29,7 @@
 
 namespace ipmikit::detail::simd {
 
-struct swar {
+struct swar : run_entry_points<swar> {
   static constexpr kernel id = kernel::scalar;
   [[nodiscard]] static bool supported() noexcept { return true; }
 
@@ -46,17 +46,6 @@ struct swar {
     }
     for (; i < n; ++i) s += p[i];
     return static_cast<std::uint8_t>(s);
-  }
-
-  template <class Set>
-  static plain_run scan(const std::uint8_t* p, const std::uint8_t* end) noexcept {
-    return run<Set, false>(p, end, nullptr, 0);
-  }
-
-  template <class Set>
-  static plain_run scan_copy(const std::uint8_t* p, const std::uint8_t* end, std::uint8_t* dst,
-                             std::size_t room) noexcept {
-    return run<Set, true>(p, end, dst, room);
   }
 
   /// A table lookup per byte, no branch.
