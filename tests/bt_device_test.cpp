@@ -354,5 +354,27 @@ TEST_SUITE("bt") {
     CHECK(d.read(bt::register_offset::interrupt_mask) == 0x01);
     d.write(bt::register_offset::buffer, 0x42);
     CHECK(d.written() == 1);
+    // An offset past the three registers (an emulator's I/O region rounded up) is open bus:
+    // reads 0xFF, writes change nothing.
+    const auto past_end = static_cast<bt::register_offset>(3);
+    CHECK(d.read(past_end) == 0xFF);
+    CHECK(d.write(past_end, cb::clr_wr_ptr) == bt::event::none);
+    CHECK(d.written() == 1);
+    CHECK(d.read(bt::register_offset::control) == cb::h_busy);
+  }
+
+  TEST_CASE("by register offset: a whole request and its response") {
+    bt::device d;
+    d.write(bt::register_offset::control, cb::clr_wr_ptr);
+    for (std::uint8_t b : bytes{0x03, 0x18, 0x07, 0x01}) d.write(bt::register_offset::buffer, b);
+    CHECK(d.write(bt::register_offset::control, cb::h2b_atn) == bt::event::request_ready);
+    const auto r = d.pending_request();
+    REQUIRE(r);
+    REQUIRE(d.respond(r->id, bytes{0x1C, 0x01, 0x00, 0x20}) == bt::device_error::ok);
+    CHECK((d.read(bt::register_offset::control) & cb::b2h_atn) != 0);
+    d.write(bt::register_offset::control, cb::clr_rd_ptr);
+    bytes got;
+    for (int i = 0; i < 6; ++i) got.push_back(d.read(bt::register_offset::buffer));
+    CHECK(got == bytes{0x05, 0x1C, 0x07, 0x01, 0x00, 0x20});  // Length, NetFn/LUN, Seq, Cmd, cc, data
   }
 }

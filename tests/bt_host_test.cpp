@@ -347,6 +347,28 @@ TEST_SUITE("bt") {
     CHECK(bus.device.read_control() == 0x00);
   }
 
+  TEST_CASE("bt host: H_BUSY set by another agent after the response is posted is not toggled off before reading") {
+    test_bus bus;
+    // The BMC answers, then someone else (firmware sharing the interface) sets H_BUSY before
+    // the host reads; the bit toggles on a write of 1, so setting it again would clear it.
+    bus.on_request = [](test_bus& b) {
+      b.maybe_answer();
+      (void)b.device.write_control(cb::h_busy);
+    };
+    bt::host h;
+    CHECK(transact(h, bus, get_device_id) == outcome::done);
+    CHECK(response_of(h) == bytes{0x1C, 0x01, 0x00});
+    CHECK(h.problem() == problem::none);
+    CHECK_FALSE(bus.device.read_control().h_busy());  // cleared once, at the end of the read
+    CHECK(h.stats().responses_dropped == 0);
+  }
+
+  TEST_CASE("bt host: perform() of no access touches nothing") {
+    test_bus bus;
+    CHECK(bt::perform(bus, bt::action{}) == 0);
+    CHECK(bus.trace.empty());
+  }
+
   TEST_CASE("bt host: a response longer than the host's capacity") {
     test_bus bus;
     bus.answer = [](auto) {

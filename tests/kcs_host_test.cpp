@@ -57,6 +57,8 @@ struct test_bus {
   int ignore_requests = 0;      // requests to leave unanswered before answering again
   bool hide_final_dummy = false;  // a BMC that never writes the last dummy byte
   bool stuck_ibf = false;         // a device whose status always shows IBF
+  int slow_obf_polls = 0;         // status reads after each READ that show no byte yet (-1: always)
+  int obf_hidden_left = 0;
 
   explicit test_bus(typename kcs::basic_device<Capacity>::config cfg = {}) : device(cfg) {}
 
@@ -67,6 +69,10 @@ struct test_bus {
       s = device.read_status();
     }
     if (stuck_ibf) s = static_cast<std::uint8_t>(s | kcs::status_bit::ibf);
+    if (obf_hidden_left != 0 && s.state() == kcs::state::read && s.obf()) {
+      s = static_cast<std::uint8_t>(s & ~kcs::status_bit::obf);  // the BMC has not written it yet
+      if (obf_hidden_left > 0) --obf_hidden_left;
+    }
     note("rs=" + hex2(s.value));
     return s;
   }
@@ -78,11 +84,13 @@ struct test_bus {
   void write_command(std::uint8_t v) {
     note("wc " + hex2(v));
     last_was_read_ack = false;
+    obf_hidden_left = 0;
     device.write_command(v);
   }
   void write_data(std::uint8_t v) {
     note("wd " + hex2(v));
     last_was_read_ack = v == 0x68;
+    obf_hidden_left = last_was_read_ack ? slow_obf_polls : 0;
     if (device.write_data(v) == kcs::event::request_ready) {
       polls_waiting = 0;
       maybe_answer();
@@ -265,6 +273,44 @@ TEST_SUITE("kcs") {
     // The machine is usable again.
     bus.answer_after_polls = 0;
     CHECK(transact(h, bus, get_device_id) == outcome::done);
+  }
+
+  TEST_CASE("host: a BMC slow to put each response byte is waited for under obf_timeout") {
+    test_bus bus;
+    bus.slow_obf_polls = 3;  // each byte after the first appears on the fourth status read
+    kcs::host::config cfg;
+    cfg.obf_timeout = 10ms;  // 3 polls of 1 ms each fit
+    kcs::host h(cfg);
+    CHECK(transact(h, bus, get_device_id) == outcome::done);
+    CHECK(h.problem() == problem::none);
+    CHECK(h.attempts() == 1);
+    CHECK(response_of(h) == bytes{0x1C, 0x01, 0x00});
+    CHECK(h.stats().polls >= 3 * 2);  // the 2 bytes after the first, then the end
+  }
+
+  TEST_CASE("host: no response byte within obf_timeout → obf_timeout, not response_timeout") {
+    test_bus bus;
+    bus.slow_obf_polls = -1;  // after the first byte, the BMC never writes another
+    kcs::host::config cfg;
+    cfg.obf_timeout = 20ms;
+    cfg.response_timeout = 1s;  // the first byte comes at once: this limit must not be the one
+    cfg.max_retries = 1;
+    kcs::host h(cfg);
+    const auto start = bus.now;
+    CHECK(transact(h, bus, get_device_id) == outcome::failed);
+    CHECK(h.problem() == problem::obf_timeout);
+    CHECK(h.attempts() == 2);
+    CHECK(h.stats().aborts == 2);
+    CHECK(bus.now - start < 200ms);  // two OBF waits and their aborts, nowhere near 1 s
+    CHECK(bus.device.phase() == kcs::device_phase::idle);
+    bus.slow_obf_polls = 0;  // and the machine is usable again
+    CHECK(transact(h, bus, get_device_id) == outcome::done);
+  }
+
+  TEST_CASE("host: perform() of no access touches nothing") {
+    test_bus bus;
+    CHECK(kcs::perform(bus, kcs::action{}) == 0);
+    CHECK(bus.trace.empty());
   }
 
   TEST_CASE("host: IBF that never clears → hosed; start refused until reset(); reset resyncs") {

@@ -334,6 +334,50 @@ TEST_SUITE("si") {
     CHECK(r.device.stats().responses_refused == 1);
   }
 
+  // The bridge is generic over the session. ipmikit's own never hands it a response shorter than
+  // netfn, cmd and completion code (its decoder refuses such a frame; the request then times out
+  // with 0xC3), but a caller's session may: this one answers each request at once, from
+  // send_request(), with the body it is given.
+  struct answering_session {
+    using time_point = clk::time_point;
+    bytes answer;
+    int sent = 0;
+    [[nodiscard]] constexpr bool request_outstanding() const noexcept { return false; }
+    template <class Handler>
+    vm::session_error send_request(std::uint8_t msg_id, std::span<const std::uint8_t>, time_point, Handler&& handler) {
+      ++sent;
+      handler(vm::response_event{msg_id, answer, false});
+      return vm::session_error::ok;
+    }
+  };
+
+  TEST_CASE_TEMPLATE("si bridge: a response without a completion code reaches the host as 0xFF",
+                     Iface, IPMIKIT_SYSTEM_INTERFACES) {
+    typename Iface::device device;
+    answering_session session{bytes{0x1C, 0x01}, 0};  // netfn and cmd, no completion code
+    si::emulator_bridge bridge(device, session);
+    REQUIRE(Iface::write_request(device, get_device_id) == si::event::request_ready);
+    CHECK(bridge.forward(clk::time_point{}));
+    CHECK(Iface::read_response(device) == bytes{0x1C, 0x01, 0xFF});
+    CHECK(bridge.stats().delivered == 1);
+    CHECK(device.stats().responses_refused == 1);
+  }
+
+  TEST_CASE_TEMPLATE("si bridge: a response the device cannot take in any form is dropped, and the request is not sent again",
+                     Iface, IPMIKIT_SYSTEM_INTERFACES) {
+    typename Iface::device device;
+    answering_session session{bytes{0x1C}, 0};  // not even a command byte to answer with
+    si::emulator_bridge bridge(device, session);
+    REQUIRE(Iface::write_request(device, get_device_id) == si::event::request_ready);
+    CHECK(bridge.forward(clk::time_point{}));
+    CHECK(bridge.stats().dropped == 1);
+    CHECK_FALSE(bridge.in_flight());
+    REQUIRE(device.pending_request());  // the host still waits; its own timeout will retry
+    CHECK_FALSE(bridge.forward(clk::time_point{}));  // the BMC answered this request already
+    CHECK(session.sent == 1);
+    CHECK(bridge.stats().forwarded == 1);
+  }
+
   TEST_CASE_TEMPLATE("si bridge: a full outbound buffer: the request waits and goes when there is room",
                      Iface, IPMIKIT_SYSTEM_INTERFACES) {
     rig<Iface> r;
