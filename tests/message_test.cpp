@@ -230,7 +230,16 @@ TEST_CASE("command_name gives Appendix G's name for exactly the commands of its 
       {netfn::app, 0x36, "Get BT Interface Capabilities"},
       {netfn::app, 0x37, "Get System GUID"},
       {netfn::app, 0x38, "Get Channel Authentication Capabilities"},
+      {netfn::app, 0x40, "Set Channel Access"},
+      {netfn::app, 0x41, "Get Channel Access"},
       {netfn::app, 0x42, "Get Channel Info"},
+      {netfn::app, 0x43, "Set User Access"},
+      {netfn::app, 0x44, "Get User Access"},
+      {netfn::app, 0x45, "Set User Name"},
+      {netfn::app, 0x46, "Get User Name"},
+      {netfn::app, 0x47, "Set User Password"},
+      {netfn::app, 0x54, "Get Channel Cipher Suites"},
+      {netfn::app, 0x57, "Get System Interface Capabilities"},
       {netfn::app, 0x58, "Set System Info Parameters"},
       {netfn::app, 0x59, "Get System Info Parameters"},
       {netfn::storage, 0x10, "Get FRU Inventory Area Info"},
@@ -243,6 +252,7 @@ TEST_CASE("command_name gives Appendix G's name for exactly the commands of its 
       {netfn::storage, 0x42, "Reserve SEL"},
       {netfn::storage, 0x43, "Get SEL Entry"},
       {netfn::storage, 0x44, "Add SEL Entry"},
+      {netfn::storage, 0x46, "Delete SEL Entry"},
       {netfn::storage, 0x47, "Clear SEL"},
       {netfn::storage, 0x48, "Get SEL Time"},
       {netfn::storage, 0x49, "Set SEL Time"},
@@ -250,6 +260,8 @@ TEST_CASE("command_name gives Appendix G's name for exactly the commands of its 
       {netfn::transport, 0x02, "Get LAN Configuration Parameters"},
       {netfn::transport, 0x10, "Set Serial/Modem Configuration"},
       {netfn::transport, 0x11, "Get Serial/Modem Configuration"},
+      {netfn::transport, 0x21, "Set SOL Configuration Parameters"},
+      {netfn::transport, 0x22, "Get SOL Configuration Parameters"},
   };
   static_assert(command_name(netfn::storage, 0x23) == "Get SDR");  // usable at compile time
 

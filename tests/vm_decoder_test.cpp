@@ -32,7 +32,7 @@ using vm::decode_error;
 namespace {
 
 constexpr auto msg = vm::frame_kind::message;
-constexpr auto cmd = vm::frame_kind::command;
+constexpr auto cmd_frame = vm::frame_kind::command;
 
 static_assert(std::is_trivially_copyable_v<vm::decoder>);
 static_assert(std::is_trivially_copyable_v<vm::basic_decoder<8>>);
@@ -238,7 +238,7 @@ TEST_CASE("a command frame longer than the capacity is frame_too_long as well") 
   const chunking how = test::pick_chunking();
   const bytes stream = cat({repeat(0x05, 400), hex("A1  FF 01 A1")});
   expect_events(how, stream,
-                {test::error(decode_error::frame_too_long, cmd, 0, 302, 400, repeat(0x05, 302)),
+                {test::error(decode_error::frame_too_long, cmd_frame, 0, 302, 400, repeat(0x05, 302)),
                  test::command(command::version, 401, hex("01"))},
                 vm::decoder{}, [](const probe& p) {
                   REQUIRE(p.headers.size() == 1);
@@ -263,10 +263,10 @@ TEST_CASE("an escape directly before a terminator is escape_before_terminator, a
   expect_events(how, stream,
                 {test::error(decode_error::escape_before_terminator, msg, 0, 4, 3, hex("00 18 01")),
                  test::message(0x00, 5, hex("18 01")),
-                 test::error(decode_error::escape_before_terminator, cmd, 10, 12, 1, hex("FF")),
+                 test::error(decode_error::escape_before_terminator, cmd_frame, 10, 12, 1, hex("FF")),
                  test::command(command::version, 13, hex("01")),
                  test::error(decode_error::escape_before_terminator, msg, 16, 17, 0, {}),
-                 test::error(decode_error::escape_before_terminator, cmd, 18, 19, 0, {}),
+                 test::error(decode_error::escape_before_terminator, cmd_frame, 18, 19, 0, {}),
                  test::message(0xB0, 20, hex("18 01"))});
 }
 
@@ -277,17 +277,17 @@ TEST_CASE("an escape followed by anything but B0, B1, BA is invalid_escape") {
   expect_events(how, stream,
                 {test::error(decode_error::invalid_escape, msg, 0, 2, 4, hex("00 18 01 E7")),
                  test::message(0x00, 7, hex("18 01")),
-                 test::error(decode_error::invalid_escape, cmd, 12, 13, 0, {}),
+                 test::error(decode_error::invalid_escape, cmd_frame, 12, 13, 0, {}),
                  // AA A0 is an escape before a terminator, and A1 then ends an empty command.
                  test::error(decode_error::escape_before_terminator, msg, 15, 16, 0, {}),
-                 test::error(decode_error::empty_command, cmd, 17, 17, 0, {})});
+                 test::error(decode_error::empty_command, cmd_frame, 17, 17, 0, {})});
 }
 
 TEST_CASE("AA AA is an invalid escape and both bytes are dropped") {
   const chunking how = test::pick_chunking();
   const bytes stream = hex("AA AA 01 A1  01 A1  00 AA AA B0 18 A0");
   expect_events(how, stream,
-                {test::error(decode_error::invalid_escape, cmd, 0, 1, 1, hex("01")),
+                {test::error(decode_error::invalid_escape, cmd_frame, 0, 1, 1, hex("01")),
                  test::command(command::attention, 4),
                  // After AA AA the B0 is a plain byte again.
                  test::error(decode_error::invalid_escape, msg, 6, 8, 3, hex("00 B0 18"))});
@@ -306,7 +306,7 @@ TEST_CASE("every byte after an escape is classified as the header comment says")
     if (valid) {
       expected = {test::message(0x00, 0, bytes{0x18, unescaped})};
     } else if (b == 0xA0 || b == 0xA1) {
-      expected = {test::error(decode_error::escape_before_terminator, b == 0xA0 ? msg : cmd, 0, 3, 2, hex("00 18")),
+      expected = {test::error(decode_error::escape_before_terminator, b == 0xA0 ? msg : cmd_frame, 0, 3, 2, hex("00 18")),
                   test::error(decode_error::message_too_short, msg, 4, 5, 1, bytes{cs})};
     } else {
       expected = {test::error(decode_error::invalid_escape, msg, 0, 3, 3, bytes{0x00, 0x18, cs})};
@@ -319,19 +319,19 @@ TEST_CASE("A1 with nothing before it is empty_command") {
   const chunking how = test::pick_chunking();
   const bytes stream = hex("A1 A1 FF 01 A1 A1");
   expect_events(how, stream,
-                {test::error(decode_error::empty_command, cmd, 0, 0, 0, {}),
-                 test::error(decode_error::empty_command, cmd, 1, 1, 0, {}),
+                {test::error(decode_error::empty_command, cmd_frame, 0, 0, 0, {}),
+                 test::error(decode_error::empty_command, cmd_frame, 1, 1, 0, {}),
                  test::command(command::version, 2, hex("01")),
-                 test::error(decode_error::empty_command, cmd, 5, 5, 0, {})});
+                 test::error(decode_error::empty_command, cmd_frame, 5, 5, 0, {})});
 }
 
 TEST_CASE("a command code outside vm::command is unknown_command with code and arguments kept") {
   const chunking how = test::pick_chunking();
   const bytes stream = hex("0A A1  42 07 A1  AA B0 A1  05 A1");
   expect_events(how, stream,
-                {test::error(decode_error::unknown_command, cmd, 0, 1, 1, hex("0A")),
-                 test::error(decode_error::unknown_command, cmd, 2, 4, 2, hex("42 07")),
-                 test::error(decode_error::unknown_command, cmd, 5, 7, 1, hex("A0")),
+                {test::error(decode_error::unknown_command, cmd_frame, 0, 1, 1, hex("0A")),
+                 test::error(decode_error::unknown_command, cmd_frame, 2, 4, 2, hex("42 07")),
+                 test::error(decode_error::unknown_command, cmd_frame, 5, 7, 1, hex("A0")),
                  test::command(command::enable_irq, 8)});
 }
 
@@ -339,9 +339,9 @@ TEST_CASE("a known command with the wrong number of arguments is wrong_argument_
   const chunking how = test::pick_chunking();
   const bytes stream = hex("FF A1  00 00 A1  08 3F 00 A1  08 3F A1");
   expect_events(how, stream,
-                {test::error(decode_error::wrong_argument_count, cmd, 0, 1, 1, hex("FF")),
-                 test::error(decode_error::wrong_argument_count, cmd, 2, 4, 2, hex("00 00")),
-                 test::error(decode_error::wrong_argument_count, cmd, 5, 8, 3, hex("08 3F 00")),
+                {test::error(decode_error::wrong_argument_count, cmd_frame, 0, 1, 1, hex("FF")),
+                 test::error(decode_error::wrong_argument_count, cmd_frame, 2, 4, 2, hex("00 00")),
+                 test::error(decode_error::wrong_argument_count, cmd_frame, 5, 8, 3, hex("08 3F 00")),
                  test::command(command::capabilities, 9, hex("3F"))});
 }
 
@@ -360,9 +360,9 @@ TEST_CASE("every command code with zero, one and two arguments is classified") {
       const bytes content = cat({bytes{c}, args});
       std::vector<event> expected;
       if (!known) {
-        expected = {test::error(decode_error::unknown_command, cmd, 0, frame.size() - 1, n + 1, content)};
+        expected = {test::error(decode_error::unknown_command, cmd_frame, 0, frame.size() - 1, n + 1, content)};
       } else if (n != wants) {
-        expected = {test::error(decode_error::wrong_argument_count, cmd, 0, frame.size() - 1, n + 1, content)};
+        expected = {test::error(decode_error::wrong_argument_count, cmd_frame, 0, frame.size() - 1, n + 1, content)};
       } else {
         expected = {test::command(static_cast<command>(c), 0, args)};
       }
@@ -383,12 +383,12 @@ TEST_CASE("when a frame has several problems the first one in stream order is re
   }
   SUBCASE("an invalid escape in an unknown command") {
     const chunking how = test::pick_chunking();
-    expect_events(how, hex("42 AA 00 A1"), {test::error(decode_error::invalid_escape, cmd, 0, 2, 1, hex("42"))});
+    expect_events(how, hex("42 AA 00 A1"), {test::error(decode_error::invalid_escape, cmd_frame, 0, 2, 1, hex("42"))});
   }
   SUBCASE("a frame too long before an invalid escape") {
     const chunking how = test::pick_chunking();
     expect_events(how, hex("01 02 03 04 05 06 07 08 09 AA 42 A1"),
-                  {test::error(decode_error::frame_too_long, cmd, 0, 8, 9, hex("01 02 03 04 05 06 07 08"))},
+                  {test::error(decode_error::frame_too_long, cmd_frame, 0, 8, 9, hex("01 02 03 04 05 06 07 08"))},
                   vm::basic_decoder<8>{});
   }
   SUBCASE("an invalid escape before the frame gets too long") {

@@ -4,6 +4,8 @@
 #include "version.hpp"
 #include "checksum.hpp"
 #include "message.hpp"
+#include "cmd/codec.hpp"
+#include "cmd/app.hpp"
 #include "vm/decoder.hpp"
 #include "vm/encoder.hpp"
 #include "vm/protocol.hpp"

@@ -275,7 +275,16 @@ struct command_id {
   X(app, 0x36, get_bt_interface_capabilities, "Get BT Interface Capabilities") \
   X(app, 0x37, get_system_guid, "Get System GUID") \
   X(app, 0x38, get_channel_authentication_capabilities, "Get Channel Authentication Capabilities") \
+  X(app, 0x40, set_channel_access, "Set Channel Access") \
+  X(app, 0x41, get_channel_access, "Get Channel Access") \
   X(app, 0x42, get_channel_info, "Get Channel Info") \
+  X(app, 0x43, set_user_access, "Set User Access") \
+  X(app, 0x44, get_user_access, "Get User Access") \
+  X(app, 0x45, set_user_name, "Set User Name") \
+  X(app, 0x46, get_user_name, "Get User Name") \
+  X(app, 0x47, set_user_password, "Set User Password") \
+  X(app, 0x54, get_channel_cipher_suites, "Get Channel Cipher Suites") \
+  X(app, 0x57, get_system_interface_capabilities, "Get System Interface Capabilities") \
   X(app, 0x58, set_system_info_parameters, "Set System Info Parameters") \
   X(app, 0x59, get_system_info_parameters, "Get System Info Parameters") \
   /* Storage (IPMI v2.0 §34, §33, §31) */ \
@@ -289,6 +298,7 @@ struct command_id {
   X(storage, 0x42, reserve_sel, "Reserve SEL") \
   X(storage, 0x43, get_sel_entry, "Get SEL Entry") \
   X(storage, 0x44, add_sel_entry, "Add SEL Entry") \
+  X(storage, 0x46, delete_sel_entry, "Delete SEL Entry") \
   X(storage, 0x47, clear_sel, "Clear SEL") \
   X(storage, 0x48, get_sel_time, "Get SEL Time") \
   X(storage, 0x49, set_sel_time, "Set SEL Time") \
@@ -297,6 +307,8 @@ struct command_id {
   X(transport, 0x02, get_lan_configuration_parameters, "Get LAN Configuration Parameters") \
   X(transport, 0x10, set_serial_modem_configuration, "Set Serial/Modem Configuration") \
   X(transport, 0x11, get_serial_modem_configuration, "Get Serial/Modem Configuration") \
+  X(transport, 0x21, set_sol_configuration_parameters, "Set SOL Configuration Parameters") \
+  X(transport, 0x22, get_sol_configuration_parameters, "Get SOL Configuration Parameters") \
   /* end */
 
 namespace commands {

@@ -1,0 +1,344 @@
+// ipmikit/cmd/codec.hpp — what every typed command shares: the errors, the result types, and
+// the bounded byte reader and writer the commands' encode() and parse() are written with.
+//
+// A typed command is a struct named for the command (cmd::get_device_id) holding:
+//
+//   static constexpr command_id id;       // netfn + command code (message.hpp's table)
+//   struct request  { fields…; encode(); static parse(); min_size; max_size; operator== };
+//   struct response { the same };
+//
+// - `encode(std::span<std::uint8_t> out) const` writes the data bytes only: for a request the
+//   bytes after the command code, for a response the bytes after the completion code. It returns
+//   `encoded` (size, or buffer_too_small / out_of_range) and writes nothing past `out`.
+// - `parse(std::span<const std::uint8_t> data)` reads the same bytes back and returns
+//   `parsed<T>`: the value, or a parse_error saying what was wrong (too short, too long, a
+//   reserved value, a value out of range). It never reads past `data`.
+// - `min_size` / `max_size` bound the data bytes, so a fixed buffer of `max_size` always fits.
+//
+// parse(encode(x)) == x for every valid x, and both run in constant evaluation. Host-side code
+// builds requests and parses responses; BMC-side code parses requests and builds responses: the
+// same types. build_request() and parse_response() below add the netfn/LUN, command and
+// completion-code bytes around them.
+#pragma once
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "../message.hpp"
+
+namespace ipmikit::cmd {
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// Why parse() refused its bytes. 0 is success, as for every ipmikit error enum.
+enum class parse_error : std::uint8_t {
+  ok = 0,
+  too_short = 1,       // fewer bytes than the layout needs
+  too_long = 2,        // more bytes than the layout allows
+  reserved_value = 3,  // a reserved bit set, or a code the specification reserves
+  out_of_range = 4,    // a field outside the values the specification defines
+};
+
+[[nodiscard]] constexpr std::string_view name(parse_error e) noexcept {
+  switch (e) {
+    case parse_error::ok: return "ok";
+    case parse_error::too_short: return "too_short";
+    case parse_error::too_long: return "too_long";
+    case parse_error::reserved_value: return "reserved_value";
+    case parse_error::out_of_range: return "out_of_range";
+  }
+  return {};
+}
+
+/// The completion code a BMC answers a request with when parse() refused it: a wrong length is
+/// 0xC7 (IPMI v2.0 §5.2: request data length invalid), a bad field 0xCC (invalid data field).
+[[nodiscard]] constexpr completion_code to_completion_code(parse_error e) noexcept {
+  switch (e) {
+    case parse_error::ok: return completion_code::success;
+    case parse_error::too_short:
+    case parse_error::too_long: return completion_code::request_data_length_invalid;
+    case parse_error::reserved_value:
+    case parse_error::out_of_range: return completion_code::invalid_data_field;
+  }
+  return completion_code::unspecified;
+}
+
+/// Why encode() wrote nothing usable.
+enum class encode_error : std::uint8_t {
+  ok = 0,
+  buffer_too_small = 1,  // `out` is shorter than the encoding (max_size always fits)
+  out_of_range = 2,      // a field holds a value its wire field cannot carry
+};
+
+[[nodiscard]] constexpr std::string_view name(encode_error e) noexcept {
+  switch (e) {
+    case encode_error::ok: return "ok";
+    case encode_error::buffer_too_small: return "buffer_too_small";
+    case encode_error::out_of_range: return "out_of_range";
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+/// What parse() returns: the value when `error` is ok (and a value-initialised T otherwise).
+template <class T>
+struct parsed {
+  T value{};
+  parse_error error = parse_error::ok;
+
+  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == parse_error::ok; }
+  [[nodiscard]] constexpr const T& operator*() const noexcept { return value; }
+  [[nodiscard]] constexpr const T* operator->() const noexcept { return &value; }
+};
+
+/// What encode() returns: the bytes written when `error` is ok (0 otherwise).
+struct encoded {
+  std::size_t size = 0;
+  encode_error error = encode_error::ok;
+
+  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == encode_error::ok; }
+};
+
+// ---------------------------------------------------------------------------------------------
+// The reader and the writer
+
+/// Reads fields in order from a span, little-endian (IPMI v2.0 §13.7: multi-byte fields are LS
+/// byte first). A read past the end reads 0 and records too_short; every later read does too,
+/// so a parse() reads all its fields and checks once, at the end, with finish().
+class reader {
+ public:
+  constexpr explicit reader(std::span<const std::uint8_t> data) noexcept : data_(data) {}
+
+  constexpr std::uint8_t u8() noexcept {
+    if (pos_ >= data_.size()) {
+      short_ = true;
+      return 0;
+    }
+    return data_[pos_++];
+  }
+  constexpr std::uint16_t le16() noexcept {
+    const std::uint16_t lo = u8();
+    return static_cast<std::uint16_t>(lo | (u8() << 8));
+  }
+  constexpr std::uint32_t le24() noexcept {
+    const std::uint32_t lo = le16();
+    return lo | (static_cast<std::uint32_t>(u8()) << 16);
+  }
+  constexpr std::uint32_t le32() noexcept {
+    const std::uint32_t lo = le16();
+    return lo | (static_cast<std::uint32_t>(le16()) << 16);
+  }
+  /// Copies the next N bytes to `out` (zeros past the end).
+  template <std::size_t N>
+  constexpr void bytes(std::array<std::uint8_t, N>& out) noexcept {
+    for (auto& b : out) b = u8();
+  }
+  /// The next `n` bytes as a view into the input (empty, and too_short, if fewer are left).
+  constexpr std::span<const std::uint8_t> view(std::size_t n) noexcept {
+    if (n > remaining()) {
+      short_ = true;
+      pos_ = data_.size();
+      return {};
+    }
+    const auto v = data_.subspan(pos_, n);
+    pos_ += n;
+    return v;
+  }
+  /// Everything not read yet, consumed.
+  constexpr std::span<const std::uint8_t> rest() noexcept { return view(remaining()); }
+
+  /// Records a field error found by the caller (the first one recorded wins).
+  constexpr void fail(parse_error e) noexcept {
+    if (error_ == parse_error::ok) error_ = e;
+  }
+  /// Records reserved_value when `bits` of `value` are not all zero.
+  constexpr void reserved_zero(std::uint8_t value, std::uint8_t bits) noexcept {
+    if ((value & bits) != 0) fail(parse_error::reserved_value);
+  }
+
+  [[nodiscard]] constexpr std::size_t remaining() const noexcept { return data_.size() - pos_; }
+  [[nodiscard]] constexpr std::size_t position() const noexcept { return pos_; }
+  [[nodiscard]] constexpr bool at_end() const noexcept { return pos_ >= data_.size(); }
+
+  /// The outcome: too_short if a read ran past the end, too_long if bytes are left, else the
+  /// first field error recorded, else ok.
+  [[nodiscard]] constexpr parse_error finish() const noexcept {
+    if (short_) return parse_error::too_short;
+    if (pos_ < data_.size()) return parse_error::too_long;
+    return error_;
+  }
+  /// finish() as the parse() result for `value`.
+  template <class T>
+  [[nodiscard]] constexpr parsed<T> result(const T& value) const noexcept {
+    const parse_error e = finish();
+    if (e != parse_error::ok) return {T{}, e};
+    return {value, e};
+  }
+
+ private:
+  std::span<const std::uint8_t> data_;
+  std::size_t pos_ = 0;
+  bool short_ = false;
+  parse_error error_ = parse_error::ok;
+};
+
+/// Writes fields in order into a span, little-endian. A write past the end writes nothing and
+/// records buffer_too_small; result() reports it.
+class writer {
+ public:
+  constexpr explicit writer(std::span<std::uint8_t> out) noexcept : out_(out) {}
+
+  constexpr void u8(std::uint8_t v) noexcept {
+    if (pos_ >= out_.size()) {
+      overflow_ = true;
+      return;
+    }
+    out_[pos_++] = v;
+  }
+  constexpr void le16(std::uint16_t v) noexcept {
+    u8(static_cast<std::uint8_t>(v));
+    u8(static_cast<std::uint8_t>(v >> 8));
+  }
+  constexpr void le24(std::uint32_t v) noexcept {
+    if (v > 0xFFFFFF) fail(encode_error::out_of_range);
+    le16(static_cast<std::uint16_t>(v));
+    u8(static_cast<std::uint8_t>(v >> 16));
+  }
+  constexpr void le32(std::uint32_t v) noexcept {
+    le16(static_cast<std::uint16_t>(v));
+    le16(static_cast<std::uint16_t>(v >> 16));
+  }
+  constexpr void bytes(std::span<const std::uint8_t> b) noexcept {
+    for (std::uint8_t v : b) u8(v);
+  }
+  constexpr void fill(std::size_t n, std::uint8_t v) noexcept {
+    for (std::size_t i = 0; i < n; ++i) u8(v);
+  }
+  /// Records a field error found by the caller (the first one recorded wins).
+  constexpr void fail(encode_error e) noexcept {
+    if (error_ == encode_error::ok) error_ = e;
+  }
+
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return pos_; }
+  [[nodiscard]] constexpr encoded result() const noexcept {
+    if (error_ != encode_error::ok) return {0, error_};
+    if (overflow_) return {0, encode_error::buffer_too_small};
+    return {pos_, encode_error::ok};
+  }
+
+ private:
+  std::span<std::uint8_t> out_;
+  std::size_t pos_ = 0;
+  bool overflow_ = false;
+  encode_error error_ = encode_error::ok;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Whole messages
+
+/// A command type: an id and request/response types with encode and parse.
+template <class Cmd>
+concept command = requires(const typename Cmd::request& rq, const typename Cmd::response& rs,
+                           std::span<std::uint8_t> out, std::span<const std::uint8_t> in) {
+  { Cmd::id } -> std::convertible_to<command_id>;
+  { rq.encode(out) } -> std::same_as<encoded>;
+  { rs.encode(out) } -> std::same_as<encoded>;
+  { Cmd::request::parse(in) } -> std::same_as<parsed<typename Cmd::request>>;
+  { Cmd::response::parse(in) } -> std::same_as<parsed<typename Cmd::response>>;
+  { Cmd::request::max_size } -> std::convertible_to<std::size_t>;
+  { Cmd::response::max_size } -> std::convertible_to<std::size_t>;
+};
+
+/// Bytes a whole request message of Cmd may need: netfn/LUN, command, data.
+template <command Cmd>
+inline constexpr std::size_t max_request_message_size = 2 + Cmd::request::max_size;
+/// Bytes a whole response message of Cmd may need: netfn/LUN, command, completion code, data.
+template <command Cmd>
+inline constexpr std::size_t max_response_message_size = 3 + Cmd::response::max_size;
+
+/// Writes the whole request message `netfn<<2|lun, cmd, data…` (what a KCS/BT host's start()
+/// and vm::session::send_request take).
+template <command Cmd>
+[[nodiscard]] constexpr encoded build_request(const typename Cmd::request& rq, std::span<std::uint8_t> out,
+                                              lun l = lun::bmc) noexcept {
+  if (out.size() < 2) return {0, encode_error::buffer_too_small};
+  out[0] = pack_netfn_lun(Cmd::id.function, l);
+  out[1] = Cmd::id.code;
+  const encoded e = rq.encode(out.subspan(2));
+  if (!e) return e;
+  return {2 + e.size, encode_error::ok};
+}
+
+/// Writes the whole response message `netfn<<2|lun (response netfn), cmd, 00, data…`.
+template <command Cmd>
+[[nodiscard]] constexpr encoded build_response(const typename Cmd::response& rs, std::span<std::uint8_t> out,
+                                               lun l = lun::bmc) noexcept {
+  if (out.size() < 3) return {0, encode_error::buffer_too_small};
+  out[0] = pack_netfn_lun(response_netfn(Cmd::id.function), l);
+  out[1] = Cmd::id.code;
+  out[2] = static_cast<std::uint8_t>(completion_code::success);
+  const encoded e = rs.encode(out.subspan(3));
+  if (!e) return e;
+  return {3 + e.size, encode_error::ok};
+}
+
+/// A response message read back: its completion code, and the typed response when that code
+/// is success and the data parsed.
+template <class Response>
+struct response_result {
+  completion_code code = completion_code::unspecified;
+  parsed<Response> response{};
+
+  /// True when the BMC answered success and the data parsed.
+  [[nodiscard]] constexpr explicit operator bool() const noexcept {
+    return code == completion_code::success && static_cast<bool>(response);
+  }
+};
+
+/// Reads a whole response message (`netfn<<2|lun, cmd, cc, data…`, as a host machine's
+/// response() gives it) for Cmd. A message of another command, or shorter than three bytes,
+/// gives code unspecified and parse_error::out_of_range / too_short; a completion code other
+/// than success is returned as it is and the data is not parsed (a BMC may send none).
+template <command Cmd>
+[[nodiscard]] constexpr response_result<typename Cmd::response> parse_response(
+    std::span<const std::uint8_t> message) noexcept {
+  using R = typename Cmd::response;
+  if (message.size() < 3) return {completion_code::unspecified, {R{}, parse_error::too_short}};
+  if (!Cmd::id.matches(message[0], message[1]) || is_request(netfn_of(message[0])))
+    return {completion_code::unspecified, {R{}, parse_error::out_of_range}};
+  const auto cc = static_cast<completion_code>(message[2]);
+  if (cc != completion_code::success) return {cc, {R{}, parse_error::ok}};
+  return {cc, R::parse(message.subspan(3))};
+}
+
+/// Reads a whole request message for Cmd (the BMC side): netfn and command must be Cmd's.
+template <command Cmd>
+[[nodiscard]] constexpr parsed<typename Cmd::request> parse_request(std::span<const std::uint8_t> message) noexcept {
+  using R = typename Cmd::request;
+  if (message.size() < 2) return {R{}, parse_error::too_short};
+  if (!Cmd::id.matches(message[0], message[1]) || !is_request(netfn_of(message[0])))
+    return {R{}, parse_error::out_of_range};
+  return R::parse(message.subspan(2));
+}
+
+/// A request or response with no data bytes (Get Device GUID's request, Chassis Control's
+/// response…): encodes to nothing, parses only an empty span.
+struct no_data {
+  static constexpr std::size_t min_size = 0;
+  static constexpr std::size_t max_size = 0;
+
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t>) const noexcept { return {0, encode_error::ok}; }
+  [[nodiscard]] static constexpr parsed<no_data> parse(std::span<const std::uint8_t> data) noexcept {
+    return {no_data{}, data.empty() ? parse_error::ok : parse_error::too_long};
+  }
+  friend constexpr bool operator==(const no_data&, const no_data&) noexcept = default;
+};
+
+}  // namespace ipmikit::cmd
