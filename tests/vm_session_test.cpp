@@ -25,7 +25,7 @@ using test::hex;
 using clk = std::chrono::steady_clock;
 
 using emulator = vm::emulator_session<clk>;
-using bmc = vm::bmc_session<clk>;
+using bmc_end = vm::bmc_session<clk>;
 
 /// Everything a session reported, as plain values.
 struct recorder {
@@ -462,7 +462,7 @@ TEST_SUITE("session") {
   // BMC role
 
   TEST_CASE("the BMC greets with VERSION 1 and tracks the emulator's version and capabilities") {
-    bmc b;
+    bmc_end b;
     recorder r;
     b.connect(t0, r);
     CHECK(drain(b, t0) == hex("FF 01 A1"));
@@ -474,7 +474,7 @@ TEST_SUITE("session") {
   }
 
   TEST_CASE("requests become events and respond() frames the answer with the request's id") {
-    bmc b;
+    bmc_end b;
     recorder r;
     b.connect(t0, r);
     drain(b, t0);
@@ -489,7 +489,7 @@ TEST_SUITE("session") {
   }
 
   TEST_CASE("a request event reads netfn, LUN, command and data from its body, without a copy") {
-    bmc b;
+    bmc_end b;
     std::vector<std::string> seen;
     auto h = [&](const auto& ev) {
       if constexpr (std::is_same_v<std::decay_t<decltype(ev)>, vm::request_event>) {
@@ -509,7 +509,7 @@ TEST_SUITE("session") {
   }
 
   TEST_CASE("answering an id that was never received, or twice, is refused") {
-    bmc b;
+    bmc_end b;
     recorder r;
     b.connect(t0, r);
     drain(b, t0);
@@ -521,7 +521,7 @@ TEST_SUITE("session") {
   }
 
   TEST_CASE("discard forgets an unanswered request; answering it afterwards is refused") {
-    bmc b;
+    bmc_end b;
     recorder r;
     b.connect(t0, r);
     b.receive(frame(6, hex("18 01")), t0, r);
@@ -533,7 +533,7 @@ TEST_SUITE("session") {
   }
 
   TEST_CASE("a response body without a completion code is refused") {
-    bmc b;
+    bmc_end b;
     recorder r;
     b.connect(t0, r);
     b.receive(frame(2, hex("18 01")), t0, r);
@@ -542,7 +542,7 @@ TEST_SUITE("session") {
   }
 
   TEST_CASE("BMC command the peer has no capability for is refused with missing_capability") {
-    bmc b;
+    bmc_end b;
     recorder r;
     b.connect(t0, r);
     drain(b, t0);
@@ -568,7 +568,7 @@ TEST_SUITE("session") {
   }
 
   TEST_CASE("attention with interrupt needs IRQ as well as ATTN") {
-    bmc b;
+    bmc_end b;
     recorder r;
     b.connect(t0, r);
     b.receive(hex("08 10 A1"), t0, r);  // ATTN only
@@ -577,9 +577,9 @@ TEST_SUITE("session") {
   }
 
   TEST_CASE("assumed capabilities stand in for an emulator that never announces any") {
-    bmc::config cfg;
+    bmc_end::config cfg;
     cfg.assumed_caps = vm::capability::power;  // what OpenIPMI assumes
-    bmc b(cfg);
+    bmc_end b(cfg);
     recorder r;
     b.connect(t0, r);
     CHECK(b.power_off() == vm::session_error::ok);
@@ -587,7 +587,7 @@ TEST_SUITE("session") {
   }
 
   TEST_CASE("BMC role: RESET from the emulator is an event, ATTN sent to a BMC is unexpected") {
-    bmc b;
+    bmc_end b;
     recorder r;
     b.connect(t0, r);
     b.receive(hex("04 A1 01 A1"), t0, r);
@@ -598,7 +598,7 @@ TEST_SUITE("session") {
   }
 
   TEST_CASE("bmc role: a response sent to the BMC is a protocol problem, not a request") {
-    bmc b;
+    bmc_end b;
     recorder r;
     b.connect(t0, r);
     drain(b, t0);
@@ -644,13 +644,13 @@ TEST_SUITE("session") {
   }
 
   TEST_CASE("BMC role: calls while disconnected are refused") {
-    bmc b;
+    bmc_end b;
     CHECK(b.power_off() == vm::session_error::not_connected);
     CHECK(b.respond(0, hex("1C 01 00")) == vm::session_error::not_connected);
   }
 
   TEST_CASE("a command always ends an outbound chunk, and the BMC holds output back for the gap") {
-    bmc b;  // default gap 10 ms
+    bmc_end b;  // default gap 10 ms
     recorder r;
     b.connect(t0, r);
     drain(b, t0);  // the greeting is a command, so a gap starts at t0 too
@@ -674,7 +674,7 @@ TEST_SUITE("session") {
   }
 
   TEST_CASE("message frames go out together in one chunk; a partial write keeps the rest") {
-    bmc b;
+    bmc_end b;
     recorder r;
     b.connect(t0, r);
     drain(b, t0);
@@ -727,7 +727,7 @@ TEST_SUITE("session") {
 
   TEST_CASE("emulator and BMC sessions joined in memory complete a request with attention") {
     emulator e;
-    bmc b;
+    bmc_end b;
     recorder er;
     recorder br;
     e.connect(t0, er);

@@ -24,3 +24,4 @@
 #include "bt/device.hpp"
 #include "bt/host.hpp"
 #include "bt/registers.hpp"
+#include "bmc/dispatcher.hpp"

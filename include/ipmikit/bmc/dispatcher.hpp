@@ -1,0 +1,296 @@
+// ipmikit/bmc/dispatcher.hpp — the BMC core's command registry: which commands a BMC answers,
+// with which request lengths and privilege, and the handler of each; the rules every command
+// shares are applied here once, before any handler runs.
+//
+//   bmc::dispatcher<MyBmc> d;
+//   d.add<cmd::get_device_id, &get_device_id>(bmc::privilege::user);   // typed: parsed for you
+//   d.add({commands::cold_reset, 0, 0, bmc::privilege::administrator, &cold_reset});  // raw bytes
+//   const auto r = d.dispatch(my_bmc, request_message, {bmc::privilege::administrator}, out);
+//
+// The rules, in the order they are checked (IPMI v2.0 §5.2 completion codes):
+//   - a request of fewer than 2 bytes, or whose netfn is a response's: not answered
+//     (dispatch_error::not_a_request; there is nothing to answer it with);
+//   - a LUN the BMC does not serve (config::served_luns): 0xC2, invalid command for LUN;
+//   - a command not registered: 0xC1, invalid command;
+//   - the caller's privilege below the command's: 0xD4, insufficient privilege (the system
+//     interface runs at the highest privilege; a LAN session at its own);
+//   - request data shorter or longer than the command accepts: 0xC7, request data length invalid;
+//   - a typed command's parse error: 0xC7 for a length, 0xCC for a reserved or out-of-range field
+//     (cmd::to_completion_code);
+//   - the handler's own code (e.g. 0xD5 for a capability the VM lacks, or command-specific).
+// A response carries data only with success: an error response is netfn, cmd and the code.
+//
+// A handler is a plain function (no captures, no heap): it receives the caller's Context (the
+// components the BMC is made of) by reference, so a dispatcher can be built in constant
+// evaluation and tested at compile time. No clock, no I/O: time reaches handlers through the
+// Context or the request.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "../cmd/codec.hpp"
+#include "../message.hpp"
+
+namespace ipmikit::bmc {
+
+// ---------------------------------------------------------------------------------------------
+// Vocabulary
+
+/// Privilege levels (IPMI v2.0 §6.8; the numbers are the wire's, e.g. in Set Session Privilege
+/// Level and Get Channel Access). `none` is a command allowed without a session.
+enum class privilege : std::uint8_t {
+  none = 0,
+  callback = 1,
+  user = 2,
+  operator_ = 3,  // `operator` is a C++ keyword
+  administrator = 4,
+  oem = 5,
+};
+
+[[nodiscard]] constexpr std::string_view name(privilege p) noexcept {
+  switch (p) {
+    case privilege::none: return "none";
+    case privilege::callback: return "callback";
+    case privilege::user: return "user";
+    case privilege::operator_: return "operator";
+    case privilege::administrator: return "administrator";
+    case privilege::oem: return "oem";
+  }
+  return {};
+}
+
+/// Who sent a request: the privilege it runs at and the channel it came in on.
+struct origin {
+  privilege level = privilege::administrator;  // the system interface's
+  std::uint8_t channel = 0x0F;                  // IPMI v2.0 §6.3: 0Fh is the system interface
+};
+
+/// A request as a handler sees it.
+struct request {
+  command_id id{};
+  lun target = lun::bmc;
+  std::span<const std::uint8_t> data;  // after the command byte
+  origin from{};
+};
+
+/// What a handler returns: its completion code and, with success, how many data bytes it wrote.
+struct reply {
+  completion_code code = completion_code::success;
+  std::size_t size = 0;
+};
+
+/// A raw handler: writes response data (after the completion code) to `out`.
+template <class Context>
+using handler = reply (*)(Context&, const request&, std::span<std::uint8_t> out);
+
+/// One registered command.
+template <class Context>
+struct entry {
+  command_id id{};
+  std::size_t min_length = 0;  // request data bytes accepted
+  std::size_t max_length = 0;
+  privilege required = privilege::user;
+  handler<Context> run = nullptr;
+};
+
+/// A typed handler: gets the parsed request, fills the response; returns the completion code.
+template <class Context, cmd::command Cmd>
+using typed_handler = completion_code (*)(Context&, const typename Cmd::request&, typename Cmd::response&,
+                                          const request&);
+
+// ---------------------------------------------------------------------------------------------
+// Errors and results
+
+/// Why add() refused an entry.
+enum class add_error : std::uint8_t {
+  ok = 0,
+  full = 1,           // Capacity entries already
+  duplicate = 2,      // that netfn and command are registered already
+  no_handler = 3,     // run is null
+  bad_lengths = 4,    // min_length > max_length
+  response_netfn = 5, // the id's netfn is a response's
+};
+
+[[nodiscard]] constexpr std::string_view name(add_error e) noexcept {
+  switch (e) {
+    case add_error::ok: return "ok";
+    case add_error::full: return "full";
+    case add_error::duplicate: return "duplicate";
+    case add_error::no_handler: return "no_handler";
+    case add_error::bad_lengths: return "bad_lengths";
+    case add_error::response_netfn: return "response_netfn";
+  }
+  return {};
+}
+
+/// Why dispatch() wrote no response.
+enum class dispatch_error : std::uint8_t {
+  ok = 0,
+  not_a_request = 1,     // fewer than 2 bytes, or a response's netfn: nothing to answer
+  buffer_too_small = 2,  // `out` has fewer than 3 bytes
+};
+
+[[nodiscard]] constexpr std::string_view name(dispatch_error e) noexcept {
+  switch (e) {
+    case dispatch_error::ok: return "ok";
+    case dispatch_error::not_a_request: return "not_a_request";
+    case dispatch_error::buffer_too_small: return "buffer_too_small";
+  }
+  return {};
+}
+
+/// What dispatch() did: the response written (size bytes of `out`) and its completion code.
+struct dispatch_result {
+  std::size_t size = 0;
+  completion_code code = completion_code::unspecified;
+  dispatch_error error = dispatch_error::ok;
+
+  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == dispatch_error::ok; }
+};
+
+/// Counts, by outcome.
+struct dispatcher_stats {
+  std::uint64_t requests = 0;        // dispatch() calls
+  std::uint64_t not_requests = 0;    // not answered (dispatch_error::not_a_request)
+  std::uint64_t wrong_lun = 0;       // 0xC2
+  std::uint64_t unknown = 0;         // 0xC1
+  std::uint64_t refused_privilege = 0;  // 0xD4
+  std::uint64_t bad_length = 0;      // 0xC7 before the handler ran
+  std::uint64_t handled = 0;         // handlers run (whatever code they returned)
+  std::uint64_t handler_errors = 0;  // handlers that returned a code other than success
+};
+
+// ---------------------------------------------------------------------------------------------
+// Typed commands as entries
+
+namespace detail {
+template <class Context, cmd::command Cmd, typed_handler<Context, Cmd> Fn>
+constexpr reply typed_entry_handler(Context& context, const request& r, std::span<std::uint8_t> out) {
+  const auto rq = Cmd::request::parse(r.data);
+  if (!rq) return {cmd::to_completion_code(rq.error), 0};
+  typename Cmd::response rs{};
+  const completion_code cc = Fn(context, rq.value, rs, r);
+  if (cc != completion_code::success) return {cc, 0};
+  const cmd::encoded e = rs.encode(out);
+  // A response that does not encode is the handler's bug or an output buffer smaller than
+  // the command's max_size: answered 0xFF rather than with bytes that are not the response.
+  if (!e) return {completion_code::unspecified, 0};
+  return {completion_code::success, e.size};
+}
+}  // namespace detail
+
+/// The entry for a typed command: request lengths from Cmd::request's bounds.
+template <class Context, cmd::command Cmd, typed_handler<Context, Cmd> Fn>
+[[nodiscard]] constexpr entry<Context> typed_entry(privilege required) noexcept {
+  return {Cmd::id, Cmd::request::min_size, Cmd::request::max_size, required,
+          &detail::typed_entry_handler<Context, Cmd, Fn>};
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dispatcher
+
+template <class Context, std::size_t Capacity = 128>
+class dispatcher {
+ public:
+  struct config {
+    /// Bit n set: LUN n is served (IPMI v2.0 §7.2: LUN 00 is the BMC's commands, 10 its
+    /// receive message queue, 01 and 11 OEM). A request to another LUN gets 0xC2.
+    std::uint8_t served_luns = 0x01;
+  };
+
+  constexpr dispatcher() noexcept = default;
+  constexpr explicit dispatcher(const config& cfg) noexcept : cfg_(cfg) {}
+
+  /// Registers a command. Refused (and nothing changes) when full, a duplicate, or malformed.
+  constexpr add_error add(const entry<Context>& e) noexcept {
+    if (e.run == nullptr) return add_error::no_handler;
+    if (e.min_length > e.max_length) return add_error::bad_lengths;
+    if (!is_request(e.id.function)) return add_error::response_netfn;
+    if (find(e.id.function, e.id.code) != nullptr) return add_error::duplicate;
+    if (size_ == Capacity) return add_error::full;
+    entries_[size_++] = e;
+    return add_error::ok;
+  }
+
+  /// Registers a typed command whose handler gets the parsed request.
+  template <cmd::command Cmd, typed_handler<Context, Cmd> Fn>
+  constexpr add_error add(privilege required) noexcept {
+    return add(typed_entry<Context, Cmd, Fn>(required));
+  }
+
+  /// Answers one request message (`netfn<<2|lun, cmd, data…`), writing the whole response
+  /// message (`netfn+1<<2|lun, cmd, completion code, data…`) to `out`. `out` of
+  /// vm::max_message_size bytes fits any response; a handler gets what is left after 3 bytes.
+  constexpr dispatch_result dispatch(Context& context, std::span<const std::uint8_t> message, origin from,
+                                     std::span<std::uint8_t> out) {
+    ++stats_.requests;
+    const auto view = request_view::parse(message);
+    if (!view || !is_request(view->function)) {
+      ++stats_.not_requests;
+      return {0, completion_code::unspecified, dispatch_error::not_a_request};
+    }
+    if (out.size() < 3) return {0, completion_code::unspecified, dispatch_error::buffer_too_small};
+    out[0] = pack_netfn_lun(response_netfn(view->function), view->lun);
+    out[1] = view->command;
+
+    const auto lun_bit = static_cast<unsigned>(1u << static_cast<unsigned>(view->lun));
+    if ((cfg_.served_luns & lun_bit) == 0) {
+      ++stats_.wrong_lun;
+      return answer(out, completion_code::invalid_command_for_lun, 0);
+    }
+    const entry<Context>* e = find(view->function, view->command);
+    if (e == nullptr) {
+      ++stats_.unknown;
+      return answer(out, completion_code::invalid_command, 0);
+    }
+    if (static_cast<unsigned>(from.level) < static_cast<unsigned>(e->required)) {
+      ++stats_.refused_privilege;
+      return answer(out, completion_code::insufficient_privilege, 0);
+    }
+    const auto data = view->data;
+    if (data.size() < e->min_length || data.size() > e->max_length) {
+      ++stats_.bad_length;
+      return answer(out, completion_code::request_data_length_invalid, 0);
+    }
+    ++stats_.handled;
+    const request r{e->id, view->lun, data, from};
+    reply rp = e->run(context, r, out.subspan(3));
+    if (rp.code != completion_code::success) {
+      ++stats_.handler_errors;
+      rp.size = 0;
+    }
+    if (rp.size > out.size() - 3) rp = {completion_code::unspecified, 0};  // a handler's overrun claim
+    return answer(out, rp.code, rp.size);
+  }
+
+  /// The entry registered for netfn and command, or null.
+  [[nodiscard]] constexpr const entry<Context>* find(netfn function, std::uint8_t code) const noexcept {
+    const command_id wanted{static_cast<netfn>(static_cast<unsigned>(function) & ~1u), code};
+    for (std::size_t i = 0; i < size_; ++i)
+      if (entries_[i].id == wanted) return &entries_[i];
+    return nullptr;
+  }
+
+  [[nodiscard]] constexpr std::span<const entry<Context>> entries() const noexcept {
+    return std::span<const entry<Context>>(entries_.data(), size_);
+  }
+  [[nodiscard]] constexpr const dispatcher_stats& stats() const noexcept { return stats_; }
+  [[nodiscard]] static constexpr std::size_t capacity() noexcept { return Capacity; }
+
+ private:
+  static constexpr dispatch_result answer(std::span<std::uint8_t> out, completion_code cc, std::size_t data) noexcept {
+    out[2] = static_cast<std::uint8_t>(cc);
+    return {3 + data, cc, dispatch_error::ok};
+  }
+
+  config cfg_{};
+  std::array<entry<Context>, Capacity> entries_{};
+  std::size_t size_ = 0;
+  dispatcher_stats stats_{};
+};
+
+}  // namespace ipmikit::bmc
