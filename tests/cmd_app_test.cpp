@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include <ipmikit/cmd/app.hpp>
 
@@ -38,6 +40,68 @@ cmd::get_device_id::response random_device_id(test::random_source& rng) {
 // shared/reference/openipmi.md, "Get Device ID: VM sends 01 18 01 E6 A0; BMC answers …").
 constexpr std::array<std::uint8_t, 15> ipmi_sim_device_id{0x00, 0x03, 0x09, 0x08, 0x02, 0x9F, 0x91, 0x12,
                                                           0x00, 0x02, 0x0F, 0x00, 0x00, 0x00, 0x00};
+
+/// The bytes x encodes to, as "04 00 32" (REQUIREs that it encodes).
+template <class T>
+std::string encoded_hex(const T& x) {
+  std::array<std::uint8_t, T::max_size + 1> buf{};
+  const cmd::encoded e = x.encode(buf);
+  REQUIRE_MESSAGE(e, "encode failed: ", cmd::name(e.error));
+  return test::to_hex(std::span<const std::uint8_t>(buf.data(), e.size));
+}
+
+/// The error parse() gives for the bytes of `text` ("04 00 32").
+template <class T>
+cmd::parse_error parse_error_of(std::string_view text) {
+  return T::parse(test::hex(text)).error;
+}
+
+/// The error encode() gives for x into a buffer of max_size.
+template <class T>
+cmd::encode_error encode_error_of(const T& x) {
+  std::array<std::uint8_t, T::max_size + 1> buf{};
+  return x.encode(std::span<std::uint8_t>(buf.data(), T::max_size)).error;
+}
+
+cmd::bmc_global_enables random_global_enables(test::random_source& rng) {
+  return {rng.chance(50), rng.chance(50), rng.chance(50), rng.chance(50), rng.chance(50), rng.chance(50),
+          rng.chance(50)};
+}
+
+cmd::message_flags random_message_flags(test::random_source& rng) {
+  return {rng.chance(50), rng.chance(50), rng.chance(50), rng.chance(50), rng.chance(50), rng.chance(50)};
+}
+
+cmd::watchdog_expiration_flags random_expiration_flags(test::random_source& rng) {
+  return {rng.chance(50), rng.chance(50), rng.chance(50), rng.chance(50), rng.chance(50)};
+}
+
+cmd::set_watchdog_timer::request random_set_watchdog(test::random_source& rng) {
+  cmd::set_watchdog_timer::request r;
+  r.timer_use = static_cast<cmd::watchdog_timer_use>(rng.between(1, 5));
+  r.dont_stop = rng.chance(50);
+  r.dont_log = rng.chance(50);
+  r.pretimeout_interrupt = static_cast<cmd::watchdog_pretimeout_interrupt>(rng.below(4));
+  r.timeout_action = static_cast<cmd::watchdog_timeout_action>(rng.below(4));
+  r.pretimeout_interval = rng.byte();
+  r.clear_expiration_flags = random_expiration_flags(rng);
+  r.initial_countdown = static_cast<std::uint16_t>(rng.below(0x10000));
+  return r;
+}
+
+cmd::get_watchdog_timer::response random_get_watchdog(test::random_source& rng) {
+  cmd::get_watchdog_timer::response r;
+  r.timer_use = static_cast<cmd::watchdog_timer_use>(rng.below(6));
+  r.running = rng.chance(50);
+  r.dont_log = rng.chance(50);
+  r.pretimeout_interrupt = static_cast<cmd::watchdog_pretimeout_interrupt>(rng.below(4));
+  r.timeout_action = static_cast<cmd::watchdog_timeout_action>(rng.below(4));
+  r.pretimeout_interval = rng.byte();
+  r.expiration_flags = random_expiration_flags(rng);
+  r.initial_countdown = static_cast<std::uint16_t>(rng.below(0x10000));
+  r.present_countdown = static_cast<std::uint16_t>(rng.below(0x10000));
+  return r;
+}
 
 }  // namespace
 
@@ -216,6 +280,259 @@ TEST_SUITE("cmd") {
       const auto e = r.encode(out);
       const auto p = cmd::get_device_id::response::parse(std::span<const std::uint8_t>(out.data(), e.size));
       return p && p.value == r && e.size == 11 && out[6] == 0xDE && out[8] == 0x0A;
+    };
+    static_assert(round_trip());
+    CHECK(round_trip());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// BMC Global Enables, message flags, the event message buffer
+
+TEST_SUITE("cmd") {
+  TEST_CASE("cmd: BMC Global Enables as Linux's ipmi_ssif sets it, and each bit in its place") {
+    // Linux enables the event message buffer and the receive message interrupt (ssif.md §8).
+    const auto p = cmd::set_bmc_global_enables::request::parse(test::hex("05"));
+    REQUIRE(p);
+    CHECK(p->receive_message_queue_interrupt);
+    CHECK_FALSE(p->event_message_buffer_full_interrupt);
+    CHECK(p->event_message_buffer);
+    CHECK_FALSE(p->system_event_logging);
+    CHECK_FALSE(p->oem0);
+    cmd::bmc_global_enables e;
+    e.system_event_logging = true;
+    CHECK(encoded_hex(e) == "08");
+    e = {};
+    e.event_message_buffer_full_interrupt = true;
+    CHECK(encoded_hex(e) == "02");
+    e = {};
+    e.oem0 = e.oem1 = e.oem2 = true;
+    CHECK(encoded_hex(e) == "E0");
+    CHECK(cmd::get_bmc_global_enables::response::parse(test::hex("EF"))->oem2);
+  }
+
+  TEST_CASE("cmd: BMC Global Enables and message flags obey the codec laws on generated values and arbitrary bytes") {
+    test::random_source rng(1601);
+    for (int i = 0; i < 300; ++i) {
+      test::check_codec_laws(random_global_enables(rng));
+      test::check_codec_laws(random_message_flags(rng));
+    }
+    test::check_parse_random<cmd::get_bmc_global_enables::response>(rng, 500);
+    test::check_parse_random<cmd::clear_message_flags::request>(rng, 500);
+    test::check_parse_random<cmd::set_bmc_global_enables::response>(rng, 50);
+    test::check_parse_random<cmd::get_message_flags::request>(rng, 50);
+  }
+
+  TEST_CASE("cmd: BMC Global Enables refuses each bad input by name") {
+    using E = cmd::bmc_global_enables;
+    SUBCASE("truncated") { CHECK(parse_error_of<E>("") == cmd::parse_error::too_short); }
+    SUBCASE("oversized") { CHECK(parse_error_of<E>("01 00") == cmd::parse_error::too_long); }
+    SUBCASE("reserved bit 4") { CHECK(parse_error_of<E>("10") == cmd::parse_error::reserved_value); }
+    SUBCASE("no data where none is sent") {
+      CHECK(parse_error_of<cmd::set_bmc_global_enables::response>("00") == cmd::parse_error::too_long);
+    }
+  }
+
+  TEST_CASE("cmd: message flags as Linux clears them and as a BMC reports them") {
+    // Linux clears the watchdog pre-timeout flag at probe (ssif.md §8: `18 30 08`).
+    const auto c = cmd::clear_message_flags::request::parse(test::hex("08"));
+    REQUIRE(c);
+    CHECK(c->watchdog_pretimeout);
+    CHECK_FALSE(c->receive_message_available);
+    CHECK_FALSE(c->event_message_buffer_full);
+    // 0x01 receive message available, 0x02 event message buffer full (kcs-bt.md).
+    const auto g = cmd::get_message_flags::response::parse(test::hex("03"));
+    REQUIRE(g);
+    CHECK(g->receive_message_available);
+    CHECK(g->event_message_buffer_full);
+    CHECK_FALSE(g->watchdog_pretimeout);
+    cmd::message_flags f;
+    f.oem1 = true;
+    f.watchdog_pretimeout = true;
+    CHECK(encoded_hex(f) == "48");
+  }
+
+  TEST_CASE("cmd: message flags refuse each bad input by name") {
+    using F = cmd::message_flags;
+    SUBCASE("truncated") { CHECK(parse_error_of<F>("") == cmd::parse_error::too_short); }
+    SUBCASE("oversized") { CHECK(parse_error_of<F>("08 08") == cmd::parse_error::too_long); }
+    SUBCASE("reserved bits 2 and 4") {
+      CHECK(parse_error_of<F>("04") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<F>("10") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<F>("FF") == cmd::parse_error::reserved_value);
+    }
+  }
+
+  TEST_CASE("cmd: Read Event Message Buffer carries its 16 bytes as they are") {
+    // The Watchdog 2 event ipmikit-bmc puts in the buffer: record 1, system event record,
+    // generator 20h, EvM rev 04, sensor type 23h, sensor 1, sensor-specific, offset 1 (hard reset).
+    const auto b = test::hex("01 00 02 78 56 34 12 20 00 04 23 01 6F C1 04 FF");
+    const auto p = cmd::read_event_message_buffer::response::parse(b);
+    REQUIRE(p);
+    CHECK(p->message[2] == 0x02);
+    CHECK(p->message[3] == 0x78);
+    CHECK(p->message[10] == 0x23);
+    CHECK(p->message[15] == 0xFF);
+    CHECK(encoded_hex(*p) == "01 00 02 78 56 34 12 20 00 04 23 01 6F C1 04 FF");
+    test::random_source rng(1602);
+    for (int i = 0; i < 300; ++i) {
+      cmd::read_event_message_buffer::response r;
+      for (auto& x : r.message) x = rng.byte();
+      test::check_codec_laws(r);
+    }
+    test::check_parse_random<cmd::read_event_message_buffer::response>(rng, 500);
+    SUBCASE("truncated") {
+      CHECK(cmd::read_event_message_buffer::response::parse(std::span(b).first(15)).error ==
+            cmd::parse_error::too_short);
+    }
+    SUBCASE("oversized") {
+      CHECK(cmd::read_event_message_buffer::response::parse(test::cat({b, {0x00}})).error ==
+            cmd::parse_error::too_long);
+    }
+    CHECK(cmd::event_message_buffer_empty == static_cast<completion_code>(0x80));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The watchdog
+
+  TEST_CASE("cmd: Set Watchdog Timer as Linux's ipmi_watchdog sends it") {
+    // docs/ipmikit-bmc-guest.md: SMS/OS, no action, 5.0 s; then don't stop, hard reset.
+    const auto first = cmd::set_watchdog_timer::request::parse(test::hex("04 00 00 00 32 00"));
+    REQUIRE(first);
+    CHECK(first->timer_use == cmd::watchdog_timer_use::sms_os);
+    CHECK_FALSE(first->dont_stop);
+    CHECK_FALSE(first->dont_log);
+    CHECK(first->pretimeout_interrupt == cmd::watchdog_pretimeout_interrupt::none);
+    CHECK(first->timeout_action == cmd::watchdog_timeout_action::none);
+    CHECK(first->pretimeout_interval == 0);
+    CHECK(first->clear_expiration_flags == cmd::watchdog_expiration_flags{});
+    CHECK(first->initial_countdown == 50);
+
+    const auto second = cmd::set_watchdog_timer::request::parse(test::hex("44 01 00 00 32 00"));
+    REQUIRE(second);
+    CHECK(second->dont_stop);
+    CHECK(second->timeout_action == cmd::watchdog_timeout_action::hard_reset);
+
+    cmd::set_watchdog_timer::request r;
+    r.timer_use = cmd::watchdog_timer_use::os_load;
+    r.dont_log = true;
+    r.pretimeout_interrupt = cmd::watchdog_pretimeout_interrupt::messaging;
+    r.timeout_action = cmd::watchdog_timeout_action::power_cycle;
+    r.pretimeout_interval = 10;
+    r.clear_expiration_flags.sms_os = true;
+    r.clear_expiration_flags.bios_frb2 = true;
+    r.initial_countdown = 6000;  // 600.0 s
+    CHECK(encoded_hex(r) == "83 33 0A 12 70 17");
+  }
+
+  TEST_CASE("cmd: Get Watchdog Timer as a running SMS/OS timer reports itself") {
+    // After the two Sets above, running, the SMS/OS use expired once before, 3.0 s left.
+    const auto p = cmd::get_watchdog_timer::response::parse(test::hex("44 01 00 10 32 00 1E 00"));
+    REQUIRE(p);
+    CHECK(p->timer_use == cmd::watchdog_timer_use::sms_os);
+    CHECK(p->running);
+    CHECK_FALSE(p->dont_log);
+    CHECK(p->timeout_action == cmd::watchdog_timeout_action::hard_reset);
+    CHECK(p->expiration_flags.sms_os);
+    CHECK(p->expiration_flags[cmd::watchdog_timer_use::sms_os]);
+    CHECK_FALSE(p->expiration_flags[cmd::watchdog_timer_use::os_load]);
+    CHECK_FALSE(p->expiration_flags.bios_frb2);
+    CHECK(p->initial_countdown == 50);
+    CHECK(p->present_countdown == 30);
+    // A BMC whose timer was never set: timer use 0 (reserved for Set) is accepted here.
+    const auto unset = cmd::get_watchdog_timer::response::parse(test::hex("00 00 00 00 00 00 00 00"));
+    REQUIRE(unset);
+    CHECK(unset->timer_use == cmd::watchdog_timer_use::none);
+    cmd::get_watchdog_timer::response r;
+    r.timer_use = cmd::watchdog_timer_use::bios_post;
+    r.pretimeout_interrupt = cmd::watchdog_pretimeout_interrupt::nmi;
+    r.timeout_action = cmd::watchdog_timeout_action::power_down;
+    r.expiration_flags.oem = true;
+    r.initial_countdown = 0x1234;
+    r.present_countdown = 0x0102;
+    CHECK(encoded_hex(r) == "02 22 00 20 34 12 02 01");
+  }
+
+  TEST_CASE("cmd: the watchdog commands obey the codec laws on generated values and arbitrary bytes") {
+    test::random_source rng(1603);
+    for (int i = 0; i < 400; ++i) {
+      test::check_codec_laws(random_set_watchdog(rng));
+      test::check_codec_laws(random_get_watchdog(rng));
+    }
+    test::check_parse_random<cmd::set_watchdog_timer::request>(rng, 2000);
+    test::check_parse_random<cmd::get_watchdog_timer::response>(rng, 2000);
+    test::check_parse_random<cmd::reset_watchdog_timer::request>(rng, 50);
+    test::check_parse_random<cmd::set_watchdog_timer::response>(rng, 50);
+    CHECK(cmd::watchdog_not_initialized == static_cast<completion_code>(0x80));
+  }
+
+  TEST_CASE("cmd: Set Watchdog Timer refuses each bad input by name") {
+    using R = cmd::set_watchdog_timer::request;
+    SUBCASE("truncated") { CHECK(parse_error_of<R>("04 00 00 00 32") == cmd::parse_error::too_short); }
+    SUBCASE("oversized") { CHECK(parse_error_of<R>("04 00 00 00 32 00 00") == cmd::parse_error::too_long); }
+    SUBCASE("reserved timer uses 0, 6 and 7") {
+      CHECK(parse_error_of<R>("00 00 00 00 32 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<R>("06 00 00 00 32 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<R>("47 00 00 00 32 00") == cmd::parse_error::reserved_value);
+    }
+    SUBCASE("reserved bits of the timer use byte") {
+      CHECK(parse_error_of<R>("0C 00 00 00 32 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<R>("24 00 00 00 32 00") == cmd::parse_error::reserved_value);
+    }
+    SUBCASE("reserved pre-timeout interrupts and timeout actions") {
+      CHECK(parse_error_of<R>("04 40 00 00 32 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<R>("04 04 00 00 32 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<R>("04 08 00 00 32 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<R>("04 81 00 00 32 00") == cmd::parse_error::reserved_value);
+    }
+    SUBCASE("reserved expiration flag bits 0, 6 and 7") {
+      CHECK(parse_error_of<R>("04 00 00 01 32 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<R>("04 00 00 40 32 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<R>("04 00 00 80 32 00") == cmd::parse_error::reserved_value);
+    }
+    SUBCASE("out of range: values encode() cannot send") {
+      R r;
+      r.timer_use = cmd::watchdog_timer_use::none;
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+      r.timer_use = static_cast<cmd::watchdog_timer_use>(6);
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+      r.timer_use = cmd::watchdog_timer_use::sms_os;
+      r.timeout_action = static_cast<cmd::watchdog_timeout_action>(4);
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+      r.timeout_action = cmd::watchdog_timeout_action::none;
+      r.pretimeout_interrupt = static_cast<cmd::watchdog_pretimeout_interrupt>(8);
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+    }
+  }
+
+  TEST_CASE("cmd: Get Watchdog Timer refuses each bad input by name") {
+    using R = cmd::get_watchdog_timer::response;
+    SUBCASE("truncated") { CHECK(parse_error_of<R>("44 01 00 10 32 00 1E") == cmd::parse_error::too_short); }
+    SUBCASE("oversized") { CHECK(parse_error_of<R>("44 01 00 10 32 00 1E 00 00") == cmd::parse_error::too_long); }
+    SUBCASE("reserved timer uses and bits") {
+      CHECK(parse_error_of<R>("07 01 00 00 32 00 1E 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<R>("14 01 00 00 32 00 1E 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<R>("44 71 00 00 32 00 1E 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<R>("44 01 00 41 32 00 1E 00") == cmd::parse_error::reserved_value);
+    }
+    SUBCASE("out of range: values encode() cannot send") {
+      R r;
+      r.timer_use = static_cast<cmd::watchdog_timer_use>(7);
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+    }
+  }
+
+  TEST_CASE("cmd: the watchdog and flag commands encode and parse at compile time") {
+    constexpr auto round_trip = [] {
+      cmd::set_watchdog_timer::request r;
+      r.timeout_action = cmd::watchdog_timeout_action::hard_reset;
+      r.initial_countdown = 50;
+      std::array<std::uint8_t, 6> out{};
+      const auto e = r.encode(out);
+      const auto p = cmd::set_watchdog_timer::request::parse(out);
+      const std::array<std::uint8_t, 1> flags{0x08};
+      return e.size == 6 && out[0] == 0x04 && out[1] == 0x01 && out[4] == 0x32 && p && p.value == r &&
+             cmd::clear_message_flags::request::parse(flags)->watchdog_pretimeout;
     };
     static_assert(round_trip());
     CHECK(round_trip());
