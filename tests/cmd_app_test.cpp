@@ -103,6 +103,91 @@ cmd::get_watchdog_timer::response random_get_watchdog(test::random_source& rng) 
   return r;
 }
 
+std::uint8_t random_channel(test::random_source& rng) {
+  static constexpr std::uint8_t channels[] = {0x0, 0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7, 0x8, 0x9, 0xA, 0xB, 0xE, 0xF};
+  return channels[rng.below(std::size(channels))];
+}
+
+cmd::privilege random_level(test::random_source& rng) {
+  return static_cast<cmd::privilege>(rng.between(1, 5));
+}
+
+cmd::get_channel_authentication_capabilities::request random_auth_caps_request(test::random_source& rng) {
+  return {random_channel(rng), rng.chance(50), random_level(rng)};
+}
+
+cmd::get_channel_authentication_capabilities::response random_auth_caps_response(test::random_source& rng) {
+  cmd::get_channel_authentication_capabilities::response r;
+  r.channel = random_channel(rng);
+  r.extended_capabilities = rng.chance(50);
+  r.auth_none = rng.chance(50);
+  r.auth_md2 = rng.chance(50);
+  r.auth_md5 = rng.chance(50);
+  r.auth_straight_password = rng.chance(50);
+  r.auth_oem = rng.chance(50);
+  r.kg_nonzero = rng.chance(50);
+  r.per_message_auth_disabled = rng.chance(50);
+  r.user_level_auth_disabled = rng.chance(50);
+  r.non_null_usernames = rng.chance(50);
+  r.null_usernames = rng.chance(50);
+  r.anonymous_login = rng.chance(50);
+  r.supports_ipmi_v20 = rng.chance(50);
+  r.supports_ipmi_v15 = rng.chance(50);
+  r.oem_id = static_cast<std::uint32_t>(rng.below(0x1000000));
+  r.oem_auxiliary_data = rng.byte();
+  return r;
+}
+
+cmd::get_channel_cipher_suites::request random_cipher_request(test::random_source& rng) {
+  static constexpr std::uint8_t types[] = {0x00, 0x01, 0x02, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x20, 0x27};
+  return {random_channel(rng), static_cast<cmd::payload_type>(types[rng.below(std::size(types))]), rng.chance(50),
+          static_cast<std::uint8_t>(rng.below(0x40))};
+}
+
+cmd::get_channel_cipher_suites::response random_cipher_response(test::random_source& rng) {
+  cmd::get_channel_cipher_suites::response r;
+  r.channel = random_channel(rng);
+  r.size = static_cast<std::uint8_t>(rng.below(17));
+  for (std::size_t i = 0; i < r.size; ++i) r.data[i] = rng.byte();
+  return r;
+}
+
+cmd::get_channel_info::response random_channel_info(test::random_source& rng) {
+  static constexpr std::uint8_t media[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+                                           0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x60, 0x7F};
+  static constexpr std::uint8_t protocols[] = {0x00, 0x01, 0x02, 0x04, 0x05, 0x06, 0x07,
+                                               0x08, 0x09, 0x1C, 0x1D, 0x1E, 0x1F};
+  cmd::get_channel_info::response r;
+  r.channel = random_channel(rng);
+  r.medium = static_cast<cmd::channel_medium>(media[rng.below(std::size(media))]);
+  r.protocol = static_cast<cmd::channel_protocol>(protocols[rng.below(std::size(protocols))]);
+  r.sessions = static_cast<cmd::session_support>(rng.below(4));
+  r.active_sessions = static_cast<std::uint8_t>(rng.below(64));
+  r.protocol_vendor_id = static_cast<std::uint32_t>(rng.below(0x1000000));
+  r.auxiliary_info = {rng.byte(), rng.byte()};
+  return r;
+}
+
+cmd::get_channel_access::response random_channel_access(test::random_source& rng) {
+  return {rng.chance(50), rng.chance(50), rng.chance(50), static_cast<cmd::channel_access_mode>(rng.below(4)),
+          random_level(rng)};
+}
+
+cmd::set_channel_access::request random_set_channel_access(test::random_source& rng) {
+  cmd::set_channel_access::request r;
+  r.channel = random_channel(rng);
+  r.access_setting = static_cast<cmd::channel_setting>(rng.below(3));
+  r.pef_alerting_disabled = rng.chance(50);
+  r.per_message_auth_disabled = rng.chance(50);
+  r.user_level_auth_disabled = rng.chance(50);
+  r.access_mode = static_cast<cmd::channel_access_mode>(rng.below(4));
+  r.privilege_setting = static_cast<cmd::channel_setting>(rng.below(3));
+  r.privilege_limit = r.privilege_setting == cmd::channel_setting::dont_set && rng.chance(50)
+                          ? cmd::privilege::unspecified
+                          : random_level(rng);
+  return r;
+}
+
 }  // namespace
 
 TEST_SUITE("cmd") {
@@ -533,6 +618,359 @@ TEST_SUITE("cmd") {
       const std::array<std::uint8_t, 1> flags{0x08};
       return e.size == 6 && out[0] == 0x04 && out[1] == 0x01 && out[4] == 0x32 && p && p.value == r &&
              cmd::clear_message_flags::request::parse(flags)->watchdog_pretimeout;
+    };
+    static_assert(round_trip());
+    CHECK(round_trip());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Channels: authentication capabilities, cipher suites, info, access
+
+TEST_SUITE("cmd") {
+  TEST_CASE("cmd: Get Channel Authentication Capabilities as ipmitool asks and pyghmi answers") {
+    using C = cmd::get_channel_authentication_capabilities;
+    // lan.md §3: ipmitool sends 8E 04, then 0E 04 on any error.
+    const auto rq = C::request::parse(test::hex("8E 04"));
+    REQUIRE(rq);
+    CHECK(rq->extended_data);
+    CHECK(rq->channel == cmd::present_channel);
+    CHECK(rq->max_privilege == cmd::privilege::administrator);
+    CHECK(encoded_hex(C::request{cmd::present_channel, false, cmd::privilege::administrator}) == "0E 04");
+    CHECK(encoded_hex(C::request{1, true, cmd::privilege::user}) == "81 02");
+
+    // pyghmi's answer: channel 1, v2.0 extended data and no v1.5 authentication types,
+    // non-null usernames, IPMI v2.0 connections.
+    const auto rs = C::response::parse(test::hex("01 80 04 02 00 00 00 00"));
+    REQUIRE(rs);
+    CHECK(rs->channel == 1);
+    CHECK(rs->extended_capabilities);
+    CHECK_FALSE(rs->auth_none);
+    CHECK_FALSE(rs->auth_md5);
+    CHECK(rs->non_null_usernames);
+    CHECK_FALSE(rs->null_usernames);
+    CHECK_FALSE(rs->anonymous_login);
+    CHECK(rs->supports_ipmi_v20);
+    CHECK_FALSE(rs->supports_ipmi_v15);
+    CHECK(rs->oem_id == 0);
+
+    C::response r;
+    r.channel = 2;
+    r.auth_none = r.auth_md2 = r.auth_md5 = r.auth_straight_password = r.auth_oem = true;
+    r.kg_nonzero = r.per_message_auth_disabled = true;
+    r.anonymous_login = true;
+    r.supports_ipmi_v15 = true;
+    r.oem_id = 0x001BF2;
+    r.oem_auxiliary_data = 0x5A;
+    CHECK(encoded_hex(r) == "02 37 31 01 F2 1B 00 5A");
+  }
+
+  TEST_CASE("cmd: Get Channel Authentication Capabilities obeys the codec laws on generated values and arbitrary bytes") {
+    test::random_source rng(1701);
+    for (int i = 0; i < 400; ++i) {
+      test::check_codec_laws(random_auth_caps_request(rng));
+      test::check_codec_laws(random_auth_caps_response(rng));
+    }
+    test::check_parse_random<cmd::get_channel_authentication_capabilities::request>(rng, 1000);
+    test::check_parse_random<cmd::get_channel_authentication_capabilities::response>(rng, 2000);
+  }
+
+  TEST_CASE("cmd: Get Channel Authentication Capabilities refuses each bad input by name") {
+    using C = cmd::get_channel_authentication_capabilities;
+    SUBCASE("truncated") {
+      CHECK(parse_error_of<C::request>("8E") == cmd::parse_error::too_short);
+      CHECK(parse_error_of<C::response>("01 80 04 02 00 00 00") == cmd::parse_error::too_short);
+    }
+    SUBCASE("oversized") {
+      CHECK(parse_error_of<C::request>("8E 04 00") == cmd::parse_error::too_long);
+      CHECK(parse_error_of<C::response>("01 80 04 02 00 00 00 00 00") == cmd::parse_error::too_long);
+    }
+    SUBCASE("reserved privilege levels, channels and bits") {
+      CHECK(parse_error_of<C::request>("8E 00") == cmd::parse_error::reserved_value);  // privilege 0
+      CHECK(parse_error_of<C::request>("8E 06") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::request>("8E 0F") == cmd::parse_error::reserved_value);  // no access is not asked for
+      CHECK(parse_error_of<C::request>("8E 14") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::request>("8C 04") == cmd::parse_error::reserved_value);  // channel Ch
+      CHECK(parse_error_of<C::request>("9E 04") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("01 C0 04 02 00 00 00 00") == cmd::parse_error::reserved_value);  // b6
+      CHECK(parse_error_of<C::response>("01 88 04 02 00 00 00 00") == cmd::parse_error::reserved_value);  // b3
+      CHECK(parse_error_of<C::response>("01 80 44 02 00 00 00 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("01 80 04 06 00 00 00 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("11 80 04 02 00 00 00 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("0D 80 04 02 00 00 00 00") == cmd::parse_error::reserved_value);
+    }
+    SUBCASE("out of range: values encode() cannot send") {
+      CHECK(encode_error_of(C::request{0x10, true, cmd::privilege::user}) == cmd::encode_error::out_of_range);
+      CHECK(encode_error_of(C::request{0xC, true, cmd::privilege::user}) == cmd::encode_error::out_of_range);
+      CHECK(encode_error_of(C::request{1, true, cmd::privilege::no_access}) == cmd::encode_error::out_of_range);
+      CHECK(encode_error_of(C::request{1, true, cmd::privilege::unspecified}) == cmd::encode_error::out_of_range);
+      C::response r;
+      r.oem_id = 0x1000000;
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+    }
+  }
+
+  TEST_CASE("cmd: Get Channel Cipher Suites as ipmitool asks and pyghmi answers") {
+    using C = cmd::get_channel_cipher_suites;
+    // ipmitool's pre-session query (lan.md §4): this channel, IPMI payload, list by suite, index 0.
+    const auto rq = C::request::parse(test::hex("0E 00 80"));
+    REQUIRE(rq);
+    CHECK(rq->channel == cmd::present_channel);
+    CHECK(rq->payload == cmd::payload_type::ipmi);
+    CHECK(rq->list_by_cipher_suite);
+    CHECK(rq->list_index == 0);
+    CHECK(encoded_hex(C::request{1, cmd::payload_type::sol, true, 2}) == "01 01 82");
+    CHECK(encoded_hex(C::request{1, cmd::payload_type::ipmi, false, 0x3F}) == "01 00 3F");
+
+    // Suite 3 only (pyghmi): C0 03 01 41 81 — fewer than 16 bytes, the list ends.
+    const auto one = C::response::parse(test::hex("01 C0 03 01 41 81"));
+    REQUIRE(one);
+    CHECK(one->channel == 1);
+    CHECK(one->size == 5);
+    CHECK(test::to_hex(one->records()) == "C0 03 01 41 81");
+    CHECK_FALSE(one->more());
+    // Suites 3 and 17, then the first 6 bytes of an OEM record (C1, suite 20h, IANA, auth): 16 bytes, ask for index 1.
+    const auto full = C::response::parse(test::hex("01 C0 03 01 41 81 C0 11 03 44 81 C1 20 F2 1B 00 01"));
+    REQUIRE(full);
+    CHECK(full->size == 16);
+    CHECK(full->more());
+    CHECK(full->data[6] == 0x11);
+    CHECK(encoded_hex(*full) == "01 C0 03 01 41 81 C0 11 03 44 81 C1 20 F2 1B 00 01");
+    const auto empty = C::response::parse(test::hex("01"));
+    REQUIRE(empty);
+    CHECK(empty->records().empty());
+  }
+
+  TEST_CASE("cmd: Get Channel Cipher Suites obeys the codec laws on generated values and arbitrary bytes") {
+    test::random_source rng(1702);
+    for (int i = 0; i < 400; ++i) {
+      test::check_codec_laws(random_cipher_request(rng));
+      test::check_codec_laws(random_cipher_response(rng));
+    }
+    test::check_parse_random<cmd::get_channel_cipher_suites::request>(rng, 2000);
+    test::check_parse_random<cmd::get_channel_cipher_suites::response>(rng, 2000);
+  }
+
+  TEST_CASE("cmd: Get Channel Cipher Suites refuses each bad input by name") {
+    using C = cmd::get_channel_cipher_suites;
+    SUBCASE("truncated") {
+      CHECK(parse_error_of<C::request>("0E 00") == cmd::parse_error::too_short);
+      CHECK(parse_error_of<C::response>("") == cmd::parse_error::too_short);
+    }
+    SUBCASE("oversized: more than 16 record bytes") {
+      CHECK(parse_error_of<C::request>("0E 00 80 00") == cmd::parse_error::too_long);
+      CHECK(parse_error_of<C::response>("01 00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10") ==
+            cmd::parse_error::too_long);
+    }
+    SUBCASE("reserved payload types and bits") {
+      CHECK(parse_error_of<C::request>("0E 03 80") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::request>("0E 16 80") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::request>("0E 28 80") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::request>("0E 40 80") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::request>("0E 00 C0") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::request>("1E 00 80") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("F1 C0") == cmd::parse_error::reserved_value);
+    }
+    SUBCASE("out of range: values encode() cannot send") {
+      CHECK(encode_error_of(C::request{1, cmd::payload_type::ipmi, true, 0x40}) == cmd::encode_error::out_of_range);
+      CHECK(encode_error_of(C::request{1, static_cast<cmd::payload_type>(0x05), true, 0}) ==
+            cmd::encode_error::out_of_range);
+      C::response r;
+      r.size = 17;
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+      r.size = 2;
+      r.data[5] = 0x01;  // a byte past size: not what parse() would give
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+    }
+  }
+
+  TEST_CASE("cmd: Get Channel Info for a LAN channel and for the system interface") {
+    using C = cmd::get_channel_info;
+    CHECK(encoded_hex(C::request{1}) == "01");
+    CHECK(C::request::parse(test::hex("0E"))->channel == cmd::present_channel);
+    // LAN channel 1: 802.3 LAN, IPMB-1.0 protocol, multi-session with 2 active, IPMI forum IANA.
+    const auto lan = C::response::parse(test::hex("01 04 01 82 F2 1B 00 00 00"));
+    REQUIRE(lan);
+    CHECK(lan->channel == 1);
+    CHECK(lan->medium == cmd::channel_medium::lan_802_3);
+    CHECK(lan->protocol == cmd::channel_protocol::ipmb);
+    CHECK(lan->sessions == cmd::session_support::multi_session);
+    CHECK(lan->active_sessions == 2);
+    CHECK(lan->protocol_vendor_id == cmd::ipmi_forum_iana);
+    // The system interface (channel Fh), KCS, session-less.
+    C::response si;
+    si.channel = cmd::system_interface_channel;
+    si.medium = cmd::channel_medium::system_interface;
+    si.protocol = cmd::channel_protocol::kcs;
+    si.auxiliary_info = {0x01, 0x02};
+    CHECK(encoded_hex(si) == "0F 0C 05 00 F2 1B 00 01 02");
+    // SMBus v2.0 is 09h, USB 1.x 0Ah (table 6-3).
+    CHECK(C::response::parse(test::hex("02 09 04 00 F2 1B 00 00 00"))->medium == cmd::channel_medium::smbus_v20);
+    CHECK(C::response::parse(test::hex("02 0A 04 00 F2 1B 00 00 00"))->medium == cmd::channel_medium::usb_1x);
+  }
+
+  TEST_CASE("cmd: Get Channel Info obeys the codec laws on generated values and arbitrary bytes") {
+    test::random_source rng(1703);
+    for (int i = 0; i < 400; ++i) {
+      test::check_codec_laws(cmd::get_channel_info::request{random_channel(rng)});
+      test::check_codec_laws(random_channel_info(rng));
+    }
+    test::check_parse_random<cmd::get_channel_info::request>(rng, 500);
+    test::check_parse_random<cmd::get_channel_info::response>(rng, 2000);
+  }
+
+  TEST_CASE("cmd: Get Channel Info refuses each bad input by name") {
+    using C = cmd::get_channel_info;
+    SUBCASE("truncated") {
+      CHECK(parse_error_of<C::request>("") == cmd::parse_error::too_short);
+      CHECK(parse_error_of<C::response>("01 04 01 82 F2 1B 00 00") == cmd::parse_error::too_short);
+    }
+    SUBCASE("oversized") {
+      CHECK(parse_error_of<C::request>("01 00") == cmd::parse_error::too_long);
+      CHECK(parse_error_of<C::response>("01 04 01 82 F2 1B 00 00 00 00") == cmd::parse_error::too_long);
+    }
+    SUBCASE("reserved media, protocols, channels and bits") {
+      CHECK(parse_error_of<C::request>("0D") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::request>("21") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("01 00 01 82 F2 1B 00 00 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("01 0D 01 82 F2 1B 00 00 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("01 5F 01 82 F2 1B 00 00 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("01 84 01 82 F2 1B 00 00 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("01 04 03 82 F2 1B 00 00 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("01 04 0A 82 F2 1B 00 00 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("01 04 21 82 F2 1B 00 00 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("0C 04 01 82 F2 1B 00 00 00") == cmd::parse_error::reserved_value);
+    }
+    SUBCASE("OEM media and protocols are accepted") {
+      CHECK(C::response::parse(test::hex("01 60 1C 82 F2 1B 00 00 00")));
+      CHECK(C::response::parse(test::hex("01 7F 1F 82 F2 1B 00 00 00")));
+    }
+    SUBCASE("out of range: values encode() cannot send") {
+      C::response r;
+      r.active_sessions = 64;
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+      r.active_sessions = 0;
+      r.medium = static_cast<cmd::channel_medium>(0x0D);
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+      r.medium = cmd::channel_medium::ipmb;
+      r.protocol = static_cast<cmd::channel_protocol>(0x03);
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+      CHECK(encode_error_of(C::request{0xD}) == cmd::encode_error::out_of_range);
+    }
+  }
+
+  TEST_CASE("cmd: Get and Set Channel Access as ipmitool sends them") {
+    using G = cmd::get_channel_access;
+    using S = cmd::set_channel_access;
+    // ipmitool `channel info`: the non-volatile (40h) and the volatile (80h) settings.
+    const auto nv = G::request::parse(test::hex("01 40"));
+    REQUIRE(nv);
+    CHECK(nv->channel == 1);
+    CHECK(nv->setting == cmd::channel_setting::non_volatile);
+    CHECK(encoded_hex(G::request{1, cmd::channel_setting::volatile_}) == "01 80");
+    // Always available, administrator; then everything disabled, shared, operator.
+    const auto rs = G::response::parse(test::hex("02 04"));
+    REQUIRE(rs);
+    CHECK(rs->access_mode == cmd::channel_access_mode::always_available);
+    CHECK(rs->privilege_limit == cmd::privilege::administrator);
+    CHECK_FALSE(rs->pef_alerting_disabled);
+    CHECK(encoded_hex(G::response{true, true, true, cmd::channel_access_mode::shared, cmd::privilege::operator_}) ==
+          "3B 03");
+    CHECK(encoded_hex(G::response{false, true, false, cmd::channel_access_mode::pre_boot_only,
+                                  cmd::privilege::callback}) == "11 01");
+
+    // Set: the volatile access to always available and the volatile limit to administrator.
+    S::request s;
+    s.channel = 1;
+    s.access_setting = cmd::channel_setting::volatile_;
+    s.access_mode = cmd::channel_access_mode::always_available;
+    s.privilege_setting = cmd::channel_setting::volatile_;
+    s.privilege_limit = cmd::privilege::administrator;
+    CHECK(encoded_hex(s) == "01 82 84");
+    const auto back = S::request::parse(test::hex("01 82 84"));
+    REQUIRE(back);
+    CHECK(*back == s);
+    // Nothing set at all, and the limit alone in non-volatile storage.
+    const auto none = S::request::parse(test::hex("01 00 00"));
+    REQUIRE(none);
+    CHECK(none->access_setting == cmd::channel_setting::dont_set);
+    CHECK(none->privilege_limit == cmd::privilege::unspecified);
+    const auto limit = S::request::parse(test::hex("02 00 42"));
+    REQUIRE(limit);
+    CHECK(limit->privilege_setting == cmd::channel_setting::non_volatile);
+    CHECK(limit->privilege_limit == cmd::privilege::user);
+  }
+
+  TEST_CASE("cmd: Get and Set Channel Access obey the codec laws on generated values and arbitrary bytes") {
+    test::random_source rng(1704);
+    for (int i = 0; i < 400; ++i) {
+      test::check_codec_laws(cmd::get_channel_access::request{
+          random_channel(rng), rng.chance(50) ? cmd::channel_setting::volatile_ : cmd::channel_setting::non_volatile});
+      test::check_codec_laws(random_channel_access(rng));
+      test::check_codec_laws(random_set_channel_access(rng));
+    }
+    test::check_parse_random<cmd::get_channel_access::request>(rng, 1000);
+    test::check_parse_random<cmd::get_channel_access::response>(rng, 1000);
+    test::check_parse_random<cmd::set_channel_access::request>(rng, 2000);
+    test::check_parse_random<cmd::set_channel_access::response>(rng, 50);
+  }
+
+  TEST_CASE("cmd: Get and Set Channel Access refuse each bad input by name") {
+    using G = cmd::get_channel_access;
+    using S = cmd::set_channel_access;
+    SUBCASE("truncated") {
+      CHECK(parse_error_of<G::request>("01") == cmd::parse_error::too_short);
+      CHECK(parse_error_of<G::response>("02") == cmd::parse_error::too_short);
+      CHECK(parse_error_of<S::request>("01 82") == cmd::parse_error::too_short);
+    }
+    SUBCASE("oversized") {
+      CHECK(parse_error_of<G::request>("01 40 00") == cmd::parse_error::too_long);
+      CHECK(parse_error_of<G::response>("02 04 00") == cmd::parse_error::too_long);
+      CHECK(parse_error_of<S::request>("01 82 84 00") == cmd::parse_error::too_long);
+    }
+    SUBCASE("reserved settings, access modes, privilege levels and bits") {
+      CHECK(parse_error_of<G::request>("01 00") == cmd::parse_error::reserved_value);  // neither setting
+      CHECK(parse_error_of<G::request>("01 C0") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<G::request>("01 41") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<G::response>("04 04") == cmd::parse_error::reserved_value);  // access mode 4
+      CHECK(parse_error_of<G::response>("42 04") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<G::response>("02 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<G::response>("02 0F") == cmd::parse_error::reserved_value);  // no access is a user's
+      CHECK(parse_error_of<G::response>("02 14") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<S::request>("01 C2 84") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<S::request>("01 82 C4") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<S::request>("01 82 80") == cmd::parse_error::reserved_value);  // set, but to 0h
+      CHECK(parse_error_of<S::request>("01 82 94") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<S::request>("01 87 84") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<S::request>("01 00 06") == cmd::parse_error::reserved_value);
+    }
+    SUBCASE("out of range: values encode() cannot send") {
+      CHECK(encode_error_of(G::request{1, cmd::channel_setting::dont_set}) == cmd::encode_error::out_of_range);
+      CHECK(encode_error_of(G::response{false, false, false, static_cast<cmd::channel_access_mode>(5),
+                                        cmd::privilege::user}) == cmd::encode_error::out_of_range);
+      CHECK(encode_error_of(G::response{false, false, false, cmd::channel_access_mode::shared,
+                                        cmd::privilege::unspecified}) == cmd::encode_error::out_of_range);
+      S::request s;
+      s.privilege_setting = cmd::channel_setting::volatile_;  // with privilege unspecified
+      CHECK(encode_error_of(s) == cmd::encode_error::out_of_range);
+      s.privilege_limit = cmd::privilege::oem;
+      s.access_setting = static_cast<cmd::channel_setting>(3);
+      CHECK(encode_error_of(s) == cmd::encode_error::out_of_range);
+    }
+  }
+
+  TEST_CASE("cmd: the channel commands encode and parse at compile time") {
+    constexpr auto round_trip = [] {
+      const std::array<std::uint8_t, 8> caps{0x01, 0x80, 0x04, 0x02, 0x00, 0x00, 0x00, 0x00};
+      const auto p = cmd::get_channel_authentication_capabilities::response::parse(caps);
+      std::array<std::uint8_t, 9> out{};
+      cmd::get_channel_info::response info;
+      info.channel = 1;
+      info.medium = cmd::channel_medium::lan_802_3;
+      info.protocol = cmd::channel_protocol::ipmb;
+      const auto e = info.encode(out);
+      return p && p->supports_ipmi_v20 && p->non_null_usernames && e.size == 9 && out[1] == 0x04 &&
+             out[4] == 0xF2 && out[5] == 0x1B && cmd::get_channel_info::response::parse(out).value == info;
     };
     static_assert(round_trip());
     CHECK(round_trip());

@@ -549,4 +549,582 @@ struct get_watchdog_timer {
   };
 };
 
+// ---------------------------------------------------------------------------------------------
+// Channels and privilege levels
+
+/// Channel numbers with a fixed meaning (IPMI v2.0 §6.3 table 6-1); 1h-Bh are the
+/// implementation's, Ch-Dh are reserved.
+inline constexpr std::uint8_t primary_ipmb_channel = 0x0;      // IPMI v2.0 §6.3 table 6-1
+inline constexpr std::uint8_t present_channel = 0xE;           // "present I/F": the one the request came in on (§6.3)
+inline constexpr std::uint8_t system_interface_channel = 0xF;  // IPMI v2.0 §6.3 table 6-1
+
+/// Privilege levels, the [3:0] codes of the channel and user commands (IPMI v2.0 §6.8, §22.13,
+/// §22.22, §22.26). Which values a field takes is the field's: a limit is callback to oem,
+/// a user's limit may also be no_access, and unspecified appears only where nothing is set.
+enum class privilege : std::uint8_t {
+  unspecified = 0x0,    // 0h: reserved as a level (IPMI v2.0 §22.13, §22.22)
+  callback = 0x1,       // IPMI v2.0 §6.8
+  user = 0x2,           // IPMI v2.0 §6.8
+  operator_ = 0x3,      // "Operator" (IPMI v2.0 §6.8; operator is a C++ keyword)
+  administrator = 0x4,  // IPMI v2.0 §6.8
+  oem = 0x5,            // "OEM Proprietary" (IPMI v2.0 §6.8)
+  no_access = 0xF,      // a user's limit only (IPMI v2.0 §22.26)
+};
+
+namespace detail::app {
+/// A channel number the request fields take: 0h-Bh, Eh, Fh (Ch-Dh reserved, §6.3).
+[[nodiscard]] constexpr bool channel_ok(std::uint8_t c) noexcept { return c <= 0xF && c != 0xC && c != 0xD; }
+/// Reads a byte of [7:4] reserved, [3:0] channel number.
+constexpr std::uint8_t read_channel(reader& r) noexcept {
+  const std::uint8_t b = r.u8();
+  r.reserved_zero(b, 0xF0);
+  if (!channel_ok(b & 0x0F)) r.fail(parse_error::reserved_value);
+  return b & 0x0F;
+}
+/// callback to oem: a channel's limit, a requested maximum.
+[[nodiscard]] constexpr bool level_ok(privilege p) noexcept {
+  return p >= privilege::callback && p <= privilege::oem;
+}
+/// A user's limit: callback to oem, or no_access.
+[[nodiscard]] constexpr bool user_level_ok(privilege p) noexcept { return level_ok(p) || p == privilege::no_access; }
+/// A user ID: [5:0], 0 reserved (IPMI v2.0 §22.26-§22.30).
+[[nodiscard]] constexpr bool user_id_ok(std::uint8_t id) noexcept { return id >= 1 && id <= 0x3F; }
+/// Reads a byte of [7:6] reserved (b7 for Set User Password is the caller's), [5:0] user ID.
+constexpr std::uint8_t read_user_id(reader& r, std::uint8_t reserved = 0xC0) noexcept {
+  const std::uint8_t b = r.u8();
+  r.reserved_zero(b, reserved);
+  if (!user_id_ok(b & 0x3F)) r.fail(parse_error::reserved_value);
+  return b & 0x3F;
+}
+}  // namespace detail::app
+
+// ---------------------------------------------------------------------------------------------
+// Get Channel Authentication Capabilities (IPMI v2.0 §22.13; lan.md §3)
+
+struct get_channel_authentication_capabilities {
+  static constexpr command_id id = commands::get_channel_authentication_capabilities;
+
+  struct request {
+    static constexpr std::size_t min_size = 2;
+    static constexpr std::size_t max_size = 2;
+
+    std::uint8_t channel = present_channel;             // byte 1 [3:0]
+    bool extended_data = true;                          // byte 1 b7: "get IPMI v2.0+ extended data"
+    privilege max_privilege = privilege::administrator;  // byte 2 [3:0]: callback to oem
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!detail::app::channel_ok(channel) || !detail::app::level_ok(max_privilege)) w.fail(encode_error::out_of_range);
+      w.u8(static_cast<std::uint8_t>(detail::app::bit(extended_data, 7) | channel));
+      w.u8(static_cast<std::uint8_t>(max_privilege));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      const std::uint8_t b = r.u8();
+      r.reserved_zero(b, 0x70);  // [6:4] reserved (IPMI v2.0 §22.13)
+      v.extended_data = detail::app::test(b, 7);
+      v.channel = b & 0x0F;
+      if (!detail::app::channel_ok(v.channel)) r.fail(parse_error::reserved_value);
+      const std::uint8_t p = r.u8();
+      r.reserved_zero(p, 0xF0);
+      v.max_privilege = static_cast<privilege>(p & 0x0F);
+      if (!detail::app::level_ok(v.max_privilege)) r.fail(parse_error::reserved_value);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+
+  struct response {
+    static constexpr std::size_t min_size = 8;
+    static constexpr std::size_t max_size = 8;
+
+    std::uint8_t channel = 0;                // byte 1 [3:0]
+    bool extended_capabilities = false;      // byte 2 b7: IPMI v2.0+ extended capabilities (byte 4)
+    bool auth_none = false;                  // byte 2 b0: authentication type "none" enabled
+    bool auth_md2 = false;                   // byte 2 b1
+    bool auth_md5 = false;                   // byte 2 b2
+    bool auth_straight_password = false;     // byte 2 b4: straight password / key
+    bool auth_oem = false;                   // byte 2 b5: OEM proprietary
+    bool kg_nonzero = false;                 // byte 3 b5: "KG status", a non-zero K_g is set
+    bool per_message_auth_disabled = false;  // byte 3 b4
+    bool user_level_auth_disabled = false;   // byte 3 b3
+    bool non_null_usernames = false;         // byte 3 b2: non-null usernames enabled
+    bool null_usernames = false;             // byte 3 b1: null usernames enabled
+    bool anonymous_login = false;            // byte 3 b0: anonymous login enabled
+    bool supports_ipmi_v20 = false;          // byte 4 b1: IPMI v2.0 (RMCP+) connections
+    bool supports_ipmi_v15 = false;          // byte 4 b0: IPMI v1.5 connections
+    std::uint32_t oem_id = 0;                // bytes 5-7: OEM IANA enterprise number (24 bits)
+    std::uint8_t oem_auxiliary_data = 0;     // byte 8
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      using detail::app::bit;
+      writer w(out);
+      if (!detail::app::channel_ok(channel)) w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.u8(static_cast<std::uint8_t>(bit(extended_capabilities, 7) | bit(auth_oem, 5) |
+                                     bit(auth_straight_password, 4) | bit(auth_md5, 2) | bit(auth_md2, 1) |
+                                     bit(auth_none, 0)));
+      w.u8(static_cast<std::uint8_t>(bit(kg_nonzero, 5) | bit(per_message_auth_disabled, 4) |
+                                     bit(user_level_auth_disabled, 3) | bit(non_null_usernames, 2) |
+                                     bit(null_usernames, 1) | bit(anonymous_login, 0)));
+      w.u8(static_cast<std::uint8_t>(bit(supports_ipmi_v20, 1) | bit(supports_ipmi_v15, 0)));
+      w.le24(oem_id);
+      w.u8(oem_auxiliary_data);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      using detail::app::test;
+      reader r(data);
+      response v;
+      v.channel = detail::app::read_channel(r);
+      const std::uint8_t auth = r.u8();
+      r.reserved_zero(auth, 0x48);  // b6, b3 reserved (IPMI v2.0 §22.13)
+      v.extended_capabilities = test(auth, 7);
+      v.auth_oem = test(auth, 5);
+      v.auth_straight_password = test(auth, 4);
+      v.auth_md5 = test(auth, 2);
+      v.auth_md2 = test(auth, 1);
+      v.auth_none = test(auth, 0);
+      const std::uint8_t status = r.u8();
+      r.reserved_zero(status, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.13)
+      v.kg_nonzero = test(status, 5);
+      v.per_message_auth_disabled = test(status, 4);
+      v.user_level_auth_disabled = test(status, 3);
+      v.non_null_usernames = test(status, 2);
+      v.null_usernames = test(status, 1);
+      v.anonymous_login = test(status, 0);
+      const std::uint8_t ext = r.u8();
+      r.reserved_zero(ext, 0xFC);  // [7:2] reserved (IPMI v2.0 §22.13)
+      v.supports_ipmi_v20 = test(ext, 1);
+      v.supports_ipmi_v15 = test(ext, 0);
+      v.oem_id = r.le24();
+      v.oem_auxiliary_data = r.u8();
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Get Channel Cipher Suites (IPMI v2.0 §22.15; lan.md §4)
+
+/// Payload types, [5:0] (IPMI v2.0 §13.27.3 table 13-16); 20h-27h are OEM payloads, the rest of
+/// 03h-3Fh reserved.
+enum class payload_type : std::uint8_t {
+  ipmi = 0x00,                   // IPMI message (IPMI v2.0 table 13-16)
+  sol = 0x01,                    // serial over LAN (IPMI v2.0 table 13-16)
+  oem_explicit = 0x02,           // IPMI v2.0 table 13-16
+  open_session_request = 0x10,   // RMCP+ (IPMI v2.0 table 13-16)
+  open_session_response = 0x11,  // IPMI v2.0 table 13-16
+  rakp_1 = 0x12,                 // IPMI v2.0 table 13-16
+  rakp_2 = 0x13,                 // IPMI v2.0 table 13-16
+  rakp_3 = 0x14,                 // IPMI v2.0 table 13-16
+  rakp_4 = 0x15,                 // IPMI v2.0 table 13-16
+};
+
+namespace detail::app {
+[[nodiscard]] constexpr bool payload_type_ok(payload_type t) noexcept {
+  const auto n = static_cast<std::uint8_t>(t);
+  return n <= 0x02 || (n >= 0x10 && n <= 0x15) || (n >= 0x20 && n <= 0x27);  // table 13-16
+}
+}  // namespace detail::app
+
+struct get_channel_cipher_suites {
+  static constexpr command_id id = commands::get_channel_cipher_suites;
+
+  /// Record data bytes in one response: bytes [16·index, 16·index + 16) of the list; fewer ends
+  /// the list (IPMI v2.0 §22.15; lan.md §4).
+  static constexpr std::size_t bytes_per_response = 16;
+  /// The highest list index (IPMI v2.0 §22.15: 00h-3Fh).
+  static constexpr std::uint8_t max_list_index = 0x3F;
+
+  struct request {
+    static constexpr std::size_t min_size = 3;
+    static constexpr std::size_t max_size = 3;
+
+    std::uint8_t channel = present_channel;  // byte 1 [3:0]
+    payload_type payload = payload_type::ipmi;  // byte 2 [5:0]
+    bool list_by_cipher_suite = true;  // byte 3 b7: 1 the cipher suite records, 0 the supported algorithms
+    std::uint8_t list_index = 0;       // byte 3 [5:0]
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!detail::app::channel_ok(channel) || !detail::app::payload_type_ok(payload) || list_index > max_list_index)
+        w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.u8(static_cast<std::uint8_t>(payload));
+      w.u8(static_cast<std::uint8_t>(detail::app::bit(list_by_cipher_suite, 7) | list_index));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      v.channel = detail::app::read_channel(r);
+      const std::uint8_t p = r.u8();
+      r.reserved_zero(p, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.15)
+      v.payload = static_cast<payload_type>(p & 0x3F);
+      if (!detail::app::payload_type_ok(v.payload)) r.fail(parse_error::reserved_value);
+      const std::uint8_t l = r.u8();
+      r.reserved_zero(l, 0x40);  // b6 reserved (IPMI v2.0 §22.15)
+      v.list_by_cipher_suite = detail::app::test(l, 7);
+      v.list_index = l & 0x3F;
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+
+  struct response {
+    static constexpr std::size_t min_size = 1;                       // the channel alone: an empty list
+    static constexpr std::size_t max_size = 1 + bytes_per_response;  // and 16 record bytes
+
+    std::uint8_t channel = 0;  // byte 1 [3:0]
+    /// Bytes 2..: up to 16 bytes of the record list as it is sent (records may straddle two
+    /// responses; ipmitool and phosphor concatenate them). Bytes past `size` are 0.
+    std::array<std::uint8_t, bytes_per_response> data{};
+    std::uint8_t size = 0;  // how many of `data` were sent
+
+    [[nodiscard]] constexpr std::span<const std::uint8_t> records() const noexcept {
+      return std::span<const std::uint8_t>(data).first(size <= bytes_per_response ? size : bytes_per_response);
+    }
+    /// True when the list goes on at the next index (a response of exactly 16 record bytes).
+    [[nodiscard]] constexpr bool more() const noexcept { return size == bytes_per_response; }
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      bool tail_zero = true;
+      for (std::size_t i = size; i < data.size(); ++i) tail_zero = tail_zero && data[i] == 0;
+      if (!detail::app::channel_ok(channel) || size > bytes_per_response || !tail_zero)
+        w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.bytes(records());
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      v.channel = detail::app::read_channel(r);
+      const std::size_t n = r.remaining() < bytes_per_response ? r.remaining() : bytes_per_response;
+      const auto d = r.view(n);
+      for (std::size_t i = 0; i < d.size(); ++i) v.data[i] = d[i];
+      v.size = static_cast<std::uint8_t>(d.size());
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Get Channel Info (IPMI v2.0 §22.24; bmc-commands.md §1.1)
+
+/// Channel medium types, [6:0] (IPMI v2.0 §6.5 table 6-3); 60h-7Fh are OEM, 00h and 0Dh-5Fh
+/// reserved.
+enum class channel_medium : std::uint8_t {
+  ipmb = 0x01,              // IPMB (I2C) (IPMI v2.0 table 6-3)
+  icmb_v10 = 0x02,          // ICMB v1.0 (IPMI v2.0 table 6-3)
+  icmb_v09 = 0x03,          // ICMB v0.9 (IPMI v2.0 table 6-3)
+  lan_802_3 = 0x04,         // 802.3 LAN (IPMI v2.0 table 6-3)
+  serial = 0x05,            // asynchronous serial/modem (RS-232) (IPMI v2.0 table 6-3)
+  other_lan = 0x06,         // IPMI v2.0 table 6-3
+  pci_smbus = 0x07,         // IPMI v2.0 table 6-3
+  smbus_v1x = 0x08,         // SMBus v1.0/1.1 (IPMI v2.0 table 6-3)
+  smbus_v20 = 0x09,         // SMBus v2.0 (IPMI v2.0 table 6-3; bmc-commands.md says 0Ah, which is USB 1.x)
+  usb_1x = 0x0A,            // IPMI v2.0 table 6-3
+  usb_2x = 0x0B,            // IPMI v2.0 table 6-3
+  system_interface = 0x0C,  // KCS, SMIC, BT, SSIF (IPMI v2.0 table 6-3)
+};
+
+/// Channel protocol types, [4:0] (IPMI v2.0 §6.4 table 6-2); 1Ch-1Fh are OEM protocols 1-4,
+/// 03h and 0Ah-1Bh reserved.
+enum class channel_protocol : std::uint8_t {
+  not_applicable = 0x00,  // "n/a" (IPMI v2.0 table 6-2)
+  ipmb = 0x01,            // IPMB-1.0, also LAN channels (IPMI v2.0 table 6-2)
+  icmb = 0x02,            // ICMB-1.0 (IPMI v2.0 table 6-2)
+  ipmi_smbus = 0x04,      // IPMI-SMBus, SSIF (IPMI v2.0 table 6-2)
+  kcs = 0x05,             // IPMI v2.0 table 6-2
+  smic = 0x06,            // IPMI v2.0 table 6-2
+  bt_10 = 0x07,           // BT-10, IPMI v1.0 BT (IPMI v2.0 table 6-2)
+  bt_15 = 0x08,           // BT-15, IPMI v1.5 BT (IPMI v2.0 table 6-2)
+  tmode = 0x09,           // terminal mode (IPMI v2.0 table 6-2)
+  oem_1 = 0x1C,           // IPMI v2.0 table 6-2
+  oem_2 = 0x1D,           // IPMI v2.0 table 6-2
+  oem_3 = 0x1E,           // IPMI v2.0 table 6-2
+  oem_4 = 0x1F,           // IPMI v2.0 table 6-2
+};
+
+/// Session support, byte 4 [7:6] of Get Channel Info (IPMI v2.0 §22.24).
+enum class session_support : std::uint8_t {
+  session_less = 0,    // IPMI v2.0 §22.24
+  single_session = 1,  // IPMI v2.0 §22.24
+  multi_session = 2,   // IPMI v2.0 §22.24
+  session_based = 3,   // IPMI v2.0 §22.24
+};
+
+/// The IPMI Forum's IANA enterprise number, Get Channel Info's protocol vendor ID for the
+/// IPMI-defined protocols (IPMI v2.0 §22.24; bmc-commands.md §1.1: 7154, `F2 1B 00`).
+inline constexpr std::uint32_t ipmi_forum_iana = 7154;
+
+namespace detail::app {
+[[nodiscard]] constexpr bool medium_ok(channel_medium m) noexcept {
+  const auto n = static_cast<std::uint8_t>(m);
+  return (n >= 0x01 && n <= 0x0C) || (n >= 0x60 && n <= 0x7F);  // table 6-3
+}
+[[nodiscard]] constexpr bool protocol_ok(channel_protocol p) noexcept {
+  const auto n = static_cast<std::uint8_t>(p);
+  return n <= 0x02 || (n >= 0x04 && n <= 0x09) || (n >= 0x1C && n <= 0x1F);  // table 6-2
+}
+}  // namespace detail::app
+
+namespace detail {
+/// A request of one byte: [7:4] reserved, [3:0] channel number.
+struct channel_request {
+  static constexpr std::size_t min_size = 1;
+  static constexpr std::size_t max_size = 1;
+
+  std::uint8_t channel = present_channel;
+
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+    writer w(out);
+    if (!app::channel_ok(channel)) w.fail(encode_error::out_of_range);
+    w.u8(channel);
+    return w.result();
+  }
+  [[nodiscard]] static constexpr parsed<channel_request> parse(std::span<const std::uint8_t> data) noexcept {
+    reader r(data);
+    channel_request v;
+    v.channel = app::read_channel(r);
+    return r.result(v);
+  }
+  friend constexpr bool operator==(const channel_request&, const channel_request&) noexcept = default;
+};
+}  // namespace detail
+
+struct get_channel_info {
+  static constexpr command_id id = commands::get_channel_info;
+  using request = detail::channel_request;  // Eh: the channel this request came in on
+
+  struct response {
+    static constexpr std::size_t min_size = 9;
+    static constexpr std::size_t max_size = 9;
+
+    std::uint8_t channel = 0;                                 // byte 1 [3:0]: the actual channel
+    channel_medium medium = channel_medium::system_interface;  // byte 2 [6:0]
+    channel_protocol protocol = channel_protocol::kcs;         // byte 3 [4:0]
+    session_support sessions = session_support::session_less;  // byte 4 [7:6]
+    std::uint8_t active_sessions = 0;                         // byte 4 [5:0]
+    std::uint32_t protocol_vendor_id = ipmi_forum_iana;       // bytes 5-7: IANA number (24 bits)
+    /// Bytes 8-9: for channel Fh the SMS and event message buffer interrupt types, else
+    /// reserved or OEM (IPMI v2.0 §22.24).
+    std::array<std::uint8_t, 2> auxiliary_info{};
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!detail::app::channel_ok(channel) || !detail::app::medium_ok(medium) || !detail::app::protocol_ok(protocol) ||
+          static_cast<std::uint8_t>(sessions) > 3 || active_sessions > 0x3F)
+        w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.u8(static_cast<std::uint8_t>(medium));
+      w.u8(static_cast<std::uint8_t>(protocol));
+      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(sessions) << 6) | active_sessions));
+      w.le24(protocol_vendor_id);
+      w.bytes(auxiliary_info);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      v.channel = detail::app::read_channel(r);
+      const std::uint8_t m = r.u8();
+      r.reserved_zero(m, 0x80);  // b7 reserved (IPMI v2.0 §22.24)
+      v.medium = static_cast<channel_medium>(m & 0x7F);
+      if (!detail::app::medium_ok(v.medium)) r.fail(parse_error::reserved_value);
+      const std::uint8_t p = r.u8();
+      r.reserved_zero(p, 0xE0);  // [7:5] reserved (IPMI v2.0 §22.24)
+      v.protocol = static_cast<channel_protocol>(p & 0x1F);
+      if (!detail::app::protocol_ok(v.protocol)) r.fail(parse_error::reserved_value);
+      const std::uint8_t s = r.u8();
+      v.sessions = static_cast<session_support>(s >> 6);
+      v.active_sessions = s & 0x3F;
+      v.protocol_vendor_id = r.le24();
+      r.bytes(v.auxiliary_info);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Get Channel Access (IPMI v2.0 §22.23) and Set Channel Access (§22.22); bmc-commands.md §1.1
+
+/// Which setting a channel access field is about: [7:6] of Get's byte 2 and of Set's bytes 2
+/// and 3 (IPMI v2.0 §22.22, §22.23); 11b is reserved, and so is dont_set for Get.
+enum class channel_setting : std::uint8_t {
+  dont_set = 0,      // Set: leave this setting as it is (IPMI v2.0 §22.22)
+  non_volatile = 1,  // IPMI v2.0 §22.22, §22.23 (ipmitool's 40h)
+  volatile_ = 2,     // the present, active setting (IPMI v2.0 §22.22, §22.23; ipmitool's 80h)
+};
+
+/// Channel access mode, [2:0] (IPMI v2.0 §22.22); 4-7 are reserved.
+enum class channel_access_mode : std::uint8_t {
+  disabled = 0,          // IPMI v2.0 §22.22
+  pre_boot_only = 1,     // IPMI v2.0 §22.22
+  always_available = 2,  // IPMI v2.0 §22.22
+  shared = 3,            // IPMI v2.0 §22.22
+};
+
+namespace detail::app {
+/// The access byte's [5:0] (b5 PEF alerting disabled, b4 per-message authentication disabled,
+/// b3 user level authentication disabled, [2:0] access mode), shared by Get and Set.
+struct access_bits {
+  bool pef_alerting_disabled = false;
+  bool per_message_auth_disabled = false;
+  bool user_level_auth_disabled = false;
+  channel_access_mode access_mode = channel_access_mode::always_available;
+
+  [[nodiscard]] constexpr bool ok() const noexcept { return static_cast<std::uint8_t>(access_mode) <= 3; }
+  [[nodiscard]] constexpr std::uint8_t to_byte() const noexcept {
+    return static_cast<std::uint8_t>(bit(pef_alerting_disabled, 5) | bit(per_message_auth_disabled, 4) |
+                                     bit(user_level_auth_disabled, 3) | static_cast<std::uint8_t>(access_mode));
+  }
+  static constexpr access_bits from_byte(reader& r, std::uint8_t b) noexcept {
+    access_bits a{test(b, 5), test(b, 4), test(b, 3), static_cast<channel_access_mode>(b & 0x07)};
+    if (!a.ok()) r.fail(parse_error::reserved_value);
+    return a;
+  }
+};
+}  // namespace detail::app
+
+struct get_channel_access {
+  static constexpr command_id id = commands::get_channel_access;
+
+  struct request {
+    static constexpr std::size_t min_size = 2;
+    static constexpr std::size_t max_size = 2;
+
+    std::uint8_t channel = present_channel;              // byte 1 [3:0]
+    channel_setting setting = channel_setting::volatile_;  // byte 2 [7:6]: non_volatile or volatile_
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!detail::app::channel_ok(channel) ||
+          (setting != channel_setting::non_volatile && setting != channel_setting::volatile_))
+        w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.u8(static_cast<std::uint8_t>(static_cast<unsigned>(setting) << 6));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      v.channel = detail::app::read_channel(r);
+      const std::uint8_t b = r.u8();
+      r.reserved_zero(b, 0x3F);  // [5:0] reserved (IPMI v2.0 §22.23)
+      v.setting = static_cast<channel_setting>(b >> 6);
+      if (v.setting != channel_setting::non_volatile && v.setting != channel_setting::volatile_)
+        r.fail(parse_error::reserved_value);  // 00b and 11b reserved
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+
+  struct response {
+    static constexpr std::size_t min_size = 2;
+    static constexpr std::size_t max_size = 2;
+
+    bool pef_alerting_disabled = false;      // byte 1 b5
+    bool per_message_auth_disabled = false;  // byte 1 b4
+    bool user_level_auth_disabled = false;   // byte 1 b3
+    channel_access_mode access_mode = channel_access_mode::always_available;  // byte 1 [2:0]
+    privilege privilege_limit = privilege::administrator;  // byte 2 [3:0]: callback to oem
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      const detail::app::access_bits a{pef_alerting_disabled, per_message_auth_disabled, user_level_auth_disabled,
+                                       access_mode};
+      if (!a.ok() || !detail::app::level_ok(privilege_limit)) w.fail(encode_error::out_of_range);
+      w.u8(a.to_byte());
+      w.u8(static_cast<std::uint8_t>(privilege_limit));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      const std::uint8_t b = r.u8();
+      r.reserved_zero(b, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.23)
+      const auto a = detail::app::access_bits::from_byte(r, b);
+      v.pef_alerting_disabled = a.pef_alerting_disabled;
+      v.per_message_auth_disabled = a.per_message_auth_disabled;
+      v.user_level_auth_disabled = a.user_level_auth_disabled;
+      v.access_mode = a.access_mode;
+      const std::uint8_t p = r.u8();
+      r.reserved_zero(p, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.23)
+      v.privilege_limit = static_cast<privilege>(p & 0x0F);
+      if (!detail::app::level_ok(v.privilege_limit)) r.fail(parse_error::reserved_value);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+struct set_channel_access {
+  static constexpr command_id id = commands::set_channel_access;
+  using response = no_data;
+
+  struct request {
+    static constexpr std::size_t min_size = 3;
+    static constexpr std::size_t max_size = 3;
+
+    std::uint8_t channel = present_channel;                      // byte 1 [3:0]
+    channel_setting access_setting = channel_setting::dont_set;  // byte 2 [7:6]
+    bool pef_alerting_disabled = false;                          // byte 2 b5
+    bool per_message_auth_disabled = false;                      // byte 2 b4
+    bool user_level_auth_disabled = false;                       // byte 2 b3
+    channel_access_mode access_mode = channel_access_mode::disabled;  // byte 2 [2:0]
+    channel_setting privilege_setting = channel_setting::dont_set;     // byte 3 [7:6]
+    /// Byte 3 [3:0]: callback to oem; unspecified (0h) only with privilege_setting dont_set.
+    privilege privilege_limit = privilege::unspecified;
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      const detail::app::access_bits a{pef_alerting_disabled, per_message_auth_disabled, user_level_auth_disabled,
+                                       access_mode};
+      if (!detail::app::channel_ok(channel) || static_cast<std::uint8_t>(access_setting) > 2 ||
+          static_cast<std::uint8_t>(privilege_setting) > 2 || !a.ok() || !privilege_ok(privilege_setting, privilege_limit))
+        w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(access_setting) << 6) | a.to_byte()));
+      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(privilege_setting) << 6) |
+                                     static_cast<unsigned>(privilege_limit)));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      v.channel = detail::app::read_channel(r);
+      const std::uint8_t b = r.u8();
+      v.access_setting = static_cast<channel_setting>(b >> 6);
+      if (static_cast<std::uint8_t>(v.access_setting) > 2) r.fail(parse_error::reserved_value);  // 11b reserved
+      const auto a = detail::app::access_bits::from_byte(r, b);
+      v.pef_alerting_disabled = a.pef_alerting_disabled;
+      v.per_message_auth_disabled = a.per_message_auth_disabled;
+      v.user_level_auth_disabled = a.user_level_auth_disabled;
+      v.access_mode = a.access_mode;
+      const std::uint8_t p = r.u8();
+      r.reserved_zero(p, 0x30);  // [5:4] reserved (IPMI v2.0 §22.22)
+      v.privilege_setting = static_cast<channel_setting>(p >> 6);
+      v.privilege_limit = static_cast<privilege>(p & 0x0F);
+      if (static_cast<std::uint8_t>(v.privilege_setting) > 2 || !privilege_ok(v.privilege_setting, v.privilege_limit))
+        r.fail(parse_error::reserved_value);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+
+   private:
+    [[nodiscard]] static constexpr bool privilege_ok(channel_setting s, privilege p) noexcept {
+      return detail::app::level_ok(p) || (s == channel_setting::dont_set && p == privilege::unspecified);
+    }
+  };
+};
+
 }  // namespace ipmikit::cmd
