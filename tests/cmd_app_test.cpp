@@ -188,6 +188,80 @@ cmd::set_channel_access::request random_set_channel_access(test::random_source& 
   return r;
 }
 
+std::uint8_t random_user_id(test::random_source& rng) { return static_cast<std::uint8_t>(rng.between(1, 63)); }
+
+cmd::privilege random_user_level(test::random_source& rng) {
+  return rng.chance(20) ? cmd::privilege::no_access : random_level(rng);
+}
+
+cmd::user_name random_name(test::random_source& rng) {
+  cmd::user_name n{};
+  const std::size_t len = rng.below(17);
+  for (std::size_t i = 0; i < len; ++i) n[i] = static_cast<char>(rng.between(0x21, 0x7E));
+  return n;
+}
+
+cmd::set_user_password::request random_set_password(test::random_source& rng) {
+  cmd::set_user_password::request r;
+  r.user_id = random_user_id(rng);
+  r.operation = static_cast<cmd::password_operation>(rng.below(4));
+  r.twenty_byte = rng.chance(50);
+  r.has_password = r.operation == cmd::password_operation::set_password ||
+                   r.operation == cmd::password_operation::test_password || rng.chance(50);
+  if (r.has_password)
+    for (std::size_t i = 0; i < (r.twenty_byte ? 20u : 16u); ++i) r.password[i] = rng.byte();
+  return r;
+}
+
+cmd::set_user_access::request random_set_user_access(test::random_source& rng) {
+  cmd::set_user_access::request r;
+  r.channel = random_channel(rng);
+  r.change_bits = rng.chance(50);
+  r.callback_only = rng.chance(50);
+  r.link_auth = rng.chance(50);
+  r.ipmi_messaging = rng.chance(50);
+  r.user_id = random_user_id(rng);
+  r.privilege_limit = random_user_level(rng);
+  r.has_session_limit = rng.chance(50);
+  if (r.has_session_limit) r.session_limit = static_cast<std::uint8_t>(rng.below(16));
+  return r;
+}
+
+cmd::get_user_access::response random_user_access(test::random_source& rng) {
+  cmd::get_user_access::response r;
+  r.max_user_ids = static_cast<std::uint8_t>(rng.between(1, 63));
+  r.enable_status = static_cast<cmd::user_enable_status>(rng.below(3));
+  r.enabled_user_ids = static_cast<std::uint8_t>(rng.below(r.max_user_ids + 1u));
+  r.fixed_name_user_ids = static_cast<std::uint8_t>(rng.below(r.max_user_ids + 1u));
+  r.callback_only = rng.chance(50);
+  r.link_auth = rng.chance(50);
+  r.ipmi_messaging = rng.chance(50);
+  r.privilege_limit = random_user_level(rng);
+  return r;
+}
+
+cmd::get_system_interface_capabilities::response random_interface_caps(test::random_source& rng) {
+  cmd::get_system_interface_capabilities::response r;
+  r.ssif = rng.chance(50);
+  r.max_input_size = rng.byte();
+  if (r.ssif) {
+    r.transaction_support = static_cast<cmd::ssif_transaction_support>(rng.below(3));
+    r.pec_supported = rng.chance(50);
+    r.max_output_size = rng.byte();
+  }
+  return r;
+}
+
+/// True when the password bytes of `r` are those of `text`, NUL padded to the form's size;
+/// compared without printing either.
+bool password_is(const cmd::set_user_password::request& r, std::string_view text) {
+  const auto p = r.password_bytes();
+  if (text.size() > p.size()) return false;
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (p[i] != (i < text.size() ? static_cast<std::uint8_t>(text[i]) : 0)) return false;
+  return true;
+}
+
 }  // namespace
 
 TEST_SUITE("cmd") {
@@ -971,6 +1045,376 @@ TEST_SUITE("cmd") {
       const auto e = info.encode(out);
       return p && p->supports_ipmi_v20 && p->non_null_usernames && e.size == 9 && out[1] == 0x04 &&
              out[4] == 0xF2 && out[5] == 0x1B && cmd::get_channel_info::response::parse(out).value == info;
+    };
+    static_assert(round_trip());
+    CHECK(round_trip());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users, and the system interface capabilities
+
+TEST_SUITE("cmd") {
+  TEST_CASE("cmd: Get and Set User Name as ipmitool's user list and user set name send them") {
+    CHECK(encoded_hex(cmd::get_user_name::request{2}) == "02");
+    const auto rs = cmd::get_user_name::response::parse(test::hex("61 64 6D 69 6E 00 00 00 00 00 00 00 00 00 00 00"));
+    REQUIRE(rs);
+    CHECK(cmd::name_view(rs->name) == "admin");
+    const auto set = cmd::set_user_name::request{2, *cmd::make_user_name("admin")};
+    CHECK(encoded_hex(set) == "02 61 64 6D 69 6E 00 00 00 00 00 00 00 00 00 00 00");
+    const auto back = cmd::set_user_name::request::parse(test::hex("03 6F 70 65 72 61 74 6F 72 00 00 00 00 00 00 00 00"));
+    REQUIRE(back);
+    CHECK(back->user_id == 3);
+    CHECK(cmd::name_view(back->name) == "operator");
+    // A name of all 16 bytes has no NUL; one of 17 does not fit.
+    const auto full = cmd::make_user_name("abcdefghijklmnop");
+    REQUIRE(full);
+    CHECK(cmd::name_view(*full) == "abcdefghijklmnop");
+    CHECK_FALSE(cmd::make_user_name("abcdefghijklmnopq"));
+    CHECK(cmd::name_view(cmd::user_name{}).empty());  // user 1, the null user
+  }
+
+  TEST_CASE("cmd: Get and Set User Name obey the codec laws on generated values and arbitrary bytes") {
+    test::random_source rng(1801);
+    for (int i = 0; i < 300; ++i) {
+      test::check_codec_laws(cmd::get_user_name::request{random_user_id(rng)});
+      test::check_codec_laws(cmd::get_user_name::response{random_name(rng)});
+      test::check_codec_laws(cmd::set_user_name::request{random_user_id(rng), random_name(rng)});
+    }
+    test::check_parse_random<cmd::get_user_name::request>(rng, 500);
+    test::check_parse_random<cmd::get_user_name::response>(rng, 1000);
+    test::check_parse_random<cmd::set_user_name::request>(rng, 1000);
+    test::check_parse_random<cmd::set_user_name::response>(rng, 50);
+  }
+
+  TEST_CASE("cmd: Get and Set User Name refuse each bad input by name") {
+    SUBCASE("truncated") {
+      CHECK(parse_error_of<cmd::get_user_name::request>("") == cmd::parse_error::too_short);
+      CHECK(parse_error_of<cmd::get_user_name::response>("61 64 6D 69 6E") == cmd::parse_error::too_short);
+      CHECK(parse_error_of<cmd::set_user_name::request>("02 61 64 6D 69 6E") == cmd::parse_error::too_short);
+    }
+    SUBCASE("oversized") {
+      CHECK(parse_error_of<cmd::get_user_name::request>("02 00") == cmd::parse_error::too_long);
+      CHECK(parse_error_of<cmd::set_user_name::request>("02 61 64 6D 69 6E 00 00 00 00 00 00 00 00 00 00 00 00") ==
+            cmd::parse_error::too_long);
+    }
+    SUBCASE("reserved user ID 0 and bits") {
+      CHECK(parse_error_of<cmd::get_user_name::request>("00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<cmd::get_user_name::request>("42") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<cmd::set_user_name::request>("80 61 64 6D 69 6E 00 00 00 00 00 00 00 00 00 00 00") ==
+            cmd::parse_error::reserved_value);
+    }
+    SUBCASE("out of range: values encode() cannot send") {
+      CHECK(encode_error_of(cmd::get_user_name::request{0}) == cmd::encode_error::out_of_range);
+      CHECK(encode_error_of(cmd::get_user_name::request{64}) == cmd::encode_error::out_of_range);
+      CHECK(encode_error_of(cmd::set_user_name::request{0, {}}) == cmd::encode_error::out_of_range);
+    }
+  }
+
+  TEST_CASE("cmd: Set User Password in its 16- and 20-byte forms, as ipmitool sends them") {
+    using R = cmd::set_user_password::request;
+    // `user set password 2 secret`: 18 bytes.
+    R r;
+    r.user_id = 2;
+    r.operation = cmd::password_operation::set_password;
+    REQUIRE(r.assign_password("secret"));
+    CHECK_FALSE(r.twenty_byte);
+    std::array<std::uint8_t, R::max_size> out{};
+    const auto e = r.encode(out);
+    REQUIRE(e);
+    CHECK(e.size == 18);
+    CHECK(out[0] == 0x02);
+    CHECK(out[1] == 0x02);
+    const bool secret_sent = out[2] == 's' && out[7] == 't' && out[8] == 0 && out[17] == 0;
+    CHECK(secret_sent);
+    const auto back = R::parse(std::span<const std::uint8_t>(out.data(), e.size));
+    REQUIRE(back);
+    CHECK(back->user_id == 2);
+    CHECK(back->has_password);
+    CHECK(password_is(*back, "secret"));
+    CHECK_FALSE(password_is(*back, "secreT"));
+    const bool same = *back == r;
+    CHECK(same);
+
+    // The 20-byte form: byte 1 b7 set, 22 bytes; a password over 16 bytes chooses it.
+    R t;
+    t.user_id = 3;
+    t.operation = cmd::password_operation::test_password;
+    REQUIRE(t.assign_password("seventeen-letters"));
+    CHECK(t.twenty_byte);
+    const auto e20 = t.encode(out);
+    REQUIRE(e20);
+    CHECK(e20.size == 22);
+    CHECK(out[0] == 0x83);
+    CHECK(out[1] == 0x03);
+    const auto t_back = R::parse(std::span<const std::uint8_t>(out.data(), e20.size));
+    REQUIRE(t_back);
+    CHECK(t_back->twenty_byte);
+    CHECK(t_back->operation == cmd::password_operation::test_password);
+    CHECK(password_is(*t_back, "seventeen-letters"));
+    CHECK_FALSE(t.assign_password("twenty-one-characters"));
+    CHECK(password_is(t, "seventeen-letters"));  // unchanged
+
+    // `user enable 2`: ipmitool sends the 16 zero bytes; the 2-byte form parses too.
+    const auto enable = R::parse(test::hex("02 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"));
+    REQUIRE(enable);
+    CHECK(enable->operation == cmd::password_operation::enable_user);
+    CHECK(enable->has_password);
+    const auto disable = R::parse(test::hex("02 00"));
+    REQUIRE(disable);
+    CHECK(disable->operation == cmd::password_operation::disable_user);
+    CHECK_FALSE(disable->has_password);
+    CHECK(disable->password_bytes().empty());
+    CHECK(encoded_hex(*disable) == "02 00");
+    CHECK(cmd::password_test_failed == static_cast<completion_code>(0x80));
+    CHECK(cmd::password_test_failed_wrong_size == static_cast<completion_code>(0x81));
+  }
+
+  TEST_CASE("cmd: Set User Password obeys the codec laws on generated values and arbitrary bytes") {
+    test::random_source rng(1802);
+    for (int i = 0; i < 400; ++i) test::check_codec_laws(random_set_password(rng));
+    test::check_parse_random<cmd::set_user_password::request>(rng, 2000);
+    test::check_parse_random<cmd::set_user_password::response>(rng, 50);
+    // Byte strings of the sizes that can parse, with the first two bytes valid more often.
+    for (int i = 0; i < 1000; ++i) {
+      static constexpr std::size_t sizes[] = {2, 18, 22};
+      auto b = rng.random_bytes(sizes[rng.below(3)]);
+      b[0] = static_cast<std::uint8_t>((b[0] & 0x80) | rng.between(1, 63));
+      b[1] &= 0x03;
+      test::check_parse_any<cmd::set_user_password::request>(b);
+    }
+  }
+
+  TEST_CASE("cmd: Set User Password refuses each bad input by name") {
+    using R = cmd::set_user_password::request;
+    const std::string pw16 = " 70 77 00 00 00 00 00 00 00 00 00 00 00 00 00 00";
+    SUBCASE("truncated: a password shorter than its form, or missing where needed") {
+      CHECK(parse_error_of<R>("02") == cmd::parse_error::too_short);
+      CHECK(parse_error_of<R>("02 02") == cmd::parse_error::too_short);  // set needs a password
+      CHECK(parse_error_of<R>("02 03") == cmd::parse_error::too_short);  // and so does test
+      CHECK(parse_error_of<R>("02 02 70 77") == cmd::parse_error::too_short);
+      CHECK(parse_error_of<R>("82 02" + pw16) == cmd::parse_error::too_short);  // 20-byte form, 16 sent
+    }
+    SUBCASE("oversized: 20 bytes in the 16-byte form") {
+      CHECK(parse_error_of<R>("02 02" + pw16 + " 00 00 00 00") == cmd::parse_error::too_long);
+      CHECK(parse_error_of<R>("82 02" + pw16 + " 00 00 00 00 00") == cmd::parse_error::too_long);
+    }
+    SUBCASE("reserved user ID 0 and bits") {
+      CHECK(parse_error_of<R>("00 02" + pw16) == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<R>("42 02" + pw16) == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<R>("02 06" + pw16) == cmd::parse_error::reserved_value);
+    }
+    SUBCASE("out of range: values encode() cannot send") {
+      R r;
+      r.user_id = 2;
+      REQUIRE(r.assign_password("pw"));
+      r.password[16] = 'x';  // past the 16-byte form
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+      r.password[16] = 0;
+      r.has_password = false;  // set_password without one
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+      r.operation = cmd::password_operation::enable_user;  // without one, but bytes left in it
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+      r.password = {};
+      CHECK(encode_error_of(r) == cmd::encode_error::ok);
+      r.user_id = 0;
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+    }
+  }
+
+  TEST_CASE("cmd: Get and Set User Access as ipmitool's user list and user priv send them") {
+    using G = cmd::get_user_access;
+    using S = cmd::set_user_access;
+    CHECK(encoded_hex(G::request{1, 2}) == "01 02");
+    // 10 user IDs, user enabled, 2 enabled, 1 fixed name; IPMI messaging, administrator.
+    const auto rs = G::response::parse(test::hex("0A 42 01 14"));
+    REQUIRE(rs);
+    CHECK(rs->max_user_ids == 10);
+    CHECK(rs->enable_status == cmd::user_enable_status::enabled);
+    CHECK(rs->enabled_user_ids == 2);
+    CHECK(rs->fixed_name_user_ids == 1);
+    CHECK(rs->ipmi_messaging);
+    CHECK_FALSE(rs->link_auth);
+    CHECK_FALSE(rs->callback_only);
+    CHECK(rs->privilege_limit == cmd::privilege::administrator);
+    G::response g;
+    g.max_user_ids = 15;
+    g.enable_status = cmd::user_enable_status::disabled;
+    g.callback_only = g.link_auth = true;
+    g.privilege_limit = cmd::privilege::no_access;
+    CHECK(encoded_hex(g) == "0F 80 00 6F");
+
+    // `user priv 2 4 1`: only the limit changes (b7 clear).
+    const auto priv = S::request::parse(test::hex("01 02 04"));
+    REQUIRE(priv);
+    CHECK(priv->channel == 1);
+    CHECK_FALSE(priv->change_bits);
+    CHECK(priv->user_id == 2);
+    CHECK(priv->privilege_limit == cmd::privilege::administrator);
+    CHECK_FALSE(priv->has_session_limit);
+    // With the bits and a session limit of 3.
+    S::request s;
+    s.channel = 1;
+    s.change_bits = s.ipmi_messaging = s.link_auth = true;
+    s.user_id = 5;
+    s.privilege_limit = cmd::privilege::operator_;
+    s.has_session_limit = true;
+    s.session_limit = 3;
+    CHECK(encoded_hex(s) == "B1 05 03 03");
+  }
+
+  TEST_CASE("cmd: Get and Set User Access obey the codec laws on generated values and arbitrary bytes") {
+    test::random_source rng(1803);
+    for (int i = 0; i < 400; ++i) {
+      test::check_codec_laws(cmd::get_user_access::request{random_channel(rng), random_user_id(rng)});
+      test::check_codec_laws(random_user_access(rng));
+      test::check_codec_laws(random_set_user_access(rng));
+    }
+    test::check_parse_random<cmd::get_user_access::request>(rng, 1000);
+    test::check_parse_random<cmd::get_user_access::response>(rng, 2000);
+    test::check_parse_random<cmd::set_user_access::request>(rng, 2000);
+    test::check_parse_random<cmd::set_user_access::response>(rng, 50);
+  }
+
+  TEST_CASE("cmd: Get and Set User Access refuse each bad input by name") {
+    using G = cmd::get_user_access;
+    using S = cmd::set_user_access;
+    SUBCASE("truncated") {
+      CHECK(parse_error_of<G::request>("01") == cmd::parse_error::too_short);
+      CHECK(parse_error_of<G::response>("0A 42 01") == cmd::parse_error::too_short);
+      CHECK(parse_error_of<S::request>("01 02") == cmd::parse_error::too_short);
+    }
+    SUBCASE("oversized") {
+      CHECK(parse_error_of<G::request>("01 02 00") == cmd::parse_error::too_long);
+      CHECK(parse_error_of<G::response>("0A 42 01 14 00") == cmd::parse_error::too_long);
+      CHECK(parse_error_of<S::request>("01 02 04 03 00") == cmd::parse_error::too_long);
+    }
+    SUBCASE("reserved privilege levels, statuses, user IDs and bits") {
+      CHECK(parse_error_of<G::request>("01 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<G::request>("0C 02") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<G::response>("0A C2 01 14") == cmd::parse_error::reserved_value);  // status 11b
+      CHECK(parse_error_of<G::response>("4A 42 01 14") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<G::response>("0A 42 41 14") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<G::response>("0A 42 01 94") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<G::response>("0A 42 01 10") == cmd::parse_error::reserved_value);  // privilege 0
+      CHECK(parse_error_of<G::response>("0A 42 01 17") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<S::request>("01 02 00") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<S::request>("01 02 14") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<S::request>("01 42 04") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<S::request>("0D 02 04") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<S::request>("01 02 04 13") == cmd::parse_error::reserved_value);
+    }
+    SUBCASE("out of range: counts past the number of user IDs") {
+      CHECK(parse_error_of<G::response>("00 00 00 14") == cmd::parse_error::out_of_range);  // no user IDs
+      CHECK(parse_error_of<G::response>("0A 4B 01 14") == cmd::parse_error::out_of_range);  // 11 of 10 enabled
+      CHECK(parse_error_of<G::response>("0A 42 0B 14") == cmd::parse_error::out_of_range);
+      G::response g;
+      g.max_user_ids = 4;
+      g.enabled_user_ids = 5;
+      CHECK(encode_error_of(g) == cmd::encode_error::out_of_range);
+      g.enabled_user_ids = 0;
+      g.max_user_ids = 64;
+      CHECK(encode_error_of(g) == cmd::encode_error::out_of_range);
+      S::request s;
+      s.has_session_limit = true;
+      s.session_limit = 16;
+      CHECK(encode_error_of(s) == cmd::encode_error::out_of_range);
+      s.has_session_limit = false;
+      s.session_limit = 1;  // a limit that would not be sent
+      CHECK(encode_error_of(s) == cmd::encode_error::out_of_range);
+      s.session_limit = 0;
+      s.privilege_limit = cmd::privilege::unspecified;
+      CHECK(encode_error_of(s) == cmd::encode_error::out_of_range);
+    }
+  }
+
+  TEST_CASE("cmd: Get System Interface Capabilities as Linux asks and QEMU answers, SSIF and KCS forms") {
+    using C = cmd::get_system_interface_capabilities;
+    // Linux's ipmi_ssif probe sends `18 57 00`; QEMU answers 00 80 FF FF (ssif.md §5).
+    const auto rq = C::request::parse(test::hex("00"));
+    REQUIRE(rq);
+    CHECK(rq->interface_type == cmd::system_interface_type::ssif);
+    CHECK(encoded_hex(C::request{cmd::system_interface_type::kcs}) == "01");
+    const auto qemu = C::response::parse(test::hex("00 80 FF FF"));
+    REQUIRE(qemu);
+    CHECK(qemu->ssif);
+    CHECK(qemu->transaction_support == cmd::ssif_transaction_support::start_middle_end);
+    CHECK_FALSE(qemu->pec_supported);
+    CHECK(qemu->max_input_size == 255);
+    CHECK(qemu->max_output_size == 255);
+    C::response two_part;
+    two_part.transaction_support = cmd::ssif_transaction_support::start_end;
+    two_part.pec_supported = true;
+    two_part.max_input_size = 63;
+    two_part.max_output_size = 62;
+    CHECK(encoded_hex(two_part) == "00 48 3F 3E");
+    // KCS: reserved, version 000b, max message size FFh = 255 (kcs-bt.md).
+    const auto kcs = C::response::parse(test::hex("00 00 FF"));
+    REQUIRE(kcs);
+    CHECK_FALSE(kcs->ssif);
+    CHECK(kcs->max_input_size == 255);
+    C::response k;
+    k.ssif = false;
+    k.max_input_size = 0x40;
+    CHECK(encoded_hex(k) == "00 00 40");
+  }
+
+  TEST_CASE("cmd: Get System Interface Capabilities obeys the codec laws on generated values and arbitrary bytes") {
+    test::random_source rng(1804);
+    for (int i = 0; i < 400; ++i) {
+      test::check_codec_laws(cmd::get_system_interface_capabilities::request{
+          static_cast<cmd::system_interface_type>(rng.below(3))});
+      test::check_codec_laws(random_interface_caps(rng));
+    }
+    test::check_parse_random<cmd::get_system_interface_capabilities::request>(rng, 500);
+    test::check_parse_random<cmd::get_system_interface_capabilities::response>(rng, 2000);
+  }
+
+  TEST_CASE("cmd: Get System Interface Capabilities refuses each bad input by name") {
+    using C = cmd::get_system_interface_capabilities;
+    SUBCASE("truncated") {
+      CHECK(parse_error_of<C::request>("") == cmd::parse_error::too_short);
+      CHECK(parse_error_of<C::response>("00 80") == cmd::parse_error::too_short);
+    }
+    SUBCASE("oversized") {
+      CHECK(parse_error_of<C::request>("00 00") == cmd::parse_error::too_long);
+      CHECK(parse_error_of<C::response>("00 80 FF FF 00") == cmd::parse_error::too_long);
+    }
+    SUBCASE("reserved interface types, transaction support, versions and bytes") {
+      CHECK(parse_error_of<C::request>("03") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::request>("10") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("00 C0 FF FF") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("00 81 FF FF") == cmd::parse_error::reserved_value);  // SSIF version 1
+      CHECK(parse_error_of<C::response>("00 90 FF FF") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("01 80 FF FF") == cmd::parse_error::reserved_value);
+      CHECK(parse_error_of<C::response>("00 80 FF") == cmd::parse_error::reserved_value);  // KCS has no such bits
+      CHECK(parse_error_of<C::response>("00 08 FF") == cmd::parse_error::reserved_value);
+    }
+    SUBCASE("out of range: values encode() cannot send") {
+      CHECK(encode_error_of(C::request{static_cast<cmd::system_interface_type>(3)}) == cmd::encode_error::out_of_range);
+      C::response r;
+      r.transaction_support = static_cast<cmd::ssif_transaction_support>(3);
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+      r.transaction_support = cmd::ssif_transaction_support::single_part;
+      r.ssif = false;
+      r.pec_supported = true;  // no PEC in the KCS form
+      CHECK(encode_error_of(r) == cmd::encode_error::out_of_range);
+    }
+  }
+
+  TEST_CASE("cmd: the user and system interface commands encode and parse at compile time") {
+    constexpr auto round_trip = [] {
+      cmd::set_user_password::request r;
+      r.user_id = 2;
+      if (!r.assign_password("pw")) return false;
+      std::array<std::uint8_t, 22> out{};
+      const auto e = r.encode(out);
+      const auto p = cmd::set_user_password::request::parse(std::span<const std::uint8_t>(out.data(), e.size));
+      const std::array<std::uint8_t, 4> caps{0x00, 0x80, 0xFF, 0xFF};
+      const auto c = cmd::get_system_interface_capabilities::response::parse(caps);
+      const auto name = cmd::make_user_name("root");
+      return e.size == 18 && out[2] == 'p' && p && p.value == r && c && c->max_output_size == 255 && name &&
+             cmd::name_view(*name) == "root";
     };
     static_assert(round_trip());
     CHECK(round_trip());

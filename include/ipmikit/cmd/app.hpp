@@ -1127,4 +1127,455 @@ struct set_channel_access {
   };
 };
 
+// ---------------------------------------------------------------------------------------------
+// Users: names (IPMI v2.0 §22.28, §22.29), passwords (§22.30), access (§22.26, §22.27);
+// bmc-commands.md §1.2
+
+/// A user name as sent: 16 bytes of ASCII, NUL padded (IPMI v2.0 §22.28).
+using user_name = std::array<char, 16>;
+
+/// The name `text`, NUL padded; nothing when it is longer than 16 bytes.
+[[nodiscard]] constexpr std::optional<user_name> make_user_name(std::string_view text) noexcept {
+  if (text.size() > user_name{}.size()) return std::nullopt;
+  user_name n{};
+  for (std::size_t i = 0; i < text.size(); ++i) n[i] = text[i];
+  return n;
+}
+
+/// The name up to its first NUL (all 16 bytes when there is none).
+[[nodiscard]] constexpr std::string_view name_view(const user_name& n) noexcept {
+  std::size_t len = 0;
+  while (len < n.size() && n[len] != '\0') ++len;
+  return std::string_view(n.data(), len);
+}
+
+namespace detail::app {
+constexpr void write_name(writer& w, const user_name& n) noexcept {
+  for (const char c : n) w.u8(static_cast<std::uint8_t>(c));
+}
+constexpr void read_name(reader& r, user_name& n) noexcept {
+  for (char& c : n) c = static_cast<char>(r.u8());
+}
+
+/// A request of one byte: [7:6] reserved, [5:0] user ID (1-63).
+struct user_id_request {
+  static constexpr std::size_t min_size = 1;
+  static constexpr std::size_t max_size = 1;
+
+  std::uint8_t user_id = 1;
+
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+    writer w(out);
+    if (!user_id_ok(user_id)) w.fail(encode_error::out_of_range);
+    w.u8(user_id);
+    return w.result();
+  }
+  [[nodiscard]] static constexpr parsed<user_id_request> parse(std::span<const std::uint8_t> data) noexcept {
+    reader r(data);
+    user_id_request v;
+    v.user_id = read_user_id(r);
+    return r.result(v);
+  }
+  friend constexpr bool operator==(const user_id_request&, const user_id_request&) noexcept = default;
+};
+}  // namespace detail::app
+
+struct get_user_name {
+  static constexpr command_id id = commands::get_user_name;
+  using request = detail::app::user_id_request;  // byte 1 [5:0]: user ID
+
+  struct response {
+    static constexpr std::size_t min_size = 16;
+    static constexpr std::size_t max_size = 16;
+
+    user_name name{};  // bytes 1-16, as sent (name_view() gives the text)
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      detail::app::write_name(w, name);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      detail::app::read_name(r, v.name);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+struct set_user_name {
+  static constexpr command_id id = commands::set_user_name;
+  using response = no_data;
+
+  struct request {
+    static constexpr std::size_t min_size = 17;
+    static constexpr std::size_t max_size = 17;
+
+    std::uint8_t user_id = 1;  // byte 1 [5:0]
+    user_name name{};          // bytes 2-17
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!detail::app::user_id_ok(user_id)) w.fail(encode_error::out_of_range);
+      w.u8(user_id);
+      detail::app::write_name(w, name);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      v.user_id = detail::app::read_user_id(r);
+      detail::app::read_name(r, v.name);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+};
+
+/// Set User Password's operation, byte 2 [1:0] (IPMI v2.0 §22.30).
+enum class password_operation : std::uint8_t {
+  disable_user = 0,   // IPMI v2.0 §22.30
+  enable_user = 1,    // IPMI v2.0 §22.30
+  set_password = 2,   // IPMI v2.0 §22.30
+  test_password = 3,  // IPMI v2.0 §22.30
+};
+
+/// Set User Password's completion codes for test_password (IPMI v2.0 §22.30).
+inline constexpr completion_code password_test_failed = static_cast<completion_code>(0x80);  // §22.30: wrong password
+inline constexpr completion_code password_test_failed_wrong_size =
+    static_cast<completion_code>(0x81);  // §22.30: wrong password size
+
+struct set_user_password {
+  static constexpr command_id id = commands::set_user_password;
+  using response = no_data;
+
+  /// The password sizes (IPMI v2.0 §22.30): byte 1 b7 clear 16, set 20.
+  static constexpr std::size_t short_password_size = 16;
+  static constexpr std::size_t long_password_size = 20;
+
+  /// The request holds a password. Nothing in ipmikit prints it; a caller that logs requests
+  /// must leave `password` out (tests compare it without printing it).
+  struct request {
+    static constexpr std::size_t min_size = 2;   // disable/enable user without password bytes
+    static constexpr std::size_t max_size = 22;  // the 20-byte form
+
+    std::uint8_t user_id = 1;                                    // byte 1 [5:0]
+    bool twenty_byte = false;                                    // byte 1 b7: the 20-byte form
+    password_operation operation = password_operation::set_password;  // byte 2 [1:0]
+    /// Bytes 3-18 or 3-22 are present: always for set_password and test_password; disable_user
+    /// and enable_user may leave them out (ipmitool sends them, zeros).
+    bool has_password = true;
+    /// The password, NUL padded. The 16-byte form uses the first 16 and keeps the rest 0;
+    /// without has_password all 20 are 0.
+    std::array<std::uint8_t, long_password_size> password{};
+
+    /// Puts `text` in `password` (has_password set, NUL padded): the 16-byte form when it fits
+    /// in 16 bytes and `twenty` is false, else the 20-byte form. False, and nothing changed,
+    /// when `text` is longer than 20 bytes.
+    constexpr bool assign_password(std::string_view text, bool twenty = false) noexcept {
+      if (text.size() > long_password_size) return false;
+      twenty_byte = twenty || text.size() > short_password_size;
+      has_password = true;
+      password = {};
+      for (std::size_t i = 0; i < text.size(); ++i) password[i] = static_cast<std::uint8_t>(text[i]);
+      return true;
+    }
+    /// The password bytes the request carries (16 or 20, or none).
+    [[nodiscard]] constexpr std::span<const std::uint8_t> password_bytes() const noexcept {
+      if (!has_password) return {};
+      return std::span<const std::uint8_t>(password).first(twenty_byte ? long_password_size : short_password_size);
+    }
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!canonical()) w.fail(encode_error::out_of_range);
+      w.u8(static_cast<std::uint8_t>(detail::app::bit(twenty_byte, 7) | user_id));
+      w.u8(static_cast<std::uint8_t>(operation));
+      w.bytes(password_bytes());
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      const std::uint8_t b = r.u8();
+      v.twenty_byte = detail::app::test(b, 7);
+      r.reserved_zero(b, 0x40);  // b6 reserved (IPMI v2.0 §22.30)
+      v.user_id = b & 0x3F;
+      if (!detail::app::user_id_ok(v.user_id)) r.fail(parse_error::reserved_value);
+      const std::uint8_t op = r.u8();
+      r.reserved_zero(op, 0xFC);  // [7:2] reserved (IPMI v2.0 §22.30)
+      v.operation = static_cast<password_operation>(op & 0x03);
+      const bool needs_password =
+          v.operation == password_operation::set_password || v.operation == password_operation::test_password;
+      v.has_password = needs_password || !r.at_end();
+      if (v.has_password) {  // 16 or 20 bytes as b7 says; fewer is too short, more too long
+        const auto p = r.view(v.twenty_byte ? long_password_size : short_password_size);
+        for (std::size_t i = 0; i < p.size(); ++i) v.password[i] = p[i];
+      }
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+
+   private:
+    /// What parse() can give: a valid user ID and operation, a password where one is needed,
+    /// and zeros in the bytes the form does not send.
+    [[nodiscard]] constexpr bool canonical() const noexcept {
+      if (!detail::app::user_id_ok(user_id) || static_cast<std::uint8_t>(operation) > 3) return false;
+      if (!has_password &&
+          (operation == password_operation::set_password || operation == password_operation::test_password))
+        return false;
+      const std::size_t sent = !has_password ? 0 : twenty_byte ? long_password_size : short_password_size;
+      for (std::size_t i = sent; i < password.size(); ++i)
+        if (password[i] != 0) return false;
+      return true;
+    }
+  };
+};
+
+/// A user's enable status, Get User Access byte 2 [7:6] (IPMI v2.0 §22.27); 11b is reserved.
+enum class user_enable_status : std::uint8_t {
+  unspecified = 0,  // IPMI v2.0 §22.27
+  enabled = 1,      // enabled by Set User Password (IPMI v2.0 §22.27)
+  disabled = 2,     // disabled by Set User Password (IPMI v2.0 §22.27)
+};
+
+struct set_user_access {
+  static constexpr command_id id = commands::set_user_access;
+  using response = no_data;
+
+  struct request {
+    static constexpr std::size_t min_size = 3;
+    static constexpr std::size_t max_size = 4;  // with the optional session limit
+
+    std::uint8_t channel = present_channel;  // byte 1 [3:0]
+    bool change_bits = false;     // byte 1 b7: "enable change of bits 6:4"; when clear only the limit changes
+    bool callback_only = false;   // byte 1 b6: user restricted to callback
+    bool link_auth = false;       // byte 1 b5: user link authentication enabled
+    bool ipmi_messaging = false;  // byte 1 b4: user IPMI messaging enabled
+    std::uint8_t user_id = 1;     // byte 2 [5:0]
+    privilege privilege_limit = privilege::administrator;  // byte 3 [3:0]: callback to oem, or no_access
+    bool has_session_limit = false;  // byte 4 is present
+    std::uint8_t session_limit = 0;  // byte 4 [3:0]: 0 = limited by the channel only
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      using detail::app::bit;
+      writer w(out);
+      if (!detail::app::channel_ok(channel) || !detail::app::user_id_ok(user_id) ||
+          !detail::app::user_level_ok(privilege_limit) || session_limit > (has_session_limit ? 0x0F : 0))
+        w.fail(encode_error::out_of_range);
+      w.u8(static_cast<std::uint8_t>(bit(change_bits, 7) | bit(callback_only, 6) | bit(link_auth, 5) |
+                                     bit(ipmi_messaging, 4) | channel));
+      w.u8(user_id);
+      w.u8(static_cast<std::uint8_t>(privilege_limit));
+      if (has_session_limit) w.u8(session_limit);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      using detail::app::test;
+      reader r(data);
+      request v;
+      const std::uint8_t b = r.u8();
+      v.change_bits = test(b, 7);
+      v.callback_only = test(b, 6);
+      v.link_auth = test(b, 5);
+      v.ipmi_messaging = test(b, 4);
+      v.channel = b & 0x0F;
+      if (!detail::app::channel_ok(v.channel)) r.fail(parse_error::reserved_value);
+      v.user_id = detail::app::read_user_id(r);
+      const std::uint8_t p = r.u8();
+      r.reserved_zero(p, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.26)
+      v.privilege_limit = static_cast<privilege>(p & 0x0F);
+      if (!detail::app::user_level_ok(v.privilege_limit)) r.fail(parse_error::reserved_value);
+      if (!r.at_end()) {
+        v.has_session_limit = true;
+        const std::uint8_t s = r.u8();
+        r.reserved_zero(s, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.26)
+        v.session_limit = s & 0x0F;
+      }
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+};
+
+struct get_user_access {
+  static constexpr command_id id = commands::get_user_access;
+
+  struct request {
+    static constexpr std::size_t min_size = 2;
+    static constexpr std::size_t max_size = 2;
+
+    std::uint8_t channel = present_channel;  // byte 1 [3:0]
+    std::uint8_t user_id = 1;                // byte 2 [5:0]
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!detail::app::channel_ok(channel) || !detail::app::user_id_ok(user_id)) w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.u8(user_id);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      v.channel = detail::app::read_channel(r);
+      v.user_id = detail::app::read_user_id(r);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+
+  struct response {
+    static constexpr std::size_t min_size = 4;
+    static constexpr std::size_t max_size = 4;
+
+    std::uint8_t max_user_ids = 1;  // byte 1 [5:0]: user IDs the BMC has, counting user 1 (1-63)
+    user_enable_status enable_status = user_enable_status::unspecified;  // byte 2 [7:6]
+    std::uint8_t enabled_user_ids = 0;     // byte 2 [5:0]: at most max_user_ids
+    std::uint8_t fixed_name_user_ids = 0;  // byte 3 [5:0]: at most max_user_ids
+    bool callback_only = false;            // byte 4 b6
+    bool link_auth = false;                // byte 4 b5
+    bool ipmi_messaging = false;           // byte 4 b4
+    privilege privilege_limit = privilege::no_access;  // byte 4 [3:0]: callback to oem, or no_access
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      using detail::app::bit;
+      writer w(out);
+      if (!counts_ok(max_user_ids, enabled_user_ids, fixed_name_user_ids) ||
+          static_cast<std::uint8_t>(enable_status) > 2 || !detail::app::user_level_ok(privilege_limit))
+        w.fail(encode_error::out_of_range);
+      w.u8(max_user_ids);
+      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(enable_status) << 6) | enabled_user_ids));
+      w.u8(fixed_name_user_ids);
+      w.u8(static_cast<std::uint8_t>(bit(callback_only, 6) | bit(link_auth, 5) | bit(ipmi_messaging, 4) |
+                                     static_cast<std::uint8_t>(privilege_limit)));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      using detail::app::test;
+      reader r(data);
+      response v;
+      const std::uint8_t m = r.u8();
+      r.reserved_zero(m, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.27)
+      v.max_user_ids = m & 0x3F;
+      const std::uint8_t e = r.u8();
+      v.enable_status = static_cast<user_enable_status>(e >> 6);
+      if (static_cast<std::uint8_t>(v.enable_status) > 2) r.fail(parse_error::reserved_value);  // 11b
+      v.enabled_user_ids = e & 0x3F;
+      const std::uint8_t f = r.u8();
+      r.reserved_zero(f, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.27)
+      v.fixed_name_user_ids = f & 0x3F;
+      const std::uint8_t a = r.u8();
+      r.reserved_zero(a, 0x80);  // b7 reserved (IPMI v2.0 §22.27)
+      v.callback_only = test(a, 6);
+      v.link_auth = test(a, 5);
+      v.ipmi_messaging = test(a, 4);
+      v.privilege_limit = static_cast<privilege>(a & 0x0F);
+      if (!detail::app::user_level_ok(v.privilege_limit)) r.fail(parse_error::reserved_value);
+      if (!counts_ok(v.max_user_ids, v.enabled_user_ids, v.fixed_name_user_ids)) r.fail(parse_error::out_of_range);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+
+   private:
+    /// At least one user ID (user 1), at most 63; the enabled and fixed-name counts are counts
+    /// of those user IDs (IPMI v2.0 §22.27).
+    [[nodiscard]] static constexpr bool counts_ok(std::uint8_t max, std::uint8_t enabled, std::uint8_t fixed) noexcept {
+      return max >= 1 && max <= 0x3F && enabled <= max && fixed <= max;
+    }
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Get System Interface Capabilities (IPMI v2.0 §22.9; ssif.md §5, kcs-bt.md)
+
+/// The system interface asked about, request byte 1 [3:0] (IPMI v2.0 §22.9); 3h-Fh reserved.
+enum class system_interface_type : std::uint8_t {
+  ssif = 0,  // IPMI v2.0 §22.9
+  kcs = 1,   // IPMI v2.0 §22.9
+  smic = 2,  // IPMI v2.0 §22.9
+};
+
+/// SSIF transaction support, response byte 2 [7:6] (IPMI v2.0 §22.9); 11b is reserved.
+enum class ssif_transaction_support : std::uint8_t {
+  single_part = 0,       // single-part reads and writes only (IPMI v2.0 §22.9)
+  start_end = 1,         // multi-part with start and end only: at most 2 parts (IPMI v2.0 §22.9)
+  start_middle_end = 2,  // multi-part with middle parts (IPMI v2.0 §22.9)
+};
+
+struct get_system_interface_capabilities {
+  static constexpr command_id id = commands::get_system_interface_capabilities;
+
+  struct request {
+    static constexpr std::size_t min_size = 1;
+    static constexpr std::size_t max_size = 1;
+
+    system_interface_type interface_type = system_interface_type::ssif;  // byte 1 [3:0]
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (static_cast<std::uint8_t>(interface_type) > 2) w.fail(encode_error::out_of_range);
+      w.u8(static_cast<std::uint8_t>(interface_type));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      const std::uint8_t b = r.u8();
+      r.reserved_zero(b, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.9)
+      v.interface_type = static_cast<system_interface_type>(b & 0x0F);
+      if (b > 2) r.fail(parse_error::reserved_value);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+
+  /// The SSIF form (4 bytes) or the KCS/SMIC form (3 bytes), told apart by length: byte 1
+  /// reserved (00h); byte 2 [2:0] the interface version, 000b the only one defined, and for
+  /// SSIF [7:6] transaction support and b3 PEC; byte 3 the largest request message the BMC
+  /// takes; byte 4 (SSIF) the largest response message it sends (IPMI v2.0 §22.9).
+  struct response {
+    static constexpr std::size_t min_size = 3;
+    static constexpr std::size_t max_size = 4;
+
+    bool ssif = true;  // the 4-byte SSIF form; false: the 3-byte KCS/SMIC form
+    ssif_transaction_support transaction_support = ssif_transaction_support::single_part;  // SSIF only
+    bool pec_supported = false;       // SSIF only: byte 2 b3
+    std::uint8_t max_input_size = 0;  // byte 3: bytes, including netfn and command
+    std::uint8_t max_output_size = 0;  // SSIF only: byte 4
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (static_cast<std::uint8_t>(transaction_support) > 2 ||
+          (!ssif && (transaction_support != ssif_transaction_support::single_part || pec_supported ||
+                     max_output_size != 0)))
+        w.fail(encode_error::out_of_range);
+      w.u8(0x00);
+      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(transaction_support) << 6) |
+                                     detail::app::bit(pec_supported, 3)));
+      w.u8(max_input_size);
+      if (ssif) w.u8(max_output_size);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      v.ssif = data.size() >= 4;
+      r.reserved_zero(r.u8(), 0xFF);  // byte 1 reserved (IPMI v2.0 §22.9)
+      const std::uint8_t b = r.u8();
+      // [5:4] reserved and [2:0] version 000b (SSIF); [7:3] reserved and [2:0] 000b (KCS/SMIC).
+      r.reserved_zero(b, v.ssif ? 0x37 : 0xFF);
+      v.transaction_support = static_cast<ssif_transaction_support>(v.ssif ? b >> 6 : 0);
+      if (static_cast<std::uint8_t>(v.transaction_support) > 2) r.fail(parse_error::reserved_value);
+      v.pec_supported = v.ssif && detail::app::test(b, 3);
+      v.max_input_size = r.u8();
+      if (v.ssif) v.max_output_size = r.u8();
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
 }  // namespace ipmikit::cmd
