@@ -1,14 +1,27 @@
-// ipmikit/cmd/app.hpp — typed App commands (NetFn 06h): device identity and self test.
+// ipmikit/cmd/app.hpp — typed App commands (NetFn 06h): device identity and self test, the BMC's
+// global enables, message flags and event message buffer, the watchdog timer, channel
+// authentication, cipher suites, channel information and access, users, and the system interface
+// capabilities.
 //
 // The conventions (encode/parse/min_size/max_size, what the data bytes are) are codec.hpp's.
-// Layouts: IPMI v2.0 §20 (Get Device ID, Get Self Test Results, Get Device GUID) and §22.14
-// (Get System GUID); ../shared/reference/bmc-commands.md §1.
+// Layouts: IPMI v2.0 §20 (Get Device ID, Get Self Test Results, Get Device GUID), §22 (messaging
+// support: global enables and flags §22.1-§22.8, Get System Interface Capabilities §22.9, Get
+// Channel Authentication Capabilities §22.13, Get Channel Cipher Suites §22.15, Get System GUID
+// §22.14, channel access and info §22.22-§22.24, users §22.26-§22.30) and §27 (the watchdog);
+// ../shared/reference/bmc-commands.md §1, lan.md §3-§4, ssif.md §5.
+//
+// What parse() refuses: a reserved bit set, or a code the specification reserves, is
+// reserved_value; a value the specification rules out otherwise (a count past its maximum) is
+// out_of_range. encode() refuses with out_of_range every value parse() would refuse, so whatever
+// encodes parses back to the same value.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string_view>
 
 #include "codec.hpp"
 
@@ -182,6 +195,1387 @@ struct get_system_guid {
   static constexpr command_id id = commands::get_system_guid;
   using request = no_data;
   using response = detail::guid_response;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Bits of a byte, for the flag fields below.
+
+namespace detail::app {
+/// `1 << bit` when `on`, else 0.
+[[nodiscard]] constexpr std::uint8_t bit(bool on, unsigned n) noexcept {
+  return on ? static_cast<std::uint8_t>(1u << n) : std::uint8_t{0};
+}
+[[nodiscard]] constexpr bool test(std::uint8_t v, unsigned n) noexcept { return ((v >> n) & 1u) != 0; }
+}  // namespace detail::app
+
+// ---------------------------------------------------------------------------------------------
+// Set / Get BMC Global Enables (IPMI v2.0 §22.1, §22.2)
+
+/// The BMC Global Enables byte: Set's request and Get's response (IPMI v2.0 §22.1). Bit 4 is
+/// reserved.
+struct bmc_global_enables {
+  static constexpr std::size_t min_size = 1;
+  static constexpr std::size_t max_size = 1;
+
+  bool receive_message_queue_interrupt = false;      // b0 (IPMI v2.0 §22.1)
+  bool event_message_buffer_full_interrupt = false;  // b1 (IPMI v2.0 §22.1)
+  bool event_message_buffer = false;                 // b2 (IPMI v2.0 §22.1)
+  bool system_event_logging = false;                 // b3 (IPMI v2.0 §22.1)
+  bool oem0 = false;                                 // b5 (IPMI v2.0 §22.1)
+  bool oem1 = false;                                 // b6 (IPMI v2.0 §22.1)
+  bool oem2 = false;                                 // b7 (IPMI v2.0 §22.1)
+
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+    using detail::app::bit;
+    writer w(out);
+    w.u8(static_cast<std::uint8_t>(bit(receive_message_queue_interrupt, 0) | bit(event_message_buffer_full_interrupt, 1) |
+                                   bit(event_message_buffer, 2) | bit(system_event_logging, 3) | bit(oem0, 5) |
+                                   bit(oem1, 6) | bit(oem2, 7)));
+    return w.result();
+  }
+  [[nodiscard]] static constexpr parsed<bmc_global_enables> parse(std::span<const std::uint8_t> data) noexcept {
+    using detail::app::test;
+    reader r(data);
+    const std::uint8_t b = r.u8();
+    r.reserved_zero(b, 0x10);  // b4 reserved (IPMI v2.0 §22.1)
+    bmc_global_enables v;
+    v.receive_message_queue_interrupt = test(b, 0);
+    v.event_message_buffer_full_interrupt = test(b, 1);
+    v.event_message_buffer = test(b, 2);
+    v.system_event_logging = test(b, 3);
+    v.oem0 = test(b, 5);
+    v.oem1 = test(b, 6);
+    v.oem2 = test(b, 7);
+    return r.result(v);
+  }
+  friend constexpr bool operator==(const bmc_global_enables&, const bmc_global_enables&) noexcept = default;
+};
+
+struct set_bmc_global_enables {
+  static constexpr command_id id = commands::set_bmc_global_enables;
+  using request = bmc_global_enables;
+  using response = no_data;
+};
+
+struct get_bmc_global_enables {
+  static constexpr command_id id = commands::get_bmc_global_enables;
+  using request = no_data;
+  using response = bmc_global_enables;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Clear / Get Message Flags (IPMI v2.0 §22.3, §22.4)
+
+/// The message flags byte: Get Message Flags' response (the flags that are set) and Clear
+/// Message Flags' request (the flags to clear), one layout (IPMI v2.0 §22.3, §22.4). Bits 2
+/// and 4 are reserved.
+struct message_flags {
+  static constexpr std::size_t min_size = 1;
+  static constexpr std::size_t max_size = 1;
+
+  bool receive_message_available = false;  // b0: the receive message queue (IPMI v2.0 §22.4)
+  bool event_message_buffer_full = false;  // b1: the event message buffer (IPMI v2.0 §22.4)
+  bool watchdog_pretimeout = false;        // b3: the watchdog pre-timeout interrupt (IPMI v2.0 §22.4)
+  bool oem0 = false;                       // b5: OEM 0 data available (IPMI v2.0 §22.4)
+  bool oem1 = false;                       // b6: OEM 1 data available (IPMI v2.0 §22.4)
+  bool oem2 = false;                       // b7: OEM 2 data available (IPMI v2.0 §22.4)
+
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+    using detail::app::bit;
+    writer w(out);
+    w.u8(static_cast<std::uint8_t>(bit(receive_message_available, 0) | bit(event_message_buffer_full, 1) |
+                                   bit(watchdog_pretimeout, 3) | bit(oem0, 5) | bit(oem1, 6) | bit(oem2, 7)));
+    return w.result();
+  }
+  [[nodiscard]] static constexpr parsed<message_flags> parse(std::span<const std::uint8_t> data) noexcept {
+    using detail::app::test;
+    reader r(data);
+    const std::uint8_t b = r.u8();
+    r.reserved_zero(b, 0x14);  // b4, b2 reserved (IPMI v2.0 §22.3, §22.4)
+    message_flags v;
+    v.receive_message_available = test(b, 0);
+    v.event_message_buffer_full = test(b, 1);
+    v.watchdog_pretimeout = test(b, 3);
+    v.oem0 = test(b, 5);
+    v.oem1 = test(b, 6);
+    v.oem2 = test(b, 7);
+    return r.result(v);
+  }
+  friend constexpr bool operator==(const message_flags&, const message_flags&) noexcept = default;
+};
+
+struct clear_message_flags {
+  static constexpr command_id id = commands::clear_message_flags;
+  using request = message_flags;
+  using response = no_data;
+};
+
+struct get_message_flags {
+  static constexpr command_id id = commands::get_message_flags;
+  using request = no_data;
+  using response = message_flags;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Read Event Message Buffer (IPMI v2.0 §22.8)
+
+/// Read Event Message Buffer's completion code when the buffer is empty: "data not available"
+/// (IPMI v2.0 §22.8).
+inline constexpr completion_code event_message_buffer_empty = static_cast<completion_code>(0x80);
+
+struct read_event_message_buffer {
+  static constexpr command_id id = commands::read_event_message_buffer;
+  using request = no_data;
+
+  struct response {
+    static constexpr std::size_t min_size = 16;  // always 16 bytes (IPMI v2.0 §22.8)
+    static constexpr std::size_t max_size = 16;
+
+    /// The message as the buffer holds it: for a system event, the 16 bytes of a SEL record
+    /// (IPMI v2.0 §32.1), record type in byte 2.
+    std::array<std::uint8_t, 16> message{};
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      w.bytes(message);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      r.bytes(v.message);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// The watchdog: Reset (IPMI v2.0 §27.5), Set (§27.6) and Get Watchdog Timer (§27.7)
+
+/// Timer use, bits [2:0] of the timer use byte (IPMI v2.0 §27.6); 6 and 7 are reserved.
+enum class watchdog_timer_use : std::uint8_t {
+  /// 000b, reserved (IPMI v2.0 §27.6): Set refuses it, but Get accepts it, since it is what a
+  /// BMC whose timer was never set reports (ipmikit-bmc does: apps/ipmikit-bmc/bmc.hpp).
+  none = 0,
+  bios_frb2 = 1,  // BIOS FRB2 (IPMI v2.0 §27.6)
+  bios_post = 2,  // BIOS/POST (IPMI v2.0 §27.6)
+  os_load = 3,    // OS Load (IPMI v2.0 §27.6)
+  sms_os = 4,     // SMS/OS (IPMI v2.0 §27.6)
+  oem = 5,        // OEM (IPMI v2.0 §27.6)
+};
+
+/// Pre-timeout interrupt, timer actions bits [6:4] (IPMI v2.0 §27.6); 4-7 are reserved.
+enum class watchdog_pretimeout_interrupt : std::uint8_t {
+  none = 0,       // IPMI v2.0 §27.6
+  smi = 1,        // IPMI v2.0 §27.6
+  nmi = 2,        // "NMI / Diagnostic Interrupt" (IPMI v2.0 §27.6)
+  messaging = 3,  // "Messaging Interrupt": the pre-timeout message flag (IPMI v2.0 §27.6)
+};
+
+/// Timeout action, timer actions bits [2:0] (IPMI v2.0 §27.6); 4-7 are reserved.
+enum class watchdog_timeout_action : std::uint8_t {
+  none = 0,         // "no action" (IPMI v2.0 §27.6)
+  hard_reset = 1,   // IPMI v2.0 §27.6
+  power_down = 2,   // IPMI v2.0 §27.6
+  power_cycle = 3,  // IPMI v2.0 §27.6
+};
+
+/// Reset Watchdog Timer's completion code when no Set Watchdog Timer came first: "attempt to
+/// start un-initialized watchdog" (IPMI v2.0 §27.5).
+inline constexpr completion_code watchdog_not_initialized = static_cast<completion_code>(0x80);
+
+/// The timer use expiration flags byte: Get's "expired" flags, Set's "clear these" flags
+/// (IPMI v2.0 §27.6, §27.7). Bits 0, 6 and 7 are reserved.
+struct watchdog_expiration_flags {
+  bool bios_frb2 = false;  // b1 (IPMI v2.0 §27.6)
+  bool bios_post = false;  // b2 (IPMI v2.0 §27.6)
+  bool os_load = false;    // b3 (IPMI v2.0 §27.6)
+  bool sms_os = false;     // b4 (IPMI v2.0 §27.6)
+  bool oem = false;        // b5 (IPMI v2.0 §27.6)
+
+  /// The flag of timer use `u` (bit u of the byte); false for none.
+  [[nodiscard]] constexpr bool operator[](watchdog_timer_use u) const noexcept {
+    return detail::app::test(to_byte(), static_cast<unsigned>(u)) && u != watchdog_timer_use::none;
+  }
+  [[nodiscard]] constexpr std::uint8_t to_byte() const noexcept {
+    using detail::app::bit;
+    return static_cast<std::uint8_t>(bit(bios_frb2, 1) | bit(bios_post, 2) | bit(os_load, 3) | bit(sms_os, 4) |
+                                     bit(oem, 5));
+  }
+  /// The flags of `b`; reserved bits are the caller's to check (reserved_mask).
+  [[nodiscard]] static constexpr watchdog_expiration_flags from_byte(std::uint8_t b) noexcept {
+    using detail::app::test;
+    return {test(b, 1), test(b, 2), test(b, 3), test(b, 4), test(b, 5)};
+  }
+  static constexpr std::uint8_t reserved_mask = 0xC1;  // b7, b6, b0 (IPMI v2.0 §27.6)
+
+  friend constexpr bool operator==(const watchdog_expiration_flags&, const watchdog_expiration_flags&) noexcept =
+      default;
+};
+
+namespace detail::app {
+/// The timer use byte's [2:0] and b7 (don't log); b6 is the caller's. `allow_none` is Get's.
+[[nodiscard]] constexpr bool timer_use_ok(watchdog_timer_use u, bool allow_none) noexcept {
+  const auto n = static_cast<std::uint8_t>(u);
+  return n <= 5 && (allow_none || n != 0);
+}
+[[nodiscard]] constexpr bool timer_actions_ok(watchdog_pretimeout_interrupt p, watchdog_timeout_action a) noexcept {
+  return static_cast<std::uint8_t>(p) <= 3 && static_cast<std::uint8_t>(a) <= 3;
+}
+[[nodiscard]] constexpr std::uint8_t timer_actions_byte(watchdog_pretimeout_interrupt p,
+                                                        watchdog_timeout_action a) noexcept {
+  return static_cast<std::uint8_t>((static_cast<unsigned>(p) << 4) | static_cast<unsigned>(a));
+}
+/// Reads the timer use byte's [2:0] (refusing reserved uses) and [5:3] (reserved); returns b7
+/// and b6 in `dont_log` and `b6`.
+constexpr watchdog_timer_use read_timer_use(reader& r, bool allow_none, bool& dont_log, bool& b6) noexcept {
+  const std::uint8_t b = r.u8();
+  r.reserved_zero(b, 0x38);  // [5:3] reserved (IPMI v2.0 §27.6, §27.7)
+  const auto u = static_cast<watchdog_timer_use>(b & 0x07);
+  if (!timer_use_ok(u, allow_none)) r.fail(parse_error::reserved_value);
+  dont_log = test(b, 7);
+  b6 = test(b, 6);
+  return u;
+}
+/// Reads the timer actions byte: b7 and b3 reserved, reserved codes refused.
+constexpr void read_timer_actions(reader& r, watchdog_pretimeout_interrupt& p, watchdog_timeout_action& a) noexcept {
+  const std::uint8_t b = r.u8();
+  r.reserved_zero(b, 0x88);  // b7, b3 reserved (IPMI v2.0 §27.6)
+  p = static_cast<watchdog_pretimeout_interrupt>((b >> 4) & 0x07);
+  a = static_cast<watchdog_timeout_action>(b & 0x07);
+  if (!timer_actions_ok(p, a)) r.fail(parse_error::reserved_value);
+}
+}  // namespace detail::app
+
+struct reset_watchdog_timer {
+  static constexpr command_id id = commands::reset_watchdog_timer;
+  using request = no_data;
+  using response = no_data;
+};
+
+struct set_watchdog_timer {
+  static constexpr command_id id = commands::set_watchdog_timer;
+  using response = no_data;
+
+  struct request {
+    static constexpr std::size_t min_size = 6;
+    static constexpr std::size_t max_size = 6;
+
+    watchdog_timer_use timer_use = watchdog_timer_use::sms_os;  // byte 1 [2:0]; none is refused
+    bool dont_stop = false;  // byte 1 b6: a running timer keeps running with the new settings
+    bool dont_log = false;   // byte 1 b7: no SEL/event on expiry
+    watchdog_pretimeout_interrupt pretimeout_interrupt = watchdog_pretimeout_interrupt::none;  // byte 2 [6:4]
+    watchdog_timeout_action timeout_action = watchdog_timeout_action::none;                     // byte 2 [2:0]
+    std::uint8_t pretimeout_interval = 0;  // byte 3: seconds before the timeout
+    watchdog_expiration_flags clear_expiration_flags{};  // byte 4: the expiration flags to clear
+    std::uint16_t initial_countdown = 0;  // bytes 5-6: in 100 ms units (IPMI v2.0 §27.6)
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      using detail::app::bit;
+      writer w(out);
+      if (!detail::app::timer_use_ok(timer_use, false) ||
+          !detail::app::timer_actions_ok(pretimeout_interrupt, timeout_action))
+        w.fail(encode_error::out_of_range);
+      w.u8(static_cast<std::uint8_t>(bit(dont_log, 7) | bit(dont_stop, 6) | static_cast<std::uint8_t>(timer_use)));
+      w.u8(detail::app::timer_actions_byte(pretimeout_interrupt, timeout_action));
+      w.u8(pretimeout_interval);
+      w.u8(clear_expiration_flags.to_byte());
+      w.le16(initial_countdown);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      v.timer_use = detail::app::read_timer_use(r, false, v.dont_log, v.dont_stop);
+      detail::app::read_timer_actions(r, v.pretimeout_interrupt, v.timeout_action);
+      v.pretimeout_interval = r.u8();
+      const std::uint8_t clear = r.u8();
+      r.reserved_zero(clear, watchdog_expiration_flags::reserved_mask);
+      v.clear_expiration_flags = watchdog_expiration_flags::from_byte(clear);
+      v.initial_countdown = r.le16();
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+};
+
+struct get_watchdog_timer {
+  static constexpr command_id id = commands::get_watchdog_timer;
+  using request = no_data;
+
+  struct response {
+    static constexpr std::size_t min_size = 8;
+    static constexpr std::size_t max_size = 8;
+
+    watchdog_timer_use timer_use = watchdog_timer_use::none;  // byte 1 [2:0]
+    bool running = false;   // byte 1 b6: "timer is started" (IPMI v2.0 §27.7)
+    bool dont_log = false;  // byte 1 b7
+    watchdog_pretimeout_interrupt pretimeout_interrupt = watchdog_pretimeout_interrupt::none;  // byte 2 [6:4]
+    watchdog_timeout_action timeout_action = watchdog_timeout_action::none;                     // byte 2 [2:0]
+    std::uint8_t pretimeout_interval = 0;         // byte 3: seconds
+    watchdog_expiration_flags expiration_flags{};  // byte 4: the uses whose timer expired
+    std::uint16_t initial_countdown = 0;          // bytes 5-6: 100 ms units
+    std::uint16_t present_countdown = 0;          // bytes 7-8: 100 ms units
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      using detail::app::bit;
+      writer w(out);
+      if (!detail::app::timer_use_ok(timer_use, true) ||
+          !detail::app::timer_actions_ok(pretimeout_interrupt, timeout_action))
+        w.fail(encode_error::out_of_range);
+      w.u8(static_cast<std::uint8_t>(bit(dont_log, 7) | bit(running, 6) | static_cast<std::uint8_t>(timer_use)));
+      w.u8(detail::app::timer_actions_byte(pretimeout_interrupt, timeout_action));
+      w.u8(pretimeout_interval);
+      w.u8(expiration_flags.to_byte());
+      w.le16(initial_countdown);
+      w.le16(present_countdown);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      v.timer_use = detail::app::read_timer_use(r, true, v.dont_log, v.running);
+      detail::app::read_timer_actions(r, v.pretimeout_interrupt, v.timeout_action);
+      v.pretimeout_interval = r.u8();
+      const std::uint8_t flags = r.u8();
+      r.reserved_zero(flags, watchdog_expiration_flags::reserved_mask);
+      v.expiration_flags = watchdog_expiration_flags::from_byte(flags);
+      v.initial_countdown = r.le16();
+      v.present_countdown = r.le16();
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Channels and privilege levels
+
+/// Channel numbers with a fixed meaning (IPMI v2.0 §6.3 table 6-1); 1h-Bh are the
+/// implementation's, Ch-Dh are reserved.
+inline constexpr std::uint8_t primary_ipmb_channel = 0x0;      // IPMI v2.0 §6.3 table 6-1
+inline constexpr std::uint8_t present_channel = 0xE;           // "present I/F": the one the request came in on (§6.3)
+inline constexpr std::uint8_t system_interface_channel = 0xF;  // IPMI v2.0 §6.3 table 6-1
+
+/// Privilege levels, the [3:0] codes of the channel and user commands (IPMI v2.0 §6.8, §22.13,
+/// §22.22, §22.26). Which values a field takes is the field's: a limit is callback to oem,
+/// a user's limit may also be no_access, and unspecified appears only where nothing is set.
+enum class privilege : std::uint8_t {
+  unspecified = 0x0,    // 0h: reserved as a level (IPMI v2.0 §22.13, §22.22)
+  callback = 0x1,       // IPMI v2.0 §6.8
+  user = 0x2,           // IPMI v2.0 §6.8
+  operator_ = 0x3,      // "Operator" (IPMI v2.0 §6.8; operator is a C++ keyword)
+  administrator = 0x4,  // IPMI v2.0 §6.8
+  oem = 0x5,            // "OEM Proprietary" (IPMI v2.0 §6.8)
+  no_access = 0xF,      // a user's limit only (IPMI v2.0 §22.26)
+};
+
+namespace detail::app {
+/// A channel number the request fields take: 0h-Bh, Eh, Fh (Ch-Dh reserved, §6.3).
+[[nodiscard]] constexpr bool channel_ok(std::uint8_t c) noexcept { return c <= 0xF && c != 0xC && c != 0xD; }
+/// Reads a byte of [7:4] reserved, [3:0] channel number.
+constexpr std::uint8_t read_channel(reader& r) noexcept {
+  const std::uint8_t b = r.u8();
+  r.reserved_zero(b, 0xF0);
+  if (!channel_ok(b & 0x0F)) r.fail(parse_error::reserved_value);
+  return b & 0x0F;
+}
+/// callback to oem: a channel's limit, a requested maximum.
+[[nodiscard]] constexpr bool level_ok(privilege p) noexcept {
+  return p >= privilege::callback && p <= privilege::oem;
+}
+/// A user's limit: callback to oem, or no_access.
+[[nodiscard]] constexpr bool user_level_ok(privilege p) noexcept { return level_ok(p) || p == privilege::no_access; }
+/// A user ID: [5:0], 0 reserved (IPMI v2.0 §22.26-§22.30).
+[[nodiscard]] constexpr bool user_id_ok(std::uint8_t id) noexcept { return id >= 1 && id <= 0x3F; }
+/// Reads a byte of [7:6] reserved (b7 for Set User Password is the caller's), [5:0] user ID.
+constexpr std::uint8_t read_user_id(reader& r, std::uint8_t reserved = 0xC0) noexcept {
+  const std::uint8_t b = r.u8();
+  r.reserved_zero(b, reserved);
+  if (!user_id_ok(b & 0x3F)) r.fail(parse_error::reserved_value);
+  return b & 0x3F;
+}
+}  // namespace detail::app
+
+// ---------------------------------------------------------------------------------------------
+// Get Channel Authentication Capabilities (IPMI v2.0 §22.13; lan.md §3)
+
+struct get_channel_authentication_capabilities {
+  static constexpr command_id id = commands::get_channel_authentication_capabilities;
+
+  struct request {
+    static constexpr std::size_t min_size = 2;
+    static constexpr std::size_t max_size = 2;
+
+    std::uint8_t channel = present_channel;             // byte 1 [3:0]
+    bool extended_data = true;                          // byte 1 b7: "get IPMI v2.0+ extended data"
+    privilege max_privilege = privilege::administrator;  // byte 2 [3:0]: callback to oem
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!detail::app::channel_ok(channel) || !detail::app::level_ok(max_privilege)) w.fail(encode_error::out_of_range);
+      w.u8(static_cast<std::uint8_t>(detail::app::bit(extended_data, 7) | channel));
+      w.u8(static_cast<std::uint8_t>(max_privilege));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      const std::uint8_t b = r.u8();
+      r.reserved_zero(b, 0x70);  // [6:4] reserved (IPMI v2.0 §22.13)
+      v.extended_data = detail::app::test(b, 7);
+      v.channel = b & 0x0F;
+      if (!detail::app::channel_ok(v.channel)) r.fail(parse_error::reserved_value);
+      const std::uint8_t p = r.u8();
+      r.reserved_zero(p, 0xF0);
+      v.max_privilege = static_cast<privilege>(p & 0x0F);
+      if (!detail::app::level_ok(v.max_privilege)) r.fail(parse_error::reserved_value);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+
+  struct response {
+    static constexpr std::size_t min_size = 8;
+    static constexpr std::size_t max_size = 8;
+
+    std::uint8_t channel = 0;                // byte 1 [3:0]
+    bool extended_capabilities = false;      // byte 2 b7: IPMI v2.0+ extended capabilities (byte 4)
+    bool auth_none = false;                  // byte 2 b0: authentication type "none" enabled
+    bool auth_md2 = false;                   // byte 2 b1
+    bool auth_md5 = false;                   // byte 2 b2
+    bool auth_straight_password = false;     // byte 2 b4: straight password / key
+    bool auth_oem = false;                   // byte 2 b5: OEM proprietary
+    bool kg_nonzero = false;                 // byte 3 b5: "KG status", a non-zero K_g is set
+    bool per_message_auth_disabled = false;  // byte 3 b4
+    bool user_level_auth_disabled = false;   // byte 3 b3
+    bool non_null_usernames = false;         // byte 3 b2: non-null usernames enabled
+    bool null_usernames = false;             // byte 3 b1: null usernames enabled
+    bool anonymous_login = false;            // byte 3 b0: anonymous login enabled
+    bool supports_ipmi_v20 = false;          // byte 4 b1: IPMI v2.0 (RMCP+) connections
+    bool supports_ipmi_v15 = false;          // byte 4 b0: IPMI v1.5 connections
+    std::uint32_t oem_id = 0;                // bytes 5-7: OEM IANA enterprise number (24 bits)
+    std::uint8_t oem_auxiliary_data = 0;     // byte 8
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      using detail::app::bit;
+      writer w(out);
+      if (!detail::app::channel_ok(channel)) w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.u8(static_cast<std::uint8_t>(bit(extended_capabilities, 7) | bit(auth_oem, 5) |
+                                     bit(auth_straight_password, 4) | bit(auth_md5, 2) | bit(auth_md2, 1) |
+                                     bit(auth_none, 0)));
+      w.u8(static_cast<std::uint8_t>(bit(kg_nonzero, 5) | bit(per_message_auth_disabled, 4) |
+                                     bit(user_level_auth_disabled, 3) | bit(non_null_usernames, 2) |
+                                     bit(null_usernames, 1) | bit(anonymous_login, 0)));
+      w.u8(static_cast<std::uint8_t>(bit(supports_ipmi_v20, 1) | bit(supports_ipmi_v15, 0)));
+      w.le24(oem_id);
+      w.u8(oem_auxiliary_data);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      using detail::app::test;
+      reader r(data);
+      response v;
+      v.channel = detail::app::read_channel(r);
+      const std::uint8_t auth = r.u8();
+      r.reserved_zero(auth, 0x48);  // b6, b3 reserved (IPMI v2.0 §22.13)
+      v.extended_capabilities = test(auth, 7);
+      v.auth_oem = test(auth, 5);
+      v.auth_straight_password = test(auth, 4);
+      v.auth_md5 = test(auth, 2);
+      v.auth_md2 = test(auth, 1);
+      v.auth_none = test(auth, 0);
+      const std::uint8_t status = r.u8();
+      r.reserved_zero(status, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.13)
+      v.kg_nonzero = test(status, 5);
+      v.per_message_auth_disabled = test(status, 4);
+      v.user_level_auth_disabled = test(status, 3);
+      v.non_null_usernames = test(status, 2);
+      v.null_usernames = test(status, 1);
+      v.anonymous_login = test(status, 0);
+      const std::uint8_t ext = r.u8();
+      r.reserved_zero(ext, 0xFC);  // [7:2] reserved (IPMI v2.0 §22.13)
+      v.supports_ipmi_v20 = test(ext, 1);
+      v.supports_ipmi_v15 = test(ext, 0);
+      v.oem_id = r.le24();
+      v.oem_auxiliary_data = r.u8();
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Get Channel Cipher Suites (IPMI v2.0 §22.15; lan.md §4)
+
+/// Payload types, [5:0] (IPMI v2.0 §13.27.3 table 13-16); 20h-27h are OEM payloads, the rest of
+/// 03h-3Fh reserved.
+enum class payload_type : std::uint8_t {
+  ipmi = 0x00,                   // IPMI message (IPMI v2.0 table 13-16)
+  sol = 0x01,                    // serial over LAN (IPMI v2.0 table 13-16)
+  oem_explicit = 0x02,           // IPMI v2.0 table 13-16
+  open_session_request = 0x10,   // RMCP+ (IPMI v2.0 table 13-16)
+  open_session_response = 0x11,  // IPMI v2.0 table 13-16
+  rakp_1 = 0x12,                 // IPMI v2.0 table 13-16
+  rakp_2 = 0x13,                 // IPMI v2.0 table 13-16
+  rakp_3 = 0x14,                 // IPMI v2.0 table 13-16
+  rakp_4 = 0x15,                 // IPMI v2.0 table 13-16
+};
+
+namespace detail::app {
+[[nodiscard]] constexpr bool payload_type_ok(payload_type t) noexcept {
+  const auto n = static_cast<std::uint8_t>(t);
+  return n <= 0x02 || (n >= 0x10 && n <= 0x15) || (n >= 0x20 && n <= 0x27);  // table 13-16
+}
+}  // namespace detail::app
+
+struct get_channel_cipher_suites {
+  static constexpr command_id id = commands::get_channel_cipher_suites;
+
+  /// Record data bytes in one response: bytes [16·index, 16·index + 16) of the list; fewer ends
+  /// the list (IPMI v2.0 §22.15; lan.md §4).
+  static constexpr std::size_t bytes_per_response = 16;
+  /// The highest list index (IPMI v2.0 §22.15: 00h-3Fh).
+  static constexpr std::uint8_t max_list_index = 0x3F;
+
+  struct request {
+    static constexpr std::size_t min_size = 3;
+    static constexpr std::size_t max_size = 3;
+
+    std::uint8_t channel = present_channel;  // byte 1 [3:0]
+    payload_type payload = payload_type::ipmi;  // byte 2 [5:0]
+    bool list_by_cipher_suite = true;  // byte 3 b7: 1 the cipher suite records, 0 the supported algorithms
+    std::uint8_t list_index = 0;       // byte 3 [5:0]
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!detail::app::channel_ok(channel) || !detail::app::payload_type_ok(payload) || list_index > max_list_index)
+        w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.u8(static_cast<std::uint8_t>(payload));
+      w.u8(static_cast<std::uint8_t>(detail::app::bit(list_by_cipher_suite, 7) | list_index));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      v.channel = detail::app::read_channel(r);
+      const std::uint8_t p = r.u8();
+      r.reserved_zero(p, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.15)
+      v.payload = static_cast<payload_type>(p & 0x3F);
+      if (!detail::app::payload_type_ok(v.payload)) r.fail(parse_error::reserved_value);
+      const std::uint8_t l = r.u8();
+      r.reserved_zero(l, 0x40);  // b6 reserved (IPMI v2.0 §22.15)
+      v.list_by_cipher_suite = detail::app::test(l, 7);
+      v.list_index = l & 0x3F;
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+
+  struct response {
+    static constexpr std::size_t min_size = 1;                       // the channel alone: an empty list
+    static constexpr std::size_t max_size = 1 + bytes_per_response;  // and 16 record bytes
+
+    std::uint8_t channel = 0;  // byte 1 [3:0]
+    /// Bytes 2..: up to 16 bytes of the record list as it is sent (records may straddle two
+    /// responses; ipmitool and phosphor concatenate them). Bytes past `size` are 0.
+    std::array<std::uint8_t, bytes_per_response> data{};
+    std::uint8_t size = 0;  // how many of `data` were sent
+
+    [[nodiscard]] constexpr std::span<const std::uint8_t> records() const noexcept {
+      return std::span<const std::uint8_t>(data).first(size <= bytes_per_response ? size : bytes_per_response);
+    }
+    /// True when the list goes on at the next index (a response of exactly 16 record bytes).
+    [[nodiscard]] constexpr bool more() const noexcept { return size == bytes_per_response; }
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      bool tail_zero = true;
+      for (std::size_t i = size; i < data.size(); ++i) tail_zero = tail_zero && data[i] == 0;
+      if (!detail::app::channel_ok(channel) || size > bytes_per_response || !tail_zero)
+        w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.bytes(records());
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      v.channel = detail::app::read_channel(r);
+      const std::size_t n = r.remaining() < bytes_per_response ? r.remaining() : bytes_per_response;
+      const auto d = r.view(n);
+      for (std::size_t i = 0; i < d.size(); ++i) v.data[i] = d[i];
+      v.size = static_cast<std::uint8_t>(d.size());
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Get Channel Info (IPMI v2.0 §22.24; bmc-commands.md §1.1)
+
+/// Channel medium types, [6:0] (IPMI v2.0 §6.5 table 6-3); 60h-7Fh are OEM, 00h and 0Dh-5Fh
+/// reserved.
+enum class channel_medium : std::uint8_t {
+  ipmb = 0x01,              // IPMB (I2C) (IPMI v2.0 table 6-3)
+  icmb_v10 = 0x02,          // ICMB v1.0 (IPMI v2.0 table 6-3)
+  icmb_v09 = 0x03,          // ICMB v0.9 (IPMI v2.0 table 6-3)
+  lan_802_3 = 0x04,         // 802.3 LAN (IPMI v2.0 table 6-3)
+  serial = 0x05,            // asynchronous serial/modem (RS-232) (IPMI v2.0 table 6-3)
+  other_lan = 0x06,         // IPMI v2.0 table 6-3
+  pci_smbus = 0x07,         // IPMI v2.0 table 6-3
+  smbus_v1x = 0x08,         // SMBus v1.0/1.1 (IPMI v2.0 table 6-3)
+  smbus_v20 = 0x09,         // SMBus v2.0 (IPMI v2.0 table 6-3; bmc-commands.md says 0Ah, which is USB 1.x)
+  usb_1x = 0x0A,            // IPMI v2.0 table 6-3
+  usb_2x = 0x0B,            // IPMI v2.0 table 6-3
+  system_interface = 0x0C,  // KCS, SMIC, BT, SSIF (IPMI v2.0 table 6-3)
+};
+
+/// Channel protocol types, [4:0] (IPMI v2.0 §6.4 table 6-2); 1Ch-1Fh are OEM protocols 1-4,
+/// 03h and 0Ah-1Bh reserved.
+enum class channel_protocol : std::uint8_t {
+  not_applicable = 0x00,  // "n/a" (IPMI v2.0 table 6-2)
+  ipmb = 0x01,            // IPMB-1.0, also LAN channels (IPMI v2.0 table 6-2)
+  icmb = 0x02,            // ICMB-1.0 (IPMI v2.0 table 6-2)
+  ipmi_smbus = 0x04,      // IPMI-SMBus, SSIF (IPMI v2.0 table 6-2)
+  kcs = 0x05,             // IPMI v2.0 table 6-2
+  smic = 0x06,            // IPMI v2.0 table 6-2
+  bt_10 = 0x07,           // BT-10, IPMI v1.0 BT (IPMI v2.0 table 6-2)
+  bt_15 = 0x08,           // BT-15, IPMI v1.5 BT (IPMI v2.0 table 6-2)
+  tmode = 0x09,           // terminal mode (IPMI v2.0 table 6-2)
+  oem_1 = 0x1C,           // IPMI v2.0 table 6-2
+  oem_2 = 0x1D,           // IPMI v2.0 table 6-2
+  oem_3 = 0x1E,           // IPMI v2.0 table 6-2
+  oem_4 = 0x1F,           // IPMI v2.0 table 6-2
+};
+
+/// Session support, byte 4 [7:6] of Get Channel Info (IPMI v2.0 §22.24).
+enum class session_support : std::uint8_t {
+  session_less = 0,    // IPMI v2.0 §22.24
+  single_session = 1,  // IPMI v2.0 §22.24
+  multi_session = 2,   // IPMI v2.0 §22.24
+  session_based = 3,   // IPMI v2.0 §22.24
+};
+
+/// The IPMI Forum's IANA enterprise number, Get Channel Info's protocol vendor ID for the
+/// IPMI-defined protocols (IPMI v2.0 §22.24; bmc-commands.md §1.1: 7154, `F2 1B 00`).
+inline constexpr std::uint32_t ipmi_forum_iana = 7154;
+
+namespace detail::app {
+[[nodiscard]] constexpr bool medium_ok(channel_medium m) noexcept {
+  const auto n = static_cast<std::uint8_t>(m);
+  return (n >= 0x01 && n <= 0x0C) || (n >= 0x60 && n <= 0x7F);  // table 6-3
+}
+[[nodiscard]] constexpr bool protocol_ok(channel_protocol p) noexcept {
+  const auto n = static_cast<std::uint8_t>(p);
+  return n <= 0x02 || (n >= 0x04 && n <= 0x09) || (n >= 0x1C && n <= 0x1F);  // table 6-2
+}
+}  // namespace detail::app
+
+namespace detail {
+/// A request of one byte: [7:4] reserved, [3:0] channel number.
+struct channel_request {
+  static constexpr std::size_t min_size = 1;
+  static constexpr std::size_t max_size = 1;
+
+  std::uint8_t channel = present_channel;
+
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+    writer w(out);
+    if (!app::channel_ok(channel)) w.fail(encode_error::out_of_range);
+    w.u8(channel);
+    return w.result();
+  }
+  [[nodiscard]] static constexpr parsed<channel_request> parse(std::span<const std::uint8_t> data) noexcept {
+    reader r(data);
+    channel_request v;
+    v.channel = app::read_channel(r);
+    return r.result(v);
+  }
+  friend constexpr bool operator==(const channel_request&, const channel_request&) noexcept = default;
+};
+}  // namespace detail
+
+struct get_channel_info {
+  static constexpr command_id id = commands::get_channel_info;
+  using request = detail::channel_request;  // Eh: the channel this request came in on
+
+  struct response {
+    static constexpr std::size_t min_size = 9;
+    static constexpr std::size_t max_size = 9;
+
+    std::uint8_t channel = 0;                                 // byte 1 [3:0]: the actual channel
+    channel_medium medium = channel_medium::system_interface;  // byte 2 [6:0]
+    channel_protocol protocol = channel_protocol::kcs;         // byte 3 [4:0]
+    session_support sessions = session_support::session_less;  // byte 4 [7:6]
+    std::uint8_t active_sessions = 0;                         // byte 4 [5:0]
+    std::uint32_t protocol_vendor_id = ipmi_forum_iana;       // bytes 5-7: IANA number (24 bits)
+    /// Bytes 8-9: for channel Fh the SMS and event message buffer interrupt types, else
+    /// reserved or OEM (IPMI v2.0 §22.24).
+    std::array<std::uint8_t, 2> auxiliary_info{};
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!detail::app::channel_ok(channel) || !detail::app::medium_ok(medium) || !detail::app::protocol_ok(protocol) ||
+          static_cast<std::uint8_t>(sessions) > 3 || active_sessions > 0x3F)
+        w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.u8(static_cast<std::uint8_t>(medium));
+      w.u8(static_cast<std::uint8_t>(protocol));
+      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(sessions) << 6) | active_sessions));
+      w.le24(protocol_vendor_id);
+      w.bytes(auxiliary_info);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      v.channel = detail::app::read_channel(r);
+      const std::uint8_t m = r.u8();
+      r.reserved_zero(m, 0x80);  // b7 reserved (IPMI v2.0 §22.24)
+      v.medium = static_cast<channel_medium>(m & 0x7F);
+      if (!detail::app::medium_ok(v.medium)) r.fail(parse_error::reserved_value);
+      const std::uint8_t p = r.u8();
+      r.reserved_zero(p, 0xE0);  // [7:5] reserved (IPMI v2.0 §22.24)
+      v.protocol = static_cast<channel_protocol>(p & 0x1F);
+      if (!detail::app::protocol_ok(v.protocol)) r.fail(parse_error::reserved_value);
+      const std::uint8_t s = r.u8();
+      v.sessions = static_cast<session_support>(s >> 6);
+      v.active_sessions = s & 0x3F;
+      v.protocol_vendor_id = r.le24();
+      r.bytes(v.auxiliary_info);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Get Channel Access (IPMI v2.0 §22.23) and Set Channel Access (§22.22); bmc-commands.md §1.1
+
+/// Which setting a channel access field is about: [7:6] of Get's byte 2 and of Set's bytes 2
+/// and 3 (IPMI v2.0 §22.22, §22.23); 11b is reserved, and so is dont_set for Get.
+enum class channel_setting : std::uint8_t {
+  dont_set = 0,      // Set: leave this setting as it is (IPMI v2.0 §22.22)
+  non_volatile = 1,  // IPMI v2.0 §22.22, §22.23 (ipmitool's 40h)
+  volatile_ = 2,     // the present, active setting (IPMI v2.0 §22.22, §22.23; ipmitool's 80h)
+};
+
+/// Channel access mode, [2:0] (IPMI v2.0 §22.22); 4-7 are reserved.
+enum class channel_access_mode : std::uint8_t {
+  disabled = 0,          // IPMI v2.0 §22.22
+  pre_boot_only = 1,     // IPMI v2.0 §22.22
+  always_available = 2,  // IPMI v2.0 §22.22
+  shared = 3,            // IPMI v2.0 §22.22
+};
+
+namespace detail::app {
+/// The access byte's [5:0] (b5 PEF alerting disabled, b4 per-message authentication disabled,
+/// b3 user level authentication disabled, [2:0] access mode), shared by Get and Set.
+struct access_bits {
+  bool pef_alerting_disabled = false;
+  bool per_message_auth_disabled = false;
+  bool user_level_auth_disabled = false;
+  channel_access_mode access_mode = channel_access_mode::always_available;
+
+  [[nodiscard]] constexpr bool ok() const noexcept { return static_cast<std::uint8_t>(access_mode) <= 3; }
+  [[nodiscard]] constexpr std::uint8_t to_byte() const noexcept {
+    return static_cast<std::uint8_t>(bit(pef_alerting_disabled, 5) | bit(per_message_auth_disabled, 4) |
+                                     bit(user_level_auth_disabled, 3) | static_cast<std::uint8_t>(access_mode));
+  }
+  static constexpr access_bits from_byte(reader& r, std::uint8_t b) noexcept {
+    access_bits a{test(b, 5), test(b, 4), test(b, 3), static_cast<channel_access_mode>(b & 0x07)};
+    if (!a.ok()) r.fail(parse_error::reserved_value);
+    return a;
+  }
+};
+}  // namespace detail::app
+
+struct get_channel_access {
+  static constexpr command_id id = commands::get_channel_access;
+
+  struct request {
+    static constexpr std::size_t min_size = 2;
+    static constexpr std::size_t max_size = 2;
+
+    std::uint8_t channel = present_channel;              // byte 1 [3:0]
+    channel_setting setting = channel_setting::volatile_;  // byte 2 [7:6]: non_volatile or volatile_
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!detail::app::channel_ok(channel) ||
+          (setting != channel_setting::non_volatile && setting != channel_setting::volatile_))
+        w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.u8(static_cast<std::uint8_t>(static_cast<unsigned>(setting) << 6));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      v.channel = detail::app::read_channel(r);
+      const std::uint8_t b = r.u8();
+      r.reserved_zero(b, 0x3F);  // [5:0] reserved (IPMI v2.0 §22.23)
+      v.setting = static_cast<channel_setting>(b >> 6);
+      if (v.setting != channel_setting::non_volatile && v.setting != channel_setting::volatile_)
+        r.fail(parse_error::reserved_value);  // 00b and 11b reserved
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+
+  struct response {
+    static constexpr std::size_t min_size = 2;
+    static constexpr std::size_t max_size = 2;
+
+    bool pef_alerting_disabled = false;      // byte 1 b5
+    bool per_message_auth_disabled = false;  // byte 1 b4
+    bool user_level_auth_disabled = false;   // byte 1 b3
+    channel_access_mode access_mode = channel_access_mode::always_available;  // byte 1 [2:0]
+    privilege privilege_limit = privilege::administrator;  // byte 2 [3:0]: callback to oem
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      const detail::app::access_bits a{pef_alerting_disabled, per_message_auth_disabled, user_level_auth_disabled,
+                                       access_mode};
+      if (!a.ok() || !detail::app::level_ok(privilege_limit)) w.fail(encode_error::out_of_range);
+      w.u8(a.to_byte());
+      w.u8(static_cast<std::uint8_t>(privilege_limit));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      const std::uint8_t b = r.u8();
+      r.reserved_zero(b, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.23)
+      const auto a = detail::app::access_bits::from_byte(r, b);
+      v.pef_alerting_disabled = a.pef_alerting_disabled;
+      v.per_message_auth_disabled = a.per_message_auth_disabled;
+      v.user_level_auth_disabled = a.user_level_auth_disabled;
+      v.access_mode = a.access_mode;
+      const std::uint8_t p = r.u8();
+      r.reserved_zero(p, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.23)
+      v.privilege_limit = static_cast<privilege>(p & 0x0F);
+      if (!detail::app::level_ok(v.privilege_limit)) r.fail(parse_error::reserved_value);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+struct set_channel_access {
+  static constexpr command_id id = commands::set_channel_access;
+  using response = no_data;
+
+  struct request {
+    static constexpr std::size_t min_size = 3;
+    static constexpr std::size_t max_size = 3;
+
+    std::uint8_t channel = present_channel;                      // byte 1 [3:0]
+    channel_setting access_setting = channel_setting::dont_set;  // byte 2 [7:6]
+    bool pef_alerting_disabled = false;                          // byte 2 b5
+    bool per_message_auth_disabled = false;                      // byte 2 b4
+    bool user_level_auth_disabled = false;                       // byte 2 b3
+    channel_access_mode access_mode = channel_access_mode::disabled;  // byte 2 [2:0]
+    channel_setting privilege_setting = channel_setting::dont_set;     // byte 3 [7:6]
+    /// Byte 3 [3:0]: callback to oem; unspecified (0h) only with privilege_setting dont_set.
+    privilege privilege_limit = privilege::unspecified;
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      const detail::app::access_bits a{pef_alerting_disabled, per_message_auth_disabled, user_level_auth_disabled,
+                                       access_mode};
+      if (!detail::app::channel_ok(channel) || static_cast<std::uint8_t>(access_setting) > 2 ||
+          static_cast<std::uint8_t>(privilege_setting) > 2 || !a.ok() || !privilege_ok(privilege_setting, privilege_limit))
+        w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(access_setting) << 6) | a.to_byte()));
+      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(privilege_setting) << 6) |
+                                     static_cast<unsigned>(privilege_limit)));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      v.channel = detail::app::read_channel(r);
+      const std::uint8_t b = r.u8();
+      v.access_setting = static_cast<channel_setting>(b >> 6);
+      if (static_cast<std::uint8_t>(v.access_setting) > 2) r.fail(parse_error::reserved_value);  // 11b reserved
+      const auto a = detail::app::access_bits::from_byte(r, b);
+      v.pef_alerting_disabled = a.pef_alerting_disabled;
+      v.per_message_auth_disabled = a.per_message_auth_disabled;
+      v.user_level_auth_disabled = a.user_level_auth_disabled;
+      v.access_mode = a.access_mode;
+      const std::uint8_t p = r.u8();
+      r.reserved_zero(p, 0x30);  // [5:4] reserved (IPMI v2.0 §22.22)
+      v.privilege_setting = static_cast<channel_setting>(p >> 6);
+      v.privilege_limit = static_cast<privilege>(p & 0x0F);
+      if (static_cast<std::uint8_t>(v.privilege_setting) > 2 || !privilege_ok(v.privilege_setting, v.privilege_limit))
+        r.fail(parse_error::reserved_value);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+
+   private:
+    [[nodiscard]] static constexpr bool privilege_ok(channel_setting s, privilege p) noexcept {
+      return detail::app::level_ok(p) || (s == channel_setting::dont_set && p == privilege::unspecified);
+    }
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Users: names (IPMI v2.0 §22.28, §22.29), passwords (§22.30), access (§22.26, §22.27);
+// bmc-commands.md §1.2
+
+/// A user name as sent: 16 bytes of ASCII, NUL padded (IPMI v2.0 §22.28).
+using user_name = std::array<char, 16>;
+
+/// The name `text`, NUL padded; nothing when it is longer than 16 bytes.
+[[nodiscard]] constexpr std::optional<user_name> make_user_name(std::string_view text) noexcept {
+  if (text.size() > user_name{}.size()) return std::nullopt;
+  user_name n{};
+  for (std::size_t i = 0; i < text.size(); ++i) n[i] = text[i];
+  return n;
+}
+
+/// The name up to its first NUL (all 16 bytes when there is none).
+[[nodiscard]] constexpr std::string_view name_view(const user_name& n) noexcept {
+  std::size_t len = 0;
+  while (len < n.size() && n[len] != '\0') ++len;
+  return std::string_view(n.data(), len);
+}
+
+namespace detail::app {
+constexpr void write_name(writer& w, const user_name& n) noexcept {
+  for (const char c : n) w.u8(static_cast<std::uint8_t>(c));
+}
+constexpr void read_name(reader& r, user_name& n) noexcept {
+  for (char& c : n) c = static_cast<char>(r.u8());
+}
+
+/// A request of one byte: [7:6] reserved, [5:0] user ID (1-63).
+struct user_id_request {
+  static constexpr std::size_t min_size = 1;
+  static constexpr std::size_t max_size = 1;
+
+  std::uint8_t user_id = 1;
+
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+    writer w(out);
+    if (!user_id_ok(user_id)) w.fail(encode_error::out_of_range);
+    w.u8(user_id);
+    return w.result();
+  }
+  [[nodiscard]] static constexpr parsed<user_id_request> parse(std::span<const std::uint8_t> data) noexcept {
+    reader r(data);
+    user_id_request v;
+    v.user_id = read_user_id(r);
+    return r.result(v);
+  }
+  friend constexpr bool operator==(const user_id_request&, const user_id_request&) noexcept = default;
+};
+}  // namespace detail::app
+
+struct get_user_name {
+  static constexpr command_id id = commands::get_user_name;
+  using request = detail::app::user_id_request;  // byte 1 [5:0]: user ID
+
+  struct response {
+    static constexpr std::size_t min_size = 16;
+    static constexpr std::size_t max_size = 16;
+
+    user_name name{};  // bytes 1-16, as sent (name_view() gives the text)
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      detail::app::write_name(w, name);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      detail::app::read_name(r, v.name);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+struct set_user_name {
+  static constexpr command_id id = commands::set_user_name;
+  using response = no_data;
+
+  struct request {
+    static constexpr std::size_t min_size = 17;
+    static constexpr std::size_t max_size = 17;
+
+    std::uint8_t user_id = 1;  // byte 1 [5:0]
+    user_name name{};          // bytes 2-17
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!detail::app::user_id_ok(user_id)) w.fail(encode_error::out_of_range);
+      w.u8(user_id);
+      detail::app::write_name(w, name);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      v.user_id = detail::app::read_user_id(r);
+      detail::app::read_name(r, v.name);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+};
+
+/// Set User Password's operation, byte 2 [1:0] (IPMI v2.0 §22.30).
+enum class password_operation : std::uint8_t {
+  disable_user = 0,   // IPMI v2.0 §22.30
+  enable_user = 1,    // IPMI v2.0 §22.30
+  set_password = 2,   // IPMI v2.0 §22.30
+  test_password = 3,  // IPMI v2.0 §22.30
+};
+
+/// Set User Password's completion codes for test_password (IPMI v2.0 §22.30).
+inline constexpr completion_code password_test_failed = static_cast<completion_code>(0x80);  // §22.30: wrong password
+inline constexpr completion_code password_test_failed_wrong_size =
+    static_cast<completion_code>(0x81);  // §22.30: wrong password size
+
+struct set_user_password {
+  static constexpr command_id id = commands::set_user_password;
+  using response = no_data;
+
+  /// The password sizes (IPMI v2.0 §22.30): byte 1 b7 clear 16, set 20.
+  static constexpr std::size_t short_password_size = 16;
+  static constexpr std::size_t long_password_size = 20;
+
+  /// The request holds a password. Nothing in ipmikit prints it; a caller that logs requests
+  /// must leave `password` out (tests compare it without printing it).
+  struct request {
+    static constexpr std::size_t min_size = 2;   // disable/enable user without password bytes
+    static constexpr std::size_t max_size = 22;  // the 20-byte form
+
+    std::uint8_t user_id = 1;                                    // byte 1 [5:0]
+    bool twenty_byte = false;                                    // byte 1 b7: the 20-byte form
+    password_operation operation = password_operation::set_password;  // byte 2 [1:0]
+    /// Bytes 3-18 or 3-22 are present: always for set_password and test_password; disable_user
+    /// and enable_user may leave them out (ipmitool sends them, zeros).
+    bool has_password = true;
+    /// The password, NUL padded. The 16-byte form uses the first 16 and keeps the rest 0;
+    /// without has_password all 20 are 0.
+    std::array<std::uint8_t, long_password_size> password{};
+
+    /// Puts `text` in `password` (has_password set, NUL padded): the 16-byte form when it fits
+    /// in 16 bytes and `twenty` is false, else the 20-byte form. False, and nothing changed,
+    /// when `text` is longer than 20 bytes.
+    constexpr bool assign_password(std::string_view text, bool twenty = false) noexcept {
+      if (text.size() > long_password_size) return false;
+      twenty_byte = twenty || text.size() > short_password_size;
+      has_password = true;
+      password = {};
+      for (std::size_t i = 0; i < text.size(); ++i) password[i] = static_cast<std::uint8_t>(text[i]);
+      return true;
+    }
+    /// The password bytes the request carries (16 or 20, or none).
+    [[nodiscard]] constexpr std::span<const std::uint8_t> password_bytes() const noexcept {
+      if (!has_password) return {};
+      return std::span<const std::uint8_t>(password).first(twenty_byte ? long_password_size : short_password_size);
+    }
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!canonical()) w.fail(encode_error::out_of_range);
+      w.u8(static_cast<std::uint8_t>(detail::app::bit(twenty_byte, 7) | user_id));
+      w.u8(static_cast<std::uint8_t>(operation));
+      w.bytes(password_bytes());
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      const std::uint8_t b = r.u8();
+      v.twenty_byte = detail::app::test(b, 7);
+      r.reserved_zero(b, 0x40);  // b6 reserved (IPMI v2.0 §22.30)
+      v.user_id = b & 0x3F;
+      if (!detail::app::user_id_ok(v.user_id)) r.fail(parse_error::reserved_value);
+      const std::uint8_t op = r.u8();
+      r.reserved_zero(op, 0xFC);  // [7:2] reserved (IPMI v2.0 §22.30)
+      v.operation = static_cast<password_operation>(op & 0x03);
+      const bool needs_password =
+          v.operation == password_operation::set_password || v.operation == password_operation::test_password;
+      v.has_password = needs_password || !r.at_end();
+      if (v.has_password) {  // 16 or 20 bytes as b7 says; fewer is too short, more too long
+        const auto p = r.view(v.twenty_byte ? long_password_size : short_password_size);
+        for (std::size_t i = 0; i < p.size(); ++i) v.password[i] = p[i];
+      }
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+
+   private:
+    /// What parse() can give: a valid user ID and operation, a password where one is needed,
+    /// and zeros in the bytes the form does not send.
+    [[nodiscard]] constexpr bool canonical() const noexcept {
+      if (!detail::app::user_id_ok(user_id) || static_cast<std::uint8_t>(operation) > 3) return false;
+      if (!has_password &&
+          (operation == password_operation::set_password || operation == password_operation::test_password))
+        return false;
+      const std::size_t sent = !has_password ? 0 : twenty_byte ? long_password_size : short_password_size;
+      for (std::size_t i = sent; i < password.size(); ++i)
+        if (password[i] != 0) return false;
+      return true;
+    }
+  };
+};
+
+/// A user's enable status, Get User Access byte 2 [7:6] (IPMI v2.0 §22.27); 11b is reserved.
+enum class user_enable_status : std::uint8_t {
+  unspecified = 0,  // IPMI v2.0 §22.27
+  enabled = 1,      // enabled by Set User Password (IPMI v2.0 §22.27)
+  disabled = 2,     // disabled by Set User Password (IPMI v2.0 §22.27)
+};
+
+struct set_user_access {
+  static constexpr command_id id = commands::set_user_access;
+  using response = no_data;
+
+  struct request {
+    static constexpr std::size_t min_size = 3;
+    static constexpr std::size_t max_size = 4;  // with the optional session limit
+
+    std::uint8_t channel = present_channel;  // byte 1 [3:0]
+    bool change_bits = false;     // byte 1 b7: "enable change of bits 6:4"; when clear only the limit changes
+    bool callback_only = false;   // byte 1 b6: user restricted to callback
+    bool link_auth = false;       // byte 1 b5: user link authentication enabled
+    bool ipmi_messaging = false;  // byte 1 b4: user IPMI messaging enabled
+    std::uint8_t user_id = 1;     // byte 2 [5:0]
+    privilege privilege_limit = privilege::administrator;  // byte 3 [3:0]: callback to oem, or no_access
+    bool has_session_limit = false;  // byte 4 is present
+    std::uint8_t session_limit = 0;  // byte 4 [3:0]: 0 = limited by the channel only
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      using detail::app::bit;
+      writer w(out);
+      if (!detail::app::channel_ok(channel) || !detail::app::user_id_ok(user_id) ||
+          !detail::app::user_level_ok(privilege_limit) || session_limit > (has_session_limit ? 0x0F : 0))
+        w.fail(encode_error::out_of_range);
+      w.u8(static_cast<std::uint8_t>(bit(change_bits, 7) | bit(callback_only, 6) | bit(link_auth, 5) |
+                                     bit(ipmi_messaging, 4) | channel));
+      w.u8(user_id);
+      w.u8(static_cast<std::uint8_t>(privilege_limit));
+      if (has_session_limit) w.u8(session_limit);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      using detail::app::test;
+      reader r(data);
+      request v;
+      const std::uint8_t b = r.u8();
+      v.change_bits = test(b, 7);
+      v.callback_only = test(b, 6);
+      v.link_auth = test(b, 5);
+      v.ipmi_messaging = test(b, 4);
+      v.channel = b & 0x0F;
+      if (!detail::app::channel_ok(v.channel)) r.fail(parse_error::reserved_value);
+      v.user_id = detail::app::read_user_id(r);
+      const std::uint8_t p = r.u8();
+      r.reserved_zero(p, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.26)
+      v.privilege_limit = static_cast<privilege>(p & 0x0F);
+      if (!detail::app::user_level_ok(v.privilege_limit)) r.fail(parse_error::reserved_value);
+      if (!r.at_end()) {
+        v.has_session_limit = true;
+        const std::uint8_t s = r.u8();
+        r.reserved_zero(s, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.26)
+        v.session_limit = s & 0x0F;
+      }
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+};
+
+struct get_user_access {
+  static constexpr command_id id = commands::get_user_access;
+
+  struct request {
+    static constexpr std::size_t min_size = 2;
+    static constexpr std::size_t max_size = 2;
+
+    std::uint8_t channel = present_channel;  // byte 1 [3:0]
+    std::uint8_t user_id = 1;                // byte 2 [5:0]
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (!detail::app::channel_ok(channel) || !detail::app::user_id_ok(user_id)) w.fail(encode_error::out_of_range);
+      w.u8(channel);
+      w.u8(user_id);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      v.channel = detail::app::read_channel(r);
+      v.user_id = detail::app::read_user_id(r);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+
+  struct response {
+    static constexpr std::size_t min_size = 4;
+    static constexpr std::size_t max_size = 4;
+
+    std::uint8_t max_user_ids = 1;  // byte 1 [5:0]: user IDs the BMC has, counting user 1 (1-63)
+    user_enable_status enable_status = user_enable_status::unspecified;  // byte 2 [7:6]
+    std::uint8_t enabled_user_ids = 0;     // byte 2 [5:0]: at most max_user_ids
+    std::uint8_t fixed_name_user_ids = 0;  // byte 3 [5:0]: at most max_user_ids
+    bool callback_only = false;            // byte 4 b6
+    bool link_auth = false;                // byte 4 b5
+    bool ipmi_messaging = false;           // byte 4 b4
+    privilege privilege_limit = privilege::no_access;  // byte 4 [3:0]: callback to oem, or no_access
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      using detail::app::bit;
+      writer w(out);
+      if (!counts_ok(max_user_ids, enabled_user_ids, fixed_name_user_ids) ||
+          static_cast<std::uint8_t>(enable_status) > 2 || !detail::app::user_level_ok(privilege_limit))
+        w.fail(encode_error::out_of_range);
+      w.u8(max_user_ids);
+      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(enable_status) << 6) | enabled_user_ids));
+      w.u8(fixed_name_user_ids);
+      w.u8(static_cast<std::uint8_t>(bit(callback_only, 6) | bit(link_auth, 5) | bit(ipmi_messaging, 4) |
+                                     static_cast<std::uint8_t>(privilege_limit)));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      using detail::app::test;
+      reader r(data);
+      response v;
+      const std::uint8_t m = r.u8();
+      r.reserved_zero(m, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.27)
+      v.max_user_ids = m & 0x3F;
+      const std::uint8_t e = r.u8();
+      v.enable_status = static_cast<user_enable_status>(e >> 6);
+      if (static_cast<std::uint8_t>(v.enable_status) > 2) r.fail(parse_error::reserved_value);  // 11b
+      v.enabled_user_ids = e & 0x3F;
+      const std::uint8_t f = r.u8();
+      r.reserved_zero(f, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.27)
+      v.fixed_name_user_ids = f & 0x3F;
+      const std::uint8_t a = r.u8();
+      r.reserved_zero(a, 0x80);  // b7 reserved (IPMI v2.0 §22.27)
+      v.callback_only = test(a, 6);
+      v.link_auth = test(a, 5);
+      v.ipmi_messaging = test(a, 4);
+      v.privilege_limit = static_cast<privilege>(a & 0x0F);
+      if (!detail::app::user_level_ok(v.privilege_limit)) r.fail(parse_error::reserved_value);
+      if (!counts_ok(v.max_user_ids, v.enabled_user_ids, v.fixed_name_user_ids)) r.fail(parse_error::out_of_range);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+
+   private:
+    /// At least one user ID (user 1), at most 63; the enabled and fixed-name counts are counts
+    /// of those user IDs (IPMI v2.0 §22.27).
+    [[nodiscard]] static constexpr bool counts_ok(std::uint8_t max, std::uint8_t enabled, std::uint8_t fixed) noexcept {
+      return max >= 1 && max <= 0x3F && enabled <= max && fixed <= max;
+    }
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Get System Interface Capabilities (IPMI v2.0 §22.9; ssif.md §5, kcs-bt.md)
+
+/// The system interface asked about, request byte 1 [3:0] (IPMI v2.0 §22.9); 3h-Fh reserved.
+enum class system_interface_type : std::uint8_t {
+  ssif = 0,  // IPMI v2.0 §22.9
+  kcs = 1,   // IPMI v2.0 §22.9
+  smic = 2,  // IPMI v2.0 §22.9
+};
+
+/// SSIF transaction support, response byte 2 [7:6] (IPMI v2.0 §22.9); 11b is reserved.
+enum class ssif_transaction_support : std::uint8_t {
+  single_part = 0,       // single-part reads and writes only (IPMI v2.0 §22.9)
+  start_end = 1,         // multi-part with start and end only: at most 2 parts (IPMI v2.0 §22.9)
+  start_middle_end = 2,  // multi-part with middle parts (IPMI v2.0 §22.9)
+};
+
+struct get_system_interface_capabilities {
+  static constexpr command_id id = commands::get_system_interface_capabilities;
+
+  struct request {
+    static constexpr std::size_t min_size = 1;
+    static constexpr std::size_t max_size = 1;
+
+    system_interface_type interface_type = system_interface_type::ssif;  // byte 1 [3:0]
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (static_cast<std::uint8_t>(interface_type) > 2) w.fail(encode_error::out_of_range);
+      w.u8(static_cast<std::uint8_t>(interface_type));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      const std::uint8_t b = r.u8();
+      r.reserved_zero(b, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.9)
+      v.interface_type = static_cast<system_interface_type>(b & 0x0F);
+      if (b > 2) r.fail(parse_error::reserved_value);
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+
+  /// The SSIF form (4 bytes) or the KCS/SMIC form (3 bytes), told apart by length: byte 1
+  /// reserved (00h); byte 2 [2:0] the interface version, 000b the only one defined, and for
+  /// SSIF [7:6] transaction support and b3 PEC; byte 3 the largest request message the BMC
+  /// takes; byte 4 (SSIF) the largest response message it sends (IPMI v2.0 §22.9).
+  struct response {
+    static constexpr std::size_t min_size = 3;
+    static constexpr std::size_t max_size = 4;
+
+    bool ssif = true;  // the 4-byte SSIF form; false: the 3-byte KCS/SMIC form
+    ssif_transaction_support transaction_support = ssif_transaction_support::single_part;  // SSIF only
+    bool pec_supported = false;       // SSIF only: byte 2 b3
+    std::uint8_t max_input_size = 0;  // byte 3: bytes, including netfn and command
+    std::uint8_t max_output_size = 0;  // SSIF only: byte 4
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (static_cast<std::uint8_t>(transaction_support) > 2 ||
+          (!ssif && (transaction_support != ssif_transaction_support::single_part || pec_supported ||
+                     max_output_size != 0)))
+        w.fail(encode_error::out_of_range);
+      w.u8(0x00);
+      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(transaction_support) << 6) |
+                                     detail::app::bit(pec_supported, 3)));
+      w.u8(max_input_size);
+      if (ssif) w.u8(max_output_size);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      v.ssif = data.size() >= 4;
+      r.reserved_zero(r.u8(), 0xFF);  // byte 1 reserved (IPMI v2.0 §22.9)
+      const std::uint8_t b = r.u8();
+      // [5:4] reserved and [2:0] version 000b (SSIF); [7:3] reserved and [2:0] 000b (KCS/SMIC).
+      r.reserved_zero(b, v.ssif ? 0x37 : 0xFF);
+      v.transaction_support = static_cast<ssif_transaction_support>(v.ssif ? b >> 6 : 0);
+      if (static_cast<std::uint8_t>(v.transaction_support) > 2) r.fail(parse_error::reserved_value);
+      v.pec_supported = v.ssif && detail::app::test(b, 3);
+      v.max_input_size = r.u8();
+      if (v.ssif) v.max_output_size = r.u8();
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
 };
 
 }  // namespace ipmikit::cmd
