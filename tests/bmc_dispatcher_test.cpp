@@ -177,7 +177,8 @@ TEST_SUITE("bmc") {
     CHECK(d.find(netfn::app, 0x03) == nullptr);
     CHECK(bmc::name(bmc::add_error::full) == "full");
     CHECK(bmc::name(bmc::dispatch_error::not_a_request) == "not_a_request");
-    CHECK(bmc::name(bmc::privilege::operator_) == "operator");
+    CHECK(cmd::name(bmc::privilege::operator_) == "operator");
+    CHECK(cmd::name(bmc::privilege::unspecified) == "unspecified");
   }
 
   TEST_CASE("bmc dispatcher: built and run in constant evaluation") {

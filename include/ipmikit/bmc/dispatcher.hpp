@@ -32,6 +32,7 @@
 #include <span>
 #include <string_view>
 
+#include "../cmd/app.hpp"
 #include "../cmd/codec.hpp"
 #include "../message.hpp"
 
@@ -40,28 +41,10 @@ namespace ipmikit::bmc {
 // ---------------------------------------------------------------------------------------------
 // Vocabulary
 
-/// Privilege levels (IPMI v2.0 §6.8; the numbers are the wire's, e.g. in Set Session Privilege
-/// Level and Get Channel Access). `none` is a command allowed without a session.
-enum class privilege : std::uint8_t {
-  none = 0,
-  callback = 1,
-  user = 2,
-  operator_ = 3,  // `operator` is a C++ keyword
-  administrator = 4,
-  oem = 5,
-};
-
-[[nodiscard]] constexpr std::string_view name(privilege p) noexcept {
-  switch (p) {
-    case privilege::none: return "none";
-    case privilege::callback: return "callback";
-    case privilege::user: return "user";
-    case privilege::operator_: return "operator";
-    case privilege::administrator: return "administrator";
-    case privilege::oem: return "oem";
-  }
-  return {};
-}
+/// Privilege levels (IPMI v2.0 §6.8), cmd::privilege's. As a command's requirement,
+/// `unspecified` (0) means none: the command is allowed without a session (Get System GUID,
+/// Get Channel Authentication Capabilities, Get Channel Cipher Suites on a LAN channel).
+using privilege = cmd::privilege;
 
 /// Who sent a request: the privilege it runs at and the channel it came in on.
 struct origin {

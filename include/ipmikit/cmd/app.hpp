@@ -571,6 +571,19 @@ enum class privilege : std::uint8_t {
   no_access = 0xF,      // a user's limit only (IPMI v2.0 §22.26)
 };
 
+[[nodiscard]] constexpr std::string_view name(privilege p) noexcept {
+  switch (p) {
+    case privilege::unspecified: return "unspecified";
+    case privilege::callback: return "callback";
+    case privilege::user: return "user";
+    case privilege::operator_: return "operator";
+    case privilege::administrator: return "administrator";
+    case privilege::oem: return "oem";
+    case privilege::no_access: return "no_access";
+  }
+  return {};
+}
+
 namespace detail::app {
 /// A channel number the request fields take: 0h-Bh, Eh, Fh (Ch-Dh reserved, §6.3).
 [[nodiscard]] constexpr bool channel_ok(std::uint8_t c) noexcept { return c <= 0xF && c != 0xC && c != 0xD; }
