@@ -1,8 +1,694 @@
-// ipmikit/cmd/chassis.hpp — typed Chassis commands (NetFn 00h): status, control, restart cause, POH counter, system boot options.
+// ipmikit/cmd/chassis.hpp — typed Chassis commands (NetFn 00h): status, control, restart cause,
+// POH counter, system boot options.
 //
 // The conventions (encode/parse/min_size/max_size, what the data bytes are) are codec.hpp's.
+// Layouts: IPMI v2.0 §28; ../shared/reference/bmc-commands.md §2 and §2.1, lan.md §14.1
+// (what ipmitool's `chassis bootdev` sends).
+//
+// This header also holds what the configuration-parameter commands share (transport.hpp's LAN
+// and SOL parameters use them too): set_in_progress_state and its parameter 0, parameter_bytes
+// (a bounded byte string for parameters kept opaque), and detail::parameter_family, which
+// encodes and parses a std::variant of typed parameters by parameter number.
 #pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <variant>
 
 #include "codec.hpp"
 
-namespace ipmikit::cmd {}  // namespace ipmikit::cmd
+namespace ipmikit::cmd {
+
+// ---------------------------------------------------------------------------------------------
+// What the configuration-parameter commands share
+
+/// Parameter 0 of the system boot options, LAN and SOL configuration parameters, [1:0] (IPMI
+/// v2.0 §28.13, §23.2, §26.3; bmc-commands.md §2.1): 3 is reserved.
+enum class set_in_progress_state : std::uint8_t {
+  set_complete = 0,     // IPMI v2.0 §28.13: 00b set complete
+  set_in_progress = 1,  // IPMI v2.0 §28.13: 01b set in progress
+  commit_write = 2,     // IPMI v2.0 §28.13: 10b commit write (optional)
+};
+
+/// Parameter 0, "set in progress", one byte: [1:0] the state, [7:2] reserved.
+struct set_in_progress_parameter {
+  static constexpr std::uint8_t number = 0;  // IPMI v2.0 §28.13 / §23.2 / §26.3: parameter 0
+
+  set_in_progress_state state = set_in_progress_state::set_complete;
+
+  constexpr void encode(writer& w) const noexcept {
+    if (static_cast<std::uint8_t>(state) > 2) w.fail(encode_error::out_of_range);
+    w.u8(static_cast<std::uint8_t>(state));
+  }
+  [[nodiscard]] static constexpr set_in_progress_parameter parse(reader& r) noexcept {
+    const std::uint8_t b = r.u8();
+    r.reserved_zero(b, 0xFC);
+    if ((b & 0x03) == 3) r.fail(parse_error::reserved_value);  // 11b reserved
+    return {static_cast<set_in_progress_state>(b & 0x03)};
+  }
+  friend constexpr bool operator==(const set_in_progress_parameter&, const set_in_progress_parameter&) noexcept =
+      default;
+};
+
+/// Up to N bytes, as a parameter kept opaque carries them. Equality looks at the `size` bytes
+/// in use only; encode() refuses a size over N.
+template <std::size_t N>
+struct parameter_bytes {
+  static constexpr std::size_t capacity = N;
+
+  std::array<std::uint8_t, N> bytes{};
+  std::size_t size = 0;
+
+  /// The bytes in use (all N when size is larger).
+  [[nodiscard]] constexpr std::span<const std::uint8_t> view() const noexcept {
+    return {bytes.data(), size < N ? size : N};
+  }
+  /// Copies `in` (false, and nothing copied, if it is longer than N).
+  constexpr bool assign(std::span<const std::uint8_t> in) noexcept {
+    if (in.size() > N) return false;
+    for (std::size_t i = 0; i < in.size(); ++i) bytes[i] = in[i];
+    size = in.size();
+    return true;
+  }
+  constexpr void encode(writer& w) const noexcept {
+    if (size > N) w.fail(encode_error::out_of_range);
+    w.bytes(view());
+  }
+  /// Reads the rest of `r`, at most N bytes: more leaves bytes unread, so finish() says too_long.
+  [[nodiscard]] static constexpr parameter_bytes parse_rest(reader& r) noexcept {
+    parameter_bytes v;
+    const std::size_t n = r.remaining() < N ? r.remaining() : N;
+    v.assign(r.view(n));
+    return v;
+  }
+  friend constexpr bool operator==(const parameter_bytes& a, const parameter_bytes& b) noexcept {
+    const auto x = a.view();
+    const auto y = b.view();
+    if (x.size() != y.size()) return false;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (x[i] != y[i]) return false;
+    return true;
+  }
+};
+
+namespace detail {
+
+/// A family of configuration parameters: typed ones, each with `static constexpr number`,
+/// `encode(writer&)` and `static parse(reader&)`, and Opaque for every other number (a runtime
+/// `number`, `encode(writer&)`, `static parse(reader&, number)`). `value` is the variant of them.
+/// An Opaque value with the number of a typed parameter does not encode (out_of_range): it
+/// would parse back as the typed one.
+template <class Opaque, class... Typed>
+struct parameter_family {
+  using value = std::variant<Typed..., Opaque>;
+
+  [[nodiscard]] static constexpr bool is_typed(std::uint8_t n) noexcept { return ((n == Typed::number) || ...); }
+
+  [[nodiscard]] static constexpr std::uint8_t number(const value& v) noexcept {
+    if (const Opaque* o = std::get_if<Opaque>(&v)) return o->number;
+    std::uint8_t n = 0;
+    static_cast<void>(((std::holds_alternative<Typed>(v) ? (n = Typed::number, true) : false) || ...));
+    return n;
+  }
+
+  /// The data bytes of `v` (not its number).
+  static constexpr void encode_data(writer& w, const value& v) noexcept {
+    if (const Opaque* o = std::get_if<Opaque>(&v)) {
+      if (is_typed(o->number)) w.fail(encode_error::out_of_range);
+      o->encode(w);
+      return;
+    }
+    static_cast<void>(((std::get_if<Typed>(&v) != nullptr ? (std::get_if<Typed>(&v)->encode(w), true) : false) || ...));
+  }
+
+  /// Parameter `n`'s data: the rest of `r`.
+  [[nodiscard]] static constexpr value parse_data(reader& r, std::uint8_t n) noexcept {
+    value v{};
+    const bool typed = ((n == Typed::number ? (v = value{Typed::parse(r)}, true) : false) || ...);
+    if (!typed) v = value{Opaque::parse(r, n)};
+    return v;
+  }
+};
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// Get Chassis Status (IPMI v2.0 §28.2)
+
+/// Current power state byte [6:5] (IPMI v2.0 §28.2; bmc-commands.md §2).
+enum class power_restore_policy : std::uint8_t {
+  always_off = 0,  // IPMI v2.0 §28.2: 00b chassis stays powered off after AC returns
+  previous = 1,    // IPMI v2.0 §28.2: 01b power restored to the state it was in
+  always_on = 2,   // IPMI v2.0 §28.2: 10b chassis always powers up
+  unknown = 3,     // IPMI v2.0 §28.2: 11b unknown
+};
+
+/// Misc. chassis state byte [5:4] (IPMI v2.0 §28.2): 3 is reserved.
+enum class identify_state : std::uint8_t {
+  off = 0,              // IPMI v2.0 §28.2: 00b chassis identify off
+  timed_on = 1,         // IPMI v2.0 §28.2: 01b temporary (timed) on
+  indefinite_on = 2,    // IPMI v2.0 §28.2: 10b indefinite on
+};
+
+struct get_chassis_status {
+  static constexpr command_id id = commands::get_chassis_status;
+  using request = no_data;
+
+  struct response {
+    static constexpr std::size_t min_size = 3;  // IPMI v2.0 §28.2: bytes 1–3
+    static constexpr std::size_t max_size = 4;  // IPMI v2.0 §28.2: front panel byte 4 optional
+
+    // Byte 1, current power state ([7] reserved)
+    bool power_on = false;               // b0
+    bool power_overload = false;         // b1
+    bool interlock = false;              // b2
+    bool main_power_fault = false;       // b3
+    bool power_control_fault = false;    // b4
+    power_restore_policy restore_policy = power_restore_policy::always_off;  // [6:5]
+    // Byte 2, last power event ([7:5] reserved)
+    bool last_ac_failed = false;         // b0
+    bool last_power_overload = false;    // b1
+    bool last_interlock = false;         // b2
+    bool last_power_fault = false;       // b3
+    bool last_on_via_ipmi = false;       // b4: the last 'power is on' state came from a command
+    // Byte 3, misc. chassis state ([7] reserved)
+    bool intrusion = false;              // b0
+    bool front_panel_lockout = false;    // b1
+    bool drive_fault = false;            // b2
+    bool cooling_fault = false;          // b3
+    identify_state identify = identify_state::off;  // [5:4], meaningful when identify_supported
+    bool identify_supported = false;     // b6
+    // Byte 4 (optional), front panel button capabilities and disable/enable status (IPMI v2.0
+    // §28.2, as a whole byte: b7..b4 standby, diagnostic interrupt, reset, power off button
+    // disable allowed; b3..b0 the same buttons disabled).
+    bool has_front_panel = false;
+    std::uint8_t front_panel = 0;
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (static_cast<std::uint8_t>(restore_policy) > 3 || static_cast<std::uint8_t>(identify) > 2)
+        w.fail(encode_error::out_of_range);
+      w.u8(static_cast<std::uint8_t>((power_on ? 0x01 : 0) | (power_overload ? 0x02 : 0) | (interlock ? 0x04 : 0) |
+                                     (main_power_fault ? 0x08 : 0) | (power_control_fault ? 0x10 : 0) |
+                                     ((static_cast<unsigned>(restore_policy) & 3u) << 5)));
+      w.u8(static_cast<std::uint8_t>((last_ac_failed ? 0x01 : 0) | (last_power_overload ? 0x02 : 0) |
+                                     (last_interlock ? 0x04 : 0) | (last_power_fault ? 0x08 : 0) |
+                                     (last_on_via_ipmi ? 0x10 : 0)));
+      w.u8(static_cast<std::uint8_t>((intrusion ? 0x01 : 0) | (front_panel_lockout ? 0x02 : 0) |
+                                     (drive_fault ? 0x04 : 0) | (cooling_fault ? 0x08 : 0) |
+                                     ((static_cast<unsigned>(identify) & 3u) << 4) | (identify_supported ? 0x40 : 0)));
+      if (has_front_panel) w.u8(front_panel);
+      return w.result();
+    }
+
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      const std::uint8_t b1 = r.u8();
+      r.reserved_zero(b1, 0x80);
+      v.power_on = (b1 & 0x01) != 0;
+      v.power_overload = (b1 & 0x02) != 0;
+      v.interlock = (b1 & 0x04) != 0;
+      v.main_power_fault = (b1 & 0x08) != 0;
+      v.power_control_fault = (b1 & 0x10) != 0;
+      v.restore_policy = static_cast<power_restore_policy>((b1 >> 5) & 3);
+      const std::uint8_t b2 = r.u8();
+      r.reserved_zero(b2, 0xE0);
+      v.last_ac_failed = (b2 & 0x01) != 0;
+      v.last_power_overload = (b2 & 0x02) != 0;
+      v.last_interlock = (b2 & 0x04) != 0;
+      v.last_power_fault = (b2 & 0x08) != 0;
+      v.last_on_via_ipmi = (b2 & 0x10) != 0;
+      const std::uint8_t b3 = r.u8();
+      r.reserved_zero(b3, 0x80);
+      if (((b3 >> 4) & 3) == 3) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.2: 11b reserved
+      v.intrusion = (b3 & 0x01) != 0;
+      v.front_panel_lockout = (b3 & 0x02) != 0;
+      v.drive_fault = (b3 & 0x04) != 0;
+      v.cooling_fault = (b3 & 0x08) != 0;
+      v.identify = static_cast<identify_state>((b3 >> 4) & 3);
+      v.identify_supported = (b3 & 0x40) != 0;
+      if (!r.at_end()) {
+        v.has_front_panel = true;
+        v.front_panel = r.u8();
+      }
+      return r.result(v);
+    }
+
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Chassis Control (IPMI v2.0 §28.3)
+
+/// Byte 1 [3:0] (IPMI v2.0 §28.3; bmc-commands.md §2; ipmitool `chassis power …`): 6–F reserved.
+enum class chassis_action : std::uint8_t {
+  power_down = 0,                  // IPMI v2.0 §28.3: 0h power down (`power off`)
+  power_up = 1,                    // IPMI v2.0 §28.3: 1h power up (`power on`)
+  power_cycle = 2,                 // IPMI v2.0 §28.3: 2h power cycle (`power cycle`)
+  hard_reset = 3,                  // IPMI v2.0 §28.3: 3h hard reset (`power reset`)
+  pulse_diagnostic_interrupt = 4,  // IPMI v2.0 §28.3: 4h pulse diagnostic interrupt, NMI (`power diag`)
+  soft_shutdown = 5,               // IPMI v2.0 §28.3: 5h ACPI soft shutdown via overtemperature (`power soft`)
+};
+
+struct chassis_control {
+  static constexpr command_id id = commands::chassis_control;
+
+  struct request {
+    static constexpr std::size_t min_size = 1;
+    static constexpr std::size_t max_size = 1;
+
+    chassis_action action = chassis_action::power_down;
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (static_cast<std::uint8_t>(action) > 5) w.fail(encode_error::out_of_range);
+      w.u8(static_cast<std::uint8_t>(action));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      const std::uint8_t b = r.u8();
+      r.reserved_zero(b, 0xF0);
+      if ((b & 0x0F) > 5) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.3: 6h–Fh reserved
+      return r.result(request{static_cast<chassis_action>(b & 0x0F)});
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+
+  using response = no_data;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Get System Restart Cause (IPMI v2.0 §28.11)
+
+/// Byte 1 [3:0] (IPMI v2.0 §28.11; bmc-commands.md §2): C–F reserved.
+enum class restart_cause : std::uint8_t {
+  unknown = 0x0,                  // IPMI v2.0 §28.11: 0h unknown
+  chassis_control = 0x1,          // IPMI v2.0 §28.11: 1h Chassis Control command
+  reset_button = 0x2,             // IPMI v2.0 §28.11: 2h reset via pushbutton
+  power_button = 0x3,             // IPMI v2.0 §28.11: 3h power-up via power pushbutton
+  watchdog = 0x4,                 // IPMI v2.0 §28.11: 4h watchdog expiration
+  oem = 0x5,                      // IPMI v2.0 §28.11: 5h OEM
+  always_restore_policy = 0x6,    // IPMI v2.0 §28.11: 6h automatic power-up, 'always restore'
+  restore_previous_policy = 0x7,  // IPMI v2.0 §28.11: 7h automatic power-up, 'restore previous'
+  pef_reset = 0x8,                // IPMI v2.0 §28.11: 8h reset via PEF
+  pef_power_cycle = 0x9,          // IPMI v2.0 §28.11: 9h power-cycle via PEF
+  soft_reset = 0xA,               // IPMI v2.0 §28.11: Ah soft reset (e.g. CTRL-ALT-DEL)
+  rtc_wakeup = 0xB,               // IPMI v2.0 §28.11: Bh power-up via RTC wakeup
+};
+
+struct get_system_restart_cause {
+  static constexpr command_id id = commands::get_system_restart_cause;
+  using request = no_data;
+
+  struct response {
+    static constexpr std::size_t min_size = 2;
+    static constexpr std::size_t max_size = 2;
+
+    restart_cause cause = restart_cause::unknown;
+    std::uint8_t channel = 0;  // byte 2: the channel the command or event came from
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (static_cast<std::uint8_t>(cause) > 0x0B) w.fail(encode_error::out_of_range);
+      w.u8(static_cast<std::uint8_t>(cause));
+      w.u8(channel);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      const std::uint8_t b = r.u8();
+      r.reserved_zero(b, 0xF0);
+      if ((b & 0x0F) > 0x0B) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.11: Ch–Fh reserved
+      v.cause = static_cast<restart_cause>(b & 0x0F);
+      v.channel = r.u8();
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Get POH Counter (IPMI v2.0 §28.14)
+
+struct get_poh_counter {
+  static constexpr command_id id = commands::get_poh_counter;
+  using request = no_data;
+
+  struct response {
+    static constexpr std::size_t min_size = 5;  // IPMI v2.0 §28.14: minutes per count + 4-byte counter
+    static constexpr std::size_t max_size = 5;
+
+    std::uint8_t minutes_per_count = 60;
+    std::uint32_t counter = 0;  // LS byte first
+
+    /// The powered-on time in minutes.
+    [[nodiscard]] constexpr std::uint64_t minutes() const noexcept {
+      return static_cast<std::uint64_t>(minutes_per_count) * counter;
+    }
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      w.u8(minutes_per_count);
+      w.le32(counter);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      v.minutes_per_count = r.u8();
+      v.counter = r.le32();
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// System boot options (IPMI v2.0 §28.12, §28.13): the parameters
+
+namespace boot {
+
+/// Parameter 0, set in progress.
+using set_in_progress = set_in_progress_parameter;
+
+/// Parameter 3, BMC boot flag valid-bit clearing (IPMI v2.0 §28.13; bmc-commands.md §2.1): each
+/// bit set stops the BMC clearing the boot flags' valid bit on that event. [7:5] reserved.
+struct valid_bit_clearing {
+  static constexpr std::uint8_t number = 3;  // IPMI v2.0 §28.13: parameter 3
+
+  bool dont_clear_on_power_button = false;     // b0: power up via power pushbutton or wake event
+  bool dont_clear_on_reset_button = false;     // b1: pushbutton reset / soft reset
+  bool dont_clear_on_watchdog = false;         // b2: watchdog timeout
+  bool dont_clear_on_chassis_control = false;  // b3: Chassis Control command
+  bool dont_clear_on_pef = false;              // b4: PEF action
+
+  constexpr void encode(writer& w) const noexcept {
+    w.u8(static_cast<std::uint8_t>((dont_clear_on_power_button ? 0x01 : 0) | (dont_clear_on_reset_button ? 0x02 : 0) |
+                                   (dont_clear_on_watchdog ? 0x04 : 0) | (dont_clear_on_chassis_control ? 0x08 : 0) |
+                                   (dont_clear_on_pef ? 0x10 : 0)));
+  }
+  [[nodiscard]] static constexpr valid_bit_clearing parse(reader& r) noexcept {
+    const std::uint8_t b = r.u8();
+    r.reserved_zero(b, 0xE0);
+    return {(b & 0x01) != 0, (b & 0x02) != 0, (b & 0x04) != 0, (b & 0x08) != 0, (b & 0x10) != 0};
+  }
+  friend constexpr bool operator==(const valid_bit_clearing&, const valid_bit_clearing&) noexcept = default;
+};
+
+/// The boot info acknowledge bits (IPMI v2.0 §28.13; bmc-commands.md §2.1): [7:5] reserved.
+namespace info_bit {
+inline constexpr std::uint8_t bios_post = 0x01;             // IPMI v2.0 §28.13: b0 BIOS/POST
+inline constexpr std::uint8_t os_loader = 0x02;             // IPMI v2.0 §28.13: b1 OS loader
+inline constexpr std::uint8_t os_service_partition = 0x04;  // IPMI v2.0 §28.13: b2 OS / service partition
+inline constexpr std::uint8_t sms = 0x08;                   // IPMI v2.0 §28.13: b3 SMS
+inline constexpr std::uint8_t oem = 0x10;                   // IPMI v2.0 §28.13: b4 OEM
+inline constexpr std::uint8_t reserved = 0xE0;              // IPMI v2.0 §28.13: [7:5] reserved
+}  // namespace info_bit
+
+/// Parameter 4, boot info acknowledge: byte 1 the write mask (which bits byte 2 changes), byte 2
+/// the data. ipmitool's bootdev writes mask 01, data 01 (lan.md §14.1).
+struct boot_info_acknowledge {
+  static constexpr std::uint8_t number = 4;  // IPMI v2.0 §28.13: parameter 4
+
+  std::uint8_t mask = 0;  // info_bit values
+  std::uint8_t data = 0;  // info_bit values
+
+  constexpr void encode(writer& w) const noexcept {
+    if (((mask | data) & info_bit::reserved) != 0) w.fail(encode_error::out_of_range);
+    w.u8(mask);
+    w.u8(data);
+  }
+  [[nodiscard]] static constexpr boot_info_acknowledge parse(reader& r) noexcept {
+    boot_info_acknowledge v;
+    v.mask = r.u8();
+    v.data = r.u8();
+    r.reserved_zero(v.mask, info_bit::reserved);
+    r.reserved_zero(v.data, info_bit::reserved);
+    return v;
+  }
+  friend constexpr bool operator==(const boot_info_acknowledge&, const boot_info_acknowledge&) noexcept = default;
+};
+
+/// Boot flags byte 2 [5:2], the boot device selector (IPMI v2.0 §28.13; bmc-commands.md §2.1,
+/// ipmitool's BF2_BOOTDEV_*): Ah and Ch–Eh reserved.
+enum class boot_device : std::uint8_t {
+  none = 0x0,                  // IPMI v2.0 §28.13: 0h no override (byte 2 = 00)
+  pxe = 0x1,                   // IPMI v2.0 §28.13: 1h force PXE (byte 2 = 04)
+  hard_disk = 0x2,             // IPMI v2.0 §28.13: 2h force boot from default hard drive (08)
+  hard_disk_safe = 0x3,        // IPMI v2.0 §28.13: 3h default hard drive, safe mode (0C)
+  diagnostic = 0x4,            // IPMI v2.0 §28.13: 4h default diagnostic partition (10)
+  cd_dvd = 0x5,                // IPMI v2.0 §28.13: 5h default CD/DVD (14)
+  bios_setup = 0x6,            // IPMI v2.0 §28.13: 6h BIOS setup (18)
+  remote_floppy = 0x7,         // IPMI v2.0 §28.13: 7h remotely connected floppy / primary removable
+  remote_cd_dvd = 0x8,         // IPMI v2.0 §28.13: 8h remotely connected CD/DVD
+  remote_primary_media = 0x9,  // IPMI v2.0 §28.13: 9h primary remote media
+  remote_hard_disk = 0xB,      // IPMI v2.0 §28.13: Bh remotely connected hard drive
+  floppy = 0xF,                // IPMI v2.0 §28.13: Fh floppy / primary removable media (3C)
+};
+
+[[nodiscard]] constexpr bool is_defined(boot_device d) noexcept {
+  const auto v = static_cast<std::uint8_t>(d);
+  return v <= 0x9 || v == 0xB || v == 0xF;
+}
+
+/// Boot flags byte 3 [6:5] (IPMI v2.0 §28.13; bmc-commands.md §2.1): 3 reserved.
+enum class firmware_verbosity : std::uint8_t {
+  system_default = 0,  // IPMI v2.0 §28.13: 00b system default
+  quiet = 1,           // IPMI v2.0 §28.13: 01b request quiet display
+  verbose = 2,         // IPMI v2.0 §28.13: 10b request verbose display
+};
+
+/// Boot flags byte 3 [1:0] (IPMI v2.0 §28.13, not in bmc-commands.md beyond the field's name): 3 reserved.
+enum class console_redirection : std::uint8_t {
+  system_default = 0,  // IPMI v2.0 §28.13: 00b per BIOS configuration
+  suppress = 1,        // IPMI v2.0 §28.13: 01b suppress (skip) console redirection
+  enable = 2,          // IPMI v2.0 §28.13: 10b request console redirection enabled
+};
+
+/// Boot flags byte 4 [2:0] (IPMI v2.0 §28.13, not in bmc-commands.md beyond the field's name): 3–7 reserved.
+enum class bios_mux_control : std::uint8_t {
+  recommended = 0,       // IPMI v2.0 §28.13: 000b BIOS uses its recommended mux setting
+  force_to_bmc = 1,      // IPMI v2.0 §28.13: 001b force the mux to the BMC
+  force_to_system = 2,   // IPMI v2.0 §28.13: 010b force the mux to the system
+};
+
+/// Parameter 5, boot flags: 5 bytes (IPMI v2.0 §28.13; bmc-commands.md §2.1). `chassis bootdev
+/// pxe` writes 80 04 00 00 00.
+struct boot_flags {
+  static constexpr std::uint8_t number = 5;  // IPMI v2.0 §28.13: parameter 5
+  static constexpr std::size_t size = 5;     // IPMI v2.0 §28.13: 5 data bytes
+
+  // Byte 1 ([4:0] reserved)
+  bool valid = false;       // b7
+  bool persistent = false;  // b6: all future boots, else the next boot only
+  bool efi = false;         // b5: EFI boot, else PC compatible (legacy)
+  // Byte 2
+  bool cmos_clear = false;         // b7
+  bool lock_keyboard = false;      // b6
+  boot_device device = boot_device::none;  // [5:2]
+  bool screen_blank = false;       // b1
+  bool lock_reset_button = false;  // b0
+  // Byte 3
+  bool lock_power_button = false;        // b7 (lock out power off / sleep request)
+  firmware_verbosity verbosity = firmware_verbosity::system_default;  // [6:5]
+  bool force_progress_event_traps = false;  // b4
+  bool user_password_bypass = false;        // b3
+  bool lock_sleep_button = false;           // b2
+  console_redirection console = console_redirection::system_default;  // [1:0]
+  // Byte 4 ([7:4] reserved)
+  bool bios_shared_mode_override = false;  // b3
+  bios_mux_control mux = bios_mux_control::recommended;  // [2:0]
+  // Byte 5 ([7:5] reserved)
+  std::uint8_t device_instance = 0;  // [4:0]
+
+  constexpr void encode(writer& w) const noexcept {
+    if (!is_defined(device) || static_cast<std::uint8_t>(verbosity) > 2 || static_cast<std::uint8_t>(console) > 2 ||
+        static_cast<std::uint8_t>(mux) > 2 || device_instance > 0x1F)
+      w.fail(encode_error::out_of_range);
+    w.u8(static_cast<std::uint8_t>((valid ? 0x80 : 0) | (persistent ? 0x40 : 0) | (efi ? 0x20 : 0)));
+    w.u8(static_cast<std::uint8_t>((cmos_clear ? 0x80 : 0) | (lock_keyboard ? 0x40 : 0) |
+                                   ((static_cast<unsigned>(device) & 0x0Fu) << 2) | (screen_blank ? 0x02 : 0) |
+                                   (lock_reset_button ? 0x01 : 0)));
+    w.u8(static_cast<std::uint8_t>((lock_power_button ? 0x80 : 0) | ((static_cast<unsigned>(verbosity) & 3u) << 5) |
+                                   (force_progress_event_traps ? 0x10 : 0) | (user_password_bypass ? 0x08 : 0) |
+                                   (lock_sleep_button ? 0x04 : 0) | (static_cast<unsigned>(console) & 3u)));
+    w.u8(static_cast<std::uint8_t>((bios_shared_mode_override ? 0x08 : 0) | (static_cast<unsigned>(mux) & 7u)));
+    w.u8(static_cast<std::uint8_t>(device_instance & 0x1F));
+  }
+
+  [[nodiscard]] static constexpr boot_flags parse(reader& r) noexcept {
+    boot_flags v;
+    const std::uint8_t b1 = r.u8();
+    const std::uint8_t b2 = r.u8();
+    const std::uint8_t b3 = r.u8();
+    const std::uint8_t b4 = r.u8();
+    const std::uint8_t b5 = r.u8();
+    r.reserved_zero(b1, 0x1F);
+    r.reserved_zero(b4, 0xF0);
+    r.reserved_zero(b5, 0xE0);
+    v.valid = (b1 & 0x80) != 0;
+    v.persistent = (b1 & 0x40) != 0;
+    v.efi = (b1 & 0x20) != 0;
+    v.cmos_clear = (b2 & 0x80) != 0;
+    v.lock_keyboard = (b2 & 0x40) != 0;
+    v.device = static_cast<boot_device>((b2 >> 2) & 0x0F);
+    if (!is_defined(v.device)) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.13: Ah, Ch–Eh reserved
+    v.screen_blank = (b2 & 0x02) != 0;
+    v.lock_reset_button = (b2 & 0x01) != 0;
+    v.lock_power_button = (b3 & 0x80) != 0;
+    v.verbosity = static_cast<firmware_verbosity>((b3 >> 5) & 3);
+    if (((b3 >> 5) & 3) == 3) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.13: 11b reserved
+    v.force_progress_event_traps = (b3 & 0x10) != 0;
+    v.user_password_bypass = (b3 & 0x08) != 0;
+    v.lock_sleep_button = (b3 & 0x04) != 0;
+    v.console = static_cast<console_redirection>(b3 & 3);
+    if ((b3 & 3) == 3) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.13: 11b reserved
+    v.bios_shared_mode_override = (b4 & 0x08) != 0;
+    v.mux = static_cast<bios_mux_control>(b4 & 7);
+    if ((b4 & 7) > 2) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.13: 011b–111b reserved
+    v.device_instance = b5 & 0x1F;
+    return v;
+  }
+  friend constexpr bool operator==(const boot_flags&, const boot_flags&) noexcept = default;
+};
+
+/// Any other parameter (1, 2, 6, 7, OEM 96–127 …): its number (0–127, not 0/3/4/5) and up to
+/// `capacity` data bytes as sent. Parameter 7, the largest the specification defines, is 17.
+struct opaque {
+  static constexpr std::size_t capacity = 32;
+
+  std::uint8_t number = 1;
+  parameter_bytes<capacity> data{};
+
+  constexpr void encode(writer& w) const noexcept {
+    if (number > 0x7F) w.fail(encode_error::out_of_range);  // IPMI v2.0 §28.12: [6:0] parameter selector
+    data.encode(w);
+  }
+  [[nodiscard]] static constexpr opaque parse(reader& r, std::uint8_t n) noexcept {
+    return {n, parameter_bytes<capacity>::parse_rest(r)};
+  }
+  friend constexpr bool operator==(const opaque&, const opaque&) noexcept = default;
+};
+
+using family = detail::parameter_family<opaque, set_in_progress, valid_bit_clearing, boot_info_acknowledge, boot_flags>;
+
+/// A system boot option parameter: one of the typed ones, or opaque.
+using parameter = family::value;
+
+/// Its parameter number.
+[[nodiscard]] constexpr std::uint8_t number(const parameter& p) noexcept { return family::number(p); }
+
+/// The largest parameter data kept: an opaque one's capacity (the typed ones are smaller).
+inline constexpr std::size_t max_data_size = opaque::capacity;
+
+}  // namespace boot
+
+// ---------------------------------------------------------------------------------------------
+// Set System Boot Options (IPMI v2.0 §28.12)
+
+struct set_system_boot_options {
+  static constexpr command_id id = commands::set_system_boot_options;
+
+  /// Byte 1: b7 mark parameter invalid (locked), [6:0] parameter; then the parameter's data.
+  struct request {
+    static constexpr std::size_t min_size = 1;  // the parameter byte (an opaque parameter may have no data)
+    static constexpr std::size_t max_size = 1 + boot::max_data_size;
+
+    bool mark_invalid = false;
+    boot::parameter value{};
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      w.u8(static_cast<std::uint8_t>((mark_invalid ? 0x80 : 0) | (boot::number(value) & 0x7F)));
+      boot::family::encode_data(w, value);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      const std::uint8_t b = r.u8();
+      v.mark_invalid = (b & 0x80) != 0;
+      v.value = boot::family::parse_data(r, static_cast<std::uint8_t>(b & 0x7F));
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+
+  using response = no_data;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Get System Boot Options (IPMI v2.0 §28.13)
+
+struct get_system_boot_options {
+  static constexpr command_id id = commands::get_system_boot_options;
+
+  /// Byte 1 [6:0] parameter ([7] reserved), byte 2 set selector, byte 3 block selector.
+  /// `chassis bootparam get 5` sends 05 00 00.
+  struct request {
+    static constexpr std::size_t min_size = 3;
+    static constexpr std::size_t max_size = 3;
+
+    std::uint8_t parameter = 0;  // 0–127
+    std::uint8_t set_selector = 0;
+    std::uint8_t block_selector = 0;
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (parameter > 0x7F) w.fail(encode_error::out_of_range);  // IPMI v2.0 §28.13: [6:0] parameter selector
+      w.u8(parameter);
+      w.u8(set_selector);
+      w.u8(block_selector);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      request v;
+      v.parameter = r.u8();
+      r.reserved_zero(v.parameter, 0x80);
+      v.set_selector = r.u8();
+      v.block_selector = r.u8();
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+  };
+
+  /// Byte 1 [3:0] parameter version (01h; [7:4] reserved), byte 2 b7 parameter invalid/locked
+  /// and [6:0] the parameter, then its data. A version other than 1 is out_of_range.
+  struct response {
+    static constexpr std::uint8_t version = 0x01;  // IPMI v2.0 §28.13: parameter version 1
+    static constexpr std::size_t min_size = 2;
+    static constexpr std::size_t max_size = 2 + boot::max_data_size;
+
+    bool invalid = false;
+    boot::parameter value{};
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      w.u8(version);
+      w.u8(static_cast<std::uint8_t>((invalid ? 0x80 : 0) | (boot::number(value) & 0x7F)));
+      boot::family::encode_data(w, value);
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      const std::uint8_t ver = r.u8();
+      r.reserved_zero(ver, 0xF0);
+      if ((ver & 0x0F) != version) r.fail(parse_error::out_of_range);
+      const std::uint8_t b = r.u8();
+      v.invalid = (b & 0x80) != 0;
+      v.value = boot::family::parse_data(r, static_cast<std::uint8_t>(b & 0x7F));
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+}  // namespace ipmikit::cmd
