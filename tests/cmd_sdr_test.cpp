@@ -347,7 +347,7 @@ TEST_SUITE("cmd") {
     const auto p = *cmd::full_sensor_record::parse(cpu_temp);
     // M −2, B −300, Bexp 2, Rexp −3, x = 100: (−200 − 30000)·10^−3 = −30.2
     const auto y = cmd::convert_reading(p, 100);
-    CHECK(y == cmd::sensor_reading{-30200, -3});
+    CHECK(y == cmd::converted_reading{-30200, -3});
     CHECK(y.to_double() == doctest::Approx(-30.2));
 
     cmd::full_sensor_record r;
@@ -357,17 +357,17 @@ TEST_SUITE("cmd") {
     r.b = 3;
     r.b_exp = -1;
     r.r_exp = -1;
-    CHECK(cmd::convert_reading(r, 10) == cmd::sensor_reading{503, -2});
+    CHECK(cmd::convert_reading(r, 10) == cmd::converted_reading{503, -2});
     CHECK(cmd::convert_reading(r, 10).to_double() == doctest::Approx(5.03));
     // Signed readings: two's complement FFh is −1, one's complement FFh is −0 and FEh −1.
     r = {};
     r.key.units_1 = 0x80;
-    CHECK(cmd::convert_reading(r, 0xFF) == cmd::sensor_reading{-1, 0});
-    CHECK(cmd::convert_reading(r, 0x80) == cmd::sensor_reading{-128, 0});
+    CHECK(cmd::convert_reading(r, 0xFF) == cmd::converted_reading{-1, 0});
+    CHECK(cmd::convert_reading(r, 0x80) == cmd::converted_reading{-128, 0});
     r.key.units_1 = 0x40;
-    CHECK(cmd::convert_reading(r, 0xFF) == cmd::sensor_reading{0, 0});
-    CHECK(cmd::convert_reading(r, 0xFE) == cmd::sensor_reading{-1, 0});
-    CHECK(cmd::convert_reading(r, 0x7F) == cmd::sensor_reading{127, 0});
+    CHECK(cmd::convert_reading(r, 0xFF) == cmd::converted_reading{0, 0});
+    CHECK(cmd::convert_reading(r, 0xFE) == cmd::converted_reading{-1, 0});
+    CHECK(cmd::convert_reading(r, 0x7F) == cmd::converted_reading{127, 0});
     // A voltage: M 78, Rexp −4 (7.8 mV a count), x = 154: 1.2012 V.
     r = {};
     r.m = 78;

@@ -382,7 +382,7 @@ struct full_sensor_record {
 };
 
 /// A converted reading, exactly: value = mantissa · 10^exponent.
-struct sensor_reading {
+struct converted_reading {
   std::int64_t mantissa = 0;
   int exponent = 0;
 
@@ -392,7 +392,7 @@ struct sensor_reading {
     for (int i = 0; i > exponent; --i) v /= 10.0;
     return v;
   }
-  friend constexpr bool operator==(const sensor_reading&, const sensor_reading&) noexcept = default;
+  friend constexpr bool operator==(const converted_reading&, const converted_reading&) noexcept = default;
 };
 
 /// The raw reading byte as the signed or unsigned number x the record's analog format says
@@ -409,7 +409,7 @@ struct sensor_reading {
 
 /// y = (M·x + B·10^Bexp)·10^Rexp (IPMI v2.0 §36.3), exactly, for a linear sensor (linearization
 /// 00h; the non-linear functions of §36.3 are the caller's to apply to the result).
-[[nodiscard]] constexpr sensor_reading convert_reading(const full_sensor_record& rec, std::uint8_t raw) noexcept {
+[[nodiscard]] constexpr converted_reading convert_reading(const full_sensor_record& rec, std::uint8_t raw) noexcept {
   const std::int64_t x = raw_reading_value(rec.key.format(), raw);
   std::int64_t mx = std::int64_t{rec.m} * x;
   std::int64_t b = rec.b;
