@@ -1,8 +1,711 @@
-// ipmikit/cmd/sdr.hpp — typed the Sensor Data Record repository: SDR records and the SDR repository commands (Storage NetFn 0Ah).
+// ipmikit/cmd/sdr.hpp — the Sensor Data Record repository: the SDR commands (Storage NetFn
+// 0Ah), the record header, and the typed Full Sensor, Compact Sensor, FRU Device Locator and
+// MC Device Locator records.
 //
-// The conventions (encode/parse/min_size/max_size, what the data bytes are) are codec.hpp's.
+// The conventions (encode/parse/min_size/max_size, what the data bytes are) are codec.hpp's;
+// each record type follows them for the whole record, header included, so a record read with
+// Get SDR (or assembled from partial reads) parses with its type's parse().
+// Layouts: IPMI v2.0 §33 (SDR repository commands), §43 (record formats), §36.3 (reading
+// conversion); ../shared/reference/bmc-commands.md §4.
 #pragma once
 
-#include "codec.hpp"
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
 
-namespace ipmikit::cmd {}  // namespace ipmikit::cmd
+#include "codec.hpp"
+#include "sel.hpp"  // detail::record_read_request/response, read_whole_record, detail::id16
+
+namespace ipmikit::cmd {
+
+// ---------------------------------------------------------------------------------------------
+// Constants
+
+inline constexpr std::uint8_t sdr_version = 0x51;            // IPMI v2.0 §43: SDR version 51h (v1.5 and v2.0)
+inline constexpr std::size_t sdr_header_size = 5;            // IPMI v2.0 §43: record ID, version, type, length
+inline constexpr std::size_t sdr_max_record_size = 5 + 255;  // IPMI v2.0 §43: the length byte counts the rest
+inline constexpr std::uint16_t sdr_first_record = 0x0000;    // IPMI v2.0 §33.12: record ID 0000h = first
+inline constexpr std::uint16_t sdr_last_record = 0xFFFF;     // IPMI v2.0 §33.12: FFFFh = last; as next ID, "no more"
+inline constexpr std::size_t sdr_id_capacity = 16;           // IPMI v2.0 §43.1: ID string bytes, 16 at most
+
+/// Record types (IPMI v2.0 §43, bmc-commands.md §4).
+namespace sdr_type {
+inline constexpr std::uint8_t full_sensor = 0x01;              // IPMI v2.0 §43.1
+inline constexpr std::uint8_t compact_sensor = 0x02;           // IPMI v2.0 §43.2
+inline constexpr std::uint8_t event_only = 0x03;               // IPMI v2.0 §43.3
+inline constexpr std::uint8_t entity_association = 0x08;       // IPMI v2.0 §43.4
+inline constexpr std::uint8_t device_relative_entity = 0x09;   // IPMI v2.0 §43.5
+inline constexpr std::uint8_t generic_device_locator = 0x10;   // IPMI v2.0 §43.7
+inline constexpr std::uint8_t fru_device_locator = 0x11;       // IPMI v2.0 §43.8
+inline constexpr std::uint8_t mc_device_locator = 0x12;        // IPMI v2.0 §43.9
+inline constexpr std::uint8_t mc_confirmation = 0x13;          // IPMI v2.0 §43.10
+inline constexpr std::uint8_t bmc_message_channel_info = 0x14;  // IPMI v2.0 §43.11
+inline constexpr std::uint8_t oem = 0xC0;                      // IPMI v2.0 §43.12
+}  // namespace sdr_type
+
+// ---------------------------------------------------------------------------------------------
+// The record header (IPMI v2.0 §43)
+
+/// The 5 bytes every record starts with (what ipmitool reads first: offset 0, 5 bytes). The
+/// version must be 51h (out_of_range otherwise).
+struct sdr_header {
+  static constexpr std::size_t min_size = sdr_header_size;
+  static constexpr std::size_t max_size = sdr_header_size;
+
+  std::uint16_t record_id = 0;
+  std::uint8_t record_type = 0;
+  std::uint8_t remaining_length = 0;  // bytes after the header
+
+  [[nodiscard]] constexpr std::size_t record_size() const noexcept { return sdr_header_size + remaining_length; }
+
+  constexpr void write(writer& w) const noexcept {
+    w.le16(record_id);
+    w.u8(sdr_version);
+    w.u8(record_type);
+    w.u8(remaining_length);
+  }
+  [[nodiscard]] static constexpr sdr_header read(reader& r) noexcept {
+    sdr_header h;
+    h.record_id = r.le16();
+    if (r.u8() != sdr_version) r.fail(parse_error::out_of_range);
+    h.record_type = r.u8();
+    h.remaining_length = r.u8();
+    return h;
+  }
+
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+    writer w(out);
+    write(w);
+    return w.result();
+  }
+  [[nodiscard]] static constexpr parsed<sdr_header> parse(std::span<const std::uint8_t> data) noexcept {
+    reader r(data);
+    const sdr_header h = read(r);
+    return r.result(h);
+  }
+  friend constexpr bool operator==(const sdr_header&, const sdr_header&) noexcept = default;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The ID string (IPMI v2.0 §43.15): a type/length byte, then up to 16 bytes
+
+/// The type/length byte's [7:6] (IPMI v2.0 §43.15).
+enum class sdr_id_type : std::uint8_t {
+  unicode = 0,   // IPMI v2.0 §43.15: 00b Unicode
+  bcd_plus = 1,  // IPMI v2.0 §43.15: 01b BCD plus
+  ascii6 = 2,    // IPMI v2.0 §43.15: 10b 6-bit ASCII, packed
+  text = 3,      // IPMI v2.0 §43.15: 11b 8-bit ASCII + Latin 1
+};
+
+/// A record's ID string as stored: its type and 0 to 16 bytes (bytes past `length` are 0).
+/// The type/length byte's bit 5 is reserved; lengths past 16 are out_of_range. The bytes are
+/// held as chars, since they are nearly always 8-bit text.
+struct sdr_id_string {
+  sdr_id_type type = sdr_id_type::text;
+  std::uint8_t length = 0;
+  std::array<char, sdr_id_capacity> data{};
+
+  /// The bytes as they are stored (8-bit text: the string itself).
+  [[nodiscard]] constexpr std::string_view chars() const noexcept {
+    return std::string_view(data.data(), length <= sdr_id_capacity ? length : sdr_id_capacity);
+  }
+  [[nodiscard]] constexpr std::uint8_t type_length() const noexcept {
+    return static_cast<std::uint8_t>((static_cast<unsigned>(type) << 6) | (length & 0x1Fu));
+  }
+  /// An 8-bit text ID of `s` (its first 16 characters).
+  [[nodiscard]] static constexpr sdr_id_string of_text(std::string_view s) noexcept {
+    sdr_id_string id;
+    id.length = static_cast<std::uint8_t>(s.size() < sdr_id_capacity ? s.size() : sdr_id_capacity);
+    for (std::size_t i = 0; i < id.length; ++i) id.data[i] = s[i];
+    return id;
+  }
+
+  [[nodiscard]] constexpr bool valid() const noexcept {
+    return static_cast<unsigned>(type) <= 3 && length <= sdr_id_capacity;
+  }
+  constexpr void write(writer& w) const noexcept {
+    if (!valid()) w.fail(encode_error::out_of_range);
+    w.u8(type_length());
+    for (char c : chars()) w.u8(static_cast<std::uint8_t>(c));
+  }
+  [[nodiscard]] static constexpr sdr_id_string read(reader& r) noexcept {
+    sdr_id_string id;
+    const std::uint8_t tl = r.u8();
+    r.reserved_zero(tl, 0x20);
+    id.type = static_cast<sdr_id_type>(tl >> 6);
+    const std::size_t n = tl & 0x1Fu;
+    if (n > sdr_id_capacity) {
+      r.fail(parse_error::out_of_range);
+      r.view(n);
+      return sdr_id_string{};
+    }
+    const auto b = r.view(n);
+    id.length = static_cast<std::uint8_t>(b.size());
+    for (std::size_t i = 0; i < b.size(); ++i) id.data[i] = static_cast<char>(b[i]);
+    return id;
+  }
+  friend constexpr bool operator==(const sdr_id_string&, const sdr_id_string&) noexcept = default;
+};
+
+namespace detail {
+
+/// Reads a record's header and checks its type; the caller reads the body, then
+/// finish_record() checks the header's length against what the body took.
+[[nodiscard]] constexpr sdr_header start_record(reader& r, std::uint8_t type) noexcept {
+  const sdr_header h = sdr_header::read(r);
+  if (h.record_type != type) r.fail(parse_error::out_of_range);
+  return h;
+}
+/// The remaining-length byte must count exactly the body read (out_of_range otherwise; a
+/// record cut short or with bytes after it is too_short / too_long, as always).
+constexpr void finish_record(reader& r, const sdr_header& h) noexcept {
+  if (r.position() != h.record_size()) r.fail(parse_error::out_of_range);
+}
+/// Writes a record header whose length counts `body` bytes.
+constexpr void write_record_header(writer& w, std::uint16_t record_id, std::uint8_t type, std::size_t body) noexcept {
+  if (body > 255) w.fail(encode_error::out_of_range);
+  sdr_header{record_id, type, static_cast<std::uint8_t>(body)}.write(w);
+}
+
+/// A 4-bit two's complement nibble, sign-extended.
+[[nodiscard]] constexpr std::int8_t signed4(unsigned v) noexcept {
+  v &= 0x0Fu;
+  return static_cast<std::int8_t>(v >= 8 ? static_cast<int>(v) - 16 : static_cast<int>(v));
+}
+/// A 10-bit two's complement value, sign-extended.
+[[nodiscard]] constexpr std::int16_t signed10(unsigned v) noexcept {
+  v &= 0x3FFu;
+  return static_cast<std::int16_t>(v >= 512 ? static_cast<int>(v) - 1024 : static_cast<int>(v));
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// Sensor records: the fields Full and Compact share (IPMI v2.0 §43.1/§43.2, offsets 5–22)
+
+/// Units 1 [7:6]: how a reading's byte is signed (IPMI v2.0 §43.1).
+enum class analog_format : std::uint8_t {
+  unsigned_value = 0,     // IPMI v2.0 §43.1: 00b unsigned
+  ones_complement = 1,    // IPMI v2.0 §43.1: 01b 1's complement (signed)
+  twos_complement = 2,    // IPMI v2.0 §43.1: 10b 2's complement (signed)
+  no_analog_reading = 3,  // IPMI v2.0 §43.1: 11b no analog (numeric) reading
+};
+
+inline constexpr std::uint8_t event_reading_type_threshold = 0x01;  // IPMI v2.0 §42.1: 01h threshold
+inline constexpr std::uint8_t linearization_linear = 0x00;          // IPMI v2.0 §43.1: 00h linear
+
+struct sensor_record_key {
+  std::uint8_t owner_id = 0x20;    // byte 5: [7:1] IPMB address or software ID, b0 1 = software ID
+  std::uint8_t owner_channel = 0;  // byte 6 [7:4]; [3:2] reserved
+  std::uint8_t owner_lun = 0;      // byte 6 [1:0]
+  std::uint8_t sensor_number = 0;
+  std::uint8_t entity_id = 0;
+  std::uint8_t entity_instance = 0;  // b7 logical, [6:0] instance
+  std::uint8_t initialization = 0;   // byte 10, as sent
+  std::uint8_t capabilities = 0;     // byte 11, as sent
+  std::uint8_t sensor_type = 0;
+  std::uint8_t event_reading_type = event_reading_type_threshold;
+  std::uint16_t assertion_mask = 0;    // or the lower-threshold reading mask
+  std::uint16_t deassertion_mask = 0;  // or the upper-threshold reading mask
+  std::uint16_t reading_mask = 0;      // discrete reading mask, or settable/readable thresholds
+  std::uint8_t units_1 = 0;            // [7:6] analog format, [5:3] rate, [2:1] modifier, b0 percentage
+  std::uint8_t base_unit = 0;          // 01h °C, 02h °F, 03h K, 04h V, 05h A, 06h W, …
+  std::uint8_t modifier_unit = 0;
+
+  [[nodiscard]] constexpr analog_format format() const noexcept { return static_cast<analog_format>(units_1 >> 6); }
+
+  constexpr void write(writer& w) const noexcept {
+    if (owner_channel > 0x0F || owner_lun > 0x03) w.fail(encode_error::out_of_range);
+    w.u8(owner_id);
+    w.u8(static_cast<std::uint8_t>((owner_channel << 4) | owner_lun));
+    w.u8(sensor_number);
+    w.u8(entity_id);
+    w.u8(entity_instance);
+    w.u8(initialization);
+    w.u8(capabilities);
+    w.u8(sensor_type);
+    w.u8(event_reading_type);
+    w.le16(assertion_mask);
+    w.le16(deassertion_mask);
+    w.le16(reading_mask);
+    w.u8(units_1);
+    w.u8(base_unit);
+    w.u8(modifier_unit);
+  }
+  [[nodiscard]] static constexpr sensor_record_key read(reader& r) noexcept {
+    sensor_record_key k;
+    k.owner_id = r.u8();
+    const std::uint8_t lun = r.u8();
+    r.reserved_zero(lun, 0x0C);
+    k.owner_channel = static_cast<std::uint8_t>(lun >> 4);
+    k.owner_lun = lun & 0x03;
+    k.sensor_number = r.u8();
+    k.entity_id = r.u8();
+    k.entity_instance = r.u8();
+    k.initialization = r.u8();
+    k.capabilities = r.u8();
+    k.sensor_type = r.u8();
+    k.event_reading_type = r.u8();
+    k.assertion_mask = r.le16();
+    k.deassertion_mask = r.le16();
+    k.reading_mask = r.le16();
+    k.units_1 = r.u8();
+    k.base_unit = r.u8();
+    k.modifier_unit = r.u8();
+    return k;
+  }
+  friend constexpr bool operator==(const sensor_record_key&, const sensor_record_key&) noexcept = default;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Full Sensor Record (IPMI v2.0 §43.1, type 01h)
+
+struct full_sensor_record {
+  static constexpr std::size_t fixed_size = 48;  // through the ID type/length byte (offset 47)
+  static constexpr std::size_t min_size = fixed_size;
+  static constexpr std::size_t max_size = fixed_size + sdr_id_capacity;
+
+  std::uint16_t record_id = 0;
+  sensor_record_key key;
+  std::uint8_t linearization = linearization_linear;  // byte 23 [6:0]; b7 reserved
+  std::int16_t m = 1;                  // 10 bits, two's complement: −512 to 511
+  std::uint8_t tolerance = 0;          // 6 bits, in ±½ raw counts
+  std::int16_t b = 0;                  // 10 bits, two's complement
+  std::uint16_t accuracy = 0;          // 10 bits, unsigned, in 1/100 percent
+  std::uint8_t accuracy_exp = 0;       // 2 bits
+  std::uint8_t sensor_direction = 0;   // 2 bits: 0 n/a, 1 input, 2 output
+  std::int8_t r_exp = 0;               // 4 bits, two's complement: −8 to 7
+  std::int8_t b_exp = 0;               // 4 bits, two's complement
+  std::uint8_t analog_flags = 0;       // b2 normal min given, b1 normal max, b0 nominal
+  std::uint8_t nominal_reading = 0;
+  std::uint8_t normal_max = 0;
+  std::uint8_t normal_min = 0;
+  std::uint8_t sensor_max = 0xFF;
+  std::uint8_t sensor_min = 0x00;
+  std::uint8_t upper_non_recoverable = 0;
+  std::uint8_t upper_critical = 0;
+  std::uint8_t upper_non_critical = 0;
+  std::uint8_t lower_non_recoverable = 0;
+  std::uint8_t lower_critical = 0;
+  std::uint8_t lower_non_critical = 0;
+  std::uint8_t positive_hysteresis = 0;
+  std::uint8_t negative_hysteresis = 0;
+  std::uint8_t oem = 0;  // bytes 44–45 before it are reserved, 00h
+  sdr_id_string id;
+
+  [[nodiscard]] constexpr bool fields_fit() const noexcept {
+    return linearization <= 0x7F && m >= -512 && m <= 511 && tolerance <= 0x3F && b >= -512 && b <= 511 &&
+           accuracy <= 0x3FF && accuracy_exp <= 3 && sensor_direction <= 3 && r_exp >= -8 && r_exp <= 7 &&
+           b_exp >= -8 && b_exp <= 7;
+  }
+
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+    writer w(out);
+    if (!fields_fit()) w.fail(encode_error::out_of_range);
+    const auto mu = static_cast<unsigned>(m) & 0x3FFu;
+    const auto bu = static_cast<unsigned>(b) & 0x3FFu;
+    detail::write_record_header(w, record_id, sdr_type::full_sensor, fixed_size - sdr_header_size + id.length);
+    key.write(w);
+    w.u8(linearization);
+    w.u8(static_cast<std::uint8_t>(mu));
+    w.u8(static_cast<std::uint8_t>(((mu >> 2) & 0xC0u) | (tolerance & 0x3Fu)));
+    w.u8(static_cast<std::uint8_t>(bu));
+    w.u8(static_cast<std::uint8_t>(((bu >> 2) & 0xC0u) | (accuracy & 0x3Fu)));
+    w.u8(static_cast<std::uint8_t>(((accuracy >> 2) & 0xF0u) | ((accuracy_exp & 0x3u) << 2) | (sensor_direction & 0x3u)));
+    w.u8(static_cast<std::uint8_t>(((static_cast<unsigned>(r_exp) & 0xFu) << 4) | (static_cast<unsigned>(b_exp) & 0xFu)));
+    w.u8(analog_flags);
+    w.u8(nominal_reading);
+    w.u8(normal_max);
+    w.u8(normal_min);
+    w.u8(sensor_max);
+    w.u8(sensor_min);
+    w.u8(upper_non_recoverable);
+    w.u8(upper_critical);
+    w.u8(upper_non_critical);
+    w.u8(lower_non_recoverable);
+    w.u8(lower_critical);
+    w.u8(lower_non_critical);
+    w.u8(positive_hysteresis);
+    w.u8(negative_hysteresis);
+    w.fill(2, 0x00);
+    w.u8(oem);
+    id.write(w);
+    return w.result();
+  }
+
+  [[nodiscard]] static constexpr parsed<full_sensor_record> parse(std::span<const std::uint8_t> data) noexcept {
+    reader r(data);
+    full_sensor_record v;
+    const sdr_header h = detail::start_record(r, sdr_type::full_sensor);
+    v.record_id = h.record_id;
+    v.key = sensor_record_key::read(r);
+    v.linearization = r.u8();
+    r.reserved_zero(v.linearization, 0x80);
+    const unsigned m_ls = r.u8();
+    const unsigned m_tol = r.u8();
+    const unsigned b_ls = r.u8();
+    const unsigned b_acc = r.u8();
+    const unsigned acc_dir = r.u8();
+    const unsigned exps = r.u8();
+    v.m = detail::signed10(m_ls | ((m_tol & 0xC0u) << 2));
+    v.tolerance = static_cast<std::uint8_t>(m_tol & 0x3Fu);
+    v.b = detail::signed10(b_ls | ((b_acc & 0xC0u) << 2));
+    v.accuracy = static_cast<std::uint16_t>((b_acc & 0x3Fu) | ((acc_dir & 0xF0u) << 2));
+    v.accuracy_exp = static_cast<std::uint8_t>((acc_dir >> 2) & 0x3u);
+    v.sensor_direction = static_cast<std::uint8_t>(acc_dir & 0x3u);
+    v.r_exp = detail::signed4(exps >> 4);
+    v.b_exp = detail::signed4(exps);
+    v.analog_flags = r.u8();
+    v.nominal_reading = r.u8();
+    v.normal_max = r.u8();
+    v.normal_min = r.u8();
+    v.sensor_max = r.u8();
+    v.sensor_min = r.u8();
+    v.upper_non_recoverable = r.u8();
+    v.upper_critical = r.u8();
+    v.upper_non_critical = r.u8();
+    v.lower_non_recoverable = r.u8();
+    v.lower_critical = r.u8();
+    v.lower_non_critical = r.u8();
+    v.positive_hysteresis = r.u8();
+    v.negative_hysteresis = r.u8();
+    r.reserved_zero(r.u8(), 0xFF);
+    r.reserved_zero(r.u8(), 0xFF);
+    v.oem = r.u8();
+    v.id = sdr_id_string::read(r);
+    detail::finish_record(r, h);
+    return r.result(v);
+  }
+  friend constexpr bool operator==(const full_sensor_record&, const full_sensor_record&) noexcept = default;
+};
+
+/// A converted reading, exactly: value = mantissa · 10^exponent.
+struct converted_reading {
+  std::int64_t mantissa = 0;
+  int exponent = 0;
+
+  [[nodiscard]] constexpr double to_double() const noexcept {
+    double v = static_cast<double>(mantissa);
+    for (int i = 0; i < exponent; ++i) v *= 10.0;
+    for (int i = 0; i > exponent; --i) v /= 10.0;
+    return v;
+  }
+  friend constexpr bool operator==(const converted_reading&, const converted_reading&) noexcept = default;
+};
+
+/// The raw reading byte as the signed or unsigned number x the record's analog format says
+/// (a format of no_analog_reading reads as unsigned).
+[[nodiscard]] constexpr int raw_reading_value(analog_format f, std::uint8_t raw) noexcept {
+  switch (f) {
+    case analog_format::ones_complement: return raw < 0x80 ? raw : static_cast<int>(raw) - 0xFF;
+    case analog_format::twos_complement: return raw < 0x80 ? raw : static_cast<int>(raw) - 0x100;
+    case analog_format::unsigned_value:
+    case analog_format::no_analog_reading: break;
+  }
+  return raw;
+}
+
+/// y = (M·x + B·10^Bexp)·10^Rexp (IPMI v2.0 §36.3), exactly, for a linear sensor (linearization
+/// 00h; the non-linear functions of §36.3 are the caller's to apply to the result).
+[[nodiscard]] constexpr converted_reading convert_reading(const full_sensor_record& rec, std::uint8_t raw) noexcept {
+  const std::int64_t x = raw_reading_value(rec.key.format(), raw);
+  std::int64_t mx = std::int64_t{rec.m} * x;
+  std::int64_t b = rec.b;
+  int exponent = rec.r_exp;
+  if (rec.b_exp >= 0) {
+    for (int i = 0; i < rec.b_exp; ++i) b *= 10;
+  } else {  // scale M·x up instead: (M·x·10^-Bexp + B)·10^(Rexp+Bexp)
+    for (int i = 0; i < -rec.b_exp; ++i) mx *= 10;
+    exponent += rec.b_exp;
+  }
+  return {mx + b, exponent};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compact Sensor Record (IPMI v2.0 §43.2, type 02h)
+
+struct compact_sensor_record {
+  static constexpr std::size_t fixed_size = 32;  // through the ID type/length byte (offset 31)
+  static constexpr std::size_t min_size = fixed_size;
+  static constexpr std::size_t max_size = fixed_size + sdr_id_capacity;
+
+  std::uint16_t record_id = 0;
+  sensor_record_key key;
+  std::uint8_t direction_sharing = 0;  // byte 23: [7:6] direction, [5:4] ID modifier type, [3:0] share count
+  std::uint8_t instance_sharing = 0;   // byte 24: b7 entity instance sharing, [6:0] ID modifier offset
+  std::uint8_t positive_hysteresis = 0;
+  std::uint8_t negative_hysteresis = 0;
+  std::uint8_t oem = 0;  // bytes 27–29 before it are reserved, 00h
+  sdr_id_string id;
+
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+    writer w(out);
+    detail::write_record_header(w, record_id, sdr_type::compact_sensor, fixed_size - sdr_header_size + id.length);
+    key.write(w);
+    w.u8(direction_sharing);
+    w.u8(instance_sharing);
+    w.u8(positive_hysteresis);
+    w.u8(negative_hysteresis);
+    w.fill(3, 0x00);
+    w.u8(oem);
+    id.write(w);
+    return w.result();
+  }
+  [[nodiscard]] static constexpr parsed<compact_sensor_record> parse(std::span<const std::uint8_t> data) noexcept {
+    reader r(data);
+    compact_sensor_record v;
+    const sdr_header h = detail::start_record(r, sdr_type::compact_sensor);
+    v.record_id = h.record_id;
+    v.key = sensor_record_key::read(r);
+    v.direction_sharing = r.u8();
+    v.instance_sharing = r.u8();
+    v.positive_hysteresis = r.u8();
+    v.negative_hysteresis = r.u8();
+    for (int i = 0; i < 3; ++i) r.reserved_zero(r.u8(), 0xFF);
+    v.oem = r.u8();
+    v.id = sdr_id_string::read(r);
+    detail::finish_record(r, h);
+    return r.result(v);
+  }
+  friend constexpr bool operator==(const compact_sensor_record&, const compact_sensor_record&) noexcept = default;
+};
+
+// ---------------------------------------------------------------------------------------------
+// FRU Device Locator (IPMI v2.0 §43.8, type 11h)
+
+struct fru_device_locator_record {
+  static constexpr std::size_t fixed_size = 16;  // through the ID type/length byte (offset 15)
+  static constexpr std::size_t min_size = fixed_size;
+  static constexpr std::size_t max_size = fixed_size + sdr_id_capacity;
+
+  std::uint16_t record_id = 0;
+  std::uint8_t device_access_address = 0x20;  // byte 5 [7:1] as an 8-bit address; b0 reserved
+  std::uint8_t fru_device_id = 0;             // byte 6: logical FRU device ID, or slave address
+  bool logical = true;                        // byte 7 b7: 1 logical FRU device; [6:5] reserved
+  std::uint8_t access_lun = 0;                // byte 7 [4:3]
+  std::uint8_t private_bus = 0;               // byte 7 [2:0]
+  std::uint8_t channel = 0;                   // byte 8 [7:4]; [3:0] reserved
+  std::uint8_t device_type = 0x10;            // byte 10 (10h: FRU inventory device behind a controller)
+  std::uint8_t device_type_modifier = 0;
+  std::uint8_t entity_id = 0;
+  std::uint8_t entity_instance = 0;
+  std::uint8_t oem = 0;  // byte 9 before the device type is reserved, 00h
+  sdr_id_string id;
+
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+    writer w(out);
+    if ((device_access_address & 0x01) != 0 || access_lun > 3 || private_bus > 7 || channel > 0x0F)
+      w.fail(encode_error::out_of_range);
+    detail::write_record_header(w, record_id, sdr_type::fru_device_locator, fixed_size - sdr_header_size + id.length);
+    w.u8(device_access_address);
+    w.u8(fru_device_id);
+    w.u8(static_cast<std::uint8_t>((logical ? 0x80 : 0x00) | (access_lun << 3) | private_bus));
+    w.u8(static_cast<std::uint8_t>(channel << 4));
+    w.u8(0x00);
+    w.u8(device_type);
+    w.u8(device_type_modifier);
+    w.u8(entity_id);
+    w.u8(entity_instance);
+    w.u8(oem);
+    id.write(w);
+    return w.result();
+  }
+  [[nodiscard]] static constexpr parsed<fru_device_locator_record> parse(std::span<const std::uint8_t> data) noexcept {
+    reader r(data);
+    fru_device_locator_record v;
+    const sdr_header h = detail::start_record(r, sdr_type::fru_device_locator);
+    v.record_id = h.record_id;
+    v.device_access_address = r.u8();
+    r.reserved_zero(v.device_access_address, 0x01);
+    v.fru_device_id = r.u8();
+    const std::uint8_t access = r.u8();
+    r.reserved_zero(access, 0x60);
+    v.logical = (access & 0x80) != 0;
+    v.access_lun = static_cast<std::uint8_t>((access >> 3) & 0x3);
+    v.private_bus = access & 0x07;
+    const std::uint8_t chan = r.u8();
+    r.reserved_zero(chan, 0x0F);
+    v.channel = static_cast<std::uint8_t>(chan >> 4);
+    r.reserved_zero(r.u8(), 0xFF);
+    v.device_type = r.u8();
+    v.device_type_modifier = r.u8();
+    v.entity_id = r.u8();
+    v.entity_instance = r.u8();
+    v.oem = r.u8();
+    v.id = sdr_id_string::read(r);
+    detail::finish_record(r, h);
+    return r.result(v);
+  }
+  friend constexpr bool operator==(const fru_device_locator_record&, const fru_device_locator_record&) noexcept = default;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Management Controller Device Locator (IPMI v2.0 §43.9, type 12h)
+
+/// Byte 8's device capability bits (IPMI v2.0 §43.9, bmc-commands.md §4).
+namespace mc_capability {
+inline constexpr std::uint8_t chassis_device = 0x80;        // IPMI v2.0 §43.9
+inline constexpr std::uint8_t bridge = 0x40;                // IPMI v2.0 §43.9
+inline constexpr std::uint8_t ipmb_event_generator = 0x20;  // IPMI v2.0 §43.9
+inline constexpr std::uint8_t ipmb_event_receiver = 0x10;   // IPMI v2.0 §43.9
+inline constexpr std::uint8_t fru_inventory = 0x08;         // IPMI v2.0 §43.9
+inline constexpr std::uint8_t sel_device = 0x04;            // IPMI v2.0 §43.9
+inline constexpr std::uint8_t sdr_repository = 0x02;        // IPMI v2.0 §43.9
+inline constexpr std::uint8_t sensor_device = 0x01;         // IPMI v2.0 §43.9
+}  // namespace mc_capability
+
+struct mc_device_locator_record {
+  static constexpr std::size_t fixed_size = 16;  // through the ID type/length byte (offset 15)
+  static constexpr std::size_t min_size = fixed_size;
+  static constexpr std::size_t max_size = fixed_size + sdr_id_capacity;
+
+  std::uint16_t record_id = 0;
+  std::uint8_t device_slave_address = 0x20;  // byte 5 [7:1] as an 8-bit address; b0 reserved
+  std::uint8_t channel = 0;                  // byte 6 [3:0]; [7:4] reserved
+  std::uint8_t power_state_init = 0;         // byte 7, as sent: power state notification, global init
+  std::uint8_t capabilities = 0;             // byte 8: mc_capability bits
+  std::uint8_t entity_id = 0;                // bytes 9–11 before it are reserved, 00h
+  std::uint8_t entity_instance = 0;
+  std::uint8_t oem = 0;
+  sdr_id_string id;
+
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+    writer w(out);
+    if ((device_slave_address & 0x01) != 0 || channel > 0x0F) w.fail(encode_error::out_of_range);
+    detail::write_record_header(w, record_id, sdr_type::mc_device_locator, fixed_size - sdr_header_size + id.length);
+    w.u8(device_slave_address);
+    w.u8(channel);
+    w.u8(power_state_init);
+    w.u8(capabilities);
+    w.fill(3, 0x00);
+    w.u8(entity_id);
+    w.u8(entity_instance);
+    w.u8(oem);
+    id.write(w);
+    return w.result();
+  }
+  [[nodiscard]] static constexpr parsed<mc_device_locator_record> parse(std::span<const std::uint8_t> data) noexcept {
+    reader r(data);
+    mc_device_locator_record v;
+    const sdr_header h = detail::start_record(r, sdr_type::mc_device_locator);
+    v.record_id = h.record_id;
+    v.device_slave_address = r.u8();
+    r.reserved_zero(v.device_slave_address, 0x01);
+    v.channel = r.u8();
+    r.reserved_zero(v.channel, 0xF0);
+    v.channel &= 0x0F;
+    v.power_state_init = r.u8();
+    v.capabilities = r.u8();
+    for (int i = 0; i < 3; ++i) r.reserved_zero(r.u8(), 0xFF);
+    v.entity_id = r.u8();
+    v.entity_instance = r.u8();
+    v.oem = r.u8();
+    v.id = sdr_id_string::read(r);
+    detail::finish_record(r, h);
+    return r.result(v);
+  }
+  friend constexpr bool operator==(const mc_device_locator_record&, const mc_device_locator_record&) noexcept = default;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Get SDR Repository Info (IPMI v2.0 §33.9)
+
+/// Byte 14 of Get SDR Repository Info (IPMI v2.0 §33.9); bit 4 is reserved.
+namespace sdr_support_bit {
+inline constexpr std::uint8_t overflow = 0x80;             // IPMI v2.0 §33.9: an add failed for lack of space
+inline constexpr std::uint8_t update_mask = 0x60;          // IPMI v2.0 §33.9: [6:5] modal/non-modal update support
+inline constexpr std::uint8_t delete_sdr = 0x08;           // IPMI v2.0 §33.9: Delete SDR supported
+inline constexpr std::uint8_t partial_add = 0x04;          // IPMI v2.0 §33.9: Partial Add SDR supported
+inline constexpr std::uint8_t reserve = 0x02;              // IPMI v2.0 §33.9: Reserve SDR Repository supported
+inline constexpr std::uint8_t get_allocation_info = 0x01;  // IPMI v2.0 §33.9: Get SDR Repository Allocation Info supported
+inline constexpr std::uint8_t reserved = 0x10;             // IPMI v2.0 §33.9: reserved
+}  // namespace sdr_support_bit
+
+/// Bits [6:5] of that byte (IPMI v2.0 §33.9).
+enum class sdr_update_support : std::uint8_t {
+  unspecified = 0,  // IPMI v2.0 §33.9: 00b unspecified
+  non_modal = 1,    // IPMI v2.0 §33.9: 01b non-modal update supported
+  modal = 2,        // IPMI v2.0 §33.9: 10b modal update supported
+  both = 3,         // IPMI v2.0 §33.9: 11b both
+};
+
+struct get_sdr_repository_info {
+  static constexpr command_id id = commands::get_sdr_repository_info;
+  using request = no_data;
+
+  struct response {
+    static constexpr std::size_t min_size = 14;
+    static constexpr std::size_t max_size = 14;
+
+    std::uint8_t version = sdr_version;  // BCD, as sent: 51h
+    std::uint16_t record_count = 0;
+    std::uint16_t free_space = 0;       // bytes; FFFFh = unspecified
+    std::uint32_t last_add_time = 0;
+    std::uint32_t last_erase_time = 0;
+    bool overflow = false;
+    sdr_update_support update_support = sdr_update_support::unspecified;
+    bool supports_delete = false;
+    bool supports_partial_add = false;
+    bool supports_reserve = false;
+    bool supports_get_allocation_info = false;
+
+    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+      writer w(out);
+      if (static_cast<unsigned>(update_support) > 3) w.fail(encode_error::out_of_range);
+      w.u8(version);
+      w.le16(record_count);
+      w.le16(free_space);
+      w.le32(last_add_time);
+      w.le32(last_erase_time);
+      w.u8(static_cast<std::uint8_t>((overflow ? sdr_support_bit::overflow : 0) |
+                                     ((static_cast<unsigned>(update_support) & 3u) << 5) |
+                                     (supports_delete ? sdr_support_bit::delete_sdr : 0) |
+                                     (supports_partial_add ? sdr_support_bit::partial_add : 0) |
+                                     (supports_reserve ? sdr_support_bit::reserve : 0) |
+                                     (supports_get_allocation_info ? sdr_support_bit::get_allocation_info : 0)));
+      return w.result();
+    }
+    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
+      reader r(data);
+      response v;
+      v.version = r.u8();
+      v.record_count = r.le16();
+      v.free_space = r.le16();
+      v.last_add_time = r.le32();
+      v.last_erase_time = r.le32();
+      const std::uint8_t ops = r.u8();
+      r.reserved_zero(ops, sdr_support_bit::reserved);
+      v.overflow = (ops & sdr_support_bit::overflow) != 0;
+      v.update_support = static_cast<sdr_update_support>((ops & sdr_support_bit::update_mask) >> 5);
+      v.supports_delete = (ops & sdr_support_bit::delete_sdr) != 0;
+      v.supports_partial_add = (ops & sdr_support_bit::partial_add) != 0;
+      v.supports_reserve = (ops & sdr_support_bit::reserve) != 0;
+      v.supports_get_allocation_info = (ops & sdr_support_bit::get_allocation_info) != 0;
+      return r.result(v);
+    }
+    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// Reserve SDR Repository (IPMI v2.0 §33.11) and Get SDR (§33.12)
+
+struct reserve_sdr_repository {
+  static constexpr command_id id = commands::reserve_sdr_repository;
+  using request = no_data;
+  /// The reservation ID (`value`), never 0.
+  using response = detail::id16<true>;
+};
+
+struct get_sdr {
+  static constexpr command_id id = commands::get_sdr;
+  /// Reservation, record ID, offset, bytes to read (FFh = the whole record). ipmitool reads
+  /// each record's header first (offset 0, 5 bytes), then the body in chunks from offset 5.
+  using request = detail::record_read_request<sdr_max_record_size>;
+  /// The next record ID (FFFFh: none), then the bytes read.
+  using response = detail::record_read_response<sdr_max_record_size>;
+};
+
+}  // namespace ipmikit::cmd
