@@ -478,6 +478,23 @@ def bridge_seeds():
     return seeds
 
 
+def cmd_seeds():
+    """fuzz_cmd: [type selector] data. One seed per selector (fuzz_cmd.cpp's 108 types, then the
+    FRU image as 108; its static_assert keeps the count): 16 zero bytes, which many layouts
+    accept, and for a few types a real layout."""
+    seeds = {f"type-{i:03d}": bytes([i]) + bytes(16) for i in range(109)}
+    # ipmi_sim's Get Device ID answer (shared/reference/openipmi.md, live capture): selector 23
+    # is get_device_id's response (the 23 App requests come first).
+    seeds["device-id-ipmi-sim"] = bytes([23]) + bytes.fromhex("0003090802 9f911200 020f000000 00".replace(" ", ""))
+    # A FRU image (selector 108). Header with a board area at offset 8 (1 block of 8 x 2).
+    board = bytes([0x01, 0x02, 0x19, 0x00, 0x00, 0x00, 0xC1, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00])
+    board += bytes([(-sum(board)) & 0xFF])
+    header = bytes([0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00])
+    header += bytes([(-sum(header)) & 0xFF])
+    seeds["fru-image-board"] = bytes([108]) + header + board
+    return seeds
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the files on disk")
@@ -495,6 +512,7 @@ def main():
         "fuzz_bt_host": bt_host_seeds(),
         "fuzz_bt_pair": bt_pair_seeds(),
         "fuzz_bridge": bridge_seeds(),
+        "fuzz_cmd": cmd_seeds(),
     }
     differ = False
     for target, seeds in corpora.items():
