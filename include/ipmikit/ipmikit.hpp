@@ -25,3 +25,4 @@
 #include "bt/host.hpp"
 #include "bt/registers.hpp"
 #include "bmc/dispatcher.hpp"
+#include "bmc/watchdog.hpp"
