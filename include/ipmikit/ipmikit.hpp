@@ -26,3 +26,6 @@
 #include "bt/registers.hpp"
 #include "bmc/dispatcher.hpp"
 #include "bmc/watchdog.hpp"
+#include "bmc/sel.hpp"
+#include "bmc/chassis.hpp"
+#include "bmc/fru.hpp"
