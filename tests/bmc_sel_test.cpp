@@ -497,6 +497,21 @@ TEST_SUITE("bmc") {
     CHECK(s.next_record_id() == static_cast<std::uint16_t>(previous + 1));
   }
 
+  TEST_CASE("bmc sel: an empty SEL wraps its record IDs from FFFEh to 0001h") {
+    sel_t<2> s;
+    std::uint16_t previous = 0;
+    for (int i = 0; i < 0xFFFE; ++i) {
+      const auto a = s.add(event(1), t0);
+      REQUIRE(a.record_id == static_cast<std::uint16_t>(previous + 1));
+      previous = a.record_id;
+      REQUIRE(s.remove(del(s.reserve(), a.record_id), t0));
+    }
+    CHECK(previous == 0xFFFE);
+    CHECK(s.empty());
+    CHECK(s.next_record_id() == 0x0001);
+    CHECK(s.add(event(1), t0).record_id == 0x0001);
+  }
+
   TEST_CASE("bmc sel: deleting keeps the others' order and IDs; 0000h deletes the first, FFFFh the last") {
     sel_t<8> s;
     for (std::uint8_t i = 1; i <= 5; ++i) REQUIRE(s.add(event(i), t0));

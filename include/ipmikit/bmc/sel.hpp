@@ -302,7 +302,7 @@ class basic_sel {
   /// The 16 bytes of the i-th record, as Get SEL Entry returns them.
   [[nodiscard]] constexpr const record_bytes& bytes_at(std::size_t i) const noexcept { return entries_[i]; }
   [[nodiscard]] constexpr bool contains(std::uint16_t record_id) const noexcept {
-    return record_id != cmd::sel_first_entry && record_id != cmd::sel_last_entry && find(record_id) != count_;
+    return record_id != cmd::sel_first_entry && record_id != cmd::sel_last_entry && find_exact(record_id) != count_;
   }
 
   [[nodiscard]] constexpr const sel_stats& stats() const noexcept { return stats_; }
@@ -425,14 +425,18 @@ class basic_sel {
     if (count_ == 0) return count_;
     if (record_id == cmd::sel_first_entry) return 0;
     if (record_id == cmd::sel_last_entry) return count_ - 1;
+    return find_exact(record_id);
+  }
+  /// The index of the record whose ID is `record_id`, or count_.
+  [[nodiscard]] constexpr std::size_t find_exact(std::uint16_t record_id) const noexcept {
     for (std::size_t i = 0; i < count_; ++i)
       if (id_at(i) == record_id) return i;
     return count_;
   }
-  /// next_id_, or the first ID after it no record holds.
+  /// next_id_, or the first ID after it no record holds (never 0000h or FFFFh).
   [[nodiscard]] constexpr std::uint16_t free_id() const noexcept {
     std::uint16_t id = next_id_;
-    while (find(id) != count_) id = after(id);
+    while (id == cmd::sel_first_entry || id == cmd::sel_last_entry || find_exact(id) != count_) id = after(id);
     return id;
   }
   constexpr void changed() noexcept {
