@@ -205,7 +205,7 @@ namespace detail::app {
 [[nodiscard]] constexpr std::uint8_t bit(bool on, unsigned n) noexcept {
   return on ? static_cast<std::uint8_t>(1u << n) : std::uint8_t{0};
 }
-[[nodiscard]] constexpr bool test(std::uint8_t v, unsigned n) noexcept { return ((v >> n) & 1u) != 0; }
+[[nodiscard]] constexpr bool test(std::uint8_t v, unsigned n) noexcept { return ((static_cast<unsigned>(v) >> n) & 1u) != 0; }
 }  // namespace detail::app
 
 // ---------------------------------------------------------------------------------------------
