@@ -15,6 +15,7 @@
 
 using namespace ipmikit;
 using test::bytes;
+using test::encode_error_of;
 
 namespace {
 
@@ -57,12 +58,6 @@ cmd::parse_error parse_error_of(std::string_view text) {
 }
 
 /// The error encode() gives for x into a buffer of max_size.
-template <class T>
-cmd::encode_error encode_error_of(const T& x) {
-  std::array<std::uint8_t, T::max_size + 1> buf{};
-  return x.encode(std::span<std::uint8_t>(buf.data(), T::max_size)).error;
-}
-
 cmd::bmc_global_enables random_global_enables(test::random_source& rng) {
   return {rng.chance(50), rng.chance(50), rng.chance(50), rng.chance(50), rng.chance(50), rng.chance(50),
           rng.chance(50)};

@@ -17,22 +17,10 @@
 
 using namespace ipmikit;
 using test::bytes;
+using test::encode_bytes;
+using test::encode_error_of;
 
 namespace {
-
-template <class T>
-bytes encode_bytes(const T& x) {
-  std::array<std::uint8_t, T::max_size> out{};
-  const cmd::encoded e = x.encode(out);
-  REQUIRE_MESSAGE(e, "encode failed: ", cmd::name(e.error));
-  return bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(e.size));
-}
-
-template <class T>
-cmd::encode_error encode_error_of(const T& x) {
-  std::array<std::uint8_t, T::max_size + 8> out{};
-  return x.encode(out).error;
-}
 
 cmd::get_chassis_status::response random_chassis_status(test::random_source& rng) {
   cmd::get_chassis_status::response r;

@@ -18,14 +18,6 @@ using test::bytes;
 
 namespace {
 
-template <class T>
-bytes encode_cmd(const T& v) {
-  std::array<std::uint8_t, T::max_size> out{};
-  const cmd::encoded e = v.encode(out);
-  REQUIRE_MESSAGE(e, "encode failed: ", cmd::name(e.error));
-  return bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(e.size));
-}
-
 template <class Area>
 bytes encode_area(const Area& a) {
   std::array<std::uint8_t, 4096> out{};
@@ -492,31 +484,31 @@ TEST_SUITE("cmd") {
 
   TEST_CASE("cmd fru: Read FRU Data, Write FRU Data and Get FRU Inventory Area Info, known bytes") {
     // ipmitool reads the common header first: device 0, offset 0, 8 bytes.
-    CHECK(encode_cmd(cmd::read_fru_data::request{0, 0x0000, 8}) == bytes{0x00, 0x00, 0x00, 0x08});
-    CHECK(encode_cmd(cmd::read_fru_data::request{3, 0x0110, 0x20}) == bytes{0x03, 0x10, 0x01, 0x20});
+    CHECK(test::encode_bytes(cmd::read_fru_data::request{0, 0x0000, 8}) == bytes{0x00, 0x00, 0x00, 0x08});
+    CHECK(test::encode_bytes(cmd::read_fru_data::request{3, 0x0110, 0x20}) == bytes{0x03, 0x10, 0x01, 0x20});
     bytes rs{0x08};
     rs.insert(rs.end(), chassis_area.begin(), chassis_area.begin() + 8);
     const auto r = cmd::read_fru_data::response::parse(rs);
     REQUIRE(r);
     CHECK(r->length == 8);
     CHECK(bytes(r->bytes().begin(), r->bytes().end()) == bytes(chassis_area.begin(), chassis_area.begin() + 8));
-    CHECK(encode_cmd(r.value) == rs);
+    CHECK(test::encode_bytes(r.value) == rs);
 
     cmd::write_fru_data::request w;
     w.fru_device_id = 0;
     w.offset = 0x0208;
     REQUIRE(w.assign(bytes{0xAA, 0xBB, 0xCC}));
-    CHECK(encode_cmd(w) == bytes{0x00, 0x08, 0x02, 0xAA, 0xBB, 0xCC});
+    CHECK(test::encode_bytes(w) == bytes{0x00, 0x08, 0x02, 0xAA, 0xBB, 0xCC});
     CHECK(cmd::write_fru_data::request::parse(bytes{0x00, 0x08, 0x02, 0xAA, 0xBB, 0xCC}).value == w);
-    CHECK(encode_cmd(cmd::write_fru_data::response{3}) == bytes{0x03});
+    CHECK(test::encode_bytes(cmd::write_fru_data::response{3}) == bytes{0x03});
 
     // QEMU's ipmi-bmc-sim default: 1024 bytes, byte access.
     const auto info = cmd::get_fru_inventory_area_info::response::parse(bytes{0x00, 0x04, 0x00});
     REQUIRE(info);
     CHECK(info->area_size == 1024);
     CHECK_FALSE(info->word_access);
-    CHECK(encode_cmd(cmd::get_fru_inventory_area_info::response{0x0100, true}) == bytes{0x00, 0x01, 0x01});
-    CHECK(encode_cmd(cmd::get_fru_inventory_area_info::request{0}) == bytes{0x00});
+    CHECK(test::encode_bytes(cmd::get_fru_inventory_area_info::response{0x0100, true}) == bytes{0x00, 0x01, 0x01});
+    CHECK(test::encode_bytes(cmd::get_fru_inventory_area_info::request{0}) == bytes{0x00});
     static_assert(cmd::read_fru_data::id == command_id{netfn::storage, 0x11});
   }
 

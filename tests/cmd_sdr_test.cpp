@@ -7,7 +7,9 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <initializer_list>
 #include <string_view>
+#include <utility>
 
 #include <ipmikit/cmd/sdr.hpp>
 
@@ -15,16 +17,9 @@
 
 using namespace ipmikit;
 using test::bytes;
+using test::encode_bytes;
 
 namespace {
-
-template <class T>
-bytes encode_bytes(const T& v) {
-  std::array<std::uint8_t, T::max_size> out{};
-  const cmd::encoded e = v.encode(out);
-  REQUIRE_MESSAGE(e, "encode failed: ", cmd::name(e.error));
-  return bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(e.size));
-}
 
 cmd::sdr_id_string random_id(test::random_source& rng) {
   cmd::sdr_id_string id;
@@ -134,17 +129,8 @@ cmd::mc_device_locator_record random_mc_locator(test::random_source& rng) {
 
 cmd::get_sdr_repository_info::response random_repo_info(test::random_source& rng) {
   cmd::get_sdr_repository_info::response r;
-  r.version = rng.byte();
-  r.record_count = static_cast<std::uint16_t>(rng.below(0x10000));
-  r.free_space = static_cast<std::uint16_t>(rng.below(0x10000));
-  r.last_add_time = static_cast<std::uint32_t>(rng.below(0x100000000ULL));
-  r.last_erase_time = static_cast<std::uint32_t>(rng.below(0x100000000ULL));
-  r.overflow = rng.chance(50);
+  test::randomize_repository_info(rng, r, r.record_count, r.free_space);
   r.update_support = static_cast<cmd::sdr_update_support>(rng.below(4));
-  r.supports_delete = rng.chance(50);
-  r.supports_partial_add = rng.chance(50);
-  r.supports_reserve = rng.chance(50);
-  r.supports_get_allocation_info = rng.chance(50);
   return r;
 }
 
@@ -185,9 +171,21 @@ constexpr std::array<std::uint8_t, 19> bmc_locator{0x01, 0x00, 0x51, 0x12, 0x0E,
 constexpr std::array<std::uint8_t, 20> fru0_locator{0x03, 0x00, 0x51, 0x11, 0x0F, 0x20, 0x00, 0x80, 0x00, 0x00,
                                                     0x10, 0x00, 0x07, 0x01, 0x00, 0xC4, 'F',  'R',  'U',  '0'};
 
+/// What every record type refuses, then the record's own reserved bytes: `good` with each of
+/// `reserved_bytes` (offset, value) set, one at a time, is reserved_value.
 template <class Record, std::size_t N>
-void check_record_rejects(const std::array<std::uint8_t, N>& good) {
+void check_record_rejects(const std::array<std::uint8_t, N>& good, const char* reserved_case,
+                          std::initializer_list<std::pair<std::size_t, std::uint8_t>> reserved_bytes) {
   REQUIRE(Record::parse(good));
+  SUBCASE(reserved_case) {
+    for (const auto& change : reserved_bytes) {
+      std::array<std::uint8_t, N> c = good;
+      const std::size_t offset = change.first;
+      CAPTURE(offset);
+      c[offset] = change.second;
+      CHECK(Record::parse(c).error == cmd::parse_error::reserved_value);
+    }
+  }
   std::array<std::uint8_t, N> b = good;
   SUBCASE("truncated") {
     for (std::size_t n = 0; n < N; ++n) CHECK(Record::parse(std::span(b).first(n)).error == cmd::parse_error::too_short);
@@ -423,54 +421,20 @@ TEST_SUITE("cmd") {
   }
 
   TEST_CASE("cmd sdr: a Full Sensor Record refuses each bad input by name") {
-    check_record_rejects<cmd::full_sensor_record>(cpu_temp);
-    std::array<std::uint8_t, 56> b = cpu_temp;
-    SUBCASE("reserved value: the owner LUN byte's bits 3:2, bytes 44–45, linearization b7") {
-      b[6] = 0x04;
-      CHECK(cmd::full_sensor_record::parse(b).error == cmd::parse_error::reserved_value);
-      b = cpu_temp;
-      b[45] = 0x01;
-      CHECK(cmd::full_sensor_record::parse(b).error == cmd::parse_error::reserved_value);
-      b = cpu_temp;
-      b[23] = 0x80;
-      CHECK(cmd::full_sensor_record::parse(b).error == cmd::parse_error::reserved_value);
-    }
+    check_record_rejects<cmd::full_sensor_record>(
+        cpu_temp, "reserved value: the owner LUN byte's bits 3:2, bytes 44–45, linearization b7",
+        {{6, 0x04}, {45, 0x01}, {23, 0x80}});
   }
   TEST_CASE("cmd sdr: a Compact Sensor Record refuses each bad input by name") {
-    check_record_rejects<cmd::compact_sensor_record>(watchdog_compact);
-    std::array<std::uint8_t, 40> b = watchdog_compact;
-    SUBCASE("reserved value: bytes 27–29") {
-      b[28] = 0x10;
-      CHECK(cmd::compact_sensor_record::parse(b).error == cmd::parse_error::reserved_value);
-    }
+    check_record_rejects<cmd::compact_sensor_record>(watchdog_compact, "reserved value: bytes 27–29", {{28, 0x10}});
   }
   TEST_CASE("cmd sdr: an MC Device Locator refuses each bad input by name") {
-    check_record_rejects<cmd::mc_device_locator_record>(bmc_locator);
-    std::array<std::uint8_t, 19> b = bmc_locator;
-    SUBCASE("reserved value: address bit 0, channel [7:4], bytes 9–11") {
-      b[5] = 0x21;
-      CHECK(cmd::mc_device_locator_record::parse(b).error == cmd::parse_error::reserved_value);
-      b = bmc_locator;
-      b[6] = 0x10;
-      CHECK(cmd::mc_device_locator_record::parse(b).error == cmd::parse_error::reserved_value);
-      b = bmc_locator;
-      b[10] = 0x01;
-      CHECK(cmd::mc_device_locator_record::parse(b).error == cmd::parse_error::reserved_value);
-    }
+    check_record_rejects<cmd::mc_device_locator_record>(
+        bmc_locator, "reserved value: address bit 0, channel [7:4], bytes 9–11", {{5, 0x21}, {6, 0x10}, {10, 0x01}});
   }
   TEST_CASE("cmd sdr: a FRU Device Locator refuses each bad input by name") {
-    check_record_rejects<cmd::fru_device_locator_record>(fru0_locator);
-    std::array<std::uint8_t, 20> b = fru0_locator;
-    SUBCASE("reserved value: access bits 6:5, channel [3:0], byte 9") {
-      b[7] = 0xA0;
-      CHECK(cmd::fru_device_locator_record::parse(b).error == cmd::parse_error::reserved_value);
-      b = fru0_locator;
-      b[8] = 0x01;
-      CHECK(cmd::fru_device_locator_record::parse(b).error == cmd::parse_error::reserved_value);
-      b = fru0_locator;
-      b[9] = 0x01;
-      CHECK(cmd::fru_device_locator_record::parse(b).error == cmd::parse_error::reserved_value);
-    }
+    check_record_rejects<cmd::fru_device_locator_record>(
+        fru0_locator, "reserved value: access bits 6:5, channel [3:0], byte 9", {{7, 0xA0}, {8, 0x01}, {9, 0x01}});
   }
 
   TEST_CASE("cmd sdr: generated records obey the codec laws; arbitrary bytes never crash") {

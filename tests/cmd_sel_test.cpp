@@ -13,16 +13,9 @@
 
 using namespace ipmikit;
 using test::bytes;
+using test::encode_bytes;
 
 namespace {
-
-template <class T>
-bytes encode_bytes(const T& v) {
-  std::array<std::uint8_t, T::max_size> out{};
-  const cmd::encoded e = v.encode(out);
-  REQUIRE_MESSAGE(e, "encode failed: ", cmd::name(e.error));
-  return bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(e.size));
-}
 
 cmd::sel_record random_sel_record(test::random_source& rng) {
   cmd::sel_record r;
@@ -57,16 +50,7 @@ cmd::sel_record random_sel_record(test::random_source& rng) {
 
 cmd::get_sel_info::response random_sel_info(test::random_source& rng) {
   cmd::get_sel_info::response r;
-  r.version = rng.byte();
-  r.entries = static_cast<std::uint16_t>(rng.below(0x10000));
-  r.free_bytes = static_cast<std::uint16_t>(rng.below(0x10000));
-  r.last_add_time = static_cast<std::uint32_t>(rng.below(0x100000000ULL));
-  r.last_erase_time = static_cast<std::uint32_t>(rng.below(0x100000000ULL));
-  r.overflow = rng.chance(50);
-  r.supports_delete = rng.chance(50);
-  r.supports_partial_add = rng.chance(50);
-  r.supports_reserve = rng.chance(50);
-  r.supports_get_allocation_info = rng.chance(50);
+  test::randomize_repository_info(rng, r, r.entries, r.free_bytes);
   return r;
 }
 

@@ -7,6 +7,9 @@
 //                        wrote nothing past it.
 //   check_parse_any(T, bytes)  parse() of arbitrary bytes either fails with a named error or
 //                        gives a value that encodes back to bytes parse() reads as the same value.
+//
+// And the small helpers the cmd_*_test.cpp files share: encode_bytes(x), encode_error_of(x),
+// random_array<N>(rng).
 #pragma once
 
 #include <doctest/doctest.h>
@@ -22,6 +25,47 @@
 #include "test_support.hpp"
 
 namespace ipmikit::test {
+
+/// The bytes x encodes to (REQUIREs that it encodes).
+template <class T>
+bytes encode_bytes(const T& x) {
+  std::array<std::uint8_t, T::max_size> out{};
+  const cmd::encoded e = x.encode(out);
+  REQUIRE_MESSAGE(e, "encode failed: ", cmd::name(e.error));
+  return bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(e.size));
+}
+
+/// The error encode() gives for x into a buffer of max_size.
+template <class T>
+cmd::encode_error encode_error_of(const T& x) {
+  std::array<std::uint8_t, T::max_size + 1> buf{};
+  return x.encode(std::span<std::uint8_t>(buf.data(), T::max_size)).error;
+}
+
+/// Random values for the fields Get SEL Info's and Get SDR Repository Info's responses share
+/// (cmd/repository.hpp's info layout); the entry count and free space are passed apart, since
+/// the two name them differently.
+template <class Info>
+void randomize_repository_info(random_source& rng, Info& r, std::uint16_t& count, std::uint16_t& free_space) {
+  r.version = rng.byte();
+  count = static_cast<std::uint16_t>(rng.below(0x10000));
+  free_space = static_cast<std::uint16_t>(rng.below(0x10000));
+  r.last_add_time = static_cast<std::uint32_t>(rng.below(0x100000000ULL));
+  r.last_erase_time = static_cast<std::uint32_t>(rng.below(0x100000000ULL));
+  r.overflow = rng.chance(50);
+  r.supports_delete = rng.chance(50);
+  r.supports_partial_add = rng.chance(50);
+  r.supports_reserve = rng.chance(50);
+  r.supports_get_allocation_info = rng.chance(50);
+}
+
+/// N random bytes.
+template <std::size_t N>
+std::array<std::uint8_t, N> random_array(random_source& rng) {
+  std::array<std::uint8_t, N> a{};
+  for (auto& b : a) b = rng.byte();
+  return a;
+}
 
 template <class T>
 void check_codec_laws(const T& x) {

@@ -16,29 +16,11 @@
 
 using namespace ipmikit;
 using test::bytes;
+using test::encode_bytes;
+using test::encode_error_of;
+using test::random_array;
 
 namespace {
-
-template <class T>
-bytes encode_bytes(const T& x) {
-  std::array<std::uint8_t, T::max_size> out{};
-  const cmd::encoded e = x.encode(out);
-  REQUIRE_MESSAGE(e, "encode failed: ", cmd::name(e.error));
-  return bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(e.size));
-}
-
-template <class T>
-cmd::encode_error encode_error_of(const T& x) {
-  std::array<std::uint8_t, T::max_size + 8> out{};
-  return x.encode(out).error;
-}
-
-template <std::size_t N>
-std::array<std::uint8_t, N> random_array(test::random_source& rng) {
-  std::array<std::uint8_t, N> a{};
-  for (auto& b : a) b = rng.byte();
-  return a;
-}
 
 std::uint8_t auth_bits(test::random_source& rng) {
   return static_cast<std::uint8_t>(rng.byte() & ~cmd::lan::auth_type_bit::reserved);

@@ -170,16 +170,12 @@ struct guid_response {
 
   guid value{};
 
+  using layout = detail::plain_layout<guid_response, &guid_response::value>;
   [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    w.bytes(value);
-    return w.result();
+    return layout::encode(*this, out);
   }
   [[nodiscard]] static constexpr parsed<guid_response> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    guid_response v;
-    r.bytes(v.value);
-    return r.result(v);
+    return layout::parse(data);
   }
   friend constexpr bool operator==(const guid_response&, const guid_response&) noexcept = default;
 };
@@ -335,16 +331,12 @@ struct read_event_message_buffer {
     /// (IPMI v2.0 §32.1), record type in byte 2.
     std::array<std::uint8_t, 16> message{};
 
+    using layout = detail::plain_layout<response, &response::message>;
     [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      w.bytes(message);
-      return w.result();
+      return layout::encode(*this, out);
     }
     [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      r.bytes(v.message);
-      return r.result(v);
+      return layout::parse(data);
     }
     friend constexpr bool operator==(const response&, const response&) noexcept = default;
   };
@@ -446,6 +438,33 @@ constexpr void read_timer_actions(reader& r, watchdog_pretimeout_interrupt& p, w
   a = static_cast<watchdog_timeout_action>(b & 0x07);
   if (!timer_actions_ok(p, a)) r.fail(parse_error::reserved_value);
 }
+/// Bytes 1-6, the layout Set Watchdog Timer's request and Get Watchdog Timer's response share
+/// (IPMI v2.0 §27.6, §27.7): the timer use byte (b7 don't log), the timer actions, the
+/// pre-timeout interval, the expiration flags byte, the initial countdown. The two name byte 1
+/// b6 and byte 4 their own way (Set: don't stop, flags to clear; Get: running, flags expired), so
+/// those come apart as `b6` and `flags`; `allow_none` is Get's (timer use 0).
+template <class T>
+constexpr void write_timer_fields(writer& w, const T& v, bool allow_none, bool b6,
+                                  const watchdog_expiration_flags& flags) noexcept {
+  if (!timer_use_ok(v.timer_use, allow_none) || !timer_actions_ok(v.pretimeout_interrupt, v.timeout_action))
+    w.fail(encode_error::out_of_range);
+  w.u8(static_cast<std::uint8_t>(bit(v.dont_log, 7) | bit(b6, 6) | static_cast<std::uint8_t>(v.timer_use)));
+  w.u8(timer_actions_byte(v.pretimeout_interrupt, v.timeout_action));
+  w.u8(v.pretimeout_interval);
+  w.u8(flags.to_byte());
+  w.le16(v.initial_countdown);
+}
+/// Reads what write_timer_fields() writes.
+template <class T>
+constexpr void read_timer_fields(reader& r, T& v, bool allow_none, bool& b6, watchdog_expiration_flags& flags) noexcept {
+  v.timer_use = read_timer_use(r, allow_none, v.dont_log, b6);
+  read_timer_actions(r, v.pretimeout_interrupt, v.timeout_action);
+  v.pretimeout_interval = r.u8();
+  const std::uint8_t b = r.u8();
+  r.reserved_zero(b, watchdog_expiration_flags::reserved_mask);
+  flags = watchdog_expiration_flags::from_byte(b);
+  v.initial_countdown = r.le16();
+}
 }  // namespace detail::app
 
 struct reset_watchdog_timer {
@@ -472,28 +491,14 @@ struct set_watchdog_timer {
     std::uint16_t initial_countdown = 0;  // bytes 5-6: in 100 ms units (IPMI v2.0 §27.6)
 
     [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      using detail::app::bit;
       writer w(out);
-      if (!detail::app::timer_use_ok(timer_use, false) ||
-          !detail::app::timer_actions_ok(pretimeout_interrupt, timeout_action))
-        w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(bit(dont_log, 7) | bit(dont_stop, 6) | static_cast<std::uint8_t>(timer_use)));
-      w.u8(detail::app::timer_actions_byte(pretimeout_interrupt, timeout_action));
-      w.u8(pretimeout_interval);
-      w.u8(clear_expiration_flags.to_byte());
-      w.le16(initial_countdown);
+      detail::app::write_timer_fields(w, *this, false, dont_stop, clear_expiration_flags);
       return w.result();
     }
     [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
       reader r(data);
       request v;
-      v.timer_use = detail::app::read_timer_use(r, false, v.dont_log, v.dont_stop);
-      detail::app::read_timer_actions(r, v.pretimeout_interrupt, v.timeout_action);
-      v.pretimeout_interval = r.u8();
-      const std::uint8_t clear = r.u8();
-      r.reserved_zero(clear, watchdog_expiration_flags::reserved_mask);
-      v.clear_expiration_flags = watchdog_expiration_flags::from_byte(clear);
-      v.initial_countdown = r.le16();
+      detail::app::read_timer_fields(r, v, false, v.dont_stop, v.clear_expiration_flags);
       return r.result(v);
     }
     friend constexpr bool operator==(const request&, const request&) noexcept = default;
@@ -519,29 +524,15 @@ struct get_watchdog_timer {
     std::uint16_t present_countdown = 0;          // bytes 7-8: 100 ms units
 
     [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      using detail::app::bit;
       writer w(out);
-      if (!detail::app::timer_use_ok(timer_use, true) ||
-          !detail::app::timer_actions_ok(pretimeout_interrupt, timeout_action))
-        w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(bit(dont_log, 7) | bit(running, 6) | static_cast<std::uint8_t>(timer_use)));
-      w.u8(detail::app::timer_actions_byte(pretimeout_interrupt, timeout_action));
-      w.u8(pretimeout_interval);
-      w.u8(expiration_flags.to_byte());
-      w.le16(initial_countdown);
+      detail::app::write_timer_fields(w, *this, true, running, expiration_flags);
       w.le16(present_countdown);
       return w.result();
     }
     [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
       reader r(data);
       response v;
-      v.timer_use = detail::app::read_timer_use(r, true, v.dont_log, v.running);
-      detail::app::read_timer_actions(r, v.pretimeout_interrupt, v.timeout_action);
-      v.pretimeout_interval = r.u8();
-      const std::uint8_t flags = r.u8();
-      r.reserved_zero(flags, watchdog_expiration_flags::reserved_mask);
-      v.expiration_flags = watchdog_expiration_flags::from_byte(flags);
-      v.initial_countdown = r.le16();
+      detail::app::read_timer_fields(r, v, true, v.running, v.expiration_flags);
       v.present_countdown = r.le16();
       return r.result(v);
     }

@@ -5,10 +5,9 @@
 // Layouts: IPMI v2.0 §28; ../shared/reference/bmc-commands.md §2 and §2.1, lan.md §14.1
 // (what ipmitool's `chassis bootdev` sends).
 //
-// This header also holds what the configuration-parameter commands share (transport.hpp's LAN
-// and SOL parameters use them too): set_in_progress_state and its parameter 0, parameter_bytes
-// (a bounded byte string for parameters kept opaque), and detail::parameter_family, which
-// encodes and parses a std::variant of typed parameters by parameter number.
+// The system boot options are a parameter family as parameters.hpp describes it (parameter 0,
+// parameter_bytes, detail::parameter_family, detail::opaque_parameter), shared with
+// transport.hpp's LAN and SOL parameters.
 #pragma once
 
 #include <array>
@@ -18,121 +17,9 @@
 #include <variant>
 
 #include "codec.hpp"
+#include "parameters.hpp"
 
 namespace ipmikit::cmd {
-
-// ---------------------------------------------------------------------------------------------
-// What the configuration-parameter commands share
-
-/// Parameter 0 of the system boot options, LAN and SOL configuration parameters, [1:0] (IPMI
-/// v2.0 §28.13, §23.2, §26.3; bmc-commands.md §2.1): 3 is reserved.
-enum class set_in_progress_state : std::uint8_t {
-  set_complete = 0,     // IPMI v2.0 §28.13: 00b set complete
-  set_in_progress = 1,  // IPMI v2.0 §28.13: 01b set in progress
-  commit_write = 2,     // IPMI v2.0 §28.13: 10b commit write (optional)
-};
-
-/// Parameter 0, "set in progress", one byte: [1:0] the state, [7:2] reserved.
-struct set_in_progress_parameter {
-  static constexpr std::uint8_t number = 0;  // IPMI v2.0 §28.13 / §23.2 / §26.3: parameter 0
-
-  set_in_progress_state state = set_in_progress_state::set_complete;
-
-  constexpr void encode(writer& w) const noexcept {
-    if (static_cast<std::uint8_t>(state) > 2) w.fail(encode_error::out_of_range);
-    w.u8(static_cast<std::uint8_t>(state));
-  }
-  [[nodiscard]] static constexpr set_in_progress_parameter parse(reader& r) noexcept {
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0xFC);
-    if ((b & 0x03) == 3) r.fail(parse_error::reserved_value);  // 11b reserved
-    return {static_cast<set_in_progress_state>(b & 0x03)};
-  }
-  friend constexpr bool operator==(const set_in_progress_parameter&, const set_in_progress_parameter&) noexcept =
-      default;
-};
-
-/// Up to N bytes, as a parameter kept opaque carries them. Equality looks at the `size` bytes
-/// in use only; encode() refuses a size over N.
-template <std::size_t N>
-struct parameter_bytes {
-  static constexpr std::size_t capacity = N;
-
-  std::array<std::uint8_t, N> bytes{};
-  std::size_t size = 0;
-
-  /// The bytes in use (all N when size is larger).
-  [[nodiscard]] constexpr std::span<const std::uint8_t> view() const noexcept {
-    return {bytes.data(), size < N ? size : N};
-  }
-  /// Copies `in` (false, and nothing copied, if it is longer than N).
-  constexpr bool assign(std::span<const std::uint8_t> in) noexcept {
-    if (in.size() > N) return false;
-    for (std::size_t i = 0; i < in.size(); ++i) bytes[i] = in[i];
-    size = in.size();
-    return true;
-  }
-  constexpr void encode(writer& w) const noexcept {
-    if (size > N) w.fail(encode_error::out_of_range);
-    w.bytes(view());
-  }
-  /// Reads the rest of `r`, at most N bytes: more leaves bytes unread, so finish() says too_long.
-  [[nodiscard]] static constexpr parameter_bytes parse_rest(reader& r) noexcept {
-    parameter_bytes v;
-    const std::size_t n = r.remaining() < N ? r.remaining() : N;
-    v.assign(r.view(n));
-    return v;
-  }
-  friend constexpr bool operator==(const parameter_bytes& a, const parameter_bytes& b) noexcept {
-    const auto x = a.view();
-    const auto y = b.view();
-    if (x.size() != y.size()) return false;
-    for (std::size_t i = 0; i < x.size(); ++i)
-      if (x[i] != y[i]) return false;
-    return true;
-  }
-};
-
-namespace detail {
-
-/// A family of configuration parameters: typed ones, each with `static constexpr number`,
-/// `encode(writer&)` and `static parse(reader&)`, and Opaque for every other number (a runtime
-/// `number`, `encode(writer&)`, `static parse(reader&, number)`). `value` is the variant of them.
-/// An Opaque value with the number of a typed parameter does not encode (out_of_range): it
-/// would parse back as the typed one.
-template <class Opaque, class... Typed>
-struct parameter_family {
-  using value = std::variant<Typed..., Opaque>;
-
-  [[nodiscard]] static constexpr bool is_typed(std::uint8_t n) noexcept { return ((n == Typed::number) || ...); }
-
-  [[nodiscard]] static constexpr std::uint8_t number(const value& v) noexcept {
-    if (const Opaque* o = std::get_if<Opaque>(&v)) return o->number;
-    std::uint8_t n = 0;
-    static_cast<void>(((std::holds_alternative<Typed>(v) ? (n = Typed::number, true) : false) || ...));
-    return n;
-  }
-
-  /// The data bytes of `v` (not its number).
-  static constexpr void encode_data(writer& w, const value& v) noexcept {
-    if (const Opaque* o = std::get_if<Opaque>(&v)) {
-      if (is_typed(o->number)) w.fail(encode_error::out_of_range);
-      o->encode(w);
-      return;
-    }
-    static_cast<void>(((std::get_if<Typed>(&v) != nullptr ? (std::get_if<Typed>(&v)->encode(w), true) : false) || ...));
-  }
-
-  /// Parameter `n`'s data: the rest of `r`.
-  [[nodiscard]] static constexpr value parse_data(reader& r, std::uint8_t n) noexcept {
-    value v{};
-    const bool typed = ((n == Typed::number ? (v = value{Typed::parse(r)}, true) : false) || ...);
-    if (!typed) v = value{Opaque::parse(r, n)};
-    return v;
-  }
-};
-
-}  // namespace detail
 
 // ---------------------------------------------------------------------------------------------
 // Get Chassis Status (IPMI v2.0 §28.2)
@@ -352,18 +239,12 @@ struct get_poh_counter {
       return static_cast<std::uint64_t>(minutes_per_count) * counter;
     }
 
+    using layout = detail::plain_layout<response, &response::minutes_per_count, &response::counter>;
     [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      w.u8(minutes_per_count);
-      w.le32(counter);
-      return w.result();
+      return layout::encode(*this, out);
     }
     [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.minutes_per_count = r.u8();
-      v.counter = r.le32();
-      return r.result(v);
+      return layout::parse(data);
     }
     friend constexpr bool operator==(const response&, const response&) noexcept = default;
   };
@@ -560,21 +441,7 @@ struct boot_flags {
 
 /// Any other parameter (1, 2, 6, 7, OEM 96–127 …): its number (0–127, not 0/3/4/5) and up to
 /// `capacity` data bytes as sent. Parameter 7, the largest the specification defines, is 17.
-struct opaque {
-  static constexpr std::size_t capacity = 32;
-
-  std::uint8_t number = 1;
-  parameter_bytes<capacity> data{};
-
-  constexpr void encode(writer& w) const noexcept {
-    if (number > 0x7F) w.fail(encode_error::out_of_range);  // IPMI v2.0 §28.12: [6:0] parameter selector
-    data.encode(w);
-  }
-  [[nodiscard]] static constexpr opaque parse(reader& r, std::uint8_t n) noexcept {
-    return {n, parameter_bytes<capacity>::parse_rest(r)};
-  }
-  friend constexpr bool operator==(const opaque&, const opaque&) noexcept = default;
-};
+using opaque = detail::opaque_parameter<32, 1, 0x7F>;  // IPMI v2.0 §28.12: [6:0] parameter selector
 
 using family = detail::parameter_family<opaque, set_in_progress, valid_bit_clearing, boot_info_acknowledge, boot_flags>;
 

@@ -328,6 +328,42 @@ template <command Cmd>
   return R::parse(message.subspan(2));
 }
 
+namespace detail {
+
+/// One field of a plain layout as its wire bytes: a byte, 16 or 32 bits LS byte first, or a
+/// byte array as it stands.
+constexpr void put(writer& w, std::uint8_t v) noexcept { w.u8(v); }
+constexpr void put(writer& w, std::uint16_t v) noexcept { w.le16(v); }
+constexpr void put(writer& w, std::uint32_t v) noexcept { w.le32(v); }
+template <std::size_t N>
+constexpr void put(writer& w, const std::array<std::uint8_t, N>& v) noexcept { w.bytes(v); }
+constexpr void get(reader& r, std::uint8_t& v) noexcept { v = r.u8(); }
+constexpr void get(reader& r, std::uint16_t& v) noexcept { v = r.le16(); }
+constexpr void get(reader& r, std::uint32_t& v) noexcept { v = r.le32(); }
+template <std::size_t N>
+constexpr void get(reader& r, std::array<std::uint8_t, N>& v) noexcept { r.bytes(v); }
+
+/// encode() and parse() of a T whose data bytes are its `Fields` (member pointers) in order,
+/// each as put() writes it, with nothing to check: the small one- and two-field requests and
+/// responses (a sensor number, a time, a GUID, Get POH Counter's response …) say their layout
+/// once, as `using layout = detail::plain_layout<T, &T::a, &T::b>`.
+template <class T, auto... Fields>
+struct plain_layout {
+  [[nodiscard]] static constexpr encoded encode(const T& v, std::span<std::uint8_t> out) noexcept {
+    writer w(out);
+    (put(w, v.*Fields), ...);
+    return w.result();
+  }
+  [[nodiscard]] static constexpr parsed<T> parse(std::span<const std::uint8_t> data) noexcept {
+    reader r(data);
+    T v;
+    (get(r, v.*Fields), ...);
+    return r.result(v);
+  }
+};
+
+}  // namespace detail
+
 /// A request or response with no data bytes (Get Device GUID's request, Chassis Control's
 /// response…): encodes to nothing, parses only an empty span.
 struct no_data {

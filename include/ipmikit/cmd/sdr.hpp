@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "codec.hpp"
-#include "sel.hpp"  // detail::record_read_request/response, read_whole_record, detail::id16
+#include "repository.hpp"  // read_whole_record, detail::id16, record reads, the info layout
 
 namespace ipmikit::cmd {
 
@@ -169,6 +169,64 @@ constexpr void write_record_header(writer& w, std::uint16_t record_id, std::uint
   sdr_header{record_id, type, static_cast<std::uint8_t>(body)}.write(w);
 }
 
+// Every typed record below has `record_id`, a `fixed_size` through its ID type/length byte, and
+// ends with its OEM byte and ID string; the sensor records also start their body with the
+// sensor_record_key and end it with the hysteresis bytes and reserved 00h bytes before the OEM
+// byte (IPMI v2.0 §43.1 offsets 42–47, §43.2 offsets 25–31).
+
+/// The header of record `v` of `type`, its length counted from `fixed_size` and the ID's length.
+template <class Record>
+constexpr void write_record_start(writer& w, const Record& v, std::uint8_t type) noexcept {
+  write_record_header(w, v.record_id, type, Record::fixed_size - sdr_header_size + v.id.length);
+}
+/// start_record(), and the record ID into `v`.
+template <class Record>
+[[nodiscard]] constexpr sdr_header read_record_start(reader& r, Record& v, std::uint8_t type) noexcept {
+  const sdr_header h = start_record(r, type);
+  v.record_id = h.record_id;
+  return h;
+}
+/// The OEM byte and the ID string.
+template <class Record>
+constexpr void write_record_end(writer& w, const Record& v) noexcept {
+  w.u8(v.oem);
+  v.id.write(w);
+}
+/// The OEM byte and the ID string, then finish_record().
+template <class Record>
+constexpr void read_record_end(reader& r, Record& v, const sdr_header& h) noexcept {
+  v.oem = r.u8();
+  v.id = sdr_id_string::read(r);
+  finish_record(r, h);
+}
+/// A sensor record's header and key.
+template <class Record>
+constexpr void write_sensor_start(writer& w, const Record& v, std::uint8_t type) noexcept {
+  write_record_start(w, v, type);
+  v.key.write(w);
+}
+template <class Record>
+[[nodiscard]] constexpr sdr_header read_sensor_start(reader& r, Record& v, std::uint8_t type) noexcept {
+  const sdr_header h = read_record_start(r, v, type);
+  v.key = decltype(v.key)::read(r);
+  return h;
+}
+/// A sensor record's hysteresis bytes, `reserved` bytes of 00h, the OEM byte and the ID string.
+template <class Record>
+constexpr void write_sensor_end(writer& w, const Record& v, std::size_t reserved) noexcept {
+  w.u8(v.positive_hysteresis);
+  w.u8(v.negative_hysteresis);
+  w.fill(reserved, 0x00);
+  write_record_end(w, v);
+}
+template <class Record>
+constexpr void read_sensor_end(reader& r, Record& v, std::size_t reserved, const sdr_header& h) noexcept {
+  v.positive_hysteresis = r.u8();
+  v.negative_hysteresis = r.u8();
+  for (std::size_t i = 0; i < reserved; ++i) r.reserved_zero(r.u8(), 0xFF);
+  read_record_end(r, v, h);
+}
+
 /// A 4-bit two's complement nibble, sign-extended.
 [[nodiscard]] constexpr std::int8_t signed4(unsigned v) noexcept {
   v &= 0x0Fu;
@@ -306,8 +364,7 @@ struct full_sensor_record {
     if (!fields_fit()) w.fail(encode_error::out_of_range);
     const auto mu = static_cast<unsigned>(m) & 0x3FFu;
     const auto bu = static_cast<unsigned>(b) & 0x3FFu;
-    detail::write_record_header(w, record_id, sdr_type::full_sensor, fixed_size - sdr_header_size + id.length);
-    key.write(w);
+    detail::write_sensor_start(w, *this, sdr_type::full_sensor);
     w.u8(linearization);
     w.u8(static_cast<std::uint8_t>(mu));
     w.u8(static_cast<std::uint8_t>(((mu >> 2) & 0xC0u) | (tolerance & 0x3Fu)));
@@ -327,20 +384,14 @@ struct full_sensor_record {
     w.u8(lower_non_recoverable);
     w.u8(lower_critical);
     w.u8(lower_non_critical);
-    w.u8(positive_hysteresis);
-    w.u8(negative_hysteresis);
-    w.fill(2, 0x00);
-    w.u8(oem);
-    id.write(w);
+    detail::write_sensor_end(w, *this, 2);
     return w.result();
   }
 
   [[nodiscard]] static constexpr parsed<full_sensor_record> parse(std::span<const std::uint8_t> data) noexcept {
     reader r(data);
     full_sensor_record v;
-    const sdr_header h = detail::start_record(r, sdr_type::full_sensor);
-    v.record_id = h.record_id;
-    v.key = sensor_record_key::read(r);
+    const sdr_header h = detail::read_sensor_start(r, v, sdr_type::full_sensor);
     v.linearization = r.u8();
     r.reserved_zero(v.linearization, 0x80);
     const unsigned m_ls = r.u8();
@@ -369,13 +420,7 @@ struct full_sensor_record {
     v.lower_non_recoverable = r.u8();
     v.lower_critical = r.u8();
     v.lower_non_critical = r.u8();
-    v.positive_hysteresis = r.u8();
-    v.negative_hysteresis = r.u8();
-    r.reserved_zero(r.u8(), 0xFF);
-    r.reserved_zero(r.u8(), 0xFF);
-    v.oem = r.u8();
-    v.id = sdr_id_string::read(r);
-    detail::finish_record(r, h);
+    detail::read_sensor_end(r, v, 2, h);
     return r.result(v);
   }
   friend constexpr bool operator==(const full_sensor_record&, const full_sensor_record&) noexcept = default;
@@ -442,31 +487,19 @@ struct compact_sensor_record {
 
   [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
     writer w(out);
-    detail::write_record_header(w, record_id, sdr_type::compact_sensor, fixed_size - sdr_header_size + id.length);
-    key.write(w);
+    detail::write_sensor_start(w, *this, sdr_type::compact_sensor);
     w.u8(direction_sharing);
     w.u8(instance_sharing);
-    w.u8(positive_hysteresis);
-    w.u8(negative_hysteresis);
-    w.fill(3, 0x00);
-    w.u8(oem);
-    id.write(w);
+    detail::write_sensor_end(w, *this, 3);
     return w.result();
   }
   [[nodiscard]] static constexpr parsed<compact_sensor_record> parse(std::span<const std::uint8_t> data) noexcept {
     reader r(data);
     compact_sensor_record v;
-    const sdr_header h = detail::start_record(r, sdr_type::compact_sensor);
-    v.record_id = h.record_id;
-    v.key = sensor_record_key::read(r);
+    const sdr_header h = detail::read_sensor_start(r, v, sdr_type::compact_sensor);
     v.direction_sharing = r.u8();
     v.instance_sharing = r.u8();
-    v.positive_hysteresis = r.u8();
-    v.negative_hysteresis = r.u8();
-    for (int i = 0; i < 3; ++i) r.reserved_zero(r.u8(), 0xFF);
-    v.oem = r.u8();
-    v.id = sdr_id_string::read(r);
-    detail::finish_record(r, h);
+    detail::read_sensor_end(r, v, 3, h);
     return r.result(v);
   }
   friend constexpr bool operator==(const compact_sensor_record&, const compact_sensor_record&) noexcept = default;
@@ -498,7 +531,7 @@ struct fru_device_locator_record {
     writer w(out);
     if ((device_access_address & 0x01) != 0 || access_lun > 3 || private_bus > 7 || channel > 0x0F)
       w.fail(encode_error::out_of_range);
-    detail::write_record_header(w, record_id, sdr_type::fru_device_locator, fixed_size - sdr_header_size + id.length);
+    detail::write_record_start(w, *this, sdr_type::fru_device_locator);
     w.u8(device_access_address);
     w.u8(fru_device_id);
     w.u8(static_cast<std::uint8_t>((logical ? 0x80 : 0x00) | (access_lun << 3) | private_bus));
@@ -508,15 +541,13 @@ struct fru_device_locator_record {
     w.u8(device_type_modifier);
     w.u8(entity_id);
     w.u8(entity_instance);
-    w.u8(oem);
-    id.write(w);
+    detail::write_record_end(w, *this);
     return w.result();
   }
   [[nodiscard]] static constexpr parsed<fru_device_locator_record> parse(std::span<const std::uint8_t> data) noexcept {
     reader r(data);
     fru_device_locator_record v;
-    const sdr_header h = detail::start_record(r, sdr_type::fru_device_locator);
-    v.record_id = h.record_id;
+    const sdr_header h = detail::read_record_start(r, v, sdr_type::fru_device_locator);
     v.device_access_address = r.u8();
     r.reserved_zero(v.device_access_address, 0x01);
     v.fru_device_id = r.u8();
@@ -533,9 +564,7 @@ struct fru_device_locator_record {
     v.device_type_modifier = r.u8();
     v.entity_id = r.u8();
     v.entity_instance = r.u8();
-    v.oem = r.u8();
-    v.id = sdr_id_string::read(r);
-    detail::finish_record(r, h);
+    detail::read_record_end(r, v, h);
     return r.result(v);
   }
   friend constexpr bool operator==(const fru_device_locator_record&, const fru_device_locator_record&) noexcept = default;
@@ -574,7 +603,7 @@ struct mc_device_locator_record {
   [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
     writer w(out);
     if ((device_slave_address & 0x01) != 0 || channel > 0x0F) w.fail(encode_error::out_of_range);
-    detail::write_record_header(w, record_id, sdr_type::mc_device_locator, fixed_size - sdr_header_size + id.length);
+    detail::write_record_start(w, *this, sdr_type::mc_device_locator);
     w.u8(device_slave_address);
     w.u8(channel);
     w.u8(power_state_init);
@@ -582,15 +611,13 @@ struct mc_device_locator_record {
     w.fill(3, 0x00);
     w.u8(entity_id);
     w.u8(entity_instance);
-    w.u8(oem);
-    id.write(w);
+    detail::write_record_end(w, *this);
     return w.result();
   }
   [[nodiscard]] static constexpr parsed<mc_device_locator_record> parse(std::span<const std::uint8_t> data) noexcept {
     reader r(data);
     mc_device_locator_record v;
-    const sdr_header h = detail::start_record(r, sdr_type::mc_device_locator);
-    v.record_id = h.record_id;
+    const sdr_header h = detail::read_record_start(r, v, sdr_type::mc_device_locator);
     v.device_slave_address = r.u8();
     r.reserved_zero(v.device_slave_address, 0x01);
     v.channel = r.u8();
@@ -601,9 +628,7 @@ struct mc_device_locator_record {
     for (int i = 0; i < 3; ++i) r.reserved_zero(r.u8(), 0xFF);
     v.entity_id = r.u8();
     v.entity_instance = r.u8();
-    v.oem = r.u8();
-    v.id = sdr_id_string::read(r);
-    detail::finish_record(r, h);
+    detail::read_record_end(r, v, h);
     return r.result(v);
   }
   friend constexpr bool operator==(const mc_device_locator_record&, const mc_device_locator_record&) noexcept = default;
@@ -614,13 +639,18 @@ struct mc_device_locator_record {
 
 /// Byte 14 of Get SDR Repository Info (IPMI v2.0 §33.9); bit 4 is reserved.
 namespace sdr_support_bit {
-inline constexpr std::uint8_t overflow = 0x80;             // IPMI v2.0 §33.9: an add failed for lack of space
-inline constexpr std::uint8_t update_mask = 0x60;          // IPMI v2.0 §33.9: [6:5] modal/non-modal update support
-inline constexpr std::uint8_t delete_sdr = 0x08;           // IPMI v2.0 §33.9: Delete SDR supported
-inline constexpr std::uint8_t partial_add = 0x04;          // IPMI v2.0 §33.9: Partial Add SDR supported
-inline constexpr std::uint8_t reserve = 0x02;              // IPMI v2.0 §33.9: Reserve SDR Repository supported
-inline constexpr std::uint8_t get_allocation_info = 0x01;  // IPMI v2.0 §33.9: Get SDR Repository Allocation Info supported
-inline constexpr std::uint8_t reserved = 0x10;             // IPMI v2.0 §33.9: reserved
+inline constexpr std::uint8_t overflow =
+    detail::repository_bit::overflow;  // IPMI v2.0 §33.9: an add failed for lack of space
+inline constexpr std::uint8_t update_mask = 0x60;  // IPMI v2.0 §33.9: [6:5] modal/non-modal update support
+inline constexpr std::uint8_t delete_sdr =
+    detail::repository_bit::delete_entry;  // IPMI v2.0 §33.9: Delete SDR supported
+inline constexpr std::uint8_t partial_add =
+    detail::repository_bit::partial_add;  // IPMI v2.0 §33.9: Partial Add SDR supported
+inline constexpr std::uint8_t reserve =
+    detail::repository_bit::reserve;  // IPMI v2.0 §33.9: Reserve SDR Repository supported
+inline constexpr std::uint8_t get_allocation_info =
+    detail::repository_bit::get_allocation_info;  // IPMI v2.0 §33.9: Get SDR Repository Allocation Info supported
+inline constexpr std::uint8_t reserved = 0x10;  // IPMI v2.0 §33.9: reserved
 }  // namespace sdr_support_bit
 
 /// Bits [6:5] of that byte (IPMI v2.0 §33.9).
@@ -654,35 +684,15 @@ struct get_sdr_repository_info {
     [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
       writer w(out);
       if (static_cast<unsigned>(update_support) > 3) w.fail(encode_error::out_of_range);
-      w.u8(version);
-      w.le16(record_count);
-      w.le16(free_space);
-      w.le32(last_add_time);
-      w.le32(last_erase_time);
-      w.u8(static_cast<std::uint8_t>((overflow ? sdr_support_bit::overflow : 0) |
-                                     ((static_cast<unsigned>(update_support) & 3u) << 5) |
-                                     (supports_delete ? sdr_support_bit::delete_sdr : 0) |
-                                     (supports_partial_add ? sdr_support_bit::partial_add : 0) |
-                                     (supports_reserve ? sdr_support_bit::reserve : 0) |
-                                     (supports_get_allocation_info ? sdr_support_bit::get_allocation_info : 0)));
+      detail::write_repository_info(w, *this, record_count, free_space,
+                                    static_cast<std::uint8_t>((static_cast<unsigned>(update_support) & 3u) << 5));
       return w.result();
     }
     [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
       reader r(data);
       response v;
-      v.version = r.u8();
-      v.record_count = r.le16();
-      v.free_space = r.le16();
-      v.last_add_time = r.le32();
-      v.last_erase_time = r.le32();
-      const std::uint8_t ops = r.u8();
-      r.reserved_zero(ops, sdr_support_bit::reserved);
-      v.overflow = (ops & sdr_support_bit::overflow) != 0;
+      const std::uint8_t ops = detail::read_repository_info(r, v, v.record_count, v.free_space, sdr_support_bit::reserved);
       v.update_support = static_cast<sdr_update_support>((ops & sdr_support_bit::update_mask) >> 5);
-      v.supports_delete = (ops & sdr_support_bit::delete_sdr) != 0;
-      v.supports_partial_add = (ops & sdr_support_bit::partial_add) != 0;
-      v.supports_reserve = (ops & sdr_support_bit::reserve) != 0;
-      v.supports_get_allocation_info = (ops & sdr_support_bit::get_allocation_info) != 0;
       return r.result(v);
     }
     friend constexpr bool operator==(const response&, const response&) noexcept = default;

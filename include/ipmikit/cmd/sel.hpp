@@ -12,6 +12,7 @@
 #include <span>
 
 #include "codec.hpp"
+#include "repository.hpp"  // read_whole_record, detail::id16, record reads, the info layout
 
 namespace ipmikit::cmd {
 
@@ -21,7 +22,6 @@ namespace ipmikit::cmd {
 inline constexpr std::size_t sel_record_size = 16;          // IPMI v2.0 §32: every SEL record is 16 bytes
 inline constexpr std::uint16_t sel_first_entry = 0x0000;    // IPMI v2.0 §31.5: record ID 0000h = first entry
 inline constexpr std::uint16_t sel_last_entry = 0xFFFF;     // IPMI v2.0 §31.5: FFFFh = last entry; as next ID, "no more"
-inline constexpr std::uint8_t read_whole_record = 0xFF;     // IPMI v2.0 §31.5 / §33.12: bytes to read FFh = entire record
 inline constexpr std::uint8_t sel_version_2_0 = 0x51;       // IPMI v2.0 §31.2: SEL version 51h (v1.5 and v2.0)
 inline constexpr std::uint8_t evm_revision_2_0 = 0x04;      // IPMI v2.0 §32.1: EvM revision 04h (v1.5 and v2.0)
 inline constexpr std::uint8_t sel_type_system_event = 0x02;  // IPMI v2.0 §32.1: record type 02h, system event
@@ -147,31 +147,6 @@ struct sel_record {
 
 namespace detail {
 
-/// A 16-bit ID alone: Reserve SEL's reservation, Add/Delete SEL Entry's record ID, …
-/// `nonzero` refuses 0 (a reservation ID is never 0: 0 means "no reservation").
-template <bool nonzero>
-struct id16 {
-  static constexpr std::size_t min_size = 2;
-  static constexpr std::size_t max_size = 2;
-
-  std::uint16_t value = nonzero ? 1 : 0;
-
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (nonzero && value == 0) w.fail(encode_error::out_of_range);
-    w.le16(value);
-    return w.result();
-  }
-  [[nodiscard]] static constexpr parsed<id16> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    id16 v;
-    v.value = r.le16();
-    if (nonzero && v.value == 0) r.fail(parse_error::out_of_range);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const id16&, const id16&) noexcept = default;
-};
-
 /// A 32-bit time in seconds since 1970 (Get/Set SEL Time, IPMI v2.0 §31.10/§31.11).
 struct time32 {
   static constexpr std::size_t min_size = 4;
@@ -179,104 +154,14 @@ struct time32 {
 
   std::uint32_t seconds = 0;
 
+  using layout = detail::plain_layout<time32, &time32::seconds>;
   [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    w.le32(seconds);
-    return w.result();
+    return layout::encode(*this, out);
   }
   [[nodiscard]] static constexpr parsed<time32> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    time32 v;
-    v.seconds = r.le32();
-    return r.result(v);
+    return layout::parse(data);
   }
   friend constexpr bool operator==(const time32&, const time32&) noexcept = default;
-};
-
-/// The request of Get SEL Entry and Get SDR: reservation, record ID, offset, bytes to read.
-/// `record_capacity` is the longest record: an offset at or past it, or a count reaching past
-/// it, is out_of_range; so is a count of 0. FFh reads the whole record.
-template <std::size_t record_capacity>
-struct record_read_request {
-  static constexpr std::size_t min_size = 6;
-  static constexpr std::size_t max_size = 6;
-
-  std::uint16_t reservation_id = 0;  // 0 = none: allowed for a whole-record read from offset 0
-  std::uint16_t record_id = 0;       // 0000h first, FFFFh last
-  std::uint8_t offset = 0;
-  std::uint8_t bytes_to_read = read_whole_record;
-
-  [[nodiscard]] constexpr bool valid() const noexcept {
-    if (offset >= record_capacity || bytes_to_read == 0) return false;
-    return bytes_to_read == read_whole_record || std::size_t{offset} + bytes_to_read <= record_capacity;
-  }
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (!valid()) w.fail(encode_error::out_of_range);
-    w.le16(reservation_id);
-    w.le16(record_id);
-    w.u8(offset);
-    w.u8(bytes_to_read);
-    return w.result();
-  }
-  [[nodiscard]] static constexpr parsed<record_read_request> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    record_read_request v;
-    v.reservation_id = r.le16();
-    v.record_id = r.le16();
-    v.offset = r.u8();
-    v.bytes_to_read = r.u8();
-    if (!v.valid()) r.fail(parse_error::out_of_range);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const record_read_request&, const record_read_request&) noexcept = default;
-};
-
-/// The response of Get SEL Entry and Get SDR: the next record ID, then the bytes read (1 to
-/// `capacity`). A whole-record read of a SEL entry is 16 bytes, which sel_record::parse reads.
-template <std::size_t capacity>
-struct record_read_response {
-  static constexpr std::size_t min_size = 3;
-  static constexpr std::size_t max_size = 2 + capacity;
-
-  std::uint16_t next_record_id = 0;  // FFFFh: this was the last record
-  std::size_t length = 0;            // bytes in `data`, 1 to capacity
-  std::array<std::uint8_t, capacity> data{};  // bytes past `length` are 0
-
-  /// The bytes read.
-  [[nodiscard]] constexpr std::span<const std::uint8_t> bytes() const noexcept {
-    return std::span<const std::uint8_t>(data).first(length <= capacity ? length : capacity);
-  }
-  /// Sets the bytes read (false, and nothing changed, when more than capacity or none).
-  constexpr bool assign(std::span<const std::uint8_t> b) noexcept {
-    if (b.empty() || b.size() > capacity) return false;
-    data = {};
-    for (std::size_t i = 0; i < b.size(); ++i) data[i] = b[i];
-    length = b.size();
-    return true;
-  }
-
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (length == 0 || length > capacity) w.fail(encode_error::out_of_range);
-    w.le16(next_record_id);
-    w.bytes(bytes());
-    return w.result();
-  }
-  [[nodiscard]] static constexpr parsed<record_read_response> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    record_read_response v;
-    v.next_record_id = r.le16();
-    if (r.remaining() == 0) {
-      r.u8();  // at least one byte read: too_short
-    } else if (r.remaining() > capacity) {
-      return {record_read_response{}, parse_error::too_long};
-    } else {
-      v.assign(r.rest());
-    }
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const record_read_response&, const record_read_response&) noexcept = default;
 };
 
 }  // namespace detail
@@ -286,12 +171,15 @@ struct record_read_response {
 
 /// Byte 14 of Get SEL Info (IPMI v2.0 §31.2); bits 6:4 are reserved.
 namespace sel_support_bit {
-inline constexpr std::uint8_t overflow = 0x80;              // IPMI v2.0 §31.2: events dropped, SEL full
-inline constexpr std::uint8_t delete_sel = 0x08;            // IPMI v2.0 §31.2: Delete SEL Entry supported
-inline constexpr std::uint8_t partial_add = 0x04;           // IPMI v2.0 §31.2: Partial Add SEL Entry supported
-inline constexpr std::uint8_t reserve_sel = 0x02;           // IPMI v2.0 §31.2: Reserve SEL supported
-inline constexpr std::uint8_t get_allocation_info = 0x01;   // IPMI v2.0 §31.2: Get SEL Allocation Info supported
-inline constexpr std::uint8_t reserved = 0x70;              // IPMI v2.0 §31.2: reserved
+inline constexpr std::uint8_t overflow = detail::repository_bit::overflow;  // IPMI v2.0 §31.2: events dropped, SEL full
+inline constexpr std::uint8_t delete_sel =
+    detail::repository_bit::delete_entry;  // IPMI v2.0 §31.2: Delete SEL Entry supported
+inline constexpr std::uint8_t partial_add =
+    detail::repository_bit::partial_add;  // IPMI v2.0 §31.2: Partial Add SEL Entry supported
+inline constexpr std::uint8_t reserve_sel = detail::repository_bit::reserve;  // IPMI v2.0 §31.2: Reserve SEL supported
+inline constexpr std::uint8_t get_allocation_info =
+    detail::repository_bit::get_allocation_info;  // IPMI v2.0 §31.2: Get SEL Allocation Info supported
+inline constexpr std::uint8_t reserved = 0x70;  // IPMI v2.0 §31.2: reserved
 }  // namespace sel_support_bit
 
 struct get_sel_info {
@@ -316,33 +204,13 @@ struct get_sel_info {
 
     [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
       writer w(out);
-      w.u8(version);
-      w.le16(entries);
-      w.le16(free_bytes);
-      w.le32(last_add_time);
-      w.le32(last_erase_time);
-      w.u8(static_cast<std::uint8_t>((overflow ? sel_support_bit::overflow : 0) |
-                                     (supports_delete ? sel_support_bit::delete_sel : 0) |
-                                     (supports_partial_add ? sel_support_bit::partial_add : 0) |
-                                     (supports_reserve ? sel_support_bit::reserve_sel : 0) |
-                                     (supports_get_allocation_info ? sel_support_bit::get_allocation_info : 0)));
+      detail::write_repository_info(w, *this, entries, free_bytes, 0);
       return w.result();
     }
     [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
       reader r(data);
       response v;
-      v.version = r.u8();
-      v.entries = r.le16();
-      v.free_bytes = r.le16();
-      v.last_add_time = r.le32();
-      v.last_erase_time = r.le32();
-      const std::uint8_t ops = r.u8();
-      r.reserved_zero(ops, sel_support_bit::reserved);
-      v.overflow = (ops & sel_support_bit::overflow) != 0;
-      v.supports_delete = (ops & sel_support_bit::delete_sel) != 0;
-      v.supports_partial_add = (ops & sel_support_bit::partial_add) != 0;
-      v.supports_reserve = (ops & sel_support_bit::reserve_sel) != 0;
-      v.supports_get_allocation_info = (ops & sel_support_bit::get_allocation_info) != 0;
+      detail::read_repository_info(r, v, v.entries, v.free_bytes, sel_support_bit::reserved);
       return r.result(v);
     }
     friend constexpr bool operator==(const response&, const response&) noexcept = default;
@@ -395,18 +263,12 @@ struct delete_sel_entry {
     std::uint16_t reservation_id = 0;
     std::uint16_t record_id = 0;  // 0000h first, FFFFh last
 
+    using layout = detail::plain_layout<request, &request::reservation_id, &request::record_id>;
     [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      w.le16(reservation_id);
-      w.le16(record_id);
-      return w.result();
+      return layout::encode(*this, out);
     }
     [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.reservation_id = r.le16();
-      v.record_id = r.le16();
-      return r.result(v);
+      return layout::parse(data);
     }
     friend constexpr bool operator==(const request&, const request&) noexcept = default;
   };

@@ -34,16 +34,12 @@ struct sensor_number_request {
 
   std::uint8_t sensor_number = 0;
 
+  using layout = detail::plain_layout<sensor_number_request, &sensor_number_request::sensor_number>;
   [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    w.u8(sensor_number);
-    return w.result();
+    return layout::encode(*this, out);
   }
   [[nodiscard]] static constexpr parsed<sensor_number_request> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    sensor_number_request v;
-    v.sensor_number = r.u8();
-    return r.result(v);
+    return layout::parse(data);
   }
   friend constexpr bool operator==(const sensor_number_request&, const sensor_number_request&) noexcept = default;
 };

@@ -3,8 +3,8 @@
 //
 // The conventions (encode/parse/min_size/max_size, what the data bytes are) are codec.hpp's.
 // Layouts: IPMI v2.0 §23.1–§23.2 (LAN), §26.2–§26.3 (SOL); ../shared/reference/bmc-commands.md §7
-// and sol.md §3. Parameter 0 (set in progress), parameter_bytes and detail::parameter_family are
-// chassis.hpp's, shared with the system boot options.
+// and sol.md §3. Parameter 0 (set in progress), parameter_bytes, detail::opaque_parameter and
+// detail::parameter_family are parameters.hpp's, shared with the system boot options.
 //
 // Get LAN/SOL Configuration Parameters answers with the data only, not the parameter number, so
 // its response keeps the data as bytes: value(parameter) reads them as the typed parameter the
@@ -17,8 +17,8 @@
 #include <span>
 #include <variant>
 
-#include "chassis.hpp"
 #include "codec.hpp"
+#include "parameters.hpp"
 
 namespace ipmikit::cmd {
 
@@ -508,19 +508,8 @@ struct bad_password_threshold {
 };
 
 /// Any other parameter (8/9 RMCP ports, 17–19 alert destinations, IPv6, OEM 192–255 …): its
-/// number (not one of the typed ones) and up to `capacity` data bytes as sent.
-struct opaque {
-  static constexpr std::size_t capacity = 32;
-
-  std::uint8_t number = 8;
-  parameter_bytes<capacity> data{};
-
-  constexpr void encode(writer& w) const noexcept { data.encode(w); }
-  [[nodiscard]] static constexpr opaque parse(reader& r, std::uint8_t n) noexcept {
-    return {n, parameter_bytes<capacity>::parse_rest(r)};
-  }
-  friend constexpr bool operator==(const opaque&, const opaque&) noexcept = default;
-};
+/// number (not one of the typed ones) and up to `capacity` (32) data bytes as sent.
+using opaque = detail::opaque_parameter<32, 8>;
 
 using family = detail::parameter_family<opaque, set_in_progress, auth_type_support, auth_type_enables, ip_address,
                                         ip_address_source, mac_address, subnet_mask, ipv4_header_parameters,
@@ -712,19 +701,8 @@ struct payload_port {
   friend constexpr bool operator==(const payload_port&, const payload_port&) noexcept = default;
 };
 
-/// Any other SOL parameter (OEM 192–255 …): its number and up to `capacity` data bytes.
-struct opaque {
-  static constexpr std::size_t capacity = 32;
-
-  std::uint8_t number = 9;
-  parameter_bytes<capacity> data{};
-
-  constexpr void encode(writer& w) const noexcept { data.encode(w); }
-  [[nodiscard]] static constexpr opaque parse(reader& r, std::uint8_t n) noexcept {
-    return {n, parameter_bytes<capacity>::parse_rest(r)};
-  }
-  friend constexpr bool operator==(const opaque&, const opaque&) noexcept = default;
-};
+/// Any other SOL parameter (OEM 192–255 …): its number and up to `capacity` (32) data bytes.
+using opaque = detail::opaque_parameter<32, 9>;
 
 using family = detail::parameter_family<opaque, set_in_progress, enable, authentication, character_accumulate, retry,
                                         non_volatile_bit_rate, volatile_bit_rate, payload_channel, payload_port>;
