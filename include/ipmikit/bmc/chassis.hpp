@@ -321,28 +321,30 @@ class basic_chassis {
   constexpr completion_code get_boot_option(const cmd::get_system_boot_options::request& r,
                                             cmd::get_system_boot_options::response& out, time_point now) noexcept {
     expire(now);
+    // Assigned as whole variants: clang 14 with libstdc++ 12 cannot assign a T to a variant in
+    // constant evaluation.
     const std::uint8_t n = r.parameter;
     switch (n) {
       case boot_parameter::set_in_progress:
-        out.value = cmd::boot::set_in_progress{in_progress_ ? cmd::set_in_progress_state::set_in_progress
-                                                            : cmd::set_in_progress_state::set_complete};
+        out.value = cmd::boot::parameter{cmd::boot::set_in_progress{
+            in_progress_ ? cmd::set_in_progress_state::set_in_progress : cmd::set_in_progress_state::set_complete}};
         break;
       case boot_parameter::service_partition_selector:
       case boot_parameter::service_partition_scan: {
         cmd::boot::opaque o;
         o.number = n;
         o.data.size = 1;  // 00h: unspecified / no service partition (IPMI v2.0 §28.13)
-        out.value = o;
+        out.value = cmd::boot::parameter{o};
         break;
       }
-      case boot_parameter::valid_bit_clearing: out.value = clearing_; break;
-      case boot_parameter::boot_info_acknowledge: out.value = cmd::boot::boot_info_acknowledge{0, ack_}; break;
-      case boot_parameter::boot_flags: out.value = flags_; break;
+      case boot_parameter::valid_bit_clearing: out.value = cmd::boot::parameter{clearing_}; break;
+      case boot_parameter::boot_info_acknowledge: out.value = cmd::boot::parameter{cmd::boot::boot_info_acknowledge{0, ack_}}; break;
+      case boot_parameter::boot_flags: out.value = cmd::boot::parameter{flags_}; break;
       case boot_parameter::boot_initiator_info: {
         cmd::boot::opaque o;
         o.number = n;
         o.data.assign(initiator_);
-        out.value = o;
+        out.value = cmd::boot::parameter{o};
         break;
       }
       default: return boot_parameter_not_supported;
