@@ -181,6 +181,41 @@ TEST_SUITE("bmc") {
     CHECK(cmd::name(bmc::privilege::unspecified) == "unspecified");
   }
 
+  TEST_CASE("bmc dispatcher: add_all registers every entry or none") {
+    using e = bmc::entry<fake_bmc>;
+    SUBCASE("all") {
+      dispatcher d;
+      const e both[] = {{commands::cold_reset, 0, 0, bmc::privilege::administrator, &cold_reset},
+                        {commands::warm_reset, 0, 0, bmc::privilege::user, &cold_reset}};
+      CHECK(bmc::add_all(d, both) == bmc::add_error::ok);
+      CHECK(d.entries().size() == 2);
+    }
+    SUBCASE("none, whichever entry is wrong") {
+      dispatcher d = make_dispatcher();  // has Get Device ID and Cold Reset
+      const e duplicate[] = {{commands::warm_reset, 0, 0, bmc::privilege::user, &cold_reset},
+                             {commands::cold_reset, 0, 0, bmc::privilege::user, &cold_reset}};
+      CHECK(bmc::add_all(d, duplicate) == bmc::add_error::duplicate);
+      const e no_handler[] = {{commands::warm_reset, 0, 0, bmc::privilege::user, &cold_reset},
+                              {commands::get_self_test_results, 0, 0, bmc::privilege::user, nullptr}};
+      CHECK(bmc::add_all(d, no_handler) == bmc::add_error::no_handler);
+      const e lengths[] = {{commands::warm_reset, 3, 2, bmc::privilege::user, &cold_reset}};
+      CHECK(bmc::add_all(d, lengths) == bmc::add_error::bad_lengths);
+      const e response[] = {{command_id{static_cast<netfn>(0x07), 0x03}, 0, 0, bmc::privilege::user, &cold_reset}};
+      CHECK(bmc::add_all(d, response) == bmc::add_error::response_netfn);
+      CHECK(d.entries().size() == 2);
+      CHECK(d.find(netfn::app, 0x03) == nullptr);
+    }
+    SUBCASE("none when they do not all fit") {
+      bmc::dispatcher<fake_bmc, 3> d;
+      REQUIRE(d.add({commands::cold_reset, 0, 0, bmc::privilege::user, &cold_reset}) == bmc::add_error::ok);
+      const e three[] = {{commands::warm_reset, 0, 0, bmc::privilege::user, &cold_reset},
+                       {commands::get_self_test_results, 0, 0, bmc::privilege::user, &cold_reset},
+                       {commands::get_device_guid, 0, 0, bmc::privilege::user, &cold_reset}};
+      CHECK(bmc::add_all(d, three) == bmc::add_error::full);
+      CHECK(d.entries().size() == 1);
+    }
+  }
+
   TEST_CASE("bmc dispatcher: built and run in constant evaluation") {
     constexpr auto answer = [] {
       bmc::dispatcher<fake_bmc, 4> d;

@@ -506,13 +506,6 @@ using chassis = basic_chassis<std::chrono::steady_clock>;
 
 namespace detail::ch {
 template <class T>
-struct member_of;
-template <class C, class M>
-struct member_of<M C::*> {
-  using context = C;
-  using type = M;
-};
-template <class T>
 struct is_chassis : std::false_type {};
 template <class Clock>
 struct is_chassis<basic_chassis<Clock>> : std::true_type {};
@@ -522,12 +515,8 @@ struct is_chassis<basic_chassis<Clock>> : std::true_type {};
 /// `context.now()` returns the chassis clock's time_point (the dispatcher has no clock).
 template <class Context, auto Member>
 concept chassis_context =
-    std::is_member_object_pointer_v<decltype(Member)> &&
-    std::is_base_of_v<typename detail::ch::member_of<decltype(Member)>::context, Context> &&
-    detail::ch::is_chassis<typename detail::ch::member_of<decltype(Member)>::type>::value &&
-    requires(Context& c) {
-      { c.now() } -> std::convertible_to<typename detail::ch::member_of<decltype(Member)>::type::time_point>;
-    };
+    has_member_and_clock<Context, Member> &&
+    detail::ch::is_chassis<member_type<Member>>::value;
 
 namespace detail::ch {
 template <class Context, auto Member>
@@ -582,12 +571,7 @@ constexpr add_error add_chassis_commands(dispatcher<Context, Capacity>& d) noexc
       typed_entry<Context, cmd::get_system_boot_options, &detail::ch::get_boot_handler<Context, Member>>(
           privilege::operator_),
   };
-  for (const auto& e : entries)
-    if (d.find(e.id.function, e.id.code) != nullptr) return add_error::duplicate;
-  if (d.entries().size() + std::size(entries) > Capacity) return add_error::full;
-  for (const auto& e : entries)
-    if (const add_error err = d.add(e); err != add_error::ok) return err;
-  return add_error::ok;
+  return add_all(d, entries);
 }
 
 }  // namespace ipmikit::bmc

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "../cmd/app.hpp"
 #include "../cmd/codec.hpp"
@@ -274,6 +275,51 @@ class dispatcher {
   std::array<entry<Context>, Capacity> entries_{};
   std::size_t size_ = 0;
   dispatcher_stats stats_{};
+};
+
+// ---------------------------------------------------------------------------------------------
+// For components: registering several commands, and naming the component in the Context
+
+/// Registers every entry of `entries` or none: a command registered already (duplicate), too
+/// little room (full) or a malformed entry is refused before anything is added.
+template <class Context, std::size_t Capacity, std::size_t N>
+constexpr add_error add_all(dispatcher<Context, Capacity>& d, const entry<Context> (&entries)[N]) noexcept {
+  for (const auto& e : entries) {
+    if (e.run == nullptr) return add_error::no_handler;
+    if (e.min_length > e.max_length) return add_error::bad_lengths;
+    if (!is_request(e.id.function)) return add_error::response_netfn;
+    if (d.find(e.id.function, e.id.code) != nullptr) return add_error::duplicate;
+  }
+  if (d.entries().size() + N > Capacity) return add_error::full;
+  for (const auto& e : entries)
+    if (const add_error err = d.add(e); err != add_error::ok) return err;  // not reached: checked above
+  return add_error::ok;
+}
+
+namespace detail {
+template <class T>
+struct member_of;
+template <class C, class M>
+struct member_of<M C::*> {
+  using context = C;
+  using type = M;
+};
+}  // namespace detail
+
+/// The type of the data member `Member` points to (a component in a Context).
+template <auto Member>
+using member_type = typename detail::member_of<decltype(Member)>::type;
+
+/// `Member` points to a data member of Context (or of a base of it): how a component's commands
+/// find the component (`add_watchdog_commands<&my_bmc::watchdog>(d)`).
+template <class Context, auto Member>
+concept has_member = std::is_member_object_pointer_v<decltype(Member)> &&
+                     std::is_base_of_v<typename detail::member_of<decltype(Member)>::context, Context>;
+
+/// has_member, and `context.now()` gives the component's time (the dispatcher has no clock).
+template <class Context, auto Member>
+concept has_member_and_clock = has_member<Context, Member> && requires(Context& c) {
+  { c.now() } -> std::convertible_to<typename member_type<Member>::time_point>;
 };
 
 }  // namespace ipmikit::bmc

@@ -471,13 +471,6 @@ class guids {
 
 namespace detail::fru {
 template <class T>
-struct member_of;
-template <class C, class M>
-struct member_of<M C::*> {
-  using context = C;
-  using type = M;
-};
-template <class T>
 struct is_fru_inventory : std::false_type {};
 template <std::size_t N>
 struct is_fru_inventory<basic_fru_inventory<N>> : std::true_type {};
@@ -515,31 +508,19 @@ constexpr completion_code system_guid_handler(Context& c, const cmd::no_data&, c
   return completion_code::success;
 }
 
-/// Adds all of `entries` or none: a registered one or too little room is refused first.
-template <class Context, std::size_t Capacity, std::size_t N>
-constexpr add_error add_all(dispatcher<Context, Capacity>& d, const entry<Context> (&entries)[N]) noexcept {
-  for (const auto& e : entries)
-    if (d.find(e.id.function, e.id.code) != nullptr) return add_error::duplicate;
-  if (d.entries().size() + N > Capacity) return add_error::full;
-  for (const auto& e : entries)
-    if (const add_error err = d.add(e); err != add_error::ok) return err;
-  return add_error::ok;
-}
 }  // namespace detail::fru
 
 /// A Context whose basic_fru_inventory member `Member` the FRU commands drive.
 template <class Context, auto Member>
 concept fru_context =
-    std::is_member_object_pointer_v<decltype(Member)> &&
-    std::is_base_of_v<typename detail::fru::member_of<decltype(Member)>::context, Context> &&
-    detail::fru::is_fru_inventory<typename detail::fru::member_of<decltype(Member)>::type>::value;
+    has_member<Context, Member> &&
+    detail::fru::is_fru_inventory<member_type<Member>>::value;
 
 /// A Context whose bmc::guids member `Member` the GUID commands answer from.
 template <class Context, auto Member>
 concept guid_context =
-    std::is_member_object_pointer_v<decltype(Member)> &&
-    std::is_base_of_v<typename detail::fru::member_of<decltype(Member)>::context, Context> &&
-    std::is_same_v<typename detail::fru::member_of<decltype(Member)>::type, guids>;
+    has_member<Context, Member> &&
+    std::is_same_v<member_type<Member>, guids>;
 
 /// Registers Get FRU Inventory Area Info (user), Read FRU Data (user) and Write FRU Data
 /// (operator) — the privileges of IPMI v2.0 Appendix G — on `d`, driving `context.*Member`.
@@ -554,7 +535,7 @@ constexpr add_error add_fru_commands(dispatcher<Context, Capacity>& d) noexcept 
        privilege::user, &detail::fru::read_handler<Context, Member>},
       typed_entry<Context, cmd::write_fru_data, &detail::fru::write_handler<Context, Member>>(privilege::operator_),
   };
-  return detail::fru::add_all(d, entries);
+  return add_all(d, entries);
 }
 
 /// Registers Get Device GUID (user) and Get System GUID (none: `privilege::unspecified`, allowed
@@ -568,7 +549,7 @@ constexpr add_error add_guid_commands(dispatcher<Context, Capacity>& d) noexcept
       typed_entry<Context, cmd::get_system_guid, &detail::fru::system_guid_handler<Context, Member>>(
           privilege::unspecified),
   };
-  return detail::fru::add_all(d, entries);
+  return add_all(d, entries);
 }
 
 }  // namespace ipmikit::bmc

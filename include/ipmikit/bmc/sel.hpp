@@ -471,13 +471,6 @@ using sel = basic_sel<Capacity, std::chrono::system_clock>;
 
 namespace detail::sel {
 template <class T>
-struct member_of;
-template <class C, class M>
-struct member_of<M C::*> {
-  using context = C;
-  using type = M;
-};
-template <class T>
 struct is_sel : std::false_type {};
 template <std::size_t Capacity, class Clock>
 struct is_sel<basic_sel<Capacity, Clock>> : std::true_type {};
@@ -488,16 +481,12 @@ struct is_sel<basic_sel<Capacity, Clock>> : std::true_type {};
 /// has no clock). A Context with a watchdog on another clock returns a type convertible to both.
 template <class Context, auto Member>
 concept sel_context =
-    std::is_member_object_pointer_v<decltype(Member)> &&
-    std::is_base_of_v<typename detail::sel::member_of<decltype(Member)>::context, Context> &&
-    detail::sel::is_sel<typename detail::sel::member_of<decltype(Member)>::type>::value &&
-    requires(Context& c) {
-      { c.now() } -> std::convertible_to<typename detail::sel::member_of<decltype(Member)>::type::time_point>;
-    };
+    has_member_and_clock<Context, Member> &&
+    detail::sel::is_sel<member_type<Member>>::value;
 
 namespace detail::sel {
 template <class Context, auto Member>
-using time_point_of = typename member_of<decltype(Member)>::type::time_point;
+using time_point_of = typename member_type<Member>::time_point;
 
 template <class Context, auto Member>
 constexpr completion_code info_handler(Context& c, const cmd::no_data&, cmd::get_sel_info::response& rs,
@@ -580,12 +569,7 @@ constexpr add_error add_sel_commands(dispatcher<Context, Capacity>& d) noexcept 
       typed_entry<Context, cmd::get_sel_time, &s::get_time_handler<Context, Member>>(privilege::user),
       typed_entry<Context, cmd::set_sel_time, &s::set_time_handler<Context, Member>>(privilege::operator_),
   };
-  for (const auto& e : entries)
-    if (d.find(e.id.function, e.id.code) != nullptr) return add_error::duplicate;
-  if (d.entries().size() + std::size(entries) > Capacity) return add_error::full;
-  for (const auto& e : entries)
-    if (const add_error err = d.add(e); err != add_error::ok) return err;
-  return add_error::ok;
+  return add_all(d, entries);
 }
 
 }  // namespace ipmikit::bmc

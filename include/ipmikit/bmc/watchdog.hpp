@@ -357,13 +357,6 @@ using watchdog = basic_watchdog<std::chrono::steady_clock>;
 
 namespace detail::wd {
 template <class T>
-struct member_of;
-template <class C, class M>
-struct member_of<M C::*> {
-  using context = C;
-  using type = M;
-};
-template <class T>
 struct is_watchdog : std::false_type {};
 template <class Clock>
 struct is_watchdog<basic_watchdog<Clock>> : std::true_type {};
@@ -377,12 +370,8 @@ inline constexpr std::array<std::uint8_t, 6> set_kept_bits{0xC7, 0x77, 0xFF, 0x3
 /// it is: `context.now()` returns the watchdog clock's time_point (the dispatcher has no clock).
 template <class Context, auto Member>
 concept watchdog_context =
-    std::is_member_object_pointer_v<decltype(Member)> &&
-    std::is_base_of_v<typename detail::wd::member_of<decltype(Member)>::context, Context> &&
-    detail::wd::is_watchdog<typename detail::wd::member_of<decltype(Member)>::type>::value &&
-    requires(Context& c) {
-      { c.now() } -> std::convertible_to<typename detail::wd::member_of<decltype(Member)>::type::time_point>;
-    };
+    has_member_and_clock<Context, Member> &&
+    detail::wd::is_watchdog<member_type<Member>>::value;
 
 namespace detail::wd {
 template <class Context, auto Member>
@@ -418,12 +407,7 @@ constexpr add_error add_watchdog_commands(dispatcher<Context, Capacity>& d) noex
        cmd::set_watchdog_timer::request::max_size, privilege::operator_, &detail::wd::set_handler<Context, Member>},
       typed_entry<Context, cmd::get_watchdog_timer, &detail::wd::get_handler<Context, Member>>(privilege::user),
   };
-  for (const auto& e : entries)
-    if (d.find(e.id.function, e.id.code) != nullptr) return add_error::duplicate;
-  if (d.entries().size() + std::size(entries) > Capacity) return add_error::full;
-  for (const auto& e : entries)
-    if (const add_error err = d.add(e); err != add_error::ok) return err;
-  return add_error::ok;
+  return add_all(d, entries);
 }
 
 }  // namespace ipmikit::bmc
