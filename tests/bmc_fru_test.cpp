@@ -70,8 +70,14 @@ bytes read_rq(std::uint16_t offset, std::uint8_t count, std::uint8_t id = 0) {
   return {0x28, 0x11, id, static_cast<std::uint8_t>(offset), static_cast<std::uint8_t>(offset >> 8), count};
 }
 bytes write_rq(std::uint16_t offset, const bytes& data, std::uint8_t id = 0) {
-  bytes r{0x28, 0x12, id, static_cast<std::uint8_t>(offset), static_cast<std::uint8_t>(offset >> 8)};
-  r.insert(r.end(), data.begin(), data.end());
+  // Built by push_back: a braced list followed by insert() draws GCC 12's false -Warray-bounds
+  // at -O3 (a memmove "out of the bounds [0, 5]"; meta-bug PR 56456).
+  bytes r;
+  r.reserve(5 + data.size());
+  for (std::uint8_t b : {std::uint8_t{0x28}, std::uint8_t{0x12}, id, static_cast<std::uint8_t>(offset),
+                         static_cast<std::uint8_t>(offset >> 8)})
+    r.push_back(b);
+  for (std::uint8_t b : data) r.push_back(b);
   return r;
 }
 

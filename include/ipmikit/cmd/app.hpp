@@ -17,11 +17,13 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
+#include <tuple>
 
 #include "codec.hpp"
 
@@ -1158,7 +1160,9 @@ constexpr void write_name(writer& w, const user_name& n) noexcept {
   for (const char c : n) w.u8(static_cast<std::uint8_t>(c));
 }
 constexpr void read_name(reader& r, user_name& n) noexcept {
-  for (char& c : n) c = static_cast<char>(r.u8());
+  std::array<std::uint8_t, std::tuple_size_v<user_name>> raw{};
+  r.bytes(raw);  // not a loop of u8(): see reader::bytes
+  n = std::bit_cast<user_name>(raw);
 }
 
 /// A request of one byte: [7:6] reserved, [5:0] user ID (1-63).

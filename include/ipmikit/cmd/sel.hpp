@@ -6,6 +6,7 @@
 // ../shared/reference/bmc-commands.md §3.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -130,7 +131,9 @@ struct sel_record {
       // Everything an OEM record does not carry stays at its default.
       if (v.is_oem_timestamped()) {
         v.timestamp = r.le32();
-        for (std::size_t i = 0; i < 9; ++i) v.oem[i] = r.u8();
+        std::array<std::uint8_t, 9> oem{};  // not a loop of u8(): see reader::bytes
+        r.bytes(oem);
+        std::copy_n(oem.begin(), oem.size(), v.oem.begin());
       } else if (v.is_oem_non_timestamped()) {
         r.bytes(v.oem);
       } else {
