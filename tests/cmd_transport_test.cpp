@@ -203,7 +203,8 @@ TEST_SUITE("cmd") {
     CHECK(vlan.id == 10);
     CHECK(std::get<lan::vlan_priority>(value(16)).priority == 3);
     CHECK(std::get<lan::cipher_suite_entry_count>(value(17)).count == 2);
-    const auto ids = std::get<lan::cipher_suite_entries>(value(18)).ids.view();
+    const auto entries = std::get<lan::cipher_suite_entries>(value(18));  // view() points into it
+    const auto ids = entries.ids.view();
     CHECK(bytes(ids.begin(), ids.end()) == bytes{0x03, 0x11});
     const auto privs = std::get<lan::cipher_suite_privileges>(value(19)).max_privilege;
     CHECK(privs[0] == lan::cipher_privilege::administrator);
