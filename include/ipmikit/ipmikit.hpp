@@ -31,3 +31,6 @@
 #include "bmc/sel.hpp"
 #include "bmc/chassis.hpp"
 #include "bmc/fru.hpp"
+#include "bmc/sdr.hpp"
+#include "bmc/users.hpp"
+#include "bmc/controller.hpp"

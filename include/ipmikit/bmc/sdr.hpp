@@ -1,0 +1,2 @@
+// ipmikit/bmc/sdr.hpp — the SDR repository and sensors (stub: being written).
+#pragma once

@@ -1,0 +1,38 @@
+// tests/bmc_support.hpp — what the BMC-core component tests share: a clock the tests set by
+// hand, and one request through a dispatcher as bytes. Each test file declares its own Context
+// (the components it composes) and uses these.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <ipmikit/bmc/dispatcher.hpp>
+
+namespace ipmikit::test {
+
+/// A clock nobody reads: the tests say what time it is (nanoseconds since an epoch, as
+/// steady_clock and, on Linux, system_clock count).
+struct bmc_test_clock {
+  using rep = std::int64_t;
+  using period = std::nano;
+  using duration = std::chrono::nanoseconds;
+  using time_point = std::chrono::time_point<bmc_test_clock>;
+};
+
+/// Dispatches one request message and returns the whole response message (netfn/LUN, command,
+/// completion code, data). A request the dispatcher does not answer fails the test.
+template <class Context, std::size_t Capacity>
+std::vector<std::uint8_t> dispatch_bytes(bmc::dispatcher<Context, Capacity>& d, Context& context,
+                                         const std::vector<std::uint8_t>& request, bmc::origin from = {}) {
+  std::array<std::uint8_t, 300> out{};  // more than the largest IPMI response message
+  const auto r = d.dispatch(context, request, from, out);
+  REQUIRE(r);
+  return std::vector<std::uint8_t>(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size));
+}
+
+}  // namespace ipmikit::test
