@@ -12,6 +12,7 @@ Input formats are documented at the top of each fuzz_<target>.cpp; in short:
   fuzz_kcs_device / fuzz_kcs_host / fuzz_kcs_pair: setup bytes, [n] n control bytes, data
   fuzz_bt_device / fuzz_bt_host / fuzz_bt_pair: the same layout
   fuzz_bridge:    [setup] then operations (op byte + arguments; see fuzz_bridge.cpp)
+  fuzz_bmc_core:  operations (op byte + arguments; see fuzz_bmc_core.cpp)
 """
 
 import argparse
@@ -495,6 +496,37 @@ def cmd_seeds():
     return seeds
 
 
+def bmc_core_seeds():
+    """fuzz_bmc_core: operations (op byte % 6, see fuzz_bmc_core.cpp): 0/1 a raw request, 2 a
+    request to chassis/app/storage [netfn index] [command] [data length] data, 3 a clock jump
+    [hi] [lo] x 37 ms (back when op >= 80h), 4 the chassis request carried out, 5 Reserve SEL."""
+    def req(netfn_index, command, data=b""):
+        return bytes([2, netfn_index, command, len(data)]) + bytes(data)
+
+    def jump(ms):
+        units = (ms + 36) // 37
+        return bytes([3, units >> 8, units & 0xFF])
+
+    chassis, app, storage = 0, 1, 2
+    sel_event = bytes([0x00, 0x00, 0x02, 0, 0, 0, 0, 0x20, 0x00, 0x04, 0x23, 0x01, 0x6F, 0xC1, 0x04, 0xFF])
+    return {
+        "sel-add-list": bytes([5]) + req(storage, 0x44, sel_event) + req(storage, 0x40)
+        + req(storage, 0x43, bytes([0, 0, 0, 0, 0, 0xFF])),
+        "sel-clear": bytes([5]) + req(storage, 0x44, sel_event)
+        + bytes([2, storage, 0x47, 6, 0, 0]) + b"CLR" + bytes([0xAA]),
+        # Set Watchdog Timer: SMS/OS, hard reset after 1 s; Reset; 2 s later it expires.
+        "watchdog-expiry": req(app, 0x24, bytes([0x04, 0x01, 0x00, 0x00, 10, 0]))
+        + req(app, 0x22) + jump(2000) + bytes([4]) + req(storage, 0x40),
+        # ipmitool's `chassis bootdev pxe`, then a power cycle carried out.
+        "bootdev-pxe": req(chassis, 0x08, bytes([0x00, 0x01])) + req(chassis, 0x08, bytes([0x04, 0x01, 0x01]))
+        + req(chassis, 0x08, bytes([0x05, 0x80, 0x04, 0, 0, 0])) + req(chassis, 0x08, bytes([0x00, 0x00]))
+        + req(chassis, 0x02, bytes([0x02])) + bytes([4]) + req(chassis, 0x09, bytes([0x05, 0, 0])),
+        "fru-read-write": req(storage, 0x10, bytes([0])) + req(storage, 0x11, bytes([0, 0, 0, 8]))
+        + req(storage, 0x12, bytes([0, 8, 0, 1, 2, 3])),
+        "guids-poh": req(app, 0x37) + req(app, 0x08) + req(chassis, 0x0F) + jump(60000) + req(chassis, 0x01),
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the files on disk")
@@ -513,6 +545,7 @@ def main():
         "fuzz_bt_pair": bt_pair_seeds(),
         "fuzz_bridge": bridge_seeds(),
         "fuzz_cmd": cmd_seeds(),
+        "fuzz_bmc_core": bmc_core_seeds(),
     }
     differ = False
     for target, seeds in corpora.items():
