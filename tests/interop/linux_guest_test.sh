@@ -13,12 +13,15 @@
 #   5. QEMU resets the machine: the guest boots a second time and `ipmitool mc info` works again.
 #      (Whether the BMC still shows the SMS/OS expiration flag after the reset is reported, not
 #      required: the second boot's /init does not arm the watchdog again when it does.)
+#   With --inventory: after step 2 the guest also runs the inventory commands of issue 15
+#   (scripts/guest-init.sh: mc selftest, mc guid, … channel info 1), each of which must succeed
+#   and print what it should; after the watchdog's reset, `sel list` must show the expiry.
 #   With --action power_off: the guest's watchdog action is power_off, ipmikit-bmc logs that
 #   action and powers the VM off, and QEMU exits by itself with status 0 (step 5 instead).
 # Then QEMU and ipmikit-bmc get SIGTERM (SIGKILL after 5 s); ipmikit-bmc must exit 0.
 #
 # Usage: linux_guest_test.sh [--config-mode|--legacy-listen] [--action reset|power_off]
-#                            PATH/TO/ipmikit-bmc [GUEST_DIR]
+#                            [--inventory] PATH/TO/ipmikit-bmc [GUEST_DIR]
 #   --config-mode    ipmikit-bmc --config FILE --verbose, one [vm guest] on a UNIX socket
 #                    (docs/ipmikit-bmc.md); the config is checked first with --config FILE --check
 #   --legacy-listen  ipmikit-bmc --listen 127.0.0.1:0 --verbose: one VM named "vm" on TCP, no
@@ -59,11 +62,16 @@ G_ARMED='IPMIKIT-GUEST: watchdog armed'
 G_STOPPED='IPMIKIT-GUEST: stopped petting'
 G_WDGET='IPMIKIT-GUEST: watchdog-get'
 G_NOT_AGAIN='IPMIKIT-GUEST: watchdog expired before this boot'
+G_INVENTORY_DONE='IPMIKIT-GUEST: inventory done'
+G_INVENTORY_OK='IPMIKIT-GUEST: inv [a-z0-9-]+ ok'
+G_SEL_WATCHDOG='Watchdog 2'  # ipmitool's `sel list` name of the watchdog sensor type (23h)
 G_FAILED='IPMIKIT-GUEST: .*(failed|cannot|no /dev)|Kernel panic'
 # The guest's watchdog (kernel command line, read by guest-init.sh).
 WD_TIMEOUT=5
 WD_ACTION=reset  # --action: reset or power_off
 WD_PETS=3
+INVENTORY=0  # --inventory
+FRU_PRODUCT=ipmikit-guest-test  # the product name the BMC is configured with, for `fru print 0`
 # -----------------------------------------------------------------------------------------------
 
 say() { printf '%s\n' "$*"; }
@@ -78,12 +86,13 @@ for a in "$@"; do
   case $a in
     --legacy-listen) legacy=1 ;;
     --config-mode) legacy=0 ;;
+    --inventory) INVENTORY=1 ;;
     --action=*) WD_ACTION=${a#--action=} ;;
     --action) want_action=1 ;;
     -h | --help)
       sed -n '3,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
       exit 0 ;;
-    -*) say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2; exit 2 ;;
+    -*) say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] [--inventory] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2; exit 2 ;;
     *)
       if [ "${want_action:-0}" = 1 ]; then
         WD_ACTION=$a
@@ -95,7 +104,7 @@ for a in "$@"; do
 done
 case $WD_ACTION in reset | power_off) ;; *) args=() ;; esac
 if [ ${#args[@]} -lt 1 ] || [ ${#args[@]} -gt 2 ]; then
-  say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2
+  say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] [--inventory] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2
   exit 2
 fi
 bmc=${args[0]}
@@ -242,7 +251,7 @@ kernel=$guest_dir/vmlinux
 qemu=(qemu-system-x86_64 -machine pc -accel tcg -m 256 -nodefaults -no-user-config
   -display none -monitor none
   -kernel "$kernel" -initrd "$guest_dir/initramfs.cpio"
-  -append "console=ttyS0 quiet panic=0 guest_wd_timeout=$WD_TIMEOUT guest_wd_action=$WD_ACTION guest_wd_pets=$WD_PETS"
+  -append "console=ttyS0 quiet panic=0 guest_wd_timeout=$WD_TIMEOUT guest_wd_action=$WD_ACTION guest_wd_pets=$WD_PETS guest_inventory=$INVENTORY guest_fru_product=$FRU_PRODUCT"
   -chardev "$chardev" -device ipmi-bmc-extern,id=bmc0,chardev=ipmi0 -device isa-ipmi-kcs,bmc=bmc0
   -serial "file:$serial")
 say "qemu: ${qemu[*]}"
@@ -259,6 +268,12 @@ wait_for "ipmitool mc info" "$G_MC_OK" "$serial" 1 20
 say "ok   ipmitool mc info ($(since "$t_qemu"))"
 wait_for "ipmitool chassis status" "$G_CHASSIS_OK" "$serial" 1 20
 say "ok   ipmitool chassis status ($(since "$t_qemu"))"
+if [ "$INVENTORY" = 1 ]; then
+  # A failed command ends wait_for at once: "inv NAME failed" matches G_FAILED.
+  wait_for "the inventory commands" "$G_INVENTORY_DONE" "$serial" 1 60
+  say "ok   $(count "$G_INVENTORY_OK" "$serial") inventory commands ($(since "$t_qemu")):" \
+    "$(grep -o -E "$G_INVENTORY_OK" "$serial" | sed 's/.*inv \([a-z0-9-]*\) ok/\1/' | tr '\n' ' ')"
+fi
 wait_for "ipmi_watchdog armed" "$G_ARMED" "$serial" 1 20
 wait_for "the guest to stop petting" "$G_STOPPED" "$serial" 1 $((WD_PETS * 2 + 15))
 t_stopped=$(now_ms)
@@ -299,6 +314,15 @@ wait_for "the guest's second boot" "$G_BOOT" "$serial" 2 60
 say "ok   boot 2 after the reset ($(since "$t_qemu"))"
 wait_for "ipmitool mc info on the second boot" "$G_MC_OK" "$serial" 2 30
 say "ok   ipmitool mc info on the second boot ($(since "$t_qemu"))"
+if [ "$INVENTORY" = 1 ]; then
+  wait_for "the inventory commands on the second boot" "$G_INVENTORY_DONE" "$serial" 2 60
+  # The second boot's `sel list` output: after its "inv sel-list ok" marker, up to the next marker.
+  boot2_sel=$(awk -v boot="$G_BOOT" '$0 ~ boot { n++ } n >= 2' "$serial" |
+    sed -n '/IPMIKIT-GUEST: inv sel-list ok/,/IPMIKIT-GUEST: inv sel-time-get/p')
+  echo "$boot2_sel" | grep -q -F "$G_SEL_WATCHDOG" ||
+    fail "the second boot's sel list does not show the watchdog's expiry: $boot2_sel"
+  say "ok   the second boot sees the expiry in sel list: $(echo "$boot2_sel" | grep -m1 -F "$G_SEL_WATCHDOG" | tr -d '\r')"
+fi
 # Informational: does the BMC still report the SMS/OS expiration flag after the reset?
 # The second boot's /init decides right after its Get Watchdog Timer: "not arming again", or it
 # arms the watchdog a second time.
