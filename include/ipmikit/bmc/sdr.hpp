@@ -30,6 +30,7 @@
 #include "../cmd/sensor.hpp"
 #include "../message.hpp"
 #include "dispatcher.hpp"
+#include "repository.hpp"
 #include "watchdog.hpp"  // the Watchdog 2 sensor type and the sensor-specific event/reading type
 
 namespace ipmikit::bmc {
@@ -40,7 +41,7 @@ namespace ipmikit::bmc {
 /// The bytes a record may take here: a full sensor record with a 16-byte ID string, the longest
 /// of cmd/sdr.hpp's four typed records (64). Free space is counted in such slots.
 inline constexpr std::size_t sdr_slot_size = cmd::full_sensor_record::max_size;
-inline constexpr std::uint16_t sdr_first_record_id = 0x0001;  // the first ID assigned (0000h means "first", FFFFh "last")
+inline constexpr std::uint16_t sdr_first_record_id = detail::first_assigned_id;  // the first ID assigned (0000h means "first", FFFFh "last")
 inline constexpr std::uint32_t sdr_time_never = 0xFFFFFFFF;    // no add / erase yet: the SEL's convention (IPMI v2.0 §31.2)
 inline constexpr std::uint16_t sdr_free_space_limit = 0xFFFE;  // IPMI v2.0 §33.9: FFFFh means "unspecified"
 inline constexpr std::uint8_t watchdog_sensor_number = 0x00;   // ipmi_sim and QEMU's ipmi-bmc-sim: the watchdog is sensor 0
@@ -73,11 +74,30 @@ inline constexpr std::uint8_t fru_device_type_inventory = 0x10;  // IPMI v2.0 §
 // ---------------------------------------------------------------------------------------------
 // Configured records
 
+namespace detail::sdr {
+/// The key of a sensor record built here: `sensor`'s number, entity, type and ID; scanning on
+/// at power up, events off; a reading format of `format`.
+template <class Sensor>
+[[nodiscard]] constexpr cmd::sensor_record_key key_of(const Sensor& sensor, std::uint8_t event_reading_type,
+                                                      std::uint8_t capabilities, cmd::analog_format format) noexcept {
+  cmd::sensor_record_key k;
+  k.sensor_number = sensor.number;
+  k.entity_id = sensor.entity_id;
+  k.entity_instance = sensor.entity_instance;
+  k.initialization = sensor_init::scanning_on;
+  k.capabilities = capabilities;
+  k.sensor_type = sensor.sensor_type;
+  k.event_reading_type = event_reading_type;
+  k.units_1 = static_cast<std::uint8_t>(static_cast<unsigned>(format) << 6);  // IPMI v2.0 §43.1 byte 20 [7:6]
+  return k;
+}
+}  // namespace detail::sdr
+
 /// A threshold sensor with a linear reading (a temperature, a voltage, a fan): a Full Sensor
 /// Record (§43.1). Raw readings convert as y = (M·x + B·10^Bexp)·10^Rexp (cmd::convert_reading).
-/// `thresholds` says which of the six raw thresholds exist (cmd::threshold_bit): those are
-/// readable with Get Sensor Thresholds and compared with the reading in Get Sensor Reading.
-/// The hysteresis is carried in the record (fixed); no events are generated.
+/// `thresholds` holds the raw thresholds and, as its readable mask (cmd::threshold_bit), which
+/// of the six exist: those are readable with Get Sensor Thresholds and compared with the
+/// reading in Get Sensor Reading. The hysteresis is carried in the record (fixed); no events.
 struct threshold_sensor {
   std::string_view name{};  // the ID string, 16 characters at most (8-bit text)
   std::uint8_t number = 0;
@@ -86,40 +106,30 @@ struct threshold_sensor {
   std::uint8_t entity_instance = 1;
   std::uint8_t base_unit = unit_degrees_c;
   cmd::analog_format format = cmd::analog_format::unsigned_value;
-  std::int16_t m = 1;    // −512 to 511
-  std::int16_t b = 0;    // −512 to 511
+  std::int16_t m = 1;     // −512 to 511
+  std::int16_t b = 0;     // −512 to 511
   std::int8_t r_exp = 0;  // −8 to 7
   std::int8_t b_exp = 0;  // −8 to 7
-  std::uint8_t thresholds = 0;  // cmd::threshold_bit: the ones set
-  std::uint8_t lower_non_critical = 0;
-  std::uint8_t lower_critical = 0;
-  std::uint8_t lower_non_recoverable = 0;
-  std::uint8_t upper_non_critical = 0;
-  std::uint8_t upper_critical = 0;
-  std::uint8_t upper_non_recoverable = 0;
+  cmd::get_sensor_thresholds::response thresholds{};  // .readable: the ones that exist
   std::uint8_t positive_hysteresis = 0;  // raw counts
   std::uint8_t negative_hysteresis = 0;
   std::uint8_t sensor_min = 0x00;  // raw
   std::uint8_t sensor_max = 0xFF;
 
   /// The record (its ID is the repository's to assign). The threshold reading masks (assertion
-  /// and deassertion mask bits 14:12) and the readable mask name `thresholds`; nothing is
-  /// settable; scanning is on at power up, events off.
+  /// and deassertion mask bits 14:12) and the readable mask name the thresholds that exist;
+  /// nothing is settable.
   [[nodiscard]] constexpr cmd::full_sensor_record record() const noexcept {
     cmd::full_sensor_record r;
-    r.key.sensor_number = number;
-    r.key.entity_id = entity_id;
-    r.key.entity_instance = entity_instance;
-    r.key.initialization = sensor_init::scanning_on;
-    r.key.capabilities = static_cast<std::uint8_t>(sensor_capability::hysteresis_fixed |
-                                                   sensor_capability::thresholds_readable | sensor_capability::no_events);
-    r.key.sensor_type = sensor_type;
-    r.key.event_reading_type = cmd::event_reading_type_threshold;
-    const unsigned t = thresholds & cmd::threshold_bit::all;
-    r.key.assertion_mask = static_cast<std::uint16_t>((t & 0x07u) << 12);    // IPMI v2.0 §43.1 bytes 14-15 [14:12]: LNR, LC, LNC compared
-    r.key.deassertion_mask = static_cast<std::uint16_t>((t >> 3) << 12);     // IPMI v2.0 §43.1 bytes 16-17 [14:12]: UNR, UC, UNC compared
-    r.key.reading_mask = static_cast<std::uint16_t>(t);                      // IPMI v2.0 §43.1 bytes 18-19: readable [5:0], settable [13:8] none
-    r.key.units_1 = static_cast<std::uint8_t>(static_cast<unsigned>(format) << 6);
+    r.key = detail::sdr::key_of(*this, cmd::event_reading_type_threshold,
+                                static_cast<std::uint8_t>(sensor_capability::hysteresis_fixed |
+                                                          sensor_capability::thresholds_readable |
+                                                          sensor_capability::no_events),
+                                format);
+    const unsigned t = thresholds.readable & cmd::threshold_bit::all;
+    r.key.assertion_mask = static_cast<std::uint16_t>((t & 0x07u) << 12);  // IPMI v2.0 §43.1 bytes 14-15 [14:12]: LNR, LC, LNC compared
+    r.key.deassertion_mask = static_cast<std::uint16_t>((t >> 3) << 12);   // IPMI v2.0 §43.1 bytes 16-17 [14:12]: UNR, UC, UNC compared
+    r.key.reading_mask = static_cast<std::uint16_t>(t);                    // IPMI v2.0 §43.1 bytes 18-19: readable [5:0], settable [13:8] none
     r.key.base_unit = base_unit;
     r.m = m;
     r.b = b;
@@ -127,12 +137,12 @@ struct threshold_sensor {
     r.b_exp = b_exp;
     r.sensor_min = sensor_min;
     r.sensor_max = sensor_max;
-    r.lower_non_critical = lower_non_critical;
-    r.lower_critical = lower_critical;
-    r.lower_non_recoverable = lower_non_recoverable;
-    r.upper_non_critical = upper_non_critical;
-    r.upper_critical = upper_critical;
-    r.upper_non_recoverable = upper_non_recoverable;
+    r.lower_non_critical = thresholds.lower_non_critical;
+    r.lower_critical = thresholds.lower_critical;
+    r.lower_non_recoverable = thresholds.lower_non_recoverable;
+    r.upper_non_critical = thresholds.upper_non_critical;
+    r.upper_critical = thresholds.upper_critical;
+    r.upper_non_recoverable = thresholds.upper_non_recoverable;
     r.positive_hysteresis = positive_hysteresis;
     r.negative_hysteresis = negative_hysteresis;
     r.id = cmd::sdr_id_string::of_text(name);
@@ -151,18 +161,12 @@ struct discrete_sensor {
   std::uint8_t entity_instance = 1;
   std::uint16_t states = 0;  // the offsets the sensor can report: bit n, offset n (0-14)
 
-  /// The record: `states` is its discrete reading mask (bytes 18-19); no events; scanning on.
+  /// The record: `states` is its discrete reading mask (bytes 18-19); no analog reading.
   [[nodiscard]] constexpr cmd::compact_sensor_record record() const noexcept {
     cmd::compact_sensor_record r;
-    r.key.sensor_number = number;
-    r.key.entity_id = entity_id;
-    r.key.entity_instance = entity_instance;
-    r.key.initialization = sensor_init::scanning_on;
-    r.key.capabilities = sensor_capability::no_events;
-    r.key.sensor_type = sensor_type;
-    r.key.event_reading_type = event_reading_type;
+    r.key = detail::sdr::key_of(*this, event_reading_type, sensor_capability::no_events,
+                                cmd::analog_format::no_analog_reading);
     r.key.reading_mask = static_cast<std::uint16_t>(states & 0x7FFF);
-    r.key.units_1 = static_cast<std::uint8_t>(static_cast<unsigned>(cmd::analog_format::no_analog_reading) << 6);
     r.id = cmd::sdr_id_string::of_text(name);
     return r;
   }
@@ -301,9 +305,9 @@ class basic_sdr_repository {
     sizes_[count_] = static_cast<std::uint8_t>(record.size());
     sensors_[count_] = st;
     ++count_;
-    next_id_ = after(id);
+    next_id_ = detail::id_after(id);
     last_add_ = seconds(now);
-    reserved_ = false;  // IPMI v2.0 §33.11: a change to the repository cancels the reservation
+    reservation_.cancel();  // IPMI v2.0 §33.11: a change to the repository cancels the reservation
     return {sdr_add_error::ok, id};
   }
 
@@ -383,16 +387,10 @@ class basic_sdr_repository {
 
   /// Reserve SDR Repository (IPMI v2.0 §33.11): a new reservation ID, never 0, which replaces
   /// the previous one. Any add, erase, clear or build cancels it.
-  constexpr std::uint16_t reserve() noexcept {
-    reservation_ = reservation_ == 0xFFFF ? std::uint16_t{1} : static_cast<std::uint16_t>(reservation_ + 1);
-    reserved_ = true;
-    return reservation_;
-  }
+  constexpr std::uint16_t reserve() noexcept { return reservation_.take(); }
 
   /// Whether `id` is the outstanding reservation (0 never is).
-  [[nodiscard]] constexpr bool reservation_valid(std::uint16_t id) const noexcept {
-    return reserved_ && id != 0 && id == reservation_;
-  }
+  [[nodiscard]] constexpr bool reservation_valid(std::uint16_t id) const noexcept { return reservation_.valid(id); }
 
   /// The most record bytes one Get SDR returns (FFh: a whole record always fits); a read of
   /// more is 0xCA, and ipmitool shrinks its chunk until it fits (a BMC behind a small buffer).
@@ -412,17 +410,11 @@ class basic_sdr_repository {
       return completion_code::reservation_canceled;
     const std::size_t i = find(rq.record_id);
     if (i == count_) return completion_code::requested_sensor_not_present;  // 0xCB: requested record not present
-    const std::size_t size = sizes_[i];
-    if (rq.offset >= size) return completion_code::parameter_out_of_range;
-    if (rq.bytes_to_read == 0) return completion_code::invalid_data_field;
-    std::size_t n = size - rq.offset;
-    if (rq.bytes_to_read != cmd::read_whole_record) {
-      if (rq.bytes_to_read > n) return completion_code::cannot_return_requested_bytes;
-      n = rq.bytes_to_read;
-    }
-    if (max_read_ != cmd::read_whole_record && n > max_read_) return completion_code::cannot_return_requested_bytes;
-    out.next_record_id = i + 1 < count_ ? id_at(i + 1) : cmd::sdr_last_record;
-    (void)out.assign(std::span<const std::uint8_t>(records_[i]).subspan(rq.offset, n));
+    const detail::record_range range = detail::read_range(sizes_[i], rq.offset, rq.bytes_to_read);
+    if (range.code != completion_code::success) return range.code;
+    if (max_read_ != cmd::read_whole_record && range.count > max_read_) return completion_code::cannot_return_requested_bytes;
+    out.next_record_id = ids().after_index(i);
+    (void)out.assign(std::span<const std::uint8_t>(records_[i]).subspan(rq.offset, range.count));
     return completion_code::success;
   }
 
@@ -525,7 +517,7 @@ class basic_sdr_repository {
     return static_cast<std::uint16_t>(records_[i][0] | (records_[i][1] << 8));
   }
   [[nodiscard]] constexpr bool contains(std::uint16_t record_id) const noexcept {
-    return record_id != cmd::sdr_first_record && record_id != cmd::sdr_last_record && find_exact(record_id) != count_;
+    return ids().contains(record_id);
   }
 
  private:
@@ -587,27 +579,14 @@ class basic_sdr_repository {
     }
     return count_;
   }
+  /// The record IDs, for finding a record and a free ID.
+  [[nodiscard]] constexpr auto ids() const noexcept {
+    return detail::record_ids{count_, [this](std::size_t i) { return id_at(i); }};
+  }
   /// The index of `record_id` (0000h the first, FFFFh the last), or count_.
-  [[nodiscard]] constexpr std::size_t find(std::uint16_t record_id) const noexcept {
-    if (count_ == 0) return count_;
-    if (record_id == cmd::sdr_first_record) return 0;
-    if (record_id == cmd::sdr_last_record) return count_ - 1;
-    return find_exact(record_id);
-  }
-  [[nodiscard]] constexpr std::size_t find_exact(std::uint16_t record_id) const noexcept {
-    for (std::size_t i = 0; i < count_; ++i)
-      if (id_at(i) == record_id) return i;
-    return count_;
-  }
-  static constexpr std::uint16_t after(std::uint16_t id) noexcept {
-    return id >= 0xFFFE ? sdr_first_record_id : static_cast<std::uint16_t>(id + 1);
-  }
+  [[nodiscard]] constexpr std::size_t find(std::uint16_t record_id) const noexcept { return ids().find(record_id); }
   /// next_id_, or the first ID after it no record holds (never 0000h or FFFFh).
-  [[nodiscard]] constexpr std::uint16_t free_id() const noexcept {
-    std::uint16_t id = next_id_;
-    while (id == cmd::sdr_first_record || id == cmd::sdr_last_record || find_exact(id) != count_) id = after(id);
-    return id;
-  }
+  [[nodiscard]] constexpr std::uint16_t free_id() const noexcept { return ids().free_from(next_id_); }
   /// `now`'s whole seconds since the clock's epoch, held to 0-FFFFFFFEh (FFFFFFFFh is "never").
   static constexpr std::uint32_t seconds(time_point now) noexcept {
     const auto s = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
@@ -617,7 +596,7 @@ class basic_sdr_repository {
   }
   constexpr void erased(time_point now) noexcept {
     last_erase_ = seconds(now);
-    reserved_ = false;  // IPMI v2.0 §33.11: a change to the repository cancels the reservation
+    reservation_.cancel();  // IPMI v2.0 §33.11: a change to the repository cancels the reservation
   }
 
   std::array<slot, Capacity> records_{};
@@ -628,8 +607,7 @@ class basic_sdr_repository {
   std::uint32_t last_add_ = sdr_time_never;
   std::uint32_t last_erase_ = sdr_time_never;
   bool overflow_ = false;
-  bool reserved_ = false;  // reservation_ is outstanding
-  std::uint16_t reservation_ = 0;
+  detail::reservation reservation_{};
   std::uint8_t max_read_ = cmd::read_whole_record;
 };
 
