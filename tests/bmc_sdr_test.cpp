@@ -372,6 +372,7 @@ TEST_SUITE("bmc") {
     CHECK(t.run(hex("28 23 01 00 01 00 12 02")) == hex("2C 23 CA"));  // cannot return requested bytes
     CHECK(t.run(hex("28 23 01 00 01 00 05 0F")) == hex("2C 23 CA"));
     CHECK(t.run(hex("28 23 01 00 01 00 05 00")) == hex("2C 23 CC"));
+    CHECK(t.run(hex("28 23 07 00 99 00 FF 00")) == hex("2C 23 CC"));  // 0 bytes is refused before anything else
     CHECK(t.run(hex("28 23 01 00 01 00 0F FF")) == hex("2C 23 00 02 00 C3 42 4D 43"));  // ID type/length, "BMC"
     // FFFFh is the last record; 0000h the first.
     CHECK(t.run(hex("28 23 00 00 FF FF 00 03")) == hex("2C 23 00 FF FF 05 00 51"));
@@ -379,6 +380,38 @@ TEST_SUITE("bmc") {
     t.b.sdr.clear(t0);
     CHECK(t.run(hex("28 23 00 00 00 00 00 05")) == hex("2C 23 CB"));
     CHECK(t.run(hex("28 20"))[4] == 0x00);
+  }
+
+  TEST_CASE("bmc sdr: every offset and count of every record reads its slice, or 0xCC (0 bytes, first), 0xC9, "
+            "0xCA") {
+    bench t;
+    const std::uint16_t r = t.b.sdr.reserve();
+    for (std::size_t i = 0; i < t.b.sdr.size(); ++i) {
+      const auto whole = t.b.sdr.bytes_at(i);
+      const std::uint16_t id = t.b.sdr.id_at(i);
+      const std::uint16_t next = i + 1 < t.b.sdr.size() ? t.b.sdr.id_at(i + 1) : std::uint16_t{0xFFFF};
+      for (unsigned offset = 0; offset <= whole.size(); ++offset) {
+        for (unsigned count = 0; count <= whole.size() + 1; ++count) {
+          const auto o = static_cast<std::uint8_t>(offset);
+          const auto n = static_cast<std::uint8_t>(count == whole.size() + 1 ? 0xFF : count);
+          const bytes rs = t.run({0x28, 0x23, lo(r), hi(r), lo(id), hi(id), o, n});
+          CAPTURE(offset);
+          CAPTURE(count);
+          if (n == 0) {  // refused by the request's parse, before the record is looked at
+            CHECK(rs == bytes{0x2C, 0x23, 0xCC});
+          } else if (offset == whole.size()) {
+            CHECK(rs == bytes{0x2C, 0x23, 0xC9});
+          } else if (n != 0xFF && offset + n > whole.size()) {
+            CHECK(rs == bytes{0x2C, 0x23, 0xCA});
+          } else {
+            const std::size_t len = n == 0xFF ? whole.size() - offset : n;
+            bytes want{0x2C, 0x23, 0x00, lo(next), hi(next)};
+            want.insert(want.end(), whole.begin() + offset, whole.begin() + static_cast<std::ptrdiff_t>(offset + len));
+            CHECK(rs == want);
+          }
+        }
+      }
+    }
   }
 
   TEST_CASE("bmc sdr: sensor commands refuse by name: 0xCB unknown sensor, 0xCD thresholds of a discrete sensor") {

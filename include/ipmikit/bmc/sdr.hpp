@@ -626,7 +626,7 @@ struct is_repository<basic_sdr_repository<Capacity, Clock>> : std::true_type {};
 
 /// Get SDR with a request that takes any offset and count but 0: the typed get_sdr::request
 /// refuses an offset or count past the longest record with 0xCC, where Get SDR answers 0xC9 /
-/// 0xCA for the record asked.
+/// 0xCA for the record asked. A count of 0 is 0xCC from the parse, before any other check.
 struct get_sdr_any_range {
   static constexpr command_id id = cmd::get_sdr::id;
   using request = cmd::detail::record_read_request<2 * 0x100>;  // past any offset + count: only a count of 0 is refused
