@@ -29,6 +29,7 @@
 #include "../cmd/sel.hpp"
 #include "../message.hpp"
 #include "dispatcher.hpp"
+#include "repository.hpp"
 
 namespace ipmikit::bmc {
 
@@ -36,7 +37,7 @@ namespace ipmikit::bmc {
 // Numbers
 
 inline constexpr std::uint32_t sel_time_never = 0xFFFFFFFF;  // IPMI v2.0 §31.2: FFFFFFFFh, no add / erase yet
-inline constexpr std::uint16_t sel_first_record_id = 0x0001;  // the first ID a SEL assigns (0000h, FFFFh never)
+inline constexpr std::uint16_t sel_first_record_id = detail::first_assigned_id;  // the first ID a SEL assigns (0000h, FFFFh never)
 
 /// The saved format (see basic_sel::save): "iSEL", a version byte, then the state.
 inline constexpr std::array<std::uint8_t, 4> sel_saved_magic{0x69, 0x53, 0x45, 0x4C};  // "iSEL"
@@ -152,7 +153,7 @@ class basic_sel {
       return {completion_code::invalid_data_field, 0};
     }
     entries_[count_++] = b;
-    next_id_ = after(stored.record_id);
+    next_id_ = detail::id_after(stored.record_id);
     last_add_ = t;
     changed();
     ++stats_.adds;
@@ -182,16 +183,10 @@ class basic_sel {
 
   /// Reserve SEL (IPMI v2.0 §31.4): a new reservation ID, never 0, which replaces the previous
   /// one. Any add, delete or clear cancels it.
-  constexpr std::uint16_t reserve() noexcept {
-    reservation_ = reservation_ == 0xFFFF ? std::uint16_t{1} : static_cast<std::uint16_t>(reservation_ + 1);
-    reserved_ = true;
-    return reservation_;
-  }
+  constexpr std::uint16_t reserve() noexcept { return reservation_.take(); }
 
   /// Whether `id` is the outstanding reservation (0 never is).
-  [[nodiscard]] constexpr bool reservation_valid(std::uint16_t id) const noexcept {
-    return reserved_ && id != 0 && id == reservation_;
-  }
+  [[nodiscard]] constexpr bool reservation_valid(std::uint16_t id) const noexcept { return reservation_.valid(id); }
 
   /// Get SEL Entry (IPMI v2.0 §31.5). The fields of `rq` are taken as they are (a typed parse
   /// would refuse the ranges checked here with 0xCC). Refused, in this order:
@@ -209,15 +204,10 @@ class basic_sel {
       return completion_code::reservation_canceled;
     const std::size_t i = find(rq.record_id);
     if (i == count_) return completion_code::requested_sensor_not_present;  // 0xCB: requested record not present
-    if (rq.offset >= cmd::sel_record_size) return completion_code::parameter_out_of_range;
-    if (rq.bytes_to_read == 0) return completion_code::invalid_data_field;
-    std::size_t n = cmd::sel_record_size - rq.offset;
-    if (rq.bytes_to_read != cmd::read_whole_record) {
-      if (rq.bytes_to_read > n) return completion_code::cannot_return_requested_bytes;
-      n = rq.bytes_to_read;
-    }
-    out.next_record_id = i + 1 < count_ ? id_at(i + 1) : cmd::sel_last_entry;
-    (void)out.assign(std::span<const std::uint8_t>(entries_[i]).subspan(rq.offset, n));
+    const detail::record_range range = detail::read_range(cmd::sel_record_size, rq.offset, rq.bytes_to_read);
+    if (range.code != completion_code::success) return range.code;
+    out.next_record_id = ids().after_index(i);
+    (void)out.assign(std::span<const std::uint8_t>(entries_[i]).subspan(rq.offset, range.count));
     return completion_code::success;
   }
 
@@ -302,7 +292,7 @@ class basic_sel {
   /// The 16 bytes of the i-th record, as Get SEL Entry returns them.
   [[nodiscard]] constexpr const record_bytes& bytes_at(std::size_t i) const noexcept { return entries_[i]; }
   [[nodiscard]] constexpr bool contains(std::uint16_t record_id) const noexcept {
-    return record_id != cmd::sel_first_entry && record_id != cmd::sel_last_entry && find_exact(record_id) != count_;
+    return ids().contains(record_id);
   }
 
   [[nodiscard]] constexpr const sel_stats& stats() const noexcept { return stats_; }
@@ -405,9 +395,6 @@ class basic_sel {
     if (b == std::numeric_limits<std::int64_t>::min()) return a >= 0 ? std::numeric_limits<std::int64_t>::max() : a - b;
     return sat_add(a, -b);
   }
-  static constexpr std::uint16_t after(std::uint16_t id) noexcept {
-    return id >= 0xFFFE ? sel_first_record_id : static_cast<std::uint16_t>(id + 1);
-  }
   static constexpr void put_le(std::span<std::uint8_t> out, std::size_t& p, std::uint64_t v, std::size_t n) noexcept {
     for (std::size_t i = 0; i < n; ++i) out[p++] = static_cast<std::uint8_t>(v >> (8 * i));
   }
@@ -420,27 +407,16 @@ class basic_sel {
   [[nodiscard]] constexpr std::uint16_t id_at(std::size_t i) const noexcept {
     return static_cast<std::uint16_t>(entries_[i][0] | (entries_[i][1] << 8));
   }
+  /// The record IDs, for finding a record and a free ID.
+  [[nodiscard]] constexpr auto ids() const noexcept {
+    return detail::record_ids{count_, [this](std::size_t i) { return id_at(i); }};
+  }
   /// The index of `record_id` (0000h the first, FFFFh the last), or count_ when there is none.
-  [[nodiscard]] constexpr std::size_t find(std::uint16_t record_id) const noexcept {
-    if (count_ == 0) return count_;
-    if (record_id == cmd::sel_first_entry) return 0;
-    if (record_id == cmd::sel_last_entry) return count_ - 1;
-    return find_exact(record_id);
-  }
-  /// The index of the record whose ID is `record_id`, or count_.
-  [[nodiscard]] constexpr std::size_t find_exact(std::uint16_t record_id) const noexcept {
-    for (std::size_t i = 0; i < count_; ++i)
-      if (id_at(i) == record_id) return i;
-    return count_;
-  }
+  [[nodiscard]] constexpr std::size_t find(std::uint16_t record_id) const noexcept { return ids().find(record_id); }
   /// next_id_, or the first ID after it no record holds (never 0000h or FFFFh).
-  [[nodiscard]] constexpr std::uint16_t free_id() const noexcept {
-    std::uint16_t id = next_id_;
-    while (id == cmd::sel_first_entry || id == cmd::sel_last_entry || find_exact(id) != count_) id = after(id);
-    return id;
-  }
+  [[nodiscard]] constexpr std::uint16_t free_id() const noexcept { return ids().free_from(next_id_); }
   constexpr void changed() noexcept {
-    reserved_ = false;  // IPMI v2.0 §31.4: an add, a delete or a clear cancels the reservation
+    reservation_.cancel();  // IPMI v2.0 §31.4: an add, a delete or a clear cancels the reservation
     ++generation_;
   }
   constexpr sel_result refuse(completion_code cc) noexcept {
@@ -455,8 +431,7 @@ class basic_sel {
   std::uint32_t last_add_ = sel_time_never;
   std::uint32_t last_erase_ = sel_time_never;
   bool overflow_ = false;
-  bool reserved_ = false;       // reservation_ is outstanding
-  std::uint16_t reservation_ = 0;
+  detail::reservation reservation_{};
   std::uint16_t eraser_ = 0;    // the reservation the last erase was initiated with
   std::uint64_t generation_ = 0;
   sel_stats stats_{};
