@@ -745,42 +745,49 @@ class basic_users {
     if (detail::fru::get_le32(in.subspan(body)) != detail::fru::crc32(in.first(body)))
       return users_load_error::bad_checksum;
 
-    basic_users next = *this;
+    std::array<user, MaxUsers> users = users_;
+    channel_access access = non_volatile_;
+    lan_saved_parameters lan = lan_;
+    sol_saved_parameters sol = sol_;
     cmd::reader r(in.subspan(users_save_header_size, body - users_save_header_size));
-    for (user& u : next.users_) {
+    for (user& u : users) {
       cmd::detail::app::read_name(r, u.name);
       r.bytes(u.password);
       const std::uint8_t flags = r.u8();
-      const std::uint8_t access = r.u8();
+      const std::uint8_t bits = r.u8();
       u.session_limit = r.u8();
       r.reserved_zero(flags, 0xFC);
-      r.reserved_zero(access, 0x80);
+      r.reserved_zero(bits, 0x80);
       r.reserved_zero(u.session_limit, 0xF0);
       u.enabled = (flags & 1u) != 0;
       u.twenty_byte = (flags & 2u) != 0;
-      u.callback_only = (access & 0x40u) != 0;
-      u.link_auth = (access & 0x20u) != 0;
-      u.ipmi_messaging = (access & 0x10u) != 0;
-      u.limit = static_cast<cmd::privilege>(access & 0x0Fu);
+      u.callback_only = (bits & 0x40u) != 0;
+      u.link_auth = (bits & 0x20u) != 0;
+      u.ipmi_messaging = (bits & 0x10u) != 0;
+      u.limit = static_cast<cmd::privilege>(bits & 0x0Fu);
       if (!cmd::detail::app::user_level_ok(u.limit)) r.fail(cmd::parse_error::reserved_value);
     }
-    const std::uint8_t access = r.u8();
-    r.reserved_zero(access, 0xDC);  // b5 PEF alerting disabled, [1:0] disabled or always available
-    next.non_volatile_.pef_alerting_disabled = (access & 0x20u) != 0;
-    next.non_volatile_.mode = static_cast<cmd::channel_access_mode>(access & 0x03u);
-    next.non_volatile_.limit = static_cast<cmd::privilege>(r.u8());
-    if (!cmd::detail::app::level_ok(next.non_volatile_.limit) ||
-        (next.non_volatile_.mode != cmd::channel_access_mode::disabled &&
-         next.non_volatile_.mode != cmd::channel_access_mode::always_available))
+    const std::uint8_t mode = r.u8();
+    r.reserved_zero(mode, 0xDC);  // b5 PEF alerting disabled, [1:0] disabled or always available
+    access.pef_alerting_disabled = (mode & 0x20u) != 0;
+    access.mode = static_cast<cmd::channel_access_mode>(mode & 0x03u);
+    access.limit = static_cast<cmd::privilege>(r.u8());
+    if (!cmd::detail::app::level_ok(access.limit) ||
+        (access.mode != cmd::channel_access_mode::disabled && access.mode != cmd::channel_access_mode::always_available))
       r.fail(cmd::parse_error::reserved_value);
-    next.lan_.load(r);
-    next.sol_.load(r);
-    if (r.finish() != cmd::parse_error::ok || !next.valid()) return users_load_error::bad_value;
-    next.volatile_ = next.non_volatile_;
-    next.volatile_bit_rate_ = {next.sol_.template get<cmd::sol::non_volatile_bit_rate>().rate};
-    next.lan_in_progress_ = next.sol_in_progress_ = false;
-    ++next.generation_;
-    *this = next;
+    lan.load(r);
+    sol.load(r);
+    if (r.finish() != cmd::parse_error::ok || !valid(users, lan)) return users_load_error::bad_value;
+    // Slot by slot: GCC 12.2 at -O2 drops the whole-array assignment `users_ = users` here
+    // (its mod/ref analysis; -fno-ipa-modref or -fno-strict-aliasing keep it), and the object
+    // would keep its old users.
+    for (std::size_t i = 0; i < MaxUsers; ++i) users_[i] = users[i];
+    non_volatile_ = volatile_ = access;
+    lan_ = lan;
+    sol_ = sol;
+    volatile_bit_rate_ = {sol_.template get<cmd::sol::non_volatile_bit_rate>().rate};
+    lan_in_progress_ = sol_in_progress_ = false;
+    ++generation_;
     return users_load_error::ok;
   }
 
@@ -798,17 +805,21 @@ class basic_users {
   /// The rules every stored state keeps: user 1 nameless, names unique, no null user enabled
   /// with IPMI messaging unless allowed, LAN parameter 2 without IPMI 1.5 types.
   [[nodiscard]] constexpr user_error check(const user& u, std::size_t index) const noexcept {
+    return check(u, index, users_);
+  }
+  [[nodiscard]] constexpr user_error check(const user& u, std::size_t index,
+                                           const std::array<user, MaxUsers>& all) const noexcept {
     const std::string_view n = cmd::name_view(u.name);
     if (index + 1 == null_user_id && !n.empty()) return user_error::fixed_name;
     if (n.empty() && u.enabled && u.ipmi_messaging && !cfg_.allow_null_user) return user_error::null_user;
     for (std::size_t i = 0; i < MaxUsers; ++i)
-      if (i != index && !n.empty() && cmd::name_view(users_[i].name) == n) return user_error::duplicate_name;
+      if (i != index && !n.empty() && cmd::name_view(all[i].name) == n) return user_error::duplicate_name;
     return user_error::ok;
   }
-  [[nodiscard]] constexpr bool valid() const noexcept {
+  [[nodiscard]] constexpr bool valid(const std::array<user, MaxUsers>& all, const lan_saved_parameters& lan) const noexcept {
     for (std::size_t i = 0; i < MaxUsers; ++i)
-      if (check(users_[i], i) != user_error::ok) return false;
-    return lan_.template get<cmd::lan::auth_type_enables>() == cmd::lan::auth_type_enables{};
+      if (check(all[i], i, all) != user_error::ok) return false;
+    return lan.template get<cmd::lan::auth_type_enables>() == cmd::lan::auth_type_enables{};
   }
   constexpr user_error replace(std::uint8_t id, const user& next) noexcept {
     const user_error e = check(next, id - 1u);
