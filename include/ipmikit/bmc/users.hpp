@@ -46,7 +46,7 @@ namespace ipmikit::bmc {
 // Numbers
 
 inline constexpr std::size_t default_max_users = 10;  // user IDs 1-10 (IPMI v2.0 §22.27 allows 1-63)
-inline constexpr std::uint8_t null_user_id = 1;       // IPMI v2.0 §6.9.1: user 1 is the null (anonymous) user, its name fixed empty
+inline constexpr std::uint8_t null_user_id = 1;       // bmc-commands.md §1.2: user 1 is the null (anonymous) user by the spec's convention
 inline constexpr std::size_t password_size = 20;      // IPMI v2.0 §22.30: the 20-byte form; the 16-byte form zero-pads
 inline constexpr std::uint8_t default_lan_channel = 1;
 inline constexpr std::uint16_t rmcp_port = 623;       // lan.md §1: UDP 623, where SOL is served too (sol.md §4)
