@@ -307,8 +307,10 @@ class basic_users {
   constexpr basic_users() noexcept : basic_users(users_config{}) {}
   constexpr explicit basic_users(const users_config& cfg) noexcept
       : cfg_(cfg.ok() ? cfg : users_config{}), config_ok_(cfg.ok()) {
-    // Each slot assigned: GCC 12 zero-fills the elements of `users_{}` past the first few
-    // instead of running their default member initializers (no access would read as 0h).
+    // Each slot assigned: in a translation unit that also evaluates this constructor in a
+    // constant expression, GCC 12.2 at -O0 emitted `users_{}`'s slots 4-10 as zeros instead of
+    // their default member initializers (a privilege limit of 0h, which Get User Access cannot
+    // encode).
     users_.fill(user{});
     lan_.put(cmd::lan::ip_address_source{cfg_.ip_source});
     lan_.put(cmd::lan::ip_address{cfg_.ip});
