@@ -197,15 +197,10 @@ TEST_SUITE("bmc controller") {
     REQUIRE(c.attention);
     CHECK(*c.attention == bmc::attention_state{true, true});
     REQUIRE(b.sel.size() == 1);
-    const bytes ev = dispatch_bytes(d, b, {0x18, 0x35});
-    REQUIRE(ev.size() == 19);
-    CHECK(ev[3] == 0x01);       // the SEL's record ID
-    CHECK(ev[3 + 2] == 0x02);   // system event record
-    CHECK(ev[3 + 7] == 0x20);   // generator: the BMC
-    CHECK(ev[3 + 10] == 0x23);  // Watchdog 2
-    CHECK(ev[3 + 12] == 0x6F);  // sensor-specific, assertion
-    CHECK(ev[3 + 13] == 0xC8);  // timer interrupt
-    CHECK(ev[3 + 14] == 0x34);  // messaging interrupt, SMS/OS
+    // The SEL's record 0001h at the SEL's time (61000002h), generator the BMC (20h), Watchdog 2
+    // (23h) sensor 01h, sensor-specific assertion, timer interrupt (C8h), messaging + SMS/OS (34h).
+    CHECK(dispatch_bytes(d, b, {0x18, 0x35}) == bytes{0x1C, 0x35, 0x00, 0x01, 0x00, 0x02, 0x02, 0x00, 0x00, 0x61, 0x20,
+                                                      0x00, 0x04, 0x23, 0x01, 0x6F, 0xC8, 0x34, 0xFF});
     CHECK(dispatch_bytes(d, b, {0x18, 0x31}) == bytes{0x1C, 0x31, 0x00, 0x08});
     CHECK(dispatch_bytes(d, b, {0x18, 0x30, 0x08})[2] == 0x00);
     CHECK_FALSE(b.wd.pretimeout_flag());
