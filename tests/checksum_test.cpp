@@ -154,4 +154,17 @@ TEST_CASE("constexpr and run-time checksums agree") {
   CHECK(compute_checksum(view(v)) == at_compile_time);
 }
 
+TEST_CASE("crc32 is zlib's CRC-32: the check value, incremental, and every bit flip detected") {
+  constexpr std::array<std::uint8_t, 9> digits{'1', '2', '3', '4', '5', '6', '7', '8', '9'};
+  static_assert(crc32(digits) == 0xCBF43926u);  // the CRC-32 check value (zlib, PNG, Ethernet)
+  CHECK(crc32(std::span<const std::uint8_t>{}) == 0);
+  CHECK(crc32(std::span(digits).subspan(4), crc32(std::span(digits).first(4))) == 0xCBF43926u);
+  std::array<std::uint8_t, 9> flipped = digits;
+  for (std::size_t bit = 0; bit < flipped.size() * 8; ++bit) {
+    flipped[bit / 8] = static_cast<std::uint8_t>(flipped[bit / 8] ^ (1u << (bit % 8)));
+    CHECK(crc32(flipped) != 0xCBF43926u);
+    flipped = digits;
+  }
+}
+
 }  // TEST_SUITE

@@ -1,4 +1,5 @@
-// ipmikit/checksum.hpp — the IPMI two's-complement checksum.
+// ipmikit/checksum.hpp — the IPMI two's-complement checksum, and the CRC-32 that saved BMC
+// state carries.
 //
 // IPMI v2.0 §13.8 (IPMB) and the VM protocol (QEMU ipmi_bmc_extern, OpenIPMI serial_ipmi.c)
 // protect a frame with one byte chosen so that the 8-bit sum of the covered bytes plus the
@@ -63,6 +64,20 @@ class checksum {
 /// An empty span has nothing to check and is not valid.
 [[nodiscard]] constexpr bool checksum_ok(std::span<const std::uint8_t> bytes_with_checksum) noexcept {
   return !bytes_with_checksum.empty() && checksum{}.add(bytes_with_checksum).valid();
+}
+
+/// CRC-32 as zlib computes it (the reflected 04C11DB7h polynomial, initial and final value
+/// FFFFFFFFh): what the BMC core's saved formats and ipmikit-bmc's state files carry, so that a
+/// damaged file is detected (`crc32("123456789") == CBF43926h`). Bit at a time: state files are
+/// small and written rarely.
+[[nodiscard]] constexpr std::uint32_t crc32(std::span<const std::uint8_t> bytes,
+                                            std::uint32_t previous = 0) noexcept {
+  std::uint32_t c = ~previous;
+  for (std::uint8_t b : bytes) {
+    c ^= b;
+    for (int k = 0; k < 8; ++k) c = (c & 1u) != 0 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+  }
+  return ~c;
 }
 
 }  // namespace ipmikit
