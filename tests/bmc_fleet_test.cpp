@@ -10,6 +10,7 @@
 #include <ipmikit-bmc/config.hpp>
 #include <ipmikit-bmc/control.hpp>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -178,6 +179,18 @@ TEST_SUITE("ipmikit-bmc config") {
     CHECK(f.product_name == "web tier");
     CHECK(f.product_serial == "X");  // one character: 6-bit packed
     CHECK(parse_ok("[vm a]\nlisten = unix:/a\n").vms[0].sel_capacity == max_sel_capacity);
+    CHECK(parse_ok("[vm a]\nlisten = unix:/a\n").vms[0].state_dir.empty());
+  }
+  TEST_CASE("state_dir: [bmc]'s, a directory per VM; a VM's own; never shared, always absolute") {
+    const config c = parse_ok("[bmc]\nstate_dir = /var/lib/b\n[vm a]\nlisten = unix:/a\n[vm b]\nlisten = unix:/b\n"
+                              "state_dir = /srv/b\n");
+    CHECK(c.vms[0].state_dir == "/var/lib/b/a");
+    CHECK(c.vms[1].state_dir == "/srv/b");
+    CHECK(parse_error("[bmc]\nstate_dir = var/lib\n").message.find("absolute path") != std::string::npos);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nstate_dir = x\n").line == 3);
+    const auto e = parse_error("[bmc]\nstate_dir = /s\n[vm a]\nlisten = unix:/a\n[vm b]\nlisten = unix:/b\nstate_dir = /s/a\n");
+    CHECK(e.line == 5);
+    CHECK(e.message.find("is already VM 'a''s") != std::string::npos);
   }
   TEST_CASE("config error: a VM without listen, watchdog_start without a timeout, no VM at all") {
     const auto e = parse_error("[vm a]\nlisten = unix:/a\n\n[vm b]\ndevice_id = 1\n");
@@ -357,6 +370,69 @@ TEST_SUITE("ipmikit-bmc") {
     const bytes info = r.request(0x0A, 0x40);
     CHECK(info[4] == 0x01);
     CHECK((info[3 + 13] & 0x80) != 0);  // overflow
+  }
+
+  TEST_CASE("state_dir: the SEL, boot options and FRU writes are on disk before the response; a new process reads them") {
+    char tmpl[] = "/tmp/ipmikit-bmc-state-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const std::string dir = tmpl;
+    vm_config v = rig::default_vm();
+    v.state_dir = dir + "/vm1";
+    const bytes sel_entry{0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x41, 0x00, 0x04, 0x07, 0x09, 0x6F, 0x01, 0xFF, 0xFF};
+    {
+      rig r(v);
+      REQUIRE_FALSE(r.bmc->load_state());
+      CHECK(r.request(0x0A, 0x44, sel_entry) == bytes{0x2C, 0x44, 0x00, 0x01, 0x00});
+      // The response came after the file: it is there now, whole.
+      std::vector<std::uint8_t> saved;
+      CHECK(state_directory(v.state_dir).load("sel.state", saved));
+      CHECK(saved.size() == 26 + 16);
+      // Boot flags: valid, persistent, PXE (ipmitool chassis bootdev pxe options=persistent).
+      CHECK(r.cc(r.request(chassis_netfn, 0x08, {0x05, 0xC0, 0x04, 0x00, 0x00, 0x00})) == 0x00);
+      CHECK(r.cc(r.request(0x0A, 0x12, {0x00, 0x08, 0x00, 0xAB, 0xCD})) == 0x00);
+    }
+    rig r(v);
+    REQUIRE_FALSE(r.bmc->load_state());
+    CHECK(logged("event=state_loaded") == 3);
+    const bytes entry = r.request(0x0A, 0x43, {0x00, 0x00, 0x01, 0x00, 0x00, 0xFF});
+    REQUIRE(entry.size() == 3 + 2 + 16);
+    CHECK(entry[5 + 11] == 0x09);
+    CHECK(r.request(chassis_netfn, 0x09, {0x05, 0x00, 0x00}) ==
+          bytes{0x04, 0x09, 0x00, 0x01, 0x05, 0xC0, 0x04, 0x00, 0x00, 0x00});
+    CHECK(r.request(0x0A, 0x11, {0x00, 0x08, 0x00, 0x02}) == bytes{0x2C, 0x11, 0x00, 0x02, 0xAB, 0xCD});
+
+    // A file that cannot be written: the change is not acknowledged.
+    CHECK(std::system(("rm -rf " + v.state_dir).c_str()) == 0);
+    CHECK(r.cc(r.request(0x0A, 0x44, sel_entry)) == 0xFF);
+    CHECK(logged("event=state_write_failed") == 1);
+    CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
+  }
+
+  TEST_CASE("state_dir: a corrupt file is named in the log, kept aside, and the VM starts with that part fresh") {
+    char tmpl[] = "/tmp/ipmikit-bmc-state-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const std::string dir = tmpl;
+    vm_config v = rig::default_vm();
+    v.state_dir = dir;
+    // A frame whose check holds around bytes the SEL refuses, and a damaged frame.
+    const bytes junk{'n', 'o', 't', ' ', 'a', ' ', 'S', 'E', 'L'};
+    REQUIRE(state_directory(dir).save("sel.state", junk));
+    REQUIRE(std::system(("printf 'garbage' > " + dir + "/chassis.state").c_str()) == 0);
+    rig r(v);
+    REQUIRE_FALSE(r.bmc->load_state());
+    CHECK(logged("event=state_corrupt path=" + dir + "/sel.state error=truncated kept_as=" + dir +
+                 "/sel.state.bad-1") == 1);
+    CHECK(logged("event=state_corrupt path=" + dir + "/chassis.state error=truncated kept_as=" + dir +
+                 "/chassis.state.bad-1") == 1);
+    std::vector<std::uint8_t> none;
+    CHECK(state_directory(dir).load("sel.state", none).error == store_error::not_found);
+    CHECK(r.request(0x0A, 0x40)[4] == 0x00);  // an empty SEL
+    CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
+    // A state_dir that cannot be a directory: the VM is not started.
+    vm_config bad = rig::default_vm();
+    bad.state_dir = "/proc/version/vm1";
+    rig b(bad);
+    CHECK(b.bmc->load_state().has_value());
   }
 
   TEST_CASE("the watchdog's 'don't log' bit keeps the event out of the buffer") {

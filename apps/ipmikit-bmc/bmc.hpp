@@ -19,9 +19,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config.hpp"
 #include "log.hpp"
+#include "state_store.hpp"
 
 namespace ipmikit_bmc {
 
@@ -175,6 +177,22 @@ inline cmd::get_device_id::response device_id_of(const identity& id) {
   return r;
 }
 
+/// The most bytes a component's save() writes (the SEL and the chassis say max_saved_size, the
+/// FRU its fixed saved_size).
+template <class Component>
+constexpr std::size_t saved_bytes = [] {
+  if constexpr (requires { Component::max_saved_size; }) return Component::max_saved_size;
+  else return Component::saved_size;
+}();
+
+/// FNV-1a (64 bits) of some bytes: names the FRU state file after the image the configuration
+/// makes, so that a changed configuration starts from its own image, not from an old one's writes.
+inline std::uint64_t fnv1a(std::span<const std::uint8_t> bytes) {
+  std::uint64_t h = 0xCBF29CE484222325u;  // FNV-1a 64-bit offset basis
+  for (const std::uint8_t b : bytes) h = (h ^ b) * 0x100000001B3u;  // FNV-1a 64-bit prime
+  return h;
+}
+
 /// The byte a one-byte typed value encodes to (the global enables, the message flags).
 template <class T>
 std::uint8_t byte_of(const T& v) {
@@ -191,6 +209,7 @@ class vm_bmc {
   using session_type = vm::session<vm::role::bmc, clock_type>;
 
   explicit vm_bmc(const vm_config& cfg) : cfg_(&cfg), commands_(make_commands()) {
+    if (!cfg.state_dir.empty()) store_.emplace(cfg.state_dir);
     state_.mc = bmc::controller({.identity = device_id_of(cfg.id)});
     // QEMU cannot power a VM on: there is no restore policy to report (Get Chassis Status).
     (void)state_.chassis.set_restore_policy(cmd::power_restore_policy::unknown);
@@ -206,6 +225,13 @@ class vm_bmc {
       d.initial_countdown = *cfg.watchdog.timeout;
       (void)state_.watchdog.set(d, time_point{});  // the configuration allows no SMI: accepted
     }
+    std::array<std::uint8_t, saved_bytes<bmc::fru_inventory>> image{};
+    const std::size_t n = state_.fru.save(image);
+    char name[32];
+    std::snprintf(name, sizeof name, "fru-%016llx.state",
+                  static_cast<unsigned long long>(fnv1a(std::span(image).first(n))));
+    fru_file_ = name;
+    saved_ = {state_.sel.generation(), state_.chassis.generation(), state_.fru.generation()};
   }
   vm_bmc(const vm_bmc&) = delete;
   vm_bmc& operator=(const vm_bmc&) = delete;
@@ -228,6 +254,31 @@ class vm_bmc {
   void set_verbose(bool v) { verbose_ = v; }
   /// Where the SEL's time comes from (tests give a fixed one).
   void set_wall_clock(wall_clock::time_point (*read)()) { wall_ = read; }
+
+  // --- durable state (docs/ipmikit-bmc.md, "State that survives a restart") -------------------
+
+  /// Reads the VM's state directory, if it has one: each component's file restores it. A file
+  /// that is damaged or that its component refuses is renamed NAME.bad-N and logged, and that
+  /// component starts fresh: the VM is served either way. An error's text when the directory
+  /// itself cannot be used (the program does not start then).
+  std::optional<std::string> load_state() {
+    if (!store_) return std::nullopt;
+    if (const store_status st = store_->prepare(); !st) return st.describe();
+    if (!restore(state_.sel, saved_.sel, sel_file) || !restore(state_.chassis, saved_.chassis, chassis_file) ||
+        !restore(state_.fru, saved_.fru, fru_file_))
+      return state_error_;
+    return std::nullopt;
+  }
+
+  /// Makes every durable change since the last call durable (a file per changed component). False
+  /// (logged) when a file could not be written: that change is in memory only, and the next
+  /// successful call writes it.
+  bool persist() {
+    if (!store_) return true;
+    bool ok = save(state_.sel, saved_.sel, sel_file);
+    ok = save(state_.chassis, saved_.chassis, chassis_file) && ok;
+    return save(state_.fru, saved_.fru, fru_file_) && ok;
+  }
 
   // --- connection and bytes (called by the server) -------------------------------------------
 
@@ -300,6 +351,7 @@ class vm_bmc {
     if (state_.watchdog.due(now)) {
       state_.at = {now, wall_()};
       state_.watchdog.poll(now, [&](const auto& e) { on_watchdog(e, now); });
+      (void)persist();  // the events' SEL records
     }
     if (const auto due = limiter_.report_due(); due && now >= *due) report_suppressed();
   }
@@ -455,13 +507,20 @@ class vm_bmc {
     if (!res) return;  // a response's netfn: the session reported it as a protocol problem
     if (res.code == completion_code::invalid_command) ++stats_.unsupported;
     if (res.code == completion_code::success) log_watchdog_command(r, was_running);
+    // A change the response acknowledges is on disk first; one that could not be written is not
+    // acknowledged (FFh, "unspecified error": the guest may retry).
+    std::size_t size = res.size;
+    if (!persist() && res.code == completion_code::success) {
+      body[2] = static_cast<std::uint8_t>(completion_code::unspecified);
+      size = 3;
+    }
     // The interface's state before the response (the response then finds it so: an enabled
     // interrupt raises it, SMS_ATN is clear once Clear Message Flags answered).
     tell_interface();
     if (verbose_ && admit(log_kind::verbose))
       log_event(name(), "event=request id=0x%02X netfn=0x%02X cmd=0x%02X data_len=%zu cc=0x%02X",
                 r.msg_id, static_cast<unsigned>(r.function()), r.cmd(), r.data().size(), static_cast<unsigned>(res.code));
-    const auto e = session_.respond(r.msg_id, std::span<const std::uint8_t>(body.data(), res.size));
+    const auto e = session_.respond(r.msg_id, std::span<const std::uint8_t>(body.data(), size));
     if (e != vm::session_error::ok) {
       // Only a peer that sends without reading gets here (the server stops reading a VM whose
       // output is backed up): the request is forgotten, the peer times it out itself.
@@ -703,16 +762,71 @@ class vm_bmc {
     }
   }
 
+  /// Restores `c` from `file` (see load_state); false (state_error_ says why) only when the file
+  /// exists and cannot be read.
+  template <class Component>
+  bool restore(Component& c, std::uint64_t& saved, const std::string& file) {
+    std::vector<std::uint8_t> bytes;
+    const store_status st = store_->load(file, bytes);
+    saved = c.generation();
+    if (st.error == store_error::not_found) return true;
+    if (st.error == store_error::io) {
+      state_error_ = st.describe();
+      return false;
+    }
+    // A damaged file (the frame's check), or bytes the component refuses (its own check).
+    std::string_view refused = ipmikit_bmc::name(st.error);
+    if (st) {
+      const auto e = c.load(bytes);
+      if (e == decltype(e){}) {  // every component's load error enum has ok = 0
+        saved = c.generation();
+        log_event(name(), "event=state_loaded path=%s bytes=%zu", quoted(st.path).c_str(), bytes.size());
+        return true;
+      }
+      refused = bmc::name(e);
+    }
+    const store_status aside = store_->set_aside(file);
+    log_event(name(), "event=state_corrupt path=%s error=%s kept_as=%s note=%s", quoted(store_->path_of(file)).c_str(),
+              std::string(refused).c_str(), aside ? quoted(aside.path).c_str() : "-",
+              quoted(aside ? "started fresh" : "started fresh; not set aside: " + aside.describe()).c_str());
+    return true;
+  }
+
+  /// Writes `c` to `file` if it changed since `saved`; false (logged) if that failed.
+  template <class Component>
+  bool save(const Component& c, std::uint64_t& saved, const std::string& file) {
+    if (c.generation() == saved) return true;
+    std::vector<std::uint8_t> bytes(saved_bytes<Component>);
+    bytes.resize(c.save(bytes));
+    if (const store_status st = store_->save(file, bytes); !st) {
+      if (admit(log_kind::action)) log_event(name(), "event=state_write_failed error=%s", quoted(st.describe()).c_str());
+      return false;
+    }
+    saved = c.generation();
+    return true;
+  }
+
   /// A power request waiting for the command ahead of it.
   struct queued_power {
     power_action action = power_action::none;
     const char* reason = "";
   };
 
+  /// The generation of each durable component when it was last written (or read).
+  struct generations {
+    std::uint64_t sel = 0, chassis = 0, fru = 0;
+  };
+
   const vm_config* cfg_;
   session_type session_;
   vm_components state_;
   vm_dispatcher commands_;
+  std::optional<state_directory> store_;  // none without a state_dir
+  const std::string sel_file = "sel.state";
+  const std::string chassis_file = "chassis.state";
+  std::string fru_file_;
+  generations saved_;
+  std::string state_error_;
   vm_stats stats_;
   wall_clock::time_point (*wall_)() = &wall_clock::now;
   std::uint8_t problems_logged_ = 0;

@@ -124,6 +124,9 @@ struct vm_config {
   /// Get System GUID's answer, in wire order; none: all zeros ("no GUID").
   std::optional<ipmikit::cmd::guid> system_guid;
   std::size_t sel_capacity = max_sel_capacity;
+  /// Where the VM's SEL, boot options and FRU writes are kept (state_dir); empty: nowhere, they
+  /// last as long as the process. Filled by parse_config from [bmc] state_dir when not set here.
+  std::string state_dir;
 };
 
 struct config {
@@ -131,6 +134,8 @@ struct config {
   /// A control client that neither sends nor reads anything for this long is closed, so idle
   /// clients cannot hold every slot (docs/ipmikit-bmc.md, "The control socket").
   std::uint32_t control_idle_timeout_s = 60;
+  /// The directory under which each VM keeps its state, in a subdirectory named after it.
+  std::string state_dir;
   std::vector<vm_config> vms;
 };
 
@@ -259,7 +264,7 @@ inline config_result parse_config(std::string_view text) {
       for (const vm_config& v : r.cfg.vms)
         if (v.name == name) return fail("VM '" + std::string(name) + "' is defined twice (first on line " +
                                         std::to_string(v.line) + ")");
-      r.cfg.vms.push_back(vm_config{std::string(name), {}, {}, {}, line_no, {}, {}, max_sel_capacity});
+      r.cfg.vms.push_back(vm_config{std::string(name), {}, {}, {}, line_no, {}, {}, max_sel_capacity, {}});
       where = section::vm;
       continue;
     }
@@ -286,7 +291,12 @@ inline config_result parse_config(std::string_view text) {
         r.cfg.control_idle_timeout_s = *v;
         continue;
       }
-      return fail("unknown key '" + k + "' in [bmc] (known: control, control_idle_timeout)");
+      if (key == "state_dir") {
+        if (value.front() != '/') return fail(k + ": expected an absolute path, got '" + std::string(value) + "'");
+        r.cfg.state_dir = std::string(value);
+        continue;
+      }
+      return fail("unknown key '" + k + "' in [bmc] (known: control, control_idle_timeout, state_dir)");
     }
 
     vm_config& vm = r.cfg.vms.back();
@@ -349,6 +359,9 @@ inline config_result parse_config(std::string_view text) {
       if (!g) return fail(k + ": expected a UUID as QEMU's -uuid takes it (8-4-4-4-12 hex digits), got '" +
                           std::string(value) + "' (" + std::string(ipmikit::bmc::name(g.error)) + ")");
       vm.system_guid = g.value;
+    } else if (key == "state_dir") {
+      if (value.front() != '/') return bad("an absolute path");
+      vm.state_dir = std::string(value);
     } else if (key == "sel_capacity") {
       const auto v = number(max_sel_capacity);
       if (!v || *v == 0) return bad("records, 1 to 1024");
@@ -369,7 +382,7 @@ inline config_result parse_config(std::string_view text) {
       return fail("unknown key '" + k +
                   "' in [vm " + vm.name + "] (known: listen, device_id, device_revision, firmware, manufacturer, product, "
                   "watchdog_timeout, watchdog_action, watchdog_pretimeout, watchdog_pretimeout_interrupt, "
-                  "watchdog_start, system_guid, sel_capacity, fru_chassis_type, fru_chassis_part, fru_chassis_serial, "
+                  "watchdog_start, system_guid, sel_capacity, state_dir, fru_chassis_type, fru_chassis_part, fru_chassis_serial, "
                   "fru_board_manufacturer, fru_board_product, fru_board_serial, fru_board_part, "
                   "fru_product_manufacturer, fru_product_name, fru_product_part, fru_product_version, "
                   "fru_product_serial, fru_product_asset_tag)");
@@ -377,6 +390,15 @@ inline config_result parse_config(std::string_view text) {
   }
 
   line_no = 0;
+  for (vm_config& vm : r.cfg.vms)
+    if (vm.state_dir.empty() && !r.cfg.state_dir.empty()) vm.state_dir = r.cfg.state_dir + "/" + vm.name;
+  for (std::size_t i = 0; i < r.cfg.vms.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (!r.cfg.vms[i].state_dir.empty() && r.cfg.vms[i].state_dir == r.cfg.vms[j].state_dir) {
+        line_no = r.cfg.vms[i].line;
+        return fail("VM '" + r.cfg.vms[i].name + "': state_dir " + r.cfg.vms[i].state_dir + " is already VM '" +
+                    r.cfg.vms[j].name + "''s");
+      }
   for (const vm_config& vm : r.cfg.vms) {
     if (vm.listen.type == listen_address::kind::tcp && vm.listen.host.empty()) {
       line_no = vm.line;
