@@ -10,6 +10,7 @@
 #include <ipmikit-bmc/config.hpp>
 #include <ipmikit-bmc/control.hpp>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -149,6 +150,47 @@ TEST_SUITE("ipmikit-bmc config") {
     CHECK(parse_error("[vm a]\nlisten = unix:/a\nwatchdog_start = maybe\n").line == 3);
     CHECK(parse_error("[vm a]\nlisten = unix:/a\nproduct =\n").message.find("has no value") != std::string::npos);
     CHECK(parse_error("[vm bad/name]\n").message.find("bad VM name") != std::string::npos);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nsystem_guid = 12345678-9abc-def0-1234-56789abcdef\n").message.find(
+              "wrong_length") != std::string::npos);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nsystem_guid = 12345678-9abc-def0-1234-56789abcdefg\n").line == 3);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nsel_capacity = 0\n").message.find("1 to 1024") != std::string::npos);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nsel_capacity = 1025\n").line == 3);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nfru_product_name = " + std::string(64, 'x') + "\n").line == 3);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nfru_board_serial = x\n").message.find("cannot be a FRU field") !=
+          std::string::npos);
+  }
+  TEST_CASE("the identity, FRU, System GUID and SEL keys") {
+    const config c = parse_ok(
+        "[vm a]\nlisten = unix:/a\n"
+        "system_guid = 12345678-9ABC-def0-1234-56789abcdef0\n"
+        "sel_capacity = 64\n"
+        "fru_chassis_type = 0x01\n"
+        "fru_board_manufacturer = ACME\n"
+        "fru_product_name = web tier\n"
+        "fru_product_serial = X\n");
+    const vm_config& v = c.vms[0];
+    REQUIRE(v.system_guid);
+    CHECK((*v.system_guid)[0] == 0xF0);  // wire order: least significant byte first
+    CHECK((*v.system_guid)[15] == 0x12);
+    CHECK(v.sel_capacity == 64);
+    const auto f = v.fru.fields();
+    CHECK(f.chassis_type == 0x01);
+    CHECK(f.board_manufacturer == "ACME");
+    CHECK(f.product_name == "web tier");
+    CHECK(f.product_serial == "X");  // one character: 6-bit packed
+    CHECK(parse_ok("[vm a]\nlisten = unix:/a\n").vms[0].sel_capacity == max_sel_capacity);
+    CHECK(parse_ok("[vm a]\nlisten = unix:/a\n").vms[0].state_dir.empty());
+  }
+  TEST_CASE("state_dir: [bmc]'s, a directory per VM; a VM's own; never shared, always absolute") {
+    const config c = parse_ok("[bmc]\nstate_dir = /var/lib/b\n[vm a]\nlisten = unix:/a\n[vm b]\nlisten = unix:/b\n"
+                              "state_dir = /srv/b\n");
+    CHECK(c.vms[0].state_dir == "/var/lib/b/a");
+    CHECK(c.vms[1].state_dir == "/srv/b");
+    CHECK(parse_error("[bmc]\nstate_dir = var/lib\n").message.find("absolute path") != std::string::npos);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nstate_dir = x\n").line == 3);
+    const auto e = parse_error("[bmc]\nstate_dir = /s\n[vm a]\nlisten = unix:/a\n[vm b]\nlisten = unix:/b\nstate_dir = /s/a\n");
+    CHECK(e.line == 5);
+    CHECK(e.message.find("is already VM 'a''s") != std::string::npos);
   }
   TEST_CASE("config error: a VM without listen, watchdog_start without a timeout, no VM at all") {
     const auto e = parse_error("[vm a]\nlisten = unix:/a\n\n[vm b]\ndevice_id = 1\n");
@@ -166,12 +208,14 @@ TEST_SUITE("ipmikit-bmc") {
     v.id = {0x21, 3, 2, 15, 0xA0A2, 0x0201};
     rig r(v);
     const bytes resp = r.request(app_netfn, 0x01);
-    CHECK(resp == bytes{0x1C, 0x01, 0x00, 0x21, 0x03, 0x02, 0x15, 0x02, 0x80, 0xA2, 0xA0, 0x00, 0x01, 0x02});
+    // Additional device support 8Ch: chassis, SEL and FRU inventory device (80h before the SEL
+    // and the FRU were answered).
+    CHECK(resp == bytes{0x1C, 0x01, 0x00, 0x21, 0x03, 0x02, 0x15, 0x02, 0x8C, 0xA2, 0xA0, 0x00, 0x01, 0x02});
   }
 
   TEST_CASE("unsupported commands get C1, other LUNs C2, wrong lengths C7 — never silence") {
     rig r;
-    CHECK(r.cc(r.request(0x0A, 0x10)) == 0xC1);  // Storage: Get SEL Info
+    CHECK(r.cc(r.request(0x2E, 0x01)) == 0xC1);  // OEM/group netfn: nothing registered there
     CHECK(r.cc(r.request(app_netfn, 0x99)) == 0xC1);
     CHECK(r.cc(r.request(app_netfn, 0x01, {0x00})) == 0xC7);
     bytes body{static_cast<std::uint8_t>(app_netfn << 2 | 0x02), 0x01};
@@ -241,9 +285,9 @@ TEST_SUITE("ipmikit-bmc") {
     CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x00, 0x00, 0x00, 0x64, 0x00})) == 0x00);
     CHECK(r.cc(r.request(app_netfn, 0x22)) == 0x00);
     CHECK(r.cc(r.request(app_netfn, 0x24, {0x44, 0x00, 0x00, 0x00, 0x32, 0x00})) == 0x00);
-    CHECK(r.bmc->timer().running);
+    CHECK(r.bmc->timer().running());
     CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x00, 0x00, 0x00, 0x32, 0x00})) == 0x00);
-    CHECK_FALSE(r.bmc->timer().running);
+    CHECK_FALSE(r.bmc->timer().running());
   }
 
   TEST_CASE("the watchdog pre-timeout: messaging interrupt sets the flag and attention; the event buffer holds a "
@@ -275,6 +319,122 @@ TEST_SUITE("ipmikit-bmc") {
     CHECK(r.bmc->stats().pretimeouts == 1);
   }
 
+  TEST_CASE("a watchdog reset is in the SEL the next boot reads (sel list), with the restart cause") {
+    rig r;
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x01, 0x00, 0x00, 0x0A, 0x00})) == 0x00);  // 1 s, hard reset
+    CHECK(r.cc(r.request(app_netfn, 0x22)) == 0x00);
+    r.advance(1100ms);
+    REQUIRE(r.commands.back() == ipmikit::vm::command::reset);
+    CHECK(logged("event=watchdog_expired action=reset use=sms_os dont_log=no sel_record=1") == 1);
+    // The guest boots and reads the SEL.
+    const bytes info = r.request(0x0A, 0x40);
+    REQUIRE(info.size() == 3 + 14);
+    CHECK(info[4] == 0x01);  // one entry
+    const bytes entry = r.request(0x0A, 0x43, {0x00, 0x00, 0x00, 0x00, 0x00, 0xFF});
+    REQUIRE(entry.size() == 3 + 2 + 16);
+    CHECK(entry[3] == 0xFF);         // next record ID: none
+    CHECK(entry[5] == 0x01);         // record ID 1
+    CHECK(entry[5 + 2] == 0x02);     // system event
+    CHECK(entry[5 + 10] == 0x23);    // Watchdog 2
+    CHECK(entry[5 + 11] == watchdog_sensor_number);
+    CHECK(entry[5 + 13] == 0xC1);    // hard reset
+    CHECK(entry[5 + 14] == 0x04);    // SMS/OS, no pre-timeout interrupt
+    CHECK(r.request(chassis_netfn, 0x07) == bytes{0x04, 0x07, 0x00, 0x04, 0x00});  // restart cause: watchdog
+  }
+
+  TEST_CASE("responses are as long as the command's: FRU reads past 16 bytes, the System GUID") {
+    vm_config v = rig::default_vm();
+    *v.fru.find("fru_product_name") = "a product name longer than sixteen bytes";
+    v.system_guid = ipmikit::bmc::guid_from_text("12345678-9abc-def0-1234-56789abcdef0").value;
+    rig r(v);
+    const bytes fru = r.request(0x0A, 0x11, {0x00, 0x00, 0x00, 0x40});
+    REQUIRE(fru.size() == 3 + 1 + 64);
+    CHECK(fru[3] == 0x40);
+    CHECK(fru[4] == 0x01);  // common header format version
+    const bytes guid = r.request(app_netfn, 0x37);
+    CHECK(guid == bytes{0x1C, 0x37, 0x00, 0xF0, 0xDE, 0xBC, 0x9A, 0x78, 0x56, 0x34, 0x12, 0xF0, 0xDE, 0xBC, 0x9A,
+                        0x78, 0x56, 0x34, 0x12});
+  }
+
+  TEST_CASE("sel_capacity: a full SEL refuses the watchdog's record and says so in Get SEL Info") {
+    vm_config v = rig::default_vm();
+    v.sel_capacity = 1;
+    rig r(v);
+    for (int i = 0; i < 2; ++i) {
+      CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x00, 0x00, 0x00, 0x01, 0x00})) == 0x00);  // 0.1 s, no action
+      CHECK(r.cc(r.request(app_netfn, 0x22)) == 0x00);
+      r.advance(200ms);
+    }
+    CHECK(logged("sel_record=1") == 1);
+    CHECK(logged("sel_record=0") == 1);
+    const bytes info = r.request(0x0A, 0x40);
+    CHECK(info[4] == 0x01);
+    CHECK((info[3 + 13] & 0x80) != 0);  // overflow
+  }
+
+  TEST_CASE("state_dir: the SEL, boot options and FRU writes are on disk before the response; a new process reads them") {
+    char tmpl[] = "/tmp/ipmikit-bmc-state-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const std::string dir = tmpl;
+    vm_config v = rig::default_vm();
+    v.state_dir = dir + "/vm1";
+    const bytes sel_entry{0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x41, 0x00, 0x04, 0x07, 0x09, 0x6F, 0x01, 0xFF, 0xFF};
+    {
+      rig r(v);
+      REQUIRE_FALSE(r.bmc->load_state());
+      CHECK(r.request(0x0A, 0x44, sel_entry) == bytes{0x2C, 0x44, 0x00, 0x01, 0x00});
+      // The response came after the file: it is there now, whole.
+      std::vector<std::uint8_t> saved;
+      CHECK(state_directory(v.state_dir).load("sel.state", saved));
+      CHECK(saved.size() == 26 + 16);
+      // Boot flags: valid, persistent, PXE (ipmitool chassis bootdev pxe options=persistent).
+      CHECK(r.cc(r.request(chassis_netfn, 0x08, {0x05, 0xC0, 0x04, 0x00, 0x00, 0x00})) == 0x00);
+      CHECK(r.cc(r.request(0x0A, 0x12, {0x00, 0x08, 0x00, 0xAB, 0xCD})) == 0x00);
+    }
+    rig r(v);
+    REQUIRE_FALSE(r.bmc->load_state());
+    CHECK(logged("event=state_loaded") == 3);
+    const bytes entry = r.request(0x0A, 0x43, {0x00, 0x00, 0x01, 0x00, 0x00, 0xFF});
+    REQUIRE(entry.size() == 3 + 2 + 16);
+    CHECK(entry[5 + 11] == 0x09);
+    CHECK(r.request(chassis_netfn, 0x09, {0x05, 0x00, 0x00}) ==
+          bytes{0x04, 0x09, 0x00, 0x01, 0x05, 0xC0, 0x04, 0x00, 0x00, 0x00});
+    CHECK(r.request(0x0A, 0x11, {0x00, 0x08, 0x00, 0x02}) == bytes{0x2C, 0x11, 0x00, 0x02, 0xAB, 0xCD});
+
+    // A file that cannot be written: the change is not acknowledged.
+    CHECK(std::system(("rm -rf " + v.state_dir).c_str()) == 0);
+    CHECK(r.cc(r.request(0x0A, 0x44, sel_entry)) == 0xFF);
+    CHECK(logged("event=state_write_failed") == 1);
+    CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
+  }
+
+  TEST_CASE("state_dir: a corrupt file is named in the log, kept aside, and the VM starts with that part fresh") {
+    char tmpl[] = "/tmp/ipmikit-bmc-state-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const std::string dir = tmpl;
+    vm_config v = rig::default_vm();
+    v.state_dir = dir;
+    // A frame whose check holds around bytes the SEL refuses, and a damaged frame.
+    const bytes junk{'n', 'o', 't', ' ', 'a', ' ', 'S', 'E', 'L'};
+    REQUIRE(state_directory(dir).save("sel.state", junk));
+    REQUIRE(std::system(("printf 'garbage' > " + dir + "/chassis.state").c_str()) == 0);
+    rig r(v);
+    REQUIRE_FALSE(r.bmc->load_state());
+    CHECK(logged("event=state_corrupt path=" + dir + "/sel.state error=truncated kept_as=" + dir +
+                 "/sel.state.bad-1") == 1);
+    CHECK(logged("event=state_corrupt path=" + dir + "/chassis.state error=truncated kept_as=" + dir +
+                 "/chassis.state.bad-1") == 1);
+    std::vector<std::uint8_t> none;
+    CHECK(state_directory(dir).load("sel.state", none).error == store_error::not_found);
+    CHECK(r.request(0x0A, 0x40)[4] == 0x00);  // an empty SEL
+    CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
+    // A state_dir that cannot be a directory: the VM is not started.
+    vm_config bad = rig::default_vm();
+    bad.state_dir = "/proc/version/vm1";
+    rig b(bad);
+    CHECK(b.bmc->load_state().has_value());
+  }
+
   TEST_CASE("the watchdog's 'don't log' bit keeps the event out of the buffer") {
     rig r;
     CHECK(r.cc(r.request(app_netfn, 0x2E, {0x04})) == 0x00);
@@ -291,7 +451,7 @@ TEST_SUITE("ipmikit-bmc") {
     v.watchdog.action = timeout_action::power_down;
     v.watchdog.start_on_connect = true;
     rig r(v);
-    CHECK(r.bmc->timer().running);
+    CHECK(r.bmc->timer().running());
     r.advance(1100ms);
     REQUIRE_FALSE(r.commands.empty());
     CHECK(r.commands.back() == ipmikit::vm::command::power_off);
@@ -303,7 +463,7 @@ TEST_SUITE("ipmikit-bmc") {
     CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x01, 0x00, 0x00, 0x0A, 0x00})) == 0x00);
     CHECK(r.cc(r.request(app_netfn, 0x22)) == 0x00);
     r.bmc->disconnected(r.now, "gone");
-    CHECK_FALSE(r.bmc->timer().running);
+    CHECK_FALSE(r.bmc->timer().running());
     CHECK_FALSE(r.bmc->next_deadline().has_value());
     CHECK(logged("event=watchdog_stopped reason=disconnected") == 1);
   }

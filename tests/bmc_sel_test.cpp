@@ -630,6 +630,35 @@ TEST_SUITE("bmc") {
     CHECK(bytes(out.begin() + 3, out.begin() + 7) == bytes{0x04, 0x03, 0x02, 0x01});
   }
 
+  TEST_CASE("bmc sel: set_limit() holds fewer records than the Capacity: full, info, load refuse past it") {
+    sel_t<8> s;
+    CHECK_FALSE(s.set_limit(0));
+    CHECK_FALSE(s.set_limit(9));
+    CHECK(s.limit() == 8);
+    REQUIRE(s.set_limit(2));
+    REQUIRE(s.add(event(1), t0));
+    CHECK(s.info().free_bytes == 16);
+    REQUIRE(s.add(event(2), t0));
+    CHECK(s.full());
+    CHECK(s.add(event(3), t0).code == rc::out_of_space);
+    CHECK(s.info().overflow);
+    CHECK(s.info().free_bytes == 0);
+    sel_t<8> bigger;
+    REQUIRE(bigger.add(event(1), t0));
+    REQUIRE(bigger.add(event(2), t0));
+    REQUIRE(bigger.add(event(3), t0));
+    sel_t<8> small;
+    REQUIRE(small.set_limit(2));
+    CHECK(small.load(saved(bigger)) == bmc::sel_load_error::too_many_entries);
+    CHECK(small.empty());
+    REQUIRE(small.set_limit(3));
+    CHECK(small.load(saved(bigger)) == bmc::sel_load_error::ok);
+    REQUIRE(small.set_limit(1));  // lowered under the count: the records stay, adds are refused
+    CHECK(small.size() == 3);
+    CHECK(small.info().free_bytes == 0);
+    CHECK(small.add(event(4), t0).code == rc::out_of_space);
+  }
+
   // --- durable state -------------------------------------------------------------------------
 
   TEST_CASE("bmc sel: generation() changes with every durable change and nothing else") {

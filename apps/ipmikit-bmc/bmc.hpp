@@ -1,7 +1,9 @@
-// apps/ipmikit-bmc/bmc.hpp — one VM's BMC: the IPMI commands, the watchdog, the message
-// flags and event message buffer, the power state, on top of a vm::bmc_session. No sockets
-// here: the server (main.cpp) feeds bytes and time in and drains the session's outbound bytes,
-// and the unit tests (tests/bmc_fleet_test.cpp) drive it with an emulator session in memory.
+// apps/ipmikit-bmc/bmc.hpp — one VM's BMC on top of a vm::bmc_session: the BMC core's
+// components (ipmikit/bmc/: controller, watchdog, chassis, SEL, FRU and GUIDs) answer the
+// commands through one bmc::dispatcher; this class carries out what they report (power
+// commands, attention, interrupts), logs it, and counts it. No sockets here: the server
+// (main.cpp) feeds bytes and time in and drains the session's outbound bytes, and the unit tests
+// (tests/bmc_fleet_test.cpp) drive it with an emulator session in memory.
 //
 // Every behaviour is documented in docs/ipmikit-bmc.md ("What it answers", "The watchdog").
 #pragma once
@@ -17,59 +19,53 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config.hpp"
 #include "log.hpp"
+#include "state_store.hpp"
 
 namespace ipmikit_bmc {
 
 namespace vm = ipmikit::vm;
+namespace bmc = ipmikit::bmc;
+namespace cmd = ipmikit::cmd;
 using ipmikit::completion_code;
 namespace commands = ipmikit::commands;
-using tenths = std::chrono::duration<long long, std::deci>;  // the watchdog counts 100 ms
+using wall_clock = std::chrono::system_clock;  // the SEL's time is UTC
 
 // ---------------------------------------------------------------------------------------------
-// IPMI v2.0 numbers this BMC uses.
+// Numbers
 
-// The commands it answers are ipmikit::commands:: constants (message.hpp, IPMI v2.0 Appendix G).
+/// The Watchdog 2 sensor's number in the events this BMC logs (its only sensor so far; the SDR
+/// that describes it must use the same number).
+constexpr std::uint8_t watchdog_sensor_number = 0x01;
+/// What Get Device ID says this BMC is besides a controller (IPMI v2.0 §20.1 byte 6): a chassis
+/// device, a SEL device and a FRU inventory device.
+constexpr std::uint8_t device_support = bmc::device_support::chassis_device | bmc::device_support::sel_device |
+                                        bmc::device_support::fru_inventory;
 
-// BMC Global Enables (§22.1).
-constexpr std::uint8_t enable_receive_message_interrupt = 0x01;
-constexpr std::uint8_t enable_event_buffer_full_interrupt = 0x02;
-constexpr std::uint8_t enable_event_message_buffer = 0x04;
-constexpr std::uint8_t global_enables_reserved = 0x10;
-// Message flags (§22.4). Only these two can be set here (no receive queue, no OEM flags).
-constexpr std::uint8_t flag_event_buffer_full = 0x02;
-constexpr std::uint8_t flag_watchdog_pretimeout = 0x08;
-// Command-specific completion codes.
-constexpr auto cc_watchdog_not_initialized = static_cast<completion_code>(0x80);  // §27.5
-constexpr auto cc_event_buffer_empty = static_cast<completion_code>(0x80);        // §22.8 "data not available"
-// The Watchdog 2 sensor (IPMI v2.0 §42.2 table 42-3, sensor type 23h) and its event offsets.
-constexpr std::uint8_t sensor_type_watchdog2 = 0x23;
-constexpr std::uint8_t watchdog_sensor_number = 0x01;  // this BMC's only sensor
-constexpr std::uint8_t watchdog2_timer_interrupt = 0x08;
-constexpr std::uint8_t bmc_slave_address = 0x20;  // §5.5: the BMC's IPMB address, generator id
-
-constexpr std::string_view use_key(unsigned use) {  // log values, stable for scripts
+constexpr std::string_view use_key(cmd::watchdog_timer_use use) {  // log values, stable for scripts
   constexpr std::string_view names[] = {"reserved", "bios_frb2", "bios_post", "os_load", "sms_os", "oem"};
-  return use < std::size(names) ? names[use] : "reserved";
+  const auto i = static_cast<std::size_t>(use);
+  return i < std::size(names) ? names[i] : "reserved";
 }
 /// The same words as the configuration's watchdog_action.
-constexpr std::string_view action_key(timeout_action a) {
+constexpr std::string_view action_key(cmd::watchdog_timeout_action a) {
   switch (a) {
-    case timeout_action::none: return "none";
-    case timeout_action::hard_reset: return "reset";
-    case timeout_action::power_down: return "power_off";
-    case timeout_action::power_cycle: return "power_cycle";
+    case cmd::watchdog_timeout_action::none: return "none";
+    case cmd::watchdog_timeout_action::hard_reset: return "reset";
+    case cmd::watchdog_timeout_action::power_down: return "power_off";
+    case cmd::watchdog_timeout_action::power_cycle: return "power_cycle";
   }
   return "reserved";
 }
-constexpr std::string_view pretimeout_key(pretimeout_interrupt p) {
+constexpr std::string_view pretimeout_key(cmd::watchdog_pretimeout_interrupt p) {
   switch (p) {
-    case pretimeout_interrupt::none: return "none";
-    case pretimeout_interrupt::smi: return "smi";
-    case pretimeout_interrupt::nmi: return "nmi";
-    case pretimeout_interrupt::messaging: return "messaging";
+    case cmd::watchdog_pretimeout_interrupt::none: return "none";
+    case cmd::watchdog_pretimeout_interrupt::smi: return "smi";
+    case cmd::watchdog_pretimeout_interrupt::nmi: return "nmi";
+    case cmd::watchdog_pretimeout_interrupt::messaging: return "messaging";
   }
   return "reserved";
 }
@@ -126,64 +122,6 @@ constexpr std::string_view name(power_outcome o) {
 }
 constexpr bool accepted(power_outcome o) { return o <= power_outcome::already_off; }
 
-/// The watchdog timer (§27). Times are steady_clock points; counts are 100 ms units.
-struct watchdog {
-  bool initialized = false;        // a Set Watchdog Timer was accepted (or configured defaults)
-  std::uint8_t use = 0;            // Set byte 1 without bit 6: bit 7 don't log, bits 2:0 timer use
-  std::uint8_t actions = 0;        // bits 6:4 pre-timeout interrupt, bits 2:0 timeout action
-  std::uint8_t pretimeout_s = 0;   // pre-timeout interval, seconds
-  std::uint8_t expired = 0;        // timer use expiration flags (Get byte 5)
-  std::uint16_t initial = 0;       // initial countdown
-  std::uint16_t stopped_count = 0; // the present countdown while stopped
-  bool running = false;
-  bool pretimeout_done = false;    // this countdown's pre-timeout interrupt has fired
-  time_point expires{};
-
-  [[nodiscard]] unsigned timer_use() const { return use & 0x07u; }
-  [[nodiscard]] bool dont_log() const { return (use & 0x80u) != 0; }
-  [[nodiscard]] pretimeout_interrupt pre() const { return static_cast<pretimeout_interrupt>((actions >> 4) & 0x07u); }
-  [[nodiscard]] timeout_action action() const { return static_cast<timeout_action>(actions & 0x07u); }
-  [[nodiscard]] time_point pretimeout_at() const { return expires - std::chrono::seconds(pretimeout_s); }
-  [[nodiscard]] bool pretimeout_pending() const {
-    return running && pre() != pretimeout_interrupt::none && !pretimeout_done;
-  }
-  void start(time_point now) {
-    running = true;
-    pretimeout_done = false;
-    expires = now + std::chrono::duration_cast<clock_type::duration>(tenths(initial));
-  }
-  void stop(time_point now) {
-    stopped_count = present(now);
-    running = false;
-  }
-  /// The present countdown, rounded up: it reads the initial value right after a reset.
-  [[nodiscard]] std::uint16_t present(time_point now) const {
-    if (!running) return stopped_count;
-    if (now >= expires) return 0;
-    const long long left = std::chrono::ceil<tenths>(expires - now).count();
-    return static_cast<std::uint16_t>(std::min<long long>(left, 0xFFFF));
-  }
-  [[nodiscard]] std::optional<time_point> next_deadline() const {
-    if (!running) return std::nullopt;
-    return pretimeout_pending() ? std::min(pretimeout_at(), expires) : expires;
-  }
-};
-
-/// A response's completion code and data (at most the 16 bytes of Read Event Message Buffer).
-constexpr std::size_t max_reply_data = 16;
-struct reply {
-  completion_code cc = completion_code::success;
-  std::array<std::uint8_t, max_reply_data> data{};
-  std::size_t size = 0;
-
-  reply() = default;
-  explicit reply(completion_code c) : cc(c) {}
-  reply& add(std::uint8_t b) {
-    if (size < data.size()) data[size++] = b;
-    return *this;
-  }
-};
-
 /// Counters for `status` on the control socket.
 struct vm_stats {
   std::uint64_t connections = 0;
@@ -197,6 +135,72 @@ struct vm_stats {
   std::uint64_t dropped_responses = 0; // the peer floods and does not read: answers it missed
 };
 
+/// The time a request is handled at: the watchdog and the chassis count on the steady clock,
+/// the SEL stamps UTC. The components' commands take whichever they need (bmc/sel.hpp).
+struct instant {
+  time_point steady{};
+  wall_clock::time_point wall{};
+  operator time_point() const { return steady; }
+  operator wall_clock::time_point() const { return wall; }
+};
+
+/// The most SEL records a VM can be configured to keep (sel_capacity): 16 bytes each, reserved
+/// per VM whatever the configuration says.
+constexpr std::size_t sel_storage = max_sel_capacity;
+
+/// One VM's BMC state as the commands see it: the BMC core's components, and the time.
+/// bmc/sdr.hpp (SDR repository and sensors) and bmc/users.hpp (users, channels, LAN
+/// parameters) join here when they land, with their add_*_commands in vm_bmc::make_commands().
+struct vm_components {
+  bmc::controller mc;
+  bmc::watchdog watchdog;
+  bmc::chassis chassis;
+  bmc::sel<sel_storage> sel;
+  bmc::fru_inventory fru;
+  bmc::guids ids;
+  instant at;
+  [[nodiscard]] instant now() const { return at; }
+};
+using vm_dispatcher = bmc::dispatcher<vm_components>;
+
+/// Get Device ID's answer from the configuration (IPMI v2.0 §20.1).
+inline cmd::get_device_id::response device_id_of(const identity& id) {
+  cmd::get_device_id::response r;
+  r.device_id = id.device_id;
+  r.device_revision = static_cast<std::uint8_t>(id.device_revision & 0x0Fu);  // no device SDRs
+  r.firmware_major = static_cast<std::uint8_t>(id.firmware_major & 0x7Fu);    // device available
+  r.firmware_minor = static_cast<std::uint8_t>(((id.firmware_minor / 10u) << 4) | (id.firmware_minor % 10u));  // BCD
+  r.ipmi_version = 0x02;  // IPMI 2.0 (BCD, minor digit in the high nibble)
+  r.additional_support = device_support;
+  r.manufacturer_id = id.manufacturer & 0xFFFFFu;
+  r.product_id = id.product;
+  return r;
+}
+
+/// The most bytes a component's save() writes (the SEL and the chassis say max_saved_size, the
+/// FRU its fixed saved_size).
+template <class Component>
+constexpr std::size_t saved_bytes = [] {
+  if constexpr (requires { Component::max_saved_size; }) return Component::max_saved_size;
+  else return Component::saved_size;
+}();
+
+/// FNV-1a (64 bits) of some bytes: names the FRU state file after the image the configuration
+/// makes, so that a changed configuration starts from its own image, not from an old one's writes.
+inline std::uint64_t fnv1a(std::span<const std::uint8_t> bytes) {
+  std::uint64_t h = 0xCBF29CE484222325u;  // FNV-1a 64-bit offset basis
+  for (const std::uint8_t b : bytes) h = (h ^ b) * 0x100000001B3u;  // FNV-1a 64-bit prime
+  return h;
+}
+
+/// The byte a one-byte typed value encodes to (the global enables, the message flags).
+template <class T>
+std::uint8_t byte_of(const T& v) {
+  std::array<std::uint8_t, 1> b{};
+  (void)v.encode(b);
+  return b[0];
+}
+
 // ---------------------------------------------------------------------------------------------
 // The BMC of one VM
 
@@ -204,15 +208,30 @@ class vm_bmc {
  public:
   using session_type = vm::session<vm::role::bmc, clock_type>;
 
-  explicit vm_bmc(const vm_config& cfg) : cfg_(&cfg) {
+  explicit vm_bmc(const vm_config& cfg) : cfg_(&cfg), commands_(make_commands()) {
+    if (!cfg.state_dir.empty()) store_.emplace(cfg.state_dir);
+    state_.mc = bmc::controller({.identity = device_id_of(cfg.id)});
+    // QEMU cannot power a VM on: there is no restore policy to report (Get Chassis Status).
+    (void)state_.chassis.set_restore_policy(cmd::power_restore_policy::unknown);
+    (void)state_.sel.set_limit(cfg.sel_capacity);
+    (void)state_.fru.build(cfg.fru.fields());  // checked when the configuration was read
+    if (cfg.system_guid) state_.ids.set_system(*cfg.system_guid);
     if (cfg.watchdog.timeout) {  // configured defaults: as if set with timer use SMS/OS
-      wd_.initialized = true;
-      wd_.use = 0x04;
-      wd_.actions = static_cast<std::uint8_t>((static_cast<unsigned>(cfg.watchdog.pretimeout) << 4) |
-                                              static_cast<unsigned>(cfg.watchdog.action));
-      wd_.pretimeout_s = cfg.watchdog.pretimeout_seconds;
-      wd_.initial = wd_.stopped_count = *cfg.watchdog.timeout;
+      cmd::set_watchdog_timer::request d;
+      d.timer_use = cmd::watchdog_timer_use::sms_os;
+      d.pretimeout_interrupt = static_cast<cmd::watchdog_pretimeout_interrupt>(cfg.watchdog.pretimeout);
+      d.timeout_action = static_cast<cmd::watchdog_timeout_action>(cfg.watchdog.action);
+      d.pretimeout_interval = cfg.watchdog.pretimeout_seconds;
+      d.initial_countdown = *cfg.watchdog.timeout;
+      (void)state_.watchdog.set(d, time_point{});  // the configuration allows no SMI: accepted
     }
+    std::array<std::uint8_t, saved_bytes<bmc::fru_inventory>> image{};
+    const std::size_t n = state_.fru.save(image);
+    char name[32];
+    std::snprintf(name, sizeof name, "fru-%016llx.state",
+                  static_cast<unsigned long long>(fnv1a(std::span(image).first(n))));
+    fru_file_ = name;
+    saved_ = {state_.sel.generation(), state_.chassis.generation(), state_.fru.generation()};
   }
   vm_bmc(const vm_bmc&) = delete;
   vm_bmc& operator=(const vm_bmc&) = delete;
@@ -222,27 +241,59 @@ class vm_bmc {
   [[nodiscard]] session_type& session() { return session_; }
   [[nodiscard]] const session_type& session() const { return session_; }
   [[nodiscard]] const vm_stats& stats() const { return stats_; }
-  [[nodiscard]] const watchdog& timer() const { return wd_; }
+  [[nodiscard]] const bmc::watchdog& timer() const { return state_.watchdog; }
+  [[nodiscard]] const vm_components& components() const { return state_; }
   [[nodiscard]] bool connected() const { return session_.connected(); }
   /// Power as this BMC knows it: on while the VM is connected, off once it sent POWEROFF.
   [[nodiscard]] bool power_on() const { return session_.connected() && !powered_off_; }
-  [[nodiscard]] std::uint8_t message_flags() const { return message_flags_; }
+  /// Get Message Flags' byte.
+  [[nodiscard]] std::uint8_t message_flags() const {
+    return byte_of(state_.mc.message_flags(state_.watchdog.pretimeout_flag()));
+  }
   [[nodiscard]] bool verbose() const { return verbose_; }
   void set_verbose(bool v) { verbose_ = v; }
+  /// Where the SEL's time comes from (tests give a fixed one).
+  void set_wall_clock(wall_clock::time_point (*read)()) { wall_ = read; }
+
+  // --- durable state (docs/ipmikit-bmc.md, "State that survives a restart") -------------------
+
+  /// Reads the VM's state directory, if it has one: each component's file restores it. A file
+  /// that is damaged or that its component refuses is renamed NAME.bad-N and logged, and that
+  /// component starts fresh: the VM is served either way. An error's text when the directory
+  /// itself cannot be used (the program does not start then).
+  std::optional<std::string> load_state() {
+    if (!store_) return std::nullopt;
+    if (const store_status st = store_->prepare(); !st) return st.describe();
+    if (!restore(state_.sel, saved_.sel, sel_file) || !restore(state_.chassis, saved_.chassis, chassis_file) ||
+        !restore(state_.fru, saved_.fru, fru_file_))
+      return state_error_;
+    return std::nullopt;
+  }
+
+  /// Makes every durable change since the last call durable (a file per changed component). False
+  /// (logged) when a file could not be written: that change is in memory only, and the next
+  /// successful call writes it.
+  bool persist() {
+    if (!store_) return true;
+    bool ok = save(state_.sel, saved_.sel, sel_file);
+    ok = save(state_.chassis, saved_.chassis, chassis_file) && ok;
+    return save(state_.fru, saved_.fru, fru_file_) && ok;
+  }
 
   // --- connection and bytes (called by the server) -------------------------------------------
 
   void connected(time_point now, std::string_view peer) {
     now_ = now;
-    attention_ = false;
+    state_.mc.forget_attention();
     powered_off_ = false;
     problems_logged_ = 0;
     connect_offset_ = bytes_in_;
     ++stats_.connections;
     if (admit(log_kind::chatter)) log_event(name(), "event=connected peer=%s", quoted(peer).c_str());
     session_.connect(now, events{*this, now});  // queues VERSION 1
-    if (cfg_->watchdog.start_on_connect && wd_.initialized && !wd_.running) {
-      wd_.start(now);
+    (void)state_.chassis.power_changed(true, take_restart_cause(), now);
+    if (cfg_->watchdog.start_on_connect && state_.watchdog.initialized() && !state_.watchdog.running()) {
+      (void)state_.watchdog.reset(now);
       if (admit(log_kind::chatter)) log_event(name(), "event=watchdog_started reason=configured %s", describe_watchdog().c_str());
     }
   }
@@ -251,8 +302,9 @@ class vm_bmc {
     now_ = now;
     if (admit(log_kind::chatter)) log_event(name(), "event=disconnected reason=%s", quoted(why).c_str());
     session_.disconnect(now, events{*this, now});
-    attention_ = false;
+    state_.mc.forget_attention();
     powered_off_ = false;
+    (void)state_.chassis.power_changed(false, cmd::restart_cause::unknown, now);
     // Power requests still waiting were answered "queued": say that they were not sent.
     if (in_flight_ != power_action::none && admit(log_kind::action))
       log_event(name(), "event=power action=%s reason=%s result=not_sent note=\"disconnected before it was written\"",
@@ -266,8 +318,8 @@ class vm_bmc {
     in_flight_unsent_ = 0;
     // The timeout action could not reach the VM, and must not hit a VM that connects later.
     // The settings stay: the guest's next Reset Watchdog Timer starts it again.
-    if (wd_.running) {
-      wd_.stop(now);
+    if (state_.watchdog.running()) {
+      state_.watchdog.stop(now);
       if (admit(log_kind::chatter)) log_event(name(), "event=watchdog_stopped reason=disconnected");
     }
   }
@@ -296,24 +348,24 @@ class vm_bmc {
     now_ = now;
     session_.poll(now, events{*this, now});
     release_power();
-    if (wd_.pretimeout_pending() && now >= wd_.pretimeout_at()) fire_pretimeout(now);
-    if (wd_.running && now >= wd_.expires) expire(now);
+    if (state_.watchdog.due(now)) {
+      state_.at = {now, wall_()};
+      state_.watchdog.poll(now, [&](const auto& e) { on_watchdog(e, now); });
+      (void)persist();  // the events' SEL records
+    }
     if (const auto due = limiter_.report_due(); due && now >= *due) report_suppressed();
   }
 
   /// True when poll(now) would fire the watchdog's pre-timeout or expiry: the server reads what
   /// the VM has sent before that (a pet waiting in the socket must count; docs "Under stress").
-  [[nodiscard]] bool watchdog_due(time_point now) const {
-    if (!wd_.running) return false;
-    return now >= wd_.expires || (wd_.pretimeout_pending() && now >= wd_.pretimeout_at());
-  }
+  [[nodiscard]] bool watchdog_due(time_point now) const { return state_.watchdog.due(now); }
 
   [[nodiscard]] std::optional<time_point> next_deadline() const {
     auto due = session_.next_deadline();
     auto sooner = [&due](std::optional<time_point> t) {
       if (t && (!due || *t < *due)) due = t;
     };
-    sooner(wd_.next_deadline());
+    sooner(state_.watchdog.next_deadline());
     sooner(limiter_.report_due());
     return due;
   }
@@ -374,12 +426,13 @@ class vm_bmc {
   /// `key=value` lines for `status NAME`.
   [[nodiscard]] std::string status(time_point now) const {
     const auto caps = session_.peer_capabilities();
-    const unsigned present = wd_.present(now);
+    const bmc::watchdog& wd = state_.watchdog;
+    const auto present = static_cast<unsigned>(wd.present_countdown(now));
     // "no (RESET missing)" when a connected VM cannot carry out the armed watchdog's action.
     const auto missing = connected() ? watchdog_missing() : std::nullopt;
     const std::string enforceable =
-        !wd_.initialized || !missing ? std::string("yes") : "no (" + std::string(vm::name(*missing)) + " missing)";
-    char buf[1024];
+        !wd.initialized() || !missing ? std::string("yes") : "no (" + std::string(vm::name(*missing)) + " missing)";
+    char buf[1200];
     std::snprintf(buf, sizeof buf,
                   "name=%s\nlisten=%s\nconnected=%s\npower=%s\ncapabilities=0x%02X\n"
                   "watchdog_initialized=%s\nwatchdog_running=%s\nwatchdog_use=%s\nwatchdog_action=%s\n"
@@ -388,17 +441,18 @@ class vm_bmc {
                   "message_flags=0x%02X\nconnections=%llu\nrequests=%llu\nunsupported=%llu\n"
                   "watchdog_expiries=%llu\npretimeouts=%llu\npower_actions=%llu\nprotocol_problems=%llu\n"
                   "dropped_responses=%llu\nwatchdog_enforceable=%s\npower_pending=%zu\npower_coalesced=%llu\n"
-                  "log_suppressed=%llu",
+                  "log_suppressed=%llu\nsel_entries=%zu\nsel_capacity=%zu",
                   name().c_str(), cfg_->listen.text().c_str(), connected() ? "yes" : "no", power_on() ? "on" : "off",
-                  caps.to_byte(), wd_.initialized ? "yes" : "no", wd_.running ? "yes" : "no",
-                  std::string(use_key(wd_.timer_use())).c_str(), std::string(action_key(wd_.action())).c_str(),
-                  std::string(pretimeout_key(wd_.pre())).c_str(), static_cast<unsigned>(wd_.pretimeout_s),
-                  static_cast<unsigned>(wd_.initial) * 100u, present * 100u, static_cast<unsigned>(wd_.expired),
-                  static_cast<unsigned>(global_enables_), static_cast<unsigned>(message_flags_),
+                  caps.to_byte(), wd.initialized() ? "yes" : "no", wd.running() ? "yes" : "no",
+                  std::string(use_key(wd.timer_use())).c_str(), std::string(action_key(wd.timeout_action())).c_str(),
+                  std::string(pretimeout_key(wd.pretimeout_interrupt())).c_str(),
+                  static_cast<unsigned>(wd.pretimeout_interval()), static_cast<unsigned>(wd.initial_countdown()) * 100u,
+                  present * 100u, static_cast<unsigned>(wd.expiration_flags().to_byte()),
+                  static_cast<unsigned>(byte_of(state_.mc.global_enables())), static_cast<unsigned>(message_flags()),
                   ull(stats_.connections), ull(stats_.requests), ull(stats_.unsupported), ull(stats_.watchdog_expiries),
                   ull(stats_.pretimeouts), ull(stats_.power_actions), ull(stats_.protocol_problems),
                   ull(stats_.dropped_responses), enforceable.c_str(), power_pending(),
-                  ull(stats_.power_coalesced), ull(limiter_.suppressed_total()));
+                  ull(stats_.power_coalesced), ull(limiter_.suppressed_total()), state_.sel.size(), state_.sel.limit());
     return buf;
   }
 
@@ -410,6 +464,24 @@ class vm_bmc {
     return b;
   }
 
+  /// The commands this BMC answers: each component's, registered once per VM.
+  static vm_dispatcher make_commands() {
+    vm_dispatcher d;
+    const bmc::add_error added[] = {
+        bmc::add_controller_commands<&vm_components::mc, &vm_components::watchdog>(d),
+        bmc::add_event_receiver_commands<&vm_components::mc, &vm_components::sel>(d),
+        bmc::add_watchdog_commands<&vm_components::watchdog>(d),
+        bmc::add_chassis_commands<&vm_components::chassis>(d),
+        bmc::add_sel_commands<&vm_components::sel>(d),
+        bmc::add_fru_commands<&vm_components::fru>(d),
+        bmc::add_guid_commands<&vm_components::ids>(d),
+        // bmc::add_sdr_commands, bmc::add_user_commands (bmc/sdr.hpp, bmc/users.hpp) go here.
+    };
+    for (const bmc::add_error e : added)
+      if (e != bmc::add_error::ok) log_event("-", "event=internal_error what=add_commands error=%s", std::string(bmc::name(e)).c_str());
+    return d;
+  }
+
   /// The session's event handler for one call: forwards to the BMC with the call's time.
   struct events {
     vm_bmc& b;
@@ -419,10 +491,7 @@ class vm_bmc {
     void operator()(const vm::version_event& v) const {
       if (v.version != 1 && b.admit(log_kind::chatter)) log_event(b.name(), "event=version_mismatch version=%u", static_cast<unsigned>(v.version));
     }
-    void operator()(const vm::hardware_event& h) const {
-      // RESET is the only command an emulator sends a BMC: "the machine was reset".
-      if (b.admit(log_kind::chatter)) log_event(b.name(), "event=vm_reports command=%s", std::string(vm::name(h.code)).c_str());
-    }
+    void operator()(const vm::hardware_event& h) const { b.on_hardware(h, now); }
     void operator()(const vm::protocol_event& p) const { b.on_problem(p); }
   };
 
@@ -430,21 +499,28 @@ class vm_bmc {
 
   void on_request(const vm::request_event& r, time_point now) {
     ++stats_.requests;
-    bool after = false;
-    power_action act = power_action::none;
-    const reply rep = dispatch(r, now, act, after);
-    if (rep.cc == completion_code::invalid_command) ++stats_.unsupported;
-
-    // netfn|1 and the request's LUN, command, completion code, data.
-    std::array<std::uint8_t, 3 + max_reply_data> body{};
-    body[0] = ipmikit::pack_netfn_lun(ipmikit::response_netfn(r.function()), r.lun());
-    body[1] = r.cmd();
-    body[2] = static_cast<std::uint8_t>(rep.cc);
-    std::copy_n(rep.data.begin(), rep.size, body.begin() + 3);
+    state_.at = {now, wall_()};
+    sync_support();
+    const bool was_running = state_.watchdog.running();
+    std::array<std::uint8_t, vm::max_message_size> body{};
+    const bmc::dispatch_result res = commands_.dispatch(state_, r.body, bmc::origin{}, body);
+    if (!res) return;  // a response's netfn: the session reported it as a protocol problem
+    if (res.code == completion_code::invalid_command) ++stats_.unsupported;
+    if (res.code == completion_code::success) log_watchdog_command(r, was_running);
+    // A change the response acknowledges is on disk first; one that could not be written is not
+    // acknowledged (FFh, "unspecified error": the guest may retry).
+    std::size_t size = res.size;
+    if (!persist() && res.code == completion_code::success) {
+      body[2] = static_cast<std::uint8_t>(completion_code::unspecified);
+      size = 3;
+    }
+    // The interface's state before the response (the response then finds it so: an enabled
+    // interrupt raises it, SMS_ATN is clear once Clear Message Flags answered).
+    tell_interface();
     if (verbose_ && admit(log_kind::verbose))
       log_event(name(), "event=request id=0x%02X netfn=0x%02X cmd=0x%02X data_len=%zu cc=0x%02X",
-                r.msg_id, static_cast<unsigned>(r.function()), r.cmd(), r.data().size(), static_cast<unsigned>(rep.cc));
-    const auto e = session_.respond(r.msg_id, std::span<const std::uint8_t>(body.data(), 3 + rep.size));
+                r.msg_id, static_cast<unsigned>(r.function()), r.cmd(), r.data().size(), static_cast<unsigned>(res.code));
+    const auto e = session_.respond(r.msg_id, std::span<const std::uint8_t>(body.data(), size));
     if (e != vm::session_error::ok) {
       // Only a peer that sends without reading gets here (the server stops reading a VM whose
       // output is backed up): the request is forgotten, the peer times it out itself.
@@ -453,7 +529,8 @@ class vm_bmc {
         log_event(name(), "event=response_dropped reason=%s note=\"peer does not read; further drops counted only\"",
                   std::string(vm::name(e)).c_str());
     }
-    if (after) request_power(act, "chassis_control");
+    // §28.3: Chassis Control answers first, then acts (QEMU takes the response before it resets).
+    while (const auto rq = state_.chassis.take_request()) carry_out(rq->action);
   }
 
   void on_capabilities(const vm::capabilities_event& c) {
@@ -464,30 +541,81 @@ class vm_bmc {
       names += vm::name(cap);
     }
     if (admit(log_kind::chatter)) log_event(name(), "event=capabilities caps=0x%02X names=%s", c.caps.to_byte(), names.empty() ? "none" : names.c_str());
+    sync_support();
     // A VM that withdraws what its armed watchdog needs: the watchdog keeps its settings (the
     // guest chose them, and may announce the capability again), but the operator is told now,
     // not at expiry, and `status` shows it until it is fixed.
-    if (const auto missing = watchdog_missing(); wd_.initialized && missing && admit(log_kind::action))
+    const bmc::watchdog& wd = state_.watchdog;
+    if (const auto missing = watchdog_missing(); wd.initialized() && missing && admit(log_kind::action))
       log_event(name(), "event=watchdog_unenforceable action=%s missing=%s running=%s note=%s",
-                std::string(action_key(wd_.action())).c_str(), std::string(vm::name(*missing)).c_str(),
-                wd_.running ? "yes" : "no", quoted("the VM no longer announces what the watchdog needs").c_str());
+                std::string(action_key(wd.timeout_action())).c_str(), std::string(vm::name(*missing)).c_str(),
+                wd.running() ? "yes" : "no", quoted("the VM no longer announces what the watchdog needs").c_str());
     // QEMU drops SMS attention when the connection closes; raise it again if a flag is set.
-    update_attention();
+    tell_interface();
+  }
+
+  void on_hardware(const vm::hardware_event& h, time_point now) {
+    // RESET is the only command an emulator sends a BMC: "the machine was reset", a boot (whose
+    // cause this BMC knows only if it asked for it: then it was counted when RESET went out).
+    if (admit(log_kind::chatter)) log_event(name(), "event=vm_reports command=%s", std::string(vm::name(h.code)).c_str());
+    if (h.code == vm::command::reset) (void)state_.chassis.power_changed(true, take_restart_cause(), now);
+  }
+
+  /// What the components may ask of this VM follows its capabilities: a watchdog action or a
+  /// Chassis Control the VM cannot carry out is refused with D5.
+  void sync_support() {
+    const vm::capabilities caps = session_.peer_capabilities();
+    bmc::watchdog_support w;
+    w.nmi = caps.has(vm::capability::nmi);
+    w.messaging = caps.has(vm::capability::attention);
+    w.hard_reset = caps.has(vm::capability::reset);
+    w.power_down = w.power_cycle = caps.has(vm::capability::power);
+    state_.watchdog.set_support(w);
+    bmc::chassis_support c;
+    c.power_up = true;  // a VM that can ask is already on: accepted, nothing to do
+    c.power_down = c.power_cycle = caps.has(vm::capability::power);
+    c.hard_reset = caps.has(vm::capability::reset);
+    c.diagnostic_interrupt = caps.has(vm::capability::nmi);
+    c.soft_shutdown = caps.has(vm::capability::graceful_shutdown);
+    state_.chassis.set_support(c);
+  }
+
+  /// Tells the VM what the controller says changed: the receive message interrupt enable
+  /// (ENABLE_IRQ / DISABLE_IRQ) and SMS attention (ATTN, ATTN_IRQ, NOATTN).
+  void tell_interface() {
+    if (!session_.connected()) return;
+    const bool has_irq = session_.peer_capabilities().has(vm::capability::irq);
+    const bmc::controller_changes c = state_.mc.take_changes(state_.watchdog.pretimeout_flag(), has_irq);
+    if (c.receive_interrupt) {
+      const auto e = session_.enable_irq(*c.receive_interrupt);
+      if (admit(log_kind::chatter))
+        log_event(name(), "event=%s result=%s", *c.receive_interrupt ? "enable_irq" : "disable_irq", std::string(vm::name(e)).c_str());
+    }
+    if (c.attention) {
+      const auto e = session_.set_attention(c.attention->on, c.attention->interrupt);
+      if (e != vm::session_error::ok) state_.mc.forget_attention();  // told again at the next change
+      if (admit(log_kind::chatter))
+        log_event(name(), "event=attention on=%s irq=%s flags=0x%02X result=%s", c.attention->on ? "yes" : "no",
+                  c.attention->interrupt ? "yes" : "no", static_cast<unsigned>(message_flags()), std::string(vm::name(e)).c_str());
+    }
   }
 
   /// The capability the watchdog's timeout action or pre-timeout interrupt needs and the VM
-  /// does not announce, if any (checked at Set Watchdog Timer, and when CAPABILITIES changes).
+  /// does not announce, if any (checked when CAPABILITIES changes, and for `status`).
   [[nodiscard]] std::optional<vm::capability> watchdog_missing() const {
-    return missing_capability(wd_.pre(), wd_.action(), session_.peer_capabilities());
-  }
-  static std::optional<vm::capability> missing_capability(pretimeout_interrupt pre, timeout_action action,
-                                                          vm::capabilities caps) {
+    const vm::capabilities caps = session_.peer_capabilities();
     std::optional<vm::capability> need;
-    if (action == timeout_action::hard_reset) need = vm::capability::reset;
-    if (action == timeout_action::power_down || action == timeout_action::power_cycle) need = vm::capability::power;
+    switch (state_.watchdog.timeout_action()) {
+      case cmd::watchdog_timeout_action::hard_reset: need = vm::capability::reset; break;
+      case cmd::watchdog_timeout_action::power_down:
+      case cmd::watchdog_timeout_action::power_cycle: need = vm::capability::power; break;
+      case cmd::watchdog_timeout_action::none: break;
+    }
     if (need && !caps.has(*need)) return need;
-    if (pre == pretimeout_interrupt::nmi && !caps.has(vm::capability::nmi)) return vm::capability::nmi;
-    if (pre == pretimeout_interrupt::messaging && !caps.has(vm::capability::attention)) return vm::capability::attention;
+    const auto pre = state_.watchdog.pretimeout_interrupt();
+    if (pre == cmd::watchdog_pretimeout_interrupt::nmi && !caps.has(vm::capability::nmi)) return vm::capability::nmi;
+    if (pre == cmd::watchdog_pretimeout_interrupt::messaging && !caps.has(vm::capability::attention))
+      return vm::capability::attention;
     return std::nullopt;
   }
 
@@ -506,290 +634,96 @@ class vm_bmc {
               problems_logged_ == logged_per_connection ? " note=\"further problems on this connection counted only\"" : "");
   }
 
-  // --- dispatch ------------------------------------------------------------------------------
+  // --- the watchdog ----------------------------------------------------------------------------
 
-  reply dispatch(const vm::request_event& r, time_point now, power_action& act, bool& after) {
-    // Every command here belongs to the BMC's LUN 0; other LUNs have no commands at all.
-    if (r.lun() != ipmikit::lun::bmc) return reply(completion_code::invalid_command_for_lun);
-    const std::span<const std::uint8_t> data = r.data();
-    if (r.function() == ipmikit::netfn::app) {
-      switch (r.cmd()) {
-        case commands::get_device_id.code: return get_device_id(data);
-        case commands::get_self_test_results.code: return get_self_test_results(data);
-        case commands::reset_watchdog_timer.code: return reset_watchdog_timer(data, now);
-        case commands::set_watchdog_timer.code: return set_watchdog_timer(data, now);
-        case commands::get_watchdog_timer.code: return get_watchdog_timer(data, now);
-        case commands::set_bmc_global_enables.code: return set_global_enables(data);
-        case commands::get_bmc_global_enables.code: return get_global_enables(data);
-        case commands::clear_message_flags.code: return clear_message_flags(data);
-        case commands::get_message_flags.code: return get_message_flags(data);
-        case commands::read_event_message_buffer.code: return read_event_message_buffer(data);
-        default: break;
-      }
-    } else if (r.function() == ipmikit::netfn::chassis) {
-      switch (r.cmd()) {
-        case commands::get_chassis_status.code: return get_chassis_status(data);
-        case commands::chassis_control.code: return chassis_control(data, act, after);
-        default: break;
-      }
-    }
-    return reply(completion_code::invalid_command);
-  }
-
-  static reply length_invalid() { return reply(completion_code::request_data_length_invalid); }
-
-  // --- App: device (§20) ---------------------------------------------------------------------
-
-  reply get_device_id(std::span<const std::uint8_t> data) const {
-    if (!data.empty()) return length_invalid();
-    const identity& id = cfg_->id;
-    const auto bcd = static_cast<std::uint8_t>(((id.firmware_minor / 10u) << 4) | (id.firmware_minor % 10u));
-    return reply()
-        .add(id.device_id)
-        .add(static_cast<std::uint8_t>(id.device_revision & 0x0Fu))  // bit 7 = 0: no device SDRs
-        .add(static_cast<std::uint8_t>(id.firmware_major & 0x7Fu))   // bit 7 = 0: device available
-        .add(bcd)
-        .add(0x02)  // IPMI version 2.0 (BCD, minor digit in the high nibble)
-        .add(0x80)  // additional device support: chassis device only
-        .add(static_cast<std::uint8_t>(id.manufacturer & 0xFFu))
-        .add(static_cast<std::uint8_t>((id.manufacturer >> 8) & 0xFFu))
-        .add(static_cast<std::uint8_t>((id.manufacturer >> 16) & 0x0Fu))
-        .add(static_cast<std::uint8_t>(id.product & 0xFFu))
-        .add(static_cast<std::uint8_t>(id.product >> 8));
-  }
-
-  static reply get_self_test_results(std::span<const std::uint8_t> data) {
-    if (!data.empty()) return length_invalid();
-    return reply().add(0x55).add(0x00);  // 55h: no error; 00h: no failure bits
-  }
-
-  // --- App: global enables, message flags, event message buffer (§22) -------------------------
-
-  reply set_global_enables(std::span<const std::uint8_t> data) {
-    if (data.size() != 1) return length_invalid();
-    if ((data[0] & global_enables_reserved) != 0) return reply(completion_code::invalid_data_field);
-    const std::uint8_t before = global_enables_;
-    global_enables_ = data[0];
-    // The receive message queue interrupt is the VM interface's interrupt: tell QEMU before the
-    // response, so the response itself already raises it (as ipmi_sim does).
-    const bool irq = (global_enables_ & enable_receive_message_interrupt) != 0;
-    if (irq != ((before & enable_receive_message_interrupt) != 0)) {
-      const auto e = session_.enable_irq(irq);
-      if (admit(log_kind::chatter)) log_event(name(), "event=%s result=%s", irq ? "enable_irq" : "disable_irq", std::string(vm::name(e)).c_str());
-    }
-    // Disabling the event message buffer empties it (§22.1: the buffer is not used while off).
-    if ((global_enables_ & enable_event_message_buffer) == 0 && (message_flags_ & flag_event_buffer_full) != 0) {
-      message_flags_ = static_cast<std::uint8_t>(message_flags_ & ~flag_event_buffer_full);
-      update_attention();
-    }
-    return reply();
-  }
-
-  reply get_global_enables(std::span<const std::uint8_t> data) const {
-    if (!data.empty()) return length_invalid();
-    return reply().add(global_enables_);
-  }
-
-  reply get_message_flags(std::span<const std::uint8_t> data) const {
-    if (!data.empty()) return length_invalid();
-    return reply().add(message_flags_);
-  }
-
-  reply clear_message_flags(std::span<const std::uint8_t> data) {
-    if (data.size() != 1) return length_invalid();
-    // Bits for queues this BMC does not have clear nothing; that is not an error.
-    message_flags_ = static_cast<std::uint8_t>(message_flags_ & ~data[0]);
-    update_attention();  // before the response: the guest sees SMS_ATN clear once it has it
-    return reply();
-  }
-
-  reply read_event_message_buffer(std::span<const std::uint8_t> data) {
-    if (!data.empty()) return length_invalid();
-    if ((message_flags_ & flag_event_buffer_full) == 0) return reply(cc_event_buffer_empty);
-    reply rep;
-    for (const std::uint8_t b : event_) rep.add(b);
-    message_flags_ = static_cast<std::uint8_t>(message_flags_ & ~flag_event_buffer_full);
-    update_attention();
-    return rep;
-  }
-
-  /// Puts a Watchdog 2 sensor event (§32.1 SEL record format) in the event message buffer,
-  /// when the guest enabled it and the timer's "don't log" bit is clear. A full buffer keeps
-  /// its first event (§22.8: the buffer holds one message until it is read).
-  void post_watchdog_event(std::uint8_t offset) {
-    if (wd_.dont_log() || (global_enables_ & enable_event_message_buffer) == 0) return;
-    if ((message_flags_ & flag_event_buffer_full) != 0) return;
-    ++record_id_;
-    const auto stamp = static_cast<std::uint32_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-    event_ = {static_cast<std::uint8_t>(record_id_ & 0xFFu), static_cast<std::uint8_t>(record_id_ >> 8),
-              0x02,  // record type: system event record
-              static_cast<std::uint8_t>(stamp), static_cast<std::uint8_t>(stamp >> 8),
-              static_cast<std::uint8_t>(stamp >> 16), static_cast<std::uint8_t>(stamp >> 24),
-              bmc_slave_address, 0x00,  // generator id: the BMC, channel 0, LUN 0
-              0x04,                     // event message format revision (IPMI v1.5 and later)
-              sensor_type_watchdog2, watchdog_sensor_number,
-              0x6F,  // assertion, sensor-specific event type
-              static_cast<std::uint8_t>(0xC0u | offset),  // data 2 is a sensor-specific extension
-              static_cast<std::uint8_t>((static_cast<unsigned>(wd_.pre()) << 4) | wd_.timer_use()),
-              0xFF};  // data 3 unspecified
-    message_flags_ = static_cast<std::uint8_t>(message_flags_ | flag_event_buffer_full);
-    update_attention();
-  }
-
-  /// SMS attention follows the message flags: on while any is set. The interrupt is requested
-  /// when the guest enabled the matching interrupt (receive message queue for the pre-timeout
-  /// flag, event message buffer full for the event) and the VM has one.
-  void update_attention() {
-    const bool want = message_flags_ != 0;
-    if (want == attention_ || !session_.connected()) return;
-    const bool irq_enabled =
-        ((message_flags_ & flag_watchdog_pretimeout) != 0 && (global_enables_ & enable_receive_message_interrupt) != 0) ||
-        ((message_flags_ & flag_event_buffer_full) != 0 && (global_enables_ & enable_event_buffer_full_interrupt) != 0);
-    const bool irq = want && irq_enabled && session_.peer_capabilities().has(vm::capability::irq);
-    const auto e = session_.set_attention(want, irq);
-    if (e == vm::session_error::ok) attention_ = want;
-    if (admit(log_kind::chatter)) log_event(name(), "event=attention on=%s irq=%s flags=0x%02X result=%s", want ? "yes" : "no", irq ? "yes" : "no",
-              static_cast<unsigned>(message_flags_), std::string(vm::name(e)).c_str());
-  }
-
-  // --- App: watchdog (§27) -------------------------------------------------------------------
-
-  reply reset_watchdog_timer(std::span<const std::uint8_t> data, time_point now) {
-    if (!data.empty()) return length_invalid();
-    if (!wd_.initialized) return reply(cc_watchdog_not_initialized);
-    // §27.5: once the pre-timeout interrupt has fired, only Set Watchdog Timer can stop the
-    // countdown; a reset does not restart it.
-    if (wd_.running && wd_.pretimeout_done) return reply(completion_code::not_supported_in_present_state);
-    const bool was_running = wd_.running;
-    wd_.start(now);
-    if (!was_running && admit(log_kind::chatter)) log_event(name(), "event=watchdog_started %s", describe_watchdog().c_str());
-    return reply();
-  }
-
-  reply set_watchdog_timer(std::span<const std::uint8_t> data, time_point now) {
-    if (data.size() != 6) return length_invalid();
-    const unsigned use = data[0] & 0x07u;
-    const auto pre = static_cast<pretimeout_interrupt>((data[1] >> 4) & 0x07u);
-    const auto action = static_cast<timeout_action>(data[1] & 0x07u);
-    // Reserved values are invalid; SMI is valid IPMI but a VM has no SMI to raise. Reserved
-    // bits (byte 1 bits 5:3, byte 2 bits 7 and 3, byte 4 bits 7, 6, 0) are ignored.
-    if (use == 0 || use > 5 || pre > pretimeout_interrupt::messaging || pre == pretimeout_interrupt::smi ||
-        action > timeout_action::power_cycle)
-      return reply(completion_code::invalid_data_field);
-    // Valid values this VM cannot carry out: refused now rather than failing at expiry.
-    if (missing_capability(pre, action, session_.peer_capabilities()))
-      return reply(completion_code::not_supported_in_present_state);
-
-    const bool keep_running = (data[0] & 0x40u) != 0 && wd_.running;  // "don't stop" (§27.6)
-    wd_.initialized = true;
-    wd_.use = static_cast<std::uint8_t>(data[0] & 0x87u);
-    wd_.actions = static_cast<std::uint8_t>(data[1] & 0x77u);
-    wd_.pretimeout_s = data[2];
-    wd_.expired = static_cast<std::uint8_t>(wd_.expired & ~(data[3] & 0x3Eu));
-    wd_.initial = static_cast<std::uint16_t>(data[4] | (data[5] << 8));
-    if (keep_running) {
-      wd_.start(now);  // the new countdown continues from the new value
-    } else {
-      wd_.running = false;
-      wd_.pretimeout_done = false;
-      wd_.stopped_count = wd_.initial;
-    }
-    // Set Watchdog Timer clears the pre-timeout flag, running or not.
-    if ((message_flags_ & flag_watchdog_pretimeout) != 0) {
-      message_flags_ = static_cast<std::uint8_t>(message_flags_ & ~flag_watchdog_pretimeout);
-      update_attention();
-    }
-    if (admit(log_kind::chatter)) log_event(name(), "event=watchdog_set %s running=%s", describe_watchdog().c_str(), keep_running ? "yes" : "no");
-    return reply();
-  }
-
-  reply get_watchdog_timer(std::span<const std::uint8_t> data, time_point now) const {
-    if (!data.empty()) return length_invalid();
-    const std::uint16_t present = wd_.present(now);
-    return reply()
-        .add(static_cast<std::uint8_t>(wd_.use | (wd_.running ? 0x40u : 0x00u)))  // bit 6: running
-        .add(wd_.actions)
-        .add(wd_.pretimeout_s)
-        .add(wd_.expired)
-        .add(static_cast<std::uint8_t>(wd_.initial & 0xFFu))
-        .add(static_cast<std::uint8_t>(wd_.initial >> 8))
-        .add(static_cast<std::uint8_t>(present & 0xFFu))
-        .add(static_cast<std::uint8_t>(present >> 8));
+  /// The log lines of an accepted Set or Reset Watchdog Timer.
+  void log_watchdog_command(const vm::request_event& r, bool was_running) {
+    if (r.is(commands::set_watchdog_timer) && admit(log_kind::chatter))
+      log_event(name(), "event=watchdog_set %s running=%s", describe_watchdog().c_str(),
+                state_.watchdog.running() ? "yes" : "no");
+    if (r.is(commands::reset_watchdog_timer) && !was_running && admit(log_kind::chatter))
+      log_event(name(), "event=watchdog_started %s", describe_watchdog().c_str());
   }
 
   [[nodiscard]] std::string describe_watchdog() const {
+    const bmc::watchdog& wd = state_.watchdog;
     char buf[160];
     std::snprintf(buf, sizeof buf, "use=%s action=%s pretimeout=%s pretimeout_s=%u countdown_s=%u.%u dont_log=%s",
-                  std::string(use_key(wd_.timer_use())).c_str(), std::string(action_key(wd_.action())).c_str(),
-                  std::string(pretimeout_key(wd_.pre())).c_str(), static_cast<unsigned>(wd_.pretimeout_s),
-                  wd_.initial / 10u, wd_.initial % 10u, wd_.dont_log() ? "yes" : "no");
+                  std::string(use_key(wd.timer_use())).c_str(), std::string(action_key(wd.timeout_action())).c_str(),
+                  std::string(pretimeout_key(wd.pretimeout_interrupt())).c_str(),
+                  static_cast<unsigned>(wd.pretimeout_interval()), wd.initial_countdown() / 10u,
+                  wd.initial_countdown() % 10u, wd.dont_log() ? "yes" : "no");
     return buf;
   }
 
-  void fire_pretimeout(time_point now) {
-    wd_.pretimeout_done = true;
-    ++stats_.pretimeouts;
-    const double left = std::max(0.0, std::chrono::duration<double>(wd_.expires - now).count());
-    if (admit(log_kind::action)) log_event(name(), "event=watchdog_pretimeout interrupt=%s seconds_left=%.1f",
-              std::string(pretimeout_key(wd_.pre())).c_str(), left);
-    switch (wd_.pre()) {
-      case pretimeout_interrupt::nmi: request_power(power_action::nmi, "watchdog_pretimeout"); break;
-      case pretimeout_interrupt::messaging:
-        message_flags_ = static_cast<std::uint8_t>(message_flags_ | flag_watchdog_pretimeout);
-        update_attention();
-        break;
-      default: break;
-    }
-    post_watchdog_event(watchdog2_timer_interrupt);
+  /// The watchdog's Watchdog 2 event, unless "don't log": to the SEL and the event message
+  /// buffer as the global enables say (bmc::deliver_event). Returns the SEL record's ID, or 0.
+  template <class Event>
+  std::uint16_t log_watchdog_event(const Event& e) {
+    if (e.dont_log) return 0;
+    const auto d = bmc::deliver_event(state_.mc, state_.sel, e.event.sel_record(0, 0, watchdog_sensor_number),
+                                      state_.at.wall);
+    return d.logged ? d.record_id : std::uint16_t{0};
   }
 
-  void expire(time_point now) {
-    wd_.stop(now);
-    wd_.stopped_count = 0;
-    wd_.expired = static_cast<std::uint8_t>(wd_.expired | (1u << wd_.timer_use()));
+  void on_watchdog(const bmc::watchdog::pretimeout_event& e, time_point now) {
+    ++stats_.pretimeouts;
+    const double left = std::max(0.0, std::chrono::duration<double>(e.expires - now).count());
+    const std::uint16_t record = log_watchdog_event(e);
+    if (admit(log_kind::action))
+      log_event(name(), "event=watchdog_pretimeout interrupt=%s seconds_left=%.1f sel_record=%u",
+                std::string(pretimeout_key(e.interrupt)).c_str(), left, static_cast<unsigned>(record));
+    // A messaging interrupt set the watchdog's flag: attention follows.
+    if (e.interrupt == cmd::watchdog_pretimeout_interrupt::nmi) request_power(power_action::nmi, "watchdog_pretimeout");
+    tell_interface();
+  }
+
+  void on_watchdog(const bmc::watchdog::expiry_event& e, time_point) {
     ++stats_.watchdog_expiries;
-    if (admit(log_kind::action)) log_event(name(), "event=watchdog_expired action=%s use=%s dont_log=%s",
-              std::string(action_key(wd_.action())).c_str(), std::string(use_key(wd_.timer_use())).c_str(),
-              wd_.dont_log() ? "yes" : "no");
-    // Watchdog 2 offsets (table 42-3): 00h expired (no action), 01h hard reset, 02h power
-    // down, 03h power cycle — the same numbers as the timeout actions.
-    post_watchdog_event(static_cast<std::uint8_t>(wd_.action()));
-    switch (wd_.action()) {
-      case timeout_action::hard_reset: request_power(power_action::reset, "watchdog"); break;
-      case timeout_action::power_down: request_power(power_action::power_off, "watchdog"); break;
-      case timeout_action::power_cycle:  // QEMU has no power-on: off, a supervisor restarts it
+    const std::uint16_t record = log_watchdog_event(e);
+    if (admit(log_kind::action))
+      log_event(name(), "event=watchdog_expired action=%s use=%s dont_log=%s sel_record=%u",
+                std::string(action_key(e.action)).c_str(), std::string(use_key(e.timer_use)).c_str(),
+                e.dont_log ? "yes" : "no", static_cast<unsigned>(record));
+    tell_interface();
+    restart_cause_ = cmd::restart_cause::watchdog;
+    switch (e.action) {
+      case cmd::watchdog_timeout_action::hard_reset: request_power(power_action::reset, "watchdog"); break;
+      case cmd::watchdog_timeout_action::power_down: request_power(power_action::power_off, "watchdog"); break;
+      case cmd::watchdog_timeout_action::power_cycle:  // QEMU has no power-on: off, a supervisor restarts it
         request_power(power_action::power_off, "watchdog_power_cycle");
         break;
-      case timeout_action::none: break;
+      case cmd::watchdog_timeout_action::none: restart_cause_ = cmd::restart_cause::unknown; break;
     }
   }
 
-  // --- Chassis (§28) -------------------------------------------------------------------------
+  // --- the chassis -----------------------------------------------------------------------------
 
-  reply get_chassis_status(std::span<const std::uint8_t> data) const {
-    if (!data.empty()) return length_invalid();
-    // Power state bit 0 tracks the VM connection. Restore policy "unknown" (bits 6:5 = 11b):
-    // QEMU cannot power a VM on, so there is no policy to report.
-    const auto power = static_cast<std::uint8_t>(0x60u | (power_on() ? 0x01u : 0x00u));
-    return reply().add(power).add(0x00).add(0x00);  // last power event, misc chassis state: none
+  /// An accepted Chassis Control, after its response. A reset, or the restart after a power
+  /// cycle, is a boot the chassis control caused (Get System Restart Cause).
+  void carry_out(cmd::chassis_action a) {
+    const char* why = "chassis_control";
+    switch (a) {
+      case cmd::chassis_action::power_up: return;  // a VM that can send requests is already on
+      case cmd::chassis_action::power_down: request_power(power_action::power_off, why); return;
+      case cmd::chassis_action::power_cycle:  // QEMU cannot power on: off, a supervisor restarts it
+        restart_cause_ = cmd::restart_cause::chassis_control;
+        request_power(power_action::power_off, why);
+        return;
+      case cmd::chassis_action::hard_reset:
+        restart_cause_ = cmd::restart_cause::chassis_control;
+        request_power(power_action::reset, why);
+        return;
+      case cmd::chassis_action::pulse_diagnostic_interrupt: request_power(power_action::nmi, why); return;
+      case cmd::chassis_action::soft_shutdown: request_power(power_action::soft_shutdown, why); return;
+    }
   }
 
-  reply chassis_control(std::span<const std::uint8_t> data, power_action& act, bool& after) const {
-    if (data.size() != 1) return length_invalid();
-    switch (data[0]) {  // bits 7:4 are reserved; a value with them set is invalid too
-      case 0x00: act = power_action::power_off; break;
-      case 0x01: return reply();  // power up: a VM that can send requests is already on
-      case 0x02: act = power_action::power_off; break;  // power cycle: QEMU cannot power on
-      case 0x03: act = power_action::reset; break;
-      case 0x04: act = power_action::nmi; break;
-      case 0x05: act = power_action::soft_shutdown; break;
-      default: return reply(completion_code::invalid_data_field);
-    }
-    if (!session_.peer_capabilities().has(capability_for(act)))
-      return reply(completion_code::not_supported_in_present_state);
-    after = true;  // §28.3: answer first, then act (QEMU takes the response before it resets)
-    return reply();
+  /// Why the VM boots now (Get System Restart Cause): what this BMC last did to it, if anything.
+  cmd::restart_cause take_restart_cause() {
+    const cmd::restart_cause c = restart_cause_;
+    restart_cause_ = cmd::restart_cause::unknown;
+    return c;
   }
 
   /// Hands the first queued power command to the session when none is in flight. A full
@@ -815,11 +749,61 @@ class vm_bmc {
         continue;
       }
       ++stats_.power_actions;
-      if (q.action == power_action::power_off) powered_off_ = true;
+      if (q.action == power_action::power_off) {
+        powered_off_ = true;
+        (void)state_.chassis.power_changed(false, cmd::restart_cause::unknown, now_);
+      }
+      // QEMU resets the machine on RESET without telling (it never sends RESET back): the boot
+      // that follows is this one.
+      if (q.action == power_action::reset) (void)state_.chassis.power_changed(true, take_restart_cause(), now_);
       in_flight_ = q.action;
       in_flight_reason_ = q.reason;
       in_flight_unsent_ = session_.pending().size();  // the command is the last byte appended
     }
+  }
+
+  /// Restores `c` from `file` (see load_state); false (state_error_ says why) only when the file
+  /// exists and cannot be read.
+  template <class Component>
+  bool restore(Component& c, std::uint64_t& saved, const std::string& file) {
+    std::vector<std::uint8_t> bytes;
+    const store_status st = store_->load(file, bytes);
+    saved = c.generation();
+    if (st.error == store_error::not_found) return true;
+    if (st.error == store_error::io) {
+      state_error_ = st.describe();
+      return false;
+    }
+    // A damaged file (the frame's check), or bytes the component refuses (its own check).
+    std::string_view refused = ipmikit_bmc::name(st.error);
+    if (st) {
+      const auto e = c.load(bytes);
+      if (e == decltype(e){}) {  // every component's load error enum has ok = 0
+        saved = c.generation();
+        log_event(name(), "event=state_loaded path=%s bytes=%zu", quoted(st.path).c_str(), bytes.size());
+        return true;
+      }
+      refused = bmc::name(e);
+    }
+    const store_status aside = store_->set_aside(file);
+    log_event(name(), "event=state_corrupt path=%s error=%s kept_as=%s note=%s", quoted(store_->path_of(file)).c_str(),
+              std::string(refused).c_str(), aside ? quoted(aside.path).c_str() : "-",
+              quoted(aside ? "started fresh" : "started fresh; not set aside: " + aside.describe()).c_str());
+    return true;
+  }
+
+  /// Writes `c` to `file` if it changed since `saved`; false (logged) if that failed.
+  template <class Component>
+  bool save(const Component& c, std::uint64_t& saved, const std::string& file) {
+    if (c.generation() == saved) return true;
+    std::vector<std::uint8_t> bytes(saved_bytes<Component>);
+    bytes.resize(c.save(bytes));
+    if (const store_status st = store_->save(file, bytes); !st) {
+      if (admit(log_kind::action)) log_event(name(), "event=state_write_failed error=%s", quoted(st.describe()).c_str());
+      return false;
+    }
+    saved = c.generation();
+    return true;
   }
 
   /// A power request waiting for the command ahead of it.
@@ -828,14 +812,23 @@ class vm_bmc {
     const char* reason = "";
   };
 
+  /// The generation of each durable component when it was last written (or read).
+  struct generations {
+    std::uint64_t sel = 0, chassis = 0, fru = 0;
+  };
+
   const vm_config* cfg_;
   session_type session_;
-  watchdog wd_;
+  vm_components state_;
+  vm_dispatcher commands_;
+  std::optional<state_directory> store_;  // none without a state_dir
+  const std::string sel_file = "sel.state";
+  const std::string chassis_file = "chassis.state";
+  std::string fru_file_;
+  generations saved_;
+  std::string state_error_;
   vm_stats stats_;
-  std::array<std::uint8_t, 16> event_{};  // the event message buffer (valid while its flag is set)
-  std::uint16_t record_id_ = 0;
-  std::uint8_t global_enables_ = 0x00;
-  std::uint8_t message_flags_ = 0x00;
+  wall_clock::time_point (*wall_)() = &wall_clock::now;
   std::uint8_t problems_logged_ = 0;
   log_limiter limiter_;
   time_point now_{};                 // the latest time the server passed in (for the log budget)
@@ -846,7 +839,7 @@ class vm_bmc {
   power_action in_flight_ = power_action::none;  // handed to the session, not written yet
   const char* in_flight_reason_ = "";
   std::size_t in_flight_unsent_ = 0;             // session bytes up to and including it
-  bool attention_ = false;     // SMS attention as last sent to this connection
+  cmd::restart_cause restart_cause_ = cmd::restart_cause::unknown;  // of the boot this BMC caused
   bool powered_off_ = false;   // POWEROFF sent on this connection
   bool verbose_ = false;
 };

@@ -7,13 +7,18 @@
 // `watchdog_action` that is ignored is a VM that is not protected.
 #pragma once
 
+#include <array>
 #include <charconv>
+#include <iterator>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
+
+#include <ipmikit/bmc/fru.hpp>
 
 namespace ipmikit_bmc {
 
@@ -63,12 +68,65 @@ struct watchdog_defaults {
   bool start_on_connect = false;
 };
 
+/// The FRU text keys (FRU Information Storage Definition v1.0; `ipmitool fru print`), each with
+/// the field of the component's configuration it sets.
+struct fru_text_key {
+  std::string_view key;
+  std::string_view ipmikit::bmc::fru_config::*field;
+};
+inline constexpr fru_text_key fru_text_keys[] = {
+    {"fru_chassis_part", &ipmikit::bmc::fru_config::chassis_part},
+    {"fru_chassis_serial", &ipmikit::bmc::fru_config::chassis_serial},
+    {"fru_board_manufacturer", &ipmikit::bmc::fru_config::board_manufacturer},
+    {"fru_board_product", &ipmikit::bmc::fru_config::board_product},
+    {"fru_board_serial", &ipmikit::bmc::fru_config::board_serial},
+    {"fru_board_part", &ipmikit::bmc::fru_config::board_part},
+    {"fru_product_manufacturer", &ipmikit::bmc::fru_config::product_manufacturer},
+    {"fru_product_name", &ipmikit::bmc::fru_config::product_name},
+    {"fru_product_part", &ipmikit::bmc::fru_config::product_part},
+    {"fru_product_version", &ipmikit::bmc::fru_config::product_version},
+    {"fru_product_serial", &ipmikit::bmc::fru_config::product_serial},
+    {"fru_product_asset_tag", &ipmikit::bmc::fru_config::product_asset_tag},
+};
+
+/// The FRU inventory's fields as configured: text, empty = not written. An area (chassis,
+/// board, product) is present when one of its fields is set.
+struct fru_fields {
+  std::uint8_t chassis_type = 0x17;  // SMBIOS enclosure type: 17h rack mount chassis
+  std::array<std::string, std::size(fru_text_keys)> text;  // in fru_text_keys' order
+
+  /// The text of `key` ("fru_product_name"), or null for a key that is not a FRU text key.
+  [[nodiscard]] std::string* find(std::string_view key) {
+    for (std::size_t i = 0; i < text.size(); ++i)
+      if (fru_text_keys[i].key == key) return &text[i];
+    return nullptr;
+  }
+  /// The component's configuration (it points into this object).
+  [[nodiscard]] ipmikit::bmc::fru_config fields() const {
+    ipmikit::bmc::fru_config c;
+    c.chassis_type = chassis_type;
+    for (std::size_t i = 0; i < text.size(); ++i) c.*(fru_text_keys[i].field) = text[i];
+    return c;
+  }
+};
+
+/// The most SEL records a VM may keep (sel_capacity's upper bound and default): 16 bytes each,
+/// reserved per VM, 16 KiB.
+constexpr std::size_t max_sel_capacity = 1024;
+
 struct vm_config {
   std::string name;
   listen_address listen;
   identity id;
   watchdog_defaults watchdog;
   int line = 0;  // where its section starts, for later messages
+  fru_fields fru;
+  /// Get System GUID's answer, in wire order; none: all zeros ("no GUID").
+  std::optional<ipmikit::cmd::guid> system_guid;
+  std::size_t sel_capacity = max_sel_capacity;
+  /// Where the VM's SEL, boot options and FRU writes are kept (state_dir); empty: nowhere, they
+  /// last as long as the process. Filled by parse_config from [bmc] state_dir when not set here.
+  std::string state_dir;
 };
 
 struct config {
@@ -76,6 +134,8 @@ struct config {
   /// A control client that neither sends nor reads anything for this long is closed, so idle
   /// clients cannot hold every slot (docs/ipmikit-bmc.md, "The control socket").
   std::uint32_t control_idle_timeout_s = 60;
+  /// The directory under which each VM keeps its state, in a subdirectory named after it.
+  std::string state_dir;
   std::vector<vm_config> vms;
 };
 
@@ -204,7 +264,7 @@ inline config_result parse_config(std::string_view text) {
       for (const vm_config& v : r.cfg.vms)
         if (v.name == name) return fail("VM '" + std::string(name) + "' is defined twice (first on line " +
                                         std::to_string(v.line) + ")");
-      r.cfg.vms.push_back(vm_config{std::string(name), {}, {}, {}, line_no});
+      r.cfg.vms.push_back(vm_config{std::string(name), {}, {}, {}, line_no, {}, {}, max_sel_capacity, {}});
       where = section::vm;
       continue;
     }
@@ -231,7 +291,12 @@ inline config_result parse_config(std::string_view text) {
         r.cfg.control_idle_timeout_s = *v;
         continue;
       }
-      return fail("unknown key '" + k + "' in [bmc] (known: control, control_idle_timeout)");
+      if (key == "state_dir") {
+        if (value.front() != '/') return fail(k + ": expected an absolute path, got '" + std::string(value) + "'");
+        r.cfg.state_dir = std::string(value);
+        continue;
+      }
+      return fail("unknown key '" + k + "' in [bmc] (known: control, control_idle_timeout, state_dir)");
     }
 
     vm_config& vm = r.cfg.vms.back();
@@ -289,15 +354,51 @@ inline config_result parse_config(std::string_view text) {
       const auto v = detail::parse_bool(value);
       if (!v) return bad("yes or no");
       vm.watchdog.start_on_connect = *v;
+    } else if (key == "system_guid") {
+      const auto g = ipmikit::bmc::guid_from_text(value);
+      if (!g) return fail(k + ": expected a UUID as QEMU's -uuid takes it (8-4-4-4-12 hex digits), got '" +
+                          std::string(value) + "' (" + std::string(ipmikit::bmc::name(g.error)) + ")");
+      vm.system_guid = g.value;
+    } else if (key == "state_dir") {
+      if (value.front() != '/') return bad("an absolute path");
+      vm.state_dir = std::string(value);
+    } else if (key == "sel_capacity") {
+      const auto v = number(max_sel_capacity);
+      if (!v || *v == 0) return bad("records, 1 to 1024");
+      vm.sel_capacity = *v;
+    } else if (key == "fru_chassis_type") {
+      const auto v = number(0xFF);
+      if (!v) return bad("an SMBIOS enclosure type, 0 to 255");
+      vm.fru.chassis_type = static_cast<std::uint8_t>(*v);
+    } else if (std::string* field = vm.fru.find(key)) {
+      *field = std::string(value);
+      // Checked here, so that the error names its line: the image these fields make so far.
+      ipmikit::bmc::fru_inventory check;
+      if (const auto e = check.build(vm.fru.fields()); !e)
+        return fail(k + ": '" + std::string(value) + "' cannot be a FRU field (" +
+                    std::string(ipmikit::cmd::name(e.error)) + ": at most 63 bytes of text; one character only if "
+                    "it is a space, a digit, an upper-case letter or punctuation)");
     } else {
       return fail("unknown key '" + k +
                   "' in [vm " + vm.name + "] (known: listen, device_id, device_revision, firmware, manufacturer, product, "
                   "watchdog_timeout, watchdog_action, watchdog_pretimeout, watchdog_pretimeout_interrupt, "
-                  "watchdog_start)");
+                  "watchdog_start, system_guid, sel_capacity, state_dir, fru_chassis_type, fru_chassis_part, fru_chassis_serial, "
+                  "fru_board_manufacturer, fru_board_product, fru_board_serial, fru_board_part, "
+                  "fru_product_manufacturer, fru_product_name, fru_product_part, fru_product_version, "
+                  "fru_product_serial, fru_product_asset_tag)");
     }
   }
 
   line_no = 0;
+  for (vm_config& vm : r.cfg.vms)
+    if (vm.state_dir.empty() && !r.cfg.state_dir.empty()) vm.state_dir = r.cfg.state_dir + "/" + vm.name;
+  for (std::size_t i = 0; i < r.cfg.vms.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (!r.cfg.vms[i].state_dir.empty() && r.cfg.vms[i].state_dir == r.cfg.vms[j].state_dir) {
+        line_no = r.cfg.vms[i].line;
+        return fail("VM '" + r.cfg.vms[i].name + "': state_dir " + r.cfg.vms[i].state_dir + " is already VM '" +
+                    r.cfg.vms[j].name + "''s");
+      }
   for (const vm_config& vm : r.cfg.vms) {
     if (vm.listen.type == listen_address::kind::tcp && vm.listen.host.empty()) {
       line_no = vm.line;

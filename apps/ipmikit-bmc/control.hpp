@@ -66,7 +66,7 @@ inline std::string control_command(std::string_view line, std::span<vm_bmc* cons
       out += v->name();
       out += v->connected() ? " state=connected" : " state=listening";
       out += v->power_on() ? " power=on" : " power=off";
-      out += v->timer().running ? " watchdog=running\n" : " watchdog=stopped\n";
+      out += v->timer().running() ? " watchdog=running\n" : " watchdog=stopped\n";
     }
     return out + "ok\n";
   }

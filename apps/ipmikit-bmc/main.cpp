@@ -239,6 +239,10 @@ class server {
       ::chmod(cfg_.control_path.c_str(), 0600);  // the operator's, not every local user's
       if (!watch(control_fd_, EPOLLIN, tag(source::control_listener))) return fail("epoll_ctl: " + errno_text());
     }
+    // After the listeners: a second process on the same configuration stopped at its first
+    // address in use, before it could touch these files.
+    for (std::size_t i = 0; i < slots_.size(); ++i)
+      if (auto e = slots_[i].bmc->load_state()) return fail("VM '" + cfg_.vms[i].name + "': state_dir: " + *e);
     log_event({}, "event=ready vms=%zu control=%s", slots_.size(),
               cfg_.control_path.empty() ? "none" : quoted(cfg_.control_path).c_str());
     flush_log();

@@ -71,7 +71,7 @@ enum class sel_load_error : std::uint8_t {
   reserved_flags = 4,       // a flag bit this version does not define
   bad_next_id = 5,          // next record ID 0000h or FFFFh
   bad_time_offset = 6,      // beyond ±sel_max_time_offset
-  too_many_entries = 7,     // more entries than the Capacity
+  too_many_entries = 7,     // more entries than the Capacity (or the limit, set_limit)
   bad_record_id = 8,        // an entry with ID 0000h or FFFFh
   duplicate_record_id = 9,  // two entries with the same ID
   bad_record = 10,          // an entry that is not a valid record (reserved type, reserved bits)
@@ -135,7 +135,7 @@ class basic_sel {
   /// cannot carry) with 0xCC. Otherwise the last add time is the SEL time and the reservation
   /// is cancelled.
   constexpr sel_result add(const cmd::sel_record& r, time_point now) noexcept {
-    if (count_ == Capacity) {
+    if (count_ >= limit_) {
       ++stats_.dropped;
       if (!overflow_) {
         overflow_ = true;
@@ -169,7 +169,7 @@ class basic_sel {
     cmd::get_sel_info::response r;
     r.version = cmd::sel_version_2_0;
     r.entries = static_cast<std::uint16_t>(count_);
-    const std::size_t free_bytes = (Capacity - count_) * cmd::sel_record_size;
+    const std::size_t free_bytes = (count_ < limit_ ? limit_ - count_ : 0) * cmd::sel_record_size;
     r.free_bytes = free_bytes >= 0xFFFF ? std::uint16_t{0xFFFF} : static_cast<std::uint16_t>(free_bytes);
     r.last_add_time = last_add_;
     r.last_erase_time = last_erase_;
@@ -281,7 +281,18 @@ class basic_sel {
 
   [[nodiscard]] constexpr std::size_t size() const noexcept { return count_; }
   [[nodiscard]] constexpr bool empty() const noexcept { return count_ == 0; }
-  [[nodiscard]] constexpr bool full() const noexcept { return count_ == Capacity; }
+  [[nodiscard]] constexpr bool full() const noexcept { return count_ >= limit_; }
+
+  /// The most records this SEL holds: Capacity unless set_limit() lowered it (a BMC whose SEL
+  /// size is configured at run time, within the storage its type reserves). False, and nothing
+  /// changes, outside 1 to Capacity. Records above a lowered limit stay; adds are refused (and
+  /// set the overflow flag) until deletes bring the count under it, and load() refuses more.
+  constexpr bool set_limit(std::size_t records) noexcept {
+    if (records == 0 || records > Capacity) return false;
+    limit_ = records;
+    return true;
+  }
+  [[nodiscard]] constexpr std::size_t limit() const noexcept { return limit_; }
   [[nodiscard]] constexpr bool overflow() const noexcept { return overflow_; }
   /// The record ID the next add will get (or the first free one after it).
   [[nodiscard]] constexpr std::uint16_t next_record_id() const noexcept { return free_id(); }
@@ -347,7 +358,7 @@ class basic_sel {
     const auto count = static_cast<std::size_t>(get_le(in, p, 2));
     if (next == cmd::sel_first_entry || next == cmd::sel_last_entry) return sel_load_error::bad_next_id;
     if (offset > sel_max_time_offset || offset < -sel_max_time_offset) return sel_load_error::bad_time_offset;
-    if (count > Capacity) return sel_load_error::too_many_entries;
+    if (count > limit_) return sel_load_error::too_many_entries;
     const std::span<const std::uint8_t> body = in.subspan(sel_saved_header_size);
     if (body.size() < count * cmd::sel_record_size) return sel_load_error::truncated;
     if (body.size() > count * cmd::sel_record_size) return sel_load_error::trailing_bytes;
@@ -425,6 +436,7 @@ class basic_sel {
   }
 
   std::array<record_bytes, Capacity> entries_{};
+  std::size_t limit_ = Capacity;
   std::size_t count_ = 0;
   std::uint16_t next_id_ = sel_first_record_id;
   std::int64_t offset_ = 0;  // SEL time minus the clock, seconds
