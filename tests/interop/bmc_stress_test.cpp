@@ -347,11 +347,13 @@ void finish(checker& c, server& s, int failures_before) {
   if (c.failures() != failures_before) show_log(s.log);
 }
 
-/// A section's checks against its started server, then finish(); the section's failed checks.
-template <class Body>
-int body_then_finish(checker& c, server& s, Body body) {
+/// A section's checks against its started server, then `undo` (what the section changed in the
+/// server: a pause, a limit), then finish(); the section's failed checks.
+template <class Body, class Undo = void (*)()>
+int body_then_finish(checker& c, server& s, Body body, Undo undo = [] {}) {
   const int before = c.failures();
   body();
+  undo();
   finish(c, s, before);
   return c.failures();
 }
@@ -727,9 +729,8 @@ int test_stall(const temp_dir& root, const options& o) {
   }
   auto s = start_server(*dir, o, conf);
   if (!c.check_ok(s, "ipmikit-bmc started with 310 VMs")) return c.failures();
-  const int before = c.failures();
   pause_guard pause(s->pid());
-  auto body = [&]() {
+  return body_then_finish(c, *s, [&]() {
     std::vector<emu> vms(total);
     std::vector<emu*> ptrs;
     for (std::size_t i = 0; i < total; ++i) {
@@ -839,11 +840,7 @@ int test_stall(const temp_dir& root, const options& o) {
     c.check(count_log_lines(s->log, {"event=stall"}) >= 1, "the log has a line with event=stall",
             "no event=stall line in " + s->log);
     c.check(closed.empty(), "every VM still connected", "closed:" + closed);
-  };
-  body();
-  pause.resume();
-  finish(c, *s, before);
-  return c.failures();
+  }, [&] { pause.resume(); });
 }
 
 // =============================================================================================
@@ -1263,7 +1260,6 @@ int test_fd_exhaustion(const temp_dir& root, const options& o) {
   const std::string pa = *dir + "/a.sock", pb = *dir + "/b.sock", sock = *dir + "/ctl.sock";
   auto s = start_server(*dir, o, "[bmc]\ncontrol = " + sock + "\n" + vm_section("a", "unix:" + pa) + vm_section("b", "unix:" + pb));
   if (!c.check_ok(s, "ipmikit-bmc started")) return c.failures();
-  const int before = c.failures();
   const pid_t pid = s->pid();
   rlimit old_limit{};
   bool lowered = false;
@@ -1271,7 +1267,7 @@ int test_fd_exhaustion(const temp_dir& root, const options& o) {
     if (lowered && ::prlimit(pid, RLIMIT_NOFILE, &old_limit, nullptr) == 0) lowered = false;
     return !lowered;
   };
-  auto body = [&]() {
+  return body_then_finish(c, *s, [&]() {
     emu a;
     if (!c.check_ok(emu_connect(a, "a", pa), "VM a connected and greeted")) return;
     if (!c.check(emu_call(a, get_device_id_req) == 0x00, "VM a: Get Device ID answered")) return;
@@ -1384,11 +1380,7 @@ int test_fd_exhaustion(const temp_dir& root, const options& o) {
     auto list = control(sock, "list");
     c.check(list.ok() && list->ends_with("ok\n"), "after the limit is restored, a new control client's list ends ok",
             list ? printable(*list, 300) : list.error() + "; help: " + printable(last));
-  };
-  body();
-  restore();
-  finish(c, *s, before);
-  return c.failures();
+  }, [&] { (void)restore(); });
 }
 
 // =============================================================================================
