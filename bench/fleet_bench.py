@@ -37,12 +37,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from perf_table import cpu_model  # noqa: E402  (one definition, shared with the codec table)
+from bench_common import FLEET_BEGIN, FLEET_END, ROOT, add_run_file_arguments, cpu_model, insert_before_goals
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-BEGIN = "<!-- fleet_bench.py:begin -->"
-END = "<!-- fleet_bench.py:end -->"
 
 RPS_GOAL = 100_000        # requests per second across 1,000 VMs (the fleet issue)
 RPS_GOAL_VMS = 1000
@@ -113,27 +109,25 @@ def run_fleet(args, vms, transport):
             started = time.monotonic()
             spec = (f"unix:{tmp}/vm%d.sock+{vms}" if transport == "unix"
                     else f"127.0.0.1:{args.tcp_port}+{vms}")
-            cmd = [str(args.load), "--connect", spec, "--idle", str(args.idle), "--warmup",
-                   str(args.warmup), "--duration", str(args.duration), "--timeout", "5",
-                   "--connect-timeout", "60", "--server-pid", str(server.pid), "--json", "--quiet"]
-            log(f"{vms} VMs over {transport}: {shlex.join(cmd)}")
-            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            if p.stderr.strip():
-                log(p.stderr.strip())
-            result = json.loads(p.stdout) if p.stdout.strip() else {}
-            result["load_exit"] = p.returncode
+            def run_load(what, mode):
+                """ipmikit-load against this server, `mode` its --idle or --rate option; its
+                JSON figures and exit status."""
+                cmd = [str(args.load), "--connect", spec, *mode, "--warmup", str(args.warmup),
+                       "--duration", str(args.duration), "--timeout", "5", "--connect-timeout", "60",
+                       "--server-pid", str(server.pid), "--json", "--quiet"]
+                log(f"{vms} VMs over {transport}{what}: {shlex.join(cmd)}")
+                p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                if p.stderr.strip():
+                    log(p.stderr.strip())
+                figures = json.loads(p.stdout) if p.stdout.strip() else {}
+                figures["load_exit"] = p.returncode
+                return figures
+
+            result = run_load("", ["--idle", str(args.idle)])
             if args.rate > 0 and server.poll() is None:
                 # The same server, an open loop at a fixed rate: latency of one request when the
                 # server is not saturated.
-                cmd = [str(args.load), "--connect", spec, "--rate", str(args.rate), "--warmup",
-                       str(args.warmup), "--duration", str(args.duration), "--timeout", "5",
-                       "--connect-timeout", "60", "--server-pid", str(server.pid), "--json", "--quiet"]
-                log(f"{vms} VMs over {transport}, open loop: {shlex.join(cmd)}")
-                q = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                if q.stderr.strip():
-                    log(q.stderr.strip())
-                result["at_rate"] = json.loads(q.stdout) if q.stdout.strip() else {}
-                result["at_rate"]["load_exit"] = q.returncode
+                result["at_rate"] = run_load(", open loop", ["--rate", str(args.rate)])
             result["server_ready_line"] = ready
             result["server_alive_after"] = server.poll() is None
             result["wall_seconds"] = round(time.monotonic() - started, 3)
@@ -205,7 +199,7 @@ def render(data):
     w = lines.append
     rt = data["session_bench"].get("roundtrip_small/session")
     rt_us = 1e6 / rt if rt else None
-    w(BEGIN)
+    w(FLEET_BEGIN)
     w("## The fleet over sockets (ipmikit-bmc + ipmikit-load)")
     w("")
     w("One fleet `ipmikit-bmc --config` process serving N VMs, each on its own listen address,")
@@ -324,23 +318,20 @@ def render(data):
     w("cmake --workflow --preset release-fleet")
     w("python3 bench/fleet_bench.py   # rewrites this section of docs/performance.md")
     w("```")
-    w(END)
+    w(FLEET_END)
     return "\n".join(lines) + "\n"
 
 
 def splice(old, section):
     """Puts the section in place of the old one, or before '## Goals', or at the end."""
-    if BEGIN in old and END in old:
-        a = old.index(BEGIN)
-        b = old.index(END) + len(END)
+    if FLEET_BEGIN in old and FLEET_END in old:
+        a = old.index(FLEET_BEGIN)
+        b = old.index(FLEET_END) + len(FLEET_END)
         rest = old[b:]
         if rest.startswith("\n"):
             rest = rest[1:]
         return old[:a] + section + rest
-    i = old.find("\n## Goals")
-    if i >= 0:
-        return old[:i + 1] + section + "\n" + old[i + 1:]
-    return old.rstrip("\n") + "\n\n" + section
+    return insert_before_goals(old, section)
 
 
 def main():
@@ -358,11 +349,9 @@ def main():
     ap.add_argument("--repetitions", type=int, default=3)
     ap.add_argument("--rate", type=float, default=10000,
                     help="requests/s of the open-loop latency run (0: no such run)")
-    ap.add_argument("--out", type=pathlib.Path, default=ROOT / "docs" / "performance.md")
+    add_run_file_arguments(ap, "the run's figures")
     ap.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
     ap.add_argument("--note", default="", help="a line of text for the section (e.g. which server build)")
-    ap.add_argument("--save-json", type=pathlib.Path, help="also save the run's figures here")
-    ap.add_argument("--from-json", type=pathlib.Path, help="render a saved run instead")
     args = ap.parse_args()
 
     if args.from_json:

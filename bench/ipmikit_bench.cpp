@@ -119,22 +119,16 @@ workload make_workload(std::size_t min_body, std::size_t max_body, mix m, std::u
   return w;
 }
 
-const workload& small_frames() {
-  static const workload w = make_workload(3, 40, mix::realistic, 1);
+/// The workload of these parameters, built on first use (outside any timed loop) and kept.
+template <std::size_t MinBody, std::size_t MaxBody, mix Mix, std::uint64_t Seed>
+const workload& built_once() {
+  static const workload w = make_workload(MinBody, MaxBody, Mix, Seed);
   return w;
 }
-const workload& large_frames() {
-  static const workload w = make_workload(200, 272, mix::realistic, 2);
-  return w;
-}
-const workload& large_plain_frames() {
-  static const workload w = make_workload(200, 272, mix::plain, 5);
-  return w;
-}
-const workload& escape_heavy_frames() {
-  static const workload w = make_workload(8, 64, mix::escape_heavy, 3);
-  return w;
-}
+const workload& small_frames() { return built_once<3, 40, mix::realistic, 1>(); }
+const workload& large_frames() { return built_once<200, 272, mix::realistic, 2>(); }
+const workload& large_plain_frames() { return built_once<200, 272, mix::plain, 5>(); }
+const workload& escape_heavy_frames() { return built_once<8, 64, mix::escape_heavy, 3>(); }
 
 // ---------------------------------------------------------------------------------------------
 // Decoding

@@ -17,12 +17,12 @@ import datetime
 import json
 import os
 import pathlib
-import platform
 import shlex
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from bench_common import FLEET_BEGIN, FLEET_END, ROOT, add_run_file_arguments, cpu_model, insert_before_goals
+
 IMPLS = ("ipmikit", "reference", "memcpy")
 
 SECTIONS = [
@@ -72,28 +72,6 @@ GOALS = {
 MEMCPY_GOALS = {
     "decode_large_plain": 0.25,
 }
-
-
-def cpu_model():
-    """'model name' from /proc/cpuinfo, with the x86 family/model numbers (a VM often shows only
-    "AMD EPYC", and the generation changes the ratios: memcpy and branch predictors differ)."""
-    fields = {}
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if ":" in line:
-                key, value = (x.strip() for x in line.split(":", 1))
-                if key in fields:  # the first processor is enough
-                    break
-                fields[key] = value
-    except OSError:
-        pass
-    name = fields.get("model name") or platform.processor() or "unknown"
-    if "cpu family" in fields and "model" in fields:
-        extras = [f"x86 family {fields['cpu family']} model {fields['model']}"]
-        flags = fields.get("flags", "").split()
-        extras.append("has AVX-512" if "avx512bw" in flags else "has AVX2" if "avx2" in flags else "no AVX2")
-        name += " (" + ", ".join(extras) + ")"
-    return name
 
 
 def run_bench(args):
@@ -168,6 +146,17 @@ def ratio(a, b):
     return f"{a / b:.2f}×" if a and b else "–"
 
 
+def judged_ratio(a, b, goal, what, missed):
+    """ratio(a, b) with ✅ or ❌ when there is a goal for it; a missed goal is added to `missed`."""
+    r = ratio(a, b)
+    if goal and a and b:
+        ok = a / b >= goal
+        r += f" {'✅' if ok else '❌'}"
+        if not ok:
+            missed.append((what, a / b, goal))
+    return r
+
+
 def render(cmd, data, values, args):
     ctx = data.get("context", {})
     lines = []
@@ -217,20 +206,8 @@ def render(cmd, data, values, args):
             ip, ref, mc = (values.get((key, i)) for i in IMPLS)
             if ip is None and ref is None and mc is None:
                 continue
-            r = ratio(ip, ref)
-            goal = GOALS.get(key)
-            if goal and ip and ref:
-                ok = ip / ref >= goal
-                r += f" {'✅' if ok else '❌'}"
-                if not ok:
-                    missed.append((key, ip / ref, goal))
-            rm = ratio(ip, mc)
-            mgoal = MEMCPY_GOALS.get(key)
-            if mgoal and ip and mc:
-                ok = ip / mc >= mgoal
-                rm += f" {'✅' if ok else '❌'}"
-                if not ok:
-                    missed.append((key + " / memcpy", ip / mc, mgoal))
+            r = judged_ratio(ip, ref, GOALS.get(key), key, missed)
+            rm = judged_ratio(ip, mc, MEMCPY_GOALS.get(key), key + " / memcpy", missed)
             w(f"| `{key}`: {desc} | {mib(ip) if ip else '–'} | {mib(ref) if ref else '–'} | "
               f"{mib(mc) if mc else '–'} | {r} | {rm} |")
 
@@ -443,10 +420,6 @@ def render(cmd, data, values, args):
     return "\n".join(lines), missed
 
 
-FLEET_BEGIN = "<!-- fleet_bench.py:begin -->"
-FLEET_END = "<!-- fleet_bench.py:end -->"
-
-
 def keep_fleet_section(out, text):
     """Carries bench/fleet_bench.py's section (fleet over sockets) over from the old file, before
     '## Goals': this script does not run the fleet, so it must not drop its figures."""
@@ -456,22 +429,16 @@ def keep_fleet_section(out, text):
         return text
     if FLEET_BEGIN not in old or FLEET_END not in old:
         return text
-    section = old[old.index(FLEET_BEGIN):old.index(FLEET_END) + len(FLEET_END)] + "\n"
-    i = text.find("\n## Goals")
-    if i < 0:
-        return text.rstrip("\n") + "\n\n" + section
-    return text[:i + 1] + section + "\n" + text[i + 1:]
+    return insert_before_goals(text, old[old.index(FLEET_BEGIN):old.index(FLEET_END) + len(FLEET_END)] + "\n")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bench", type=pathlib.Path, default=ROOT / "build" / "release-bench" / "bench" / "ipmikit_bench")
-    ap.add_argument("--out", type=pathlib.Path, default=ROOT / "docs" / "performance.md")
+    add_run_file_arguments(ap, "the raw JSON")
     ap.add_argument("--min-time", default="0.2", help="--benchmark_min_time, seconds")
     ap.add_argument("--repetitions", type=int, default=5)
     ap.add_argument("--filter", default="", help="--benchmark_filter regex")
-    ap.add_argument("--from-json", type=pathlib.Path, help="render a saved JSON run instead")
-    ap.add_argument("--save-json", type=pathlib.Path, help="also save the raw JSON here")
     args = ap.parse_args()
 
     if args.from_json:

@@ -141,26 +141,21 @@ bmc_side bmc_events;
 // Moves bytes both ways, one write at a time, advancing the clock 1 ms per round, until both
 // sides are quiet (bounded).
 void pump() {
+  // One write from `from` to `to`, shown on the way; false when `from` had nothing to send.
+  const auto send = [](auto& from, const char* from_name, auto& to, auto& to_events) {
+    const auto chunk = from.outbound(now);
+    if (chunk.empty()) return false;
+    const std::vector<std::uint8_t> bytes(chunk.begin(), chunk.end());
+    std::printf("  %7.3fs  %-8s ->", seconds(), from_name);
+    print_bytes(bytes);
+    std::printf("\n");
+    from.consume(bytes.size(), now);
+    to.receive(bytes, now, to_events);
+    return true;
+  };
   for (int round = 0; round < 200; ++round) {
-    bool moved = false;
-    if (auto chunk = emulator.outbound(now); !chunk.empty()) {
-      const std::vector<std::uint8_t> bytes(chunk.begin(), chunk.end());
-      std::printf("  %7.3fs  emulator ->", seconds());
-      print_bytes(bytes);
-      std::printf("\n");
-      emulator.consume(bytes.size(), now);
-      bmc.receive(bytes, now, bmc_events);
-      moved = true;
-    }
-    if (auto chunk = bmc.outbound(now); !chunk.empty()) {
-      const std::vector<std::uint8_t> bytes(chunk.begin(), chunk.end());
-      std::printf("  %7.3fs  bmc      ->", seconds());
-      print_bytes(bytes);
-      std::printf("\n");
-      bmc.consume(bytes.size(), now);
-      emulator.receive(bytes, now, emu_events);
-      moved = true;
-    }
+    const bool from_emulator = send(emulator, "emulator", bmc, bmc_events);
+    const bool moved = send(bmc, "bmc", emulator, emu_events) || from_emulator;
     const bool waiting = bmc.next_deadline().has_value() || !bmc.pending().empty();
     if (!moved && !waiting) return;
     now += 1ms;

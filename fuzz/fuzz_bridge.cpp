@@ -54,15 +54,20 @@ struct fake_clock {
   using time_point = std::chrono::time_point<fake_clock>;
 };
 
-// How a spec host writes and reads each interface.
-struct kcs_ops {
-  static constexpr unsigned registers = 2;
+// A register access by number: offsets 0 .. Registers-1 of the interface's register_offset.
+template <class RegisterOffset, unsigned Registers>
+struct register_access {
+  static constexpr unsigned registers = Registers;
   template <class D>
   static si::event write(D& d, unsigned offset, std::uint8_t v) {
-    return d.write(static_cast<kcs::register_offset>(offset), v);
+    return d.write(static_cast<RegisterOffset>(offset), v);
   }
   template <class D>
-  static std::uint8_t read(D& d, unsigned offset) { return d.read(static_cast<kcs::register_offset>(offset)); }
+  static std::uint8_t read(D& d, unsigned offset) { return d.read(static_cast<RegisterOffset>(offset)); }
+};
+
+// How a spec host writes and reads each interface.
+struct kcs_ops : register_access<kcs::register_offset, 2> {
   template <class D>
   static void write_request(D& d, std::span<const std::uint8_t> req) {
     (void)d.write_command(kcs::control_code::write_start);
@@ -86,14 +91,7 @@ struct kcs_ops {
   }
 };
 
-struct bt_ops {
-  static constexpr unsigned registers = 3;
-  template <class D>
-  static si::event write(D& d, unsigned offset, std::uint8_t v) {
-    return d.write(static_cast<bt::register_offset>(offset), v);
-  }
-  template <class D>
-  static std::uint8_t read(D& d, unsigned offset) { return d.read(static_cast<bt::register_offset>(offset)); }
+struct bt_ops : register_access<bt::register_offset, 3> {
   template <class D>
   static void write_request(D& d, std::span<const std::uint8_t> req) {
     static std::uint8_t seq = 0;

@@ -114,23 +114,14 @@ bool stats_equal(const vm::decoder_stats& a, const vm::decoder_stats& b) {
          a.errors == b.errors;
 }
 
-template <std::size_t Capacity>
-vm::basic_decoder<Capacity> make_decoder(const config& cfg) {
+/// A decoder (ipmikit's or the reference) with the minimum message size the config chose.
+template <class Decoder>
+Decoder make_decoder(const config& cfg) {
   switch (cfg.min_mode) {
-    case 1: return vm::basic_decoder<Capacity>(cfg.min_value);
-    case 2: return vm::basic_decoder<Capacity>(vm::min_response_frame);
-    case 3: return vm::basic_decoder<Capacity>(0);
-    default: return vm::basic_decoder<Capacity>();
-  }
-}
-
-template <std::size_t Capacity>
-test::reference_decoder<Capacity> make_reference(const config& cfg) {
-  switch (cfg.min_mode) {
-    case 1: return test::reference_decoder<Capacity>(cfg.min_value);
-    case 2: return test::reference_decoder<Capacity>(vm::min_response_frame);
-    case 3: return test::reference_decoder<Capacity>(0);
-    default: return test::reference_decoder<Capacity>();
+    case 1: return Decoder(cfg.min_value);
+    case 2: return Decoder(vm::min_response_frame);
+    case 3: return Decoder(0);
+    default: return Decoder();
   }
 }
 
@@ -154,7 +145,7 @@ void check_reencode(const event& e) {
 
 template <std::size_t Capacity>
 void run(const config& cfg, std::span<const std::uint8_t> data) {
-  auto dec = make_decoder<Capacity>(cfg);
+  auto dec = make_decoder<vm::basic_decoder<Capacity>>(cfg);
   const std::size_t min_message = dec.min_message();
   FUZZ_CHECK(min_message >= vm::min_request_frame);
 
@@ -183,7 +174,7 @@ void run(const config& cfg, std::span<const std::uint8_t> data) {
   FUZZ_CHECK(dec.offset() == data.size());
 
   // The reference, byte by byte.
-  auto ref = make_reference<Capacity>(cfg);
+  auto ref = make_decoder<test::reference_decoder<Capacity>>(cfg);
   test::event_recorder ref_rec;
   for (std::size_t i = 0; i < data.size(); ++i) ref.feed(data.subspan(i, 1), ref_rec);
 

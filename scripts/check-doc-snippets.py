@@ -13,7 +13,9 @@ Every ```cpp block in the given Markdown files must be one of:
         }
         -->
   * a synopsis (declarations shown for reading, not code), preceded by
-    `<!-- snippet: synopsis -->`: not compiled.
+    `<!-- snippet: synopsis -->`: not compiled;
+  * a program of the repository shown whole, preceded by `<!-- snippet: file PATH -->` (PATH
+    relative to the Markdown file): the block must be the file as it is, and is compiled.
 A block with none of these is an error: the author decides which it is.
 
     scripts/check-doc-snippets.py --cxx g++ --include include README.md docs/*.md
@@ -31,7 +33,7 @@ import sys
 import tempfile
 
 BLOCK = re.compile(r"^```cpp\n(.*?)^```", re.S | re.M)
-DIRECTIVE = re.compile(r"<!--\s*snippet:\s*(synopsis|context\s+([\w-]+))\s*-->\s*$")
+DIRECTIVE = re.compile(r"<!--\s*snippet:\s*(synopsis|context\s+([\w-]+)|file\s+(\S+))\s*-->\s*$")
 CONTEXT = re.compile(r"<!--\s*snippet-context\s+([\w-]+)\n(.*?)-->", re.S)
 # The project's warnings, but for unused names: snippets show placeholders (a handler's
 # parameter whose use is a comment).
@@ -50,6 +52,14 @@ def blocks(path):
         code = m.group(1)
         if d and d.group(1) == "synopsis":
             yield line, "synopsis", None, code
+        elif d and d.group(3):
+            shown = path.parent / d.group(3)
+            if not shown.is_file():
+                yield line, "error", f"no file {shown}", code
+            elif shown.read_text() != code:
+                yield line, "error", f"differs from {shown}: the page must show the file as it is", code
+            else:
+                yield line, "unit", None, code
         elif d:
             name = d.group(2)
             if name not in contexts:

@@ -10,10 +10,12 @@
 #include <ipmikit/bmc/dispatcher.hpp>
 #include <ipmikit/cmd/app.hpp>
 
+#include "bmc_support.hpp"
 #include "test_support.hpp"
 
 using namespace ipmikit;
 using test::bytes;
+using test::dispatch_bytes;
 
 namespace {
 
@@ -62,12 +64,6 @@ dispatcher make_dispatcher() {
   return d;
 }
 
-bytes run(dispatcher& d, fake_bmc& b, const bytes& request, bmc::origin from = {}) {
-  std::array<std::uint8_t, 300> out{};
-  const auto r = d.dispatch(b, request, from, out);
-  REQUIRE(r);
-  return bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size));
-}
 
 }  // namespace
 
@@ -75,7 +71,7 @@ TEST_SUITE("bmc") {
   TEST_CASE("bmc dispatcher: a typed command is parsed, handled and encoded") {
     dispatcher d = make_dispatcher();
     fake_bmc b;
-    CHECK(run(d, b, {0x18, 0x01}) == bytes{0x1C, 0x01, 0x00, 0x20, 0x01, 0x02, 0x00, 0x02, 0x00, 0xDE, 0xBC, 0x0A, 0x00, 0x00});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x01}) == bytes{0x1C, 0x01, 0x00, 0x20, 0x01, 0x02, 0x00, 0x02, 0x00, 0xDE, 0xBC, 0x0A, 0x00, 0x00});
     CHECK(b.device_id_calls == 1);
     CHECK(d.stats().handled == 1);
   }
@@ -83,40 +79,40 @@ TEST_SUITE("bmc") {
   TEST_CASE("bmc dispatcher: the LUN of the request is answered on; a LUN not served is 0xC2") {
     dispatcher d = make_dispatcher();
     fake_bmc b;
-    CHECK(run(d, b, {0x1A, 0x01}) == bytes{0x1E, 0x01, 0xC2});  // LUN 2: the receive queue
+    CHECK(dispatch_bytes(d, b, {0x1A, 0x01}) == bytes{0x1E, 0x01, 0xC2});  // LUN 2: the receive queue
     CHECK(b.device_id_calls == 0);
     CHECK(d.stats().wrong_lun == 1);
     bmc::dispatcher<fake_bmc, 8> d2({0x05});  // LUNs 0 and 2 served
     REQUIRE(d2.add<cmd::get_device_id, &get_device_id>(bmc::privilege::user) == bmc::add_error::ok);
-    CHECK(run(d2, b, {0x1A, 0x01})[2] == 0x00);
-    CHECK(run(d2, b, {0x1A, 0x01})[0] == 0x1E);
+    CHECK(dispatch_bytes(d2, b, {0x1A, 0x01})[2] == 0x00);
+    CHECK(dispatch_bytes(d2, b, {0x1A, 0x01})[0] == 0x1E);
   }
 
   TEST_CASE("bmc dispatcher: an unknown command is 0xC1, in every netfn") {
     dispatcher d = make_dispatcher();
     fake_bmc b;
-    CHECK(run(d, b, {0x18, 0x99}) == bytes{0x1C, 0x99, 0xC1});
-    CHECK(run(d, b, {0x28, 0x40}) == bytes{0x2C, 0x40, 0xC1});   // storage: nothing registered
-    CHECK(run(d, b, {0xB8, 0x01, 0x00}) == bytes{0xBC, 0x01, 0xC1});  // OEM netfn 2Eh
+    CHECK(dispatch_bytes(d, b, {0x18, 0x99}) == bytes{0x1C, 0x99, 0xC1});
+    CHECK(dispatch_bytes(d, b, {0x28, 0x40}) == bytes{0x2C, 0x40, 0xC1});   // storage: nothing registered
+    CHECK(dispatch_bytes(d, b, {0xB8, 0x01, 0x00}) == bytes{0xBC, 0x01, 0xC1});  // OEM netfn 2Eh
     CHECK(d.stats().unknown == 3);
   }
 
   TEST_CASE("bmc dispatcher: a privilege below the command's is 0xD4 and the handler does not run") {
     dispatcher d = make_dispatcher();
     fake_bmc b;
-    CHECK(run(d, b, {0x18, 0x02}, {bmc::privilege::operator_, 1}) == bytes{0x1C, 0x02, 0xD4});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x02}, {bmc::privilege::operator_, 1}) == bytes{0x1C, 0x02, 0xD4});
     CHECK(b.reset_calls == 0);
-    CHECK(run(d, b, {0x18, 0x01}, {bmc::privilege::callback, 1}) == bytes{0x1C, 0x01, 0xD4});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x01}, {bmc::privilege::callback, 1}) == bytes{0x1C, 0x01, 0xD4});
     CHECK(d.stats().refused_privilege == 2);
-    CHECK(run(d, b, {0x18, 0x02}, {bmc::privilege::administrator, 1}) == bytes{0x1C, 0x02, 0x00});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x02}, {bmc::privilege::administrator, 1}) == bytes{0x1C, 0x02, 0x00});
     CHECK(b.reset_calls == 1);
   }
 
   TEST_CASE("bmc dispatcher: request data of the wrong length is 0xC7 before any handler runs") {
     dispatcher d = make_dispatcher();
     fake_bmc b;
-    CHECK(run(d, b, {0x18, 0x01, 0x00}) == bytes{0x1C, 0x01, 0xC7});
-    CHECK(run(d, b, {0x18, 0x02, 0x00, 0x00}) == bytes{0x1C, 0x02, 0xC7});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x01, 0x00}) == bytes{0x1C, 0x01, 0xC7});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x02, 0x00, 0x00}) == bytes{0x1C, 0x02, 0xC7});
     CHECK(b.device_id_calls == 0);
     CHECK(b.reset_calls == 0);
     CHECK(d.stats().bad_length == 2);
@@ -127,8 +123,8 @@ TEST_SUITE("bmc") {
     REQUIRE(d.add({commands::warm_reset, 0, 0, bmc::privilege::user, &failing}) == bmc::add_error::ok);
     fake_bmc b;
     b.can_reset = false;
-    CHECK(run(d, b, {0x18, 0x02}) == bytes{0x1C, 0x02, 0xD5});
-    CHECK(run(d, b, {0x18, 0x03}) == bytes{0x1C, 0x03, 0x80});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x02}) == bytes{0x1C, 0x02, 0xD5});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x03}) == bytes{0x1C, 0x03, 0x80});
     CHECK(d.stats().handler_errors == 2);
   }
 

@@ -16,10 +16,12 @@
 #include <ipmikit/cmd/app.hpp>
 #include <ipmikit/cmd/fru.hpp>
 
+#include "bmc_support.hpp"
 #include "test_support.hpp"
 
 using namespace ipmikit;
 using test::bytes;
+using test::dispatch_bytes;
 
 namespace {
 
@@ -58,13 +60,6 @@ fru_dispatcher fru_commands() {
   return d;
 }
 
-bytes run(fru_dispatcher& d, my_bmc& b, const bytes& request, bmc::origin from = {},
-          std::size_t out_size = vm::max_message_size) {
-  std::vector<std::uint8_t> out(out_size);
-  const auto r = d.dispatch(b, request, from, out);
-  REQUIRE(r);
-  return bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size));
-}
 
 bytes read_rq(std::uint16_t offset, std::uint8_t count, std::uint8_t id = 0) {
   return {0x28, 0x11, id, static_cast<std::uint8_t>(offset), static_cast<std::uint8_t>(offset >> 8), count};
@@ -92,7 +87,7 @@ std::string text(const cmd::fru_field& f) {
 /// in chunks of `chunk` bytes (min(255, max response − 2) and less; bmc-commands.md §6), asking
 /// for less than a chunk at the end. Returns the bytes reassembled.
 bytes fru_print_reads(fru_dispatcher& d, my_bmc& b, std::uint8_t chunk, int& reads) {
-  const bytes info = run(d, b, {0x28, 0x10, 0x00});
+  const bytes info = dispatch_bytes(d, b, {0x28, 0x10, 0x00});
   REQUIRE(info.size() == 6);
   REQUIRE(info[2] == 0x00);
   CHECK(info[5] == 0x00);  // byte access
@@ -101,7 +96,7 @@ bytes fru_print_reads(fru_dispatcher& d, my_bmc& b, std::uint8_t chunk, int& rea
   reads = 0;
   while (image.size() < size) {
     const auto want = static_cast<std::uint8_t>(size - image.size() < chunk ? size - image.size() : chunk);
-    const bytes r = run(d, b, read_rq(static_cast<std::uint16_t>(image.size()), want));
+    const bytes r = dispatch_bytes(d, b, read_rq(static_cast<std::uint16_t>(image.size()), want));
     ++reads;
     REQUIRE(r.size() >= 4);
     REQUIRE(r[2] == 0x00);
@@ -250,13 +245,13 @@ TEST_SUITE("bmc") {
     std::array<std::uint8_t, 1024> pattern{};
     for (std::size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<std::uint8_t>(i * 7);
     REQUIRE(b.fru.assign(pattern));
-    bytes r = run(d, b, read_rq(1000, 100));
+    bytes r = dispatch_bytes(d, b, read_rq(1000, 100));
     REQUIRE(r.size() == 4 + 24);
     CHECK(r[2] == 0x00);
     CHECK(r[3] == 24);
     CHECK(r[4] == pattern[1000]);
     CHECK(r.back() == pattern[1023]);
-    r = run(d, b, read_rq(1023, 255));
+    r = dispatch_bytes(d, b, read_rq(1023, 255));
     CHECK(r == bytes{0x2C, 0x11, 0x00, 0x01, pattern[1023]});
     // In the component: the count is the bytes copied.
     std::array<std::uint8_t, 255> out{};
@@ -267,9 +262,9 @@ TEST_SUITE("bmc") {
     CHECK(typed.length == 2);
     CHECK(typed.data[1] == pattern[1023]);
     // More than the response can carry: 0xCA, after clamping at the end (ipmitool then asks less).
-    CHECK(run(d, b, read_rq(0, 100), {}, 40) == bytes{0x2C, 0x11, 0xCA});
-    CHECK(run(d, b, read_rq(0, 36), {}, 40).size() == 40);  // 3 + count byte + 36
-    CHECK(run(d, b, read_rq(1020, 255), {}, 40) ==
+    CHECK(dispatch_bytes(d, b, read_rq(0, 100), {}, 40) == bytes{0x2C, 0x11, 0xCA});
+    CHECK(dispatch_bytes(d, b, read_rq(0, 36), {}, 40).size() == 40);  // 3 + count byte + 36
+    CHECK(dispatch_bytes(d, b, read_rq(1020, 255), {}, 40) ==
           bytes{0x2C, 0x11, 0x00, 0x04, pattern[1020], pattern[1021], pattern[1022], pattern[1023]});
   }
 
@@ -278,22 +273,22 @@ TEST_SUITE("bmc") {
     my_bmc b;
     REQUIRE(b.fru.build(full_config()));
     const auto gen = b.fru.generation();
-    CHECK(run(d, b, write_rq(100, {0xDE, 0xAD, 0xBE, 0xEF})) == bytes{0x2C, 0x12, 0x00, 0x04});
+    CHECK(dispatch_bytes(d, b, write_rq(100, {0xDE, 0xAD, 0xBE, 0xEF})) == bytes{0x2C, 0x12, 0x00, 0x04});
     CHECK(b.fru.generation() == gen + 1);
-    CHECK(run(d, b, read_rq(99, 6)) == bytes{0x2C, 0x11, 0x00, 0x06, b.fru.bytes()[99], 0xDE, 0xAD, 0xBE, 0xEF,
+    CHECK(dispatch_bytes(d, b, read_rq(99, 6)) == bytes{0x2C, 0x11, 0x00, 0x06, b.fru.bytes()[99], 0xDE, 0xAD, 0xBE, 0xEF,
                                              b.fru.bytes()[104]});
     // The same bytes again: written and counted, but nothing changed, so no new generation.
-    CHECK(run(d, b, write_rq(100, {0xDE, 0xAD, 0xBE, 0xEF})) == bytes{0x2C, 0x12, 0x00, 0x04});
+    CHECK(dispatch_bytes(d, b, write_rq(100, {0xDE, 0xAD, 0xBE, 0xEF})) == bytes{0x2C, 0x12, 0x00, 0x04});
     CHECK(b.fru.generation() == gen + 1);
     // Past the end: the bytes that fit are written and counted (IPMI v2.0 §34.3 "count written").
-    CHECK(run(d, b, write_rq(1020, {1, 2, 3, 4, 5, 6, 7, 8})) == bytes{0x2C, 0x12, 0x00, 0x04});
-    CHECK(run(d, b, read_rq(1020, 8)) == bytes{0x2C, 0x11, 0x00, 0x04, 1, 2, 3, 4});
+    CHECK(dispatch_bytes(d, b, write_rq(1020, {1, 2, 3, 4, 5, 6, 7, 8})) == bytes{0x2C, 0x12, 0x00, 0x04});
+    CHECK(dispatch_bytes(d, b, read_rq(1020, 8)) == bytes{0x2C, 0x11, 0x00, 0x04, 1, 2, 3, 4});
     CHECK(b.fru.generation() == gen + 2);
     // A whole 255-byte write, as `ipmitool fru write` may send.
     bytes chunk(255);
     for (std::size_t i = 0; i < chunk.size(); ++i) chunk[i] = static_cast<std::uint8_t>(255 - i);
-    CHECK(run(d, b, write_rq(512, chunk)) == bytes{0x2C, 0x12, 0x00, 0xFF});
-    CHECK(run(d, b, read_rq(512, 255)) == test::cat({bytes{0x2C, 0x11, 0x00, 0xFF}, chunk}));
+    CHECK(dispatch_bytes(d, b, write_rq(512, chunk)) == bytes{0x2C, 0x12, 0x00, 0xFF});
+    CHECK(dispatch_bytes(d, b, read_rq(512, 255)) == test::cat({bytes{0x2C, 0x11, 0x00, 0xFF}, chunk}));
     // Writing the image with ipmitool's pattern reproduces it: a changed asset tag reads back.
     bmc::fru_config c = full_config();
     c.product_asset_tag = "ASSET-9999";
@@ -301,16 +296,16 @@ TEST_SUITE("bmc") {
     REQUIRE(other.build(c));
     for (std::uint16_t off = 0; off < 1024; off = static_cast<std::uint16_t>(off + 128)) {
       const bytes part(other.bytes().begin() + off, other.bytes().begin() + off + 128);
-      CHECK(run(d, b, write_rq(off, part)) == bytes{0x2C, 0x12, 0x00, 0x80});
+      CHECK(dispatch_bytes(d, b, write_rq(off, part)) == bytes{0x2C, 0x12, 0x00, 0x80});
     }
     REQUIRE(b.fru.image());
     CHECK(text(b.fru.image()->product.asset_tag) == "ASSET-9999");
     // Write FRU Data needs operator privilege; reading, user.
-    CHECK(run(d, b, write_rq(0, {0x01}), {bmc::privilege::user, 1}) == bytes{0x2C, 0x12, 0xD4});
-    CHECK(run(d, b, write_rq(0, {0x01}), {bmc::privilege::operator_, 1}) == bytes{0x2C, 0x12, 0x00, 0x01});
-    CHECK(run(d, b, read_rq(0, 1), {bmc::privilege::user, 1}) == bytes{0x2C, 0x11, 0x00, 0x01, 0x01});
-    CHECK(run(d, b, read_rq(0, 1), {bmc::privilege::callback, 1}) == bytes{0x2C, 0x11, 0xD4});
-    CHECK(run(d, b, {0x28, 0x10, 0x00}, {bmc::privilege::callback, 1}) == bytes{0x2C, 0x10, 0xD4});
+    CHECK(dispatch_bytes(d, b, write_rq(0, {0x01}), {bmc::privilege::user, 1}) == bytes{0x2C, 0x12, 0xD4});
+    CHECK(dispatch_bytes(d, b, write_rq(0, {0x01}), {bmc::privilege::operator_, 1}) == bytes{0x2C, 0x12, 0x00, 0x01});
+    CHECK(dispatch_bytes(d, b, read_rq(0, 1), {bmc::privilege::user, 1}) == bytes{0x2C, 0x11, 0x00, 0x01, 0x01});
+    CHECK(dispatch_bytes(d, b, read_rq(0, 1), {bmc::privilege::callback, 1}) == bytes{0x2C, 0x11, 0xD4});
+    CHECK(dispatch_bytes(d, b, {0x28, 0x10, 0x00}, {bmc::privilege::callback, 1}) == bytes{0x2C, 0x10, 0xD4});
   }
 
   TEST_CASE("bmc fru: refusals by name: unknown FRU id, offset past the end, write-protected, malformed") {
@@ -322,32 +317,32 @@ TEST_SUITE("bmc") {
     const auto cc = [](const bytes& r) { return static_cast<completion_code>(r.at(2)); };
 
     // FRU device 1 is not there: 0xCB, requested sensor, data, or record not present.
-    CHECK(cc(run(d, b, {0x28, 0x10, 0x01})) == completion_code::requested_sensor_not_present);
-    CHECK(cc(run(d, b, read_rq(0, 8, 1))) == completion_code::requested_sensor_not_present);
-    CHECK(cc(run(d, b, write_rq(0, {1, 2}, 1))) == completion_code::requested_sensor_not_present);
-    CHECK(run(d, b, {0x28, 0x10, 0x01}) == bytes{0x2C, 0x10, 0xCB});
+    CHECK(cc(dispatch_bytes(d, b, {0x28, 0x10, 0x01})) == completion_code::requested_sensor_not_present);
+    CHECK(cc(dispatch_bytes(d, b, read_rq(0, 8, 1))) == completion_code::requested_sensor_not_present);
+    CHECK(cc(dispatch_bytes(d, b, write_rq(0, {1, 2}, 1))) == completion_code::requested_sensor_not_present);
+    CHECK(dispatch_bytes(d, b, {0x28, 0x10, 0x01}) == bytes{0x2C, 0x10, 0xCB});
     // FFh is reserved (IPMI v2.0 §34.1): the typed parse's invalid data field.
-    CHECK(cc(run(d, b, {0x28, 0x10, 0xFF})) == completion_code::invalid_data_field);
-    CHECK(cc(run(d, b, read_rq(0, 8, 0xFF))) == completion_code::invalid_data_field);
+    CHECK(cc(dispatch_bytes(d, b, {0x28, 0x10, 0xFF})) == completion_code::invalid_data_field);
+    CHECK(cc(dispatch_bytes(d, b, read_rq(0, 8, 0xFF))) == completion_code::invalid_data_field);
 
     // An offset at or past the end: 0xC9, parameter out of range.
-    CHECK(cc(run(d, b, read_rq(1024, 1))) == completion_code::parameter_out_of_range);
-    CHECK(cc(run(d, b, read_rq(0xFFFF, 255))) == completion_code::parameter_out_of_range);
-    CHECK(cc(run(d, b, write_rq(1024, {1}))) == completion_code::parameter_out_of_range);
-    CHECK(run(d, b, write_rq(0xFFFF, {1, 2})) == bytes{0x2C, 0x12, 0xC9});
+    CHECK(cc(dispatch_bytes(d, b, read_rq(1024, 1))) == completion_code::parameter_out_of_range);
+    CHECK(cc(dispatch_bytes(d, b, read_rq(0xFFFF, 255))) == completion_code::parameter_out_of_range);
+    CHECK(cc(dispatch_bytes(d, b, write_rq(1024, {1}))) == completion_code::parameter_out_of_range);
+    CHECK(dispatch_bytes(d, b, write_rq(0xFFFF, {1, 2})) == bytes{0x2C, 0x12, 0xC9});
 
     // Write-protected: 80h when any byte to be written is protected, and nothing is written.
     CHECK(b.fru.protect(0, 8));  // the common header
     CHECK(b.fru.is_protected(7));
     CHECK_FALSE(b.fru.is_protected(8));
-    CHECK(cc(run(d, b, write_rq(0, {0xFF}))) == bmc::fru_write_protected);
-    CHECK(run(d, b, write_rq(6, {0xAA, 0xBB, 0xCC})) == bytes{0x2C, 0x12, 0x80});  // 6, 7 protected, 8 not
-    CHECK(cc(run(d, b, write_rq(8, {0xAA}))) == completion_code::success);         // the first byte after it
+    CHECK(cc(dispatch_bytes(d, b, write_rq(0, {0xFF}))) == bmc::fru_write_protected);
+    CHECK(dispatch_bytes(d, b, write_rq(6, {0xAA, 0xBB, 0xCC})) == bytes{0x2C, 0x12, 0x80});  // 6, 7 protected, 8 not
+    CHECK(cc(dispatch_bytes(d, b, write_rq(8, {0xAA}))) == completion_code::success);         // the first byte after it
     CHECK(b.fru.bytes()[8] == 0xAA);
     CHECK(b.fru.bytes()[6] == before[6]);
     CHECK(b.fru.generation() == gen + 1);
     CHECK(b.fru.unprotect(4, 4));
-    CHECK(cc(run(d, b, write_rq(6, {before[6], before[7]}))) == completion_code::success);
+    CHECK(cc(dispatch_bytes(d, b, write_rq(6, {before[6], before[7]}))) == completion_code::success);
     CHECK(b.fru.is_protected(3));
     CHECK_FALSE(b.fru.protect(1020, 5));  // past the area: refused, nothing marked
     CHECK_FALSE(b.fru.is_protected(1020));
@@ -356,10 +351,10 @@ TEST_SUITE("bmc") {
     CHECK(b.fru.bytes()[1000] == before[1000]);
 
     // Malformed requests: count 0 is out of range (0xCC); no byte to write, or a short read (0xC7).
-    CHECK(cc(run(d, b, read_rq(0, 0))) == completion_code::invalid_data_field);
-    CHECK(cc(run(d, b, {0x28, 0x12, 0x00, 0x00, 0x00})) == completion_code::request_data_length_invalid);
-    CHECK(cc(run(d, b, {0x28, 0x11, 0x00, 0x00, 0x00})) == completion_code::request_data_length_invalid);
-    CHECK(cc(run(d, b, {0x28, 0x10})) == completion_code::request_data_length_invalid);
+    CHECK(cc(dispatch_bytes(d, b, read_rq(0, 0))) == completion_code::invalid_data_field);
+    CHECK(cc(dispatch_bytes(d, b, {0x28, 0x12, 0x00, 0x00, 0x00})) == completion_code::request_data_length_invalid);
+    CHECK(cc(dispatch_bytes(d, b, {0x28, 0x11, 0x00, 0x00, 0x00})) == completion_code::request_data_length_invalid);
+    CHECK(cc(dispatch_bytes(d, b, {0x28, 0x10})) == completion_code::request_data_length_invalid);
     // After all of it, only the bytes the successful writes wrote changed.
     CHECK(b.fru.bytes()[8] == 0xAA);
     bytes now(b.fru.bytes().begin(), b.fru.bytes().end());
@@ -524,15 +519,15 @@ TEST_SUITE("bmc") {
     REQUIRE(b.ids.set_system_uuid("00112233-4455-6677-8899-aabbccddeeff") == bmc::guid_text_error::ok);
     REQUIRE(b.ids.set_device_uuid("12345678-9abc-def0-1234-56789abcdef0") == bmc::guid_text_error::ok);
     const bmc::origin sessionless{bmc::privilege::unspecified, 1};
-    CHECK(run(d, b, {0x18, 0x37}, sessionless) == bytes{0x1C, 0x37, 0x00, 0xFF, 0xEE, 0xDD, 0xCC, 0xBB, 0xAA, 0x99,
+    CHECK(dispatch_bytes(d, b, {0x18, 0x37}, sessionless) == bytes{0x1C, 0x37, 0x00, 0xFF, 0xEE, 0xDD, 0xCC, 0xBB, 0xAA, 0x99,
                                                          0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00});
-    CHECK(run(d, b, {0x18, 0x08}, sessionless) == bytes{0x1C, 0x08, 0xD4});
-    CHECK(run(d, b, {0x18, 0x08}, {bmc::privilege::user, 1}) ==
+    CHECK(dispatch_bytes(d, b, {0x18, 0x08}, sessionless) == bytes{0x1C, 0x08, 0xD4});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x08}, {bmc::privilege::user, 1}) ==
           bytes{0x1C, 0x08, 0x00, 0xF0, 0xDE, 0xBC, 0x9A, 0x78, 0x56, 0x34, 0x12, 0xF0, 0xDE, 0xBC, 0x9A, 0x78, 0x56,
                 0x34, 0x12});
-    CHECK(run(d, b, {0x18, 0x37, 0x00}) == bytes{0x1C, 0x37, 0xC7});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x37, 0x00}) == bytes{0x1C, 0x37, 0xC7});
     // What the typed response parses is what was set.
-    const bytes r = run(d, b, {0x18, 0x37});
+    const bytes r = dispatch_bytes(d, b, {0x18, 0x37});
     const auto p = cmd::get_system_guid::response::parse(std::span(r).subspan(3));
     REQUIRE(p);
     CHECK(p->value == b.ids.system());

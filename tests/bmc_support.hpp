@@ -5,10 +5,12 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include <ipmikit/bmc/dispatcher.hpp>
@@ -26,13 +28,24 @@ struct bmc_test_clock {
 
 /// Dispatches one request message and returns the whole response message (netfn/LUN, command,
 /// completion code, data). A request the dispatcher does not answer fails the test.
+/// `out_size` limits the response buffer, for tests of a response that does not fit.
 template <class Context, std::size_t Capacity>
 std::vector<std::uint8_t> dispatch_bytes(bmc::dispatcher<Context, Capacity>& d, Context& context,
-                                         const std::vector<std::uint8_t>& request, bmc::origin from = {}) {
+                                         const std::vector<std::uint8_t>& request, bmc::origin from = {},
+                                         std::size_t out_size = 300) {
   std::array<std::uint8_t, 300> out{};  // more than the largest IPMI response message
-  const auto r = d.dispatch(context, request, from, out);
+  const auto r = d.dispatch(context, request, from, std::span(out).first(std::min(out_size, out.size())));
   REQUIRE(r);
   return std::vector<std::uint8_t>(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size));
+}
+
+/// Registers `id` with a handler that answers nothing, only to take a place in `d` (for the
+/// tests of an add_*_commands that finds too few places left).
+template <class Context, std::size_t Capacity>
+void take_a_place(bmc::dispatcher<Context, Capacity>& d, command_id id) {
+  REQUIRE(d.add({id, 0, 0, bmc::privilege::user,
+                 [](Context&, const bmc::request&, std::span<std::uint8_t>) { return bmc::reply{}; }}) ==
+          bmc::add_error::ok);
 }
 
 }  // namespace ipmikit::test

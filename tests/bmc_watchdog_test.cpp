@@ -13,21 +13,17 @@
 #include <ipmikit/bmc/watchdog.hpp>
 #include <ipmikit/cmd/app.hpp>
 
+#include "bmc_support.hpp"
 #include "test_support.hpp"
 
 using namespace ipmikit;
 using namespace std::chrono_literals;
 using test::bytes;
+using test::dispatch_bytes;
 
 namespace {
 
-/// A clock nobody reads: the tests say what time it is (nanoseconds, as steady_clock).
-struct test_clock {
-  using rep = std::int64_t;
-  using period = std::nano;
-  using duration = std::chrono::nanoseconds;
-  using time_point = std::chrono::time_point<test_clock>;
-};
+using test_clock = test::bmc_test_clock;
 using wd_t = bmc::basic_watchdog<test_clock>;
 using tp = test_clock::time_point;
 using use = cmd::watchdog_timer_use;
@@ -46,6 +42,14 @@ constexpr cmd::set_watchdog_timer::request settings(std::uint16_t countdown, act
   r.pretimeout_interval = interval;
   r.initial_countdown = countdown;
   return r;
+}
+
+/// A watchdog set with `rq` and started by Reset Watchdog Timer, both at t0.
+wd_t started(const cmd::set_watchdog_timer::request& rq) {
+  wd_t wd;
+  REQUIRE(wd.set(rq, t0) == completion_code::success);
+  REQUIRE(wd.reset(t0) == completion_code::success);
+  return wd;
 }
 
 /// What poll() reported: counts, the order ('p' pre-timeout, 'e' expiry), the last of each.
@@ -84,12 +88,6 @@ struct my_bmc {
 
 using wd_dispatcher = bmc::dispatcher<my_bmc, 8>;
 
-bytes run(wd_dispatcher& d, my_bmc& b, const bytes& request, bmc::origin from = {}) {
-  std::array<std::uint8_t, 64> out{};
-  const auto r = d.dispatch(b, request, from, out);
-  REQUIRE(r);
-  return bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size));
-}
 
 }  // namespace
 
@@ -137,9 +135,7 @@ TEST_SUITE("bmc") {
   }
 
   TEST_CASE("bmc watchdog: 'don't stop' keeps a running timer running; without it Set stops the timer") {
-    wd_t wd;
-    REQUIRE(wd.set(settings(100), t0) == completion_code::success);
-    REQUIRE(wd.reset(t0) == completion_code::success);
+    wd_t wd = started(settings(100));
     auto keep = settings(50);
     keep.dont_stop = true;
     CHECK(wd.set(keep, t0 + 3s) == completion_code::success);
@@ -218,9 +214,7 @@ TEST_SUITE("bmc") {
 
   TEST_CASE("bmc watchdog: stop() (a disconnect) stops the timer with no event; the settings stay and Reset starts "
             "it again") {
-    wd_t wd;
-    REQUIRE(wd.set(settings(10, action::hard_reset), t0) == completion_code::success);
-    REQUIRE(wd.reset(t0) == completion_code::success);
+    wd_t wd = started(settings(10, action::hard_reset));
     wd.stop(t0 + 300ms);
     CHECK_FALSE(wd.running());
     CHECK_FALSE(wd.next_deadline().has_value());
@@ -277,9 +271,7 @@ TEST_SUITE("bmc") {
   }
 
   TEST_CASE("bmc watchdog: Reset is refused with 0xD5 only while the fired pre-timeout's countdown runs") {
-    wd_t wd;
-    REQUIRE(wd.set(settings(20, action::none, intr::nmi, 1), t0) == completion_code::success);
-    REQUIRE(wd.reset(t0) == completion_code::success);
+    wd_t wd = started(settings(20, action::none, intr::nmi, 1));
     CHECK(wd.reset(t0 + 500ms) == completion_code::success);  // a pet before the pre-timeout restarts
     CHECK(*wd.next_deadline() == t0 + 1500ms);
     seen s;
@@ -294,9 +286,7 @@ TEST_SUITE("bmc") {
   // --- the countdown ------------------------------------------------------------------------
 
   TEST_CASE("bmc watchdog: the countdown is in 100 ms units, rounded up, and 0 from the deadline on") {
-    wd_t wd;
-    REQUIRE(wd.set(settings(20), t0) == completion_code::success);
-    REQUIRE(wd.reset(t0) == completion_code::success);
+    wd_t wd = started(settings(20));
     CHECK(*wd.next_deadline() == t0 + 2s);
     CHECK(wd.get(t0).present_countdown == 20);
     CHECK(wd.get(t0 + 1ns).present_countdown == 20);
@@ -325,9 +315,7 @@ TEST_SUITE("bmc") {
   TEST_CASE("bmc watchdog: the pre-timeout comes before the expiry: at countdown minus interval, at once when the "
             "interval is longer, with the expiry when it is 0") {
     SUBCASE("interval 1 s of 3 s: two polls") {
-      wd_t wd;
-      REQUIRE(wd.set(settings(30, action::hard_reset, intr::nmi, 1), t0) == completion_code::success);
-      REQUIRE(wd.reset(t0) == completion_code::success);
+      wd_t wd = started(settings(30, action::hard_reset, intr::nmi, 1));
       seen s;
       CHECK(wd.poll(t0 + 2s - 1ns, s) == 0);
       CHECK(wd.poll(t0 + 2s, s) == 1);
@@ -337,9 +325,7 @@ TEST_SUITE("bmc") {
       CHECK(s.order_is("pe"));
     }
     SUBCASE("interval longer than the countdown: the pre-timeout at the first poll") {
-      wd_t wd;
-      REQUIRE(wd.set(settings(10, action::none, intr::messaging, 5), t0) == completion_code::success);
-      REQUIRE(wd.reset(t0) == completion_code::success);
+      wd_t wd = started(settings(10, action::none, intr::messaging, 5));
       CHECK(*wd.next_deadline() == t0 - 4s);
       CHECK(wd.due(t0));
       seen s;
@@ -349,28 +335,24 @@ TEST_SUITE("bmc") {
       CHECK(wd.poll(t0 + 1s, s) == 1);
       CHECK(s.order_is("pe"));
     }
-    SUBCASE("interval 0: both in one poll, the pre-timeout first") {
-      wd_t wd;
-      REQUIRE(wd.set(settings(10, action::power_cycle, intr::nmi, 0), t0) == completion_code::success);
-      REQUIRE(wd.reset(t0) == completion_code::success);
-      CHECK(*wd.next_deadline() == t0 + 1s);
-      seen s;
-      CHECK(wd.poll(t0 + 1s, s) == 2);
-      CHECK(s.order_is("pe"));
-    }
-    SUBCASE("no pre-timeout interrupt: only the expiry") {
-      wd_t wd;
-      REQUIRE(wd.set(settings(10, action::none, intr::none, 5), t0) == completion_code::success);
-      REQUIRE(wd.reset(t0) == completion_code::success);
-      CHECK(*wd.next_deadline() == t0 + 1s);
-      seen s;
-      CHECK(wd.poll(t0 + 1s, s) == 1);
-      CHECK(s.order_is("e"));
+    SUBCASE("one poll at the expiry: interval 0 gives both, the pre-timeout first; no interrupt only the expiry") {
+      struct one_poll {
+        cmd::set_watchdog_timer::request rq;
+        unsigned events;
+        const char* order;
+      };
+      for (const one_poll& c : {one_poll{settings(10, action::power_cycle, intr::nmi, 0), 2, "pe"},
+                                one_poll{settings(10, action::none, intr::none, 5), 1, "e"}}) {
+        CAPTURE(c.order);
+        wd_t wd = started(c.rq);
+        CHECK(*wd.next_deadline() == t0 + 1s);
+        seen s;
+        CHECK(wd.poll(t0 + 1s, s) == c.events);
+        CHECK(s.order_is(c.order));
+      }
     }
     SUBCASE("a handler that stops the timer at the pre-timeout: no expiry") {
-      wd_t wd;
-      REQUIRE(wd.set(settings(10, action::hard_reset, intr::nmi, 0), t0) == completion_code::success);
-      REQUIRE(wd.reset(t0) == completion_code::success);
+      wd_t wd = started(settings(10, action::hard_reset, intr::nmi, 0));
       int expiries = 0;
       const auto n = wd.poll(t0 + 1s, [&](const auto& e) {
         if constexpr (std::is_same_v<std::decay_t<decltype(e)>, wd_t::pretimeout_event>)
@@ -392,9 +374,7 @@ TEST_SUITE("bmc") {
     for (const row r : {row{action::none, 0x00}, row{action::hard_reset, 0x01}, row{action::power_down, 0x02},
                         row{action::power_cycle, 0x03}}) {
       INFO("action ", static_cast<unsigned>(r.a));
-      wd_t wd;
-      REQUIRE(wd.set(settings(10, r.a, intr::nmi, 0, use::os_load), t0) == completion_code::success);
-      REQUIRE(wd.reset(t0) == completion_code::success);
+      wd_t wd = started(settings(10, r.a, intr::nmi, 0, use::os_load));
       seen s;
       CHECK(wd.poll(t0 + 1s, s) == 2);
       CHECK(s.exp.action == r.a);
@@ -438,9 +418,7 @@ TEST_SUITE("bmc") {
 
   TEST_CASE("bmc watchdog: a clock that jumps backwards fires nothing and the countdown never grows past the "
             "initial one") {
-    wd_t wd;
-    REQUIRE(wd.set(settings(20, action::hard_reset, intr::nmi, 1), t0) == completion_code::success);
-    REQUIRE(wd.reset(t0) == completion_code::success);
+    wd_t wd = started(settings(20, action::hard_reset, intr::nmi, 1));
     seen s;
     CHECK(wd.poll(t0 - 1h, s) == 0);
     CHECK_FALSE(wd.due(t0 - 1h));
@@ -455,9 +433,7 @@ TEST_SUITE("bmc") {
   }
 
   TEST_CASE("bmc watchdog: a clock that jumps far forwards fires the pre-timeout and the expiry once each, in order") {
-    wd_t wd;
-    REQUIRE(wd.set(settings(20, action::power_down, intr::messaging, 1), t0) == completion_code::success);
-    REQUIRE(wd.reset(t0) == completion_code::success);
+    wd_t wd = started(settings(20, action::power_down, intr::messaging, 1));
     seen s;
     constexpr auto ten_years = std::chrono::hours(24 * 365 * 10);
     CHECK(wd.poll(t0 + ten_years, s) == 2);
@@ -479,40 +455,40 @@ TEST_SUITE("bmc") {
     REQUIRE(bmc::add_watchdog_commands<&my_bmc::watchdog>(d) == bmc::add_error::ok);
     CHECK(d.entries().size() == 3);
     my_bmc b;
-    CHECK(run(d, b, {0x18, 0x22}) == bytes{0x1C, 0x22, 0x80});  // Reset before Set
+    CHECK(dispatch_bytes(d, b, {0x18, 0x22}) == bytes{0x1C, 0x22, 0x80});  // Reset before Set
     // SMS/OS, hard reset, no pre-timeout, clear SMS/OS expiration flag, 2.0 s (as the fleet test).
-    CHECK(run(d, b, {0x18, 0x24, 0x04, 0x01, 0x00, 0x10, 0x14, 0x00}) == bytes{0x1C, 0x24, 0x00});
-    CHECK(run(d, b, {0x18, 0x25}) == bytes{0x1C, 0x25, 0x00, 0x04, 0x01, 0x00, 0x00, 0x14, 0x00, 0x14, 0x00});
-    CHECK(run(d, b, {0x18, 0x22}) == bytes{0x1C, 0x22, 0x00});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x24, 0x04, 0x01, 0x00, 0x10, 0x14, 0x00}) == bytes{0x1C, 0x24, 0x00});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x25}) == bytes{0x1C, 0x25, 0x00, 0x04, 0x01, 0x00, 0x00, 0x14, 0x00, 0x14, 0x00});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x22}) == bytes{0x1C, 0x22, 0x00});
     b.clock = t0 + 500ms;
-    CHECK(run(d, b, {0x18, 0x25}) == bytes{0x1C, 0x25, 0x00, 0x44, 0x01, 0x00, 0x00, 0x14, 0x00, 0x0F, 0x00});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x25}) == bytes{0x1C, 0x25, 0x00, 0x44, 0x01, 0x00, 0x00, 0x14, 0x00, 0x0F, 0x00});
     seen s;
     CHECK(b.watchdog.poll(t0 + 2100ms, s) == 1);
     CHECK(s.exp.action == action::hard_reset);
     b.clock = t0 + 2100ms;
-    CHECK(run(d, b, {0x18, 0x25}) == bytes{0x1C, 0x25, 0x00, 0x04, 0x01, 0x00, 0x10, 0x14, 0x00, 0x00, 0x00});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x25}) == bytes{0x1C, 0x25, 0x00, 0x04, 0x01, 0x00, 0x10, 0x14, 0x00, 0x00, 0x00});
     // Refusals on the wire: invalid fields CC, wrong lengths C7, privilege D4.
-    CHECK(run(d, b, {0x18, 0x24, 0x00, 0x01, 0x00, 0x00, 0x0A, 0x00})[2] == 0xCC);  // use 0
-    CHECK(run(d, b, {0x18, 0x24, 0x04, 0x11, 0x00, 0x00, 0x0A, 0x00})[2] == 0xCC);  // SMI
-    CHECK(run(d, b, {0x18, 0x24, 0x04, 0x04, 0x00, 0x00, 0x0A, 0x00})[2] == 0xCC);  // action 4
-    CHECK(run(d, b, {0x18, 0x24, 0x04, 0x41, 0x00, 0x00, 0x0A, 0x00})[2] == 0xCC);  // interrupt 4
-    CHECK(run(d, b, {0x18, 0x24, 0x04, 0x00, 0x00, 0x00, 0x0A}) == bytes{0x1C, 0x24, 0xC7});
-    CHECK(run(d, b, {0x18, 0x22, 0x00}) == bytes{0x1C, 0x22, 0xC7});
-    CHECK(run(d, b, {0x18, 0x25, 0x00}) == bytes{0x1C, 0x25, 0xC7});
-    CHECK(run(d, b, {0x18, 0x24, 0x04, 0x01, 0x00, 0x00, 0x0A, 0x00}, {bmc::privilege::user, 1}) ==
+    CHECK(dispatch_bytes(d, b, {0x18, 0x24, 0x00, 0x01, 0x00, 0x00, 0x0A, 0x00})[2] == 0xCC);  // use 0
+    CHECK(dispatch_bytes(d, b, {0x18, 0x24, 0x04, 0x11, 0x00, 0x00, 0x0A, 0x00})[2] == 0xCC);  // SMI
+    CHECK(dispatch_bytes(d, b, {0x18, 0x24, 0x04, 0x04, 0x00, 0x00, 0x0A, 0x00})[2] == 0xCC);  // action 4
+    CHECK(dispatch_bytes(d, b, {0x18, 0x24, 0x04, 0x41, 0x00, 0x00, 0x0A, 0x00})[2] == 0xCC);  // interrupt 4
+    CHECK(dispatch_bytes(d, b, {0x18, 0x24, 0x04, 0x00, 0x00, 0x00, 0x0A}) == bytes{0x1C, 0x24, 0xC7});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x22, 0x00}) == bytes{0x1C, 0x22, 0xC7});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x25, 0x00}) == bytes{0x1C, 0x25, 0xC7});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x24, 0x04, 0x01, 0x00, 0x00, 0x0A, 0x00}, {bmc::privilege::user, 1}) ==
           bytes{0x1C, 0x24, 0xD4});
-    CHECK(run(d, b, {0x18, 0x22}, {bmc::privilege::user, 1}) == bytes{0x1C, 0x22, 0xD4});
-    CHECK(run(d, b, {0x18, 0x25}, {bmc::privilege::callback, 1}) == bytes{0x1C, 0x25, 0xD4});
-    CHECK(run(d, b, {0x18, 0x25}, {bmc::privilege::user, 1})[2] == 0x00);
-    CHECK(run(d, b, {0x18, 0x22}, {bmc::privilege::operator_, 1})[2] == 0x00);
+    CHECK(dispatch_bytes(d, b, {0x18, 0x22}, {bmc::privilege::user, 1}) == bytes{0x1C, 0x22, 0xD4});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x25}, {bmc::privilege::callback, 1}) == bytes{0x1C, 0x25, 0xD4});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x25}, {bmc::privilege::user, 1})[2] == 0x00);
+    CHECK(dispatch_bytes(d, b, {0x18, 0x22}, {bmc::privilege::operator_, 1})[2] == 0x00);
     // Reserved bits are ignored, as ipmikit-bmc does: byte 1 [5:3], byte 2 b7/b3, byte 4 b7/b6/b0.
-    CHECK(run(d, b, {0x18, 0x24, 0x3C, 0x8A, 0x00, 0xD1, 0x0A, 0x00}) == bytes{0x1C, 0x24, 0x00});
-    CHECK(run(d, b, {0x18, 0x25}) == bytes{0x1C, 0x25, 0x00, 0x04, 0x02, 0x00, 0x00, 0x0A, 0x00, 0x0A, 0x00});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x24, 0x3C, 0x8A, 0x00, 0xD1, 0x0A, 0x00}) == bytes{0x1C, 0x24, 0x00});
+    CHECK(dispatch_bytes(d, b, {0x18, 0x25}) == bytes{0x1C, 0x25, 0x00, 0x04, 0x02, 0x00, 0x00, 0x0A, 0x00, 0x0A, 0x00});
     // "Don't stop" through the wire: a running timer keeps running.
-    CHECK(run(d, b, {0x18, 0x22})[2] == 0x00);
-    CHECK(run(d, b, {0x18, 0x24, 0x44, 0x00, 0x00, 0x00, 0x32, 0x00})[2] == 0x00);
+    CHECK(dispatch_bytes(d, b, {0x18, 0x22})[2] == 0x00);
+    CHECK(dispatch_bytes(d, b, {0x18, 0x24, 0x44, 0x00, 0x00, 0x00, 0x32, 0x00})[2] == 0x00);
     CHECK(b.watchdog.running());
-    CHECK(run(d, b, {0x18, 0x24, 0x04, 0x00, 0x00, 0x00, 0x32, 0x00})[2] == 0x00);
+    CHECK(dispatch_bytes(d, b, {0x18, 0x24, 0x04, 0x00, 0x00, 0x00, 0x32, 0x00})[2] == 0x00);
     CHECK_FALSE(b.watchdog.running());
   }
 
@@ -525,12 +501,8 @@ TEST_SUITE("bmc") {
     CHECK(d.find(netfn::app, 0x24)->required == bmc::privilege::operator_);
     CHECK(d.find(netfn::app, 0x25)->required == bmc::privilege::user);
     bmc::dispatcher<my_bmc, 4> small;
-    REQUIRE(small.add({commands::get_device_id, 0, 0, bmc::privilege::user,
-                       [](my_bmc&, const bmc::request&, std::span<std::uint8_t>) { return bmc::reply{}; }}) ==
-            bmc::add_error::ok);
-    REQUIRE(small.add({commands::cold_reset, 0, 0, bmc::privilege::user,
-                       [](my_bmc&, const bmc::request&, std::span<std::uint8_t>) { return bmc::reply{}; }}) ==
-            bmc::add_error::ok);
+    test::take_a_place(small, commands::get_device_id);
+    test::take_a_place(small, commands::cold_reset);
     CHECK(bmc::add_watchdog_commands<&my_bmc::watchdog>(small) == bmc::add_error::full);
     CHECK(small.entries().size() == 2);
   }

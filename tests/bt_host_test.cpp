@@ -14,6 +14,7 @@
 #include <ipmikit/bt/device.hpp>
 #include <ipmikit/bt/host.hpp>
 
+#include "scripted_bmc.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -30,29 +31,13 @@ const bytes get_device_id = {0x18, 0x01};
 
 std::string hex2(std::uint8_t v) { return test::to_hex(std::span<const std::uint8_t>(&v, 1)); }
 
-struct test_bus {
-  bt::device device;
+// A bt::device with a scripted BMC, the clock, and a trace of every access.
+struct test_bus : test::scripted_bmc<bt::device> {
   clk::time_point now{};
   clk::duration step = 1ms;
-  std::vector<std::string> trace;
-  std::function<bytes(std::span<const std::uint8_t>)> answer = [](std::span<const std::uint8_t> r) {
-    // Built by push_back: `bytes{a, b, c}` followed by insert() draws GCC 12's false
-    // -Warray-bounds at -O2 (a memcpy "out of the bounds [0, 3]"; meta-bug PR 56456).
-    bytes rsp;
-    rsp.reserve(r.size() + 1);
-    rsp.push_back(static_cast<std::uint8_t>(r[0] | 0x04));
-    rsp.push_back(r[1]);
-    rsp.push_back(0x00);
-    rsp.insert(rsp.end(), r.begin() + 2, r.end());
-    return rsp;
-  };
-  int answer_after_polls = 0;  // -1: never
-  int polls = 0;
-  int ignore = 0;              // requests to leave unanswered
-  std::uint32_t ignored_id = 0xFFFFFFFF;
   std::function<void(test_bus&)> on_request;  // extra BMC behaviour
 
-  explicit test_bus(bt::device::config cfg = {}) : device(cfg) {}
+  explicit test_bus(bt::device::config cfg = {}) : scripted_bmc(cfg) {}
 
   std::uint8_t read_control() {
     const std::uint8_t v = device.read_control();
@@ -82,22 +67,6 @@ struct test_bus {
     maybe_answer();
   }
   clk::time_point tick() { return now += step; }
-
-  void maybe_answer() {
-    const auto r = device.pending_request();
-    if (!r || answer_after_polls < 0 || polls < answer_after_polls || r->id == ignored_id) return;
-    if (ignore > 0) {
-      --ignore;
-      ignored_id = r->id;
-      return;
-    }
-    REQUIRE(device.respond(r->id, answer(r->bytes)) == bt::device_error::ok);
-  }
-  std::string joined() const {
-    std::string out;
-    for (const auto& t : trace) out += (out.empty() ? "" : " ") + t;
-    return out;
-  }
 };
 
 template <class Host>

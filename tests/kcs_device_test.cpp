@@ -99,6 +99,17 @@ constexpr bool constexpr_transaction() {
 }
 static_assert(constexpr_transaction());
 
+/// A deferred-service device after WRITE_START (serviced) and the first request byte, 18h, which
+/// sits latched with IBF set because service() has not run since.
+kcs::device deferred_with_first_byte_latched() {
+  kcs::device d(kcs::device::config{.deferred = true});
+  d.write_command(0x61);
+  d.service();
+  (void)d.read_data();
+  d.write_data(0x18);
+  return d;
+}
+
 }  // namespace
 
 TEST_SUITE("kcs") {
@@ -434,11 +445,7 @@ TEST_SUITE("kcs") {
   }
 
   TEST_CASE("deferred service: a host write while IBF is set damages the transfer and says so") {
-    kcs::device d(kcs::device::config{.deferred = true});
-    d.write_command(0x61);
-    d.service();
-    (void)d.read_data();
-    d.write_data(0x18);
+    kcs::device d = deferred_with_first_byte_latched();
     d.write_data(0x01);  // IBF still set: dropped
     CHECK(d.stats().overruns == 1);
     CHECK(d.service() == event::none);
@@ -447,11 +454,7 @@ TEST_SUITE("kcs") {
   }
 
   TEST_CASE("deferred service: GET_STATUS/ABORT while IBF is set replaces the latched write") {
-    kcs::device d(kcs::device::config{.deferred = true});
-    d.write_command(0x61);
-    d.service();
-    (void)d.read_data();
-    d.write_data(0x18);
+    kcs::device d = deferred_with_first_byte_latched();
     d.write_data(0x99);  // overrun…
     d.write_command(0x60);  // …but the abort wins
     CHECK(d.stats().overruns == 2);

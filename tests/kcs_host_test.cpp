@@ -14,6 +14,7 @@
 #include <ipmikit/kcs/device.hpp>
 #include <ipmikit/kcs/host.hpp>
 
+#include "scripted_bmc.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -34,33 +35,23 @@ std::string hex2(std::uint8_t v) { return test::to_hex(std::span<const std::uint
 
 // A kcs::device with a scripted BMC, the clock, and a trace of every access.
 template <std::size_t Capacity = kcs::default_capacity>
-struct test_bus {
-  kcs::basic_device<Capacity> device;
+struct test_bus : test::scripted_bmc<kcs::basic_device<Capacity>> {
+  using base = test::scripted_bmc<kcs::basic_device<Capacity>>;
+  using base::device;
+  using base::maybe_answer;
+  using base::polls;
+  using base::trace;
+
   clk::time_point now{};
   clk::duration step = 1ms;  // time each access takes
-  std::vector<std::string> trace;
 
-  // BMC behaviour.
-  std::function<bytes(std::span<const std::uint8_t>)> answer = [](std::span<const std::uint8_t> r) {
-    // Built by push_back: `bytes{a, b, c}` followed by insert() draws GCC 12's false
-    // -Warray-bounds at -O2 (a memcpy "out of the bounds [0, 3]"; meta-bug PR 56456).
-    bytes rsp;
-    rsp.reserve(r.size() + 1);
-    rsp.push_back(static_cast<std::uint8_t>(r[0] | 0x04));
-    rsp.push_back(r[1]);
-    rsp.push_back(0x00);
-    rsp.insert(rsp.end(), r.begin() + 2, r.end());
-    return rsp;
-  };
-  int answer_after_polls = 0;   // polls of the host before the BMC answers (-1: never)
-  int polls_waiting = 0;
-  int ignore_requests = 0;      // requests to leave unanswered before answering again
+  // BMC behaviour beyond the scripted answers.
   bool hide_final_dummy = false;  // a BMC that never writes the last dummy byte
   bool stuck_ibf = false;         // a device whose status always shows IBF
   int slow_obf_polls = 0;         // status reads after each READ that show no byte yet (-1: always)
   int obf_hidden_left = 0;
 
-  explicit test_bus(typename kcs::basic_device<Capacity>::config cfg = {}) : device(cfg) {}
+  explicit test_bus(typename kcs::basic_device<Capacity>::config cfg = {}) : base(cfg) {}
 
   std::uint8_t read_status() {
     kcs::status s = device.read_status();
@@ -92,40 +83,21 @@ struct test_bus {
     last_was_read_ack = v == 0x68;
     obf_hidden_left = last_was_read_ack ? slow_obf_polls : 0;
     if (device.write_data(v) == kcs::event::request_ready) {
-      polls_waiting = 0;
+      polls = 0;
       maybe_answer();
     }
   }
   // The host is polling: the BMC works.
   void idle() {
-    ++polls_waiting;
+    ++polls;
     device.service();
     maybe_answer();
   }
   clk::time_point tick() { return now += step; }
 
-  void maybe_answer() {
-    const auto r = device.pending_request();
-    if (!r || answer_after_polls < 0 || polls_waiting < answer_after_polls) return;
-    if (ignore_requests > 0) {
-      --ignore_requests;
-      ignored_id = r->id;
-      return;
-    }
-    if (r->id == ignored_id) return;
-    const bytes rsp = answer(r->bytes);
-    REQUIRE(device.respond(r->id, rsp) == kcs::device_error::ok);
-  }
-
   void note(std::string s) { trace.push_back(std::move(s)); }
-  std::string joined() const {
-    std::string out;
-    for (const auto& t : trace) out += (out.empty() ? "" : " ") + t;
-    return out;
-  }
 
   bool last_was_read_ack = false;
-  std::uint32_t ignored_id = 0xFFFFFFFF;
 };
 
 template <class Host, class Bus>
@@ -246,7 +218,7 @@ TEST_SUITE("kcs") {
 
   TEST_CASE("host: no response within response_timeout → abort, retry, success") {
     test_bus bus;
-    bus.ignore_requests = 1;  // the first request is never answered
+    bus.ignore = 1;  // the first request is never answered
     kcs::host::config cfg;
     cfg.response_timeout = 100ms;
     kcs::host h(cfg);

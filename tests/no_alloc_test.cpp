@@ -22,6 +22,8 @@
 
 #include <ipmikit/ipmikit.hpp>
 
+#include "session_exchange.hpp"
+
 // ---------------------------------------------------------------------------------------------
 // Counting allocation functions
 
@@ -332,12 +334,7 @@ int main(int argc, char**) {
            for (int i = 0; i < 4; ++i) {
              emu.send_request(static_cast<std::uint8_t>(i), req, t, eh);
              for (int k = 0; k < 6; ++k) {
-               const auto a = emu.outbound(t);
-               bmc.receive(a, t, bh);
-               emu.consume(a.size(), t);
-               const auto b = bmc.outbound(t);
-               emu.receive(b, t, eh);
-               bmc.consume(b.size(), t);
+               test::exchange(emu, eh, bmc, bh, t);
                t += std::chrono::milliseconds(11);
                bmc.poll(t, bh);
                emu.poll(t, eh);

@@ -19,6 +19,7 @@
 #include <ipmikit/ipmikit.hpp>
 
 #include "reference_codec.hpp"
+#include "session_exchange.hpp"
 
 namespace {
 
@@ -168,12 +169,7 @@ void test_session() {
   CHECK(emu.send_request(1, req, t, eh) == vm::session_error::ok);
   CHECK(emu.send_request(2, req, t, eh) == vm::session_error::request_outstanding);
   for (int k = 0; k < 8; ++k) {
-    const auto a = emu.outbound(t);
-    bmc.receive(a, t, bh);
-    emu.consume(a.size(), t);
-    const auto b = bmc.outbound(t);
-    emu.receive(b, t, eh);
-    bmc.consume(b.size(), t);
+    test::exchange(emu, eh, bmc, bh, t);
     t += std::chrono::milliseconds(11);
     bmc.poll(t, bh);
   }

@@ -18,19 +18,40 @@
 
 namespace ipmikit::test {
 
-struct kcs_interface {
-  static constexpr const char* name = "kcs";
-  template <std::size_t Capacity = kcs::default_capacity>
-  using device_type = kcs::basic_device<Capacity>;
+namespace detail {
+// Unqualified, so that argument-dependent lookup finds the host's own drive() and perform()
+// (kcs:: or bt::); inside a description the names would find its members instead.
+template <class Host, class Bus, class Now>
+si::outcome drive_in_host_namespace(Host& h, Bus& bus, Now&& now, std::size_t max) {
+  return drive(h, bus, now, max);
+}
+template <class Bus, class Action>
+std::uint8_t perform_in_host_namespace(Bus& bus, const Action& a) {
+  return perform(bus, a);
+}
+}  // namespace detail
+
+/// What every description says the same way: the device template, the host, and the host's
+/// driving loop and register access.
+template <template <std::size_t> class Device, std::size_t DefaultCapacity, class Host>
+struct interface_types {
+  template <std::size_t Capacity = DefaultCapacity>
+  using device_type = Device<Capacity>;
   using device = device_type<>;
-  using host = kcs::host;
+  using host = Host;
 
   template <class Bus, class Now>
   static si::outcome drive(host& h, Bus& bus, Now&& now, std::size_t max) {
-    return kcs::drive(h, bus, now, max);
+    return detail::drive_in_host_namespace(h, bus, now, max);
   }
-  template <class Bus>
-  static std::uint8_t perform(Bus& bus, const kcs::action& a) { return kcs::perform(bus, a); }
+  template <class Bus, class Action>
+  static std::uint8_t perform(Bus& bus, const Action& a) {
+    return detail::perform_in_host_namespace(bus, a);
+  }
+};
+
+struct kcs_interface : interface_types<kcs::basic_device, kcs::default_capacity, kcs::host> {
+  static constexpr const char* name = "kcs";
 
   // Figure 9-6: WRITE_START, the bytes, WRITE_END, the last byte (OBF cleared after each write).
   // Returns the event of the last write.
@@ -76,19 +97,8 @@ struct kcs_interface {
   static bool host_attention(host& h) { return h.attention(); }
 };
 
-struct bt_interface {
+struct bt_interface : interface_types<bt::basic_device, bt::default_capacity, bt::host> {
   static constexpr const char* name = "bt";
-  template <std::size_t Capacity = bt::default_capacity>
-  using device_type = bt::basic_device<Capacity>;
-  using device = device_type<>;
-  using host = bt::host;
-
-  template <class Bus, class Now>
-  static si::outcome drive(host& h, Bus& bus, Now&& now, std::size_t max) {
-    return bt::drive(h, bus, now, max);
-  }
-  template <class Bus>
-  static std::uint8_t perform(Bus& bus, const bt::action& a) { return bt::perform(bus, a); }
 
   // CLR_WR_PTR, Length, NetFn/LUN, Seq, Cmd, Data…, H2B_ATN. Seq counts up per request.
   template <class Device>

@@ -49,9 +49,22 @@ struct recorder {
   void operator()(const vm::version_event& v) { versions.push_back(v.version); }
   void operator()(const vm::capabilities_event& c) { caps.push_back(c.caps.to_byte()); }
   void operator()(const vm::protocol_event& p) { problems.push_back(p); }
+
+  /// The one problem reported; none or several fail the test.
+  [[nodiscard]] const vm::protocol_event& only_problem() const {
+    REQUIRE(problems.size() == 1);
+    return problems[0];
+  }
 };
 
 const clk::time_point t0{};
+
+/// An emulator session connected at t0 (its greeting is in its outbound buffer) and what it reported.
+struct connected_emulator {
+  emulator e;
+  recorder r;
+  connected_emulator() { e.connect(t0, r); }
+};
 
 /// Takes everything the session has to send, honouring chunks but not the command gap.
 template <class Session>
@@ -110,10 +123,7 @@ TEST_SUITE("session") {
   // ------------------------------------------------------------------------------------------
   // Emulator role
 
-  TEST_CASE("the emulator greets with VERSION 1 and its capabilities, like QEMU 7.2") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "the emulator greets with VERSION 1 and its capabilities, like QEMU 7.2") {
     CHECK(e.connected());
     CHECK(drain(e, t0) == hex("FF 01 A1 08 3F A1"));
   }
@@ -149,10 +159,7 @@ TEST_SUITE("session") {
     }
   }
 
-  TEST_CASE("a request is framed on the wire and its response is delivered") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "a request is framed on the wire and its response is delivered") {
     drain(e, t0);
     REQUIRE(e.send_request(0x00, hex("18 01"), t0, r) == vm::session_error::ok);
     CHECK(e.request_outstanding());
@@ -165,10 +172,7 @@ TEST_SUITE("session") {
     CHECK_FALSE(e.request_outstanding());
   }
 
-  TEST_CASE("a request shorter than netfn and cmd is answered locally with 0xC7") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "a request shorter than netfn and cmd is answered locally with 0xC7") {
     drain(e, t0);
     CHECK(e.send_request(3, hex("18"), t0, r) == vm::session_error::ok);
     REQUIRE(r.responses.size() == 1);
@@ -179,10 +183,7 @@ TEST_SUITE("session") {
     CHECK_FALSE(e.request_outstanding());
   }
 
-  TEST_CASE("a request longer than 300 bytes is answered locally with 0xC6") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "a request longer than 300 bytes is answered locally with 0xC6") {
     drain(e, t0);
     bytes body(301, 0x11);
     body[0] = 0x18;
@@ -203,10 +204,7 @@ TEST_SUITE("session") {
     CHECK(e.pending().empty());
   }
 
-  TEST_CASE("a second request while one is outstanding is refused, not sent") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "a second request while one is outstanding is refused, not sent") {
     drain(e, t0);
     REQUIRE(e.send_request(1, hex("18 01"), t0, r) == vm::session_error::ok);
     const bytes wire = drain(e, t0);
@@ -242,44 +240,30 @@ TEST_SUITE("session") {
     CHECK(e.stats().count(vm::protocol_problem::unexpected_response) == 1);
   }
 
-  TEST_CASE("the default response deadline is QEMU's 4 seconds") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "the default response deadline is QEMU's 4 seconds") {
     e.send_request(0, hex("18 01"), t0, r);
     CHECK(e.next_deadline() == t0 + 4s);
   }
 
-  TEST_CASE("response with no request outstanding is reported and dropped") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "response with no request outstanding is reported and dropped") {
     e.receive(frame(7, hex("1C 01 00")), t0, r);
     CHECK(r.responses.empty());
-    REQUIRE(r.problems.size() == 1);
-    CHECK(r.problems[0].problem == vm::protocol_problem::unexpected_response);
-    CHECK(r.problems[0].msg_id == 7);
+    CHECK(r.only_problem().problem == vm::protocol_problem::unexpected_response);
+    CHECK(r.only_problem().msg_id == 7);
   }
 
-  TEST_CASE("response with the wrong message id is reported and dropped; the right one still counts") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "response with the wrong message id is reported and dropped; the right one still counts") {
     e.send_request(4, hex("18 01"), t0, r);
     e.receive(frame(5, hex("1C 01 00")), t0, r);
     CHECK(r.responses.empty());
     CHECK(e.request_outstanding());
-    REQUIRE(r.problems.size() == 1);
-    CHECK(r.problems[0].problem == vm::protocol_problem::mismatched_response);
-    CHECK(r.problems[0].msg_id == 5);
+    CHECK(r.only_problem().problem == vm::protocol_problem::mismatched_response);
+    CHECK(r.only_problem().msg_id == 5);
     e.receive(frame(4, hex("1C 01 00")), t0, r);
     CHECK(r.responses.size() == 1);
   }
 
-  TEST_CASE("duplicate response: the second copy is reported as unexpected") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "duplicate response: the second copy is reported as unexpected") {
     e.send_request(4, hex("18 01"), t0, r);
     const bytes rsp = frame(4, hex("1C 01 00"));
     e.receive(test::cat({rsp, rsp}), t0, r);
@@ -287,37 +271,26 @@ TEST_SUITE("session") {
     CHECK(e.stats().count(vm::protocol_problem::unexpected_response) == 1);
   }
 
-  TEST_CASE("short frame: a response without completion code is malformed (QEMU's 5-byte rule)") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "short frame: a response without completion code is malformed (QEMU's 5-byte rule)") {
     e.send_request(1, hex("18 01"), t0, r);
     e.receive(frame(1, hex("1C 01")), t0, r);  // 4 bytes before A0
     CHECK(r.responses.empty());
-    REQUIRE(r.problems.size() == 1);
-    CHECK(r.problems[0].problem == vm::protocol_problem::malformed_frame);
-    CHECK(r.problems[0].decode == vm::decode_error::message_too_short);
+    CHECK(r.only_problem().problem == vm::protocol_problem::malformed_frame);
+    CHECK(r.only_problem().decode == vm::decode_error::message_too_short);
     CHECK(e.request_outstanding());
   }
 
-  TEST_CASE("bad checksum: reported, dropped, the request still waits") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "bad checksum: reported, dropped, the request still waits") {
     e.send_request(1, hex("18 01"), t0, r);
     e.receive(hex("01 1C 01 00 E3 A0"), t0, r);  // checksum off by one
     CHECK(r.responses.empty());
-    REQUIRE(r.problems.size() == 1);
-    CHECK(r.problems[0].decode == vm::decode_error::checksum_mismatch);
+    CHECK(r.only_problem().decode == vm::decode_error::checksum_mismatch);
     CHECK(e.request_outstanding());
     e.receive(frame(1, hex("1C 01 00")), t0, r);
     CHECK(r.responses.size() == 1);
   }
 
-  TEST_CASE("oversized frame: a too-long response for the outstanding request becomes 0xC6") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "oversized frame: a too-long response for the outstanding request becomes 0xC6") {
     e.send_request(2, hex("0A 11 00 00 00 FF"), t0, r);  // Read FRU Data
     bytes body(320, 0x42);
     body[0] = 0x2C;
@@ -328,19 +301,14 @@ TEST_SUITE("session") {
     REQUIRE(r.responses.size() == 1);
     CHECK(r.responses[0].body == hex("0E 11 C6"));
     CHECK(r.responses[0].local);
-    REQUIRE(r.problems.size() == 1);
-    CHECK(r.problems[0].decode == vm::decode_error::frame_too_long);
+    CHECK(r.only_problem().decode == vm::decode_error::frame_too_long);
     CHECK_FALSE(e.request_outstanding());
   }
 
-  TEST_CASE("escape before a terminator: reported, and the next frame decodes") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "escape before a terminator: reported, and the next frame decodes") {
     e.send_request(1, hex("18 01"), t0, r);
     e.receive(test::cat({hex("01 1C 01 AA A0"), frame(1, hex("1C 01 00"))}), t0, r);
-    REQUIRE(r.problems.size() == 1);
-    CHECK(r.problems[0].decode == vm::decode_error::escape_before_terminator);
+    CHECK(r.only_problem().decode == vm::decode_error::escape_before_terminator);
     CHECK(r.responses.size() == 1);
   }
 
@@ -356,31 +324,20 @@ TEST_SUITE("session") {
     CHECK(r.responses[0].body == hex("1C 2E 00"));
   }
 
-  TEST_CASE("unknown command: reported, the session goes on") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "unknown command: reported, the session goes on") {
     e.receive(hex("42 A1 01 A1"), t0, r);
-    REQUIRE(r.problems.size() == 1);
-    CHECK(r.problems[0].decode == vm::decode_error::unknown_command);
+    CHECK(r.only_problem().decode == vm::decode_error::unknown_command);
     CHECK(r.hardware == std::vector<vm::command>{vm::command::attention});
   }
 
-  TEST_CASE("command with missing argument: VERSION without its byte is reported") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "command with missing argument: VERSION without its byte is reported") {
     e.receive(hex("FF A1"), t0, r);
-    REQUIRE(r.problems.size() == 1);
-    CHECK(r.problems[0].decode == vm::decode_error::wrong_argument_count);
+    CHECK(r.only_problem().decode == vm::decode_error::wrong_argument_count);
     CHECK(r.versions.empty());
     CHECK_FALSE(e.peer_version());
   }
 
-  TEST_CASE("every BMC command becomes a hardware event in the emulator role") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "every BMC command becomes a hardware event in the emulator role") {
     e.receive(hex("00 A1 01 A1 02 A1 03 A1 04 A1 05 A1 06 A1 07 A1 09 A1"), t0, r);
     using c = vm::command;
     CHECK(r.hardware == std::vector<c>{c::no_attention, c::attention, c::attention_irq, c::power_off,
@@ -389,34 +346,23 @@ TEST_SUITE("session") {
     CHECK(e.stats().commands_in == 9);
   }
 
-  TEST_CASE("CAPABILITIES sent to the emulator is an unexpected command") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "CAPABILITIES sent to the emulator is an unexpected command") {
     e.receive(hex("08 3F A1"), t0, r);
-    REQUIRE(r.problems.size() == 1);
-    CHECK(r.problems[0].problem == vm::protocol_problem::unexpected_command);
-    CHECK(r.problems[0].code == 0x08);
+    CHECK(r.only_problem().problem == vm::protocol_problem::unexpected_command);
+    CHECK(r.only_problem().code == 0x08);
   }
 
-  TEST_CASE("peer of another version: reported, and the session goes on speaking version 1") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "peer of another version: reported, and the session goes on speaking version 1") {
     e.receive(hex("FF 02 A1"), t0, r);
     CHECK(r.versions == std::vector<std::uint8_t>{2});
     CHECK(e.peer_version() == 2);
-    REQUIRE(r.problems.size() == 1);
-    CHECK(r.problems[0].problem == vm::protocol_problem::version_mismatch);
+    CHECK(r.only_problem().problem == vm::protocol_problem::version_mismatch);
     e.send_request(1, hex("18 01"), t0, r);
     e.receive(frame(1, hex("1C 01 00")), t0, r);
     CHECK(r.responses.size() == 1);
   }
 
-  TEST_CASE("disconnect mid-request answers 0xD2; mid-frame bytes are forgotten") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "disconnect mid-request answers 0xD2; mid-frame bytes are forgotten") {
     e.send_request(6, hex("18 01"), t0, r);
     e.receive(hex("06 1C 01"), t0, r);  // half a response
     e.disconnect(t0, r);
@@ -435,10 +381,7 @@ TEST_SUITE("session") {
     CHECK(e.stats().count(vm::protocol_problem::malformed_frame) == 1);
   }
 
-  TEST_CASE("reconnect re-sends the greeting and discards unsent output") {
-    emulator e;
-    recorder r;
-    e.connect(t0, r);
+  TEST_CASE_FIXTURE(connected_emulator, "reconnect re-sends the greeting and discards unsent output") {
     e.send_request(1, hex("18 01"), t0, r);  // not drained
     e.connect(t0 + 1s, r);                   // reconnect without an explicit disconnect
     REQUIRE(r.responses.size() == 1);
@@ -592,9 +535,8 @@ TEST_SUITE("session") {
     b.connect(t0, r);
     b.receive(hex("04 A1 01 A1"), t0, r);
     CHECK(r.hardware == std::vector<vm::command>{vm::command::reset});
-    REQUIRE(r.problems.size() == 1);
-    CHECK(r.problems[0].problem == vm::protocol_problem::unexpected_command);
-    CHECK(r.problems[0].code == 0x01);
+    CHECK(r.only_problem().problem == vm::protocol_problem::unexpected_command);
+    CHECK(r.only_problem().code == 0x01);
   }
 
   TEST_CASE("bmc role: a response sent to the BMC is a protocol problem, not a request") {
@@ -609,10 +551,9 @@ TEST_SUITE("session") {
     REQUIRE(rsp.back() == 0xA0);
     b.receive(rsp, t0, r);
     CHECK(r.requests.empty());
-    REQUIRE(r.problems.size() == 1);
-    CHECK(r.problems[0].problem == vm::protocol_problem::unexpected_response);
-    CHECK(r.problems[0].msg_id == 0x30);
-    CHECK(r.problems[0].offset == 3);
+    CHECK(r.only_problem().problem == vm::protocol_problem::unexpected_response);
+    CHECK(r.only_problem().msg_id == 0x30);
+    CHECK(r.only_problem().offset == 3);
     CHECK(b.stats().count(vm::protocol_problem::unexpected_response) == 1);
     CHECK(b.stats().requests == 0);
     CHECK_FALSE(b.awaiting_response(0x30));

@@ -722,37 +722,17 @@ int test_qemu(const temp_dir& dir, const temp_dir& dir2, const std::string& bina
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s PATH/TO/ipmikit-bmc [scripted] [qemu] [fleet] [persist]\n", argv[0]);
-    return 2;
-  }
+  const auto chosen =
+      choose_sections(argc, argv, {{"scripted"}, {"qemu"}, {"fleet"}, {"persist"}}, 1, "PATH/TO/ipmikit-bmc");
+  if (!chosen) return 2;
+  auto [want_scripted, want_qemu, want_fleet, want_persist] = *chosen;
   const std::string binary = argv[1];
-  bool want_scripted = argc == 2, want_qemu = argc == 2, want_fleet = argc == 2, want_persist = argc == 2;
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "scripted") {
-      want_scripted = true;
-    } else if (a == "qemu") {
-      want_qemu = true;
-    } else if (a == "fleet") {
-      want_fleet = true;
-    } else if (a == "persist") {
-      want_persist = true;
-    } else {
-      std::fprintf(stderr, "usage: %s PATH/TO/ipmikit-bmc [scripted] [qemu] [fleet] [persist]\n", argv[0]);
-      return 2;
-    }
-  }
   if (!find_program(binary)) {
     say("FAIL no executable ipmikit-bmc at " + binary);
     return 1;
   }
   const bool have_qemu = find_program("qemu-system-x86_64").has_value();
-  const char* required = std::getenv("IPMIKIT_INTEROP_REQUIRED");
-  if (required != nullptr && std::string_view(required) == "1" && !have_qemu) {
-    say("FAIL IPMIKIT_INTEROP_REQUIRED=1 but qemu-system-x86_64 is missing");
-    return 1;
-  }
+  if (peers_required() && !have_qemu) return missing_program_exit("qemu-system-x86_64");
   if (want_qemu && !have_qemu) {
     say("SKIP QEMU section: qemu-system-x86_64 not in PATH");
     want_qemu = false;
@@ -766,8 +746,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   say("temporary directories " + dir->path() + " " + dir2->path());
-  const char* keep = std::getenv("IPMIKIT_INTEROP_KEEP");
-  if (keep != nullptr && *keep != '\0' && std::string_view(keep) != "0") {
+  if (keep_requested()) {
     dir->keep();
     dir2->keep();
   }
@@ -783,7 +762,5 @@ int main(int argc, char** argv) {
     dir2->keep();
   }
   if (dir->kept()) say("kept " + dir->path() + " " + dir2->path());
-  say(failures == 0 ? "PASS (" + std::to_string(elapsed_ms(g_test_start)) + " ms)"
-                    : "FAIL: " + std::to_string(failures) + " check(s) failed");
-  return failures == 0 ? 0 : 1;
+  return pass_or_fail(failures);
 }

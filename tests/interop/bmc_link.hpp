@@ -200,9 +200,7 @@ class bmc_link {
   /// Socket errors of the thread and what hooks noted, "; "-separated ("" for none).
   [[nodiscard]] std::string errors() {
     std::lock_guard<std::mutex> lock(mu_);
-    std::string s;
-    for (const auto& e : errors_) s += (s.empty() ? "" : "; ") + e;
-    return s;
+    return join(errors_);
   }
 
   /// Waits (polling every millisecond, at most `timeout_ms`) until `pred(log)` holds. For the

@@ -347,6 +347,17 @@ void finish(checker& c, server& s, int failures_before) {
   if (c.failures() != failures_before) show_log(s.log);
 }
 
+/// A section's checks against its started server, then `undo` (what the section changed in the
+/// server: a pause, a limit), then finish(); the section's failed checks.
+template <class Body, class Undo = void (*)()>
+int body_then_finish(checker& c, server& s, Body body, Undo undo = [] {}) {
+  const int before = c.failures();
+  body();
+  undo();
+  finish(c, s, before);
+  return c.failures();
+}
+
 /// "[vm NAME]\nlisten = unix:PATH\n" plus extra lines.
 [[nodiscard]] std::string vm_section(const std::string& name, const std::string& listen, std::string_view extra = {}) {
   return "[vm " + name + "]\nlisten = " + listen + "\n" + std::string(extra);
@@ -718,9 +729,8 @@ int test_stall(const temp_dir& root, const options& o) {
   }
   auto s = start_server(*dir, o, conf);
   if (!c.check_ok(s, "ipmikit-bmc started with 310 VMs")) return c.failures();
-  const int before = c.failures();
   pause_guard pause(s->pid());
-  auto body = [&]() {
+  return body_then_finish(c, *s, [&]() {
     std::vector<emu> vms(total);
     std::vector<emu*> ptrs;
     for (std::size_t i = 0; i < total; ++i) {
@@ -830,11 +840,7 @@ int test_stall(const temp_dir& root, const options& o) {
     c.check(count_log_lines(s->log, {"event=stall"}) >= 1, "the log has a line with event=stall",
             "no event=stall line in " + s->log);
     c.check(closed.empty(), "every VM still connected", "closed:" + closed);
-  };
-  body();
-  pause.resume();
-  finish(c, *s, before);
-  return c.failures();
+  }, [&] { pause.resume(); });
 }
 
 // =============================================================================================
@@ -853,8 +859,7 @@ int test_timer_memory(const temp_dir& root, const options& o) {
   const std::string pa = *dir + "/a.sock", pb = *dir + "/b.sock";
   auto s = start_server(*dir, o, vm_section("a", "unix:" + pa) + vm_section("b", "unix:" + pb));
   if (!c.check_ok(s, "ipmikit-bmc started")) return c.failures();
-  const int before = c.failures();
-  auto body = [&]() {
+  return body_then_finish(c, *s, [&]() {
     emu a, b;
     if (!c.check_ok(emu_connect(b, "b", pb), "VM b connected and greeted") ||
         !c.check_ok(emu_connect(a, "a", pa), "VM a connected and greeted"))
@@ -914,10 +919,7 @@ int test_timer_memory(const temp_dir& root, const options& o) {
                              std::to_string(growth) + " KiB (< 1024)";
     if (o.rss_limits) c.check(growth < 1024, what, "VmRSS " + std::to_string(*rss0) + " → " + std::to_string(*rss1) + " KiB");
     else c.note(what + " — not judged (--no-rss-limits)");
-  };
-  body();
-  finish(c, *s, before);
-  return c.failures();
+  });
 }
 
 // =============================================================================================
@@ -935,8 +937,7 @@ int test_log_flood(const temp_dir& root, const options& o) {
   const std::string pf = *dir + "/flood.sock", pc = *dir + "/calm.sock";
   auto s = start_server(*dir, o, vm_section("flood", "unix:" + pf) + vm_section("calm", "unix:" + pc));
   if (!c.check_ok(s, "ipmikit-bmc started")) return c.failures();
-  const int before = c.failures();
-  auto body = [&]() {
+  return body_then_finish(c, *s, [&]() {
     emu flood, calm;
     if (!c.check_ok(emu_connect(flood, "flood", pf), "VM flood connected and greeted") ||
         !c.check_ok(emu_connect(calm, "calm", pc), "VM calm connected and greeted"))
@@ -1004,10 +1005,7 @@ int test_log_flood(const temp_dir& root, const options& o) {
             "one VM cannot flood the log: event=log_suppressed for it, lines= summing to > 1000", counts);
     c.check(lat.p(0.99) < 100.0 && lat.unanswered == 0,
             "one VM cannot flood the log: the other VM's Get Device ID every 10 ms, p99 < 100 ms: " + lat.describe());
-  };
-  body();
-  finish(c, *s, before);
-  return c.failures();
+  });
 }
 
 // =============================================================================================
@@ -1149,9 +1147,8 @@ int test_control_line(const temp_dir& root, const options& o) {
   const std::string sock = *dir + "/ctl.sock";
   auto s = start_server(*dir, o, "[bmc]\ncontrol = " + sock + "\n" + vm_section("a", "unix:" + *dir + "/a.sock"));
   if (!c.check_ok(s, "ipmikit-bmc started")) return c.failures();
-  const int before = c.failures();
   const std::string expected = "error line longer than 512 bytes\n";
-  auto body = [&]() {
+  return body_then_finish(c, *s, [&]() {
     struct line_case {
       std::size_t length;
       std::size_t cut;  // 0: one write
@@ -1242,10 +1239,7 @@ int test_control_line(const temp_dir& root, const options& o) {
       c.check(one.in.ends_with("ok\n"), "  and `help` on the same connection is answered, ending in ok",
               "got " + printable(one.in) + (one.eof ? " then EOF" : ""));
     }
-  };
-  body();
-  finish(c, *s, before);
-  return c.failures();
+  });
 }
 
 // =============================================================================================
@@ -1266,7 +1260,6 @@ int test_fd_exhaustion(const temp_dir& root, const options& o) {
   const std::string pa = *dir + "/a.sock", pb = *dir + "/b.sock", sock = *dir + "/ctl.sock";
   auto s = start_server(*dir, o, "[bmc]\ncontrol = " + sock + "\n" + vm_section("a", "unix:" + pa) + vm_section("b", "unix:" + pb));
   if (!c.check_ok(s, "ipmikit-bmc started")) return c.failures();
-  const int before = c.failures();
   const pid_t pid = s->pid();
   rlimit old_limit{};
   bool lowered = false;
@@ -1274,7 +1267,7 @@ int test_fd_exhaustion(const temp_dir& root, const options& o) {
     if (lowered && ::prlimit(pid, RLIMIT_NOFILE, &old_limit, nullptr) == 0) lowered = false;
     return !lowered;
   };
-  auto body = [&]() {
+  return body_then_finish(c, *s, [&]() {
     emu a;
     if (!c.check_ok(emu_connect(a, "a", pa), "VM a connected and greeted")) return;
     if (!c.check(emu_call(a, get_device_id_req) == 0x00, "VM a: Get Device ID answered")) return;
@@ -1387,11 +1380,7 @@ int test_fd_exhaustion(const temp_dir& root, const options& o) {
     auto list = control(sock, "list");
     c.check(list.ok() && list->ends_with("ok\n"), "after the limit is restored, a new control client's list ends ok",
             list ? printable(*list, 300) : list.error() + "; help: " + printable(last));
-  };
-  body();
-  restore();
-  finish(c, *s, before);
-  return c.failures();
+  }, [&] { (void)restore(); });
 }
 
 // =============================================================================================
@@ -1460,8 +1449,7 @@ int test_control_flood(const temp_dir& root, const options& o) {
   }
   auto s = start_server(*dir, o, conf, {}, 20000);
   if (!c.check_ok(s, "ipmikit-bmc started with 2000 VMs")) return c.failures();
-  const int before = c.failures();
-  auto body = [&]() {
+  return body_then_finish(c, *s, [&]() {
     std::vector<ctl> clients(16);
     std::vector<ctl*> cptrs;
     for (ctl& x : clients) {
@@ -1540,10 +1528,7 @@ int test_control_flood(const temp_dir& root, const options& o) {
     say("  read " + std::to_string(total) + " bytes from the 16 clients in " + fmt(ms_of(steady::now() - t_read), 0) + " ms");
     c.check(short_ones.empty(), "nothing was lost: each of the 16 clients got 102 answers ending ok (within 20 s)",
             short_ones.empty() ? "" : short_ones.substr(10));
-  };
-  body();
-  finish(c, *s, before);
-  return c.failures();
+  });
 }
 
 // =============================================================================================
@@ -1562,8 +1547,7 @@ int test_power_coalesced(const temp_dir& root, const options& o) {
   const std::string sock = *dir + "/ctl.sock", pp = *dir + "/p.sock";
   auto s = start_server(*dir, o, "[bmc]\ncontrol = " + sock + "\n" + vm_section("p", "unix:" + pp));
   if (!c.check_ok(s, "ipmikit-bmc started")) return c.failures();
-  const int before = c.failures();
-  auto body = [&]() {
+  return body_then_finish(c, *s, [&]() {
     emu p;
     if (!c.check_ok(emu_connect(p, "p", pp), "VM p connected and greeted")) return;
     if (!c.check(wait_for_log(s->log, "vm=p event=capabilities caps=0x3F", 1, 3000), "ipmikit-bmc has VM p's capabilities (0x3F)"))
@@ -1645,10 +1629,7 @@ int test_power_coalesced(const temp_dir& root, const options& o) {
     const auto settle = steady::now() + millis(300);  // a second POWEROFF would follow within the command gap
     for (int i = 0; i < 100000 && steady::now() < settle; ++i) pump(vms, ops, ms_until(settle, 20));
     c.check(p.power_offs == 1, "power commands are idempotent: the VM received exactly one POWEROFF: " + std::to_string(p.power_offs));
-  };
-  body();
-  finish(c, *s, before);
-  return c.failures();
+  });
 }
 
 // =============================================================================================
@@ -1672,8 +1653,7 @@ int test_control_idle(const temp_dir& root, const options& o) {
     s = start_server(*dir, o, "[bmc]\ncontrol = " + sock + "\n" + vms);
     if (!c.check_ok(s, "ipmikit-bmc started without control_idle_timeout")) return c.failures();
   }
-  const int before = c.failures();
-  auto body = [&]() {
+  return body_then_finish(c, *s, [&]() {
     std::vector<ctl> idle(16);
     std::vector<ctl*> ptrs;
     for (ctl& x : idle) {
@@ -1715,10 +1695,7 @@ int test_control_idle(const temp_dir& root, const options& o) {
     std::string last;
     const bool served = control_served(sock, 1000, &last);
     c.check(served, "  then a new client gets `help` answered (ending ok)", "got " + printable(last));
-  };
-  body();
-  finish(c, *s, before);
-  return c.failures();
+  });
 }
 
 // =============================================================================================
@@ -1736,8 +1713,7 @@ int test_response_to_bmc(const temp_dir& root, const options& o) {
   const std::string sock = *dir + "/ctl.sock", pr = *dir + "/r.sock";
   auto s = start_server(*dir, o, "[bmc]\ncontrol = " + sock + "\n" + vm_section("r", "unix:" + pr));
   if (!c.check_ok(s, "ipmikit-bmc started")) return c.failures();
-  const int before = c.failures();
-  auto body = [&]() {
+  return body_then_finish(c, *s, [&]() {
     auto fd = connect_unix(pr, 3000);
     if (!c.check_ok(fd, "VM r connected")) return;
     auto conn = connect_vm(std::move(*fd));
@@ -1775,10 +1751,7 @@ int test_response_to_bmc(const temp_dir& root, const options& o) {
               "a response sent to the BMC is not answered: status shows protocol_problems=1 requests=1",
               "protocol_problems=" + value("protocol_problems") + " requests=" + value("requests"));
     }
-  };
-  body();
-  finish(c, *s, before);
-  return c.failures();
+  });
 }
 
 // =============================================================================================
@@ -1801,8 +1774,7 @@ int test_tcp_close_backpressured(const temp_dir& root, const options& o) {
   if (!c.check_ok(port, "a free TCP port")) return c.failures();
   auto s = start_server(*dir, o, vm_section("t", "127.0.0.1:" + std::to_string(*port)));
   if (!c.check_ok(s, "ipmikit-bmc started on 127.0.0.1:" + std::to_string(*port))) return c.failures();
-  const int before = c.failures();
-  auto body = [&]() {
+  return body_then_finish(c, *s, [&]() {
     unique_fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!c.check(fd.valid(), "socket")) return;
     const int rcvbuf = 4096;
@@ -1935,10 +1907,7 @@ int test_tcp_close_backpressured(const temp_dir& root, const options& o) {
       }
     }
     c.check(answered, "  and its Get Device ID is answered", seen);
-  };
-  body();
-  finish(c, *s, before);
-  return c.failures();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

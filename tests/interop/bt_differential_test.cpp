@@ -505,20 +505,12 @@ std::string run_device_op(dev::device& d, device_bmc<dev::device>& bmc, const op
 }  // namespace
 
 int main(int argc, char** argv) {
-  config<op> cfg;
-  cfg.tag = "bt";
-  cfg.iface = ipmi_interface::bt;
-  cfg.default_transcript = IPMIKIT_BT_TRANSCRIPT;
+  auto cfg = interface_config<dev::device, op, run_device_op>("bt", ipmi_interface::bt, IPMIKIT_BT_TRANSCRIPT,
+                                                              sequences, macros, known_differences, parse_op,
+                                                              run_qemu_op, judge);
   cfg.transcript_format =
       "# Format: <sequence> <op index>  <op> => <value>. Register and buffer values are raw hex bytes;\n"
       "# '-' = the op reads nothing; wait_ctrl records the last value polled; irq is IRQ 5's level.\n";
-  cfg.specs = &sequences;
-  cfg.macros = &macros;
-  cfg.known = &known_differences;
-  cfg.parse = parse_op;
-  cfg.run_device = run_on_device<dev::device, op, run_device_op>;
-  cfg.run_qemu_op = run_qemu_op;
   cfg.qemu_setup = qemu_setup;
-  cfg.judge = judge;
   return run_differential(argc, argv, cfg);
 }

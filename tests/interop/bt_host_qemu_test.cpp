@@ -437,17 +437,28 @@ void bmc_silent_long_timeout(checker& c, rig& r) {
   });
 }
 
+/// Get Device ID from `host` while the BMC holds back the first request it gets: the run, where
+/// the BMC's log stood before it, and whether the host finished (check_done, `what`).
+struct silent_once_run {
+  run_result res;
+  std::size_t mark;
+  bool done;
+};
+silent_once_run get_device_id_bmc_silent_once(checker& c, rig& r, host_t& host, const std::string& what) {
+  hold_back(*r.link, 1);
+  const std::size_t mark = r.link->log_size();
+  const auto res = run(r, host, {0x18, 0x01}, millis(10000));
+  return {res, mark, check_done(c, r, host, res, what + ", BMC silent once")};
+}
+
 /// The BMC does not answer the first request; response_timeout 1 s < QEMU's 4 s: the host
 /// times out and retries — but the retry waits for B_BUSY, which QEMU holds until its own 4 s
 /// timer answers C3 with the host's Seq (the retry uses the same Seq), so the host takes that
 /// C3 as the answer to its retry, which was never written.
 void bmc_silent_short_timeout(checker& c, rig& r) {
-  bmc_link& link = *r.link;
-  hold_back(link, 1);
-  const std::size_t mark = link.log_size();
   host_t host(host_config(millis(1000), millis(5000)), 0x70);
-  const auto res = run(r, host, {0x18, 0x01}, millis(10000));
-  if (check_done(c, r, host, res, "response_timeout 1 s, busy_timeout 5 s, BMC silent once")) {
+  const auto [res, mark, done] = get_device_id_bmc_silent_once(c, r, host, "response_timeout 1 s, busy_timeout 5 s");
+  if (done) {
     c.check_bytes(host.response(), {0x1C, 0x01, 0xC3}, "QEMU's C3 for the first attempt");
     c.check(res.ms >= 3800 && res.ms <= 6000,
             "after " + std::to_string(res.ms) + " ms: the retry waited in the busy wait for QEMU's 4 s timer");
@@ -460,7 +471,7 @@ void bmc_silent_short_timeout(checker& c, rig& r) {
                                   }) == 1,
             "the request was written once: the retry never got past B_BUSY before QEMU's C3 arrived");
   }
-  c.check(link.requests_since(mark).size() == 1, "the BMC got the request once");
+  c.check(r.link->requests_since(mark).size() == 1, "the BMC got the request once");
 }
 
 /// The BMC does not answer the first frame; response_timeout 1 s, busy_timeout 0.5 s: after
@@ -468,12 +479,9 @@ void bmc_silent_short_timeout(checker& c, rig& r) {
 /// busy timeout writes the request anyway. QEMU re-sends it to the BMC with the SAME msg_id
 /// (its counter only moves on a response) and the BMC answers that one.
 void bmc_silent_busy_retry(checker& c, rig& r) {
-  bmc_link& link = *r.link;
-  hold_back(link, 1);
-  const std::size_t mark = link.log_size();
   host_t host(host_config(millis(1000), millis(500)), 0x78);
-  const auto res = run(r, host, {0x18, 0x01}, millis(10000));
-  if (check_done(c, r, host, res, "response_timeout 1 s, busy_timeout 0.5 s, BMC silent once")) {
+  const auto [res, mark, done] = get_device_id_bmc_silent_once(c, r, host, "response_timeout 1 s, busy_timeout 0.5 s");
+  if (done) {
     c.check_bytes(host.response(), device_id_response, "the BMC's answer to QEMU's second frame");
     c.check(res.ms >= 1400 && res.ms <= 2500, "after " + std::to_string(res.ms) + " ms (≈ 1 s + 0.5 s)");
     c.check(host.problem() == ib::problem::busy_timeout && host.stats().retries == 2 && host.attempts() == 3,
@@ -484,7 +492,7 @@ void bmc_silent_busy_retry(checker& c, rig& r) {
             "trace: the request, B_BUSY (80) through both timeouts, the request again while B_BUSY",
             r.bus->describe(res.trace_from, 20));
   }
-  const auto reqs = link.requests_since(mark);
+  const auto reqs = r.link->requests_since(mark);
   if (c.check(reqs.size() == 2, "the BMC got two frames"))
     c.check(reqs[0].msg_id == reqs[1].msg_id && reqs[0].body == reqs[1].body,
             "with the same msg_id " + hex(reqs[0].msg_id) + ": QEMU re-sends on a second H2B_ATN while busy");

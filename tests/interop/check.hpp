@@ -4,9 +4,11 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -70,16 +72,62 @@ class checker {
   return keep != nullptr && *keep != '\0' && std::string_view(keep) != "0";
 }
 
-/// The exit status when a peer program is missing: 77 (skip), or 1 when
-/// IPMIKIT_INTEROP_REQUIRED=1 (scripts/test.sh sets it, so a missing program fails there).
-[[nodiscard]] inline int missing_program_exit(const std::string& what) {
+/// IPMIKIT_INTEROP_REQUIRED=1: scripts/test.sh installs the peers and sets it, so a missing
+/// program fails there instead of passing as "skipped".
+[[nodiscard]] inline bool peers_required() {
   const char* required = std::getenv("IPMIKIT_INTEROP_REQUIRED");
-  if (required != nullptr && std::string_view(required) == "1") {
+  return required != nullptr && std::string_view(required) == "1";
+}
+
+/// The exit status when a peer program is missing: 77 (skip), or 1 when peers_required().
+[[nodiscard]] inline int missing_program_exit(const std::string& what) {
+  if (peers_required()) {
     say("FAIL IPMIKIT_INTEROP_REQUIRED=1 but " + what + " is missing");
     return 1;
   }
   say("SKIP " + what + " not in PATH");
   return 77;
+}
+
+/// A part of a test program that its command line can choose by name.
+struct section_choice {
+  std::string_view name;
+  bool by_default = true;  ///< run when the command line names no section
+};
+
+/// The sections chosen by the arguments after the first `fixed_args` (each one a section's
+/// name; none: the default sections), one flag per entry of `sections`. Empty, after printing
+/// the usage line, when a fixed argument is missing or an argument names no section;
+/// `fixed_usage` describes the fixed arguments.
+template <std::size_t N>
+[[nodiscard]] std::optional<std::array<bool, N>> choose_sections(int argc, char** argv,
+                                                                 const section_choice (&sections)[N],
+                                                                 int fixed_args = 0,
+                                                                 std::string_view fixed_usage = {}) {
+  const auto usage = [&] {
+    std::string line = fixed_usage.empty() ? std::string() : " " + std::string(fixed_usage);
+    for (const section_choice& s : sections) line += " [" + std::string(s.name) + "]";
+    std::fprintf(stderr, "usage: %s%s\n", argv[0], line.c_str());
+    return std::nullopt;
+  };
+  const int first = 1 + fixed_args;
+  if (argc < first) return usage();
+  std::array<bool, N> chosen{};
+  for (int i = first; i < argc; ++i) {
+    const auto it = std::ranges::find(sections, std::string_view(argv[i]), &section_choice::name);
+    if (it == std::end(sections)) return usage();
+    chosen[static_cast<std::size_t>(it - std::begin(sections))] = true;
+  }
+  if (argc == first)
+    for (std::size_t i = 0; i < N; ++i) chosen[i] = sections[i].by_default;
+  return chosen;
+}
+
+/// Prints the verdict of the whole program and returns its exit status (0 passed, 1 failed).
+[[nodiscard]] inline int pass_or_fail(int failures) {
+  say(failures == 0 ? "PASS (" + std::to_string(elapsed_ms(g_test_start)) + " ms)"
+                    : "FAIL: " + std::to_string(failures) + " check(s) failed");
+  return failures == 0 ? 0 : 1;
 }
 
 }  // namespace ipmikit::interop

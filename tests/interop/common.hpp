@@ -184,6 +184,13 @@ inline void sleep_us(int us) { std::this_thread::sleep_for(std::chrono::microsec
   return buf;
 }
 
+/// The texts one after another, "; " between them ("" for none).
+[[nodiscard]] inline std::string join(const std::vector<std::string>& texts) {
+  std::string s;
+  for (const auto& t : texts) s += (s.empty() ? "" : "; ") + t;
+  return s;
+}
+
 /// The bytes of a string, for writing it to a socket.
 [[nodiscard]] inline std::span<const std::uint8_t> as_bytes(std::string_view s) noexcept {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};

@@ -596,6 +596,28 @@ struct config {
   std::string not_compared_what;
 };
 
+/// The config of an interface's test from the pieces every one of them defines: its tables,
+/// its op parser, an op on a `Device` (RunDeviceOp) and on QEMU, and its judge. The optional
+/// members (transcript_format, qemu_setup, not_compared_what) are left to the caller.
+template <class Device, class Op, std::string (*RunDeviceOp)(Device&, device_bmc<Device>&, const Op&)>
+[[nodiscard]] config<Op> interface_config(std::string tag, ipmi_interface iface, std::string default_transcript,
+                                          const std::vector<sequence_spec>& specs, const macro_map& macros,
+                                          const std::vector<known_difference>& known, op_parser<Op> parse,
+                                          qemu_op_runner<Op> run_qemu_op, decltype(config<Op>::judge) judge) {
+  config<Op> cfg;
+  cfg.tag = std::move(tag);
+  cfg.iface = iface;
+  cfg.default_transcript = std::move(default_transcript);
+  cfg.specs = &specs;
+  cfg.macros = &macros;
+  cfg.known = &known;
+  cfg.parse = std::move(parse);
+  cfg.run_device = run_on_device<Device, Op, RunDeviceOp>;
+  cfg.run_qemu_op = std::move(run_qemu_op);
+  cfg.judge = std::move(judge);
+  return cfg;
+}
+
 /// The script that re-records the checked-in transcript of the interface `tag`.
 [[nodiscard]] inline std::string record_script(const std::string& tag) {
   return "scripts/record-" + tag + "-transcript.sh";

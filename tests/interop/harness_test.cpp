@@ -205,9 +205,7 @@ class fake_bmc {
   }
   [[nodiscard]] std::string problems() {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::string all;
-    for (const auto& p : problems_) all += (all.empty() ? "" : "; ") + p;
-    return all;
+    return join(problems_);
   }
 
  private:
@@ -349,15 +347,22 @@ void teardown_qemu(checker& c, qemu_rig& rig, int failures_before) {
   }
 }
 
-int test_qemu(const temp_dir& dir, ipmi_interface iface) {
-  const std::string ifname(name(iface));
-  say("== QEMU + " + ifname + ": the test plays the external BMC and the guest");
+/// Starts QEMU with the `iface` device, connected to this process as its BMC, runs
+/// `body(checker, rig, qtest)` and stops QEMU; returns the number of failed checks.
+template <class Body>
+int with_qemu(const temp_dir& dir, ipmi_interface iface, const std::string& title, Body body) {
+  say("== QEMU + " + std::string(name(iface)) + title);
   checker c;
   qemu_rig rig;
   rig.iface = iface;
-  auto body = [&]() {
-    if (!setup_qemu(c, dir, rig)) return;
-    qtest& qt = rig.q->qt;
+  if (setup_qemu(c, dir, rig)) body(c, rig, rig.q->qt);
+  teardown_qemu(c, rig, 0);
+  return c.failures();
+}
+
+int test_qemu(const temp_dir& dir, ipmi_interface iface) {
+  const std::string ifname(name(iface));
+  return with_qemu(dir, iface, ": the test plays the external BMC and the guest", [&](checker& c, qemu_rig& rig, qtest& qt) {
     fake_bmc bmc(*rig.conn);
     bmc_thread thread(bmc);
     const std::uint8_t seqs[] = {0x05, 0xA5};
@@ -387,25 +392,14 @@ int test_qemu(const temp_dir& dir, ipmi_interface iface) {
     const auto after = interface_register(qt, iface);
     if (c.check(after.has_value(), "read the " + ifname + " register again", qt.last_error()))
       c.check(*after == 0x00, ifname + " register reads 00 after the transactions: " + hex(*after));
-  };
-  const int before = c.failures();
-  body();
-  teardown_qemu(c, rig, before);
-  return c.failures();
+  });
 }
 
 /// Opt-in (about 5 s per interface): QEMU's own answers. No BMC response → cc C3 after 4 s;
 /// BMC connection closed → cc D2 at once; QEMU reconnects after 1 s and resends its greeting;
 /// msg_id counts every completed transaction, including the locally answered ones.
 int test_qemu_errors(const temp_dir& dir, ipmi_interface iface) {
-  const std::string ifname(name(iface));
-  say("== QEMU + " + ifname + " error paths: no response → C3, BMC gone → D2, reconnect");
-  checker c;
-  qemu_rig rig;
-  rig.iface = iface;
-  auto body = [&]() {
-    if (!setup_qemu(c, dir, rig)) return;
-    qtest& qt = rig.q->qt;
+  return with_qemu(dir, iface, " error paths: no response → C3, BMC gone → D2, reconnect", [&](checker& c, qemu_rig& rig, qtest& qt) {
     {
       fake_bmc bmc(*rig.conn);
       bmc_thread thread(bmc);
@@ -453,44 +447,20 @@ int test_qemu_errors(const temp_dir& dir, ipmi_interface iface) {
       c.check(ex[0].request.msg_id == 3,
               "its msg_id is 03 (00 timed out, 01 answered, 02 answered D2 locally): " +
                   hex(ex[0].request.msg_id));
-  };
-  const int before = c.failures();
-  body();
-  teardown_qemu(c, rig, before);
-  return c.failures();
+  });
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool want_sim = argc <= 1, want_kcs = argc <= 1, want_bt = argc <= 1;
-  bool want_kcs_errors = false, want_bt_errors = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "ipmi_sim") {
-      want_sim = true;
-    } else if (a == "kcs") {
-      want_kcs = true;
-    } else if (a == "bt") {
-      want_bt = true;
-    } else if (a == "kcs-errors") {
-      want_kcs_errors = true;
-    } else if (a == "bt-errors") {
-      want_bt_errors = true;
-    } else {
-      std::fprintf(stderr, "usage: %s [ipmi_sim] [kcs] [bt] [kcs-errors] [bt-errors]\n", argv[0]);
-      return 2;
-    }
-  }
+  const auto chosen = choose_sections(
+      argc, argv, {{"ipmi_sim"}, {"kcs"}, {"bt"}, {"kcs-errors", false}, {"bt-errors", false}});
+  if (!chosen) return 2;
+  auto [want_sim, want_kcs, want_bt, want_kcs_errors, want_bt_errors] = *chosen;
   const bool have_sim = find_program("ipmi_sim") && find_program("ipmitool");
   const bool have_qemu = find_program("qemu-system-x86_64").has_value();
-  // scripts/test.sh installs the peers and sets this, so a missing program fails there
-  // instead of passing as "skipped".
-  const char* required = std::getenv("IPMIKIT_INTEROP_REQUIRED");
-  if (required != nullptr && std::string_view(required) == "1" && !(have_sim && have_qemu)) {
-    say("FAIL IPMIKIT_INTEROP_REQUIRED=1 but ipmi_sim, ipmitool or qemu-system-x86_64 is missing");
-    return 1;
-  }
+  if (peers_required() && !(have_sim && have_qemu))
+    return missing_program_exit("ipmi_sim, ipmitool or qemu-system-x86_64");
   if (want_sim && !have_sim) {
     say("SKIP ipmi_sim section: ipmi_sim or ipmitool not in PATH");
     want_sim = false;
@@ -507,8 +477,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   say("temporary directory " + dir->path());
-  const char* keep = std::getenv("IPMIKIT_INTEROP_KEEP");
-  if (keep != nullptr && *keep != '\0' && std::string_view(keep) != "0") dir->keep();
+  if (keep_requested()) dir->keep();
 
   int failures = 0;
   if (want_sim) failures += test_ipmi_sim(*dir);
@@ -519,7 +488,5 @@ int main(int argc, char** argv) {
 
   if (failures != 0) dir->keep();
   if (dir->kept()) say("kept " + dir->path());
-  say(failures == 0 ? "PASS (" + std::to_string(elapsed_ms(g_test_start)) + " ms)"
-                    : "FAIL: " + std::to_string(failures) + " check(s) failed");
-  return failures == 0 ? 0 : 1;
+  return pass_or_fail(failures);
 }

@@ -381,10 +381,7 @@ int run_in_dir(const std::string& title, const std::string& dir_name, const std:
   body(c, *dir, r);
   stop_rig(c, r, 0);
   say("  " + run_name + " run took " + std::to_string(elapsed_ms(t0)) + " ms");
-  if (c.failures() != 0 || keep_requested()) {
-    dir->keep();
-    say("kept " + dir->path());
-  }
+  keep_for_inspection(*dir, c.failures());
   return c.failures();
 }
 
@@ -451,18 +448,9 @@ int run_peer(const cases<Traits>& what, bool sim) {
 /// The test program: `[bmc] [ipmi_sim]` (no argument: both).
 template <class Traits>
 int run_main(int argc, char** argv, const cases<Traits>& what) {
-  bool want_bmc = argc <= 1, want_sim = argc <= 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "bmc") {
-      want_bmc = true;
-    } else if (a == "ipmi_sim") {
-      want_sim = true;
-    } else {
-      std::fprintf(stderr, "usage: %s [bmc] [ipmi_sim]\n", argv[0]);
-      return 2;
-    }
-  }
+  const auto chosen = choose_sections(argc, argv, {{"bmc"}, {"ipmi_sim"}});
+  if (!chosen) return 2;
+  const auto [want_bmc, want_sim] = *chosen;
   if (!find_program("qemu-system-x86_64")) return missing_program_exit("qemu-system-x86_64");
   int failures = 0;
   if (want_bmc) failures += run_peer(what, false);
@@ -471,13 +459,8 @@ int run_main(int argc, char** argv, const cases<Traits>& what) {
     if (find_program("ipmi_sim")) failures += run_peer(what, true);
     else sim_missing = true;
   }
-  if (failures != 0) {
-    say("FAIL: " + std::to_string(failures) + " check(s) failed");
-    return 1;
-  }
-  if (sim_missing) return missing_program_exit("ipmi_sim");
-  say("PASS (" + std::to_string(elapsed_ms(g_test_start)) + " ms)");
-  return 0;
+  if (failures == 0 && sim_missing) return missing_program_exit("ipmi_sim");
+  return pass_or_fail(failures);
 }
 
 }  // namespace ipmikit::interop::host_qemu

@@ -40,10 +40,8 @@ inline constexpr std::string_view ipmi_sim_password = "test";
   s += "  startlan 1\n";
   s += "    addr 127.0.0.1 " + std::to_string(lan_port) + "\n";
   s += "    priv_limit admin\n";
-  s += "    allowed_auths_callback none md2 md5 straight\n";
-  s += "    allowed_auths_user none md2 md5 straight\n";
-  s += "    allowed_auths_operator none md2 md5 straight\n";
-  s += "    allowed_auths_admin none md2 md5 straight\n";
+  for (const char* level : {"callback", "user", "operator", "admin"})
+    s += std::string("    allowed_auths_") + level + " none md2 md5 straight\n";
   s += "    guid a123456789abcdefa123456789abcdef\n";
   s += "  endlan\n\n";
   s += "  serial kcs 127.0.0.1 " + std::to_string(vm_port) + " codec VM\n\n";
@@ -160,16 +158,23 @@ struct ipmi_sim_instance {
   }
 }
 
-/// Runs ipmitool over IPMI LAN (RMCP+, cipher suite 3) against ipmi_sim.
-[[nodiscard]] inline result<command_output> ipmitool_lan(const temp_dir& dir, std::uint16_t lan_port,
-                                                         const std::vector<std::string>& args,
-                                                         millis timeout = millis(30000)) {
-  static std::atomic<int> counter{0};
+/// The command line of ipmitool over IPMI LAN (RMCP+, cipher suite 3) against ipmi_sim.
+[[nodiscard]] inline std::vector<std::string> ipmitool_lan_argv(std::uint16_t lan_port,
+                                                                const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"ipmitool", "-I", "lanplus", "-H", "127.0.0.1",
                                    "-p", std::to_string(lan_port), "-U",
                                    std::string(ipmi_sim_user), "-P",
                                    std::string(ipmi_sim_password), "-C", "3"};
   argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+/// Runs ipmitool over IPMI LAN against ipmi_sim and waits for it.
+[[nodiscard]] inline result<command_output> ipmitool_lan(const temp_dir& dir, std::uint16_t lan_port,
+                                                         const std::vector<std::string>& args,
+                                                         millis timeout = millis(30000)) {
+  static std::atomic<int> counter{0};
+  const std::vector<std::string> argv = ipmitool_lan_argv(lan_port, args);
   const std::string log = dir.file("ipmitool-" + std::to_string(++counter) + ".log");
   return run_command(argv, log, timeout);
 }

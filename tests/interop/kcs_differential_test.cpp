@@ -584,20 +584,12 @@ std::string run_device_op(dev::device& d, device_bmc<dev::device>& bmc, const op
 }  // namespace
 
 int main(int argc, char** argv) {
-  config<op> cfg;
-  cfg.tag = "kcs";
-  cfg.iface = ipmi_interface::kcs;
-  cfg.default_transcript = IPMIKIT_KCS_TRANSCRIPT;
+  auto cfg = interface_config<dev::device, op, run_device_op>("kcs", ipmi_interface::kcs, IPMIKIT_KCS_TRANSCRIPT,
+                                                              sequences, macros, known_differences, parse_op,
+                                                              run_qemu_op, judge);
   cfg.transcript_format =
       "# Format: <sequence> <op index>  <op> => <value>. Status and data values are raw hex bytes;\n"
       "# '-' = the op reads nothing; wait_status records the last value polled.\n";
-  cfg.specs = &sequences;
-  cfg.macros = &macros;
-  cfg.known = &known_differences;
-  cfg.parse = parse_op;
-  cfg.run_device = run_on_device<dev::device, op, run_device_op>;
-  cfg.run_qemu_op = run_qemu_op;
-  cfg.judge = judge;
   cfg.not_compared_what = "dummy reads (Data_Out outside READ on both sides)";
   return run_differential(argc, argv, cfg);
 }

@@ -154,13 +154,14 @@ class port_io {
   auto ibf_clear = [](std::uint8_t s) { return (s & kcs::ibf) == 0; };
   auto obf_set = [](std::uint8_t s) { return (s & kcs::obf) != 0; };
 
-  // Expect state `want` with IBF clear; then read the data port if OBF is set.
-  auto expect_state = [&](std::uint8_t st, std::uint8_t want, std::string_view when) -> status {
-    if (kcs::state_of(st) != want)
-      return fail(std::string("KCS in state ") + std::string(kcs::state_name(st)) + " (status " +
-                  hex(st) + ") " + std::string(when) + ", expected " +
-                  std::string(kcs::state_name(want)));
-    return success();
+  // Waits for IBF clear (`when`: before or after what), then expects state `want`: the status.
+  auto settle = [&](std::uint8_t want, const std::string& when) -> result<std::uint8_t> {
+    auto s = io.wait(ports.status, ibf_clear, step, "IBF=0 " + when);
+    if (!s) return s;
+    if (kcs::state_of(*s) != want)
+      return fail(std::string("KCS in state ") + std::string(kcs::state_name(*s)) + " (status " +
+                  hex(*s) + ") " + when + ", expected " + std::string(kcs::state_name(want)));
+    return s;
   };
   auto clear_obf = [&](std::uint8_t st) -> bool {
     if ((st & kcs::obf) == 0) return true;
@@ -168,18 +169,14 @@ class port_io {
   };
 
   // 1. Idle.
-  auto st = io.wait(ports.status, ibf_clear, step, "IBF=0 before WRITE_START");
+  auto st = settle(kcs::state_idle, "before WRITE_START");
   if (!st) return finish(rsp(io.failed(st.error())));
-  if (auto e = expect_state(*st, kcs::state_idle, "before WRITE_START"); !e)
-    return finish(rsp(io.failed(e.error())));
   if (!clear_obf(*st)) return finish(rsp(io.failed_io("clearing a stale OBF")));
 
   // 2. WRITE_START, then the dummy byte.
   if (!io.out(ports.status, kcs::write_start)) return finish(rsp(io.failed_io("WRITE_START")));
-  st = io.wait(ports.status, ibf_clear, step, "IBF=0 after WRITE_START");
+  st = settle(kcs::state_write, "after WRITE_START");
   if (!st) return finish(rsp(io.failed(st.error())));
-  if (auto e = expect_state(*st, kcs::state_write, "after WRITE_START"); !e)
-    return finish(rsp(io.failed(e.error())));
   if ((*st & kcs::obf) == 0) return finish(rsp(io.failed("no OBF (dummy byte) after WRITE_START")));
   if (!io.in(ports.data)) return finish(rsp(io.failed_io("reading the dummy byte")));
 
@@ -187,19 +184,15 @@ class port_io {
   for (std::size_t i = 0; i + 1 < request.size(); ++i) {
     if (!io.out(ports.data, request[i]))
       return finish(rsp(io.failed_io("writing request byte " + std::to_string(i))));
-    st = io.wait(ports.status, ibf_clear, step, "IBF=0 after a request byte");
+    st = settle(kcs::state_write, "after request byte " + std::to_string(i));
     if (!st) return finish(rsp(io.failed(st.error())));
-    if (auto e = expect_state(*st, kcs::state_write, "after request byte " + std::to_string(i)); !e)
-      return finish(rsp(io.failed(e.error())));
     if (!clear_obf(*st)) return finish(rsp(io.failed_io("clearing OBF")));
   }
 
   // 4. WRITE_END, then the last byte.
   if (!io.out(ports.status, kcs::write_end)) return finish(rsp(io.failed_io("WRITE_END")));
-  st = io.wait(ports.status, ibf_clear, step, "IBF=0 after WRITE_END");
+  st = settle(kcs::state_write, "after WRITE_END");
   if (!st) return finish(rsp(io.failed(st.error())));
-  if (auto e = expect_state(*st, kcs::state_write, "after WRITE_END"); !e)
-    return finish(rsp(io.failed(e.error())));
   if (!clear_obf(*st)) return finish(rsp(io.failed_io("clearing OBF")));
   if (!io.out(ports.data, request.back()))
     return finish(rsp(io.failed_io("writing the last request byte")));

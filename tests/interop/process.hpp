@@ -7,8 +7,8 @@
 //   the parent through a close-on-exec pipe, so `spawn` fails instead of leaving a child that
 //   exits 127. On Linux the child gets PR_SET_PDEATHSIG = SIGKILL: if the test process dies
 //   (ctest timeout, crash), its children die with it instead of holding ports.
-//   `spawn_options` can also give the child stdout/stderr on descriptors the test holds (a
-//   pipe nobody reads, separate files) instead of the log, leave it `inherit_count` open
+//   `spawn_options` can also give the child stdin, stdout and stderr on descriptors the test
+//   holds (pipes, separate files) instead of /dev/null and the log, leave it `inherit_count` open
 //   descriptors without close-on-exec (copies of /dev/null at the lowest free numbers from
 //   `inherit_from` up), and set its RLIMIT_NOFILE (soft = hard = `nofile`) just before exec;
 //   a failure of those steps is reported like an exec failure. The defaults do none of it.
@@ -43,6 +43,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "check.hpp"
 #include "common.hpp"
 
 namespace ipmikit::interop {
@@ -157,6 +158,14 @@ class temp_dir {
   bool keep_ = false;
 };
 
+/// Keeps `dir` for a look at its files, and says where, when a check failed or
+/// IPMIKIT_INTEROP_KEEP asks for it.
+inline void keep_for_inspection(temp_dir& dir, int failures) {
+  if (failures == 0 && !keep_requested()) return;
+  dir.keep();
+  say("kept " + dir.path());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Free ports on 127.0.0.1
 
@@ -245,6 +254,7 @@ struct exit_status {
 struct spawn_options {
   std::string log_path;    // stdout and stderr are appended here; empty: inherit the test's
   bool stdin_null = true;  // stdin from /dev/null; false: inherit
+  int input_fd = -1;       // >= 0: stdin dup2'd from this descriptor instead (a pipe the test writes)
   int output_fd = -1;      // >= 0: stdout (and stderr, unless error_fd >= 0) dup2'd from this
                            // descriptor instead of log_path, which is then not opened
   int error_fd = -1;       // >= 0: stderr dup2'd from this descriptor
@@ -296,7 +306,7 @@ class process {
       if (!log) return fail_errno("spawn: open log " + options.log_path);
     }
     unique_fd null_in;
-    if (options.stdin_null) {
+    if (options.stdin_null && options.input_fd < 0) {
       null_in.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
       if (!null_in) return fail_errno("spawn: open /dev/null");
     }
@@ -322,7 +332,8 @@ class process {
       struct sigaction dfl {};
       dfl.sa_handler = SIG_DFL;
       ::sigaction(SIGPIPE, &dfl, nullptr);
-      if (null_in.valid()) ::dup2(null_in.get(), STDIN_FILENO);
+      if (options.input_fd >= 0) ::dup2(options.input_fd, STDIN_FILENO);
+      else if (null_in.valid()) ::dup2(null_in.get(), STDIN_FILENO);
       const int out = options.output_fd >= 0 ? options.output_fd : log.get();
       const int err_out = options.error_fd >= 0 ? options.error_fd : out;
       if (out >= 0) ::dup2(out, STDOUT_FILENO);

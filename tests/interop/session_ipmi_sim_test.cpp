@@ -173,12 +173,8 @@ result<tool_run> ipmitool_pumping(const temp_dir& dir, std::uint16_t lan_port,
                                   const std::vector<std::string>& args, emulator_link& link,
                                   int timeout_ms = 20000) {
   static int counter = 0;
-  // The same command line as ipmi_sim.hpp's ipmitool_lan(), which runs it synchronously.
-  std::vector<std::string> argv = {"ipmitool", "-I", "lanplus", "-H", "127.0.0.1",
-                                   "-p", std::to_string(lan_port), "-U",
-                                   std::string(ipmi_sim_user), "-P",
-                                   std::string(ipmi_sim_password), "-C", "3"};
-  argv.insert(argv.end(), args.begin(), args.end());
+  // ipmi_sim.hpp's ipmitool_lan() runs the same command line synchronously.
+  const std::vector<std::string> argv = ipmitool_lan_argv(lan_port, args);
   const std::string log_path = dir.file("session-ipmitool-" + std::to_string(++counter) + ".log");
   tool_run run;
   run.started = steady::now();
@@ -478,11 +474,13 @@ void run_full_body(checker& c, const temp_dir& dir, sim_rig& rig) {
           "no protocol problem in the whole run", link.log().describe());
 }
 
-int run_full(const temp_dir& dir) {
-  say("== full: emulator session with capabilities 3F ⇄ a fresh ipmi_sim");
+/// Runs one section's body against its own ipmi_sim, then shows the session log and stops
+/// ipmi_sim; returns the number of failed checks.
+int run_section(const temp_dir& dir, const std::string& title, void (*body)(checker&, const temp_dir&, sim_rig&)) {
+  say("== " + title);
   checker c;
   sim_rig rig;
-  run_full_body(c, dir, rig);
+  body(c, dir, rig);
   if (rig.link) say("  session log:\n" + rig.link->log().describe());
   if (rig.sim) {
     c.check(rig.sim->proc.alive(), "ipmi_sim still running at the end");
@@ -491,6 +489,10 @@ int run_full(const temp_dir& dir) {
     if (c.failures() != 0) say("  ipmi_sim log tail:\n" + file_tail(rig.sim->log_path, 3000));
   }
   return c.failures();
+}
+
+int run_full(const temp_dir& dir) {
+  return run_section(dir, "full: emulator session with capabilities 3F ⇄ a fresh ipmi_sim", run_full_body);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -541,40 +543,18 @@ void run_bare_body(checker& c, const temp_dir& dir, sim_rig& rig) {
 }
 
 int run_bare(const temp_dir& dir) {
-  say("== bare: emulator session with capabilities 00 ⇄ a fresh ipmi_sim");
-  checker c;
-  sim_rig rig;
-  run_bare_body(c, dir, rig);
-  if (rig.link) say("  session log:\n" + rig.link->log().describe());
-  if (rig.sim) {
-    c.check(rig.sim->proc.alive(), "ipmi_sim still running at the end");
-    const auto st = rig.sim->proc.stop();
-    c.check_ok(st, "ipmi_sim stopped (pid " + std::to_string(rig.sim->proc.pid()) + ")");
-    if (c.failures() != 0) say("  ipmi_sim log tail:\n" + file_tail(rig.sim->log_path, 3000));
-  }
-  return c.failures();
+  return run_section(dir, "bare: emulator session with capabilities 00 ⇄ a fresh ipmi_sim", run_bare_body);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool want_full = argc <= 1, want_bare = argc <= 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "full") {
-      want_full = true;
-    } else if (a == "bare") {
-      want_bare = true;
-    } else {
-      std::fprintf(stderr, "usage: %s [full] [bare]\n", argv[0]);
-      return 2;
-    }
-  }
+  const auto chosen = choose_sections(argc, argv, {{"full"}, {"bare"}});
+  if (!chosen) return 2;
+  const auto [want_full, want_bare] = *chosen;
   if (!find_program("ipmi_sim") || !find_program("ipmitool"))
     return missing_program_exit("ipmi_sim or ipmitool");
 
-  const char* keep = std::getenv("IPMIKIT_INTEROP_KEEP");
-  const bool keep_all = keep != nullptr && *keep != '\0' && std::string_view(keep) != "0";
   int failures = 0;
   // One temporary directory (lan.conf, bmc.emu, logs) per ipmi_sim; kept when a check failed.
   auto section = [&](const char* name, int (*run)(const temp_dir&)) {
@@ -587,14 +567,9 @@ int main(int argc, char** argv) {
     say("temporary directory " + dir->path());
     const int f = run(*dir);
     failures += f;
-    if (f != 0 || keep_all) {
-      dir->keep();
-      say("kept " + dir->path());
-    }
+    keep_for_inspection(*dir, f);
   };
   if (want_full) section("full", run_full);
   if (want_bare) section("bare", run_bare);
-  say(failures == 0 ? "PASS (" + std::to_string(elapsed_ms(g_test_start)) + " ms)"
-                    : "FAIL: " + std::to_string(failures) + " check(s) failed");
-  return failures == 0 ? 0 : 1;
+  return pass_or_fail(failures);
 }

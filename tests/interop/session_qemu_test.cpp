@@ -70,6 +70,11 @@ struct hook_state {
   std::vector<std::uint8_t> deferred;  // msg_ids not answered (the late-answer case)
 };
 
+/// The link hook that answers every request plainly, noting its errors in `hs`.
+auto plain_hook(hook_state& hs) {
+  return [&hs](bmc_session& s, const vm::request_event& r, bool&) { answer_plainly(s, r, hs.errors); };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The rig
 
@@ -138,9 +143,7 @@ void check_greeting(checker& c, qemu_rig& rig, std::size_t from, const std::stri
 }
 
 bool setup(checker& c, const temp_dir& dir, qemu_rig& rig) {
-  hook_state& hs = rig.hooks;
-  const auto port =
-      start_bmc_link(c, rig.link, [&hs](bmc_session& s, const vm::request_event& r, bool&) { answer_plainly(s, r, hs.errors); });
+  const auto port = start_bmc_link(c, rig.link, plain_hook(rig.hooks));
   if (!port) return false;
   bmc_link& link = *rig.link;
 
@@ -174,12 +177,7 @@ void teardown(checker& c, qemu_rig& rig, int failures_before) {
     rig.link->stop();
     const std::string errs = rig.link->errors();
     c.check(errs.empty(), "the BMC thread met no socket error", errs);
-    c.check(rig.hooks.errors.empty(), "every respond()/command in the hooks was accepted",
-            [&] {
-              std::string s;
-              for (const auto& e : rig.hooks.errors) s += (s.empty() ? "" : "; ") + e;
-              return s;
-            }());
+    c.check(rig.hooks.errors.empty(), "every respond()/command in the hooks was accepted", join(rig.hooks.errors));
     c.check(rig.link->log().problems() == 0, "no protocol problem reported by the session");
     if (c.failures() != failures_before) say("  session log:\n" + rig.link->log().describe());
   }
@@ -292,8 +290,7 @@ void one_write_control(checker& c, qemu_rig& rig) {
   auto r = transact(rig, {0x18, 0x01}, 0x31, millis(8000));
   const long long took = elapsed_ms(t);
   rig.link->set_one_write(false);
-  hook_state* hsp = &hs;
-  rig.link->set_hook([hsp](bmc_session& s, const vm::request_event& rq, bool&) { answer_plainly(s, rq, hsp->errors); });
+  rig.link->set_hook(plain_hook(hs));
 
   const auto w = rig.link->writes();
   if (c.check(w.size() == writes_before + 1, ifname + ": ATTN and the response left in one write()")) {
@@ -325,6 +322,18 @@ void one_write_control(checker& c, qemu_rig& rig) {
 // ---------------------------------------------------------------------------------------------
 // KCS only: late answer, BMC gone mid-request
 
+/// Get Device ID after an error path: answered by the BMC, as one request with `expected_id`
+/// (`why_that_id` says why).
+void check_next_transaction(checker& c, qemu_rig& rig, std::uint8_t seq, const std::string& what,
+                            const std::string& answered, std::uint8_t expected_id, const std::string& why_that_id) {
+  const std::size_t mark = rig.link->log_size();
+  const auto r = transact(rig, {0x18, 0x01}, seq);
+  if (c.check_ok(r, what)) c.check_bytes(*r, device_id_response, answered);
+  const auto req = rig.link->requests_since(mark);
+  if (c.check(req.size() == 1, "one request"))
+    c.check(req[0].msg_id == expected_id, "its msg_id is " + hex(req[0].msg_id) + why_that_id);
+}
+
 void late_answer(checker& c, qemu_rig& rig) {
   hook_state& hs = rig.hooks;
   rig.link->set_hook([&hs](bmc_session&, const vm::request_event& r, bool&) { hs.deferred.push_back(r.msg_id); });
@@ -349,17 +358,11 @@ void late_answer(checker& c, qemu_rig& rig) {
   sleep_ms(200);
   const auto st = kcs_status(rig.q->qt);
   c.check(st.has_value() && *st == 0x00, "KCS idle after the late response arrived (status " + (st ? hex(*st) : std::string("?")) + ")");
-  hook_state* hsp = &hs;
-  rig.link->set_hook([hsp](bmc_session& s, const vm::request_event& rq, bool&) { answer_plainly(s, rq, hsp->errors); });
-  const std::size_t mark2 = rig.link->log_size();
-  r = transact(rig, {0x18, 0x01}, 0x42);
-  if (c.check_ok(r, "KCS: the next transaction"))
-    c.check_bytes(*r, device_id_response, "answered by the BMC (the late frame was ignored)");
-  const auto req2 = rig.link->requests_since(mark2);
-  if (c.check(req2.size() == 1, "one request"))
-    c.check(req2[0].msg_id == static_cast<std::uint8_t>(late_id + 1),
-            "its msg_id is " + hex(req2[0].msg_id) + " = the timed-out " + hex(late_id) +
-                " + 1: QEMU's C3 counted as the answer, so the late frame's id was stale");
+  rig.link->set_hook(plain_hook(hs));
+  check_next_transaction(c, rig, 0x42, "KCS: the next transaction", "answered by the BMC (the late frame was ignored)",
+                         static_cast<std::uint8_t>(late_id + 1),
+                         " = the timed-out " + hex(late_id) +
+                             " + 1: QEMU's C3 counted as the answer, so the late frame's id was stale");
 }
 
 void bmc_gone(checker& c, qemu_rig& rig) {
@@ -376,8 +379,7 @@ void bmc_gone(checker& c, qemu_rig& rig) {
   const auto req = rig.link->requests_since(mark);
   if (!c.check(req.size() == 1, "the session got the request before the close")) return;
   const std::uint8_t dropped_id = req[0].msg_id;
-  hook_state* hsp = &hs;
-  rig.link->set_hook([hsp](bmc_session& s, const vm::request_event& rq, bool&) { answer_plainly(s, rq, hsp->errors); });
+  rig.link->set_hook(plain_hook(hs));
 
   // QEMU reconnects after reconnect=1 s; the link accepts and connect()s the session again.
   const bool back = rig.link->wait_greeting(mark, 5000);
@@ -399,14 +401,8 @@ void bmc_gone(checker& c, qemu_rig& rig) {
   c.check(rig.link->with([&](bmc_session& s) { return !s.awaiting_response(dropped_id); }),
           "the dropped request is forgotten (awaiting_response false)");
 
-  const std::size_t mark2 = rig.link->log_size();
-  r = transact(rig, {0x18, 0x01}, 0x52);
-  if (c.check_ok(r, "KCS: the next transaction after the reconnect"))
-    c.check_bytes(*r, device_id_response, "answered by the BMC session");
-  const auto req2 = rig.link->requests_since(mark2);
-  if (c.check(req2.size() == 1, "one request"))
-    c.check(req2[0].msg_id == static_cast<std::uint8_t>(dropped_id + 1),
-            "its msg_id is " + hex(req2[0].msg_id) + " (the D2-answered " + hex(dropped_id) + " counted)");
+  check_next_transaction(c, rig, 0x52, "KCS: the next transaction after the reconnect", "answered by the BMC session",
+                         static_cast<std::uint8_t>(dropped_id + 1), " (the D2-answered " + hex(dropped_id) + " counted)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -443,33 +439,19 @@ int run_interface(ipmi_interface iface) {
   }
   teardown(c, rig, 0);
   say("  " + ifname + " section took " + std::to_string(elapsed_ms(t0)) + " ms");
-  if (c.failures() != 0 || keep_requested()) {
-    dir->keep();
-    say("kept " + dir->path());
-  }
+  keep_for_inspection(*dir, c.failures());
   return c.failures();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool want_kcs = argc <= 1, want_bt = argc <= 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "kcs") {
-      want_kcs = true;
-    } else if (a == "bt") {
-      want_bt = true;
-    } else {
-      std::fprintf(stderr, "usage: %s [kcs] [bt]\n", argv[0]);
-      return 2;
-    }
-  }
+  const auto chosen = choose_sections(argc, argv, {{"kcs"}, {"bt"}});
+  if (!chosen) return 2;
+  const auto [want_kcs, want_bt] = *chosen;
   if (!find_program("qemu-system-x86_64")) return missing_program_exit("qemu-system-x86_64");
   int failures = 0;
   if (want_kcs) failures += run_interface(ipmi_interface::kcs);
   if (want_bt) failures += run_interface(ipmi_interface::bt);
-  say(failures == 0 ? "PASS (" + std::to_string(elapsed_ms(g_test_start)) + " ms)"
-                    : "FAIL: " + std::to_string(failures) + " check(s) failed");
-  return failures == 0 ? 0 : 1;
+  return pass_or_fail(failures);
 }
