@@ -180,6 +180,9 @@ TEST_SUITE("ipmikit-bmc config") {
     CHECK(f.product_serial == "X");  // one character: 6-bit packed
     CHECK(parse_ok("[vm a]\nlisten = unix:/a\n").vms[0].sel_capacity == max_sel_capacity);
     CHECK(parse_ok("[vm a]\nlisten = unix:/a\n").vms[0].state_dir.empty());
+    CHECK(parse_ok("[vm a]\nlisten = unix:/a\n").vms[0].temperature == 25);
+    CHECK(parse_ok("[vm a]\nlisten = unix:/a\ntemperature = 71\n").vms[0].temperature == 71);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\ntemperature = 128\n").message.find("0 to 127") != std::string::npos);
   }
   TEST_CASE("state_dir: [bmc]'s, a directory per VM; a VM's own; never shared, always absolute") {
     const config c = parse_ok("[bmc]\nstate_dir = /var/lib/b\n[vm a]\nlisten = unix:/a\n[vm b]\nlisten = unix:/b\n"
@@ -210,7 +213,7 @@ TEST_SUITE("ipmikit-bmc") {
     const bytes resp = r.request(app_netfn, 0x01);
     // Additional device support 8Ch: chassis, SEL and FRU inventory device (80h before the SEL
     // and the FRU were answered).
-    CHECK(resp == bytes{0x1C, 0x01, 0x00, 0x21, 0x03, 0x02, 0x15, 0x02, 0x8C, 0xA2, 0xA0, 0x00, 0x01, 0x02});
+    CHECK(resp == bytes{0x1C, 0x01, 0x00, 0x21, 0x03, 0x02, 0x15, 0x02, 0x8F, 0xA2, 0xA0, 0x00, 0x01, 0x02});
   }
 
   TEST_CASE("unsupported commands get C1, other LUNs C2, wrong lengths C7 — never silence") {
@@ -354,6 +357,58 @@ TEST_SUITE("ipmikit-bmc") {
     const bytes guid = r.request(app_netfn, 0x37);
     CHECK(guid == bytes{0x1C, 0x37, 0x00, 0xF0, 0xDE, 0xBC, 0x9A, 0x78, 0x56, 0x34, 0x12, 0xF0, 0xDE, 0xBC, 0x9A,
                         0x78, 0x56, 0x34, 0x12});
+  }
+
+  TEST_CASE("sensors: the SDR repository holds the locators, the watchdog and the temperature; readings follow") {
+    vm_config v = rig::default_vm();
+    v.temperature = 42;
+    rig r(v);
+    // Walk the repository as `sdr list all` does: Get SDR of the whole record from 0000h.
+    std::vector<std::uint8_t> types;
+    std::uint16_t id = 0x0000;
+    for (int n = 0; id != 0xFFFF && n < 10; ++n) {
+      const bytes rec = r.request(0x0A, 0x23, {0x00, 0x00, static_cast<std::uint8_t>(id), static_cast<std::uint8_t>(id >> 8), 0x00, 0xFF});
+      REQUIRE(r.cc(rec) == 0x00);
+      REQUIRE(rec.size() > 3 + 2 + 5);
+      types.push_back(rec[5 + 3]);  // record type (IPMI v2.0 §43: header byte 4)
+      id = static_cast<std::uint16_t>(rec[3] | rec[4] << 8);
+    }
+    CHECK(types == std::vector<std::uint8_t>{0x12, 0x11, 0x02, 0x01});  // MC locator, FRU locator, compact, full
+    // Inlet Temp: 42 against 40 / 45 / 50 is at or over upper non-critical only (byte 3 b3; b7:6
+    // are reserved, returned as 1 per IPMI v2.0 §35.14); scanning on, no event messages.
+    CHECK(r.request(0x04, 0x2D, {temperature_sensor_number}) == bytes{0x14, 0x2D, 0x00, 42, 0x40, 0xC8});
+    CHECK(r.request(0x04, 0x27, {temperature_sensor_number}) ==
+          bytes{0x14, 0x27, 0x00, 0x38, 0x00, 0x00, 0x00, 40, 45, 50});
+    // The watchdog sensor: no state, then the hard reset's offset (01h) after an expiry.
+    CHECK(r.request(0x04, 0x2D, {watchdog_sensor_number}) == bytes{0x14, 0x2D, 0x00, 0x00, 0x40, 0x00, 0x80});
+    CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x01, 0x00, 0x00, 0x01, 0x00})) == 0x00);  // 0.1 s, hard reset
+    CHECK(r.cc(r.request(app_netfn, 0x22)) == 0x00);
+    r.advance(200ms);
+    CHECK(r.request(0x04, 0x2D, {watchdog_sensor_number}) == bytes{0x14, 0x2D, 0x00, 0x00, 0x40, 0x02, 0x80});
+    CHECK(r.cc(r.request(0x04, 0x2D, {0x7E})) == 0xCB);  // no such sensor
+  }
+
+  TEST_CASE("users: a user set by the guest is in users.state before the response, and a new process has it") {
+    char tmpl[] = "/tmp/ipmikit-bmc-users-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    vm_config v = rig::default_vm();
+    v.state_dir = std::string(tmpl) + "/vm1";
+    bytes set_name{0x02};
+    for (char c : std::string("operator")) set_name.push_back(static_cast<std::uint8_t>(c));
+    set_name.resize(17, 0x00);
+    {
+      rig r(v);
+      REQUIRE_FALSE(r.bmc->load_state());
+      CHECK(r.cc(r.request(app_netfn, 0x45, set_name)) == 0x00);  // Set User Name, user 2
+      std::vector<std::uint8_t> saved;
+      CHECK(state_directory(v.state_dir).load("users.state", saved));
+    }
+    rig r(v);
+    REQUIRE_FALSE(r.bmc->load_state());
+    const bytes name = r.request(app_netfn, 0x46, {0x02});  // Get User Name
+    REQUIRE(name.size() == 3 + 16);
+    CHECK(bytes(name.begin() + 3, name.end()) == bytes(set_name.begin() + 1, set_name.end()));
+    (void)std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
   }
 
   TEST_CASE("sel_capacity: a full SEL refuses the watchdog's record and says so in Get SEL Info") {

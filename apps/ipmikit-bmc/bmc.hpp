@@ -37,13 +37,17 @@ using wall_clock = std::chrono::system_clock;  // the SEL's time is UTC
 // ---------------------------------------------------------------------------------------------
 // Numbers
 
-/// The Watchdog 2 sensor's number in the events this BMC logs (its only sensor so far; the SDR
-/// that describes it must use the same number).
+/// The Watchdog 2 sensor's number in the events this BMC logs and in its SDR.
 constexpr std::uint8_t watchdog_sensor_number = 0x01;
+/// The simulated temperature sensor's number (its SDR and Get Sensor Reading).
+constexpr std::uint8_t temperature_sensor_number = 0x02;
 /// What Get Device ID says this BMC is besides a controller (IPMI v2.0 §20.1 byte 6): a chassis
-/// device, a SEL device and a FRU inventory device.
+/// device, a SEL device, an SDR repository with sensors, and a FRU inventory device.
 constexpr std::uint8_t device_support = bmc::device_support::chassis_device | bmc::device_support::sel_device |
+                                        bmc::device_support::sdr_repository | bmc::device_support::sensor_device |
                                         bmc::device_support::fru_inventory;
+/// The SDR repository's records: MC and FRU locators, the watchdog, the temperature sensor.
+constexpr std::size_t sdr_records = 8;
 
 constexpr std::string_view use_key(cmd::watchdog_timer_use use) {  // log values, stable for scripts
   constexpr std::string_view names[] = {"reserved", "bios_frb2", "bios_post", "os_load", "sms_os", "oem"};
@@ -148,9 +152,22 @@ struct instant {
 /// per VM whatever the configuration says.
 constexpr std::size_t sel_storage = max_sel_capacity;
 
+/// The simulated inlet temperature (docs/ipmikit-bmc.md, "Sensors"): 1 °C per count, thresholds
+/// a real board would have; its reading is the configured temperature.
+constexpr bmc::threshold_sensor temperature_sensor = [] {
+  bmc::threshold_sensor t;
+  t.name = "Inlet Temp";
+  t.number = temperature_sensor_number;
+  t.thresholds.readable = cmd::threshold_bit::upper_non_critical | cmd::threshold_bit::upper_critical |
+                          cmd::threshold_bit::upper_non_recoverable;
+  t.thresholds.upper_non_critical = 40;
+  t.thresholds.upper_critical = 45;
+  t.thresholds.upper_non_recoverable = 50;
+  t.sensor_max = 127;
+  return t;
+}();
+
 /// One VM's BMC state as the commands see it: the BMC core's components, and the time.
-/// bmc/sdr.hpp (SDR repository and sensors) and bmc/users.hpp (users, channels, LAN
-/// parameters) join here when they land, with their add_*_commands in vm_bmc::make_commands().
 struct vm_components {
   bmc::controller mc;
   bmc::watchdog watchdog;
@@ -158,6 +175,8 @@ struct vm_components {
   bmc::sel<sel_storage> sel;
   bmc::fru_inventory fru;
   bmc::guids ids;
+  bmc::basic_sdr_repository<sdr_records, wall_clock> sdr;
+  bmc::users users;
   instant at;
   [[nodiscard]] instant now() const { return at; }
 };
@@ -216,6 +235,12 @@ class vm_bmc {
     (void)state_.sel.set_limit(cfg.sel_capacity);
     (void)state_.fru.build(cfg.fru.fields());  // checked when the configuration was read
     if (cfg.system_guid) state_.ids.set_system(*cfg.system_guid);
+    bmc::sdr_config sdr{};
+    sdr.watchdog_number = watchdog_sensor_number;
+    sdr.threshold_sensors = std::span(&temperature_sensor, 1);
+    (void)state_.sdr.build(sdr, wall_clock::now());  // fixed records: they fit (tests say so)
+    (void)state_.sdr.set_reading(temperature_sensor_number, cfg.temperature);
+    (void)state_.sdr.set_states(watchdog_sensor_number, 0);  // no event yet: a reading, not "unavailable"
     if (cfg.watchdog.timeout) {  // configured defaults: as if set with timer use SMS/OS
       cmd::set_watchdog_timer::request d;
       d.timer_use = cmd::watchdog_timer_use::sms_os;
@@ -231,7 +256,8 @@ class vm_bmc {
     std::snprintf(name, sizeof name, "fru-%016llx.state",
                   static_cast<unsigned long long>(fnv1a(std::span(image).first(n))));
     fru_file_ = name;
-    saved_ = {state_.sel.generation(), state_.chassis.generation(), state_.fru.generation()};
+    saved_ = {state_.sel.generation(), state_.chassis.generation(), state_.fru.generation(),
+              state_.users.generation()};
   }
   vm_bmc(const vm_bmc&) = delete;
   vm_bmc& operator=(const vm_bmc&) = delete;
@@ -265,7 +291,7 @@ class vm_bmc {
     if (!store_) return std::nullopt;
     if (const store_status st = store_->prepare(); !st) return st.describe();
     if (!restore(state_.sel, saved_.sel, sel_file) || !restore(state_.chassis, saved_.chassis, chassis_file) ||
-        !restore(state_.fru, saved_.fru, fru_file_))
+        !restore(state_.fru, saved_.fru, fru_file_) || !restore(state_.users, saved_.users, users_file))
       return state_error_;
     return std::nullopt;
   }
@@ -277,6 +303,7 @@ class vm_bmc {
     if (!store_) return true;
     bool ok = save(state_.sel, saved_.sel, sel_file);
     ok = save(state_.chassis, saved_.chassis, chassis_file) && ok;
+    ok = save(state_.users, saved_.users, users_file) && ok;
     return save(state_.fru, saved_.fru, fru_file_) && ok;
   }
 
@@ -475,7 +502,10 @@ class vm_bmc {
         bmc::add_sel_commands<&vm_components::sel>(d),
         bmc::add_fru_commands<&vm_components::fru>(d),
         bmc::add_guid_commands<&vm_components::ids>(d),
-        // bmc::add_sdr_commands, bmc::add_user_commands (bmc/sdr.hpp, bmc/users.hpp) go here.
+        bmc::add_sdr_commands<&vm_components::sdr>(d),
+        bmc::add_user_commands<&vm_components::users>(d),
+        bmc::add_channel_commands<&vm_components::users>(d),
+        bmc::add_lan_commands<&vm_components::users>(d),
     };
     for (const bmc::add_error e : added)
       if (e != bmc::add_error::ok) log_event("-", "event=internal_error what=add_commands error=%s", std::string(bmc::name(e)).c_str());
@@ -660,6 +690,8 @@ class vm_bmc {
   /// buffer as the global enables say (bmc::deliver_event). Returns the SEL record's ID, or 0.
   template <class Event>
   std::uint16_t log_watchdog_event(const Event& e) {
+    // The Watchdog 2 sensor shows the event's state whether or not it is logged.
+    (void)state_.sdr.set_states(watchdog_sensor_number, static_cast<std::uint16_t>(1u << e.event.offset()));
     if (e.dont_log) return 0;
     const auto d = bmc::deliver_event(state_.mc, state_.sel, e.event.sel_record(0, 0, watchdog_sensor_number),
                                       state_.at.wall);
@@ -814,7 +846,7 @@ class vm_bmc {
 
   /// The generation of each durable component when it was last written (or read).
   struct generations {
-    std::uint64_t sel = 0, chassis = 0, fru = 0;
+    std::uint64_t sel = 0, chassis = 0, fru = 0, users = 0;
   };
 
   const vm_config* cfg_;
@@ -824,6 +856,7 @@ class vm_bmc {
   std::optional<state_directory> store_;  // none without a state_dir
   const std::string sel_file = "sel.state";
   const std::string chassis_file = "chassis.state";
+  const std::string users_file = "users.state";
   std::string fru_file_;
   generations saved_;
   std::string state_error_;

@@ -124,6 +124,8 @@ struct vm_config {
   /// Get System GUID's answer, in wire order; none: all zeros ("no GUID").
   std::optional<ipmikit::cmd::guid> system_guid;
   std::size_t sel_capacity = max_sel_capacity;
+  /// The simulated inlet temperature sensor's reading, °C (Get Sensor Reading, `sensor list`).
+  std::uint8_t temperature = 25;
   /// Where the VM's SEL, boot options and FRU writes are kept (state_dir); empty: nowhere, they
   /// last as long as the process. Filled by parse_config from [bmc] state_dir when not set here.
   std::string state_dir;
@@ -264,7 +266,7 @@ inline config_result parse_config(std::string_view text) {
       for (const vm_config& v : r.cfg.vms)
         if (v.name == name) return fail("VM '" + std::string(name) + "' is defined twice (first on line " +
                                         std::to_string(v.line) + ")");
-      r.cfg.vms.push_back(vm_config{std::string(name), {}, {}, {}, line_no, {}, {}, max_sel_capacity, {}});
+      r.cfg.vms.push_back(vm_config{std::string(name), {}, {}, {}, line_no, {}, {}, max_sel_capacity, 25, {}});
       where = section::vm;
       continue;
     }
@@ -366,6 +368,10 @@ inline config_result parse_config(std::string_view text) {
       const auto v = number(max_sel_capacity);
       if (!v || *v == 0) return bad("records, 1 to 1024");
       vm.sel_capacity = *v;
+    } else if (key == "temperature") {
+      const auto v = number(127);
+      if (!v) return bad("degrees C, 0 to 127");
+      vm.temperature = static_cast<std::uint8_t>(*v);
     } else if (key == "fru_chassis_type") {
       const auto v = number(0xFF);
       if (!v) return bad("an SMBIOS enclosure type, 0 to 255");
@@ -382,7 +388,7 @@ inline config_result parse_config(std::string_view text) {
       return fail("unknown key '" + k +
                   "' in [vm " + vm.name + "] (known: listen, device_id, device_revision, firmware, manufacturer, product, "
                   "watchdog_timeout, watchdog_action, watchdog_pretimeout, watchdog_pretimeout_interrupt, "
-                  "watchdog_start, system_guid, sel_capacity, state_dir, fru_chassis_type, fru_chassis_part, fru_chassis_serial, "
+                  "watchdog_start, system_guid, sel_capacity, temperature, state_dir, fru_chassis_type, fru_chassis_part, fru_chassis_serial, "
                   "fru_board_manufacturer, fru_board_product, fru_board_serial, fru_board_part, "
                   "fru_product_manufacturer, fru_product_name, fru_product_part, fru_product_version, "
                   "fru_product_serial, fru_product_asset_tag)");
