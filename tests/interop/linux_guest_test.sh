@@ -64,7 +64,7 @@ G_WDGET='IPMIKIT-GUEST: watchdog-get'
 G_NOT_AGAIN='IPMIKIT-GUEST: watchdog expired before this boot'
 G_INVENTORY_DONE='IPMIKIT-GUEST: inventory done'
 G_INVENTORY_OK='IPMIKIT-GUEST: inv [a-z0-9-]+ ok'
-G_SEL_WATCHDOG='Watchdog 2'  # ipmitool's `sel list` name of the watchdog sensor type (23h)
+G_SEL_WATCHDOG='Watchdog ?2'  # ipmitool's `sel list` name of the watchdog sensor type (23h): "Watchdog2 #0x01"
 G_FAILED='IPMIKIT-GUEST: .*(failed|cannot|no /dev)|Kernel panic'
 # The guest's watchdog (kernel command line, read by guest-init.sh).
 WD_TIMEOUT=5
@@ -123,6 +123,7 @@ skip() {
 }
 
 [ -x "$bmc" ] || { say "FAIL no executable ipmikit-bmc at $bmc"; exit 1; }
+[ "$INVENTORY" = 1 ] && [ "$legacy" = 1 ] && { say "usage: --inventory needs the config mode (FRU fields)" >&2; exit 2; }
 if [ "$legacy" = auto ]; then
   if "$bmc" --help 2>&1 | grep -q -- '--config'; then
     legacy=0
@@ -229,6 +230,8 @@ else
 # linux_guest_test.sh: one VM, the guest, on a UNIX socket
 [vm $VM]
 listen = unix:$tmp/vm.sock
+fru_product_name = $FRU_PRODUCT
+fru_board_manufacturer = ipmikit
 EOF
   check_rc=0
   "$bmc" --config "$tmp/bmc.conf" --check </dev/null >"$tmp/check.log" 2>&1 || check_rc=$?
@@ -319,9 +322,9 @@ if [ "$INVENTORY" = 1 ]; then
   # The second boot's `sel list` output: after its "inv sel-list ok" marker, up to the next marker.
   boot2_sel=$(awk -v boot="$G_BOOT" '$0 ~ boot { n++ } n >= 2' "$serial" |
     sed -n '/IPMIKIT-GUEST: inv sel-list ok/,/IPMIKIT-GUEST: inv sel-time-get/p')
-  echo "$boot2_sel" | grep -q -F "$G_SEL_WATCHDOG" ||
+  echo "$boot2_sel" | grep -q -E "$G_SEL_WATCHDOG" ||
     fail "the second boot's sel list does not show the watchdog's expiry: $boot2_sel"
-  say "ok   the second boot sees the expiry in sel list: $(echo "$boot2_sel" | grep -m1 -F "$G_SEL_WATCHDOG" | tr -d '\r')"
+  say "ok   the second boot sees the expiry in sel list: $(echo "$boot2_sel" | grep -m1 -E "$G_SEL_WATCHDOG" | tr -d '\r')"
 fi
 # Informational: does the BMC still report the SMS/OS expiration flag after the reset?
 # The second boot's /init decides right after its Get Watchdog Timer: "not arming again", or it
