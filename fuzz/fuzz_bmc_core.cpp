@@ -1,6 +1,8 @@
-// fuzz/fuzz_bmc_core.cpp — the BMC core (bmc/dispatcher.hpp) with every component behind it,
-// driven by arbitrary bytes: requests of any length, netfn, LUN, command and privilege, clock
-// jumps forward and back, the watchdog's events logged in the SEL as an application does, power
+// fuzz/fuzz_bmc_core.cpp — the BMC core (bmc/dispatcher.hpp) with every component behind it
+// (controller and event receiver, watchdog, chassis, SEL, SDR and sensors, FRU, GUIDs, users,
+// channels, LAN and SOL parameters), driven by arbitrary bytes: requests of any length, netfn,
+// LUN, command and privilege, clock jumps forward and back, the watchdog's events delivered to
+// the SEL and the event buffer as an application does, sensor readings changing, power
 // changes reported to the chassis, and save/load of every component's durable state.
 //
 // Checked after every step:
@@ -21,9 +23,12 @@
 #include <span>
 
 #include <ipmikit/bmc/chassis.hpp>
+#include <ipmikit/bmc/controller.hpp>
 #include <ipmikit/bmc/dispatcher.hpp>
 #include <ipmikit/bmc/fru.hpp>
+#include <ipmikit/bmc/sdr.hpp>
 #include <ipmikit/bmc/sel.hpp>
+#include <ipmikit/bmc/users.hpp>
 #include <ipmikit/bmc/watchdog.hpp>
 
 namespace {
@@ -45,16 +50,19 @@ using time_point = fuzz_clock::time_point;
 constexpr std::size_t sel_capacity = 16;  // small, so the fuzzer fills it and reaches the overflow paths
 
 struct core {
+  bmc::controller mc{};
   bmc::basic_watchdog<fuzz_clock> watchdog{bmc::watchdog_support{}};
   bmc::basic_chassis<fuzz_clock> chassis{};
   bmc::basic_sel<sel_capacity, fuzz_clock> sel{};
   bmc::basic_fru_inventory<256> fru{};
   bmc::guids ids{};
+  bmc::basic_sdr_repository<8, fuzz_clock> sdr{};
+  bmc::users users{};
   time_point clock = time_point{} + std::chrono::hours(1);
   [[nodiscard]] constexpr time_point now() const { return clock; }
 };
 
-using core_dispatcher = bmc::dispatcher<core, 64>;
+using core_dispatcher = bmc::dispatcher<core, 96>;
 
 struct input {
   const std::uint8_t* p;
@@ -115,12 +123,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(bmc::add_sel_commands<&core::sel>(x) == bmc::add_error::ok);
     check(bmc::add_fru_commands<&core::fru>(x) == bmc::add_error::ok);
     check(bmc::add_guid_commands<&core::ids>(x) == bmc::add_error::ok);
+    check(bmc::add_controller_commands<&core::mc, &core::watchdog>(x) == bmc::add_error::ok);
+    check(bmc::add_event_receiver_commands<&core::mc, &core::sel>(x) == bmc::add_error::ok);
+    check(bmc::add_sdr_commands<&core::sdr>(x) == bmc::add_error::ok);
+    check(bmc::add_user_commands<&core::users>(x) == bmc::add_error::ok);
+    check(bmc::add_channel_commands<&core::users>(x) == bmc::add_error::ok);
+    check(bmc::add_lan_commands<&core::users>(x) == bmc::add_error::ok);
     return x;
   }();
   core c;
   bmc::fru_config fru_cfg{};
   fru_cfg.board_product = "fuzz";
   check(static_cast<bool>(c.fru.build(fru_cfg)));
+  static constexpr bmc::threshold_sensor temperature = [] {
+    bmc::threshold_sensor t;
+    t.name = "Temp";
+    t.number = 0x02;
+    t.thresholds.readable = cmd::threshold_bit::upper_non_critical;
+    t.thresholds.upper_non_critical = 40;
+    return t;
+  }();
+  bmc::sdr_config sdr_cfg{};
+  sdr_cfg.threshold_sensors = std::span(&temperature, 1);
+  check(static_cast<bool>(c.sdr.build(sdr_cfg, c.now())));
 
   input in{data, data + size};
   std::uint16_t last_reservation = 0;
@@ -136,8 +161,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         exchange(d, c, std::span(request).first(n), from);
         break;
       }
-      case 2: {  // a well-formed request to the storage/app/chassis commands the components serve
-        static constexpr std::array<std::uint8_t, 3> netfns{0x00 << 2, 0x06 << 2, 0x0A << 2};
+      case 2: {  // a request to the netfns the components serve: chassis, app, storage, sensor, transport
+        static constexpr std::array<std::uint8_t, 5> netfns{0x00 << 2, 0x06 << 2, 0x0A << 2, 0x04 << 2, 0x0C << 2};
         request[0] = netfns[in.next() % netfns.size()];
         request[1] = in.next();
         const std::size_t n = 2 + in.next() % 18u;
@@ -149,8 +174,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto amount = std::chrono::milliseconds((in.next() << 8 | in.next()) * 37);
         c.clock = (op & 0x80u) != 0 ? c.clock - amount : c.clock + amount;
         c.watchdog.poll(c.now(), [&](const auto& e) {
-          if (!e.dont_log) (void)c.sel.add(e.event.sel_record(0, 0, 0), c.now());
+          (void)c.sdr.set_states(bmc::watchdog_sensor_number, static_cast<std::uint16_t>(1u << e.event.offset()));
+          if (!e.dont_log) (void)bmc::deliver_event(c.mc, c.sel, e.event.sel_record(0, 0, 0), c.now());
         });
+        (void)c.sdr.set_reading(0x02, in.next());
         (void)c.chassis.poll(c.now());
         break;
       }
@@ -179,6 +206,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_save_load(c.sel);
   check_save_load(c.chassis);
   check_save_load(c.fru);
+  check_save_load(c.users);
 
   // Walk the SEL as ipmitool's `sel list` does: Get SEL Entry from 0000h (first) until FFFFh.
   std::uint16_t next = 0x0000;

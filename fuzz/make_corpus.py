@@ -498,16 +498,17 @@ def cmd_seeds():
 
 def bmc_core_seeds():
     """fuzz_bmc_core: operations (op byte % 6, see fuzz_bmc_core.cpp): 0/1 a raw request, 2 a
-    request to chassis/app/storage [netfn index] [command] [data length] data, 3 a clock jump
-    [hi] [lo] x 37 ms (back when op >= 80h), 4 the chassis request carried out, 5 Reserve SEL."""
+    request to chassis/app/storage/sensor/transport [netfn index] [command] [data length] data,
+    3 a clock jump [hi] [lo] x 37 ms (back when op >= 80h) and a sensor reading [raw], 4 the
+    chassis request carried out, 5 Reserve SEL."""
     def req(netfn_index, command, data=b""):
         return bytes([2, netfn_index, command, len(data)]) + bytes(data)
 
     def jump(ms):
         units = (ms + 36) // 37
-        return bytes([3, units >> 8, units & 0xFF])
+        return bytes([3, units >> 8, units & 0xFF, 30])
 
-    chassis, app, storage = 0, 1, 2
+    chassis, app, storage, sensor, transport = 0, 1, 2, 3, 4
     sel_event = bytes([0x00, 0x00, 0x02, 0, 0, 0, 0, 0x20, 0x00, 0x04, 0x23, 0x01, 0x6F, 0xC1, 0x04, 0xFF])
     return {
         "sel-add-list": bytes([5]) + req(storage, 0x44, sel_event) + req(storage, 0x40)
@@ -524,6 +525,15 @@ def bmc_core_seeds():
         "fru-read-write": req(storage, 0x10, bytes([0])) + req(storage, 0x11, bytes([0, 0, 0, 8]))
         + req(storage, 0x12, bytes([0, 8, 0, 1, 2, 3])),
         "guids-poh": req(app, 0x37) + req(app, 0x08) + req(chassis, 0x0F) + jump(60000) + req(chassis, 0x01),
+        # ipmitool's sdr list / sensor list: reserve, read the header then the body, read the sensor.
+        "sdr-sensor": req(storage, 0x20) + req(storage, 0x22) + req(storage, 0x23, bytes([0, 0, 0, 0, 0, 5]))
+        + req(storage, 0x23, bytes([0, 0, 0, 0, 5, 0xFF])) + req(sensor, 0x2D, bytes([2])) + req(sensor, 0x27, bytes([2])),
+        # user list 1, channel info 1, lan print 1 (parameter 3), auth capabilities.
+        "users-lan": req(app, 0x44, bytes([1, 1])) + req(app, 0x46, bytes([2])) + req(app, 0x42, bytes([1]))
+        + req(transport, 0x02, bytes([1, 3, 0, 0])) + req(app, 0x38, bytes([0x8E, 4]))
+        + req(app, 0x45, bytes([2]) + b"admin" + bytes(11)),
+        "events": req(app, 0x2E, bytes([0x0F])) + req(sensor, 0x02, bytes([0x41, 4, 0x23, 1, 0x6F, 0xC1, 0, 0]))
+        + req(app, 0x31) + req(app, 0x35) + req(app, 0x01),
     }
 
 
