@@ -527,12 +527,13 @@ TEST_SUITE("cmd") {
       b[13] |= 0x10;
       CHECK(cmd::get_sdr_repository_info::response::parse(b).error == cmd::parse_error::reserved_value);
     }
-    SUBCASE("out of range: a reservation of 0, a read of 0 bytes") {
+    SUBCASE("out of range: a reservation of 0; Get SDR's offset and count are the BMC's to judge") {
       CHECK(cmd::reserve_sdr_repository::response::parse(bytes{0, 0}).error == cmd::parse_error::out_of_range);
-      CHECK(cmd::get_sdr::request::parse(bytes{1, 0, 0, 0, 0, 0}).error == cmd::parse_error::out_of_range);
+      // IPMI v2.0 §33.12: past the record the BMC answers 0xC9 / 0xCA, which it can only when
+      // the request parses (a parse error is 0xCC).
+      CHECK(cmd::get_sdr::request::parse(bytes{1, 0, 0, 0, 0, 0}));
       CHECK(cmd::get_sdr::request::parse(bytes{1, 0, 0, 0, 0xFE, 0xFF}));
-      CHECK(cmd::get_sdr::request::parse(bytes{1, 0, 0, 0, 0xFE, 0x06}));  // to byte 260
-      CHECK(cmd::get_sdr::request::parse(bytes{1, 0, 0, 0, 0xFE, 0x07}).error == cmd::parse_error::out_of_range);
+      CHECK(cmd::get_sdr::request::parse(bytes{1, 0, 0, 0, 0xFE, 0x07}));
       CHECK(cmd::get_sdr::response::parse(bytes{0xFF, 0xFF}).error == cmd::parse_error::too_short);
     }
     static_assert(cmd::get_sdr::id == command_id{netfn::storage, 0x23});

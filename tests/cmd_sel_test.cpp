@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 
+#include <ipmikit/bmc/sel.hpp>
 #include <ipmikit/cmd/sel.hpp>
 
 #include "cmd_support.hpp"
@@ -79,6 +80,17 @@ cmd::get_sel_entry::response random_sel_entry_response(test::random_source& rng)
 // and 3 unspecified.
 constexpr std::array<std::uint8_t, 16> watchdog_event{0x01, 0x00, 0x02, 0x00, 0xF1, 0x53, 0x65, 0x20,
                                                       0x00, 0x04, 0x23, 0x00, 0x6F, 0x01, 0xFF, 0xFF};
+
+/// The BMC side Get SEL Entry reads from: a SEL holding one system event record, with
+/// reservation 0001h outstanding.
+bmc::sel<4> one_record_sel() {
+  bmc::sel<4> log;
+  cmd::sel_record r;
+  r.sensor_type = 0x23;
+  REQUIRE(log.add(r, {}));
+  REQUIRE(log.reserve() == 1);
+  return log;
+}
 
 }  // namespace
 
@@ -236,15 +248,38 @@ TEST_SUITE("cmd") {
     CHECK_FALSE(cmd::sel_record::parse(pr->bytes()));
   }
 
+  // IPMI v2.0 §31.5: the typed request parses any offset and count, so that the BMC can answer
+  // with the codes the specification names (a parse error could only be 0xCC).
+  TEST_CASE("cmd sel: Get SEL Entry past the record's end is 0xC9 (parameter out of range) from the BMC") {
+    const auto rq = cmd::parse_request<cmd::get_sel_entry>(test::hex("28 43 01 00 00 00 10 01"));
+    REQUIRE(rq);
+    cmd::get_sel_entry::response rs;
+    CHECK(one_record_sel().get(*rq, rs) == completion_code::parameter_out_of_range);
+  }
+  TEST_CASE("cmd sel: Get SEL Entry of more bytes than the record has left is 0xCA from the BMC") {
+    const auto rq = cmd::parse_request<cmd::get_sel_entry>(test::hex("28 43 01 00 00 00 0A 08"));
+    REQUIRE(rq);
+    cmd::get_sel_entry::response rs;
+    CHECK(one_record_sel().get(*rq, rs) == completion_code::cannot_return_requested_bytes);
+  }
+  TEST_CASE("cmd sel: Get SEL Entry of FFh bytes reads from the offset to the record's end") {
+    const auto rq = cmd::parse_request<cmd::get_sel_entry>(test::hex("28 43 01 00 00 00 0A FF"));
+    REQUIRE(rq);
+    CHECK(rq->bytes_to_read == cmd::read_whole_record);
+    cmd::get_sel_entry::response rs;
+    REQUIRE(one_record_sel().get(*rq, rs) == completion_code::success);
+    CHECK(rs.bytes().size() == 6);
+    CHECK(rs.next_record_id == cmd::sel_last_entry);
+  }
+
   TEST_CASE("cmd sel: Get SEL Entry refuses each bad input by name") {
-    SUBCASE("out of range: an offset past the record, a count past its end, a count of 0") {
-      CHECK(cmd::get_sel_entry::request::parse(bytes{0, 0, 0, 0, 16, 0xFF}).error == cmd::parse_error::out_of_range);
-      CHECK(cmd::get_sel_entry::request::parse(bytes{0, 0, 0, 0, 8, 9}).error == cmd::parse_error::out_of_range);
-      CHECK(cmd::get_sel_entry::request::parse(bytes{0, 0, 0, 0, 8, 8}));
-      CHECK(cmd::get_sel_entry::request::parse(bytes{0, 0, 0, 0, 15, 0xFF}));
-      CHECK(cmd::get_sel_entry::request::parse(bytes{0, 0, 0, 0, 0, 0}).error == cmd::parse_error::out_of_range);
-      std::array<std::uint8_t, 6> out{};
-      CHECK(cmd::get_sel_entry::request{0, 0, 16, 1}.encode(out).error == cmd::encode_error::out_of_range);
+    SUBCASE("nothing out of range: the offset and count are the BMC's to judge against the record") {
+      for (const bytes& b : {bytes{0, 0, 0, 0, 16, 0xFF}, bytes{0, 0, 0, 0, 8, 9}, bytes{0, 0, 0, 0, 0, 0},
+                             bytes{0, 0, 0, 0, 0xFF, 0xFE}}) {
+        const auto p = cmd::get_sel_entry::request::parse(b);
+        REQUIRE(p);
+        CHECK(encode_bytes(*p) == b);
+      }
     }
     SUBCASE("truncated and oversized requests") {
       CHECK(cmd::get_sel_entry::request::parse(bytes{0, 0, 0, 0, 0}).error == cmd::parse_error::too_short);

@@ -193,8 +193,8 @@ class basic_sel {
     return reserved_ && id != 0 && id == reservation_;
   }
 
-  /// Get SEL Entry (IPMI v2.0 §31.5). The fields of `rq` are taken as they are (a typed parse
-  /// would refuse the ranges checked here with 0xCC). Refused, in this order:
+  /// Get SEL Entry (IPMI v2.0 §31.5). The typed request takes any offset and count: they are
+  /// checked here, against the record. Refused, in this order:
   ///   - 0xC5 a reservation that is not the outstanding one; reservation 0 is accepted only for
   ///     a whole-record read (offset 0, FFh or 16 bytes), as ipmitool's `sel list` sends;
   ///   - 0xCB no such record (an empty SEL has no first or last one);
@@ -500,21 +500,10 @@ constexpr completion_code reserve_handler(Context& c, const cmd::no_data&, cmd::
   rs.value = (c.*Member).reserve();
   return completion_code::success;
 }
-/// Raw: the typed request refuses an offset or count past the record with 0xCC, where Get SEL
-/// Entry answers 0xC9 / 0xCA.
 template <class Context, auto Member>
-constexpr reply get_entry_handler(Context& c, const request& r, std::span<std::uint8_t> out) {
-  cmd::get_sel_entry::request rq;
-  rq.reservation_id = static_cast<std::uint16_t>(r.data[0] | (r.data[1] << 8));
-  rq.record_id = static_cast<std::uint16_t>(r.data[2] | (r.data[3] << 8));
-  rq.offset = r.data[4];
-  rq.bytes_to_read = r.data[5];
-  cmd::get_sel_entry::response rs;
-  const completion_code cc = (c.*Member).get(rq, rs);
-  if (cc != completion_code::success) return {cc, 0};
-  const cmd::encoded e = rs.encode(out);
-  if (!e) return {completion_code::unspecified, 0};
-  return {completion_code::success, e.size};
+constexpr completion_code get_entry_handler(Context& c, const cmd::get_sel_entry::request& rq,
+                                            cmd::get_sel_entry::response& rs, const request&) {
+  return (c.*Member).get(rq, rs);
 }
 template <class Context, auto Member>
 constexpr completion_code add_handler(Context& c, const cmd::sel_record& rq, cmd::add_sel_entry::response& rs,
@@ -561,8 +550,7 @@ constexpr add_error add_sel_commands(dispatcher<Context, Capacity>& d) noexcept 
   const entry<Context> entries[] = {
       typed_entry<Context, cmd::get_sel_info, &s::info_handler<Context, Member>>(privilege::user),
       typed_entry<Context, cmd::reserve_sel, &s::reserve_handler<Context, Member>>(privilege::user),
-      {cmd::get_sel_entry::id, cmd::get_sel_entry::request::min_size, cmd::get_sel_entry::request::max_size,
-       privilege::user, &s::get_entry_handler<Context, Member>},
+      typed_entry<Context, cmd::get_sel_entry, &s::get_entry_handler<Context, Member>>(privilege::user),
       typed_entry<Context, cmd::add_sel_entry, &s::add_handler<Context, Member>>(privilege::operator_),
       typed_entry<Context, cmd::delete_sel_entry, &s::delete_handler<Context, Member>>(privilege::operator_),
       typed_entry<Context, cmd::clear_sel, &s::clear_handler<Context, Member>>(privilege::operator_),

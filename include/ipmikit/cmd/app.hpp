@@ -388,28 +388,40 @@ struct watchdog_expiration_flags {
   bool sms_os = false;     // b4 (IPMI v2.0 §27.6)
   bool oem = false;        // b5 (IPMI v2.0 §27.6)
 
+  static constexpr std::uint8_t reserved_mask = 0xC1;  // b7, b6, b0 (IPMI v2.0 §27.6)
+
   /// The flag of timer use `u` (bit u of the byte); false for none.
   [[nodiscard]] constexpr bool operator[](watchdog_timer_use u) const noexcept {
     return detail::app::test(to_byte(), static_cast<unsigned>(u)) && u != watchdog_timer_use::none;
   }
+  /// The bits, one description for to_byte(), from_byte() and the commands' fields(); the
+  /// reserved ones are the caller's (reserved_mask).
+  template <class Bits, class F>
+  static constexpr void bits(Bits& b, F& f) noexcept {
+    b.flag(1, f.bios_frb2);
+    b.flag(2, f.bios_post);
+    b.flag(3, f.os_load);
+    b.flag(4, f.sms_os);
+    b.flag(5, f.oem);
+  }
   [[nodiscard]] constexpr std::uint8_t to_byte() const noexcept {
-    using detail::app::bit;
-    return static_cast<std::uint8_t>(bit(bios_frb2, 1) | bit(bios_post, 2) | bit(os_load, 3) | bit(sms_os, 4) |
-                                     bit(oem, 5));
+    detail::bits_writer b;
+    bits(b, *this);
+    return b.value();
   }
-  /// The flags of `b`; reserved bits are the caller's to check (reserved_mask).
-  [[nodiscard]] static constexpr watchdog_expiration_flags from_byte(std::uint8_t b) noexcept {
-    using detail::app::test;
-    return {test(b, 1), test(b, 2), test(b, 3), test(b, 4), test(b, 5)};
+  [[nodiscard]] static constexpr watchdog_expiration_flags from_byte(std::uint8_t v) noexcept {
+    const detail::bits_reader b(v);
+    watchdog_expiration_flags f;
+    bits(b, f);
+    return f;
   }
-  static constexpr std::uint8_t reserved_mask = 0xC1;  // b7, b6, b0 (IPMI v2.0 §27.6)
 
   friend constexpr bool operator==(const watchdog_expiration_flags&, const watchdog_expiration_flags&) noexcept =
       default;
 };
 
 namespace detail::app {
-/// The timer use byte's [2:0] and b7 (don't log); b6 is the caller's. `allow_none` is Get's.
+/// Timer use [2:0] 1-5; 0 only where `allow_none` (Get: a timer never set reports it).
 [[nodiscard]] constexpr bool timer_use_ok(watchdog_timer_use u, bool allow_none) noexcept {
   const auto n = static_cast<std::uint8_t>(u);
   return n <= 5 && (allow_none || n != 0);
@@ -417,55 +429,42 @@ namespace detail::app {
 [[nodiscard]] constexpr bool timer_actions_ok(watchdog_pretimeout_interrupt p, watchdog_timeout_action a) noexcept {
   return static_cast<std::uint8_t>(p) <= 3 && static_cast<std::uint8_t>(a) <= 3;
 }
-[[nodiscard]] constexpr std::uint8_t timer_actions_byte(watchdog_pretimeout_interrupt p,
-                                                        watchdog_timeout_action a) noexcept {
-  return static_cast<std::uint8_t>((static_cast<unsigned>(p) << 4) | static_cast<unsigned>(a));
-}
-/// Reads the timer use byte's [2:0] (refusing reserved uses) and [5:3] (reserved); returns b7
-/// and b6 in `dont_log` and `b6`.
-constexpr watchdog_timer_use read_timer_use(reader& r, bool allow_none, bool& dont_log, bool& b6) noexcept {
-  const std::uint8_t b = r.u8();
-  r.reserved_zero(b, 0x38);  // [5:3] reserved (IPMI v2.0 §27.6, §27.7)
-  const auto u = static_cast<watchdog_timer_use>(b & 0x07);
-  if (!timer_use_ok(u, allow_none)) r.fail(parse_error::reserved_value);
-  dont_log = test(b, 7);
-  b6 = test(b, 6);
-  return u;
-}
-/// Reads the timer actions byte: b7 and b3 reserved, reserved codes refused.
-constexpr void read_timer_actions(reader& r, watchdog_pretimeout_interrupt& p, watchdog_timeout_action& a) noexcept {
-  const std::uint8_t b = r.u8();
-  r.reserved_zero(b, 0x88);  // b7, b3 reserved (IPMI v2.0 §27.6)
-  p = static_cast<watchdog_pretimeout_interrupt>((b >> 4) & 0x07);
-  a = static_cast<watchdog_timeout_action>(b & 0x07);
-  if (!timer_actions_ok(p, a)) r.fail(parse_error::reserved_value);
-}
+
+/// Which of the two commands the timer fields are.
+enum class timer_fields_of : std::uint8_t { set_request, get_response };
+
 /// Bytes 1-6, the layout Set Watchdog Timer's request and Get Watchdog Timer's response share
 /// (IPMI v2.0 §27.6, §27.7): the timer use byte (b7 don't log), the timer actions, the
 /// pre-timeout interval, the expiration flags byte, the initial countdown. The two name byte 1
-/// b6 and byte 4 their own way (Set: don't stop, flags to clear; Get: running, flags expired), so
-/// those come apart as `b6` and `flags`; `allow_none` is Get's (timer use 0).
-template <class T>
-constexpr void write_timer_fields(writer& w, const T& v, bool allow_none, bool b6,
-                                  const watchdog_expiration_flags& flags) noexcept {
-  if (!timer_use_ok(v.timer_use, allow_none) || !timer_actions_ok(v.pretimeout_interrupt, v.timeout_action))
-    w.fail(encode_error::out_of_range);
-  w.u8(static_cast<std::uint8_t>(bit(v.dont_log, 7) | bit(b6, 6) | static_cast<std::uint8_t>(v.timer_use)));
-  w.u8(timer_actions_byte(v.pretimeout_interrupt, v.timeout_action));
-  w.u8(v.pretimeout_interval);
-  w.u8(flags.to_byte());
-  w.le16(v.initial_countdown);
-}
-/// Reads what write_timer_fields() writes.
-template <class T>
-constexpr void read_timer_fields(reader& r, T& v, bool allow_none, bool& b6, watchdog_expiration_flags& flags) noexcept {
-  v.timer_use = read_timer_use(r, allow_none, v.dont_log, b6);
-  read_timer_actions(r, v.pretimeout_interrupt, v.timeout_action);
-  v.pretimeout_interval = r.u8();
-  const std::uint8_t b = r.u8();
-  r.reserved_zero(b, watchdog_expiration_flags::reserved_mask);
-  flags = watchdog_expiration_flags::from_byte(b);
-  v.initial_countdown = r.le16();
+/// b6 and byte 4 their own way (Set: don't stop, flags to clear; Get: running, flags expired),
+/// passed as `b6` and `flags`. Reserved codes are refused in both (timer use 6 and 7, and 0 in
+/// Set; interrupts and actions 4-7). Reserved bits are refused in Get's response but ignored in
+/// Set's request: Insyde's H2O BIOS sends "don't stop" as 60h (b6 and the reserved b5) and
+/// OpenIPMI's lanserv ignores them; Linux's ipmi_watchdog, ipmitool and FreeIPMI's bmc-watchdog
+/// never set them, so ignoring costs nothing and keeps such firmware's timer running.
+template <class IO, class V, class B6, class Flags>
+constexpr void timer_fields(IO& io, V& v, B6& b6, Flags& flags, timer_fields_of of) noexcept {
+  const bool set = of == timer_fields_of::set_request;
+  const auto reserved = [set](auto& b, std::uint8_t mask) { set ? b.ignored(mask) : b.reserved(mask); };
+  io.bits([&](auto& b) {
+    b.field(0, 0x07, v.timer_use);
+    reserved(b, 0x38);  // [5:3] (IPMI v2.0 §27.6, §27.7)
+    b.flag(6, b6);
+    b.flag(7, v.dont_log);
+  });
+  io.require(timer_use_ok(v.timer_use, !set), parse_error::reserved_value);
+  io.bits([&](auto& b) {
+    b.field(0, 0x07, v.timeout_action);
+    reserved(b, 0x88);  // b7, b3 (IPMI v2.0 §27.6)
+    b.field(4, 0x07, v.pretimeout_interrupt);
+  });
+  io.require(timer_actions_ok(v.pretimeout_interrupt, v.timeout_action), parse_error::reserved_value);
+  io.u8(v.pretimeout_interval);
+  io.bits([&](auto& b) {
+    watchdog_expiration_flags::bits(b, flags);
+    reserved(b, watchdog_expiration_flags::reserved_mask);
+  });
+  io.le16(v.initial_countdown);
 }
 }  // namespace detail::app
 
@@ -479,7 +478,7 @@ struct set_watchdog_timer {
   static constexpr command_id id = commands::set_watchdog_timer;
   using response = no_data;
 
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 6;
     static constexpr std::size_t max_size = 6;
 
@@ -492,26 +491,21 @@ struct set_watchdog_timer {
     watchdog_expiration_flags clear_expiration_flags{};  // byte 4: the expiration flags to clear
     std::uint16_t initial_countdown = 0;  // bytes 5-6: in 100 ms units (IPMI v2.0 §27.6)
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      detail::app::write_timer_fields(w, *this, false, dont_stop, clear_expiration_flags);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::timer_fields(io, v, v.dont_stop, v.clear_expiration_flags,
+                                detail::app::timer_fields_of::set_request);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      detail::app::read_timer_fields(r, v, false, v.dont_stop, v.clear_expiration_flags);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 };
 
 struct get_watchdog_timer {
   static constexpr command_id id = commands::get_watchdog_timer;
   using request = no_data;
 
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 8;
     static constexpr std::size_t max_size = 8;
 
@@ -525,21 +519,14 @@ struct get_watchdog_timer {
     std::uint16_t initial_countdown = 0;          // bytes 5-6: 100 ms units
     std::uint16_t present_countdown = 0;          // bytes 7-8: 100 ms units
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      detail::app::write_timer_fields(w, *this, true, running, expiration_flags);
-      w.le16(present_countdown);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::timer_fields(io, v, v.running, v.expiration_flags, detail::app::timer_fields_of::get_response);
+      io.le16(v.present_countdown);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      detail::app::read_timer_fields(r, v, true, v.running, v.expiration_flags);
-      v.present_countdown = r.le16();
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------

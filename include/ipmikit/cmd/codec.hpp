@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "../message.hpp"
 
@@ -368,6 +369,158 @@ struct plain_layout {
     (get(r, v.*Fields), ...);
     return r.result(v);
   }
+};
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// One field description for both directions
+//
+// A layout says its data bytes once, as `template <class IO, class V> static constexpr void
+// fields(IO& io, V& v)`: for encode() io is a field_writer and v a const value, for parse() io
+// is a field_reader and v the value being filled, as a serialization archive serves both
+// directions. Each io call names a field and its wire form; a byte of bit fields is
+// `io.bits([&](auto& b) { b.flag(…); b.field(…); b.reserved(…); })`. A rule on the values is
+// `io.require(ok, error)`: parse() records `error`, encode() refuses with out_of_range, so
+// whatever encodes parses back. `IO::reading` is there for the few fields read and written
+// differently (an optional tail).
+
+namespace detail {
+
+/// A byte field: a byte, or an enumeration carried in one.
+template <class T>
+concept byte_field = std::same_as<T, std::uint8_t> || (std::is_enum_v<T> && sizeof(T) == 1);
+
+/// A byte of bit fields as encode() builds it.
+class bits_writer {
+ public:
+  /// Bit n is `on`.
+  constexpr void flag(unsigned n, bool on) noexcept {
+    if (on) value_ = static_cast<std::uint8_t>(value_ | (1u << n));
+  }
+  /// `v` (a number or an enumeration) in the bits `mask << shift`; a value wider than `mask` is
+  /// out_of_range.
+  template <class T>
+  constexpr void field(unsigned shift, std::uint8_t mask, const T& v) noexcept {
+    const auto u = static_cast<unsigned>(v);
+    if (u > mask) ok_ = false;
+    value_ = static_cast<std::uint8_t>(value_ | ((u & mask) << shift));
+  }
+  /// Bits that must be 0: written as 0.
+  constexpr void reserved(std::uint8_t) noexcept {}
+  /// Bits that are ignored: written as 0.
+  constexpr void ignored(std::uint8_t) noexcept {}
+
+  [[nodiscard]] constexpr std::uint8_t value() const noexcept { return value_; }
+  [[nodiscard]] constexpr bool ok() const noexcept { return ok_; }
+
+ private:
+  std::uint8_t value_ = 0;
+  bool ok_ = true;
+};
+
+/// A byte of bit fields as parse() takes it apart.
+class bits_reader {
+ public:
+  constexpr explicit bits_reader(std::uint8_t value) noexcept : value_(value) {}
+
+  constexpr void flag(unsigned n, bool& on) const noexcept { on = ((static_cast<unsigned>(value_) >> n) & 1u) != 0; }
+  template <class T>
+  constexpr void field(unsigned shift, std::uint8_t mask, T& v) const noexcept {
+    v = static_cast<T>((static_cast<unsigned>(value_) >> shift) & mask);
+  }
+  /// Bits that must be 0: a 1 is reserved_value.
+  constexpr void reserved(std::uint8_t mask) noexcept { reserved_ = static_cast<std::uint8_t>(reserved_ | mask); }
+  /// Bits whose value does not matter.
+  constexpr void ignored(std::uint8_t) noexcept {}
+
+  [[nodiscard]] constexpr std::uint8_t value() const noexcept { return value_; }
+  [[nodiscard]] constexpr std::uint8_t reserved_mask() const noexcept { return reserved_; }
+
+ private:
+  std::uint8_t value_;
+  std::uint8_t reserved_ = 0;
+};
+
+/// encode()'s side of fields(): writes each field.
+class field_writer {
+ public:
+  static constexpr bool reading = false;
+
+  constexpr explicit field_writer(std::span<std::uint8_t> out) noexcept : w_(out) {}
+
+  template <byte_field T>
+  constexpr void u8(const T& v) noexcept { w_.u8(static_cast<std::uint8_t>(v)); }
+  constexpr void le16(const std::uint16_t& v) noexcept { w_.le16(v); }
+  constexpr void le24(const std::uint32_t& v) noexcept { w_.le24(v); }
+  constexpr void le32(const std::uint32_t& v) noexcept { w_.le32(v); }
+  template <std::size_t N>
+  constexpr void bytes(const std::array<std::uint8_t, N>& v) noexcept { w_.bytes(v); }
+  template <class F>
+  constexpr void bits(F&& f) noexcept {
+    bits_writer b;
+    f(b);
+    require(b.ok());
+    w_.u8(b.value());
+  }
+  constexpr void require(bool ok, parse_error = parse_error::out_of_range) noexcept {
+    if (!ok) w_.fail(encode_error::out_of_range);
+  }
+  [[nodiscard]] constexpr writer& raw() noexcept { return w_; }
+  [[nodiscard]] constexpr encoded result() const noexcept { return w_.result(); }
+
+ private:
+  writer w_;
+};
+
+/// parse()'s side of fields(): reads each field into the value.
+class field_reader {
+ public:
+  static constexpr bool reading = true;
+
+  constexpr explicit field_reader(std::span<const std::uint8_t> data) noexcept : r_(data) {}
+
+  template <byte_field T>
+  constexpr void u8(T& v) noexcept { v = static_cast<T>(r_.u8()); }
+  constexpr void le16(std::uint16_t& v) noexcept { v = r_.le16(); }
+  constexpr void le24(std::uint32_t& v) noexcept { v = r_.le24(); }
+  constexpr void le32(std::uint32_t& v) noexcept { v = r_.le32(); }
+  template <std::size_t N>
+  constexpr void bytes(std::array<std::uint8_t, N>& v) noexcept { r_.bytes(v); }
+  template <class F>
+  constexpr void bits(F&& f) noexcept {
+    bits_reader b(r_.u8());
+    f(b);
+    r_.reserved_zero(b.value(), b.reserved_mask());
+  }
+  constexpr void require(bool ok, parse_error e = parse_error::out_of_range) noexcept {
+    if (!ok) r_.fail(e);
+  }
+  [[nodiscard]] constexpr reader& raw() noexcept { return r_; }
+  template <class T>
+  [[nodiscard]] constexpr parsed<T> result(const T& v) const noexcept { return r_.result(v); }
+
+ private:
+  reader r_;
+};
+
+/// A request or response type made of a `Layout`: its fields, min_size and max_size, fields()
+/// and operator==. encode() and parse() are fields() run by a field_writer and a field_reader.
+/// It stays an aggregate (`request{a, b, c}` initialises the layout's fields).
+template <class Layout>
+struct with_codec : Layout {
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
+    field_writer io(out);
+    Layout::fields(io, static_cast<const Layout&>(*this));
+    return io.result();
+  }
+  [[nodiscard]] static constexpr parsed<with_codec> parse(std::span<const std::uint8_t> data) noexcept {
+    field_reader io(data);
+    with_codec v;
+    Layout::fields(io, static_cast<Layout&>(v));
+    return io.result(v);
+  }
+  friend constexpr bool operator==(const with_codec&, const with_codec&) noexcept = default;
 };
 
 }  // namespace detail

@@ -45,9 +45,10 @@ struct id16 {
 };
 
 /// The request of Get SEL Entry and Get SDR: reservation, record ID, offset, bytes to read.
-/// `record_capacity` is the longest record: an offset at or past it, or a count reaching past
-/// it, is out_of_range; so is a count of 0. FFh reads the whole record.
-template <std::size_t record_capacity>
+/// Every offset and count parses: only the BMC knows the record's length, and it answers 0xC9
+/// (parameter out of range) for an offset past the record's end and 0xCA (cannot return the
+/// number of requested bytes) for a count that does not fit (IPMI v2.0 §31.5, §33.12), which a
+/// parse error (0xCC) could not say. FFh reads the whole record.
 struct record_read_request {
   static constexpr std::size_t min_size = 6;
   static constexpr std::size_t max_size = 6;
@@ -57,28 +58,14 @@ struct record_read_request {
   std::uint8_t offset = 0;
   std::uint8_t bytes_to_read = read_whole_record;
 
-  [[nodiscard]] constexpr bool valid() const noexcept {
-    if (offset >= record_capacity || bytes_to_read == 0) return false;
-    return bytes_to_read == read_whole_record || std::size_t{offset} + bytes_to_read <= record_capacity;
-  }
+  using layout = plain_layout<record_read_request, &record_read_request::reservation_id,
+                              &record_read_request::record_id, &record_read_request::offset,
+                              &record_read_request::bytes_to_read>;
   [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (!valid()) w.fail(encode_error::out_of_range);
-    w.le16(reservation_id);
-    w.le16(record_id);
-    w.u8(offset);
-    w.u8(bytes_to_read);
-    return w.result();
+    return layout::encode(*this, out);
   }
   [[nodiscard]] static constexpr parsed<record_read_request> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    record_read_request v;
-    v.reservation_id = r.le16();
-    v.record_id = r.le16();
-    v.offset = r.u8();
-    v.bytes_to_read = r.u8();
-    if (!v.valid()) r.fail(parse_error::out_of_range);
-    return r.result(v);
+    return layout::parse(data);
   }
   friend constexpr bool operator==(const record_read_request&, const record_read_request&) noexcept = default;
 };

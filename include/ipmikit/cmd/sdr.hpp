@@ -713,7 +713,7 @@ struct get_sdr {
   static constexpr command_id id = commands::get_sdr;
   /// Reservation, record ID, offset, bytes to read (FFh = the whole record). ipmitool reads
   /// each record's header first (offset 0, 5 bytes), then the body in chunks from offset 5.
-  using request = detail::record_read_request<sdr_max_record_size>;
+  using request = detail::record_read_request;
   /// The next record ID (FFFFh: none), then the bytes read.
   using response = detail::record_read_response<sdr_max_record_size>;
 };

@@ -237,7 +237,7 @@ struct get_sel_entry {
   static constexpr command_id id = commands::get_sel_entry;
   /// ipmitool's `sel list` sends `00 00 <id LS> <id MS> 00 FF`: no reservation, offset 0, the
   /// whole record, from record 0000h until the next ID is FFFFh.
-  using request = detail::record_read_request<sel_record_size>;
+  using request = detail::record_read_request;
   /// The next record ID and the bytes read; a whole record parses with sel_record::parse(bytes()).
   using response = detail::record_read_response<sel_record_size>;
 };
