@@ -36,7 +36,7 @@ struct get_device_id {
   static constexpr command_id id = commands::get_device_id;
   using request = no_data;
 
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 11;  // through the product ID
     static constexpr std::size_t max_size = 15;  // with the auxiliary firmware revision
 
@@ -53,49 +53,31 @@ struct get_device_id {
     bool has_aux_firmware_revision = false;  // the optional 4 bytes are present
     std::array<std::uint8_t, 4> aux_firmware_revision{};
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (device_revision > 0x0F || firmware_major > 0x7F || manufacturer_id > 0xFFFFF)
-        w.fail(encode_error::out_of_range);
-      w.u8(device_id);
-      w.u8(static_cast<std::uint8_t>((provides_device_sdrs ? 0x80 : 0) | device_revision));
-      w.u8(static_cast<std::uint8_t>((update_in_progress ? 0x80 : 0) | firmware_major));
-      w.u8(firmware_minor);
-      w.u8(ipmi_version);
-      w.u8(additional_support);
-      w.le24(manufacturer_id);
-      w.le16(product_id);
-      if (has_aux_firmware_revision) w.bytes(aux_firmware_revision);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.u8(v.device_id);
+      io.bits([&](auto& b) {
+        b.field(0, 0x0F, v.device_revision);
+        b.reserved(0x70);
+        b.flag(7, v.provides_device_sdrs);
+      });
+      io.bits([&](auto& b) {
+        b.field(0, 0x7F, v.firmware_major);
+        b.flag(7, v.update_in_progress);
+      });
+      io.u8(v.firmware_minor);
+      io.u8(v.ipmi_version);
+      io.u8(v.additional_support);
+      io.le24(v.manufacturer_id);
+      io.require(v.manufacturer_id <= 0xFFFFF, parse_error::reserved_value);  // [23:20] reserved
+      io.le16(v.product_id);
+      // Optional; anything but 0 or 4 bytes more is too long.
+      if constexpr (IO::reading) v.has_aux_firmware_revision = io.raw().remaining() == 4;
+      if (v.has_aux_firmware_revision) io.bytes(v.aux_firmware_revision);
     }
-
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.device_id = r.u8();
-      const std::uint8_t rev = r.u8();
-      r.reserved_zero(rev, 0x70);
-      v.provides_device_sdrs = (rev & 0x80) != 0;
-      v.device_revision = rev & 0x0F;
-      const std::uint8_t fw = r.u8();
-      v.update_in_progress = (fw & 0x80) != 0;
-      v.firmware_major = fw & 0x7F;
-      v.firmware_minor = r.u8();
-      v.ipmi_version = r.u8();
-      v.additional_support = r.u8();
-      v.manufacturer_id = r.le24();
-      r.reserved_zero(static_cast<std::uint8_t>(v.manufacturer_id >> 16), 0xF0);
-      v.manufacturer_id &= 0xFFFFF;
-      v.product_id = r.le16();
-      if (r.remaining() == 4) {  // optional; anything but 0 or 4 bytes more is too long
-        v.has_aux_firmware_revision = true;
-        r.bytes(v.aux_firmware_revision);
-      }
-      return r.result(v);
-    }
-
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -125,28 +107,21 @@ struct get_self_test_results {
   static constexpr command_id id = commands::get_self_test_results;
   using request = no_data;
 
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 2;
     static constexpr std::size_t max_size = 2;
 
     self_test_result result = self_test_result::passed;  // any byte value is carried as is
     std::uint8_t detail = 0;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      w.u8(static_cast<std::uint8_t>(result));
-      w.u8(detail);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.u8(v.result);
+      io.u8(v.detail);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.result = static_cast<self_test_result>(r.u8());
-      v.detail = r.u8();
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -166,21 +141,17 @@ using guid = std::array<std::uint8_t, 16>;
 }
 
 namespace detail {
-struct guid_response {
+struct guid_layout {
   static constexpr std::size_t min_size = 16;
   static constexpr std::size_t max_size = 16;
 
   guid value{};
 
-  using layout = detail::plain_layout<guid_response, &guid_response::value>;
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    return layout::encode(*this, out);
-  }
-  [[nodiscard]] static constexpr parsed<guid_response> parse(std::span<const std::uint8_t> data) noexcept {
-    return layout::parse(data);
-  }
-  friend constexpr bool operator==(const guid_response&, const guid_response&) noexcept = default;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept { io.bytes(v.value); }
+  friend constexpr bool operator==(const guid_layout&, const guid_layout&) noexcept = default;
 };
+using guid_response = with_codec<guid_layout>;
 }  // namespace detail
 
 struct get_device_guid {
@@ -211,7 +182,7 @@ namespace detail::app {
 
 /// The BMC Global Enables byte: Set's request and Get's response (IPMI v2.0 §22.1). Bit 4 is
 /// reserved.
-struct bmc_global_enables {
+struct bmc_global_enables_layout {
   static constexpr std::size_t min_size = 1;
   static constexpr std::size_t max_size = 1;
 
@@ -223,31 +194,18 @@ struct bmc_global_enables {
   bool oem1 = false;                                 // b6 (IPMI v2.0 §22.1)
   bool oem2 = false;                                 // b7 (IPMI v2.0 §22.1)
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    using detail::app::bit;
-    writer w(out);
-    w.u8(static_cast<std::uint8_t>(bit(receive_message_queue_interrupt, 0) | bit(event_message_buffer_full_interrupt, 1) |
-                                   bit(event_message_buffer, 2) | bit(system_event_logging, 3) | bit(oem0, 5) |
-                                   bit(oem1, 6) | bit(oem2, 7)));
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([&](auto& b) {
+      b.flags({0, 1, 2, 3, 5, 6, 7}, v.receive_message_queue_interrupt, v.event_message_buffer_full_interrupt,
+              v.event_message_buffer, v.system_event_logging, v.oem0, v.oem1, v.oem2);
+      b.reserved(0x10);  // b4 (IPMI v2.0 §22.1)
+    });
   }
-  [[nodiscard]] static constexpr parsed<bmc_global_enables> parse(std::span<const std::uint8_t> data) noexcept {
-    using detail::app::test;
-    reader r(data);
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0x10);  // b4 reserved (IPMI v2.0 §22.1)
-    bmc_global_enables v;
-    v.receive_message_queue_interrupt = test(b, 0);
-    v.event_message_buffer_full_interrupt = test(b, 1);
-    v.event_message_buffer = test(b, 2);
-    v.system_event_logging = test(b, 3);
-    v.oem0 = test(b, 5);
-    v.oem1 = test(b, 6);
-    v.oem2 = test(b, 7);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const bmc_global_enables&, const bmc_global_enables&) noexcept = default;
+  friend constexpr bool operator==(const bmc_global_enables_layout&, const bmc_global_enables_layout&) noexcept =
+      default;
 };
+using bmc_global_enables = detail::with_codec<bmc_global_enables_layout>;
 
 struct set_bmc_global_enables {
   static constexpr command_id id = commands::set_bmc_global_enables;
@@ -267,7 +225,7 @@ struct get_bmc_global_enables {
 /// The message flags byte: Get Message Flags' response (the flags that are set) and Clear
 /// Message Flags' request (the flags to clear), one layout (IPMI v2.0 §22.3, §22.4). Bits 2
 /// and 4 are reserved.
-struct message_flags {
+struct message_flags_layout {
   static constexpr std::size_t min_size = 1;
   static constexpr std::size_t max_size = 1;
 
@@ -278,29 +236,17 @@ struct message_flags {
   bool oem1 = false;                       // b6: OEM 1 data available (IPMI v2.0 §22.4)
   bool oem2 = false;                       // b7: OEM 2 data available (IPMI v2.0 §22.4)
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    using detail::app::bit;
-    writer w(out);
-    w.u8(static_cast<std::uint8_t>(bit(receive_message_available, 0) | bit(event_message_buffer_full, 1) |
-                                   bit(watchdog_pretimeout, 3) | bit(oem0, 5) | bit(oem1, 6) | bit(oem2, 7)));
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([&](auto& b) {
+      b.flags({0, 1, 3, 5, 6, 7}, v.receive_message_available, v.event_message_buffer_full, v.watchdog_pretimeout,
+              v.oem0, v.oem1, v.oem2);
+      b.reserved(0x14);  // b4, b2 (IPMI v2.0 §22.3, §22.4)
+    });
   }
-  [[nodiscard]] static constexpr parsed<message_flags> parse(std::span<const std::uint8_t> data) noexcept {
-    using detail::app::test;
-    reader r(data);
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0x14);  // b4, b2 reserved (IPMI v2.0 §22.3, §22.4)
-    message_flags v;
-    v.receive_message_available = test(b, 0);
-    v.event_message_buffer_full = test(b, 1);
-    v.watchdog_pretimeout = test(b, 3);
-    v.oem0 = test(b, 5);
-    v.oem1 = test(b, 6);
-    v.oem2 = test(b, 7);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const message_flags&, const message_flags&) noexcept = default;
+  friend constexpr bool operator==(const message_flags_layout&, const message_flags_layout&) noexcept = default;
 };
+using message_flags = detail::with_codec<message_flags_layout>;
 
 struct clear_message_flags {
   static constexpr command_id id = commands::clear_message_flags;
@@ -325,7 +271,7 @@ struct read_event_message_buffer {
   static constexpr command_id id = commands::read_event_message_buffer;
   using request = no_data;
 
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 16;  // always 16 bytes (IPMI v2.0 §22.8)
     static constexpr std::size_t max_size = 16;
 
@@ -333,15 +279,11 @@ struct read_event_message_buffer {
     /// (IPMI v2.0 §32.1), record type in byte 2.
     std::array<std::uint8_t, 16> message{};
 
-    using layout = detail::plain_layout<response, &response::message>;
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      return layout::encode(*this, out);
-    }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      return layout::parse(data);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept { io.bytes(v.message); }
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -574,6 +516,24 @@ constexpr std::uint8_t read_channel(reader& r) noexcept {
   if (!channel_ok(b & 0x0F)) r.fail(parse_error::reserved_value);
   return b & 0x0F;
 }
+/// The same as a field: [7:4] reserved, [3:0] channel number.
+template <class IO, class C>
+constexpr void channel_field(IO& io, C& channel) noexcept {
+  io.bits([&](auto& b) {
+    b.field(0, 0x0F, channel);
+    b.reserved(0xF0);
+  });
+  io.require(channel_ok(channel), parse_error::reserved_value);
+}
+/// A byte of [7:4] reserved, [3:0] a privilege level that `ok` accepts.
+template <class IO, class P>
+constexpr void privilege_field(IO& io, P& level, bool (*ok)(privilege)) noexcept {
+  io.bits([&](auto& b) {
+    b.field(0, 0x0F, level);
+    b.reserved(0xF0);
+  });
+  io.require(ok(level), parse_error::reserved_value);
+}
 /// callback to oem: a channel's limit, a requested maximum.
 [[nodiscard]] constexpr bool level_ok(privilege p) noexcept {
   return p >= privilege::callback && p <= privilege::oem;
@@ -597,7 +557,7 @@ constexpr std::uint8_t read_user_id(reader& r, std::uint8_t reserved = 0xC0) noe
 struct get_channel_authentication_capabilities {
   static constexpr command_id id = commands::get_channel_authentication_capabilities;
 
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 2;
     static constexpr std::size_t max_size = 2;
 
@@ -605,31 +565,21 @@ struct get_channel_authentication_capabilities {
     bool extended_data = true;                          // byte 1 b7: "get IPMI v2.0+ extended data"
     privilege max_privilege = privilege::administrator;  // byte 2 [3:0]: callback to oem
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!detail::app::channel_ok(channel) || !detail::app::level_ok(max_privilege)) w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(detail::app::bit(extended_data, 7) | channel));
-      w.u8(static_cast<std::uint8_t>(max_privilege));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.bits([&](auto& b) {
+        b.field(0, 0x0F, v.channel);
+        b.reserved(0x70);  // [6:4] (IPMI v2.0 §22.13)
+        b.flag(7, v.extended_data);
+      });
+      io.require(detail::app::channel_ok(v.channel), parse_error::reserved_value);
+      detail::app::privilege_field(io, v.max_privilege, &detail::app::level_ok);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      const std::uint8_t b = r.u8();
-      r.reserved_zero(b, 0x70);  // [6:4] reserved (IPMI v2.0 §22.13)
-      v.extended_data = detail::app::test(b, 7);
-      v.channel = b & 0x0F;
-      if (!detail::app::channel_ok(v.channel)) r.fail(parse_error::reserved_value);
-      const std::uint8_t p = r.u8();
-      r.reserved_zero(p, 0xF0);
-      v.max_privilege = static_cast<privilege>(p & 0x0F);
-      if (!detail::app::level_ok(v.max_privilege)) r.fail(parse_error::reserved_value);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 8;
     static constexpr std::size_t max_size = 8;
 
@@ -651,53 +601,29 @@ struct get_channel_authentication_capabilities {
     std::uint32_t oem_id = 0;                // bytes 5-7: OEM IANA enterprise number (24 bits)
     std::uint8_t oem_auxiliary_data = 0;     // byte 8
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      using detail::app::bit;
-      writer w(out);
-      if (!detail::app::channel_ok(channel)) w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.u8(static_cast<std::uint8_t>(bit(extended_capabilities, 7) | bit(auth_oem, 5) |
-                                     bit(auth_straight_password, 4) | bit(auth_md5, 2) | bit(auth_md2, 1) |
-                                     bit(auth_none, 0)));
-      w.u8(static_cast<std::uint8_t>(bit(kg_nonzero, 5) | bit(per_message_auth_disabled, 4) |
-                                     bit(user_level_auth_disabled, 3) | bit(non_null_usernames, 2) |
-                                     bit(null_usernames, 1) | bit(anonymous_login, 0)));
-      w.u8(static_cast<std::uint8_t>(bit(supports_ipmi_v20, 1) | bit(supports_ipmi_v15, 0)));
-      w.le24(oem_id);
-      w.u8(oem_auxiliary_data);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      io.bits([&](auto& b) {
+        b.flags({7, 5, 4, 2, 1, 0}, v.extended_capabilities, v.auth_oem, v.auth_straight_password, v.auth_md5,
+                v.auth_md2, v.auth_none);
+        b.reserved(0x48);  // b6, b3 (IPMI v2.0 §22.13)
+      });
+      io.bits([&](auto& b) {
+        b.flags({5, 4, 3, 2, 1, 0}, v.kg_nonzero, v.per_message_auth_disabled, v.user_level_auth_disabled,
+                v.non_null_usernames, v.null_usernames, v.anonymous_login);
+        b.reserved(0xC0);  // [7:6] (IPMI v2.0 §22.13)
+      });
+      io.bits([&](auto& b) {
+        b.flags({1, 0}, v.supports_ipmi_v20, v.supports_ipmi_v15);
+        b.reserved(0xFC);  // [7:2] (IPMI v2.0 §22.13)
+      });
+      io.le24(v.oem_id);
+      io.u8(v.oem_auxiliary_data);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      using detail::app::test;
-      reader r(data);
-      response v;
-      v.channel = detail::app::read_channel(r);
-      const std::uint8_t auth = r.u8();
-      r.reserved_zero(auth, 0x48);  // b6, b3 reserved (IPMI v2.0 §22.13)
-      v.extended_capabilities = test(auth, 7);
-      v.auth_oem = test(auth, 5);
-      v.auth_straight_password = test(auth, 4);
-      v.auth_md5 = test(auth, 2);
-      v.auth_md2 = test(auth, 1);
-      v.auth_none = test(auth, 0);
-      const std::uint8_t status = r.u8();
-      r.reserved_zero(status, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.13)
-      v.kg_nonzero = test(status, 5);
-      v.per_message_auth_disabled = test(status, 4);
-      v.user_level_auth_disabled = test(status, 3);
-      v.non_null_usernames = test(status, 2);
-      v.null_usernames = test(status, 1);
-      v.anonymous_login = test(status, 0);
-      const std::uint8_t ext = r.u8();
-      r.reserved_zero(ext, 0xFC);  // [7:2] reserved (IPMI v2.0 §22.13)
-      v.supports_ipmi_v20 = test(ext, 1);
-      v.supports_ipmi_v15 = test(ext, 0);
-      v.oem_id = r.le24();
-      v.oem_auxiliary_data = r.u8();
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -733,7 +659,7 @@ struct get_channel_cipher_suites {
   /// The highest list index (IPMI v2.0 §22.15: 00h-3Fh).
   static constexpr std::uint8_t max_list_index = 0x3F;
 
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 3;
     static constexpr std::size_t max_size = 3;
 
@@ -742,31 +668,23 @@ struct get_channel_cipher_suites {
     bool list_by_cipher_suite = true;  // byte 3 b7: 1 the cipher suite records, 0 the supported algorithms
     std::uint8_t list_index = 0;       // byte 3 [5:0]
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!detail::app::channel_ok(channel) || !detail::app::payload_type_ok(payload) || list_index > max_list_index)
-        w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.u8(static_cast<std::uint8_t>(payload));
-      w.u8(static_cast<std::uint8_t>(detail::app::bit(list_by_cipher_suite, 7) | list_index));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      io.bits([&](auto& b) {
+        b.field(0, 0x3F, v.payload);
+        b.reserved(0xC0);  // [7:6] (IPMI v2.0 §22.15)
+      });
+      io.require(detail::app::payload_type_ok(v.payload), parse_error::reserved_value);
+      io.bits([&](auto& b) {
+        b.field(0, max_list_index, v.list_index);
+        b.reserved(0x40);  // b6 (IPMI v2.0 §22.15)
+        b.flag(7, v.list_by_cipher_suite);
+      });
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.channel = detail::app::read_channel(r);
-      const std::uint8_t p = r.u8();
-      r.reserved_zero(p, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.15)
-      v.payload = static_cast<payload_type>(p & 0x3F);
-      if (!detail::app::payload_type_ok(v.payload)) r.fail(parse_error::reserved_value);
-      const std::uint8_t l = r.u8();
-      r.reserved_zero(l, 0x40);  // b6 reserved (IPMI v2.0 §22.15)
-      v.list_by_cipher_suite = detail::app::test(l, 7);
-      v.list_index = l & 0x3F;
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
   struct response {
     static constexpr std::size_t min_size = 1;                       // the channel alone: an empty list
@@ -871,33 +789,24 @@ namespace detail::app {
 
 namespace detail {
 /// A request of one byte: [7:4] reserved, [3:0] channel number.
-struct channel_request {
+struct channel_request_layout {
   static constexpr std::size_t min_size = 1;
   static constexpr std::size_t max_size = 1;
 
   std::uint8_t channel = present_channel;
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (!app::channel_ok(channel)) w.fail(encode_error::out_of_range);
-    w.u8(channel);
-    return w.result();
-  }
-  [[nodiscard]] static constexpr parsed<channel_request> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    channel_request v;
-    v.channel = app::read_channel(r);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const channel_request&, const channel_request&) noexcept = default;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept { app::channel_field(io, v.channel); }
+  friend constexpr bool operator==(const channel_request_layout&, const channel_request_layout&) noexcept = default;
 };
+using channel_request = with_codec<channel_request_layout>;
 }  // namespace detail
 
 struct get_channel_info {
   static constexpr command_id id = commands::get_channel_info;
   using request = detail::channel_request;  // Eh: the channel this request came in on
 
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 9;
     static constexpr std::size_t max_size = 9;
 
@@ -911,40 +820,29 @@ struct get_channel_info {
     /// reserved or OEM (IPMI v2.0 §22.24).
     std::array<std::uint8_t, 2> auxiliary_info{};
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!detail::app::channel_ok(channel) || !detail::app::medium_ok(medium) || !detail::app::protocol_ok(protocol) ||
-          static_cast<std::uint8_t>(sessions) > 3 || active_sessions > 0x3F)
-        w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.u8(static_cast<std::uint8_t>(medium));
-      w.u8(static_cast<std::uint8_t>(protocol));
-      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(sessions) << 6) | active_sessions));
-      w.le24(protocol_vendor_id);
-      w.bytes(auxiliary_info);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      io.bits([&](auto& b) {
+        b.field(0, 0x7F, v.medium);
+        b.reserved(0x80);  // b7 (IPMI v2.0 §22.24)
+      });
+      io.require(detail::app::medium_ok(v.medium), parse_error::reserved_value);
+      io.bits([&](auto& b) {
+        b.field(0, 0x1F, v.protocol);
+        b.reserved(0xE0);  // [7:5] (IPMI v2.0 §22.24)
+      });
+      io.require(detail::app::protocol_ok(v.protocol), parse_error::reserved_value);
+      io.bits([&](auto& b) {
+        b.field(0, 0x3F, v.active_sessions);
+        b.field(6, 0x03, v.sessions);
+      });
+      io.le24(v.protocol_vendor_id);
+      io.bytes(v.auxiliary_info);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.channel = detail::app::read_channel(r);
-      const std::uint8_t m = r.u8();
-      r.reserved_zero(m, 0x80);  // b7 reserved (IPMI v2.0 §22.24)
-      v.medium = static_cast<channel_medium>(m & 0x7F);
-      if (!detail::app::medium_ok(v.medium)) r.fail(parse_error::reserved_value);
-      const std::uint8_t p = r.u8();
-      r.reserved_zero(p, 0xE0);  // [7:5] reserved (IPMI v2.0 §22.24)
-      v.protocol = static_cast<channel_protocol>(p & 0x1F);
-      if (!detail::app::protocol_ok(v.protocol)) r.fail(parse_error::reserved_value);
-      const std::uint8_t s = r.u8();
-      v.sessions = static_cast<session_support>(s >> 6);
-      v.active_sessions = s & 0x3F;
-      v.protocol_vendor_id = r.le24();
-      r.bytes(v.auxiliary_info);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -406,6 +406,13 @@ class bits_writer {
     if (u > mask) ok_ = false;
     value_ = static_cast<std::uint8_t>(value_ | ((u & mask) << shift));
   }
+  /// Bit pos[i] is the i-th of `on`: a row of flags in one statement.
+  template <std::size_t N, class... B>
+  constexpr void flags(const unsigned (&pos)[N], const B&... on) noexcept {
+    static_assert(N == sizeof...(B));
+    std::size_t i = 0;
+    (flag(pos[i++], on), ...);
+  }
   /// Bits that must be 0: written as 0.
   constexpr void reserved(std::uint8_t) noexcept {}
   /// Bits that are ignored: written as 0.
@@ -428,6 +435,12 @@ class bits_reader {
   template <class T>
   constexpr void field(unsigned shift, std::uint8_t mask, T& v) const noexcept {
     v = static_cast<T>((static_cast<unsigned>(value_) >> shift) & mask);
+  }
+  template <std::size_t N, class... B>
+  constexpr void flags(const unsigned (&pos)[N], B&... on) const noexcept {
+    static_assert(N == sizeof...(B));
+    std::size_t i = 0;
+    (flag(pos[i++], on), ...);
   }
   /// Bits that must be 0: a 1 is reserved_value.
   constexpr void reserved(std::uint8_t mask) noexcept { reserved_ = static_cast<std::uint8_t>(reserved_ | mask); }
