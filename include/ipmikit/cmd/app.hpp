@@ -16,6 +16,7 @@
 // encodes parses back to the same value.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -166,16 +167,6 @@ struct get_system_guid {
   using response = detail::guid_response;
 };
 
-// ---------------------------------------------------------------------------------------------
-// Bits of a byte, for the flag fields below.
-
-namespace detail::app {
-/// `1 << bit` when `on`, else 0.
-[[nodiscard]] constexpr std::uint8_t bit(bool on, unsigned n) noexcept {
-  return on ? static_cast<std::uint8_t>(1u << n) : std::uint8_t{0};
-}
-[[nodiscard]] constexpr bool test(std::uint8_t v, unsigned n) noexcept { return ((static_cast<unsigned>(v) >> n) & 1u) != 0; }
-}  // namespace detail::app
 
 // ---------------------------------------------------------------------------------------------
 // Set / Get BMC Global Enables (IPMI v2.0 §22.1, §22.2)
@@ -334,7 +325,7 @@ struct watchdog_expiration_flags {
 
   /// The flag of timer use `u` (bit u of the byte); false for none.
   [[nodiscard]] constexpr bool operator[](watchdog_timer_use u) const noexcept {
-    return detail::app::test(to_byte(), static_cast<unsigned>(u)) && u != watchdog_timer_use::none;
+    return u != watchdog_timer_use::none && ((to_byte() >> static_cast<unsigned>(u)) & 1u) != 0;
   }
   /// The bits, one description for to_byte(), from_byte() and the commands' fields(); the
   /// reserved ones are the caller's (reserved_mask).
@@ -509,7 +500,7 @@ enum class privilege : std::uint8_t {
 namespace detail::app {
 /// A channel number the request fields take: 0h-Bh, Eh, Fh (Ch-Dh reserved, §6.3).
 [[nodiscard]] constexpr bool channel_ok(std::uint8_t c) noexcept { return c <= 0xF && c != 0xC && c != 0xD; }
-/// Reads a byte of [7:4] reserved, [3:0] channel number.
+/// A byte of [7:4] reserved, [3:0] channel number.
 constexpr std::uint8_t read_channel(reader& r) noexcept {
   const std::uint8_t b = r.u8();
   r.reserved_zero(b, 0xF0);
@@ -542,13 +533,6 @@ constexpr void privilege_field(IO& io, P& level, bool (*ok)(privilege)) noexcept
 [[nodiscard]] constexpr bool user_level_ok(privilege p) noexcept { return level_ok(p) || p == privilege::no_access; }
 /// A user ID: [5:0], 0 reserved (IPMI v2.0 §22.26-§22.30).
 [[nodiscard]] constexpr bool user_id_ok(std::uint8_t id) noexcept { return id >= 1 && id <= 0x3F; }
-/// Reads a byte of [7:6] reserved (b7 for Set User Password is the caller's), [5:0] user ID.
-constexpr std::uint8_t read_user_id(reader& r, std::uint8_t reserved = 0xC0) noexcept {
-  const std::uint8_t b = r.u8();
-  r.reserved_zero(b, reserved);
-  if (!user_id_ok(b & 0x3F)) r.fail(parse_error::reserved_value);
-  return b & 0x3F;
-}
 }  // namespace detail::app
 
 // ---------------------------------------------------------------------------------------------
@@ -686,7 +670,7 @@ struct get_channel_cipher_suites {
   };
   using request = detail::with_codec<request_layout>;
 
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 1;                       // the channel alone: an empty list
     static constexpr std::size_t max_size = 1 + bytes_per_response;  // and 16 record bytes
 
@@ -702,28 +686,23 @@ struct get_channel_cipher_suites {
     /// True when the list goes on at the next index (a response of exactly 16 record bytes).
     [[nodiscard]] constexpr bool more() const noexcept { return size == bytes_per_response; }
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      bool tail_zero = true;
-      for (std::size_t i = size; i < data.size(); ++i) tail_zero = tail_zero && data[i] == 0;
-      if (!detail::app::channel_ok(channel) || size > bytes_per_response || !tail_zero)
-        w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.bytes(records());
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      if constexpr (IO::reading) {
+        const auto d = io.raw().view(std::min(io.raw().remaining(), bytes_per_response));
+        std::copy(d.begin(), d.end(), v.data.begin());
+        v.size = static_cast<std::uint8_t>(d.size());
+      } else {
+        const bool tail_zero = std::all_of(v.data.begin() + v.records().size(), v.data.end(),
+                                           [](std::uint8_t b) { return b == 0; });
+        io.require(v.size <= bytes_per_response && tail_zero);
+        io.raw().bytes(v.records());
+      }
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.channel = detail::app::read_channel(r);
-      const std::size_t n = r.remaining() < bytes_per_response ? r.remaining() : bytes_per_response;
-      const auto d = r.view(n);
-      for (std::size_t i = 0; i < d.size(); ++i) v.data[i] = d[i];
-      v.size = static_cast<std::uint8_t>(d.size());
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -867,59 +846,44 @@ enum class channel_access_mode : std::uint8_t {
 namespace detail::app {
 /// The access byte's [5:0] (b5 PEF alerting disabled, b4 per-message authentication disabled,
 /// b3 user level authentication disabled, [2:0] access mode), shared by Get and Set.
-struct access_bits {
-  bool pef_alerting_disabled = false;
-  bool per_message_auth_disabled = false;
-  bool user_level_auth_disabled = false;
-  channel_access_mode access_mode = channel_access_mode::always_available;
-
-  [[nodiscard]] constexpr bool ok() const noexcept { return static_cast<std::uint8_t>(access_mode) <= 3; }
-  [[nodiscard]] constexpr std::uint8_t to_byte() const noexcept {
-    return static_cast<std::uint8_t>(bit(pef_alerting_disabled, 5) | bit(per_message_auth_disabled, 4) |
-                                     bit(user_level_auth_disabled, 3) | static_cast<std::uint8_t>(access_mode));
-  }
-  static constexpr access_bits from_byte(reader& r, std::uint8_t b) noexcept {
-    access_bits a{test(b, 5), test(b, 4), test(b, 3), static_cast<channel_access_mode>(b & 0x07)};
-    if (!a.ok()) r.fail(parse_error::reserved_value);
-    return a;
-  }
-};
+template <class Bits, class V>
+constexpr void access_bits(Bits& b, V& v) noexcept {
+  b.flags({5, 4, 3}, v.pef_alerting_disabled, v.per_message_auth_disabled, v.user_level_auth_disabled);
+  b.field(0, 0x07, v.access_mode);
+}
+[[nodiscard]] constexpr bool access_mode_ok(channel_access_mode m) noexcept { return static_cast<std::uint8_t>(m) <= 3; }
+/// Get's setting: non_volatile or volatile_ (00b and 11b reserved, IPMI v2.0 §22.23).
+[[nodiscard]] constexpr bool get_setting_ok(channel_setting s) noexcept {
+  return s == channel_setting::non_volatile || s == channel_setting::volatile_;
+}
+/// Set's setting: 11b reserved (IPMI v2.0 §22.22).
+[[nodiscard]] constexpr bool set_setting_ok(channel_setting s) noexcept { return static_cast<std::uint8_t>(s) <= 2; }
 }  // namespace detail::app
 
 struct get_channel_access {
   static constexpr command_id id = commands::get_channel_access;
 
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 2;
     static constexpr std::size_t max_size = 2;
 
     std::uint8_t channel = present_channel;              // byte 1 [3:0]
     channel_setting setting = channel_setting::volatile_;  // byte 2 [7:6]: non_volatile or volatile_
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!detail::app::channel_ok(channel) ||
-          (setting != channel_setting::non_volatile && setting != channel_setting::volatile_))
-        w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.u8(static_cast<std::uint8_t>(static_cast<unsigned>(setting) << 6));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      io.bits([&](auto& b) {
+        b.field(6, 0x03, v.setting);
+        b.reserved(0x3F);  // [5:0] (IPMI v2.0 §22.23)
+      });
+      io.require(detail::app::get_setting_ok(v.setting), parse_error::reserved_value);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.channel = detail::app::read_channel(r);
-      const std::uint8_t b = r.u8();
-      r.reserved_zero(b, 0x3F);  // [5:0] reserved (IPMI v2.0 §22.23)
-      v.setting = static_cast<channel_setting>(b >> 6);
-      if (v.setting != channel_setting::non_volatile && v.setting != channel_setting::volatile_)
-        r.fail(parse_error::reserved_value);  // 00b and 11b reserved
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 2;
     static constexpr std::size_t max_size = 2;
 
@@ -929,40 +893,25 @@ struct get_channel_access {
     channel_access_mode access_mode = channel_access_mode::always_available;  // byte 1 [2:0]
     privilege privilege_limit = privilege::administrator;  // byte 2 [3:0]: callback to oem
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      const detail::app::access_bits a{pef_alerting_disabled, per_message_auth_disabled, user_level_auth_disabled,
-                                       access_mode};
-      if (!a.ok() || !detail::app::level_ok(privilege_limit)) w.fail(encode_error::out_of_range);
-      w.u8(a.to_byte());
-      w.u8(static_cast<std::uint8_t>(privilege_limit));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.bits([&](auto& b) {
+        detail::app::access_bits(b, v);
+        b.reserved(0xC0);  // [7:6] (IPMI v2.0 §22.23)
+      });
+      io.require(detail::app::access_mode_ok(v.access_mode), parse_error::reserved_value);
+      detail::app::privilege_field(io, v.privilege_limit, &detail::app::level_ok);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      const std::uint8_t b = r.u8();
-      r.reserved_zero(b, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.23)
-      const auto a = detail::app::access_bits::from_byte(r, b);
-      v.pef_alerting_disabled = a.pef_alerting_disabled;
-      v.per_message_auth_disabled = a.per_message_auth_disabled;
-      v.user_level_auth_disabled = a.user_level_auth_disabled;
-      v.access_mode = a.access_mode;
-      const std::uint8_t p = r.u8();
-      r.reserved_zero(p, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.23)
-      v.privilege_limit = static_cast<privilege>(p & 0x0F);
-      if (!detail::app::level_ok(v.privilege_limit)) r.fail(parse_error::reserved_value);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 struct set_channel_access {
   static constexpr command_id id = commands::set_channel_access;
   using response = no_data;
 
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 3;
     static constexpr std::size_t max_size = 3;
 
@@ -976,46 +925,31 @@ struct set_channel_access {
     /// Byte 3 [3:0]: callback to oem; unspecified (0h) only with privilege_setting dont_set.
     privilege privilege_limit = privilege::unspecified;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      const detail::app::access_bits a{pef_alerting_disabled, per_message_auth_disabled, user_level_auth_disabled,
-                                       access_mode};
-      if (!detail::app::channel_ok(channel) || static_cast<std::uint8_t>(access_setting) > 2 ||
-          static_cast<std::uint8_t>(privilege_setting) > 2 || !a.ok() || !privilege_ok(privilege_setting, privilege_limit))
-        w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(access_setting) << 6) | a.to_byte()));
-      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(privilege_setting) << 6) |
-                                     static_cast<unsigned>(privilege_limit)));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      io.bits([&](auto& b) {
+        b.field(6, 0x03, v.access_setting);
+        detail::app::access_bits(b, v);
+      });
+      io.require(detail::app::set_setting_ok(v.access_setting) && detail::app::access_mode_ok(v.access_mode),
+                 parse_error::reserved_value);
+      io.bits([&](auto& b) {
+        b.field(0, 0x0F, v.privilege_limit);
+        b.reserved(0x30);  // [5:4] (IPMI v2.0 §22.22)
+        b.field(6, 0x03, v.privilege_setting);
+      });
+      io.require(detail::app::set_setting_ok(v.privilege_setting) && privilege_ok(v.privilege_setting, v.privilege_limit),
+                 parse_error::reserved_value);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.channel = detail::app::read_channel(r);
-      const std::uint8_t b = r.u8();
-      v.access_setting = static_cast<channel_setting>(b >> 6);
-      if (static_cast<std::uint8_t>(v.access_setting) > 2) r.fail(parse_error::reserved_value);  // 11b reserved
-      const auto a = detail::app::access_bits::from_byte(r, b);
-      v.pef_alerting_disabled = a.pef_alerting_disabled;
-      v.per_message_auth_disabled = a.per_message_auth_disabled;
-      v.user_level_auth_disabled = a.user_level_auth_disabled;
-      v.access_mode = a.access_mode;
-      const std::uint8_t p = r.u8();
-      r.reserved_zero(p, 0x30);  // [5:4] reserved (IPMI v2.0 §22.22)
-      v.privilege_setting = static_cast<channel_setting>(p >> 6);
-      v.privilege_limit = static_cast<privilege>(p & 0x0F);
-      if (static_cast<std::uint8_t>(v.privilege_setting) > 2 || !privilege_ok(v.privilege_setting, v.privilege_limit))
-        r.fail(parse_error::reserved_value);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
 
    private:
     [[nodiscard]] static constexpr bool privilege_ok(channel_setting s, privilege p) noexcept {
       return detail::app::level_ok(p) || (s == channel_setting::dont_set && p == privilege::unspecified);
     }
   };
+  using request = detail::with_codec<request_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1050,81 +984,75 @@ constexpr void read_name(reader& r, user_name& n) noexcept {
   n = std::bit_cast<user_name>(raw);
 }
 
+/// The name as a field: 16 bytes as they stand.
+template <class IO, class N>
+constexpr void name_field(IO& io, N& n) noexcept {
+  if constexpr (IO::reading) {
+    read_name(io.raw(), n);
+  } else {
+    write_name(io.raw(), n);
+  }
+}
+/// A byte of [7:6] reserved (b7 for Set User Password is the caller's), [5:0] user ID (1-63).
+template <class IO, class U>
+constexpr void user_id_field(IO& io, U& user_id) noexcept {
+  io.bits([&](auto& b) {
+    b.field(0, 0x3F, user_id);
+    b.reserved(0xC0);
+  });
+  io.require(user_id_ok(user_id), parse_error::reserved_value);
+}
+
 /// A request of one byte: [7:6] reserved, [5:0] user ID (1-63).
-struct user_id_request {
+struct user_id_request_layout {
   static constexpr std::size_t min_size = 1;
   static constexpr std::size_t max_size = 1;
 
   std::uint8_t user_id = 1;
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (!user_id_ok(user_id)) w.fail(encode_error::out_of_range);
-    w.u8(user_id);
-    return w.result();
-  }
-  [[nodiscard]] static constexpr parsed<user_id_request> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    user_id_request v;
-    v.user_id = read_user_id(r);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const user_id_request&, const user_id_request&) noexcept = default;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept { user_id_field(io, v.user_id); }
+  friend constexpr bool operator==(const user_id_request_layout&, const user_id_request_layout&) noexcept = default;
 };
+using user_id_request = with_codec<user_id_request_layout>;
 }  // namespace detail::app
 
 struct get_user_name {
   static constexpr command_id id = commands::get_user_name;
   using request = detail::app::user_id_request;  // byte 1 [5:0]: user ID
 
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 16;
     static constexpr std::size_t max_size = 16;
 
     user_name name{};  // bytes 1-16, as sent (name_view() gives the text)
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      detail::app::write_name(w, name);
-      return w.result();
-    }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      detail::app::read_name(r, v.name);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept { detail::app::name_field(io, v.name); }
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 struct set_user_name {
   static constexpr command_id id = commands::set_user_name;
   using response = no_data;
 
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 17;
     static constexpr std::size_t max_size = 17;
 
     std::uint8_t user_id = 1;  // byte 1 [5:0]
     user_name name{};          // bytes 2-17
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!detail::app::user_id_ok(user_id)) w.fail(encode_error::out_of_range);
-      w.u8(user_id);
-      detail::app::write_name(w, name);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::user_id_field(io, v.user_id);
+      detail::app::name_field(io, v.name);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.user_id = detail::app::read_user_id(r);
-      detail::app::read_name(r, v.name);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 };
 
 /// Set User Password's operation, byte 2 [1:0] (IPMI v2.0 §22.30).
@@ -1150,7 +1078,7 @@ struct set_user_password {
 
   /// The request holds a password. Nothing in ipmikit prints it; a caller that logs requests
   /// must leave `password` out (tests compare it without printing it).
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 2;   // disable/enable user without password bytes
     static constexpr std::size_t max_size = 22;  // the 20-byte form
 
@@ -1181,50 +1109,46 @@ struct set_user_password {
       return std::span<const std::uint8_t>(password).first(twenty_byte ? long_password_size : short_password_size);
     }
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!canonical()) w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(detail::app::bit(twenty_byte, 7) | user_id));
-      w.u8(static_cast<std::uint8_t>(operation));
-      w.bytes(password_bytes());
-      return w.result();
-    }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      const std::uint8_t b = r.u8();
-      v.twenty_byte = detail::app::test(b, 7);
-      r.reserved_zero(b, 0x40);  // b6 reserved (IPMI v2.0 §22.30)
-      v.user_id = b & 0x3F;
-      if (!detail::app::user_id_ok(v.user_id)) r.fail(parse_error::reserved_value);
-      const std::uint8_t op = r.u8();
-      r.reserved_zero(op, 0xFC);  // [7:2] reserved (IPMI v2.0 §22.30)
-      v.operation = static_cast<password_operation>(op & 0x03);
-      const bool needs_password =
-          v.operation == password_operation::set_password || v.operation == password_operation::test_password;
-      v.has_password = needs_password || !r.at_end();
-      if (v.has_password) {  // 16 or 20 bytes as b7 says; fewer is too short, more too long
-        const auto p = r.view(v.twenty_byte ? long_password_size : short_password_size);
-        for (std::size_t i = 0; i < p.size(); ++i) v.password[i] = p[i];
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.bits([&](auto& b) {
+        b.field(0, 0x3F, v.user_id);
+        b.reserved(0x40);  // b6 (IPMI v2.0 §22.30)
+        b.flag(7, v.twenty_byte);
+      });
+      io.require(detail::app::user_id_ok(v.user_id), parse_error::reserved_value);
+      io.bits([&](auto& b) {
+        b.field(0, 0x03, v.operation);
+        b.reserved(0xFC);  // [7:2] (IPMI v2.0 §22.30)
+      });
+      if constexpr (IO::reading) {
+        v.has_password = needs_password(v.operation) || !io.raw().at_end();
+        if (v.has_password) {  // 16 or 20 bytes as b7 says; fewer is too short, more too long
+          const auto p = io.raw().view(v.twenty_byte ? long_password_size : short_password_size);
+          for (std::size_t i = 0; i < p.size(); ++i) v.password[i] = p[i];
+        }
+      } else {
+        io.require(canonical(v));
+        io.raw().bytes(v.password_bytes());
       }
-      return r.result(v);
     }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
 
    private:
-    /// What parse() can give: a valid user ID and operation, a password where one is needed,
-    /// and zeros in the bytes the form does not send.
-    [[nodiscard]] constexpr bool canonical() const noexcept {
-      if (!detail::app::user_id_ok(user_id) || static_cast<std::uint8_t>(operation) > 3) return false;
-      if (!has_password &&
-          (operation == password_operation::set_password || operation == password_operation::test_password))
-        return false;
-      const std::size_t sent = !has_password ? 0 : twenty_byte ? long_password_size : short_password_size;
-      for (std::size_t i = sent; i < password.size(); ++i)
-        if (password[i] != 0) return false;
+    [[nodiscard]] static constexpr bool needs_password(password_operation op) noexcept {
+      return op == password_operation::set_password || op == password_operation::test_password;
+    }
+    /// What parse() can give: a password where one is needed, and zeros in the bytes the form
+    /// does not send.
+    [[nodiscard]] static constexpr bool canonical(const request_layout& v) noexcept {
+      if (!v.has_password && needs_password(v.operation)) return false;
+      const std::size_t sent = !v.has_password ? 0 : v.twenty_byte ? long_password_size : short_password_size;
+      for (std::size_t i = sent; i < v.password.size(); ++i)
+        if (v.password[i] != 0) return false;
       return true;
     }
   };
+  using request = detail::with_codec<request_layout>;
 };
 
 /// A user's enable status, Get User Access byte 2 [7:6] (IPMI v2.0 §22.27); 11b is reserved.
@@ -1238,7 +1162,7 @@ struct set_user_access {
   static constexpr command_id id = commands::set_user_access;
   using response = no_data;
 
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 3;
     static constexpr std::size_t max_size = 4;  // with the optional session limit
 
@@ -1252,75 +1176,49 @@ struct set_user_access {
     bool has_session_limit = false;  // byte 4 is present
     std::uint8_t session_limit = 0;  // byte 4 [3:0]: 0 = limited by the channel only
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      using detail::app::bit;
-      writer w(out);
-      if (!detail::app::channel_ok(channel) || !detail::app::user_id_ok(user_id) ||
-          !detail::app::user_level_ok(privilege_limit) || session_limit > (has_session_limit ? 0x0F : 0))
-        w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(bit(change_bits, 7) | bit(callback_only, 6) | bit(link_auth, 5) |
-                                     bit(ipmi_messaging, 4) | channel));
-      w.u8(user_id);
-      w.u8(static_cast<std::uint8_t>(privilege_limit));
-      if (has_session_limit) w.u8(session_limit);
-      return w.result();
-    }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      using detail::app::test;
-      reader r(data);
-      request v;
-      const std::uint8_t b = r.u8();
-      v.change_bits = test(b, 7);
-      v.callback_only = test(b, 6);
-      v.link_auth = test(b, 5);
-      v.ipmi_messaging = test(b, 4);
-      v.channel = b & 0x0F;
-      if (!detail::app::channel_ok(v.channel)) r.fail(parse_error::reserved_value);
-      v.user_id = detail::app::read_user_id(r);
-      const std::uint8_t p = r.u8();
-      r.reserved_zero(p, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.26)
-      v.privilege_limit = static_cast<privilege>(p & 0x0F);
-      if (!detail::app::user_level_ok(v.privilege_limit)) r.fail(parse_error::reserved_value);
-      if (!r.at_end()) {
-        v.has_session_limit = true;
-        const std::uint8_t s = r.u8();
-        r.reserved_zero(s, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.26)
-        v.session_limit = s & 0x0F;
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.bits([&](auto& b) {
+        b.field(0, 0x0F, v.channel);
+        b.flags({7, 6, 5, 4}, v.change_bits, v.callback_only, v.link_auth, v.ipmi_messaging);
+      });
+      io.require(detail::app::channel_ok(v.channel), parse_error::reserved_value);
+      detail::app::user_id_field(io, v.user_id);
+      detail::app::privilege_field(io, v.privilege_limit, &detail::app::user_level_ok);
+      if constexpr (IO::reading) v.has_session_limit = !io.raw().at_end();
+      io.require(v.has_session_limit || v.session_limit == 0);
+      if (v.has_session_limit) {
+        io.bits([&](auto& b) {
+          b.field(0, 0x0F, v.session_limit);
+          b.reserved(0xF0);  // [7:4] (IPMI v2.0 §22.26)
+        });
       }
-      return r.result(v);
     }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 };
 
 struct get_user_access {
   static constexpr command_id id = commands::get_user_access;
 
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 2;
     static constexpr std::size_t max_size = 2;
 
     std::uint8_t channel = present_channel;  // byte 1 [3:0]
     std::uint8_t user_id = 1;                // byte 2 [5:0]
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!detail::app::channel_ok(channel) || !detail::app::user_id_ok(user_id)) w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.u8(user_id);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      detail::app::user_id_field(io, v.user_id);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.channel = detail::app::read_channel(r);
-      v.user_id = detail::app::read_user_id(r);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 4;
     static constexpr std::size_t max_size = 4;
 
@@ -1333,44 +1231,30 @@ struct get_user_access {
     bool ipmi_messaging = false;           // byte 4 b4
     privilege privilege_limit = privilege::no_access;  // byte 4 [3:0]: callback to oem, or no_access
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      using detail::app::bit;
-      writer w(out);
-      if (!counts_ok(max_user_ids, enabled_user_ids, fixed_name_user_ids) ||
-          static_cast<std::uint8_t>(enable_status) > 2 || !detail::app::user_level_ok(privilege_limit))
-        w.fail(encode_error::out_of_range);
-      w.u8(max_user_ids);
-      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(enable_status) << 6) | enabled_user_ids));
-      w.u8(fixed_name_user_ids);
-      w.u8(static_cast<std::uint8_t>(bit(callback_only, 6) | bit(link_auth, 5) | bit(ipmi_messaging, 4) |
-                                     static_cast<std::uint8_t>(privilege_limit)));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.bits([&](auto& b) {
+        b.field(0, 0x3F, v.max_user_ids);
+        b.reserved(0xC0);  // [7:6] (IPMI v2.0 §22.27)
+      });
+      io.bits([&](auto& b) {
+        b.field(0, 0x3F, v.enabled_user_ids);
+        b.field(6, 0x03, v.enable_status);
+      });
+      io.require(static_cast<std::uint8_t>(v.enable_status) <= 2, parse_error::reserved_value);  // 11b
+      io.bits([&](auto& b) {
+        b.field(0, 0x3F, v.fixed_name_user_ids);
+        b.reserved(0xC0);  // [7:6] (IPMI v2.0 §22.27)
+      });
+      io.bits([&](auto& b) {
+        b.field(0, 0x0F, v.privilege_limit);
+        b.flags({6, 5, 4}, v.callback_only, v.link_auth, v.ipmi_messaging);
+        b.reserved(0x80);  // b7 (IPMI v2.0 §22.27)
+      });
+      io.require(detail::app::user_level_ok(v.privilege_limit), parse_error::reserved_value);
+      io.require(counts_ok(v.max_user_ids, v.enabled_user_ids, v.fixed_name_user_ids));
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      using detail::app::test;
-      reader r(data);
-      response v;
-      const std::uint8_t m = r.u8();
-      r.reserved_zero(m, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.27)
-      v.max_user_ids = m & 0x3F;
-      const std::uint8_t e = r.u8();
-      v.enable_status = static_cast<user_enable_status>(e >> 6);
-      if (static_cast<std::uint8_t>(v.enable_status) > 2) r.fail(parse_error::reserved_value);  // 11b
-      v.enabled_user_ids = e & 0x3F;
-      const std::uint8_t f = r.u8();
-      r.reserved_zero(f, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.27)
-      v.fixed_name_user_ids = f & 0x3F;
-      const std::uint8_t a = r.u8();
-      r.reserved_zero(a, 0x80);  // b7 reserved (IPMI v2.0 §22.27)
-      v.callback_only = test(a, 6);
-      v.link_auth = test(a, 5);
-      v.ipmi_messaging = test(a, 4);
-      v.privilege_limit = static_cast<privilege>(a & 0x0F);
-      if (!detail::app::user_level_ok(v.privilege_limit)) r.fail(parse_error::reserved_value);
-      if (!counts_ok(v.max_user_ids, v.enabled_user_ids, v.fixed_name_user_ids)) r.fail(parse_error::out_of_range);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
 
    private:
     /// At least one user ID (user 1), at most 63; the enabled and fixed-name counts are counts
@@ -1379,6 +1263,7 @@ struct get_user_access {
       return max >= 1 && max <= 0x3F && enabled <= max && fixed <= max;
     }
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1401,35 +1286,29 @@ enum class ssif_transaction_support : std::uint8_t {
 struct get_system_interface_capabilities {
   static constexpr command_id id = commands::get_system_interface_capabilities;
 
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 1;
     static constexpr std::size_t max_size = 1;
 
     system_interface_type interface_type = system_interface_type::ssif;  // byte 1 [3:0]
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (static_cast<std::uint8_t>(interface_type) > 2) w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(interface_type));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.bits([&](auto& b) {
+        b.field(0, 0x0F, v.interface_type);
+        b.reserved(0xF0);  // [7:4] (IPMI v2.0 §22.9)
+      });
+      io.require(static_cast<std::uint8_t>(v.interface_type) <= 2, parse_error::reserved_value);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      const std::uint8_t b = r.u8();
-      r.reserved_zero(b, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.9)
-      v.interface_type = static_cast<system_interface_type>(b & 0x0F);
-      if (b > 2) r.fail(parse_error::reserved_value);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
   /// The SSIF form (4 bytes) or the KCS/SMIC form (3 bytes), told apart by length: byte 1
   /// reserved (00h); byte 2 [2:0] the interface version, 000b the only one defined, and for
   /// SSIF [7:6] transaction support and b3 PEC; byte 3 the largest request message the BMC
   /// takes; byte 4 (SSIF) the largest response message it sends (IPMI v2.0 §22.9).
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 3;
     static constexpr std::size_t max_size = 4;
 
@@ -1439,36 +1318,27 @@ struct get_system_interface_capabilities {
     std::uint8_t max_input_size = 0;  // byte 3: bytes, including netfn and command
     std::uint8_t max_output_size = 0;  // SSIF only: byte 4
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (static_cast<std::uint8_t>(transaction_support) > 2 ||
-          (!ssif && (transaction_support != ssif_transaction_support::single_part || pec_supported ||
-                     max_output_size != 0)))
-        w.fail(encode_error::out_of_range);
-      w.u8(0x00);
-      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(transaction_support) << 6) |
-                                     detail::app::bit(pec_supported, 3)));
-      w.u8(max_input_size);
-      if (ssif) w.u8(max_output_size);
-      return w.result();
-    }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.ssif = data.size() >= 4;
-      r.reserved_zero(r.u8(), 0xFF);  // byte 1 reserved (IPMI v2.0 §22.9)
-      const std::uint8_t b = r.u8();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      if constexpr (IO::reading) v.ssif = io.raw().remaining() >= 4;
+      io.require(v.ssif || (v.transaction_support == ssif_transaction_support::single_part && !v.pec_supported &&
+                            v.max_output_size == 0));
+      io.bits([](auto& b) { b.reserved(0xFF); });  // byte 1 reserved (IPMI v2.0 §22.9)
       // [5:4] reserved and [2:0] version 000b (SSIF); [7:3] reserved and [2:0] 000b (KCS/SMIC).
-      r.reserved_zero(b, v.ssif ? 0x37 : 0xFF);
-      v.transaction_support = static_cast<ssif_transaction_support>(v.ssif ? b >> 6 : 0);
-      if (static_cast<std::uint8_t>(v.transaction_support) > 2) r.fail(parse_error::reserved_value);
-      v.pec_supported = v.ssif && detail::app::test(b, 3);
-      v.max_input_size = r.u8();
-      if (v.ssif) v.max_output_size = r.u8();
-      return r.result(v);
+      io.bits([&](auto& b) {
+        if (v.ssif) {
+          b.field(6, 0x03, v.transaction_support);
+          b.flag(3, v.pec_supported);
+        }
+        b.reserved(v.ssif ? 0x37 : 0xFF);
+      });
+      io.require(static_cast<std::uint8_t>(v.transaction_support) <= 2, parse_error::reserved_value);
+      io.u8(v.max_input_size);
+      if (v.ssif) io.u8(v.max_output_size);
     }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 }  // namespace ipmikit::cmd
