@@ -1431,3 +1431,20 @@ TEST_SUITE("cmd") {
     CHECK(round_trip());
   }
 }
+
+// The sizes with_codec measures from fields() are the specification's (IPMI v2.0 §20-§22, §27).
+static_assert(cmd::get_self_test_results::response::max_size == 2);
+static_assert(cmd::get_device_guid::response::min_size == 16 && cmd::get_device_guid::response::max_size == 16);
+static_assert(cmd::bmc_global_enables::max_size == 1 && cmd::message_flags::max_size == 1);
+static_assert(cmd::read_event_message_buffer::response::max_size == 16);
+static_assert(cmd::set_watchdog_timer::request::min_size == 6 && cmd::get_watchdog_timer::response::max_size == 8);
+static_assert(cmd::get_channel_authentication_capabilities::request::max_size == 2 &&
+              cmd::get_channel_authentication_capabilities::response::max_size == 8);
+static_assert(cmd::get_channel_cipher_suites::request::max_size == 3 && cmd::get_channel_info::request::max_size == 1 &&
+              cmd::get_channel_info::response::min_size == 9);
+static_assert(cmd::get_channel_access::request::max_size == 2 && cmd::get_channel_access::response::max_size == 2 &&
+              cmd::set_channel_access::request::max_size == 3);
+static_assert(cmd::get_user_name::request::max_size == 1 && cmd::get_user_name::response::max_size == 16 &&
+              cmd::set_user_name::request::min_size == 17);
+static_assert(cmd::get_user_access::request::max_size == 2 && cmd::get_user_access::response::max_size == 4 &&
+              cmd::get_system_interface_capabilities::request::max_size == 1);

@@ -109,9 +109,6 @@ struct get_self_test_results {
   using request = no_data;
 
   struct response_layout {
-    static constexpr std::size_t min_size = 2;
-    static constexpr std::size_t max_size = 2;
-
     self_test_result result = self_test_result::passed;  // any byte value is carried as is
     std::uint8_t detail = 0;
 
@@ -143,9 +140,6 @@ using guid = std::array<std::uint8_t, 16>;
 
 namespace detail {
 struct guid_layout {
-  static constexpr std::size_t min_size = 16;
-  static constexpr std::size_t max_size = 16;
-
   guid value{};
 
   template <class IO, class V>
@@ -174,9 +168,6 @@ struct get_system_guid {
 /// The BMC Global Enables byte: Set's request and Get's response (IPMI v2.0 §22.1). Bit 4 is
 /// reserved.
 struct bmc_global_enables_layout {
-  static constexpr std::size_t min_size = 1;
-  static constexpr std::size_t max_size = 1;
-
   bool receive_message_queue_interrupt = false;      // b0 (IPMI v2.0 §22.1)
   bool event_message_buffer_full_interrupt = false;  // b1 (IPMI v2.0 §22.1)
   bool event_message_buffer = false;                 // b2 (IPMI v2.0 §22.1)
@@ -217,9 +208,6 @@ struct get_bmc_global_enables {
 /// Message Flags' request (the flags to clear), one layout (IPMI v2.0 §22.3, §22.4). Bits 2
 /// and 4 are reserved.
 struct message_flags_layout {
-  static constexpr std::size_t min_size = 1;
-  static constexpr std::size_t max_size = 1;
-
   bool receive_message_available = false;  // b0: the receive message queue (IPMI v2.0 §22.4)
   bool event_message_buffer_full = false;  // b1: the event message buffer (IPMI v2.0 §22.4)
   bool watchdog_pretimeout = false;        // b3: the watchdog pre-timeout interrupt (IPMI v2.0 §22.4)
@@ -263,9 +251,6 @@ struct read_event_message_buffer {
   using request = no_data;
 
   struct response_layout {
-    static constexpr std::size_t min_size = 16;  // always 16 bytes (IPMI v2.0 §22.8)
-    static constexpr std::size_t max_size = 16;
-
     /// The message as the buffer holds it: for a system event, the 16 bytes of a SEL record
     /// (IPMI v2.0 §32.1), record type in byte 2.
     std::array<std::uint8_t, 16> message{};
@@ -412,9 +397,6 @@ struct set_watchdog_timer {
   using response = no_data;
 
   struct request_layout {
-    static constexpr std::size_t min_size = 6;
-    static constexpr std::size_t max_size = 6;
-
     watchdog_timer_use timer_use = watchdog_timer_use::sms_os;  // byte 1 [2:0]; none is refused
     bool dont_stop = false;  // byte 1 b6: a running timer keeps running with the new settings
     bool dont_log = false;   // byte 1 b7: no SEL/event on expiry
@@ -439,9 +421,6 @@ struct get_watchdog_timer {
   using request = no_data;
 
   struct response_layout {
-    static constexpr std::size_t min_size = 8;
-    static constexpr std::size_t max_size = 8;
-
     watchdog_timer_use timer_use = watchdog_timer_use::none;  // byte 1 [2:0]
     bool running = false;   // byte 1 b6: "timer is started" (IPMI v2.0 §27.7)
     bool dont_log = false;  // byte 1 b7
@@ -542,9 +521,6 @@ struct get_channel_authentication_capabilities {
   static constexpr command_id id = commands::get_channel_authentication_capabilities;
 
   struct request_layout {
-    static constexpr std::size_t min_size = 2;
-    static constexpr std::size_t max_size = 2;
-
     std::uint8_t channel = present_channel;             // byte 1 [3:0]
     bool extended_data = true;                          // byte 1 b7: "get IPMI v2.0+ extended data"
     privilege max_privilege = privilege::administrator;  // byte 2 [3:0]: callback to oem
@@ -564,9 +540,6 @@ struct get_channel_authentication_capabilities {
   using request = detail::with_codec<request_layout>;
 
   struct response_layout {
-    static constexpr std::size_t min_size = 8;
-    static constexpr std::size_t max_size = 8;
-
     std::uint8_t channel = 0;                // byte 1 [3:0]
     bool extended_capabilities = false;      // byte 2 b7: IPMI v2.0+ extended capabilities (byte 4)
     bool auth_none = false;                  // byte 2 b0: authentication type "none" enabled
@@ -644,9 +617,6 @@ struct get_channel_cipher_suites {
   static constexpr std::uint8_t max_list_index = 0x3F;
 
   struct request_layout {
-    static constexpr std::size_t min_size = 3;
-    static constexpr std::size_t max_size = 3;
-
     std::uint8_t channel = present_channel;  // byte 1 [3:0]
     payload_type payload = payload_type::ipmi;  // byte 2 [5:0]
     bool list_by_cipher_suite = true;  // byte 3 b7: 1 the cipher suite records, 0 the supported algorithms
@@ -769,9 +739,6 @@ namespace detail::app {
 namespace detail {
 /// A request of one byte: [7:4] reserved, [3:0] channel number.
 struct channel_request_layout {
-  static constexpr std::size_t min_size = 1;
-  static constexpr std::size_t max_size = 1;
-
   std::uint8_t channel = present_channel;
 
   template <class IO, class V>
@@ -786,9 +753,6 @@ struct get_channel_info {
   using request = detail::channel_request;  // Eh: the channel this request came in on
 
   struct response_layout {
-    static constexpr std::size_t min_size = 9;
-    static constexpr std::size_t max_size = 9;
-
     std::uint8_t channel = 0;                                 // byte 1 [3:0]: the actual channel
     channel_medium medium = channel_medium::system_interface;  // byte 2 [6:0]
     channel_protocol protocol = channel_protocol::kcs;         // byte 3 [4:0]
@@ -864,9 +828,6 @@ struct get_channel_access {
   static constexpr command_id id = commands::get_channel_access;
 
   struct request_layout {
-    static constexpr std::size_t min_size = 2;
-    static constexpr std::size_t max_size = 2;
-
     std::uint8_t channel = present_channel;              // byte 1 [3:0]
     channel_setting setting = channel_setting::volatile_;  // byte 2 [7:6]: non_volatile or volatile_
 
@@ -884,9 +845,6 @@ struct get_channel_access {
   using request = detail::with_codec<request_layout>;
 
   struct response_layout {
-    static constexpr std::size_t min_size = 2;
-    static constexpr std::size_t max_size = 2;
-
     bool pef_alerting_disabled = false;      // byte 1 b5
     bool per_message_auth_disabled = false;  // byte 1 b4
     bool user_level_auth_disabled = false;   // byte 1 b3
@@ -912,9 +870,6 @@ struct set_channel_access {
   using response = no_data;
 
   struct request_layout {
-    static constexpr std::size_t min_size = 3;
-    static constexpr std::size_t max_size = 3;
-
     std::uint8_t channel = present_channel;                      // byte 1 [3:0]
     channel_setting access_setting = channel_setting::dont_set;  // byte 2 [7:6]
     bool pef_alerting_disabled = false;                          // byte 2 b5
@@ -1005,9 +960,6 @@ constexpr void user_id_field(IO& io, U& user_id) noexcept {
 
 /// A request of one byte: [7:6] reserved, [5:0] user ID (1-63).
 struct user_id_request_layout {
-  static constexpr std::size_t min_size = 1;
-  static constexpr std::size_t max_size = 1;
-
   std::uint8_t user_id = 1;
 
   template <class IO, class V>
@@ -1022,9 +974,6 @@ struct get_user_name {
   using request = detail::app::user_id_request;  // byte 1 [5:0]: user ID
 
   struct response_layout {
-    static constexpr std::size_t min_size = 16;
-    static constexpr std::size_t max_size = 16;
-
     user_name name{};  // bytes 1-16, as sent (name_view() gives the text)
 
     template <class IO, class V>
@@ -1039,9 +988,6 @@ struct set_user_name {
   using response = no_data;
 
   struct request_layout {
-    static constexpr std::size_t min_size = 17;
-    static constexpr std::size_t max_size = 17;
-
     std::uint8_t user_id = 1;  // byte 1 [5:0]
     user_name name{};          // bytes 2-17
 
@@ -1203,9 +1149,6 @@ struct get_user_access {
   static constexpr command_id id = commands::get_user_access;
 
   struct request_layout {
-    static constexpr std::size_t min_size = 2;
-    static constexpr std::size_t max_size = 2;
-
     std::uint8_t channel = present_channel;  // byte 1 [3:0]
     std::uint8_t user_id = 1;                // byte 2 [5:0]
 
@@ -1219,9 +1162,6 @@ struct get_user_access {
   using request = detail::with_codec<request_layout>;
 
   struct response_layout {
-    static constexpr std::size_t min_size = 4;
-    static constexpr std::size_t max_size = 4;
-
     std::uint8_t max_user_ids = 1;  // byte 1 [5:0]: user IDs the BMC has, counting user 1 (1-63)
     user_enable_status enable_status = user_enable_status::unspecified;  // byte 2 [7:6]
     std::uint8_t enabled_user_ids = 0;     // byte 2 [5:0]: at most max_user_ids
@@ -1287,9 +1227,6 @@ struct get_system_interface_capabilities {
   static constexpr command_id id = commands::get_system_interface_capabilities;
 
   struct request_layout {
-    static constexpr std::size_t min_size = 1;
-    static constexpr std::size_t max_size = 1;
-
     system_interface_type interface_type = system_interface_type::ssif;  // byte 1 [3:0]
 
     template <class IO, class V>

@@ -517,11 +517,42 @@ class field_reader {
   reader r_;
 };
 
-/// A request or response type made of a `Layout`: its fields, min_size and max_size, fields()
-/// and operator==. encode() and parse() are fields() run by a field_writer and a field_reader.
-/// It stays an aggregate (`request{a, b, c}` initialises the layout's fields).
+/// The bytes fields() writes for a default `Layout`: the size of a layout whose size does not
+/// depend on its values (libmctp's "count only" encoding, at compile time).
+template <class Layout>
+consteval std::size_t measured_size() noexcept {
+  std::array<std::uint8_t, 512> scratch{};
+  field_writer io(scratch);
+  const Layout v{};
+  Layout::fields(io, v);
+  return io.raw().size();
+}
+template <class Layout>
+consteval std::size_t layout_min_size() noexcept {
+  if constexpr (requires { Layout::min_size; }) {
+    return Layout::min_size;
+  } else {
+    return measured_size<Layout>();
+  }
+}
+template <class Layout>
+consteval std::size_t layout_max_size() noexcept {
+  if constexpr (requires { Layout::max_size; }) {
+    return Layout::max_size;
+  } else {
+    return measured_size<Layout>();
+  }
+}
+
+/// A request or response type made of a `Layout`: its fields, fields() and operator==, and
+/// min_size and max_size when its size depends on its values (else they are measured).
+/// encode() and parse() are fields() run by a field_writer and a field_reader. It stays an
+/// aggregate (`request{a, b, c}` initialises the layout's fields).
 template <class Layout>
 struct with_codec : Layout {
+  static constexpr std::size_t min_size = layout_min_size<Layout>();
+  static constexpr std::size_t max_size = layout_max_size<Layout>();
+
   [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
     field_writer io(out);
     Layout::fields(io, static_cast<const Layout&>(*this));
