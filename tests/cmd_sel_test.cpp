@@ -462,3 +462,10 @@ TEST_SUITE("cmd") {
     CHECK(round_trip());
   }
 }
+
+// The sizes with_codec measures from fields() are the specification's (IPMI v2.0 §31, §32).
+static_assert(cmd::sel_record::min_size == cmd::sel_record_size && cmd::sel_record::max_size == cmd::sel_record_size);
+static_assert(cmd::get_sel_info::response::min_size == 14 && cmd::get_sel_info::response::max_size == 14);
+static_assert(cmd::get_sel_entry::request::min_size == 6 && cmd::reserve_sel::response::max_size == 2);
+static_assert(cmd::delete_sel_entry::request::max_size == 4 && cmd::get_sel_time::response::max_size == 4);
+static_assert(cmd::clear_sel::request::min_size == 6 && cmd::clear_sel::response::max_size == 1);

@@ -469,6 +469,13 @@ class field_writer {
   constexpr void le32(const std::uint32_t& v) noexcept { w_.le32(v); }
   template <std::size_t N>
   constexpr void bytes(const std::array<std::uint8_t, N>& v) noexcept { w_.bytes(v); }
+  /// The first N bytes of `v` (the rest is not sent).
+  template <std::size_t N, std::size_t M>
+  constexpr void bytes_first(const std::array<std::uint8_t, M>& v) noexcept {
+    w_.bytes(std::span<const std::uint8_t>(v).first(N));
+  }
+  /// N bytes of no meaning: written as 0.
+  constexpr void padding(std::size_t n) noexcept { w_.fill(n, 0); }
   template <class F>
   constexpr void bits(F&& f) noexcept {
     bits_writer b;
@@ -500,6 +507,14 @@ class field_reader {
   constexpr void le32(std::uint32_t& v) noexcept { v = r_.le32(); }
   template <std::size_t N>
   constexpr void bytes(std::array<std::uint8_t, N>& v) noexcept { r_.bytes(v); }
+  template <std::size_t N, std::size_t M>
+  constexpr void bytes_first(std::array<std::uint8_t, M>& v) noexcept {
+    std::array<std::uint8_t, N> head{};  // not a loop of u8(): see reader::bytes
+    r_.bytes(head);
+    std::copy_n(head.begin(), N, v.begin());
+  }
+  /// N bytes of no meaning: skipped.
+  constexpr void padding(std::size_t n) noexcept { (void)r_.view(n); }
   template <class F>
   constexpr void bits(F&& f) noexcept {
     bits_reader b(r_.u8());

@@ -665,10 +665,7 @@ struct get_sdr_repository_info {
   static constexpr command_id id = commands::get_sdr_repository_info;
   using request = no_data;
 
-  struct response {
-    static constexpr std::size_t min_size = 14;
-    static constexpr std::size_t max_size = 14;
-
+  struct response_layout {
     std::uint8_t version = sdr_version;  // BCD, as sent: 51h
     std::uint16_t record_count = 0;
     std::uint16_t free_space = 0;       // bytes; FFFFh = unspecified
@@ -681,22 +678,14 @@ struct get_sdr_repository_info {
     bool supports_reserve = false;
     bool supports_get_allocation_info = false;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (static_cast<unsigned>(update_support) > 3) w.fail(encode_error::out_of_range);
-      detail::write_repository_info(w, *this, record_count, free_space,
-                                    static_cast<std::uint8_t>((static_cast<unsigned>(update_support) & 3u) << 5));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::repository_info_fields(io, v, v.record_count, v.free_space, sdr_support_bit::reserved,
+                                     [&](auto& b) { b.field(5, 0x03, v.update_support); });
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      const std::uint8_t ops = detail::read_repository_info(r, v, v.record_count, v.free_space, sdr_support_bit::reserved);
-      v.update_support = static_cast<sdr_update_support>((ops & sdr_support_bit::update_mask) >> 5);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
