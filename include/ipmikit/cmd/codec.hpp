@@ -476,6 +476,8 @@ class field_writer {
   }
   /// N bytes of no meaning: written as 0.
   constexpr void padding(std::size_t n) noexcept { w_.fill(n, 0); }
+  /// Whether an optional tail follows: the value says so (`has`).
+  [[nodiscard]] constexpr bool more(const bool& has) const noexcept { return has; }
   template <class F>
   constexpr void bits(F&& f) noexcept {
     bits_writer b;
@@ -515,6 +517,11 @@ class field_reader {
   }
   /// N bytes of no meaning: skipped.
   constexpr void padding(std::size_t n) noexcept { (void)r_.view(n); }
+  /// Whether an optional tail follows: bytes are left; `has` records it.
+  [[nodiscard]] constexpr bool more(bool& has) noexcept {
+    has = !r_.at_end();
+    return has;
+  }
   template <class F>
   constexpr void bits(F&& f) noexcept {
     bits_reader b(r_.u8());
