@@ -295,7 +295,7 @@ class basic_chassis {
     } else if (const auto* f = std::get_if<cmd::boot::boot_flags>(&r.value)) {
       std::array<std::uint8_t, cmd::boot::boot_flags::size> check{};
       cmd::writer w(check);
-      f->encode(w);
+      cmd::detail::write_fields(w, *f);
       if (!w.result()) return completion_code::invalid_data_field;  // a reserved value held by a cast
       flags_ = *f;
       valid_timer_ = f->valid;
@@ -385,8 +385,8 @@ class basic_chassis {
     cmd::writer w(out);
     w.u8(save_version);
     w.u8(static_cast<std::uint8_t>(policy_));
-    flags_.encode(w);
-    clearing_.encode(w);
+    cmd::detail::write_fields(w, flags_);
+    cmd::detail::write_fields(w, clearing_);
     w.u8(ack_);
     w.bytes(initiator_);
     const auto s = std::chrono::floor<std::chrono::seconds>(poh_done_).count();
@@ -409,10 +409,10 @@ class basic_chassis {
     const std::uint8_t policy = in[1];
     if (policy > 3) return chassis_load_error::bad_restore_policy;
     cmd::reader fr(in.subspan(2, cmd::boot::boot_flags::size));
-    cmd::boot::boot_flags flags = cmd::boot::boot_flags::parse(fr);
+    auto flags = cmd::detail::read_fields<cmd::boot::boot_flags>(fr);
     if (fr.finish() != cmd::parse_error::ok) return chassis_load_error::bad_boot_flags;
     cmd::reader cr(in.subspan(7, 1));
-    const auto clearing = cmd::boot::valid_bit_clearing::parse(cr);
+    const auto clearing = cmd::detail::read_fields<cmd::boot::valid_bit_clearing>(cr);
     if (cr.finish() != cmd::parse_error::ok) return chassis_load_error::bad_valid_bit_clearing;
     const std::uint8_t ack = in[8];
     if ((ack & cmd::boot::info_bit::reserved) != 0) return chassis_load_error::bad_boot_info_acknowledge;

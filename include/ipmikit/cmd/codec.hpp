@@ -460,7 +460,7 @@ class field_writer {
  public:
   static constexpr bool reading = false;
 
-  constexpr explicit field_writer(std::span<std::uint8_t> out) noexcept : w_(out) {}
+  constexpr explicit field_writer(writer& w) noexcept : w_(w) {}
 
   template <byte_field T>
   constexpr void u8(const T& v) noexcept { w_.u8(static_cast<std::uint8_t>(v)); }
@@ -489,10 +489,9 @@ class field_writer {
     if (!ok) w_.fail(encode_error::out_of_range);
   }
   [[nodiscard]] constexpr writer& raw() noexcept { return w_; }
-  [[nodiscard]] constexpr encoded result() const noexcept { return w_.result(); }
 
  private:
-  writer w_;
+  writer& w_;
 };
 
 /// parse()'s side of fields(): reads each field into the value.
@@ -500,7 +499,7 @@ class field_reader {
  public:
   static constexpr bool reading = true;
 
-  constexpr explicit field_reader(std::span<const std::uint8_t> data) noexcept : r_(data) {}
+  constexpr explicit field_reader(reader& r) noexcept : r_(r) {}
 
   template <byte_field T>
   constexpr void u8(T& v) noexcept { v = static_cast<T>(r_.u8()); }
@@ -532,22 +531,36 @@ class field_reader {
     if (!ok) r_.fail(e);
   }
   [[nodiscard]] constexpr reader& raw() noexcept { return r_; }
-  template <class T>
-  [[nodiscard]] constexpr parsed<T> result(const T& v) const noexcept { return r_.result(v); }
 
  private:
-  reader r_;
+  reader& r_;
 };
+
+/// A layout's fields on a writer or reader already under way: a configuration parameter's
+/// data after the command's own bytes.
+template <class T>
+constexpr void write_fields(writer& w, const T& v) noexcept {
+  field_writer io(w);
+  T::fields(io, v);
+}
+template <class T>
+[[nodiscard]] constexpr T read_fields(reader& r) noexcept {
+  field_reader io(r);
+  T v{};
+  T::fields(io, v);
+  return v;
+}
 
 /// The bytes fields() writes for a default `Layout`: the size of a layout whose size does not
 /// depend on its values (libmctp's "count only" encoding, at compile time).
 template <class Layout>
 consteval std::size_t measured_size() noexcept {
   std::array<std::uint8_t, 512> scratch{};
-  field_writer io(scratch);
+  writer w(scratch);
+  field_writer io(w);
   const Layout v{};
   Layout::fields(io, v);
-  return io.raw().size();
+  return w.size();
 }
 template <class Layout>
 consteval std::size_t layout_min_size() noexcept {
@@ -576,15 +589,17 @@ struct with_codec : Layout {
   static constexpr std::size_t max_size = layout_max_size<Layout>();
 
   [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    field_writer io(out);
+    writer w(out);
+    field_writer io(w);
     Layout::fields(io, static_cast<const Layout&>(*this));
-    return io.result();
+    return w.result();
   }
   [[nodiscard]] static constexpr parsed<with_codec> parse(std::span<const std::uint8_t> data) noexcept {
-    field_reader io(data);
+    reader r(data);
+    field_reader io(r);
     with_codec v;
     Layout::fields(io, static_cast<Layout&>(v));
-    return io.result(v);
+    return r.result(v);
   }
   friend constexpr bool operator==(const with_codec&, const with_codec&) noexcept = default;
 };
