@@ -464,6 +464,12 @@ class field_writer {
 
   template <byte_field T>
   constexpr void u8(const T& v) noexcept { w_.u8(static_cast<std::uint8_t>(v)); }
+  /// A byte whose `reserved` bits must be 0.
+  template <byte_field T>
+  constexpr void byte(const T& v, std::uint8_t reserved) noexcept {
+    require((static_cast<std::uint8_t>(v) & reserved) == 0);
+    w_.u8(static_cast<std::uint8_t>(v));
+  }
   constexpr void le16(const std::uint16_t& v) noexcept { w_.le16(v); }
   constexpr void le24(const std::uint32_t& v) noexcept { w_.le24(v); }
   constexpr void le32(const std::uint32_t& v) noexcept { w_.le32(v); }
@@ -503,6 +509,12 @@ class field_reader {
 
   template <byte_field T>
   constexpr void u8(T& v) noexcept { v = static_cast<T>(r_.u8()); }
+  template <byte_field T>
+  constexpr void byte(T& v, std::uint8_t reserved) noexcept {
+    const std::uint8_t b = r_.u8();
+    r_.reserved_zero(b, reserved);
+    v = static_cast<T>(b & ~reserved);
+  }
   constexpr void le16(std::uint16_t& v) noexcept { v = r_.le16(); }
   constexpr void le24(std::uint32_t& v) noexcept { v = r_.le24(); }
   constexpr void le32(std::uint32_t& v) noexcept { v = r_.le32(); }
