@@ -391,29 +391,25 @@ struct set_system_boot_options {
   static constexpr command_id id = commands::set_system_boot_options;
 
   /// Byte 1: b7 mark parameter invalid (locked), [6:0] parameter; then the parameter's data.
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 1;  // the parameter byte (an opaque parameter may have no data)
     static constexpr std::size_t max_size = 1 + boot::max_data_size;
 
     bool mark_invalid = false;
     boot::parameter value{};
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      w.u8(static_cast<std::uint8_t>((mark_invalid ? 0x80 : 0) | (boot::number(value) & 0x7F)));
-      boot::family::encode_data(w, value);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      std::uint8_t parameter = boot::number(v.value);
+      io.bits([&](auto& b) {
+        b.flag(7, v.mark_invalid);
+        b.field(0, 0x7F, parameter);
+      });
+      boot::family::data_field(io, v.value, parameter);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      const std::uint8_t b = r.u8();
-      v.mark_invalid = (b & 0x80) != 0;
-      v.value = boot::family::parse_data(r, static_cast<std::uint8_t>(b & 0x7F));
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
   using response = no_data;
 };
@@ -426,37 +422,24 @@ struct get_system_boot_options {
 
   /// Byte 1 [6:0] parameter ([7] reserved), byte 2 set selector, byte 3 block selector.
   /// `chassis bootparam get 5` sends 05 00 00.
-  struct request {
-    static constexpr std::size_t min_size = 3;
-    static constexpr std::size_t max_size = 3;
-
+  struct request_layout {
     std::uint8_t parameter = 0;  // 0–127
     std::uint8_t set_selector = 0;
     std::uint8_t block_selector = 0;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (parameter > 0x7F) w.fail(encode_error::out_of_range);  // IPMI v2.0 §28.13: [6:0] parameter selector
-      w.u8(parameter);
-      w.u8(set_selector);
-      w.u8(block_selector);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.byte(v.parameter, 0x80);  // IPMI v2.0 §28.13: [6:0] parameter selector
+      io.u8(v.set_selector);
+      io.u8(v.block_selector);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.parameter = r.u8();
-      r.reserved_zero(v.parameter, 0x80);
-      v.set_selector = r.u8();
-      v.block_selector = r.u8();
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
   /// Byte 1 [3:0] parameter version (01h; [7:4] reserved), byte 2 b7 parameter invalid/locked
   /// and [6:0] the parameter, then its data. A version other than 1 is out_of_range.
-  struct response {
+  struct response_layout {
     static constexpr std::uint8_t version = 0x01;  // IPMI v2.0 §28.13: parameter version 1
     static constexpr std::size_t min_size = 2;
     static constexpr std::size_t max_size = 2 + boot::max_data_size;
@@ -464,26 +447,21 @@ struct get_system_boot_options {
     bool invalid = false;
     boot::parameter value{};
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      w.u8(version);
-      w.u8(static_cast<std::uint8_t>((invalid ? 0x80 : 0) | (boot::number(value) & 0x7F)));
-      boot::family::encode_data(w, value);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      std::uint8_t sent_version = version;
+      io.byte(sent_version, 0xF0);
+      io.require(sent_version == version);
+      std::uint8_t parameter = boot::number(v.value);
+      io.bits([&](auto& b) {
+        b.flag(7, v.invalid);
+        b.field(0, 0x7F, parameter);
+      });
+      boot::family::data_field(io, v.value, parameter);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      const std::uint8_t ver = r.u8();
-      r.reserved_zero(ver, 0xF0);
-      if ((ver & 0x0F) != version) r.fail(parse_error::out_of_range);
-      const std::uint8_t b = r.u8();
-      v.invalid = (b & 0x80) != 0;
-      v.value = boot::family::parse_data(r, static_cast<std::uint8_t>(b & 0x7F));
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 }  // namespace ipmikit::cmd

@@ -77,6 +77,15 @@ struct parameter_bytes {
     v.assign(r.view(n));
     return v;
   }
+  /// The bytes as the last field of a layout (codec.hpp's fields()): encode(), or parse_rest().
+  template <class IO, class P>
+  static constexpr void rest_field(IO& io, P& p) noexcept {
+    if constexpr (IO::reading) {
+      p = parse_rest(io.raw());
+    } else {
+      p.encode(io.raw());
+    }
+  }
   friend constexpr bool operator==(const parameter_bytes& a, const parameter_bytes& b) noexcept {
     const auto x = a.view();
     const auto y = b.view();
@@ -124,6 +133,16 @@ struct parameter_family {
     const bool typed = ((n == Typed::number ? (v = value{read_fields<Typed>(r)}, true) : false) || ...);
     if (!typed) v = value{Opaque::parse(r, n)};
     return v;
+  }
+
+  /// Parameter `n`'s data as the last field of a layout (codec.hpp's fields()).
+  template <class IO, class V>
+  static constexpr void data_field(IO& io, V& v, std::uint8_t n) noexcept {
+    if constexpr (IO::reading) {
+      v = parse_data(io.raw(), n);
+    } else {
+      encode_data(io.raw(), v);
+    }
   }
 };
 

@@ -31,74 +31,55 @@ namespace detail {
 /// Set LAN / SOL Configuration Parameters' request: byte 1 [3:0] channel ([7:4] reserved),
 /// byte 2 the parameter, then its data.
 template <class Family, std::size_t MaxData>
-struct configuration_set_request {
+struct configuration_set_request_layout {
   static constexpr std::size_t min_size = 2;  // channel, parameter (an opaque parameter may have no data)
   static constexpr std::size_t max_size = 2 + MaxData;
 
   std::uint8_t channel = 0;  // 0–15
   typename Family::value value{};
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (channel > 0x0F) w.fail(encode_error::out_of_range);  // IPMI v2.0 §23.1: [3:0] channel number
-    w.u8(channel);
-    w.u8(Family::number(value));
-    Family::encode_data(w, value);
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.byte(v.channel, 0xF0);  // IPMI v2.0 §23.1: [3:0] channel number
+    std::uint8_t parameter = Family::number(v.value);
+    io.u8(parameter);
+    Family::data_field(io, v.value, parameter);
   }
-  [[nodiscard]] static constexpr parsed<configuration_set_request> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    configuration_set_request v;
-    v.channel = r.u8();
-    r.reserved_zero(v.channel, 0xF0);
-    v.value = Family::parse_data(r, r.u8());
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const configuration_set_request&, const configuration_set_request&) noexcept =
+  friend constexpr bool operator==(const configuration_set_request_layout&, const configuration_set_request_layout&) noexcept =
       default;
 };
+template <class Family, std::size_t MaxData>
+using configuration_set_request = with_codec<configuration_set_request_layout<Family, MaxData>>;
 
 /// Get LAN / SOL Configuration Parameters' request: byte 1 b7 revision only, [3:0] channel
 /// ([6:4] reserved); byte 2 parameter; byte 3 set selector; byte 4 block selector.
-struct configuration_get_request {
-  static constexpr std::size_t min_size = 4;
-  static constexpr std::size_t max_size = 4;
-
+struct configuration_get_request_layout {
   bool revision_only = false;  // b7: answer with the revision byte only
   std::uint8_t channel = 0;    // 0–15
   std::uint8_t parameter = 0;
   std::uint8_t set_selector = 0;
   std::uint8_t block_selector = 0;
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (channel > 0x0F) w.fail(encode_error::out_of_range);  // IPMI v2.0 §23.2: [3:0] channel number
-    w.u8(static_cast<std::uint8_t>((revision_only ? 0x80 : 0) | (channel & 0x0F)));
-    w.u8(parameter);
-    w.u8(set_selector);
-    w.u8(block_selector);
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([&](auto& b) {
+      b.flag(7, v.revision_only);
+      b.field(0, 0x0F, v.channel);  // IPMI v2.0 §23.2: [3:0] channel number
+      b.reserved(0x70);
+    });
+    io.u8(v.parameter);
+    io.u8(v.set_selector);
+    io.u8(v.block_selector);
   }
-  [[nodiscard]] static constexpr parsed<configuration_get_request> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    configuration_get_request v;
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0x70);
-    v.revision_only = (b & 0x80) != 0;
-    v.channel = b & 0x0F;
-    v.parameter = r.u8();
-    v.set_selector = r.u8();
-    v.block_selector = r.u8();
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const configuration_get_request&, const configuration_get_request&) noexcept =
+  friend constexpr bool operator==(const configuration_get_request_layout&, const configuration_get_request_layout&) noexcept =
       default;
 };
+using configuration_get_request = with_codec<configuration_get_request_layout>;
 
 /// Get LAN / SOL Configuration Parameters' response: the revision byte, then the data (none
 /// when the request asked for the revision only).
 template <class Family, std::size_t MaxData>
-struct configuration_get_response {
+struct configuration_get_response_layout {
   static constexpr std::size_t min_size = 1;
   static constexpr std::size_t max_size = 1 + MaxData;
 
@@ -124,22 +105,16 @@ struct configuration_get_response {
     return encode_error::ok;
   }
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    w.u8(revision);
-    data.encode(w);
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.u8(v.revision);
+    parameter_bytes<MaxData>::rest_field(io, v.data);
   }
-  [[nodiscard]] static constexpr parsed<configuration_get_response> parse(std::span<const std::uint8_t> data_in) noexcept {
-    reader r(data_in);
-    configuration_get_response v;
-    v.revision = r.u8();
-    v.data = parameter_bytes<MaxData>::parse_rest(r);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const configuration_get_response&, const configuration_get_response&) noexcept =
-      default;
+  friend constexpr bool operator==(const configuration_get_response_layout&,
+                                   const configuration_get_response_layout&) noexcept = default;
 };
+template <class Family, std::size_t MaxData>
+using configuration_get_response = with_codec<configuration_get_response_layout<Family, MaxData>>;
 
 }  // namespace detail
 
@@ -384,11 +359,7 @@ struct cipher_suite_entries {
   template <class IO, class V>
   static constexpr void fields(IO& io, V& v) noexcept {
     io.bits([](auto& b) { b.reserved(0xFF); });
-    if constexpr (IO::reading) {
-      v.ids = parameter_bytes<max_cipher_suites>::parse_rest(io.raw());
-    } else {
-      v.ids.encode(io.raw());
-    }
+    parameter_bytes<max_cipher_suites>::rest_field(io, v.ids);
   }
   friend constexpr bool operator==(const cipher_suite_entries&, const cipher_suite_entries&) noexcept = default;
 };
