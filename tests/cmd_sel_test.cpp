@@ -18,61 +18,6 @@ using test::encode_bytes;
 
 namespace {
 
-cmd::sel_record random_sel_record(test::random_source& rng) {
-  cmd::sel_record r;
-  r.record_id = static_cast<std::uint16_t>(rng.below(0x10000));
-  switch (rng.below(3)) {
-    case 0:
-      r.record_type = cmd::sel_type_system_event;
-      r.timestamp = static_cast<std::uint32_t>(rng.below(0x100000000ULL));
-      r.generator_address = static_cast<std::uint8_t>(rng.byte() & 0xFE);
-      r.software_generator = rng.chance(50);
-      r.generator_channel = static_cast<std::uint8_t>(rng.below(16));
-      r.generator_lun = static_cast<std::uint8_t>(rng.below(4));
-      r.evm_revision = rng.byte();
-      r.sensor_type = rng.byte();
-      r.sensor_number = rng.byte();
-      r.deassertion = rng.chance(50);
-      r.event_type = static_cast<std::uint8_t>(rng.below(0x80));
-      for (auto& b : r.event_data) b = rng.byte();
-      break;
-    case 1:
-      r.record_type = static_cast<std::uint8_t>(rng.between(0xC0, 0xDF));
-      r.timestamp = static_cast<std::uint32_t>(rng.below(0x100000000ULL));
-      for (std::size_t i = 0; i < 9; ++i) r.oem[i] = rng.byte();
-      break;
-    default:
-      r.record_type = static_cast<std::uint8_t>(rng.between(0xE0, 0xFF));
-      for (auto& b : r.oem) b = rng.byte();
-      break;
-  }
-  return r;
-}
-
-cmd::get_sel_info::response random_sel_info(test::random_source& rng) {
-  cmd::get_sel_info::response r;
-  test::randomize_repository_info(rng, r, r.entries, r.free_bytes);
-  return r;
-}
-
-cmd::get_sel_entry::request random_sel_entry_request(test::random_source& rng) {
-  cmd::get_sel_entry::request r;
-  r.reservation_id = static_cast<std::uint16_t>(rng.below(0x10000));
-  r.record_id = static_cast<std::uint16_t>(rng.below(0x10000));
-  r.offset = static_cast<std::uint8_t>(rng.below(16));
-  r.bytes_to_read = rng.chance(30) ? cmd::read_whole_record
-                                   : static_cast<std::uint8_t>(rng.between(1, 16u - r.offset));
-  return r;
-}
-
-cmd::get_sel_entry::response random_sel_entry_response(test::random_source& rng) {
-  cmd::get_sel_entry::response r;
-  r.next_record_id = static_cast<std::uint16_t>(rng.below(0x10000));
-  const bytes b = rng.random_bytes(rng.between(1, 16));
-  REQUIRE(r.assign(b));
-  return r;
-}
-
 // A watchdog 2 event as a BMC logs it (IPMI v2.0 §32.1 layout, §42.2 sensor type 23h): record
 // 0001h, system event, time 1700000000 (6553F100h), generator 20h (BMC) channel 0 LUN 0, EvM
 // revision 04h, sensor type 23h (Watchdog 2), sensor 0 (ipmi_sim's watchdog sensor,
@@ -155,7 +100,7 @@ TEST_SUITE("cmd") {
 
   TEST_CASE("cmd sel: generated SEL records obey the codec laws; arbitrary bytes never crash") {
     test::random_source rng(3101);
-    for (int i = 0; i < 600; ++i) test::check_codec_laws(random_sel_record(rng));
+    for (int i = 0; i < 600; ++i) test::check_codec_laws(test::random_value<cmd::sel_record>(rng));
     test::check_parse_random<cmd::sel_record>(rng, 3000);
     // Arbitrary 16-byte records parse exactly when their type is 02h or C0h–FFh and byte 8's
     // reserved bits are clear.
@@ -399,9 +344,9 @@ TEST_SUITE("cmd") {
   TEST_CASE("cmd sel: every SEL request and response obeys the codec laws on generated values") {
     test::random_source rng(3102);
     for (int i = 0; i < 300; ++i) {
-      test::check_codec_laws(random_sel_info(rng));
-      test::check_codec_laws(random_sel_entry_request(rng));
-      test::check_codec_laws(random_sel_entry_response(rng));
+      test::check_codec_laws(test::random_value<cmd::get_sel_info::response>(rng));
+      test::check_codec_laws(test::random_value<cmd::get_sel_entry::request>(rng));
+      test::check_codec_laws(test::random_value<cmd::get_sel_entry::response>(rng));
       test::check_codec_laws(cmd::reserve_sel::response{static_cast<std::uint16_t>(rng.between(1, 0xFFFF))});
       test::check_codec_laws(cmd::add_sel_entry::response{static_cast<std::uint16_t>(rng.below(0x10000))});
       test::check_codec_laws(cmd::delete_sel_entry::request{static_cast<std::uint16_t>(rng.below(0x10000)),
@@ -423,16 +368,13 @@ TEST_SUITE("cmd") {
     test::random_source rng(3103);
     test::check_parse_random<cmd::get_sel_info::response>(rng, 1000);
     test::check_parse_random<cmd::reserve_sel::response>(rng, 500);
-    test::check_parse_random<cmd::get_sel_entry::request>(rng, 1000);
-    test::check_parse_random<cmd::get_sel_entry::response>(rng, 1000);
-    test::check_parse_random<cmd::add_sel_entry::request>(rng, 1000);
-    test::check_parse_random<cmd::add_sel_entry::response>(rng, 300);
-    test::check_parse_random<cmd::delete_sel_entry::request>(rng, 300);
-    test::check_parse_random<cmd::delete_sel_entry::response>(rng, 300);
+    test::check_parse_random_each<cmd::get_sel_entry::request, cmd::get_sel_entry::response,
+                                  cmd::add_sel_entry::request>(rng, 1000);
+    test::check_parse_random_each<cmd::add_sel_entry::response, cmd::delete_sel_entry::request,
+                                  cmd::delete_sel_entry::response>(rng, 300);
     test::check_parse_random<cmd::clear_sel::request>(rng, 1000);
-    test::check_parse_random<cmd::clear_sel::response>(rng, 300);
-    test::check_parse_random<cmd::get_sel_time::response>(rng, 300);
-    test::check_parse_random<cmd::set_sel_time::request>(rng, 300);
+    test::check_parse_random_each<cmd::clear_sel::response, cmd::get_sel_time::response,
+                                  cmd::set_sel_time::request>(rng, 300);
     // Random bytes almost never carry 'CLR': plant it, so the action byte is what decides.
     for (int i = 0; i < 300; ++i) {
       bytes b = rng.random_bytes(6);

@@ -337,12 +337,12 @@ TEST_SUITE("cmd") {
       test::check_codec_laws(sol_rs);
     }
     test::check_codec_laws(cmd::set_lan_configuration_parameters::response{});
-    test::check_parse_random<cmd::set_lan_configuration_parameters::request>(rng, 3000);
-    test::check_parse_random<cmd::set_sol_configuration_parameters::request>(rng, 3000);
-    test::check_parse_random<cmd::get_lan_configuration_parameters::request>(rng, 500);
-    test::check_parse_random<cmd::get_sol_configuration_parameters::request>(rng, 500);
-    test::check_parse_random<cmd::get_lan_configuration_parameters::response>(rng, 1000);
-    test::check_parse_random<cmd::get_sol_configuration_parameters::response>(rng, 1000);
+    test::check_parse_random_each<cmd::set_lan_configuration_parameters::request,
+                                  cmd::set_sol_configuration_parameters::request>(rng, 3000);
+    test::check_parse_random_each<cmd::get_lan_configuration_parameters::request,
+                                  cmd::get_sol_configuration_parameters::request>(rng, 500);
+    test::check_parse_random_each<cmd::get_lan_configuration_parameters::response,
+                                  cmd::get_sol_configuration_parameters::response>(rng, 1000);
     // Random bytes rarely carry a typed parameter's exact length: aim at those numbers.
     for (int i = 0; i < 4000; ++i) {
       bytes b = rng.random_bytes(rng.between(2, 22));

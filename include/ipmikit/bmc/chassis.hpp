@@ -121,17 +121,9 @@ enum class chassis_load_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(chassis_load_error e) noexcept {
-  switch (e) {
-    case chassis_load_error::ok: return "ok";
-    case chassis_load_error::too_short: return "too_short";
-    case chassis_load_error::too_long: return "too_long";
-    case chassis_load_error::unknown_version: return "unknown_version";
-    case chassis_load_error::bad_restore_policy: return "bad_restore_policy";
-    case chassis_load_error::bad_boot_flags: return "bad_boot_flags";
-    case chassis_load_error::bad_valid_bit_clearing: return "bad_valid_bit_clearing";
-    case chassis_load_error::bad_boot_info_acknowledge: return "bad_boot_info_acknowledge";
-  }
-  return {};
+  return cmd::detail::enum_name<chassis_load_error, 8>(
+      e, {"ok", "too_short", "too_long", "unknown_version", "bad_restore_policy", "bad_boot_flags",
+          "bad_valid_bit_clearing", "bad_boot_info_acknowledge"});
 }
 
 // ---------------------------------------------------------------------------------------------

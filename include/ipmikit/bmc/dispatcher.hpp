@@ -100,15 +100,8 @@ enum class add_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(add_error e) noexcept {
-  switch (e) {
-    case add_error::ok: return "ok";
-    case add_error::full: return "full";
-    case add_error::duplicate: return "duplicate";
-    case add_error::no_handler: return "no_handler";
-    case add_error::bad_lengths: return "bad_lengths";
-    case add_error::response_netfn: return "response_netfn";
-  }
-  return {};
+  return cmd::detail::enum_name<add_error, 6>(
+      e, {"ok", "full", "duplicate", "no_handler", "bad_lengths", "response_netfn"});
 }
 
 /// Why dispatch() wrote no response.
@@ -119,12 +112,7 @@ enum class dispatch_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(dispatch_error e) noexcept {
-  switch (e) {
-    case dispatch_error::ok: return "ok";
-    case dispatch_error::not_a_request: return "not_a_request";
-    case dispatch_error::buffer_too_small: return "buffer_too_small";
-  }
-  return {};
+  return cmd::detail::enum_name<dispatch_error, 3>(e, {"ok", "not_a_request", "buffer_too_small"});
 }
 
 /// What dispatch() did: the response written (size bytes of `out`) and its completion code.

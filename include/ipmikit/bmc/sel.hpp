@@ -78,21 +78,9 @@ enum class sel_load_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(sel_load_error e) noexcept {
-  switch (e) {
-    case sel_load_error::ok: return "ok";
-    case sel_load_error::truncated: return "truncated";
-    case sel_load_error::bad_magic: return "bad_magic";
-    case sel_load_error::bad_version: return "bad_version";
-    case sel_load_error::reserved_flags: return "reserved_flags";
-    case sel_load_error::bad_next_id: return "bad_next_id";
-    case sel_load_error::bad_time_offset: return "bad_time_offset";
-    case sel_load_error::too_many_entries: return "too_many_entries";
-    case sel_load_error::bad_record_id: return "bad_record_id";
-    case sel_load_error::duplicate_record_id: return "duplicate_record_id";
-    case sel_load_error::bad_record: return "bad_record";
-    case sel_load_error::trailing_bytes: return "trailing_bytes";
-  }
-  return {};
+  return cmd::detail::enum_name<sel_load_error, 12>(
+      e, {"ok", "truncated", "bad_magic", "bad_version", "reserved_flags", "bad_next_id", "bad_time_offset",
+          "too_many_entries", "bad_record_id", "duplicate_record_id", "bad_record", "trailing_bytes"});
 }
 
 /// Counts, by outcome (not saved: they start at 0 with each object).

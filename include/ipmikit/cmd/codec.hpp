@@ -37,6 +37,17 @@ namespace ipmikit::cmd {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
+namespace detail {
+/// The name of enumerator `e` of an enumeration numbered 0, 1, 2 …: names[e], or an empty view
+/// for a value past the table. `names` lists the enumerators in order, N of them (the tests
+/// name each one).
+template <class E, std::size_t N>
+[[nodiscard]] constexpr std::string_view enum_name(E e, const std::array<std::string_view, N>& names) noexcept {
+  const auto i = static_cast<std::size_t>(e);
+  return i < N ? names[i] : std::string_view{};
+}
+}  // namespace detail
+
 /// Why parse() refused its bytes. 0 is success, as for every ipmikit error enum.
 enum class parse_error : std::uint8_t {
   ok = 0,
@@ -47,14 +58,7 @@ enum class parse_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(parse_error e) noexcept {
-  switch (e) {
-    case parse_error::ok: return "ok";
-    case parse_error::too_short: return "too_short";
-    case parse_error::too_long: return "too_long";
-    case parse_error::reserved_value: return "reserved_value";
-    case parse_error::out_of_range: return "out_of_range";
-  }
-  return {};
+  return detail::enum_name<parse_error, 5>(e, {"ok", "too_short", "too_long", "reserved_value", "out_of_range"});
 }
 
 /// The completion code a BMC answers a request with when parse() refused it: a wrong length is
@@ -78,12 +82,7 @@ enum class encode_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(encode_error e) noexcept {
-  switch (e) {
-    case encode_error::ok: return "ok";
-    case encode_error::buffer_too_small: return "buffer_too_small";
-    case encode_error::out_of_range: return "out_of_range";
-  }
-  return {};
+  return detail::enum_name<encode_error, 3>(e, {"ok", "buffer_too_small", "out_of_range"});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -574,20 +573,13 @@ consteval std::size_t measured_size() noexcept {
   Layout::fields(io, v);
   return w.size();
 }
+/// The bounds a layout declares, or its measured size: {min_size, max_size}.
 template <class Layout>
-consteval std::size_t layout_min_size() noexcept {
+consteval std::array<std::size_t, 2> layout_sizes() noexcept {
   if constexpr (requires { Layout::min_size; }) {
-    return Layout::min_size;
+    return {Layout::min_size, Layout::max_size};
   } else {
-    return measured_size<Layout>();
-  }
-}
-template <class Layout>
-consteval std::size_t layout_max_size() noexcept {
-  if constexpr (requires { Layout::max_size; }) {
-    return Layout::max_size;
-  } else {
-    return measured_size<Layout>();
+    return {measured_size<Layout>(), measured_size<Layout>()};
   }
 }
 
@@ -597,8 +589,8 @@ consteval std::size_t layout_max_size() noexcept {
 /// aggregate (`request{a, b, c}` initialises the layout's fields).
 template <class Layout>
 struct with_codec : Layout {
-  static constexpr std::size_t min_size = layout_min_size<Layout>();
-  static constexpr std::size_t max_size = layout_max_size<Layout>();
+  static constexpr std::size_t min_size = layout_sizes<Layout>()[0];
+  static constexpr std::size_t max_size = layout_sizes<Layout>()[1];
 
   [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
     writer w(out);

@@ -218,22 +218,10 @@ enum class fru_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(fru_error e) noexcept {
-  switch (e) {
-    case fru_error::ok: return "ok";
-    case fru_error::too_short: return "too_short";
-    case fru_error::bad_version: return "bad_version";
-    case fru_error::bad_checksum: return "bad_checksum";
-    case fru_error::length_past_end: return "length_past_end";
-    case fru_error::missing_end_marker: return "missing_end_marker";
-    case fru_error::field_overrun: return "field_overrun";
-    case fru_error::missing_field: return "missing_field";
-    case fru_error::too_many_custom_fields: return "too_many_custom_fields";
-    case fru_error::field_too_long: return "field_too_long";
-    case fru_error::reserved_field: return "reserved_field";
-    case fru_error::out_of_range: return "out_of_range";
-    case fru_error::buffer_too_small: return "buffer_too_small";
-  }
-  return {};
+  return detail::enum_name<fru_error, 13>(
+      e, {"ok", "too_short", "bad_version", "bad_checksum", "length_past_end", "missing_end_marker", "field_overrun",
+          "missing_field", "too_many_custom_fields", "field_too_long", "reserved_field", "out_of_range",
+          "buffer_too_small"});
 }
 
 /// A FRU parse result: the value when `error` is ok (value-initialised otherwise).
