@@ -489,19 +489,13 @@ constexpr std::uint8_t read_channel(reader& r) noexcept {
 /// The same as a field: [7:4] reserved, [3:0] channel number.
 template <class IO, class C>
 constexpr void channel_field(IO& io, C& channel) noexcept {
-  io.bits([&](auto& b) {
-    b.field(0, 0x0F, channel);
-    b.reserved(0xF0);
-  });
+  io.byte(channel, 0xF0);
   io.require(channel_ok(channel), parse_error::reserved_value);
 }
 /// A byte of [7:4] reserved, [3:0] a privilege level that `ok` accepts.
 template <class IO, class P>
 constexpr void privilege_field(IO& io, P& level, bool (*ok)(privilege)) noexcept {
-  io.bits([&](auto& b) {
-    b.field(0, 0x0F, level);
-    b.reserved(0xF0);
-  });
+  io.byte(level, 0xF0);
   io.require(ok(level), parse_error::reserved_value);
 }
 /// callback to oem: a channel's limit, a requested maximum.
@@ -625,10 +619,7 @@ struct get_channel_cipher_suites {
     template <class IO, class V>
     static constexpr void fields(IO& io, V& v) noexcept {
       detail::app::channel_field(io, v.channel);
-      io.bits([&](auto& b) {
-        b.field(0, 0x3F, v.payload);
-        b.reserved(0xC0);  // [7:6] (IPMI v2.0 §22.15)
-      });
+      io.byte(v.payload, 0xC0);  // [7:6] (IPMI v2.0 §22.15)
       io.require(detail::app::payload_type_ok(v.payload), parse_error::reserved_value);
       io.bits([&](auto& b) {
         b.field(0, max_list_index, v.list_index);
@@ -766,15 +757,9 @@ struct get_channel_info {
     template <class IO, class V>
     static constexpr void fields(IO& io, V& v) noexcept {
       detail::app::channel_field(io, v.channel);
-      io.bits([&](auto& b) {
-        b.field(0, 0x7F, v.medium);
-        b.reserved(0x80);  // b7 (IPMI v2.0 §22.24)
-      });
+      io.byte(v.medium, 0x80);  // b7 (IPMI v2.0 §22.24)
       io.require(detail::app::medium_ok(v.medium), parse_error::reserved_value);
-      io.bits([&](auto& b) {
-        b.field(0, 0x1F, v.protocol);
-        b.reserved(0xE0);  // [7:5] (IPMI v2.0 §22.24)
-      });
+      io.byte(v.protocol, 0xE0);  // [7:5] (IPMI v2.0 §22.24)
       io.require(detail::app::protocol_ok(v.protocol), parse_error::reserved_value);
       io.bits([&](auto& b) {
         b.field(0, 0x3F, v.active_sessions);
@@ -951,10 +936,7 @@ constexpr void name_field(IO& io, N& n) noexcept {
 /// A byte of [7:6] reserved (b7 for Set User Password is the caller's), [5:0] user ID (1-63).
 template <class IO, class U>
 constexpr void user_id_field(IO& io, U& user_id) noexcept {
-  io.bits([&](auto& b) {
-    b.field(0, 0x3F, user_id);
-    b.reserved(0xC0);
-  });
+  io.byte(user_id, 0xC0);
   io.require(user_id_ok(user_id), parse_error::reserved_value);
 }
 
@@ -1063,10 +1045,7 @@ struct set_user_password {
         b.flag(7, v.twenty_byte);
       });
       io.require(detail::app::user_id_ok(v.user_id), parse_error::reserved_value);
-      io.bits([&](auto& b) {
-        b.field(0, 0x03, v.operation);
-        b.reserved(0xFC);  // [7:2] (IPMI v2.0 §22.30)
-      });
+      io.byte(v.operation, 0xFC);  // [7:2] (IPMI v2.0 §22.30)
       if constexpr (IO::reading) {
         v.has_password = needs_password(v.operation) || !io.raw().at_end();
         if (v.has_password) {  // 16 or 20 bytes as b7 says; fewer is too short, more too long
@@ -1134,10 +1113,7 @@ struct set_user_access {
       if constexpr (IO::reading) v.has_session_limit = !io.raw().at_end();
       io.require(v.has_session_limit || v.session_limit == 0);
       if (v.has_session_limit) {
-        io.bits([&](auto& b) {
-          b.field(0, 0x0F, v.session_limit);
-          b.reserved(0xF0);  // [7:4] (IPMI v2.0 §22.26)
-        });
+        io.byte(v.session_limit, 0xF0);  // [7:4] (IPMI v2.0 §22.26)
       }
     }
     friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
@@ -1173,19 +1149,13 @@ struct get_user_access {
 
     template <class IO, class V>
     static constexpr void fields(IO& io, V& v) noexcept {
-      io.bits([&](auto& b) {
-        b.field(0, 0x3F, v.max_user_ids);
-        b.reserved(0xC0);  // [7:6] (IPMI v2.0 §22.27)
-      });
+      io.byte(v.max_user_ids, 0xC0);  // [7:6] (IPMI v2.0 §22.27)
       io.bits([&](auto& b) {
         b.field(0, 0x3F, v.enabled_user_ids);
         b.field(6, 0x03, v.enable_status);
       });
       io.require(static_cast<std::uint8_t>(v.enable_status) <= 2, parse_error::reserved_value);  // 11b
-      io.bits([&](auto& b) {
-        b.field(0, 0x3F, v.fixed_name_user_ids);
-        b.reserved(0xC0);  // [7:6] (IPMI v2.0 §22.27)
-      });
+      io.byte(v.fixed_name_user_ids, 0xC0);  // [7:6] (IPMI v2.0 §22.27)
       io.bits([&](auto& b) {
         b.field(0, 0x0F, v.privilege_limit);
         b.flags({6, 5, 4}, v.callback_only, v.link_auth, v.ipmi_messaging);
@@ -1231,10 +1201,7 @@ struct get_system_interface_capabilities {
 
     template <class IO, class V>
     static constexpr void fields(IO& io, V& v) noexcept {
-      io.bits([&](auto& b) {
-        b.field(0, 0x0F, v.interface_type);
-        b.reserved(0xF0);  // [7:4] (IPMI v2.0 §22.9)
-      });
+      io.byte(v.interface_type, 0xF0);  // [7:4] (IPMI v2.0 §22.9)
       io.require(static_cast<std::uint8_t>(v.interface_type) <= 2, parse_error::reserved_value);
     }
     friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;

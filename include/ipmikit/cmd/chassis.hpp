@@ -120,10 +120,7 @@ struct chassis_control {
 
     template <class IO, class V>
     static constexpr void fields(IO& io, V& v) noexcept {
-      io.bits([&](auto& b) {
-        b.field(0, 0x0F, v.action);
-        b.reserved(0xF0);
-      });
+      io.byte(v.action, 0xF0);
       io.require(static_cast<std::uint8_t>(v.action) <= 5, parse_error::reserved_value);  // IPMI v2.0 §28.3: 6h–Fh
     }
     friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
@@ -162,10 +159,7 @@ struct get_system_restart_cause {
 
     template <class IO, class V>
     static constexpr void fields(IO& io, V& v) noexcept {
-      io.bits([&](auto& b) {
-        b.field(0, 0x0F, v.cause);
-        b.reserved(0xF0);
-      });
+      io.byte(v.cause, 0xF0);
       io.require(static_cast<std::uint8_t>(v.cause) <= 0x0B, parse_error::reserved_value);  // IPMI v2.0 §28.11: Ch–Fh
       io.u8(v.channel);
     }
@@ -359,10 +353,7 @@ struct boot_flags {
       b.reserved(0xF0);
     });
     io.require(static_cast<std::uint8_t>(v.mux) <= 2, parse_error::reserved_value);
-    io.bits([&](auto& b) {
-      b.field(0, 0x1F, v.device_instance);
-      b.reserved(0xE0);
-    });
+    io.byte(v.device_instance, 0xE0);
   }
   friend constexpr bool operator==(const boot_flags&, const boot_flags&) noexcept = default;
 };

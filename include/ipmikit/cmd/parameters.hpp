@@ -36,10 +36,7 @@ struct set_in_progress_parameter {
 
   template <class IO, class V>
   static constexpr void fields(IO& io, V& v) noexcept {
-    io.bits([&](auto& b) {
-      b.field(0, 0x03, v.state);
-      b.reserved(0xFC);
-    });
+    io.byte(v.state, 0xFC);
     io.require(static_cast<std::uint8_t>(v.state) != 3, parse_error::reserved_value);  // 11b reserved
   }
   friend constexpr bool operator==(const set_in_progress_parameter&, const set_in_progress_parameter&) noexcept =

@@ -32,6 +32,22 @@ inline constexpr std::uint8_t sel_type_oem_non_timestamped_first = 0xE0;  // IPM
 // ---------------------------------------------------------------------------------------------
 // The SEL record (IPMI v2.0 §32)
 
+namespace detail {
+/// The event fields a system event record (IPMI v2.0 §32.1, bytes 10–13) and a Platform Event
+/// Message (§29.3, sensor.hpp) share, up to the event data: EvM revision, sensor type, sensor
+/// number, and the event dir/type byte (b7 deassertion, [6:0] event/reading type).
+template <class IO, class V>
+constexpr void event_fields(IO& io, V& v) noexcept {
+  io.u8(v.evm_revision);
+  io.u8(v.sensor_type);
+  io.u8(v.sensor_number);
+  io.bits([&](auto& b) {
+    b.field(0, 0x7F, v.event_type);
+    b.flag(7, v.deassertion);
+  });
+}
+}  // namespace detail
+
 /// One 16-byte SEL record. Which fields it carries depends on `record_type`:
 ///
 /// - 02h, system event (§32.1): `timestamp`, the generator ID, `evm_revision`, `sensor_type`,
@@ -92,13 +108,7 @@ struct sel_record_layout {
         b.reserved(0x0C);  // [3:2] (IPMI v2.0 §32.1)
         b.field(4, 0x0F, v.generator_channel);
       });
-      io.u8(v.evm_revision);
-      io.u8(v.sensor_type);
-      io.u8(v.sensor_number);
-      io.bits([&](auto& b) {
-        b.field(0, 0x7F, v.event_type);
-        b.flag(7, v.deassertion);
-      });
+      detail::event_fields(io, v);
       io.bytes(v.event_data);
     } else if (v.is_oem_timestamped()) {  // everything an OEM record does not carry stays at its default
       io.le32(v.timestamp);
@@ -275,10 +285,7 @@ struct clear_sel {
 
     template <class IO, class V>
     static constexpr void fields(IO& io, V& v) noexcept {
-      io.bits([&](auto& b) {
-        b.field(0, 0x0F, v.progress);
-        b.reserved(0xF0);  // [7:4] (IPMI v2.0 §31.9)
-      });
+      io.byte(v.progress, 0xF0);  // [7:4] (IPMI v2.0 §31.9)
       io.require(v.progress == erase_progress::in_progress || v.progress == erase_progress::completed);
     }
     friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;

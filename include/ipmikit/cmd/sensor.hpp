@@ -13,6 +13,7 @@
 #include <span>
 
 #include "codec.hpp"
+#include "sel.hpp"  // detail::event_fields: the event fields a SEL record carries too
 
 namespace ipmikit::cmd {
 
@@ -143,13 +144,7 @@ struct event_message {
 
   template <class IO, class V>
   static constexpr void fields(IO& io, V& v) noexcept {
-    io.u8(v.evm_revision);
-    io.u8(v.sensor_type);
-    io.u8(v.sensor_number);
-    io.bits([&](auto& b) {
-      b.field(0, 0x7F, v.event_type);
-      b.flag(7, v.deassertion);
-    });
+    detail::event_fields(io, v);
     // Event data 2 and 3 are optional: as many as are sent, 1 to 3.
     if constexpr (IO::reading)
       v.event_data_length = static_cast<std::uint8_t>(std::clamp<std::size_t>(io.raw().remaining(), 1, 3));
