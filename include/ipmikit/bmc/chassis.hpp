@@ -496,43 +496,17 @@ using chassis = basic_chassis<std::chrono::steady_clock>;
 // ---------------------------------------------------------------------------------------------
 // The six commands on a dispatcher
 
-namespace detail::ch {
-template <class T>
-struct is_chassis : std::false_type {};
-template <class Clock>
-struct is_chassis<basic_chassis<Clock>> : std::true_type {};
-}  // namespace detail::ch
 
 /// A Context whose chassis member `Member` the commands drive, and which says what time it is:
 /// `context.now()` returns the chassis clock's time_point (the dispatcher has no clock).
 template <class Context, auto Member>
-concept chassis_context =
-    has_member_and_clock<Context, Member> &&
-    detail::ch::is_chassis<member_type<Member>>::value;
+concept chassis_context = component_context<Context, Member, basic_chassis>;
 
 namespace detail::ch {
-template <class Context, auto Member>
-constexpr completion_code status_handler(Context& c, const cmd::no_data&, cmd::get_chassis_status::response& rs,
-                                         const request&) {
-  rs = (c.*Member).status();
-  return completion_code::success;
-}
 template <class Context, auto Member>
 constexpr completion_code control_handler(Context& c, const cmd::chassis_control::request& rq, cmd::no_data&,
                                           const request& r) {
   return (c.*Member).control(rq.action, c.now(), r.from.channel);
-}
-template <class Context, auto Member>
-constexpr completion_code cause_handler(Context& c, const cmd::no_data&, cmd::get_system_restart_cause::response& rs,
-                                        const request&) {
-  rs = (c.*Member).restart_cause();
-  return completion_code::success;
-}
-template <class Context, auto Member>
-constexpr completion_code poh_handler(Context& c, const cmd::no_data&, cmd::get_poh_counter::response& rs,
-                                      const request&) {
-  rs = (c.*Member).poh(c.now());
-  return completion_code::success;
 }
 template <class Context, auto Member>
 constexpr completion_code set_boot_handler(Context& c, const cmd::set_system_boot_options::request& rq, cmd::no_data&,
@@ -554,10 +528,11 @@ template <auto Member, class Context, std::size_t Capacity>
   requires chassis_context<Context, Member>
 constexpr add_error add_chassis_commands(dispatcher<Context, Capacity>& d) noexcept {
   const entry<Context> entries[] = {
-      typed_entry<Context, cmd::get_chassis_status, &detail::ch::status_handler<Context, Member>>(privilege::user),
+      answer_entry<Context, Member, cmd::get_chassis_status, &member_type<Member>::status>(privilege::user),
       typed_entry<Context, cmd::chassis_control, &detail::ch::control_handler<Context, Member>>(privilege::operator_),
-      typed_entry<Context, cmd::get_system_restart_cause, &detail::ch::cause_handler<Context, Member>>(privilege::user),
-      typed_entry<Context, cmd::get_poh_counter, &detail::ch::poh_handler<Context, Member>>(privilege::user),
+      answer_entry<Context, Member, cmd::get_system_restart_cause, &member_type<Member>::restart_cause>(
+          privilege::user),
+      answer_entry<Context, Member, cmd::get_poh_counter, &member_type<Member>::poh>(privilege::user),
       typed_entry<Context, cmd::set_system_boot_options, &detail::ch::set_boot_handler<Context, Member>>(
           privilege::operator_),
       typed_entry<Context, cmd::get_system_boot_options, &detail::ch::get_boot_handler<Context, Member>>(

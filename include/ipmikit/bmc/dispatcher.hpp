@@ -310,4 +310,40 @@ concept has_member_and_clock = has_member<Context, Member> && requires(Context& 
   { c.now() } -> std::convertible_to<typename member_type<Member>::time_point>;
 };
 
+namespace detail {
+template <class T, template <class> class Component>
+struct instance_of : std::false_type {};
+template <class Clock, template <class> class Component>
+struct instance_of<Component<Clock>, Component> : std::true_type {};
+}  // namespace detail
+
+/// has_member_and_clock, and the member is a Component<Clock>: a basic_watchdog, a
+/// basic_chassis.
+template <class Context, auto Member, template <class> class Component>
+concept component_context =
+    has_member_and_clock<Context, Member> && detail::instance_of<member_type<Member>, Component>::value;
+
+namespace detail {
+/// A typed handler whose response is what the component's member function `Answer` returns,
+/// given the context's time when it takes one; always success.
+template <class Context, auto Member, cmd::command Cmd, auto Answer>
+constexpr completion_code answer_handler(Context& c, const typename Cmd::request&, typename Cmd::response& rs,
+                                         const request&) {
+  const auto& component = c.*Member;
+  if constexpr (std::is_invocable_v<decltype(Answer), decltype(component), decltype(c.now())>) {
+    rs = (component.*Answer)(c.now());
+  } else {
+    rs = (component.*Answer)();
+  }
+  return completion_code::success;
+}
+}  // namespace detail
+
+/// The entry of a command a component answers with its member function `Answer` (a getter:
+/// Get Chassis Status, Get Watchdog Timer, Get SEL Info …).
+template <class Context, auto Member, cmd::command Cmd, auto Answer>
+[[nodiscard]] constexpr entry<Context> answer_entry(privilege required) noexcept {
+  return typed_entry<Context, Cmd, &detail::answer_handler<Context, Member, Cmd, Answer>>(required);
+}
+
 }  // namespace ipmikit::bmc

@@ -477,12 +477,6 @@ template <class Context, auto Member>
 using time_point_of = typename member_type<Member>::time_point;
 
 template <class Context, auto Member>
-constexpr completion_code info_handler(Context& c, const cmd::no_data&, cmd::get_sel_info::response& rs,
-                                       const request&) {
-  rs = (c.*Member).info();
-  return completion_code::success;
-}
-template <class Context, auto Member>
 constexpr completion_code reserve_handler(Context& c, const cmd::no_data&, cmd::reserve_sel::response& rs,
                                           const request&) {
   rs.value = (c.*Member).reserve();
@@ -536,7 +530,7 @@ template <auto Member, class Context, std::size_t Capacity>
 constexpr add_error add_sel_commands(dispatcher<Context, Capacity>& d) noexcept {
   namespace s = detail::sel;
   const entry<Context> entries[] = {
-      typed_entry<Context, cmd::get_sel_info, &s::info_handler<Context, Member>>(privilege::user),
+      answer_entry<Context, Member, cmd::get_sel_info, &member_type<Member>::info>(privilege::user),
       typed_entry<Context, cmd::reserve_sel, &s::reserve_handler<Context, Member>>(privilege::user),
       typed_entry<Context, cmd::get_sel_entry, &s::get_entry_handler<Context, Member>>(privilege::user),
       typed_entry<Context, cmd::add_sel_entry, &s::add_handler<Context, Member>>(privilege::operator_),

@@ -355,31 +355,16 @@ using watchdog = basic_watchdog<std::chrono::steady_clock>;
 // ---------------------------------------------------------------------------------------------
 // The three commands on a dispatcher
 
-namespace detail::wd {
-template <class T>
-struct is_watchdog : std::false_type {};
-template <class Clock>
-struct is_watchdog<basic_watchdog<Clock>> : std::true_type {};
-
-}  // namespace detail::wd
 
 /// A Context whose watchdog member `Member` the three commands drive, and which says what time
 /// it is: `context.now()` returns the watchdog clock's time_point (the dispatcher has no clock).
 template <class Context, auto Member>
-concept watchdog_context =
-    has_member_and_clock<Context, Member> &&
-    detail::wd::is_watchdog<member_type<Member>>::value;
+concept watchdog_context = component_context<Context, Member, basic_watchdog>;
 
 namespace detail::wd {
 template <class Context, auto Member>
 constexpr completion_code reset_handler(Context& c, const cmd::no_data&, cmd::no_data&, const request&) {
   return (c.*Member).reset(c.now());
-}
-template <class Context, auto Member>
-constexpr completion_code get_handler(Context& c, const cmd::no_data&, cmd::get_watchdog_timer::response& rs,
-                                      const request&) {
-  rs = (c.*Member).get(c.now());
-  return completion_code::success;
 }
 /// Set Watchdog Timer's reserved bits are ignored by its typed parse (cmd/app.hpp says why).
 template <class Context, auto Member>
@@ -398,7 +383,7 @@ constexpr add_error add_watchdog_commands(dispatcher<Context, Capacity>& d) noex
   const entry<Context> entries[] = {
       typed_entry<Context, cmd::reset_watchdog_timer, &detail::wd::reset_handler<Context, Member>>(privilege::operator_),
       typed_entry<Context, cmd::set_watchdog_timer, &detail::wd::set_handler<Context, Member>>(privilege::operator_),
-      typed_entry<Context, cmd::get_watchdog_timer, &detail::wd::get_handler<Context, Member>>(privilege::user),
+      answer_entry<Context, Member, cmd::get_watchdog_timer, &member_type<Member>::get>(privilege::user),
   };
   return add_all(d, entries);
 }
