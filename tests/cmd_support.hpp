@@ -42,23 +42,6 @@ cmd::encode_error encode_error_of(const T& x) {
   return x.encode(std::span<std::uint8_t>(buf.data(), T::max_size)).error;
 }
 
-/// Random values for the fields Get SEL Info's and Get SDR Repository Info's responses share
-/// (cmd/repository.hpp's info layout); the entry count and free space are passed apart, since
-/// the two name them differently.
-template <class Info>
-void randomize_repository_info(random_source& rng, Info& r, std::uint16_t& count, std::uint16_t& free_space) {
-  r.version = rng.byte();
-  count = static_cast<std::uint16_t>(rng.below(0x10000));
-  free_space = static_cast<std::uint16_t>(rng.below(0x10000));
-  r.last_add_time = static_cast<std::uint32_t>(rng.below(0x100000000ULL));
-  r.last_erase_time = static_cast<std::uint32_t>(rng.below(0x100000000ULL));
-  r.overflow = rng.chance(50);
-  r.supports_delete = rng.chance(50);
-  r.supports_partial_add = rng.chance(50);
-  r.supports_reserve = rng.chance(50);
-  r.supports_get_allocation_info = rng.chance(50);
-}
-
 /// A field_reader that clears the reserved bits of each bit-field byte before reading it, so
 /// that random bytes read as a value with every reserved bit 0 (random_value below).
 class reserved_clearing_reader : public cmd::detail::field_reader {

@@ -100,6 +100,39 @@ template <std::size_t capacity>
 using record_read_response = with_codec<record_read_response_layout<capacity>>;
 
 
+/// Reserve SEL and Reserve SDR Repository (IPMI v2.0 §31.4, §33.11): no request data; the
+/// response is the reservation ID (`value`), never 0.
+template <command_id Id>
+struct reserve_command {
+  static constexpr command_id id = Id;
+  using request = no_data;
+  using response = id16<true>;
+};
+
+/// Get SEL Entry and Get SDR (IPMI v2.0 §31.5, §33.12): reservation, record ID, offset, bytes to
+/// read (FFh = the whole record); the next record ID (FFFFh: none), then the bytes read.
+template <command_id Id, std::size_t RecordCapacity>
+struct record_read_command {
+  static constexpr command_id id = Id;
+  using request = record_read_request;
+  using response = record_read_response<RecordCapacity>;
+};
+
+/// The members Get SEL Info's and Get SDR Repository Info's responses share (IPMI v2.0 §31.2,
+/// §33.9), besides the entry count and free space, which the two name differently.
+struct repository_info {
+  std::uint8_t version = 0x51;         // BCD, as sent: 51h = v1.5/v2.0 (IPMI v2.0 §31.2, §33.9)
+  std::uint32_t last_add_time = 0;     // FFFFFFFFh: never (IPMI v2.0 §31.2)
+  std::uint32_t last_erase_time = 0;
+  bool overflow = false;
+  bool supports_delete = false;
+  bool supports_partial_add = false;
+  bool supports_reserve = false;
+  bool supports_get_allocation_info = false;
+
+  friend constexpr bool operator==(const repository_info&, const repository_info&) noexcept = default;
+};
+
 /// Byte 14's bits that Get SEL Info and Get SDR Repository Info share (IPMI v2.0 §31.2, §33.9);
 /// the public names are sel_support_bit's and sdr_support_bit's.
 namespace repository_bit {

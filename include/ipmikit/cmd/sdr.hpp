@@ -665,18 +665,10 @@ struct get_sdr_repository_info {
   static constexpr command_id id = commands::get_sdr_repository_info;
   using request = no_data;
 
-  struct response_layout {
-    std::uint8_t version = sdr_version;  // BCD, as sent: 51h
+  struct response_layout : detail::repository_info {
     std::uint16_t record_count = 0;
-    std::uint16_t free_space = 0;       // bytes; FFFFh = unspecified
-    std::uint32_t last_add_time = 0;
-    std::uint32_t last_erase_time = 0;
-    bool overflow = false;
+    std::uint16_t free_space = 0;  // bytes; FFFFh = unspecified
     sdr_update_support update_support = sdr_update_support::unspecified;
-    bool supports_delete = false;
-    bool supports_partial_add = false;
-    bool supports_reserve = false;
-    bool supports_get_allocation_info = false;
 
     template <class IO, class V>
     static constexpr void fields(IO& io, V& v) noexcept {
@@ -691,20 +683,11 @@ struct get_sdr_repository_info {
 // ---------------------------------------------------------------------------------------------
 // Reserve SDR Repository (IPMI v2.0 §33.11) and Get SDR (§33.12)
 
-struct reserve_sdr_repository {
-  static constexpr command_id id = commands::reserve_sdr_repository;
-  using request = no_data;
-  /// The reservation ID (`value`), never 0.
-  using response = detail::id16<true>;
-};
+/// Reserve SDR Repository: the reservation ID (`value`), never 0.
+using reserve_sdr_repository = detail::reserve_command<commands::reserve_sdr_repository>;
 
-struct get_sdr {
-  static constexpr command_id id = commands::get_sdr;
-  /// Reservation, record ID, offset, bytes to read (FFh = the whole record). ipmitool reads
-  /// each record's header first (offset 0, 5 bytes), then the body in chunks from offset 5.
-  using request = detail::record_read_request;
-  /// The next record ID (FFFFh: none), then the bytes read.
-  using response = detail::record_read_response<sdr_max_record_size>;
-};
+/// ipmitool reads each record's header first (offset 0, 5 bytes), then the body in chunks
+/// from offset 5.
+using get_sdr = detail::record_read_command<commands::get_sdr, sdr_max_record_size>;
 
 }  // namespace ipmikit::cmd

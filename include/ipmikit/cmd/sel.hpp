@@ -159,17 +159,9 @@ struct get_sel_info {
   using request = no_data;
 
   /// Exactly 14 bytes: ipmitool refuses any other length (bmc-commands.md §3).
-  struct response_layout {
-    std::uint8_t version = sel_version_2_0;  // BCD, as sent: 51h = v1.5/v2.0
+  struct response_layout : detail::repository_info {
     std::uint16_t entries = 0;
-    std::uint16_t free_bytes = 0;            // FFFFh = 65535 or more
-    std::uint32_t last_add_time = 0;         // FFFFFFFFh: never (IPMI v2.0 §31.2)
-    std::uint32_t last_erase_time = 0;
-    bool overflow = false;
-    bool supports_delete = false;
-    bool supports_partial_add = false;
-    bool supports_reserve = false;
-    bool supports_get_allocation_info = false;
+    std::uint16_t free_bytes = 0;  // FFFFh = 65535 or more
 
     template <class IO, class V>
     static constexpr void fields(IO& io, V& v) noexcept {
@@ -183,24 +175,16 @@ struct get_sel_info {
 // ---------------------------------------------------------------------------------------------
 // Reserve SEL (IPMI v2.0 §31.4)
 
-struct reserve_sel {
-  static constexpr command_id id = commands::reserve_sel;
-  using request = no_data;
-  /// The reservation ID (`value`), never 0; any add, delete or clear cancels it.
-  using response = detail::id16<true>;
-};
+/// Reserve SEL: the reservation ID (`value`), never 0; any add, delete or clear cancels it.
+using reserve_sel = detail::reserve_command<commands::reserve_sel>;
 
 // ---------------------------------------------------------------------------------------------
 // Get SEL Entry (IPMI v2.0 §31.5)
 
-struct get_sel_entry {
-  static constexpr command_id id = commands::get_sel_entry;
-  /// ipmitool's `sel list` sends `00 00 <id LS> <id MS> 00 FF`: no reservation, offset 0, the
-  /// whole record, from record 0000h until the next ID is FFFFh.
-  using request = detail::record_read_request;
-  /// The next record ID and the bytes read; a whole record parses with sel_record::parse(bytes()).
-  using response = detail::record_read_response<sel_record_size>;
-};
+/// ipmitool's `sel list` sends `00 00 <id LS> <id MS> 00 FF`: no reservation, offset 0, the whole
+/// record, from record 0000h until the next ID is FFFFh. A whole record parses with
+/// sel_record::parse(response.bytes()).
+using get_sel_entry = detail::record_read_command<commands::get_sel_entry, sel_record_size>;
 
 // ---------------------------------------------------------------------------------------------
 // Add SEL Entry (IPMI v2.0 §31.6)
