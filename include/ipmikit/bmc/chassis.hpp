@@ -85,16 +85,11 @@ struct chassis_support {
   bool diagnostic_interrupt = true;
   bool soft_shutdown = true;
 
+  /// Indexed by the action's code (IPMI v2.0 §28.3).
   [[nodiscard]] constexpr bool can(cmd::chassis_action a) const noexcept {
-    switch (a) {
-      case cmd::chassis_action::power_down: return power_down;
-      case cmd::chassis_action::power_up: return power_up;
-      case cmd::chassis_action::power_cycle: return power_cycle;
-      case cmd::chassis_action::hard_reset: return hard_reset;
-      case cmd::chassis_action::pulse_diagnostic_interrupt: return diagnostic_interrupt;
-      case cmd::chassis_action::soft_shutdown: return soft_shutdown;
-    }
-    return false;
+    using s = chassis_support;
+    return supports<s, cmd::chassis_action, 6>(*this, a, {&s::power_down, &s::power_up, &s::power_cycle, &s::hard_reset,
+                                                           &s::diagnostic_interrupt, &s::soft_shutdown});
   }
   friend constexpr bool operator==(const chassis_support&, const chassis_support&) noexcept = default;
 };

@@ -310,6 +310,16 @@ concept has_member_and_clock = has_member<Context, Member> && requires(Context& 
   { c.now() } -> std::convertible_to<typename member_type<Member>::time_point>;
 };
 
+/// Whether `support` (a component's table of what the platform can carry out) allows enumerator
+/// `e` of an enumeration numbered 0, 1, 2 …: the flag `flags[e]` names (nullptr: always); false
+/// past the table.
+template <class Support, class E, std::size_t N>
+[[nodiscard]] constexpr bool supports(const Support& support, E e, const std::array<bool Support::*, N>& flags) noexcept {
+  const auto i = static_cast<std::size_t>(e);
+  if (i >= N) return false;
+  return flags[i] == nullptr || support.*flags[i];
+}
+
 namespace detail {
 template <class T, template <class> class Component>
 struct instance_of : std::false_type {};

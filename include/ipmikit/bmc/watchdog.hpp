@@ -120,23 +120,15 @@ struct watchdog_support {
   bool power_down = true;
   bool power_cycle = true;
 
+  /// Indexed by the code (IPMI v2.0 §27.6); none is always possible.
   [[nodiscard]] constexpr bool can(cmd::watchdog_pretimeout_interrupt p) const noexcept {
-    switch (p) {
-      case cmd::watchdog_pretimeout_interrupt::none: return true;
-      case cmd::watchdog_pretimeout_interrupt::smi: return smi;
-      case cmd::watchdog_pretimeout_interrupt::nmi: return nmi;
-      case cmd::watchdog_pretimeout_interrupt::messaging: return messaging;
-    }
-    return false;
+    using s = watchdog_support;
+    return supports<s, cmd::watchdog_pretimeout_interrupt, 4>(*this, p, {nullptr, &s::smi, &s::nmi, &s::messaging});
   }
   [[nodiscard]] constexpr bool can(cmd::watchdog_timeout_action a) const noexcept {
-    switch (a) {
-      case cmd::watchdog_timeout_action::none: return true;
-      case cmd::watchdog_timeout_action::hard_reset: return hard_reset;
-      case cmd::watchdog_timeout_action::power_down: return power_down;
-      case cmd::watchdog_timeout_action::power_cycle: return power_cycle;
-    }
-    return false;
+    using s = watchdog_support;
+    return supports<s, cmd::watchdog_timeout_action, 4>(*this, a, {nullptr, &s::hard_reset, &s::power_down,
+                                                                    &s::power_cycle});
   }
   friend constexpr bool operator==(const watchdog_support&, const watchdog_support&) noexcept = default;
 };
