@@ -221,10 +221,8 @@ TEST_SUITE("cmd") {
       r.device_id = 0x20;
       r.manufacturer_id = 0xABCDE;
       r.product_id = 0x1234;
-      std::array<std::uint8_t, 15> out{};
-      const auto e = r.encode(out);
-      const auto p = cmd::get_device_id::response::parse(std::span<const std::uint8_t>(out.data(), e.size));
-      return p && p.value == r && e.size == 11 && out[6] == 0xDE && out[8] == 0x0A;
+      const auto t = test::round_trip(r);
+      return t.same && t.size == 11 && t.bytes[6] == 0xDE && t.bytes[8] == 0x0A;
     };
     static_assert(round_trip());
     CHECK(round_trip());
@@ -1201,13 +1199,11 @@ TEST_SUITE("cmd") {
       cmd::set_user_password::request r;
       r.user_id = 2;
       if (!r.assign_password("pw")) return false;
-      std::array<std::uint8_t, 22> out{};
-      const auto e = r.encode(out);
-      const auto p = cmd::set_user_password::request::parse(std::span<const std::uint8_t>(out.data(), e.size));
+      const auto t = test::round_trip(r);
       const std::array<std::uint8_t, 4> caps{0x00, 0x80, 0xFF, 0xFF};
       const auto c = cmd::get_system_interface_capabilities::response::parse(caps);
       const auto name = cmd::make_user_name("root");
-      return e.size == 18 && out[2] == 'p' && p && p.value == r && c && c->max_output_size == 255 && name &&
+      return t.size == 18 && t.bytes[2] == 'p' && t.same && c && c->max_output_size == 255 && name &&
              cmd::name_view(*name) == "root";
     };
     static_assert(round_trip());

@@ -207,11 +207,8 @@ TEST_SUITE("cmd") {
       rq.event.sensor_type = 0x01;
       rq.event.event_type = 0x01;
       rq.event.event_data = {0x57, 0x10, 0x20};
-      std::array<std::uint8_t, 8> out{};
-      const auto e = rq.encode(out);
-      const auto p = cmd::platform_event_message_with_generator::request::parse(
-          std::span<const std::uint8_t>(out.data(), e.size));
-      return p && p.value == rq && e.size == 8 && out[0] == 0x41 && out[1] == 0x04 && out[5] == 0x57;
+      const auto t = test::round_trip(rq);
+      return t.same && t.size == 8 && t.bytes[0] == 0x41 && t.bytes[1] == 0x04 && t.bytes[5] == 0x57;
     };
     static_assert(round_trip());
     CHECK(round_trip());

@@ -35,6 +35,24 @@ bytes encode_bytes(const T& x) {
   return bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(e.size));
 }
 
+/// x encoded, and whether it parses back to x: usable in constant evaluation (the tests'
+/// static_asserts), where REQUIRE is not.
+template <class T>
+struct round_tripped {
+  std::array<std::uint8_t, T::max_size> bytes{};
+  std::size_t size = 0;
+  bool same = false;  // encoded, and parse() gave x back
+};
+template <class T>
+constexpr round_tripped<T> round_trip(const T& x) {
+  round_tripped<T> t;
+  const cmd::encoded e = x.encode(t.bytes);
+  t.size = e.size;
+  const cmd::parsed<T> p = T::parse(std::span<const std::uint8_t>(t.bytes.data(), e.size));
+  t.same = e && p && p.value == x;
+  return t;
+}
+
 /// The error encode() gives for x into a buffer of max_size.
 template <class T>
 cmd::encode_error encode_error_of(const T& x) {
