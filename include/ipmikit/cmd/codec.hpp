@@ -481,6 +481,8 @@ class field_writer {
   }
   /// N bytes of no meaning: written as 0.
   constexpr void padding(std::size_t n) noexcept { w_.fill(n, 0); }
+  /// N reserved bytes: written as 00h.
+  constexpr void zeros(std::size_t n) noexcept { w_.fill(n, 0); }
   /// Whether an optional tail follows: the value says so (`has`).
   [[nodiscard]] constexpr bool more(const bool& has) const noexcept { return has; }
   template <class F>
@@ -527,6 +529,10 @@ class field_reader {
   }
   /// N bytes of no meaning: skipped.
   constexpr void padding(std::size_t n) noexcept { (void)r_.view(n); }
+  /// N reserved bytes: each must be 00h.
+  constexpr void zeros(std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) r_.reserved_zero(r_.u8(), 0xFF);
+  }
   /// Whether an optional tail follows: bytes are left; `has` records it.
   [[nodiscard]] constexpr bool more(bool& has) noexcept {
     has = !r_.at_end();
