@@ -22,14 +22,6 @@ using test::encode_error_of;
 
 namespace {
 
-constexpr std::array<cmd::boot::boot_device, 12> all_boot_devices{
-    cmd::boot::boot_device::none,          cmd::boot::boot_device::pxe,
-    cmd::boot::boot_device::hard_disk,     cmd::boot::boot_device::hard_disk_safe,
-    cmd::boot::boot_device::diagnostic,    cmd::boot::boot_device::cd_dvd,
-    cmd::boot::boot_device::bios_setup,    cmd::boot::boot_device::remote_floppy,
-    cmd::boot::boot_device::remote_cd_dvd, cmd::boot::boot_device::remote_primary_media,
-    cmd::boot::boot_device::remote_hard_disk, cmd::boot::boot_device::floppy};
-
 cmd::boot::parameter random_boot_parameter(test::random_source& rng) {
   switch (rng.below(5)) {
     case 0: return cmd::boot::set_in_progress{static_cast<cmd::set_in_progress_state>(rng.below(3))};
