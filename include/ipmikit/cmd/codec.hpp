@@ -15,6 +15,10 @@
 //   reserved value, a value out of range). It never reads past `data`.
 // - `min_size` / `max_size` bound the data bytes, so a fixed buffer of `max_size` always fits.
 //
+// Most types say their layout once, as a `fields(io, v)` description that a field_writer runs
+// for encode() and a field_reader for parse() (detail::with_codec below), so the two directions
+// cannot disagree.
+//
 // parse(encode(x)) == x for every valid x, and both run in constant evaluation. Host-side code
 // builds requests and parses responses; BMC-side code parses requests and builds responses: the
 // same types. build_request() and parse_response() below add the netfn/LUN, command and
@@ -335,42 +339,6 @@ template <command Cmd>
     return {R{}, parse_error::out_of_range};
   return R::parse(message.subspan(2));
 }
-
-namespace detail {
-
-/// One field of a plain layout as its wire bytes: a byte, 16 or 32 bits LS byte first, or a
-/// byte array as it stands.
-constexpr void put(writer& w, std::uint8_t v) noexcept { w.u8(v); }
-constexpr void put(writer& w, std::uint16_t v) noexcept { w.le16(v); }
-constexpr void put(writer& w, std::uint32_t v) noexcept { w.le32(v); }
-template <std::size_t N>
-constexpr void put(writer& w, const std::array<std::uint8_t, N>& v) noexcept { w.bytes(v); }
-constexpr void get(reader& r, std::uint8_t& v) noexcept { v = r.u8(); }
-constexpr void get(reader& r, std::uint16_t& v) noexcept { v = r.le16(); }
-constexpr void get(reader& r, std::uint32_t& v) noexcept { v = r.le32(); }
-template <std::size_t N>
-constexpr void get(reader& r, std::array<std::uint8_t, N>& v) noexcept { r.bytes(v); }
-
-/// encode() and parse() of a T whose data bytes are its `Fields` (member pointers) in order,
-/// each as put() writes it, with nothing to check: the small one- and two-field requests and
-/// responses (a sensor number, a time, a GUID, Get POH Counter's response …) say their layout
-/// once, as `using layout = detail::plain_layout<T, &T::a, &T::b>`.
-template <class T, auto... Fields>
-struct plain_layout {
-  [[nodiscard]] static constexpr encoded encode(const T& v, std::span<std::uint8_t> out) noexcept {
-    writer w(out);
-    (put(w, v.*Fields), ...);
-    return w.result();
-  }
-  [[nodiscard]] static constexpr parsed<T> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    T v;
-    (get(r, v.*Fields), ...);
-    return r.result(v);
-  }
-};
-
-}  // namespace detail
 
 // ---------------------------------------------------------------------------------------------
 // One field description for both directions
