@@ -357,9 +357,10 @@ enum class timer_fields_of : std::uint8_t { set_request, get_response };
 /// b6 and byte 4 their own way (Set: don't stop, flags to clear; Get: running, flags expired),
 /// passed as `b6` and `flags`. Reserved codes are refused in both (timer use 6 and 7, and 0 in
 /// Set; interrupts and actions 4-7). Reserved bits are refused in Get's response but ignored in
-/// Set's request: Insyde's H2O BIOS sends "don't stop" as 60h (b6 and the reserved b5) and
-/// OpenIPMI's lanserv ignores them; Linux's ipmi_watchdog, ipmitool and FreeIPMI's bmc-watchdog
-/// never set them, so ignoring costs nothing and keeps such firmware's timer running.
+/// Set's request: firmware does set them (Insyde's H2O BIOS headers define "don't stop" as 60h,
+/// b6 and the reserved b5), while Linux's ipmi_watchdog (the 04 00 00 00 32 00 / 44 01 … that
+/// cmd_app_test decodes) and ipmitool send them clear, so ignoring them refuses nobody and keeps
+/// such firmware's timer running.
 template <class IO, class V, class B6, class Flags>
 constexpr void timer_fields(IO& io, V& v, B6& b6, Flags& flags, timer_fields_of of) noexcept {
   const bool set = of == timer_fields_of::set_request;
