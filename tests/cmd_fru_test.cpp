@@ -562,11 +562,10 @@ TEST_SUITE("cmd") {
       test::check_codec_laws(w);
       test::check_codec_laws(cmd::write_fru_data::response{rng.byte()});
     }
-    test::check_parse_random<cmd::get_fru_inventory_area_info::request>(rng, 500);
-    test::check_parse_random<cmd::get_fru_inventory_area_info::response>(rng, 500);
-    test::check_parse_random<cmd::read_fru_data::request>(rng, 1000);
-    test::check_parse_random<cmd::read_fru_data::response>(rng, 1000);
-    test::check_parse_random<cmd::write_fru_data::request>(rng, 1000);
+    test::check_parse_random_each<cmd::get_fru_inventory_area_info::request,
+                                  cmd::get_fru_inventory_area_info::response>(rng, 500);
+    test::check_parse_random_each<cmd::read_fru_data::request, cmd::read_fru_data::response,
+                                  cmd::write_fru_data::request>(rng, 1000);
     test::check_parse_random<cmd::write_fru_data::response>(rng, 300);
     // Random bytes rarely have a matching count: make it match, then nothing else can fail.
     for (int i = 0; i < 300; ++i) {

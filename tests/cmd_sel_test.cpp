@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 
+#include <ipmikit/bmc/sel.hpp>
 #include <ipmikit/cmd/sel.hpp>
 
 #include "cmd_support.hpp"
@@ -17,61 +18,6 @@ using test::encode_bytes;
 
 namespace {
 
-cmd::sel_record random_sel_record(test::random_source& rng) {
-  cmd::sel_record r;
-  r.record_id = static_cast<std::uint16_t>(rng.below(0x10000));
-  switch (rng.below(3)) {
-    case 0:
-      r.record_type = cmd::sel_type_system_event;
-      r.timestamp = static_cast<std::uint32_t>(rng.below(0x100000000ULL));
-      r.generator_address = static_cast<std::uint8_t>(rng.byte() & 0xFE);
-      r.software_generator = rng.chance(50);
-      r.generator_channel = static_cast<std::uint8_t>(rng.below(16));
-      r.generator_lun = static_cast<std::uint8_t>(rng.below(4));
-      r.evm_revision = rng.byte();
-      r.sensor_type = rng.byte();
-      r.sensor_number = rng.byte();
-      r.deassertion = rng.chance(50);
-      r.event_type = static_cast<std::uint8_t>(rng.below(0x80));
-      for (auto& b : r.event_data) b = rng.byte();
-      break;
-    case 1:
-      r.record_type = static_cast<std::uint8_t>(rng.between(0xC0, 0xDF));
-      r.timestamp = static_cast<std::uint32_t>(rng.below(0x100000000ULL));
-      for (std::size_t i = 0; i < 9; ++i) r.oem[i] = rng.byte();
-      break;
-    default:
-      r.record_type = static_cast<std::uint8_t>(rng.between(0xE0, 0xFF));
-      for (auto& b : r.oem) b = rng.byte();
-      break;
-  }
-  return r;
-}
-
-cmd::get_sel_info::response random_sel_info(test::random_source& rng) {
-  cmd::get_sel_info::response r;
-  test::randomize_repository_info(rng, r, r.entries, r.free_bytes);
-  return r;
-}
-
-cmd::get_sel_entry::request random_sel_entry_request(test::random_source& rng) {
-  cmd::get_sel_entry::request r;
-  r.reservation_id = static_cast<std::uint16_t>(rng.below(0x10000));
-  r.record_id = static_cast<std::uint16_t>(rng.below(0x10000));
-  r.offset = static_cast<std::uint8_t>(rng.below(16));
-  r.bytes_to_read = rng.chance(30) ? cmd::read_whole_record
-                                   : static_cast<std::uint8_t>(rng.between(1, 16u - r.offset));
-  return r;
-}
-
-cmd::get_sel_entry::response random_sel_entry_response(test::random_source& rng) {
-  cmd::get_sel_entry::response r;
-  r.next_record_id = static_cast<std::uint16_t>(rng.below(0x10000));
-  const bytes b = rng.random_bytes(rng.between(1, 16));
-  REQUIRE(r.assign(b));
-  return r;
-}
-
 // A watchdog 2 event as a BMC logs it (IPMI v2.0 §32.1 layout, §42.2 sensor type 23h): record
 // 0001h, system event, time 1700000000 (6553F100h), generator 20h (BMC) channel 0 LUN 0, EvM
 // revision 04h, sensor type 23h (Watchdog 2), sensor 0 (ipmi_sim's watchdog sensor,
@@ -79,6 +25,17 @@ cmd::get_sel_entry::response random_sel_entry_response(test::random_source& rng)
 // and 3 unspecified.
 constexpr std::array<std::uint8_t, 16> watchdog_event{0x01, 0x00, 0x02, 0x00, 0xF1, 0x53, 0x65, 0x20,
                                                       0x00, 0x04, 0x23, 0x00, 0x6F, 0x01, 0xFF, 0xFF};
+
+/// The BMC side Get SEL Entry reads from: a SEL holding one system event record, with
+/// reservation 0001h outstanding.
+bmc::sel<4> one_record_sel() {
+  bmc::sel<4> log;
+  cmd::sel_record r;
+  r.sensor_type = 0x23;
+  REQUIRE(log.add(r, {}));
+  REQUIRE(log.reserve() == 1);
+  return log;
+}
 
 }  // namespace
 
@@ -143,7 +100,7 @@ TEST_SUITE("cmd") {
 
   TEST_CASE("cmd sel: generated SEL records obey the codec laws; arbitrary bytes never crash") {
     test::random_source rng(3101);
-    for (int i = 0; i < 600; ++i) test::check_codec_laws(random_sel_record(rng));
+    for (int i = 0; i < 600; ++i) test::check_codec_laws(test::random_value<cmd::sel_record>(rng));
     test::check_parse_random<cmd::sel_record>(rng, 3000);
     // Arbitrary 16-byte records parse exactly when their type is 02h or C0h–FFh and byte 8's
     // reserved bits are clear.
@@ -236,15 +193,38 @@ TEST_SUITE("cmd") {
     CHECK_FALSE(cmd::sel_record::parse(pr->bytes()));
   }
 
+  // IPMI v2.0 §31.5: the typed request parses any offset and count, so that the BMC can answer
+  // with the codes the specification names (a parse error could only be 0xCC).
+  TEST_CASE("cmd sel: Get SEL Entry past the record's end is 0xC9 (parameter out of range) from the BMC") {
+    const auto rq = cmd::parse_request<cmd::get_sel_entry>(test::hex("28 43 01 00 00 00 10 01"));
+    REQUIRE(rq);
+    cmd::get_sel_entry::response rs;
+    CHECK(one_record_sel().get(*rq, rs) == completion_code::parameter_out_of_range);
+  }
+  TEST_CASE("cmd sel: Get SEL Entry of more bytes than the record has left is 0xCA from the BMC") {
+    const auto rq = cmd::parse_request<cmd::get_sel_entry>(test::hex("28 43 01 00 00 00 0A 08"));
+    REQUIRE(rq);
+    cmd::get_sel_entry::response rs;
+    CHECK(one_record_sel().get(*rq, rs) == completion_code::cannot_return_requested_bytes);
+  }
+  TEST_CASE("cmd sel: Get SEL Entry of FFh bytes reads from the offset to the record's end") {
+    const auto rq = cmd::parse_request<cmd::get_sel_entry>(test::hex("28 43 01 00 00 00 0A FF"));
+    REQUIRE(rq);
+    CHECK(rq->bytes_to_read == cmd::read_whole_record);
+    cmd::get_sel_entry::response rs;
+    REQUIRE(one_record_sel().get(*rq, rs) == completion_code::success);
+    CHECK(rs.bytes().size() == 6);
+    CHECK(rs.next_record_id == cmd::sel_last_entry);
+  }
+
   TEST_CASE("cmd sel: Get SEL Entry refuses each bad input by name") {
-    SUBCASE("out of range: an offset past the record, a count past its end, a count of 0") {
-      CHECK(cmd::get_sel_entry::request::parse(bytes{0, 0, 0, 0, 16, 0xFF}).error == cmd::parse_error::out_of_range);
-      CHECK(cmd::get_sel_entry::request::parse(bytes{0, 0, 0, 0, 8, 9}).error == cmd::parse_error::out_of_range);
-      CHECK(cmd::get_sel_entry::request::parse(bytes{0, 0, 0, 0, 8, 8}));
-      CHECK(cmd::get_sel_entry::request::parse(bytes{0, 0, 0, 0, 15, 0xFF}));
-      CHECK(cmd::get_sel_entry::request::parse(bytes{0, 0, 0, 0, 0, 0}).error == cmd::parse_error::out_of_range);
-      std::array<std::uint8_t, 6> out{};
-      CHECK(cmd::get_sel_entry::request{0, 0, 16, 1}.encode(out).error == cmd::encode_error::out_of_range);
+    SUBCASE("nothing out of range: the offset and count are the BMC's to judge against the record") {
+      for (const bytes& b : {bytes{0, 0, 0, 0, 16, 0xFF}, bytes{0, 0, 0, 0, 8, 9}, bytes{0, 0, 0, 0, 0, 0},
+                             bytes{0, 0, 0, 0, 0xFF, 0xFE}}) {
+        const auto p = cmd::get_sel_entry::request::parse(b);
+        REQUIRE(p);
+        CHECK(encode_bytes(*p) == b);
+      }
     }
     SUBCASE("truncated and oversized requests") {
       CHECK(cmd::get_sel_entry::request::parse(bytes{0, 0, 0, 0, 0}).error == cmd::parse_error::too_short);
@@ -364,9 +344,9 @@ TEST_SUITE("cmd") {
   TEST_CASE("cmd sel: every SEL request and response obeys the codec laws on generated values") {
     test::random_source rng(3102);
     for (int i = 0; i < 300; ++i) {
-      test::check_codec_laws(random_sel_info(rng));
-      test::check_codec_laws(random_sel_entry_request(rng));
-      test::check_codec_laws(random_sel_entry_response(rng));
+      test::check_codec_laws(test::random_value<cmd::get_sel_info::response>(rng));
+      test::check_codec_laws(test::random_value<cmd::get_sel_entry::request>(rng));
+      test::check_codec_laws(test::random_value<cmd::get_sel_entry::response>(rng));
       test::check_codec_laws(cmd::reserve_sel::response{static_cast<std::uint16_t>(rng.between(1, 0xFFFF))});
       test::check_codec_laws(cmd::add_sel_entry::response{static_cast<std::uint16_t>(rng.below(0x10000))});
       test::check_codec_laws(cmd::delete_sel_entry::request{static_cast<std::uint16_t>(rng.below(0x10000)),
@@ -388,16 +368,13 @@ TEST_SUITE("cmd") {
     test::random_source rng(3103);
     test::check_parse_random<cmd::get_sel_info::response>(rng, 1000);
     test::check_parse_random<cmd::reserve_sel::response>(rng, 500);
-    test::check_parse_random<cmd::get_sel_entry::request>(rng, 1000);
-    test::check_parse_random<cmd::get_sel_entry::response>(rng, 1000);
-    test::check_parse_random<cmd::add_sel_entry::request>(rng, 1000);
-    test::check_parse_random<cmd::add_sel_entry::response>(rng, 300);
-    test::check_parse_random<cmd::delete_sel_entry::request>(rng, 300);
-    test::check_parse_random<cmd::delete_sel_entry::response>(rng, 300);
+    test::check_parse_random_each<cmd::get_sel_entry::request, cmd::get_sel_entry::response,
+                                  cmd::add_sel_entry::request>(rng, 1000);
+    test::check_parse_random_each<cmd::add_sel_entry::response, cmd::delete_sel_entry::request,
+                                  cmd::delete_sel_entry::response>(rng, 300);
     test::check_parse_random<cmd::clear_sel::request>(rng, 1000);
-    test::check_parse_random<cmd::clear_sel::response>(rng, 300);
-    test::check_parse_random<cmd::get_sel_time::response>(rng, 300);
-    test::check_parse_random<cmd::set_sel_time::request>(rng, 300);
+    test::check_parse_random_each<cmd::clear_sel::response, cmd::get_sel_time::response,
+                                  cmd::set_sel_time::request>(rng, 300);
     // Random bytes almost never carry 'CLR': plant it, so the action byte is what decides.
     for (int i = 0; i < 300; ++i) {
       bytes b = rng.random_bytes(6);
@@ -427,3 +404,10 @@ TEST_SUITE("cmd") {
     CHECK(round_trip());
   }
 }
+
+// The sizes with_codec measures from fields() are the specification's (IPMI v2.0 §31, §32).
+static_assert(cmd::sel_record::min_size == cmd::sel_record_size && cmd::sel_record::max_size == cmd::sel_record_size);
+static_assert(cmd::get_sel_info::response::min_size == 14 && cmd::get_sel_info::response::max_size == 14);
+static_assert(cmd::get_sel_entry::request::min_size == 6 && cmd::reserve_sel::response::max_size == 2);
+static_assert(cmd::delete_sel_entry::request::max_size == 4 && cmd::get_sel_time::response::max_size == 4);
+static_assert(cmd::clear_sel::request::min_size == 6 && cmd::clear_sel::response::max_size == 1);

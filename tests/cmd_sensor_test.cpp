@@ -18,42 +18,6 @@ using test::encode_error_of;
 
 namespace {
 
-cmd::get_sensor_reading::response random_reading(test::random_source& rng) {
-  cmd::get_sensor_reading::response r;
-  r.reading = rng.byte();
-  r.event_messages_enabled = rng.chance(50);
-  r.scanning_enabled = rng.chance(50);
-  r.reading_unavailable = rng.chance(50);
-  r.state = rng.byte();
-  r.has_extended_state = rng.chance(50);
-  if (r.has_extended_state) r.extended_state = rng.byte();
-  return r;
-}
-
-cmd::get_sensor_thresholds::response random_thresholds(test::random_source& rng) {
-  cmd::get_sensor_thresholds::response r;
-  r.readable = static_cast<std::uint8_t>(rng.below(64));
-  r.lower_non_critical = rng.byte();
-  r.lower_critical = rng.byte();
-  r.lower_non_recoverable = rng.byte();
-  r.upper_non_critical = rng.byte();
-  r.upper_critical = rng.byte();
-  r.upper_non_recoverable = rng.byte();
-  return r;
-}
-
-cmd::event_message random_event(test::random_source& rng) {
-  cmd::event_message e;
-  e.evm_revision = rng.chance(80) ? cmd::event_message_revision : rng.byte();
-  e.sensor_type = rng.byte();
-  e.sensor_number = rng.byte();
-  e.deassertion = rng.chance(50);
-  e.event_type = static_cast<std::uint8_t>(rng.below(128));
-  e.event_data_length = static_cast<std::uint8_t>(rng.between(1, 3));
-  for (std::size_t i = 0; i < e.event_data_length; ++i) e.event_data[i] = rng.byte();
-  return e;
-}
-
 }  // namespace
 
 TEST_SUITE("cmd") {
@@ -156,18 +120,17 @@ TEST_SUITE("cmd") {
     test::random_source rng(3501);
     for (int i = 0; i < 300; ++i) {
       test::check_codec_laws(cmd::get_sensor_reading::request{rng.byte()});
-      test::check_codec_laws(random_reading(rng));
-      test::check_codec_laws(random_thresholds(rng));
-      test::check_codec_laws(cmd::platform_event_message::request{random_event(rng)});
-      test::check_codec_laws(cmd::platform_event_message_with_generator::request{rng.byte(), random_event(rng)});
+      test::check_codec_laws(test::random_value<cmd::get_sensor_reading::response>(rng));
+      test::check_codec_laws(test::random_value<cmd::get_sensor_thresholds::response>(rng));
+      test::check_codec_laws(cmd::platform_event_message::request{test::random_value<cmd::event_message>(rng)});
+      test::check_codec_laws(cmd::platform_event_message_with_generator::request{rng.byte(), test::random_value<cmd::event_message>(rng)});
     }
     test::check_codec_laws(cmd::platform_event_message::response{});
     test::check_parse_random<cmd::get_sensor_reading::request>(rng, 500);
     test::check_parse_random<cmd::get_sensor_reading::response>(rng, 2000);
     test::check_parse_random<cmd::get_sensor_thresholds::request>(rng, 500);
-    test::check_parse_random<cmd::get_sensor_thresholds::response>(rng, 2000);
-    test::check_parse_random<cmd::platform_event_message::request>(rng, 2000);
-    test::check_parse_random<cmd::platform_event_message_with_generator::request>(rng, 2000);
+    test::check_parse_random_each<cmd::get_sensor_thresholds::response, cmd::platform_event_message::request,
+                                  cmd::platform_event_message_with_generator::request>(rng, 2000);
   }
 
   TEST_CASE("cmd sensor: event data past the length sent is not part of the value") {
@@ -244,11 +207,8 @@ TEST_SUITE("cmd") {
       rq.event.sensor_type = 0x01;
       rq.event.event_type = 0x01;
       rq.event.event_data = {0x57, 0x10, 0x20};
-      std::array<std::uint8_t, 8> out{};
-      const auto e = rq.encode(out);
-      const auto p = cmd::platform_event_message_with_generator::request::parse(
-          std::span<const std::uint8_t>(out.data(), e.size));
-      return p && p.value == rq && e.size == 8 && out[0] == 0x41 && out[1] == 0x04 && out[5] == 0x57;
+      const auto t = test::round_trip(rq);
+      return t.same && t.size == 8 && t.bytes[0] == 0x41 && t.bytes[1] == 0x04 && t.bytes[5] == 0x57;
     };
     static_assert(round_trip());
     CHECK(round_trip());

@@ -85,16 +85,11 @@ struct chassis_support {
   bool diagnostic_interrupt = true;
   bool soft_shutdown = true;
 
+  /// Indexed by the action's code (IPMI v2.0 §28.3).
   [[nodiscard]] constexpr bool can(cmd::chassis_action a) const noexcept {
-    switch (a) {
-      case cmd::chassis_action::power_down: return power_down;
-      case cmd::chassis_action::power_up: return power_up;
-      case cmd::chassis_action::power_cycle: return power_cycle;
-      case cmd::chassis_action::hard_reset: return hard_reset;
-      case cmd::chassis_action::pulse_diagnostic_interrupt: return diagnostic_interrupt;
-      case cmd::chassis_action::soft_shutdown: return soft_shutdown;
-    }
-    return false;
+    using s = chassis_support;
+    return supports<s, cmd::chassis_action, 6>(*this, a, {&s::power_down, &s::power_up, &s::power_cycle, &s::hard_reset,
+                                                           &s::diagnostic_interrupt, &s::soft_shutdown});
   }
   friend constexpr bool operator==(const chassis_support&, const chassis_support&) noexcept = default;
 };
@@ -121,17 +116,9 @@ enum class chassis_load_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(chassis_load_error e) noexcept {
-  switch (e) {
-    case chassis_load_error::ok: return "ok";
-    case chassis_load_error::too_short: return "too_short";
-    case chassis_load_error::too_long: return "too_long";
-    case chassis_load_error::unknown_version: return "unknown_version";
-    case chassis_load_error::bad_restore_policy: return "bad_restore_policy";
-    case chassis_load_error::bad_boot_flags: return "bad_boot_flags";
-    case chassis_load_error::bad_valid_bit_clearing: return "bad_valid_bit_clearing";
-    case chassis_load_error::bad_boot_info_acknowledge: return "bad_boot_info_acknowledge";
-  }
-  return {};
+  return cmd::detail::enum_name<chassis_load_error, 8>(
+      e, {"ok", "too_short", "too_long", "unknown_version", "bad_restore_policy", "bad_boot_flags",
+          "bad_valid_bit_clearing", "bad_boot_info_acknowledge"});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,7 +282,7 @@ class basic_chassis {
     } else if (const auto* f = std::get_if<cmd::boot::boot_flags>(&r.value)) {
       std::array<std::uint8_t, cmd::boot::boot_flags::size> check{};
       cmd::writer w(check);
-      f->encode(w);
+      cmd::detail::write_fields(w, *f);
       if (!w.result()) return completion_code::invalid_data_field;  // a reserved value held by a cast
       flags_ = *f;
       valid_timer_ = f->valid;
@@ -385,8 +372,8 @@ class basic_chassis {
     cmd::writer w(out);
     w.u8(save_version);
     w.u8(static_cast<std::uint8_t>(policy_));
-    flags_.encode(w);
-    clearing_.encode(w);
+    cmd::detail::write_fields(w, flags_);
+    cmd::detail::write_fields(w, clearing_);
     w.u8(ack_);
     w.bytes(initiator_);
     const auto s = std::chrono::floor<std::chrono::seconds>(poh_done_).count();
@@ -409,10 +396,10 @@ class basic_chassis {
     const std::uint8_t policy = in[1];
     if (policy > 3) return chassis_load_error::bad_restore_policy;
     cmd::reader fr(in.subspan(2, cmd::boot::boot_flags::size));
-    cmd::boot::boot_flags flags = cmd::boot::boot_flags::parse(fr);
+    auto flags = cmd::detail::read_fields<cmd::boot::boot_flags>(fr);
     if (fr.finish() != cmd::parse_error::ok) return chassis_load_error::bad_boot_flags;
     cmd::reader cr(in.subspan(7, 1));
-    const auto clearing = cmd::boot::valid_bit_clearing::parse(cr);
+    const auto clearing = cmd::detail::read_fields<cmd::boot::valid_bit_clearing>(cr);
     if (cr.finish() != cmd::parse_error::ok) return chassis_load_error::bad_valid_bit_clearing;
     const std::uint8_t ack = in[8];
     if ((ack & cmd::boot::info_bit::reserved) != 0) return chassis_load_error::bad_boot_info_acknowledge;
@@ -504,43 +491,17 @@ using chassis = basic_chassis<std::chrono::steady_clock>;
 // ---------------------------------------------------------------------------------------------
 // The six commands on a dispatcher
 
-namespace detail::ch {
-template <class T>
-struct is_chassis : std::false_type {};
-template <class Clock>
-struct is_chassis<basic_chassis<Clock>> : std::true_type {};
-}  // namespace detail::ch
 
 /// A Context whose chassis member `Member` the commands drive, and which says what time it is:
 /// `context.now()` returns the chassis clock's time_point (the dispatcher has no clock).
 template <class Context, auto Member>
-concept chassis_context =
-    has_member_and_clock<Context, Member> &&
-    detail::ch::is_chassis<member_type<Member>>::value;
+concept chassis_context = component_context<Context, Member, basic_chassis>;
 
 namespace detail::ch {
-template <class Context, auto Member>
-constexpr completion_code status_handler(Context& c, const cmd::no_data&, cmd::get_chassis_status::response& rs,
-                                         const request&) {
-  rs = (c.*Member).status();
-  return completion_code::success;
-}
 template <class Context, auto Member>
 constexpr completion_code control_handler(Context& c, const cmd::chassis_control::request& rq, cmd::no_data&,
                                           const request& r) {
   return (c.*Member).control(rq.action, c.now(), r.from.channel);
-}
-template <class Context, auto Member>
-constexpr completion_code cause_handler(Context& c, const cmd::no_data&, cmd::get_system_restart_cause::response& rs,
-                                        const request&) {
-  rs = (c.*Member).restart_cause();
-  return completion_code::success;
-}
-template <class Context, auto Member>
-constexpr completion_code poh_handler(Context& c, const cmd::no_data&, cmd::get_poh_counter::response& rs,
-                                      const request&) {
-  rs = (c.*Member).poh(c.now());
-  return completion_code::success;
 }
 template <class Context, auto Member>
 constexpr completion_code set_boot_handler(Context& c, const cmd::set_system_boot_options::request& rq, cmd::no_data&,
@@ -562,10 +523,11 @@ template <auto Member, class Context, std::size_t Capacity>
   requires chassis_context<Context, Member>
 constexpr add_error add_chassis_commands(dispatcher<Context, Capacity>& d) noexcept {
   const entry<Context> entries[] = {
-      typed_entry<Context, cmd::get_chassis_status, &detail::ch::status_handler<Context, Member>>(privilege::user),
+      answer_entry<Context, Member, cmd::get_chassis_status, &member_type<Member>::status>(privilege::user),
       typed_entry<Context, cmd::chassis_control, &detail::ch::control_handler<Context, Member>>(privilege::operator_),
-      typed_entry<Context, cmd::get_system_restart_cause, &detail::ch::cause_handler<Context, Member>>(privilege::user),
-      typed_entry<Context, cmd::get_poh_counter, &detail::ch::poh_handler<Context, Member>>(privilege::user),
+      answer_entry<Context, Member, cmd::get_system_restart_cause, &member_type<Member>::restart_cause>(
+          privilege::user),
+      answer_entry<Context, Member, cmd::get_poh_counter, &member_type<Member>::poh>(privilege::user),
       typed_entry<Context, cmd::set_system_boot_options, &detail::ch::set_boot_handler<Context, Member>>(
           privilege::operator_),
       typed_entry<Context, cmd::get_system_boot_options, &detail::ch::get_boot_handler<Context, Member>>(

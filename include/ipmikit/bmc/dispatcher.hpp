@@ -100,15 +100,8 @@ enum class add_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(add_error e) noexcept {
-  switch (e) {
-    case add_error::ok: return "ok";
-    case add_error::full: return "full";
-    case add_error::duplicate: return "duplicate";
-    case add_error::no_handler: return "no_handler";
-    case add_error::bad_lengths: return "bad_lengths";
-    case add_error::response_netfn: return "response_netfn";
-  }
-  return {};
+  return cmd::detail::enum_name<add_error, 6>(
+      e, {"ok", "full", "duplicate", "no_handler", "bad_lengths", "response_netfn"});
 }
 
 /// Why dispatch() wrote no response.
@@ -119,12 +112,7 @@ enum class dispatch_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(dispatch_error e) noexcept {
-  switch (e) {
-    case dispatch_error::ok: return "ok";
-    case dispatch_error::not_a_request: return "not_a_request";
-    case dispatch_error::buffer_too_small: return "buffer_too_small";
-  }
-  return {};
+  return cmd::detail::enum_name<dispatch_error, 3>(e, {"ok", "not_a_request", "buffer_too_small"});
 }
 
 /// What dispatch() did: the response written (size bytes of `out`) and its completion code.
@@ -321,5 +309,51 @@ template <class Context, auto Member>
 concept has_member_and_clock = has_member<Context, Member> && requires(Context& c) {
   { c.now() } -> std::convertible_to<typename member_type<Member>::time_point>;
 };
+
+/// Whether `support` (a component's table of what the platform can carry out) allows enumerator
+/// `e` of an enumeration numbered 0, 1, 2 …: the flag `flags[e]` names (nullptr: always); false
+/// past the table.
+template <class Support, class E, std::size_t N>
+[[nodiscard]] constexpr bool supports(const Support& support, E e, const std::array<bool Support::*, N>& flags) noexcept {
+  const auto i = static_cast<std::size_t>(e);
+  if (i >= N) return false;
+  return flags[i] == nullptr || support.*flags[i];
+}
+
+namespace detail {
+template <class T, template <class> class Component>
+struct instance_of : std::false_type {};
+template <class Clock, template <class> class Component>
+struct instance_of<Component<Clock>, Component> : std::true_type {};
+}  // namespace detail
+
+/// has_member_and_clock, and the member is a Component<Clock>: a basic_watchdog, a
+/// basic_chassis.
+template <class Context, auto Member, template <class> class Component>
+concept component_context =
+    has_member_and_clock<Context, Member> && detail::instance_of<member_type<Member>, Component>::value;
+
+namespace detail {
+/// A typed handler whose response is what the component's member function `Answer` returns,
+/// given the context's time when it takes one; always success.
+template <class Context, auto Member, cmd::command Cmd, auto Answer>
+constexpr completion_code answer_handler(Context& c, const typename Cmd::request&, typename Cmd::response& rs,
+                                         const request&) {
+  const auto& component = c.*Member;
+  if constexpr (std::is_invocable_v<decltype(Answer), decltype(component), decltype(c.now())>) {
+    rs = (component.*Answer)(c.now());
+  } else {
+    rs = (component.*Answer)();
+  }
+  return completion_code::success;
+}
+}  // namespace detail
+
+/// The entry of a command a component answers with its member function `Answer` (a getter:
+/// Get Chassis Status, Get Watchdog Timer, Get SEL Info …).
+template <class Context, auto Member, cmd::command Cmd, auto Answer>
+[[nodiscard]] constexpr entry<Context> answer_entry(privilege required) noexcept {
+  return typed_entry<Context, Cmd, &detail::answer_handler<Context, Member, Cmd, Answer>>(required);
+}
 
 }  // namespace ipmikit::bmc

@@ -122,16 +122,8 @@ enum class fru_load_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(fru_load_error e) noexcept {
-  switch (e) {
-    case fru_load_error::ok: return "ok";
-    case fru_load_error::too_short: return "too_short";
-    case fru_load_error::bad_magic: return "bad_magic";
-    case fru_load_error::bad_version: return "bad_version";
-    case fru_load_error::size_mismatch: return "size_mismatch";
-    case fru_load_error::bad_length: return "bad_length";
-    case fru_load_error::bad_checksum: return "bad_checksum";
-  }
-  return {};
+  return cmd::detail::enum_name<fru_load_error, 7>(
+      e, {"ok", "too_short", "bad_magic", "bad_version", "size_mismatch", "bad_length", "bad_checksum"});
 }
 
 /// The saved format (ipmikit's own, little-endian): "ikFR", format version, 3 zero bytes, the
@@ -363,13 +355,7 @@ enum class guid_text_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(guid_text_error e) noexcept {
-  switch (e) {
-    case guid_text_error::ok: return "ok";
-    case guid_text_error::wrong_length: return "wrong_length";
-    case guid_text_error::misplaced_dash: return "misplaced_dash";
-    case guid_text_error::bad_hex: return "bad_hex";
-  }
-  return {};
+  return cmd::detail::enum_name<guid_text_error, 4>(e, {"ok", "wrong_length", "misplaced_dash", "bad_hex"});
 }
 
 /// A parsed GUID: the 16 bytes when `error` is ok (zeros otherwise).

@@ -79,21 +79,9 @@ enum class sel_load_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(sel_load_error e) noexcept {
-  switch (e) {
-    case sel_load_error::ok: return "ok";
-    case sel_load_error::truncated: return "truncated";
-    case sel_load_error::bad_magic: return "bad_magic";
-    case sel_load_error::bad_version: return "bad_version";
-    case sel_load_error::reserved_flags: return "reserved_flags";
-    case sel_load_error::bad_next_id: return "bad_next_id";
-    case sel_load_error::bad_time_offset: return "bad_time_offset";
-    case sel_load_error::too_many_entries: return "too_many_entries";
-    case sel_load_error::bad_record_id: return "bad_record_id";
-    case sel_load_error::duplicate_record_id: return "duplicate_record_id";
-    case sel_load_error::bad_record: return "bad_record";
-    case sel_load_error::trailing_bytes: return "trailing_bytes";
-  }
-  return {};
+  return cmd::detail::enum_name<sel_load_error, 12>(
+      e, {"ok", "truncated", "bad_magic", "bad_version", "reserved_flags", "bad_next_id", "bad_time_offset",
+          "too_many_entries", "bad_record_id", "duplicate_record_id", "bad_record", "trailing_bytes"});
 }
 
 /// Counts, by outcome (not saved: they start at 0 with each object).
@@ -188,8 +176,8 @@ class basic_sel {
   /// Whether `id` is the outstanding reservation (0 never is).
   [[nodiscard]] constexpr bool reservation_valid(std::uint16_t id) const noexcept { return reservation_.valid(id); }
 
-  /// Get SEL Entry (IPMI v2.0 §31.5). The fields of `rq` are taken as they are (a typed parse
-  /// would refuse the ranges checked here with 0xCC). Refused, in this order:
+  /// Get SEL Entry (IPMI v2.0 §31.5). The typed request takes any offset and count: they are
+  /// checked here, against the record. Refused, in this order:
   ///   - 0xC5 a reservation that is not the outstanding one; reservation 0 is accepted only for
   ///     a whole-record read (offset 0, FFh or 16 bytes), as ipmitool's `sel list` sends;
   ///   - 0xCB no such record (an empty SEL has no first or last one);
@@ -476,32 +464,15 @@ template <class Context, auto Member>
 using time_point_of = typename member_type<Member>::time_point;
 
 template <class Context, auto Member>
-constexpr completion_code info_handler(Context& c, const cmd::no_data&, cmd::get_sel_info::response& rs,
-                                       const request&) {
-  rs = (c.*Member).info();
-  return completion_code::success;
-}
-template <class Context, auto Member>
 constexpr completion_code reserve_handler(Context& c, const cmd::no_data&, cmd::reserve_sel::response& rs,
                                           const request&) {
   rs.value = (c.*Member).reserve();
   return completion_code::success;
 }
-/// Raw: the typed request refuses an offset or count past the record with 0xCC, where Get SEL
-/// Entry answers 0xC9 / 0xCA.
 template <class Context, auto Member>
-constexpr reply get_entry_handler(Context& c, const request& r, std::span<std::uint8_t> out) {
-  cmd::get_sel_entry::request rq;
-  rq.reservation_id = static_cast<std::uint16_t>(r.data[0] | (r.data[1] << 8));
-  rq.record_id = static_cast<std::uint16_t>(r.data[2] | (r.data[3] << 8));
-  rq.offset = r.data[4];
-  rq.bytes_to_read = r.data[5];
-  cmd::get_sel_entry::response rs;
-  const completion_code cc = (c.*Member).get(rq, rs);
-  if (cc != completion_code::success) return {cc, 0};
-  const cmd::encoded e = rs.encode(out);
-  if (!e) return {completion_code::unspecified, 0};
-  return {completion_code::success, e.size};
+constexpr completion_code get_entry_handler(Context& c, const cmd::get_sel_entry::request& rq,
+                                            cmd::get_sel_entry::response& rs, const request&) {
+  return (c.*Member).get(rq, rs);
 }
 template <class Context, auto Member>
 constexpr completion_code add_handler(Context& c, const cmd::sel_record& rq, cmd::add_sel_entry::response& rs,
@@ -546,10 +517,9 @@ template <auto Member, class Context, std::size_t Capacity>
 constexpr add_error add_sel_commands(dispatcher<Context, Capacity>& d) noexcept {
   namespace s = detail::sel;
   const entry<Context> entries[] = {
-      typed_entry<Context, cmd::get_sel_info, &s::info_handler<Context, Member>>(privilege::user),
+      answer_entry<Context, Member, cmd::get_sel_info, &member_type<Member>::info>(privilege::user),
       typed_entry<Context, cmd::reserve_sel, &s::reserve_handler<Context, Member>>(privilege::user),
-      {cmd::get_sel_entry::id, cmd::get_sel_entry::request::min_size, cmd::get_sel_entry::request::max_size,
-       privilege::user, &s::get_entry_handler<Context, Member>},
+      typed_entry<Context, cmd::get_sel_entry, &s::get_entry_handler<Context, Member>>(privilege::user),
       typed_entry<Context, cmd::add_sel_entry, &s::add_handler<Context, Member>>(privilege::operator_),
       typed_entry<Context, cmd::delete_sel_entry, &s::delete_handler<Context, Member>>(privilege::operator_),
       typed_entry<Context, cmd::clear_sel, &s::clear_handler<Context, Member>>(privilege::operator_),

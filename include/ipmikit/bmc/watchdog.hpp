@@ -120,23 +120,15 @@ struct watchdog_support {
   bool power_down = true;
   bool power_cycle = true;
 
+  /// Indexed by the code (IPMI v2.0 §27.6); none is always possible.
   [[nodiscard]] constexpr bool can(cmd::watchdog_pretimeout_interrupt p) const noexcept {
-    switch (p) {
-      case cmd::watchdog_pretimeout_interrupt::none: return true;
-      case cmd::watchdog_pretimeout_interrupt::smi: return smi;
-      case cmd::watchdog_pretimeout_interrupt::nmi: return nmi;
-      case cmd::watchdog_pretimeout_interrupt::messaging: return messaging;
-    }
-    return false;
+    using s = watchdog_support;
+    return supports<s, cmd::watchdog_pretimeout_interrupt, 4>(*this, p, {nullptr, &s::smi, &s::nmi, &s::messaging});
   }
   [[nodiscard]] constexpr bool can(cmd::watchdog_timeout_action a) const noexcept {
-    switch (a) {
-      case cmd::watchdog_timeout_action::none: return true;
-      case cmd::watchdog_timeout_action::hard_reset: return hard_reset;
-      case cmd::watchdog_timeout_action::power_down: return power_down;
-      case cmd::watchdog_timeout_action::power_cycle: return power_cycle;
-    }
-    return false;
+    using s = watchdog_support;
+    return supports<s, cmd::watchdog_timeout_action, 4>(*this, a, {nullptr, &s::hard_reset, &s::power_down,
+                                                                    &s::power_cycle});
   }
   friend constexpr bool operator==(const watchdog_support&, const watchdog_support&) noexcept = default;
 };
@@ -355,43 +347,22 @@ using watchdog = basic_watchdog<std::chrono::steady_clock>;
 // ---------------------------------------------------------------------------------------------
 // The three commands on a dispatcher
 
-namespace detail::wd {
-template <class T>
-struct is_watchdog : std::false_type {};
-template <class Clock>
-struct is_watchdog<basic_watchdog<Clock>> : std::true_type {};
-
-/// Reserved bits of Set Watchdog Timer's request are ignored, as ipmikit-bmc does: byte 1
-/// [5:3], byte 2 b7 and b3, byte 4 b7, b6, b0 (IPMI v2.0 §27.6).
-inline constexpr std::array<std::uint8_t, 6> set_kept_bits{0xC7, 0x77, 0xFF, 0x3E, 0xFF, 0xFF};
-}  // namespace detail::wd
 
 /// A Context whose watchdog member `Member` the three commands drive, and which says what time
 /// it is: `context.now()` returns the watchdog clock's time_point (the dispatcher has no clock).
 template <class Context, auto Member>
-concept watchdog_context =
-    has_member_and_clock<Context, Member> &&
-    detail::wd::is_watchdog<member_type<Member>>::value;
+concept watchdog_context = component_context<Context, Member, basic_watchdog>;
 
 namespace detail::wd {
 template <class Context, auto Member>
 constexpr completion_code reset_handler(Context& c, const cmd::no_data&, cmd::no_data&, const request&) {
   return (c.*Member).reset(c.now());
 }
+/// Set Watchdog Timer's reserved bits are ignored by its typed parse (cmd/app.hpp says why).
 template <class Context, auto Member>
-constexpr completion_code get_handler(Context& c, const cmd::no_data&, cmd::get_watchdog_timer::response& rs,
+constexpr completion_code set_handler(Context& c, const cmd::set_watchdog_timer::request& rq, cmd::no_data&,
                                       const request&) {
-  rs = (c.*Member).get(c.now());
-  return completion_code::success;
-}
-template <class Context, auto Member>
-constexpr reply set_handler(Context& c, const request& r, std::span<std::uint8_t>) {
-  std::array<std::uint8_t, 6> data{};
-  if (r.data.size() != data.size()) return {completion_code::request_data_length_invalid, 0};
-  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(r.data[i] & set_kept_bits[i]);
-  const auto rq = cmd::set_watchdog_timer::request::parse(data);
-  if (!rq) return {cmd::to_completion_code(rq.error), 0};
-  return {(c.*Member).set(rq.value, c.now()), 0};
+  return (c.*Member).set(rq, c.now());
 }
 }  // namespace detail::wd
 
@@ -403,9 +374,8 @@ template <auto Member, class Context, std::size_t Capacity>
 constexpr add_error add_watchdog_commands(dispatcher<Context, Capacity>& d) noexcept {
   const entry<Context> entries[] = {
       typed_entry<Context, cmd::reset_watchdog_timer, &detail::wd::reset_handler<Context, Member>>(privilege::operator_),
-      {cmd::set_watchdog_timer::id, cmd::set_watchdog_timer::request::min_size,
-       cmd::set_watchdog_timer::request::max_size, privilege::operator_, &detail::wd::set_handler<Context, Member>},
-      typed_entry<Context, cmd::get_watchdog_timer, &detail::wd::get_handler<Context, Member>>(privilege::user),
+      typed_entry<Context, cmd::set_watchdog_timer, &detail::wd::set_handler<Context, Member>>(privilege::operator_),
+      answer_entry<Context, Member, cmd::get_watchdog_timer, &member_type<Member>::get>(privilege::user),
   };
   return add_all(d, entries);
 }

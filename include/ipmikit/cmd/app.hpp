@@ -16,6 +16,7 @@
 // encodes parses back to the same value.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -36,7 +37,7 @@ struct get_device_id {
   static constexpr command_id id = commands::get_device_id;
   using request = no_data;
 
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 11;  // through the product ID
     static constexpr std::size_t max_size = 15;  // with the auxiliary firmware revision
 
@@ -53,49 +54,31 @@ struct get_device_id {
     bool has_aux_firmware_revision = false;  // the optional 4 bytes are present
     std::array<std::uint8_t, 4> aux_firmware_revision{};
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (device_revision > 0x0F || firmware_major > 0x7F || manufacturer_id > 0xFFFFF)
-        w.fail(encode_error::out_of_range);
-      w.u8(device_id);
-      w.u8(static_cast<std::uint8_t>((provides_device_sdrs ? 0x80 : 0) | device_revision));
-      w.u8(static_cast<std::uint8_t>((update_in_progress ? 0x80 : 0) | firmware_major));
-      w.u8(firmware_minor);
-      w.u8(ipmi_version);
-      w.u8(additional_support);
-      w.le24(manufacturer_id);
-      w.le16(product_id);
-      if (has_aux_firmware_revision) w.bytes(aux_firmware_revision);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.u8(v.device_id);
+      io.bits([&](auto& b) {
+        b.field(0, 0x0F, v.device_revision);
+        b.reserved(0x70);
+        b.flag(7, v.provides_device_sdrs);
+      });
+      io.bits([&](auto& b) {
+        b.field(0, 0x7F, v.firmware_major);
+        b.flag(7, v.update_in_progress);
+      });
+      io.u8(v.firmware_minor);
+      io.u8(v.ipmi_version);
+      io.u8(v.additional_support);
+      io.le24(v.manufacturer_id);
+      io.require(v.manufacturer_id <= 0xFFFFF, parse_error::reserved_value);  // [23:20] reserved
+      io.le16(v.product_id);
+      // Optional; anything but 0 or 4 bytes more is too long.
+      if constexpr (IO::reading) v.has_aux_firmware_revision = io.raw().remaining() == 4;
+      if (v.has_aux_firmware_revision) io.bytes(v.aux_firmware_revision);
     }
-
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.device_id = r.u8();
-      const std::uint8_t rev = r.u8();
-      r.reserved_zero(rev, 0x70);
-      v.provides_device_sdrs = (rev & 0x80) != 0;
-      v.device_revision = rev & 0x0F;
-      const std::uint8_t fw = r.u8();
-      v.update_in_progress = (fw & 0x80) != 0;
-      v.firmware_major = fw & 0x7F;
-      v.firmware_minor = r.u8();
-      v.ipmi_version = r.u8();
-      v.additional_support = r.u8();
-      v.manufacturer_id = r.le24();
-      r.reserved_zero(static_cast<std::uint8_t>(v.manufacturer_id >> 16), 0xF0);
-      v.manufacturer_id &= 0xFFFFF;
-      v.product_id = r.le16();
-      if (r.remaining() == 4) {  // optional; anything but 0 or 4 bytes more is too long
-        v.has_aux_firmware_revision = true;
-        r.bytes(v.aux_firmware_revision);
-      }
-      return r.result(v);
-    }
-
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -125,28 +108,18 @@ struct get_self_test_results {
   static constexpr command_id id = commands::get_self_test_results;
   using request = no_data;
 
-  struct response {
-    static constexpr std::size_t min_size = 2;
-    static constexpr std::size_t max_size = 2;
-
+  struct response_layout {
     self_test_result result = self_test_result::passed;  // any byte value is carried as is
     std::uint8_t detail = 0;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      w.u8(static_cast<std::uint8_t>(result));
-      w.u8(detail);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.u8(v.result);
+      io.u8(v.detail);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.result = static_cast<self_test_result>(r.u8());
-      v.detail = r.u8();
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -166,21 +139,14 @@ using guid = std::array<std::uint8_t, 16>;
 }
 
 namespace detail {
-struct guid_response {
-  static constexpr std::size_t min_size = 16;
-  static constexpr std::size_t max_size = 16;
-
+struct guid_layout {
   guid value{};
 
-  using layout = detail::plain_layout<guid_response, &guid_response::value>;
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    return layout::encode(*this, out);
-  }
-  [[nodiscard]] static constexpr parsed<guid_response> parse(std::span<const std::uint8_t> data) noexcept {
-    return layout::parse(data);
-  }
-  friend constexpr bool operator==(const guid_response&, const guid_response&) noexcept = default;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept { io.bytes(v.value); }
+  friend constexpr bool operator==(const guid_layout&, const guid_layout&) noexcept = default;
 };
+using guid_response = with_codec<guid_layout>;
 }  // namespace detail
 
 struct get_device_guid {
@@ -195,26 +161,13 @@ struct get_system_guid {
   using response = detail::guid_response;
 };
 
-// ---------------------------------------------------------------------------------------------
-// Bits of a byte, for the flag fields below.
-
-namespace detail::app {
-/// `1 << bit` when `on`, else 0.
-[[nodiscard]] constexpr std::uint8_t bit(bool on, unsigned n) noexcept {
-  return on ? static_cast<std::uint8_t>(1u << n) : std::uint8_t{0};
-}
-[[nodiscard]] constexpr bool test(std::uint8_t v, unsigned n) noexcept { return ((static_cast<unsigned>(v) >> n) & 1u) != 0; }
-}  // namespace detail::app
 
 // ---------------------------------------------------------------------------------------------
 // Set / Get BMC Global Enables (IPMI v2.0 §22.1, §22.2)
 
 /// The BMC Global Enables byte: Set's request and Get's response (IPMI v2.0 §22.1). Bit 4 is
 /// reserved.
-struct bmc_global_enables {
-  static constexpr std::size_t min_size = 1;
-  static constexpr std::size_t max_size = 1;
-
+struct bmc_global_enables_layout {
   bool receive_message_queue_interrupt = false;      // b0 (IPMI v2.0 §22.1)
   bool event_message_buffer_full_interrupt = false;  // b1 (IPMI v2.0 §22.1)
   bool event_message_buffer = false;                 // b2 (IPMI v2.0 §22.1)
@@ -223,31 +176,18 @@ struct bmc_global_enables {
   bool oem1 = false;                                 // b6 (IPMI v2.0 §22.1)
   bool oem2 = false;                                 // b7 (IPMI v2.0 §22.1)
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    using detail::app::bit;
-    writer w(out);
-    w.u8(static_cast<std::uint8_t>(bit(receive_message_queue_interrupt, 0) | bit(event_message_buffer_full_interrupt, 1) |
-                                   bit(event_message_buffer, 2) | bit(system_event_logging, 3) | bit(oem0, 5) |
-                                   bit(oem1, 6) | bit(oem2, 7)));
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([&](auto& b) {
+      b.flags({0, 1, 2, 3, 5, 6, 7}, v.receive_message_queue_interrupt, v.event_message_buffer_full_interrupt,
+              v.event_message_buffer, v.system_event_logging, v.oem0, v.oem1, v.oem2);
+      b.reserved(0x10);  // b4 (IPMI v2.0 §22.1)
+    });
   }
-  [[nodiscard]] static constexpr parsed<bmc_global_enables> parse(std::span<const std::uint8_t> data) noexcept {
-    using detail::app::test;
-    reader r(data);
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0x10);  // b4 reserved (IPMI v2.0 §22.1)
-    bmc_global_enables v;
-    v.receive_message_queue_interrupt = test(b, 0);
-    v.event_message_buffer_full_interrupt = test(b, 1);
-    v.event_message_buffer = test(b, 2);
-    v.system_event_logging = test(b, 3);
-    v.oem0 = test(b, 5);
-    v.oem1 = test(b, 6);
-    v.oem2 = test(b, 7);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const bmc_global_enables&, const bmc_global_enables&) noexcept = default;
+  friend constexpr bool operator==(const bmc_global_enables_layout&, const bmc_global_enables_layout&) noexcept =
+      default;
 };
+using bmc_global_enables = detail::with_codec<bmc_global_enables_layout>;
 
 struct set_bmc_global_enables {
   static constexpr command_id id = commands::set_bmc_global_enables;
@@ -267,10 +207,7 @@ struct get_bmc_global_enables {
 /// The message flags byte: Get Message Flags' response (the flags that are set) and Clear
 /// Message Flags' request (the flags to clear), one layout (IPMI v2.0 §22.3, §22.4). Bits 2
 /// and 4 are reserved.
-struct message_flags {
-  static constexpr std::size_t min_size = 1;
-  static constexpr std::size_t max_size = 1;
-
+struct message_flags_layout {
   bool receive_message_available = false;  // b0: the receive message queue (IPMI v2.0 §22.4)
   bool event_message_buffer_full = false;  // b1: the event message buffer (IPMI v2.0 §22.4)
   bool watchdog_pretimeout = false;        // b3: the watchdog pre-timeout interrupt (IPMI v2.0 §22.4)
@@ -278,29 +215,17 @@ struct message_flags {
   bool oem1 = false;                       // b6: OEM 1 data available (IPMI v2.0 §22.4)
   bool oem2 = false;                       // b7: OEM 2 data available (IPMI v2.0 §22.4)
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    using detail::app::bit;
-    writer w(out);
-    w.u8(static_cast<std::uint8_t>(bit(receive_message_available, 0) | bit(event_message_buffer_full, 1) |
-                                   bit(watchdog_pretimeout, 3) | bit(oem0, 5) | bit(oem1, 6) | bit(oem2, 7)));
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([&](auto& b) {
+      b.flags({0, 1, 3, 5, 6, 7}, v.receive_message_available, v.event_message_buffer_full, v.watchdog_pretimeout,
+              v.oem0, v.oem1, v.oem2);
+      b.reserved(0x14);  // b4, b2 (IPMI v2.0 §22.3, §22.4)
+    });
   }
-  [[nodiscard]] static constexpr parsed<message_flags> parse(std::span<const std::uint8_t> data) noexcept {
-    using detail::app::test;
-    reader r(data);
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0x14);  // b4, b2 reserved (IPMI v2.0 §22.3, §22.4)
-    message_flags v;
-    v.receive_message_available = test(b, 0);
-    v.event_message_buffer_full = test(b, 1);
-    v.watchdog_pretimeout = test(b, 3);
-    v.oem0 = test(b, 5);
-    v.oem1 = test(b, 6);
-    v.oem2 = test(b, 7);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const message_flags&, const message_flags&) noexcept = default;
+  friend constexpr bool operator==(const message_flags_layout&, const message_flags_layout&) noexcept = default;
 };
+using message_flags = detail::with_codec<message_flags_layout>;
 
 struct clear_message_flags {
   static constexpr command_id id = commands::clear_message_flags;
@@ -325,23 +250,16 @@ struct read_event_message_buffer {
   static constexpr command_id id = commands::read_event_message_buffer;
   using request = no_data;
 
-  struct response {
-    static constexpr std::size_t min_size = 16;  // always 16 bytes (IPMI v2.0 §22.8)
-    static constexpr std::size_t max_size = 16;
-
+  struct response_layout {
     /// The message as the buffer holds it: for a system event, the 16 bytes of a SEL record
     /// (IPMI v2.0 §32.1), record type in byte 2.
     std::array<std::uint8_t, 16> message{};
 
-    using layout = detail::plain_layout<response, &response::message>;
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      return layout::encode(*this, out);
-    }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      return layout::parse(data);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept { io.bytes(v.message); }
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -388,28 +306,40 @@ struct watchdog_expiration_flags {
   bool sms_os = false;     // b4 (IPMI v2.0 §27.6)
   bool oem = false;        // b5 (IPMI v2.0 §27.6)
 
+  static constexpr std::uint8_t reserved_mask = 0xC1;  // b7, b6, b0 (IPMI v2.0 §27.6)
+
   /// The flag of timer use `u` (bit u of the byte); false for none.
   [[nodiscard]] constexpr bool operator[](watchdog_timer_use u) const noexcept {
-    return detail::app::test(to_byte(), static_cast<unsigned>(u)) && u != watchdog_timer_use::none;
+    return u != watchdog_timer_use::none && ((to_byte() >> static_cast<unsigned>(u)) & 1u) != 0;
+  }
+  /// The bits, one description for to_byte(), from_byte() and the commands' fields(); the
+  /// reserved ones are the caller's (reserved_mask).
+  template <class Bits, class F>
+  static constexpr void bits(Bits& b, F& f) noexcept {
+    b.flag(1, f.bios_frb2);
+    b.flag(2, f.bios_post);
+    b.flag(3, f.os_load);
+    b.flag(4, f.sms_os);
+    b.flag(5, f.oem);
   }
   [[nodiscard]] constexpr std::uint8_t to_byte() const noexcept {
-    using detail::app::bit;
-    return static_cast<std::uint8_t>(bit(bios_frb2, 1) | bit(bios_post, 2) | bit(os_load, 3) | bit(sms_os, 4) |
-                                     bit(oem, 5));
+    detail::bits_writer b;
+    bits(b, *this);
+    return b.value();
   }
-  /// The flags of `b`; reserved bits are the caller's to check (reserved_mask).
-  [[nodiscard]] static constexpr watchdog_expiration_flags from_byte(std::uint8_t b) noexcept {
-    using detail::app::test;
-    return {test(b, 1), test(b, 2), test(b, 3), test(b, 4), test(b, 5)};
+  [[nodiscard]] static constexpr watchdog_expiration_flags from_byte(std::uint8_t v) noexcept {
+    const detail::bits_reader b(v);
+    watchdog_expiration_flags f;
+    bits(b, f);
+    return f;
   }
-  static constexpr std::uint8_t reserved_mask = 0xC1;  // b7, b6, b0 (IPMI v2.0 §27.6)
 
   friend constexpr bool operator==(const watchdog_expiration_flags&, const watchdog_expiration_flags&) noexcept =
       default;
 };
 
 namespace detail::app {
-/// The timer use byte's [2:0] and b7 (don't log); b6 is the caller's. `allow_none` is Get's.
+/// Timer use [2:0] 1-5; 0 only where `allow_none` (Get: a timer never set reports it).
 [[nodiscard]] constexpr bool timer_use_ok(watchdog_timer_use u, bool allow_none) noexcept {
   const auto n = static_cast<std::uint8_t>(u);
   return n <= 5 && (allow_none || n != 0);
@@ -417,55 +347,43 @@ namespace detail::app {
 [[nodiscard]] constexpr bool timer_actions_ok(watchdog_pretimeout_interrupt p, watchdog_timeout_action a) noexcept {
   return static_cast<std::uint8_t>(p) <= 3 && static_cast<std::uint8_t>(a) <= 3;
 }
-[[nodiscard]] constexpr std::uint8_t timer_actions_byte(watchdog_pretimeout_interrupt p,
-                                                        watchdog_timeout_action a) noexcept {
-  return static_cast<std::uint8_t>((static_cast<unsigned>(p) << 4) | static_cast<unsigned>(a));
-}
-/// Reads the timer use byte's [2:0] (refusing reserved uses) and [5:3] (reserved); returns b7
-/// and b6 in `dont_log` and `b6`.
-constexpr watchdog_timer_use read_timer_use(reader& r, bool allow_none, bool& dont_log, bool& b6) noexcept {
-  const std::uint8_t b = r.u8();
-  r.reserved_zero(b, 0x38);  // [5:3] reserved (IPMI v2.0 §27.6, §27.7)
-  const auto u = static_cast<watchdog_timer_use>(b & 0x07);
-  if (!timer_use_ok(u, allow_none)) r.fail(parse_error::reserved_value);
-  dont_log = test(b, 7);
-  b6 = test(b, 6);
-  return u;
-}
-/// Reads the timer actions byte: b7 and b3 reserved, reserved codes refused.
-constexpr void read_timer_actions(reader& r, watchdog_pretimeout_interrupt& p, watchdog_timeout_action& a) noexcept {
-  const std::uint8_t b = r.u8();
-  r.reserved_zero(b, 0x88);  // b7, b3 reserved (IPMI v2.0 §27.6)
-  p = static_cast<watchdog_pretimeout_interrupt>((b >> 4) & 0x07);
-  a = static_cast<watchdog_timeout_action>(b & 0x07);
-  if (!timer_actions_ok(p, a)) r.fail(parse_error::reserved_value);
-}
+
+/// Which of the two commands the timer fields are.
+enum class timer_fields_of : std::uint8_t { set_request, get_response };
+
 /// Bytes 1-6, the layout Set Watchdog Timer's request and Get Watchdog Timer's response share
 /// (IPMI v2.0 §27.6, §27.7): the timer use byte (b7 don't log), the timer actions, the
 /// pre-timeout interval, the expiration flags byte, the initial countdown. The two name byte 1
-/// b6 and byte 4 their own way (Set: don't stop, flags to clear; Get: running, flags expired), so
-/// those come apart as `b6` and `flags`; `allow_none` is Get's (timer use 0).
-template <class T>
-constexpr void write_timer_fields(writer& w, const T& v, bool allow_none, bool b6,
-                                  const watchdog_expiration_flags& flags) noexcept {
-  if (!timer_use_ok(v.timer_use, allow_none) || !timer_actions_ok(v.pretimeout_interrupt, v.timeout_action))
-    w.fail(encode_error::out_of_range);
-  w.u8(static_cast<std::uint8_t>(bit(v.dont_log, 7) | bit(b6, 6) | static_cast<std::uint8_t>(v.timer_use)));
-  w.u8(timer_actions_byte(v.pretimeout_interrupt, v.timeout_action));
-  w.u8(v.pretimeout_interval);
-  w.u8(flags.to_byte());
-  w.le16(v.initial_countdown);
-}
-/// Reads what write_timer_fields() writes.
-template <class T>
-constexpr void read_timer_fields(reader& r, T& v, bool allow_none, bool& b6, watchdog_expiration_flags& flags) noexcept {
-  v.timer_use = read_timer_use(r, allow_none, v.dont_log, b6);
-  read_timer_actions(r, v.pretimeout_interrupt, v.timeout_action);
-  v.pretimeout_interval = r.u8();
-  const std::uint8_t b = r.u8();
-  r.reserved_zero(b, watchdog_expiration_flags::reserved_mask);
-  flags = watchdog_expiration_flags::from_byte(b);
-  v.initial_countdown = r.le16();
+/// b6 and byte 4 their own way (Set: don't stop, flags to clear; Get: running, flags expired),
+/// passed as `b6` and `flags`. Reserved codes are refused in both (timer use 6 and 7, and 0 in
+/// Set; interrupts and actions 4-7). Reserved bits are refused in Get's response but ignored in
+/// Set's request: firmware does set them (Insyde's H2O BIOS headers define "don't stop" as 60h,
+/// b6 and the reserved b5), while Linux's ipmi_watchdog (the 04 00 00 00 32 00 / 44 01 … that
+/// cmd_app_test decodes) and ipmitool send them clear, so ignoring them refuses nobody and keeps
+/// such firmware's timer running.
+template <class IO, class V, class B6, class Flags>
+constexpr void timer_fields(IO& io, V& v, B6& b6, Flags& flags, timer_fields_of of) noexcept {
+  const bool set = of == timer_fields_of::set_request;
+  const auto reserved = [set](auto& b, std::uint8_t mask) { set ? b.ignored(mask) : b.reserved(mask); };
+  io.bits([&](auto& b) {
+    b.field(0, 0x07, v.timer_use);
+    reserved(b, 0x38);  // [5:3] (IPMI v2.0 §27.6, §27.7)
+    b.flag(6, b6);
+    b.flag(7, v.dont_log);
+  });
+  io.require(timer_use_ok(v.timer_use, !set), parse_error::reserved_value);
+  io.bits([&](auto& b) {
+    b.field(0, 0x07, v.timeout_action);
+    reserved(b, 0x88);  // b7, b3 (IPMI v2.0 §27.6)
+    b.field(4, 0x07, v.pretimeout_interrupt);
+  });
+  io.require(timer_actions_ok(v.pretimeout_interrupt, v.timeout_action), parse_error::reserved_value);
+  io.u8(v.pretimeout_interval);
+  io.bits([&](auto& b) {
+    watchdog_expiration_flags::bits(b, flags);
+    reserved(b, watchdog_expiration_flags::reserved_mask);
+  });
+  io.le16(v.initial_countdown);
 }
 }  // namespace detail::app
 
@@ -479,10 +397,7 @@ struct set_watchdog_timer {
   static constexpr command_id id = commands::set_watchdog_timer;
   using response = no_data;
 
-  struct request {
-    static constexpr std::size_t min_size = 6;
-    static constexpr std::size_t max_size = 6;
-
+  struct request_layout {
     watchdog_timer_use timer_use = watchdog_timer_use::sms_os;  // byte 1 [2:0]; none is refused
     bool dont_stop = false;  // byte 1 b6: a running timer keeps running with the new settings
     bool dont_log = false;   // byte 1 b7: no SEL/event on expiry
@@ -492,29 +407,21 @@ struct set_watchdog_timer {
     watchdog_expiration_flags clear_expiration_flags{};  // byte 4: the expiration flags to clear
     std::uint16_t initial_countdown = 0;  // bytes 5-6: in 100 ms units (IPMI v2.0 §27.6)
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      detail::app::write_timer_fields(w, *this, false, dont_stop, clear_expiration_flags);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::timer_fields(io, v, v.dont_stop, v.clear_expiration_flags,
+                                detail::app::timer_fields_of::set_request);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      detail::app::read_timer_fields(r, v, false, v.dont_stop, v.clear_expiration_flags);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 };
 
 struct get_watchdog_timer {
   static constexpr command_id id = commands::get_watchdog_timer;
   using request = no_data;
 
-  struct response {
-    static constexpr std::size_t min_size = 8;
-    static constexpr std::size_t max_size = 8;
-
+  struct response_layout {
     watchdog_timer_use timer_use = watchdog_timer_use::none;  // byte 1 [2:0]
     bool running = false;   // byte 1 b6: "timer is started" (IPMI v2.0 §27.7)
     bool dont_log = false;  // byte 1 b7
@@ -525,21 +432,14 @@ struct get_watchdog_timer {
     std::uint16_t initial_countdown = 0;          // bytes 5-6: 100 ms units
     std::uint16_t present_countdown = 0;          // bytes 7-8: 100 ms units
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      detail::app::write_timer_fields(w, *this, true, running, expiration_flags);
-      w.le16(present_countdown);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::timer_fields(io, v, v.running, v.expiration_flags, detail::app::timer_fields_of::get_response);
+      io.le16(v.present_countdown);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      detail::app::read_timer_fields(r, v, true, v.running, v.expiration_flags);
-      v.present_countdown = r.le16();
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -580,12 +480,24 @@ enum class privilege : std::uint8_t {
 namespace detail::app {
 /// A channel number the request fields take: 0h-Bh, Eh, Fh (Ch-Dh reserved, §6.3).
 [[nodiscard]] constexpr bool channel_ok(std::uint8_t c) noexcept { return c <= 0xF && c != 0xC && c != 0xD; }
-/// Reads a byte of [7:4] reserved, [3:0] channel number.
+/// A byte of [7:4] reserved, [3:0] channel number.
 constexpr std::uint8_t read_channel(reader& r) noexcept {
   const std::uint8_t b = r.u8();
   r.reserved_zero(b, 0xF0);
   if (!channel_ok(b & 0x0F)) r.fail(parse_error::reserved_value);
   return b & 0x0F;
+}
+/// The same as a field: [7:4] reserved, [3:0] channel number.
+template <class IO, class C>
+constexpr void channel_field(IO& io, C& channel) noexcept {
+  io.byte(channel, 0xF0);
+  io.require(channel_ok(channel), parse_error::reserved_value);
+}
+/// A byte of [7:4] reserved, [3:0] a privilege level that `ok` accepts.
+template <class IO, class P>
+constexpr void privilege_field(IO& io, P& level, bool (*ok)(privilege)) noexcept {
+  io.byte(level, 0xF0);
+  io.require(ok(level), parse_error::reserved_value);
 }
 /// callback to oem: a channel's limit, a requested maximum.
 [[nodiscard]] constexpr bool level_ok(privilege p) noexcept {
@@ -595,13 +507,6 @@ constexpr std::uint8_t read_channel(reader& r) noexcept {
 [[nodiscard]] constexpr bool user_level_ok(privilege p) noexcept { return level_ok(p) || p == privilege::no_access; }
 /// A user ID: [5:0], 0 reserved (IPMI v2.0 §22.26-§22.30).
 [[nodiscard]] constexpr bool user_id_ok(std::uint8_t id) noexcept { return id >= 1 && id <= 0x3F; }
-/// Reads a byte of [7:6] reserved (b7 for Set User Password is the caller's), [5:0] user ID.
-constexpr std::uint8_t read_user_id(reader& r, std::uint8_t reserved = 0xC0) noexcept {
-  const std::uint8_t b = r.u8();
-  r.reserved_zero(b, reserved);
-  if (!user_id_ok(b & 0x3F)) r.fail(parse_error::reserved_value);
-  return b & 0x3F;
-}
 }  // namespace detail::app
 
 // ---------------------------------------------------------------------------------------------
@@ -610,42 +515,26 @@ constexpr std::uint8_t read_user_id(reader& r, std::uint8_t reserved = 0xC0) noe
 struct get_channel_authentication_capabilities {
   static constexpr command_id id = commands::get_channel_authentication_capabilities;
 
-  struct request {
-    static constexpr std::size_t min_size = 2;
-    static constexpr std::size_t max_size = 2;
-
+  struct request_layout {
     std::uint8_t channel = present_channel;             // byte 1 [3:0]
     bool extended_data = true;                          // byte 1 b7: "get IPMI v2.0+ extended data"
     privilege max_privilege = privilege::administrator;  // byte 2 [3:0]: callback to oem
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!detail::app::channel_ok(channel) || !detail::app::level_ok(max_privilege)) w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(detail::app::bit(extended_data, 7) | channel));
-      w.u8(static_cast<std::uint8_t>(max_privilege));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.bits([&](auto& b) {
+        b.field(0, 0x0F, v.channel);
+        b.reserved(0x70);  // [6:4] (IPMI v2.0 §22.13)
+        b.flag(7, v.extended_data);
+      });
+      io.require(detail::app::channel_ok(v.channel), parse_error::reserved_value);
+      detail::app::privilege_field(io, v.max_privilege, &detail::app::level_ok);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      const std::uint8_t b = r.u8();
-      r.reserved_zero(b, 0x70);  // [6:4] reserved (IPMI v2.0 §22.13)
-      v.extended_data = detail::app::test(b, 7);
-      v.channel = b & 0x0F;
-      if (!detail::app::channel_ok(v.channel)) r.fail(parse_error::reserved_value);
-      const std::uint8_t p = r.u8();
-      r.reserved_zero(p, 0xF0);
-      v.max_privilege = static_cast<privilege>(p & 0x0F);
-      if (!detail::app::level_ok(v.max_privilege)) r.fail(parse_error::reserved_value);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
-  struct response {
-    static constexpr std::size_t min_size = 8;
-    static constexpr std::size_t max_size = 8;
-
+  struct response_layout {
     std::uint8_t channel = 0;                // byte 1 [3:0]
     bool extended_capabilities = false;      // byte 2 b7: IPMI v2.0+ extended capabilities (byte 4)
     bool auth_none = false;                  // byte 2 b0: authentication type "none" enabled
@@ -664,53 +553,29 @@ struct get_channel_authentication_capabilities {
     std::uint32_t oem_id = 0;                // bytes 5-7: OEM IANA enterprise number (24 bits)
     std::uint8_t oem_auxiliary_data = 0;     // byte 8
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      using detail::app::bit;
-      writer w(out);
-      if (!detail::app::channel_ok(channel)) w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.u8(static_cast<std::uint8_t>(bit(extended_capabilities, 7) | bit(auth_oem, 5) |
-                                     bit(auth_straight_password, 4) | bit(auth_md5, 2) | bit(auth_md2, 1) |
-                                     bit(auth_none, 0)));
-      w.u8(static_cast<std::uint8_t>(bit(kg_nonzero, 5) | bit(per_message_auth_disabled, 4) |
-                                     bit(user_level_auth_disabled, 3) | bit(non_null_usernames, 2) |
-                                     bit(null_usernames, 1) | bit(anonymous_login, 0)));
-      w.u8(static_cast<std::uint8_t>(bit(supports_ipmi_v20, 1) | bit(supports_ipmi_v15, 0)));
-      w.le24(oem_id);
-      w.u8(oem_auxiliary_data);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      io.bits([&](auto& b) {
+        b.flags({7, 5, 4, 2, 1, 0}, v.extended_capabilities, v.auth_oem, v.auth_straight_password, v.auth_md5,
+                v.auth_md2, v.auth_none);
+        b.reserved(0x48);  // b6, b3 (IPMI v2.0 §22.13)
+      });
+      io.bits([&](auto& b) {
+        b.flags({5, 4, 3, 2, 1, 0}, v.kg_nonzero, v.per_message_auth_disabled, v.user_level_auth_disabled,
+                v.non_null_usernames, v.null_usernames, v.anonymous_login);
+        b.reserved(0xC0);  // [7:6] (IPMI v2.0 §22.13)
+      });
+      io.bits([&](auto& b) {
+        b.flags({1, 0}, v.supports_ipmi_v20, v.supports_ipmi_v15);
+        b.reserved(0xFC);  // [7:2] (IPMI v2.0 §22.13)
+      });
+      io.le24(v.oem_id);
+      io.u8(v.oem_auxiliary_data);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      using detail::app::test;
-      reader r(data);
-      response v;
-      v.channel = detail::app::read_channel(r);
-      const std::uint8_t auth = r.u8();
-      r.reserved_zero(auth, 0x48);  // b6, b3 reserved (IPMI v2.0 §22.13)
-      v.extended_capabilities = test(auth, 7);
-      v.auth_oem = test(auth, 5);
-      v.auth_straight_password = test(auth, 4);
-      v.auth_md5 = test(auth, 2);
-      v.auth_md2 = test(auth, 1);
-      v.auth_none = test(auth, 0);
-      const std::uint8_t status = r.u8();
-      r.reserved_zero(status, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.13)
-      v.kg_nonzero = test(status, 5);
-      v.per_message_auth_disabled = test(status, 4);
-      v.user_level_auth_disabled = test(status, 3);
-      v.non_null_usernames = test(status, 2);
-      v.null_usernames = test(status, 1);
-      v.anonymous_login = test(status, 0);
-      const std::uint8_t ext = r.u8();
-      r.reserved_zero(ext, 0xFC);  // [7:2] reserved (IPMI v2.0 §22.13)
-      v.supports_ipmi_v20 = test(ext, 1);
-      v.supports_ipmi_v15 = test(ext, 0);
-      v.oem_id = r.le24();
-      v.oem_auxiliary_data = r.u8();
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -746,42 +611,28 @@ struct get_channel_cipher_suites {
   /// The highest list index (IPMI v2.0 §22.15: 00h-3Fh).
   static constexpr std::uint8_t max_list_index = 0x3F;
 
-  struct request {
-    static constexpr std::size_t min_size = 3;
-    static constexpr std::size_t max_size = 3;
-
+  struct request_layout {
     std::uint8_t channel = present_channel;  // byte 1 [3:0]
     payload_type payload = payload_type::ipmi;  // byte 2 [5:0]
     bool list_by_cipher_suite = true;  // byte 3 b7: 1 the cipher suite records, 0 the supported algorithms
     std::uint8_t list_index = 0;       // byte 3 [5:0]
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!detail::app::channel_ok(channel) || !detail::app::payload_type_ok(payload) || list_index > max_list_index)
-        w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.u8(static_cast<std::uint8_t>(payload));
-      w.u8(static_cast<std::uint8_t>(detail::app::bit(list_by_cipher_suite, 7) | list_index));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      io.byte(v.payload, 0xC0);  // [7:6] (IPMI v2.0 §22.15)
+      io.require(detail::app::payload_type_ok(v.payload), parse_error::reserved_value);
+      io.bits([&](auto& b) {
+        b.field(0, max_list_index, v.list_index);
+        b.reserved(0x40);  // b6 (IPMI v2.0 §22.15)
+        b.flag(7, v.list_by_cipher_suite);
+      });
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.channel = detail::app::read_channel(r);
-      const std::uint8_t p = r.u8();
-      r.reserved_zero(p, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.15)
-      v.payload = static_cast<payload_type>(p & 0x3F);
-      if (!detail::app::payload_type_ok(v.payload)) r.fail(parse_error::reserved_value);
-      const std::uint8_t l = r.u8();
-      r.reserved_zero(l, 0x40);  // b6 reserved (IPMI v2.0 §22.15)
-      v.list_by_cipher_suite = detail::app::test(l, 7);
-      v.list_index = l & 0x3F;
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 1;                       // the channel alone: an empty list
     static constexpr std::size_t max_size = 1 + bytes_per_response;  // and 16 record bytes
 
@@ -797,28 +648,23 @@ struct get_channel_cipher_suites {
     /// True when the list goes on at the next index (a response of exactly 16 record bytes).
     [[nodiscard]] constexpr bool more() const noexcept { return size == bytes_per_response; }
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      bool tail_zero = true;
-      for (std::size_t i = size; i < data.size(); ++i) tail_zero = tail_zero && data[i] == 0;
-      if (!detail::app::channel_ok(channel) || size > bytes_per_response || !tail_zero)
-        w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.bytes(records());
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      if constexpr (IO::reading) {
+        const auto d = io.raw().view(std::min(io.raw().remaining(), bytes_per_response));
+        std::copy(d.begin(), d.end(), v.data.begin());
+        v.size = static_cast<std::uint8_t>(d.size());
+      } else {
+        const bool tail_zero = std::all_of(v.data.begin() + v.records().size(), v.data.end(),
+                                           [](std::uint8_t b) { return b == 0; });
+        io.require(v.size <= bytes_per_response && tail_zero);
+        io.raw().bytes(v.records());
+      }
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.channel = detail::app::read_channel(r);
-      const std::size_t n = r.remaining() < bytes_per_response ? r.remaining() : bytes_per_response;
-      const auto d = r.view(n);
-      for (std::size_t i = 0; i < d.size(); ++i) v.data[i] = d[i];
-      v.size = static_cast<std::uint8_t>(d.size());
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -884,36 +730,21 @@ namespace detail::app {
 
 namespace detail {
 /// A request of one byte: [7:4] reserved, [3:0] channel number.
-struct channel_request {
-  static constexpr std::size_t min_size = 1;
-  static constexpr std::size_t max_size = 1;
-
+struct channel_request_layout {
   std::uint8_t channel = present_channel;
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (!app::channel_ok(channel)) w.fail(encode_error::out_of_range);
-    w.u8(channel);
-    return w.result();
-  }
-  [[nodiscard]] static constexpr parsed<channel_request> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    channel_request v;
-    v.channel = app::read_channel(r);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const channel_request&, const channel_request&) noexcept = default;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept { app::channel_field(io, v.channel); }
+  friend constexpr bool operator==(const channel_request_layout&, const channel_request_layout&) noexcept = default;
 };
+using channel_request = with_codec<channel_request_layout>;
 }  // namespace detail
 
 struct get_channel_info {
   static constexpr command_id id = commands::get_channel_info;
   using request = detail::channel_request;  // Eh: the channel this request came in on
 
-  struct response {
-    static constexpr std::size_t min_size = 9;
-    static constexpr std::size_t max_size = 9;
-
+  struct response_layout {
     std::uint8_t channel = 0;                                 // byte 1 [3:0]: the actual channel
     channel_medium medium = channel_medium::system_interface;  // byte 2 [6:0]
     channel_protocol protocol = channel_protocol::kcs;         // byte 3 [4:0]
@@ -924,40 +755,23 @@ struct get_channel_info {
     /// reserved or OEM (IPMI v2.0 §22.24).
     std::array<std::uint8_t, 2> auxiliary_info{};
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!detail::app::channel_ok(channel) || !detail::app::medium_ok(medium) || !detail::app::protocol_ok(protocol) ||
-          static_cast<std::uint8_t>(sessions) > 3 || active_sessions > 0x3F)
-        w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.u8(static_cast<std::uint8_t>(medium));
-      w.u8(static_cast<std::uint8_t>(protocol));
-      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(sessions) << 6) | active_sessions));
-      w.le24(protocol_vendor_id);
-      w.bytes(auxiliary_info);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      io.byte(v.medium, 0x80);  // b7 (IPMI v2.0 §22.24)
+      io.require(detail::app::medium_ok(v.medium), parse_error::reserved_value);
+      io.byte(v.protocol, 0xE0);  // [7:5] (IPMI v2.0 §22.24)
+      io.require(detail::app::protocol_ok(v.protocol), parse_error::reserved_value);
+      io.bits([&](auto& b) {
+        b.field(0, 0x3F, v.active_sessions);
+        b.field(6, 0x03, v.sessions);
+      });
+      io.le24(v.protocol_vendor_id);
+      io.bytes(v.auxiliary_info);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.channel = detail::app::read_channel(r);
-      const std::uint8_t m = r.u8();
-      r.reserved_zero(m, 0x80);  // b7 reserved (IPMI v2.0 §22.24)
-      v.medium = static_cast<channel_medium>(m & 0x7F);
-      if (!detail::app::medium_ok(v.medium)) r.fail(parse_error::reserved_value);
-      const std::uint8_t p = r.u8();
-      r.reserved_zero(p, 0xE0);  // [7:5] reserved (IPMI v2.0 §22.24)
-      v.protocol = static_cast<channel_protocol>(p & 0x1F);
-      if (!detail::app::protocol_ok(v.protocol)) r.fail(parse_error::reserved_value);
-      const std::uint8_t s = r.u8();
-      v.sessions = static_cast<session_support>(s >> 6);
-      v.active_sessions = s & 0x3F;
-      v.protocol_vendor_id = r.le24();
-      r.bytes(v.auxiliary_info);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -982,105 +796,66 @@ enum class channel_access_mode : std::uint8_t {
 namespace detail::app {
 /// The access byte's [5:0] (b5 PEF alerting disabled, b4 per-message authentication disabled,
 /// b3 user level authentication disabled, [2:0] access mode), shared by Get and Set.
-struct access_bits {
-  bool pef_alerting_disabled = false;
-  bool per_message_auth_disabled = false;
-  bool user_level_auth_disabled = false;
-  channel_access_mode access_mode = channel_access_mode::always_available;
-
-  [[nodiscard]] constexpr bool ok() const noexcept { return static_cast<std::uint8_t>(access_mode) <= 3; }
-  [[nodiscard]] constexpr std::uint8_t to_byte() const noexcept {
-    return static_cast<std::uint8_t>(bit(pef_alerting_disabled, 5) | bit(per_message_auth_disabled, 4) |
-                                     bit(user_level_auth_disabled, 3) | static_cast<std::uint8_t>(access_mode));
-  }
-  static constexpr access_bits from_byte(reader& r, std::uint8_t b) noexcept {
-    access_bits a{test(b, 5), test(b, 4), test(b, 3), static_cast<channel_access_mode>(b & 0x07)};
-    if (!a.ok()) r.fail(parse_error::reserved_value);
-    return a;
-  }
-};
+template <class Bits, class V>
+constexpr void access_bits(Bits& b, V& v) noexcept {
+  b.flags({5, 4, 3}, v.pef_alerting_disabled, v.per_message_auth_disabled, v.user_level_auth_disabled);
+  b.field(0, 0x07, v.access_mode);
+}
+[[nodiscard]] constexpr bool access_mode_ok(channel_access_mode m) noexcept { return static_cast<std::uint8_t>(m) <= 3; }
+/// Get's setting: non_volatile or volatile_ (00b and 11b reserved, IPMI v2.0 §22.23).
+[[nodiscard]] constexpr bool get_setting_ok(channel_setting s) noexcept {
+  return s == channel_setting::non_volatile || s == channel_setting::volatile_;
+}
+/// Set's setting: 11b reserved (IPMI v2.0 §22.22).
+[[nodiscard]] constexpr bool set_setting_ok(channel_setting s) noexcept { return static_cast<std::uint8_t>(s) <= 2; }
 }  // namespace detail::app
 
 struct get_channel_access {
   static constexpr command_id id = commands::get_channel_access;
 
-  struct request {
-    static constexpr std::size_t min_size = 2;
-    static constexpr std::size_t max_size = 2;
-
+  struct request_layout {
     std::uint8_t channel = present_channel;              // byte 1 [3:0]
     channel_setting setting = channel_setting::volatile_;  // byte 2 [7:6]: non_volatile or volatile_
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!detail::app::channel_ok(channel) ||
-          (setting != channel_setting::non_volatile && setting != channel_setting::volatile_))
-        w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.u8(static_cast<std::uint8_t>(static_cast<unsigned>(setting) << 6));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      io.bits([&](auto& b) {
+        b.field(6, 0x03, v.setting);
+        b.reserved(0x3F);  // [5:0] (IPMI v2.0 §22.23)
+      });
+      io.require(detail::app::get_setting_ok(v.setting), parse_error::reserved_value);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.channel = detail::app::read_channel(r);
-      const std::uint8_t b = r.u8();
-      r.reserved_zero(b, 0x3F);  // [5:0] reserved (IPMI v2.0 §22.23)
-      v.setting = static_cast<channel_setting>(b >> 6);
-      if (v.setting != channel_setting::non_volatile && v.setting != channel_setting::volatile_)
-        r.fail(parse_error::reserved_value);  // 00b and 11b reserved
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
-  struct response {
-    static constexpr std::size_t min_size = 2;
-    static constexpr std::size_t max_size = 2;
-
+  struct response_layout {
     bool pef_alerting_disabled = false;      // byte 1 b5
     bool per_message_auth_disabled = false;  // byte 1 b4
     bool user_level_auth_disabled = false;   // byte 1 b3
     channel_access_mode access_mode = channel_access_mode::always_available;  // byte 1 [2:0]
     privilege privilege_limit = privilege::administrator;  // byte 2 [3:0]: callback to oem
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      const detail::app::access_bits a{pef_alerting_disabled, per_message_auth_disabled, user_level_auth_disabled,
-                                       access_mode};
-      if (!a.ok() || !detail::app::level_ok(privilege_limit)) w.fail(encode_error::out_of_range);
-      w.u8(a.to_byte());
-      w.u8(static_cast<std::uint8_t>(privilege_limit));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.bits([&](auto& b) {
+        detail::app::access_bits(b, v);
+        b.reserved(0xC0);  // [7:6] (IPMI v2.0 §22.23)
+      });
+      io.require(detail::app::access_mode_ok(v.access_mode), parse_error::reserved_value);
+      detail::app::privilege_field(io, v.privilege_limit, &detail::app::level_ok);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      const std::uint8_t b = r.u8();
-      r.reserved_zero(b, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.23)
-      const auto a = detail::app::access_bits::from_byte(r, b);
-      v.pef_alerting_disabled = a.pef_alerting_disabled;
-      v.per_message_auth_disabled = a.per_message_auth_disabled;
-      v.user_level_auth_disabled = a.user_level_auth_disabled;
-      v.access_mode = a.access_mode;
-      const std::uint8_t p = r.u8();
-      r.reserved_zero(p, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.23)
-      v.privilege_limit = static_cast<privilege>(p & 0x0F);
-      if (!detail::app::level_ok(v.privilege_limit)) r.fail(parse_error::reserved_value);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 struct set_channel_access {
   static constexpr command_id id = commands::set_channel_access;
   using response = no_data;
 
-  struct request {
-    static constexpr std::size_t min_size = 3;
-    static constexpr std::size_t max_size = 3;
-
+  struct request_layout {
     std::uint8_t channel = present_channel;                      // byte 1 [3:0]
     channel_setting access_setting = channel_setting::dont_set;  // byte 2 [7:6]
     bool pef_alerting_disabled = false;                          // byte 2 b5
@@ -1091,46 +866,31 @@ struct set_channel_access {
     /// Byte 3 [3:0]: callback to oem; unspecified (0h) only with privilege_setting dont_set.
     privilege privilege_limit = privilege::unspecified;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      const detail::app::access_bits a{pef_alerting_disabled, per_message_auth_disabled, user_level_auth_disabled,
-                                       access_mode};
-      if (!detail::app::channel_ok(channel) || static_cast<std::uint8_t>(access_setting) > 2 ||
-          static_cast<std::uint8_t>(privilege_setting) > 2 || !a.ok() || !privilege_ok(privilege_setting, privilege_limit))
-        w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(access_setting) << 6) | a.to_byte()));
-      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(privilege_setting) << 6) |
-                                     static_cast<unsigned>(privilege_limit)));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      io.bits([&](auto& b) {
+        b.field(6, 0x03, v.access_setting);
+        detail::app::access_bits(b, v);
+      });
+      io.require(detail::app::set_setting_ok(v.access_setting) && detail::app::access_mode_ok(v.access_mode),
+                 parse_error::reserved_value);
+      io.bits([&](auto& b) {
+        b.field(0, 0x0F, v.privilege_limit);
+        b.reserved(0x30);  // [5:4] (IPMI v2.0 §22.22)
+        b.field(6, 0x03, v.privilege_setting);
+      });
+      io.require(detail::app::set_setting_ok(v.privilege_setting) && privilege_ok(v.privilege_setting, v.privilege_limit),
+                 parse_error::reserved_value);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.channel = detail::app::read_channel(r);
-      const std::uint8_t b = r.u8();
-      v.access_setting = static_cast<channel_setting>(b >> 6);
-      if (static_cast<std::uint8_t>(v.access_setting) > 2) r.fail(parse_error::reserved_value);  // 11b reserved
-      const auto a = detail::app::access_bits::from_byte(r, b);
-      v.pef_alerting_disabled = a.pef_alerting_disabled;
-      v.per_message_auth_disabled = a.per_message_auth_disabled;
-      v.user_level_auth_disabled = a.user_level_auth_disabled;
-      v.access_mode = a.access_mode;
-      const std::uint8_t p = r.u8();
-      r.reserved_zero(p, 0x30);  // [5:4] reserved (IPMI v2.0 §22.22)
-      v.privilege_setting = static_cast<channel_setting>(p >> 6);
-      v.privilege_limit = static_cast<privilege>(p & 0x0F);
-      if (static_cast<std::uint8_t>(v.privilege_setting) > 2 || !privilege_ok(v.privilege_setting, v.privilege_limit))
-        r.fail(parse_error::reserved_value);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
 
    private:
     [[nodiscard]] static constexpr bool privilege_ok(channel_setting s, privilege p) noexcept {
       return detail::app::level_ok(p) || (s == channel_setting::dont_set && p == privilege::unspecified);
     }
   };
+  using request = detail::with_codec<request_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1165,81 +925,63 @@ constexpr void read_name(reader& r, user_name& n) noexcept {
   n = std::bit_cast<user_name>(raw);
 }
 
-/// A request of one byte: [7:6] reserved, [5:0] user ID (1-63).
-struct user_id_request {
-  static constexpr std::size_t min_size = 1;
-  static constexpr std::size_t max_size = 1;
+/// The name as a field: 16 bytes as they stand.
+template <class IO, class N>
+constexpr void name_field(IO& io, N& n) noexcept {
+  if constexpr (IO::reading) {
+    read_name(io.raw(), n);
+  } else {
+    write_name(io.raw(), n);
+  }
+}
+/// A byte of [7:6] reserved (b7 for Set User Password is the caller's), [5:0] user ID (1-63).
+template <class IO, class U>
+constexpr void user_id_field(IO& io, U& user_id) noexcept {
+  io.byte(user_id, 0xC0);
+  io.require(user_id_ok(user_id), parse_error::reserved_value);
+}
 
+/// A request of one byte: [7:6] reserved, [5:0] user ID (1-63).
+struct user_id_request_layout {
   std::uint8_t user_id = 1;
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (!user_id_ok(user_id)) w.fail(encode_error::out_of_range);
-    w.u8(user_id);
-    return w.result();
-  }
-  [[nodiscard]] static constexpr parsed<user_id_request> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    user_id_request v;
-    v.user_id = read_user_id(r);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const user_id_request&, const user_id_request&) noexcept = default;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept { user_id_field(io, v.user_id); }
+  friend constexpr bool operator==(const user_id_request_layout&, const user_id_request_layout&) noexcept = default;
 };
+using user_id_request = with_codec<user_id_request_layout>;
 }  // namespace detail::app
 
 struct get_user_name {
   static constexpr command_id id = commands::get_user_name;
   using request = detail::app::user_id_request;  // byte 1 [5:0]: user ID
 
-  struct response {
-    static constexpr std::size_t min_size = 16;
-    static constexpr std::size_t max_size = 16;
-
+  struct response_layout {
     user_name name{};  // bytes 1-16, as sent (name_view() gives the text)
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      detail::app::write_name(w, name);
-      return w.result();
-    }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      detail::app::read_name(r, v.name);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept { detail::app::name_field(io, v.name); }
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 struct set_user_name {
   static constexpr command_id id = commands::set_user_name;
   using response = no_data;
 
-  struct request {
-    static constexpr std::size_t min_size = 17;
-    static constexpr std::size_t max_size = 17;
-
+  struct request_layout {
     std::uint8_t user_id = 1;  // byte 1 [5:0]
     user_name name{};          // bytes 2-17
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!detail::app::user_id_ok(user_id)) w.fail(encode_error::out_of_range);
-      w.u8(user_id);
-      detail::app::write_name(w, name);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::user_id_field(io, v.user_id);
+      detail::app::name_field(io, v.name);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.user_id = detail::app::read_user_id(r);
-      detail::app::read_name(r, v.name);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 };
 
 /// Set User Password's operation, byte 2 [1:0] (IPMI v2.0 §22.30).
@@ -1265,7 +1007,7 @@ struct set_user_password {
 
   /// The request holds a password. Nothing in ipmikit prints it; a caller that logs requests
   /// must leave `password` out (tests compare it without printing it).
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 2;   // disable/enable user without password bytes
     static constexpr std::size_t max_size = 22;  // the 20-byte form
 
@@ -1296,50 +1038,43 @@ struct set_user_password {
       return std::span<const std::uint8_t>(password).first(twenty_byte ? long_password_size : short_password_size);
     }
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!canonical()) w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(detail::app::bit(twenty_byte, 7) | user_id));
-      w.u8(static_cast<std::uint8_t>(operation));
-      w.bytes(password_bytes());
-      return w.result();
-    }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      const std::uint8_t b = r.u8();
-      v.twenty_byte = detail::app::test(b, 7);
-      r.reserved_zero(b, 0x40);  // b6 reserved (IPMI v2.0 §22.30)
-      v.user_id = b & 0x3F;
-      if (!detail::app::user_id_ok(v.user_id)) r.fail(parse_error::reserved_value);
-      const std::uint8_t op = r.u8();
-      r.reserved_zero(op, 0xFC);  // [7:2] reserved (IPMI v2.0 §22.30)
-      v.operation = static_cast<password_operation>(op & 0x03);
-      const bool needs_password =
-          v.operation == password_operation::set_password || v.operation == password_operation::test_password;
-      v.has_password = needs_password || !r.at_end();
-      if (v.has_password) {  // 16 or 20 bytes as b7 says; fewer is too short, more too long
-        const auto p = r.view(v.twenty_byte ? long_password_size : short_password_size);
-        for (std::size_t i = 0; i < p.size(); ++i) v.password[i] = p[i];
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.bits([&](auto& b) {
+        b.field(0, 0x3F, v.user_id);
+        b.reserved(0x40);  // b6 (IPMI v2.0 §22.30)
+        b.flag(7, v.twenty_byte);
+      });
+      io.require(detail::app::user_id_ok(v.user_id), parse_error::reserved_value);
+      io.byte(v.operation, 0xFC);  // [7:2] (IPMI v2.0 §22.30)
+      if constexpr (IO::reading) {
+        v.has_password = needs_password(v.operation) || !io.raw().at_end();
+        if (v.has_password) {  // 16 or 20 bytes as b7 says; fewer is too short, more too long
+          const auto p = io.raw().view(v.twenty_byte ? long_password_size : short_password_size);
+          for (std::size_t i = 0; i < p.size(); ++i) v.password[i] = p[i];
+        }
+      } else {
+        io.require(canonical(v));
+        io.raw().bytes(v.password_bytes());
       }
-      return r.result(v);
     }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
 
    private:
-    /// What parse() can give: a valid user ID and operation, a password where one is needed,
-    /// and zeros in the bytes the form does not send.
-    [[nodiscard]] constexpr bool canonical() const noexcept {
-      if (!detail::app::user_id_ok(user_id) || static_cast<std::uint8_t>(operation) > 3) return false;
-      if (!has_password &&
-          (operation == password_operation::set_password || operation == password_operation::test_password))
-        return false;
-      const std::size_t sent = !has_password ? 0 : twenty_byte ? long_password_size : short_password_size;
-      for (std::size_t i = sent; i < password.size(); ++i)
-        if (password[i] != 0) return false;
+    [[nodiscard]] static constexpr bool needs_password(password_operation op) noexcept {
+      return op == password_operation::set_password || op == password_operation::test_password;
+    }
+    /// What parse() can give: a password where one is needed, and zeros in the bytes the form
+    /// does not send.
+    [[nodiscard]] static constexpr bool canonical(const request_layout& v) noexcept {
+      if (!v.has_password && needs_password(v.operation)) return false;
+      const std::size_t sent = !v.has_password ? 0 : v.twenty_byte ? long_password_size : short_password_size;
+      for (std::size_t i = sent; i < v.password.size(); ++i)
+        if (v.password[i] != 0) return false;
       return true;
     }
   };
+  using request = detail::with_codec<request_layout>;
 };
 
 /// A user's enable status, Get User Access byte 2 [7:6] (IPMI v2.0 §22.27); 11b is reserved.
@@ -1353,7 +1088,7 @@ struct set_user_access {
   static constexpr command_id id = commands::set_user_access;
   using response = no_data;
 
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 3;
     static constexpr std::size_t max_size = 4;  // with the optional session limit
 
@@ -1367,78 +1102,43 @@ struct set_user_access {
     bool has_session_limit = false;  // byte 4 is present
     std::uint8_t session_limit = 0;  // byte 4 [3:0]: 0 = limited by the channel only
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      using detail::app::bit;
-      writer w(out);
-      if (!detail::app::channel_ok(channel) || !detail::app::user_id_ok(user_id) ||
-          !detail::app::user_level_ok(privilege_limit) || session_limit > (has_session_limit ? 0x0F : 0))
-        w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(bit(change_bits, 7) | bit(callback_only, 6) | bit(link_auth, 5) |
-                                     bit(ipmi_messaging, 4) | channel));
-      w.u8(user_id);
-      w.u8(static_cast<std::uint8_t>(privilege_limit));
-      if (has_session_limit) w.u8(session_limit);
-      return w.result();
-    }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      using detail::app::test;
-      reader r(data);
-      request v;
-      const std::uint8_t b = r.u8();
-      v.change_bits = test(b, 7);
-      v.callback_only = test(b, 6);
-      v.link_auth = test(b, 5);
-      v.ipmi_messaging = test(b, 4);
-      v.channel = b & 0x0F;
-      if (!detail::app::channel_ok(v.channel)) r.fail(parse_error::reserved_value);
-      v.user_id = detail::app::read_user_id(r);
-      const std::uint8_t p = r.u8();
-      r.reserved_zero(p, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.26)
-      v.privilege_limit = static_cast<privilege>(p & 0x0F);
-      if (!detail::app::user_level_ok(v.privilege_limit)) r.fail(parse_error::reserved_value);
-      if (!r.at_end()) {
-        v.has_session_limit = true;
-        const std::uint8_t s = r.u8();
-        r.reserved_zero(s, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.26)
-        v.session_limit = s & 0x0F;
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.bits([&](auto& b) {
+        b.field(0, 0x0F, v.channel);
+        b.flags({7, 6, 5, 4}, v.change_bits, v.callback_only, v.link_auth, v.ipmi_messaging);
+      });
+      io.require(detail::app::channel_ok(v.channel), parse_error::reserved_value);
+      detail::app::user_id_field(io, v.user_id);
+      detail::app::privilege_field(io, v.privilege_limit, &detail::app::user_level_ok);
+      if constexpr (IO::reading) v.has_session_limit = !io.raw().at_end();
+      io.require(v.has_session_limit || v.session_limit == 0);
+      if (v.has_session_limit) {
+        io.byte(v.session_limit, 0xF0);  // [7:4] (IPMI v2.0 §22.26)
       }
-      return r.result(v);
     }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 };
 
 struct get_user_access {
   static constexpr command_id id = commands::get_user_access;
 
-  struct request {
-    static constexpr std::size_t min_size = 2;
-    static constexpr std::size_t max_size = 2;
-
+  struct request_layout {
     std::uint8_t channel = present_channel;  // byte 1 [3:0]
     std::uint8_t user_id = 1;                // byte 2 [5:0]
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (!detail::app::channel_ok(channel) || !detail::app::user_id_ok(user_id)) w.fail(encode_error::out_of_range);
-      w.u8(channel);
-      w.u8(user_id);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::app::channel_field(io, v.channel);
+      detail::app::user_id_field(io, v.user_id);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.channel = detail::app::read_channel(r);
-      v.user_id = detail::app::read_user_id(r);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
-  struct response {
-    static constexpr std::size_t min_size = 4;
-    static constexpr std::size_t max_size = 4;
-
+  struct response_layout {
     std::uint8_t max_user_ids = 1;  // byte 1 [5:0]: user IDs the BMC has, counting user 1 (1-63)
     user_enable_status enable_status = user_enable_status::unspecified;  // byte 2 [7:6]
     std::uint8_t enabled_user_ids = 0;     // byte 2 [5:0]: at most max_user_ids
@@ -1448,44 +1148,24 @@ struct get_user_access {
     bool ipmi_messaging = false;           // byte 4 b4
     privilege privilege_limit = privilege::no_access;  // byte 4 [3:0]: callback to oem, or no_access
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      using detail::app::bit;
-      writer w(out);
-      if (!counts_ok(max_user_ids, enabled_user_ids, fixed_name_user_ids) ||
-          static_cast<std::uint8_t>(enable_status) > 2 || !detail::app::user_level_ok(privilege_limit))
-        w.fail(encode_error::out_of_range);
-      w.u8(max_user_ids);
-      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(enable_status) << 6) | enabled_user_ids));
-      w.u8(fixed_name_user_ids);
-      w.u8(static_cast<std::uint8_t>(bit(callback_only, 6) | bit(link_auth, 5) | bit(ipmi_messaging, 4) |
-                                     static_cast<std::uint8_t>(privilege_limit)));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.byte(v.max_user_ids, 0xC0);  // [7:6] (IPMI v2.0 §22.27)
+      io.bits([&](auto& b) {
+        b.field(0, 0x3F, v.enabled_user_ids);
+        b.field(6, 0x03, v.enable_status);
+      });
+      io.require(static_cast<std::uint8_t>(v.enable_status) <= 2, parse_error::reserved_value);  // 11b
+      io.byte(v.fixed_name_user_ids, 0xC0);  // [7:6] (IPMI v2.0 §22.27)
+      io.bits([&](auto& b) {
+        b.field(0, 0x0F, v.privilege_limit);
+        b.flags({6, 5, 4}, v.callback_only, v.link_auth, v.ipmi_messaging);
+        b.reserved(0x80);  // b7 (IPMI v2.0 §22.27)
+      });
+      io.require(detail::app::user_level_ok(v.privilege_limit), parse_error::reserved_value);
+      io.require(counts_ok(v.max_user_ids, v.enabled_user_ids, v.fixed_name_user_ids));
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      using detail::app::test;
-      reader r(data);
-      response v;
-      const std::uint8_t m = r.u8();
-      r.reserved_zero(m, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.27)
-      v.max_user_ids = m & 0x3F;
-      const std::uint8_t e = r.u8();
-      v.enable_status = static_cast<user_enable_status>(e >> 6);
-      if (static_cast<std::uint8_t>(v.enable_status) > 2) r.fail(parse_error::reserved_value);  // 11b
-      v.enabled_user_ids = e & 0x3F;
-      const std::uint8_t f = r.u8();
-      r.reserved_zero(f, 0xC0);  // [7:6] reserved (IPMI v2.0 §22.27)
-      v.fixed_name_user_ids = f & 0x3F;
-      const std::uint8_t a = r.u8();
-      r.reserved_zero(a, 0x80);  // b7 reserved (IPMI v2.0 §22.27)
-      v.callback_only = test(a, 6);
-      v.link_auth = test(a, 5);
-      v.ipmi_messaging = test(a, 4);
-      v.privilege_limit = static_cast<privilege>(a & 0x0F);
-      if (!detail::app::user_level_ok(v.privilege_limit)) r.fail(parse_error::reserved_value);
-      if (!counts_ok(v.max_user_ids, v.enabled_user_ids, v.fixed_name_user_ids)) r.fail(parse_error::out_of_range);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
 
    private:
     /// At least one user ID (user 1), at most 63; the enabled and fixed-name counts are counts
@@ -1494,6 +1174,7 @@ struct get_user_access {
       return max >= 1 && max <= 0x3F && enabled <= max && fixed <= max;
     }
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1516,35 +1197,23 @@ enum class ssif_transaction_support : std::uint8_t {
 struct get_system_interface_capabilities {
   static constexpr command_id id = commands::get_system_interface_capabilities;
 
-  struct request {
-    static constexpr std::size_t min_size = 1;
-    static constexpr std::size_t max_size = 1;
-
+  struct request_layout {
     system_interface_type interface_type = system_interface_type::ssif;  // byte 1 [3:0]
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (static_cast<std::uint8_t>(interface_type) > 2) w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(interface_type));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.byte(v.interface_type, 0xF0);  // [7:4] (IPMI v2.0 §22.9)
+      io.require(static_cast<std::uint8_t>(v.interface_type) <= 2, parse_error::reserved_value);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      const std::uint8_t b = r.u8();
-      r.reserved_zero(b, 0xF0);  // [7:4] reserved (IPMI v2.0 §22.9)
-      v.interface_type = static_cast<system_interface_type>(b & 0x0F);
-      if (b > 2) r.fail(parse_error::reserved_value);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
   /// The SSIF form (4 bytes) or the KCS/SMIC form (3 bytes), told apart by length: byte 1
   /// reserved (00h); byte 2 [2:0] the interface version, 000b the only one defined, and for
   /// SSIF [7:6] transaction support and b3 PEC; byte 3 the largest request message the BMC
   /// takes; byte 4 (SSIF) the largest response message it sends (IPMI v2.0 §22.9).
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 3;
     static constexpr std::size_t max_size = 4;
 
@@ -1554,36 +1223,27 @@ struct get_system_interface_capabilities {
     std::uint8_t max_input_size = 0;  // byte 3: bytes, including netfn and command
     std::uint8_t max_output_size = 0;  // SSIF only: byte 4
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (static_cast<std::uint8_t>(transaction_support) > 2 ||
-          (!ssif && (transaction_support != ssif_transaction_support::single_part || pec_supported ||
-                     max_output_size != 0)))
-        w.fail(encode_error::out_of_range);
-      w.u8(0x00);
-      w.u8(static_cast<std::uint8_t>((static_cast<unsigned>(transaction_support) << 6) |
-                                     detail::app::bit(pec_supported, 3)));
-      w.u8(max_input_size);
-      if (ssif) w.u8(max_output_size);
-      return w.result();
-    }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.ssif = data.size() >= 4;
-      r.reserved_zero(r.u8(), 0xFF);  // byte 1 reserved (IPMI v2.0 §22.9)
-      const std::uint8_t b = r.u8();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      if constexpr (IO::reading) v.ssif = io.raw().remaining() >= 4;
+      io.require(v.ssif || (v.transaction_support == ssif_transaction_support::single_part && !v.pec_supported &&
+                            v.max_output_size == 0));
+      io.bits([](auto& b) { b.reserved(0xFF); });  // byte 1 reserved (IPMI v2.0 §22.9)
       // [5:4] reserved and [2:0] version 000b (SSIF); [7:3] reserved and [2:0] 000b (KCS/SMIC).
-      r.reserved_zero(b, v.ssif ? 0x37 : 0xFF);
-      v.transaction_support = static_cast<ssif_transaction_support>(v.ssif ? b >> 6 : 0);
-      if (static_cast<std::uint8_t>(v.transaction_support) > 2) r.fail(parse_error::reserved_value);
-      v.pec_supported = v.ssif && detail::app::test(b, 3);
-      v.max_input_size = r.u8();
-      if (v.ssif) v.max_output_size = r.u8();
-      return r.result(v);
+      io.bits([&](auto& b) {
+        if (v.ssif) {
+          b.field(6, 0x03, v.transaction_support);
+          b.flag(3, v.pec_supported);
+        }
+        b.reserved(v.ssif ? 0x37 : 0xFF);
+      });
+      io.require(static_cast<std::uint8_t>(v.transaction_support) <= 2, parse_error::reserved_value);
+      io.u8(v.max_input_size);
+      if (v.ssif) io.u8(v.max_output_size);
     }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 }  // namespace ipmikit::cmd

@@ -43,7 +43,7 @@ struct get_chassis_status {
   static constexpr command_id id = commands::get_chassis_status;
   using request = no_data;
 
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 3;  // IPMI v2.0 §28.2: bytes 1–3
     static constexpr std::size_t max_size = 4;  // IPMI v2.0 §28.2: front panel byte 4 optional
 
@@ -73,59 +73,30 @@ struct get_chassis_status {
     bool has_front_panel = false;
     std::uint8_t front_panel = 0;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (static_cast<std::uint8_t>(restore_policy) > 3 || static_cast<std::uint8_t>(identify) > 2)
-        w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>((power_on ? 0x01 : 0) | (power_overload ? 0x02 : 0) | (interlock ? 0x04 : 0) |
-                                     (main_power_fault ? 0x08 : 0) | (power_control_fault ? 0x10 : 0) |
-                                     ((static_cast<unsigned>(restore_policy) & 3u) << 5)));
-      w.u8(static_cast<std::uint8_t>((last_ac_failed ? 0x01 : 0) | (last_power_overload ? 0x02 : 0) |
-                                     (last_interlock ? 0x04 : 0) | (last_power_fault ? 0x08 : 0) |
-                                     (last_on_via_ipmi ? 0x10 : 0)));
-      w.u8(static_cast<std::uint8_t>((intrusion ? 0x01 : 0) | (front_panel_lockout ? 0x02 : 0) |
-                                     (drive_fault ? 0x04 : 0) | (cooling_fault ? 0x08 : 0) |
-                                     ((static_cast<unsigned>(identify) & 3u) << 4) | (identify_supported ? 0x40 : 0)));
-      if (has_front_panel) w.u8(front_panel);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.bits([&](auto& b) {
+        b.flags({0, 1, 2, 3, 4}, v.power_on, v.power_overload, v.interlock, v.main_power_fault, v.power_control_fault);
+        b.field(5, 0x03, v.restore_policy);
+        b.reserved(0x80);
+      });
+      io.bits([&](auto& b) {
+        b.flags({0, 1, 2, 3, 4}, v.last_ac_failed, v.last_power_overload, v.last_interlock, v.last_power_fault,
+                v.last_on_via_ipmi);
+        b.reserved(0xE0);
+      });
+      io.bits([&](auto& b) {
+        b.flags({0, 1, 2, 3, 6}, v.intrusion, v.front_panel_lockout, v.drive_fault, v.cooling_fault,
+                v.identify_supported);
+        b.field(4, 0x03, v.identify);
+        b.reserved(0x80);
+      });
+      io.require(static_cast<std::uint8_t>(v.identify) != 3, parse_error::reserved_value);  // IPMI v2.0 §28.2: 11b
+      if (io.more(v.has_front_panel)) io.u8(v.front_panel);
     }
-
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      const std::uint8_t b1 = r.u8();
-      r.reserved_zero(b1, 0x80);
-      v.power_on = (b1 & 0x01) != 0;
-      v.power_overload = (b1 & 0x02) != 0;
-      v.interlock = (b1 & 0x04) != 0;
-      v.main_power_fault = (b1 & 0x08) != 0;
-      v.power_control_fault = (b1 & 0x10) != 0;
-      v.restore_policy = static_cast<power_restore_policy>((b1 >> 5) & 3);
-      const std::uint8_t b2 = r.u8();
-      r.reserved_zero(b2, 0xE0);
-      v.last_ac_failed = (b2 & 0x01) != 0;
-      v.last_power_overload = (b2 & 0x02) != 0;
-      v.last_interlock = (b2 & 0x04) != 0;
-      v.last_power_fault = (b2 & 0x08) != 0;
-      v.last_on_via_ipmi = (b2 & 0x10) != 0;
-      const std::uint8_t b3 = r.u8();
-      r.reserved_zero(b3, 0x80);
-      if (((b3 >> 4) & 3) == 3) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.2: 11b reserved
-      v.intrusion = (b3 & 0x01) != 0;
-      v.front_panel_lockout = (b3 & 0x02) != 0;
-      v.drive_fault = (b3 & 0x04) != 0;
-      v.cooling_fault = (b3 & 0x08) != 0;
-      v.identify = static_cast<identify_state>((b3 >> 4) & 3);
-      v.identify_supported = (b3 & 0x40) != 0;
-      if (!r.at_end()) {
-        v.has_front_panel = true;
-        v.front_panel = r.u8();
-      }
-      return r.result(v);
-    }
-
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -144,27 +115,17 @@ enum class chassis_action : std::uint8_t {
 struct chassis_control {
   static constexpr command_id id = commands::chassis_control;
 
-  struct request {
-    static constexpr std::size_t min_size = 1;
-    static constexpr std::size_t max_size = 1;
-
+  struct request_layout {
     chassis_action action = chassis_action::power_down;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (static_cast<std::uint8_t>(action) > 5) w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(action));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.byte(v.action, 0xF0);
+      io.require(static_cast<std::uint8_t>(v.action) <= 5, parse_error::reserved_value);  // IPMI v2.0 §28.3: 6h–Fh
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      const std::uint8_t b = r.u8();
-      r.reserved_zero(b, 0xF0);
-      if ((b & 0x0F) > 5) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.3: 6h–Fh reserved
-      return r.result(request{static_cast<chassis_action>(b & 0x0F)});
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
   using response = no_data;
 };
@@ -192,32 +153,19 @@ struct get_system_restart_cause {
   static constexpr command_id id = commands::get_system_restart_cause;
   using request = no_data;
 
-  struct response {
-    static constexpr std::size_t min_size = 2;
-    static constexpr std::size_t max_size = 2;
-
+  struct response_layout {
     restart_cause cause = restart_cause::unknown;
     std::uint8_t channel = 0;  // byte 2: the channel the command or event came from
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (static_cast<std::uint8_t>(cause) > 0x0B) w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(cause));
-      w.u8(channel);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.byte(v.cause, 0xF0);
+      io.require(static_cast<std::uint8_t>(v.cause) <= 0x0B, parse_error::reserved_value);  // IPMI v2.0 §28.11: Ch–Fh
+      io.u8(v.channel);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      const std::uint8_t b = r.u8();
-      r.reserved_zero(b, 0xF0);
-      if ((b & 0x0F) > 0x0B) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.11: Ch–Fh reserved
-      v.cause = static_cast<restart_cause>(b & 0x0F);
-      v.channel = r.u8();
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -227,10 +175,7 @@ struct get_poh_counter {
   static constexpr command_id id = commands::get_poh_counter;
   using request = no_data;
 
-  struct response {
-    static constexpr std::size_t min_size = 5;  // IPMI v2.0 §28.14: minutes per count + 4-byte counter
-    static constexpr std::size_t max_size = 5;
-
+  struct response_layout {
     std::uint8_t minutes_per_count = 60;
     std::uint32_t counter = 0;  // LS byte first
 
@@ -239,15 +184,15 @@ struct get_poh_counter {
       return static_cast<std::uint64_t>(minutes_per_count) * counter;
     }
 
-    using layout = detail::plain_layout<response, &response::minutes_per_count, &response::counter>;
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      return layout::encode(*this, out);
+    /// IPMI v2.0 §28.14: minutes per count, then the 4-byte counter.
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.u8(v.minutes_per_count);
+      io.le32(v.counter);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      return layout::parse(data);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -269,15 +214,13 @@ struct valid_bit_clearing {
   bool dont_clear_on_chassis_control = false;  // b3: Chassis Control command
   bool dont_clear_on_pef = false;              // b4: PEF action
 
-  constexpr void encode(writer& w) const noexcept {
-    w.u8(static_cast<std::uint8_t>((dont_clear_on_power_button ? 0x01 : 0) | (dont_clear_on_reset_button ? 0x02 : 0) |
-                                   (dont_clear_on_watchdog ? 0x04 : 0) | (dont_clear_on_chassis_control ? 0x08 : 0) |
-                                   (dont_clear_on_pef ? 0x10 : 0)));
-  }
-  [[nodiscard]] static constexpr valid_bit_clearing parse(reader& r) noexcept {
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0xE0);
-    return {(b & 0x01) != 0, (b & 0x02) != 0, (b & 0x04) != 0, (b & 0x08) != 0, (b & 0x10) != 0};
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([&](auto& b) {
+      b.flags({0, 1, 2, 3, 4}, v.dont_clear_on_power_button, v.dont_clear_on_reset_button, v.dont_clear_on_watchdog,
+              v.dont_clear_on_chassis_control, v.dont_clear_on_pef);
+      b.reserved(0xE0);
+    });
   }
   friend constexpr bool operator==(const valid_bit_clearing&, const valid_bit_clearing&) noexcept = default;
 };
@@ -300,18 +243,14 @@ struct boot_info_acknowledge {
   std::uint8_t mask = 0;  // info_bit values
   std::uint8_t data = 0;  // info_bit values
 
-  constexpr void encode(writer& w) const noexcept {
-    if (((mask | data) & info_bit::reserved) != 0) w.fail(encode_error::out_of_range);
-    w.u8(mask);
-    w.u8(data);
-  }
-  [[nodiscard]] static constexpr boot_info_acknowledge parse(reader& r) noexcept {
-    boot_info_acknowledge v;
-    v.mask = r.u8();
-    v.data = r.u8();
-    r.reserved_zero(v.mask, info_bit::reserved);
-    r.reserved_zero(v.data, info_bit::reserved);
-    return v;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    for (auto* b : {&v.mask, &v.data}) {
+      io.bits([&](auto& bits) {
+        bits.field(0, static_cast<std::uint8_t>(~info_bit::reserved), *b);
+        bits.reserved(info_bit::reserved);
+      });
+    }
   }
   friend constexpr bool operator==(const boot_info_acknowledge&, const boot_info_acknowledge&) noexcept = default;
 };
@@ -388,53 +327,33 @@ struct boot_flags {
   // Byte 5 ([7:5] reserved)
   std::uint8_t device_instance = 0;  // [4:0]
 
-  constexpr void encode(writer& w) const noexcept {
-    if (!is_defined(device) || static_cast<std::uint8_t>(verbosity) > 2 || static_cast<std::uint8_t>(console) > 2 ||
-        static_cast<std::uint8_t>(mux) > 2 || device_instance > 0x1F)
-      w.fail(encode_error::out_of_range);
-    w.u8(static_cast<std::uint8_t>((valid ? 0x80 : 0) | (persistent ? 0x40 : 0) | (efi ? 0x20 : 0)));
-    w.u8(static_cast<std::uint8_t>((cmos_clear ? 0x80 : 0) | (lock_keyboard ? 0x40 : 0) |
-                                   ((static_cast<unsigned>(device) & 0x0Fu) << 2) | (screen_blank ? 0x02 : 0) |
-                                   (lock_reset_button ? 0x01 : 0)));
-    w.u8(static_cast<std::uint8_t>((lock_power_button ? 0x80 : 0) | ((static_cast<unsigned>(verbosity) & 3u) << 5) |
-                                   (force_progress_event_traps ? 0x10 : 0) | (user_password_bypass ? 0x08 : 0) |
-                                   (lock_sleep_button ? 0x04 : 0) | (static_cast<unsigned>(console) & 3u)));
-    w.u8(static_cast<std::uint8_t>((bios_shared_mode_override ? 0x08 : 0) | (static_cast<unsigned>(mux) & 7u)));
-    w.u8(static_cast<std::uint8_t>(device_instance & 0x1F));
-  }
-
-  [[nodiscard]] static constexpr boot_flags parse(reader& r) noexcept {
-    boot_flags v;
-    const std::uint8_t b1 = r.u8();
-    const std::uint8_t b2 = r.u8();
-    const std::uint8_t b3 = r.u8();
-    const std::uint8_t b4 = r.u8();
-    const std::uint8_t b5 = r.u8();
-    r.reserved_zero(b1, 0x1F);
-    r.reserved_zero(b4, 0xF0);
-    r.reserved_zero(b5, 0xE0);
-    v.valid = (b1 & 0x80) != 0;
-    v.persistent = (b1 & 0x40) != 0;
-    v.efi = (b1 & 0x20) != 0;
-    v.cmos_clear = (b2 & 0x80) != 0;
-    v.lock_keyboard = (b2 & 0x40) != 0;
-    v.device = static_cast<boot_device>((b2 >> 2) & 0x0F);
-    if (!is_defined(v.device)) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.13: Ah, Ch–Eh reserved
-    v.screen_blank = (b2 & 0x02) != 0;
-    v.lock_reset_button = (b2 & 0x01) != 0;
-    v.lock_power_button = (b3 & 0x80) != 0;
-    v.verbosity = static_cast<firmware_verbosity>((b3 >> 5) & 3);
-    if (((b3 >> 5) & 3) == 3) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.13: 11b reserved
-    v.force_progress_event_traps = (b3 & 0x10) != 0;
-    v.user_password_bypass = (b3 & 0x08) != 0;
-    v.lock_sleep_button = (b3 & 0x04) != 0;
-    v.console = static_cast<console_redirection>(b3 & 3);
-    if ((b3 & 3) == 3) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.13: 11b reserved
-    v.bios_shared_mode_override = (b4 & 0x08) != 0;
-    v.mux = static_cast<bios_mux_control>(b4 & 7);
-    if ((b4 & 7) > 2) r.fail(parse_error::reserved_value);  // IPMI v2.0 §28.13: 011b–111b reserved
-    v.device_instance = b5 & 0x1F;
-    return v;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([&](auto& b) {
+      b.flags({7, 6, 5}, v.valid, v.persistent, v.efi);
+      b.reserved(0x1F);
+    });
+    io.bits([&](auto& b) {
+      b.flags({7, 6, 1, 0}, v.cmos_clear, v.lock_keyboard, v.screen_blank, v.lock_reset_button);
+      b.field(2, 0x0F, v.device);
+    });
+    io.require(is_defined(v.device), parse_error::reserved_value);  // IPMI v2.0 §28.13: Ah, Ch–Eh reserved
+    io.bits([&](auto& b) {
+      b.flags({7, 4, 3, 2}, v.lock_power_button, v.force_progress_event_traps, v.user_password_bypass,
+              v.lock_sleep_button);
+      b.field(5, 0x03, v.verbosity);
+      b.field(0, 0x03, v.console);
+    });
+    // IPMI v2.0 §28.13: 11b verbosity and console, 011b–111b mux are reserved.
+    io.require(static_cast<std::uint8_t>(v.verbosity) != 3 && static_cast<std::uint8_t>(v.console) != 3,
+               parse_error::reserved_value);
+    io.bits([&](auto& b) {
+      b.flag(3, v.bios_shared_mode_override);
+      b.field(0, 0x07, v.mux);
+      b.reserved(0xF0);
+    });
+    io.require(static_cast<std::uint8_t>(v.mux) <= 2, parse_error::reserved_value);
+    io.byte(v.device_instance, 0xE0);
   }
   friend constexpr bool operator==(const boot_flags&, const boot_flags&) noexcept = default;
 };
@@ -463,29 +382,25 @@ struct set_system_boot_options {
   static constexpr command_id id = commands::set_system_boot_options;
 
   /// Byte 1: b7 mark parameter invalid (locked), [6:0] parameter; then the parameter's data.
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 1;  // the parameter byte (an opaque parameter may have no data)
     static constexpr std::size_t max_size = 1 + boot::max_data_size;
 
     bool mark_invalid = false;
     boot::parameter value{};
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      w.u8(static_cast<std::uint8_t>((mark_invalid ? 0x80 : 0) | (boot::number(value) & 0x7F)));
-      boot::family::encode_data(w, value);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      std::uint8_t parameter = boot::number(v.value);
+      io.bits([&](auto& b) {
+        b.flag(7, v.mark_invalid);
+        b.field(0, 0x7F, parameter);
+      });
+      boot::family::data_field(io, v.value, parameter);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      const std::uint8_t b = r.u8();
-      v.mark_invalid = (b & 0x80) != 0;
-      v.value = boot::family::parse_data(r, static_cast<std::uint8_t>(b & 0x7F));
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
   using response = no_data;
 };
@@ -498,37 +413,24 @@ struct get_system_boot_options {
 
   /// Byte 1 [6:0] parameter ([7] reserved), byte 2 set selector, byte 3 block selector.
   /// `chassis bootparam get 5` sends 05 00 00.
-  struct request {
-    static constexpr std::size_t min_size = 3;
-    static constexpr std::size_t max_size = 3;
-
+  struct request_layout {
     std::uint8_t parameter = 0;  // 0–127
     std::uint8_t set_selector = 0;
     std::uint8_t block_selector = 0;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (parameter > 0x7F) w.fail(encode_error::out_of_range);  // IPMI v2.0 §28.13: [6:0] parameter selector
-      w.u8(parameter);
-      w.u8(set_selector);
-      w.u8(block_selector);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.byte(v.parameter, 0x80);  // IPMI v2.0 §28.13: [6:0] parameter selector
+      io.u8(v.set_selector);
+      io.u8(v.block_selector);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.parameter = r.u8();
-      r.reserved_zero(v.parameter, 0x80);
-      v.set_selector = r.u8();
-      v.block_selector = r.u8();
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
   /// Byte 1 [3:0] parameter version (01h; [7:4] reserved), byte 2 b7 parameter invalid/locked
   /// and [6:0] the parameter, then its data. A version other than 1 is out_of_range.
-  struct response {
+  struct response_layout {
     static constexpr std::uint8_t version = 0x01;  // IPMI v2.0 §28.13: parameter version 1
     static constexpr std::size_t min_size = 2;
     static constexpr std::size_t max_size = 2 + boot::max_data_size;
@@ -536,26 +438,21 @@ struct get_system_boot_options {
     bool invalid = false;
     boot::parameter value{};
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      w.u8(version);
-      w.u8(static_cast<std::uint8_t>((invalid ? 0x80 : 0) | (boot::number(value) & 0x7F)));
-      boot::family::encode_data(w, value);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      std::uint8_t sent_version = version;
+      io.byte(sent_version, 0xF0);
+      io.require(sent_version == version);
+      std::uint8_t parameter = boot::number(v.value);
+      io.bits([&](auto& b) {
+        b.flag(7, v.invalid);
+        b.field(0, 0x7F, parameter);
+      });
+      boot::family::data_field(io, v.value, parameter);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      const std::uint8_t ver = r.u8();
-      r.reserved_zero(ver, 0xF0);
-      if ((ver & 0x0F) != version) r.fail(parse_error::out_of_range);
-      const std::uint8_t b = r.u8();
-      v.invalid = (b & 0x80) != 0;
-      v.value = boot::family::parse_data(r, static_cast<std::uint8_t>(b & 0x7F));
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 }  // namespace ipmikit::cmd

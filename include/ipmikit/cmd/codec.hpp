@@ -15,6 +15,10 @@
 //   reserved value, a value out of range). It never reads past `data`.
 // - `min_size` / `max_size` bound the data bytes, so a fixed buffer of `max_size` always fits.
 //
+// Most types say their layout once, as a `fields(io, v)` description that a field_writer runs
+// for encode() and a field_reader for parse() (detail::with_codec below), so the two directions
+// cannot disagree.
+//
 // parse(encode(x)) == x for every valid x, and both run in constant evaluation. Host-side code
 // builds requests and parses responses; BMC-side code parses requests and builds responses: the
 // same types. build_request() and parse_response() below add the netfn/LUN, command and
@@ -28,6 +32,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "../message.hpp"
 
@@ -35,6 +40,17 @@ namespace ipmikit::cmd {
 
 // ---------------------------------------------------------------------------------------------
 // Errors
+
+namespace detail {
+/// The name of enumerator `e` of an enumeration numbered 0, 1, 2 …: names[e], or an empty view
+/// for a value past the table. `names` lists the enumerators in order, N of them (the tests
+/// name each one).
+template <class E, std::size_t N>
+[[nodiscard]] constexpr std::string_view enum_name(E e, const std::array<std::string_view, N>& names) noexcept {
+  const auto i = static_cast<std::size_t>(e);
+  return i < N ? names[i] : std::string_view{};
+}
+}  // namespace detail
 
 /// Why parse() refused its bytes. 0 is success, as for every ipmikit error enum.
 enum class parse_error : std::uint8_t {
@@ -46,14 +62,7 @@ enum class parse_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(parse_error e) noexcept {
-  switch (e) {
-    case parse_error::ok: return "ok";
-    case parse_error::too_short: return "too_short";
-    case parse_error::too_long: return "too_long";
-    case parse_error::reserved_value: return "reserved_value";
-    case parse_error::out_of_range: return "out_of_range";
-  }
-  return {};
+  return detail::enum_name<parse_error, 5>(e, {"ok", "too_short", "too_long", "reserved_value", "out_of_range"});
 }
 
 /// The completion code a BMC answers a request with when parse() refused it: a wrong length is
@@ -77,12 +86,7 @@ enum class encode_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(encode_error e) noexcept {
-  switch (e) {
-    case encode_error::ok: return "ok";
-    case encode_error::buffer_too_small: return "buffer_too_small";
-    case encode_error::out_of_range: return "out_of_range";
-  }
-  return {};
+  return detail::enum_name<encode_error, 3>(e, {"ok", "buffer_too_small", "out_of_range"});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,38 +340,246 @@ template <command Cmd>
   return R::parse(message.subspan(2));
 }
 
+// ---------------------------------------------------------------------------------------------
+// One field description for both directions
+//
+// A layout says its data bytes once, as `template <class IO, class V> static constexpr void
+// fields(IO& io, V& v)`: for encode() io is a field_writer and v a const value, for parse() io
+// is a field_reader and v the value being filled, as a serialization archive serves both
+// directions. Each io call names a field and its wire form; a byte of bit fields is
+// `io.bits([&](auto& b) { b.flag(…); b.field(…); b.reserved(…); })`. A rule on the values is
+// `io.require(ok, error)`: parse() records `error`, encode() refuses with out_of_range, so
+// whatever encodes parses back. `IO::reading` is there for the few fields read and written
+// differently (an optional tail).
+
 namespace detail {
 
-/// One field of a plain layout as its wire bytes: a byte, 16 or 32 bits LS byte first, or a
-/// byte array as it stands.
-constexpr void put(writer& w, std::uint8_t v) noexcept { w.u8(v); }
-constexpr void put(writer& w, std::uint16_t v) noexcept { w.le16(v); }
-constexpr void put(writer& w, std::uint32_t v) noexcept { w.le32(v); }
-template <std::size_t N>
-constexpr void put(writer& w, const std::array<std::uint8_t, N>& v) noexcept { w.bytes(v); }
-constexpr void get(reader& r, std::uint8_t& v) noexcept { v = r.u8(); }
-constexpr void get(reader& r, std::uint16_t& v) noexcept { v = r.le16(); }
-constexpr void get(reader& r, std::uint32_t& v) noexcept { v = r.le32(); }
-template <std::size_t N>
-constexpr void get(reader& r, std::array<std::uint8_t, N>& v) noexcept { r.bytes(v); }
+/// A byte field: a byte, or an enumeration carried in one.
+template <class T>
+concept byte_field = std::same_as<T, std::uint8_t> || (std::is_enum_v<T> && sizeof(T) == 1);
 
-/// encode() and parse() of a T whose data bytes are its `Fields` (member pointers) in order,
-/// each as put() writes it, with nothing to check: the small one- and two-field requests and
-/// responses (a sensor number, a time, a GUID, Get POH Counter's response …) say their layout
-/// once, as `using layout = detail::plain_layout<T, &T::a, &T::b>`.
-template <class T, auto... Fields>
-struct plain_layout {
-  [[nodiscard]] static constexpr encoded encode(const T& v, std::span<std::uint8_t> out) noexcept {
+/// A byte of bit fields as encode() builds it.
+class bits_writer {
+ public:
+  /// Bit n is `on`.
+  constexpr void flag(unsigned n, bool on) noexcept {
+    if (on) value_ = static_cast<std::uint8_t>(value_ | (1u << n));
+  }
+  /// `v` (a number or an enumeration) in the bits `mask << shift`; a value wider than `mask` is
+  /// out_of_range.
+  template <class T>
+  constexpr void field(unsigned shift, std::uint8_t mask, const T& v) noexcept {
+    const auto u = static_cast<unsigned>(v);
+    if (u > mask) ok_ = false;
+    value_ = static_cast<std::uint8_t>(value_ | ((u & mask) << shift));
+  }
+  /// Bit pos[i] is the i-th of `on`: a row of flags in one statement.
+  template <std::size_t N, class... B>
+  constexpr void flags(const unsigned (&pos)[N], const B&... on) noexcept {
+    static_assert(N == sizeof...(B));
+    std::size_t i = 0;
+    (flag(pos[i++], on), ...);
+  }
+  /// Bits that must be 0: written as 0.
+  constexpr void reserved(std::uint8_t) noexcept {}
+  /// Bits that are ignored: written as 0.
+  constexpr void ignored(std::uint8_t) noexcept {}
+
+  [[nodiscard]] constexpr std::uint8_t value() const noexcept { return value_; }
+  [[nodiscard]] constexpr bool ok() const noexcept { return ok_; }
+
+ private:
+  std::uint8_t value_ = 0;
+  bool ok_ = true;
+};
+
+/// A byte of bit fields as parse() takes it apart.
+class bits_reader {
+ public:
+  constexpr explicit bits_reader(std::uint8_t value) noexcept : value_(value) {}
+
+  constexpr void flag(unsigned n, bool& on) const noexcept { on = ((static_cast<unsigned>(value_) >> n) & 1u) != 0; }
+  template <class T>
+  constexpr void field(unsigned shift, std::uint8_t mask, T& v) const noexcept {
+    v = static_cast<T>((static_cast<unsigned>(value_) >> shift) & mask);
+  }
+  template <std::size_t N, class... B>
+  constexpr void flags(const unsigned (&pos)[N], B&... on) const noexcept {
+    static_assert(N == sizeof...(B));
+    std::size_t i = 0;
+    (flag(pos[i++], on), ...);
+  }
+  /// Bits that must be 0: a 1 is reserved_value.
+  constexpr void reserved(std::uint8_t mask) noexcept { reserved_ = static_cast<std::uint8_t>(reserved_ | mask); }
+  /// Bits whose value does not matter.
+  constexpr void ignored(std::uint8_t) noexcept {}
+
+  [[nodiscard]] constexpr std::uint8_t value() const noexcept { return value_; }
+  [[nodiscard]] constexpr std::uint8_t reserved_mask() const noexcept { return reserved_; }
+
+ private:
+  std::uint8_t value_;
+  std::uint8_t reserved_ = 0;
+};
+
+/// encode()'s side of fields(): writes each field.
+class field_writer {
+ public:
+  static constexpr bool reading = false;
+
+  constexpr explicit field_writer(writer& w) noexcept : w_(w) {}
+
+  template <byte_field T>
+  constexpr void u8(const T& v) noexcept { w_.u8(static_cast<std::uint8_t>(v)); }
+  /// A byte whose `reserved` bits must be 0.
+  template <byte_field T>
+  constexpr void byte(const T& v, std::uint8_t reserved) noexcept {
+    require((static_cast<std::uint8_t>(v) & reserved) == 0);
+    w_.u8(static_cast<std::uint8_t>(v));
+  }
+  constexpr void le16(const std::uint16_t& v) noexcept { w_.le16(v); }
+  constexpr void le24(const std::uint32_t& v) noexcept { w_.le24(v); }
+  constexpr void le32(const std::uint32_t& v) noexcept { w_.le32(v); }
+  template <std::size_t N>
+  constexpr void bytes(const std::array<std::uint8_t, N>& v) noexcept { w_.bytes(v); }
+  /// The first N bytes of `v` (the rest is not sent).
+  template <std::size_t N, std::size_t M>
+  constexpr void bytes_first(const std::array<std::uint8_t, M>& v) noexcept {
+    w_.bytes(std::span<const std::uint8_t>(v).first(N));
+  }
+  /// N bytes of no meaning: written as 0.
+  constexpr void padding(std::size_t n) noexcept { w_.fill(n, 0); }
+  /// N reserved bytes: written as 00h.
+  constexpr void zeros(std::size_t n) noexcept { w_.fill(n, 0); }
+  /// Whether an optional tail follows: the value says so (`has`).
+  [[nodiscard]] constexpr bool more(const bool& has) const noexcept { return has; }
+  template <class F>
+  constexpr void bits(F&& f) noexcept {
+    bits_writer b;
+    f(b);
+    require(b.ok());
+    w_.u8(b.value());
+  }
+  constexpr void require(bool ok, parse_error = parse_error::out_of_range) noexcept {
+    if (!ok) w_.fail(encode_error::out_of_range);
+  }
+  [[nodiscard]] constexpr writer& raw() noexcept { return w_; }
+
+ private:
+  writer& w_;
+};
+
+/// parse()'s side of fields(): reads each field into the value.
+class field_reader {
+ public:
+  static constexpr bool reading = true;
+
+  constexpr explicit field_reader(reader& r) noexcept : r_(r) {}
+
+  template <byte_field T>
+  constexpr void u8(T& v) noexcept { v = static_cast<T>(r_.u8()); }
+  template <byte_field T>
+  constexpr void byte(T& v, std::uint8_t reserved) noexcept {
+    const std::uint8_t b = r_.u8();
+    r_.reserved_zero(b, reserved);
+    v = static_cast<T>(b & ~reserved);
+  }
+  constexpr void le16(std::uint16_t& v) noexcept { v = r_.le16(); }
+  constexpr void le24(std::uint32_t& v) noexcept { v = r_.le24(); }
+  constexpr void le32(std::uint32_t& v) noexcept { v = r_.le32(); }
+  template <std::size_t N>
+  constexpr void bytes(std::array<std::uint8_t, N>& v) noexcept { r_.bytes(v); }
+  template <std::size_t N, std::size_t M>
+  constexpr void bytes_first(std::array<std::uint8_t, M>& v) noexcept {
+    std::array<std::uint8_t, N> head{};  // not a loop of u8(): see reader::bytes
+    r_.bytes(head);
+    std::copy_n(head.begin(), N, v.begin());
+  }
+  /// N bytes of no meaning: skipped.
+  constexpr void padding(std::size_t n) noexcept { (void)r_.view(n); }
+  /// N reserved bytes: each must be 00h.
+  constexpr void zeros(std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) r_.reserved_zero(r_.u8(), 0xFF);
+  }
+  /// Whether an optional tail follows: bytes are left; `has` records it.
+  [[nodiscard]] constexpr bool more(bool& has) noexcept {
+    has = !r_.at_end();
+    return has;
+  }
+  template <class F>
+  constexpr void bits(F&& f) noexcept {
+    bits_reader b(r_.u8());
+    f(b);
+    r_.reserved_zero(b.value(), b.reserved_mask());
+  }
+  constexpr void require(bool ok, parse_error e = parse_error::out_of_range) noexcept {
+    if (!ok) r_.fail(e);
+  }
+  [[nodiscard]] constexpr reader& raw() noexcept { return r_; }
+
+ private:
+  reader& r_;
+};
+
+/// A layout's fields on a writer or reader already under way: a configuration parameter's
+/// data after the command's own bytes.
+template <class T>
+constexpr void write_fields(writer& w, const T& v) noexcept {
+  field_writer io(w);
+  T::fields(io, v);
+}
+template <class T>
+[[nodiscard]] constexpr T read_fields(reader& r) noexcept {
+  field_reader io(r);
+  T v{};
+  T::fields(io, v);
+  return v;
+}
+
+/// The bytes fields() writes for a default `Layout`: the size of a layout whose size does not
+/// depend on its values (libmctp's "count only" encoding, at compile time).
+template <class Layout>
+consteval std::size_t measured_size() noexcept {
+  std::array<std::uint8_t, 512> scratch{};
+  writer w(scratch);
+  field_writer io(w);
+  const Layout v{};
+  Layout::fields(io, v);
+  return w.size();
+}
+/// The bounds a layout declares, or its measured size: {min_size, max_size}.
+template <class Layout>
+consteval std::array<std::size_t, 2> layout_sizes() noexcept {
+  if constexpr (requires { Layout::min_size; }) {
+    return {Layout::min_size, Layout::max_size};
+  } else {
+    return {measured_size<Layout>(), measured_size<Layout>()};
+  }
+}
+
+/// A request or response type made of a `Layout`: its fields, fields() and operator==, and
+/// min_size and max_size when its size depends on its values (else they are measured).
+/// encode() and parse() are fields() run by a field_writer and a field_reader. It stays an
+/// aggregate (`request{a, b, c}` initialises the layout's fields).
+template <class Layout>
+struct with_codec : Layout {
+  static constexpr std::size_t min_size = layout_sizes<Layout>()[0];
+  static constexpr std::size_t max_size = layout_sizes<Layout>()[1];
+
+  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
     writer w(out);
-    (put(w, v.*Fields), ...);
+    field_writer io(w);
+    Layout::fields(io, static_cast<const Layout&>(*this));
     return w.result();
   }
-  [[nodiscard]] static constexpr parsed<T> parse(std::span<const std::uint8_t> data) noexcept {
+  [[nodiscard]] static constexpr parsed<with_codec> parse(std::span<const std::uint8_t> data) noexcept {
     reader r(data);
-    T v;
-    (get(r, v.*Fields), ...);
+    field_reader io(r);
+    with_codec v;
+    Layout::fields(io, static_cast<Layout&>(v));
     return r.result(v);
   }
+  friend constexpr bool operator==(const with_codec&, const with_codec&) noexcept = default;
 };
 
 }  // namespace detail

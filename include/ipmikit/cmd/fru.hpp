@@ -12,6 +12,7 @@
 // fru_custom_capacity custom fields): no heap.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -29,58 +30,45 @@ namespace ipmikit::cmd {
 inline constexpr std::uint8_t fru_device_id_reserved = 0xFF;  // IPMI v2.0 §34.1: FRU device ID FFh is reserved
 inline constexpr std::size_t fru_data_capacity = 255;          // a count byte (IPMI v2.0 §34.2/§34.3) counts at most 255
 
+namespace detail {
+/// The FRU device ID byte: FFh is reserved (IPMI v2.0 §34).
+template <class IO, class D>
+constexpr void fru_device_id_field(IO& io, D& id) noexcept {
+  io.u8(id);
+  io.require(id != fru_device_id_reserved, parse_error::reserved_value);
+}
+}  // namespace detail
+
 // ---------------------------------------------------------------------------------------------
 // Get FRU Inventory Area Info (IPMI v2.0 §34.1)
 
 struct get_fru_inventory_area_info {
   static constexpr command_id id = commands::get_fru_inventory_area_info;
 
-  struct request {
-    static constexpr std::size_t min_size = 1;
-    static constexpr std::size_t max_size = 1;
-
+  struct request_layout {
     std::uint8_t fru_device_id = 0;  // 0 = the BMC's own FRU; FFh reserved
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (fru_device_id == fru_device_id_reserved) w.fail(encode_error::out_of_range);
-      w.u8(fru_device_id);
-      return w.result();
-    }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.fru_device_id = r.u8();
-      if (v.fru_device_id == fru_device_id_reserved) r.fail(parse_error::reserved_value);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept { detail::fru_device_id_field(io, v.fru_device_id); }
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
-  struct response {
-    static constexpr std::size_t min_size = 3;
-    static constexpr std::size_t max_size = 3;
-
+  struct response_layout {
     std::uint16_t area_size = 0;  // bytes
     bool word_access = false;     // byte 3 b0: 1 = offsets and counts are in words; [7:1] reserved
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      w.le16(area_size);
-      w.u8(word_access ? 0x01 : 0x00);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.le16(v.area_size);
+      io.bits([&](auto& b) {
+        b.flag(0, v.word_access);
+        b.reserved(0xFE);
+      });
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.area_size = r.le16();
-      const std::uint8_t access = r.u8();
-      r.reserved_zero(access, 0xFE);
-      v.word_access = (access & 0x01) != 0;
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 namespace detail {
@@ -97,9 +85,19 @@ struct fru_bytes {
   constexpr bool assign(std::span<const std::uint8_t> b) noexcept {
     if (b.size() > fru_data_capacity) return false;
     data = {};
-    for (std::size_t i = 0; i < b.size(); ++i) data[i] = b[i];
+    std::copy(b.begin(), b.end(), data.begin());
     length = b.size();
     return true;
+  }
+  /// `n` bytes as a field (n is the length when writing): at most fru_data_capacity.
+  template <class IO, class V>
+  static constexpr void bytes_field(IO& io, V& v, std::size_t n) noexcept {
+    if constexpr (IO::reading) {
+      (void)v.assign(io.raw().view(n));
+    } else {
+      io.require(v.length <= fru_data_capacity);
+      io.raw().bytes(v.bytes());
+    }
   }
   friend constexpr bool operator==(const fru_bytes&, const fru_bytes&) noexcept = default;
 };
@@ -112,57 +110,37 @@ struct fru_bytes {
 struct read_fru_data {
   static constexpr command_id id = commands::read_fru_data;
 
-  struct request {
-    static constexpr std::size_t min_size = 4;
-    static constexpr std::size_t max_size = 4;
-
+  struct request_layout {
     std::uint8_t fru_device_id = 0;
     std::uint16_t offset = 0;  // bytes, or words for a word-access device
     std::uint8_t count = 1;    // 1 to 255; 0 is out_of_range
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (fru_device_id == fru_device_id_reserved || count == 0) w.fail(encode_error::out_of_range);
-      w.u8(fru_device_id);
-      w.le16(offset);
-      w.u8(count);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::fru_device_id_field(io, v.fru_device_id);
+      io.le16(v.offset);
+      io.u8(v.count);
+      io.require(v.count != 0);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.fru_device_id = r.u8();
-      v.offset = r.le16();
-      v.count = r.u8();
-      if (v.fru_device_id == fru_device_id_reserved) r.fail(parse_error::reserved_value);
-      if (v.count == 0) r.fail(parse_error::out_of_range);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
   /// The count returned, then that many bytes: a count past the bytes sent is too_short, bytes
   /// past the count too_long.
-  struct response : detail::fru_bytes {
+  struct response_layout : detail::fru_bytes {
     static constexpr std::size_t min_size = 1;
     static constexpr std::size_t max_size = 1 + fru_data_capacity;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (length > fru_data_capacity) w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(length));
-      w.bytes(bytes());
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      auto count = static_cast<std::uint8_t>(v.length);
+      io.u8(count);
+      bytes_field(io, v, count);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> in) noexcept {
-      reader r(in);
-      response v;
-      const std::uint8_t count = r.u8();
-      v.assign(r.view(count));
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -172,59 +150,38 @@ struct write_fru_data {
   static constexpr command_id id = commands::write_fru_data;
 
   /// Device ID, offset, then 1 to fru_data_capacity bytes to write.
-  struct request : detail::fru_bytes {
+  struct request_layout : detail::fru_bytes {
     static constexpr std::size_t min_size = 4;
     static constexpr std::size_t max_size = 3 + fru_data_capacity;
 
     std::uint8_t fru_device_id = 0;
     std::uint16_t offset = 0;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (fru_device_id == fru_device_id_reserved || length == 0 || length > fru_data_capacity)
-        w.fail(encode_error::out_of_range);
-      w.u8(fru_device_id);
-      w.le16(offset);
-      w.bytes(bytes());
-      return w.result();
-    }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> in) noexcept {
-      reader r(in);
-      request v;
-      v.fru_device_id = r.u8();
-      v.offset = r.le16();
-      if (r.remaining() == 0) {
-        r.u8();  // at least one byte to write: too_short
-      } else if (r.remaining() > fru_data_capacity) {
-        return {request{}, parse_error::too_long};
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::fru_device_id_field(io, v.fru_device_id);
+      io.le16(v.offset);
+      // At least one byte to write (none is too_short); more than the capacity is too_long.
+      if constexpr (IO::reading) {
+        if (io.raw().at_end()) (void)io.raw().u8();
+        bytes_field(io, v, std::min(io.raw().remaining(), fru_data_capacity));
       } else {
-        v.assign(r.rest());
+        io.require(v.length >= 1);
+        bytes_field(io, v, v.length);
       }
-      if (v.fru_device_id == fru_device_id_reserved) r.fail(parse_error::reserved_value);
-      return r.result(v);
     }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
-  struct response {
-    static constexpr std::size_t min_size = 1;
-    static constexpr std::size_t max_size = 1;
-
+  struct response_layout {
     std::uint8_t count_written = 0;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      w.u8(count_written);
-      return w.result();
-    }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.count_written = r.u8();
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept { io.u8(v.count_written); }
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // =============================================================================================
@@ -261,22 +218,10 @@ enum class fru_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(fru_error e) noexcept {
-  switch (e) {
-    case fru_error::ok: return "ok";
-    case fru_error::too_short: return "too_short";
-    case fru_error::bad_version: return "bad_version";
-    case fru_error::bad_checksum: return "bad_checksum";
-    case fru_error::length_past_end: return "length_past_end";
-    case fru_error::missing_end_marker: return "missing_end_marker";
-    case fru_error::field_overrun: return "field_overrun";
-    case fru_error::missing_field: return "missing_field";
-    case fru_error::too_many_custom_fields: return "too_many_custom_fields";
-    case fru_error::field_too_long: return "field_too_long";
-    case fru_error::reserved_field: return "reserved_field";
-    case fru_error::out_of_range: return "out_of_range";
-    case fru_error::buffer_too_small: return "buffer_too_small";
-  }
-  return {};
+  return detail::enum_name<fru_error, 13>(
+      e, {"ok", "too_short", "bad_version", "bad_checksum", "length_past_end", "missing_end_marker", "field_overrun",
+          "missing_field", "too_many_custom_fields", "field_too_long", "reserved_field", "out_of_range",
+          "buffer_too_small"});
 }
 
 /// A FRU parse result: the value when `error` is ok (value-initialised otherwise).

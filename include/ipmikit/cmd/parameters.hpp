@@ -34,15 +34,10 @@ struct set_in_progress_parameter {
 
   set_in_progress_state state = set_in_progress_state::set_complete;
 
-  constexpr void encode(writer& w) const noexcept {
-    if (static_cast<std::uint8_t>(state) > 2) w.fail(encode_error::out_of_range);
-    w.u8(static_cast<std::uint8_t>(state));
-  }
-  [[nodiscard]] static constexpr set_in_progress_parameter parse(reader& r) noexcept {
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0xFC);
-    if ((b & 0x03) == 3) r.fail(parse_error::reserved_value);  // 11b reserved
-    return {static_cast<set_in_progress_state>(b & 0x03)};
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.byte(v.state, 0xFC);
+    io.require(static_cast<std::uint8_t>(v.state) != 3, parse_error::reserved_value);  // 11b reserved
   }
   friend constexpr bool operator==(const set_in_progress_parameter&, const set_in_progress_parameter&) noexcept =
       default;
@@ -79,6 +74,15 @@ struct parameter_bytes {
     v.assign(r.view(n));
     return v;
   }
+  /// The bytes as the last field of a layout (codec.hpp's fields()): encode(), or parse_rest().
+  template <class IO, class P>
+  static constexpr void rest_field(IO& io, P& p) noexcept {
+    if constexpr (IO::reading) {
+      p = parse_rest(io.raw());
+    } else {
+      p.encode(io.raw());
+    }
+  }
   friend constexpr bool operator==(const parameter_bytes& a, const parameter_bytes& b) noexcept {
     const auto x = a.view();
     const auto y = b.view();
@@ -91,8 +95,8 @@ struct parameter_bytes {
 
 namespace detail {
 
-/// A family of configuration parameters: typed ones, each with `static constexpr number`,
-/// `encode(writer&)` and `static parse(reader&)`, and Opaque for every other number (a runtime
+/// A family of configuration parameters: typed ones, each with `static constexpr number` and a
+/// fields() description (codec.hpp), and Opaque for every other number (a runtime
 /// `number`, `encode(writer&)`, `static parse(reader&, number)`). `value` is the variant of them.
 /// An Opaque value with the number of a typed parameter does not encode (out_of_range): it
 /// would parse back as the typed one.
@@ -116,15 +120,26 @@ struct parameter_family {
       o->encode(w);
       return;
     }
-    static_cast<void>(((std::get_if<Typed>(&v) != nullptr ? (std::get_if<Typed>(&v)->encode(w), true) : false) || ...));
+    static_cast<void>(((std::get_if<Typed>(&v) != nullptr ? (write_fields(w, *std::get_if<Typed>(&v)), true) : false) ||
+                       ...));
   }
 
   /// Parameter `n`'s data: the rest of `r`.
   [[nodiscard]] static constexpr value parse_data(reader& r, std::uint8_t n) noexcept {
     value v{};
-    const bool typed = ((n == Typed::number ? (v = value{Typed::parse(r)}, true) : false) || ...);
+    const bool typed = ((n == Typed::number ? (v = value{read_fields<Typed>(r)}, true) : false) || ...);
     if (!typed) v = value{Opaque::parse(r, n)};
     return v;
+  }
+
+  /// Parameter `n`'s data as the last field of a layout (codec.hpp's fields()).
+  template <class IO, class V>
+  static constexpr void data_field(IO& io, V& v, std::uint8_t n) noexcept {
+    if constexpr (IO::reading) {
+      v = parse_data(io.raw(), n);
+    } else {
+      encode_data(io.raw(), v);
+    }
   }
 };
 

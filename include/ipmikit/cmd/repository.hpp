@@ -6,6 +6,7 @@
 // read_whole_record. The conventions (encode/parse/min_size/max_size) are codec.hpp's.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -22,71 +23,45 @@ namespace detail {
 /// A 16-bit ID alone: Reserve SEL's reservation, Add/Delete SEL Entry's record ID, …
 /// `nonzero` refuses 0 (a reservation ID is never 0: 0 means "no reservation").
 template <bool nonzero>
-struct id16 {
-  static constexpr std::size_t min_size = 2;
-  static constexpr std::size_t max_size = 2;
-
+struct id16_layout {
   std::uint16_t value = nonzero ? 1 : 0;
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (nonzero && value == 0) w.fail(encode_error::out_of_range);
-    w.le16(value);
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.le16(v.value);
+    io.require(!nonzero || v.value != 0);
   }
-  [[nodiscard]] static constexpr parsed<id16> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    id16 v;
-    v.value = r.le16();
-    if (nonzero && v.value == 0) r.fail(parse_error::out_of_range);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const id16&, const id16&) noexcept = default;
+  friend constexpr bool operator==(const id16_layout&, const id16_layout&) noexcept = default;
 };
+template <bool nonzero>
+using id16 = with_codec<id16_layout<nonzero>>;
 
 /// The request of Get SEL Entry and Get SDR: reservation, record ID, offset, bytes to read.
-/// `record_capacity` is the longest record: an offset at or past it, or a count reaching past
-/// it, is out_of_range; so is a count of 0. FFh reads the whole record.
-template <std::size_t record_capacity>
-struct record_read_request {
-  static constexpr std::size_t min_size = 6;
-  static constexpr std::size_t max_size = 6;
-
+/// Every offset and count parses: only the BMC knows the record's length, and it answers 0xC9
+/// (parameter out of range) for an offset past the record's end and 0xCA (cannot return the
+/// number of requested bytes) for a count that does not fit (IPMI v2.0 §31.5, §33.12), which a
+/// parse error (0xCC) could not say. FFh reads the whole record.
+struct record_read_layout {
   std::uint16_t reservation_id = 0;  // 0 = none: allowed for a whole-record read from offset 0
   std::uint16_t record_id = 0;       // 0000h first, FFFFh last
   std::uint8_t offset = 0;
   std::uint8_t bytes_to_read = read_whole_record;
 
-  [[nodiscard]] constexpr bool valid() const noexcept {
-    if (offset >= record_capacity || bytes_to_read == 0) return false;
-    return bytes_to_read == read_whole_record || std::size_t{offset} + bytes_to_read <= record_capacity;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.le16(v.reservation_id);
+    io.le16(v.record_id);
+    io.u8(v.offset);
+    io.u8(v.bytes_to_read);
   }
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (!valid()) w.fail(encode_error::out_of_range);
-    w.le16(reservation_id);
-    w.le16(record_id);
-    w.u8(offset);
-    w.u8(bytes_to_read);
-    return w.result();
-  }
-  [[nodiscard]] static constexpr parsed<record_read_request> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    record_read_request v;
-    v.reservation_id = r.le16();
-    v.record_id = r.le16();
-    v.offset = r.u8();
-    v.bytes_to_read = r.u8();
-    if (!v.valid()) r.fail(parse_error::out_of_range);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const record_read_request&, const record_read_request&) noexcept = default;
+  friend constexpr bool operator==(const record_read_layout&, const record_read_layout&) noexcept = default;
 };
+using record_read_request = with_codec<record_read_layout>;
 
 /// The response of Get SEL Entry and Get SDR: the next record ID, then the bytes read (1 to
 /// `capacity`). A whole-record read of a SEL entry is 16 bytes, which sel_record::parse reads.
 template <std::size_t capacity>
-struct record_read_response {
+struct record_read_response_layout {
   static constexpr std::size_t min_size = 3;
   static constexpr std::size_t max_size = 2 + capacity;
 
@@ -102,34 +77,61 @@ struct record_read_response {
   constexpr bool assign(std::span<const std::uint8_t> b) noexcept {
     if (b.empty() || b.size() > capacity) return false;
     data = {};
-    for (std::size_t i = 0; i < b.size(); ++i) data[i] = b[i];
+    std::copy(b.begin(), b.end(), data.begin());
     length = b.size();
     return true;
   }
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (length == 0 || length > capacity) w.fail(encode_error::out_of_range);
-    w.le16(next_record_id);
-    w.bytes(bytes());
-    return w.result();
-  }
-  [[nodiscard]] static constexpr parsed<record_read_response> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    record_read_response v;
-    v.next_record_id = r.le16();
-    if (r.remaining() == 0) {
-      r.u8();  // at least one byte read: too_short
-    } else if (r.remaining() > capacity) {
-      return {record_read_response{}, parse_error::too_long};
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.le16(v.next_record_id);
+    if constexpr (IO::reading) {
+      if (io.raw().at_end()) (void)io.raw().u8();  // at least one byte read: too_short
+      (void)v.assign(io.raw().view(std::min(io.raw().remaining(), capacity)));  // more: too_long
     } else {
-      v.assign(r.rest());
+      io.require(v.length >= 1 && v.length <= capacity);
+      io.raw().bytes(v.bytes());
     }
-    return r.result(v);
   }
-  friend constexpr bool operator==(const record_read_response&, const record_read_response&) noexcept = default;
+  friend constexpr bool operator==(const record_read_response_layout&, const record_read_response_layout&) noexcept =
+      default;
+};
+template <std::size_t capacity>
+using record_read_response = with_codec<record_read_response_layout<capacity>>;
+
+
+/// Reserve SEL and Reserve SDR Repository (IPMI v2.0 §31.4, §33.11): no request data; the
+/// response is the reservation ID (`value`), never 0.
+template <command_id Id>
+struct reserve_command {
+  static constexpr command_id id = Id;
+  using request = no_data;
+  using response = id16<true>;
 };
 
+/// Get SEL Entry and Get SDR (IPMI v2.0 §31.5, §33.12): reservation, record ID, offset, bytes to
+/// read (FFh = the whole record); the next record ID (FFFFh: none), then the bytes read.
+template <command_id Id, std::size_t RecordCapacity>
+struct record_read_command {
+  static constexpr command_id id = Id;
+  using request = record_read_request;
+  using response = record_read_response<RecordCapacity>;
+};
+
+/// The members Get SEL Info's and Get SDR Repository Info's responses share (IPMI v2.0 §31.2,
+/// §33.9), besides the entry count and free space, which the two name differently.
+struct repository_info {
+  std::uint8_t version = 0x51;         // BCD, as sent: 51h = v1.5/v2.0 (IPMI v2.0 §31.2, §33.9)
+  std::uint32_t last_add_time = 0;     // FFFFFFFFh: never (IPMI v2.0 §31.2)
+  std::uint32_t last_erase_time = 0;
+  bool overflow = false;
+  bool supports_delete = false;
+  bool supports_partial_add = false;
+  bool supports_reserve = false;
+  bool supports_get_allocation_info = false;
+
+  friend constexpr bool operator==(const repository_info&, const repository_info&) noexcept = default;
+};
 
 /// Byte 14's bits that Get SEL Info and Get SDR Repository Info share (IPMI v2.0 §31.2, §33.9);
 /// the public names are sel_support_bit's and sdr_support_bit's.
@@ -144,40 +146,24 @@ inline constexpr std::uint8_t get_allocation_info = 0x01;  // IPMI v2.0 §31.2, 
 /// The 14 bytes of Get SEL Info's and Get SDR Repository Info's responses (IPMI v2.0 §31.2,
 /// §33.9): version, entry count and free space (LS byte first; passed apart, since the two
 /// responses name them differently), last add and last erase times, then the operation support
-/// byte. `Info` has version, last_add_time, last_erase_time, overflow and the four
-/// supports_… flags. `extra` is ORed into byte 14 (the SDR's update support bits).
-template <class Info>
-constexpr void write_repository_info(writer& w, const Info& v, std::uint16_t count, std::uint16_t free_space,
-                                     std::uint8_t extra) noexcept {
-  w.u8(v.version);
-  w.le16(count);
-  w.le16(free_space);
-  w.le32(v.last_add_time);
-  w.le32(v.last_erase_time);
-  w.u8(static_cast<std::uint8_t>(extra | (v.overflow ? repository_bit::overflow : 0) |
-                                 (v.supports_delete ? repository_bit::delete_entry : 0) |
-                                 (v.supports_partial_add ? repository_bit::partial_add : 0) |
-                                 (v.supports_reserve ? repository_bit::reserve : 0) |
-                                 (v.supports_get_allocation_info ? repository_bit::get_allocation_info : 0)));
-}
-/// Reads what write_repository_info() writes into `v`, `count` and `free_space`; byte 14's
-/// `reserved` bits must be 0. Returns byte 14, for the caller's own bits.
-template <class Info>
-constexpr std::uint8_t read_repository_info(reader& r, Info& v, std::uint16_t& count, std::uint16_t& free_space,
-                                            std::uint8_t reserved) noexcept {
-  v.version = r.u8();
-  count = r.le16();
-  free_space = r.le16();
-  v.last_add_time = r.le32();
-  v.last_erase_time = r.le32();
-  const std::uint8_t ops = r.u8();
-  r.reserved_zero(ops, reserved);
-  v.overflow = (ops & repository_bit::overflow) != 0;
-  v.supports_delete = (ops & repository_bit::delete_entry) != 0;
-  v.supports_partial_add = (ops & repository_bit::partial_add) != 0;
-  v.supports_reserve = (ops & repository_bit::reserve) != 0;
-  v.supports_get_allocation_info = (ops & repository_bit::get_allocation_info) != 0;
-  return ops;
+/// byte. `V` has version, last_add_time, last_erase_time, overflow and the four supports_…
+/// flags. Byte 14's `reserved` bits must be 0; `own(bits)` names the caller's own bits of it
+/// (the SDR's update support).
+template <class IO, class V, class Count, class Own>
+constexpr void repository_info_fields(IO& io, V& v, Count& count, Count& free_space, std::uint8_t reserved,
+                                      Own own) noexcept {
+  io.u8(v.version);
+  io.le16(count);
+  io.le16(free_space);
+  io.le32(v.last_add_time);
+  io.le32(v.last_erase_time);
+  io.bits([&](auto& b) {
+    // repository_bit: b7 overflow, b3 delete, b2 partial add, b1 reserve, b0 get allocation info
+    b.flags({7, 3, 2, 1, 0}, v.overflow, v.supports_delete, v.supports_partial_add, v.supports_reserve,
+            v.supports_get_allocation_info);
+    b.reserved(reserved);
+    own(b);
+  });
 }
 
 }  // namespace detail

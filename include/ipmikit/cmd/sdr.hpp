@@ -60,20 +60,18 @@ struct sdr_header {
 
   [[nodiscard]] constexpr std::size_t record_size() const noexcept { return sdr_header_size + remaining_length; }
 
-  constexpr void write(writer& w) const noexcept {
-    w.le16(record_id);
-    w.u8(sdr_version);
-    w.u8(record_type);
-    w.u8(remaining_length);
+  /// Record ID, version 51h (another is out_of_range), type, remaining length.
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.le16(v.record_id);
+    std::uint8_t version = sdr_version;
+    io.u8(version);
+    io.require(version == sdr_version);
+    io.u8(v.record_type);
+    io.u8(v.remaining_length);
   }
-  [[nodiscard]] static constexpr sdr_header read(reader& r) noexcept {
-    sdr_header h;
-    h.record_id = r.le16();
-    if (r.u8() != sdr_version) r.fail(parse_error::out_of_range);
-    h.record_type = r.u8();
-    h.remaining_length = r.u8();
-    return h;
-  }
+  constexpr void write(writer& w) const noexcept { detail::write_fields(w, *this); }
+  [[nodiscard]] static constexpr sdr_header read(reader& r) noexcept { return detail::read_fields<sdr_header>(r); }
 
   [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
     writer w(out);
@@ -125,106 +123,70 @@ struct sdr_id_string {
   [[nodiscard]] constexpr bool valid() const noexcept {
     return static_cast<unsigned>(type) <= 3 && length <= sdr_id_capacity;
   }
-  constexpr void write(writer& w) const noexcept {
-    if (!valid()) w.fail(encode_error::out_of_range);
-    w.u8(type_length());
-    for (char c : chars()) w.u8(static_cast<std::uint8_t>(c));
-  }
-  [[nodiscard]] static constexpr sdr_id_string read(reader& r) noexcept {
-    sdr_id_string id;
-    const std::uint8_t tl = r.u8();
-    r.reserved_zero(tl, 0x20);
-    id.type = static_cast<sdr_id_type>(tl >> 6);
-    const std::size_t n = tl & 0x1Fu;
-    if (n > sdr_id_capacity) {
-      r.fail(parse_error::out_of_range);
-      r.view(n);
-      return sdr_id_string{};
+  /// The type/length byte ([7:6] type, b5 reserved, [4:0] length, at most 16), then the bytes.
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    std::uint8_t n = v.length;
+    io.bits([&](auto& b) {
+      b.field(6, 0x03, v.type);
+      b.reserved(0x20);
+      b.field(0, 0x1F, n);
+    });
+    io.require(n <= sdr_id_capacity);
+    if constexpr (IO::reading) {
+      const auto b = io.raw().view(n);
+      if (n > sdr_id_capacity) v = V{};
+      v.length = static_cast<std::uint8_t>(n > sdr_id_capacity ? 0 : b.size());
+      for (std::size_t i = 0; i < v.length; ++i) v.data[i] = static_cast<char>(b[i]);
+    } else {
+      for (char c : v.chars()) io.raw().u8(static_cast<std::uint8_t>(c));
     }
-    const auto b = r.view(n);
-    id.length = static_cast<std::uint8_t>(b.size());
-    for (std::size_t i = 0; i < b.size(); ++i) id.data[i] = static_cast<char>(b[i]);
-    return id;
   }
+  constexpr void write(writer& w) const noexcept { detail::write_fields(w, *this); }
+  [[nodiscard]] static constexpr sdr_id_string read(reader& r) noexcept { return detail::read_fields<sdr_id_string>(r); }
   friend constexpr bool operator==(const sdr_id_string&, const sdr_id_string&) noexcept = default;
 };
 
 namespace detail {
 
-/// Reads a record's header and checks its type; the caller reads the body, then
-/// finish_record() checks the header's length against what the body took.
-[[nodiscard]] constexpr sdr_header start_record(reader& r, std::uint8_t type) noexcept {
-  const sdr_header h = sdr_header::read(r);
-  if (h.record_type != type) r.fail(parse_error::out_of_range);
+/// A record's header, from `v.record_id`, `type`, and the length fixed_size and the ID string
+/// make (out_of_range past 255); read, a header of another type is out_of_range.
+template <class IO, class V>
+constexpr sdr_header record_start(IO& io, V& v, std::uint8_t type) noexcept {
+  sdr_header h{v.record_id, type, 0};
+  if constexpr (!IO::reading) {
+    const std::size_t body = V::fixed_size - sdr_header_size + v.id.length;
+    io.require(body <= 255);
+    h.remaining_length = static_cast<std::uint8_t>(body);
+  }
+  sdr_header::fields(io, h);
+  io.require(h.record_type == type);
+  if constexpr (IO::reading) v.record_id = h.record_id;
   return h;
 }
-/// The remaining-length byte must count exactly the body read (out_of_range otherwise; a
-/// record cut short or with bytes after it is too_short / too_long, as always).
-constexpr void finish_record(reader& r, const sdr_header& h) noexcept {
-  if (r.position() != h.record_size()) r.fail(parse_error::out_of_range);
-}
-/// Writes a record header whose length counts `body` bytes.
-constexpr void write_record_header(writer& w, std::uint16_t record_id, std::uint8_t type, std::size_t body) noexcept {
-  if (body > 255) w.fail(encode_error::out_of_range);
-  sdr_header{record_id, type, static_cast<std::uint8_t>(body)}.write(w);
-}
-
-// Every typed record below has `record_id`, a `fixed_size` through its ID type/length byte, and
-// ends with its OEM byte and ID string; the sensor records also start their body with the
-// sensor_record_key and end it with the hysteresis bytes and reserved 00h bytes before the OEM
-// byte (IPMI v2.0 §43.1 offsets 42–47, §43.2 offsets 25–31).
-
-/// The header of record `v` of `type`, its length counted from `fixed_size` and the ID's length.
-template <class Record>
-constexpr void write_record_start(writer& w, const Record& v, std::uint8_t type) noexcept {
-  write_record_header(w, v.record_id, type, Record::fixed_size - sdr_header_size + v.id.length);
-}
-/// start_record(), and the record ID into `v`.
-template <class Record>
-[[nodiscard]] constexpr sdr_header read_record_start(reader& r, Record& v, std::uint8_t type) noexcept {
-  const sdr_header h = start_record(r, type);
-  v.record_id = h.record_id;
-  return h;
-}
-/// The OEM byte and the ID string.
-template <class Record>
-constexpr void write_record_end(writer& w, const Record& v) noexcept {
-  w.u8(v.oem);
-  v.id.write(w);
-}
-/// The OEM byte and the ID string, then finish_record().
-template <class Record>
-constexpr void read_record_end(reader& r, Record& v, const sdr_header& h) noexcept {
-  v.oem = r.u8();
-  v.id = sdr_id_string::read(r);
-  finish_record(r, h);
+/// The OEM byte and the ID string; read, the header's remaining length must count exactly the
+/// body read (out_of_range otherwise; a record cut short or with bytes after it is too_short /
+/// too_long, as always).
+template <class IO, class V>
+constexpr void record_end(IO& io, V& v, const sdr_header& h) noexcept {
+  io.u8(v.oem);
+  sdr_id_string::fields(io, v.id);
+  if constexpr (IO::reading) io.require(io.raw().position() == h.record_size());
 }
 /// A sensor record's header and key.
-template <class Record>
-constexpr void write_sensor_start(writer& w, const Record& v, std::uint8_t type) noexcept {
-  write_record_start(w, v, type);
-  v.key.write(w);
-}
-template <class Record>
-[[nodiscard]] constexpr sdr_header read_sensor_start(reader& r, Record& v, std::uint8_t type) noexcept {
-  const sdr_header h = read_record_start(r, v, type);
-  v.key = decltype(v.key)::read(r);
+template <class IO, class V>
+constexpr sdr_header sensor_start(IO& io, V& v, std::uint8_t type) noexcept {
+  const sdr_header h = record_start(io, v, type);
+  decltype(v.key)::fields(io, v.key);
   return h;
 }
 /// A sensor record's hysteresis bytes, `reserved` bytes of 00h, the OEM byte and the ID string.
-template <class Record>
-constexpr void write_sensor_end(writer& w, const Record& v, std::size_t reserved) noexcept {
-  w.u8(v.positive_hysteresis);
-  w.u8(v.negative_hysteresis);
-  w.fill(reserved, 0x00);
-  write_record_end(w, v);
-}
-template <class Record>
-constexpr void read_sensor_end(reader& r, Record& v, std::size_t reserved, const sdr_header& h) noexcept {
-  v.positive_hysteresis = r.u8();
-  v.negative_hysteresis = r.u8();
-  for (std::size_t i = 0; i < reserved; ++i) r.reserved_zero(r.u8(), 0xFF);
-  read_record_end(r, v, h);
+template <class IO, class V>
+constexpr void sensor_end(IO& io, V& v, std::size_t reserved, const sdr_header& h) noexcept {
+  io.u8(v.positive_hysteresis);
+  io.u8(v.negative_hysteresis);
+  io.zeros(reserved);
+  record_end(io, v, h);
 }
 
 /// A 4-bit two's complement nibble, sign-extended.
@@ -274,45 +236,23 @@ struct sensor_record_key {
 
   [[nodiscard]] constexpr analog_format format() const noexcept { return static_cast<analog_format>(units_1 >> 6); }
 
-  constexpr void write(writer& w) const noexcept {
-    if (owner_channel > 0x0F || owner_lun > 0x03) w.fail(encode_error::out_of_range);
-    w.u8(owner_id);
-    w.u8(static_cast<std::uint8_t>((owner_channel << 4) | owner_lun));
-    w.u8(sensor_number);
-    w.u8(entity_id);
-    w.u8(entity_instance);
-    w.u8(initialization);
-    w.u8(capabilities);
-    w.u8(sensor_type);
-    w.u8(event_reading_type);
-    w.le16(assertion_mask);
-    w.le16(deassertion_mask);
-    w.le16(reading_mask);
-    w.u8(units_1);
-    w.u8(base_unit);
-    w.u8(modifier_unit);
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.u8(v.owner_id);
+    io.bits([&](auto& b) {
+      b.field(0, 0x03, v.owner_lun);
+      b.reserved(0x0C);
+      b.field(4, 0x0F, v.owner_channel);
+    });
+    for (auto* f : {&v.sensor_number, &v.entity_id, &v.entity_instance, &v.initialization, &v.capabilities,
+                    &v.sensor_type, &v.event_reading_type})
+      io.u8(*f);
+    for (auto* mask : {&v.assertion_mask, &v.deassertion_mask, &v.reading_mask}) io.le16(*mask);
+    for (auto* f : {&v.units_1, &v.base_unit, &v.modifier_unit}) io.u8(*f);
   }
+  constexpr void write(writer& w) const noexcept { detail::write_fields(w, *this); }
   [[nodiscard]] static constexpr sensor_record_key read(reader& r) noexcept {
-    sensor_record_key k;
-    k.owner_id = r.u8();
-    const std::uint8_t lun = r.u8();
-    r.reserved_zero(lun, 0x0C);
-    k.owner_channel = static_cast<std::uint8_t>(lun >> 4);
-    k.owner_lun = lun & 0x03;
-    k.sensor_number = r.u8();
-    k.entity_id = r.u8();
-    k.entity_instance = r.u8();
-    k.initialization = r.u8();
-    k.capabilities = r.u8();
-    k.sensor_type = r.u8();
-    k.event_reading_type = r.u8();
-    k.assertion_mask = r.le16();
-    k.deassertion_mask = r.le16();
-    k.reading_mask = r.le16();
-    k.units_1 = r.u8();
-    k.base_unit = r.u8();
-    k.modifier_unit = r.u8();
-    return k;
+    return detail::read_fields<sensor_record_key>(r);
   }
   friend constexpr bool operator==(const sensor_record_key&, const sensor_record_key&) noexcept = default;
 };
@@ -320,7 +260,7 @@ struct sensor_record_key {
 // ---------------------------------------------------------------------------------------------
 // Full Sensor Record (IPMI v2.0 §43.1, type 01h)
 
-struct full_sensor_record {
+struct full_sensor_record_layout {
   static constexpr std::size_t fixed_size = 48;  // through the ID type/length byte (offset 47)
   static constexpr std::size_t min_size = fixed_size;
   static constexpr std::size_t max_size = fixed_size + sdr_id_capacity;
@@ -359,72 +299,58 @@ struct full_sensor_record {
            b_exp >= -8 && b_exp <= 7;
   }
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (!fields_fit()) w.fail(encode_error::out_of_range);
-    const auto mu = static_cast<unsigned>(m) & 0x3FFu;
-    const auto bu = static_cast<unsigned>(b) & 0x3FFu;
-    detail::write_sensor_start(w, *this, sdr_type::full_sensor);
-    w.u8(linearization);
-    w.u8(static_cast<std::uint8_t>(mu));
-    w.u8(static_cast<std::uint8_t>(((mu >> 2) & 0xC0u) | (tolerance & 0x3Fu)));
-    w.u8(static_cast<std::uint8_t>(bu));
-    w.u8(static_cast<std::uint8_t>(((bu >> 2) & 0xC0u) | (accuracy & 0x3Fu)));
-    w.u8(static_cast<std::uint8_t>(((accuracy >> 2) & 0xF0u) | ((accuracy_exp & 0x3u) << 2) | (sensor_direction & 0x3u)));
-    w.u8(static_cast<std::uint8_t>(((static_cast<unsigned>(r_exp) & 0xFu) << 4) | (static_cast<unsigned>(b_exp) & 0xFu)));
-    w.u8(analog_flags);
-    w.u8(nominal_reading);
-    w.u8(normal_max);
-    w.u8(normal_min);
-    w.u8(sensor_max);
-    w.u8(sensor_min);
-    w.u8(upper_non_recoverable);
-    w.u8(upper_critical);
-    w.u8(upper_non_critical);
-    w.u8(lower_non_recoverable);
-    w.u8(lower_critical);
-    w.u8(lower_non_critical);
-    detail::write_sensor_end(w, *this, 2);
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    const sdr_header h = detail::sensor_start(io, v, sdr_type::full_sensor);
+    io.byte(v.linearization, 0x80);
+    // M and B are 10-bit two's complement: the LS byte, then [9:8] in b7:6 beside the tolerance
+    // and accuracy [5:0]; accuracy [9:6] is byte 28 [7:4]; R and B exponents 4-bit two's complement.
+    const auto mu = static_cast<unsigned>(v.m) & 0x3FFu;
+    const auto bu = static_cast<unsigned>(v.b) & 0x3FFu;
+    auto m_ls = static_cast<std::uint8_t>(mu);
+    auto m_ms = static_cast<std::uint8_t>(mu >> 8);
+    auto b_ls = static_cast<std::uint8_t>(bu);
+    auto b_ms = static_cast<std::uint8_t>(bu >> 8);
+    auto acc_ls = static_cast<std::uint8_t>(v.accuracy & 0x3Fu);
+    auto acc_ms = static_cast<std::uint8_t>((v.accuracy >> 6) & 0x0Fu);
+    auto r4 = static_cast<std::uint8_t>(static_cast<unsigned>(v.r_exp) & 0x0Fu);
+    auto b4 = static_cast<std::uint8_t>(static_cast<unsigned>(v.b_exp) & 0x0Fu);
+    io.require(v.fields_fit());
+    io.u8(m_ls);
+    io.bits([&](auto& bits) {
+      bits.field(0, 0x3F, v.tolerance);
+      bits.field(6, 0x03, m_ms);
+    });
+    io.u8(b_ls);
+    io.bits([&](auto& bits) {
+      bits.field(0, 0x3F, acc_ls);
+      bits.field(6, 0x03, b_ms);
+    });
+    io.bits([&](auto& bits) {
+      bits.field(0, 0x03, v.sensor_direction);
+      bits.field(2, 0x03, v.accuracy_exp);
+      bits.field(4, 0x0F, acc_ms);
+    });
+    io.bits([&](auto& bits) {
+      bits.field(0, 0x0F, b4);
+      bits.field(4, 0x0F, r4);
+    });
+    if constexpr (IO::reading) {
+      v.m = detail::signed10(m_ls | (static_cast<unsigned>(m_ms) << 8));
+      v.b = detail::signed10(b_ls | (static_cast<unsigned>(b_ms) << 8));
+      v.accuracy = static_cast<std::uint16_t>(acc_ls | (acc_ms << 6));
+      v.r_exp = detail::signed4(r4);
+      v.b_exp = detail::signed4(b4);
+    }
+    for (auto* f : {&v.analog_flags, &v.nominal_reading, &v.normal_max, &v.normal_min, &v.sensor_max, &v.sensor_min,
+                    &v.upper_non_recoverable, &v.upper_critical, &v.upper_non_critical, &v.lower_non_recoverable,
+                    &v.lower_critical, &v.lower_non_critical})
+      io.u8(*f);
+    detail::sensor_end(io, v, 2, h);
   }
-
-  [[nodiscard]] static constexpr parsed<full_sensor_record> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    full_sensor_record v;
-    const sdr_header h = detail::read_sensor_start(r, v, sdr_type::full_sensor);
-    v.linearization = r.u8();
-    r.reserved_zero(v.linearization, 0x80);
-    const unsigned m_ls = r.u8();
-    const unsigned m_tol = r.u8();
-    const unsigned b_ls = r.u8();
-    const unsigned b_acc = r.u8();
-    const unsigned acc_dir = r.u8();
-    const unsigned exps = r.u8();
-    v.m = detail::signed10(m_ls | ((m_tol & 0xC0u) << 2));
-    v.tolerance = static_cast<std::uint8_t>(m_tol & 0x3Fu);
-    v.b = detail::signed10(b_ls | ((b_acc & 0xC0u) << 2));
-    v.accuracy = static_cast<std::uint16_t>((b_acc & 0x3Fu) | ((acc_dir & 0xF0u) << 2));
-    v.accuracy_exp = static_cast<std::uint8_t>((acc_dir >> 2) & 0x3u);
-    v.sensor_direction = static_cast<std::uint8_t>(acc_dir & 0x3u);
-    v.r_exp = detail::signed4(exps >> 4);
-    v.b_exp = detail::signed4(exps);
-    v.analog_flags = r.u8();
-    v.nominal_reading = r.u8();
-    v.normal_max = r.u8();
-    v.normal_min = r.u8();
-    v.sensor_max = r.u8();
-    v.sensor_min = r.u8();
-    v.upper_non_recoverable = r.u8();
-    v.upper_critical = r.u8();
-    v.upper_non_critical = r.u8();
-    v.lower_non_recoverable = r.u8();
-    v.lower_critical = r.u8();
-    v.lower_non_critical = r.u8();
-    detail::read_sensor_end(r, v, 2, h);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const full_sensor_record&, const full_sensor_record&) noexcept = default;
+  friend constexpr bool operator==(const full_sensor_record_layout&, const full_sensor_record_layout&) noexcept = default;
 };
+using full_sensor_record = detail::with_codec<full_sensor_record_layout>;
 
 /// A converted reading, exactly: value = mantissa · 10^exponent.
 struct converted_reading {
@@ -471,7 +397,7 @@ struct converted_reading {
 // ---------------------------------------------------------------------------------------------
 // Compact Sensor Record (IPMI v2.0 §43.2, type 02h)
 
-struct compact_sensor_record {
+struct compact_sensor_record_layout {
   static constexpr std::size_t fixed_size = 32;  // through the ID type/length byte (offset 31)
   static constexpr std::size_t min_size = fixed_size;
   static constexpr std::size_t max_size = fixed_size + sdr_id_capacity;
@@ -485,30 +411,21 @@ struct compact_sensor_record {
   std::uint8_t oem = 0;  // bytes 27–29 before it are reserved, 00h
   sdr_id_string id;
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    detail::write_sensor_start(w, *this, sdr_type::compact_sensor);
-    w.u8(direction_sharing);
-    w.u8(instance_sharing);
-    detail::write_sensor_end(w, *this, 3);
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    const sdr_header h = detail::sensor_start(io, v, sdr_type::compact_sensor);
+    io.u8(v.direction_sharing);
+    io.u8(v.instance_sharing);
+    detail::sensor_end(io, v, 3, h);
   }
-  [[nodiscard]] static constexpr parsed<compact_sensor_record> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    compact_sensor_record v;
-    const sdr_header h = detail::read_sensor_start(r, v, sdr_type::compact_sensor);
-    v.direction_sharing = r.u8();
-    v.instance_sharing = r.u8();
-    detail::read_sensor_end(r, v, 3, h);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const compact_sensor_record&, const compact_sensor_record&) noexcept = default;
+  friend constexpr bool operator==(const compact_sensor_record_layout&, const compact_sensor_record_layout&) noexcept = default;
 };
+using compact_sensor_record = detail::with_codec<compact_sensor_record_layout>;
 
 // ---------------------------------------------------------------------------------------------
 // FRU Device Locator (IPMI v2.0 §43.8, type 11h)
 
-struct fru_device_locator_record {
+struct fru_device_locator_record_layout {
   static constexpr std::size_t fixed_size = 16;  // through the ID type/length byte (offset 15)
   static constexpr std::size_t min_size = fixed_size;
   static constexpr std::size_t max_size = fixed_size + sdr_id_capacity;
@@ -527,48 +444,28 @@ struct fru_device_locator_record {
   std::uint8_t oem = 0;  // byte 9 before the device type is reserved, 00h
   sdr_id_string id;
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if ((device_access_address & 0x01) != 0 || access_lun > 3 || private_bus > 7 || channel > 0x0F)
-      w.fail(encode_error::out_of_range);
-    detail::write_record_start(w, *this, sdr_type::fru_device_locator);
-    w.u8(device_access_address);
-    w.u8(fru_device_id);
-    w.u8(static_cast<std::uint8_t>((logical ? 0x80 : 0x00) | (access_lun << 3) | private_bus));
-    w.u8(static_cast<std::uint8_t>(channel << 4));
-    w.u8(0x00);
-    w.u8(device_type);
-    w.u8(device_type_modifier);
-    w.u8(entity_id);
-    w.u8(entity_instance);
-    detail::write_record_end(w, *this);
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    const sdr_header h = detail::record_start(io, v, sdr_type::fru_device_locator);
+    io.byte(v.device_access_address, 0x01);
+    io.u8(v.fru_device_id);
+    io.bits([&](auto& b) {
+      b.field(0, 0x07, v.private_bus);
+      b.field(3, 0x03, v.access_lun);
+      b.reserved(0x60);
+      b.flag(7, v.logical);
+    });
+    io.bits([&](auto& b) {
+      b.field(4, 0x0F, v.channel);
+      b.reserved(0x0F);
+    });
+    io.zeros(1);
+    for (auto* f : {&v.device_type, &v.device_type_modifier, &v.entity_id, &v.entity_instance}) io.u8(*f);
+    detail::record_end(io, v, h);
   }
-  [[nodiscard]] static constexpr parsed<fru_device_locator_record> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    fru_device_locator_record v;
-    const sdr_header h = detail::read_record_start(r, v, sdr_type::fru_device_locator);
-    v.device_access_address = r.u8();
-    r.reserved_zero(v.device_access_address, 0x01);
-    v.fru_device_id = r.u8();
-    const std::uint8_t access = r.u8();
-    r.reserved_zero(access, 0x60);
-    v.logical = (access & 0x80) != 0;
-    v.access_lun = static_cast<std::uint8_t>((access >> 3) & 0x3);
-    v.private_bus = access & 0x07;
-    const std::uint8_t chan = r.u8();
-    r.reserved_zero(chan, 0x0F);
-    v.channel = static_cast<std::uint8_t>(chan >> 4);
-    r.reserved_zero(r.u8(), 0xFF);
-    v.device_type = r.u8();
-    v.device_type_modifier = r.u8();
-    v.entity_id = r.u8();
-    v.entity_instance = r.u8();
-    detail::read_record_end(r, v, h);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const fru_device_locator_record&, const fru_device_locator_record&) noexcept = default;
+  friend constexpr bool operator==(const fru_device_locator_record_layout&, const fru_device_locator_record_layout&) noexcept = default;
 };
+using fru_device_locator_record = detail::with_codec<fru_device_locator_record_layout>;
 
 // ---------------------------------------------------------------------------------------------
 // Management Controller Device Locator (IPMI v2.0 §43.9, type 12h)
@@ -585,7 +482,7 @@ inline constexpr std::uint8_t sdr_repository = 0x02;        // IPMI v2.0 §43.9
 inline constexpr std::uint8_t sensor_device = 0x01;         // IPMI v2.0 §43.9
 }  // namespace mc_capability
 
-struct mc_device_locator_record {
+struct mc_device_locator_record_layout {
   static constexpr std::size_t fixed_size = 16;  // through the ID type/length byte (offset 15)
   static constexpr std::size_t min_size = fixed_size;
   static constexpr std::size_t max_size = fixed_size + sdr_id_capacity;
@@ -600,39 +497,21 @@ struct mc_device_locator_record {
   std::uint8_t oem = 0;
   sdr_id_string id;
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if ((device_slave_address & 0x01) != 0 || channel > 0x0F) w.fail(encode_error::out_of_range);
-    detail::write_record_start(w, *this, sdr_type::mc_device_locator);
-    w.u8(device_slave_address);
-    w.u8(channel);
-    w.u8(power_state_init);
-    w.u8(capabilities);
-    w.fill(3, 0x00);
-    w.u8(entity_id);
-    w.u8(entity_instance);
-    detail::write_record_end(w, *this);
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    const sdr_header h = detail::record_start(io, v, sdr_type::mc_device_locator);
+    io.byte(v.device_slave_address, 0x01);
+    io.byte(v.channel, 0xF0);
+    io.u8(v.power_state_init);
+    io.u8(v.capabilities);
+    io.zeros(3);
+    io.u8(v.entity_id);
+    io.u8(v.entity_instance);
+    detail::record_end(io, v, h);
   }
-  [[nodiscard]] static constexpr parsed<mc_device_locator_record> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    mc_device_locator_record v;
-    const sdr_header h = detail::read_record_start(r, v, sdr_type::mc_device_locator);
-    v.device_slave_address = r.u8();
-    r.reserved_zero(v.device_slave_address, 0x01);
-    v.channel = r.u8();
-    r.reserved_zero(v.channel, 0xF0);
-    v.channel &= 0x0F;
-    v.power_state_init = r.u8();
-    v.capabilities = r.u8();
-    for (int i = 0; i < 3; ++i) r.reserved_zero(r.u8(), 0xFF);
-    v.entity_id = r.u8();
-    v.entity_instance = r.u8();
-    detail::read_record_end(r, v, h);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const mc_device_locator_record&, const mc_device_locator_record&) noexcept = default;
+  friend constexpr bool operator==(const mc_device_locator_record_layout&, const mc_device_locator_record_layout&) noexcept = default;
 };
+using mc_device_locator_record = detail::with_codec<mc_device_locator_record_layout>;
 
 // ---------------------------------------------------------------------------------------------
 // Get SDR Repository Info (IPMI v2.0 §33.9)
@@ -665,57 +544,29 @@ struct get_sdr_repository_info {
   static constexpr command_id id = commands::get_sdr_repository_info;
   using request = no_data;
 
-  struct response {
-    static constexpr std::size_t min_size = 14;
-    static constexpr std::size_t max_size = 14;
-
-    std::uint8_t version = sdr_version;  // BCD, as sent: 51h
+  struct response_layout : detail::repository_info {
     std::uint16_t record_count = 0;
-    std::uint16_t free_space = 0;       // bytes; FFFFh = unspecified
-    std::uint32_t last_add_time = 0;
-    std::uint32_t last_erase_time = 0;
-    bool overflow = false;
+    std::uint16_t free_space = 0;  // bytes; FFFFh = unspecified
     sdr_update_support update_support = sdr_update_support::unspecified;
-    bool supports_delete = false;
-    bool supports_partial_add = false;
-    bool supports_reserve = false;
-    bool supports_get_allocation_info = false;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (static_cast<unsigned>(update_support) > 3) w.fail(encode_error::out_of_range);
-      detail::write_repository_info(w, *this, record_count, free_space,
-                                    static_cast<std::uint8_t>((static_cast<unsigned>(update_support) & 3u) << 5));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::repository_info_fields(io, v, v.record_count, v.free_space, sdr_support_bit::reserved,
+                                     [&](auto& b) { b.field(5, 0x03, v.update_support); });
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      const std::uint8_t ops = detail::read_repository_info(r, v, v.record_count, v.free_space, sdr_support_bit::reserved);
-      v.update_support = static_cast<sdr_update_support>((ops & sdr_support_bit::update_mask) >> 5);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
 // Reserve SDR Repository (IPMI v2.0 §33.11) and Get SDR (§33.12)
 
-struct reserve_sdr_repository {
-  static constexpr command_id id = commands::reserve_sdr_repository;
-  using request = no_data;
-  /// The reservation ID (`value`), never 0.
-  using response = detail::id16<true>;
-};
+/// Reserve SDR Repository: the reservation ID (`value`), never 0.
+using reserve_sdr_repository = detail::reserve_command<commands::reserve_sdr_repository>;
 
-struct get_sdr {
-  static constexpr command_id id = commands::get_sdr;
-  /// Reservation, record ID, offset, bytes to read (FFh = the whole record). ipmitool reads
-  /// each record's header first (offset 0, 5 bytes), then the body in chunks from offset 5.
-  using request = detail::record_read_request<sdr_max_record_size>;
-  /// The next record ID (FFFFh: none), then the bytes read.
-  using response = detail::record_read_response<sdr_max_record_size>;
-};
+/// ipmitool reads each record's header first (offset 0, 5 bytes), then the body in chunks
+/// from offset 5.
+using get_sdr = detail::record_read_command<commands::get_sdr, sdr_max_record_size>;
 
 }  // namespace ipmikit::cmd

@@ -32,6 +32,22 @@ inline constexpr std::uint8_t sel_type_oem_non_timestamped_first = 0xE0;  // IPM
 // ---------------------------------------------------------------------------------------------
 // The SEL record (IPMI v2.0 §32)
 
+namespace detail {
+/// The event fields a system event record (IPMI v2.0 §32.1, bytes 10–13) and a Platform Event
+/// Message (§29.3, sensor.hpp) share, up to the event data: EvM revision, sensor type, sensor
+/// number, and the event dir/type byte (b7 deassertion, [6:0] event/reading type).
+template <class IO, class V>
+constexpr void event_fields(IO& io, V& v) noexcept {
+  io.u8(v.evm_revision);
+  io.u8(v.sensor_type);
+  io.u8(v.sensor_number);
+  io.bits([&](auto& b) {
+    b.field(0, 0x7F, v.event_type);
+    b.flag(7, v.deassertion);
+  });
+}
+}  // namespace detail
+
 /// One 16-byte SEL record. Which fields it carries depends on `record_type`:
 ///
 /// - 02h, system event (§32.1): `timestamp`, the generator ID, `evm_revision`, `sensor_type`,
@@ -43,10 +59,7 @@ inline constexpr std::uint8_t sel_type_oem_non_timestamped_first = 0xE0;  // IPM
 /// Other record types are reserved: parse() refuses them (reserved_value) and encode() too
 /// (out_of_range). encode() ignores the fields the type does not carry; parse() leaves them at
 /// their defaults, so a value built with only its type's fields set round-trips.
-struct sel_record {
-  static constexpr std::size_t min_size = sel_record_size;
-  static constexpr std::size_t max_size = sel_record_size;
-
+struct sel_record_layout {
   std::uint16_t record_id = 0;
   std::uint8_t record_type = sel_type_system_event;
   std::uint32_t timestamp = 0;  // seconds since 1970-01-01 00:00 UTC (IPMI v2.0 §37)
@@ -79,93 +92,49 @@ struct sel_record {
     return static_cast<std::uint32_t>(oem[0] | (oem[1] << 8) | (oem[2] << 16));
   }
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    w.le16(record_id);
-    w.u8(record_type);
-    if (is_system_event()) {
-      if ((generator_address & 0x01) != 0 || generator_channel > 0x0F || generator_lun > 0x03 || event_type > 0x7F)
-        w.fail(encode_error::out_of_range);
-      w.le32(timestamp);
-      w.u8(static_cast<std::uint8_t>(generator_address | (software_generator ? 0x01 : 0x00)));
-      w.u8(static_cast<std::uint8_t>((generator_channel << 4) | generator_lun));
-      w.u8(evm_revision);
-      w.u8(sensor_type);
-      w.u8(sensor_number);
-      w.u8(static_cast<std::uint8_t>((deassertion ? 0x80 : 0x00) | event_type));
-      w.bytes(event_data);
-    } else if (is_oem_timestamped()) {
-      w.le32(timestamp);
-      w.bytes(std::span<const std::uint8_t>(oem).first(9));
-    } else if (is_oem_non_timestamped()) {
-      w.bytes(oem);
-    } else {
-      w.fail(encode_error::out_of_range);  // a reserved record type
-      w.fill(13, 0);
-    }
-    return w.result();
-  }
-
-  [[nodiscard]] static constexpr parsed<sel_record> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    sel_record v;
-    v.record_id = r.le16();
-    v.record_type = r.u8();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.le16(v.record_id);
+    io.u8(v.record_type);
     if (v.is_system_event()) {
-      v.timestamp = r.le32();
-      const std::uint8_t gen = r.u8();
-      v.generator_address = gen & 0xFE;
-      v.software_generator = (gen & 0x01) != 0;
-      const std::uint8_t chan = r.u8();
-      r.reserved_zero(chan, 0x0C);
-      v.generator_channel = static_cast<std::uint8_t>(chan >> 4);
-      v.generator_lun = chan & 0x03;
-      v.evm_revision = r.u8();
-      v.sensor_type = r.u8();
-      v.sensor_number = r.u8();
-      const std::uint8_t dir = r.u8();
-      v.deassertion = (dir & 0x80) != 0;
-      v.event_type = dir & 0x7F;
-      r.bytes(v.event_data);
+      io.le32(v.timestamp);
+      io.bits([&](auto& b) {
+        b.field(0, 0xFE, v.generator_address);
+        b.flag(0, v.software_generator);
+      });
+      io.require((v.generator_address & 0x01) == 0);  // bit 0 is software_generator's
+      io.bits([&](auto& b) {
+        b.field(0, 0x03, v.generator_lun);
+        b.reserved(0x0C);  // [3:2] (IPMI v2.0 §32.1)
+        b.field(4, 0x0F, v.generator_channel);
+      });
+      detail::event_fields(io, v);
+      io.bytes(v.event_data);
+    } else if (v.is_oem_timestamped()) {  // everything an OEM record does not carry stays at its default
+      io.le32(v.timestamp);
+      io.template bytes_first<9>(v.oem);
+    } else if (v.is_oem_non_timestamped()) {
+      io.bytes(v.oem);
     } else {
-      // Everything an OEM record does not carry stays at its default.
-      if (v.is_oem_timestamped()) {
-        v.timestamp = r.le32();
-        std::array<std::uint8_t, 9> oem{};  // not a loop of u8(): see reader::bytes
-        r.bytes(oem);
-        std::copy_n(oem.begin(), oem.size(), v.oem.begin());
-      } else if (v.is_oem_non_timestamped()) {
-        r.bytes(v.oem);
-      } else {
-        r.fail(parse_error::reserved_value);  // record types 00h–01h, 03h–BFh are reserved
-        std::array<std::uint8_t, 13> skipped{};
-        r.bytes(skipped);
-      }
+      io.require(false, parse_error::reserved_value);  // record types 00h–01h, 03h–BFh are reserved
+      io.padding(13);
     }
-    return r.result(v);
   }
-
-  friend constexpr bool operator==(const sel_record&, const sel_record&) noexcept = default;
+  friend constexpr bool operator==(const sel_record_layout&, const sel_record_layout&) noexcept = default;
 };
+using sel_record = detail::with_codec<sel_record_layout>;
 
 namespace detail {
 
 /// A 32-bit time in seconds since 1970 (Get/Set SEL Time, IPMI v2.0 §31.10/§31.11).
-struct time32 {
-  static constexpr std::size_t min_size = 4;
-  static constexpr std::size_t max_size = 4;
-
+struct time32_layout {
   std::uint32_t seconds = 0;
 
-  using layout = detail::plain_layout<time32, &time32::seconds>;
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    return layout::encode(*this, out);
-  }
-  [[nodiscard]] static constexpr parsed<time32> parse(std::span<const std::uint8_t> data) noexcept {
-    return layout::parse(data);
-  }
-  friend constexpr bool operator==(const time32&, const time32&) noexcept = default;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept { io.le32(v.seconds); }
+  friend constexpr bool operator==(const time32_layout&, const time32_layout&) noexcept = default;
 };
+using time32 = with_codec<time32_layout>;
 
 }  // namespace detail
 
@@ -190,57 +159,32 @@ struct get_sel_info {
   using request = no_data;
 
   /// Exactly 14 bytes: ipmitool refuses any other length (bmc-commands.md §3).
-  struct response {
-    static constexpr std::size_t min_size = 14;
-    static constexpr std::size_t max_size = 14;
-
-    std::uint8_t version = sel_version_2_0;  // BCD, as sent: 51h = v1.5/v2.0
+  struct response_layout : detail::repository_info {
     std::uint16_t entries = 0;
-    std::uint16_t free_bytes = 0;            // FFFFh = 65535 or more
-    std::uint32_t last_add_time = 0;         // FFFFFFFFh: never (IPMI v2.0 §31.2)
-    std::uint32_t last_erase_time = 0;
-    bool overflow = false;
-    bool supports_delete = false;
-    bool supports_partial_add = false;
-    bool supports_reserve = false;
-    bool supports_get_allocation_info = false;
+    std::uint16_t free_bytes = 0;  // FFFFh = 65535 or more
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      detail::write_repository_info(w, *this, entries, free_bytes, 0);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      detail::repository_info_fields(io, v, v.entries, v.free_bytes, sel_support_bit::reserved, [](auto&) {});
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      detail::read_repository_info(r, v, v.entries, v.free_bytes, sel_support_bit::reserved);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
 // Reserve SEL (IPMI v2.0 §31.4)
 
-struct reserve_sel {
-  static constexpr command_id id = commands::reserve_sel;
-  using request = no_data;
-  /// The reservation ID (`value`), never 0; any add, delete or clear cancels it.
-  using response = detail::id16<true>;
-};
+/// Reserve SEL: the reservation ID (`value`), never 0; any add, delete or clear cancels it.
+using reserve_sel = detail::reserve_command<commands::reserve_sel>;
 
 // ---------------------------------------------------------------------------------------------
 // Get SEL Entry (IPMI v2.0 §31.5)
 
-struct get_sel_entry {
-  static constexpr command_id id = commands::get_sel_entry;
-  /// ipmitool's `sel list` sends `00 00 <id LS> <id MS> 00 FF`: no reservation, offset 0, the
-  /// whole record, from record 0000h until the next ID is FFFFh.
-  using request = detail::record_read_request<sel_record_size>;
-  /// The next record ID and the bytes read; a whole record parses with sel_record::parse(bytes()).
-  using response = detail::record_read_response<sel_record_size>;
-};
+/// ipmitool's `sel list` sends `00 00 <id LS> <id MS> 00 FF`: no reservation, offset 0, the whole
+/// record, from record 0000h until the next ID is FFFFh. A whole record parses with
+/// sel_record::parse(response.bytes()).
+using get_sel_entry = detail::record_read_command<commands::get_sel_entry, sel_record_size>;
 
 // ---------------------------------------------------------------------------------------------
 // Add SEL Entry (IPMI v2.0 §31.6)
@@ -259,22 +203,18 @@ struct add_sel_entry {
 struct delete_sel_entry {
   static constexpr command_id id = commands::delete_sel_entry;
 
-  struct request {
-    static constexpr std::size_t min_size = 4;
-    static constexpr std::size_t max_size = 4;
-
+  struct request_layout {
     std::uint16_t reservation_id = 0;
     std::uint16_t record_id = 0;  // 0000h first, FFFFh last
 
-    using layout = detail::plain_layout<request, &request::reservation_id, &request::record_id>;
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      return layout::encode(*this, out);
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.le16(v.reservation_id);
+      io.le16(v.record_id);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      return layout::parse(data);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
   /// The record ID deleted (`value`).
   using response = detail::id16<false>;
 };
@@ -300,10 +240,7 @@ inline constexpr std::array<std::uint8_t, 3> clear_sel_signature{0x43, 0x4C, 0x5
 struct clear_sel {
   static constexpr command_id id = commands::clear_sel;
 
-  struct request {
-    static constexpr std::size_t min_size = 6;
-    static constexpr std::size_t max_size = 6;
-
+  struct request_layout {
     std::uint16_t reservation_id = 0;
     clear_sel_action action = clear_sel_action::initiate_erase;
 
@@ -314,55 +251,30 @@ struct clear_sel {
              data[4] == clear_sel_signature[2];
     }
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (action != clear_sel_action::get_status && action != clear_sel_action::initiate_erase)
-        w.fail(encode_error::out_of_range);
-      w.le16(reservation_id);
-      w.bytes(clear_sel_signature);
-      w.u8(static_cast<std::uint8_t>(action));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.le16(v.reservation_id);
+      std::array<std::uint8_t, 3> signature = clear_sel_signature;
+      io.bytes(signature);
+      io.require(signature == clear_sel_signature);
+      io.u8(v.action);
+      io.require(v.action == clear_sel_action::get_status || v.action == clear_sel_action::initiate_erase);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.reservation_id = r.le16();
-      std::array<std::uint8_t, 3> sig{};
-      r.bytes(sig);
-      if (sig != clear_sel_signature) r.fail(parse_error::out_of_range);
-      const std::uint8_t a = r.u8();
-      v.action = static_cast<clear_sel_action>(a);
-      if (v.action != clear_sel_action::get_status && v.action != clear_sel_action::initiate_erase)
-        r.fail(parse_error::out_of_range);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
-  struct response {
-    static constexpr std::size_t min_size = 1;
-    static constexpr std::size_t max_size = 1;
-
+  struct response_layout {
     erase_progress progress = erase_progress::completed;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if (progress != erase_progress::in_progress && progress != erase_progress::completed)
-        w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>(progress));
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.byte(v.progress, 0xF0);  // [7:4] (IPMI v2.0 §31.9)
+      io.require(v.progress == erase_progress::in_progress || v.progress == erase_progress::completed);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      const std::uint8_t b = r.u8();
-      r.reserved_zero(b, 0xF0);
-      if ((b & 0x0F) > 1) r.fail(parse_error::out_of_range);
-      v.progress = static_cast<erase_progress>(b & 0x0F);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------

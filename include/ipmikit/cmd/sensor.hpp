@@ -6,12 +6,14 @@
 // (Get Sensor Reading); ../shared/reference/bmc-commands.md §5.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
 #include "codec.hpp"
+#include "sel.hpp"  // detail::event_fields: the event fields a SEL record carries too
 
 namespace ipmikit::cmd {
 
@@ -28,21 +30,14 @@ inline constexpr std::uint8_t all = 0x3F;
 }  // namespace threshold_bit
 
 /// A request of one byte, the sensor number (Get Sensor Reading, Get Sensor Thresholds).
-struct sensor_number_request {
-  static constexpr std::size_t min_size = 1;
-  static constexpr std::size_t max_size = 1;
-
+struct sensor_number_layout {
   std::uint8_t sensor_number = 0;
 
-  using layout = detail::plain_layout<sensor_number_request, &sensor_number_request::sensor_number>;
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    return layout::encode(*this, out);
-  }
-  [[nodiscard]] static constexpr parsed<sensor_number_request> parse(std::span<const std::uint8_t> data) noexcept {
-    return layout::parse(data);
-  }
-  friend constexpr bool operator==(const sensor_number_request&, const sensor_number_request&) noexcept = default;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept { io.u8(v.sensor_number); }
+  friend constexpr bool operator==(const sensor_number_layout&, const sensor_number_layout&) noexcept = default;
 };
+using sensor_number_request = detail::with_codec<sensor_number_layout>;
 
 // ---------------------------------------------------------------------------------------------
 // Get Sensor Reading (IPMI v2.0 §35.14)
@@ -53,7 +48,7 @@ struct get_sensor_reading {
 
   /// Byte 1 the raw reading; byte 2 the flags ([4:0] reserved); byte 3 the threshold comparison
   /// status (threshold_bit) or discrete states 0–7; byte 4, optional, discrete states 8–14.
-  struct response {
+  struct response_layout {
     static constexpr std::size_t min_size = 3;  // bmc-commands.md §5: bytes 1–3
     static constexpr std::size_t max_size = 4;  // bmc-commands.md §5: byte 4 optional
 
@@ -72,33 +67,19 @@ struct get_sensor_reading {
     /// Whether ipmitool shows a value ("na" otherwise: reading unavailable or scanning disabled).
     [[nodiscard]] constexpr bool usable() const noexcept { return scanning_enabled && !reading_unavailable; }
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      w.u8(reading);
-      w.u8(static_cast<std::uint8_t>((event_messages_enabled ? 0x80 : 0) | (scanning_enabled ? 0x40 : 0) |
-                                     (reading_unavailable ? 0x20 : 0)));
-      w.u8(state);
-      if (has_extended_state) w.u8(extended_state);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.u8(v.reading);
+      io.bits([&](auto& b) {
+        b.flags({7, 6, 5}, v.event_messages_enabled, v.scanning_enabled, v.reading_unavailable);
+        b.reserved(0x1F);  // IPMI v2.0 §35.14: byte 2 [4:0]
+      });
+      io.u8(v.state);
+      if (io.more(v.has_extended_state)) io.u8(v.extended_state);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.reading = r.u8();
-      const std::uint8_t flags = r.u8();
-      r.reserved_zero(flags, 0x1F);  // IPMI v2.0 §35.14: byte 2 [4:0] reserved
-      v.event_messages_enabled = (flags & 0x80) != 0;
-      v.scanning_enabled = (flags & 0x40) != 0;
-      v.reading_unavailable = (flags & 0x20) != 0;
-      v.state = r.u8();
-      if (!r.at_end()) {
-        v.has_extended_state = true;
-        v.extended_state = r.u8();
-      }
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -109,10 +90,7 @@ struct get_sensor_thresholds {
   using request = sensor_number_request;
 
   /// Byte 1 the readable mask (threshold_bit), bytes 2–7 the raw LNC, LC, LNR, UNC, UC, UNR.
-  struct response {
-    static constexpr std::size_t min_size = 7;  // bmc-commands.md §5: mask + six thresholds
-    static constexpr std::size_t max_size = 7;
-
+  struct response_layout {
     std::uint8_t readable = 0;  // threshold_bit values
     std::uint8_t lower_non_critical = 0;
     std::uint8_t lower_critical = 0;
@@ -121,33 +99,20 @@ struct get_sensor_thresholds {
     std::uint8_t upper_critical = 0;
     std::uint8_t upper_non_recoverable = 0;
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      if ((readable & ~threshold_bit::all) != 0) w.fail(encode_error::out_of_range);
-      w.u8(readable);
-      w.u8(lower_non_critical);
-      w.u8(lower_critical);
-      w.u8(lower_non_recoverable);
-      w.u8(upper_non_critical);
-      w.u8(upper_critical);
-      w.u8(upper_non_recoverable);
-      return w.result();
+    /// bmc-commands.md §5: the mask, then the six thresholds.
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.bits([&](auto& b) {
+        b.field(0, threshold_bit::all, v.readable);
+        b.reserved(0xC0);  // IPMI v2.0 §35.9: [7:6]
+      });
+      for (auto* t : {&v.lower_non_critical, &v.lower_critical, &v.lower_non_recoverable, &v.upper_non_critical,
+                      &v.upper_critical, &v.upper_non_recoverable})
+        io.u8(*t);
     }
-    [[nodiscard]] static constexpr parsed<response> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      response v;
-      v.readable = r.u8();
-      r.reserved_zero(v.readable, 0xC0);  // IPMI v2.0 §35.9: [7:6] reserved
-      v.lower_non_critical = r.u8();
-      v.lower_critical = r.u8();
-      v.lower_non_recoverable = r.u8();
-      v.upper_non_critical = r.u8();
-      v.upper_critical = r.u8();
-      v.upper_non_recoverable = r.u8();
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const response&, const response&) noexcept = default;
+    friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };
+  using response = detail::with_codec<response_layout>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -177,26 +142,14 @@ struct event_message {
   std::array<std::uint8_t, 3> event_data{};
   std::uint8_t event_data_length = 3;  // 1–3: how many of event_data are sent
 
-  constexpr void encode(writer& w) const noexcept {
-    if (event_type > 0x7F || event_data_length < 1 || event_data_length > 3) w.fail(encode_error::out_of_range);
-    w.u8(evm_revision);
-    w.u8(sensor_type);
-    w.u8(sensor_number);
-    w.u8(static_cast<std::uint8_t>((deassertion ? 0x80 : 0) | (event_type & 0x7F)));
-    const std::size_t n = event_data_length < 1 ? 1 : (event_data_length > 3 ? 3 : event_data_length);
-    w.bytes(std::span<const std::uint8_t>(event_data.data(), n));
-  }
-  [[nodiscard]] static constexpr event_message parse(reader& r) noexcept {
-    event_message v;
-    v.evm_revision = r.u8();
-    v.sensor_type = r.u8();
-    v.sensor_number = r.u8();
-    const std::uint8_t dir = r.u8();
-    v.deassertion = (dir & 0x80) != 0;
-    v.event_type = dir & 0x7F;
-    v.event_data_length = static_cast<std::uint8_t>(r.remaining() > 3 ? 3 : (r.remaining() == 0 ? 1 : r.remaining()));
-    for (std::size_t i = 0; i < v.event_data_length; ++i) v.event_data[i] = r.u8();
-    return v;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    detail::event_fields(io, v);
+    // Event data 2 and 3 are optional: as many as are sent, 1 to 3.
+    if constexpr (IO::reading)
+      v.event_data_length = static_cast<std::uint8_t>(std::clamp<std::size_t>(io.raw().remaining(), 1, 3));
+    io.require(v.event_data_length >= 1 && v.event_data_length <= 3);
+    for (std::size_t i = 0; i < std::clamp<std::size_t>(v.event_data_length, 1, 3); ++i) io.u8(v.event_data[i]);
   }
   /// Event data bytes past event_data_length do not count.
   friend constexpr bool operator==(const event_message& a, const event_message& b) noexcept {
@@ -213,25 +166,17 @@ struct event_message {
 struct platform_event_message {
   static constexpr command_id id = commands::platform_event_message;
 
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = event_message::min_size;
     static constexpr std::size_t max_size = event_message::max_size;
 
     event_message event{};
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      event.encode(w);
-      return w.result();
-    }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.event = event_message::parse(r);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept { event_message::fields(io, v.event); }
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
   using response = no_data;
 };
@@ -241,28 +186,21 @@ struct platform_event_message {
 struct platform_event_message_with_generator {
   static constexpr command_id id = commands::platform_event_message;
 
-  struct request {
+  struct request_layout {
     static constexpr std::size_t min_size = 1 + event_message::min_size;
     static constexpr std::size_t max_size = 1 + event_message::max_size;
 
     std::uint8_t generator_id = 0x41;  // IPMI v2.0 §5.5 (not in the reference): system management software, b0 = 1
     event_message event{};
 
-    [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-      writer w(out);
-      w.u8(generator_id);
-      event.encode(w);
-      return w.result();
+    template <class IO, class V>
+    static constexpr void fields(IO& io, V& v) noexcept {
+      io.u8(v.generator_id);
+      event_message::fields(io, v.event);
     }
-    [[nodiscard]] static constexpr parsed<request> parse(std::span<const std::uint8_t> data) noexcept {
-      reader r(data);
-      request v;
-      v.generator_id = r.u8();
-      v.event = event_message::parse(r);
-      return r.result(v);
-    }
-    friend constexpr bool operator==(const request&, const request&) noexcept = default;
+    friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
+  using request = detail::with_codec<request_layout>;
 
   using response = no_data;
 };

@@ -31,74 +31,55 @@ namespace detail {
 /// Set LAN / SOL Configuration Parameters' request: byte 1 [3:0] channel ([7:4] reserved),
 /// byte 2 the parameter, then its data.
 template <class Family, std::size_t MaxData>
-struct configuration_set_request {
+struct configuration_set_request_layout {
   static constexpr std::size_t min_size = 2;  // channel, parameter (an opaque parameter may have no data)
   static constexpr std::size_t max_size = 2 + MaxData;
 
   std::uint8_t channel = 0;  // 0–15
   typename Family::value value{};
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (channel > 0x0F) w.fail(encode_error::out_of_range);  // IPMI v2.0 §23.1: [3:0] channel number
-    w.u8(channel);
-    w.u8(Family::number(value));
-    Family::encode_data(w, value);
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.byte(v.channel, 0xF0);  // IPMI v2.0 §23.1: [3:0] channel number
+    std::uint8_t parameter = Family::number(v.value);
+    io.u8(parameter);
+    Family::data_field(io, v.value, parameter);
   }
-  [[nodiscard]] static constexpr parsed<configuration_set_request> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    configuration_set_request v;
-    v.channel = r.u8();
-    r.reserved_zero(v.channel, 0xF0);
-    v.value = Family::parse_data(r, r.u8());
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const configuration_set_request&, const configuration_set_request&) noexcept =
+  friend constexpr bool operator==(const configuration_set_request_layout&, const configuration_set_request_layout&) noexcept =
       default;
 };
+template <class Family, std::size_t MaxData>
+using configuration_set_request = with_codec<configuration_set_request_layout<Family, MaxData>>;
 
 /// Get LAN / SOL Configuration Parameters' request: byte 1 b7 revision only, [3:0] channel
 /// ([6:4] reserved); byte 2 parameter; byte 3 set selector; byte 4 block selector.
-struct configuration_get_request {
-  static constexpr std::size_t min_size = 4;
-  static constexpr std::size_t max_size = 4;
-
+struct configuration_get_request_layout {
   bool revision_only = false;  // b7: answer with the revision byte only
   std::uint8_t channel = 0;    // 0–15
   std::uint8_t parameter = 0;
   std::uint8_t set_selector = 0;
   std::uint8_t block_selector = 0;
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    if (channel > 0x0F) w.fail(encode_error::out_of_range);  // IPMI v2.0 §23.2: [3:0] channel number
-    w.u8(static_cast<std::uint8_t>((revision_only ? 0x80 : 0) | (channel & 0x0F)));
-    w.u8(parameter);
-    w.u8(set_selector);
-    w.u8(block_selector);
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([&](auto& b) {
+      b.flag(7, v.revision_only);
+      b.field(0, 0x0F, v.channel);  // IPMI v2.0 §23.2: [3:0] channel number
+      b.reserved(0x70);
+    });
+    io.u8(v.parameter);
+    io.u8(v.set_selector);
+    io.u8(v.block_selector);
   }
-  [[nodiscard]] static constexpr parsed<configuration_get_request> parse(std::span<const std::uint8_t> data) noexcept {
-    reader r(data);
-    configuration_get_request v;
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0x70);
-    v.revision_only = (b & 0x80) != 0;
-    v.channel = b & 0x0F;
-    v.parameter = r.u8();
-    v.set_selector = r.u8();
-    v.block_selector = r.u8();
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const configuration_get_request&, const configuration_get_request&) noexcept =
+  friend constexpr bool operator==(const configuration_get_request_layout&, const configuration_get_request_layout&) noexcept =
       default;
 };
+using configuration_get_request = with_codec<configuration_get_request_layout>;
 
 /// Get LAN / SOL Configuration Parameters' response: the revision byte, then the data (none
 /// when the request asked for the revision only).
 template <class Family, std::size_t MaxData>
-struct configuration_get_response {
+struct configuration_get_response_layout {
   static constexpr std::size_t min_size = 1;
   static constexpr std::size_t max_size = 1 + MaxData;
 
@@ -124,22 +105,16 @@ struct configuration_get_response {
     return encode_error::ok;
   }
 
-  [[nodiscard]] constexpr encoded encode(std::span<std::uint8_t> out) const noexcept {
-    writer w(out);
-    w.u8(revision);
-    data.encode(w);
-    return w.result();
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.u8(v.revision);
+    parameter_bytes<MaxData>::rest_field(io, v.data);
   }
-  [[nodiscard]] static constexpr parsed<configuration_get_response> parse(std::span<const std::uint8_t> data_in) noexcept {
-    reader r(data_in);
-    configuration_get_response v;
-    v.revision = r.u8();
-    v.data = parameter_bytes<MaxData>::parse_rest(r);
-    return r.result(v);
-  }
-  friend constexpr bool operator==(const configuration_get_response&, const configuration_get_response&) noexcept =
-      default;
+  friend constexpr bool operator==(const configuration_get_response_layout&,
+                                   const configuration_get_response_layout&) noexcept = default;
 };
+template <class Family, std::size_t MaxData>
+using configuration_get_response = with_codec<configuration_get_response_layout<Family, MaxData>>;
 
 }  // namespace detail
 
@@ -167,14 +142,9 @@ struct auth_type_support {
 
   std::uint8_t types = 0;  // auth_type_bit values
 
-  constexpr void encode(writer& w) const noexcept {
-    if ((types & auth_type_bit::reserved) != 0) w.fail(encode_error::out_of_range);
-    w.u8(types);
-  }
-  [[nodiscard]] static constexpr auth_type_support parse(reader& r) noexcept {
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, auth_type_bit::reserved);
-    return {b};
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.byte(v.types, auth_type_bit::reserved);
   }
   friend constexpr bool operator==(const auth_type_support&, const auth_type_support&) noexcept = default;
 };
@@ -189,25 +159,10 @@ struct auth_type_enables {
   std::uint8_t administrator = 0;
   std::uint8_t oem = 0;
 
-  constexpr void encode(writer& w) const noexcept {
-    if (((callback | user | operator_level | administrator | oem) & auth_type_bit::reserved) != 0)
-      w.fail(encode_error::out_of_range);
-    w.u8(callback);
-    w.u8(user);
-    w.u8(operator_level);
-    w.u8(administrator);
-    w.u8(oem);
-  }
-  [[nodiscard]] static constexpr auth_type_enables parse(reader& r) noexcept {
-    auth_type_enables v;
-    v.callback = r.u8();
-    v.user = r.u8();
-    v.operator_level = r.u8();
-    v.administrator = r.u8();
-    v.oem = r.u8();
-    for (std::uint8_t b : {v.callback, v.user, v.operator_level, v.administrator, v.oem})
-      r.reserved_zero(b, auth_type_bit::reserved);
-    return v;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    for (auto* level : {&v.callback, &v.user, &v.operator_level, &v.administrator, &v.oem})
+      io.byte(*level, auth_type_bit::reserved);
   }
   friend constexpr bool operator==(const auth_type_enables&, const auth_type_enables&) noexcept = default;
 };
@@ -220,11 +175,9 @@ struct ipv4_parameter {
 
   std::array<std::uint8_t, 4> address{};
 
-  constexpr void encode(writer& w) const noexcept { w.bytes(address); }
-  [[nodiscard]] static constexpr ipv4_parameter parse(reader& r) noexcept {
-    ipv4_parameter v;
-    r.bytes(v.address);
-    return v;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bytes(v.address);
   }
   friend constexpr bool operator==(const ipv4_parameter&, const ipv4_parameter&) noexcept = default;
 };
@@ -241,11 +194,9 @@ struct mac_parameter {
 
   std::array<std::uint8_t, 6> address{};
 
-  constexpr void encode(writer& w) const noexcept { w.bytes(address); }
-  [[nodiscard]] static constexpr mac_parameter parse(reader& r) noexcept {
-    mac_parameter v;
-    r.bytes(v.address);
-    return v;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bytes(v.address);
   }
   friend constexpr bool operator==(const mac_parameter&, const mac_parameter&) noexcept = default;
 };
@@ -268,15 +219,10 @@ struct ip_address_source {
 
   ip_source source = ip_source::unspecified;
 
-  constexpr void encode(writer& w) const noexcept {
-    if (static_cast<std::uint8_t>(source) > 4) w.fail(encode_error::out_of_range);
-    w.u8(static_cast<std::uint8_t>(source));
-  }
-  [[nodiscard]] static constexpr ip_address_source parse(reader& r) noexcept {
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0xF0);
-    if ((b & 0x0F) > 4) r.fail(parse_error::reserved_value);  // IPMI v2.0 §23.2: 5h–Fh reserved
-    return {static_cast<ip_source>(b & 0x0F)};
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.byte(v.source, 0xF0);
+    io.require(static_cast<std::uint8_t>(v.source) <= 4, parse_error::reserved_value);  // IPMI v2.0 §23.2: 5h–Fh
   }
   friend constexpr bool operator==(const ip_address_source&, const ip_address_source&) noexcept = default;
 };
@@ -291,23 +237,18 @@ struct ipv4_header_parameters {
   std::uint8_t precedence = 0;         // 3 bits; IPMI v2.0 §23.2: default 000b
   std::uint8_t type_of_service = 0x8;  // 4 bits; IPMI v2.0 §23.2: default 1000b, minimize delay
 
-  constexpr void encode(writer& w) const noexcept {
-    if (flags > 7 || precedence > 7 || type_of_service > 0x0F) w.fail(encode_error::out_of_range);
-    w.u8(time_to_live);
-    w.u8(static_cast<std::uint8_t>((flags & 7u) << 5));
-    w.u8(static_cast<std::uint8_t>(((precedence & 7u) << 5) | ((type_of_service & 0x0Fu) << 1)));
-  }
-  [[nodiscard]] static constexpr ipv4_header_parameters parse(reader& r) noexcept {
-    ipv4_header_parameters v;
-    v.time_to_live = r.u8();
-    const std::uint8_t b2 = r.u8();
-    const std::uint8_t b3 = r.u8();
-    r.reserved_zero(b2, 0x1F);
-    r.reserved_zero(b3, 0x01);
-    v.flags = static_cast<std::uint8_t>(b2 >> 5);
-    v.precedence = static_cast<std::uint8_t>(b3 >> 5);
-    v.type_of_service = static_cast<std::uint8_t>((b3 >> 1) & 0x0F);
-    return v;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.u8(v.time_to_live);
+    io.bits([&](auto& b) {
+      b.field(5, 0x07, v.flags);
+      b.reserved(0x1F);
+    });
+    io.bits([&](auto& b) {
+      b.field(5, 0x07, v.precedence);
+      b.field(1, 0x0F, v.type_of_service);
+      b.reserved(0x01);
+    });
   }
   friend constexpr bool operator==(const ipv4_header_parameters&, const ipv4_header_parameters&) noexcept = default;
 };
@@ -319,13 +260,12 @@ struct arp_control {
   bool gratuitous_arps = false;  // b1: enable BMC-generated gratuitous ARPs
   bool arp_responses = false;    // b0: enable BMC-generated ARP responses
 
-  constexpr void encode(writer& w) const noexcept {
-    w.u8(static_cast<std::uint8_t>((gratuitous_arps ? 0x02 : 0) | (arp_responses ? 0x01 : 0)));
-  }
-  [[nodiscard]] static constexpr arp_control parse(reader& r) noexcept {
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0xFC);
-    return {(b & 0x02) != 0, (b & 0x01) != 0};
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([&](auto& b) {
+      b.flags({1, 0}, v.gratuitous_arps, v.arp_responses);
+      b.reserved(0xFC);
+    });
   }
   friend constexpr bool operator==(const arp_control&, const arp_control&) noexcept = default;
 };
@@ -336,8 +276,10 @@ struct gratuitous_arp_interval {
 
   std::uint8_t interval = 0;  // × 500 ms
 
-  constexpr void encode(writer& w) const noexcept { w.u8(interval); }
-  [[nodiscard]] static constexpr gratuitous_arp_interval parse(reader& r) noexcept { return {r.u8()}; }
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.u8(v.interval);
+  }
   friend constexpr bool operator==(const gratuitous_arp_interval&, const gratuitous_arp_interval&) noexcept = default;
 };
 
@@ -347,11 +289,9 @@ struct community_string {
 
   std::array<std::uint8_t, 18> text{};
 
-  constexpr void encode(writer& w) const noexcept { w.bytes(text); }
-  [[nodiscard]] static constexpr community_string parse(reader& r) noexcept {
-    community_string v;
-    r.bytes(v.text);
-    return v;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bytes(v.text);
   }
   friend constexpr bool operator==(const community_string&, const community_string&) noexcept = default;
 };
@@ -363,14 +303,17 @@ struct vlan_id {
   bool enabled = false;
   std::uint16_t id = 0;  // 12 bits
 
-  constexpr void encode(writer& w) const noexcept {
-    if (id > 0x0FFF) w.fail(encode_error::out_of_range);  // IPMI v2.0 §23.2: 12-bit VLAN ID
-    w.le16(static_cast<std::uint16_t>((enabled ? 0x8000 : 0) | (id & 0x0FFF)));
-  }
-  [[nodiscard]] static constexpr vlan_id parse(reader& r) noexcept {
-    const std::uint16_t v = r.le16();
-    r.reserved_zero(static_cast<std::uint8_t>(v >> 8), 0x70);
-    return {(v & 0x8000) != 0, static_cast<std::uint16_t>(v & 0x0FFF)};
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    // Two bytes LS first: [11:0] the ID, [14:12] reserved, b15 enable.
+    std::uint16_t raw = static_cast<std::uint16_t>((v.enabled ? 0x8000 : 0) | (v.id & 0x0FFF));
+    io.le16(raw);
+    io.require((raw & 0x7000) == 0, parse_error::reserved_value);
+    io.require(v.id <= 0x0FFF);  // IPMI v2.0 §23.2: 12-bit VLAN ID
+    if constexpr (IO::reading) {
+      v.enabled = (raw & 0x8000) != 0;
+      v.id = static_cast<std::uint16_t>(raw & 0x0FFF);
+    }
   }
   friend constexpr bool operator==(const vlan_id&, const vlan_id&) noexcept = default;
 };
@@ -381,14 +324,9 @@ struct vlan_priority {
 
   std::uint8_t priority = 0;  // 0–7
 
-  constexpr void encode(writer& w) const noexcept {
-    if (priority > 7) w.fail(encode_error::out_of_range);
-    w.u8(priority);
-  }
-  [[nodiscard]] static constexpr vlan_priority parse(reader& r) noexcept {
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0xF8);
-    return {static_cast<std::uint8_t>(b & 7)};
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.byte(v.priority, 0xF8);
   }
   friend constexpr bool operator==(const vlan_priority&, const vlan_priority&) noexcept = default;
 };
@@ -402,15 +340,10 @@ struct cipher_suite_entry_count {
 
   std::uint8_t count = 0;
 
-  constexpr void encode(writer& w) const noexcept {
-    if (count > max_cipher_suites) w.fail(encode_error::out_of_range);
-    w.u8(count);
-  }
-  [[nodiscard]] static constexpr cipher_suite_entry_count parse(reader& r) noexcept {
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0xE0);
-    if ((b & 0x1F) > max_cipher_suites) r.fail(parse_error::out_of_range);
-    return {static_cast<std::uint8_t>(b & 0x1F)};
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.byte(v.count, 0xE0);
+    io.require(v.count <= max_cipher_suites);
   }
   friend constexpr bool operator==(const cipher_suite_entry_count&, const cipher_suite_entry_count&) noexcept =
       default;
@@ -423,13 +356,10 @@ struct cipher_suite_entries {
 
   parameter_bytes<max_cipher_suites> ids{};
 
-  constexpr void encode(writer& w) const noexcept {
-    w.u8(0x00);
-    ids.encode(w);
-  }
-  [[nodiscard]] static constexpr cipher_suite_entries parse(reader& r) noexcept {
-    r.reserved_zero(r.u8(), 0xFF);
-    return {parameter_bytes<max_cipher_suites>::parse_rest(r)};
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([](auto& b) { b.reserved(0xFF); });
+    parameter_bytes<max_cipher_suites>::rest_field(io, v.ids);
   }
   friend constexpr bool operator==(const cipher_suite_entries&, const cipher_suite_entries&) noexcept = default;
 };
@@ -451,27 +381,19 @@ struct cipher_suite_privileges {
 
   std::array<cipher_privilege, max_cipher_suites> max_privilege{};
 
-  constexpr void encode(writer& w) const noexcept {
-    w.u8(0x00);
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([](auto& b) { b.reserved(0xFF); });
     for (std::size_t i = 0; i < max_cipher_suites; i += 2) {
-      const auto lo = static_cast<std::uint8_t>(max_privilege[i]);
-      const auto hi = static_cast<std::uint8_t>(max_privilege[i + 1]);
-      if (lo > 5 || hi > 5) w.fail(encode_error::out_of_range);
-      w.u8(static_cast<std::uint8_t>((lo & 0x0F) | ((hi & 0x0F) << 4)));
+      io.bits([&](auto& b) {
+        b.field(0, 0x0F, v.max_privilege[i]);
+        b.field(4, 0x0F, v.max_privilege[i + 1]);
+      });
+      // IPMI v2.0 §23.2: 6h–Fh reserved
+      io.require(static_cast<std::uint8_t>(v.max_privilege[i]) <= 5 &&
+                     static_cast<std::uint8_t>(v.max_privilege[i + 1]) <= 5,
+                 parse_error::reserved_value);
     }
-  }
-  [[nodiscard]] static constexpr cipher_suite_privileges parse(reader& r) noexcept {
-    cipher_suite_privileges v;
-    r.reserved_zero(r.u8(), 0xFF);
-    for (std::size_t i = 0; i < max_cipher_suites; i += 2) {
-      const std::uint8_t b = r.u8();
-      const auto lo = static_cast<std::uint8_t>(b & 0x0F);
-      const auto hi = static_cast<std::uint8_t>(b >> 4);
-      if (lo > 5 || hi > 5) r.fail(parse_error::reserved_value);  // IPMI v2.0 §23.2: 6h–Fh reserved
-      v.max_privilege[i] = static_cast<cipher_privilege>(lo);
-      v.max_privilege[i + 1] = static_cast<cipher_privilege>(hi);
-    }
-    return v;
   }
   friend constexpr bool operator==(const cipher_suite_privileges&, const cipher_suite_privileges&) noexcept = default;
 };
@@ -488,21 +410,15 @@ struct bad_password_threshold {
   std::uint16_t reset_interval = 0;    // × 10 s
   std::uint16_t lockout_interval = 0;  // × 10 s
 
-  constexpr void encode(writer& w) const noexcept {
-    w.u8(generate_event ? 0x01 : 0x00);
-    w.u8(threshold);
-    w.le16(reset_interval);
-    w.le16(lockout_interval);
-  }
-  [[nodiscard]] static constexpr bad_password_threshold parse(reader& r) noexcept {
-    bad_password_threshold v;
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0xFE);
-    v.generate_event = (b & 0x01) != 0;
-    v.threshold = r.u8();
-    v.reset_interval = r.le16();
-    v.lockout_interval = r.le16();
-    return v;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([&](auto& b) {
+      b.flag(0, v.generate_event);
+      b.reserved(0xFE);
+    });
+    io.u8(v.threshold);
+    io.le16(v.reset_interval);
+    io.le16(v.lockout_interval);
   }
   friend constexpr bool operator==(const bad_password_threshold&, const bad_password_threshold&) noexcept = default;
 };
@@ -555,11 +471,12 @@ struct enable {
 
   bool enabled = false;
 
-  constexpr void encode(writer& w) const noexcept { w.u8(enabled ? 0x01 : 0x00); }
-  [[nodiscard]] static constexpr enable parse(reader& r) noexcept {
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0xFE);
-    return {(b & 0x01) != 0};
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([&](auto& b) {
+      b.flag(0, v.enabled);
+      b.reserved(0xFE);
+    });
   }
   friend constexpr bool operator==(const enable&, const enable&) noexcept = default;
 };
@@ -583,17 +500,15 @@ struct authentication {
   bool force_authentication = false;
   sol::privilege min_privilege = sol::privilege::user;  // [3:0]
 
-  constexpr void encode(writer& w) const noexcept {
-    const auto p = static_cast<std::uint8_t>(min_privilege);
-    if (p < 1 || p > 5) w.fail(encode_error::out_of_range);
-    w.u8(static_cast<std::uint8_t>((force_encryption ? 0x80 : 0) | (force_authentication ? 0x40 : 0) | (p & 0x0F)));
-  }
-  [[nodiscard]] static constexpr authentication parse(reader& r) noexcept {
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0x30);
-    const auto p = static_cast<std::uint8_t>(b & 0x0F);
-    if (p < 1 || p > 5) r.fail(parse_error::reserved_value);  // IPMI v2.0 §26.3: 0h, 6h–Fh reserved
-    return {(b & 0x80) != 0, (b & 0x40) != 0, static_cast<sol::privilege>(p)};
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.bits([&](auto& b) {
+      b.flags({7, 6}, v.force_encryption, v.force_authentication);
+      b.field(0, 0x0F, v.min_privilege);
+      b.reserved(0x30);
+    });
+    const auto p = static_cast<std::uint8_t>(v.min_privilege);
+    io.require(p >= 1 && p <= 5, parse_error::reserved_value);  // IPMI v2.0 §26.3: 0h, 6h–Fh reserved
   }
   friend constexpr bool operator==(const authentication&, const authentication&) noexcept = default;
 };
@@ -605,15 +520,10 @@ struct character_accumulate {
   std::uint8_t interval = 0;   // × 5 ms (sol.md §3)
   std::uint8_t threshold = 0;  // characters
 
-  constexpr void encode(writer& w) const noexcept {
-    w.u8(interval);
-    w.u8(threshold);
-  }
-  [[nodiscard]] static constexpr character_accumulate parse(reader& r) noexcept {
-    character_accumulate v;
-    v.interval = r.u8();
-    v.threshold = r.u8();
-    return v;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.u8(v.interval);
+    io.u8(v.threshold);
   }
   friend constexpr bool operator==(const character_accumulate&, const character_accumulate&) noexcept = default;
 };
@@ -625,18 +535,10 @@ struct retry {
   std::uint8_t count = 0;     // 0–7
   std::uint8_t interval = 0;  // × 10 ms (sol.md §3)
 
-  constexpr void encode(writer& w) const noexcept {
-    if (count > 7) w.fail(encode_error::out_of_range);
-    w.u8(count);
-    w.u8(interval);
-  }
-  [[nodiscard]] static constexpr retry parse(reader& r) noexcept {
-    retry v;
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0xF8);
-    v.count = b & 7;
-    v.interval = r.u8();
-    return v;
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.byte(v.count, 0xF8);
+    io.u8(v.interval);
   }
   friend constexpr bool operator==(const retry&, const retry&) noexcept = default;
 };
@@ -663,16 +565,10 @@ struct bit_rate_parameter {
 
   bit_rate rate = bit_rate::serial_setting;
 
-  constexpr void encode(writer& w) const noexcept {
-    if (!is_defined(rate)) w.fail(encode_error::out_of_range);
-    w.u8(static_cast<std::uint8_t>(rate));
-  }
-  [[nodiscard]] static constexpr bit_rate_parameter parse(reader& r) noexcept {
-    const std::uint8_t b = r.u8();
-    r.reserved_zero(b, 0xF0);
-    const auto rate = static_cast<bit_rate>(b & 0x0F);
-    if (!is_defined(rate)) r.fail(parse_error::reserved_value);  // IPMI v2.0 §26.3: reserved codes
-    return {rate};
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.byte(v.rate, 0xF0);
+    io.require(is_defined(v.rate), parse_error::reserved_value);  // IPMI v2.0 §26.3: reserved codes
   }
   friend constexpr bool operator==(const bit_rate_parameter&, const bit_rate_parameter&) noexcept = default;
 };
@@ -685,8 +581,10 @@ struct payload_channel {
 
   std::uint8_t channel = 0;
 
-  constexpr void encode(writer& w) const noexcept { w.u8(channel); }
-  [[nodiscard]] static constexpr payload_channel parse(reader& r) noexcept { return {r.u8()}; }
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.u8(v.channel);
+  }
   friend constexpr bool operator==(const payload_channel&, const payload_channel&) noexcept = default;
 };
 
@@ -696,8 +594,10 @@ struct payload_port {
 
   std::uint16_t port = 623;  // lan.md §1: the RMCP/IPMI UDP port 623 (26Fh)
 
-  constexpr void encode(writer& w) const noexcept { w.le16(port); }
-  [[nodiscard]] static constexpr payload_port parse(reader& r) noexcept { return {r.le16()}; }
+  template <class IO, class V>
+  static constexpr void fields(IO& io, V& v) noexcept {
+    io.le16(v.port);
+  }
   friend constexpr bool operator==(const payload_port&, const payload_port&) noexcept = default;
 };
 
