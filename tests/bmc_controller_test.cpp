@@ -98,7 +98,7 @@ TEST_SUITE("bmc controller") {
   TEST_CASE("bmc controller: the receive message interrupt enable is reported once per change") {
     bmc::controller mc;
     CHECK(mc.take_changes(false, true).empty());
-    mc.set_global_enables({.receive_message_queue_interrupt = true});
+    mc.set_global_enables(test::make<cmd::bmc_global_enables>([](auto& e) { e.receive_message_queue_interrupt = true; }));
     auto c = mc.take_changes(false, true);
     REQUIRE(c.receive_interrupt);
     CHECK(*c.receive_interrupt);
@@ -106,7 +106,7 @@ TEST_SUITE("bmc controller") {
     CHECK(mc.take_changes(false, true).empty());
     // On and off again before anyone asked: nothing to tell.
     mc.set_global_enables({});
-    mc.set_global_enables({.receive_message_queue_interrupt = true});
+    mc.set_global_enables(test::make<cmd::bmc_global_enables>([](auto& e) { e.receive_message_queue_interrupt = true; }));
     CHECK(mc.take_changes(false, true).empty());
     mc.set_global_enables({});
     c = mc.take_changes(false, true);
@@ -156,7 +156,7 @@ TEST_SUITE("bmc controller") {
 
   TEST_CASE("bmc controller: attention follows the flags; the interrupt only where the guest enabled it") {
     bmc::controller mc;
-    mc.set_global_enables({.event_message_buffer = true});
+    mc.set_global_enables(test::make<cmd::bmc_global_enables>([](auto& e) { e.event_message_buffer = true; }));
     (void)mc.take_changes(false, true);
     REQUIRE(mc.post_event(cmd::sel_record{}) == bmc::event_post::buffered);
     auto c = mc.take_changes(false, true);
@@ -164,13 +164,13 @@ TEST_SUITE("bmc controller") {
     CHECK(*c.attention == bmc::attention_state{true, false});  // the buffer's interrupt is off
     // A second flag joins: attention is on already, nothing to tell.
     CHECK(mc.take_changes(true, true).empty());
-    mc.clear_message_flags({.event_message_buffer_full = true});
+    mc.clear_message_flags(test::make<cmd::message_flags>([](auto& f) { f.event_message_buffer_full = true; }));
     CHECK(mc.take_changes(true, true).empty());  // the watchdog's flag still holds it
     c = mc.take_changes(false, true);
     REQUIRE(c.attention);
     CHECK(*c.attention == bmc::attention_state{false, false});
 
-    mc.set_global_enables({.receive_message_queue_interrupt = true, .event_message_buffer = true});
+    mc.set_global_enables(test::make<cmd::bmc_global_enables>([](auto& e) { e.receive_message_queue_interrupt = true; e.event_message_buffer = true; }));
     c = mc.take_changes(true, true);
     CHECK(c.receive_interrupt == std::optional<bool>(true));
     REQUIRE(c.attention);
@@ -262,7 +262,7 @@ TEST_SUITE("bmc controller") {
     my_bmc b;
     SUBCASE("a reserved global enables bit: CCh, nothing changes") {
       CHECK(dispatch_bytes(d, b, {0x18, 0x2E, 0x10}) == bytes{0x1C, 0x2E, static_cast<std::uint8_t>(completion_code::invalid_data_field)});
-      CHECK(b.mc.global_enables() == cmd::bmc_global_enables{.system_event_logging = true});
+      CHECK(b.mc.global_enables() == test::make<cmd::bmc_global_enables>([](auto& e) { e.system_event_logging = true; }));
     }
     SUBCASE("wrong lengths: C7h") {
       const auto length = static_cast<std::uint8_t>(completion_code::request_data_length_invalid);
@@ -293,10 +293,11 @@ TEST_SUITE("bmc controller") {
     SUBCASE("without a watchdog member the pre-timeout flag is never reported") {
       bmc::dispatcher<my_bmc, 8> alone;
       REQUIRE(bmc::add_controller_commands<&my_bmc::mc>(alone) == bmc::add_error::ok);
-      b.wd.set({.timer_use = cmd::watchdog_timer_use::sms_os,
-                .pretimeout_interrupt = cmd::watchdog_pretimeout_interrupt::messaging,
-                .pretimeout_interval = 0,
-                .initial_countdown = 1},
+      b.wd.set(test::make<cmd::set_watchdog_timer::request>([](auto& r) {
+                 r.timer_use = cmd::watchdog_timer_use::sms_os;
+                 r.pretimeout_interrupt = cmd::watchdog_pretimeout_interrupt::messaging;
+                 r.initial_countdown = 1;
+               }),
                b.at);
       REQUIRE(b.wd.reset(b.at) == completion_code::success);
       b.at += 1s;

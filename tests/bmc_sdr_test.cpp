@@ -44,14 +44,16 @@ constexpr tp t0 = tp{} + std::chrono::seconds(T0);
 constexpr bmc::threshold_sensor cpu_temp{
     .name = "CPU Temp",
     .number = 0x10,
-    .thresholds = {.readable = tb::lower_non_critical | tb::lower_critical | tb::upper_non_critical |
-                               tb::upper_critical | tb::upper_non_recoverable,
-                   .lower_non_critical = 10,
-                   .lower_critical = 5,
-                   .lower_non_recoverable = 1,  // not readable: never read, never compared
-                   .upper_non_critical = 80,
-                   .upper_critical = 90,
-                   .upper_non_recoverable = 100},
+    .thresholds = test::make<cmd::get_sensor_thresholds::response>([](auto& t) {
+      t.readable = tb::lower_non_critical | tb::lower_critical | tb::upper_non_critical | tb::upper_critical |
+                   tb::upper_non_recoverable;
+      t.lower_non_critical = 10;
+      t.lower_critical = 5;
+      t.lower_non_recoverable = 1;  // not readable: never read, never compared
+      t.upper_non_critical = 80;
+      t.upper_critical = 90;
+      t.upper_non_recoverable = 100;
+    }),
     .positive_hysteresis = 2,
     .negative_hysteresis = 2,
 };
@@ -592,9 +594,11 @@ TEST_SUITE("bmc") {
     const bmc::threshold_sensor signed_temp{.name = "Outside",
                                             .number = 0x05,
                                             .format = cmd::analog_format::twos_complement,
-                                            .thresholds = {.readable = tb::lower_critical | tb::upper_critical,
-                                                           .lower_critical = 0xF6,  // -10
-                                                           .upper_critical = 0x20}};
+                                            .thresholds = test::make<cmd::get_sensor_thresholds::response>([](auto& t) {
+                                              t.readable = tb::lower_critical | tb::upper_critical;
+                                              t.lower_critical = 0xF6;  // -10
+                                              t.upper_critical = 0x20;
+                                            })};
     REQUIRE(s.add(signed_temp.record(), t0));
     REQUIRE(s.set_reading(0x05, 0xF0) == rc::success);  // -16
     cmd::get_sensor_reading::response r;

@@ -26,6 +26,15 @@ struct bmc_test_clock {
   using time_point = std::chrono::time_point<bmc_test_clock>;
 };
 
+/// A value of T with some fields set: the typed commands (cmd/) derive from their layout, so
+/// they take no designated initializers (`make<cmd::bmc_global_enables>([](auto& e) { e.oem0 = true; })`).
+template <class T, class Fill>
+constexpr T make(Fill fill) {
+  T v{};
+  fill(v);
+  return v;
+}
+
 /// Dispatches one request message and returns the whole response message (netfn/LUN, command,
 /// completion code, data). A request the dispatcher does not answer fails the test.
 /// `out_size` limits the response buffer, for tests of a response that does not fit.

@@ -66,7 +66,11 @@ struct controller_config {
   /// The BMC Global Enables at start: system event logging on (IPMI v2.0 §22.1 lets the BMC
   /// log by default; QEMU's ipmi-bmc-sim starts so), the buffer and interrupts off until the
   /// host's driver turns them on.
-  cmd::bmc_global_enables enables{.system_event_logging = true};
+  cmd::bmc_global_enables enables = [] {
+    cmd::bmc_global_enables e;
+    e.system_event_logging = true;
+    return e;
+  }();
 };
 
 /// What post_event() did with an event for the event message buffer.

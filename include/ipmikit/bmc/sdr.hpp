@@ -406,6 +406,7 @@ class basic_sdr_repository {
   ///     the offset to the end, and is 0xCA too when that is more than max_read()).
   /// The next record ID is FFFFh after the last.
   constexpr completion_code get(const cmd::get_sdr::request& rq, cmd::get_sdr::response& out) const noexcept {
+    if (rq.bytes_to_read == 0) return completion_code::invalid_data_field;  // nothing to read: checked first
     if (rq.reservation_id != 0 ? !reservation_valid(rq.reservation_id) : rq.offset != 0)
       return completion_code::reservation_canceled;
     const std::size_t i = find(rq.record_id);
@@ -624,15 +625,6 @@ struct is_repository : std::false_type {};
 template <std::size_t Capacity, class Clock>
 struct is_repository<basic_sdr_repository<Capacity, Clock>> : std::true_type {};
 
-/// Get SDR with a request that takes any offset and count but 0: the typed get_sdr::request
-/// refuses an offset or count past the longest record with 0xCC, where Get SDR answers 0xC9 /
-/// 0xCA for the record asked. A count of 0 is 0xCC from the parse, before any other check.
-struct get_sdr_any_range {
-  static constexpr command_id id = cmd::get_sdr::id;
-  using request = cmd::detail::record_read_request<2 * 0x100>;  // past any offset + count: only a count of 0 is refused
-  using response = cmd::get_sdr::response;
-};
-
 template <class Context, auto Member>
 constexpr completion_code info_handler(Context& c, const cmd::no_data&, cmd::get_sdr_repository_info::response& rs,
                                        const request&) {
@@ -646,7 +638,7 @@ constexpr completion_code reserve_handler(Context& c, const cmd::no_data&, cmd::
   return completion_code::success;
 }
 template <class Context, auto Member>
-constexpr completion_code get_handler(Context& c, const get_sdr_any_range::request& rq, cmd::get_sdr::response& rs,
+constexpr completion_code get_handler(Context& c, const cmd::get_sdr::request& rq, cmd::get_sdr::response& rs,
                                       const request&) {
   return (c.*Member).get({rq.reservation_id, rq.record_id, rq.offset, rq.bytes_to_read}, rs);
 }
@@ -678,7 +670,7 @@ constexpr add_error add_sdr_commands(dispatcher<Context, Capacity>& d) noexcept 
   const entry<Context> entries[] = {
       typed_entry<Context, cmd::get_sdr_repository_info, &s::info_handler<Context, Member>>(privilege::user),
       typed_entry<Context, cmd::reserve_sdr_repository, &s::reserve_handler<Context, Member>>(privilege::user),
-      typed_entry<Context, s::get_sdr_any_range, &s::get_handler<Context, Member>>(privilege::user),
+      typed_entry<Context, cmd::get_sdr, &s::get_handler<Context, Member>>(privilege::user),
       typed_entry<Context, cmd::get_sensor_reading, &s::reading_handler<Context, Member>>(privilege::user),
       typed_entry<Context, cmd::get_sensor_thresholds, &s::thresholds_handler<Context, Member>>(privilege::user),
   };

@@ -179,7 +179,7 @@ struct parameter_store {
   static constexpr std::size_t saved_size = [] {
     std::array<std::uint8_t, 64 * sizeof...(Writable)> buf{};
     cmd::writer w(buf);
-    (Writable{}.encode(w), ...);
+    (cmd::detail::write_fields(w, Writable{}), ...);
     return w.size();
   }();
 
@@ -204,10 +204,10 @@ struct parameter_store {
     return std::apply([&](auto&... v) { return (assign(v, p, changed) || ...); }, values);
   }
   constexpr void save(cmd::writer& w) const noexcept {
-    std::apply([&](const auto&... v) { (v.encode(w), ...); }, values);
+    std::apply([&](const auto&... v) { (cmd::detail::write_fields(w, v), ...); }, values);
   }
   constexpr void load(cmd::reader& r) noexcept {
-    std::apply([&](auto&... v) { ((v = std::decay_t<decltype(v)>::parse(r)), ...); }, values);
+    std::apply([&](auto&... v) { ((v = cmd::detail::read_fields<std::decay_t<decltype(v)>>(r)), ...); }, values);
   }
   friend constexpr bool operator==(const parameter_store&, const parameter_store&) noexcept = default;
 
