@@ -310,7 +310,7 @@ struct watchdog_expiration_flags {
 
   /// The flag of timer use `u` (bit u of the byte); false for none.
   [[nodiscard]] constexpr bool operator[](watchdog_timer_use u) const noexcept {
-    return u != watchdog_timer_use::none && ((to_byte() >> static_cast<unsigned>(u)) & 1u) != 0;
+    return u != watchdog_timer_use::none && ((static_cast<unsigned>(to_byte()) >> static_cast<unsigned>(u)) & 1u) != 0;
   }
   /// The bits, one description for to_byte(), from_byte() and the commands' fields(); the
   /// reserved ones are the caller's (reserved_mask).
