@@ -227,7 +227,7 @@ class vm_bmc {
  public:
   using session_type = vm::session<vm::role::bmc, clock_type>;
 
-  explicit vm_bmc(const vm_config& cfg) : cfg_(&cfg), commands_(make_commands()) {
+  explicit vm_bmc(const vm_config& cfg) : cfg_(&cfg) {
     if (!cfg.state_dir.empty()) store_.emplace(cfg.state_dir);
     state_.mc = bmc::controller({.identity = device_id_of(cfg.id)});
     // QEMU cannot power a VM on: there is no restore policy to report (Get Chassis Status).
@@ -492,6 +492,12 @@ class vm_bmc {
   }
 
   /// The commands this BMC answers: each component's, registered once per VM.
+  /// The command registry every VM shares: the same commands for all, built once (5 KiB a VM
+  /// would otherwise hold; its counters are not reported).
+  static vm_dispatcher& commands() {
+    static vm_dispatcher shared = make_commands();
+    return shared;
+  }
   static vm_dispatcher make_commands() {
     vm_dispatcher d;
     const bmc::add_error added[] = {
@@ -533,7 +539,7 @@ class vm_bmc {
     sync_support();
     const bool was_running = state_.watchdog.running();
     std::array<std::uint8_t, vm::max_message_size> body{};
-    const bmc::dispatch_result res = commands_.dispatch(state_, r.body, bmc::origin{}, body);
+    const bmc::dispatch_result res = commands().dispatch(state_, r.body, bmc::origin{}, body);
     if (!res) return;  // a response's netfn: the session reported it as a protocol problem
     if (res.code == completion_code::invalid_command) ++stats_.unsupported;
     if (res.code == completion_code::success) log_watchdog_command(r, was_running);
@@ -852,7 +858,6 @@ class vm_bmc {
   const vm_config* cfg_;
   session_type session_;
   vm_components state_;
-  vm_dispatcher commands_;
   std::optional<state_directory> store_;  // none without a state_dir
   const std::string sel_file = "sel.state";
   const std::string chassis_file = "chassis.state";
