@@ -95,8 +95,10 @@ if [ "${guest_inventory:-0}" = 1 ]; then
   inv mc-guid 'GUID' mc guid
   inv mc-getenables 'Event Message Buffer' mc getenables
   inv bootparam-get-5 'Boot Flags' chassis bootparam get 5
-  inv bootdev-pxe 'Set Boot Device to pxe' chassis bootdev pxe
-  inv bootparam-pxe 'PXE' chassis bootparam get 5
+  # Persistent, so that it outlives a restart of ipmikit-bmc (linux_guest_test.sh --restart-bmc
+  # checks the second boot's bootparam-get-5 above shows it before this sets it again).
+  inv bootdev-pxe 'Set Boot Device to pxe' chassis bootdev pxe options=persistent
+  inv bootparam-pxe 'Force PXE' chassis bootparam get 5
   inv restart-cause 'System restart cause' chassis restart_cause
   inv poh 'POH Counter' chassis poh
   inv sel-info 'Entries' sel info

@@ -16,12 +16,16 @@
 #   With --inventory: after step 2 the guest also runs the inventory commands of issue 15
 #   (scripts/guest-init.sh: mc selftest, mc guid, … channel info 1), each of which must succeed
 #   and print what it should; after the watchdog's reset, `sel list` must show the expiry.
+#   With --restart-bmc (needs --inventory): ipmikit-bmc keeps its state in a state directory; once
+#   it has sent the watchdog's reset, it is killed (SIGKILL) and started again on the same
+#   configuration before the guest's second boot, which must still see the expiry in `sel list`
+#   and the persistent PXE boot device its first boot set, in `chassis bootparam get 5`.
 #   With --action power_off: the guest's watchdog action is power_off, ipmikit-bmc logs that
 #   action and powers the VM off, and QEMU exits by itself with status 0 (step 5 instead).
 # Then QEMU and ipmikit-bmc get SIGTERM (SIGKILL after 5 s); ipmikit-bmc must exit 0.
 #
 # Usage: linux_guest_test.sh [--config-mode|--legacy-listen] [--action reset|power_off]
-#                            [--inventory] PATH/TO/ipmikit-bmc [GUEST_DIR]
+#                            [--inventory [--restart-bmc]] PATH/TO/ipmikit-bmc [GUEST_DIR]
 #   --config-mode    ipmikit-bmc --config FILE --verbose, one [vm guest] on a UNIX socket
 #                    (docs/ipmikit-bmc.md); the config is checked first with --config FILE --check
 #   --legacy-listen  ipmikit-bmc --listen 127.0.0.1:0 --verbose: one VM named "vm" on TCP, no
@@ -46,6 +50,8 @@ CONFIG_EXPIRED_reset="vm=$VM event=watchdog_expired action=reset"
 CONFIG_POWER_reset="vm=$VM event=power action=reset"
 CONFIG_EXPIRED_power_off="vm=$VM event=watchdog_expired action=power_off"
 CONFIG_POWER_power_off="vm=$VM event=power action=power_off"
+CONFIG_STATE_LOADED="vm=$VM event=state_loaded "  # a state file read at start (--restart-bmc)
+BAD_STATE='event=state_(corrupt|write_failed)'
 # Legacy mode (docs/ipmikit-bmc.md "The log").
 LEGACY_READY='vm=vm event=listening address=127\.0\.0\.1:[0-9]+'
 LEGACY_CONNECTED='vm=vm event=connected'
@@ -71,6 +77,7 @@ WD_TIMEOUT=5
 WD_ACTION=reset  # --action: reset or power_off
 WD_PETS=3
 INVENTORY=0  # --inventory
+RESTART_BMC=0  # --restart-bmc
 FRU_PRODUCT=ipmikit-guest-test  # the product name the BMC is configured with, for `fru print 0`
 # -----------------------------------------------------------------------------------------------
 
@@ -87,12 +94,13 @@ for a in "$@"; do
     --legacy-listen) legacy=1 ;;
     --config-mode) legacy=0 ;;
     --inventory) INVENTORY=1 ;;
+    --restart-bmc) RESTART_BMC=1 ;;
     --action=*) WD_ACTION=${a#--action=} ;;
     --action) want_action=1 ;;
     -h | --help)
       sed -n '3,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
       exit 0 ;;
-    -*) say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] [--inventory] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2; exit 2 ;;
+    -*) say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] [--inventory [--restart-bmc]] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2; exit 2 ;;
     *)
       if [ "${want_action:-0}" = 1 ]; then
         WD_ACTION=$a
@@ -104,7 +112,7 @@ for a in "$@"; do
 done
 case $WD_ACTION in reset | power_off) ;; *) args=() ;; esac
 if [ ${#args[@]} -lt 1 ] || [ ${#args[@]} -gt 2 ]; then
-  say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] [--inventory] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2
+  say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] [--inventory [--restart-bmc]] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2
   exit 2
 fi
 bmc=${args[0]}
@@ -124,6 +132,7 @@ skip() {
 
 [ -x "$bmc" ] || { say "FAIL no executable ipmikit-bmc at $bmc"; exit 1; }
 [ "$INVENTORY" = 1 ] && [ "$legacy" = 1 ] && { say "usage: --inventory needs the config mode (FRU fields)" >&2; exit 2; }
+[ "$RESTART_BMC" = 1 ] && [ "$INVENTORY" = 0 ] && { say "usage: --restart-bmc needs --inventory" >&2; exit 2; }
 if [ "$legacy" = auto ]; then
   if "$bmc" --help 2>&1 | grep -q -- '--config'; then
     legacy=0
@@ -232,6 +241,7 @@ else
 listen = unix:$tmp/vm.sock
 fru_product_name = $FRU_PRODUCT
 fru_board_manufacturer = ipmikit
+state_dir = $tmp/state
 EOF
   check_rc=0
   "$bmc" --config "$tmp/bmc.conf" --check </dev/null >"$tmp/check.log" 2>&1 || check_rc=$?
@@ -313,6 +323,20 @@ fi
 wait_for "ipmikit-bmc's watchdog expiry (action reset)" "$EXPIRED" "$bmc_log" 1 $((WD_TIMEOUT + 15))
 say "ok   ipmikit-bmc: watchdog expired $(since "$t_stopped") after the last pet: $(grep -m1 -E "$EXPIRED" "$bmc_log")"
 wait_for "ipmikit-bmc to send the reset" "$POWER" "$bmc_log" 1 5
+if [ "$RESTART_BMC" = 1 ]; then
+  # A crash, not a clean stop: what the guest was told is saved must be on disk already. The new
+  # process appends to the same log, so the patterns below count both runs.
+  kill -KILL "$bmc_pid" 2>/dev/null
+  wait "$bmc_pid" 2>/dev/null
+  bmc_pid=
+  "$bmc" --config "$tmp/bmc.conf" --verbose </dev/null >>"$bmc_log" 2>&1 &
+  bmc_pid=$!
+  wait_for "the restarted ipmikit-bmc to be ready" "$READY" "$bmc_log" 2 10
+  [ "$(count "$CONFIG_STATE_LOADED" "$bmc_log")" -ge 1 ] || fail "the restarted ipmikit-bmc loaded no state file"
+  grep -q -E "$BAD_STATE" "$bmc_log" && fail "the restarted ipmikit-bmc reported bad state: $(grep -m1 -E "$BAD_STATE" "$bmc_log")"
+  wait_for "QEMU to reconnect to the restarted ipmikit-bmc" "$CONNECTED" "$bmc_log" 2 15
+  say "ok   ipmikit-bmc killed (SIGKILL) and restarted on its state directory; QEMU reconnected ($(since "$t_qemu"))"
+fi
 wait_for "the guest's second boot" "$G_BOOT" "$serial" 2 60
 say "ok   boot 2 after the reset ($(since "$t_qemu"))"
 wait_for "ipmitool mc info on the second boot" "$G_MC_OK" "$serial" 2 30
@@ -325,6 +349,14 @@ if [ "$INVENTORY" = 1 ]; then
   echo "$boot2_sel" | grep -q -E "$G_SEL_WATCHDOG" ||
     fail "the second boot's sel list does not show the watchdog's expiry: $boot2_sel"
   say "ok   the second boot sees the expiry in sel list: $(echo "$boot2_sel" | grep -m1 -E "$G_SEL_WATCHDOG" | tr -d '\r')"
+  # The second boot's first `chassis bootparam get 5`, before it sets the boot device itself.
+  boot2_boot=$(awk -v boot="$G_BOOT" '$0 ~ boot { n++ } n >= 2' "$serial" |
+    sed -n '/IPMIKIT-GUEST: inv bootparam-get-5 ok/,/IPMIKIT-GUEST: inv bootdev-pxe/p')
+  if [ "$RESTART_BMC" = 1 ]; then
+    { echo "$boot2_boot" | grep -q 'Force PXE' && echo "$boot2_boot" | grep -q 'all future boots'; } ||
+      fail "the second boot does not see the persistent PXE boot device of the first: $boot2_boot"
+    say "ok   the second boot sees the first boot's persistent boot device: $(echo "$boot2_boot" | grep -m1 'Force PXE' | tr -d '\r')"
+  fi
 fi
 # Informational: does the BMC still report the SMS/OS expiration flag after the reset?
 # The second boot's /init decides right after its Get Watchdog Timer: "not arming again", or it
