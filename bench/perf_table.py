@@ -272,6 +272,38 @@ def render(cmd, data, values, args):
         w("takes about 1 µs) the machines' few nanoseconds per access are invisible. BT needs half")
         w("the accesses of KCS for the same exchange: no per-byte handshake.")
 
+    core_rows = {b.get("run_name", b["name"]): float(b["items_per_second"]) for b in median_rows(data)
+                 if b.get("run_name", b["name"]).startswith("bmc_core/") and "items_per_second" in b}
+    if core_rows:
+        session_rt = rt.get(("roundtrip_small", "session"))
+        w("")
+        w("## The BMC core per request")
+        w("")
+        w("A whole request message answered by `bmc::dispatcher` with the watchdog, chassis, SEL,")
+        w("FRU and GUID components registered (`bench/bmc_core_bench.cpp`): the LUN check, the")
+        w("lookup, the privilege and length checks, the typed parse, the component's handler and the")
+        w("typed encode. Beside it, the plain reference (`direct`: a switch on netfn and command")
+        w("writing the same response bytes by hand, what a minimal firmware BMC does), `memcpy` of")
+        w("the response bytes for scale, and the VM session round trip the core sits behind in")
+        w("ipmikit-bmc (`roundtrip_small/session` above), all in the same run.")
+        w("")
+        w("| request | core requests/s | time per request: core | direct | memcpy | core / direct (time) | core / session round trip (time) |")
+        w("|---|--:|--:|--:|--:|--:|--:|")
+        for request in dict.fromkeys(n.split("/")[1] for n in core_rows):
+            core = core_rows.get(f"bmc_core/{request}/core")
+            direct = core_rows.get(f"bmc_core/{request}/direct")
+            copy = core_rows.get(f"bmc_core/{request}/memcpy")
+            if not core:
+                continue
+            ns = lambda r: f"{1e9 / r:,.1f} ns" if r else "–"
+            w(f"| `{request}` | {core:,.0f} | {ns(core)} | {ns(direct)} | {ns(copy)} | "
+              f"{f'{direct / core:.2f}×' if direct else '–'} | "
+              f"{f'{session_rt / core:.2f}×' if session_rt else '–'} |")
+        w("")
+        w("The core's cost is a fraction of the session round trip that carries each request, and")
+        w("both are far below a socket's system calls (ipmikit-bmc's fleet table below: several µs")
+        w("of server CPU per request).")
+
     w("")
     w("## Goals")
     w("")
