@@ -37,10 +37,13 @@ struct reader {
 bool allowed_cc(std::uint8_t cc) {
   switch (cc) {
     case 0x00: case 0x80: case 0xC1: case 0xC2: case 0xC3: case 0xC7: case 0xCC: case 0xD2: case 0xD5: return true;
-    // The components' own: boot options 81h/82h, SEL full C4h, reservation C5h, out of range
-    // C9h, cannot return the bytes CAh, not present CBh.
-    case 0x81: case 0x82: case 0xC4: case 0xC5: case 0xC9: case 0xCA: case 0xCB: return true;
-    default: return false;  // C3/D2 are the emulator session's own (timeout, disconnected); C0h, FFh never
+    // The components' own: boot options 81h/82h, Set Channel Access 83h (access mode not
+    // supported), SEL full C4h, reservation C5h, out of range C9h, cannot return the bytes CAh,
+    // not present CBh, illegal for the sensor CDh, a null user or disabled authentication D6h,
+    // the chassis's request queue full C0h.
+    case 0x81: case 0x82: case 0x83: case 0xC4: case 0xC5: case 0xC9: case 0xCA: case 0xCB: case 0xCD: case 0xD6:
+    case 0xC0: return true;
+    default: return false;  // C3/D2 are the emulator session's own (timeout, disconnected); FFh never
   }
 }
 
