@@ -18,15 +18,11 @@
 #include "test_support.hpp"
 
 using namespace ipmikit;
-using namespace std::chrono_literals;
-using test::bytes;
-using test::dispatch_bytes;
+using namespace ipmikit::test::bmc_names;
 
 namespace {
 
-using test_clock = test::bmc_test_clock;
 using chassis_t = bmc::basic_chassis<test_clock>;
-using tp = test_clock::time_point;
 using action = cmd::chassis_action;
 using cause = cmd::restart_cause;
 

@@ -19,14 +19,10 @@
 #include "bmc_support.hpp"
 
 using namespace ipmikit;
-using namespace std::chrono_literals;
-using bytes = std::vector<std::uint8_t>;
-using test::bmc_test_clock;
-using test::dispatch_bytes;
+using namespace ipmikit::test::bmc_names;
 
 namespace {
 
-using tp = bmc_test_clock::time_point;
 constexpr tp t0 = tp{} + std::chrono::seconds(0x61000000);  // the SEL's time is the clock's
 
 constexpr bmc::controller_config config() {
@@ -43,8 +39,8 @@ constexpr bmc::controller_config config() {
 
 struct my_bmc {
   bmc::controller mc{config()};
-  bmc::basic_watchdog<bmc_test_clock> wd;
-  bmc::basic_sel<4, bmc_test_clock> sel;
+  bmc::basic_watchdog<test_clock> wd;
+  bmc::basic_sel<4, test_clock> sel;
   tp at = t0;
   [[nodiscard]] constexpr tp now() const { return at; }
 };

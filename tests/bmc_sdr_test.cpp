@@ -24,16 +24,13 @@
 #include "test_support.hpp"
 
 using namespace ipmikit;
-using namespace std::chrono_literals;
-using test::bytes;
+using namespace ipmikit::test::bmc_names;
 using test::hex;
 
 namespace {
 
-using clk = test::bmc_test_clock;
-using tp = clk::time_point;
 template <std::size_t N>
-using repo_t = bmc::basic_sdr_repository<N, clk>;
+using repo_t = bmc::basic_sdr_repository<N, test_clock>;
 using rc = completion_code;
 namespace tb = cmd::threshold_bit;
 
@@ -630,7 +627,7 @@ TEST_SUITE("bmc") {
   TEST_CASE("bmc sdr: the watchdog's events are the Watchdog 2 sensor's states: the pre-timeout 08h, the expiry "
             "its action's offset") {
     bench t;
-    bmc::basic_watchdog<clk> wd;
+    bmc::basic_watchdog<test_clock> wd;
     cmd::set_watchdog_timer::request rq;
     rq.timer_use = cmd::watchdog_timer_use::sms_os;
     rq.timeout_action = cmd::watchdog_timeout_action::power_cycle;

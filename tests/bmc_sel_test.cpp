@@ -19,14 +19,10 @@
 #include "test_support.hpp"
 
 using namespace ipmikit;
-using namespace std::chrono_literals;
-using test::bytes;
-using test::dispatch_bytes;
+using namespace ipmikit::test::bmc_names;
 
 namespace {
 
-using test_clock = test::bmc_test_clock;
-using tp = test_clock::time_point;
 template <std::size_t N>
 using sel_t = bmc::basic_sel<N, test_clock>;
 using rc = completion_code;

@@ -15,6 +15,8 @@
 
 #include <ipmikit/bmc/dispatcher.hpp>
 
+#include "test_support.hpp"
+
 namespace ipmikit::test {
 
 /// A clock nobody reads: the tests say what time it is (nanoseconds since an epoch, as
@@ -25,6 +27,15 @@ struct bmc_test_clock {
   using duration = std::chrono::nanoseconds;
   using time_point = std::chrono::time_point<bmc_test_clock>;
 };
+
+/// The names every BMC component test uses, brought in at once with
+/// `using namespace ipmikit::test::bmc_names;`: the test clock, its time points, bytes and
+/// dispatch_bytes (below), and the chrono literals.
+namespace bmc_names {
+using test_clock = bmc_test_clock;
+using tp = bmc_test_clock::time_point;
+using namespace std::chrono_literals;
+}  // namespace bmc_names
 
 /// A value of T with some fields set: the typed commands (cmd/) derive from their layout, so
 /// they take no designated initializers (`make<cmd::bmc_global_enables>([](auto& e) { e.oem0 = true; })`).
@@ -56,5 +67,10 @@ void take_a_place(bmc::dispatcher<Context, Capacity>& d, command_id id) {
                  [](Context&, const bmc::request&, std::span<std::uint8_t>) { return bmc::reply{}; }}) ==
           bmc::add_error::ok);
 }
+
+namespace bmc_names {
+using test::bytes;
+using test::dispatch_bytes;
+}  // namespace bmc_names
 
 }  // namespace ipmikit::test

@@ -17,15 +17,11 @@
 #include "test_support.hpp"
 
 using namespace ipmikit;
-using namespace std::chrono_literals;
-using test::bytes;
-using test::dispatch_bytes;
+using namespace ipmikit::test::bmc_names;
 
 namespace {
 
-using test_clock = test::bmc_test_clock;
 using wd_t = bmc::basic_watchdog<test_clock>;
-using tp = test_clock::time_point;
 using use = cmd::watchdog_timer_use;
 using intr = cmd::watchdog_pretimeout_interrupt;
 using action = cmd::watchdog_timeout_action;
