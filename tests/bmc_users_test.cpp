@@ -51,6 +51,13 @@ users_dispatcher all_commands() {
 /// A LAN session of the given privilege on channel 1; the default origin is the system interface.
 constexpr bmc::origin lan(bmc::privilege p) { return {p, 1}; }
 
+/// One request message (hex) and its whole response message (hex).
+void expect(users_dispatcher& d, my_bmc& b, std::string_view request, std::string_view response,
+            bmc::origin from = {}) {
+  INFO("request ", request);
+  CHECK(test::to_hex(test::dispatch_bytes(d, b, hex(request), from)) == test::to_hex(hex(response)));
+}
+
 /// A BMC with the user, channel and LAN commands, and requests to it in hex: each TEST_CASE_FIXTURE
 /// below starts from a fresh one.
 struct users_rig {
@@ -63,8 +70,7 @@ struct users_rig {
     expect(b, request, response, from);
   }
   void expect(my_bmc& to, std::string_view request, std::string_view response, bmc::origin from = {}) {
-    INFO("request ", request);
-    CHECK(test::to_hex(test::dispatch_bytes(d, to, hex(request), from)) == test::to_hex(hex(response)));
+    ::expect(d, to, request, response, from);
   }
   /// The completion code of one request.
   std::uint8_t code_of(std::string_view request, bmc::origin from = {}) {
@@ -210,14 +216,14 @@ TEST_SUITE("bmc") {
     bmc::users_config c = lan_config();
     c.allow_null_user = true;
     my_bmc b{bmc::users(c)};
-    expect("18 43 91 01 04 00", "1C 43 00");
-    expect(password_request(1, 0x01, "", false), "1C 47 00");
+    expect(d, b, "18 43 91 01 04 00", "1C 43 00");
+    expect(d, b, password_request(1, 0x01, "", false), "1C 47 00");
     CHECK(b.users.can_log_in(1));
     CHECK(b.users.find_user("") == std::optional<std::uint8_t>{1});
     // null usernames and anonymous login (an empty password) enabled; no non-null user yet
-    expect("18 38 8E 04", "1C 38 00 01 80 03 02 00 00 00 00", lan(bmc::privilege::unspecified));
-    expect(password_request(1, 0x02, "pw", false), "1C 47 00");
-    expect("18 38 8E 04", "1C 38 00 01 80 02 02 00 00 00 00", lan(bmc::privilege::unspecified));
+    expect(d, b, "18 38 8E 04", "1C 38 00 01 80 03 02 00 00 00 00", lan(bmc::privilege::unspecified));
+    expect(d, b, password_request(1, 0x02, "pw", false), "1C 47 00");
+    expect(d, b, "18 38 8E 04", "1C 38 00 01 80 02 02 00 00 00 00", lan(bmc::privilege::unspecified));
   }
 
   TEST_CASE("bmc users: set_user's refusals by name, and nothing changes") {
