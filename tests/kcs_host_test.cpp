@@ -26,12 +26,13 @@ using kcs::access;
 using kcs::outcome;
 using kcs::problem;
 using test::bytes;
+using test::response_of;
+using test::run;
+using test::transact;
 
 const bytes get_device_id = {0x18, 0x01};
 const bytes device_id_response = {0x1C, 0x01, 0x00, 0x20, 0x81, 0x02, 0x17, 0x02, 0xBF,
                                   0x57, 0x01, 0x00, 0xA0, 0x00, 0x00, 0x00, 0x00, 0x00};
-
-std::string hex2(std::uint8_t v) { return test::to_hex(std::span<const std::uint8_t>(&v, 1)); }
 
 // A kcs::device with a scripted BMC, the clock, and a trace of every access.
 template <std::size_t Capacity = kcs::default_capacity>
@@ -39,11 +40,8 @@ struct test_bus : test::scripted_bmc<kcs::basic_device<Capacity>> {
   using base = test::scripted_bmc<kcs::basic_device<Capacity>>;
   using base::device;
   using base::maybe_answer;
+  using base::note;
   using base::polls;
-  using base::trace;
-
-  clk::time_point now{};
-  clk::duration step = 1ms;  // time each access takes
 
   // BMC behaviour beyond the scripted answers.
   bool hide_final_dummy = false;  // a BMC that never writes the last dummy byte
@@ -64,22 +62,22 @@ struct test_bus : test::scripted_bmc<kcs::basic_device<Capacity>> {
       s = static_cast<std::uint8_t>(s & ~kcs::status_bit::obf);  // the BMC has not written it yet
       if (obf_hidden_left > 0) --obf_hidden_left;
     }
-    note("rs=" + hex2(s.value));
+    note("rs=", s.value);
     return s;
   }
   std::uint8_t read_data() {
     const std::uint8_t v = device.read_data();
-    note("rd=" + hex2(v));
+    note("rd=", v);
     return v;
   }
   void write_command(std::uint8_t v) {
-    note("wc " + hex2(v));
+    note("wc ", v);
     last_was_read_ack = false;
     obf_hidden_left = 0;
     device.write_command(v);
   }
   void write_data(std::uint8_t v) {
-    note("wd " + hex2(v));
+    note("wd ", v);
     last_was_read_ack = v == 0x68;
     obf_hidden_left = last_was_read_ack ? slow_obf_polls : 0;
     if (device.write_data(v) == kcs::event::request_ready) {
@@ -93,25 +91,8 @@ struct test_bus : test::scripted_bmc<kcs::basic_device<Capacity>> {
     device.service();
     maybe_answer();
   }
-  clk::time_point tick() { return now += step; }
-
-  void note(std::string s) { trace.push_back(std::move(s)); }
-
   bool last_was_read_ack = false;
 };
-
-template <class Host, class Bus>
-outcome run(Host& h, Bus& bus, std::size_t max_accesses = 100000) {
-  return kcs::drive(h, bus, [&] { return bus.tick(); }, max_accesses);
-}
-
-template <class Host, class Bus>
-outcome transact(Host& h, Bus& bus, const bytes& request) {
-  REQUIRE(h.start(request, bus.now) == kcs::host_error::ok);
-  return run(h, bus);
-}
-
-bytes response_of(const kcs::host& h) { return {h.response().begin(), h.response().end()}; }
 
 // The machine runs in constant evaluation: a whole transaction over kcs::device with a BMC that
 // answers at once, the error exit included (someone left a write half done: WRITE at start).
@@ -319,21 +300,6 @@ TEST_SUITE("kcs") {
     CHECK(transact(h, bus, get_device_id) == outcome::failed);
     CHECK(h.problem() == problem::response_timeout);
     CHECK(h.stats().accesses < 100);
-  }
-
-  TEST_CASE("host: a first status of 0xFF means no device") {
-    struct absent {
-      std::uint8_t read_status() { return 0xFF; }
-      std::uint8_t read_data() { return 0xFF; }
-      void write_command(std::uint8_t) { ++writes; }
-      void write_data(std::uint8_t) { ++writes; }
-      int writes = 0;
-    } bus;
-    kcs::host h;
-    REQUIRE(h.start(get_device_id, clk::time_point{}) == kcs::host_error::ok);
-    CHECK(kcs::drive(h, bus, [] { return clk::time_point{}; }, 100) == outcome::failed);
-    CHECK(h.problem() == problem::no_device);
-    CHECK(bus.writes == 0);
   }
 
   TEST_CASE("host: the device's length error is reported, not retried") {

@@ -204,6 +204,30 @@ TEST_SUITE("si") {
     CHECK_FALSE(d.irq());
   }
 
+  // --- the host contract ---------------------------------------------------------------------
+
+  TEST_CASE_TEMPLATE("si host: a first register read of 0xFF means no device, and nothing is written", Iface,
+                     IPMIKIT_SYSTEM_INTERFACES) {
+    // Every register reads 0xFF, as ports nothing decodes do; each host uses its own two of each.
+    struct absent {
+      std::uint8_t read_status() { return 0xFF; }   // KCS
+      std::uint8_t read_data() { return 0xFF; }
+      std::uint8_t read_control() { return 0xFF; }  // BT
+      std::uint8_t read_buffer() { return 0xFF; }
+      void write_command(std::uint8_t) { ++writes; }
+      void write_data(std::uint8_t) { ++writes; }
+      void write_control(std::uint8_t) { ++writes; }
+      void write_buffer(std::uint8_t) { ++writes; }
+      int writes = 0;
+    } bus;
+    using tp = typename Iface::host::time_point;
+    typename Iface::host h;
+    REQUIRE(h.start(get_device_id, tp{}) == si::host_error::ok);
+    CHECK(Iface::drive(h, bus, [] { return tp{}; }, 100) == si::outcome::failed);
+    CHECK(h.problem() == decltype(h.problem())::no_device);
+    CHECK(bus.writes == 0);
+  }
+
   // --- the emulator bridge -------------------------------------------------------------------
 
   TEST_CASE_TEMPLATE("si bridge: a request goes to the session once, the answer back to the device",
