@@ -726,7 +726,7 @@ TEST_SUITE("bmc") {
   // --- at compile time ----------------------------------------------------------------------
 
   TEST_CASE("bmc sdr: build, get, reading and thresholds run in constant evaluation, and so does a dispatch") {
-    constexpr auto run_at_compile_time = [] {
+    test::check_at_compile_time([] {
       repo_t<6> s;
       if (!s.build(config, t0) || s.size() != 5) return false;
       cmd::get_sdr::response rs;
@@ -741,11 +741,9 @@ TEST_SUITE("bmc") {
       cmd::get_sensor_thresholds::response th;
       if (s.thresholds(0x10, 0, th) != rc::success || th.upper_critical != 90) return false;
       return s.erase(0xFFFF, t0) && s.size() == 4 && !s.reservation_valid(r);
-    };
-    static_assert(run_at_compile_time());
-    CHECK(run_at_compile_time());
+    });
 
-    constexpr auto dispatch_at_compile_time = [] {
+    test::check_at_compile_time([] {
       bmc::dispatcher<my_bmc, 8> d;
       if (bmc::add_sdr_commands<&my_bmc::sdr>(d) != bmc::add_error::ok) return false;
       my_bmc b;
@@ -754,8 +752,6 @@ TEST_SUITE("bmc") {
       const std::array<std::uint8_t, 3> read{0x10, 0x2D, 0x10};
       const auto r = d.dispatch(b, read, {}, out);
       return r.size == 6 && out[2] == 0x00 && out[3] == 80 && out[4] == 0x40 && out[5] == 0xC8;
-    };
-    static_assert(dispatch_at_compile_time());
-    CHECK(dispatch_at_compile_time());
+    });
   }
 }

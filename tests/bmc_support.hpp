@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <vector>
 
@@ -57,6 +58,25 @@ std::vector<std::uint8_t> dispatch_bytes(bmc::dispatcher<Context, Capacity>& d, 
   const auto r = d.dispatch(context, request, from, std::span(out).first(std::min(out_size, out.size())));
   REQUIRE(r);
   return std::vector<std::uint8_t>(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size));
+}
+
+/// A command a dispatcher holds, and the privilege it requires.
+struct registered {
+  netfn function;
+  std::uint8_t code;
+  bmc::privilege required;
+};
+
+/// `d` holds exactly the `expected` commands, each requiring its privilege.
+template <class Context, std::size_t Capacity>
+void check_registered(const bmc::dispatcher<Context, Capacity>& d, std::initializer_list<registered> expected) {
+  CHECK(d.entries().size() == expected.size());
+  for (const registered& r : expected) {
+    INFO("netfn ", static_cast<unsigned>(r.function), " command ", static_cast<unsigned>(r.code));
+    const auto* e = d.find(r.function, r.code);
+    REQUIRE(e != nullptr);
+    CHECK(e->required == r.required);
+  }
 }
 
 /// Registers `id` with a handler that answers nothing, only to take a place in `d` (for the

@@ -10,7 +10,8 @@
 //
 // And the small helpers the cmd_*_test.cpp files share: encode_bytes(x), encode_error_of(x),
 // random_value<T>(rng) (a random valid value of any typed command), random_array<N>(rng),
-// check_codec_laws_generated<Ts...>(rng, n), check_refused<T>(error, {"04 00", …}).
+// check_codec_laws_generated<Ts...>(rng, n), check_refused<T>(error, {"04 00", …}),
+// check_exact_length<T>("04 00").
 #pragma once
 
 #include <doctest/doctest.h>
@@ -63,6 +64,13 @@ template <class T>
 cmd::encode_error encode_error_of(const T& x) {
   std::array<std::uint8_t, T::max_size + 1> buf{};
   return x.encode(std::span<std::uint8_t>(buf.data(), T::max_size)).error;
+}
+
+/// The error encode() gives for x once `change` has changed a copy of it (encode_error_of).
+template <class T, class Change>
+cmd::encode_error encode_error_with(T x, Change change) {
+  change(x);
+  return encode_error_of(x);
 }
 
 /// A field_reader that clears the reserved bits of each bit-field byte before reading it, so
@@ -205,6 +213,18 @@ void check_parse_random_each(random_source& rng, int count) {
 template <class... Ts>
 void check_codec_laws_generated(random_source& rng, int rounds) {
   for (int i = 0; i < rounds; ++i) (check_codec_laws(random_value<Ts>(rng)), ...);
+}
+
+/// `exact` (hex text) is as long as T's layout takes: one byte less is too_short, one 00h more
+/// too_long.
+template <class T>
+void check_exact_length(std::string_view exact) {
+  INFO("bytes ", std::string(exact));
+  bytes b = hex(exact);
+  REQUIRE(!b.empty());
+  CHECK(T::parse(std::span<const std::uint8_t>(b).first(b.size() - 1)).error == cmd::parse_error::too_short);
+  b.push_back(0x00);
+  CHECK(T::parse(b).error == cmd::parse_error::too_long);
 }
 
 /// parse() of each of `inputs` (hex text, "04 00 32") as T fails with `expected`.
