@@ -33,39 +33,7 @@ namespace cb = bt::control_bit;
 const bytes get_device_id = {0x18, 0x01};
 
 // A bt::device with a scripted BMC, the clock, and a trace of every access.
-struct test_bus : test::scripted_bmc<bt::device> {
-  std::function<void(test_bus&)> on_request;  // extra BMC behaviour
-
-  explicit test_bus(bt::device::config cfg = {}) : scripted_bmc(cfg) {}
-
-  std::uint8_t read_control() {
-    const std::uint8_t v = device.read_control();
-    note("rc=", v);
-    return v;
-  }
-  std::uint8_t read_buffer() {
-    const std::uint8_t v = device.read_buffer();
-    note("rb=", v);
-    return v;
-  }
-  void write_control(std::uint8_t v) {
-    note("wc ", v);
-    if (device.write_control(v) == bt::event::request_ready) {
-      polls = 0;
-      if (on_request) on_request(*this);
-      maybe_answer();
-    }
-  }
-  void write_buffer(std::uint8_t v) {
-    note("wb ", v);
-    device.write_buffer(v);
-  }
-  void idle() {
-    ++polls;
-    if (device.service() == bt::event::request_ready) polls = 0;
-    maybe_answer();
-  }
-};
+using test_bus = test::register_bus<bt::device>;
 
 // The machine runs in constant evaluation: a whole transaction over bt::device with a BMC that
 // answers at once, with SMS_ATN set and someone else's response (Seq 0x63) waiting at start.
@@ -181,36 +149,6 @@ TEST_SUITE("bt") {
     CHECK(h.attempts() == 2);  // the resend after the timeout got the right answer
   }
 
-  TEST_CASE("bt host: no response → resend the same bytes, same Seq; then done") {
-    test_bus bus;
-    bus.ignore = 1;
-    bt::host::config cfg;
-    cfg.response_timeout = 100ms;
-    bt::host h(cfg);
-    CHECK(transact(h, bus, get_device_id) == outcome::done);
-    CHECK(h.problem() == problem::response_timeout);
-    CHECK(h.attempts() == 2);
-    CHECK(h.stats().retries == 1);
-    CHECK(bus.device.stats().cancelled == 1);  // the resend replaced the unanswered request
-    CHECK(bus.device.stats().requests == 2);
-    CHECK(h.seq() == 0);
-  }
-
-  TEST_CASE("bt host: a BMC that never answers → failed after max_retries") {
-    test_bus bus;
-    bus.answer_after_polls = -1;
-    bt::host::config cfg;
-    cfg.response_timeout = 50ms;
-    cfg.max_retries = 1;
-    bt::host h(cfg);
-    CHECK(transact(h, bus, get_device_id) == outcome::failed);
-    CHECK(h.problem() == problem::response_timeout);
-    CHECK(h.attempts() == 2);
-    CHECK(bus.now < clk::time_point{} + 200ms);
-    bus.answer_after_polls = 0;
-    CHECK(transact(h, bus, get_device_id) == outcome::done);
-  }
-
   TEST_CASE("bt host: B_BUSY held by the BMC → sent anyway on a retry; held for good → hosed") {
     SUBCASE("the BMC frees the interface while the host waits") {
       test_bus bus;
@@ -317,12 +255,6 @@ TEST_SUITE("bt") {
     CHECK(h.problem() == problem::none);
     CHECK_FALSE(bus.device.read_control().h_busy());  // cleared once, at the end of the read
     CHECK(h.stats().responses_dropped == 0);
-  }
-
-  TEST_CASE("bt host: perform() of no access touches nothing") {
-    test_bus bus;
-    CHECK(bt::perform(bus, bt::action{}) == 0);
-    CHECK(bus.trace.empty());
   }
 
   TEST_CASE("bt host: a response longer than the host's capacity") {

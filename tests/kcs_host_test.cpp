@@ -197,37 +197,6 @@ TEST_SUITE("kcs") {
     CHECK(bus.joined().find("wc 60") != std::string::npos);
   }
 
-  TEST_CASE("host: no response within response_timeout → abort, retry, success") {
-    test_bus bus;
-    bus.ignore = 1;  // the first request is never answered
-    kcs::host::config cfg;
-    cfg.response_timeout = 100ms;
-    kcs::host h(cfg);
-    CHECK(transact(h, bus, get_device_id) == outcome::done);
-    CHECK(h.problem() == problem::response_timeout);
-    CHECK(h.attempts() == 2);
-    CHECK(bus.device.stats().cancelled == 1);  // the device told its BMC
-    CHECK(bus.now >= clk::time_point{} + 100ms);
-    CHECK(bus.now < clk::time_point{} + 200ms);
-  }
-
-  TEST_CASE("host: a BMC that never answers → failed after max_retries, interface idle") {
-    test_bus bus;
-    bus.answer_after_polls = -1;
-    kcs::host::config cfg;
-    cfg.response_timeout = 50ms;
-    cfg.max_retries = 2;
-    kcs::host h(cfg);
-    CHECK(transact(h, bus, get_device_id) == outcome::failed);
-    CHECK(h.problem() == problem::response_timeout);
-    CHECK(h.attempts() == 3);
-    CHECK(h.stats().failed == 1);
-    CHECK(bus.device.phase() == kcs::device_phase::idle);
-    // The machine is usable again.
-    bus.answer_after_polls = 0;
-    CHECK(transact(h, bus, get_device_id) == outcome::done);
-  }
-
   TEST_CASE("host: a BMC slow to put each response byte is waited for under obf_timeout") {
     test_bus bus;
     bus.slow_obf_polls = 3;  // each byte after the first appears on the fourth status read
@@ -258,12 +227,6 @@ TEST_SUITE("kcs") {
     CHECK(bus.device.phase() == kcs::device_phase::idle);
     bus.slow_obf_polls = 0;  // and the machine is usable again
     CHECK(transact(h, bus, get_device_id) == outcome::done);
-  }
-
-  TEST_CASE("host: perform() of no access touches nothing") {
-    test_bus bus;
-    CHECK(kcs::perform(bus, kcs::action{}) == 0);
-    CHECK(bus.trace.empty());
   }
 
   TEST_CASE("host: IBF that never clears → hosed; start refused until reset(); reset resyncs") {

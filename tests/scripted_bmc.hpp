@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <ipmikit/si/interface.hpp>
@@ -48,7 +49,7 @@ struct scripted_bmc {
   int ignore = 0;              // requests to leave unanswered before answering again
   std::uint32_t ignored_id = 0xFFFFFFFF;
 
-  explicit scripted_bmc(typename Device::config cfg) : device(cfg) {}
+  explicit scripted_bmc(typename Device::config cfg = {}) : device(cfg) {}
 
   /// Answers the pending request if its time has come.
   void maybe_answer() {
@@ -74,6 +75,50 @@ struct scripted_bmc {
     std::string out;
     for (const auto& t : trace) out += (out.empty() ? "" : " ") + t;
     return out;
+  }
+};
+
+/// A bus straight to a scripted BMC's device: every register access forwarded and traced ("rs="
+/// status, "rd=" data, "rc=" control, "rb=" buffer reads; "wc " command or control, "wd " data,
+/// "wb " buffer writes), the BMC told of a new request (on_request, then maybe_answer) and of
+/// each poll (idle()). A KCS host uses the status and data registers, a BT host the control and
+/// buffer ones.
+template <class Device>
+struct register_bus : scripted_bmc<Device> {
+  using scripted_bmc<Device>::scripted_bmc;
+
+  std::function<void(register_bus&)> on_request;  // BMC behaviour beyond the scripted answers
+
+  std::uint8_t read_status() { return read("rs=", this->device.read_status()); }
+  std::uint8_t read_data() { return read("rd=", this->device.read_data()); }
+  std::uint8_t read_control() { return read("rc=", this->device.read_control()); }
+  std::uint8_t read_buffer() { return read("rb=", this->device.read_buffer()); }
+  void write_command(std::uint8_t v) { write("wc ", v, [&] { return this->device.write_command(v); }); }
+  void write_data(std::uint8_t v) { write("wd ", v, [&] { return this->device.write_data(v); }); }
+  void write_control(std::uint8_t v) { write("wc ", v, [&] { return this->device.write_control(v); }); }
+  void write_buffer(std::uint8_t v) { write("wb ", v, [&] { return this->device.write_buffer(v); }); }
+  // The host is polling: the BMC works.
+  void idle() {
+    ++this->polls;
+    if (this->device.service() == si::event::request_ready) this->polls = 0;
+    this->maybe_answer();
+  }
+
+ private:
+  std::uint8_t read(std::string_view what, std::uint8_t value) {
+    this->note(what, value);
+    return value;
+  }
+  template <class Write>
+  void write(std::string_view what, std::uint8_t value, Write&& to_device) {
+    this->note(what, value);
+    if constexpr (std::is_void_v<decltype(to_device())>) {
+      to_device();
+    } else if (to_device() == si::event::request_ready) {
+      this->polls = 0;
+      if (on_request) on_request(*this);
+      this->maybe_answer();
+    }
   }
 };
 

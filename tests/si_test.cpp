@@ -16,6 +16,7 @@
 
 #include <ipmikit/si/bridge.hpp>
 
+#include "scripted_bmc.hpp"
 #include "si_interfaces.hpp"
 #include "test_support.hpp"
 
@@ -226,6 +227,53 @@ TEST_SUITE("si") {
     CHECK(Iface::drive(h, bus, [] { return tp{}; }, 100) == si::outcome::failed);
     CHECK(h.problem() == decltype(h.problem())::no_device);
     CHECK(bus.writes == 0);
+  }
+
+  TEST_CASE_TEMPLATE("si host: perform() of no access touches nothing", Iface, IPMIKIT_SYSTEM_INTERFACES) {
+    test::register_bus<typename Iface::device> bus;
+    using action = decltype(std::declval<typename Iface::host&>().next());
+    CHECK(Iface::perform(bus, action{}) == 0);
+    CHECK(bus.trace.empty());
+  }
+
+  TEST_CASE_TEMPLATE("si host: no response within the response timeout → the same request again, then done", Iface,
+                     IPMIKIT_SYSTEM_INTERFACES) {
+    test::register_bus<typename Iface::device> bus;
+    bus.ignore = 1;  // the first request is never answered
+    typename Iface::host::config cfg;
+    cfg.response_timeout = 100ms;
+    typename Iface::host h(cfg);
+    CHECK(test::transact(h, bus, get_device_id) == si::outcome::done);
+    CHECK(h.problem() == decltype(h.problem())::response_timeout);
+    CHECK(h.attempts() == 2);
+    CHECK(h.stats().retries == 1);
+    CHECK(bus.device.stats().cancelled == 1);  // the request again replaced the unanswered one
+    CHECK(bus.device.stats().requests == 2);
+    CHECK(bus.now >= decltype(bus.now){} + 100ms);
+    CHECK(bus.now < decltype(bus.now){} + 200ms);
+    if constexpr (requires { h.seq(); }) CHECK(h.seq() == 0);  // BT: the same Seq
+  }
+
+  TEST_CASE_TEMPLATE("si host: a BMC that never answers → failed after max_retries, the interface idle; the next "
+                     "request is done",
+                     Iface, IPMIKIT_SYSTEM_INTERFACES) {
+    for (const std::uint8_t retries : {std::uint8_t{1}, std::uint8_t{2}}) {
+      INFO("max_retries ", static_cast<unsigned>(retries));
+      test::register_bus<typename Iface::device> bus;
+      bus.answer_after_polls = -1;
+      typename Iface::host::config cfg;
+      cfg.response_timeout = 50ms;
+      cfg.max_retries = retries;
+      typename Iface::host h(cfg);
+      CHECK(test::transact(h, bus, get_device_id) == si::outcome::failed);
+      CHECK(h.problem() == decltype(h.problem())::response_timeout);
+      CHECK(h.attempts() == retries + 1u);
+      CHECK(h.stats().failed == 1);
+      CHECK(bus.now < decltype(bus.now){} + (retries + 1) * 100ms);
+      if constexpr (requires { bus.device.phase(); }) CHECK(bus.device.phase() == kcs::device_phase::idle);
+      bus.answer_after_polls = 0;
+      CHECK(test::transact(h, bus, get_device_id) == si::outcome::done);
+    }
   }
 
   // --- the emulator bridge -------------------------------------------------------------------
