@@ -43,27 +43,17 @@ constexpr bool constexpr_transaction() {
     constexpr std::uint8_t read_control() { return device.read_control(); }
     constexpr std::uint8_t read_buffer() { return device.read_buffer(); }
     constexpr void write_control(std::uint8_t v) {
-      if (device.write_control(v) == bt::event::request_ready) answer();
+      if (device.write_control(v) == bt::event::request_ready) test::answer_at_once(device);
     }
     constexpr void write_buffer(std::uint8_t v) { device.write_buffer(v); }
-    constexpr void answer() {
-      const auto r = device.pending_request();
-      const std::array<std::uint8_t, 3> rsp{static_cast<std::uint8_t>(r->bytes[0] | 0x04), r->bytes[1], 0x00};
-      (void)device.respond(r->id, rsp);
-    }
   } bus;
   bus.write_control(cb::clr_wr_ptr);
   for (std::uint8_t v : std::array<std::uint8_t, 4>{0x03, 0x18, 0x63, 0x01}) bus.write_buffer(v);
   bus.write_control(cb::h2b_atn);
   bus.device.set_attention(true);
   bt::host h;
-  const std::array<std::uint8_t, 2> request{0x18, 0x01};
-  clk::time_point t{};
-  if (h.start(request, t) != bt::host_error::ok) return false;
-  if (bt::drive(h, bus, [&] { return t += std::chrono::milliseconds(1); }, 1000) != outcome::done) return false;
-  const auto r = h.response();
-  return r.size() == 3 && r[0] == 0x1C && r[1] == 0x01 && r[2] == 0x00 && h.seq() == 0 &&
-         h.stats().responses_dropped == 1 && h.attention() && !bus.device.attention();
+  return test::get_device_id_answered(h, bus) && h.seq() == 0 && h.stats().responses_dropped == 1 && h.attention() &&
+         !bus.device.attention();
 }
 static_assert(constexpr_transaction());
 

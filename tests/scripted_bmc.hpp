@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -121,6 +122,27 @@ struct register_bus : scripted_bmc<Device> {
     }
   }
 };
+
+/// What a BMC that answers at once puts in `d`: the pending request's response, cc 00 and no
+/// data. For the buses of the tests that run a host in constant evaluation.
+template <class Device>
+constexpr void answer_at_once(Device& d) {
+  const auto r = d.pending_request();
+  const std::array<std::uint8_t, 3> rsp{static_cast<std::uint8_t>(r->bytes[0] | 0x04), r->bytes[1], 0x00};
+  (void)d.respond(r->id, rsp);
+}
+
+/// Get Device ID started on `h` at time 0 and driven over `bus` (1 ms an access, at most 1000)
+/// to done, with answer_at_once's response: usable in constant evaluation.
+template <class Host, class Bus>
+constexpr bool get_device_id_answered(Host& h, Bus& bus) {
+  const std::array<std::uint8_t, 2> request{0x18, 0x01};
+  typename Host::time_point t{};
+  if (h.start(request, t) != si::host_error::ok) return false;
+  if (drive(h, bus, [&] { return t += std::chrono::milliseconds(1); }, 1000) != si::outcome::done) return false;
+  const auto r = h.response();
+  return r.size() == 3 && r[0] == 0x1C && r[1] == 0x01 && r[2] == 0x00;
+}
 
 /// `h` driven over `bus` (kcs::drive or bt::drive, found by the host's namespace), each access
 /// a tick of the bus's clock, for at most `max_accesses`.
