@@ -211,17 +211,6 @@ TEST_SUITE("bt") {
     CHECK(h.stats().responses_dropped == 1);
   }
 
-  TEST_CASE("bt host: SMS_ATN is noted and cleared") {
-    test_bus bus;
-    bus.device.set_attention(true);
-    bt::host h;
-    CHECK(transact(h, bus, get_device_id) == outcome::done);
-    CHECK(h.attention());
-    CHECK_FALSE(bus.device.attention());
-    CHECK(h.take_attention());
-    CHECK_FALSE(h.attention());
-  }
-
   TEST_CASE("bt host: a stray H_BUSY left set is cleared before writing") {
     test_bus bus;
     bus.device.write_control(cb::h_busy);

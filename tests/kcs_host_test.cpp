@@ -406,15 +406,6 @@ TEST_SUITE("kcs") {
     CHECK(h.next_deadline() == bus.now + 3s);
   }
 
-  TEST_CASE("host: SMS_ATN is visible through attention()") {
-    test_bus bus;
-    bus.device.set_attention(true);
-    kcs::host h;
-    CHECK(transact(h, bus, get_device_id) == outcome::done);
-    CHECK(h.attention());
-    CHECK(h.last_status().sms_atn());
-  }
-
   TEST_CASE("host: a transaction with the error exit runs in constant evaluation (and at run time)") {
     CHECK(constexpr_transaction());
   }

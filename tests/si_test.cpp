@@ -276,6 +276,21 @@ TEST_SUITE("si") {
     }
   }
 
+  TEST_CASE_TEMPLATE("si host: the BMC's SMS_ATN is seen through attention()", Iface, IPMIKIT_SYSTEM_INTERFACES) {
+    test::register_bus<typename Iface::device> bus;
+    bus.device.set_attention(true);
+    typename Iface::host h;
+    CHECK(test::transact(h, bus, get_device_id) == si::outcome::done);
+    CHECK(h.attention());
+    if constexpr (requires { h.take_attention(); }) {  // BT: noted, cleared on the device, taken once
+      CHECK_FALSE(bus.device.attention());
+      CHECK(h.take_attention());
+      CHECK_FALSE(h.attention());
+    } else {  // KCS: what the last status read showed
+      CHECK(h.last_status().sms_atn());
+    }
+  }
+
   // --- the emulator bridge -------------------------------------------------------------------
 
   TEST_CASE_TEMPLATE("si bridge: a request goes to the session once, the answer back to the device",
