@@ -1,6 +1,7 @@
 // tests/bmc_support.hpp — what the BMC-core component tests share: a clock the tests set by
-// hand, and one request through a dispatcher as bytes. Each test file declares its own Context
-// (the components it composes) and uses these.
+// hand and the names they all use (bmc_names), one request through a dispatcher as bytes, and
+// the check of what an add_*_commands registered. Each test file declares its own Context (the
+// components it composes) and uses these.
 #pragma once
 
 #include <doctest/doctest.h>

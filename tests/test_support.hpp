@@ -1,6 +1,6 @@
 // tests/test_support.hpp — shared helpers of the doctest suite: hex literals, printing of
 // test::event lists, the "runners" that feed a stream whole / byte by byte / split at every
-// point, and random stream generators for the property tests.
+// point, random stream generators for the property tests, and check_at_compile_time.
 //
 // Nothing here decodes or encodes: the only reference implementation is reference_codec.hpp.
 #pragma once
