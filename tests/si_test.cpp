@@ -291,6 +291,22 @@ TEST_SUITE("si") {
     }
   }
 
+  TEST_CASE_TEMPLATE("si host: the clock going back an hour during a wait does not break it", Iface,
+                     IPMIKIT_SYSTEM_INTERFACES) {
+    for (const int jump_at : {10, 15}) {
+      INFO("the clock jumps back at access ", jump_at);
+      test::register_bus<typename Iface::device> bus;
+      bus.answer_after_polls = 20;
+      typename Iface::host h;
+      REQUIRE(h.start(get_device_id, bus.now) == si::host_error::ok);
+      int i = 0;
+      CHECK(Iface::drive(h, bus, [&] { return bus.now += (++i == jump_at ? -1h : 1ms); }, 10000) ==
+            si::outcome::done);
+      CHECK(h.stats().retries == 0);  // no spurious timeout
+      if constexpr (requires { h.stats().aborts; }) CHECK(h.stats().aborts == 0);
+    }
+  }
+
   // --- the emulator bridge -------------------------------------------------------------------
 
   TEST_CASE_TEMPLATE("si bridge: a request goes to the session once, the answer back to the device",
