@@ -126,13 +126,10 @@ si::outcome transact(bt::host& host, machine& m, std::span<const std::uint8_t> r
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--quiet") == 0) {
-      quiet = true;
-    } else {
-      std::fprintf(stderr, "usage: bt-loopback [--quiet]\n");
-      return 2;
-    }
+  quiet = argc == 2 && std::strcmp(argv[1], "--quiet") == 0;
+  if (argc > 1 && !quiet) {
+    std::fprintf(stderr, "usage: bt-loopback [--quiet]\n");
+    return 2;
   }
   machine m;
   bt::host host;

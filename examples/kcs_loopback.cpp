@@ -307,13 +307,10 @@ void title(const char* t) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--quiet") == 0) {
-      quiet = true;
-    } else {
-      std::fprintf(stderr, "usage: kcs-loopback [--quiet]\n");
-      return 2;
-    }
+  quiet = argc == 2 && std::strcmp(argv[1], "--quiet") == 0;
+  if (argc > 1 && !quiet) {
+    std::fprintf(stderr, "usage: kcs-loopback [--quiet]\n");
+    return 2;
   }
 
   machine m;

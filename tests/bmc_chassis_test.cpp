@@ -18,15 +18,11 @@
 #include "test_support.hpp"
 
 using namespace ipmikit;
-using namespace std::chrono_literals;
-using test::bytes;
-using test::dispatch_bytes;
+using namespace ipmikit::test::bmc_names;
 
 namespace {
 
-using test_clock = test::bmc_test_clock;
 using chassis_t = bmc::basic_chassis<test_clock>;
-using tp = test_clock::time_point;
 using action = cmd::chassis_action;
 using cause = cmd::restart_cause;
 
@@ -385,13 +381,10 @@ TEST_SUITE("bmc") {
     ch_dispatcher d;
     REQUIRE(bmc::add_chassis_commands<&my_bmc::chassis>(d) == bmc::add_error::ok);
     CHECK(bmc::add_chassis_commands<&my_bmc::chassis>(d) == bmc::add_error::duplicate);
-    CHECK(d.entries().size() == 6);
-    CHECK(d.find(netfn::chassis, 0x01)->required == bmc::privilege::user);
-    CHECK(d.find(netfn::chassis, 0x02)->required == bmc::privilege::operator_);
-    CHECK(d.find(netfn::chassis, 0x07)->required == bmc::privilege::user);
-    CHECK(d.find(netfn::chassis, 0x08)->required == bmc::privilege::operator_);
-    CHECK(d.find(netfn::chassis, 0x09)->required == bmc::privilege::operator_);
-    CHECK(d.find(netfn::chassis, 0x0F)->required == bmc::privilege::user);
+    using p = bmc::privilege;
+    test::check_registered(d, {{netfn::chassis, 0x01, p::user}, {netfn::chassis, 0x02, p::operator_},
+                               {netfn::chassis, 0x07, p::user}, {netfn::chassis, 0x08, p::operator_},
+                               {netfn::chassis, 0x09, p::operator_}, {netfn::chassis, 0x0F, p::user}});
     bmc::dispatcher<my_bmc, 8> small;
     REQUIRE(bmc::add_watchdog_commands<&my_bmc::watchdog>(small) == bmc::add_error::ok);
     CHECK(bmc::add_chassis_commands<&my_bmc::chassis>(small) == bmc::add_error::full);
@@ -511,7 +504,7 @@ TEST_SUITE("bmc") {
 
   TEST_CASE("bmc chassis: the bootdev sequence through a dispatcher, a boot and save/load run in constant "
             "evaluation") {
-    constexpr auto at_compile_time = [] {
+    test::check_at_compile_time([] {
       bmc::dispatcher<my_bmc, 8> d;
       if (bmc::add_chassis_commands<&my_bmc::chassis>(d) != bmc::add_error::ok) return false;
       my_bmc b;
@@ -535,9 +528,7 @@ TEST_SUITE("bmc") {
       chassis_t c;
       return c.load(buf) == bmc::chassis_load_error::ok && c.boot_flags().device == cmd::boot::boot_device::pxe &&
              b.chassis.restart_cause().cause == cause::chassis_control;
-    };
-    static_assert(at_compile_time());
-    CHECK(at_compile_time());
+    });
 
     // steady_clock's alias compiles and runs at compile time as well (its now() is never called).
     constexpr auto steady = [] {

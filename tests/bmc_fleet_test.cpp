@@ -7,9 +7,11 @@
 
 #include <ipmikit-bmc/bmc.hpp>
 #include "bmc_rig.hpp"
+#include "reference_codec.hpp"
 #include <ipmikit-bmc/config.hpp>
 #include <ipmikit-bmc/control.hpp>
 
+#include <array>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -538,25 +540,12 @@ TEST_SUITE("ipmikit-bmc") {
     rig r;
     bytes flood;
     for (int id = 0; id < 256; ++id) {
-      const std::uint8_t body[] = {static_cast<std::uint8_t>(id), app_netfn << 2, 0x01};
-      std::uint8_t sum = 0;
-      for (const auto b : body) sum = static_cast<std::uint8_t>(sum + b);
-      for (const auto b : body) {
-        if (b == 0xA0 || b == 0xA1 || b == 0xAA) {
-          flood.push_back(0xAA);
-          flood.push_back(static_cast<std::uint8_t>(b | 0x10));
-        } else {
-          flood.push_back(b);
-        }
-      }
-      const auto cks = static_cast<std::uint8_t>(-sum);
-      if (cks == 0xA0 || cks == 0xA1 || cks == 0xAA) {
-        flood.push_back(0xAA);
-        flood.push_back(static_cast<std::uint8_t>(cks | 0x10));
-      } else {
-        flood.push_back(cks);
-      }
-      flood.push_back(0xA0);
+      const std::uint8_t body[] = {app_netfn << 2, 0x01};
+      std::array<std::uint8_t, 16> frame{};
+      const std::size_t n =
+          ipmikit::test::reference_encode_message(frame.data(), frame.size(), static_cast<std::uint8_t>(id), body);
+      REQUIRE(n > 0);
+      for (std::size_t i = 0; i < n; ++i) flood.push_back(frame[i]);
     }
     r.bmc->receive(flood, r.now);
     CHECK(r.bmc->stats().requests == 256);

@@ -24,16 +24,13 @@
 #include "test_support.hpp"
 
 using namespace ipmikit;
-using namespace std::chrono_literals;
-using test::bytes;
+using namespace ipmikit::test::bmc_names;
 using test::hex;
 
 namespace {
 
-using clk = test::bmc_test_clock;
-using tp = clk::time_point;
 template <std::size_t N>
-using repo_t = bmc::basic_sdr_repository<N, clk>;
+using repo_t = bmc::basic_sdr_repository<N, test_clock>;
 using rc = completion_code;
 namespace tb = cmd::threshold_bit;
 
@@ -630,7 +627,7 @@ TEST_SUITE("bmc") {
   TEST_CASE("bmc sdr: the watchdog's events are the Watchdog 2 sensor's states: the pre-timeout 08h, the expiry "
             "its action's offset") {
     bench t;
-    bmc::basic_watchdog<clk> wd;
+    bmc::basic_watchdog<test_clock> wd;
     cmd::set_watchdog_timer::request rq;
     rq.timer_use = cmd::watchdog_timer_use::sms_os;
     rq.timeout_action = cmd::watchdog_timeout_action::power_cycle;
@@ -729,7 +726,7 @@ TEST_SUITE("bmc") {
   // --- at compile time ----------------------------------------------------------------------
 
   TEST_CASE("bmc sdr: build, get, reading and thresholds run in constant evaluation, and so does a dispatch") {
-    constexpr auto run_at_compile_time = [] {
+    test::check_at_compile_time([] {
       repo_t<6> s;
       if (!s.build(config, t0) || s.size() != 5) return false;
       cmd::get_sdr::response rs;
@@ -744,11 +741,9 @@ TEST_SUITE("bmc") {
       cmd::get_sensor_thresholds::response th;
       if (s.thresholds(0x10, 0, th) != rc::success || th.upper_critical != 90) return false;
       return s.erase(0xFFFF, t0) && s.size() == 4 && !s.reservation_valid(r);
-    };
-    static_assert(run_at_compile_time());
-    CHECK(run_at_compile_time());
+    });
 
-    constexpr auto dispatch_at_compile_time = [] {
+    test::check_at_compile_time([] {
       bmc::dispatcher<my_bmc, 8> d;
       if (bmc::add_sdr_commands<&my_bmc::sdr>(d) != bmc::add_error::ok) return false;
       my_bmc b;
@@ -757,8 +752,6 @@ TEST_SUITE("bmc") {
       const std::array<std::uint8_t, 3> read{0x10, 0x2D, 0x10};
       const auto r = d.dispatch(b, read, {}, out);
       return r.size == 6 && out[2] == 0x00 && out[3] == 80 && out[4] == 0x40 && out[5] == 0xC8;
-    };
-    static_assert(dispatch_at_compile_time());
-    CHECK(dispatch_at_compile_time());
+    });
   }
 }

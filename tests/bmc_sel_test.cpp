@@ -19,14 +19,10 @@
 #include "test_support.hpp"
 
 using namespace ipmikit;
-using namespace std::chrono_literals;
-using test::bytes;
-using test::dispatch_bytes;
+using namespace ipmikit::test::bmc_names;
 
 namespace {
 
-using test_clock = test::bmc_test_clock;
-using tp = test_clock::time_point;
 template <std::size_t N>
 using sel_t = bmc::basic_sel<N, test_clock>;
 using rc = completion_code;
@@ -221,15 +217,11 @@ TEST_SUITE("bmc") {
   TEST_CASE("bmc sel: privileges are Appendix G's; wrong lengths are 0xC7") {
     sel_dispatcher d;
     REQUIRE(bmc::add_sel_commands<&my_bmc::log>(d) == bmc::add_error::ok);
-    CHECK(d.entries().size() == 8);
-    for (const unsigned c : {0x40u, 0x42u, 0x43u, 0x48u}) {
-      INFO("command ", c);
-      CHECK(d.find(netfn::storage, static_cast<std::uint8_t>(c))->required == bmc::privilege::user);
-    }
-    for (const unsigned c : {0x44u, 0x46u, 0x47u, 0x49u}) {
-      INFO("command ", c);
-      CHECK(d.find(netfn::storage, static_cast<std::uint8_t>(c))->required == bmc::privilege::operator_);
-    }
+    using p = bmc::privilege;
+    test::check_registered(d, {{netfn::storage, 0x40, p::user}, {netfn::storage, 0x42, p::user},
+                               {netfn::storage, 0x43, p::user}, {netfn::storage, 0x48, p::user},
+                               {netfn::storage, 0x44, p::operator_}, {netfn::storage, 0x46, p::operator_},
+                               {netfn::storage, 0x47, p::operator_}, {netfn::storage, 0x49, p::operator_}});
     CHECK(d.find(netfn::storage, 0x41) == nullptr);  // Get SEL Allocation Info: not supported (byte 14 b0)
     my_bmc b;
     const bmc::origin user{bmc::privilege::user, 1};
@@ -820,7 +812,7 @@ TEST_SUITE("bmc") {
   // --- at compile time ----------------------------------------------------------------------
 
   TEST_CASE("bmc sel: add, get, delete, clear, save and load run in constant evaluation") {
-    constexpr auto run_at_compile_time = [] {
+    test::check_at_compile_time([] {
       sel_t<4> s;
       if (s.add(event(1), t0) != bmc::sel_result{rc::success, 1}) return false;
       if (s.add(event(2), t0 + 1s) != bmc::sel_result{rc::success, 2}) return false;
@@ -838,11 +830,9 @@ TEST_SUITE("bmc") {
       if (c.load(std::span(buf).first(n)) != bmc::sel_load_error::ok) return false;
       if (c.add(event(3), t0).record_id != 3 || c.info().entries != 2) return false;
       return c.clear(clr(c.reserve()), t0) == rc::success && c.empty();
-    };
-    static_assert(run_at_compile_time());
-    CHECK(run_at_compile_time());
+    });
 
-    constexpr auto dispatch_at_compile_time = [] {
+    test::check_at_compile_time([] {
       bmc::dispatcher<my_bmc, 8> d;
       if (bmc::add_sel_commands<&my_bmc::log>(d) != bmc::add_error::ok) return false;
       my_bmc b;
@@ -851,8 +841,6 @@ TEST_SUITE("bmc") {
       const std::array<std::uint8_t, 8> get{0x28, 0x43, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF};
       const auto r = d.dispatch(b, get, {}, out);
       return r.size == 21 && out[2] == 0x00 && out[3] == 0xFF && out[4] == 0xFF && out[5] == 0x01 && out[16] == 7;
-    };
-    static_assert(dispatch_at_compile_time());
-    CHECK(dispatch_at_compile_time());
+    });
   }
 }

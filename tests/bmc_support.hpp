@@ -1,6 +1,7 @@
 // tests/bmc_support.hpp — what the BMC-core component tests share: a clock the tests set by
-// hand, and one request through a dispatcher as bytes. Each test file declares its own Context
-// (the components it composes) and uses these.
+// hand and the names they all use (bmc_names), one request through a dispatcher as bytes, and
+// the check of what an add_*_commands registered. Each test file declares its own Context (the
+// components it composes) and uses these.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -10,10 +11,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <vector>
 
 #include <ipmikit/bmc/dispatcher.hpp>
+
+#include "test_support.hpp"
 
 namespace ipmikit::test {
 
@@ -25,6 +29,15 @@ struct bmc_test_clock {
   using duration = std::chrono::nanoseconds;
   using time_point = std::chrono::time_point<bmc_test_clock>;
 };
+
+/// The names every BMC component test uses, brought in at once with
+/// `using namespace ipmikit::test::bmc_names;`: the test clock, its time points, bytes and
+/// dispatch_bytes (below), and the chrono literals.
+namespace bmc_names {
+using test_clock = bmc_test_clock;
+using tp = bmc_test_clock::time_point;
+using namespace std::chrono_literals;
+}  // namespace bmc_names
 
 /// A value of T with some fields set: the typed commands (cmd/) derive from their layout, so
 /// they take no designated initializers (`make<cmd::bmc_global_enables>([](auto& e) { e.oem0 = true; })`).
@@ -48,6 +61,25 @@ std::vector<std::uint8_t> dispatch_bytes(bmc::dispatcher<Context, Capacity>& d, 
   return std::vector<std::uint8_t>(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(r.size));
 }
 
+/// A command a dispatcher holds, and the privilege it requires.
+struct registered {
+  netfn function;
+  std::uint8_t code;
+  bmc::privilege required;
+};
+
+/// `d` holds exactly the `expected` commands, each requiring its privilege.
+template <class Context, std::size_t Capacity>
+void check_registered(const bmc::dispatcher<Context, Capacity>& d, std::initializer_list<registered> expected) {
+  CHECK(d.entries().size() == expected.size());
+  for (const registered& r : expected) {
+    INFO("netfn ", static_cast<unsigned>(r.function), " command ", static_cast<unsigned>(r.code));
+    const auto* e = d.find(r.function, r.code);
+    REQUIRE(e != nullptr);
+    CHECK(e->required == r.required);
+  }
+}
+
 /// Registers `id` with a handler that answers nothing, only to take a place in `d` (for the
 /// tests of an add_*_commands that finds too few places left).
 template <class Context, std::size_t Capacity>
@@ -56,5 +88,10 @@ void take_a_place(bmc::dispatcher<Context, Capacity>& d, command_id id) {
                  [](Context&, const bmc::request&, std::span<std::uint8_t>) { return bmc::reply{}; }}) ==
           bmc::add_error::ok);
 }
+
+namespace bmc_names {
+using test::bytes;
+using test::dispatch_bytes;
+}  // namespace bmc_names
 
 }  // namespace ipmikit::test

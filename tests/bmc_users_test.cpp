@@ -58,12 +58,29 @@ void expect(users_dispatcher& d, my_bmc& b, std::string_view request, std::strin
   CHECK(test::to_hex(test::dispatch_bytes(d, b, hex(request), from)) == test::to_hex(hex(response)));
 }
 
-/// The completion code of one request.
-std::uint8_t code_of(users_dispatcher& d, my_bmc& b, std::string_view request, bmc::origin from = {}) {
-  const bytes r = test::dispatch_bytes(d, b, hex(request), from);
-  REQUIRE(r.size() >= 3);
-  return r[2];
-}
+/// A BMC with the user, channel and LAN commands, and requests to it in hex: each TEST_CASE_FIXTURE
+/// below starts from a fresh one.
+struct users_rig {
+  users_dispatcher d = all_commands();
+  my_bmc b;
+
+  /// One request message (hex) to `to` (by default this rig's BMC) and its whole response
+  /// message (hex).
+  void expect(std::string_view request, std::string_view response, bmc::origin from = {}) {
+    expect(b, request, response, from);
+  }
+  void expect(my_bmc& to, std::string_view request, std::string_view response, bmc::origin from = {}) {
+    ::expect(d, to, request, response, from);
+  }
+  /// The completion code of one request.
+  std::uint8_t code_of(std::string_view request, bmc::origin from = {}) {
+    const bytes r = test::dispatch_bytes(d, b, hex(request), from);
+    REQUIRE(r.size() >= 3);
+    return r[2];
+  }
+};
+
+
 
 /// Set User Password's request in ipmitool's layout (bytes 3.. the password, NUL padded to 16
 /// or 20): `user set password`, `user test`, `user enable|disable`.
@@ -90,38 +107,35 @@ void provision_admin(my_bmc& b) {
 TEST_SUITE("bmc") {
   // --- users -----------------------------------------------------------------------------------
 
-  TEST_CASE("bmc users: ipmitool user list 1 reads Get User Access and Get User Name for IDs 1 to the maximum") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
+  TEST_CASE_FIXTURE(users_rig, "bmc users: ipmitool user list 1 reads Get User Access and Get User Name for IDs 1 to "
+                    "the maximum") {
     provision_admin(b);
     // ipmi_print_user_list: Get User Access (channel, ID) then Get User Name (ID), while ID <=
     // the maximum byte 1 reports.
-    expect(d, b, "18 44 01 01", "1C 44 00 0A 81 01 0F");  // user 1: disabled, 1 enabled, 1 fixed name, no access
-    expect(d, b, "18 46 01", "1C 46 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00");
-    expect(d, b, "18 44 01 02", "1C 44 00 0A 41 01 34");  // admin: enabled, link auth, IPMI messaging, ADMINISTRATOR
-    expect(d, b, "18 46 02", "1C 46 00 61 64 6D 69 6E 00 00 00 00 00 00 00 00 00 00 00");
+    expect("18 44 01 01", "1C 44 00 0A 81 01 0F");  // user 1: disabled, 1 enabled, 1 fixed name, no access
+    expect("18 46 01", "1C 46 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00");
+    expect("18 44 01 02", "1C 44 00 0A 41 01 34");  // admin: enabled, link auth, IPMI messaging, ADMINISTRATOR
+    expect("18 46 02", "1C 46 00 61 64 6D 69 6E 00 00 00 00 00 00 00 00 00 00 00");
     for (std::uint8_t id = 3; id <= 10; ++id) {
       const bytes access = test::dispatch_bytes(d, b, {0x18, 0x44, 0x01, id});
       CHECK(test::to_hex(access) == test::to_hex(hex("1C 44 00 0A 81 01 0F")));
       CHECK(test::dispatch_bytes(d, b, {0x18, 0x46, id}).size() == 19);
     }
-    CHECK(code_of(d, b, "18 44 01 0B") == 0xCC);  // past the maximum: ipmitool never asks
-    CHECK(code_of(d, b, "18 46 0B") == 0xCC);
+    CHECK(code_of("18 44 01 0B") == 0xCC);  // past the maximum: ipmitool never asks
+    CHECK(code_of("18 46 0B") == 0xCC);
   }
 
-  TEST_CASE("bmc users: user set name, user set password, user priv, channel setaccess and user enable make a user "
-            "who can log in") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
+  TEST_CASE_FIXTURE(users_rig, "bmc users: user set name, user set password, user priv, channel setaccess and user "
+                    "enable make a user who can log in") {
     const auto before = b.users.generation();
-    expect(d, b, name_request(3, "operator1"), "1C 45 00");
-    expect(d, b, "18 46 03", "1C 46 00 6F 70 65 72 61 74 6F 72 31 00 00 00 00 00 00 00");
-    expect(d, b, password_request(3, 0x02, "secret", false), "1C 47 00");
-    expect(d, b, "18 43 01 03 03 00", "1C 43 00");          // user priv 3 3 1: the limit only
-    expect(d, b, "18 43 B1 03 03 00", "1C 43 00");          // channel setaccess 1 3 ipmi=on link=on privilege=3
+    expect(name_request(3, "operator1"), "1C 45 00");
+    expect("18 46 03", "1C 46 00 6F 70 65 72 61 74 6F 72 31 00 00 00 00 00 00 00");
+    expect(password_request(3, 0x02, "secret", false), "1C 47 00");
+    expect("18 43 01 03 03 00", "1C 43 00");          // user priv 3 3 1: the limit only
+    expect("18 43 B1 03 03 00", "1C 43 00");          // channel setaccess 1 3 ipmi=on link=on privilege=3
     CHECK_FALSE(b.users.can_log_in(3));                      // not enabled yet
-    expect(d, b, password_request(3, 0x01, "", false), "1C 47 00");  // user enable 3
-    expect(d, b, "18 44 01 03", "1C 44 00 0A 41 01 33");
+    expect(password_request(3, 0x01, "", false), "1C 47 00");  // user enable 3
+    expect("18 44 01 03", "1C 44 00 0A 41 01 33");
     CHECK(b.users.can_log_in(3));
     CHECK(b.users.login_limit(3) == bmc::privilege::operator_);
     CHECK(b.users.find_user("operator1") == std::optional<std::uint8_t>{3});
@@ -129,67 +143,62 @@ TEST_SUITE("bmc") {
     std::array<std::uint8_t, 20> key{'s', 'e', 'c', 'r', 'e', 't'};
     CHECK(b.users.password_key(3) == key);
     CHECK(b.users.generation() > before);
-    expect(d, b, password_request(3, 0x00, "", false), "1C 47 00");  // user disable 3
+    expect(password_request(3, 0x00, "", false), "1C 47 00");  // user disable 3
     CHECK_FALSE(b.users.can_log_in(3));
   }
 
-  TEST_CASE("bmc users: user test answers 00 for the password, 80 for another, 81 for the other size") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
-    expect(d, b, password_request(4, 0x02, "twenty-byte-password", true), "1C 47 00");
-    expect(d, b, password_request(4, 0x03, "twenty-byte-password", true), "1C 47 00");
-    expect(d, b, password_request(4, 0x03, "twenty-byte-passworD", true), "1C 47 80");  // differs in the last byte
-    expect(d, b, password_request(4, 0x03, "twenty-byte-pass", false), "1C 47 81");     // the 16-byte form
-    expect(d, b, password_request(5, 0x02, "short", false), "1C 47 00");
-    expect(d, b, password_request(5, 0x03, "short", false), "1C 47 00");
-    expect(d, b, password_request(5, 0x03, "short", true), "1C 47 81");
-    expect(d, b, password_request(5, 0x03, "shorT", false), "1C 47 80");
+  TEST_CASE_FIXTURE(users_rig, "bmc users: user test answers 00 for the password, 80 for another, 81 for the other "
+                    "size") {
+    expect(password_request(4, 0x02, "twenty-byte-password", true), "1C 47 00");
+    expect(password_request(4, 0x03, "twenty-byte-password", true), "1C 47 00");
+    expect(password_request(4, 0x03, "twenty-byte-passworD", true), "1C 47 80");  // differs in the last byte
+    expect(password_request(4, 0x03, "twenty-byte-pass", false), "1C 47 81");     // the 16-byte form
+    expect(password_request(5, 0x02, "short", false), "1C 47 00");
+    expect(password_request(5, 0x03, "short", false), "1C 47 00");
+    expect(password_request(5, 0x03, "short", true), "1C 47 81");
+    expect(password_request(5, 0x03, "shorT", false), "1C 47 80");
     // The 16-byte form with 20 bytes of password is too long (b7 says 16): C7, nothing changes.
-    expect(d, b, "18 47 05 02 " + test::to_hex(bytes(20, 0x41)), "1C 47 C7");
-    expect(d, b, password_request(5, 0x03, "short", false), "1C 47 00");
+    expect("18 47 05 02 " + test::to_hex(bytes(20, 0x41)), "1C 47 C7");
+    expect(password_request(5, 0x03, "short", false), "1C 47 00");
   }
 
-  TEST_CASE("bmc users: refusals by name — user 1's fixed name, a duplicate name, an unknown user ID, a channel "
-            "without users") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
+  TEST_CASE_FIXTURE(users_rig, "bmc users: refusals by name — user 1's fixed name, a duplicate name, an unknown user "
+                    "ID, a channel without users") {
     provision_admin(b);
     const auto g = b.users.generation();
-    SUBCASE("user 1's name is fixed empty: CC") { expect(d, b, name_request(1, "guest"), "1C 45 CC"); }
+    SUBCASE("user 1's name is fixed empty: CC") { expect(name_request(1, "guest"), "1C 45 CC"); }
     SUBCASE("a name another user has: CC (a LAN login looks users up by name)") {
-      expect(d, b, name_request(3, "admin"), "1C 45 CC");
+      expect(name_request(3, "admin"), "1C 45 CC");
     }
     SUBCASE("a user ID past the maximum: CC for every user command") {
-      expect(d, b, name_request(11, "x"), "1C 45 CC");
-      expect(d, b, password_request(11, 0x02, "x", false), "1C 47 CC");
-      expect(d, b, "18 43 91 0B 04 00", "1C 43 CC");
+      expect(name_request(11, "x"), "1C 45 CC");
+      expect(password_request(11, 0x02, "x", false), "1C 47 CC");
+      expect("18 43 91 0B 04 00", "1C 43 CC");
     }
     SUBCASE("user access on the system interface (0F, or 0E in-band): CC") {
-      expect(d, b, "18 44 0F 02", "1C 44 CC");
-      expect(d, b, "18 44 0E 02", "1C 44 CC");
-      expect(d, b, "18 43 8F 02 04 00", "1C 43 CC");
+      expect("18 44 0F 02", "1C 44 CC");
+      expect("18 44 0E 02", "1C 44 CC");
+      expect("18 43 8F 02 04 00", "1C 43 CC");
     }
-    SUBCASE("a reserved privilege limit: CC from the typed parse") { expect(d, b, "18 43 91 02 07 00", "1C 43 CC"); }
+    SUBCASE("a reserved privilege limit: CC from the typed parse") { expect("18 43 91 02 07 00", "1C 43 CC"); }
     CHECK(b.users.generation() == g);
   }
 
-  TEST_CASE("bmc users: the null user refusals — D6 for IPMI messaging or enabling a nameless user, unless the "
-            "config allows null users") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
+  TEST_CASE_FIXTURE(users_rig, "bmc users: the null user refusals — D6 for IPMI messaging or enabling a nameless "
+                    "user, unless the config allows null users") {
     SUBCASE("enabled first, then IPMI messaging on the LAN channel: D6") {
-      expect(d, b, password_request(1, 0x01, "", false), "1C 47 00");
-      expect(d, b, "18 43 91 01 04 00", "1C 43 D6");
-      expect(d, b, "18 44 01 01", "1C 44 00 0A 41 01 0F");  // enabled, no messaging
+      expect(password_request(1, 0x01, "", false), "1C 47 00");
+      expect("18 43 91 01 04 00", "1C 43 D6");
+      expect("18 44 01 01", "1C 44 00 0A 41 01 0F");  // enabled, no messaging
     }
     SUBCASE("IPMI messaging first, then enable: D6") {
-      expect(d, b, "18 43 91 01 04 00", "1C 43 00");
-      expect(d, b, password_request(1, 0x01, "", false), "1C 47 D6");
+      expect("18 43 91 01 04 00", "1C 43 00");
+      expect(password_request(1, 0x01, "", false), "1C 47 D6");
     }
     SUBCASE("renaming an enabled user with messaging to the empty name: D6") {
       provision_admin(b);
-      expect(d, b, name_request(2, ""), "1C 45 D6");
-      expect(d, b, "18 46 02", "1C 46 00 61 64 6D 69 6E 00 00 00 00 00 00 00 00 00 00 00");
+      expect(name_request(2, ""), "1C 45 D6");
+      expect("18 46 02", "1C 46 00 61 64 6D 69 6E 00 00 00 00 00 00 00 00 00 00 00");
     }
     SUBCASE("set_user refuses an enabled nameless user") {
       CHECK(b.users.set_user(3, {"", "pw", bmc::privilege::user, true}) == bmc::user_error::null_user);
@@ -237,86 +246,79 @@ TEST_SUITE("bmc") {
 
   // --- channels --------------------------------------------------------------------------------
 
-  TEST_CASE("bmc users: ipmitool channel info 1 reads Get Channel Info and the volatile and non-volatile access") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
+  TEST_CASE_FIXTURE(users_rig, "bmc users: ipmitool channel info 1 reads Get Channel Info and the volatile and "
+                    "non-volatile access") {
     b.users.set_active_sessions(2);
-    expect(d, b, "18 42 01", "1C 42 00 01 04 01 82 F2 1B 00 00 00");  // 802.3 LAN, IPMB-1.0, multi-session, 2 active
-    expect(d, b, "18 41 01 80", "1C 41 00 02 04");  // volatile: always available, ADMINISTRATOR
-    expect(d, b, "18 41 01 40", "1C 41 00 02 04");  // non-volatile
+    expect("18 42 01", "1C 42 00 01 04 01 82 F2 1B 00 00 00");  // 802.3 LAN, IPMB-1.0, multi-session, 2 active
+    expect("18 41 01 80", "1C 41 00 02 04");  // volatile: always available, ADMINISTRATOR
+    expect("18 41 01 40", "1C 41 00 02 04");  // non-volatile
     // In-band `channel info` asks for 0E: the system interface, session-less KCS.
-    expect(d, b, "18 42 0E", "1C 42 00 0F 0C 05 00 F2 1B 00 00 00");
+    expect("18 42 0E", "1C 42 00 0F 0C 05 00 F2 1B 00 00 00");
     // From a LAN session 0E is the LAN channel.
-    expect(d, b, "18 42 0E", "1C 42 00 01 04 01 82 F2 1B 00 00 00", lan(bmc::privilege::user));
-    CHECK(code_of(d, b, "18 42 02") == 0xCC);
+    expect("18 42 0E", "1C 42 00 01 04 01 82 F2 1B 00 00 00", lan(bmc::privilege::user));
+    CHECK(code_of("18 42 02") == 0xCC);
   }
 
-  TEST_CASE("bmc users: Set Channel Access writes the volatile or non-volatile settings as ipmitool lan set access "
-            "does") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
+  TEST_CASE_FIXTURE(users_rig, "bmc users: Set Channel Access writes the volatile or non-volatile settings as "
+                    "ipmitool lan set access does") {
     const auto g = b.users.generation();
-    expect(d, b, "18 40 01 A2 43", "1C 40 00");  // volatile: PEF alerting disabled, always; limit operator (non-volatile)
-    expect(d, b, "18 41 01 80", "1C 41 00 22 04");
-    expect(d, b, "18 41 01 40", "1C 41 00 02 03");
+    expect("18 40 01 A2 43", "1C 40 00");  // volatile: PEF alerting disabled, always; limit operator (non-volatile)
+    expect("18 41 01 80", "1C 41 00 22 04");
+    expect("18 41 01 40", "1C 41 00 02 03");
     CHECK(b.users.generation() == g + 1);  // the non-volatile limit is durable, the volatile access is not
-    expect(d, b, "18 40 01 80 00", "1C 40 00");  // volatile access disabled: nobody logs in
+    expect("18 40 01 80 00", "1C 40 00");  // volatile access disabled: nobody logs in
     provision_admin(b);
     CHECK_FALSE(b.users.can_log_in(2));
     CHECK(b.users.generation() == g + 2);  // only provisioning
   }
 
-  TEST_CASE("bmc users: Set Channel Access refusals by name — 82 session-less, 83 access mode, D6 authentication "
-            "off, CC another channel") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
-    expect(d, b, "18 40 0F 82 84", "1C 40 82");  // the system interface: session-less
-    expect(d, b, "18 40 0E 82 84", "1C 40 82");  // 0E in-band is the system interface
-    expect(d, b, "18 40 01 81 00", "1C 40 83");  // pre-boot only
-    expect(d, b, "18 40 01 83 00", "1C 40 83");  // shared
-    expect(d, b, "18 40 01 92 00", "1C 40 D6");  // per-message authentication disabled
-    expect(d, b, "18 40 01 8A 00", "1C 40 D6");  // user-level authentication disabled
-    expect(d, b, "18 40 03 82 84", "1C 40 CC");  // no channel 3
-    expect(d, b, "18 41 01 80", "1C 41 00 02 04");  // unchanged
+  TEST_CASE_FIXTURE(users_rig, "bmc users: Set Channel Access refusals by name — 82 session-less, 83 access mode, D6 "
+                    "authentication off, CC another channel") {
+    expect("18 40 0F 82 84", "1C 40 82");  // the system interface: session-less
+    expect("18 40 0E 82 84", "1C 40 82");  // 0E in-band is the system interface
+    expect("18 40 01 81 00", "1C 40 83");  // pre-boot only
+    expect("18 40 01 83 00", "1C 40 83");  // shared
+    expect("18 40 01 92 00", "1C 40 D6");  // per-message authentication disabled
+    expect("18 40 01 8A 00", "1C 40 D6");  // user-level authentication disabled
+    expect("18 40 03 82 84", "1C 40 CC");  // no channel 3
+    expect("18 41 01 80", "1C 41 00 02 04");  // unchanged
   }
 
-  TEST_CASE("bmc users: Get Channel Authentication Capabilities without a session advertises RMCP+ only") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
+  TEST_CASE_FIXTURE(users_rig, "bmc users: Get Channel Authentication Capabilities without a session advertises "
+                    "RMCP+ only") {
     provision_admin(b);
     const auto pre_session = lan(bmc::privilege::unspecified);
     // ipmitool -I lanplus: 8E 04. No IPMI 1.5 types (byte 2 = 80), non-null usernames, v2.0 only.
-    expect(d, b, "18 38 8E 04", "1C 38 00 01 80 04 02 00 00 00 00", pre_session);
+    expect("18 38 8E 04", "1C 38 00 01 80 04 02 00 00 00 00", pre_session);
     // The IPMI 1.5 form (ipmitool's retry, a v1.5 client): no authentication type at all, no
     // v2.0 data: a v1.5 client finds nothing to activate a session with.
-    expect(d, b, "18 38 0E 04", "1C 38 00 01 00 04 00 00 00 00 00", pre_session);
+    expect("18 38 0E 04", "1C 38 00 01 00 04 00 00 00 00 00", pre_session);
     // In-band `channel authcap 1 4` names the channel; 0E in-band is the system interface: CC.
-    expect(d, b, "18 38 81 04", "1C 38 00 01 80 04 02 00 00 00 00");
-    expect(d, b, "18 38 8E 04", "1C 38 CC");
+    expect("18 38 81 04", "1C 38 00 01 80 04 02 00 00 00 00");
+    expect("18 38 8E 04", "1C 38 CC");
     bmc::users_config c = lan_config();
     c.kg_set = true;
     my_bmc kg{bmc::users(c)};
-    expect(d, kg, "18 38 8E 04", "1C 38 00 01 80 20 02 00 00 00 00", pre_session);  // K_g non-zero, no users
+    expect(kg, "18 38 8E 04", "1C 38 00 01 80 20 02 00 00 00 00", pre_session);  // K_g non-zero, no users
   }
 
-  TEST_CASE("bmc users: ipmitool channel getciphers ipmi 1 lists suites 3 and 17 and nothing else, never 0") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
+  TEST_CASE_FIXTURE(users_rig, "bmc users: ipmitool channel getciphers ipmi 1 lists suites 3 and 17 and nothing "
+                    "else, never 0") {
     const auto pre_session = lan(bmc::privilege::unspecified);
     // ten record bytes: fewer than 16 ends the list after index 0
-    expect(d, b, "18 54 01 00 80", "1C 54 00 01 C0 03 01 41 81 C0 11 03 44 81", pre_session);
-    expect(d, b, "18 54 0E 00 80", "1C 54 00 01 C0 03 01 41 81 C0 11 03 44 81", pre_session);
-    expect(d, b, "18 54 01 01 80", "1C 54 00 01 C0 03 01 41 81 C0 11 03 44 81", pre_session);  // SOL
-    expect(d, b, "18 54 01 00 81", "1C 54 00 01", pre_session);  // past the list: the channel alone
-    expect(d, b, "18 54 01 00 00", "1C 54 00 01 01 03 41 44 81", pre_session);  // the algorithms
-    expect(d, b, "18 54 01 02 80", "1C 54 CC", pre_session);  // OEM explicit payload
-    expect(d, b, "18 54 0F 00 80", "1C 54 CC");               // the system interface has no cipher suites
+    expect("18 54 01 00 80", "1C 54 00 01 C0 03 01 41 81 C0 11 03 44 81", pre_session);
+    expect("18 54 0E 00 80", "1C 54 00 01 C0 03 01 41 81 C0 11 03 44 81", pre_session);
+    expect("18 54 01 01 80", "1C 54 00 01 C0 03 01 41 81 C0 11 03 44 81", pre_session);  // SOL
+    expect("18 54 01 00 81", "1C 54 00 01", pre_session);  // past the list: the channel alone
+    expect("18 54 01 00 00", "1C 54 00 01 01 03 41 44 81", pre_session);  // the algorithms
+    expect("18 54 01 02 80", "1C 54 CC", pre_session);  // OEM explicit payload
+    expect("18 54 0F 00 80", "1C 54 CC");               // the system interface has no cipher suites
 
     bmc::users_config c = lan_config();
     c.cipher_suite_3 = false;
     my_bmc only17{bmc::users(c)};
-    expect(d, only17, "18 54 01 00 80", "1C 54 00 01 C0 11 03 44 81", pre_session);
-    expect(d, only17, "18 54 01 00 00", "1C 54 00 01 03 44 81", pre_session);
+    expect(only17, "18 54 01 00 80", "1C 54 00 01 C0 11 03 44 81", pre_session);
+    expect(only17, "18 54 01 00 00", "1C 54 00 01 03 44 81", pre_session);
     c.cipher_suite_17 = false;
     CHECK_FALSE(c.ok());  // no suite at all: the default config instead
     CHECK_FALSE(bmc::users(c).config_ok());
@@ -338,29 +340,27 @@ TEST_SUITE("bmc") {
 
   // --- privileges ------------------------------------------------------------------------------
 
-  TEST_CASE("bmc users: the commands' privileges are Appendix G's; the pre-session ones need none") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
+  TEST_CASE_FIXTURE(users_rig, "bmc users: the commands' privileges are Appendix G's; the pre-session ones need none") {
     const auto none = lan(bmc::privilege::unspecified);
     const auto user = lan(bmc::privilege::user);
     const auto op = lan(bmc::privilege::operator_);
-    CHECK(code_of(d, b, "18 38 8E 04", none) == 0x00);
-    CHECK(code_of(d, b, "18 54 0E 00 80", none) == 0x00);
-    CHECK(code_of(d, b, "18 42 0E", none) == 0xD4);
-    CHECK(code_of(d, b, "18 42 0E", user) == 0x00);
-    CHECK(code_of(d, b, "18 41 01 80", user) == 0x00);
-    CHECK(code_of(d, b, "18 44 01 02", user) == 0xD4);
-    CHECK(code_of(d, b, "18 44 01 02", op) == 0x00);
-    CHECK(code_of(d, b, "18 46 02", op) == 0x00);
-    CHECK(code_of(d, b, password_request(2, 0x02, "x", false), op) == 0xD4);  // Set User Password: administrator
-    CHECK(code_of(d, b, name_request(2, "x"), op) == 0xD4);
-    CHECK(code_of(d, b, "18 43 91 02 04 00", op) == 0xD4);
-    CHECK(code_of(d, b, "18 40 01 82 84", op) == 0xD4);
-    CHECK(code_of(d, b, "30 02 01 03 00 00", user) == 0xD4);  // Get LAN Configuration: operator
-    CHECK(code_of(d, b, "30 02 01 03 00 00", op) == 0x00);
-    CHECK(code_of(d, b, "30 01 01 03 0A 00 00 01", op) == 0xD4);  // Set LAN Configuration: administrator
-    CHECK(code_of(d, b, "30 22 01 01 00 00", user) == 0x00);      // Get SOL Configuration: user
-    CHECK(code_of(d, b, "30 21 01 01 00", op) == 0xD4);            // Set SOL Configuration: administrator
+    CHECK(code_of("18 38 8E 04", none) == 0x00);
+    CHECK(code_of("18 54 0E 00 80", none) == 0x00);
+    CHECK(code_of("18 42 0E", none) == 0xD4);
+    CHECK(code_of("18 42 0E", user) == 0x00);
+    CHECK(code_of("18 41 01 80", user) == 0x00);
+    CHECK(code_of("18 44 01 02", user) == 0xD4);
+    CHECK(code_of("18 44 01 02", op) == 0x00);
+    CHECK(code_of("18 46 02", op) == 0x00);
+    CHECK(code_of(password_request(2, 0x02, "x", false), op) == 0xD4);  // Set User Password: administrator
+    CHECK(code_of(name_request(2, "x"), op) == 0xD4);
+    CHECK(code_of("18 43 91 02 04 00", op) == 0xD4);
+    CHECK(code_of("18 40 01 82 84", op) == 0xD4);
+    CHECK(code_of("30 02 01 03 00 00", user) == 0xD4);  // Get LAN Configuration: operator
+    CHECK(code_of("30 02 01 03 00 00", op) == 0x00);
+    CHECK(code_of("30 01 01 03 0A 00 00 01", op) == 0xD4);  // Set LAN Configuration: administrator
+    CHECK(code_of("30 22 01 01 00 00", user) == 0x00);      // Get SOL Configuration: user
+    CHECK(code_of("30 21 01 01 00", op) == 0xD4);            // Set SOL Configuration: administrator
   }
 
   TEST_CASE("bmc users: each add function registers all of its commands or none") {
@@ -379,123 +379,115 @@ TEST_SUITE("bmc") {
 
   // --- LAN and SOL configuration -----------------------------------------------------------------
 
-  TEST_CASE("bmc users: ipmitool lan print 1 reads every parameter it prints, byte for byte") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
-    expect(d, b, "18 42 01", "1C 42 00 01 04 01 80 F2 1B 00 00 00");  // is_lan_channel
+  TEST_CASE_FIXTURE(users_rig, "bmc users: ipmitool lan print 1 reads every parameter it prints, byte for byte") {
+    expect("18 42 01", "1C 42 00 01 04 01 80 F2 1B 00 00 00");  // is_lan_channel
     // get_lan_param: 01 <parameter> 00 00, in ipmi_lan_print's order
-    expect(d, b, "30 02 01 00 00 00", "34 02 00 11 00");              // set complete
-    expect(d, b, "30 02 01 01 00 00", "34 02 00 11 00");              // no IPMI 1.5 authentication type
-    expect(d, b, "30 02 01 02 00 00", "34 02 00 11 00 00 00 00 00");  // none enabled at any level
-    expect(d, b, "30 02 01 04 00 00", "34 02 00 11 01");              // static address
-    expect(d, b, "30 02 01 03 00 00", "34 02 00 11 C0 A8 01 64");
-    expect(d, b, "30 02 01 06 00 00", "34 02 00 11 FF FF FF 00");
-    expect(d, b, "30 02 01 05 00 00", "34 02 00 11 52 54 00 12 34 56");
-    expect(d, b, "30 02 01 10 00 00", "34 02 00 11 70 75 62 6C 69 63 00 00 00 00 00 00 00 00 00 00 00 00");  // "public"
-    expect(d, b, "30 02 01 07 00 00", "34 02 00 11 40 40 10");  // TTL 64, don't fragment, minimize delay
-    expect(d, b, "30 02 01 0A 00 00", "34 02 00 11 00");
-    expect(d, b, "30 02 01 0B 00 00", "34 02 00 11 00");
-    expect(d, b, "30 02 01 0C 00 00", "34 02 00 11 C0 A8 01 01");
-    expect(d, b, "30 02 01 0D 00 00", "34 02 00 11 00 00 00 00 00 00");
-    expect(d, b, "30 02 01 0E 00 00", "34 02 00 11 00 00 00 00");
-    expect(d, b, "30 02 01 0F 00 00", "34 02 00 11 00 00 00 00 00 00");
-    expect(d, b, "30 02 01 14 00 00", "34 02 00 11 00 00");  // VLAN disabled
-    expect(d, b, "30 02 01 15 00 00", "34 02 00 11 00");
-    expect(d, b, "30 02 01 16 00 00", "34 02 00 11 02");        // two cipher suites
-    expect(d, b, "30 02 01 17 00 00", "34 02 00 11 00 03 11");  // 3 and 17
-    expect(d, b, "30 02 01 18 00 00", "34 02 00 11 00 44 00 00 00 00 00 00 00");  // both up to ADMINISTRATOR
-    expect(d, b, "30 02 01 1A 00 00", "34 02 00 11 00 00 00 00 00 00");
-    expect(d, b, "30 02 81 03 00 00", "34 02 00 11");  // revision only
+    expect("30 02 01 00 00 00", "34 02 00 11 00");              // set complete
+    expect("30 02 01 01 00 00", "34 02 00 11 00");              // no IPMI 1.5 authentication type
+    expect("30 02 01 02 00 00", "34 02 00 11 00 00 00 00 00");  // none enabled at any level
+    expect("30 02 01 04 00 00", "34 02 00 11 01");              // static address
+    expect("30 02 01 03 00 00", "34 02 00 11 C0 A8 01 64");
+    expect("30 02 01 06 00 00", "34 02 00 11 FF FF FF 00");
+    expect("30 02 01 05 00 00", "34 02 00 11 52 54 00 12 34 56");
+    expect("30 02 01 10 00 00", "34 02 00 11 70 75 62 6C 69 63 00 00 00 00 00 00 00 00 00 00 00 00");  // "public"
+    expect("30 02 01 07 00 00", "34 02 00 11 40 40 10");  // TTL 64, don't fragment, minimize delay
+    expect("30 02 01 0A 00 00", "34 02 00 11 00");
+    expect("30 02 01 0B 00 00", "34 02 00 11 00");
+    expect("30 02 01 0C 00 00", "34 02 00 11 C0 A8 01 01");
+    expect("30 02 01 0D 00 00", "34 02 00 11 00 00 00 00 00 00");
+    expect("30 02 01 0E 00 00", "34 02 00 11 00 00 00 00");
+    expect("30 02 01 0F 00 00", "34 02 00 11 00 00 00 00 00 00");
+    expect("30 02 01 14 00 00", "34 02 00 11 00 00");  // VLAN disabled
+    expect("30 02 01 15 00 00", "34 02 00 11 00");
+    expect("30 02 01 16 00 00", "34 02 00 11 02");        // two cipher suites
+    expect("30 02 01 17 00 00", "34 02 00 11 00 03 11");  // 3 and 17
+    expect("30 02 01 18 00 00", "34 02 00 11 00 44 00 00 00 00 00 00 00");  // both up to ADMINISTRATOR
+    expect("30 02 01 1A 00 00", "34 02 00 11 00 00 00 00 00 00");
+    expect("30 02 81 03 00 00", "34 02 00 11");  // revision only
   }
 
-  TEST_CASE("bmc users: lan set 1 ipaddr under set in progress writes, reads back and changes the generation") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
+  TEST_CASE_FIXTURE(users_rig, "bmc users: lan set 1 ipaddr under set in progress writes, reads back and changes the "
+                    "generation") {
     const auto g = b.users.generation();
     // set_lan_param: lock (read 0, write 0 = 1), write, read back, commit (0 = 2), unlock (0 = 0)
-    expect(d, b, "30 02 01 00 00 00", "34 02 00 11 00");
-    expect(d, b, "30 01 01 00 01", "34 01 00");
-    expect(d, b, "30 02 01 00 00 00", "34 02 00 11 01");
-    expect(d, b, "30 01 01 03 0A 00 00 05", "34 01 00");
-    expect(d, b, "30 02 01 03 00 00", "34 02 00 11 0A 00 00 05");
-    expect(d, b, "30 01 01 00 02", "34 01 00");
-    expect(d, b, "30 01 01 00 00", "34 01 00");
-    expect(d, b, "30 02 01 00 00 00", "34 02 00 11 00");
+    expect("30 02 01 00 00 00", "34 02 00 11 00");
+    expect("30 01 01 00 01", "34 01 00");
+    expect("30 02 01 00 00 00", "34 02 00 11 01");
+    expect("30 01 01 03 0A 00 00 05", "34 01 00");
+    expect("30 02 01 03 00 00", "34 02 00 11 0A 00 00 05");
+    expect("30 01 01 00 02", "34 01 00");
+    expect("30 01 01 00 00", "34 01 00");
+    expect("30 02 01 00 00 00", "34 02 00 11 00");
     CHECK(b.users.generation() == g + 1);
-    expect(d, b, "30 01 01 03 0A 00 00 05", "34 01 00");  // the same value again: no durable change
+    expect("30 01 01 03 0A 00 00 05", "34 01 00");  // the same value again: no durable change
     CHECK(b.users.generation() == g + 1);
-    expect(d, b, "30 01 01 18 00 44 00 00 00 00 00 00 00", "34 01 00");  // ipmitool lan set 1 cipher_privs
-    expect(d, b, "30 01 01 14 05 80", "34 01 00");                       // VLAN 5 enabled
-    expect(d, b, "30 02 01 14 00 00", "34 02 00 11 05 80");
+    expect("30 01 01 18 00 44 00 00 00 00 00 00 00", "34 01 00");  // ipmitool lan set 1 cipher_privs
+    expect("30 01 01 14 05 80", "34 01 00");                       // VLAN 5 enabled
+    expect("30 02 01 14 00 00", "34 02 00 11 05 80");
   }
 
-  TEST_CASE("bmc users: LAN parameter refusals by name — 81 set in progress, 82 read-only, 80 unknown, CC IPMI 1.5 "
-            "authentication or another channel") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
+  TEST_CASE_FIXTURE(users_rig, "bmc users: LAN parameter refusals by name — 81 set in progress, 82 read-only, 80 "
+                    "unknown, CC IPMI 1.5 authentication or another channel") {
     const auto g = b.users.generation();
-    expect(d, b, "30 01 01 00 01", "34 01 00");
-    expect(d, b, "30 01 01 00 01", "34 01 81");  // already in progress
-    expect(d, b, "30 01 01 00 00", "34 01 00");
-    expect(d, b, "30 01 01 01 04", "34 01 82");                    // authentication type support
-    expect(d, b, "30 01 01 05 00 11 22 33 44 55", "34 01 82");     // the MAC
-    expect(d, b, "30 01 01 16 01", "34 01 82");                    // cipher suite count
-    expect(d, b, "30 01 01 17 00 00", "34 01 82");                 // cipher suite IDs: suite 0 cannot be put in
-    expect(d, b, "30 01 01 02 00 00 00 04 00", "34 01 CC");        // MD5 for administrator
-    expect(d, b, "30 01 01 02 01 01 01 01 00", "34 01 CC");        // "none" everywhere
-    expect(d, b, "30 01 01 08 6F 02", "34 01 80");                 // primary RMCP port: not kept
-    expect(d, b, "30 02 01 08 00 00", "34 02 80");
-    expect(d, b, "30 02 01 C0 00 00", "34 02 80");                 // OEM
-    expect(d, b, "30 01 02 03 0A 00 00 05", "34 01 CC");           // not the LAN channel
-    expect(d, b, "30 02 0F 03 00 00", "34 02 CC");
-    expect(d, b, "30 01 01 03 0A 00 00", "34 01 C7");              // too short for parameter 3
-    expect(d, b, "30 01 01 00 03", "34 01 CC");                    // 11b reserved
-    expect(d, b, "30 02 01 02 00 00", "34 02 00 11 00 00 00 00 00");
+    expect("30 01 01 00 01", "34 01 00");
+    expect("30 01 01 00 01", "34 01 81");  // already in progress
+    expect("30 01 01 00 00", "34 01 00");
+    expect("30 01 01 01 04", "34 01 82");                    // authentication type support
+    expect("30 01 01 05 00 11 22 33 44 55", "34 01 82");     // the MAC
+    expect("30 01 01 16 01", "34 01 82");                    // cipher suite count
+    expect("30 01 01 17 00 00", "34 01 82");                 // cipher suite IDs: suite 0 cannot be put in
+    expect("30 01 01 02 00 00 00 04 00", "34 01 CC");        // MD5 for administrator
+    expect("30 01 01 02 01 01 01 01 00", "34 01 CC");        // "none" everywhere
+    expect("30 01 01 08 6F 02", "34 01 80");                 // primary RMCP port: not kept
+    expect("30 02 01 08 00 00", "34 02 80");
+    expect("30 02 01 C0 00 00", "34 02 80");                 // OEM
+    expect("30 01 02 03 0A 00 00 05", "34 01 CC");           // not the LAN channel
+    expect("30 02 0F 03 00 00", "34 02 CC");
+    expect("30 01 01 03 0A 00 00", "34 01 C7");              // too short for parameter 3
+    expect("30 01 01 00 03", "34 01 CC");                    // 11b reserved
+    expect("30 02 01 02 00 00", "34 02 00 11 00 00 00 00 00");
     CHECK(b.users.generation() == g);
   }
 
-  TEST_CASE("bmc users: ipmitool sol info 1 reads parameters 0 to 8, byte for byte, and sol set writes them") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
-    expect(d, b, "30 22 01 00 00 00", "34 22 00 11 00");
-    expect(d, b, "30 22 01 01 00 00", "34 22 00 11 01");     // enabled
-    expect(d, b, "30 22 01 02 00 00", "34 22 00 11 C2");     // force encryption and authentication, USER
-    expect(d, b, "30 22 01 03 00 00", "34 22 00 11 0C 60");  // 60 ms, 96 characters
-    expect(d, b, "30 22 01 04 00 00", "34 22 00 11 07 32");  // 7 retries, 500 ms
-    expect(d, b, "30 22 01 05 00 00", "34 22 00 11 0A");     // 115.2 kbps
-    expect(d, b, "30 22 01 06 00 00", "34 22 00 11 0A");
-    expect(d, b, "30 22 01 07 00 00", "34 22 00 11 01");     // the LAN channel
-    expect(d, b, "30 22 01 08 00 00", "34 22 00 11 6F 02");  // 623
+  TEST_CASE_FIXTURE(users_rig, "bmc users: ipmitool sol info 1 reads parameters 0 to 8, byte for byte, and sol set "
+                    "writes them") {
+    expect("30 22 01 00 00 00", "34 22 00 11 00");
+    expect("30 22 01 01 00 00", "34 22 00 11 01");     // enabled
+    expect("30 22 01 02 00 00", "34 22 00 11 C2");     // force encryption and authentication, USER
+    expect("30 22 01 03 00 00", "34 22 00 11 0C 60");  // 60 ms, 96 characters
+    expect("30 22 01 04 00 00", "34 22 00 11 07 32");  // 7 retries, 500 ms
+    expect("30 22 01 05 00 00", "34 22 00 11 0A");     // 115.2 kbps
+    expect("30 22 01 06 00 00", "34 22 00 11 0A");
+    expect("30 22 01 07 00 00", "34 22 00 11 01");     // the LAN channel
+    expect("30 22 01 08 00 00", "34 22 00 11 6F 02");  // 623
     const auto g = b.users.generation();
-    expect(d, b, "30 21 01 01 00", "34 21 00");  // sol set enabled false 1
-    expect(d, b, "30 22 01 01 00 00", "34 22 00 11 00");
+    expect("30 21 01 01 00", "34 21 00");  // sol set enabled false 1
+    expect("30 22 01 01 00 00", "34 22 00 11 00");
     CHECK(b.users.generation() == g + 1);
     // refusals: 82 read-only, 80 unknown, 81 set in progress, CC another channel or a reserved rate
-    expect(d, b, "30 21 01 07 02", "34 21 82");
-    expect(d, b, "30 21 01 08 70 02", "34 21 82");
-    expect(d, b, "30 21 01 09 00", "34 21 80");
-    expect(d, b, "30 22 01 09 00 00", "34 22 80");
-    expect(d, b, "30 21 01 00 01", "34 21 00");
-    expect(d, b, "30 21 01 00 01", "34 21 81");
-    expect(d, b, "30 21 03 01 01", "34 21 CC");
-    expect(d, b, "30 21 01 05 03", "34 21 CC");
+    expect("30 21 01 07 02", "34 21 82");
+    expect("30 21 01 08 70 02", "34 21 82");
+    expect("30 21 01 09 00", "34 21 80");
+    expect("30 22 01 09 00 00", "34 22 80");
+    expect("30 21 01 00 01", "34 21 00");
+    expect("30 21 01 00 01", "34 21 81");
+    expect("30 21 03 01 01", "34 21 CC");
+    expect("30 21 01 05 03", "34 21 CC");
     CHECK(b.users.generation() == g + 1);
   }
 
   // --- durability --------------------------------------------------------------------------------
 
-  TEST_CASE("bmc users: save and load round trip users, passwords, access, the non-volatile channel access and the "
-            "LAN and SOL parameters") {
-    users_dispatcher d = all_commands();
-    my_bmc b;
+  TEST_CASE_FIXTURE(users_rig, "bmc users: save and load round trip users, passwords, access, the non-volatile "
+                    "channel access and the LAN and SOL parameters") {
     provision_admin(b);
-    expect(d, b, name_request(3, "op"), "1C 45 00");
-    expect(d, b, password_request(3, 0x02, "0123456789abcdefghij", true), "1C 47 00");
-    expect(d, b, "18 43 B1 03 03 05", "1C 43 00");
-    expect(d, b, "18 40 01 62 43", "1C 40 00");  // non-volatile: PEF alerting off, operator
-    expect(d, b, "30 01 01 03 0A 00 00 05", "34 01 00");
-    expect(d, b, "30 21 01 05 07", "34 21 00");  // 19.2 kbps non-volatile
-    expect(d, b, "30 21 01 06 09", "34 21 00");  // 57.6 kbps volatile
+    expect(name_request(3, "op"), "1C 45 00");
+    expect(password_request(3, 0x02, "0123456789abcdefghij", true), "1C 47 00");
+    expect("18 43 B1 03 03 05", "1C 43 00");
+    expect("18 40 01 62 43", "1C 40 00");  // non-volatile: PEF alerting off, operator
+    expect("30 01 01 03 0A 00 00 05", "34 01 00");
+    expect("30 21 01 05 07", "34 21 00");  // 19.2 kbps non-volatile
+    expect("30 21 01 06 09", "34 21 00");  // 57.6 kbps volatile
 
     std::vector<std::uint8_t> saved(bmc::users::saved_size);
     REQUIRE(b.users.save(saved) == saved.size());
@@ -508,13 +500,13 @@ TEST_SUITE("bmc") {
     std::vector<std::uint8_t> again(bmc::users::saved_size);
     REQUIRE(c.users.save(again) == again.size());
     CHECK(again == saved);
-    expect(d, c, "18 46 03", "1C 46 00 6F 70 00 00 00 00 00 00 00 00 00 00 00 00 00 00");
-    expect(d, c, password_request(3, 0x03, "0123456789abcdefghij", true), "1C 47 00");
-    expect(d, c, "18 44 01 03", "1C 44 00 0A 81 01 33");
-    expect(d, c, "18 41 01 40", "1C 41 00 22 03");
-    expect(d, c, "18 41 01 80", "1C 41 00 22 03");  // the volatile settings start as the non-volatile ones
-    expect(d, c, "30 02 01 03 00 00", "34 02 00 11 0A 00 00 05");
-    expect(d, c, "30 22 01 06 00 00", "34 22 00 11 07");  // the volatile bit rate: the non-volatile one
+    expect(c, "18 46 03", "1C 46 00 6F 70 00 00 00 00 00 00 00 00 00 00 00 00 00 00");
+    expect(c, password_request(3, 0x03, "0123456789abcdefghij", true), "1C 47 00");
+    expect(c, "18 44 01 03", "1C 44 00 0A 81 01 33");
+    expect(c, "18 41 01 40", "1C 41 00 22 03");
+    expect(c, "18 41 01 80", "1C 41 00 22 03");  // the volatile settings start as the non-volatile ones
+    expect(c, "30 02 01 03 00 00", "34 02 00 11 0A 00 00 05");
+    expect(c, "30 22 01 06 00 00", "34 22 00 11 07");  // the volatile bit rate: the non-volatile one
     CHECK(c.users.can_log_in(2));
     CHECK(c.users.find(3)->session_limit == 5);
   }
@@ -592,7 +584,7 @@ TEST_SUITE("bmc") {
 
   TEST_CASE("bmc users: user set name/password/enable, user test, getciphers and save/load run in constant "
             "evaluation") {
-    constexpr auto at_compile_time = [] {
+    test::check_at_compile_time([] {
       users_dispatcher d;
       if (bmc::add_user_commands<&my_bmc::users>(d) != bmc::add_error::ok ||
           bmc::add_channel_commands<&my_bmc::users>(d) != bmc::add_error::ok ||
@@ -621,9 +613,7 @@ TEST_SUITE("bmc") {
       if (b.users.save(saved) != saved.size()) return false;
       bmc::users c;
       return c.load(saved) == bmc::users_load_error::ok && c.can_log_in(3) && c.find_user("bob") == 3;
-    };
-    static_assert(at_compile_time());
-    CHECK(at_compile_time());
+    });
     static_assert(bmc::users::saved_size == 12 + 10 * 39 + 2 + bmc::lan_saved_parameters::saved_size +
                                                 bmc::sol_saved_parameters::saved_size + 4);
   }

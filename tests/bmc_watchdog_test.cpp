@@ -17,15 +17,11 @@
 #include "test_support.hpp"
 
 using namespace ipmikit;
-using namespace std::chrono_literals;
-using test::bytes;
-using test::dispatch_bytes;
+using namespace ipmikit::test::bmc_names;
 
 namespace {
 
-using test_clock = test::bmc_test_clock;
 using wd_t = bmc::basic_watchdog<test_clock>;
-using tp = test_clock::time_point;
 using use = cmd::watchdog_timer_use;
 using intr = cmd::watchdog_pretimeout_interrupt;
 using action = cmd::watchdog_timeout_action;
@@ -496,10 +492,9 @@ TEST_SUITE("bmc") {
     wd_dispatcher d;
     REQUIRE(bmc::add_watchdog_commands<&my_bmc::watchdog>(d) == bmc::add_error::ok);
     CHECK(bmc::add_watchdog_commands<&my_bmc::watchdog>(d) == bmc::add_error::duplicate);
-    CHECK(d.entries().size() == 3);
-    CHECK(d.find(netfn::app, 0x22)->required == bmc::privilege::operator_);
-    CHECK(d.find(netfn::app, 0x24)->required == bmc::privilege::operator_);
-    CHECK(d.find(netfn::app, 0x25)->required == bmc::privilege::user);
+    using p = bmc::privilege;
+    test::check_registered(d, {{netfn::app, 0x22, p::operator_}, {netfn::app, 0x24, p::operator_},
+                               {netfn::app, 0x25, p::user}});
     bmc::dispatcher<my_bmc, 4> small;
     test::take_a_place(small, commands::get_device_id);
     test::take_a_place(small, commands::cold_reset);
@@ -510,7 +505,7 @@ TEST_SUITE("bmc") {
   // --- at compile time ----------------------------------------------------------------------
 
   TEST_CASE("bmc watchdog: set, reset, poll and the dispatcher path run in constant evaluation") {
-    constexpr auto run_at_compile_time = [] {
+    test::check_at_compile_time([] {
       wd_t wd;
       if (wd.set(settings(30, action::power_cycle, intr::messaging, 1), t0) != completion_code::success) return false;
       if (wd.reset(t0) != completion_code::success) return false;
@@ -519,11 +514,9 @@ TEST_SUITE("bmc") {
       if (wd.get(t0 + 2050ms).present_countdown != 10) return false;
       if (wd.poll(t0 + 3s, s) != 1 || !s.order_is("pe") || s.exp.event.data[0] != 0xC3) return false;
       return wd.expiration_flags().sms_os && !wd.running();
-    };
-    static_assert(run_at_compile_time());
-    CHECK(run_at_compile_time());
+    });
 
-    constexpr auto dispatch_at_compile_time = [] {
+    test::check_at_compile_time([] {
       bmc::dispatcher<my_bmc, 4> d;
       if (bmc::add_watchdog_commands<&my_bmc::watchdog>(d) != bmc::add_error::ok) return false;
       my_bmc b;
@@ -536,9 +529,7 @@ TEST_SUITE("bmc") {
       b.clock = t0 + 1s;
       const auto r = d.dispatch(b, get, {}, out);
       return r.size == 11 && out[3] == 0x44 && out[9] == 10;
-    };
-    static_assert(dispatch_at_compile_time());
-    CHECK(dispatch_at_compile_time());
+    });
 
     // steady_clock's alias compiles and runs at compile time as well (its now() is never called).
     constexpr auto steady = [] {

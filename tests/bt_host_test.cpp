@@ -25,60 +25,15 @@ using clk = std::chrono::steady_clock;
 using bt::outcome;
 using bt::problem;
 using test::bytes;
+using test::response_of;
+using test::run;
+using test::transact;
 namespace cb = bt::control_bit;
 
 const bytes get_device_id = {0x18, 0x01};
 
-std::string hex2(std::uint8_t v) { return test::to_hex(std::span<const std::uint8_t>(&v, 1)); }
-
 // A bt::device with a scripted BMC, the clock, and a trace of every access.
-struct test_bus : test::scripted_bmc<bt::device> {
-  clk::time_point now{};
-  clk::duration step = 1ms;
-  std::function<void(test_bus&)> on_request;  // extra BMC behaviour
-
-  explicit test_bus(bt::device::config cfg = {}) : scripted_bmc(cfg) {}
-
-  std::uint8_t read_control() {
-    const std::uint8_t v = device.read_control();
-    trace.push_back("rc=" + hex2(v));
-    return v;
-  }
-  std::uint8_t read_buffer() {
-    const std::uint8_t v = device.read_buffer();
-    trace.push_back("rb=" + hex2(v));
-    return v;
-  }
-  void write_control(std::uint8_t v) {
-    trace.push_back("wc " + hex2(v));
-    if (device.write_control(v) == bt::event::request_ready) {
-      polls = 0;
-      if (on_request) on_request(*this);
-      maybe_answer();
-    }
-  }
-  void write_buffer(std::uint8_t v) {
-    trace.push_back("wb " + hex2(v));
-    device.write_buffer(v);
-  }
-  void idle() {
-    ++polls;
-    if (device.service() == bt::event::request_ready) polls = 0;
-    maybe_answer();
-  }
-  clk::time_point tick() { return now += step; }
-};
-
-template <class Host>
-outcome run(Host& h, test_bus& bus, std::size_t max = 100000) {
-  return bt::drive(h, bus, [&] { return bus.tick(); }, max);
-}
-template <class Host>
-outcome transact(Host& h, test_bus& bus, const bytes& request) {
-  REQUIRE(h.start(request, bus.now) == bt::host_error::ok);
-  return run(h, bus);
-}
-bytes response_of(const bt::host& h) { return {h.response().begin(), h.response().end()}; }
+using test_bus = test::register_bus<bt::device>;
 
 // The machine runs in constant evaluation: a whole transaction over bt::device with a BMC that
 // answers at once, with SMS_ATN set and someone else's response (Seq 0x63) waiting at start.
@@ -88,27 +43,17 @@ constexpr bool constexpr_transaction() {
     constexpr std::uint8_t read_control() { return device.read_control(); }
     constexpr std::uint8_t read_buffer() { return device.read_buffer(); }
     constexpr void write_control(std::uint8_t v) {
-      if (device.write_control(v) == bt::event::request_ready) answer();
+      if (device.write_control(v) == bt::event::request_ready) test::answer_at_once(device);
     }
     constexpr void write_buffer(std::uint8_t v) { device.write_buffer(v); }
-    constexpr void answer() {
-      const auto r = device.pending_request();
-      const std::array<std::uint8_t, 3> rsp{static_cast<std::uint8_t>(r->bytes[0] | 0x04), r->bytes[1], 0x00};
-      (void)device.respond(r->id, rsp);
-    }
   } bus;
   bus.write_control(cb::clr_wr_ptr);
   for (std::uint8_t v : std::array<std::uint8_t, 4>{0x03, 0x18, 0x63, 0x01}) bus.write_buffer(v);
   bus.write_control(cb::h2b_atn);
   bus.device.set_attention(true);
   bt::host h;
-  const std::array<std::uint8_t, 2> request{0x18, 0x01};
-  clk::time_point t{};
-  if (h.start(request, t) != bt::host_error::ok) return false;
-  if (bt::drive(h, bus, [&] { return t += std::chrono::milliseconds(1); }, 1000) != outcome::done) return false;
-  const auto r = h.response();
-  return r.size() == 3 && r[0] == 0x1C && r[1] == 0x01 && r[2] == 0x00 && h.seq() == 0 &&
-         h.stats().responses_dropped == 1 && h.attention() && !bus.device.attention();
+  return test::get_device_id_answered(h, bus) && h.seq() == 0 && h.stats().responses_dropped == 1 && h.attention() &&
+         !bus.device.attention();
 }
 static_assert(constexpr_transaction());
 
@@ -194,36 +139,6 @@ TEST_SUITE("bt") {
     CHECK(h.attempts() == 2);  // the resend after the timeout got the right answer
   }
 
-  TEST_CASE("bt host: no response → resend the same bytes, same Seq; then done") {
-    test_bus bus;
-    bus.ignore = 1;
-    bt::host::config cfg;
-    cfg.response_timeout = 100ms;
-    bt::host h(cfg);
-    CHECK(transact(h, bus, get_device_id) == outcome::done);
-    CHECK(h.problem() == problem::response_timeout);
-    CHECK(h.attempts() == 2);
-    CHECK(h.stats().retries == 1);
-    CHECK(bus.device.stats().cancelled == 1);  // the resend replaced the unanswered request
-    CHECK(bus.device.stats().requests == 2);
-    CHECK(h.seq() == 0);
-  }
-
-  TEST_CASE("bt host: a BMC that never answers → failed after max_retries") {
-    test_bus bus;
-    bus.answer_after_polls = -1;
-    bt::host::config cfg;
-    cfg.response_timeout = 50ms;
-    cfg.max_retries = 1;
-    bt::host h(cfg);
-    CHECK(transact(h, bus, get_device_id) == outcome::failed);
-    CHECK(h.problem() == problem::response_timeout);
-    CHECK(h.attempts() == 2);
-    CHECK(bus.now < clk::time_point{} + 200ms);
-    bus.answer_after_polls = 0;
-    CHECK(transact(h, bus, get_device_id) == outcome::done);
-  }
-
   TEST_CASE("bt host: B_BUSY held by the BMC → sent anyway on a retry; held for good → hosed") {
     SUBCASE("the BMC frees the interface while the host waits") {
       test_bus bus;
@@ -296,17 +211,6 @@ TEST_SUITE("bt") {
     CHECK(h.stats().responses_dropped == 1);
   }
 
-  TEST_CASE("bt host: SMS_ATN is noted and cleared") {
-    test_bus bus;
-    bus.device.set_attention(true);
-    bt::host h;
-    CHECK(transact(h, bus, get_device_id) == outcome::done);
-    CHECK(h.attention());
-    CHECK_FALSE(bus.device.attention());
-    CHECK(h.take_attention());
-    CHECK_FALSE(h.attention());
-  }
-
   TEST_CASE("bt host: a stray H_BUSY left set is cleared before writing") {
     test_bus bus;
     bus.device.write_control(cb::h_busy);
@@ -330,12 +234,6 @@ TEST_SUITE("bt") {
     CHECK(h.problem() == problem::none);
     CHECK_FALSE(bus.device.read_control().h_busy());  // cleared once, at the end of the read
     CHECK(h.stats().responses_dropped == 0);
-  }
-
-  TEST_CASE("bt host: perform() of no access touches nothing") {
-    test_bus bus;
-    CHECK(bt::perform(bus, bt::action{}) == 0);
-    CHECK(bus.trace.empty());
   }
 
   TEST_CASE("bt host: a response longer than the host's capacity") {
@@ -376,21 +274,7 @@ TEST_SUITE("bt") {
     CHECK(constexpr_transaction());
   }
 
-  TEST_CASE("bt host: no device, cancel, deferred device, clock backwards") {
-    SUBCASE("no device") {
-      struct absent {
-        std::uint8_t read_control() { return 0xFF; }
-        std::uint8_t read_buffer() { return 0xFF; }
-        void write_control(std::uint8_t) { ++writes; }
-        void write_buffer(std::uint8_t) { ++writes; }
-        int writes = 0;
-      } bus;
-      bt::host h;
-      REQUIRE(h.start(get_device_id, clk::time_point{}) == bt::host_error::ok);
-      CHECK(bt::drive(h, bus, [] { return clk::time_point{}; }, 100) == outcome::failed);
-      CHECK(h.problem() == problem::no_device);
-      CHECK(bus.writes == 0);
-    }
+  TEST_CASE("bt host: cancel, deferred device (no device, clock backwards: si_test.cpp)") {
     SUBCASE("cancel while waiting") {
       test_bus bus;
       bus.answer_after_polls = -1;
@@ -407,15 +291,6 @@ TEST_SUITE("bt") {
       bt::host h;
       CHECK(transact(h, bus, get_device_id) == outcome::done);
       CHECK(bus.device.stats().writes_while_busy == 0);
-    }
-    SUBCASE("clock backwards") {
-      test_bus bus;
-      bus.answer_after_polls = 20;
-      bt::host h;
-      REQUIRE(h.start(get_device_id, bus.now) == bt::host_error::ok);
-      int i = 0;
-      CHECK(bt::drive(h, bus, [&] { return bus.now += (++i == 10 ? -1h : 1ms); }, 10000) == outcome::done);
-      CHECK(h.stats().retries == 0);
     }
   }
 }

@@ -9,7 +9,9 @@
 //                        gives a value that encodes back to bytes parse() reads as the same value.
 //
 // And the small helpers the cmd_*_test.cpp files share: encode_bytes(x), encode_error_of(x),
-// random_value<T>(rng) (a random valid value of any typed command), random_array<N>(rng).
+// random_value<T>(rng) (a random valid value of any typed command), random_array<N>(rng),
+// check_codec_laws_generated<Ts...>(rng, n), check_refused<T>(error, {"04 00", …}),
+// check_exact_length<T>("04 00").
 #pragma once
 
 #include <doctest/doctest.h>
@@ -17,7 +19,11 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <ipmikit/cmd/codec.hpp>
@@ -60,6 +66,13 @@ cmd::encode_error encode_error_of(const T& x) {
   return x.encode(std::span<std::uint8_t>(buf.data(), T::max_size)).error;
 }
 
+/// The error encode() gives for x once `change` has changed a copy of it (encode_error_of).
+template <class T, class Change>
+cmd::encode_error encode_error_with(T x, Change change) {
+  change(x);
+  return encode_error_of(x);
+}
+
 /// A field_reader that clears the reserved bits of each bit-field byte before reading it, so
 /// that random bytes read as a value with every reserved bit 0 (random_value below).
 class reserved_clearing_reader : public cmd::detail::field_reader {
@@ -78,15 +91,37 @@ class reserved_clearing_reader : public cmd::detail::field_reader {
     clear(reserved);
     field_reader::byte(v, reserved);
   }
+  void zeros(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) clear(0xFF, i);
+    field_reader::zeros(n);
+  }
 
  private:
-  void clear(std::uint8_t reserved) {
-    if (r_.position() < bytes_.size()) bytes_[r_.position()] &= static_cast<std::uint8_t>(~reserved);
+  void clear(std::uint8_t reserved, std::size_t ahead = 0) {
+    const std::size_t at = r_.position() + ahead;
+    if (at < bytes_.size()) bytes_[at] &= static_cast<std::uint8_t>(~reserved);
   }
 
   cmd::reader& r_;
   std::span<std::uint8_t> bytes_;
 };
+
+/// What T's fields() read from `b` with every reserved bit (and reserved byte) cleared first,
+/// when every rule of the layout held on the bytes it used; nothing otherwise.
+template <class T>
+std::optional<T> read_cleared(bytes b) {
+  cmd::reader r(b);
+  reserved_clearing_reader io(r, b);
+  T v{};
+  T::fields(io, v);
+  // Read again from the bytes that were used: the value when every rule held.
+  cmd::reader again(std::span<const std::uint8_t>(b).first(r.position()));
+  cmd::detail::field_reader plain(again);
+  T w{};
+  T::fields(plain, w);
+  if (again.finish() != cmd::parse_error::ok) return std::nullopt;
+  return w;
+}
 
 /// A random valid value of T (anything with a fields() description, codec.hpp): its fields()
 /// run on random bytes of min_size to max_size with the reserved bits cleared, until the bytes
@@ -95,17 +130,8 @@ template <class T, std::size_t MinSize = cmd::detail::layout_sizes<T>()[0],
           std::size_t MaxSize = cmd::detail::layout_sizes<T>()[1]>
 T random_value(random_source& rng) {
   for (;;) {
-    bytes b = rng.random_bytes(rng.chance(30) ? MaxSize : rng.between(MinSize, MaxSize));
-    cmd::reader r(b);
-    reserved_clearing_reader io(r, b);
-    T v{};
-    T::fields(io, v);
-    // Read again from the bytes that were used: the value when every rule held.
-    cmd::reader again(std::span<const std::uint8_t>(b).first(r.position()));
-    cmd::detail::field_reader plain(again);
-    T w{};
-    T::fields(plain, w);
-    if (again.finish() == cmd::parse_error::ok) return w;
+    if (const auto v = read_cleared<T>(rng.random_bytes(rng.chance(30) ? MaxSize : rng.between(MinSize, MaxSize))))
+      return *v;
   }
 }
 
@@ -181,6 +207,33 @@ void check_parse_random(random_source& rng, int count) {
 template <class... Ts>
 void check_parse_random_each(random_source& rng, int count) {
   (check_parse_random<Ts>(rng, count), ...);
+}
+
+/// check_codec_laws on `rounds` generated values of each of Ts (random_value), in turn.
+template <class... Ts>
+void check_codec_laws_generated(random_source& rng, int rounds) {
+  for (int i = 0; i < rounds; ++i) (check_codec_laws(random_value<Ts>(rng)), ...);
+}
+
+/// `exact` (hex text) is as long as T's layout takes: one byte less is too_short, one 00h more
+/// too_long.
+template <class T>
+void check_exact_length(std::string_view exact) {
+  INFO("bytes ", std::string(exact));
+  bytes b = hex(exact);
+  REQUIRE(!b.empty());
+  CHECK(T::parse(std::span<const std::uint8_t>(b).first(b.size() - 1)).error == cmd::parse_error::too_short);
+  b.push_back(0x00);
+  CHECK(T::parse(b).error == cmd::parse_error::too_long);
+}
+
+/// parse() of each of `inputs` (hex text, "04 00 32") as T fails with `expected`.
+template <class T>
+void check_refused(cmd::parse_error expected, std::initializer_list<std::string_view> inputs) {
+  for (const std::string_view text : inputs) {
+    INFO("input ", std::string(text));
+    CHECK(T::parse(hex(text)).error == expected);
+  }
 }
 
 }  // namespace ipmikit::test

@@ -26,12 +26,13 @@ using kcs::access;
 using kcs::outcome;
 using kcs::problem;
 using test::bytes;
+using test::response_of;
+using test::run;
+using test::transact;
 
 const bytes get_device_id = {0x18, 0x01};
 const bytes device_id_response = {0x1C, 0x01, 0x00, 0x20, 0x81, 0x02, 0x17, 0x02, 0xBF,
                                   0x57, 0x01, 0x00, 0xA0, 0x00, 0x00, 0x00, 0x00, 0x00};
-
-std::string hex2(std::uint8_t v) { return test::to_hex(std::span<const std::uint8_t>(&v, 1)); }
 
 // A kcs::device with a scripted BMC, the clock, and a trace of every access.
 template <std::size_t Capacity = kcs::default_capacity>
@@ -39,11 +40,8 @@ struct test_bus : test::scripted_bmc<kcs::basic_device<Capacity>> {
   using base = test::scripted_bmc<kcs::basic_device<Capacity>>;
   using base::device;
   using base::maybe_answer;
+  using base::note;
   using base::polls;
-  using base::trace;
-
-  clk::time_point now{};
-  clk::duration step = 1ms;  // time each access takes
 
   // BMC behaviour beyond the scripted answers.
   bool hide_final_dummy = false;  // a BMC that never writes the last dummy byte
@@ -64,22 +62,22 @@ struct test_bus : test::scripted_bmc<kcs::basic_device<Capacity>> {
       s = static_cast<std::uint8_t>(s & ~kcs::status_bit::obf);  // the BMC has not written it yet
       if (obf_hidden_left > 0) --obf_hidden_left;
     }
-    note("rs=" + hex2(s.value));
+    note("rs=", s.value);
     return s;
   }
   std::uint8_t read_data() {
     const std::uint8_t v = device.read_data();
-    note("rd=" + hex2(v));
+    note("rd=", v);
     return v;
   }
   void write_command(std::uint8_t v) {
-    note("wc " + hex2(v));
+    note("wc ", v);
     last_was_read_ack = false;
     obf_hidden_left = 0;
     device.write_command(v);
   }
   void write_data(std::uint8_t v) {
-    note("wd " + hex2(v));
+    note("wd ", v);
     last_was_read_ack = v == 0x68;
     obf_hidden_left = last_was_read_ack ? slow_obf_polls : 0;
     if (device.write_data(v) == kcs::event::request_ready) {
@@ -93,25 +91,8 @@ struct test_bus : test::scripted_bmc<kcs::basic_device<Capacity>> {
     device.service();
     maybe_answer();
   }
-  clk::time_point tick() { return now += step; }
-
-  void note(std::string s) { trace.push_back(std::move(s)); }
-
   bool last_was_read_ack = false;
 };
-
-template <class Host, class Bus>
-outcome run(Host& h, Bus& bus, std::size_t max_accesses = 100000) {
-  return kcs::drive(h, bus, [&] { return bus.tick(); }, max_accesses);
-}
-
-template <class Host, class Bus>
-outcome transact(Host& h, Bus& bus, const bytes& request) {
-  REQUIRE(h.start(request, bus.now) == kcs::host_error::ok);
-  return run(h, bus);
-}
-
-bytes response_of(const kcs::host& h) { return {h.response().begin(), h.response().end()}; }
 
 // The machine runs in constant evaluation: a whole transaction over kcs::device with a BMC that
 // answers at once, the error exit included (someone left a write half done: WRITE at start).
@@ -122,22 +103,14 @@ constexpr bool constexpr_transaction() {
     constexpr std::uint8_t read_data() { return device.read_data(); }
     constexpr void write_command(std::uint8_t v) { device.write_command(v); }
     constexpr void write_data(std::uint8_t v) {
-      if (device.write_data(v) != kcs::event::request_ready) return;
-      const auto r = device.pending_request();
-      const std::array<std::uint8_t, 3> rsp{static_cast<std::uint8_t>(r->bytes[0] | 0x04), r->bytes[1], 0x00};
-      (void)device.respond(r->id, rsp);
+      if (device.write_data(v) == kcs::event::request_ready) test::answer_at_once(device);
     }
   } bus;
   bus.device.write_command(kcs::control_code::write_start);
   bus.device.write_data(0x18);
   kcs::host h;
-  const std::array<std::uint8_t, 2> request{0x18, 0x01};
-  clk::time_point t{};
-  if (h.start(request, t) != kcs::host_error::ok) return false;
-  if (kcs::drive(h, bus, [&] { return t += std::chrono::milliseconds(1); }, 1000) != outcome::done) return false;
-  const auto r = h.response();
-  return r.size() == 3 && r[0] == 0x1C && r[1] == 0x01 && r[2] == 0x00 && h.attempts() == 2 &&
-         h.problem() == problem::unexpected_state && h.stats().aborts == 1;
+  return test::get_device_id_answered(h, bus) && h.attempts() == 2 && h.problem() == problem::unexpected_state &&
+         h.stats().aborts == 1;
 }
 static_assert(constexpr_transaction());
 
@@ -216,37 +189,6 @@ TEST_SUITE("kcs") {
     CHECK(bus.joined().find("wc 60") != std::string::npos);
   }
 
-  TEST_CASE("host: no response within response_timeout → abort, retry, success") {
-    test_bus bus;
-    bus.ignore = 1;  // the first request is never answered
-    kcs::host::config cfg;
-    cfg.response_timeout = 100ms;
-    kcs::host h(cfg);
-    CHECK(transact(h, bus, get_device_id) == outcome::done);
-    CHECK(h.problem() == problem::response_timeout);
-    CHECK(h.attempts() == 2);
-    CHECK(bus.device.stats().cancelled == 1);  // the device told its BMC
-    CHECK(bus.now >= clk::time_point{} + 100ms);
-    CHECK(bus.now < clk::time_point{} + 200ms);
-  }
-
-  TEST_CASE("host: a BMC that never answers → failed after max_retries, interface idle") {
-    test_bus bus;
-    bus.answer_after_polls = -1;
-    kcs::host::config cfg;
-    cfg.response_timeout = 50ms;
-    cfg.max_retries = 2;
-    kcs::host h(cfg);
-    CHECK(transact(h, bus, get_device_id) == outcome::failed);
-    CHECK(h.problem() == problem::response_timeout);
-    CHECK(h.attempts() == 3);
-    CHECK(h.stats().failed == 1);
-    CHECK(bus.device.phase() == kcs::device_phase::idle);
-    // The machine is usable again.
-    bus.answer_after_polls = 0;
-    CHECK(transact(h, bus, get_device_id) == outcome::done);
-  }
-
   TEST_CASE("host: a BMC slow to put each response byte is waited for under obf_timeout") {
     test_bus bus;
     bus.slow_obf_polls = 3;  // each byte after the first appears on the fourth status read
@@ -277,12 +219,6 @@ TEST_SUITE("kcs") {
     CHECK(bus.device.phase() == kcs::device_phase::idle);
     bus.slow_obf_polls = 0;  // and the machine is usable again
     CHECK(transact(h, bus, get_device_id) == outcome::done);
-  }
-
-  TEST_CASE("host: perform() of no access touches nothing") {
-    test_bus bus;
-    CHECK(kcs::perform(bus, kcs::action{}) == 0);
-    CHECK(bus.trace.empty());
   }
 
   TEST_CASE("host: IBF that never clears → hosed; start refused until reset(); reset resyncs") {
@@ -319,21 +255,6 @@ TEST_SUITE("kcs") {
     CHECK(transact(h, bus, get_device_id) == outcome::failed);
     CHECK(h.problem() == problem::response_timeout);
     CHECK(h.stats().accesses < 100);
-  }
-
-  TEST_CASE("host: a first status of 0xFF means no device") {
-    struct absent {
-      std::uint8_t read_status() { return 0xFF; }
-      std::uint8_t read_data() { return 0xFF; }
-      void write_command(std::uint8_t) { ++writes; }
-      void write_data(std::uint8_t) { ++writes; }
-      int writes = 0;
-    } bus;
-    kcs::host h;
-    REQUIRE(h.start(get_device_id, clk::time_point{}) == kcs::host_error::ok);
-    CHECK(kcs::drive(h, bus, [] { return clk::time_point{}; }, 100) == outcome::failed);
-    CHECK(h.problem() == problem::no_device);
-    CHECK(bus.writes == 0);
   }
 
   TEST_CASE("host: the device's length error is reported, not retried") {
@@ -457,17 +378,6 @@ TEST_SUITE("kcs") {
     CHECK(h.problem() == problem::none);
   }
 
-  TEST_CASE("host: the clock going backwards does not break a wait") {
-    test_bus bus;
-    bus.answer_after_polls = 20;
-    kcs::host h;
-    REQUIRE(h.start(get_device_id, bus.now) == kcs::host_error::ok);
-    int i = 0;
-    const auto o = kcs::drive(h, bus, [&] { return bus.now += (++i == 15 ? -1h : 1ms); }, 10000);
-    CHECK(o == outcome::done);
-    CHECK(h.stats().aborts == 0);  // no spurious timeout
-  }
-
   TEST_CASE("host: next_deadline() is the current wait's limit") {
     test_bus bus;
     bus.answer_after_polls = -1;
@@ -483,15 +393,6 @@ TEST_SUITE("kcs") {
       h.complete(bus.now, v);
     }
     CHECK(h.next_deadline() == bus.now + 3s);
-  }
-
-  TEST_CASE("host: SMS_ATN is visible through attention()") {
-    test_bus bus;
-    bus.device.set_attention(true);
-    kcs::host h;
-    CHECK(transact(h, bus, get_device_id) == outcome::done);
-    CHECK(h.attention());
-    CHECK(h.last_status().sms_atn());
   }
 
   TEST_CASE("host: a transaction with the error exit runs in constant evaluation (and at run time)") {

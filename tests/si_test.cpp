@@ -16,6 +16,7 @@
 
 #include <ipmikit/si/bridge.hpp>
 
+#include "scripted_bmc.hpp"
 #include "si_interfaces.hpp"
 #include "test_support.hpp"
 
@@ -202,6 +203,108 @@ TEST_SUITE("si") {
     CHECK(d.irq());
     d.set_interrupts_enabled(false);
     CHECK_FALSE(d.irq());
+  }
+
+  // --- the host contract ---------------------------------------------------------------------
+
+  TEST_CASE_TEMPLATE("si host: a first register read of 0xFF means no device, and nothing is written", Iface,
+                     IPMIKIT_SYSTEM_INTERFACES) {
+    // Every register reads 0xFF, as ports nothing decodes do; each host uses its own two of each.
+    struct absent {
+      std::uint8_t read_status() { return 0xFF; }   // KCS
+      std::uint8_t read_data() { return 0xFF; }
+      std::uint8_t read_control() { return 0xFF; }  // BT
+      std::uint8_t read_buffer() { return 0xFF; }
+      void write_command(std::uint8_t) { ++writes; }
+      void write_data(std::uint8_t) { ++writes; }
+      void write_control(std::uint8_t) { ++writes; }
+      void write_buffer(std::uint8_t) { ++writes; }
+      int writes = 0;
+    } bus;
+    using tp = typename Iface::host::time_point;
+    typename Iface::host h;
+    REQUIRE(h.start(get_device_id, tp{}) == si::host_error::ok);
+    CHECK(Iface::drive(h, bus, [] { return tp{}; }, 100) == si::outcome::failed);
+    CHECK(h.problem() == decltype(h.problem())::no_device);
+    CHECK(bus.writes == 0);
+  }
+
+  TEST_CASE_TEMPLATE("si host: perform() of no access touches nothing", Iface, IPMIKIT_SYSTEM_INTERFACES) {
+    test::register_bus<typename Iface::device> bus;
+    using action = decltype(std::declval<typename Iface::host&>().next());
+    CHECK(Iface::perform(bus, action{}) == 0);
+    CHECK(bus.trace.empty());
+  }
+
+  TEST_CASE_TEMPLATE("si host: no response within the response timeout → the same request again, then done", Iface,
+                     IPMIKIT_SYSTEM_INTERFACES) {
+    test::register_bus<typename Iface::device> bus;
+    bus.ignore = 1;  // the first request is never answered
+    typename Iface::host::config cfg;
+    cfg.response_timeout = 100ms;
+    typename Iface::host h(cfg);
+    CHECK(test::transact(h, bus, get_device_id) == si::outcome::done);
+    CHECK(h.problem() == decltype(h.problem())::response_timeout);
+    CHECK(h.attempts() == 2);
+    CHECK(h.stats().retries == 1);
+    CHECK(bus.device.stats().cancelled == 1);  // the request again replaced the unanswered one
+    CHECK(bus.device.stats().requests == 2);
+    CHECK(bus.now >= decltype(bus.now){} + 100ms);
+    CHECK(bus.now < decltype(bus.now){} + 200ms);
+    if constexpr (requires { h.seq(); }) CHECK(h.seq() == 0);  // BT: the same Seq
+  }
+
+  TEST_CASE_TEMPLATE("si host: a BMC that never answers → failed after max_retries, the interface idle; the next "
+                     "request is done",
+                     Iface, IPMIKIT_SYSTEM_INTERFACES) {
+    for (const std::uint8_t retries : {std::uint8_t{1}, std::uint8_t{2}}) {
+      INFO("max_retries ", static_cast<unsigned>(retries));
+      test::register_bus<typename Iface::device> bus;
+      bus.answer_after_polls = -1;
+      typename Iface::host::config cfg;
+      cfg.response_timeout = 50ms;
+      cfg.max_retries = retries;
+      typename Iface::host h(cfg);
+      CHECK(test::transact(h, bus, get_device_id) == si::outcome::failed);
+      CHECK(h.problem() == decltype(h.problem())::response_timeout);
+      CHECK(h.attempts() == retries + 1u);
+      CHECK(h.stats().failed == 1);
+      CHECK(bus.now < decltype(bus.now){} + (retries + 1) * 100ms);
+      if constexpr (requires { bus.device.phase(); }) CHECK(bus.device.phase() == kcs::device_phase::idle);
+      bus.answer_after_polls = 0;
+      CHECK(test::transact(h, bus, get_device_id) == si::outcome::done);
+    }
+  }
+
+  TEST_CASE_TEMPLATE("si host: the BMC's SMS_ATN is seen through attention()", Iface, IPMIKIT_SYSTEM_INTERFACES) {
+    test::register_bus<typename Iface::device> bus;
+    bus.device.set_attention(true);
+    typename Iface::host h;
+    CHECK(test::transact(h, bus, get_device_id) == si::outcome::done);
+    CHECK(h.attention());
+    if constexpr (requires { h.take_attention(); }) {  // BT: noted, cleared on the device, taken once
+      CHECK_FALSE(bus.device.attention());
+      CHECK(h.take_attention());
+      CHECK_FALSE(h.attention());
+    } else {  // KCS: what the last status read showed
+      CHECK(h.last_status().sms_atn());
+    }
+  }
+
+  TEST_CASE_TEMPLATE("si host: the clock going back an hour during a wait does not break it", Iface,
+                     IPMIKIT_SYSTEM_INTERFACES) {
+    for (const int jump_at : {10, 15}) {
+      INFO("the clock jumps back at access ", jump_at);
+      test::register_bus<typename Iface::device> bus;
+      bus.answer_after_polls = 20;
+      typename Iface::host h;
+      REQUIRE(h.start(get_device_id, bus.now) == si::host_error::ok);
+      int i = 0;
+      CHECK(Iface::drive(h, bus, [&] { return bus.now += (++i == jump_at ? -1h : 1ms); }, 10000) ==
+            si::outcome::done);
+      CHECK(h.stats().retries == 0);  // no spurious timeout
+      if constexpr (requires { h.stats().aborts; }) CHECK(h.stats().aborts == 0);
+    }
   }
 
   // --- the emulator bridge -------------------------------------------------------------------

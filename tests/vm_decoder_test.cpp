@@ -8,8 +8,10 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <set>
+#include <span>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -58,6 +60,14 @@ struct probe {
     headers.push_back(e.header());
   }
 };
+
+/// `d` fed `chunks` in turn, reporting to a fresh probe; REQUIREs `messages` message events.
+probe fed(vm::decoder& d, std::initializer_list<std::span<const std::uint8_t>> chunks, std::size_t messages) {
+  probe p;
+  for (const auto chunk : chunks) d.feed(chunk, p);
+  REQUIRE(p.zero_copy.size() == messages);
+  return p;
+}
 
 /// A frame every decoder here must accept (5 bytes: also a valid response for
 /// min_response_frame, and it fits a capacity of 5).
@@ -471,9 +481,7 @@ TEST_CASE("bytes after a command in the same chunk are decoded, unlike QEMU") {
 TEST_CASE("an unescaped message whole in one feed is handed out without a copy") {
   const bytes stream = hex("00 18 01 E7 A0  05 A1  01 18 01 E6 A0");
   vm::decoder d;
-  probe p;
-  d.feed(view(stream), p);
-  REQUIRE(p.zero_copy.size() == 2);
+  const probe p = fed(d, {view(stream)}, 2);
   CHECK(p.zero_copy[0]);
   CHECK(p.zero_copy[1]);
   CHECK(p.body_data[0] == stream.data() + 1);
@@ -502,10 +510,7 @@ TEST_CASE("a message split across feeds or containing an escape is copied") {
     const bytes first = hex("00 18");
     const bytes second = hex("01 E7 A0");
     vm::decoder d;
-    probe p;
-    d.feed(view(first), p);
-    d.feed(view(second), p);
-    REQUIRE(p.zero_copy.size() == 1);
+    const probe p = fed(d, {view(first), view(second)}, 1);
     CHECK_FALSE(p.zero_copy[0]);
     const std::less<const std::uint8_t*> before;
     const auto* body = p.body_data[0];
@@ -519,9 +524,7 @@ TEST_CASE("a message split across feeds or containing an escape is copied") {
   SUBCASE("escaped") {
     const bytes stream = hex("01 18 2E 0F AA BA A0");
     vm::decoder d;
-    probe p;
-    d.feed(view(stream), p);
-    REQUIRE(p.zero_copy.size() == 1);
+    const probe p = fed(d, {view(stream)}, 1);
     CHECK_FALSE(p.zero_copy[0]);
     CHECK(d.stats().zero_copy_messages == 0);
     CHECK(d.stats().messages == 1);
@@ -530,10 +533,7 @@ TEST_CASE("a message split across feeds or containing an escape is copied") {
     const bytes first = hex("00 18 01");
     const bytes second = hex("E7 A0 01 18 01 E6 A0");
     vm::decoder d;
-    probe p;
-    d.feed(view(first), p);
-    d.feed(view(second), p);
-    REQUIRE(p.zero_copy.size() == 2);
+    const probe p = fed(d, {view(first), view(second)}, 2);
     CHECK_FALSE(p.zero_copy[0]);
     CHECK(p.zero_copy[1]);
     CHECK(p.body_data[1] == second.data() + 3);

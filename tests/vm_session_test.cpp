@@ -707,13 +707,9 @@ TEST_SUITE("session") {
   TEST_CASE("every session_error, protocol_problem and role has its own name; other values have none") {
     using e = vm::session_error;
     const std::pair<e, std::string_view> errors[] = {
-        {e::ok, "ok"},
-        {e::not_connected, "not_connected"},
-        {e::request_outstanding, "request_outstanding"},
-        {e::would_block, "would_block"},
-        {e::unknown_message_id, "unknown_message_id"},
-        {e::invalid_response, "invalid_response"},
-        {e::missing_capability, "missing_capability"},
+        {e::ok, "ok"}, {e::not_connected, "not_connected"}, {e::request_outstanding, "request_outstanding"},
+        {e::would_block, "would_block"}, {e::unknown_message_id, "unknown_message_id"},
+        {e::invalid_response, "invalid_response"}, {e::missing_capability, "missing_capability"},
     };
     for (const auto& [value, text] : errors) CHECK(vm::name(value) == text);
     CHECK(vm::name(static_cast<e>(7)).empty());
@@ -721,10 +717,8 @@ TEST_SUITE("session") {
 
     using p = vm::protocol_problem;
     const std::pair<p, std::string_view> problems[] = {
-        {p::malformed_frame, "malformed_frame"},
-        {p::unexpected_response, "unexpected_response"},
-        {p::mismatched_response, "mismatched_response"},
-        {p::unexpected_command, "unexpected_command"},
+        {p::malformed_frame, "malformed_frame"}, {p::unexpected_response, "unexpected_response"},
+        {p::mismatched_response, "mismatched_response"}, {p::unexpected_command, "unexpected_command"},
         {p::version_mismatch, "version_mismatch"},
     };
     // protocol_problem_count sizes session_stats::problems: every problem has its own counter.

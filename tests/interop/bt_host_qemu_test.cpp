@@ -53,6 +53,7 @@
 #include "bt_bus.hpp"
 #include "bt_qtest.hpp"
 #include "host_qemu.hpp"
+#include "../reference_codec.hpp"
 
 namespace {
 
@@ -85,23 +86,10 @@ void answer(bmc_link& link, bmc_session& s, const vm::request_event& r) {
 }
 
 /// The VM frame QEMU writes for `body` as `msg_id` (qemu.md §1.5): msg_id, body, checksum, A0,
-/// with A0/A1/AA escaped.
+/// with A0/A1/AA escaped, by the tests' one reference encoder.
 bytes vm_frame(std::uint8_t msg_id, std::span<const std::uint8_t> body) {
-  bytes raw = {msg_id};
-  raw.insert(raw.end(), body.begin(), body.end());
-  std::uint8_t sum = 0;
-  for (const std::uint8_t b : raw) sum = static_cast<std::uint8_t>(sum + b);
-  raw.push_back(static_cast<std::uint8_t>(0x100 - sum));
-  bytes out;
-  for (const std::uint8_t b : raw) {
-    if (b == 0xA0 || b == 0xA1 || b == 0xAA) {
-      out.push_back(0xAA);
-      out.push_back(static_cast<std::uint8_t>(b | 0x10));
-    } else {
-      out.push_back(b);
-    }
-  }
-  out.push_back(0xA0);
+  bytes out(2 * (body.size() + 2) + 1);  // every byte escaped, and the A0
+  out.resize(::ipmikit::test::reference_encode_message(out.data(), out.size(), msg_id, body));
   return out;
 }
 
