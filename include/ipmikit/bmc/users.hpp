@@ -32,13 +32,13 @@
 #include <type_traits>
 #include <variant>
 
+#include "../checksum.hpp"
 #include "../cmd/app.hpp"
 #include "../cmd/codec.hpp"
 #include "../cmd/parameters.hpp"
 #include "../cmd/transport.hpp"
 #include "../message.hpp"
 #include "dispatcher.hpp"
-#include "fru.hpp"  // detail::fru::crc32 and the little-endian words of the saved format
 
 namespace ipmikit::bmc {
 
@@ -728,7 +728,7 @@ class basic_users {
     lan_.save(w);
     sol_.save(w);
     const std::size_t body = w.size();
-    w.le32(detail::fru::crc32(out.first(body)));
+    w.le32(crc32(out.first(body)));
     return w.result() ? saved_size : 0;
   }
 
@@ -741,10 +741,10 @@ class basic_users {
     for (std::size_t i = 0; i < users_save_magic.size(); ++i)
       if (in[i] != users_save_magic[i]) return users_load_error::bad_magic;
     if (in[4] != users_save_version || in[5] != 0 || in[6] != 0 || in[7] != 0) return users_load_error::bad_version;
-    if (detail::fru::get_le32(in.subspan(8)) != MaxUsers) return users_load_error::size_mismatch;
+    if (cmd::reader(in.subspan(8)).le32() != MaxUsers) return users_load_error::size_mismatch;
     if (in.size() != saved_size) return users_load_error::bad_length;
     const std::size_t body = saved_size - 4;
-    if (detail::fru::get_le32(in.subspan(body)) != detail::fru::crc32(in.first(body)))
+    if (cmd::reader(in.subspan(body)).le32() != crc32(in.first(body)))
       return users_load_error::bad_checksum;
 
     std::array<user, MaxUsers> users = users_;
@@ -882,30 +882,6 @@ template <class T>
 struct is_users : std::false_type {};
 template <std::size_t N>
 struct is_users<basic_users<N>> : std::true_type {};
-
-/// One typed handler for every command: the component's method of the same shape, given the
-/// channel the request came in on.
-template <class Context, auto Member, cmd::command Cmd, auto Method>
-constexpr completion_code run(Context& c, const typename Cmd::request& rq, typename Cmd::response& rs,
-                              const request& r) {
-  return ((c.*Member).*Method)(rq, rs, r.from.channel);
-}
-
-/// A command, the component's method that answers it, and the privilege it requires.
-template <cmd::command Cmd, auto Method, privilege Required>
-struct command {
-  template <class Context, auto Member>
-  static constexpr entry<Context> entry_for() noexcept {
-    return typed_entry<Context, Cmd, &run<Context, Member, Cmd, Method>>(Required);
-  }
-};
-
-/// Registers every command of `Commands` on `d` for `context.*Member`, or none (add_all).
-template <auto Member, class... Commands, class Context, std::size_t Capacity>
-constexpr add_error add(dispatcher<Context, Capacity>& d) noexcept {
-  const entry<Context> entries[] = {Commands::template entry_for<Context, Member>()...};
-  return add_all(d, entries);
-}
 }  // namespace detail::users
 
 /// A Context whose basic_users member `Member` the user, channel and LAN commands drive.
@@ -919,12 +895,11 @@ template <auto Member, class Context, std::size_t Capacity>
   requires users_context<Context, Member>
 constexpr add_error add_user_commands(dispatcher<Context, Capacity>& d) noexcept {
   using U = member_type<Member>;
-  using detail::users::command;
-  return detail::users::add<Member, command<cmd::get_user_name, &U::get_user_name, privilege::operator_>,
-                            command<cmd::set_user_name, &U::set_user_name, privilege::administrator>,
-                            command<cmd::set_user_password, &U::set_user_password, privilege::administrator>,
-                            command<cmd::get_user_access, &U::get_user_access, privilege::operator_>,
-                            command<cmd::set_user_access, &U::set_user_access, privilege::administrator>>(d);
+  return add_commands<Member, command<cmd::get_user_name, &U::get_user_name, privilege::operator_>,
+                      command<cmd::set_user_name, &U::set_user_name, privilege::administrator>,
+                      command<cmd::set_user_password, &U::set_user_password, privilege::administrator>,
+                      command<cmd::get_user_access, &U::get_user_access, privilege::operator_>,
+                      command<cmd::set_user_access, &U::set_user_access, privilege::administrator>>(d);
 }
 
 /// Registers Get Channel Info and Get Channel Access (user), Set Channel Access
@@ -934,8 +909,7 @@ template <auto Member, class Context, std::size_t Capacity>
   requires users_context<Context, Member>
 constexpr add_error add_channel_commands(dispatcher<Context, Capacity>& d) noexcept {
   using U = member_type<Member>;
-  using detail::users::command;
-  return detail::users::add<
+  return add_commands<
       Member, command<cmd::get_channel_info, &U::get_channel_info, privilege::user>,
       command<cmd::get_channel_access, &U::get_channel_access, privilege::user>,
       command<cmd::set_channel_access, &U::set_channel_access, privilege::administrator>,
@@ -950,8 +924,7 @@ template <auto Member, class Context, std::size_t Capacity>
   requires users_context<Context, Member>
 constexpr add_error add_lan_commands(dispatcher<Context, Capacity>& d) noexcept {
   using U = member_type<Member>;
-  using detail::users::command;
-  return detail::users::add<
+  return add_commands<
       Member, command<cmd::get_lan_configuration_parameters, &U::get_lan_parameter, privilege::operator_>,
       command<cmd::set_lan_configuration_parameters, &U::set_lan_parameter, privilege::administrator>,
       command<cmd::get_sol_configuration_parameters, &U::get_sol_parameter, privilege::user>,
