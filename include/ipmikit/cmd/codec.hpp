@@ -268,6 +268,16 @@ concept command = requires(const typename Cmd::request& rq, const typename Cmd::
   { Cmd::response::max_size } -> std::convertible_to<std::size_t>;
 };
 
+namespace detail {
+/// A command whose request and response are types of their own (or no_data).
+template <command_id Id, class Request, class Response>
+struct typed_command {
+  static constexpr command_id id = Id;
+  using request = Request;
+  using response = Response;
+};
+}  // namespace detail
+
 /// Bytes a whole request message of Cmd may need: netfn/LUN, command, data.
 template <command Cmd>
 inline constexpr std::size_t max_request_message_size = 2 + Cmd::request::max_size;
