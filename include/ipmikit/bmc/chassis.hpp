@@ -496,7 +496,6 @@ using chassis = basic_chassis<std::chrono::steady_clock>;
 // ---------------------------------------------------------------------------------------------
 // The six commands on a dispatcher
 
-
 /// A Context whose chassis member `Member` the commands drive, and which says what time it is:
 /// `context.now()` returns the chassis clock's time_point (the dispatcher has no clock).
 template <class Context, auto Member>

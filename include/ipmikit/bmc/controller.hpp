@@ -81,12 +81,7 @@ enum class event_post : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(event_post p) noexcept {
-  switch (p) {
-    case event_post::buffered: return "buffered";
-    case event_post::buffer_disabled: return "buffer_disabled";
-    case event_post::buffer_full: return "buffer_full";
-  }
-  return {};
+  return cmd::detail::enum_name<event_post, 3>(p, {"buffered", "buffer_disabled", "buffer_full"});
 }
 
 /// SMS attention (the SMS_ATN bit of KCS/BT, SSIF's alert) as the system interface should show

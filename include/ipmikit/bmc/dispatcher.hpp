@@ -323,17 +323,27 @@ template <class Support, class E, std::size_t N>
 }
 
 namespace detail {
+/// Whether T is a Component<Clock> (basic_watchdog, basic_chassis), a Component<N> (basic_users,
+/// basic_fru_inventory), a Component<N, Clock> (basic_sel, basic_sdr_repository).
 template <class T, template <class> class Component>
-struct instance_of : std::false_type {};
+inline constexpr bool instance_of = false;
 template <class Clock, template <class> class Component>
-struct instance_of<Component<Clock>, Component> : std::true_type {};
+inline constexpr bool instance_of<Component<Clock>, Component> = true;
+template <class T, template <std::size_t> class Component>
+inline constexpr bool sized_instance_of = false;
+template <std::size_t N, template <std::size_t> class Component>
+inline constexpr bool sized_instance_of<Component<N>, Component> = true;
+template <class T, template <std::size_t, class> class Component>
+inline constexpr bool clocked_sized_instance_of = false;
+template <std::size_t N, class Clock, template <std::size_t, class> class Component>
+inline constexpr bool clocked_sized_instance_of<Component<N, Clock>, Component> = true;
 }  // namespace detail
 
 /// has_member_and_clock, and the member is a Component<Clock>: a basic_watchdog, a
 /// basic_chassis.
 template <class Context, auto Member, template <class> class Component>
 concept component_context =
-    has_member_and_clock<Context, Member> && detail::instance_of<member_type<Member>, Component>::value;
+    has_member_and_clock<Context, Member> && detail::instance_of<member_type<Member>, Component>;
 
 // ---------------------------------------------------------------------------------------------
 // A component's commands: `bmc::command<Cmd, Fn, privilege>` each, registered all or none
@@ -346,8 +356,9 @@ inline constexpr bool takes = std::is_invocable_v<decltype(Fn), U&, Args...>;
 /// Whether `Fn` takes what it wants of the request and the response (both, one, or neither, in
 /// that order), then `Extra`.
 template <auto Fn, class U, class Rq, class Rs, class... Extra>
-inline constexpr bool fits = takes<Fn, U, const Rq&, Rs&, const Extra&...> || takes<Fn, U, const Rq&, const Extra&...> ||
-                             takes<Fn, U, Rs&, const Extra&...> || takes<Fn, U, const Extra&...>;
+inline constexpr bool fits = takes<Fn, U, const Rq&, Rs&, const Extra&...> ||
+                             takes<Fn, U, const Rq&, const Extra&...> || takes<Fn, U, Rs&, const Extra&...> ||
+                             takes<Fn, U, const Extra&...>;
 
 /// `call()`'s result as the command's completion code: a completion code as it is; nothing,
 /// success; anything else is the response, or the value of the response's one field (a
@@ -367,11 +378,15 @@ constexpr completion_code answered(Response& rs, const Call& call) {
 
 /// Calls `Fn` on `u` with what it takes of the request and the response, then `extra`.
 template <auto Fn, class U, class Rq, class Rs, class... Extra>
-constexpr completion_code call(U& u, const Rq& rq, Rs& rs, const Extra&... extra) {
-  if constexpr (takes<Fn, U, const Rq&, Rs&, const Extra&...>) return answered(rs, [&] { return (u.*Fn)(rq, rs, extra...); });
-  else if constexpr (takes<Fn, U, const Rq&, const Extra&...>) return answered(rs, [&] { return (u.*Fn)(rq, extra...); });
-  else if constexpr (takes<Fn, U, Rs&, const Extra&...>) return answered(rs, [&] { return (u.*Fn)(rs, extra...); });
-  else return answered(rs, [&] { return (u.*Fn)(extra...); });
+constexpr completion_code call_member(U& u, const Rq& rq, Rs& rs, const Extra&... extra) {
+  if constexpr (takes<Fn, U, const Rq&, Rs&, const Extra&...>)
+    return answered(rs, [&] { return (u.*Fn)(rq, rs, extra...); });
+  else if constexpr (takes<Fn, U, const Rq&, const Extra&...>)
+    return answered(rs, [&] { return (u.*Fn)(rq, extra...); });
+  else if constexpr (takes<Fn, U, Rs&, const Extra&...>)
+    return answered(rs, [&] { return (u.*Fn)(rs, extra...); });
+  else
+    return answered(rs, [&] { return (u.*Fn)(extra...); });
 }
 
 /// The typed handler of a command the component `context.*Member` answers with its member
@@ -384,16 +399,18 @@ constexpr completion_code run_member(Context& c, const typename Cmd::request& rq
   using Rs = typename Cmd::response;
   U& u = c.*Member;
   if constexpr (fits<Fn, U, Rq, Rs, request>) {
-    return call<Fn>(u, rq, rs, r);
+    return call_member<Fn>(u, rq, rs, r);
   } else if constexpr (fits<Fn, U, Rq, Rs, std::uint8_t>) {
-    return call<Fn>(u, rq, rs, r.from.channel);
+    return call_member<Fn>(u, rq, rs, r.from.channel);
   } else if constexpr (fits<Fn, U, Rq, Rs>) {
-    return call<Fn>(u, rq, rs);
+    return call_member<Fn>(u, rq, rs);
   } else {
     static_assert(has_member_and_clock<Context, Member>, "Fn takes none of the shapes bmc::command describes");
     const typename U::time_point now(c.now());
-    if constexpr (fits<Fn, U, Rq, Rs, typename U::time_point, std::uint8_t>) return call<Fn>(u, rq, rs, now, r.from.channel);
-    else return call<Fn>(u, rq, rs, now);
+    if constexpr (fits<Fn, U, Rq, Rs, typename U::time_point, std::uint8_t>)
+      return call_member<Fn>(u, rq, rs, now, r.from.channel);
+    else
+      return call_member<Fn>(u, rq, rs, now);
   }
 }
 }  // namespace detail

@@ -24,12 +24,12 @@
 #include <string_view>
 #include <type_traits>
 
-#include "../checksum.hpp"
 #include "../cmd/app.hpp"
 #include "../cmd/codec.hpp"
 #include "../cmd/fru.hpp"
 #include "../message.hpp"
 #include "dispatcher.hpp"
+#include "saved.hpp"
 
 namespace ipmikit::bmc {
 
@@ -111,7 +111,8 @@ struct fru_config {
 // ---------------------------------------------------------------------------------------------
 // Saved state
 
-/// Why load() refused saved bytes (and changed nothing). 0 is success.
+/// Why load() refused saved bytes (and changed nothing). 0 is success; 1-6 are
+/// detail::saved_error's.
 enum class fru_load_error : std::uint8_t {
   ok = 0,
   too_short = 1,      // fewer bytes than the saved header
@@ -131,8 +132,8 @@ enum class fru_load_error : std::uint8_t {
 /// area size (4 bytes), the area's bytes, then the CRC-32 of everything before it (4 bytes).
 inline constexpr std::array<std::uint8_t, 4> fru_save_magic{0x69, 0x6B, 0x46, 0x52};  // "ikFR"
 inline constexpr std::uint8_t fru_save_version = 1;
-inline constexpr std::size_t fru_save_header_size = 12;
-inline constexpr std::size_t fru_save_overhead = fru_save_header_size + 4;
+inline constexpr std::size_t fru_save_header_size = detail::saved_header_size;
+inline constexpr std::size_t fru_save_overhead = fru_save_header_size + detail::saved_trailer_size;
 
 
 // ---------------------------------------------------------------------------------------------
@@ -277,27 +278,17 @@ class basic_fru_inventory {
   constexpr std::size_t save(std::span<std::uint8_t> out) const noexcept {
     if (out.size() < saved_size) return 0;
     cmd::writer w(out);
-    w.bytes(fru_save_magic);
-    w.u8(fru_save_version);
-    w.fill(3, 0);
-    w.le32(static_cast<std::uint32_t>(AreaSize));
+    detail::open_saved(w, frame_);
     w.bytes(area_);
-    w.le32(crc32(out.first(w.size())));
+    detail::seal_saved(w, out);
     return saved_size;
   }
 
   /// Restores the area from what save() wrote (exactly saved_size bytes). Refused, and nothing
   /// changes, with a named fru_load_error. The write protection is configuration, not saved.
   constexpr fru_load_error load(std::span<const std::uint8_t> in) noexcept {
-    if (in.size() < fru_save_header_size) return fru_load_error::too_short;
-    for (std::size_t i = 0; i < fru_save_magic.size(); ++i)
-      if (in[i] != fru_save_magic[i]) return fru_load_error::bad_magic;
-    if (in[4] != fru_save_version || in[5] != 0 || in[6] != 0 || in[7] != 0) return fru_load_error::bad_version;
-    if (cmd::reader(in.subspan(8)).le32() != AreaSize) return fru_load_error::size_mismatch;
-    if (in.size() != saved_size) return fru_load_error::bad_length;
-    const std::size_t body = fru_save_header_size + AreaSize;
-    if (cmd::reader(in.subspan(body)).le32() != crc32(in.first(body)))
-      return fru_load_error::bad_checksum;
+    if (const detail::saved_error e = detail::check_saved(in, frame_, saved_size); e != detail::saved_error::ok)
+      return static_cast<fru_load_error>(e);
     std::array<std::uint8_t, AreaSize> next{};
     for (std::size_t i = 0; i < AreaSize; ++i) next[i] = in[fru_save_header_size + i];
     replace(next);
@@ -305,6 +296,8 @@ class basic_fru_inventory {
   }
 
  private:
+  static constexpr detail::saved_frame frame_{fru_save_magic, fru_save_version, static_cast<std::uint32_t>(AreaSize)};
+
   constexpr void replace(const std::array<std::uint8_t, AreaSize>& next) noexcept {
     area_ = next;
     ++generation_;
@@ -438,11 +431,6 @@ class guids {
 // The commands on a dispatcher
 
 namespace detail::fru {
-template <class T>
-struct is_fru_inventory : std::false_type {};
-template <std::size_t N>
-struct is_fru_inventory<basic_fru_inventory<N>> : std::true_type {};
-
 template <class Context, auto Member>
 constexpr reply read_handler(Context& c, const request& r, std::span<std::uint8_t> out) {
   const auto rq = cmd::read_fru_data::request::parse(r.data);
@@ -459,7 +447,7 @@ constexpr reply read_handler(Context& c, const request& r, std::span<std::uint8_
 template <class Context, auto Member>
 concept fru_context =
     has_member<Context, Member> &&
-    detail::fru::is_fru_inventory<member_type<Member>>::value;
+    detail::sized_instance_of<member_type<Member>, basic_fru_inventory>;
 
 /// A Context whose bmc::guids member `Member` the GUID commands answer from.
 template <class Context, auto Member>

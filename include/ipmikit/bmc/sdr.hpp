@@ -227,13 +227,7 @@ enum class sdr_add_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(sdr_add_error e) noexcept {
-  switch (e) {
-    case sdr_add_error::ok: return "ok";
-    case sdr_add_error::full: return "full";
-    case sdr_add_error::bad_record: return "bad_record";
-    case sdr_add_error::duplicate_sensor: return "duplicate_sensor";
-  }
-  return {};
+  return cmd::detail::enum_name<sdr_add_error, 4>(e, {"ok", "full", "bad_record", "duplicate_sensor"});
 }
 
 /// What add() did: the error and, with ok, the record ID assigned.
@@ -626,17 +620,11 @@ using sdr_repository = basic_sdr_repository<Capacity, std::chrono::system_clock>
 // ---------------------------------------------------------------------------------------------
 // The five commands on a dispatcher
 
-namespace detail::sdr {
-template <class T>
-struct is_repository : std::false_type {};
-template <std::size_t Capacity, class Clock>
-struct is_repository<basic_sdr_repository<Capacity, Clock>> : std::true_type {};
-}  // namespace detail::sdr
-
 /// A Context whose SDR repository member `Member` the commands read. No clock: none of the
 /// commands changes the repository (add, erase and build are the BMC's own calls, with `now`).
 template <class Context, auto Member>
-concept sdr_context = has_member<Context, Member> && detail::sdr::is_repository<member_type<Member>>::value;
+concept sdr_context =
+    has_member<Context, Member> && detail::clocked_sized_instance_of<member_type<Member>, basic_sdr_repository>;
 
 /// Registers Get SDR Repository Info, Reserve SDR Repository, Get SDR, Get Sensor Reading and
 /// Get Sensor Thresholds, all at user privilege (IPMI v2.0 Appendix G), on `d`, reading

@@ -456,20 +456,13 @@ using sel = basic_sel<Capacity, std::chrono::system_clock>;
 // ---------------------------------------------------------------------------------------------
 // The eight commands on a dispatcher
 
-namespace detail::sel {
-template <class T>
-struct is_sel : std::false_type {};
-template <std::size_t Capacity, class Clock>
-struct is_sel<basic_sel<Capacity, Clock>> : std::true_type {};
-}  // namespace detail::sel
-
 /// A Context whose SEL member `Member` the commands drive, and which says what time it is:
 /// `context.now()` returns something convertible to the SEL clock's time_point (the dispatcher
 /// has no clock). A Context with a watchdog on another clock returns a type convertible to both.
 template <class Context, auto Member>
 concept sel_context =
     has_member_and_clock<Context, Member> &&
-    detail::sel::is_sel<member_type<Member>>::value;
+    detail::clocked_sized_instance_of<member_type<Member>, basic_sel>;
 
 /// Registers Get SEL Info, Reserve SEL, Get SEL Entry, Get SEL Time (user) and Add SEL Entry,
 /// Delete SEL Entry, Clear SEL, Set SEL Time (operator) — the privileges of IPMI v2.0

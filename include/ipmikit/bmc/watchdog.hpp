@@ -347,7 +347,6 @@ using watchdog = basic_watchdog<std::chrono::steady_clock>;
 // ---------------------------------------------------------------------------------------------
 // The three commands on a dispatcher
 
-
 /// A Context whose watchdog member `Member` the three commands drive, and which says what time
 /// it is: `context.now()` returns the watchdog clock's time_point (the dispatcher has no clock).
 template <class Context, auto Member>

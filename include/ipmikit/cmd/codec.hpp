@@ -34,6 +34,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "../detail/enum_name.hpp"
 #include "../message.hpp"
 
 namespace ipmikit::cmd {
@@ -42,14 +43,7 @@ namespace ipmikit::cmd {
 // Errors
 
 namespace detail {
-/// The name of enumerator `e` of an enumeration numbered 0, 1, 2 …: names[e], or an empty view
-/// for a value past the table. `names` lists the enumerators in order, N of them (the tests
-/// name each one).
-template <class E, std::size_t N>
-[[nodiscard]] constexpr std::string_view enum_name(E e, const std::array<std::string_view, N>& names) noexcept {
-  const auto i = static_cast<std::size_t>(e);
-  return i < N ? names[i] : std::string_view{};
-}
+using ipmikit::detail::enum_name;
 }  // namespace detail
 
 /// Why parse() refused its bytes. 0 is success, as for every ipmikit error enum.

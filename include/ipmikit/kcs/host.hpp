@@ -72,6 +72,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "../detail/enum_name.hpp"
 #include "../message.hpp"
 #include "../si/interface.hpp"
 #include "registers.hpp"
@@ -91,14 +92,7 @@ enum class access : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(access a) noexcept {
-  switch (a) {
-    case access::none: return "none";
-    case access::read_status: return "read_status";
-    case access::read_data: return "read_data";
-    case access::write_command: return "write_command";
-    case access::write_data: return "write_data";
-  }
-  return {};
+  return ipmikit::detail::enum_name<access, 5>(a, {"none", "read_status", "read_data", "write_command", "write_data"});
 }
 
 using action = si::basic_action<access>;

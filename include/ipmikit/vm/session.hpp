@@ -54,6 +54,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "../detail/enum_name.hpp"
 #include "../message.hpp"
 #include "decoder.hpp"
 #include "encoder.hpp"
@@ -82,16 +83,9 @@ enum class session_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(session_error e) noexcept {
-  switch (e) {
-    case session_error::ok: return "ok";
-    case session_error::not_connected: return "not_connected";
-    case session_error::request_outstanding: return "request_outstanding";
-    case session_error::would_block: return "would_block";
-    case session_error::unknown_message_id: return "unknown_message_id";
-    case session_error::invalid_response: return "invalid_response";
-    case session_error::missing_capability: return "missing_capability";
-  }
-  return {};
+  return ipmikit::detail::enum_name<session_error, 7>(
+      e, {"ok", "not_connected", "request_outstanding", "would_block", "unknown_message_id", "invalid_response",
+          "missing_capability"});
 }
 
 /// What the peer did wrong (remote errors). Counted in session_stats::problems.
