@@ -87,23 +87,27 @@ enum class encode_error : std::uint8_t {
 // Results
 
 /// What parse() returns: the value when `error` is ok (and a value-initialised T otherwise).
-template <class T>
+/// `Error` is parse_error, or a format's own (fru_error).
+template <class T, class Error = parse_error>
 struct parsed {
   T value{};
-  parse_error error = parse_error::ok;
+  Error error = Error::ok;
 
-  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == parse_error::ok; }
+  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == Error::ok; }
   [[nodiscard]] constexpr const T& operator*() const noexcept { return value; }
   [[nodiscard]] constexpr const T* operator->() const noexcept { return &value; }
 };
 
-/// What encode() returns: the bytes written when `error` is ok (0 otherwise).
-struct encoded {
+/// What encode() returns: the bytes written when `error` is ok (0 otherwise). `Error` is
+/// encode_error, or a format's own (fru_error).
+template <class Error>
+struct basic_encoded {
   std::size_t size = 0;
-  encode_error error = encode_error::ok;
+  Error error = Error::ok;
 
-  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == encode_error::ok; }
+  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == Error::ok; }
 };
+using encoded = basic_encoded<encode_error>;
 
 // ---------------------------------------------------------------------------------------------
 // The reader and the writer

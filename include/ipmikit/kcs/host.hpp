@@ -117,19 +117,9 @@ enum class problem : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(problem p) noexcept {
-  switch (p) {
-    case kcs::problem::none: return "none";
-    case kcs::problem::no_device: return "no_device";
-    case kcs::problem::ibf_timeout: return "ibf_timeout";
-    case kcs::problem::obf_timeout: return "obf_timeout";
-    case kcs::problem::response_timeout: return "response_timeout";
-    case kcs::problem::unexpected_state: return "unexpected_state";
-    case kcs::problem::device_error: return "device_error";
-    case kcs::problem::response_too_long: return "response_too_long";
-    case kcs::problem::response_too_short: return "response_too_short";
-    case kcs::problem::cancelled: return "cancelled";
-  }
-  return {};
+  return ipmikit::detail::enum_name<problem, 10>(
+      p, {"none", "no_device", "ibf_timeout", "obf_timeout", "response_timeout", "unexpected_state", "device_error",
+          "response_too_long", "response_too_short", "cancelled"});
 }
 
 struct host_stats : si::host_stats {

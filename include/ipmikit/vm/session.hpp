@@ -100,14 +100,9 @@ enum class protocol_problem : std::uint8_t {
 inline constexpr std::size_t protocol_problem_count = 5;
 
 [[nodiscard]] constexpr std::string_view name(protocol_problem p) noexcept {
-  switch (p) {
-    case protocol_problem::malformed_frame: return "malformed_frame";
-    case protocol_problem::unexpected_response: return "unexpected_response";
-    case protocol_problem::mismatched_response: return "mismatched_response";
-    case protocol_problem::unexpected_command: return "unexpected_command";
-    case protocol_problem::version_mismatch: return "version_mismatch";
-  }
-  return {};
+  return ipmikit::detail::enum_name<protocol_problem, 5>(
+      p, {"malformed_frame", "unexpected_response", "mismatched_response", "unexpected_command",
+          "version_mismatch"}, 1);
 }
 
 // ---------------------------------------------------------------------------------------------
