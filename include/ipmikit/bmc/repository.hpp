@@ -96,11 +96,11 @@ template <class Info>
 [[nodiscard]] constexpr Info repository_info(std::uint8_t version, std::uint32_t last_add, std::uint32_t last_erase,
                                              bool overflow) noexcept {
   Info r;
-  r.version = version;
-  r.last_add_time = last_add;
-  r.last_erase_time = last_erase;
-  r.overflow = overflow;
-  r.supports_reserve = true;
+  static_cast<cmd::detail::repository_info&>(r) = {.version = version,
+                                                   .last_add_time = last_add,
+                                                   .last_erase_time = last_erase,
+                                                   .overflow = overflow,
+                                                   .supports_reserve = true};
   return r;
 }
 
