@@ -532,7 +532,7 @@ TEST_SUITE("bmc") {
     };
     const auto resealed = [](std::vector<std::uint8_t> v) {  // a valid CRC over changed bytes
       const std::size_t body = v.size() - 4;
-      const std::uint32_t crc = bmc::detail::fru::crc32(std::span<const std::uint8_t>(v).first(body));
+      const std::uint32_t crc = ipmikit::crc32(std::span<const std::uint8_t>(v).first(body));
       for (std::size_t i = 0; i < 4; ++i) v[body + i] = static_cast<std::uint8_t>(crc >> (8 * i));
       return v;
     };

@@ -159,6 +159,11 @@ class basic_chassis {
     if (valid_timer_) valid_deadline_ = now + valid_timeout();
     return completion_code::success;
   }
+  /// control() as add_chassis_commands registers it: for the channel the request came in on.
+  constexpr completion_code chassis_control(const cmd::chassis_control::request& rq, time_point now,
+                                            std::uint8_t channel) noexcept {
+    return control(rq.action, now, channel);
+  }
 
   /// The oldest request not taken yet (and removes it), or none.
   constexpr std::optional<request_type> take_request() noexcept {
@@ -491,29 +496,10 @@ using chassis = basic_chassis<std::chrono::steady_clock>;
 // ---------------------------------------------------------------------------------------------
 // The six commands on a dispatcher
 
-
 /// A Context whose chassis member `Member` the commands drive, and which says what time it is:
 /// `context.now()` returns the chassis clock's time_point (the dispatcher has no clock).
 template <class Context, auto Member>
 concept chassis_context = component_context<Context, Member, basic_chassis>;
-
-namespace detail::ch {
-template <class Context, auto Member>
-constexpr completion_code control_handler(Context& c, const cmd::chassis_control::request& rq, cmd::no_data&,
-                                          const request& r) {
-  return (c.*Member).control(rq.action, c.now(), r.from.channel);
-}
-template <class Context, auto Member>
-constexpr completion_code set_boot_handler(Context& c, const cmd::set_system_boot_options::request& rq, cmd::no_data&,
-                                           const request&) {
-  return (c.*Member).set_boot_option(rq, c.now());
-}
-template <class Context, auto Member>
-constexpr completion_code get_boot_handler(Context& c, const cmd::get_system_boot_options::request& rq,
-                                           cmd::get_system_boot_options::response& rs, const request&) {
-  return (c.*Member).get_boot_option(rq, rs, c.now());
-}
-}  // namespace detail::ch
 
 /// Registers Get Chassis Status, Get System Restart Cause, Get POH Counter (user) and Chassis
 /// Control, Set and Get System Boot Options (operator) — the privileges of IPMI v2.0 Appendix
@@ -522,18 +508,13 @@ constexpr completion_code get_boot_handler(Context& c, const cmd::get_system_boo
 template <auto Member, class Context, std::size_t Capacity>
   requires chassis_context<Context, Member>
 constexpr add_error add_chassis_commands(dispatcher<Context, Capacity>& d) noexcept {
-  const entry<Context> entries[] = {
-      answer_entry<Context, Member, cmd::get_chassis_status, &member_type<Member>::status>(privilege::user),
-      typed_entry<Context, cmd::chassis_control, &detail::ch::control_handler<Context, Member>>(privilege::operator_),
-      answer_entry<Context, Member, cmd::get_system_restart_cause, &member_type<Member>::restart_cause>(
-          privilege::user),
-      answer_entry<Context, Member, cmd::get_poh_counter, &member_type<Member>::poh>(privilege::user),
-      typed_entry<Context, cmd::set_system_boot_options, &detail::ch::set_boot_handler<Context, Member>>(
-          privilege::operator_),
-      typed_entry<Context, cmd::get_system_boot_options, &detail::ch::get_boot_handler<Context, Member>>(
-          privilege::operator_),
-  };
-  return add_all(d, entries);
+  using C = member_type<Member>;
+  return add_commands<Member, command<cmd::get_chassis_status, &C::status, privilege::user>,
+                      command<cmd::chassis_control, &C::chassis_control, privilege::operator_>,
+                      command<cmd::get_system_restart_cause, &C::restart_cause, privilege::user>,
+                      command<cmd::get_poh_counter, &C::poh, privilege::user>,
+                      command<cmd::set_system_boot_options, &C::set_boot_option, privilege::operator_>,
+                      command<cmd::get_system_boot_options, &C::get_boot_option, privilege::operator_>>(d);
 }
 
 }  // namespace ipmikit::bmc

@@ -81,12 +81,7 @@ enum class event_post : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(event_post p) noexcept {
-  switch (p) {
-    case event_post::buffered: return "buffered";
-    case event_post::buffer_disabled: return "buffer_disabled";
-    case event_post::buffer_full: return "buffer_full";
-  }
-  return {};
+  return cmd::detail::enum_name<event_post, 3>(p, {"buffered", "buffer_disabled", "buffer_full"});
 }
 
 /// SMS attention (the SMS_ATN bit of KCS/BT, SSIF's alert) as the system interface should show
@@ -289,30 +284,6 @@ template <class Context, auto Watchdog>
   else return (c.*Watchdog).pretimeout_flag();
 }
 
-template <class Context, auto Mc>
-constexpr completion_code device_id_handler(Context& c, const cmd::no_data&, cmd::get_device_id::response& rs,
-                                            const request&) {
-  rs = (c.*Mc).device_id();
-  return completion_code::success;
-}
-template <class Context, auto Mc>
-constexpr completion_code self_test_handler(Context& c, const cmd::no_data&,
-                                            cmd::get_self_test_results::response& rs, const request&) {
-  rs = (c.*Mc).self_test();
-  return completion_code::success;
-}
-template <class Context, auto Mc>
-constexpr completion_code set_enables_handler(Context& c, const cmd::bmc_global_enables& rq, cmd::no_data&,
-                                              const request&) {
-  (c.*Mc).set_global_enables(rq);
-  return completion_code::success;
-}
-template <class Context, auto Mc>
-constexpr completion_code get_enables_handler(Context& c, const cmd::no_data&, cmd::bmc_global_enables& rs,
-                                              const request&) {
-  rs = (c.*Mc).global_enables();
-  return completion_code::success;
-}
 template <class Context, auto Mc, auto Watchdog>
 constexpr completion_code get_flags_handler(Context& c, const cmd::no_data&, cmd::message_flags& rs, const request&) {
   rs = (c.*Mc).message_flags(pretimeout_flag<Context, Watchdog>(c));
@@ -328,11 +299,6 @@ constexpr reply clear_flags_handler(Context& c, const request& r, std::span<std:
   if constexpr (!std::is_null_pointer_v<decltype(Watchdog)>)
     if (which.value.watchdog_pretimeout) (c.*Watchdog).clear_pretimeout_flag();
   return {completion_code::success, 0};
-}
-template <class Context, auto Mc>
-constexpr completion_code read_buffer_handler(Context& c, const cmd::no_data&,
-                                              cmd::read_event_message_buffer::response& rs, const request&) {
-  return (c.*Mc).read_event_buffer(rs);
 }
 
 /// Platform Event Message in the form of the interface it came in on (cmd/sensor.hpp): with the
@@ -386,19 +352,14 @@ template <auto Member, auto Watchdog = detail::mc::no_watchdog, class Context, s
            (std::is_null_pointer_v<decltype(Watchdog)> || has_member<Context, Watchdog>)
 constexpr add_error add_controller_commands(dispatcher<Context, Capacity>& d) noexcept {
   namespace m = detail::mc;
-  const entry<Context> entries[] = {
-      typed_entry<Context, cmd::get_device_id, &m::device_id_handler<Context, Member>>(privilege::user),
-      typed_entry<Context, cmd::get_self_test_results, &m::self_test_handler<Context, Member>>(privilege::user),
-      typed_entry<Context, cmd::set_bmc_global_enables, &m::set_enables_handler<Context, Member>>(
-          privilege::administrator),
-      typed_entry<Context, cmd::get_bmc_global_enables, &m::get_enables_handler<Context, Member>>(privilege::user),
-      {cmd::clear_message_flags::id, cmd::message_flags::min_size, cmd::message_flags::max_size,
-       privilege::administrator, &m::clear_flags_handler<Context, Member, Watchdog>},
-      typed_entry<Context, cmd::get_message_flags, &m::get_flags_handler<Context, Member, Watchdog>>(privilege::user),
-      typed_entry<Context, cmd::read_event_message_buffer, &m::read_buffer_handler<Context, Member>>(
-          privilege::administrator),
-  };
-  return add_all(d, entries);
+  return add_commands<
+      Member, command<cmd::get_device_id, &controller::device_id, privilege::user>,
+      command<cmd::get_self_test_results, &controller::self_test, privilege::user>,
+      command<cmd::set_bmc_global_enables, &controller::set_global_enables, privilege::administrator>,
+      command<cmd::get_bmc_global_enables, &controller::global_enables, privilege::user>,
+      command<cmd::clear_message_flags, &m::clear_flags_handler<Context, Member, Watchdog>, privilege::administrator>,
+      command<cmd::get_message_flags, &m::get_flags_handler<Context, Member, Watchdog>, privilege::user>,
+      command<cmd::read_event_message_buffer, &controller::read_event_buffer, privilege::administrator>>(d);
 }
 
 /// Registers Platform Event Message (operator, IPMI v2.0 Appendix G) on `d`: the event is

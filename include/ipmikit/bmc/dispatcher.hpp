@@ -5,6 +5,8 @@
 //   bmc::dispatcher<MyBmc> d;
 //   d.add<cmd::get_device_id, &get_device_id>(bmc::privilege::user);   // typed: parsed for you
 //   d.add({commands::cold_reset, 0, 0, bmc::privilege::administrator, &cold_reset});  // raw bytes
+//   bmc::add_commands<&MyBmc::log, bmc::command<cmd::reserve_sel, &Log::reserve, bmc::privilege::user>,
+//                     …>(d);  // a component's commands, by its member functions: all or none
 //   const auto r = d.dispatch(my_bmc, request_message, {bmc::privilege::administrator}, out);
 //
 // The rules, in the order they are checked (IPMI v2.0 §5.2 completion codes):
@@ -321,39 +323,129 @@ template <class Support, class E, std::size_t N>
 }
 
 namespace detail {
+/// Whether T is a Component<Clock> (basic_watchdog, basic_chassis), a Component<N> (basic_users,
+/// basic_fru_inventory), a Component<N, Clock> (basic_sel, basic_sdr_repository).
 template <class T, template <class> class Component>
-struct instance_of : std::false_type {};
+inline constexpr bool instance_of = false;
 template <class Clock, template <class> class Component>
-struct instance_of<Component<Clock>, Component> : std::true_type {};
+inline constexpr bool instance_of<Component<Clock>, Component> = true;
+template <class T, template <std::size_t> class Component>
+inline constexpr bool sized_instance_of = false;
+template <std::size_t N, template <std::size_t> class Component>
+inline constexpr bool sized_instance_of<Component<N>, Component> = true;
+template <class T, template <std::size_t, class> class Component>
+inline constexpr bool clocked_sized_instance_of = false;
+template <std::size_t N, class Clock, template <std::size_t, class> class Component>
+inline constexpr bool clocked_sized_instance_of<Component<N, Clock>, Component> = true;
 }  // namespace detail
 
 /// has_member_and_clock, and the member is a Component<Clock>: a basic_watchdog, a
 /// basic_chassis.
 template <class Context, auto Member, template <class> class Component>
 concept component_context =
-    has_member_and_clock<Context, Member> && detail::instance_of<member_type<Member>, Component>::value;
+    has_member_and_clock<Context, Member> && detail::instance_of<member_type<Member>, Component>;
+
+// ---------------------------------------------------------------------------------------------
+// A component's commands: `bmc::command<Cmd, Fn, privilege>` each, registered all or none
 
 namespace detail {
-/// A typed handler whose response is what the component's member function `Answer` returns,
-/// given the context's time when it takes one; always success.
-template <class Context, auto Member, cmd::command Cmd, auto Answer>
-constexpr completion_code answer_handler(Context& c, const typename Cmd::request&, typename Cmd::response& rs,
-                                         const request&) {
-  const auto& component = c.*Member;
-  if constexpr (std::is_invocable_v<decltype(Answer), decltype(component), decltype(c.now())>) {
-    rs = (component.*Answer)(c.now());
+/// Whether `Fn`, a member function of U, takes `Args`.
+template <auto Fn, class U, class... Args>
+inline constexpr bool takes = std::is_invocable_v<decltype(Fn), U&, Args...>;
+
+/// Whether `Fn` takes what it wants of the request and the response (both, one, or neither, in
+/// that order), then `Extra`.
+template <auto Fn, class U, class Rq, class Rs, class... Extra>
+inline constexpr bool fits = takes<Fn, U, const Rq&, Rs&, const Extra&...> ||
+                             takes<Fn, U, const Rq&, const Extra&...> || takes<Fn, U, Rs&, const Extra&...> ||
+                             takes<Fn, U, const Extra&...>;
+
+/// `call()`'s result as the command's completion code: a completion code as it is; nothing,
+/// success; anything else is the response, or the value of the response's one field (a
+/// reservation ID, a GUID, a time), and success.
+template <class Response, class Call>
+constexpr completion_code answered(Response& rs, const Call& call) {
+  using R = decltype(call());
+  if constexpr (std::is_same_v<R, completion_code>) {
+    return call();
   } else {
-    rs = (component.*Answer)();
+    if constexpr (std::is_void_v<R>) call();
+    else if constexpr (std::is_assignable_v<Response&, R>) rs = call();
+    else rs = Response{{call()}};
+    return completion_code::success;
   }
-  return completion_code::success;
+}
+
+/// Calls `Fn` on `u` with what it takes of the request and the response, then `extra`.
+template <auto Fn, class U, class Rq, class Rs, class... Extra>
+constexpr completion_code call_member(U& u, const Rq& rq, Rs& rs, const Extra&... extra) {
+  if constexpr (takes<Fn, U, const Rq&, Rs&, const Extra&...>)
+    return answered(rs, [&] { return (u.*Fn)(rq, rs, extra...); });
+  else if constexpr (takes<Fn, U, const Rq&, const Extra&...>)
+    return answered(rs, [&] { return (u.*Fn)(rq, extra...); });
+  else if constexpr (takes<Fn, U, Rs&, const Extra&...>)
+    return answered(rs, [&] { return (u.*Fn)(rs, extra...); });
+  else
+    return answered(rs, [&] { return (u.*Fn)(extra...); });
+}
+
+/// The typed handler of a command the component `context.*Member` answers with its member
+/// function `Fn`. The time is read (`context.now()`) only for an `Fn` that takes it.
+template <class Context, auto Member, cmd::command Cmd, auto Fn>
+constexpr completion_code run_member(Context& c, const typename Cmd::request& rq, typename Cmd::response& rs,
+                                     const request& r) {
+  using U = member_type<Member>;
+  using Rq = typename Cmd::request;
+  using Rs = typename Cmd::response;
+  U& u = c.*Member;
+  if constexpr (fits<Fn, U, Rq, Rs, request>) {
+    return call_member<Fn>(u, rq, rs, r);
+  } else if constexpr (fits<Fn, U, Rq, Rs, std::uint8_t>) {
+    return call_member<Fn>(u, rq, rs, r.from.channel);
+  } else if constexpr (fits<Fn, U, Rq, Rs>) {
+    return call_member<Fn>(u, rq, rs);
+  } else {
+    static_assert(has_member_and_clock<Context, Member>, "Fn takes none of the shapes bmc::command describes");
+    const typename U::time_point now(c.now());
+    if constexpr (fits<Fn, U, Rq, Rs, typename U::time_point, std::uint8_t>)
+      return call_member<Fn>(u, rq, rs, now, r.from.channel);
+    else
+      return call_member<Fn>(u, rq, rs, now);
+  }
 }
 }  // namespace detail
 
-/// The entry of a command a component answers with its member function `Answer` (a getter:
-/// Get Chassis Status, Get Watchdog Timer, Get SEL Info …).
-template <class Context, auto Member, cmd::command Cmd, auto Answer>
-[[nodiscard]] constexpr entry<Context> answer_entry(privilege required) noexcept {
-  return typed_entry<Context, Cmd, &detail::answer_handler<Context, Member, Cmd, Answer>>(required);
+/// A command a component answers, at privilege `Required`; bmc::add_commands registers it for
+/// the component `context.*Member`. `Fn` is one of:
+///   - a member function of the component, called with what it takes of the parsed request and
+///     the response to fill (in that order), then one of: the request as the dispatcher saw it
+///     (`const bmc::request&`: channel, LUN); its channel (a std::uint8_t); the time
+///     (`context.now()` as the component's time_point), then maybe the channel; nothing. It
+///     returns the completion code; nothing (success); or the response, or the value of the
+///     response's one field (a getter: success);
+///   - a typed handler of the whole Context (typed_handler), for a command that needs more than
+///     the component;
+///   - a raw handler (handler), with Cmd::request's lengths.
+template <cmd::command Cmd, auto Fn, privilege Required>
+struct command {
+  template <class Context, auto Member>
+  [[nodiscard]] static constexpr entry<Context> entry_for() noexcept {
+    if constexpr (std::is_convertible_v<decltype(Fn), handler<Context>>)
+      return {Cmd::id, Cmd::request::min_size, Cmd::request::max_size, Required, Fn};
+    else if constexpr (std::is_convertible_v<decltype(Fn), typed_handler<Context, Cmd>>)
+      return typed_entry<Context, Cmd, Fn>(Required);
+    else
+      return typed_entry<Context, Cmd, &detail::run_member<Context, Member, Cmd, Fn>>(Required);
+  }
+};
+
+/// Registers every command of `Commands` (a bmc::command each) on `d` for the component
+/// `context.*Member`, or none (add_all): `add_commands<&my_bmc::sel, command<…>, …>(d)`.
+template <auto Member, class... Commands, class Context, std::size_t Capacity>
+  requires has_member<Context, Member>
+constexpr add_error add_commands(dispatcher<Context, Capacity>& d) noexcept {
+  const entry<Context> entries[] = {Commands::template entry_for<Context, Member>()...};
+  return add_all(d, entries);
 }
 
 }  // namespace ipmikit::bmc

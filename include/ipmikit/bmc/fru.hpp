@@ -29,6 +29,7 @@
 #include "../cmd/fru.hpp"
 #include "../message.hpp"
 #include "dispatcher.hpp"
+#include "saved.hpp"
 
 namespace ipmikit::bmc {
 
@@ -110,7 +111,8 @@ struct fru_config {
 // ---------------------------------------------------------------------------------------------
 // Saved state
 
-/// Why load() refused saved bytes (and changed nothing). 0 is success.
+/// Why load() refused saved bytes (and changed nothing). 0 is success; 1-6 are
+/// detail::saved_error's.
 enum class fru_load_error : std::uint8_t {
   ok = 0,
   too_short = 1,      // fewer bytes than the saved header
@@ -130,28 +132,9 @@ enum class fru_load_error : std::uint8_t {
 /// area size (4 bytes), the area's bytes, then the CRC-32 of everything before it (4 bytes).
 inline constexpr std::array<std::uint8_t, 4> fru_save_magic{0x69, 0x6B, 0x46, 0x52};  // "ikFR"
 inline constexpr std::uint8_t fru_save_version = 1;
-inline constexpr std::size_t fru_save_header_size = 12;
-inline constexpr std::size_t fru_save_overhead = fru_save_header_size + 4;
+inline constexpr std::size_t fru_save_header_size = detail::saved_header_size;
+inline constexpr std::size_t fru_save_overhead = fru_save_header_size + detail::saved_trailer_size;
 
-namespace detail::fru {
-/// CRC-32 (the reflected 04C11DB7h polynomial, initial and final value FFFFFFFFh: zlib's).
-[[nodiscard]] constexpr std::uint32_t crc32(std::span<const std::uint8_t> bytes) noexcept {
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (std::uint8_t b : bytes) {
-    c ^= b;
-    for (int k = 0; k < 8; ++k) c = (c & 1u) != 0 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-  }
-  return c ^ 0xFFFFFFFFu;
-}
-constexpr void put_le32(std::span<std::uint8_t> out, std::uint32_t v) noexcept {
-  for (std::size_t i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-[[nodiscard]] constexpr std::uint32_t get_le32(std::span<const std::uint8_t> in) noexcept {
-  std::uint32_t v = 0;
-  for (std::size_t i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(in[i]) << (8 * i);
-  return v;
-}
-}  // namespace detail::fru
 
 // ---------------------------------------------------------------------------------------------
 // The FRU inventory
@@ -294,28 +277,18 @@ class basic_fru_inventory {
   /// (and writes nothing) when `out` is shorter.
   constexpr std::size_t save(std::span<std::uint8_t> out) const noexcept {
     if (out.size() < saved_size) return 0;
-    for (std::size_t i = 0; i < fru_save_magic.size(); ++i) out[i] = fru_save_magic[i];
-    out[4] = fru_save_version;
-    out[5] = out[6] = out[7] = 0;
-    detail::fru::put_le32(out.subspan(8), static_cast<std::uint32_t>(AreaSize));
-    for (std::size_t i = 0; i < AreaSize; ++i) out[fru_save_header_size + i] = area_[i];
-    const std::size_t body = fru_save_header_size + AreaSize;
-    detail::fru::put_le32(out.subspan(body), detail::fru::crc32(out.first(body)));
+    cmd::writer w(out);
+    detail::open_saved(w, frame_);
+    w.bytes(area_);
+    detail::seal_saved(w, out);
     return saved_size;
   }
 
   /// Restores the area from what save() wrote (exactly saved_size bytes). Refused, and nothing
   /// changes, with a named fru_load_error. The write protection is configuration, not saved.
   constexpr fru_load_error load(std::span<const std::uint8_t> in) noexcept {
-    if (in.size() < fru_save_header_size) return fru_load_error::too_short;
-    for (std::size_t i = 0; i < fru_save_magic.size(); ++i)
-      if (in[i] != fru_save_magic[i]) return fru_load_error::bad_magic;
-    if (in[4] != fru_save_version || in[5] != 0 || in[6] != 0 || in[7] != 0) return fru_load_error::bad_version;
-    if (detail::fru::get_le32(in.subspan(8)) != AreaSize) return fru_load_error::size_mismatch;
-    if (in.size() != saved_size) return fru_load_error::bad_length;
-    const std::size_t body = fru_save_header_size + AreaSize;
-    if (detail::fru::get_le32(in.subspan(body)) != detail::fru::crc32(in.first(body)))
-      return fru_load_error::bad_checksum;
+    if (const detail::saved_error e = detail::check_saved(in, frame_, saved_size); e != detail::saved_error::ok)
+      return static_cast<fru_load_error>(e);
     std::array<std::uint8_t, AreaSize> next{};
     for (std::size_t i = 0; i < AreaSize; ++i) next[i] = in[fru_save_header_size + i];
     replace(next);
@@ -323,6 +296,8 @@ class basic_fru_inventory {
   }
 
  private:
+  static constexpr detail::saved_frame frame_{fru_save_magic, fru_save_version, static_cast<std::uint32_t>(AreaSize)};
+
   constexpr void replace(const std::array<std::uint8_t, AreaSize>& next) noexcept {
     area_ = next;
     ++generation_;
@@ -456,16 +431,6 @@ class guids {
 // The commands on a dispatcher
 
 namespace detail::fru {
-template <class T>
-struct is_fru_inventory : std::false_type {};
-template <std::size_t N>
-struct is_fru_inventory<basic_fru_inventory<N>> : std::true_type {};
-
-template <class Context, auto Member>
-constexpr completion_code info_handler(Context& c, const cmd::get_fru_inventory_area_info::request& rq,
-                                       cmd::get_fru_inventory_area_info::response& rs, const request&) {
-  return (c.*Member).info(rq, rs);
-}
 template <class Context, auto Member>
 constexpr reply read_handler(Context& c, const request& r, std::span<std::uint8_t> out) {
   const auto rq = cmd::read_fru_data::request::parse(r.data);
@@ -476,31 +441,13 @@ constexpr reply read_handler(Context& c, const request& r, std::span<std::uint8_
   out[0] = static_cast<std::uint8_t>(res.count);
   return {completion_code::success, 1 + res.count};
 }
-template <class Context, auto Member>
-constexpr completion_code write_handler(Context& c, const cmd::write_fru_data::request& rq,
-                                        cmd::write_fru_data::response& rs, const request&) {
-  return (c.*Member).write(rq, rs);
-}
-template <class Context, auto Member>
-constexpr completion_code device_guid_handler(Context& c, const cmd::no_data&, cmd::get_device_guid::response& rs,
-                                              const request&) {
-  rs.value = (c.*Member).device();
-  return completion_code::success;
-}
-template <class Context, auto Member>
-constexpr completion_code system_guid_handler(Context& c, const cmd::no_data&, cmd::get_system_guid::response& rs,
-                                              const request&) {
-  rs.value = (c.*Member).system();
-  return completion_code::success;
-}
-
 }  // namespace detail::fru
 
 /// A Context whose basic_fru_inventory member `Member` the FRU commands drive.
 template <class Context, auto Member>
 concept fru_context =
     has_member<Context, Member> &&
-    detail::fru::is_fru_inventory<member_type<Member>>::value;
+    detail::sized_instance_of<member_type<Member>, basic_fru_inventory>;
 
 /// A Context whose bmc::guids member `Member` the GUID commands answer from.
 template <class Context, auto Member>
@@ -514,14 +461,11 @@ concept guid_context =
 template <auto Member, class Context, std::size_t Capacity>
   requires fru_context<Context, Member>
 constexpr add_error add_fru_commands(dispatcher<Context, Capacity>& d) noexcept {
-  const entry<Context> entries[] = {
-      typed_entry<Context, cmd::get_fru_inventory_area_info, &detail::fru::info_handler<Context, Member>>(
-          privilege::user),
-      {cmd::read_fru_data::id, cmd::read_fru_data::request::min_size, cmd::read_fru_data::request::max_size,
-       privilege::user, &detail::fru::read_handler<Context, Member>},
-      typed_entry<Context, cmd::write_fru_data, &detail::fru::write_handler<Context, Member>>(privilege::operator_),
-  };
-  return add_all(d, entries);
+  using F = member_type<Member>;
+  using write_command = completion_code (F::*)(const cmd::write_fru_data::request&, cmd::write_fru_data::response&);
+  return add_commands<Member, command<cmd::get_fru_inventory_area_info, &F::info, privilege::user>,
+                      command<cmd::read_fru_data, &detail::fru::read_handler<Context, Member>, privilege::user>,
+                      command<cmd::write_fru_data, static_cast<write_command>(&F::write), privilege::operator_>>(d);
 }
 
 /// Registers Get Device GUID (user) and Get System GUID (none: `privilege::unspecified`, allowed
@@ -530,12 +474,8 @@ constexpr add_error add_fru_commands(dispatcher<Context, Capacity>& d) noexcept 
 template <auto Member, class Context, std::size_t Capacity>
   requires guid_context<Context, Member>
 constexpr add_error add_guid_commands(dispatcher<Context, Capacity>& d) noexcept {
-  const entry<Context> entries[] = {
-      typed_entry<Context, cmd::get_device_guid, &detail::fru::device_guid_handler<Context, Member>>(privilege::user),
-      typed_entry<Context, cmd::get_system_guid, &detail::fru::system_guid_handler<Context, Member>>(
-          privilege::unspecified),
-  };
-  return add_all(d, entries);
+  return add_commands<Member, command<cmd::get_device_guid, &guids::device, privilege::user>,
+                      command<cmd::get_system_guid, &guids::system, privilege::unspecified>>(d);
 }
 
 }  // namespace ipmikit::bmc

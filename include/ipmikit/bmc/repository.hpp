@@ -89,4 +89,24 @@ struct record_range {
   return {completion_code::success, count};
 }
 
+/// An Info response (Get SEL Info, Get SDR Repository Info: IPMI v2.0 §31.2, §33.9) with the
+/// members the two share filled as a repository keeps them: Reserve supported; Delete, Partial
+/// Add and Get Allocation Info not (the SEL sets its Delete).
+template <class Info>
+[[nodiscard]] constexpr Info repository_info(std::uint8_t version, std::uint32_t last_add, std::uint32_t last_erase,
+                                             bool overflow) noexcept {
+  Info r;
+  static_cast<cmd::detail::repository_info&>(r) = {.version = version,
+                                                   .last_add_time = last_add,
+                                                   .last_erase_time = last_erase,
+                                                   .overflow = overflow,
+                                                   .supports_reserve = true};
+  return r;
+}
+
+/// `bytes` as an Info response's free space, held to `limit`.
+[[nodiscard]] constexpr std::uint16_t free_space(std::size_t bytes, std::uint16_t limit) noexcept {
+  return bytes >= limit ? limit : static_cast<std::uint16_t>(bytes);
+}
+
 }  // namespace ipmikit::bmc::detail

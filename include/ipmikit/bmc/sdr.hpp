@@ -227,13 +227,7 @@ enum class sdr_add_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(sdr_add_error e) noexcept {
-  switch (e) {
-    case sdr_add_error::ok: return "ok";
-    case sdr_add_error::full: return "full";
-    case sdr_add_error::bad_record: return "bad_record";
-    case sdr_add_error::duplicate_sensor: return "duplicate_sensor";
-  }
-  return {};
+  return cmd::detail::enum_name<sdr_add_error, 4>(e, {"ok", "full", "bad_record", "duplicate_sensor"});
 }
 
 /// What add() did: the error and, with ok, the record ID assigned.
@@ -373,15 +367,10 @@ class basic_sdr_repository {
   /// the overflow flag; update support unspecified; Reserve supported, and no Delete, Partial
   /// Add or Get Allocation Info (the repository is the BMC's configuration, not the client's).
   [[nodiscard]] constexpr cmd::get_sdr_repository_info::response info() const noexcept {
-    cmd::get_sdr_repository_info::response r;
-    r.version = cmd::sdr_version;
+    auto r = detail::repository_info<cmd::get_sdr_repository_info::response>(cmd::sdr_version, last_add_, last_erase_,
+                                                                              overflow_);
     r.record_count = static_cast<std::uint16_t>(count_);
-    const std::size_t free_bytes = (Capacity - count_) * sdr_slot_size;
-    r.free_space = free_bytes >= sdr_free_space_limit ? sdr_free_space_limit : static_cast<std::uint16_t>(free_bytes);
-    r.last_add_time = last_add_;
-    r.last_erase_time = last_erase_;
-    r.overflow = overflow_;
-    r.supports_reserve = true;
+    r.free_space = detail::free_space((Capacity - count_) * sdr_slot_size, sdr_free_space_limit);
     return r;
   }
 
@@ -504,6 +493,18 @@ class basic_sdr_repository {
     return completion_code::success;
   }
 
+  /// reading() and thresholds() as add_sdr_commands registers them: the sensor is looked up on
+  /// the LUN the request came to.
+  constexpr completion_code get_sensor_reading(const cmd::sensor_number_request& rq,
+                                               cmd::get_sensor_reading::response& out, const request& r) const noexcept {
+    return reading(rq.sensor_number, static_cast<std::uint8_t>(r.target), out);
+  }
+  constexpr completion_code get_sensor_thresholds(const cmd::sensor_number_request& rq,
+                                                  cmd::get_sensor_thresholds::response& out,
+                                                  const request& r) const noexcept {
+    return thresholds(rq.sensor_number, static_cast<std::uint8_t>(r.target), out);
+  }
+
   // --- the contents ---------------------------------------------------------------------------
 
   [[nodiscard]] constexpr std::size_t size() const noexcept { return count_; }
@@ -619,45 +620,11 @@ using sdr_repository = basic_sdr_repository<Capacity, std::chrono::system_clock>
 // ---------------------------------------------------------------------------------------------
 // The five commands on a dispatcher
 
-namespace detail::sdr {
-template <class T>
-struct is_repository : std::false_type {};
-template <std::size_t Capacity, class Clock>
-struct is_repository<basic_sdr_repository<Capacity, Clock>> : std::true_type {};
-
-template <class Context, auto Member>
-constexpr completion_code info_handler(Context& c, const cmd::no_data&, cmd::get_sdr_repository_info::response& rs,
-                                       const request&) {
-  rs = (c.*Member).info();
-  return completion_code::success;
-}
-template <class Context, auto Member>
-constexpr completion_code reserve_handler(Context& c, const cmd::no_data&, cmd::reserve_sdr_repository::response& rs,
-                                          const request&) {
-  rs.value = (c.*Member).reserve();
-  return completion_code::success;
-}
-template <class Context, auto Member>
-constexpr completion_code get_handler(Context& c, const cmd::get_sdr::request& rq, cmd::get_sdr::response& rs,
-                                      const request&) {
-  return (c.*Member).get({rq.reservation_id, rq.record_id, rq.offset, rq.bytes_to_read}, rs);
-}
-template <class Context, auto Member>
-constexpr completion_code reading_handler(Context& c, const cmd::sensor_number_request& rq,
-                                          cmd::get_sensor_reading::response& rs, const request& r) {
-  return (c.*Member).reading(rq.sensor_number, static_cast<std::uint8_t>(r.target), rs);
-}
-template <class Context, auto Member>
-constexpr completion_code thresholds_handler(Context& c, const cmd::sensor_number_request& rq,
-                                             cmd::get_sensor_thresholds::response& rs, const request& r) {
-  return (c.*Member).thresholds(rq.sensor_number, static_cast<std::uint8_t>(r.target), rs);
-}
-}  // namespace detail::sdr
-
 /// A Context whose SDR repository member `Member` the commands read. No clock: none of the
 /// commands changes the repository (add, erase and build are the BMC's own calls, with `now`).
 template <class Context, auto Member>
-concept sdr_context = has_member<Context, Member> && detail::sdr::is_repository<member_type<Member>>::value;
+concept sdr_context =
+    has_member<Context, Member> && detail::clocked_sized_instance_of<member_type<Member>, basic_sdr_repository>;
 
 /// Registers Get SDR Repository Info, Reserve SDR Repository, Get SDR, Get Sensor Reading and
 /// Get Sensor Thresholds, all at user privilege (IPMI v2.0 Appendix G), on `d`, reading
@@ -666,15 +633,12 @@ concept sdr_context = has_member<Context, Member> && detail::sdr::is_repository<
 template <auto Member, class Context, std::size_t Capacity>
   requires sdr_context<Context, Member>
 constexpr add_error add_sdr_commands(dispatcher<Context, Capacity>& d) noexcept {
-  namespace s = detail::sdr;
-  const entry<Context> entries[] = {
-      typed_entry<Context, cmd::get_sdr_repository_info, &s::info_handler<Context, Member>>(privilege::user),
-      typed_entry<Context, cmd::reserve_sdr_repository, &s::reserve_handler<Context, Member>>(privilege::user),
-      typed_entry<Context, cmd::get_sdr, &s::get_handler<Context, Member>>(privilege::user),
-      typed_entry<Context, cmd::get_sensor_reading, &s::reading_handler<Context, Member>>(privilege::user),
-      typed_entry<Context, cmd::get_sensor_thresholds, &s::thresholds_handler<Context, Member>>(privilege::user),
-  };
-  return add_all(d, entries);
+  using R = member_type<Member>;
+  return add_commands<Member, command<cmd::get_sdr_repository_info, &R::info, privilege::user>,
+                      command<cmd::reserve_sdr_repository, &R::reserve, privilege::user>,
+                      command<cmd::get_sdr, &R::get, privilege::user>,
+                      command<cmd::get_sensor_reading, &R::get_sensor_reading, privilege::user>,
+                      command<cmd::get_sensor_thresholds, &R::get_sensor_thresholds, privilege::user>>(d);
 }
 
 }  // namespace ipmikit::bmc

@@ -154,18 +154,11 @@ class basic_sel {
   /// FFFFh for 65535 or more), the last add and erase times (FFFFFFFFh: none yet), the overflow
   /// flag; Delete and Reserve supported, Partial Add and Get SEL Allocation Info not.
   [[nodiscard]] constexpr cmd::get_sel_info::response info() const noexcept {
-    cmd::get_sel_info::response r;
-    r.version = cmd::sel_version_2_0;
+    auto r = detail::repository_info<cmd::get_sel_info::response>(cmd::sel_version_2_0, last_add_, last_erase_,
+                                                                   overflow_);
     r.entries = static_cast<std::uint16_t>(count_);
-    const std::size_t free_bytes = (count_ < limit_ ? limit_ - count_ : 0) * cmd::sel_record_size;
-    r.free_bytes = free_bytes >= 0xFFFF ? std::uint16_t{0xFFFF} : static_cast<std::uint16_t>(free_bytes);
-    r.last_add_time = last_add_;
-    r.last_erase_time = last_erase_;
-    r.overflow = overflow_;
+    r.free_bytes = detail::free_space((count_ < limit_ ? limit_ - count_ : 0) * cmd::sel_record_size, 0xFFFF);
     r.supports_delete = true;
-    r.supports_partial_add = false;
-    r.supports_reserve = true;
-    r.supports_get_allocation_info = false;
     return r;
   }
 
@@ -241,6 +234,21 @@ class basic_sel {
     return completion_code::success;
   }
 
+  /// add() and remove() as add_sel_commands registers them (Add SEL Entry, Delete SEL Entry):
+  /// the record ID in the response.
+  constexpr completion_code add_sel_entry(const cmd::sel_record& r, cmd::add_sel_entry::response& rs,
+                                          time_point now) noexcept {
+    const sel_result a = add(r, now);
+    rs.value = a.record_id;
+    return a.code;
+  }
+  constexpr completion_code delete_sel_entry(const cmd::delete_sel_entry::request& rq,
+                                             cmd::delete_sel_entry::response& rs, time_point now) noexcept {
+    const sel_result d = remove(rq, now);
+    rs.value = d.record_id;
+    return d.code;
+  }
+
   // --- time --------------------------------------------------------------------------------
 
   /// The SEL time at `now` (Get SEL Time, IPMI v2.0 §31.10): `now`'s whole seconds since the
@@ -260,6 +268,10 @@ class basic_sel {
     if (o == offset_) return;
     offset_ = o;
     ++generation_;
+  }
+  /// set_time() as add_sel_commands registers it.
+  constexpr void set_sel_time(const cmd::set_sel_time::request& rq, time_point now) noexcept {
+    set_time(rq.seconds, now);
   }
 
   /// The SEL time minus the clock, in seconds.
@@ -444,89 +456,31 @@ using sel = basic_sel<Capacity, std::chrono::system_clock>;
 // ---------------------------------------------------------------------------------------------
 // The eight commands on a dispatcher
 
-namespace detail::sel {
-template <class T>
-struct is_sel : std::false_type {};
-template <std::size_t Capacity, class Clock>
-struct is_sel<basic_sel<Capacity, Clock>> : std::true_type {};
-}  // namespace detail::sel
-
 /// A Context whose SEL member `Member` the commands drive, and which says what time it is:
 /// `context.now()` returns something convertible to the SEL clock's time_point (the dispatcher
 /// has no clock). A Context with a watchdog on another clock returns a type convertible to both.
 template <class Context, auto Member>
 concept sel_context =
     has_member_and_clock<Context, Member> &&
-    detail::sel::is_sel<member_type<Member>>::value;
-
-namespace detail::sel {
-template <class Context, auto Member>
-using time_point_of = typename member_type<Member>::time_point;
-
-template <class Context, auto Member>
-constexpr completion_code reserve_handler(Context& c, const cmd::no_data&, cmd::reserve_sel::response& rs,
-                                          const request&) {
-  rs.value = (c.*Member).reserve();
-  return completion_code::success;
-}
-template <class Context, auto Member>
-constexpr completion_code get_entry_handler(Context& c, const cmd::get_sel_entry::request& rq,
-                                            cmd::get_sel_entry::response& rs, const request&) {
-  return (c.*Member).get(rq, rs);
-}
-template <class Context, auto Member>
-constexpr completion_code add_handler(Context& c, const cmd::sel_record& rq, cmd::add_sel_entry::response& rs,
-                                      const request&) {
-  const sel_result a = (c.*Member).add(rq, time_point_of<Context, Member>(c.now()));
-  rs.value = a.record_id;
-  return a.code;
-}
-template <class Context, auto Member>
-constexpr completion_code delete_handler(Context& c, const cmd::delete_sel_entry::request& rq,
-                                         cmd::delete_sel_entry::response& rs, const request&) {
-  const sel_result d = (c.*Member).remove(rq, time_point_of<Context, Member>(c.now()));
-  rs.value = d.record_id;
-  return d.code;
-}
-template <class Context, auto Member>
-constexpr completion_code clear_handler(Context& c, const cmd::clear_sel::request& rq, cmd::clear_sel::response& rs,
-                                        const request&) {
-  rs.progress = cmd::erase_progress::completed;  // the erase is done in memory at once
-  return (c.*Member).clear(rq, time_point_of<Context, Member>(c.now()));
-}
-template <class Context, auto Member>
-constexpr completion_code get_time_handler(Context& c, const cmd::no_data&, cmd::get_sel_time::response& rs,
-                                           const request&) {
-  rs.seconds = (c.*Member).time(time_point_of<Context, Member>(c.now()));
-  return completion_code::success;
-}
-template <class Context, auto Member>
-constexpr completion_code set_time_handler(Context& c, const cmd::set_sel_time::request& rq, cmd::no_data&,
-                                           const request&) {
-  (c.*Member).set_time(rq.seconds, time_point_of<Context, Member>(c.now()));
-  return completion_code::success;
-}
-}  // namespace detail::sel
+    detail::clocked_sized_instance_of<member_type<Member>, basic_sel>;
 
 /// Registers Get SEL Info, Reserve SEL, Get SEL Entry, Get SEL Time (user) and Add SEL Entry,
 /// Delete SEL Entry, Clear SEL, Set SEL Time (operator) — the privileges of IPMI v2.0
-/// Appendix G — on `d`, driving `context.*Member` at `context.now()`. All eight or none: a
-/// registered one or too little room is refused (duplicate, full) before any is added.
+/// Appendix G — on `d`, driving `context.*Member` at `context.now()`. Clear SEL answers "erase
+/// completed", its response's default: the erase is done in memory at once. All eight or none:
+/// a registered one or too little room is refused (duplicate, full) before any is added.
 template <auto Member, class Context, std::size_t Capacity>
   requires sel_context<Context, Member>
 constexpr add_error add_sel_commands(dispatcher<Context, Capacity>& d) noexcept {
-  namespace s = detail::sel;
-  const entry<Context> entries[] = {
-      answer_entry<Context, Member, cmd::get_sel_info, &member_type<Member>::info>(privilege::user),
-      typed_entry<Context, cmd::reserve_sel, &s::reserve_handler<Context, Member>>(privilege::user),
-      typed_entry<Context, cmd::get_sel_entry, &s::get_entry_handler<Context, Member>>(privilege::user),
-      typed_entry<Context, cmd::add_sel_entry, &s::add_handler<Context, Member>>(privilege::operator_),
-      typed_entry<Context, cmd::delete_sel_entry, &s::delete_handler<Context, Member>>(privilege::operator_),
-      typed_entry<Context, cmd::clear_sel, &s::clear_handler<Context, Member>>(privilege::operator_),
-      typed_entry<Context, cmd::get_sel_time, &s::get_time_handler<Context, Member>>(privilege::user),
-      typed_entry<Context, cmd::set_sel_time, &s::set_time_handler<Context, Member>>(privilege::operator_),
-  };
-  return add_all(d, entries);
+  using S = member_type<Member>;
+  return add_commands<Member, command<cmd::get_sel_info, &S::info, privilege::user>,
+                      command<cmd::reserve_sel, &S::reserve, privilege::user>,
+                      command<cmd::get_sel_entry, &S::get, privilege::user>,
+                      command<cmd::add_sel_entry, &S::add_sel_entry, privilege::operator_>,
+                      command<cmd::delete_sel_entry, &S::delete_sel_entry, privilege::operator_>,
+                      command<cmd::clear_sel, &S::clear, privilege::operator_>,
+                      command<cmd::get_sel_time, &S::time, privilege::user>,
+                      command<cmd::set_sel_time, &S::set_sel_time, privilege::operator_>>(d);
 }
 
 }  // namespace ipmikit::bmc

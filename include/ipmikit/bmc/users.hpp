@@ -38,7 +38,7 @@
 #include "../cmd/transport.hpp"
 #include "../message.hpp"
 #include "dispatcher.hpp"
-#include "fru.hpp"  // detail::fru::crc32 and the little-endian words of the saved format
+#include "saved.hpp"
 
 namespace ipmikit::bmc {
 
@@ -117,20 +117,13 @@ enum class user_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(user_error e) noexcept {
-  switch (e) {
-    case user_error::ok: return "ok";
-    case user_error::no_such_user: return "no_such_user";
-    case user_error::name_too_long: return "name_too_long";
-    case user_error::password_too_long: return "password_too_long";
-    case user_error::fixed_name: return "fixed_name";
-    case user_error::duplicate_name: return "duplicate_name";
-    case user_error::null_user: return "null_user";
-    case user_error::bad_limit: return "bad_limit";
-  }
-  return {};
+  return cmd::detail::enum_name<user_error, 8>(
+      e, {"ok", "no_such_user", "name_too_long", "password_too_long", "fixed_name", "duplicate_name", "null_user",
+          "bad_limit"});
 }
 
-/// Why load() refused saved bytes (and changed nothing). 0 is success.
+/// Why load() refused saved bytes (and changed nothing). 0 is success; 1-6 are
+/// detail::saved_error's.
 enum class users_load_error : std::uint8_t {
   ok = 0,
   too_short = 1,      // fewer bytes than the saved header
@@ -143,17 +136,8 @@ enum class users_load_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(users_load_error e) noexcept {
-  switch (e) {
-    case users_load_error::ok: return "ok";
-    case users_load_error::too_short: return "too_short";
-    case users_load_error::bad_magic: return "bad_magic";
-    case users_load_error::bad_version: return "bad_version";
-    case users_load_error::size_mismatch: return "size_mismatch";
-    case users_load_error::bad_length: return "bad_length";
-    case users_load_error::bad_checksum: return "bad_checksum";
-    case users_load_error::bad_value: return "bad_value";
-  }
-  return {};
+  return cmd::detail::enum_name<users_load_error, 8>(
+      e, {"ok", "too_short", "bad_magic", "bad_version", "size_mismatch", "bad_length", "bad_checksum", "bad_value"});
 }
 
 /// The saved format (ipmikit's own, little-endian): "ikUS", format version, 3 zero bytes,
@@ -162,7 +146,7 @@ enum class users_load_error : std::uint8_t {
 /// lan_saved_parameters; the SOL ones'), then the CRC-32 of everything before it (4 bytes).
 inline constexpr std::array<std::uint8_t, 4> users_save_magic{0x69, 0x6B, 0x55, 0x53};  // "ikUS"
 inline constexpr std::uint8_t users_save_version = 1;
-inline constexpr std::size_t users_save_header_size = 12;
+inline constexpr std::size_t users_save_header_size = detail::saved_header_size;
 
 // ---------------------------------------------------------------------------------------------
 // A family of configuration parameters kept as typed values
@@ -299,7 +283,8 @@ class basic_users {
   static constexpr std::size_t user_saved_size = 16 + password_size + 3;  // name, password, flags, access, session limit
   /// The bytes save() writes.
   static constexpr std::size_t saved_size = users_save_header_size + MaxUsers * user_saved_size + 2 +
-                                            lan_saved_parameters::saved_size + sol_saved_parameters::saved_size + 4;
+                                            lan_saved_parameters::saved_size + sol_saved_parameters::saved_size +
+                                            detail::saved_trailer_size;
 
   /// Every user disabled with no name, no password and no access; the LAN channel always
   /// available up to administrator; the LAN and SOL parameters from the config. A config that
@@ -710,10 +695,7 @@ class basic_users {
   constexpr std::size_t save(std::span<std::uint8_t> out) const noexcept {
     if (out.size() < saved_size) return 0;
     cmd::writer w(out);
-    w.bytes(users_save_magic);
-    w.u8(users_save_version);
-    w.fill(3, 0);
-    w.le32(static_cast<std::uint32_t>(MaxUsers));
+    detail::open_saved(w, frame_);
     for (const user& u : users_) {
       cmd::detail::app::write_name(w, u.name);
       w.bytes(u.password);
@@ -727,8 +709,7 @@ class basic_users {
     w.u8(static_cast<std::uint8_t>(non_volatile_.limit));
     lan_.save(w);
     sol_.save(w);
-    const std::size_t body = w.size();
-    w.le32(detail::fru::crc32(out.first(body)));
+    detail::seal_saved(w, out);
     return w.result() ? saved_size : 0;
   }
 
@@ -737,15 +718,9 @@ class basic_users {
   /// the config does not allow is bad_value). The volatile channel access and bit rate take
   /// the non-volatile ones; set in progress clears.
   constexpr users_load_error load(std::span<const std::uint8_t> in) noexcept {
-    if (in.size() < users_save_header_size) return users_load_error::too_short;
-    for (std::size_t i = 0; i < users_save_magic.size(); ++i)
-      if (in[i] != users_save_magic[i]) return users_load_error::bad_magic;
-    if (in[4] != users_save_version || in[5] != 0 || in[6] != 0 || in[7] != 0) return users_load_error::bad_version;
-    if (detail::fru::get_le32(in.subspan(8)) != MaxUsers) return users_load_error::size_mismatch;
-    if (in.size() != saved_size) return users_load_error::bad_length;
-    const std::size_t body = saved_size - 4;
-    if (detail::fru::get_le32(in.subspan(body)) != detail::fru::crc32(in.first(body)))
-      return users_load_error::bad_checksum;
+    if (const detail::saved_error e = detail::check_saved(in, frame_, saved_size); e != detail::saved_error::ok)
+      return static_cast<users_load_error>(e);
+    const std::size_t body = saved_size - detail::saved_trailer_size;
 
     std::array<user, MaxUsers> users = users_;
     channel_access access = non_volatile_;
@@ -794,6 +769,8 @@ class basic_users {
   }
 
  private:
+  static constexpr detail::saved_frame frame_{users_save_magic, users_save_version, static_cast<std::uint32_t>(MaxUsers)};
+
   [[nodiscard]] constexpr std::size_t cipher_suite_count() const noexcept {
     return (cfg_.cipher_suite_3 ? 1u : 0u) + (cfg_.cipher_suite_17 ? 1u : 0u);
   }
@@ -877,40 +854,9 @@ using users = basic_users<default_max_users>;
 // ---------------------------------------------------------------------------------------------
 // The commands on a dispatcher
 
-namespace detail::users {
-template <class T>
-struct is_users : std::false_type {};
-template <std::size_t N>
-struct is_users<basic_users<N>> : std::true_type {};
-
-/// One typed handler for every command: the component's method of the same shape, given the
-/// channel the request came in on.
-template <class Context, auto Member, cmd::command Cmd, auto Method>
-constexpr completion_code run(Context& c, const typename Cmd::request& rq, typename Cmd::response& rs,
-                              const request& r) {
-  return ((c.*Member).*Method)(rq, rs, r.from.channel);
-}
-
-/// A command, the component's method that answers it, and the privilege it requires.
-template <cmd::command Cmd, auto Method, privilege Required>
-struct command {
-  template <class Context, auto Member>
-  static constexpr entry<Context> entry_for() noexcept {
-    return typed_entry<Context, Cmd, &run<Context, Member, Cmd, Method>>(Required);
-  }
-};
-
-/// Registers every command of `Commands` on `d` for `context.*Member`, or none (add_all).
-template <auto Member, class... Commands, class Context, std::size_t Capacity>
-constexpr add_error add(dispatcher<Context, Capacity>& d) noexcept {
-  const entry<Context> entries[] = {Commands::template entry_for<Context, Member>()...};
-  return add_all(d, entries);
-}
-}  // namespace detail::users
-
 /// A Context whose basic_users member `Member` the user, channel and LAN commands drive.
 template <class Context, auto Member>
-concept users_context = has_member<Context, Member> && detail::users::is_users<member_type<Member>>::value;
+concept users_context = has_member<Context, Member> && detail::sized_instance_of<member_type<Member>, basic_users>;
 
 /// Registers Get User Name and Get User Access (operator), Set User Name, Set User Password and
 /// Set User Access (administrator) — the privileges of IPMI v2.0 Appendix G (lan.md §13) — on
@@ -919,12 +865,11 @@ template <auto Member, class Context, std::size_t Capacity>
   requires users_context<Context, Member>
 constexpr add_error add_user_commands(dispatcher<Context, Capacity>& d) noexcept {
   using U = member_type<Member>;
-  using detail::users::command;
-  return detail::users::add<Member, command<cmd::get_user_name, &U::get_user_name, privilege::operator_>,
-                            command<cmd::set_user_name, &U::set_user_name, privilege::administrator>,
-                            command<cmd::set_user_password, &U::set_user_password, privilege::administrator>,
-                            command<cmd::get_user_access, &U::get_user_access, privilege::operator_>,
-                            command<cmd::set_user_access, &U::set_user_access, privilege::administrator>>(d);
+  return add_commands<Member, command<cmd::get_user_name, &U::get_user_name, privilege::operator_>,
+                      command<cmd::set_user_name, &U::set_user_name, privilege::administrator>,
+                      command<cmd::set_user_password, &U::set_user_password, privilege::administrator>,
+                      command<cmd::get_user_access, &U::get_user_access, privilege::operator_>,
+                      command<cmd::set_user_access, &U::set_user_access, privilege::administrator>>(d);
 }
 
 /// Registers Get Channel Info and Get Channel Access (user), Set Channel Access
@@ -934,8 +879,7 @@ template <auto Member, class Context, std::size_t Capacity>
   requires users_context<Context, Member>
 constexpr add_error add_channel_commands(dispatcher<Context, Capacity>& d) noexcept {
   using U = member_type<Member>;
-  using detail::users::command;
-  return detail::users::add<
+  return add_commands<
       Member, command<cmd::get_channel_info, &U::get_channel_info, privilege::user>,
       command<cmd::get_channel_access, &U::get_channel_access, privilege::user>,
       command<cmd::set_channel_access, &U::set_channel_access, privilege::administrator>,
@@ -950,8 +894,7 @@ template <auto Member, class Context, std::size_t Capacity>
   requires users_context<Context, Member>
 constexpr add_error add_lan_commands(dispatcher<Context, Capacity>& d) noexcept {
   using U = member_type<Member>;
-  using detail::users::command;
-  return detail::users::add<
+  return add_commands<
       Member, command<cmd::get_lan_configuration_parameters, &U::get_lan_parameter, privilege::operator_>,
       command<cmd::set_lan_configuration_parameters, &U::set_lan_parameter, privilege::administrator>,
       command<cmd::get_sol_configuration_parameters, &U::get_sol_parameter, privilege::user>,

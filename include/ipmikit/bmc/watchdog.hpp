@@ -347,37 +347,22 @@ using watchdog = basic_watchdog<std::chrono::steady_clock>;
 // ---------------------------------------------------------------------------------------------
 // The three commands on a dispatcher
 
-
 /// A Context whose watchdog member `Member` the three commands drive, and which says what time
 /// it is: `context.now()` returns the watchdog clock's time_point (the dispatcher has no clock).
 template <class Context, auto Member>
 concept watchdog_context = component_context<Context, Member, basic_watchdog>;
 
-namespace detail::wd {
-template <class Context, auto Member>
-constexpr completion_code reset_handler(Context& c, const cmd::no_data&, cmd::no_data&, const request&) {
-  return (c.*Member).reset(c.now());
-}
-/// Set Watchdog Timer's reserved bits are ignored by its typed parse (cmd/app.hpp says why).
-template <class Context, auto Member>
-constexpr completion_code set_handler(Context& c, const cmd::set_watchdog_timer::request& rq, cmd::no_data&,
-                                      const request&) {
-  return (c.*Member).set(rq, c.now());
-}
-}  // namespace detail::wd
-
 /// Registers Reset (operator), Set (operator) and Get Watchdog Timer (user) — the privileges of
 /// IPMI v2.0 Appendix G — on `d`, driving `context.*Member` at `context.now()`. All three or
 /// none: a registered one or too little room is refused (duplicate, full) before any is added.
+/// Set Watchdog Timer's reserved bits are ignored by its typed parse (cmd/app.hpp says why).
 template <auto Member, class Context, std::size_t Capacity>
   requires watchdog_context<Context, Member>
 constexpr add_error add_watchdog_commands(dispatcher<Context, Capacity>& d) noexcept {
-  const entry<Context> entries[] = {
-      typed_entry<Context, cmd::reset_watchdog_timer, &detail::wd::reset_handler<Context, Member>>(privilege::operator_),
-      typed_entry<Context, cmd::set_watchdog_timer, &detail::wd::set_handler<Context, Member>>(privilege::operator_),
-      answer_entry<Context, Member, cmd::get_watchdog_timer, &member_type<Member>::get>(privilege::user),
-  };
-  return add_all(d, entries);
+  using W = member_type<Member>;
+  return add_commands<Member, command<cmd::reset_watchdog_timer, &W::reset, privilege::operator_>,
+                      command<cmd::set_watchdog_timer, &W::set, privilege::operator_>,
+                      command<cmd::get_watchdog_timer, &W::get, privilege::user>>(d);
 }
 
 }  // namespace ipmikit::bmc

@@ -62,6 +62,7 @@
 #include <string_view>
 #include <utility>
 
+#include "../detail/enum_name.hpp"
 #include "../message.hpp"
 #include "../si/interface.hpp"
 #include "registers.hpp"
@@ -81,14 +82,8 @@ enum class access : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(access a) noexcept {
-  switch (a) {
-    case access::none: return "none";
-    case access::read_control: return "read_control";
-    case access::write_control: return "write_control";
-    case access::read_buffer: return "read_buffer";
-    case access::write_buffer: return "write_buffer";
-  }
-  return {};
+  return ipmikit::detail::enum_name<access, 5>(
+      a, {"none", "read_control", "write_control", "read_buffer", "write_buffer"});
 }
 
 using action = si::basic_action<access>;
@@ -109,15 +104,8 @@ enum class problem : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(problem p) noexcept {
-  switch (p) {
-    case problem::none: return "none";
-    case problem::no_device: return "no_device";
-    case problem::busy_timeout: return "busy_timeout";
-    case problem::response_timeout: return "response_timeout";
-    case problem::response_too_long: return "response_too_long";
-    case problem::cancelled: return "cancelled";
-  }
-  return {};
+  return ipmikit::detail::enum_name<problem, 6>(
+      p, {"none", "no_device", "busy_timeout", "response_timeout", "response_too_long", "cancelled"});
 }
 
 struct host_stats : si::host_stats {

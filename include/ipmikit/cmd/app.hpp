@@ -149,17 +149,9 @@ struct guid_layout {
 using guid_response = with_codec<guid_layout>;
 }  // namespace detail
 
-struct get_device_guid {
-  static constexpr command_id id = commands::get_device_guid;
-  using request = no_data;
-  using response = detail::guid_response;
-};
+using get_device_guid = detail::typed_command<commands::get_device_guid, no_data, detail::guid_response>;
 
-struct get_system_guid {
-  static constexpr command_id id = commands::get_system_guid;
-  using request = no_data;
-  using response = detail::guid_response;
-};
+using get_system_guid = detail::typed_command<commands::get_system_guid, no_data, detail::guid_response>;
 
 
 // ---------------------------------------------------------------------------------------------
@@ -189,17 +181,9 @@ struct bmc_global_enables_layout {
 };
 using bmc_global_enables = detail::with_codec<bmc_global_enables_layout>;
 
-struct set_bmc_global_enables {
-  static constexpr command_id id = commands::set_bmc_global_enables;
-  using request = bmc_global_enables;
-  using response = no_data;
-};
+using set_bmc_global_enables = detail::typed_command<commands::set_bmc_global_enables, bmc_global_enables, no_data>;
 
-struct get_bmc_global_enables {
-  static constexpr command_id id = commands::get_bmc_global_enables;
-  using request = no_data;
-  using response = bmc_global_enables;
-};
+using get_bmc_global_enables = detail::typed_command<commands::get_bmc_global_enables, no_data, bmc_global_enables>;
 
 // ---------------------------------------------------------------------------------------------
 // Clear / Get Message Flags (IPMI v2.0 §22.3, §22.4)
@@ -227,17 +211,9 @@ struct message_flags_layout {
 };
 using message_flags = detail::with_codec<message_flags_layout>;
 
-struct clear_message_flags {
-  static constexpr command_id id = commands::clear_message_flags;
-  using request = message_flags;
-  using response = no_data;
-};
+using clear_message_flags = detail::typed_command<commands::clear_message_flags, message_flags, no_data>;
 
-struct get_message_flags {
-  static constexpr command_id id = commands::get_message_flags;
-  using request = no_data;
-  using response = message_flags;
-};
+using get_message_flags = detail::typed_command<commands::get_message_flags, no_data, message_flags>;
 
 // ---------------------------------------------------------------------------------------------
 // Read Event Message Buffer (IPMI v2.0 §22.8)
@@ -387,11 +363,7 @@ constexpr void timer_fields(IO& io, V& v, B6& b6, Flags& flags, timer_fields_of 
 }
 }  // namespace detail::app
 
-struct reset_watchdog_timer {
-  static constexpr command_id id = commands::reset_watchdog_timer;
-  using request = no_data;
-  using response = no_data;
-};
+using reset_watchdog_timer = detail::typed_command<commands::reset_watchdog_timer, no_data, no_data>;
 
 struct set_watchdog_timer {
   static constexpr command_id id = commands::set_watchdog_timer;

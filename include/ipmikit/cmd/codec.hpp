@@ -34,6 +34,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "../detail/enum_name.hpp"
 #include "../message.hpp"
 
 namespace ipmikit::cmd {
@@ -42,14 +43,7 @@ namespace ipmikit::cmd {
 // Errors
 
 namespace detail {
-/// The name of enumerator `e` of an enumeration numbered 0, 1, 2 …: names[e], or an empty view
-/// for a value past the table. `names` lists the enumerators in order, N of them (the tests
-/// name each one).
-template <class E, std::size_t N>
-[[nodiscard]] constexpr std::string_view enum_name(E e, const std::array<std::string_view, N>& names) noexcept {
-  const auto i = static_cast<std::size_t>(e);
-  return i < N ? names[i] : std::string_view{};
-}
+using ipmikit::detail::enum_name;
 }  // namespace detail
 
 /// Why parse() refused its bytes. 0 is success, as for every ipmikit error enum.
@@ -93,23 +87,27 @@ enum class encode_error : std::uint8_t {
 // Results
 
 /// What parse() returns: the value when `error` is ok (and a value-initialised T otherwise).
-template <class T>
+/// `Error` is parse_error, or a format's own (fru_error).
+template <class T, class Error = parse_error>
 struct parsed {
   T value{};
-  parse_error error = parse_error::ok;
+  Error error = Error::ok;
 
-  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == parse_error::ok; }
+  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == Error::ok; }
   [[nodiscard]] constexpr const T& operator*() const noexcept { return value; }
   [[nodiscard]] constexpr const T* operator->() const noexcept { return &value; }
 };
 
-/// What encode() returns: the bytes written when `error` is ok (0 otherwise).
-struct encoded {
+/// What encode() returns: the bytes written when `error` is ok (0 otherwise). `Error` is
+/// encode_error, or a format's own (fru_error).
+template <class Error>
+struct basic_encoded {
   std::size_t size = 0;
-  encode_error error = encode_error::ok;
+  Error error = Error::ok;
 
-  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == encode_error::ok; }
+  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == Error::ok; }
 };
+using encoded = basic_encoded<encode_error>;
 
 // ---------------------------------------------------------------------------------------------
 // The reader and the writer
@@ -267,6 +265,16 @@ concept command = requires(const typename Cmd::request& rq, const typename Cmd::
   { Cmd::request::max_size } -> std::convertible_to<std::size_t>;
   { Cmd::response::max_size } -> std::convertible_to<std::size_t>;
 };
+
+namespace detail {
+/// A command whose request and response are types of their own (or no_data).
+template <command_id Id, class Request, class Response>
+struct typed_command {
+  static constexpr command_id id = Id;
+  using request = Request;
+  using response = Response;
+};
+}  // namespace detail
 
 /// Bytes a whole request message of Cmd may need: netfn/LUN, command, data.
 template <command Cmd>

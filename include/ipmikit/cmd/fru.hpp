@@ -226,22 +226,10 @@ enum class fru_error : std::uint8_t {
 
 /// A FRU parse result: the value when `error` is ok (value-initialised otherwise).
 template <class T>
-struct fru_parsed {
-  T value{};
-  fru_error error = fru_error::ok;
-
-  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == fru_error::ok; }
-  [[nodiscard]] constexpr const T& operator*() const noexcept { return value; }
-  [[nodiscard]] constexpr const T* operator->() const noexcept { return &value; }
-};
+using fru_parsed = parsed<T, fru_error>;
 
 /// A FRU encode result: the bytes written when `error` is ok (0 otherwise).
-struct fru_encoded {
-  std::size_t size = 0;
-  fru_error error = fru_error::ok;
-
-  [[nodiscard]] constexpr explicit operator bool() const noexcept { return error == fru_error::ok; }
-};
+using fru_encoded = basic_encoded<fru_error>;
 
 /// The zero checksum of `bytes` (FRU spec §8): the byte that makes them sum to 0 modulo 256.
 [[nodiscard]] constexpr std::uint8_t fru_checksum(std::span<const std::uint8_t> bytes) noexcept {

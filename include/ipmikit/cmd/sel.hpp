@@ -280,16 +280,8 @@ struct clear_sel {
 // ---------------------------------------------------------------------------------------------
 // Get SEL Time (IPMI v2.0 §31.10) and Set SEL Time (§31.11)
 
-struct get_sel_time {
-  static constexpr command_id id = commands::get_sel_time;
-  using request = no_data;
-  using response = detail::time32;  // seconds since 1970-01-01 00:00 UTC, LS byte first
-};
-
-struct set_sel_time {
-  static constexpr command_id id = commands::set_sel_time;
-  using request = detail::time32;
-  using response = no_data;
-};
+/// Get SEL Time's response: seconds since 1970-01-01 00:00 UTC, LS byte first.
+using get_sel_time = detail::typed_command<commands::get_sel_time, no_data, detail::time32>;
+using set_sel_time = detail::typed_command<commands::set_sel_time, detail::time32, no_data>;
 
 }  // namespace ipmikit::cmd

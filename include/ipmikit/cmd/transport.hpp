@@ -445,18 +445,14 @@ inline constexpr std::size_t max_data_size = opaque::capacity;
 
 // Set LAN Configuration Parameters (IPMI v2.0 §23.1). Response: none (cc 80 unsupported
 // parameter, 81 set in progress, 82 read-only).
-struct set_lan_configuration_parameters {
-  static constexpr command_id id = commands::set_lan_configuration_parameters;
-  using request = detail::configuration_set_request<lan::family, lan::max_data_size>;
-  using response = no_data;
-};
+using set_lan_configuration_parameters =
+    detail::typed_command<commands::set_lan_configuration_parameters,
+                          detail::configuration_set_request<lan::family, lan::max_data_size>, no_data>;
 
 // Get LAN Configuration Parameters (IPMI v2.0 §23.2). `ipmitool lan print 1` sends 01 p 00 00.
-struct get_lan_configuration_parameters {
-  static constexpr command_id id = commands::get_lan_configuration_parameters;
-  using request = detail::configuration_get_request;
-  using response = detail::configuration_get_response<lan::family, lan::max_data_size>;
-};
+using get_lan_configuration_parameters =
+    detail::typed_command<commands::get_lan_configuration_parameters, detail::configuration_get_request,
+                          detail::configuration_get_response<lan::family, lan::max_data_size>>;
 
 // ---------------------------------------------------------------------------------------------
 // SOL configuration parameters (IPMI v2.0 §26.3; sol.md §3): 0–8 typed, the rest opaque.
@@ -617,17 +613,13 @@ inline constexpr std::size_t max_data_size = opaque::capacity;
 }  // namespace sol
 
 // Set SOL Configuration Parameters (IPMI v2.0 §26.2). Response: none.
-struct set_sol_configuration_parameters {
-  static constexpr command_id id = commands::set_sol_configuration_parameters;
-  using request = detail::configuration_set_request<sol::family, sol::max_data_size>;
-  using response = no_data;
-};
+using set_sol_configuration_parameters =
+    detail::typed_command<commands::set_sol_configuration_parameters,
+                          detail::configuration_set_request<sol::family, sol::max_data_size>, no_data>;
 
 // Get SOL Configuration Parameters (IPMI v2.0 §26.3). `ipmitool sol info 1` sends 01 p 00 00.
-struct get_sol_configuration_parameters {
-  static constexpr command_id id = commands::get_sol_configuration_parameters;
-  using request = detail::configuration_get_request;
-  using response = detail::configuration_get_response<sol::family, sol::max_data_size>;
-};
+using get_sol_configuration_parameters =
+    detail::typed_command<commands::get_sol_configuration_parameters, detail::configuration_get_request,
+                          detail::configuration_get_response<sol::family, sol::max_data_size>>;
 
 }  // namespace ipmikit::cmd

@@ -65,6 +65,7 @@
 #include <span>
 #include <string_view>
 
+#include "../detail/enum_name.hpp"
 #include "../message.hpp"
 #include "../si/interface.hpp"
 #include "registers.hpp"
@@ -94,17 +95,8 @@ enum class device_phase : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(device_phase p) noexcept {
-  switch (p) {
-    case device_phase::idle: return "idle";
-    case device_phase::write: return "write";
-    case device_phase::write_last: return "write_last";
-    case device_phase::wait_response: return "wait_response";
-    case device_phase::read: return "read";
-    case device_phase::abort_status: return "abort_status";
-    case device_phase::abort_read: return "abort_read";
-    case device_phase::error: return "error";
-  }
-  return {};
+  return ipmikit::detail::enum_name<device_phase, 8>(
+      p, {"idle", "write", "write_last", "wait_response", "read", "abort_status", "abort_read", "error"});
 }
 
 struct device_stats : si::device_stats {

@@ -72,6 +72,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "../detail/enum_name.hpp"
 #include "../message.hpp"
 #include "../si/interface.hpp"
 #include "registers.hpp"
@@ -91,14 +92,7 @@ enum class access : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(access a) noexcept {
-  switch (a) {
-    case access::none: return "none";
-    case access::read_status: return "read_status";
-    case access::read_data: return "read_data";
-    case access::write_command: return "write_command";
-    case access::write_data: return "write_data";
-  }
-  return {};
+  return ipmikit::detail::enum_name<access, 5>(a, {"none", "read_status", "read_data", "write_command", "write_data"});
 }
 
 using action = si::basic_action<access>;
@@ -123,19 +117,9 @@ enum class problem : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(problem p) noexcept {
-  switch (p) {
-    case kcs::problem::none: return "none";
-    case kcs::problem::no_device: return "no_device";
-    case kcs::problem::ibf_timeout: return "ibf_timeout";
-    case kcs::problem::obf_timeout: return "obf_timeout";
-    case kcs::problem::response_timeout: return "response_timeout";
-    case kcs::problem::unexpected_state: return "unexpected_state";
-    case kcs::problem::device_error: return "device_error";
-    case kcs::problem::response_too_long: return "response_too_long";
-    case kcs::problem::response_too_short: return "response_too_short";
-    case kcs::problem::cancelled: return "cancelled";
-  }
-  return {};
+  return ipmikit::detail::enum_name<problem, 10>(
+      p, {"none", "no_device", "ibf_timeout", "obf_timeout", "response_timeout", "unexpected_state", "device_error",
+          "response_too_long", "response_too_short", "cancelled"});
 }
 
 struct host_stats : si::host_stats {

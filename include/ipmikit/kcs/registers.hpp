@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "../detail/enum_name.hpp"
+
 namespace ipmikit::kcs {
 
 // ---------------------------------------------------------------------------------------------
@@ -45,13 +47,7 @@ enum class state : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(state s) noexcept {
-  switch (s) {
-    case state::idle: return "idle";
-    case state::read: return "read";
-    case state::write: return "write";
-    case state::error: return "error";
-  }
-  return {};
+  return ipmikit::detail::enum_name<state, 4>(s, {"idle", "read", "write", "error"});
 }
 
 /// Status register bits (IPMI v2.0 Table 9-1; Linux kcs_bmc KCS_STATUS_*).

@@ -39,6 +39,8 @@
 #include <span>
 #include <string_view>
 
+#include "../detail/enum_name.hpp"
+
 namespace ipmikit::si {
 
 // ---------------------------------------------------------------------------------------------
@@ -87,14 +89,8 @@ enum class device_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(device_error e) noexcept {
-  switch (e) {
-    case device_error::ok: return "ok";
-    case device_error::no_request: return "no_request";
-    case device_error::stale_request: return "stale_request";
-    case device_error::response_too_short: return "response_too_short";
-    case device_error::response_too_long: return "response_too_long";
-  }
-  return {};
+  return ipmikit::detail::enum_name<device_error, 5>(
+      e, {"ok", "no_request", "stale_request", "response_too_short", "response_too_long"});
 }
 
 /// A request as the BMC sees it: `bytes` = netfn<<2|lun, cmd, data…; valid until the next
@@ -142,14 +138,7 @@ enum class outcome : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(outcome o) noexcept {
-  switch (o) {
-    case outcome::idle: return "idle";
-    case outcome::busy: return "busy";
-    case outcome::done: return "done";
-    case outcome::failed: return "failed";
-    case outcome::hosed: return "hosed";
-  }
-  return {};
+  return ipmikit::detail::enum_name<outcome, 5>(o, {"idle", "busy", "done", "failed", "hosed"});
 }
 
 /// Why start() was refused (local errors). Zero is success.
@@ -162,14 +151,7 @@ enum class host_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(host_error e) noexcept {
-  switch (e) {
-    case host_error::ok: return "ok";
-    case host_error::busy: return "busy";
-    case host_error::hosed: return "hosed";
-    case host_error::request_too_short: return "request_too_short";
-    case host_error::request_too_long: return "request_too_long";
-  }
-  return {};
+  return ipmikit::detail::enum_name<host_error, 5>(e, {"ok", "busy", "hosed", "request_too_short", "request_too_long"});
 }
 
 /// The access a host machine asks for next. `Access` is the interface's list of accesses

@@ -65,6 +65,7 @@
 #include <type_traits>
 
 #include "../checksum.hpp"
+#include "../detail/enum_name.hpp"
 #include "../detail/simd/select.hpp"
 #include "../message.hpp"
 #include "protocol.hpp"
@@ -93,31 +94,21 @@ inline constexpr decode_error all_decode_errors[decode_error_count] = {
     decode_error::unknown_command,          decode_error::wrong_argument_count};
 
 [[nodiscard]] constexpr std::string_view name(decode_error e) noexcept {
-  switch (e) {
-    case decode_error::message_too_short: return "message_too_short";
-    case decode_error::checksum_mismatch: return "checksum_mismatch";
-    case decode_error::frame_too_long: return "frame_too_long";
-    case decode_error::escape_before_terminator: return "escape_before_terminator";
-    case decode_error::invalid_escape: return "invalid_escape";
-    case decode_error::empty_command: return "empty_command";
-    case decode_error::unknown_command: return "unknown_command";
-    case decode_error::wrong_argument_count: return "wrong_argument_count";
-  }
-  return {};
+  return ipmikit::detail::enum_name<decode_error, 8>(
+      e, {"message_too_short", "checksum_mismatch", "frame_too_long", "escape_before_terminator", "invalid_escape",
+          "empty_command", "unknown_command", "wrong_argument_count"}, 1);
 }
 
 [[nodiscard]] constexpr std::string_view describe(decode_error e) noexcept {
-  switch (e) {
-    case decode_error::message_too_short: return "message shorter than the minimum frame";
-    case decode_error::checksum_mismatch: return "message checksum does not sum to zero";
-    case decode_error::frame_too_long: return "frame longer than the decoder's capacity";
-    case decode_error::escape_before_terminator: return "escape byte directly before a terminator";
-    case decode_error::invalid_escape: return "byte after an escape is not 0xB0, 0xB1 or 0xBA";
-    case decode_error::empty_command: return "command terminator with no command byte";
-    case decode_error::unknown_command: return "unknown VM command code";
-    case decode_error::wrong_argument_count: return "VM command with the wrong number of argument bytes";
-  }
-  return {};
+  return ipmikit::detail::enum_name<decode_error, 8>(
+      e, {"message shorter than the minimum frame",
+          "message checksum does not sum to zero",
+          "frame longer than the decoder's capacity",
+          "escape byte directly before a terminator",
+          "byte after an escape is not 0xB0, 0xB1 or 0xBA",
+          "command terminator with no command byte",
+          "unknown VM command code",
+          "VM command with the wrong number of argument bytes"}, 1);
 }
 
 /// Which terminator ended a frame.

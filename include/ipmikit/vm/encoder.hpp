@@ -28,6 +28,7 @@
 #include <type_traits>
 
 #include "../checksum.hpp"
+#include "../detail/enum_name.hpp"
 #include "../detail/simd/select.hpp"
 #include "protocol.hpp"
 
@@ -62,14 +63,8 @@ enum class encode_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(encode_error e) noexcept {
-  switch (e) {
-    case encode_error::ok: return "ok";
-    case encode_error::buffer_too_small: return "buffer_too_small";
-    case encode_error::body_too_short: return "body_too_short";
-    case encode_error::body_too_long: return "body_too_long";
-    case encode_error::wrong_argument_count: return "wrong_argument_count";
-  }
-  return {};
+  return ipmikit::detail::enum_name<encode_error, 5>(
+      e, {"ok", "buffer_too_small", "body_too_short", "body_too_long", "wrong_argument_count"});
 }
 
 struct encode_result {

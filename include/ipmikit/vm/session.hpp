@@ -54,6 +54,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "../detail/enum_name.hpp"
 #include "../message.hpp"
 #include "decoder.hpp"
 #include "encoder.hpp"
@@ -82,16 +83,9 @@ enum class session_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(session_error e) noexcept {
-  switch (e) {
-    case session_error::ok: return "ok";
-    case session_error::not_connected: return "not_connected";
-    case session_error::request_outstanding: return "request_outstanding";
-    case session_error::would_block: return "would_block";
-    case session_error::unknown_message_id: return "unknown_message_id";
-    case session_error::invalid_response: return "invalid_response";
-    case session_error::missing_capability: return "missing_capability";
-  }
-  return {};
+  return ipmikit::detail::enum_name<session_error, 7>(
+      e, {"ok", "not_connected", "request_outstanding", "would_block", "unknown_message_id", "invalid_response",
+          "missing_capability"});
 }
 
 /// What the peer did wrong (remote errors). Counted in session_stats::problems.
@@ -106,14 +100,9 @@ enum class protocol_problem : std::uint8_t {
 inline constexpr std::size_t protocol_problem_count = 5;
 
 [[nodiscard]] constexpr std::string_view name(protocol_problem p) noexcept {
-  switch (p) {
-    case protocol_problem::malformed_frame: return "malformed_frame";
-    case protocol_problem::unexpected_response: return "unexpected_response";
-    case protocol_problem::mismatched_response: return "mismatched_response";
-    case protocol_problem::unexpected_command: return "unexpected_command";
-    case protocol_problem::version_mismatch: return "version_mismatch";
-  }
-  return {};
+  return ipmikit::detail::enum_name<protocol_problem, 5>(
+      p, {"malformed_frame", "unexpected_response", "mismatched_response", "unexpected_command",
+          "version_mismatch"}, 1);
 }
 
 // ---------------------------------------------------------------------------------------------

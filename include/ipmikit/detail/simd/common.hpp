@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "../enum_name.hpp"
+
 namespace ipmikit::detail {
 
 /// The kernel sets, one per instruction set (detail/simd/<name>.hpp); select.hpp picks one.
@@ -19,13 +21,7 @@ enum class kernel : std::uint8_t { scalar = 0, sse2 = 1, avx2 = 2, neon = 3 };
 inline constexpr kernel all_kernels[] = {kernel::scalar, kernel::sse2, kernel::avx2, kernel::neon};
 
 [[nodiscard]] constexpr std::string_view name(kernel k) noexcept {
-  switch (k) {
-    case kernel::scalar: return "scalar";
-    case kernel::sse2: return "sse2";
-    case kernel::avx2: return "avx2";
-    case kernel::neon: return "neon";
-  }
-  return {};
+  return ipmikit::detail::enum_name<kernel, 4>(k, {"scalar", "sse2", "avx2", "neon"});
 }
 
 /// Result of scan / scan_copy: where the first byte of the set is (or `end`), and the 8-bit sum
