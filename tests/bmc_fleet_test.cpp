@@ -184,6 +184,86 @@ TEST_SUITE("ipmikit-bmc config") {
     CHECK(parse_ok("[vm a]\nlisten = unix:/a\ntemperature = 71\n").vms[0].temperature == 71);
     CHECK(parse_error("[vm a]\nlisten = unix:/a\ntemperature = 128\n").message.find("0 to 127") != std::string::npos);
   }
+  TEST_CASE("users: userN = NAME PRIVILEGE [enabled|disabled] and userN_password; errors name the line, never the password") {
+    const config c = parse_ok(
+        "[vm a]\nlisten = unix:/a\n"
+        "user2 = admin administrator\n"
+        "user2_password = s3cret-pass\n"
+        "user3 = watcher user disabled\n"
+        "device_guid = 00112233-4455-6677-8899-aabbccddeeff\n");
+    const vm_config& v = c.vms[0];
+    REQUIRE(v.users.size() == 2);
+    CHECK(v.users[0].id == 2);
+    CHECK(v.users[0].name == "admin");
+    CHECK(v.users[0].password == "s3cret-pass");
+    CHECK(v.users[0].limit == ipmikit::cmd::privilege::administrator);
+    CHECK(v.users[0].enabled);
+    CHECK(v.users[1].name == "watcher");
+    CHECK(v.users[1].limit == ipmikit::cmd::privilege::user);
+    CHECK_FALSE(v.users[1].enabled);  // a disabled user needs no password
+    REQUIRE(v.device_guid);
+    CHECK((*v.device_guid)[0] == 0xFF);  // wire order, as system_guid
+    CHECK(parse_ok("[vm a]\nlisten = unix:/a\n").vms[0].users.empty());
+
+    const std::string secret = "hunter2-secret";
+    const auto check_error = [&](const std::string& body, int line, std::string_view says) {
+      const auto e = parse_error("[vm a]\nlisten = unix:/a\n" + body);
+      CHECK(e.line == line);
+      CHECK(e.message.find(says) != std::string::npos);
+      CHECK(e.message.find(secret) == std::string::npos);
+    };
+    check_error("user1 = root administrator\n", 3, "users 2 to 10");
+    check_error("user11 = x administrator\n", 3, "users 2 to 10");
+    check_error("user2 = admin\n", 3, "NAME PRIVILEGE");
+    check_error("user2 = admin king\n", 3, "unknown privilege 'king'");
+    check_error("user2 = admin user maybe\n", 3, "enabled or disabled");
+    check_error("user2 = " + std::string(17, 'n') + " user\n", 3, "at most 16 bytes");
+    check_error("user2 = admin user\nuser2 = other user\n", 4, "set twice");
+    check_error("user2 = admin user\n", 3, "without user2_password");
+    check_error("user2_password = " + secret + "\n", 3, "without user2 = NAME");
+    check_error("user2 = admin user\nuser2_password = " + secret + std::string(10, 'x') + "\n", 4, "longer than 20 bytes");
+    check_error("user2 = admin user\nuser2_password = " + secret + "\nuser2_password = " + secret + "\n", 5, "set twice");
+    check_error("user2 = admin user\nuser2_password = " + secret + "\nuser3 = admin user\nuser3_password = " + secret + "\n",
+                5, "duplicate_name");
+    check_error("device_guid = 0011\n", 3, "wrong_length");
+  }
+  TEST_CASE("configured users and the Device GUID answer the guest; users.state wins once it exists") {
+    char tmpl[] = "/tmp/ipmikit-bmc-cfgusers-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    config c = parse_ok(std::string("[vm vm1]\nlisten = unix:/a\nuser2 = admin operator\nuser2_password = s3cret-pass\n"
+                                    "device_guid = 00112233-4455-6677-8899-aabbccddeeff\nstate_dir = ") + tmpl + "/vm1\n");
+    const auto password = [](std::string_view text) {
+      bytes b{0x02, 0x03};  // user 2, test password (16-byte form)
+      b.insert(b.end(), text.begin(), text.end());
+      b.resize(18, 0x00);
+      return b;
+    };
+    {
+      rig r(c.vms[0]);
+      REQUIRE_FALSE(r.bmc->load_state());
+      const bytes name = r.request(app_netfn, 0x46, {0x02});  // Get User Name
+      REQUIRE(name.size() == 3 + 16);
+      CHECK(std::string(name.begin() + 3, name.begin() + 8) == "admin");
+      CHECK(r.cc(r.request(app_netfn, 0x47, password("s3cret-pass"))) == 0x00);
+      CHECK(r.cc(r.request(app_netfn, 0x47, password("wrong"))) == 0x80);
+      const bytes access = r.request(app_netfn, 0x44, {0x01, 0x02});  // Get User Access, LAN channel, user 2
+      REQUIRE(access.size() == 3 + 4);
+      CHECK((access[6] & 0x0F) == 0x03);  // operator
+      CHECK(r.request(app_netfn, 0x08) == bytes{0x1C, 0x08, 0x00, 0xFF, 0xEE, 0xDD, 0xCC, 0xBB, 0xAA, 0x99, 0x88,
+                                                0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00});
+      CHECK(logged("s3cret") == 0);
+      bytes set{0x02, 0x02};  // the guest changes user 2's password
+      for (char ch : std::string("guest-set")) set.push_back(static_cast<std::uint8_t>(ch));
+      set.resize(18, 0x00);
+      CHECK(r.cc(r.request(app_netfn, 0x47, set)) == 0x00);
+    }
+    rig r(c.vms[0]);
+    REQUIRE_FALSE(r.bmc->load_state());
+    CHECK(logged("event=users_from_state") == 1);
+    CHECK(r.cc(r.request(app_netfn, 0x47, password("guest-set"))) == 0x00);  // not undone by the restart
+    CHECK(logged("s3cret") == 0);
+    (void)std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
+  }
   TEST_CASE("state_dir: [bmc]'s, a directory per VM; a VM's own; never shared, always absolute") {
     const config c = parse_ok("[bmc]\nstate_dir = /var/lib/b\n[vm a]\nlisten = unix:/a\n[vm b]\nlisten = unix:/b\n"
                               "state_dir = /srv/b\n");

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "config.hpp"
@@ -235,6 +236,8 @@ class vm_bmc {
     (void)state_.sel.set_limit(cfg.sel_capacity);
     (void)state_.fru.build(cfg.fru.fields());  // checked when the configuration was read
     if (cfg.system_guid) state_.ids.set_system(*cfg.system_guid);
+    if (cfg.device_guid) state_.ids.set_device(*cfg.device_guid);
+    for (const user_entry& u : cfg.users) (void)state_.users.set_user(u.id, u.settings());  // checked when read
     bmc::sdr_config sdr{};
     sdr.watchdog_number = watchdog_sensor_number;
     sdr.threshold_sensors = std::span(&temperature_sensor, 1);
@@ -293,6 +296,11 @@ class vm_bmc {
     if (!restore(state_.sel, saved_.sel, sel_file) || !restore(state_.chassis, saved_.chassis, chassis_file) ||
         !restore(state_.fru, saved_.fru, fru_file_) || !restore(state_.users, saved_.users, users_file))
       return state_error_;
+    // The configured users are first values: once users.state holds the users, it wins (what
+    // the guest or an operator changed is not undone by a restart).
+    if (!cfg_->users.empty() && users_loaded_)
+      log_event(name(), "event=users_from_state path=%s note=%s", quoted(store_->path_of(users_file)).c_str(),
+                quoted("the configured users are not applied: delete the file to start from them").c_str());
     return std::nullopt;
   }
 
@@ -819,6 +827,7 @@ class vm_bmc {
       if (e == decltype(e){}) {  // every component's load error enum has ok = 0
         saved = c.generation();
         log_event(name(), "event=state_loaded path=%s bytes=%zu", quoted(st.path).c_str(), bytes.size());
+        if constexpr (std::is_same_v<Component, bmc::users>) users_loaded_ = true;
         return true;
       }
       refused = bmc::name(e);
@@ -865,6 +874,7 @@ class vm_bmc {
   std::string fru_file_;
   generations saved_;
   std::string state_error_;
+  bool users_loaded_ = false;  // users.state was read: the configured users gave way to it
   vm_stats stats_;
   wall_clock::time_point (*wall_)() = &wall_clock::now;
   std::uint8_t problems_logged_ = 0;
