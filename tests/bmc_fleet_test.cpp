@@ -10,6 +10,7 @@
 #include <ipmikit-bmc/config.hpp>
 #include <ipmikit-bmc/control.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -674,6 +675,64 @@ TEST_SUITE("ipmikit-bmc control") {
     CHECK(control_command("frobnicate", vms, r.now).starts_with("error unknown command"));
     CHECK(control_command("list a b c d e", vms, r.now).starts_with("error"));
     CHECK(control_command("help", vms, r.now).ends_with("ok\n"));
+  }
+
+  TEST_CASE("control: sel list pages of 64 records, sel clear, boot get/set; changes are on disk when answered") {
+    char tmpl[] = "/tmp/ipmikit-bmc-ctlstate-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    vm_config v = rig::default_vm();
+    v.state_dir = std::string(tmpl) + "/vm1";
+    {
+      rig r(v);
+      REQUIRE_FALSE(r.bmc->load_state());
+      vm_bmc* const vms[] = {r.bmc.get()};
+      CHECK(control_command("sel list vm1", vms, r.now) == "entries=0 capacity=1024 overflow=no\nok\n");
+      for (int k = 0; k < 130; ++k) {  // Add SEL Entry: a system event, then an OEM non-timestamped record
+        bytes rec{0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x41, 0x00, 0x04, 0x07, static_cast<std::uint8_t>(k), 0x6F, 0x01, 0x02, 0x03};
+        if (k == 1) rec = {0x00, 0x00, 0xE0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+        REQUIRE(r.cc(r.request(0x0A, 0x44, rec)) == 0x00);
+      }
+      const std::string page = control_command("sel list vm1", vms, r.now);
+      CHECK(page.starts_with("entries=130 capacity=1024 overflow=no\nid=0x0001 type=0x02 time="));
+      CHECK(page.find("record=0100020") != std::string::npos);
+      CHECK(page.find("id=0x0002 type=0xE0 record=0200E00102030405060708090A0B0C0D\n") != std::string::npos);
+      CHECK(std::count(page.begin(), page.end(), '\n') == 1 + 64 + 1 + 1);  // summary, 64 records, more=, ok
+      CHECK(page.ends_with("more=0x0041\nok\n"));
+      CHECK(page.size() < 8192);  // bounded, however large the SEL
+      const std::string last = control_command("sel list vm1 0x0081", vms, r.now);
+      CHECK(last.find("id=0x0081") != std::string::npos);
+      CHECK(last.find("id=0x0082") != std::string::npos);
+      CHECK(last.find("more=") == std::string::npos);
+      CHECK(control_command("sel list vm1 65", vms, r.now).find("id=0x0041") != std::string::npos);
+      CHECK(control_command("sel list vm1 0x0999", vms, r.now) == "error no SEL record 0x0999\n");
+      CHECK(control_command("sel list vm1 zz", vms, r.now).starts_with("error bad record ID 'zz'"));
+      CHECK(control_command("sel list nobody", vms, r.now) == "error no VM named 'nobody'\n");
+      CHECK(control_command("sel wipe vm1", vms, r.now).starts_with("error usage: sel"));
+      CHECK(control_command("sel clear vm1", vms, r.now) == "ok cleared 130\n");
+      CHECK(logged("event=sel_cleared entries=130 reason=control") == 1);
+      CHECK(r.request(0x0A, 0x40)[4] == 0x00);  // Get SEL Info: no entries for the guest either
+
+      CHECK(control_command("boot get vm1", vms, r.now) == "device=none\nvalid=no\npersistent=no\nefi=no\nok\n");
+      CHECK(control_command("boot set vm1 pxe persistent", vms, r.now) == "ok\n");
+      CHECK(logged("event=boot_device_set device=pxe persistent=yes reason=control") == 1);
+      // The guest reads it as chassis bootparam get 5 does: valid, persistent, PXE.
+      CHECK(r.request(chassis_netfn, 0x09, {0x05, 0x00, 0x00}) ==
+            bytes{0x04, 0x09, 0x00, 0x01, 0x05, 0xC0, 0x04, 0x00, 0x00, 0x00});
+      CHECK(control_command("boot get vm1", vms, r.now) == "device=pxe\nvalid=yes\npersistent=yes\nefi=no\nok\n");
+      CHECK(control_command("boot set vm1 warpdrive", vms, r.now).starts_with("error unknown boot device 'warpdrive' (none, pxe"));
+      CHECK(control_command("boot set vm1 pxe forever", vms, r.now).starts_with("error usage: boot"));
+      CHECK(control_command("boot get", vms, r.now).starts_with("error usage: boot"));
+      CHECK(control_command("help", vms, r.now).find("sel clear NAME\n") != std::string::npos);
+      // kill -9 here: both answers were given, so both changes are in the files.
+    }
+    rig r(v);
+    REQUIRE_FALSE(r.bmc->load_state());
+    vm_bmc* const vms[] = {r.bmc.get()};
+    CHECK(control_command("sel list vm1", vms, r.now) == "entries=0 capacity=1024 overflow=no\nok\n");
+    CHECK(control_command("boot get vm1", vms, r.now) == "device=pxe\nvalid=yes\npersistent=yes\nefi=no\nok\n");
+    CHECK(control_command("boot set vm1 cdrom", vms, r.now) == "ok\n");  // the next boot only
+    CHECK(control_command("boot get vm1", vms, r.now) == "device=cdrom\nvalid=yes\npersistent=no\nefi=no\nok\n");
+    (void)std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
   }
 
   TEST_CASE("a power command says which VM it acted on (the server flushes only that one)") {

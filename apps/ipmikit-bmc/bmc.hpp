@@ -221,6 +221,33 @@ std::uint8_t byte_of(const T& v) {
   return b[0];
 }
 
+/// The boot devices an operator names (`boot set`; ipmitool's `chassis bootdev` words, and the
+/// remote media of IPMI v2.0 §28.13 boot flags byte 2).
+inline constexpr std::pair<std::string_view, cmd::boot::boot_device> boot_device_words[] = {
+    {"none", cmd::boot::boot_device::none},
+    {"pxe", cmd::boot::boot_device::pxe},
+    {"disk", cmd::boot::boot_device::hard_disk},
+    {"safe", cmd::boot::boot_device::hard_disk_safe},
+    {"diag", cmd::boot::boot_device::diagnostic},
+    {"cdrom", cmd::boot::boot_device::cd_dvd},
+    {"bios", cmd::boot::boot_device::bios_setup},
+    {"floppy", cmd::boot::boot_device::floppy},
+    {"remote_floppy", cmd::boot::boot_device::remote_floppy},
+    {"remote_cdrom", cmd::boot::boot_device::remote_cd_dvd},
+    {"remote_media", cmd::boot::boot_device::remote_primary_media},
+    {"remote_disk", cmd::boot::boot_device::remote_hard_disk},
+};
+
+constexpr std::string_view word_of(cmd::boot::boot_device d) {
+  for (const auto& [word, device] : boot_device_words)
+    if (device == d) return word;
+  return "reserved";
+}
+
+/// The most SEL records one `sel list` answer holds (the rest: `more=ID`, then `sel list NAME
+/// ID`): an answer stays a few KiB whatever the SEL's size.
+constexpr std::size_t sel_list_page = 64;
+
 // ---------------------------------------------------------------------------------------------
 // The BMC of one VM
 
@@ -456,6 +483,82 @@ class vm_bmc {
       why = "the VM does not support " + std::string(ipmikit_bmc::name(a)) + " (capabilities 0x" +
             hex2(session_.peer_capabilities().to_byte()) + ")";
     return o;
+  }
+
+  // --- the operator's SEL and boot device (control socket: sel, boot) -------------------------
+
+  /// `sel list`'s lines: `entries=N capacity=M overflow=yes|no`, then a line per record from
+  /// the one with ID `from` (0: the first), at most sel_list_page, and `more=0xID` when records
+  /// remain. False when no record has the ID `from`.
+  bool sel_list(std::uint16_t from, std::string& out) const {
+    const auto& sel = state_.sel;
+    std::size_t i = 0;
+    while (from != 0 && i < sel.size() && (sel.bytes_at(i)[0] | sel.bytes_at(i)[1] << 8) != from) ++i;
+    if (i == sel.size() && from != 0) return false;
+    char line[96];
+    std::snprintf(line, sizeof line, "entries=%zu capacity=%zu overflow=%s\n", sel.size(), sel.limit(),
+                  sel.overflow() ? "yes" : "no");
+    out += line;
+    for (std::size_t shown = 0; i < sel.size(); ++i, ++shown) {
+      const auto& r = sel.bytes_at(i);
+      const unsigned id = static_cast<unsigned>(r[0] | r[1] << 8);
+      if (shown == sel_list_page) {
+        std::snprintf(line, sizeof line, "more=0x%04X\n", id);
+        out += line;
+        break;
+      }
+      // Types below E0h carry a timestamp (IPMI v2.0 §32.1-§32.3): SEL time, seconds since 1970.
+      std::snprintf(line, sizeof line, "id=0x%04X type=0x%02X", id, static_cast<unsigned>(r[2]));
+      out += line;
+      if (r[2] < 0xE0) out += " time=" + std::to_string(r[3] | r[4] << 8 | r[5] << 16 | static_cast<std::uint32_t>(r[6]) << 24);
+      out += " record=";
+      for (const std::uint8_t b : r) out += hex2(b);
+      out += '\n';
+    }
+    return true;
+  }
+
+  /// Clears the SEL as Clear SEL does (a reservation, then erase), and writes it. The number of
+  /// records cleared, or the state file's error (the SEL is clear in memory either way).
+  std::size_t clear_sel(std::string& error) {
+    const std::size_t n = state_.sel.size();
+    cmd::clear_sel::request rq;
+    rq.reservation_id = state_.sel.reserve();
+    rq.action = cmd::clear_sel_action::initiate_erase;
+    (void)state_.sel.clear(rq, wall_());  // its own fresh reservation: accepted
+    if (admit(log_kind::action)) log_event(name(), "event=sel_cleared entries=%zu reason=control", n);
+    if (!persist()) error = "cleared, but the state file could not be written (see the log)";
+    return n;
+  }
+
+  /// `boot get`'s lines: the boot flags (System Boot Options parameter 5) as Get reads them now.
+  [[nodiscard]] std::string boot_status(time_point now) const {
+    cmd::get_system_boot_options::request rq;
+    rq.parameter = cmd::boot::boot_flags::number;
+    cmd::get_system_boot_options::response rs;
+    bmc::chassis copy = state_.chassis;  // Get lets a valid bit whose 60 s are over read 0
+    (void)copy.get_boot_option(rq, rs, now);
+    const auto& f = std::get<cmd::boot::boot_flags>(rs.value);
+    return "device=" + std::string(word_of(f.device)) + "\nvalid=" + (f.valid ? "yes" : "no") +
+           "\npersistent=" + (f.persistent ? "yes" : "no") + "\nefi=" + (f.efi ? "yes" : "no") + "\n";
+  }
+
+  /// Sets the boot device as Set System Boot Options parameter 5 does (valid; `persistent`: every
+  /// boot, else the next one, within 60 s per IPMI v2.0 §28.12), and writes it. The error text,
+  /// or empty.
+  std::string set_boot_device(cmd::boot::boot_device d, bool persistent, time_point now) {
+    cmd::boot::boot_flags f;
+    f.valid = d != cmd::boot::boot_device::none;
+    f.persistent = persistent && f.valid;
+    f.device = d;
+    cmd::set_system_boot_options::request rq;
+    rq.value = cmd::boot::parameter{f};
+    if (state_.chassis.set_boot_option(rq, now) != completion_code::success) return "the chassis refused the boot flags";
+    if (admit(log_kind::action))
+      log_event(name(), "event=boot_device_set device=%s persistent=%s reason=control", std::string(word_of(d)).c_str(),
+                f.persistent ? "yes" : "no");
+    if (!persist()) return "set, but the state file could not be written (see the log)";
+    return {};
   }
 
   /// `key=value` lines for `status NAME`.

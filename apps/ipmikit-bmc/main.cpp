@@ -759,7 +759,7 @@ constexpr const char* usage_text =
     "  -device ipmi-bmc-extern,id=bmc0,chardev=ipmi0 -device isa-ipmi-kcs,bmc=bmc0\n"
     "\n"
     "One logfmt line per event on stdout. Control socket: list, status NAME,\n"
-    "power off|reset|nmi|soft NAME.\n"
+    "power off|reset|nmi|soft NAME, sel list|clear NAME, boot get|set NAME (help: all).\n"
     "Exit status: 0 stopped by SIGINT/SIGTERM, 1 runtime error, 2 usage or configuration error.\n";
 
 int usage_error(const std::string& message) {

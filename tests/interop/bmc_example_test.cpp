@@ -669,9 +669,9 @@ void persist_run(checker& c, const temp_dir& dir, const std::string& binary, con
 int test_persist(const temp_dir& dir, const std::string& binary) {
   say("== persist: the SEL, boot options and FRU writes survive kill -9; a corrupt file is set aside");
   checker c;
-  const std::string sock = dir.file("p.sock"), state = dir.file("state");
+  const std::string sock = dir.file("p.sock"), state = dir.file("state"), ctl = dir.file("persist-control.sock");
   const std::string conf = dir.file("persist.conf");
-  if (!c.check_ok(write_file(conf, "[bmc]\nstate_dir = " + state + "\n[vm p]\nlisten = unix:" + sock + "\n"),
+  if (!c.check_ok(write_file(conf, "[bmc]\nstate_dir = " + state + "\ncontrol = " + ctl + "\n[vm p]\nlisten = unix:" + sock + "\n"),
                   "wrote " + conf))
     return c.failures();
   // The [bmc] state_dir must exist (systemd's StateDirectory= makes it); each VM's is created.
@@ -709,6 +709,31 @@ int test_persist(const temp_dir& dir, const std::string& binary) {
            "Get SEL Info: a fresh, empty SEL");
     expect(conn, {0x00, 0x09, 0x05, 0x00, 0x00}, {0x04, 0x09, 0x00, 0x01, 0x05, 0xC0, 0x04, 0x00, 0x00, 0x00},
            "the boot options are not affected");
+    // The operator's changes through the control socket are written like the guest's.
+    expect(conn, {0x28, 0x44, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x41, 0x00, 0x04, 0x07, 0x09, 0x6F, 0x01, 0xFF, 0xFF},
+           {0x2C, 0x44, 0x00, 0x01, 0x00}, "Add SEL Entry: record 1 in the fresh SEL");
+    auto list = control(ctl, "sel list p");
+    if (c.check_ok(list, "control: sel list p"))
+      c.check(list->starts_with("entries=1 capacity=1024 overflow=no\nid=0x0001 type=0x02 time=") &&
+                  list->find(" record=010002") != std::string::npos && list->ends_with("41000407096F01FFFF\nok\n"),
+              "  the record: " + *list);
+    auto cleared = control(ctl, "sel clear p");
+    if (c.check_ok(cleared, "control: sel clear p")) c.check(*cleared == "ok cleared 1\n", "  " + *cleared);
+    auto boot = control(ctl, "boot set p cdrom persistent");
+    if (c.check_ok(boot, "control: boot set p cdrom persistent")) c.check(*boot == "ok\n", "  " + *boot);
+    auto shown = control(ctl, "boot get p");
+    if (c.check_ok(shown, "control: boot get p"))
+      c.check(*shown == "device=cdrom\nvalid=yes\npersistent=yes\nefi=no\nok\n", "  " + *shown);
+    // kill -9 now: both answers are in, so both changes are on disk.
+  });
+  persist_run(c, dir, binary, conf, sock, "fourth", [&](vm_connection& conn, const std::string&) {
+    auto info = scripted_request(conn, id++, {0x28, 0x40});
+    if (c.check_ok(info, "Get SEL Info after kill -9"))
+      c.check(info->size() == 17 && (*info)[2] == 0x00 && (*info)[4] == 0x00 && (*info)[5] == 0x00 &&
+                  !std::all_of(info->begin() + 12, info->begin() + 16, [](std::uint8_t b) { return b == 0xFF; }),
+              "  the SEL the operator cleared is empty, with an erase time: " + hex(*info));
+    expect(conn, {0x00, 0x09, 0x05, 0x00, 0x00}, {0x04, 0x09, 0x00, 0x01, 0x05, 0xC0, 0x14, 0x00, 0x00, 0x00},
+           "Get System Boot Options: the operator's persistent CD/DVD");
   });
   return c.failures();
 }
