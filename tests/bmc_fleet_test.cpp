@@ -454,7 +454,8 @@ TEST_SUITE("ipmikit-bmc") {
       types.push_back(rec[5 + 3]);  // record type (IPMI v2.0 §43: header byte 4)
       id = static_cast<std::uint16_t>(rec[3] | rec[4] << 8);
     }
-    CHECK(types == std::vector<std::uint8_t>{0x12, 0x11, 0x02, 0x01});  // MC locator, FRU locator, compact, full
+    // MC locator, FRU locator, the watchdog (compact), Inlet Temp (full), Power State (compact).
+    CHECK(types == std::vector<std::uint8_t>{0x12, 0x11, 0x02, 0x01, 0x02});
     // Inlet Temp: 42 against 40 / 45 / 50 is at or over upper non-critical only (byte 3 b3; b7:6
     // are reserved, returned as 1 per IPMI v2.0 §35.14); scanning on, no event messages.
     CHECK(r.request(0x04, 0x2D, {temperature_sensor_number}) == bytes{0x14, 0x2D, 0x00, 42, 0x40, 0xC8});
@@ -467,6 +468,24 @@ TEST_SUITE("ipmikit-bmc") {
     r.advance(200ms);
     CHECK(r.request(0x04, 0x2D, {watchdog_sensor_number}) == bytes{0x14, 0x2D, 0x00, 0x00, 0x40, 0x02, 0x80});
     CHECK(r.cc(r.request(0x04, 0x2D, {0x7E})) == 0xCB);  // no such sensor
+  }
+
+  TEST_CASE("sensors: Power State (System ACPI Power State) follows the VM's power; power_sensor = no removes it") {
+    rig r;
+    // Connected: S0/G0 working (offset 00h); scanning on.
+    CHECK(r.request(0x04, 0x2D, {power_sensor_number}) == bytes{0x14, 0x2D, 0x00, 0x00, 0x40, 0x01, 0x80});
+    // After POWEROFF went out (Chassis Control power down): G3 mechanical off (offset 07h).
+    CHECK(r.cc(r.request(chassis_netfn, 0x02, {0x00})) == 0x00);
+    r.advance(50ms);
+    CHECK_FALSE(r.bmc->power_on());
+    CHECK(r.request(0x04, 0x2D, {power_sensor_number}) == bytes{0x14, 0x2D, 0x00, 0x00, 0x40, 0x80, 0x80});
+    CHECK(parse_ok("[vm a]\nlisten = unix:/a\n").vms[0].power_sensor);
+    CHECK_FALSE(parse_ok("[vm a]\nlisten = unix:/a\npower_sensor = no\n").vms[0].power_sensor);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\npower_sensor = maybe\n").line == 3);
+    vm_config v = rig::default_vm();
+    v.power_sensor = false;
+    rig without(v);
+    CHECK(without.cc(without.request(0x04, 0x2D, {power_sensor_number})) == 0xCB);  // no such sensor
   }
 
   TEST_CASE("users: a user set by the guest is in users.state before the response, and a new process has it") {
@@ -618,26 +637,11 @@ TEST_SUITE("ipmikit-bmc") {
   TEST_CASE("bad input: a peer that floods requests without reading gets bounded output; drops are counted") {
     rig r;
     bytes flood;
-    for (int id = 0; id < 256; ++id) {
-      const std::uint8_t body[] = {static_cast<std::uint8_t>(id), app_netfn << 2, 0x01};
-      std::uint8_t sum = 0;
-      for (const auto b : body) sum = static_cast<std::uint8_t>(sum + b);
-      for (const auto b : body) {
-        if (b == 0xA0 || b == 0xA1 || b == 0xAA) {
-          flood.push_back(0xAA);
-          flood.push_back(static_cast<std::uint8_t>(b | 0x10));
-        } else {
-          flood.push_back(b);
-        }
-      }
-      const auto cks = static_cast<std::uint8_t>(-sum);
-      if (cks == 0xA0 || cks == 0xA1 || cks == 0xAA) {
-        flood.push_back(0xAA);
-        flood.push_back(static_cast<std::uint8_t>(cks | 0x10));
-      } else {
-        flood.push_back(cks);
-      }
-      flood.push_back(0xA0);
+    for (int id = 0; id < 256; ++id) {  // Get Device ID, framed by the library's encoder
+      const std::uint8_t body[] = {app_netfn << 2, 0x01};
+      std::array<std::uint8_t, ipmikit::vm::max_message_frame_size(sizeof body)> frame{};
+      const auto e = ipmikit::vm::encode_message(frame, static_cast<std::uint8_t>(id), body);
+      flood.insert(flood.end(), frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(e.size));
     }
     r.bmc->receive(flood, r.now);
     CHECK(r.bmc->stats().requests == 256);

@@ -42,12 +42,20 @@ using wall_clock = std::chrono::system_clock;  // the SEL's time is UTC
 constexpr std::uint8_t watchdog_sensor_number = 0x01;
 /// The simulated temperature sensor's number (its SDR and Get Sensor Reading).
 constexpr std::uint8_t temperature_sensor_number = 0x02;
+/// The power-state sensor's number (its SDR and Get Sensor Reading; `power_sensor`).
+constexpr std::uint8_t power_sensor_number = 0x03;
+/// System ACPI Power State sensor type and the two states it reports (IPMI v2.0 §42.2 table
+/// 42-3, sensor type 22h): offset 00h S0/G0 "working" while the VM is on, 07h G3 "mechanical
+/// off" while it is off (QEMU's POWEROFF, or no VM connected: "Power state" in the docs).
+constexpr std::uint8_t acpi_power_state_sensor_type = 0x22;  // IPMI v2.0 §42.2 table 42-3
+constexpr std::uint16_t acpi_s0_working = 1u << 0x00;         // IPMI v2.0 §42.2 table 42-3, offset 00h
+constexpr std::uint16_t acpi_g3_mechanical_off = 1u << 0x07;  // IPMI v2.0 §42.2 table 42-3, offset 07h
 /// What Get Device ID says this BMC is besides a controller (IPMI v2.0 §20.1 byte 6): a chassis
 /// device, a SEL device, an SDR repository with sensors, and a FRU inventory device.
 constexpr std::uint8_t device_support = bmc::device_support::chassis_device | bmc::device_support::sel_device |
                                         bmc::device_support::sdr_repository | bmc::device_support::sensor_device |
                                         bmc::device_support::fru_inventory;
-/// The SDR repository's records: MC and FRU locators, the watchdog, the temperature sensor.
+/// The SDR repository's room: MC and FRU locators, the watchdog, temperature and power sensors.
 constexpr std::size_t sdr_records = 8;
 
 constexpr std::string_view use_key(cmd::watchdog_timer_use use) {  // log values, stable for scripts
@@ -168,6 +176,11 @@ constexpr bmc::threshold_sensor temperature_sensor = [] {
   return t;
 }();
 
+/// The power-state sensor (`power_sensor`): follows the chassis power as this BMC knows it.
+constexpr bmc::discrete_sensor power_state_sensor{"Power State", power_sensor_number, acpi_power_state_sensor_type,
+                                                  bmc::sensor_specific_event_type, bmc::entity_system_board, 1,
+                                                  acpi_s0_working | acpi_g3_mechanical_off};
+
 /// One VM's BMC state as the commands see it: the BMC core's components, and the time.
 struct vm_components {
   bmc::controller mc;
@@ -223,19 +236,13 @@ std::uint8_t byte_of(const T& v) {
 
 /// The boot devices an operator names (`boot set`; ipmitool's `chassis bootdev` words, and the
 /// remote media of IPMI v2.0 §28.13 boot flags byte 2).
-inline constexpr std::pair<std::string_view, cmd::boot::boot_device> boot_device_words[] = {
-    {"none", cmd::boot::boot_device::none},
-    {"pxe", cmd::boot::boot_device::pxe},
-    {"disk", cmd::boot::boot_device::hard_disk},
-    {"safe", cmd::boot::boot_device::hard_disk_safe},
-    {"diag", cmd::boot::boot_device::diagnostic},
-    {"cdrom", cmd::boot::boot_device::cd_dvd},
-    {"bios", cmd::boot::boot_device::bios_setup},
-    {"floppy", cmd::boot::boot_device::floppy},
-    {"remote_floppy", cmd::boot::boot_device::remote_floppy},
-    {"remote_cdrom", cmd::boot::boot_device::remote_cd_dvd},
-    {"remote_media", cmd::boot::boot_device::remote_primary_media},
-    {"remote_disk", cmd::boot::boot_device::remote_hard_disk},
+using cmd::boot::boot_device;
+inline constexpr std::pair<std::string_view, boot_device> boot_device_words[] = {
+    {"none", boot_device::none},         {"pxe", boot_device::pxe},           {"disk", boot_device::hard_disk},
+    {"safe", boot_device::hard_disk_safe}, {"diag", boot_device::diagnostic}, {"cdrom", boot_device::cd_dvd},
+    {"bios", boot_device::bios_setup},   {"floppy", boot_device::floppy},     {"remote_floppy", boot_device::remote_floppy},
+    {"remote_cdrom", boot_device::remote_cd_dvd}, {"remote_media", boot_device::remote_primary_media},
+    {"remote_disk", boot_device::remote_hard_disk},
 };
 
 constexpr std::string_view word_of(cmd::boot::boot_device d) {
@@ -268,9 +275,11 @@ class vm_bmc {
     bmc::sdr_config sdr{};
     sdr.watchdog_number = watchdog_sensor_number;
     sdr.threshold_sensors = std::span(&temperature_sensor, 1);
+    if (cfg.power_sensor) sdr.discrete_sensors = std::span(&power_state_sensor, 1);
     (void)state_.sdr.build(sdr, wall_clock::now());  // fixed records: they fit (tests say so)
     (void)state_.sdr.set_reading(temperature_sensor_number, cfg.temperature);
     (void)state_.sdr.set_states(watchdog_sensor_number, 0);  // no event yet: a reading, not "unavailable"
+    power_sensor_follows();  // off: no VM connected yet
     if (cfg.watchdog.timeout) {  // configured defaults: as if set with timer use SMS/OS
       cmd::set_watchdog_timer::request d;
       d.timer_use = cmd::watchdog_timer_use::sms_os;
@@ -354,6 +363,7 @@ class vm_bmc {
     if (admit(log_kind::chatter)) log_event(name(), "event=connected peer=%s", quoted(peer).c_str());
     session_.connect(now, events{*this, now});  // queues VERSION 1
     (void)state_.chassis.power_changed(true, take_restart_cause(), now);
+    power_sensor_follows();
     if (cfg_->watchdog.start_on_connect && state_.watchdog.initialized() && !state_.watchdog.running()) {
       (void)state_.watchdog.reset(now);
       if (admit(log_kind::chatter)) log_event(name(), "event=watchdog_started reason=configured %s", describe_watchdog().c_str());
@@ -367,6 +377,7 @@ class vm_bmc {
     state_.mc.forget_attention();
     powered_off_ = false;
     (void)state_.chassis.power_changed(false, cmd::restart_cause::unknown, now);
+    power_sensor_follows();
     // Power requests still waiting were answered "queued": say that they were not sent.
     if (in_flight_ != power_action::none && admit(log_kind::action))
       log_event(name(), "event=power action=%s reason=%s result=not_sent note=\"disconnected before it was written\"",
@@ -901,6 +912,7 @@ class vm_bmc {
       if (q.action == power_action::power_off) {
         powered_off_ = true;
         (void)state_.chassis.power_changed(false, cmd::restart_cause::unknown, now_);
+        power_sensor_follows();
       }
       // QEMU resets the machine on RESET without telling (it never sends RESET back): the boot
       // that follows is this one.
@@ -909,6 +921,12 @@ class vm_bmc {
       in_flight_reason_ = q.reason;
       in_flight_unsent_ = session_.pending().size();  // the command is the last byte appended
     }
+  }
+
+  /// The power-state sensor reads what power_on() says (no sensor without `power_sensor`).
+  void power_sensor_follows() {
+    if (cfg_->power_sensor)
+      (void)state_.sdr.set_states(power_sensor_number, power_on() ? acpi_s0_working : acpi_g3_mechanical_off);
   }
 
   /// Restores `c` from `file` (see load_state); false (state_error_ says why) only when the file

@@ -72,23 +72,21 @@ struct watchdog_defaults {
 
 /// The FRU text keys (FRU Information Storage Definition v1.0; `ipmitool fru print`), each with
 /// the field of the component's configuration it sets.
+using ipmikit::bmc::fru_config;
 struct fru_text_key {
   std::string_view key;
-  std::string_view ipmikit::bmc::fru_config::*field;
+  std::string_view fru_config::*field;
 };
 inline constexpr fru_text_key fru_text_keys[] = {
-    {"fru_chassis_part", &ipmikit::bmc::fru_config::chassis_part},
-    {"fru_chassis_serial", &ipmikit::bmc::fru_config::chassis_serial},
-    {"fru_board_manufacturer", &ipmikit::bmc::fru_config::board_manufacturer},
-    {"fru_board_product", &ipmikit::bmc::fru_config::board_product},
-    {"fru_board_serial", &ipmikit::bmc::fru_config::board_serial},
-    {"fru_board_part", &ipmikit::bmc::fru_config::board_part},
-    {"fru_product_manufacturer", &ipmikit::bmc::fru_config::product_manufacturer},
-    {"fru_product_name", &ipmikit::bmc::fru_config::product_name},
-    {"fru_product_part", &ipmikit::bmc::fru_config::product_part},
-    {"fru_product_version", &ipmikit::bmc::fru_config::product_version},
-    {"fru_product_serial", &ipmikit::bmc::fru_config::product_serial},
-    {"fru_product_asset_tag", &ipmikit::bmc::fru_config::product_asset_tag},
+    // The chassis info area (FRU spec §10):
+    {"fru_chassis_part", &fru_config::chassis_part},           {"fru_chassis_serial", &fru_config::chassis_serial},
+    // The board info area (§11):
+    {"fru_board_manufacturer", &fru_config::board_manufacturer}, {"fru_board_product", &fru_config::board_product},
+    {"fru_board_serial", &fru_config::board_serial},             {"fru_board_part", &fru_config::board_part},
+    // The product info area (§12):
+    {"fru_product_manufacturer", &fru_config::product_manufacturer}, {"fru_product_name", &fru_config::product_name},
+    {"fru_product_part", &fru_config::product_part},       {"fru_product_version", &fru_config::product_version},
+    {"fru_product_serial", &fru_config::product_serial},   {"fru_product_asset_tag", &fru_config::product_asset_tag},
 };
 
 /// The FRU inventory's fields as configured: text, empty = not written. An area (chassis,
@@ -154,6 +152,8 @@ struct vm_config {
   std::size_t sel_capacity = max_sel_capacity;
   /// The simulated inlet temperature sensor's reading, °C (Get Sensor Reading, `sensor list`).
   std::uint8_t temperature = 25;
+  /// The "Power State" sensor (System ACPI Power State), following the VM's power.
+  bool power_sensor = true;
   /// Where the VM's SEL, boot options and FRU writes are kept (state_dir); empty: nowhere, they
   /// last as long as the process. Filled by parse_config from [bmc] state_dir when not set here.
   std::string state_dir;
@@ -470,6 +470,10 @@ inline config_result parse_config(std::string_view text) {
       const auto v = number(127);
       if (!v) return bad("degrees C, 0 to 127");
       vm.temperature = static_cast<std::uint8_t>(*v);
+    } else if (key == "power_sensor") {
+      const auto v = detail::parse_bool(value);
+      if (!v) return bad("yes or no");
+      vm.power_sensor = *v;
     } else if (key == "fru_chassis_type") {
       const auto v = number(0xFF);
       if (!v) return bad("an SMBIOS enclosure type, 0 to 255");
@@ -486,7 +490,7 @@ inline config_result parse_config(std::string_view text) {
       return fail("unknown key '" + k +
                   "' in [vm " + vm.name + "] (known: listen, device_id, device_revision, firmware, manufacturer, product, "
                   "watchdog_timeout, watchdog_action, watchdog_pretimeout, watchdog_pretimeout_interrupt, "
-                  "watchdog_start, system_guid, device_guid, userN, userN_password, sel_capacity, temperature, state_dir, fru_chassis_type, fru_chassis_part, fru_chassis_serial, "
+                  "watchdog_start, system_guid, device_guid, userN, userN_password, sel_capacity, temperature, power_sensor, state_dir, fru_chassis_type, fru_chassis_part, fru_chassis_serial, "
                   "fru_board_manufacturer, fru_board_product, fru_board_serial, fru_board_part, "
                   "fru_product_manufacturer, fru_product_name, fru_product_part, fru_product_version, "
                   "fru_product_serial, fru_product_asset_tag)");
