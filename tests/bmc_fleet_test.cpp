@@ -739,6 +739,25 @@ TEST_SUITE("ipmikit-bmc control") {
     (void)std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
   }
 
+  TEST_CASE("state_dir: nothing is written before load_state() read the directory") {
+    char tmpl[] = "/tmp/ipmikit-bmc-unread-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    vm_config v = rig::default_vm();
+    v.state_dir = tmpl;  // exists, holds nothing
+    rig r(v);
+    vm_bmc* const vms[] = {r.bmc.get()};
+    CHECK(control_command("boot set vm1 pxe persistent", vms, r.now) == "ok\n");
+    CHECK(control_command("sel clear vm1", vms, r.now) == "ok cleared 0\n");
+    CHECK(r.cc(r.request(0x0A, 0x49, {0x00, 0x00, 0x00, 0x50})) == 0x00);  // Set SEL Time
+    std::vector<std::uint8_t> bytes_read;
+    CHECK(state_directory(v.state_dir).load("chassis.state", bytes_read).error == store_error::not_found);
+    CHECK(state_directory(v.state_dir).load("sel.state", bytes_read).error == store_error::not_found);
+    REQUIRE_FALSE(r.bmc->load_state());
+    CHECK(control_command("boot set vm1 disk persistent", vms, r.now) == "ok\n");
+    CHECK(state_directory(v.state_dir).load("chassis.state", bytes_read));  // from now on, every change
+    (void)std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
+  }
+
   TEST_CASE("a power command says which VM it acted on (the server flushes only that one)") {
     rig r;
     vm_config other_cfg = rig::default_vm();

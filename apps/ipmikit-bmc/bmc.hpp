@@ -332,6 +332,7 @@ class vm_bmc {
     if (!restore(state_.sel, saved_.sel, sel_file) || !restore(state_.chassis, saved_.chassis, chassis_file) ||
         !restore(state_.fru, saved_.fru, fru_file_) || !restore(state_.users, saved_.users, users_file))
       return state_error_;
+    store_ready_ = true;
     // The configured users are first values: once users.state holds the users, it wins (what
     // the guest or an operator changed is not undone by a restart).
     if (!cfg_->users.empty() && users_loaded_)
@@ -340,11 +341,13 @@ class vm_bmc {
     return std::nullopt;
   }
 
-  /// Makes every durable change since the last call durable (a file per changed component). False
-  /// (logged) when a file could not be written: that change is in memory only, and the next
-  /// successful call writes it.
+  /// Makes every durable change since the last call durable (a file per changed component), once
+  /// load_state() has read the directory. False (logged) when a file could not be written: that
+  /// change is in memory only, and the next successful call writes it.
   bool persist() {
-    if (!store_) return true;
+    // Nothing is written before load_state() read the directory: a write then would replace
+    // files nobody has read (and a BMC built only to answer, as the fuzzers do, writes nothing).
+    if (!store_ || !store_ready_) return true;
     bool ok = save(state_.sel, saved_.sel, sel_file);
     ok = save(state_.chassis, saved_.chassis, chassis_file) && ok;
     ok = save(state_.users, saved_.users, users_file) && ok;
@@ -996,6 +999,7 @@ class vm_bmc {
   generations saved_;
   std::string state_error_;
   bool users_loaded_ = false;  // users.state was read: the configured users gave way to it
+  bool store_ready_ = false;   // load_state() read the directory: persist() may write
   vm_stats stats_;
   wall_clock::time_point (*wall_)() = &wall_clock::now;
   std::uint8_t problems_logged_ = 0;
