@@ -524,7 +524,9 @@ class vm_bmc {
       // Types below E0h carry a timestamp (IPMI v2.0 §32.1-§32.3): SEL time, seconds since 1970.
       std::snprintf(line, sizeof line, "id=0x%04X type=0x%02X", id, static_cast<unsigned>(r[2]));
       out += line;
-      if (r[2] < 0xE0) out += " time=" + std::to_string(r[3] | r[4] << 8 | r[5] << 16 | static_cast<std::uint32_t>(r[6]) << 24);
+      std::uint32_t time = 0;  // bytes 3-6, LS byte first
+      for (std::size_t k = 7; k-- > 3;) time = time << 8 | r[k];
+      if (r[2] < 0xE0) out += " time=" + std::to_string(time);
       out += " record=";
       for (const std::uint8_t b : r) out += hex2(b);
       out += '\n';

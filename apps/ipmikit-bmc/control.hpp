@@ -137,12 +137,13 @@ inline std::string control_command(std::string_view line, std::span<vm_bmc* cons
     const std::size_t i = find(w[2]);
     if (i == vms.size()) return error("no VM named '" + std::string(w[2]) + "'");
     if (get) return vms[i]->boot_status(now) + "ok\n";
+    const std::string_view word = w[3];  // a structured binding: clang 14 lambdas cannot capture it
     const auto d = std::find_if(std::begin(boot_device_words), std::end(boot_device_words),
-                                [&](const auto& bw) { return bw.first == w[3]; });
+                                [word](const auto& bw) { return bw.first == word; });
     if (d == std::end(boot_device_words)) {
       std::string known;
       for (const auto& bw : boot_device_words) known += (known.empty() ? "" : ", ") + std::string(bw.first);
-      return error("unknown boot device '" + std::string(w[3]) + "' (" + known + ")");
+      return error("unknown boot device '" + std::string(word) + "' (" + known + ")");
     }
     const std::string why = vms[i]->set_boot_device(d->second, n == 5, now);
     return why.empty() ? std::string("ok\n") : error(why);

@@ -77,7 +77,6 @@ using session_type = vm::emulator_session<clock_type>;
 
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;
-constexpr int exit_usage = ipmikit_apps::exit_usage;
 
 // ---------------------------------------------------------------------------------------------
 // Options

@@ -305,6 +305,11 @@ std::optional<qemu_instance> start_vm(checker& c, const temp_dir& dir, const bmc
 std::uint16_t le16(const bytes& r, std::size_t at) {
   return static_cast<std::uint16_t>(r[at] | (r[at + 1] << 8));
 }
+std::uint32_t le32(const bytes& r, std::size_t at) {
+  std::uint32_t v = 0;
+  for (std::size_t k = 4; k-- > 0;) v = v << 8 | r[at + k];
+  return v;
+}
 
 /// The first QEMU: requests, completion codes, global enables, pre-timeout, then power down.
 void qemu_first_vm(checker& c, const temp_dir& dir, bmc_process& b) {
@@ -817,7 +822,7 @@ void apply(durable_model& m, const durable_model::change& c) {
     case user_name: m.names[u] = c.value; break;
     case user_password: m.passwords[u] = c.value; break;
     case fru_write: m.fru[c.offset - 16u] = c.value[0]; break;
-    case sel_time: m.sel_time = static_cast<std::uint32_t>(c.value[0] | c.value[1] << 8 | c.value[2] << 16 | c.value[3] << 24); break;
+    case sel_time: m.sel_time = le32(c.value, 0); break;
     default: m.ip = c.value; break;
   }
 }
@@ -903,11 +908,10 @@ std::string verify_durable(vm_connection& conn, std::uint8_t& id, durable_model&
   if (t.size() != 7 || t[2] != 0) {
     wrong += "Get SEL Time: " + hex(t) + "; ";
   } else {
-    const std::uint32_t now = static_cast<std::uint32_t>(t[3] | t[4] << 8 | t[5] << 16 | static_cast<std::uint32_t>(t[6]) << 24);
+    const std::uint32_t now = le32(t, 3);
     // Set at T: now reads T plus the seconds since (at most the test's run time).
     const auto near = [&](std::uint32_t set) { return now >= set && now - set <= since_ms / 1000 + 5; };
-    const auto flight_time = f && f->kind == sel_time ? std::optional<std::uint32_t>(
-        static_cast<std::uint32_t>(f->value[0] | f->value[1] << 8 | f->value[2] << 16 | f->value[3] << 24)) : std::nullopt;
+    const auto flight_time = f && f->kind == sel_time ? std::optional<std::uint32_t>(le32(f->value, 0)) : std::nullopt;
     judge(!m.sel_time ? now > 0x60000000u : near(*m.sel_time), flight_time && near(*flight_time),
           "SEL time " + std::to_string(now));
   }
