@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -234,9 +235,10 @@ TEST_SUITE("ipmikit-bmc config") {
     config c = parse_ok(std::string("[vm vm1]\nlisten = unix:/a\nuser2 = admin operator\nuser2_password = s3cret-pass\n"
                                     "device_guid = 00112233-4455-6677-8899-aabbccddeeff\nstate_dir = ") + tmpl + "/vm1\n");
     const auto password = [](std::string_view text) {
-      bytes b{0x02, 0x03};  // user 2, test password (16-byte form)
-      b.insert(b.end(), text.begin(), text.end());
-      b.resize(18, 0x00);
+      bytes b(18, 0x00);  // user 2, test password (16-byte form); sized first: no vector::insert (GCC PR 56456)
+      b[0] = 0x02;
+      b[1] = 0x03;
+      std::copy(text.begin(), text.end(), b.begin() + 2);
       return b;
     };
     {
@@ -641,7 +643,7 @@ TEST_SUITE("ipmikit-bmc") {
       const std::uint8_t body[] = {app_netfn << 2, 0x01};
       std::array<std::uint8_t, ipmikit::vm::max_message_frame_size(sizeof body)> frame{};
       const auto e = ipmikit::vm::encode_message(frame, static_cast<std::uint8_t>(id), body);
-      flood.insert(flood.end(), frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(e.size));
+      std::copy_n(frame.begin(), e.size, std::back_inserter(flood));
     }
     r.bmc->receive(flood, r.now);
     CHECK(r.bmc->stats().requests == 256);
