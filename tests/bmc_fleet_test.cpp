@@ -11,8 +11,10 @@
 #include <ipmikit-bmc/config.hpp>
 #include <ipmikit-bmc/control.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -185,6 +187,87 @@ TEST_SUITE("ipmikit-bmc config") {
     CHECK(parse_ok("[vm a]\nlisten = unix:/a\n").vms[0].temperature == 25);
     CHECK(parse_ok("[vm a]\nlisten = unix:/a\ntemperature = 71\n").vms[0].temperature == 71);
     CHECK(parse_error("[vm a]\nlisten = unix:/a\ntemperature = 128\n").message.find("0 to 127") != std::string::npos);
+  }
+  TEST_CASE("users: userN = NAME PRIVILEGE [enabled|disabled] and userN_password; errors name the line, never the password") {
+    const config c = parse_ok(
+        "[vm a]\nlisten = unix:/a\n"
+        "user2 = admin administrator\n"
+        "user2_password = s3cret-pass\n"
+        "user3 = watcher user disabled\n"
+        "device_guid = 00112233-4455-6677-8899-aabbccddeeff\n");
+    const vm_config& v = c.vms[0];
+    REQUIRE(v.users.size() == 2);
+    CHECK(v.users[0].id == 2);
+    CHECK(v.users[0].name == "admin");
+    CHECK(v.users[0].password == "s3cret-pass");
+    CHECK(v.users[0].limit == ipmikit::cmd::privilege::administrator);
+    CHECK(v.users[0].enabled);
+    CHECK(v.users[1].name == "watcher");
+    CHECK(v.users[1].limit == ipmikit::cmd::privilege::user);
+    CHECK_FALSE(v.users[1].enabled);  // a disabled user needs no password
+    REQUIRE(v.device_guid);
+    CHECK((*v.device_guid)[0] == 0xFF);  // wire order, as system_guid
+    CHECK(parse_ok("[vm a]\nlisten = unix:/a\n").vms[0].users.empty());
+
+    const std::string secret = "hunter2-secret";
+    const auto check_error = [&](const std::string& body, int line, std::string_view says) {
+      const auto e = parse_error("[vm a]\nlisten = unix:/a\n" + body);
+      CHECK(e.line == line);
+      CHECK(e.message.find(says) != std::string::npos);
+      CHECK(e.message.find(secret) == std::string::npos);
+    };
+    check_error("user1 = root administrator\n", 3, "users 2 to 10");
+    check_error("user11 = x administrator\n", 3, "users 2 to 10");
+    check_error("user2 = admin\n", 3, "NAME PRIVILEGE");
+    check_error("user2 = admin king\n", 3, "unknown privilege 'king'");
+    check_error("user2 = admin user maybe\n", 3, "enabled or disabled");
+    check_error("user2 = " + std::string(17, 'n') + " user\n", 3, "at most 16 bytes");
+    check_error("user2 = admin user\nuser2 = other user\n", 4, "set twice");
+    check_error("user2 = admin user\n", 3, "without user2_password");
+    check_error("user2_password = " + secret + "\n", 3, "without user2 = NAME");
+    check_error("user2 = admin user\nuser2_password = " + secret + std::string(10, 'x') + "\n", 4, "longer than 20 bytes");
+    check_error("user2 = admin user\nuser2_password = " + secret + "\nuser2_password = " + secret + "\n", 5, "set twice");
+    check_error("user2 = admin user\nuser2_password = " + secret + "\nuser3 = admin user\nuser3_password = " + secret + "\n",
+                5, "duplicate_name");
+    check_error("device_guid = 0011\n", 3, "wrong_length");
+  }
+  TEST_CASE("configured users and the Device GUID answer the guest; users.state wins once it exists") {
+    char tmpl[] = "/tmp/ipmikit-bmc-cfgusers-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    config c = parse_ok(std::string("[vm vm1]\nlisten = unix:/a\nuser2 = admin operator\nuser2_password = s3cret-pass\n"
+                                    "device_guid = 00112233-4455-6677-8899-aabbccddeeff\nstate_dir = ") + tmpl + "/vm1\n");
+    const auto password = [](std::string_view text) {
+      bytes b(18, 0x00);  // user 2, test password (16-byte form); sized first: no vector::insert (GCC PR 56456)
+      b[0] = 0x02;
+      b[1] = 0x03;
+      std::copy(text.begin(), text.end(), b.begin() + 2);
+      return b;
+    };
+    {
+      rig r(c.vms[0]);
+      REQUIRE_FALSE(r.bmc->load_state());
+      const bytes name = r.request(app_netfn, 0x46, {0x02});  // Get User Name
+      REQUIRE(name.size() == 3 + 16);
+      CHECK(std::string(name.begin() + 3, name.begin() + 8) == "admin");
+      CHECK(r.cc(r.request(app_netfn, 0x47, password("s3cret-pass"))) == 0x00);
+      CHECK(r.cc(r.request(app_netfn, 0x47, password("wrong"))) == 0x80);
+      const bytes access = r.request(app_netfn, 0x44, {0x01, 0x02});  // Get User Access, LAN channel, user 2
+      REQUIRE(access.size() == 3 + 4);
+      CHECK((access[6] & 0x0F) == 0x03);  // operator
+      CHECK(r.request(app_netfn, 0x08) == bytes{0x1C, 0x08, 0x00, 0xFF, 0xEE, 0xDD, 0xCC, 0xBB, 0xAA, 0x99, 0x88,
+                                                0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00});
+      CHECK(logged("s3cret") == 0);
+      bytes set{0x02, 0x02};  // the guest changes user 2's password
+      for (char ch : std::string("guest-set")) set.push_back(static_cast<std::uint8_t>(ch));
+      set.resize(18, 0x00);
+      CHECK(r.cc(r.request(app_netfn, 0x47, set)) == 0x00);
+    }
+    rig r(c.vms[0]);
+    REQUIRE_FALSE(r.bmc->load_state());
+    CHECK(logged("event=users_from_state") == 1);
+    CHECK(r.cc(r.request(app_netfn, 0x47, password("guest-set"))) == 0x00);  // not undone by the restart
+    CHECK(logged("s3cret") == 0);
+    (void)std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
   }
   TEST_CASE("state_dir: [bmc]'s, a directory per VM; a VM's own; never shared, always absolute") {
     const config c = parse_ok("[bmc]\nstate_dir = /var/lib/b\n[vm a]\nlisten = unix:/a\n[vm b]\nlisten = unix:/b\n"
@@ -375,7 +458,8 @@ TEST_SUITE("ipmikit-bmc") {
       types.push_back(rec[5 + 3]);  // record type (IPMI v2.0 §43: header byte 4)
       id = static_cast<std::uint16_t>(rec[3] | rec[4] << 8);
     }
-    CHECK(types == std::vector<std::uint8_t>{0x12, 0x11, 0x02, 0x01});  // MC locator, FRU locator, compact, full
+    // MC locator, FRU locator, the watchdog (compact), Inlet Temp (full), Power State (compact).
+    CHECK(types == std::vector<std::uint8_t>{0x12, 0x11, 0x02, 0x01, 0x02});
     // Inlet Temp: 42 against 40 / 45 / 50 is at or over upper non-critical only (byte 3 b3; b7:6
     // are reserved, returned as 1 per IPMI v2.0 §35.14); scanning on, no event messages.
     CHECK(r.request(0x04, 0x2D, {temperature_sensor_number}) == bytes{0x14, 0x2D, 0x00, 42, 0x40, 0xC8});
@@ -388,6 +472,24 @@ TEST_SUITE("ipmikit-bmc") {
     r.advance(200ms);
     CHECK(r.request(0x04, 0x2D, {watchdog_sensor_number}) == bytes{0x14, 0x2D, 0x00, 0x00, 0x40, 0x02, 0x80});
     CHECK(r.cc(r.request(0x04, 0x2D, {0x7E})) == 0xCB);  // no such sensor
+  }
+
+  TEST_CASE("sensors: Power State (System ACPI Power State) follows the VM's power; power_sensor = no removes it") {
+    rig r;
+    // Connected: S0/G0 working (offset 00h); scanning on.
+    CHECK(r.request(0x04, 0x2D, {power_sensor_number}) == bytes{0x14, 0x2D, 0x00, 0x00, 0x40, 0x01, 0x80});
+    // After POWEROFF went out (Chassis Control power down): G3 mechanical off (offset 07h).
+    CHECK(r.cc(r.request(chassis_netfn, 0x02, {0x00})) == 0x00);
+    r.advance(50ms);
+    CHECK_FALSE(r.bmc->power_on());
+    CHECK(r.request(0x04, 0x2D, {power_sensor_number}) == bytes{0x14, 0x2D, 0x00, 0x00, 0x40, 0x80, 0x80});
+    CHECK(parse_ok("[vm a]\nlisten = unix:/a\n").vms[0].power_sensor);
+    CHECK_FALSE(parse_ok("[vm a]\nlisten = unix:/a\npower_sensor = no\n").vms[0].power_sensor);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\npower_sensor = maybe\n").line == 3);
+    vm_config v = rig::default_vm();
+    v.power_sensor = false;
+    rig without(v);
+    CHECK(without.cc(without.request(0x04, 0x2D, {power_sensor_number})) == 0xCB);  // no such sensor
   }
 
   TEST_CASE("users: a user set by the guest is in users.state before the response, and a new process has it") {
@@ -583,6 +685,83 @@ TEST_SUITE("ipmikit-bmc control") {
     CHECK(control_command("frobnicate", vms, r.now).starts_with("error unknown command"));
     CHECK(control_command("list a b c d e", vms, r.now).starts_with("error"));
     CHECK(control_command("help", vms, r.now).ends_with("ok\n"));
+  }
+
+  TEST_CASE("control: sel list pages of 64 records, sel clear, boot get/set; changes are on disk when answered") {
+    char tmpl[] = "/tmp/ipmikit-bmc-ctlstate-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    vm_config v = rig::default_vm();
+    v.state_dir = std::string(tmpl) + "/vm1";
+    {
+      rig r(v);
+      REQUIRE_FALSE(r.bmc->load_state());
+      vm_bmc* const vms[] = {r.bmc.get()};
+      CHECK(control_command("sel list vm1", vms, r.now) == "entries=0 capacity=1024 overflow=no\nok\n");
+      for (int k = 0; k < 130; ++k) {  // Add SEL Entry: a system event, then an OEM non-timestamped record
+        bytes rec{0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x41, 0x00, 0x04, 0x07, static_cast<std::uint8_t>(k), 0x6F, 0x01, 0x02, 0x03};
+        if (k == 1) rec = {0x00, 0x00, 0xE0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+        REQUIRE(r.cc(r.request(0x0A, 0x44, rec)) == 0x00);
+      }
+      const std::string page = control_command("sel list vm1", vms, r.now);
+      CHECK(page.starts_with("entries=130 capacity=1024 overflow=no\nid=0x0001 type=0x02 time="));
+      CHECK(page.find(" record=010002") != std::string::npos);  // ID 0001h, type 02h, then the time
+      CHECK(page.find("id=0x0002 type=0xE0 record=0200E00102030405060708090A0B0C0D\n") != std::string::npos);
+      CHECK(std::count(page.begin(), page.end(), '\n') == 1 + 64 + 1 + 1);  // summary, 64 records, more=, ok
+      CHECK(page.ends_with("more=0x0041\nok\n"));
+      CHECK(page.size() < 8192);  // bounded, however large the SEL
+      const std::string last = control_command("sel list vm1 0x0081", vms, r.now);
+      CHECK(last.find("id=0x0081") != std::string::npos);
+      CHECK(last.find("id=0x0082") != std::string::npos);
+      CHECK(last.find("more=") == std::string::npos);
+      CHECK(control_command("sel list vm1 65", vms, r.now).find("id=0x0041") != std::string::npos);
+      CHECK(control_command("sel list vm1 0x0999", vms, r.now) == "error no SEL record 0x0999\n");
+      CHECK(control_command("sel list vm1 zz", vms, r.now).starts_with("error bad record ID 'zz'"));
+      CHECK(control_command("sel list nobody", vms, r.now) == "error no VM named 'nobody'\n");
+      CHECK(control_command("sel wipe vm1", vms, r.now).starts_with("error usage: sel"));
+      CHECK(control_command("sel clear vm1", vms, r.now) == "ok cleared 130\n");
+      CHECK(logged("event=sel_cleared entries=130 reason=control") == 1);
+      CHECK(r.request(0x0A, 0x40)[4] == 0x00);  // Get SEL Info: no entries for the guest either
+
+      CHECK(control_command("boot get vm1", vms, r.now) == "device=none\nvalid=no\npersistent=no\nefi=no\nok\n");
+      CHECK(control_command("boot set vm1 pxe persistent", vms, r.now) == "ok\n");
+      CHECK(logged("event=boot_device_set device=pxe persistent=yes reason=control") == 1);
+      // The guest reads it as chassis bootparam get 5 does: valid, persistent, PXE.
+      CHECK(r.request(chassis_netfn, 0x09, {0x05, 0x00, 0x00}) ==
+            bytes{0x04, 0x09, 0x00, 0x01, 0x05, 0xC0, 0x04, 0x00, 0x00, 0x00});
+      CHECK(control_command("boot get vm1", vms, r.now) == "device=pxe\nvalid=yes\npersistent=yes\nefi=no\nok\n");
+      CHECK(control_command("boot set vm1 warpdrive", vms, r.now).starts_with("error unknown boot device 'warpdrive' (none, pxe"));
+      CHECK(control_command("boot set vm1 pxe forever", vms, r.now).starts_with("error usage: boot"));
+      CHECK(control_command("boot get", vms, r.now).starts_with("error usage: boot"));
+      CHECK(control_command("help", vms, r.now).find("sel clear NAME\n") != std::string::npos);
+      // kill -9 here: both answers were given, so both changes are in the files.
+    }
+    rig r(v);
+    REQUIRE_FALSE(r.bmc->load_state());
+    vm_bmc* const vms[] = {r.bmc.get()};
+    CHECK(control_command("sel list vm1", vms, r.now) == "entries=0 capacity=1024 overflow=no\nok\n");
+    CHECK(control_command("boot get vm1", vms, r.now) == "device=pxe\nvalid=yes\npersistent=yes\nefi=no\nok\n");
+    CHECK(control_command("boot set vm1 cdrom", vms, r.now) == "ok\n");  // the next boot only
+    CHECK(control_command("boot get vm1", vms, r.now) == "device=cdrom\nvalid=yes\npersistent=no\nefi=no\nok\n");
+    (void)std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
+  }
+
+  TEST_CASE("state_dir: nothing is written before load_state() read the directory") {
+    char tmpl[] = "/tmp/ipmikit-bmc-unread-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    vm_config v = rig::default_vm();
+    v.state_dir = tmpl;  // exists, holds nothing
+    rig r(v);
+    vm_bmc* const vms[] = {r.bmc.get()};
+    CHECK(control_command("boot set vm1 pxe persistent", vms, r.now) == "ok\n");
+    CHECK(control_command("sel clear vm1", vms, r.now) == "ok cleared 0\n");
+    CHECK(r.cc(r.request(0x0A, 0x49, {0x00, 0x00, 0x00, 0x50})) == 0x00);  // Set SEL Time
+    std::vector<std::uint8_t> bytes_read;
+    CHECK(state_directory(v.state_dir).load("chassis.state", bytes_read).error == store_error::not_found);
+    CHECK(state_directory(v.state_dir).load("sel.state", bytes_read).error == store_error::not_found);
+    REQUIRE_FALSE(r.bmc->load_state());
+    CHECK(control_command("boot set vm1 disk persistent", vms, r.now) == "ok\n");
+    CHECK(state_directory(v.state_dir).load("chassis.state", bytes_read));  // from now on, every change
+    (void)std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
   }
 
   TEST_CASE("a power command says which VM it acted on (the server flushes only that one)") {

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "config.hpp"
@@ -41,12 +42,20 @@ using wall_clock = std::chrono::system_clock;  // the SEL's time is UTC
 constexpr std::uint8_t watchdog_sensor_number = 0x01;
 /// The simulated temperature sensor's number (its SDR and Get Sensor Reading).
 constexpr std::uint8_t temperature_sensor_number = 0x02;
+/// The power-state sensor's number (its SDR and Get Sensor Reading; `power_sensor`).
+constexpr std::uint8_t power_sensor_number = 0x03;
+/// System ACPI Power State sensor type and the two states it reports (IPMI v2.0 §42.2 table
+/// 42-3, sensor type 22h): offset 00h S0/G0 "working" while the VM is on, 07h G3 "mechanical
+/// off" while it is off (QEMU's POWEROFF, or no VM connected: "Power state" in the docs).
+constexpr std::uint8_t acpi_power_state_sensor_type = 0x22;  // IPMI v2.0 §42.2 table 42-3
+constexpr std::uint16_t acpi_s0_working = 1u << 0x00;         // IPMI v2.0 §42.2 table 42-3, offset 00h
+constexpr std::uint16_t acpi_g3_mechanical_off = 1u << 0x07;  // IPMI v2.0 §42.2 table 42-3, offset 07h
 /// What Get Device ID says this BMC is besides a controller (IPMI v2.0 §20.1 byte 6): a chassis
 /// device, a SEL device, an SDR repository with sensors, and a FRU inventory device.
 constexpr std::uint8_t device_support = bmc::device_support::chassis_device | bmc::device_support::sel_device |
                                         bmc::device_support::sdr_repository | bmc::device_support::sensor_device |
                                         bmc::device_support::fru_inventory;
-/// The SDR repository's records: MC and FRU locators, the watchdog, the temperature sensor.
+/// The SDR repository's room: MC and FRU locators, the watchdog, temperature and power sensors.
 constexpr std::size_t sdr_records = 8;
 
 constexpr std::string_view use_key(cmd::watchdog_timer_use use) {  // log values, stable for scripts
@@ -167,6 +176,11 @@ constexpr bmc::threshold_sensor temperature_sensor = [] {
   return t;
 }();
 
+/// The power-state sensor (`power_sensor`): follows the chassis power as this BMC knows it.
+constexpr bmc::discrete_sensor power_state_sensor{"Power State", power_sensor_number, acpi_power_state_sensor_type,
+                                                  bmc::sensor_specific_event_type, bmc::entity_system_board, 1,
+                                                  acpi_s0_working | acpi_g3_mechanical_off};
+
 /// One VM's BMC state as the commands see it: the BMC core's components, and the time.
 struct vm_components {
   bmc::controller mc;
@@ -220,6 +234,27 @@ std::uint8_t byte_of(const T& v) {
   return b[0];
 }
 
+/// The boot devices an operator names (`boot set`; ipmitool's `chassis bootdev` words, and the
+/// remote media of IPMI v2.0 §28.13 boot flags byte 2).
+using cmd::boot::boot_device;
+inline constexpr std::pair<std::string_view, boot_device> boot_device_words[] = {
+    {"none", boot_device::none},         {"pxe", boot_device::pxe},           {"disk", boot_device::hard_disk},
+    {"safe", boot_device::hard_disk_safe}, {"diag", boot_device::diagnostic}, {"cdrom", boot_device::cd_dvd},
+    {"bios", boot_device::bios_setup},   {"floppy", boot_device::floppy},     {"remote_floppy", boot_device::remote_floppy},
+    {"remote_cdrom", boot_device::remote_cd_dvd}, {"remote_media", boot_device::remote_primary_media},
+    {"remote_disk", boot_device::remote_hard_disk},
+};
+
+constexpr std::string_view word_of(cmd::boot::boot_device d) {
+  for (const auto& [word, device] : boot_device_words)
+    if (device == d) return word;
+  return "reserved";
+}
+
+/// The most SEL records one `sel list` answer holds (the rest: `more=ID`, then `sel list NAME
+/// ID`): an answer stays a few KiB whatever the SEL's size.
+constexpr std::size_t sel_list_page = 64;
+
 // ---------------------------------------------------------------------------------------------
 // The BMC of one VM
 
@@ -235,12 +270,16 @@ class vm_bmc {
     (void)state_.sel.set_limit(cfg.sel_capacity);
     (void)state_.fru.build(cfg.fru.fields());  // checked when the configuration was read
     if (cfg.system_guid) state_.ids.set_system(*cfg.system_guid);
+    if (cfg.device_guid) state_.ids.set_device(*cfg.device_guid);
+    for (const user_entry& u : cfg.users) (void)state_.users.set_user(u.id, u.settings());  // checked when read
     bmc::sdr_config sdr{};
     sdr.watchdog_number = watchdog_sensor_number;
     sdr.threshold_sensors = std::span(&temperature_sensor, 1);
+    if (cfg.power_sensor) sdr.discrete_sensors = std::span(&power_state_sensor, 1);
     (void)state_.sdr.build(sdr, wall_clock::now());  // fixed records: they fit (tests say so)
     (void)state_.sdr.set_reading(temperature_sensor_number, cfg.temperature);
     (void)state_.sdr.set_states(watchdog_sensor_number, 0);  // no event yet: a reading, not "unavailable"
+    power_sensor_follows();  // off: no VM connected yet
     if (cfg.watchdog.timeout) {  // configured defaults: as if set with timer use SMS/OS
       cmd::set_watchdog_timer::request d;
       d.timer_use = cmd::watchdog_timer_use::sms_os;
@@ -293,14 +332,22 @@ class vm_bmc {
     if (!restore(state_.sel, saved_.sel, sel_file) || !restore(state_.chassis, saved_.chassis, chassis_file) ||
         !restore(state_.fru, saved_.fru, fru_file_) || !restore(state_.users, saved_.users, users_file))
       return state_error_;
+    store_ready_ = true;
+    // The configured users are first values: once users.state holds the users, it wins (what
+    // the guest or an operator changed is not undone by a restart).
+    if (!cfg_->users.empty() && users_loaded_)
+      log_event(name(), "event=users_from_state path=%s note=%s", quoted(store_->path_of(users_file)).c_str(),
+                quoted("the configured users are not applied: delete the file to start from them").c_str());
     return std::nullopt;
   }
 
-  /// Makes every durable change since the last call durable (a file per changed component). False
-  /// (logged) when a file could not be written: that change is in memory only, and the next
-  /// successful call writes it.
+  /// Makes every durable change since the last call durable (a file per changed component), once
+  /// load_state() has read the directory. False (logged) when a file could not be written: that
+  /// change is in memory only, and the next successful call writes it.
   bool persist() {
-    if (!store_) return true;
+    // Nothing is written before load_state() read the directory: a write then would replace
+    // files nobody has read (and a BMC built only to answer, as the fuzzers do, writes nothing).
+    if (!store_ || !store_ready_) return true;
     bool ok = save(state_.sel, saved_.sel, sel_file);
     ok = save(state_.chassis, saved_.chassis, chassis_file) && ok;
     ok = save(state_.users, saved_.users, users_file) && ok;
@@ -319,6 +366,7 @@ class vm_bmc {
     if (admit(log_kind::chatter)) log_event(name(), "event=connected peer=%s", quoted(peer).c_str());
     session_.connect(now, events{*this, now});  // queues VERSION 1
     (void)state_.chassis.power_changed(true, take_restart_cause(), now);
+    power_sensor_follows();
     if (cfg_->watchdog.start_on_connect && state_.watchdog.initialized() && !state_.watchdog.running()) {
       (void)state_.watchdog.reset(now);
       if (admit(log_kind::chatter)) log_event(name(), "event=watchdog_started reason=configured %s", describe_watchdog().c_str());
@@ -332,6 +380,7 @@ class vm_bmc {
     state_.mc.forget_attention();
     powered_off_ = false;
     (void)state_.chassis.power_changed(false, cmd::restart_cause::unknown, now);
+    power_sensor_follows();
     // Power requests still waiting were answered "queued": say that they were not sent.
     if (in_flight_ != power_action::none && admit(log_kind::action))
       log_event(name(), "event=power action=%s reason=%s result=not_sent note=\"disconnected before it was written\"",
@@ -448,6 +497,84 @@ class vm_bmc {
       why = "the VM does not support " + std::string(ipmikit_bmc::name(a)) + " (capabilities 0x" +
             hex2(session_.peer_capabilities().to_byte()) + ")";
     return o;
+  }
+
+  // --- the operator's SEL and boot device (control socket: sel, boot) -------------------------
+
+  /// `sel list`'s lines: `entries=N capacity=M overflow=yes|no`, then a line per record from
+  /// the one with ID `from` (0: the first), at most sel_list_page, and `more=0xID` when records
+  /// remain. False when no record has the ID `from`.
+  bool sel_list(std::uint16_t from, std::string& out) const {
+    const auto& sel = state_.sel;
+    std::size_t i = 0;
+    while (from != 0 && i < sel.size() && (sel.bytes_at(i)[0] | sel.bytes_at(i)[1] << 8) != from) ++i;
+    if (i == sel.size() && from != 0) return false;
+    char line[96];
+    std::snprintf(line, sizeof line, "entries=%zu capacity=%zu overflow=%s\n", sel.size(), sel.limit(),
+                  sel.overflow() ? "yes" : "no");
+    out += line;
+    for (std::size_t shown = 0; i < sel.size(); ++i, ++shown) {
+      const auto& r = sel.bytes_at(i);
+      const unsigned id = static_cast<unsigned>(r[0] | r[1] << 8);
+      if (shown == sel_list_page) {
+        std::snprintf(line, sizeof line, "more=0x%04X\n", id);
+        out += line;
+        break;
+      }
+      // Types below E0h carry a timestamp (IPMI v2.0 §32.1-§32.3): SEL time, seconds since 1970.
+      std::snprintf(line, sizeof line, "id=0x%04X type=0x%02X", id, static_cast<unsigned>(r[2]));
+      out += line;
+      std::uint32_t time = 0;  // bytes 3-6, LS byte first
+      for (std::size_t k = 7; k-- > 3;) time = time << 8 | r[k];
+      if (r[2] < 0xE0) out += " time=" + std::to_string(time);
+      out += " record=";
+      for (const std::uint8_t b : r) out += hex2(b);
+      out += '\n';
+    }
+    return true;
+  }
+
+  /// Clears the SEL as Clear SEL does (a reservation, then erase), and writes it. The number of
+  /// records cleared, or the state file's error (the SEL is clear in memory either way).
+  std::size_t clear_sel(std::string& error) {
+    const std::size_t n = state_.sel.size();
+    cmd::clear_sel::request rq;
+    rq.reservation_id = state_.sel.reserve();
+    rq.action = cmd::clear_sel_action::initiate_erase;
+    (void)state_.sel.clear(rq, wall_());  // its own fresh reservation: accepted
+    if (admit(log_kind::action)) log_event(name(), "event=sel_cleared entries=%zu reason=control", n);
+    if (!persist()) error = "cleared, but the state file could not be written (see the log)";
+    return n;
+  }
+
+  /// `boot get`'s lines: the boot flags (System Boot Options parameter 5) as Get reads them now.
+  [[nodiscard]] std::string boot_status(time_point now) const {
+    cmd::get_system_boot_options::request rq;
+    rq.parameter = cmd::boot::boot_flags::number;
+    cmd::get_system_boot_options::response rs;
+    bmc::chassis copy = state_.chassis;  // Get lets a valid bit whose 60 s are over read 0
+    (void)copy.get_boot_option(rq, rs, now);
+    const auto& f = std::get<cmd::boot::boot_flags>(rs.value);
+    return "device=" + std::string(word_of(f.device)) + "\nvalid=" + (f.valid ? "yes" : "no") +
+           "\npersistent=" + (f.persistent ? "yes" : "no") + "\nefi=" + (f.efi ? "yes" : "no") + "\n";
+  }
+
+  /// Sets the boot device as Set System Boot Options parameter 5 does (valid; `persistent`: every
+  /// boot, else the next one, within 60 s per IPMI v2.0 §28.12), and writes it. The error text,
+  /// or empty.
+  std::string set_boot_device(cmd::boot::boot_device d, bool persistent, time_point now) {
+    cmd::boot::boot_flags f;
+    f.valid = d != cmd::boot::boot_device::none;
+    f.persistent = persistent && f.valid;
+    f.device = d;
+    cmd::set_system_boot_options::request rq;
+    rq.value = cmd::boot::parameter{f};
+    if (state_.chassis.set_boot_option(rq, now) != completion_code::success) return "the chassis refused the boot flags";
+    if (admit(log_kind::action))
+      log_event(name(), "event=boot_device_set device=%s persistent=%s reason=control", std::string(word_of(d)).c_str(),
+                f.persistent ? "yes" : "no");
+    if (!persist()) return "set, but the state file could not be written (see the log)";
+    return {};
   }
 
   /// `key=value` lines for `status NAME`.
@@ -790,6 +917,7 @@ class vm_bmc {
       if (q.action == power_action::power_off) {
         powered_off_ = true;
         (void)state_.chassis.power_changed(false, cmd::restart_cause::unknown, now_);
+        power_sensor_follows();
       }
       // QEMU resets the machine on RESET without telling (it never sends RESET back): the boot
       // that follows is this one.
@@ -798,6 +926,12 @@ class vm_bmc {
       in_flight_reason_ = q.reason;
       in_flight_unsent_ = session_.pending().size();  // the command is the last byte appended
     }
+  }
+
+  /// The power-state sensor reads what power_on() says (no sensor without `power_sensor`).
+  void power_sensor_follows() {
+    if (cfg_->power_sensor)
+      (void)state_.sdr.set_states(power_sensor_number, power_on() ? acpi_s0_working : acpi_g3_mechanical_off);
   }
 
   /// Restores `c` from `file` (see load_state); false (state_error_ says why) only when the file
@@ -819,6 +953,7 @@ class vm_bmc {
       if (e == decltype(e){}) {  // every component's load error enum has ok = 0
         saved = c.generation();
         log_event(name(), "event=state_loaded path=%s bytes=%zu", quoted(st.path).c_str(), bytes.size());
+        if constexpr (std::is_same_v<Component, bmc::users>) users_loaded_ = true;
         return true;
       }
       refused = bmc::name(e);
@@ -865,6 +1000,8 @@ class vm_bmc {
   std::string fru_file_;
   generations saved_;
   std::string state_error_;
+  bool users_loaded_ = false;  // users.state was read: the configured users gave way to it
+  bool store_ready_ = false;   // load_state() read the directory: persist() may write
   vm_stats stats_;
   wall_clock::time_point (*wall_)() = &wall_clock::now;
   std::uint8_t problems_logged_ = 0;

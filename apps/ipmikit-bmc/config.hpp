@@ -7,6 +7,7 @@
 // `watchdog_action` that is ignored is a VM that is not protected.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <iterator>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include <ipmikit/bmc/fru.hpp>
+#include <ipmikit/bmc/users.hpp>
 
 namespace ipmikit_bmc {
 
@@ -70,23 +72,21 @@ struct watchdog_defaults {
 
 /// The FRU text keys (FRU Information Storage Definition v1.0; `ipmitool fru print`), each with
 /// the field of the component's configuration it sets.
+using ipmikit::bmc::fru_config;
 struct fru_text_key {
   std::string_view key;
-  std::string_view ipmikit::bmc::fru_config::*field;
+  std::string_view fru_config::*field;
 };
 inline constexpr fru_text_key fru_text_keys[] = {
-    {"fru_chassis_part", &ipmikit::bmc::fru_config::chassis_part},
-    {"fru_chassis_serial", &ipmikit::bmc::fru_config::chassis_serial},
-    {"fru_board_manufacturer", &ipmikit::bmc::fru_config::board_manufacturer},
-    {"fru_board_product", &ipmikit::bmc::fru_config::board_product},
-    {"fru_board_serial", &ipmikit::bmc::fru_config::board_serial},
-    {"fru_board_part", &ipmikit::bmc::fru_config::board_part},
-    {"fru_product_manufacturer", &ipmikit::bmc::fru_config::product_manufacturer},
-    {"fru_product_name", &ipmikit::bmc::fru_config::product_name},
-    {"fru_product_part", &ipmikit::bmc::fru_config::product_part},
-    {"fru_product_version", &ipmikit::bmc::fru_config::product_version},
-    {"fru_product_serial", &ipmikit::bmc::fru_config::product_serial},
-    {"fru_product_asset_tag", &ipmikit::bmc::fru_config::product_asset_tag},
+    // The chassis info area (FRU spec §10):
+    {"fru_chassis_part", &fru_config::chassis_part},           {"fru_chassis_serial", &fru_config::chassis_serial},
+    // The board info area (§11):
+    {"fru_board_manufacturer", &fru_config::board_manufacturer}, {"fru_board_product", &fru_config::board_product},
+    {"fru_board_serial", &fru_config::board_serial},             {"fru_board_part", &fru_config::board_part},
+    // The product info area (§12):
+    {"fru_product_manufacturer", &fru_config::product_manufacturer}, {"fru_product_name", &fru_config::product_name},
+    {"fru_product_part", &fru_config::product_part},       {"fru_product_version", &fru_config::product_version},
+    {"fru_product_serial", &fru_config::product_serial},   {"fru_product_asset_tag", &fru_config::product_asset_tag},
 };
 
 /// The FRU inventory's fields as configured: text, empty = not written. An area (chassis,
@@ -110,6 +110,29 @@ struct fru_fields {
   }
 };
 
+/// A user the configuration provisions (`userN = NAME PRIVILEGE [enabled|disabled]` and
+/// `userN_password = TEXT`): the first values of that user slot (docs/ipmikit-bmc.md, "Users").
+/// The password is a secret: nothing prints it, no error repeats it.
+struct user_entry {
+  std::uint8_t id = 0;  // 2..bmc::default_max_users: user 1 is the null user, its name fixed empty
+  std::string name;
+  std::string password;
+  ipmikit::cmd::privilege limit = ipmikit::cmd::privilege::administrator;
+  bool enabled = true;
+  bool has_password = false;
+  int line = 0;           // of `userN`, for later messages
+  int password_line = 0;  // of `userN_password`
+
+  [[nodiscard]] ipmikit::bmc::user_settings settings() const { return {name, password, limit, enabled}; }
+};
+
+/// The privilege limit words of `userN` (IPMI v2.0 §6.8; ipmitool's names), in privilege order.
+inline constexpr std::pair<std::string_view, ipmikit::cmd::privilege> privilege_words[] = {
+    {"callback", ipmikit::cmd::privilege::callback},   {"user", ipmikit::cmd::privilege::user},
+    {"operator", ipmikit::cmd::privilege::operator_},  {"administrator", ipmikit::cmd::privilege::administrator},
+    {"oem", ipmikit::cmd::privilege::oem},             {"no_access", ipmikit::cmd::privilege::no_access},
+};
+
 /// The most SEL records a VM may keep (sel_capacity's upper bound and default): 16 bytes each,
 /// reserved per VM, 16 KiB.
 constexpr std::size_t max_sel_capacity = 1024;
@@ -121,11 +144,16 @@ struct vm_config {
   watchdog_defaults watchdog;
   int line = 0;  // where its section starts, for later messages
   fru_fields fru;
-  /// Get System GUID's answer, in wire order; none: all zeros ("no GUID").
+  /// Get System GUID's and Get Device GUID's answers, in wire order; none: all zeros ("no GUID").
   std::optional<ipmikit::cmd::guid> system_guid;
+  std::optional<ipmikit::cmd::guid> device_guid;
+  /// The users the configuration provisions, in the order of their `userN` keys.
+  std::vector<user_entry> users;
   std::size_t sel_capacity = max_sel_capacity;
   /// The simulated inlet temperature sensor's reading, °C (Get Sensor Reading, `sensor list`).
   std::uint8_t temperature = 25;
+  /// The "Power State" sensor (System ACPI Power State), following the VM's power.
+  bool power_sensor = true;
   /// Where the VM's SEL, boot options and FRU writes are kept (state_dir); empty: nowhere, they
   /// last as long as the process. Filled by parse_config from [bmc] state_dir when not set here.
   std::string state_dir;
@@ -231,6 +259,48 @@ inline bool valid_vm_name(std::string_view s) {
   return true;
 }
 
+/// `userN` or `userN_password`: the slot N and which of the two; none for another key.
+struct user_slot {
+  std::uint32_t id = 0;
+  bool password = false;
+};
+inline std::optional<user_slot> user_key(std::string_view key) {
+  if (!key.starts_with("user")) return std::nullopt;
+  key.remove_prefix(4);
+  user_slot s;
+  if (key.ends_with("_password")) {
+    s.password = true;
+    key.remove_suffix(9);
+  }
+  if (key.empty() || key.size() > 2 || key.front() == '0') return std::nullopt;
+  const auto id = parse_uint(key, 99);
+  if (!id) return std::nullopt;
+  s.id = *id;
+  return s;
+}
+
+/// `NAME PRIVILEGE [enabled|disabled]` into `u`; an error message, or nothing.
+inline std::optional<std::string> parse_user(std::string_view value, user_entry& u) {
+  std::array<std::string_view, 4> w{};
+  std::size_t n = 0;
+  while (!value.empty() && n < w.size()) {
+    const auto end = value.find_first_of(" \t");
+    w[n++] = value.substr(0, end);
+    value = end == std::string_view::npos ? std::string_view{} : trim(value.substr(end));
+  }
+  if (n < 2 || n > 3 || !value.empty()) return "expected NAME PRIVILEGE [enabled|disabled]";
+  if (w[0].size() > 16) return "a user name is at most 16 bytes, got '" + std::string(w[0]) + "'";
+  u.name = std::string(w[0]);
+  const auto p = std::find_if(std::begin(privilege_words), std::end(privilege_words),
+                              [&](const auto& pw) { return pw.first == w[1]; });
+  if (p == std::end(privilege_words))
+    return "unknown privilege '" + std::string(w[1]) + "' (callback, user, operator, administrator, oem, no_access)";
+  u.limit = p->second;
+  if (n == 3 && w[2] != "enabled" && w[2] != "disabled") return "expected enabled or disabled, got '" + std::string(w[2]) + "'";
+  u.enabled = n < 3 || w[2] == "enabled";
+  return std::nullopt;
+}
+
 }  // namespace detail
 
 /// Reads a whole configuration text. Stops at the first error, which names its line.
@@ -266,7 +336,10 @@ inline config_result parse_config(std::string_view text) {
       for (const vm_config& v : r.cfg.vms)
         if (v.name == name) return fail("VM '" + std::string(name) + "' is defined twice (first on line " +
                                         std::to_string(v.line) + ")");
-      r.cfg.vms.push_back(vm_config{std::string(name), {}, {}, {}, line_no, {}, {}, max_sel_capacity, 25, {}});
+      vm_config v;
+      v.name = std::string(name);
+      v.line = line_no;
+      r.cfg.vms.push_back(std::move(v));
       where = section::vm;
       continue;
     }
@@ -361,6 +434,31 @@ inline config_result parse_config(std::string_view text) {
       if (!g) return fail(k + ": expected a UUID as QEMU's -uuid takes it (8-4-4-4-12 hex digits), got '" +
                           std::string(value) + "' (" + std::string(ipmikit::bmc::name(g.error)) + ")");
       vm.system_guid = g.value;
+    } else if (key == "device_guid") {
+      const auto g = ipmikit::bmc::guid_from_text(value);
+      if (!g) return fail(k + ": expected a UUID (8-4-4-4-12 hex digits), got '" + std::string(value) + "' (" +
+                          std::string(ipmikit::bmc::name(g.error)) + ")");
+      vm.device_guid = g.value;
+    } else if (const auto slot = detail::user_key(key)) {
+      if (slot->id < 2 || slot->id > ipmikit::bmc::default_max_users)
+        return fail(k + ": users 2 to " + std::to_string(ipmikit::bmc::default_max_users) +
+                    " can be configured (user 1 is the null user)");
+      auto u = std::find_if(vm.users.begin(), vm.users.end(), [&](const user_entry& e) { return e.id == slot->id; });
+      if (u == vm.users.end()) {
+        u = vm.users.insert(vm.users.end(), user_entry{});
+        u->id = static_cast<std::uint8_t>(slot->id);
+      }
+      if (slot->password) {  // the value is a secret: no message repeats it
+        if (u->has_password) return fail(k + " is set twice (first on line " + std::to_string(u->password_line) + ")");
+        if (value.size() > ipmikit::bmc::password_size) return fail(k + ": longer than 20 bytes");
+        u->password = std::string(value);
+        u->has_password = true;
+        u->password_line = line_no;
+      } else {
+        if (u->line != 0) return fail(k + " is set twice (first on line " + std::to_string(u->line) + ")");
+        if (const auto e = detail::parse_user(value, *u)) return fail(k + ": " + *e);
+        u->line = line_no;
+      }
     } else if (key == "state_dir") {
       if (value.front() != '/') return bad("an absolute path");
       vm.state_dir = std::string(value);
@@ -372,6 +470,10 @@ inline config_result parse_config(std::string_view text) {
       const auto v = number(127);
       if (!v) return bad("degrees C, 0 to 127");
       vm.temperature = static_cast<std::uint8_t>(*v);
+    } else if (key == "power_sensor") {
+      const auto v = detail::parse_bool(value);
+      if (!v) return bad("yes or no");
+      vm.power_sensor = *v;
     } else if (key == "fru_chassis_type") {
       const auto v = number(0xFF);
       if (!v) return bad("an SMBIOS enclosure type, 0 to 255");
@@ -388,7 +490,7 @@ inline config_result parse_config(std::string_view text) {
       return fail("unknown key '" + k +
                   "' in [vm " + vm.name + "] (known: listen, device_id, device_revision, firmware, manufacturer, product, "
                   "watchdog_timeout, watchdog_action, watchdog_pretimeout, watchdog_pretimeout_interrupt, "
-                  "watchdog_start, system_guid, sel_capacity, temperature, state_dir, fru_chassis_type, fru_chassis_part, fru_chassis_serial, "
+                  "watchdog_start, system_guid, device_guid, userN, userN_password, sel_capacity, temperature, power_sensor, state_dir, fru_chassis_type, fru_chassis_part, fru_chassis_serial, "
                   "fru_board_manufacturer, fru_board_product, fru_board_serial, fru_board_part, "
                   "fru_product_manufacturer, fru_product_name, fru_product_part, fru_product_version, "
                   "fru_product_serial, fru_product_asset_tag)");
@@ -413,6 +515,17 @@ inline config_result parse_config(std::string_view text) {
     if (vm.watchdog.start_on_connect && !vm.watchdog.timeout) {
       line_no = vm.line;
       return fail("VM '" + vm.name + "': watchdog_start needs watchdog_timeout");
+    }
+    // The users as the BMC core will take them: each refusal (a name too long or used twice…)
+    // names its line.
+    ipmikit::bmc::users check;
+    for (const user_entry& u : vm.users) {
+      line_no = u.line != 0 ? u.line : u.password_line;
+      const std::string key = "user" + std::to_string(u.id);
+      if (u.line == 0) return fail(key + "_password without " + key + " = NAME PRIVILEGE");
+      if (u.enabled && !u.has_password) return fail(key + " is enabled without " + key + "_password");
+      if (const auto e = check.set_user(u.id, u.settings()); e != ipmikit::bmc::user_error::ok)
+        return fail(key + ": refused (" + std::string(ipmikit::bmc::name(e)) + ")");
     }
   }
   if (r.cfg.vms.empty()) return fail("no [vm NAME] section: nothing to serve");

@@ -8,13 +8,22 @@
 //                                      GRACEFUL_SHUTDOWN), logged with reason=control; the
 //                                      answer says what became of it: "ok sent", "ok queued",
 //                                      "ok already queued", "ok already off" (power_outcome)
+//   sel list NAME [ID]                 the SEL: a summary line, then up to 64 records from ID
+//                                      (default the first), `more=0xID` when more remain
+//   sel clear NAME                     clears the SEL (written to the state file): "ok cleared N"
+//   boot get NAME                      the boot flags: device=, valid=, persistent=, efi=
+//   boot set NAME DEVICE [persistent]  the boot device (pxe, disk, cdrom, bios, none, …) for the
+//                                      next boot, or every boot (written to the state file)
 //   help                               the commands
 //
 // The server (main.cpp) owns the UNIX socket and calls control_command() for each line.
 #pragma once
 
+#include <algorithm>
+#include <charconv>
 #include <span>
 #include <string>
+#include <system_error>
 #include <string_view>
 
 #include "bmc.hpp"
@@ -27,6 +36,10 @@ constexpr const char* control_help =
     "list\n"
     "status NAME\n"
     "power off|reset|nmi|soft NAME\n"
+    "sel list NAME [ID]\n"
+    "sel clear NAME\n"
+    "boot get NAME\n"
+    "boot set NAME DEVICE [persistent]\n"
     "help\n";
 
 /// Runs one control line (without its newline) against the VMs; returns the whole answer,
@@ -36,7 +49,7 @@ constexpr const char* control_help =
 inline std::string control_command(std::string_view line, std::span<vm_bmc* const> vms, time_point now,
                                    std::size_t* acted_on = nullptr) {
   auto words = [&]() {
-    std::array<std::string_view, 4> w{};
+    std::array<std::string_view, 5> w{};
     std::size_t n = 0;
     std::string_view rest = line;
     while (!rest.empty()) {
@@ -93,6 +106,47 @@ inline std::string control_command(std::string_view line, std::span<vm_bmc* cons
     std::string answer = "ok ";
     for (const char c : name(o)) answer += c == '_' ? ' ' : c;  // "ok sent", "ok already queued"
     return answer + "\n";
+  }
+  if (w[0] == "sel") {
+    if (!((w[1] == "list" && (n == 3 || n == 4)) || (w[1] == "clear" && n == 3)))
+      return error("usage: sel list NAME [ID] | sel clear NAME");
+    const std::size_t i = find(w[2]);
+    if (i == vms.size()) return error("no VM named '" + std::string(w[2]) + "'");
+    if (w[1] == "clear") {
+      std::string why;
+      const std::size_t cleared = vms[i]->clear_sel(why);
+      return why.empty() ? "ok cleared " + std::to_string(cleared) + "\n" : error(why);
+    }
+    std::uint32_t from = 0;
+    if (n == 4) {
+      std::string_view id = w[3];
+      const int base = id.starts_with("0x") || id.starts_with("0X") ? 16 : 10;
+      if (base == 16) id.remove_prefix(2);
+      const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), from, base);
+      if (id.empty() || ec != std::errc{} || end != id.data() + id.size() || from == 0 || from > 0xFFFE)
+        return error("bad record ID '" + std::string(w[3]) + "' (1 to 0xFFFE)");
+    }
+    std::string out;
+    if (!vms[i]->sel_list(static_cast<std::uint16_t>(from), out)) return error("no SEL record " + std::string(w[3]));
+    return out + "ok\n";
+  }
+  if (w[0] == "boot") {
+    const bool get = w[1] == "get" && n == 3;
+    if (!get && !(w[1] == "set" && (n == 4 || (n == 5 && w[4] == "persistent"))))
+      return error("usage: boot get NAME | boot set NAME DEVICE [persistent]");
+    const std::size_t i = find(w[2]);
+    if (i == vms.size()) return error("no VM named '" + std::string(w[2]) + "'");
+    if (get) return vms[i]->boot_status(now) + "ok\n";
+    const std::string_view word = w[3];  // a structured binding: clang 14 lambdas cannot capture it
+    const auto d = std::find_if(std::begin(boot_device_words), std::end(boot_device_words),
+                                [word](const auto& bw) { return bw.first == word; });
+    if (d == std::end(boot_device_words)) {
+      std::string known;
+      for (const auto& bw : boot_device_words) known += (known.empty() ? "" : ", ") + std::string(bw.first);
+      return error("unknown boot device '" + std::string(word) + "' (" + known + ")");
+    }
+    const std::string why = vms[i]->set_boot_device(d->second, n == 5, now);
+    return why.empty() ? std::string("ok\n") : error(why);
   }
   return error("unknown command '" + std::string(w[0]) + "' (try 'help')");
 }

@@ -52,6 +52,7 @@
 #include "control.hpp"
 #include "log.hpp"
 #include "timers.hpp"
+#include "../usage.hpp"
 
 namespace {
 
@@ -59,7 +60,7 @@ using namespace ipmikit_bmc;
 
 constexpr int exit_ok = 0;
 constexpr int exit_runtime = 1;
-constexpr int exit_usage = 2;
+constexpr int exit_usage = ipmikit_apps::exit_usage;
 
 constexpr std::size_t read_chunk = 512;        // bytes read from one VM per loop turn
 constexpr std::size_t backed_up_room = 1024;   // stop reading a VM with less outbound room
@@ -759,13 +760,10 @@ constexpr const char* usage_text =
     "  -device ipmi-bmc-extern,id=bmc0,chardev=ipmi0 -device isa-ipmi-kcs,bmc=bmc0\n"
     "\n"
     "One logfmt line per event on stdout. Control socket: list, status NAME,\n"
-    "power off|reset|nmi|soft NAME.\n"
+    "power off|reset|nmi|soft NAME, sel list|clear NAME, boot get|set NAME (help: all).\n"
     "Exit status: 0 stopped by SIGINT/SIGTERM, 1 runtime error, 2 usage or configuration error.\n";
 
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "ipmikit-bmc: %s\nTry 'ipmikit-bmc --help'.\n", message.c_str());
-  return exit_usage;
-}
+int usage_error(const std::string& message) { return ipmikit_apps::usage_error("ipmikit-bmc", message); }
 
 /// Descriptors open now: those inherited from whoever started us count against the limit too.
 std::size_t open_descriptors() {

@@ -51,19 +51,10 @@ enum class store_error : std::uint8_t {
 };
 
 [[nodiscard]] constexpr std::string_view name(store_error e) noexcept {
-  switch (e) {
-    case store_error::ok: return "ok";
-    case store_error::not_found: return "not_found";
-    case store_error::io: return "io";
-    case store_error::too_large: return "too_large";
-    case store_error::truncated: return "truncated";
-    case store_error::bad_magic: return "bad_magic";
-    case store_error::bad_version: return "bad_version";
-    case store_error::bad_length: return "bad_length";
-    case store_error::bad_checksum: return "bad_checksum";
-    case store_error::bad_name: return "bad_name";
-  }
-  return {};
+  constexpr std::string_view names[] = {"ok",        "not_found", "io",         "too_large",    "truncated",
+                                        "bad_magic", "bad_version", "bad_length", "bad_checksum", "bad_name"};
+  const auto i = static_cast<std::size_t>(e);  // store_error's values are 0, 1, 2… in this order
+  return i < std::size(names) ? names[i] : std::string_view{};
 }
 
 /// What a save or load did: the error, the errno of a failed system call, and the file's path

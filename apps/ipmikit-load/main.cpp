@@ -35,6 +35,8 @@
 // Exit status: 0 every connection and request succeeded, 1 any failure, 2 usage error.
 #include <ipmikit/ipmikit.hpp>
 
+#include "../usage.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -75,7 +77,6 @@ using session_type = vm::emulator_session<clock_type>;
 
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;
-constexpr int exit_usage = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -132,10 +133,7 @@ constexpr const char* usage_text =
     "Without --duration and --requests, only the connect, first-request and idle phases run.\n"
     "Exit status: 0 all succeeded, 1 any failure (connect, error, timeout, disconnect), 2 usage.\n";
 
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "ipmikit-load: %s\nTry 'ipmikit-load --help'.\n", message.c_str());
-  return exit_usage;
-}
+int usage_error(const std::string& message) { return ipmikit_apps::usage_error("ipmikit-load", message); }
 
 bool parse_double(std::string_view s, double& out) {
   if (s.empty()) return false;
