@@ -1,7 +1,7 @@
 // fuzz/fuzz_bmc_vm.cpp — one ipmikit-bmc VM (apps/ipmikit-bmc/bmc.hpp) driven by arbitrary
 // bytes: raw wire bytes from a misbehaving peer, well-formed IPMI requests through a real
 // emulator session (to reach the watchdog, flags and event buffer), clock jumps, disconnects,
-// reconnects and operator commands, in any order.
+// reconnects and operator commands (power, SEL list/clear, boot device), in any order.
 //
 // Checked after every step: the BMC's output stays within its buffer; every response the
 // emulator gets to a request it sent carries one of the completion codes the BMC may use; the
@@ -10,6 +10,7 @@
 // (coalesced); the emulator and the BMC settle (no endless exchange).
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <span>
 
 #include "bmc_rig.hpp"
@@ -101,9 +102,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         break;
       case 4: {  // an operator command
-        static constexpr const char* commands[] = {"list", "status vm1", "power off vm1", "power reset vm1",
-                                                   "power nmi vm1", "power soft vm1", "status nobody", "help"};
-        const std::string answer = control_command(commands[in.next() % 8u], vms, r.now);
+        static constexpr const char* commands[] = {
+            "list",          "status vm1",         "power off vm1",     "power reset vm1", "power nmi vm1",
+            "power soft vm1", "status nobody",     "help",              "sel list vm1",    "sel list vm1 0x2",
+            "sel list vm1 0xFFFF", "sel clear vm1", "boot get vm1",     "boot set vm1 pxe",
+            "boot set vm1 disk persistent", "boot set vm1 floppy"};
+        const std::string answer = control_command(commands[in.next() % std::size(commands)], vms, r.now);
         check(answer.ends_with("ok\n") || answer.starts_with("ok ") || answer.starts_with("error "));
         break;
       }
