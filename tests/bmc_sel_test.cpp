@@ -80,15 +80,15 @@ constexpr cmd::clear_sel::request clr(std::uint16_t reservation,
 }
 
 /// The bytes of the i-th record, as Get SEL Entry returns them.
-template <std::size_t N>
-bytes stored(const sel_t<N>& s, std::size_t i) {
+template <class Sel>
+bytes stored(const Sel& s, std::size_t i) {
   const auto& b = s.bytes_at(i);
   return bytes(b.begin(), b.end());
 }
 
-template <std::size_t N>
-bytes saved(const sel_t<N>& s) {
-  bytes out(sel_t<N>::max_saved_size);
+template <class Sel>
+bytes saved(const Sel& s) {
+  bytes out(Sel::max_saved_size);
   out.resize(s.save(out));
   return out;
 }
@@ -99,6 +99,10 @@ struct my_bmc {
   tp clock = t0;
   [[nodiscard]] constexpr tp now() const { return clock; }
 };
+
+/// A SEL whose records live in a vector that grows with them (what a fleet BMC uses).
+template <std::size_t N>
+using growing_sel = bmc::basic_sel<N, test_clock, std::vector<bmc::sel_entry>>;
 
 using sel_dispatcher = bmc::dispatcher<my_bmc, 12>;
 
@@ -842,5 +846,116 @@ TEST_SUITE("bmc") {
       const auto r = d.dispatch(b, get, {}, out);
       return r.size == 21 && out[2] == 0x00 && out[3] == 0xFF && out[4] == 0xFF && out[5] == 0x01 && out[16] == 7;
     });
+  }
+
+  // --- growable storage -----------------------------------------------------------------------
+
+  TEST_CASE("bmc sel: a vector-backed SEL answers every step as the fixed one and holds only its records") {
+    // 3,000 pseudo-random steps (fixed seed) of add, delete, clear, set time, reserve and
+    // save/load on both; every answer, the info, each record and the saved bytes must agree.
+    sel_t<6> fixed;
+    growing_sel<6> grows;
+    std::uint32_t x = 12345;
+    auto next = [&x](std::uint32_t n) {
+      x = x * 1103515245u + 12345u;  // a linear congruential generator: the same steps every run
+      return (x >> 16) % n;
+    };
+    std::size_t adds = 0, deletes = 0, clears = 0, loads = 0;
+    for (int step = 0; step < 3000; ++step) {
+      INFO("step ", step);
+      const tp now = t0 + std::chrono::seconds(step);
+      switch (next(7)) {
+        case 0:
+        case 1: {
+          const auto e = event(static_cast<std::uint8_t>(next(250)));
+          const auto a = fixed.add(e, now);
+          CHECK(grows.add(e, now) == a);
+          if (a) ++adds;
+          break;
+        }
+        case 2: {
+          const auto id = static_cast<std::uint16_t>(next(4) == 0 ? 0xFFFF : next(12));
+          const auto r = fixed.remove(del(fixed.reserve(), id), now);
+          CHECK(grows.remove(del(grows.reserve(), id), now) == r);
+          if (r) ++deletes;
+          break;
+        }
+        case 3:
+          if (next(4) == 0) {
+            CHECK(fixed.clear(clr(fixed.reserve()), now) == rc::success);
+            CHECK(grows.clear(clr(grows.reserve()), now) == rc::success);
+            CHECK(grows.entries().capacity() == 0);  // the memory went back
+            ++clears;
+          }
+          break;
+        case 4: {
+          const auto t = static_cast<std::uint32_t>(next(1u << 30));
+          fixed.set_time(t, now);
+          grows.set_time(t, now);
+          break;
+        }
+        case 5: {
+          const auto id = static_cast<std::uint16_t>(next(12));
+          cmd::get_sel_entry::response a, b;
+          const auto ca = fixed.get(read(id), a);
+          CHECK(grows.get(read(id), b) == ca);
+          CHECK(a == b);
+          break;
+        }
+        default: {  // each loads the other's saved state
+          const bytes fs = saved(fixed);
+          CHECK(saved(grows) == fs);
+          CHECK(grows.load(fs) == bmc::sel_load_error::ok);
+          CHECK(fixed.load(saved(grows)) == bmc::sel_load_error::ok);
+          ++loads;
+          break;
+        }
+      }
+      CHECK(grows.info() == fixed.info());
+      REQUIRE(grows.size() == fixed.size());
+      CHECK(grows.entries().size() == grows.size());  // exactly its records, no reserve
+      for (std::size_t i = 0; i < fixed.size(); ++i) CHECK(stored(grows, i) == stored(fixed, i));
+      CHECK(grows.generation() == fixed.generation());
+    }
+    // Every kind of step ran, and the SEL was full at times (the overflow path).
+    CHECK(adds > 100);
+    CHECK(deletes > 50);
+    CHECK(clears > 20);
+    CHECK(loads > 100);
+    CHECK(fixed.stats().dropped > 0);
+    CHECK(grows.stats() == fixed.stats());
+  }
+
+  TEST_CASE("bmc sel: a vector-backed SEL refuses a bad saved state unchanged, and serves the dispatcher") {
+    growing_sel<4> s;
+    REQUIRE(s.add(event(1), t0));
+    REQUIRE(s.add(event(2), t0));
+    bytes b = saved(s);
+    b.push_back(0x00);
+    CHECK(s.load(b) == bmc::sel_load_error::trailing_bytes);
+    b.resize(b.size() - 17);
+    CHECK(s.load(b) == bmc::sel_load_error::truncated);
+    CHECK(s.size() == 2);
+    CHECK(s.entries().size() == 2);
+    CHECK(stored(s, 1) == event_bytes(2, T0, 2));
+
+    struct fleet_vm {
+      growing_sel<1024> log;
+      [[nodiscard]] tp now() const { return t0; }
+    };
+    bmc::dispatcher<fleet_vm, 8> d;
+    REQUIRE(bmc::add_sel_commands<&fleet_vm::log>(d) == bmc::add_error::ok);
+    fleet_vm vm;
+    CHECK(vm.log.entries().empty());
+    std::array<std::uint8_t, 32> out{};
+    const std::array<std::uint8_t, 18> add{0x28, 0x44, 0x00, 0x00, 0x02, 0, 0, 0, 0, 0x41, 0x00, 0x04, 0x07, 0x09, 0x6F, 0x01, 0xFF, 0xFF};
+    auto r = d.dispatch(vm, add, {}, out);
+    REQUIRE(r.size == 5);
+    CHECK(out[2] == 0x00);
+    CHECK(vm.log.entries().size() == 1);
+    const std::array<std::uint8_t, 8> get{0x28, 0x43, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF};
+    r = d.dispatch(vm, get, {}, out);
+    REQUIRE(r.size == 21);
+    CHECK(bytes(out.begin() + 5, out.begin() + 21) == event_bytes(1, T0, 9));
   }
 }

@@ -157,9 +157,10 @@ struct instant {
   operator wall_clock::time_point() const { return wall; }
 };
 
-/// The most SEL records a VM can be configured to keep (sel_capacity): 16 bytes each, reserved
-/// per VM whatever the configuration says.
-constexpr std::size_t sel_storage = max_sel_capacity;
+/// A VM's SEL: up to max_sel_capacity records (sel_capacity lowers it), kept in a vector that
+/// grows as records arrive — 16 bytes a record held, not a reserved 16 KiB a VM (a fleet of
+/// 10,000 VMs mostly has empty SELs).
+using vm_sel = bmc::basic_sel<max_sel_capacity, wall_clock, std::vector<bmc::sel_entry>>;
 
 /// The simulated inlet temperature (docs/ipmikit-bmc.md, "Sensors"): 1 °C per count, thresholds
 /// a real board would have; its reading is the configured temperature.
@@ -186,7 +187,7 @@ struct vm_components {
   bmc::controller mc;
   bmc::watchdog watchdog;
   bmc::chassis chassis;
-  bmc::sel<sel_storage> sel;
+  vm_sel sel;
   bmc::fru_inventory fru;
   bmc::guids ids;
   bmc::basic_sdr_repository<sdr_records, wall_clock> sdr;

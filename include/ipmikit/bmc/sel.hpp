@@ -1,6 +1,8 @@
 // ipmikit/bmc/sel.hpp — the System Event Log (IPMI v2.0 §31) as a component: a fixed-capacity
 // SEL of 16-byte records (§32) with record IDs it assigns, the SEL time, reservations, the Clear
-// SEL erase protocol, the overflow flag, and a versioned byte format the owner persists.
+// SEL erase protocol, the overflow flag, and a versioned byte format the owner persists. The
+// records live in a std::array of Capacity (the default: no heap) or in storage the owner
+// grows, such as a std::vector, so that memory follows the records held (a fleet of VMs).
 //
 //   bmc::sel<64> log;                                        // system_clock: SEL time is UTC
 //   const auto added = log.add(record, now);                 // the BMC's own event: {code, record_id}
@@ -8,6 +10,7 @@
 //   if (log.generation() != saved) n = log.save(buffer);     // persist after each durable change
 //   log.load(bytes);                                         // at start: a bmc::sel_load_error
 //   bmc::add_sel_commands<&my_bmc::log>(dispatcher);         // the eight commands; my_bmc::now()
+//   bmc::basic_sel<1024, clock, std::vector<bmc::sel_entry>>  // grows with its records instead
 //
 // Sans-IO: no clock (every call that needs the time takes `now`, a Clock::time_point;
 // Clock::now() is never called), no heap, no exceptions, no I/O, no files. Everything is
@@ -48,6 +51,23 @@ inline constexpr std::uint8_t sel_saved_flag_overflow = 0x01;
 /// The largest time offset load() accepts, in seconds, either way (about 146 billion years:
 /// anything larger is a corrupt file, and the arithmetic stays far from overflow).
 inline constexpr std::int64_t sel_max_time_offset = std::int64_t{1} << 62;
+
+/// One record as the SEL keeps it: the 16 bytes Get SEL Entry returns.
+using sel_entry = std::array<std::uint8_t, cmd::sel_record_size>;
+
+/// Where a SEL keeps its records. Fixed: a std::array<sel_entry, Capacity> (the default; no
+/// heap, constexpr). Growable: a container with resize() whose size the SEL keeps equal to its
+/// record count, e.g. std::vector<sel_entry> — it grows as records arrive and gives its memory
+/// back on Clear SEL. A growable storage's allocation failure is the container's (the SEL's
+/// members are noexcept: std::vector's bad_alloc ends the program).
+template <class S>
+concept sel_storage = std::default_initializable<S> && requires(S& s, const S& c, std::size_t i) {
+  { s[i] } -> std::same_as<sel_entry&>;
+  { c[i] } -> std::same_as<const sel_entry&>;
+  { c.size() } -> std::convertible_to<std::size_t>;
+};
+template <class S>
+concept growable_sel_storage = sel_storage<S> && requires(S& s, std::size_t n) { s.resize(n); };
 
 // ---------------------------------------------------------------------------------------------
 // Results
@@ -97,7 +117,7 @@ struct sel_stats {
 // ---------------------------------------------------------------------------------------------
 // The SEL
 
-template <std::size_t Capacity, class Clock>
+template <std::size_t Capacity, class Clock, sel_storage Storage = std::array<sel_entry, Capacity>>
 class basic_sel {
  public:
   static_assert(Capacity >= 1 && Capacity <= 0xFFFD,
@@ -105,7 +125,10 @@ class basic_sel {
                 "always exists");
   using clock = Clock;
   using time_point = typename Clock::time_point;
-  using record_bytes = std::array<std::uint8_t, cmd::sel_record_size>;
+  using record_bytes = sel_entry;
+  using storage_type = Storage;
+  static_assert(growable_sel_storage<Storage> || Storage{}.size() >= Capacity,
+                "a fixed storage has room for Capacity records");
 
   static constexpr std::size_t capacity = Capacity;
   /// The largest save(): the header and Capacity entries.
@@ -140,6 +163,7 @@ class basic_sel {
       ++stats_.refused;
       return {completion_code::invalid_data_field, 0};
     }
+    hold(count_ + 1);
     entries_[count_++] = b;
     next_id_ = detail::id_after(stored.record_id);
     last_add_ = t;
@@ -203,6 +227,7 @@ class basic_sel {
     const std::uint16_t id = id_at(i);
     for (std::size_t j = i; j + 1 < count_; ++j) entries_[j] = entries_[j + 1];
     entries_[--count_] = record_bytes{};
+    hold(count_);
     last_erase_ = time(now);
     changed();
     ++stats_.deletes;
@@ -224,8 +249,7 @@ class basic_sel {
     }
     if (rq.action != cmd::clear_sel_action::initiate_erase) return refuse(completion_code::invalid_data_field).code;
     if (!reservation_valid(rq.reservation_id)) return refuse(completion_code::reservation_canceled).code;
-    for (std::size_t i = 0; i < count_; ++i) entries_[i] = record_bytes{};
-    count_ = 0;
+    empty_storage();
     overflow_ = false;
     last_erase_ = time(now);
     changed();
@@ -302,6 +326,9 @@ class basic_sel {
   }
   /// The 16 bytes of the i-th record, as Get SEL Entry returns them.
   [[nodiscard]] constexpr const record_bytes& bytes_at(std::size_t i) const noexcept { return entries_[i]; }
+  /// Where the records are: the first size() entries, oldest first (a growable storage holds
+  /// exactly those; a fixed one has Capacity, the rest zero).
+  [[nodiscard]] constexpr const Storage& entries() const noexcept { return entries_; }
   [[nodiscard]] constexpr bool contains(std::uint16_t record_id) const noexcept {
     return ids().contains(record_id);
   }
@@ -373,12 +400,10 @@ class basic_sel {
       if (!cmd::sel_record::parse(e)) return sel_load_error::bad_record;
     }
     // All checked: nothing below can fail.
-    for (std::size_t i = 0; i < Capacity; ++i) {
-      record_bytes b{};
-      if (i < count)
-        for (std::size_t k = 0; k < b.size(); ++k) b[k] = body[i * cmd::sel_record_size + k];
-      entries_[i] = b;
-    }
+    empty_storage();
+    hold(count);
+    for (std::size_t i = 0; i < count; ++i)
+      for (std::size_t k = 0; k < cmd::sel_record_size; ++k) entries_[i][k] = body[i * cmd::sel_record_size + k];
     count_ = count;
     next_id_ = next;
     offset_ = offset;
@@ -426,6 +451,19 @@ class basic_sel {
   [[nodiscard]] constexpr std::size_t find(std::uint16_t record_id) const noexcept { return ids().find(record_id); }
   /// next_id_, or the first ID after it no record holds (never 0000h or FFFFh).
   [[nodiscard]] constexpr std::uint16_t free_id() const noexcept { return ids().free_from(next_id_); }
+  /// A growable storage holds exactly `n` records (a fixed one always holds Capacity).
+  constexpr void hold(std::size_t n) noexcept {
+    if constexpr (growable_sel_storage<Storage>) entries_.resize(n);
+  }
+  /// No records: a fixed storage's are zeroed, a growable one gives its memory back.
+  constexpr void empty_storage() noexcept {
+    if constexpr (growable_sel_storage<Storage>) {
+      entries_ = Storage{};
+    } else {
+      for (std::size_t i = 0; i < count_; ++i) entries_[i] = record_bytes{};
+    }
+    count_ = 0;
+  }
   constexpr void changed() noexcept {
     reservation_.cancel();  // IPMI v2.0 §31.4: an add, a delete or a clear cancels the reservation
     ++generation_;
@@ -435,7 +473,7 @@ class basic_sel {
     return {cc, 0};
   }
 
-  std::array<record_bytes, Capacity> entries_{};
+  Storage entries_{};
   std::size_t limit_ = Capacity;
   std::size_t count_ = 0;
   std::uint16_t next_id_ = sel_first_record_id;
@@ -459,10 +497,15 @@ using sel = basic_sel<Capacity, std::chrono::system_clock>;
 /// A Context whose SEL member `Member` the commands drive, and which says what time it is:
 /// `context.now()` returns something convertible to the SEL clock's time_point (the dispatcher
 /// has no clock). A Context with a watchdog on another clock returns a type convertible to both.
+namespace detail {
+template <class T>
+inline constexpr bool is_basic_sel = false;
+template <std::size_t N, class Clock, class Storage>
+inline constexpr bool is_basic_sel<basic_sel<N, Clock, Storage>> = true;
+}  // namespace detail
+
 template <class Context, auto Member>
-concept sel_context =
-    has_member_and_clock<Context, Member> &&
-    detail::clocked_sized_instance_of<member_type<Member>, basic_sel>;
+concept sel_context = has_member_and_clock<Context, Member> && detail::is_basic_sel<member_type<Member>>;
 
 /// Registers Get SEL Info, Reserve SEL, Get SEL Entry, Get SEL Time (user) and Add SEL Entry,
 /// Delete SEL Entry, Clear SEL, Set SEL Time (operator) — the privileges of IPMI v2.0
