@@ -227,6 +227,12 @@ TEST_SUITE("bmc") {
     CHECK(b.chassis.next_deadline() == t0 + 60s);
     CHECK_FALSE(b.chassis.poll(t0 + 59s));
     CHECK(b.chassis.boot_flags().valid);
+    CHECK(b.chassis.boot_flags_at(t0 + 59s).valid);
+    const auto later = b.chassis.boot_flags_at(t0 + 60s);  // read as Get would, nothing changed
+    CHECK_FALSE(later.valid);
+    CHECK(later.device == cmd::boot::boot_device::pxe);
+    CHECK(b.chassis.boot_flags().valid);
+    CHECK(b.chassis.next_deadline() == t0 + 60s);
     b.clock = t0 + 60s;  // Get sees the timeout without a poll
     CHECK(dispatch_bytes(d, b, {0x00, 0x09, 0x05, 0x00, 0x00}) == bytes{0x04, 0x09, 0x00, 0x01, 0x05, 0x00, 0x04, 0x00, 0x00, 0x00});
     CHECK_FALSE(b.chassis.next_deadline().has_value());

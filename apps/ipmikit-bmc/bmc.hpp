@@ -508,28 +508,26 @@ class vm_bmc {
   bool sel_list(std::uint16_t from, std::string& out) const {
     const auto& sel = state_.sel;
     std::size_t i = 0;
-    while (from != 0 && i < sel.size() && (sel.bytes_at(i)[0] | sel.bytes_at(i)[1] << 8) != from) ++i;
+    while (from != 0 && i < sel.size() && sel.at(i).record_id != from) ++i;
     if (i == sel.size() && from != 0) return false;
     char line[96];
     std::snprintf(line, sizeof line, "entries=%zu capacity=%zu overflow=%s\n", sel.size(), sel.limit(),
                   sel.overflow() ? "yes" : "no");
     out += line;
     for (std::size_t shown = 0; i < sel.size(); ++i, ++shown) {
-      const auto& r = sel.bytes_at(i);
-      const unsigned id = static_cast<unsigned>(r[0] | r[1] << 8);
+      const cmd::sel_record r = sel.at(i);
       if (shown == sel_list_page) {
-        std::snprintf(line, sizeof line, "more=0x%04X\n", id);
+        std::snprintf(line, sizeof line, "more=0x%04X\n", static_cast<unsigned>(r.record_id));
         out += line;
         break;
       }
-      // Types below E0h carry a timestamp (IPMI v2.0 §32.1-§32.3): SEL time, seconds since 1970.
-      std::snprintf(line, sizeof line, "id=0x%04X type=0x%02X", id, static_cast<unsigned>(r[2]));
+      std::snprintf(line, sizeof line, "id=0x%04X type=0x%02X", static_cast<unsigned>(r.record_id),
+                    static_cast<unsigned>(r.record_type));
       out += line;
-      std::uint32_t time = 0;  // bytes 3-6, LS byte first
-      for (std::size_t k = 7; k-- > 3;) time = time << 8 | r[k];
-      if (r[2] < 0xE0) out += " time=" + std::to_string(time);
+      // Records other than OEM non-timestamped ones carry the SEL time (IPMI v2.0 §32.1-§32.3).
+      if (!r.is_oem_non_timestamped()) out += " time=" + std::to_string(r.timestamp);
       out += " record=";
-      for (const std::uint8_t b : r) out += hex2(b);
+      for (const std::uint8_t b : sel.bytes_at(i)) out += hex2(b);
       out += '\n';
     }
     return true;
@@ -550,12 +548,7 @@ class vm_bmc {
 
   /// `boot get`'s lines: the boot flags (System Boot Options parameter 5) as Get reads them now.
   [[nodiscard]] std::string boot_status(time_point now) const {
-    cmd::get_system_boot_options::request rq;
-    rq.parameter = cmd::boot::boot_flags::number;
-    cmd::get_system_boot_options::response rs;
-    bmc::chassis copy = state_.chassis;  // Get lets a valid bit whose 60 s are over read 0
-    (void)copy.get_boot_option(rq, rs, now);
-    const auto& f = std::get<cmd::boot::boot_flags>(rs.value);
+    const cmd::boot::boot_flags f = state_.chassis.boot_flags_at(now);
     return "device=" + std::string(word_of(f.device)) + "\nvalid=" + (f.valid ? "yes" : "no") +
            "\npersistent=" + (f.persistent ? "yes" : "no") + "\nefi=" + (f.efi ? "yes" : "no") + "\n";
   }

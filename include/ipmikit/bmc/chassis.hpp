@@ -346,6 +346,13 @@ class basic_chassis {
   }
 
   [[nodiscard]] constexpr const cmd::boot::boot_flags& boot_flags() const noexcept { return flags_; }
+  /// The boot flags as Get System Boot Options would read them at `now` (a valid bit whose 60 s
+  /// are up reads 0), changing nothing: for an operator's view from a const chassis.
+  [[nodiscard]] constexpr cmd::boot::boot_flags boot_flags_at(time_point now) const noexcept {
+    cmd::boot::boot_flags f = flags_;
+    if (timer_armed() && now >= valid_deadline_) f.valid = false;
+    return f;
+  }
   [[nodiscard]] constexpr const cmd::boot::valid_bit_clearing& valid_bit_clearing() const noexcept { return clearing_; }
   [[nodiscard]] constexpr std::uint8_t boot_info_acknowledge() const noexcept { return ack_; }
   [[nodiscard]] constexpr bool set_in_progress() const noexcept { return in_progress_; }
