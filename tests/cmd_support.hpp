@@ -135,6 +135,19 @@ T random_value(random_source& rng) {
   }
 }
 
+/// A random Opaque parameter of a configuration-parameter Family (lan, sol, boot): a number
+/// below `numbers` that none of the family's typed parameters has, and 0 to Opaque::capacity
+/// random data bytes.
+template <class Family, class Opaque>
+Opaque random_opaque(random_source& rng, std::size_t numbers = 256) {
+  Opaque o;
+  do {
+    o.number = static_cast<std::uint8_t>(rng.below(numbers));
+  } while (Family::is_typed(o.number));
+  o.data.assign(rng.random_bytes(rng.below(Opaque::capacity + 1)));
+  return o;
+}
+
 /// N random bytes.
 template <std::size_t N>
 std::array<std::uint8_t, N> random_array(random_source& rng) {
