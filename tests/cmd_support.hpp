@@ -228,6 +228,15 @@ void check_codec_laws_generated(random_source& rng, int rounds) {
   for (int i = 0; i < rounds; ++i) (check_codec_laws(random_value<Ts>(rng)), ...);
 }
 
+/// A command C's request and response: check_codec_laws_generated on `rounds` of each, then
+/// check_parse_random on `request_inputs` and `response_inputs` random byte strings.
+template <class C>
+void check_command_laws(random_source& rng, int rounds, int request_inputs, int response_inputs) {
+  check_codec_laws_generated<typename C::request, typename C::response>(rng, rounds);
+  check_parse_random<typename C::request>(rng, request_inputs);
+  check_parse_random<typename C::response>(rng, response_inputs);
+}
+
 /// `exact` (hex text) is as long as T's layout takes: one byte less is too_short, one 00h more
 /// too_long.
 template <class T>
