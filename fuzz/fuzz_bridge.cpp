@@ -42,6 +42,7 @@
 #include <ipmikit/si/bridge.hpp>
 
 #include "fuzz_common.hpp"
+#include "session_exchange.hpp"  // tests/
 
 namespace {
 
@@ -154,24 +155,12 @@ struct harness {
   }
 
   void to_bmc() {
-    for (int i = 0; i < 64; ++i) {
-      const auto out = emulator.outbound(now);
-      if (out.empty()) return;
-      bmc.receive(out, now, [this](const auto& e) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(e)>, vm::request_event>) last_bmc_request = e.msg_id;
-      });
-      emulator.consume(out.size(), now);
-    }
+    test::relay(emulator, bmc, now, [this](const auto& e) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(e)>, vm::request_event>) last_bmc_request = e.msg_id;
+    }, 64);
   }
 
-  void to_emulator() {
-    for (int i = 0; i < 64; ++i) {
-      const auto out = bmc.outbound(now);
-      if (out.empty()) return;
-      bridge.receive(out, now, on_event());
-      bmc.consume(out.size(), now);
-    }
-  }
+  void to_emulator() { test::relay(bmc, bridge, now, on_event(), 64); }
 
   void forward() {
     const auto pending = device.pending_request();

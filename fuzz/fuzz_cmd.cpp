@@ -2,16 +2,15 @@
 //
 // Input: [0] which type (mod the number of types + 1; the last is a whole FRU image), then the
 // data bytes. Checks:
-//  * parse() never reads past the data (ASan) and either fails with a named error, leaving the
-//    value-initialised T, or gives a value;
-//  * a parsed value encodes (into exactly max_size bytes, with guard bytes after them that must
+//  * parse() never reads past the data (ASan);
+//  * the laws of tests/parse_laws.hpp, which the unit tests' check_parse_any judges with too:
+//    parse() either fails with a named error, leaving the value-initialised T, or gives a value;
+//    a parsed value encodes (into exactly max_size bytes, with guard bytes after them that must
 //    stay untouched) to between min_size and max_size bytes, and those bytes parse back to the
-//    same value;
-//  * encoding into every shorter buffer is refused with buffer_too_small and writes nothing past
-//    the buffer;
+//    same value; encoding into every shorter buffer is refused with buffer_too_small and writes
+//    nothing past the buffer;
 //  * the whole-message helpers agree: build_request/build_response then parse_request/
 //    parse_response give the value back.
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -20,6 +19,7 @@
 #include <ipmikit/ipmikit.hpp>
 
 #include "fuzz_common.hpp"
+#include "parse_laws.hpp"  // tests/
 
 namespace {
 
@@ -70,34 +70,9 @@ constexpr std::size_t count(type_list<T...>) {
 // 8 SEL, 3 SDR and 3 FRU commands' requests and responses, 6 records; then the FRU image (108).
 static_assert(count(all_types{}) == 108, "update fuzz/make_corpus.py's cmd_seeds()");
 
-constexpr std::uint8_t guard = 0xE7;
-
 template <class T>
 void check(std::span<const std::uint8_t> data) {
-  const cmd::parsed<T> p = T::parse(data);
-  if (!p) {
-    FUZZ_CHECK(!cmd::name(p.error).empty());
-    FUZZ_CHECK(p.value == T{});
-    return;
-  }
-  std::array<std::uint8_t, T::max_size + 16> buf{};
-  buf.fill(guard);
-  const cmd::encoded e = p.value.encode(std::span<std::uint8_t>(buf.data(), T::max_size));
-  FUZZ_CHECK(e);
-  FUZZ_CHECK(e.size >= T::min_size && e.size <= T::max_size);
-  for (std::size_t i = T::max_size; i < buf.size(); ++i) FUZZ_CHECK(buf[i] == guard);
-  const cmd::parsed<T> again = T::parse(std::span<const std::uint8_t>(buf.data(), e.size));
-  FUZZ_CHECK(again);
-  FUZZ_CHECK(again.value == p.value);
-
-  for (std::size_t n = 0; n < e.size; ++n) {
-    std::array<std::uint8_t, T::max_size + 16> small{};
-    small.fill(guard);
-    const cmd::encoded s = p.value.encode(std::span<std::uint8_t>(small.data(), n));
-    FUZZ_CHECK(s.error == cmd::encode_error::buffer_too_small);
-    FUZZ_CHECK(s.size == 0);
-    for (std::size_t i = n; i < small.size(); ++i) FUZZ_CHECK(small[i] == guard);
-  }
+  if (const char* broken = test::parse_law_broken<T>(data)) ::ipmikit::fuzz::fail(__FILE__, __LINE__, broken);
 }
 
 template <class... T>

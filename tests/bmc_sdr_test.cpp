@@ -447,12 +447,8 @@ TEST_SUITE("bmc") {
 
   TEST_CASE("bmc sdr: add_sdr_commands registers all five or none") {
     bmc::dispatcher<my_bmc, 16> d;
-    REQUIRE(bmc::add_sdr_commands<&my_bmc::sdr>(d) == bmc::add_error::ok);
-    CHECK(d.entries().size() == 5);
-    CHECK(bmc::add_sdr_commands<&my_bmc::sdr>(d) == bmc::add_error::duplicate);
-    CHECK(d.entries().size() == 5);
     bmc::dispatcher<my_bmc, 4> small;
-    CHECK(bmc::add_sdr_commands<&my_bmc::sdr>(small) == bmc::add_error::full);
+    test::check_all_or_none(d, small, [](auto& x) { return bmc::add_sdr_commands<&my_bmc::sdr>(x); }, 5);
     CHECK(small.entries().empty());
     static_assert(bmc::sdr_context<my_bmc, &my_bmc::sdr>);
     struct other {

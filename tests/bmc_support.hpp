@@ -89,6 +89,20 @@ void take_a_place(bmc::dispatcher<Context, Capacity>& d, command_id id) {
           bmc::add_error::ok);
 }
 
+/// The all-or-none contract of an add_*_commands function (`add`, called with a dispatcher):
+/// into `d` it succeeds, adding `count` entries, and a second time it is refused as duplicate
+/// and adds none; into `small`, with too few places left, it is refused as full and adds none.
+template <class Dispatcher, class Small, class Add>
+void check_all_or_none(Dispatcher& d, Small& small, Add add, std::size_t count) {
+  const std::size_t before = d.entries().size(), small_before = small.entries().size();
+  REQUIRE(add(d) == bmc::add_error::ok);
+  CHECK(d.entries().size() == before + count);
+  CHECK(add(d) == bmc::add_error::duplicate);
+  CHECK(d.entries().size() == before + count);
+  CHECK(add(small) == bmc::add_error::full);
+  CHECK(small.entries().size() == small_before);
+}
+
 namespace bmc_names {
 using test::bytes;
 using test::dispatch_bytes;

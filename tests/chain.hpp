@@ -23,6 +23,8 @@
 
 #include <ipmikit/ipmikit.hpp>
 
+#include "session_exchange.hpp"
+
 namespace ipmikit::test {
 
 template <class Device>
@@ -118,29 +120,16 @@ struct chain {
 
   // The emulator's wire bytes go to the BMC session; the BMC's come back through the bridge.
   bool carry_to_bmc() {
-    bool moved = false;
-    for (int i = 0; i < 16; ++i) {
-      const auto out = emulator.outbound(now);
-      if (out.empty()) break;
-      bmc.receive(out, now, bmc_handler());
-      wire_bytes += out.size();
-      emulator.consume(out.size(), now);
-      moved = true;
-    }
-    return moved;
+    const std::size_t moved = test::relay(emulator, bmc, now, bmc_handler(), 16);
+    wire_bytes += moved;
+    return moved > 0;
   }
 
   bool carry_to_emulator() {
-    bool moved = false;
-    for (int i = 0; i < 16; ++i) {
-      const auto out = bmc.outbound(now);
-      if (out.empty()) break;
-      bridge.receive(out, now, emulator_handler());  // touches only the emulator's buffers
-      wire_bytes += out.size();
-      bmc.consume(out.size(), now);
-      moved = true;
-    }
-    return moved;
+    // The bridge's handler touches only the emulator's buffers.
+    const std::size_t moved = test::relay(bmc, bridge, now, emulator_handler(), 16);
+    wire_bytes += moved;
+    return moved > 0;
   }
 
  public:

@@ -517,10 +517,7 @@ TEST_SUITE("cmd") {
 
   TEST_CASE("cmd: Get Channel Authentication Capabilities obeys the codec laws on generated values and arbitrary bytes") {
     test::random_source rng(1701);
-    test::check_codec_laws_generated<cmd::get_channel_authentication_capabilities::request,
-        cmd::get_channel_authentication_capabilities::response>(rng, 400);
-    test::check_parse_random<cmd::get_channel_authentication_capabilities::request>(rng, 1000);
-    test::check_parse_random<cmd::get_channel_authentication_capabilities::response>(rng, 2000);
+    test::check_command_laws<cmd::get_channel_authentication_capabilities>(rng, 400, 1000, 2000);
   }
 
   TEST_CASE("cmd: Get Channel Authentication Capabilities refuses each bad input by name") {
@@ -582,10 +579,7 @@ TEST_SUITE("cmd") {
 
   TEST_CASE("cmd: Get Channel Cipher Suites obeys the codec laws on generated values and arbitrary bytes") {
     test::random_source rng(1702);
-    test::check_codec_laws_generated<cmd::get_channel_cipher_suites::request,
-        cmd::get_channel_cipher_suites::response>(rng, 400);
-    test::check_parse_random_each<cmd::get_channel_cipher_suites::request,
-                                  cmd::get_channel_cipher_suites::response>(rng, 2000);
+    test::check_command_laws<cmd::get_channel_cipher_suites>(rng, 400, 2000, 2000);
   }
 
   TEST_CASE("cmd: Get Channel Cipher Suites refuses each bad input by name") {
@@ -644,9 +638,7 @@ TEST_SUITE("cmd") {
 
   TEST_CASE("cmd: Get Channel Info obeys the codec laws on generated values and arbitrary bytes") {
     test::random_source rng(1703);
-    test::check_codec_laws_generated<cmd::get_channel_info::request, cmd::get_channel_info::response>(rng, 400);
-    test::check_parse_random<cmd::get_channel_info::request>(rng, 500);
-    test::check_parse_random<cmd::get_channel_info::response>(rng, 2000);
+    test::check_command_laws<cmd::get_channel_info>(rng, 400, 500, 2000);
   }
 
   TEST_CASE("cmd: Get Channel Info refuses each bad input by name") {

@@ -32,14 +32,7 @@ cmd::boot::parameter random_boot_parameter(test::random_source& rng) {
       return cmd::boot::boot_info_acknowledge{static_cast<std::uint8_t>(rng.below(32)),
                                               static_cast<std::uint8_t>(rng.below(32))};
     case 3: return test::random_value<cmd::boot::boot_flags>(rng);
-    default: {
-      cmd::boot::opaque o;
-      do {
-        o.number = static_cast<std::uint8_t>(rng.below(128));
-      } while (cmd::boot::family::is_typed(o.number));
-      o.data.assign(rng.random_bytes(rng.below(cmd::boot::opaque::capacity + 1)));
-      return o;
-    }
+    default: return test::random_opaque<cmd::boot::family, cmd::boot::opaque>(rng, 128);  // 7-bit numbers
   }
 }
 

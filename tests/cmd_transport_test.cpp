@@ -62,14 +62,7 @@ cmd::lan::parameter random_lan_parameter(test::random_source& rng) {
     case 20:
       return lan::bad_password_threshold{rng.chance(50), rng.byte(), static_cast<std::uint16_t>(rng.below(0x10000)),
                                          static_cast<std::uint16_t>(rng.below(0x10000))};
-    default: {
-      lan::opaque o;
-      do {
-        o.number = rng.byte();
-      } while (lan::family::is_typed(o.number));
-      o.data.assign(rng.random_bytes(rng.below(lan::opaque::capacity + 1)));
-      return o;
-    }
+    default: return test::random_opaque<lan::family, lan::opaque>(rng);
   }
 }
 
@@ -90,27 +83,38 @@ cmd::sol::parameter random_sol_parameter(test::random_source& rng) {
     case 6: return sol::volatile_bit_rate{all_bit_rates[rng.below(all_bit_rates.size())]};
     case 7: return sol::payload_channel{rng.byte()};
     case 8: return sol::payload_port{static_cast<std::uint16_t>(rng.below(0x10000))};
-    default: {
-      sol::opaque o;
-      do {
-        o.number = rng.byte();
-      } while (sol::family::is_typed(o.number));
-      o.data.assign(rng.random_bytes(rng.below(sol::opaque::capacity + 1)));
-      return o;
-    }
+    default: return test::random_opaque<sol::family, sol::opaque>(rng);
   }
 }
 
-cmd::get_lan_configuration_parameters::response lan_answer(const bytes& data) {
-  const auto p = cmd::get_lan_configuration_parameters::response::parse(data);
+/// A Get LAN / SOL Configuration Parameters response parsed from `data` (REQUIREd to parse).
+template <class Response>
+Response parsed_answer(const bytes& data) {
+  const auto p = Response::parse(data);
   REQUIRE(p);
   return *p;
 }
+constexpr auto* lan_answer = &parsed_answer<cmd::get_lan_configuration_parameters::response>;
+constexpr auto* sol_answer = &parsed_answer<cmd::get_sol_configuration_parameters::response>;
 
-cmd::get_sol_configuration_parameters::response sol_answer(const bytes& data) {
-  const auto p = cmd::get_sol_configuration_parameters::response::parse(data);
-  REQUIRE(p);
-  return *p;
+/// Each (parameter, answer bytes): the answer has revision 11h and a typed value of that
+/// parameter (number() gives it back), and the BMC side, that value written into a response,
+/// gives the same bytes.
+template <class Response, std::size_t N, class Number>
+void check_typed_answers(const std::array<std::pair<std::uint8_t, bytes>, N>& answers, Number number) {
+  for (const auto& entry : answers) {
+    const std::uint8_t p = entry.first;
+    const bytes& data = entry.second;
+    CAPTURE(int{p});
+    const auto rs = parsed_answer<Response>(data);
+    CHECK(rs.revision == cmd::configuration_parameter_revision);
+    const auto v = rs.value(p);
+    REQUIRE_MESSAGE(v, cmd::name(v.error));
+    CHECK(number(*v) == p);
+    Response back;
+    REQUIRE(back.set_value(*v) == cmd::encode_error::ok);
+    CHECK(encode_bytes(back) == data);
+  }
 }
 
 // The parameters `ipmitool lan print` reads, in its order (bmc-commands.md §7).
@@ -162,20 +166,8 @@ TEST_SUITE("cmd") {
         {24, {0x11, 0x00, 0x44, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}},
         {26, {0x11, 0x01, 0x03, 0x06, 0x00, 0x3C, 0x00}},
     }};
-    for (const auto& entry : answers) {
-      const std::uint8_t p = entry.first;
-      const bytes& data = entry.second;
-      CAPTURE(int{p});
-      const auto rs = lan_answer(data);
-      CHECK(rs.revision == cmd::configuration_parameter_revision);
-      const auto v = rs.value(p);
-      REQUIRE_MESSAGE(v, cmd::name(v.error));
-      CHECK(lan::number(*v) == p);
-      // The BMC side: the typed value written into a response gives the same bytes.
-      cmd::get_lan_configuration_parameters::response back;
-      REQUIRE(back.set_value(*v) == cmd::encode_error::ok);
-      CHECK(encode_bytes(back) == data);
-    }
+    check_typed_answers<cmd::get_lan_configuration_parameters::response>(answers,
+                                                                         [](const auto& v) { return lan::number(v); });
     auto value = [&](std::size_t i) { return *lan_answer(answers[i].second).value(answers[i].first); };
     CHECK(std::get<lan::set_in_progress>(value(0)).state == cmd::set_in_progress_state::set_complete);
     CHECK(std::get<lan::auth_type_support>(value(1)).types ==
@@ -281,17 +273,8 @@ TEST_SUITE("cmd") {
         {7, {0x11, 0x01}},
         {8, {0x11, 0x6F, 0x02}},
     }};
-    for (const auto& entry : answers) {
-      const std::uint8_t p = entry.first;
-      const bytes& data = entry.second;
-      CAPTURE(int{p});
-      const auto v = sol_answer(data).value(p);
-      REQUIRE_MESSAGE(v, cmd::name(v.error));
-      CHECK(sol::number(*v) == p);
-      cmd::get_sol_configuration_parameters::response back;
-      REQUIRE(back.set_value(*v) == cmd::encode_error::ok);
-      CHECK(encode_bytes(back) == data);
-    }
+    check_typed_answers<cmd::get_sol_configuration_parameters::response>(answers,
+                                                                         [](const auto& v) { return sol::number(v); });
     auto value = [&](std::size_t i) { return *sol_answer(answers[i].second).value(answers[i].first); };
     CHECK(std::get<sol::enable>(value(1)).enabled);
     const auto auth = std::get<sol::authentication>(value(2));

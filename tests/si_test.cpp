@@ -17,6 +17,7 @@
 #include <ipmikit/si/bridge.hpp>
 
 #include "scripted_bmc.hpp"
+#include "session_exchange.hpp"
 #include "si_interfaces.hpp"
 #include "test_support.hpp"
 
@@ -74,28 +75,16 @@ struct rig {
 
   // Emulator → BMC: the BMC records each request.
   void to_bmc() {
-    for (int i = 0; i < 8; ++i) {
-      const auto out = emulator.outbound(now);
-      if (out.empty()) return;
-      bmc.receive(out, now, [this](const auto& e) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(e)>, vm::request_event>) {
-          bmc_requests.emplace_back(e.body.begin(), e.body.end());
-          bmc_ids.push_back(e.msg_id);
-        }
-      });
-      emulator.consume(out.size(), now);
-    }
+    test::relay(emulator, bmc, now, [this](const auto& e) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(e)>, vm::request_event>) {
+        bmc_requests.emplace_back(e.body.begin(), e.body.end());
+        bmc_ids.push_back(e.msg_id);
+      }
+    }, 8);
   }
 
   // BMC → emulator, through the bridge.
-  void to_emulator() {
-    for (int i = 0; i < 8; ++i) {
-      const auto out = bmc.outbound(now);
-      if (out.empty()) return;
-      bridge.receive(out, now, on_event());
-      bmc.consume(out.size(), now);
-    }
-  }
+  void to_emulator() { test::relay(bmc, bridge, now, on_event(), 8); }
 
   void answer_last(const bytes& body) {
     REQUIRE(!bmc_ids.empty());

@@ -366,30 +366,35 @@ TEST_CASE("every command code with zero, one and two arguments is classified") {
 }
 
 TEST_CASE("when a frame has several problems the first one in stream order is reported") {
-  SUBCASE("an invalid escape before an escape at the terminator") {
-    expect_events(hex("00 AA 42 18 AA A0"),
-                  {test::error(decode_error::invalid_escape, msg, 0, 2, 2, hex("00 18"))});
+  struct first_problem {
+    const char* what;
+    const char* stream;
+    event expected;
+  };
+  const first_problem cases[] = {
+      {"an invalid escape before an escape at the terminator", "00 AA 42 18 AA A0",
+       test::error(decode_error::invalid_escape, msg, 0, 2, 2, hex("00 18"))},
+      {"an invalid escape in a message with a bad checksum and too short", "AA 42 A0",
+       test::error(decode_error::invalid_escape, msg, 0, 1, 0, {})},
+      {"an invalid escape in an unknown command", "42 AA 00 A1",
+       test::error(decode_error::invalid_escape, cmd_frame, 0, 2, 1, hex("42"))},
+  };
+  for (const first_problem& c : cases) {
+    CAPTURE(c.what);
+    expect_events(hex(c.stream), {c.expected});
   }
-  SUBCASE("an invalid escape in a message with a bad checksum and too short") {
-    expect_events(hex("AA 42 A0"), {test::error(decode_error::invalid_escape, msg, 0, 1, 0, {})});
-  }
-  SUBCASE("an invalid escape in an unknown command") {
-    expect_events(hex("42 AA 00 A1"), {test::error(decode_error::invalid_escape, cmd_frame, 0, 2, 1, hex("42"))});
-  }
-  SUBCASE("a frame too long before an invalid escape") {
-    expect_events(hex("01 02 03 04 05 06 07 08 09 AA 42 A1"),
-                  {test::error(decode_error::frame_too_long, cmd_frame, 0, 8, 9, hex("01 02 03 04 05 06 07 08"))},
-                  vm::basic_decoder<8>{});
-  }
-  SUBCASE("an invalid escape before the frame gets too long") {
-    expect_events(hex("AA 42 01 02 03 04 05 06 07 08 09 A0"),
-                  {test::error(decode_error::invalid_escape, msg, 0, 1, 9, hex("01 02 03 04 05 06 07 08"))},
-                  vm::basic_decoder<8>{});
-  }
-  SUBCASE("a frame too long that ends in an escape") {
-    expect_events(hex("01 02 03 04 05 06 07 08 09 AA A0"),
-                  {test::error(decode_error::frame_too_long, msg, 0, 8, 9, hex("01 02 03 04 05 06 07 08"))},
-                  vm::basic_decoder<8>{});
+  // With frames of at most 8 bytes.
+  const first_problem short_frame_cases[] = {
+      {"a frame too long before an invalid escape", "01 02 03 04 05 06 07 08 09 AA 42 A1",
+       test::error(decode_error::frame_too_long, cmd_frame, 0, 8, 9, hex("01 02 03 04 05 06 07 08"))},
+      {"an invalid escape before the frame gets too long", "AA 42 01 02 03 04 05 06 07 08 09 A0",
+       test::error(decode_error::invalid_escape, msg, 0, 1, 9, hex("01 02 03 04 05 06 07 08"))},
+      {"a frame too long that ends in an escape", "01 02 03 04 05 06 07 08 09 AA A0",
+       test::error(decode_error::frame_too_long, msg, 0, 8, 9, hex("01 02 03 04 05 06 07 08"))},
+  };
+  for (const first_problem& c : short_frame_cases) {
+    CAPTURE(c.what);
+    expect_events(hex(c.stream), {c.expected}, vm::basic_decoder<8>{});
   }
 }
 

@@ -184,10 +184,7 @@ int test_scripted(const temp_dir& dir, const std::string& binary) {
     auto fd = connect_tcp(b->port, 5000);
     if (!c.check_ok(fd, "connected to ipmikit-bmc")) return;
     vm_connection conn(std::move(*fd), vm::min_response_frame);
-    auto hello = conn.next_event(5000);
-    if (!c.check_ok(hello, "first frame")) return;
-    c.check(hello->is_command(vm::command::version) && hello->argument == 1,
-            "ipmikit-bmc greets with VERSION 1: " + hello->describe());
+    if (!check_next_command(c, conn, "first frame", vm::command::version, 1, "ipmikit-bmc greets with VERSION 1")) return;
     if (!c.check_ok(conn.send_command(vm::command::version, 1), "sent VERSION 1") ||
         !c.check_ok(conn.send_command(vm::command::capabilities, 0x00), "sent CAPABILITIES 0x00"))
       return;
@@ -249,9 +246,7 @@ int test_scripted(const temp_dir& dir, const std::string& binary) {
     auto fd2 = connect_tcp(b->port, 5000);
     if (!c.check_ok(fd2, "reconnected")) return;
     vm_connection conn2(std::move(*fd2), vm::min_response_frame);
-    auto hello2 = conn2.next_event(5000);
-    if (c.check_ok(hello2, "first frame after the reconnect"))
-      c.check(hello2->is_command(vm::command::version), "VERSION again: " + hello2->describe());
+    (void)check_next_command(c, conn2, "first frame after the reconnect", vm::command::version, {}, "VERSION again");
     (void)conn2.send_command(vm::command::capabilities, 0x00);
     auto r = scripted_request(conn2, 0x42, {0x00, 0x01});
     if (c.check_ok(r, "Get Chassis Status after the reconnect"))

@@ -312,7 +312,7 @@ struct server {
 /// Writes the configuration, starts `binary --config FILE [extra…]` with its output in a log
 /// file and waits for event=ready.
 result<server> start_server(const std::string& dir, const options& o, const std::string& conf_text,
-                            const std::vector<std::string>& extra = {}, int ready_timeout_ms = 10000) {
+                            const std::vector<std::string>& extra = {}, int ready_timeout_ms = 20000) {
   server s;
   s.conf = dir + "/bmc.conf";
   s.log = dir + "/ipmikit-bmc.log";
@@ -347,20 +347,32 @@ void finish(checker& c, server& s, int failures_before) {
   if (c.failures() != failures_before) show_log(s.log);
 }
 
-/// A section's checks against its started server, then `undo` (what the section changed in the
-/// server: a pause, a limit), then finish(); the section's failed checks.
+/// A section's checks against its started server (body(s)), then `undo` (what the section
+/// changed in the server: a limit), then finish().
 template <class Body, class Undo = void (*)()>
-int body_then_finish(checker& c, server& s, Body body, Undo undo = [] {}) {
+void body_then_finish(checker& c, server& s, Body body, Undo undo = [] {}) {
   const int before = c.failures();
-  body();
+  body(s);
   undo();
   finish(c, s, before);
-  return c.failures();
+}
+
+/// start_server() with `conf` (checked as `started`), then body_then_finish().
+template <class Body, class Undo = void (*)()>
+void with_server(checker& c, const options& o, const std::string& dir, const std::string& conf, const std::string& started,
+                 Body body, Undo undo = [] {}) {
+  auto s = start_server(dir, o, conf);
+  if (c.check_ok(s, started)) body_then_finish(c, *s, body, undo);
 }
 
 /// "[vm NAME]\nlisten = unix:PATH\n" plus extra lines.
 [[nodiscard]] std::string vm_section(const std::string& name, const std::string& listen, std::string_view extra = {}) {
   return "[vm " + name + "]\nlisten = " + listen + "\n" + std::string(extra);
+}
+
+/// "[bmc]\ncontrol = SOCKET\n" plus extra lines.
+[[nodiscard]] std::string bmc_section(const std::string& control_socket, std::string_view extra = {}) {
+  return "[bmc]\ncontrol = " + control_socket + "\n" + std::string(extra);
 }
 
 /// A subdirectory of the run's temporary directory for one section.
@@ -457,26 +469,33 @@ std::uint8_t emu_request(emu& e, std::initializer_list<std::uint8_t> body) {
   return id;
 }
 
-void emu_flush(emu& e) {
-  for (int i = 0; i < 100000 && e.fd && e.writing(); ++i) {
-    const ssize_t n = ::send(e.fd.get(), e.out.data() + e.out_done, e.out.size() - e.out_done, MSG_DONTWAIT | MSG_NOSIGNAL);
+/// Sends `out` from `done` on a non-blocking socket until it would block: the bytes sent. A
+/// failure is kept in `error` (the first one) and drops the queue; a queue sent whole is cleared.
+template <class Buffer>
+std::size_t send_queued(const unique_fd& fd, Buffer& out, std::size_t& done, std::string& error) {
+  std::size_t sent = 0;
+  for (int i = 0; i < 100000 && fd && done < out.size(); ++i) {
+    const ssize_t n = ::send(fd.get(), out.data() + done, out.size() - done, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
-      e.out_done += static_cast<std::size_t>(n);
-      e.bytes_out += static_cast<std::uint64_t>(n);
+      done += static_cast<std::size_t>(n);
+      sent += static_cast<std::size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    if (e.error.empty()) e.error = errno_text("send", errno);
-    e.out.clear();
-    e.out_done = 0;
-    return;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return sent;
+    if (error.empty()) error = errno_text("send", errno);
+    out.clear();
+    done = 0;
+    return sent;
   }
-  if (!e.writing()) {
-    e.out.clear();
-    e.out_done = 0;
+  if (done >= out.size()) {
+    out.clear();
+    done = 0;
   }
+  return sent;
 }
+
+void emu_flush(emu& e) { e.bytes_out += send_queued(e.fd, e.out, e.out_done, e.error); }
 
 void emu_read(emu& e) {
   for (int k = 0; k < 16 && e.fd && !e.eof; ++k) {
@@ -534,25 +553,7 @@ void ctl_count(ctl& c, const char* p, std::size_t n) {
   }
 }
 
-void ctl_flush(ctl& c) {
-  for (int i = 0; i < 100000 && c.fd && c.out_done < c.out.size(); ++i) {
-    const ssize_t n = ::send(c.fd.get(), c.out.data() + c.out_done, c.out.size() - c.out_done, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) {
-      c.out_done += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    if (c.error.empty()) c.error = errno_text("send", errno);
-    c.out.clear();
-    c.out_done = 0;
-    return;
-  }
-  if (c.out_done == c.out.size()) {
-    c.out.clear();
-    c.out_done = 0;
-  }
-}
+void ctl_flush(ctl& c) { (void)send_queued(c.fd, c.out, c.out_done, c.error); }
 
 void ctl_read(ctl& c) {
   for (int k = 0; k < 64 && c.fd && !c.eof; ++k) {
@@ -624,12 +625,32 @@ void pump(std::span<emu* const> vms, std::span<ctl* const> ctls, int timeout_ms)
   }
 }
 
+/// pump() (at most `cap_ms` a poll) until done() or for `timeout_ms`; done() at the end.
+template <class Done>
+bool pump_until(std::span<emu* const> vms, std::span<ctl* const> ctls, int timeout_ms, Done done, int cap_ms = 50) {
+  const deadline d{millis(timeout_ms)};
+  for (int i = 0; i < 10'000'000 && !done() && !d.expired(); ++i) pump(vms, ctls, std::min(cap_ms, d.remaining_ms()));
+  return done();
+}
+
+/// pump_until() for one emulator alone.
+template <class Done>
+bool pump_until(emu& e, int timeout_ms, Done done, int cap_ms = 50) {
+  emu* one[] = {&e};
+  return pump_until(one, {}, timeout_ms, done, cap_ms);
+}
+
+/// pump_until() for one control client alone.
+template <class Done>
+bool pump_until(ctl& x, int timeout_ms, Done done, int cap_ms = 50) {
+  ctl* one[] = {&x};
+  return pump_until({}, one, timeout_ms, done, cap_ms);
+}
+
 /// Sends one request and pumps `e` alone until it is answered: its completion code, or nullopt.
 std::optional<std::uint8_t> emu_call(emu& e, std::initializer_list<std::uint8_t> body, int timeout_ms = 3000) {
   const std::uint8_t id = emu_request(e, body);
-  const deadline d{millis(timeout_ms)};
-  emu* one[] = {&e};
-  for (int i = 0; i < 100000 && e.pending[id] && !e.eof && !d.expired(); ++i) pump(one, {}, std::min(50, d.remaining_ms()));
+  pump_until(e, timeout_ms, [&] { return !e.pending[id] || e.eof; });
   if (e.pending[id]) return std::nullopt;
   return e.cc_of[id];
 }
@@ -643,11 +664,21 @@ result<done> emu_connect(emu& e, const std::string& name, const std::string& pat
   emu_greet(e);
   emu_flush(e);
   if (!wait_version) return success();
-  const deadline d{millis(3000)};
-  emu* one[] = {&e};
-  for (int i = 0; i < 100000 && e.versions == 0 && !e.eof && !d.expired(); ++i) pump(one, {}, std::min(50, d.remaining_ms()));
+  pump_until(e, 3000, [&] { return e.versions > 0 || e.eof; });
   if (e.versions == 0) return fail("VM " + name + ": no VERSION from ipmikit-bmc within 3 s" + (e.eof ? " (closed)" : ""));
   return success();
+}
+
+/// emu_connect() for each (emulator, VM name, socket path), checked as "VM NAME connected and greeted".
+struct vm_peer {
+  emu& e;
+  const char* name;
+  const std::string& path;
+};
+bool connect_all(checker& c, std::initializer_list<vm_peer> peers) {
+  for (const vm_peer& p : peers)
+    if (!c.check_ok(emu_connect(p.e, p.name, p.path), "VM " + std::string(p.name) + " connected and greeted")) return false;
+  return true;
 }
 
 /// "n=…, answered=…, p50=…, p99=…, max=… ms": latencies plus infinity for each unanswered request.
@@ -677,6 +708,26 @@ struct latency_summary {
 template <class T>
 bool quiet_ok(checker& c, const result<T>& r, const std::string& what) {
   return r.ok() || c.check_ok(r, what);
+}
+
+/// Connects a control client to `sock` (a failure checked quietly: sections connect many).
+bool ctl_connect(checker& c, ctl& x, const std::string& sock, const std::string& what) {
+  auto fd = connect_unix(sock, 2000);
+  if (!quiet_ok(c, fd, what)) return false;
+  x.fd = std::move(*fd);
+  x.opened_at = steady::now();
+  return true;
+}
+
+/// ctl_connect() for each of `clients`: their pointers for pump(), or nullopt when one failed.
+std::optional<std::vector<ctl*>> ctl_connect_all(checker& c, std::span<ctl> clients, const std::string& sock,
+                                                 const std::string& what) {
+  std::vector<ctl*> ptrs;
+  for (ctl& x : clients) {
+    if (!ctl_connect(c, x, sock, what)) return std::nullopt;
+    ptrs.push_back(&x);
+  }
+  return ptrs;
 }
 
 /// SIGSTOP / SIGCONT of the server, with SIGCONT guaranteed on every way out.
@@ -710,11 +761,7 @@ class pause_guard {
 // Old code: after SIGCONT, epoll_wait handed out at most 256 ready VMs; the timer heap ran before
 // the others' queued pets were read, so every healthy VM past the first 256 (24 here) was reset
 // 9 ms after SIGCONT; no event=stall.
-int test_stall(const temp_dir& root, const options& o) {
-  say("== stall: 310 VMs, 2 s watchdogs, the server stopped for 5 s while the healthy VMs keep petting");
-  checker c;
-  auto dir = section_dir(root, "stall");
-  if (!c.check_ok(dir, "section directory")) return c.failures();
+void test_stall(checker& c, const std::string& dir, const options& o) {
   constexpr std::size_t healthy_n = 280, hung_n = 20, late_n = 10, total = healthy_n + hung_n + late_n;
   enum class role : std::uint8_t { healthy, hung, late };
   auto role_of = [](std::size_t i) { return i < healthy_n ? role::healthy : i < healthy_n + hung_n ? role::hung : role::late; };
@@ -724,13 +771,11 @@ int test_stall(const temp_dir& root, const options& o) {
     char n[16];
     std::snprintf(n, sizeof n, "v%03zu", i);
     names.emplace_back(n);
-    paths.push_back(*dir + "/" + n + ".sock");
+    paths.push_back(dir + "/" + n + ".sock");
     conf += vm_section(names.back(), "unix:" + paths.back(), "watchdog_timeout = 2\nwatchdog_action = reset\n");
   }
-  auto s = start_server(*dir, o, conf);
-  if (!c.check_ok(s, "ipmikit-bmc started with 310 VMs")) return c.failures();
-  pause_guard pause(s->pid());
-  return body_then_finish(c, *s, [&]() {
+  with_server(c, o, dir, conf, "ipmikit-bmc started with 310 VMs", [&](server& s) {
+    pause_guard pause(s.pid());  // SIGCONT on every way out, before finish()
     std::vector<emu> vms(total);
     std::vector<emu*> ptrs;
     for (std::size_t i = 0; i < total; ++i) {
@@ -740,13 +785,11 @@ int test_stall(const temp_dir& root, const options& o) {
       ptrs.push_back(&vms[i]);
     }
     {
-      const deadline d{millis(10000)};
-      auto ready = [&]() {
+      const bool ready = pump_until(ptrs, {}, 10000, [&]() {
         return std::all_of(vms.begin(), vms.end(), [](const emu& e) { return e.versions > 0 && e.answered > 0; });
-      };
-      for (int i = 0; i < 100000 && !ready() && !d.expired(); ++i) pump(ptrs, {}, 50);
+      });
       const auto started = std::count_if(vms.begin(), vms.end(), [](const emu& e) { return e.answered > 0 && e.cc_of[0] == 0; });
-      if (!c.check(ready() && started == static_cast<long>(total),
+      if (!c.check(ready && started == static_cast<long>(total),
                    "all 310 VMs greeted and their watchdog started (Reset Watchdog Timer answered 00)",
                    std::to_string(started) + " started"))
         return;
@@ -774,7 +817,7 @@ int test_stall(const temp_dir& root, const options& o) {
         paused = true;
         paused_at = now;
         char st = '?';
-        for (int k = 0; k < 100 && (st = proc_state(s->pid())) != 'T'; ++k) sleep_ms(2);
+        for (int k = 0; k < 100 && (st = proc_state(s.pid())) != 'T'; ++k) sleep_ms(2);
         if (!c.check(st == 'T', "the server is stopped (SIGSTOP; /proc state T)", std::string("state ") + st)) return;
       }
       if (paused && !resumed && now >= resume_at) {
@@ -837,10 +880,10 @@ int test_stall(const temp_dir& root, const options& o) {
             "a VM that stopped petting is still reset after a stall: all 10 VMs whose countdown ran out during the stall "
             "got a RESET after SIGCONT",
             std::to_string(late_missing_n) + " without:" + late_missing);
-    c.check(count_log_lines(s->log, {"event=stall"}) >= 1, "the log has a line with event=stall",
-            "no event=stall line in " + s->log);
+    c.check(count_log_lines(s.log, {"event=stall"}) >= 1, "the log has a line with event=stall",
+            "no event=stall line in " + s.log);
     c.check(closed.empty(), "every VM still connected", "closed:" + closed);
-  }, [&] { pause.resume(); });
+  });
 }
 
 // =============================================================================================
@@ -851,19 +894,11 @@ int test_stall(const temp_dir& root, const options& o) {
 // Old code: every loop turn that moved a deadline pushed a timer-heap entry; stale ones were
 // only dropped when they reached the top, which b's valid 600 s entry never let them: 16 bytes
 // per pet (about 2 MB here).
-int test_timer_memory(const temp_dir& root, const options& o) {
-  say("== timer_memory: a VM petting its watchdog in a tight loop");
-  checker c;
-  auto dir = section_dir(root, "timer_memory");
-  if (!c.check_ok(dir, "section directory")) return c.failures();
-  const std::string pa = *dir + "/a.sock", pb = *dir + "/b.sock";
-  auto s = start_server(*dir, o, vm_section("a", "unix:" + pa) + vm_section("b", "unix:" + pb));
-  if (!c.check_ok(s, "ipmikit-bmc started")) return c.failures();
-  return body_then_finish(c, *s, [&]() {
+void test_timer_memory(checker& c, const std::string& dir, const options& o) {
+  const std::string pa = dir + "/a.sock", pb = dir + "/b.sock";
+  with_server(c, o, dir, vm_section("a", "unix:" + pa) + vm_section("b", "unix:" + pb), "ipmikit-bmc started", [&](server& s) {
     emu a, b;
-    if (!c.check_ok(emu_connect(b, "b", pb), "VM b connected and greeted") ||
-        !c.check_ok(emu_connect(a, "a", pa), "VM a connected and greeted"))
-      return;
+    if (!connect_all(c, {{b, "b", pb}, {a, "a", pa}})) return;
     auto cc = emu_call(b, {0x18, 0x24, 0x04, 0x01, 0x00, 0x00, 0x70, 0x17});
     if (!c.check(cc == 0x00, "VM b: Set Watchdog Timer (SMS/OS, hard reset, 600.0 s) answered 00")) return;
     cc = emu_call(b, reset_watchdog_req);
@@ -874,7 +909,7 @@ int test_timer_memory(const temp_dir& root, const options& o) {
     if (!c.check(cc == 0x00, "VM a: Reset Watchdog Timer answered 00")) return;
     a.latencies_ms.clear();
     a.latencies_ms.shrink_to_fit();
-    const auto rss0 = rss_kib(s->pid());
+    const auto rss0 = rss_kib(s.pid());
     if (!c.check_ok(rss0, "server VmRSS before")) return;
     const auto t0 = steady::now();
     const auto stop_at = t0 + millis(20000);
@@ -904,7 +939,7 @@ int test_timer_memory(const temp_dir& root, const options& o) {
       if (a.latencies_ms.size() > 4096) a.latencies_ms.clear();  // not needed here
     }
     const double secs = ms_of(steady::now() - t0) / 1000.0;
-    const auto rss1 = rss_kib(s->pid());
+    const auto rss1 = rss_kib(s.pid());
     if (!c.check_ok(rss1, "server VmRSS after")) return;
     const long long growth = *rss1 - *rss0;
     say("  " + std::to_string(pets) + " pets in " + fmt(secs, 2) + " s (" + fmt(static_cast<double>(pets) / secs, 0) +
@@ -929,19 +964,11 @@ int test_timer_memory(const temp_dir& root, const options& o) {
 // calm's Get Device ID every 10 ms must be answered promptly meanwhile.
 // Old code: one log line per frame (vm_reports, capabilities, version_mismatch): hundreds of
 // thousands of lines, no event=log_suppressed.
-int test_log_flood(const temp_dir& root, const options& o) {
-  say("== log_flood: one VM floods VM commands that are each worth a log line");
-  checker c;
-  auto dir = section_dir(root, "log_flood");
-  if (!c.check_ok(dir, "section directory")) return c.failures();
-  const std::string pf = *dir + "/flood.sock", pc = *dir + "/calm.sock";
-  auto s = start_server(*dir, o, vm_section("flood", "unix:" + pf) + vm_section("calm", "unix:" + pc));
-  if (!c.check_ok(s, "ipmikit-bmc started")) return c.failures();
-  return body_then_finish(c, *s, [&]() {
+void test_log_flood(checker& c, const std::string& dir, const options& o) {
+  const std::string pf = dir + "/flood.sock", pc = dir + "/calm.sock";
+  with_server(c, o, dir, vm_section("flood", "unix:" + pf) + vm_section("calm", "unix:" + pc), "ipmikit-bmc started", [&](server& s) {
     emu flood, calm;
-    if (!c.check_ok(emu_connect(flood, "flood", pf), "VM flood connected and greeted") ||
-        !c.check_ok(emu_connect(calm, "calm", pc), "VM calm connected and greeted"))
-      return;
+    if (!connect_all(c, {{flood, "flood", pf}, {calm, "calm", pc}})) return;
     bytes chunk;  // 04 A1, 08 3F A1, FF 02 A1, …
     for (int k = 0; k < 512; ++k) {
       std::array<std::uint8_t, vm::max_command_frame_size(1)> f{};
@@ -968,11 +995,7 @@ int test_log_flood(const temp_dir& root, const options& o) {
     const double frames = static_cast<double>(flood.bytes_out) * 3.0 / 8.0;
     say("  VM flood wrote " + std::to_string(flood.bytes_out) + " bytes (~" + fmt(frames, 0) + " frames, " +
         fmt(frames / 2.0, 0) + " frames/s)");
-    {
-      emu* one[] = {&calm};
-      const deadline d{millis(1000)};
-      for (int i = 0; i < 100000 && calm.outstanding() > 0 && !d.expired(); ++i) pump(one, {}, 20);
-    }
+    pump_until(calm, 1000, [&] { return calm.outstanding() == 0; }, 20);
     const auto lat = latencies(calm);
     // The flood ends; a server that reports suppressed lines at the end of an interval or at the
     // disconnect has up to 3 s to do so.
@@ -982,7 +1005,7 @@ int test_log_flood(const temp_dir& root, const options& o) {
     auto scan = [&]() {
       flood_lines = suppressed_lines = 0;
       suppressed_sum = 0;
-      (void)for_each_line(s->log, [&](std::string_view line) {
+      (void)for_each_line(s.log, [&](std::string_view line) {
         if (line.find(" vm=flood ") == std::string_view::npos) return;
         ++flood_lines;
         if (line.find("event=log_suppressed") == std::string_view::npos) return;
@@ -1016,20 +1039,16 @@ int test_log_flood(const temp_dir& root, const options& o) {
 // VM wd's 2.0 s watchdog, and SIGTERM with the pipe still full.
 // Old code: every log line was an fflush() blocking on the full pipe: the whole loop stopped
 // (requests unanswered, the watchdog late or never, the signalfd never read: SIGTERM ignored).
-int test_blocked_log(const temp_dir& root, const options& o) {
-  say("== blocked_log: the log goes to a full pipe nobody reads");
-  checker c;
-  auto dir = section_dir(root, "blocked_log");
-  if (!c.check_ok(dir, "section directory")) return c.failures();
-  const std::string pf = *dir + "/flood.sock", pi = *dir + "/innocent.sock", pw = *dir + "/wd.sock";
-  const std::string conf = *dir + "/bmc.conf";
+void test_blocked_log(checker& c, const std::string& dir, const options& o) {
+  const std::string pf = dir + "/flood.sock", pi = dir + "/innocent.sock", pw = dir + "/wd.sock";
+  const std::string conf = dir + "/bmc.conf";
   if (!c.check_ok(write_file(conf, vm_section("flood", "unix:" + pf) + vm_section("innocent", "unix:" + pi) +
                                        vm_section("wd", "unix:" + pw)),
                   "wrote " + conf))
-    return c.failures();
+    return;
   int p[2];
   const bool piped = ::pipe2(p, O_CLOEXEC) == 0;
-  if (!c.check(piped, "a pipe for the server's output", piped ? "" : errno_text("pipe2", errno))) return c.failures();
+  if (!c.check(piped, "a pipe for the server's output", piped ? "" : errno_text("pipe2", errno))) return;
   unique_fd pipe_read(p[0]);
   unique_fd pipe_write(p[1]);
   // A copy of the write end, only ever polled: POLLOUT is the kernel's own "the pipe has room"
@@ -1041,7 +1060,7 @@ int test_blocked_log(const temp_dir& root, const options& o) {
   auto srv = process::spawn({o.binary, "--config", conf, "--verbose"}, io);
   pipe_write.reset();
   if (!c.check_ok(srv, "ipmikit-bmc --verbose started, stdout+stderr on a pipe (" + std::to_string(pipe_size) + " bytes)"))
-    return c.failures();
+    return;
   const int before = c.failures();
   auto pipe_fill = [&]() {
     int n = 0;
@@ -1054,10 +1073,7 @@ int test_blocked_log(const temp_dir& root, const options& o) {
   auto body = [&]() {
     emu flood, innocent, wd;
     // Readiness without reading the pipe: the sockets accept once the server listens.
-    if (!c.check_ok(emu_connect(flood, "flood", pf), "VM flood connected and greeted") ||
-        !c.check_ok(emu_connect(innocent, "innocent", pi), "VM innocent connected and greeted") ||
-        !c.check_ok(emu_connect(wd, "wd", pw), "VM wd connected and greeted"))
-      return;
+    if (!connect_all(c, {{flood, "flood", pf}, {innocent, "innocent", pi}, {wd, "wd", pw}})) return;
     emu* all[] = {&flood, &innocent, &wd};
     {
       const auto end = steady::now() + millis(1000);
@@ -1128,7 +1144,6 @@ int test_blocked_log(const temp_dir& root, const options& o) {
     say("  --- ipmikit-bmc output (the pipe, " + std::to_string(text.size()) + " bytes), tail:\n" +
         (text.size() > 3000 ? "…" + text.substr(text.size() - 3000) : text) + "\n  ---");
   }
-  return c.failures();
 }
 
 // =============================================================================================
@@ -1139,16 +1154,10 @@ int test_blocked_log(const temp_dir& root, const options& o) {
 // within 2 s. A 512-byte line is an ordinary (unknown) command and the connection stays.
 // Old code: the length was checked only after splitting the 512-byte reads into lines: a line
 // of 513–1023 bytes whose newline came in the next read was run as a command.
-int test_control_line(const temp_dir& root, const options& o) {
-  say("== control_line: long control lines, split across writes");
-  checker c;
-  auto dir = section_dir(root, "control_line");
-  if (!c.check_ok(dir, "section directory")) return c.failures();
-  const std::string sock = *dir + "/ctl.sock";
-  auto s = start_server(*dir, o, "[bmc]\ncontrol = " + sock + "\n" + vm_section("a", "unix:" + *dir + "/a.sock"));
-  if (!c.check_ok(s, "ipmikit-bmc started")) return c.failures();
+void test_control_line(checker& c, const std::string& dir, const options& o) {
+  const std::string sock = dir + "/ctl.sock";
   const std::string expected = "error line longer than 512 bytes\n";
-  return body_then_finish(c, *s, [&]() {
+  with_server(c, o, dir, bmc_section(sock) + vm_section("a", "unix:" + dir + "/a.sock"), "ipmikit-bmc started", [&](server&) {
     struct line_case {
       std::size_t length;
       std::size_t cut;  // 0: one write
@@ -1168,13 +1177,8 @@ int test_control_line(const temp_dir& root, const options& o) {
     for (std::size_t first = 0; first < cases.size(); first += 8) {
       const std::size_t n = std::min<std::size_t>(8, cases.size() - first);
       std::vector<ctl> clients(n);
-      std::vector<ctl*> ptrs;
-      for (std::size_t k = 0; k < n; ++k) {
-        auto fd = connect_unix(sock, 2000);
-        if (!quiet_ok(c, fd, "control connection")) return;
-        clients[k].fd = std::move(*fd);
-        ptrs.push_back(&clients[k]);
-      }
+      const auto ptrs = ctl_connect_all(c, clients, sock, "control connection");
+      if (!ptrs) return;
       std::vector<std::string> payload(n);
       for (std::size_t k = 0; k < n; ++k) {
         const line_case& lc = cases[first + k];
@@ -1188,54 +1192,39 @@ int test_control_line(const temp_dir& root, const options& o) {
         if (lc.cut != 0)  // the server may have closed already: a failed write is fine
           (void)write_all(clients[k].fd.get(), as_bytes(std::string_view(payload[k]).substr(lc.cut)), 2000);
       }
-      const deadline d{millis(2000)};
-      for (int i = 0; i < 100000 && !d.expired(); ++i) {
-        if (std::all_of(clients.begin(), clients.end(), [](const ctl& x) { return x.eof; })) break;
-        pump({}, ptrs, std::min(50, d.remaining_ms()));
-      }
+      pump_until({}, *ptrs, 2000, [&] { return std::all_of(clients.begin(), clients.end(), [](const ctl& x) { return x.eof; }); });
       for (std::size_t k = 0; k < n; ++k)
         c.check(clients[k].eof && clients[k].in == expected,
                 "a control line over 512 bytes ends the client, at any split: " + label(cases[first + k]),
                 "got " + printable(clients[k].in) + (clients[k].eof ? " then EOF" : " and no EOF within 2 s"));
     }
     {  // 600 bytes, one byte per write
-      auto fd = connect_unix(sock, 2000);
-      if (!quiet_ok(c, fd, "control connection")) return;
       ctl one;
-      one.fd = std::move(*fd);
+      if (!ctl_connect(c, one, sock, "control connection")) return;
       const std::string line = std::string(600, 'x') + "\n";
       std::size_t written = 0;
       for (; written < line.size(); ++written) {
         if (::send(one.fd.get(), line.data() + written, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) break;
         sleep_us(300);
       }
-      ctl* ptrs[] = {&one};
-      const deadline d{millis(2000)};
-      for (int i = 0; i < 100000 && !one.eof && !d.expired(); ++i) pump({}, ptrs, std::min(50, d.remaining_ms()));
+      pump_until(one, 2000, [&] { return one.eof; });
       c.check(one.eof && one.in == expected,
               "a control line over 512 bytes ends the client, at any split: 600 bytes, byte by byte (" +
                   std::to_string(written) + " written before the server closed)",
               "got " + printable(one.in) + (one.eof ? " then EOF" : " and no EOF within 2 s"));
     }
     {  // exactly 512 bytes: an ordinary line
-      auto fd = connect_unix(sock, 2000);
-      if (!quiet_ok(c, fd, "control connection")) return;
       ctl one;
-      one.fd = std::move(*fd);
+      if (!ctl_connect(c, one, sock, "control connection")) return;
       one.out = std::string(512, 'x') + "\n";
-      ctl* ptrs[] = {&one};
-      const deadline d{millis(2000)};
-      for (int i = 0; i < 100000 && one.in.find('\n') == std::string::npos && !one.eof && !d.expired(); ++i)
-        pump({}, ptrs, std::min(50, d.remaining_ms()));
+      pump_until(one, 2000, [&] { return one.in.find('\n') != std::string::npos || one.eof; });
       const auto first_line = take_line(one);
       c.check(first_line && first_line->starts_with("error unknown command") && !one.eof,
               "a 512-byte control line is answered `error unknown command` and the connection stays open",
               "got " + printable(first_line.value_or(one.in)) + (one.eof ? " then EOF" : ""));
       one.out = "help\n";
       one.out_done = 0;
-      const deadline d2{millis(2000)};
-      for (int i = 0; i < 100000 && !one.in.ends_with("ok\n") && !one.eof && !d2.expired(); ++i)
-        pump({}, ptrs, std::min(50, d2.remaining_ms()));
+      pump_until(one, 2000, [&] { return one.in.ends_with("ok\n") || one.eof; });
       c.check(one.in.ends_with("ok\n"), "  and `help` on the same connection is answered, ending in ok",
               "got " + printable(one.in) + (one.eof ? " then EOF" : ""));
     }
@@ -1252,24 +1241,19 @@ int test_control_line(const temp_dir& root, const options& o) {
 // restored and VM b and a control client are served.
 // Old code: the listeners stayed readable (level-triggered) and every loop turn retried accept:
 // 100% CPU, an accept_failed line per turn (MB/s of log), control clients silently waiting.
-int test_fd_exhaustion(const temp_dir& root, const options& o) {
-  say("== fd_exhaustion: the server runs out of file descriptors");
-  checker c;
-  auto dir = section_dir(root, "fd_exhaustion");
-  if (!c.check_ok(dir, "section directory")) return c.failures();
-  const std::string pa = *dir + "/a.sock", pb = *dir + "/b.sock", sock = *dir + "/ctl.sock";
-  auto s = start_server(*dir, o, "[bmc]\ncontrol = " + sock + "\n" + vm_section("a", "unix:" + pa) + vm_section("b", "unix:" + pb));
-  if (!c.check_ok(s, "ipmikit-bmc started")) return c.failures();
-  const pid_t pid = s->pid();
+void test_fd_exhaustion(checker& c, const std::string& dir, const options& o) {
+  const std::string pa = dir + "/a.sock", pb = dir + "/b.sock", sock = dir + "/ctl.sock";
   rlimit old_limit{};
-  bool lowered = false;
+  pid_t lowered = 0;  // the server whose limit is lowered, or 0
   auto restore = [&]() {
-    if (lowered && ::prlimit(pid, RLIMIT_NOFILE, &old_limit, nullptr) == 0) lowered = false;
-    return !lowered;
+    if (lowered != 0 && ::prlimit(lowered, RLIMIT_NOFILE, &old_limit, nullptr) == 0) lowered = 0;
+    return lowered == 0;
   };
-  return body_then_finish(c, *s, [&]() {
+  const std::string conf = bmc_section(sock) + vm_section("a", "unix:" + pa) + vm_section("b", "unix:" + pb);
+  with_server(c, o, dir, conf, "ipmikit-bmc started", [&](server& s) {
+    const pid_t pid = s.pid();
     emu a;
-    if (!c.check_ok(emu_connect(a, "a", pa), "VM a connected and greeted")) return;
+    if (!connect_all(c, {{a, "a", pa}})) return;
     if (!c.check(emu_call(a, get_device_id_req) == 0x00, "VM a: Get Device ID answered")) return;
     auto fds = open_fds(pid);
     if (!c.check_ok(fds, "the server's open descriptors")) return;
@@ -1292,22 +1276,16 @@ int test_fd_exhaustion(const temp_dir& root, const options& o) {
                      " descriptors open): no new descriptor can be opened",
                  set_limit ? "" : errno_text("prlimit", errno)))
       return;
-    lowered = true;
+    lowered = pid;
     const auto cpu0 = cpu_seconds(pid);
     const auto t0 = steady::now();
     emu b;
     b.name = "b";
     if (auto fd = connect_unix(pb, 2000); c.check_ok(fd, "VM b connects (into the listener's backlog)")) b.fd = std::move(*fd);
     std::vector<ctl> clients(3);
-    std::vector<ctl*> cptrs;
-    for (ctl& x : clients) {
-      auto fd = connect_unix(sock, 2000);
-      if (!quiet_ok(c, fd, "a control client connects")) return;
-      x.fd = std::move(*fd);
-      x.out = "list\n";
-      x.opened_at = steady::now();
-      cptrs.push_back(&x);
-    }
+    const auto cptrs = ctl_connect_all(c, clients, sock, "a control client connects");
+    if (!cptrs) return;
+    for (ctl& x : clients) x.out = "list\n";
     say("  3 control clients connected (into the backlog), each sending `list`");
     emu* vms[] = {&a, &b};
     a.latencies_ms.clear();
@@ -1318,14 +1296,10 @@ int test_fd_exhaustion(const temp_dir& root, const options& o) {
         emu_request(a, get_device_id_req);
         next += millis(50);
       }
-      pump(vms, cptrs, ms_until(std::min(next, end), 20));
+      pump(vms, *cptrs, ms_until(std::min(next, end), 20));
     }
     const auto cpu1 = cpu_seconds(pid);
-    {
-      emu* one[] = {&a};
-      const deadline d{millis(500)};
-      for (int i = 0; i < 100000 && a.outstanding() > 0 && !d.expired(); ++i) pump(one, {}, 20);
-    }
+    pump_until(a, 500, [&] { return a.outstanding() == 0; }, 20);
     if (c.check_ok(cpu0, "server CPU time before") && c.check_ok(cpu1, "server CPU time after"))
       c.check(*cpu1 - *cpu0 < 0.3, "out of file descriptors, accept backs off: server CPU " + fmt(*cpu1 - *cpu0, 2) +
                                        " s in 2 s (< 0.3 s)");
@@ -1346,7 +1320,7 @@ int test_fd_exhaustion(const temp_dir& root, const options& o) {
     for (ctl& x : clients) x.fd.reset();
     const bool restored = restore();
     if (!c.check(restored, "the server's RLIMIT_NOFILE restored", restored ? "" : errno_text("prlimit", errno))) return;
-    const std::size_t failed = count_log_lines(s->log, {"event=accept_failed"});
+    const std::size_t failed = count_log_lines(s.log, {"event=accept_failed"});
     c.check(failed <= 10, "out of file descriptors, accept backs off: " + std::to_string(failed) +
                               " event=accept_failed lines in the log (≤ 10)");
     // VM b again: a connection the server accepts while the old one is still open is refused
@@ -1364,9 +1338,7 @@ int test_fd_exhaustion(const temp_dir& root, const options& o) {
         continue;
       }
       b2.fd = std::move(*fd);
-      emu* one[] = {&b2};
-      const deadline w{millis(1000)};
-      for (int i = 0; i < 100000 && b2.versions == 0 && !b2.eof && !w.expired(); ++i) pump(one, {}, 20);
+      pump_until(b2, 1000, [&] { return b2.versions > 0 || b2.eof; }, 20);
       if (b2.versions > 0) break;
       how = "attempt " + std::to_string(attempt) + (b2.eof ? ": closed at once (refused)" : ": no VERSION within 1 s");
       sleep_ms(100);
@@ -1390,18 +1362,14 @@ int test_fd_exhaustion(const temp_dir& root, const options& o) {
 // RLIMIT_NOFILE soft = hard = 2·2 + 16 + 16 = 36, what the old check asked for two VMs.
 // Old code: need = 2·VMs + 32 ignored what was already open: it started (event=ready) and would
 // run out later.
-int test_inherited_fds(const temp_dir& root, const options& o) {
-  say("== inherited_fds: 64 inherited descriptors and an open-file limit of 36");
-  checker c;
-  auto dir = section_dir(root, "inherited_fds");
-  if (!c.check_ok(dir, "section directory")) return c.failures();
-  const std::string conf = *dir + "/bmc.conf", out_path = *dir + "/stdout.log", err_path = *dir + "/stderr.log";
-  if (!c.check_ok(write_file(conf, vm_section("a", "unix:" + *dir + "/a.sock") + vm_section("b", "unix:" + *dir + "/b.sock")),
+void test_inherited_fds(checker& c, const std::string& dir, const options& o) {
+  const std::string conf = dir + "/bmc.conf", out_path = dir + "/stdout.log", err_path = dir + "/stderr.log";
+  if (!c.check_ok(write_file(conf, vm_section("a", "unix:" + dir + "/a.sock") + vm_section("b", "unix:" + dir + "/b.sock")),
                   "wrote " + conf))
-    return c.failures();
+    return;
   unique_fd out(::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   unique_fd err(::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!c.check(out.valid() && err.valid(), "log files opened")) return c.failures();
+  if (!c.check(out.valid() && err.valid(), "log files opened")) return;
   spawn_options io;
   io.output_fd = out.get();
   io.error_fd = err.get();
@@ -1409,7 +1377,7 @@ int test_inherited_fds(const temp_dir& root, const options& o) {
   io.inherit_from = 100;
   io.nofile = 2 * 2 + 16 + 16;
   auto srv = process::spawn({o.binary, "--config", conf}, io);
-  if (!c.check_ok(srv, "ipmikit-bmc started with 64 inherited descriptors and RLIMIT_NOFILE 36")) return c.failures();
+  if (!c.check_ok(srv, "ipmikit-bmc started with 64 inherited descriptors and RLIMIT_NOFILE 36")) return;
   const auto ended = srv->wait_exit(millis(5000));
   auto err_file = read_file(err_path);
   auto out_file = read_file(out_path);
@@ -1423,7 +1391,6 @@ int test_inherited_fds(const temp_dir& root, const options& o) {
   c.check(err_text.find("open files") != std::string::npos, "  saying so on stderr (`open files`): " + printable(err_text, 300));
   (void)srv->stop(millis(1000));
   if (c.failures() != 0) say("  --- stdout:\n" + out_text.substr(0, 2000) + "\n  --- stderr:\n" + err_text.substr(0, 2000) + "\n  ---");
-  return c.failures();
 }
 
 // =============================================================================================
@@ -1435,40 +1402,31 @@ int test_inherited_fds(const temp_dir& root, const options& o) {
 // Old code: all 102 lines were run at once into an unbounded output string (10 MB per client,
 // hundreds of MB in all, a stall of seconds), and a client with over 1 MiB unsent was closed:
 // answers lost.
-int test_control_flood(const temp_dir& root, const options& o) {
-  say("== control_flood: 16 clients × 102 `list` of 2000 VMs, not read");
-  checker c;
-  auto dir = section_dir(root, "control_flood");
-  if (!c.check_ok(dir, "section directory")) return c.failures();
-  const std::string sock = *dir + "/ctl.sock", pw = *dir + "/wd.sock";
-  std::string conf = "[bmc]\ncontrol = " + sock + "\n" + vm_section("wd", "unix:" + pw);
+void test_control_flood(checker& c, const std::string& dir, const options& o) {
+  const std::string sock = dir + "/ctl.sock", pw = dir + "/wd.sock";
+  std::string conf = bmc_section(sock) + vm_section("wd", "unix:" + pw);
   for (int i = 1; i < 2000; ++i) {
     char n[16];
     std::snprintf(n, sizeof n, "v%04d", i);
-    conf += vm_section(n, "unix:" + *dir + "/" + n + ".sock");
+    conf += vm_section(n, "unix:" + dir + "/" + n + ".sock");
   }
-  auto s = start_server(*dir, o, conf, {}, 20000);
-  if (!c.check_ok(s, "ipmikit-bmc started with 2000 VMs")) return c.failures();
-  return body_then_finish(c, *s, [&]() {
+  with_server(c, o, dir, conf, "ipmikit-bmc started with 2000 VMs", [&](server& s) {
     std::vector<ctl> clients(16);
-    std::vector<ctl*> cptrs;
     for (ctl& x : clients) {
-      auto fd = connect_unix(sock, 2000);
-      if (!quiet_ok(c, fd, "a control client connects")) return;
-      x.fd = std::move(*fd);
       x.reading = false;
       x.count_only = true;
-      cptrs.push_back(&x);
     }
+    const auto cptrs = ctl_connect_all(c, clients, sock, "a control client connects");
+    if (!cptrs) return;
     say("  16 control clients connected");
     emu wd;
-    if (!c.check_ok(emu_connect(wd, "wd", pw), "VM wd connected and greeted")) return;
+    if (!connect_all(c, {{wd, "wd", pw}})) return;
     if (!c.check(emu_call(wd, {0x18, 0x24, 0x04, 0x01, 0x00, 0x00, 0x0A, 0x00}) == 0x00,
                  "VM wd: Set Watchdog Timer (1.0 s, hard reset) answered 00"))
       return;
     if (!c.check(emu_call(wd, reset_watchdog_req) == 0x00, "VM wd: Reset Watchdog Timer answered 00")) return;
     const auto pet = steady::now();
-    const auto rss0 = rss_kib(s->pid());
+    const auto rss0 = rss_kib(s.pid());
     if (!c.check_ok(rss0, "server VmRSS before the burst")) return;
     std::string burst;
     for (int k = 0; k < 102; ++k) burst += "list\n";
@@ -1488,7 +1446,7 @@ int test_control_flood(const temp_dir& root, const options& o) {
     emu* one[] = {&wd};
     for (int i = 0; i < 10'000'000 && steady::now() < end; ++i) {
       if (steady::now() >= next_sample) {
-        if (auto r = rss_kib(s->pid()); r) rss_max = std::max(rss_max, *r);
+        if (auto r = rss_kib(s.pid()); r) rss_max = std::max(rss_max, *r);
         ++samples;
         next_sample += millis(100);
       }
@@ -1509,11 +1467,9 @@ int test_control_flood(const temp_dir& root, const options& o) {
     // Now read: every client must get its 102 answers, each ending in `ok`.
     for (ctl& x : clients) x.reading = true;
     const auto t_read = steady::now();
-    const deadline d{millis(20000)};
-    auto all_done = [&]() {
+    pump_until({}, *cptrs, 20000, [&]() {
       return std::all_of(clients.begin(), clients.end(), [](const ctl& x) { return x.ok_lines >= 102 || x.eof; });
-    };
-    for (int i = 0; i < 10'000'000 && !all_done() && !d.expired(); ++i) pump({}, cptrs, 100);
+    }, 100);
     std::uint64_t total = 0;
     std::string short_ones;
     for (std::size_t k = 0; k < clients.size(); ++k) {
@@ -1539,18 +1495,12 @@ int test_control_flood(const temp_dir& root, const options& o) {
 // Old code: every `power reset` queued a RESET, each followed by the session's 10 ms command gap:
 // 1000 RESETs, one every 10 ms, the VM's responses held behind them for seconds; each answer was
 // just `ok`, and `power off` twice sent two POWEROFFs.
-int test_power_coalesced(const temp_dir& root, const options& o) {
-  say("== power_coalesced: 1000 `power reset` in a burst, `power off` twice");
-  checker c;
-  auto dir = section_dir(root, "power_coalesced");
-  if (!c.check_ok(dir, "section directory")) return c.failures();
-  const std::string sock = *dir + "/ctl.sock", pp = *dir + "/p.sock";
-  auto s = start_server(*dir, o, "[bmc]\ncontrol = " + sock + "\n" + vm_section("p", "unix:" + pp));
-  if (!c.check_ok(s, "ipmikit-bmc started")) return c.failures();
-  return body_then_finish(c, *s, [&]() {
+void test_power_coalesced(checker& c, const std::string& dir, const options& o) {
+  const std::string sock = dir + "/ctl.sock", pp = dir + "/p.sock";
+  with_server(c, o, dir, bmc_section(sock) + vm_section("p", "unix:" + pp), "ipmikit-bmc started", [&](server& s) {
     emu p;
-    if (!c.check_ok(emu_connect(p, "p", pp), "VM p connected and greeted")) return;
-    if (!c.check(wait_for_log(s->log, "vm=p event=capabilities caps=0x3F", 1, 3000), "ipmikit-bmc has VM p's capabilities (0x3F)"))
+    if (!connect_all(c, {{p, "p", pp}})) return;
+    if (!c.check(wait_for_log(s.log, "vm=p event=capabilities caps=0x3F", 1, 3000), "ipmikit-bmc has VM p's capabilities (0x3F)"))
       return;
     ctl op;
     auto fd = connect_unix(sock, 2000);
@@ -1592,10 +1542,7 @@ int test_power_coalesced(const temp_dir& root, const options& o) {
     }
     for (int i = 0; i < 10'000'000 && steady::now() < last_answer + millis(2000); ++i) tick(10);
     const std::size_t resets = p.resets;
-    {  // the last Get Device IDs are answered (no new ones)
-      const deadline w{millis(1000)};
-      for (int i = 0; i < 100000 && p.outstanding() > 0 && !w.expired(); ++i) pump(vms, ops, 20);
-    }
+    pump_until(vms, ops, 1000, [&] { return p.outstanding() == 0; }, 20);  // the last Get Device IDs answered (no new ones)
     const auto lat = latencies(p);
     const std::string counts = std::to_string(sent) + " `ok sent`, " + std::to_string(queued) + " `ok queued`, " +
                                std::to_string(already) + " `ok already queued`, " + std::to_string(invalid_n) + " other";
@@ -1624,8 +1571,7 @@ int test_power_coalesced(const temp_dir& root, const options& o) {
     const std::string off2 = ask_op("power off p");
     c.check(off2 == "ok already off", "power commands are idempotent: `power off p` again → `ok already off`",
             "got " + printable(off2));
-    const deadline w{millis(2000)};
-    for (int i = 0; i < 100000 && p.power_offs == 0 && !w.expired(); ++i) pump(vms, ops, 20);
+    pump_until(vms, ops, 2000, [&] { return p.power_offs > 0; }, 20);
     const auto settle = steady::now() + millis(300);  // a second POWEROFF would follow within the command gap
     for (int i = 0; i < 100000 && steady::now() < settle; ++i) pump(vms, ops, ms_until(settle, 20));
     c.check(p.power_offs == 1, "power commands are idempotent: the VM received exactly one POWEROFF: " + std::to_string(p.power_offs));
@@ -1639,30 +1585,20 @@ int test_power_coalesced(const temp_dir& root, const options& o) {
 // told `error idle…` and closed within 2.5 s; then a new client is served.
 // Old code: no control_idle_timeout key (exit 2: unknown key); the section then runs without it
 // to show that idle clients were never closed and the 16 slots stayed taken.
-int test_control_idle(const temp_dir& root, const options& o) {
-  say("== control_idle: 16 idle control clients, control_idle_timeout = 1");
-  checker c;
-  auto dir = section_dir(root, "control_idle");
-  if (!c.check_ok(dir, "section directory")) return c.failures();
-  const std::string sock = *dir + "/ctl.sock";
-  const std::string vms = vm_section("a", "unix:" + *dir + "/a.sock");
-  auto s = start_server(*dir, o, "[bmc]\ncontrol = " + sock + "\ncontrol_idle_timeout = 1\n" + vms);
+void test_control_idle(checker& c, const std::string& dir, const options& o) {
+  const std::string sock = dir + "/ctl.sock";
+  const std::string vms = vm_section("a", "unix:" + dir + "/a.sock");
+  auto s = start_server(dir, o, bmc_section(sock, "control_idle_timeout = 1\n") + vms);
   if (!c.check_ok(s, "ipmikit-bmc accepts control_idle_timeout = 1 and starts")) {
-    if (s.error().find("control_idle_timeout") == std::string::npos) return c.failures();
+    if (s.error().find("control_idle_timeout") == std::string::npos) return;
     say("  (the binary does not know the key: running without it, to show what it does with idle clients)");
-    s = start_server(*dir, o, "[bmc]\ncontrol = " + sock + "\n" + vms);
-    if (!c.check_ok(s, "ipmikit-bmc started without control_idle_timeout")) return c.failures();
+    s = start_server(dir, o, bmc_section(sock) + vms);
+    if (!c.check_ok(s, "ipmikit-bmc started without control_idle_timeout")) return;
   }
-  return body_then_finish(c, *s, [&]() {
+  body_then_finish(c, *s, [&](server&) {
     std::vector<ctl> idle(16);
-    std::vector<ctl*> ptrs;
-    for (ctl& x : idle) {
-      auto fd = connect_unix(sock, 2000);
-      if (!quiet_ok(c, fd, "an idle control client connects")) return;
-      x.fd = std::move(*fd);
-      x.opened_at = steady::now();
-      ptrs.push_back(&x);
-    }
+    const auto ptrs = ctl_connect_all(c, idle, sock, "an idle control client connects");
+    if (!ptrs) return;
     say("  16 control clients connected, sending nothing");
     // The backlog is served in order: the 17th is accepted after the 16, which are all open.
     if (auto extra = connect_unix(sock, 2000); c.check_ok(extra, "a 17th control client connects")) {
@@ -1672,11 +1608,7 @@ int test_control_idle(const temp_dir& root, const options& o) {
               "a 17th client gets `error too many control connections` and EOF",
               "got " + printable(got.value_or(partial)) + (got ? " then EOF" : " and no EOF within 2 s"));
     }
-    const deadline d{millis(3500)};
-    for (int i = 0; i < 100000 && !d.expired(); ++i) {
-      if (std::all_of(idle.begin(), idle.end(), [](const ctl& x) { return x.eof; })) break;
-      pump({}, ptrs, std::min(50, d.remaining_ms()));
-    }
+    pump_until({}, *ptrs, 3500, [&] { return std::all_of(idle.begin(), idle.end(), [](const ctl& x) { return x.eof; }); });
     std::string bad;
     std::size_t bad_n = 0;
     double latest = 0;
@@ -1705,15 +1637,9 @@ int test_control_idle(const temp_dir& root, const options& o) {
 // ID (msg id 31h).
 // Old code: the frame was taken for a request and answered `30 1C 01 C1 …` (invalid command),
 // counted in `requests`.
-int test_response_to_bmc(const temp_dir& root, const options& o) {
-  say("== response_to_bmc: a VM sends a response frame to the BMC");
-  checker c;
-  auto dir = section_dir(root, "response_to_bmc");
-  if (!c.check_ok(dir, "section directory")) return c.failures();
-  const std::string sock = *dir + "/ctl.sock", pr = *dir + "/r.sock";
-  auto s = start_server(*dir, o, "[bmc]\ncontrol = " + sock + "\n" + vm_section("r", "unix:" + pr));
-  if (!c.check_ok(s, "ipmikit-bmc started")) return c.failures();
-  return body_then_finish(c, *s, [&]() {
+void test_response_to_bmc(checker& c, const std::string& dir, const options& o) {
+  const std::string sock = dir + "/ctl.sock", pr = dir + "/r.sock";
+  with_server(c, o, dir, bmc_section(sock) + vm_section("r", "unix:" + pr), "ipmikit-bmc started", [&](server&) {
     auto fd = connect_unix(pr, 3000);
     if (!c.check_ok(fd, "VM r connected")) return;
     auto conn = connect_vm(std::move(*fd));
@@ -1765,16 +1691,11 @@ int test_response_to_bmc(const temp_dir& root, const options& o) {
 // and the slot stayed taken (new connections refused) until something else drew an RST (~5.6 s
 // in the report). A plain close() with unread data sends an RST at once on Linux loopback,
 // which the old server did notice (its next send failed): that is why this section half-closes.
-int test_tcp_close_backpressured(const temp_dir& root, const options& o) {
-  say("== tcp_close_backpressured: a TCP VM that stopped reading closes");
-  checker c;
-  auto dir = section_dir(root, "tcp_close_backpressured");
-  if (!c.check_ok(dir, "section directory")) return c.failures();
+void test_tcp_close_backpressured(checker& c, const std::string& dir, const options& o) {
   auto port = free_tcp_port();
-  if (!c.check_ok(port, "a free TCP port")) return c.failures();
-  auto s = start_server(*dir, o, vm_section("t", "127.0.0.1:" + std::to_string(*port)));
-  if (!c.check_ok(s, "ipmikit-bmc started on 127.0.0.1:" + std::to_string(*port))) return c.failures();
-  return body_then_finish(c, *s, [&]() {
+  if (!c.check_ok(port, "a free TCP port")) return;
+  with_server(c, o, dir, vm_section("t", "127.0.0.1:" + std::to_string(*port)),
+              "ipmikit-bmc started on 127.0.0.1:" + std::to_string(*port), [&](server& s) {
     unique_fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!c.check(fd.valid(), "socket")) return;
     const int rcvbuf = 4096;
@@ -1859,7 +1780,7 @@ int test_tcp_close_backpressured(const temp_dir& root, const options& o) {
     // A FIN, not an RST: the VM is gone for good, but its socket is not closed (unread data).
     if (!c.check(::shutdown(fd.get(), SHUT_WR) == 0, "VM t ended its side (shutdown SHUT_WR)")) return;
     const auto closed = steady::now();
-    const std::size_t refused_before = count_log_lines(s->log, {"event=refused"});
+    const std::size_t refused_before = count_log_lines(s.log, {"event=refused"});
     std::optional<vm_connection> conn;
     std::string how = "no attempt";
     int attempts = 0, refused = 0;
@@ -1889,7 +1810,7 @@ int test_tcp_close_backpressured(const temp_dir& root, const options& o) {
             "a backpressured TCP VM's close is noticed: a new connection is greeted (FF 01 A1) within 1 s (" +
                 fmt(greeted_after, 0) + " ms)",
             std::to_string(attempts) + " attempts, " + std::to_string(refused) + " refused; last: " + how + "; " +
-                std::to_string(count_log_lines(s->log, {"event=refused"}) - refused_before) + " event=refused lines");
+                std::to_string(count_log_lines(s.log, {"event=refused"}) - refused_before) + " event=refused lines");
     if (!conn) return;
     (void)conn->send(greeting.view());
     const std::uint8_t req[] = {0x18, 0x01};
@@ -1912,24 +1833,27 @@ int test_tcp_close_backpressured(const temp_dir& root, const options& o) {
 
 // ---------------------------------------------------------------------------------------------
 
+/// A section runs in its own directory with its own checker; main() prints "== NAME: HEADLINE"
+/// first and the verdict after.
 struct section {
   const char* name;
-  int (*run)(const temp_dir&, const options&);
+  const char* headline;
+  void (*run)(checker&, const std::string& dir, const options&);
 };
 
 constexpr section sections[] = {
-    {"stall", test_stall},
-    {"timer_memory", test_timer_memory},
-    {"log_flood", test_log_flood},
-    {"blocked_log", test_blocked_log},
-    {"control_line", test_control_line},
-    {"fd_exhaustion", test_fd_exhaustion},
-    {"inherited_fds", test_inherited_fds},
-    {"control_flood", test_control_flood},
-    {"power_coalesced", test_power_coalesced},
-    {"control_idle", test_control_idle},
-    {"response_to_bmc", test_response_to_bmc},
-    {"tcp_close_backpressured", test_tcp_close_backpressured},
+    {"stall", "310 VMs, 2 s watchdogs, the server stopped for 5 s while the healthy VMs keep petting", test_stall},
+    {"timer_memory", "a VM petting its watchdog in a tight loop", test_timer_memory},
+    {"log_flood", "one VM floods VM commands that are each worth a log line", test_log_flood},
+    {"blocked_log", "the log goes to a full pipe nobody reads", test_blocked_log},
+    {"control_line", "long control lines, split across writes", test_control_line},
+    {"fd_exhaustion", "the server runs out of file descriptors", test_fd_exhaustion},
+    {"inherited_fds", "64 inherited descriptors and an open-file limit of 36", test_inherited_fds},
+    {"control_flood", "16 clients × 102 `list` of 2000 VMs, not read", test_control_flood},
+    {"power_coalesced", "1000 `power reset` in a burst, `power off` twice", test_power_coalesced},
+    {"control_idle", "16 idle control clients, control_idle_timeout = 1", test_control_idle},
+    {"response_to_bmc", "a VM sends a response frame to the BMC", test_response_to_bmc},
+    {"tcp_close_backpressured", "a TCP VM that stopped reading closes", test_tcp_close_backpressured},
 };
 
 int usage(const char* argv0) {
@@ -1980,7 +1904,10 @@ int main(int argc, char** argv) {
   std::string failed;
   for (const section* s : chosen) {
     const auto t = steady::now();
-    const int f = s->run(*dir, o);
+    say("== " + std::string(s->name) + ": " + s->headline);
+    checker c;
+    if (auto d = section_dir(*dir, s->name); c.check_ok(d, "section directory")) s->run(c, *d, o);
+    const int f = c.failures();
     say("-- " + std::string(s->name) + ": " + (f == 0 ? "pass" : std::to_string(f) + " check(s) failed") + " (" +
         std::to_string(elapsed_ms(t)) + " ms)");
     failures += f;

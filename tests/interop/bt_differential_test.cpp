@@ -76,13 +76,24 @@ enum class op_kind : std::uint8_t {
   bmc_request, bmc_respond, bmc_attention, bmc_irq,
 };
 
-struct op {
-  op_kind kind{};
-  std::uint8_t a = 0;      // the value written; wait_ctrl mask; attention 0/1/2; irq 0/1
-  std::uint8_t b = 0;      // wait_ctrl value; fill_buf value
-  std::size_t count = 0;   // fill_buf, in_buf
-  bytes payload;           // out_buf, bmc_respond(_fill)
-  std::string text;        // canonical op text, as in the transcript
+using op = basic_op<op_kind>;
+
+/// The ops above, as differential.hpp's parse_op_with reads them.
+constexpr op_syntax<op_kind> grammar[] = {
+    {"out_ctrl", op_kind::out_ctrl, op_args::byte},
+    {"out_buf", op_kind::out_buf, op_args::byte_list, 1},
+    {"fill_buf", op_kind::fill_buf, op_args::count_byte, 1, 1000},
+    {"out_mask", op_kind::out_mask, op_args::byte},
+    {"in_ctrl", op_kind::in_ctrl, op_args::none},
+    {"in_buf", op_kind::in_buf, op_args::count, 1, 300},
+    {"in_mask", op_kind::in_mask, op_args::none},
+    {"wait_ctrl", op_kind::wait_ctrl, op_args::mask_value},
+    {"irq", op_kind::irq, op_args::none},
+    {"bmc_request", op_kind::bmc_request, op_args::none},
+    {"bmc_respond", op_kind::bmc_respond, op_args::byte_list, 3},  // a response has at least 3 bytes
+    {"bmc_respond_fill", op_kind::bmc_respond, op_args::count_byte, 3, 1000},  // payload: see parse_op
+    {"bmc_attention", op_kind::bmc_attention, op_args::byte, 0, 2},
+    {"bmc_irq", op_kind::bmc_irq, op_args::byte, 0, 1},
 };
 
 // The host side of a transaction, in the spec's order (IPMI v2.0 §11.6, reference/kcs-bt.md
@@ -214,71 +225,13 @@ const std::vector<sequence_spec> sequences = {
 // clang-format on
 
 [[nodiscard]] result<op> parse_op(const std::string& text) {
-  const op_words w(text);
-  if (w.empty()) return fail("empty op");
-  op o;
-  const std::string& k = w.name();
-  if (k == "out_ctrl" || k == "out_mask" || k == "bmc_attention" || k == "bmc_irq") {
-    auto v = w.one_byte();
-    if (!v) return fail(v.error());
-    o.kind = k == "out_ctrl" ? op_kind::out_ctrl
-             : k == "out_mask" ? op_kind::out_mask
-             : k == "bmc_attention" ? op_kind::bmc_attention
-                                    : op_kind::bmc_irq;
-    o.a = *v;
-    if (o.kind == op_kind::bmc_attention && o.a > 2) return w.bad("attention is 0, 1 or 2");
-    if (o.kind == op_kind::bmc_irq && o.a > 1) return w.bad("bmc_irq is 0 or 1");
-    o.text = k + " " + hex(o.a);
-  } else if (k == "out_buf" || k == "bmc_respond") {
-    auto b = w.byte_list(k == "out_buf" ? 1 : 3);  // a response has at least 3 bytes
-    if (!b) return fail(b.error());
-    o.kind = k == "out_buf" ? op_kind::out_buf : op_kind::bmc_respond;
-    o.payload = std::move(*b);
-    o.text = k + " " + hex(o.payload);
-  } else if (k == "fill_buf" || k == "bmc_respond_fill") {
-    auto nv = w.count_and_byte(1000);
-    if (!nv) return fail(nv.error());
-    o.kind = op_kind::fill_buf;
-    o.count = nv->first;
-    o.b = nv->second;
-    if (k == "bmc_respond_fill") {
-      if (o.count < 3) return w.bad("a response has at least 3 bytes");
-      o.kind = op_kind::bmc_respond;
-      o.payload = {0x1C, 0x01, 0x00};
-      o.payload.resize(o.count, o.b);
-    }
-    o.text = k + " " + std::to_string(o.count) + " " + hex(o.b);
-  } else if (k == "wait_ctrl") {
-    auto mv = w.two_bytes();
-    if (!mv) return fail(mv.error());
-    o.kind = op_kind::wait_ctrl;
-    o.a = mv->first;
-    o.b = mv->second;
-    o.text = k + " " + hex(o.a) + " " + hex(o.b);
-  } else if (k == "in_buf") {
-    if (w.size() > 2) return w.bad("in_buf [N]");
-    o.kind = op_kind::in_buf;
-    o.count = 1;
-    if (w.size() == 2) {
-      auto n = parse_count(w[1], 300);
-      if (!n) return w.bad(n.error());
-      o.count = *n;
-    }
-    o.text = k + " " + std::to_string(o.count);
-  } else if (k == "in_ctrl" || k == "in_mask" || k == "irq" || k == "bmc_request") {
-    if (auto st = w.args(0); !st) return fail(st.error());
-    o.kind = k == "in_ctrl" ? op_kind::in_ctrl
-             : k == "in_mask" ? op_kind::in_mask
-             : k == "irq" ? op_kind::irq
-                          : op_kind::bmc_request;
-    o.text = k;
-  } else {
-    return w.unknown();
+  auto o = parse_op_with<op_kind>(grammar, text);
+  if (o && o->kind == op_kind::bmc_respond && o->payload.empty()) {  // bmc_respond_fill N V
+    o->payload = {0x1C, 0x01, 0x00};
+    o->payload.resize(o->count, o->b);
   }
   return o;
 }
-
-using bt_sequence = sequence<op>;
 
 // ---------------------------------------------------------------------------------------------
 // The known differences between QEMU 7.2's isa-ipmi-bt and bt::device (docs/bt-qemu-differences.md)
@@ -491,23 +444,12 @@ std::string run_device_op(dev::device& d, device_bmc<dev::device>& bmc, const op
   return success();
 }
 
-// ---------------------------------------------------------------------------------------------
-// Comparison: every value as it is
-
-[[nodiscard]] std::vector<verdict> judge(const bt_sequence& s, const std::vector<std::string>& qemu,
-                                         const std::vector<std::string>& device) {
-  std::vector<verdict> out;
-  for (std::size_t i = 0; i < s.ops.size(); ++i)
-    out.push_back({qemu[i] == device[i] ? verdict::kind::same : verdict::kind::differ, {}});
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   auto cfg = interface_config<dev::device, op, run_device_op>("bt", ipmi_interface::bt, IPMIKIT_BT_TRANSCRIPT,
                                                               sequences, macros, known_differences, parse_op,
-                                                              run_qemu_op, judge);
+                                                              run_qemu_op, judge_exact<op>);  // no masking rule
   cfg.transcript_format =
       "# Format: <sequence> <op index>  <op> => <value>. Register and buffer values are raw hex bytes;\n"
       "# '-' = the op reads nothing; wait_ctrl records the last value polled; irq is IRQ 5's level.\n";

@@ -7,7 +7,9 @@
 //   sequences as data    "op; op; @macro; …" texts, expanded (macros recursively) and parsed by
 //                        the test's parse function into `sequence<Op>` (Op has a `text` member:
 //                        the canonical op text, as in the transcript); `op_words` reads an op's
-//                        arguments (hex bytes, counts, byte lists) for that parse function
+//                        arguments (hex bytes, counts, byte lists); `parse_op_with` parses an
+//                        op into `basic_op<Kind>` with the test's grammar (a table of
+//                        `op_syntax`: name, kind, arguments)
 //   the transcript       "<sequence> <op index>  <op> => <value>" lines; read, written (--record)
 //   the BMC side         `bmc_peer`: ipmikit's vm::bmc_session behind ipmi-bmc-extern
 //                        (bmc_link.hpp), pumped from the test's thread only, answering only when
@@ -41,6 +43,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -178,6 +181,99 @@ class op_words {
   std::vector<std::string> w_;
 };
 
+/// An op as parsed: its kind and the arguments its syntax has. `Kind` is the test's enum.
+template <class Kind>
+struct basic_op {
+  Kind kind{};
+  std::uint8_t a = 0;      // byte: the value; mask_value: the mask
+  std::uint8_t b = 0;      // mask_value: the value wanted; count_byte: the byte
+  std::size_t count = 0;   // count_byte, count
+  bytes payload;           // byte_list
+  std::string text;        // canonical op text, as in the transcript
+};
+
+/// How an op's arguments are written (op_words reads each).
+enum class op_args : std::uint8_t {
+  none,        // "op"
+  byte,        // "op V", V at most `max`                                     → a
+  mask_value,  // "op M V"                                                     → a, b
+  count_byte,  // "op N V", N in [`min`, `max`]                                → count, b
+  byte_list,   // "op B…", at least `min` bytes                                → payload
+  count,       // "op [N]", N in [1, `max`], 1 when left out                   → count
+};
+
+/// One line of a test's op grammar: the name, the kind it parses to, its arguments.
+template <class Kind>
+struct op_syntax {
+  std::string_view name;
+  Kind kind;
+  op_args args;
+  std::size_t min = 0;
+  std::size_t max = 0xFF;
+};
+
+/// Parses an op with the test's grammar; its canonical text names the arguments as parsed.
+template <class Kind>
+[[nodiscard]] result<basic_op<Kind>> parse_op_with(std::span<const op_syntax<Kind>> grammar, const std::string& text) {
+  const op_words w(text);
+  if (w.empty()) return fail("empty op");
+  const std::string& k = w.name();
+  const auto it = std::find_if(grammar.begin(), grammar.end(), [&](const op_syntax<Kind>& g) { return g.name == k; });
+  if (it == grammar.end()) return w.unknown();
+  basic_op<Kind> o;
+  o.kind = it->kind;
+  switch (it->args) {
+    case op_args::none:
+      if (auto st = w.args(0); !st) return fail(st.error());
+      o.text = k;
+      break;
+    case op_args::byte: {
+      auto v = w.one_byte();
+      if (!v) return fail(v.error());
+      if (*v > it->max) return w.bad("at most " + std::to_string(it->max));
+      o.a = *v;
+      o.text = k + " " + hex(o.a);
+      break;
+    }
+    case op_args::mask_value: {
+      auto mv = w.two_bytes();
+      if (!mv) return fail(mv.error());
+      o.a = mv->first;
+      o.b = mv->second;
+      o.text = k + " " + hex(o.a) + " " + hex(o.b);
+      break;
+    }
+    case op_args::count_byte: {
+      auto nv = w.count_and_byte(it->max);
+      if (!nv) return fail(nv.error());
+      if (nv->first < it->min) return w.bad("at least " + std::to_string(it->min));
+      o.count = nv->first;
+      o.b = nv->second;
+      o.text = k + " " + std::to_string(o.count) + " " + hex(o.b);
+      break;
+    }
+    case op_args::byte_list: {
+      auto b = w.byte_list(it->min);
+      if (!b) return fail(b.error());
+      o.payload = std::move(*b);
+      o.text = k + " " + hex(o.payload);
+      break;
+    }
+    case op_args::count: {
+      if (w.size() > 2) return w.bad(k + " [N]");
+      o.count = 1;
+      if (w.size() == 2) {
+        auto n = parse_count(w[1], it->max);
+        if (!n) return w.bad(n.error());
+        o.count = *n;
+      }
+      o.text = k + " " + std::to_string(o.count);
+      break;
+    }
+  }
+  return o;
+}
+
 /// A request as recorded: short ones in full, long ones by length, head and tail.
 [[nodiscard]] inline std::string describe_request(std::span<const std::uint8_t> b) {
   if (b.size() <= 16) return hex(b);
@@ -268,6 +364,16 @@ struct verdict {
   kind what = kind::same;
   std::string note;
 };
+
+/// The judge without masking rules: every value compared as it is.
+template <class Op>
+[[nodiscard]] std::vector<verdict> judge_exact(const sequence<Op>& s, const std::vector<std::string>& qemu,
+                                               const std::vector<std::string>& device) {
+  std::vector<verdict> out;
+  for (std::size_t i = 0; i < s.ops.size(); ++i)
+    out.push_back({qemu[i] == device[i] ? verdict::kind::same : verdict::kind::differ, {}});
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The transcript

@@ -97,13 +97,9 @@ int test_ipmi_sim(const temp_dir& dir) {
     vm_connection conn(std::move(*fd), vm::min_response_frame);
 
     // The BMC speaks first: VERSION 1, then the ATTN state.
-    auto e1 = conn.next_event(5000);
-    if (!c.check_ok(e1, "first frame from ipmi_sim")) return;
-    c.check(e1->is_command(vm::command::version) && e1->argument == 1,
-            "it is VERSION 1: " + e1->describe());
-    auto e2 = conn.next_event(5000);
-    if (!c.check_ok(e2, "second frame from ipmi_sim")) return;
-    c.check(e2->is_command(vm::command::no_attention), "it is NOATTN: " + e2->describe());
+    if (!check_next_command(c, conn, "first frame from ipmi_sim", vm::command::version, 1, "it is VERSION 1") ||
+        !check_next_command(c, conn, "second frame from ipmi_sim", vm::command::no_attention, {}, "it is NOATTN"))
+      return;
     c.check_bytes(conn.received(), {0xFF, 0x01, 0xA1, 0x00, 0xA1}, "greeting on the wire");
 
     // Our greeting, as QEMU 7.2 sends it.
@@ -290,14 +286,9 @@ bool accept_bmc_link(checker& c, qemu_rig& rig, int timeout_ms) {
   if (!c.check_ok(fd, "QEMU connected to the BMC port")) return false;
   rig.conn.emplace(std::move(*fd), vm::min_request_frame);
   vm_connection& conn = *rig.conn;
-  auto e1 = conn.next_event(5000);
-  if (!c.check_ok(e1, "first frame from QEMU")) return false;
-  c.check(e1->is_command(vm::command::version) && e1->argument == 1,
-          "it is VERSION 1: " + e1->describe());
-  auto e2 = conn.next_event(5000);
-  if (!c.check_ok(e2, "second frame from QEMU")) return false;
-  c.check(e2->is_command(vm::command::capabilities) && e2->argument == 0x3F,
-          "it is CAPABILITIES 0x3F: " + e2->describe());
+  if (!check_next_command(c, conn, "first frame from QEMU", vm::command::version, 1, "it is VERSION 1") ||
+      !check_next_command(c, conn, "second frame from QEMU", vm::command::capabilities, 0x3F, "it is CAPABILITIES 0x3F"))
+    return false;
   c.check_bytes(conn.received(), {0xFF, 0x01, 0xA1, 0x08, 0x3F, 0xA1}, "greeting on the wire");
   return c.check_ok(conn.send_command(vm::command::version, vm::protocol_version),
                     "sent VERSION 1 to QEMU");

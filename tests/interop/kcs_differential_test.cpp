@@ -80,18 +80,24 @@ enum class op_kind : std::uint8_t {
   out_cmd, out_data, fill_data, in_status, in_data, wait_status, bmc_request, bmc_respond, bmc_attention,
 };
 
-struct op {
-  op_kind kind{};
-  std::uint8_t a = 0;  // the value written; wait_status mask; attention 0/1
-  std::uint8_t b = 0;  // wait_status value; fill_data value
-  std::size_t count = 0;  // fill_data
-  bytes payload;          // bmc_respond
-  std::string text;       // canonical op text, as in the transcript
+using op = basic_op<op_kind>;
 
-  [[nodiscard]] bool reads_status() const noexcept {
-    return kind == op_kind::in_status || kind == op_kind::wait_status;
-  }
+/// The ops above, as differential.hpp's parse_op_with reads them.
+constexpr op_syntax<op_kind> grammar[] = {
+    {"out_cmd", op_kind::out_cmd, op_args::byte},
+    {"out_data", op_kind::out_data, op_args::byte},
+    {"fill_data", op_kind::fill_data, op_args::count_byte, 1, 1000},
+    {"in_status", op_kind::in_status, op_args::none},
+    {"in_data", op_kind::in_data, op_args::none},
+    {"wait_status", op_kind::wait_status, op_args::mask_value},
+    {"bmc_request", op_kind::bmc_request, op_args::none},
+    {"bmc_respond", op_kind::bmc_respond, op_args::byte_list, 3},  // a response has at least 3 bytes
+    {"bmc_attention", op_kind::bmc_attention, op_args::byte, 0, 1},
 };
+
+[[nodiscard]] bool reads_status(const op& o) noexcept {
+  return o.kind == op_kind::in_status || o.kind == op_kind::wait_status;
+}
 
 /// Macros expanded in sequence texts (recursively).
 const macro_map macros = {
@@ -218,47 +224,7 @@ const std::vector<sequence_spec> sequences = {
 };
 // clang-format on
 
-[[nodiscard]] result<op> parse_op(const std::string& text) {
-  const op_words w(text);
-  if (w.empty()) return fail("empty op");
-  op o;
-  const std::string& k = w.name();
-  if (k == "out_cmd" || k == "out_data" || k == "bmc_attention") {
-    auto v = w.one_byte();
-    if (!v) return fail(v.error());
-    o.kind = k == "out_cmd" ? op_kind::out_cmd : k == "out_data" ? op_kind::out_data : op_kind::bmc_attention;
-    o.a = *v;
-    if (o.kind == op_kind::bmc_attention && o.a > 1) return w.bad("attention is 0 or 1");
-    o.text = k + " " + hex(o.a);
-  } else if (k == "fill_data") {
-    auto nv = w.count_and_byte(1000);
-    if (!nv) return fail(nv.error());
-    o.kind = op_kind::fill_data;
-    o.count = nv->first;
-    o.b = nv->second;
-    o.text = k + " " + std::to_string(o.count) + " " + hex(o.b);
-  } else if (k == "wait_status") {
-    auto mv = w.two_bytes();
-    if (!mv) return fail(mv.error());
-    o.kind = op_kind::wait_status;
-    o.a = mv->first;
-    o.b = mv->second;
-    o.text = k + " " + hex(o.a) + " " + hex(o.b);
-  } else if (k == "in_status" || k == "in_data" || k == "bmc_request") {
-    if (auto st = w.args(0); !st) return fail(st.error());
-    o.kind = k == "in_status" ? op_kind::in_status : k == "in_data" ? op_kind::in_data : op_kind::bmc_request;
-    o.text = k;
-  } else if (k == "bmc_respond") {
-    auto b = w.byte_list(3);  // a response has at least 3 bytes
-    if (!b) return fail(b.error());
-    o.kind = op_kind::bmc_respond;
-    o.payload = std::move(*b);
-    o.text = k + " " + hex(o.payload);
-  } else {
-    return w.unknown();
-  }
-  return o;
-}
+[[nodiscard]] result<op> parse_op(const std::string& text) { return parse_op_with<op_kind>(grammar, text); }
 
 using kcs_sequence = sequence<op>;
 
@@ -470,7 +436,7 @@ const std::vector<known_difference> known_differences = {
 
 /// Do a QEMU value and a device value agree (status values under status_compare_mask)?
 [[nodiscard]] bool same(const op& o, const std::string& qemu, const std::string& device) {
-  if (o.reads_status()) {
+  if (reads_status(o)) {
     const auto q = as_byte(qemu);
     const auto d = as_byte(device);
     if (q && d) return (*q & status_compare_mask) == (*d & status_compare_mask);

@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ipmikit/vm/session.hpp>
@@ -95,6 +96,14 @@ result<bytes> transact(qemu_rig& rig, std::initializer_list<std::uint8_t> reques
   if (r->length != r->body.size() + 1)
     return fail("BT length byte " + hex(r->length) + " for " + std::to_string(r->body.size()) + " bytes");
   return std::move(r->body);
+}
+
+/// transact(), timed: its result and the milliseconds it took.
+std::pair<result<bytes>, long long> timed_transact(qemu_rig& rig, std::initializer_list<std::uint8_t> request,
+                                                   std::uint8_t seq, millis timeout = millis(8000)) {
+  const auto t = steady::now();
+  auto r = transact(rig, request, seq, timeout);
+  return {std::move(r), elapsed_ms(t)};
 }
 
 /// The SMS_ATN bit of the interface: KCS status 0x04 at 0xCA3, BT control 0x10 at 0xE4.
@@ -242,9 +251,7 @@ void back_to_back(checker& c, qemu_rig& rig) {
   });
   const std::size_t writes_before = rig.link->writes().size();
   const auto irq5_before = rig.q->qt.irq(5).raises;
-  const auto t = steady::now();
-  auto r = transact(rig, {0x18, 0x2E, 0x0D}, 0x21);
-  const long long took = elapsed_ms(t);
+  auto [r, took] = timed_transact(rig, {0x18, 0x2E, 0x0D}, 0x21);
   if (c.check_ok(r, ifname + ": Set BMC Global Enables 0D answered")) {
     c.check_bytes(*r, {0x1C, 0x2E, 0x00}, ifname + ": the response (not QEMU's C3)");
     c.check(took < 1000, ifname + ": it came after " + std::to_string(took) + " ms (< 1 s; QEMU's timeout is 4 s)");
@@ -286,9 +293,7 @@ void one_write_control(checker& c, qemu_rig& rig) {
   });
   rig.link->set_one_write(true);
   const std::size_t writes_before = rig.link->writes().size();
-  const auto t = steady::now();
-  auto r = transact(rig, {0x18, 0x01}, 0x31, millis(8000));
-  const long long took = elapsed_ms(t);
+  auto [r, took] = timed_transact(rig, {0x18, 0x01}, 0x31, millis(8000));
   rig.link->set_one_write(false);
   rig.link->set_hook(plain_hook(hs));
 
@@ -338,9 +343,7 @@ void late_answer(checker& c, qemu_rig& rig) {
   hook_state& hs = rig.hooks;
   rig.link->set_hook([&hs](bmc_session&, const vm::request_event& r, bool&) { hs.deferred.push_back(r.msg_id); });
   const std::size_t mark = rig.link->log_size();
-  const auto t = steady::now();
-  auto r = transact(rig, {0x18, 0x01}, 0x41, millis(8000));
-  const long long took = elapsed_ms(t);
+  auto [r, took] = timed_transact(rig, {0x18, 0x01}, 0x41, millis(8000));
   if (c.check_ok(r, "KCS: Get Device ID the BMC holds back completed")) {
     c.check_bytes(*r, {0x1C, 0x01, 0xC3}, "QEMU's own timeout response");
     c.check(took >= 3800 && took <= 6500, "after " + std::to_string(took) + " ms (QEMU: 4 s)");
@@ -369,9 +372,7 @@ void bmc_gone(checker& c, qemu_rig& rig) {
   hook_state& hs = rig.hooks;
   rig.link->set_hook([](bmc_session&, const vm::request_event&, bool& drop) { drop = true; });
   const std::size_t mark = rig.link->log_size();
-  const auto t = steady::now();
-  auto r = transact(rig, {0x18, 0x01}, 0x51, millis(3000));
-  const long long took = elapsed_ms(t);
+  auto [r, took] = timed_transact(rig, {0x18, 0x01}, 0x51, millis(3000));
   if (c.check_ok(r, "KCS: Get Device ID while the BMC closes the connection")) {
     c.check_bytes(*r, {0x1C, 0x01, 0xD2}, "QEMU's 'BMC initialization in progress'");
     c.check(took < 1000, "after " + std::to_string(took) + " ms");

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include <ipmikit/vm/encoder.hpp>
 #include <ipmikit/vm/protocol.hpp>
 
+#include "check.hpp"
 #include "common.hpp"
 #include "net.hpp"
 
@@ -202,5 +204,16 @@ class vm_connection {
   std::vector<std::uint8_t> sent_;
   bool eof_ = false;
 };
+
+/// The next frame (within 5 s; checked as `which`, e.g. "first frame from QEMU") is VM command
+/// `code`, with `argument` when one is given: checked as "`what`: <the frame>". False when no
+/// frame came.
+inline bool check_next_command(checker& c, vm_connection& conn, const std::string& which, vm::command code,
+                               std::optional<std::uint8_t> argument, const std::string& what) {
+  auto e = conn.next_event(5000);
+  if (!c.check_ok(e, which)) return false;
+  c.check(e->is_command(code) && (!argument || e->argument == *argument), what + ": " + e->describe());
+  return true;
+}
 
 }  // namespace ipmikit::interop
