@@ -39,7 +39,6 @@
 #include <optional>
 #include <span>
 #include <string_view>
-#include <utility>
 
 #include "../detail/enum_name.hpp"
 #include "../message.hpp"
@@ -265,7 +264,9 @@ class basic_host_machine {
   /// The status register read `value`: true when it was the transaction's first read and showed
   /// no device (0xFF, with `detect` on); the machine has then failed with Problem::no_device.
   constexpr bool no_device(std::uint8_t value, bool detect) noexcept {
-    if (!std::exchange(first_read_, false) || !detect || value != 0xFF) return false;
+    if (!first_read_) return false;
+    first_read_ = false;
+    if (!detect || value != 0xFF) return false;
     problem_ = Problem::no_device;
     finish(si::outcome::failed);
     return true;
