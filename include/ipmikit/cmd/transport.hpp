@@ -175,39 +175,31 @@ struct auth_type_enables {
   friend constexpr bool operator==(const auth_type_enables&, const auth_type_enables&) noexcept = default;
 };
 
-/// An IPv4 address parameter, 4 bytes, most significant first (network order): 3 IP address,
-/// 6 subnet mask, 12 default gateway, 14 backup gateway.
-template <std::uint8_t Number>
-struct ipv4_parameter {
+/// An address parameter, `Size` bytes as sent: an IPv4 address (4 bytes, most significant first,
+/// network order: 3 IP address, 6 subnet mask, 12 default gateway, 14 backup gateway) or a MAC
+/// address (6 bytes in transmission order: 5 the BMC's, 13 default gateway's, 15 backup
+/// gateway's).
+template <std::uint8_t Number, std::size_t Size>
+struct address_parameter {
   static constexpr std::uint8_t number = Number;
 
-  std::array<std::uint8_t, 4> address{};
+  std::array<std::uint8_t, Size> address{};
 
   template <class IO, class V>
   static constexpr void fields(IO& io, V& v) noexcept {
     io.bytes(v.address);
   }
-  friend constexpr bool operator==(const ipv4_parameter&, const ipv4_parameter&) noexcept = default;
+  friend constexpr bool operator==(const address_parameter&, const address_parameter&) noexcept = default;
 };
+template <std::uint8_t Number>
+using ipv4_parameter = address_parameter<Number, 4>;
+template <std::uint8_t Number>
+using mac_parameter = address_parameter<Number, 6>;
+
 using ip_address = ipv4_parameter<3>;           // IPMI v2.0 §23.2: parameter 3
 using subnet_mask = ipv4_parameter<6>;          // IPMI v2.0 §23.2: parameter 6
 using default_gateway_ip = ipv4_parameter<12>;  // IPMI v2.0 §23.2: parameter 12
 using backup_gateway_ip = ipv4_parameter<14>;   // IPMI v2.0 §23.2: parameter 14
-
-/// A MAC address parameter, 6 bytes in transmission order: 5 the BMC's, 13 default gateway's,
-/// 15 backup gateway's.
-template <std::uint8_t Number>
-struct mac_parameter {
-  static constexpr std::uint8_t number = Number;
-
-  std::array<std::uint8_t, 6> address{};
-
-  template <class IO, class V>
-  static constexpr void fields(IO& io, V& v) noexcept {
-    io.bytes(v.address);
-  }
-  friend constexpr bool operator==(const mac_parameter&, const mac_parameter&) noexcept = default;
-};
 using mac_address = mac_parameter<5>;           // IPMI v2.0 §23.2: parameter 5
 using default_gateway_mac = mac_parameter<13>;  // IPMI v2.0 §23.2: parameter 13
 using backup_gateway_mac = mac_parameter<15>;   // IPMI v2.0 §23.2: parameter 15
