@@ -512,16 +512,13 @@ concept chassis_context = component_context<Context, Member, basic_chassis>;
 /// Control, Set and Get System Boot Options (operator) — the privileges of IPMI v2.0 Appendix
 /// G — on `d`, driving `context.*Member` at `context.now()`. All six or none: a registered one
 /// or too little room is refused (duplicate, full) before any is added.
-template <auto Member, class Context, std::size_t Capacity>
-  requires chassis_context<Context, Member>
-constexpr add_error add_chassis_commands(dispatcher<Context, Capacity>& d) noexcept {
-  using C = member_type<Member>;
-  return add_commands<Member, command<cmd::get_chassis_status, &C::status, privilege::user>,
-                      command<cmd::chassis_control, &C::chassis_control, privilege::operator_>,
-                      command<cmd::get_system_restart_cause, &C::restart_cause, privilege::user>,
-                      command<cmd::get_poh_counter, &C::poh, privilege::user>,
-                      command<cmd::set_system_boot_options, &C::set_boot_option, privilege::operator_>,
-                      command<cmd::get_system_boot_options, &C::get_boot_option, privilege::operator_>>(d);
-}
+template <auto Member, class C = member_type<Member>>
+inline constexpr command_table<Member, command<cmd::get_chassis_status, &C::status, privilege::user>,
+                               command<cmd::chassis_control, &C::chassis_control, privilege::operator_>,
+                               command<cmd::get_system_restart_cause, &C::restart_cause, privilege::user>,
+                               command<cmd::get_poh_counter, &C::poh, privilege::user>,
+                               command<cmd::set_system_boot_options, &C::set_boot_option, privilege::operator_>,
+                               command<cmd::get_system_boot_options, &C::get_boot_option, privilege::operator_>>
+    add_chassis_commands{};
 
 }  // namespace ipmikit::bmc

@@ -389,6 +389,21 @@ constexpr completion_code call_member(U& u, const Rq& rq, Rs& rs, const Extra&..
     return answered(rs, [&] { return (u.*Fn)(extra...); });
 }
 
+/// Whether `Fn`, a member function of the component U, takes one of the shapes bmc::command
+/// describes without the time, or with it (then Context must say what time it is: `now()`).
+template <auto Fn, class U, cmd::command Cmd>
+inline constexpr bool runs_without_clock =
+    fits<Fn, U, typename Cmd::request, typename Cmd::response, request> ||
+    fits<Fn, U, typename Cmd::request, typename Cmd::response, std::uint8_t> ||
+    fits<Fn, U, typename Cmd::request, typename Cmd::response>;
+template <class Context, auto Member, class Cmd, auto Fn>
+concept runs_with_clock =
+    has_member_and_clock<Context, Member> &&
+    (fits<Fn, member_type<Member>, typename Cmd::request, typename Cmd::response,
+          typename member_type<Member>::time_point, std::uint8_t> ||
+     fits<Fn, member_type<Member>, typename Cmd::request, typename Cmd::response,
+          typename member_type<Member>::time_point>);
+
 /// The typed handler of a command the component `context.*Member` answers with its member
 /// function `Fn`. The time is read (`context.now()`) only for an `Fn` that takes it.
 template <class Context, auto Member, cmd::command Cmd, auto Fn>
@@ -405,7 +420,7 @@ constexpr completion_code run_member(Context& c, const typename Cmd::request& rq
   } else if constexpr (fits<Fn, U, Rq, Rs>) {
     return call_member<Fn>(u, rq, rs);
   } else {
-    static_assert(has_member_and_clock<Context, Member>, "Fn takes none of the shapes bmc::command describes");
+    static_assert(runs_with_clock<Context, Member, Cmd, Fn>, "Fn takes none of the shapes bmc::command describes");
     const typename U::time_point now(c.now());
     if constexpr (fits<Fn, U, Rq, Rs, typename U::time_point, std::uint8_t>)
       return call_member<Fn>(u, rq, rs, now, r.from.channel);
@@ -428,6 +443,13 @@ constexpr completion_code run_member(Context& c, const typename Cmd::request& rq
 ///   - a raw handler (handler), with Cmd::request's lengths.
 template <cmd::command Cmd, auto Fn, privilege Required>
 struct command {
+  /// Whether `Fn` can answer for the component `context.*Member` (one of the shapes above).
+  template <class Context, auto Member>
+  static constexpr bool runs_on = std::is_convertible_v<decltype(Fn), handler<Context>> ||
+                                  std::is_convertible_v<decltype(Fn), typed_handler<Context, Cmd>> ||
+                                  detail::runs_without_clock<Fn, member_type<Member>, Cmd> ||
+                                  detail::runs_with_clock<Context, Member, Cmd, Fn>;
+
   template <class Context, auto Member>
   [[nodiscard]] static constexpr entry<Context> entry_for() noexcept {
     if constexpr (std::is_convertible_v<decltype(Fn), handler<Context>>)
@@ -439,13 +461,31 @@ struct command {
   }
 };
 
-/// Registers every command of `Commands` (a bmc::command each) on `d` for the component
-/// `context.*Member`, or none (add_all): `add_commands<&my_bmc::sel, command<…>, …>(d)`.
+/// A component's command table as a value: `command_table<Member, Commands…>{}(d)` registers
+/// every command of `Commands` (a bmc::command each) on `d` for the component `context.*Member`,
+/// or none (add_all). It takes a Context whose handlers can run: `Member` is a member of it, and
+/// it says what time it is if a handler takes the time. Each component names its table once,
+/// as a variable template, so that registering reads as a call:
+///
+///   template <auto Member, class W = member_type<Member>>
+///   inline constexpr command_table<Member, command<cmd::reset_watchdog_timer, &W::reset, …>, …>
+///       add_watchdog_commands{};                       // add_watchdog_commands<&my_bmc::wd>(d)
+template <auto Member, class... Commands>
+struct command_table {
+  template <class Context, std::size_t Capacity>
+    requires has_member<Context, Member> && (Commands::template runs_on<Context, Member> && ...)
+  constexpr add_error operator()(dispatcher<Context, Capacity>& d) const noexcept {
+    const entry<Context> entries[] = {Commands::template entry_for<Context, Member>()...};
+    return add_all(d, entries);
+  }
+};
+
+/// Registers every command of `Commands` on `d` for the component `context.*Member`, or none:
+/// `add_commands<&my_bmc::sel, command<…>, …>(d)` (a command_table used once).
 template <auto Member, class... Commands, class Context, std::size_t Capacity>
   requires has_member<Context, Member>
 constexpr add_error add_commands(dispatcher<Context, Capacity>& d) noexcept {
-  const entry<Context> entries[] = {Commands::template entry_for<Context, Member>()...};
-  return add_all(d, entries);
+  return command_table<Member, Commands...>{}(d);
 }
 
 }  // namespace ipmikit::bmc

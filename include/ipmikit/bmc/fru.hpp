@@ -471,11 +471,9 @@ constexpr add_error add_fru_commands(dispatcher<Context, Capacity>& d) noexcept 
 /// Registers Get Device GUID (user) and Get System GUID (none: `privilege::unspecified`, allowed
 /// without a session) — IPMI v2.0 Appendix G — on `d`, answering from `context.*Member`. Both
 /// or none (duplicate, full).
-template <auto Member, class Context, std::size_t Capacity>
-  requires guid_context<Context, Member>
-constexpr add_error add_guid_commands(dispatcher<Context, Capacity>& d) noexcept {
-  return add_commands<Member, command<cmd::get_device_guid, &guids::device, privilege::user>,
-                      command<cmd::get_system_guid, &guids::system, privilege::unspecified>>(d);
-}
+template <auto Member>
+inline constexpr command_table<Member, command<cmd::get_device_guid, &guids::device, privilege::user>,
+                               command<cmd::get_system_guid, &guids::system, privilege::unspecified>>
+    add_guid_commands{};
 
 }  // namespace ipmikit::bmc

@@ -630,15 +630,12 @@ concept sdr_context =
 /// Get Sensor Thresholds, all at user privilege (IPMI v2.0 Appendix G), on `d`, reading
 /// `context.*Member`. All five or none (duplicate, full). A sensor is looked up on the LUN the
 /// request came to.
-template <auto Member, class Context, std::size_t Capacity>
-  requires sdr_context<Context, Member>
-constexpr add_error add_sdr_commands(dispatcher<Context, Capacity>& d) noexcept {
-  using R = member_type<Member>;
-  return add_commands<Member, command<cmd::get_sdr_repository_info, &R::info, privilege::user>,
-                      command<cmd::reserve_sdr_repository, &R::reserve, privilege::user>,
-                      command<cmd::get_sdr, &R::get, privilege::user>,
-                      command<cmd::get_sensor_reading, &R::get_sensor_reading, privilege::user>,
-                      command<cmd::get_sensor_thresholds, &R::get_sensor_thresholds, privilege::user>>(d);
-}
+template <auto Member, class R = member_type<Member>>
+inline constexpr command_table<Member, command<cmd::get_sdr_repository_info, &R::info, privilege::user>,
+                               command<cmd::reserve_sdr_repository, &R::reserve, privilege::user>,
+                               command<cmd::get_sdr, &R::get, privilege::user>,
+                               command<cmd::get_sensor_reading, &R::get_sensor_reading, privilege::user>,
+                               command<cmd::get_sensor_thresholds, &R::get_sensor_thresholds, privilege::user>>
+    add_sdr_commands{};
 
 }  // namespace ipmikit::bmc

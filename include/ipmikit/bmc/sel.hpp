@@ -512,18 +512,15 @@ concept sel_context = has_member_and_clock<Context, Member> && detail::is_basic_
 /// Appendix G — on `d`, driving `context.*Member` at `context.now()`. Clear SEL answers "erase
 /// completed", its response's default: the erase is done in memory at once. All eight or none:
 /// a registered one or too little room is refused (duplicate, full) before any is added.
-template <auto Member, class Context, std::size_t Capacity>
-  requires sel_context<Context, Member>
-constexpr add_error add_sel_commands(dispatcher<Context, Capacity>& d) noexcept {
-  using S = member_type<Member>;
-  return add_commands<Member, command<cmd::get_sel_info, &S::info, privilege::user>,
-                      command<cmd::reserve_sel, &S::reserve, privilege::user>,
-                      command<cmd::get_sel_entry, &S::get, privilege::user>,
-                      command<cmd::add_sel_entry, &S::add_sel_entry, privilege::operator_>,
-                      command<cmd::delete_sel_entry, &S::delete_sel_entry, privilege::operator_>,
-                      command<cmd::clear_sel, &S::clear, privilege::operator_>,
-                      command<cmd::get_sel_time, &S::time, privilege::user>,
-                      command<cmd::set_sel_time, &S::set_sel_time, privilege::operator_>>(d);
-}
+template <auto Member, class S = member_type<Member>>
+inline constexpr command_table<Member, command<cmd::get_sel_info, &S::info, privilege::user>,
+                               command<cmd::reserve_sel, &S::reserve, privilege::user>,
+                               command<cmd::get_sel_entry, &S::get, privilege::user>,
+                               command<cmd::add_sel_entry, &S::add_sel_entry, privilege::operator_>,
+                               command<cmd::delete_sel_entry, &S::delete_sel_entry, privilege::operator_>,
+                               command<cmd::clear_sel, &S::clear, privilege::operator_>,
+                               command<cmd::get_sel_time, &S::time, privilege::user>,
+                               command<cmd::set_sel_time, &S::set_sel_time, privilege::operator_>>
+    add_sel_commands{};
 
 }  // namespace ipmikit::bmc

@@ -861,44 +861,35 @@ concept users_context = has_member<Context, Member> && detail::sized_instance_of
 /// Registers Get User Name and Get User Access (operator), Set User Name, Set User Password and
 /// Set User Access (administrator) — the privileges of IPMI v2.0 Appendix G (lan.md §13) — on
 /// `d`, driving `context.*Member`. All five or none (duplicate, full).
-template <auto Member, class Context, std::size_t Capacity>
-  requires users_context<Context, Member>
-constexpr add_error add_user_commands(dispatcher<Context, Capacity>& d) noexcept {
-  using U = member_type<Member>;
-  return add_commands<Member, command<cmd::get_user_name, &U::get_user_name, privilege::operator_>,
-                      command<cmd::set_user_name, &U::set_user_name, privilege::administrator>,
-                      command<cmd::set_user_password, &U::set_user_password, privilege::administrator>,
-                      command<cmd::get_user_access, &U::get_user_access, privilege::operator_>,
-                      command<cmd::set_user_access, &U::set_user_access, privilege::administrator>>(d);
-}
+template <auto Member, class U = member_type<Member>>
+inline constexpr command_table<Member, command<cmd::get_user_name, &U::get_user_name, privilege::operator_>,
+                               command<cmd::set_user_name, &U::set_user_name, privilege::administrator>,
+                               command<cmd::set_user_password, &U::set_user_password, privilege::administrator>,
+                               command<cmd::get_user_access, &U::get_user_access, privilege::operator_>,
+                               command<cmd::set_user_access, &U::set_user_access, privilege::administrator>>
+    add_user_commands{};
 
 /// Registers Get Channel Info and Get Channel Access (user), Set Channel Access
 /// (administrator), Get Channel Authentication Capabilities and Get Channel Cipher Suites
 /// (none: allowed without a session) — IPMI v2.0 Appendix G (lan.md §13). All five or none.
-template <auto Member, class Context, std::size_t Capacity>
-  requires users_context<Context, Member>
-constexpr add_error add_channel_commands(dispatcher<Context, Capacity>& d) noexcept {
-  using U = member_type<Member>;
-  return add_commands<
-      Member, command<cmd::get_channel_info, &U::get_channel_info, privilege::user>,
-      command<cmd::get_channel_access, &U::get_channel_access, privilege::user>,
-      command<cmd::set_channel_access, &U::set_channel_access, privilege::administrator>,
-      command<cmd::get_channel_authentication_capabilities, &U::authentication_capabilities, privilege::unspecified>,
-      command<cmd::get_channel_cipher_suites, &U::cipher_suites, privilege::unspecified>>(d);
-}
+template <auto Member, class U = member_type<Member>>
+inline constexpr command_table<
+    Member, command<cmd::get_channel_info, &U::get_channel_info, privilege::user>,
+    command<cmd::get_channel_access, &U::get_channel_access, privilege::user>,
+    command<cmd::set_channel_access, &U::set_channel_access, privilege::administrator>,
+    command<cmd::get_channel_authentication_capabilities, &U::authentication_capabilities, privilege::unspecified>,
+    command<cmd::get_channel_cipher_suites, &U::cipher_suites, privilege::unspecified>>
+    add_channel_commands{};
 
 /// Registers Get LAN Configuration Parameters (operator), Set LAN Configuration Parameters
 /// (administrator), Get SOL Configuration Parameters (user) and Set SOL Configuration
 /// Parameters (administrator) — IPMI v2.0 Appendix G (lan.md §13). All four or none.
-template <auto Member, class Context, std::size_t Capacity>
-  requires users_context<Context, Member>
-constexpr add_error add_lan_commands(dispatcher<Context, Capacity>& d) noexcept {
-  using U = member_type<Member>;
-  return add_commands<
-      Member, command<cmd::get_lan_configuration_parameters, &U::get_lan_parameter, privilege::operator_>,
-      command<cmd::set_lan_configuration_parameters, &U::set_lan_parameter, privilege::administrator>,
-      command<cmd::get_sol_configuration_parameters, &U::get_sol_parameter, privilege::user>,
-      command<cmd::set_sol_configuration_parameters, &U::set_sol_parameter, privilege::administrator>>(d);
-}
+template <auto Member, class U = member_type<Member>>
+inline constexpr command_table<
+    Member, command<cmd::get_lan_configuration_parameters, &U::get_lan_parameter, privilege::operator_>,
+    command<cmd::set_lan_configuration_parameters, &U::set_lan_parameter, privilege::administrator>,
+    command<cmd::get_sol_configuration_parameters, &U::get_sol_parameter, privilege::user>,
+    command<cmd::set_sol_configuration_parameters, &U::set_sol_parameter, privilege::administrator>>
+    add_lan_commands{};
 
 }  // namespace ipmikit::bmc

@@ -356,13 +356,10 @@ concept watchdog_context = component_context<Context, Member, basic_watchdog>;
 /// IPMI v2.0 Appendix G — on `d`, driving `context.*Member` at `context.now()`. All three or
 /// none: a registered one or too little room is refused (duplicate, full) before any is added.
 /// Set Watchdog Timer's reserved bits are ignored by its typed parse (cmd/app.hpp says why).
-template <auto Member, class Context, std::size_t Capacity>
-  requires watchdog_context<Context, Member>
-constexpr add_error add_watchdog_commands(dispatcher<Context, Capacity>& d) noexcept {
-  using W = member_type<Member>;
-  return add_commands<Member, command<cmd::reset_watchdog_timer, &W::reset, privilege::operator_>,
-                      command<cmd::set_watchdog_timer, &W::set, privilege::operator_>,
-                      command<cmd::get_watchdog_timer, &W::get, privilege::user>>(d);
-}
+template <auto Member, class W = member_type<Member>>
+inline constexpr command_table<Member, command<cmd::reset_watchdog_timer, &W::reset, privilege::operator_>,
+                               command<cmd::set_watchdog_timer, &W::set, privilege::operator_>,
+                               command<cmd::get_watchdog_timer, &W::get, privilege::user>>
+    add_watchdog_commands{};
 
 }  // namespace ipmikit::bmc

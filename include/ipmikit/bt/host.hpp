@@ -119,14 +119,14 @@ struct host_stats : si::host_stats {
 // The host machine
 
 template <class Clock = std::chrono::steady_clock, std::size_t Capacity = default_capacity>
-class basic_host {
+class basic_host : public si::basic_host_machine<basic_host<Clock, Capacity>, Clock, access, problem, host_stats, Capacity> {
   static_assert(Capacity >= layout::min_response + 1, "a BT host must hold a minimal response");
+  using base = si::basic_host_machine<basic_host, Clock, access, problem, host_stats, Capacity>;
+  friend base;
 
  public:
-  using clock = Clock;
-  using time_point = typename Clock::time_point;
-  using duration = typename Clock::duration;
-  static constexpr std::size_t capacity = Capacity;
+  using typename base::duration;
+  using typename base::time_point;
 
   struct config {
     /// From H2B_ATN to B2H_ATN (Linux BT_NORMAL_TIMEOUT 5 s; replaced by apply()).
@@ -152,12 +152,10 @@ class basic_host {
   /// Begins a transaction: `request` = netfn<<2|lun, cmd, data… (copied). It gets the next
   /// sequence number. Refused while busy or hosed; a refused start changes nothing.
   constexpr host_error start(std::span<const std::uint8_t> request, time_point now) noexcept {
-    if (outcome_ == bt::outcome::busy) return host_error::busy;
-    if (outcome_ == bt::outcome::hosed) return host_error::hosed;
-    if (request.size() < request_view::min_size) return host_error::request_too_short;
     // The machine adds Length and Seq, and Length counts at most 255 bytes, the Seq included.
-    if (request.size() > std::min<std::size_t>({Capacity - 2, 254, cfg_.max_request}))
-      return host_error::request_too_long;
+    if (const host_error e = this->refusal(request, std::min<std::size_t>({Capacity - 2, 254, cfg_.max_request}));
+        e != host_error::ok)
+      return e;
     // Length, NetFn/LUN, Seq, Cmd, Data…
     request_[layout::length] = static_cast<std::uint8_t>(request.size() + 1);
     request_[layout::netfn_lun] = request[0];
@@ -165,27 +163,10 @@ class basic_host {
     std::copy(request.begin() + 1, request.end(), request_.begin() + layout::cmd);
     request_length_ = request.size() + 2;
     ++seq_;
-    response_length_ = 0;
-    problem_ = bt::problem::none;
-    attempts_ = 1;
     forced_writes_ = 0;
-    first_read_ = true;
-    cancelling_ = false;
-    outcome_ = bt::outcome::busy;
-    ++stats_.transactions;
+    this->begin_transaction();
     begin_attempt(now);
     return host_error::ok;
-  }
-
-  [[nodiscard]] constexpr action next() const noexcept { return action_; }
-
-  /// Reports the access next() named as made, at `now`; `value` is what a read returned.
-  // complete() and step() are inlined into the caller's loop (g++ -O2 inlines neither by itself,
-  // and a call per access made bench/bt_bench.cpp's transaction 25–30 % slower).
-  [[gnu::always_inline]] constexpr void complete(time_point now, std::uint8_t value = 0) noexcept {
-    if (outcome_ != bt::outcome::busy) return;
-    ++stats_.accesses;
-    step(now, value);
   }
 
   /// Gives up the running transaction: ends failed with problem::cancelled at the next point
@@ -197,13 +178,7 @@ class basic_host {
     if (stage_ == stage::wait_not_busy || stage_ == stage::wait_b2h_atn) end_cancelled();
   }
 
-  /// Forgets a hosed (or any) state; the sequence number goes on.
-  constexpr void reset() noexcept {
-    outcome_ = bt::outcome::idle;
-    action_ = {};
-    stage_ = stage::none;
-    cancelling_ = false;
-  }
+  // next(), complete(), and reset() (the sequence number goes on): si::basic_host_machine
 
   /// Takes the BMC's Get BT Interface Capabilities answer: response timeout, retries and the
   /// largest request. QEMU's model answers 10 s and 0 retries (reference/qemu.md §3.4).
@@ -224,21 +199,14 @@ class basic_host {
 
   // --- results ---------------------------------------------------------------------------------
 
-  [[nodiscard]] constexpr bt::outcome outcome() const noexcept { return outcome_; }
-  /// The response (netfn<<2|lun, cmd, completion code, data…; Length and Seq removed) once
-  /// done; after response_too_long, the part that fitted.
-  [[nodiscard]] constexpr std::span<const std::uint8_t> response() const noexcept {
-    return {response_.data(), response_length_};
-  }
-  [[nodiscard]] constexpr bt::problem problem() const noexcept { return problem_; }
-  [[nodiscard]] constexpr unsigned attempts() const noexcept { return attempts_; }
+  // outcome(), response() (Length and Seq removed; after response_too_long, the part that
+  // fitted), problem(), attempts(), stats(): si::basic_host_machine
   /// The sequence number of the current (or last) transaction.
   [[nodiscard]] constexpr std::uint8_t seq() const noexcept { return request_[layout::seq]; }
   [[nodiscard]] constexpr bt::control last_control() const noexcept { return last_control_; }
   /// SMS_ATN was seen (and cleared) since the last take_attention(): send Get Message Flags.
   [[nodiscard]] constexpr bool attention() const noexcept { return attention_; }
   constexpr bool take_attention() noexcept { return std::exchange(attention_, false); }
-  [[nodiscard]] constexpr const host_stats& stats() const noexcept { return stats_; }
   [[nodiscard]] constexpr const config& settings() const noexcept { return cfg_; }
 
  private:
@@ -275,13 +243,7 @@ class basic_host {
       // waiting, so a device that never clears a bit cannot keep it busy past the deadline.
       const bt::control c(value);
       last_control_ = c;
-      if (first_read_) {
-        first_read_ = false;
-        if (cfg_.detect_absent_device && c.value == 0xFF) {
-          problem_ = bt::problem::no_device;
-          return finish(bt::outcome::failed);
-        }
-      }
+      if (this->no_device(value, cfg_.detect_absent_device)) return;
       ++polls_;
       if (cancelling_ && !c.b2h_atn()) return end_cancelled();
       const bool expired = wait_expired(now);
@@ -419,16 +381,6 @@ class basic_host {
     act(stage::wait_write_pointer_cleared, access::write_control, control_bit::clr_wr_ptr);
   }
 
-  constexpr void finish(bt::outcome o) noexcept {
-    outcome_ = o;
-    action_ = {};
-    stage_ = stage::none;
-    cancelling_ = false;
-    if (o == bt::outcome::done) ++stats_.done;
-    if (o == bt::outcome::failed) ++stats_.failed;
-    if (o == bt::outcome::hosed) ++stats_.hosed;
-  }
-
   // --- the accesses a state asks for, and the waits --------------------------------------------
 
   constexpr void act(stage s, access kind, std::uint8_t value = 0) noexcept {
@@ -443,49 +395,45 @@ class basic_host {
   constexpr void wait(stage s, time_point now) noexcept {
     act(s, access::read_control);
     wait_ = s;
-    wait_since_ = now;
-    polls_ = 0;
-  }
-  constexpr void keep_polling() noexcept {
-    ++stats_.polls;
-    action_.repeat = true;
+    this->start_clock(now);
   }
   [[nodiscard]] constexpr bool wait_expired(time_point now) const noexcept {
-    const duration elapsed = now > wait_since_ ? now - wait_since_ : duration::zero();
-    return elapsed >= wait_limit() || (cfg_.max_polls != 0 && polls_ >= cfg_.max_polls);
+    return base::wait_expired(now, wait_limit(), cfg_.max_polls);
   }
   [[nodiscard]] constexpr duration wait_limit() const noexcept {
     return wait_ == stage::wait_not_busy ? cfg_.busy_timeout : cfg_.response_timeout;
   }
 
+  using base::action_;
+  using base::attempts_;
+  using base::cancelling_;
+  using base::finish;
+  using base::keep_polling;
+  using base::outcome_;
+  using base::polls_;
+  using base::problem_;
+  using base::response_;
+  using base::response_length_;
+  using base::stats_;
+  using base::wait_since_;
+
   config cfg_{};
-  bt::outcome outcome_ = bt::outcome::idle;
-  action action_{};
   stage stage_ = stage::none;
   // The wait in progress (wait_not_busy or wait_b2h_atn): its limit, and where the machine
   // goes back to after clearing a flag or reading a response that is not ours.
   stage wait_ = stage::wait_not_busy;
-  time_point wait_since_{};
-  std::uint32_t polls_ = 0;
-  bt::problem problem_ = bt::problem::none;
   bt::control last_control_{};
-  unsigned attempts_ = 0;
   unsigned forced_writes_ = 0;  // requests written while the BMC looked busy, this transaction
   bool last_write_forced_ = false;
   std::uint8_t seq_ = 0;
-  bool first_read_ = false;
-  bool cancelling_ = false;
   bool attention_ = false;
   bool truncated_ = false;
   std::size_t written_ = 0;
   std::size_t request_length_ = 0;
-  std::size_t response_length_ = 0;
   std::size_t incoming_length_ = 0;
   std::uint8_t response_left_ = 0;
   std::array<std::uint8_t, Capacity> request_{};   // Length, NetFn/LUN, Seq, Cmd, Data…
   std::array<std::uint8_t, Capacity> incoming_{};  // NetFn/LUN, Seq, Cmd, cc, data… as read
-  std::array<std::uint8_t, Capacity> response_{};  // NetFn/LUN, Cmd, cc, data…
-  host_stats stats_{};
 };
 
 using host = basic_host<>;
@@ -516,12 +464,10 @@ constexpr std::uint8_t perform(Bus& bus, const action& a) {
   return 0;
 }
 
-/// Runs `machine` over `bus` until it is no longer busy or `max_accesses` accesses were made;
-/// `now()` gives the time after each access; `bus.idle()`, if it exists, is called before each
-/// repeated poll. Returns the outcome (busy if the access budget ran out).
-template <class Host, register_bus Bus, class Now>
-constexpr outcome drive(Host& machine, Bus& bus, Now&& now, std::size_t max_accesses) {
-  return si::drive(machine, bus, [](Bus& b, const action& a) { return perform(b, a); }, now, max_accesses);
-}
+/// `bt::drive(host, bus, now, max_accesses)` runs `host` over `bus` until it is no longer busy
+/// or `max_accesses` accesses were made; `now()` gives the time after each access; `bus.idle()`,
+/// if it exists, is called before each repeated poll. Returns the outcome (busy if the access
+/// budget ran out).
+using si::drive;
 
 }  // namespace ipmikit::bt

@@ -1174,8 +1174,7 @@ struct get_system_interface_capabilities {
 
     template <class IO, class V>
     static constexpr void fields(IO& io, V& v) noexcept {
-      io.byte(v.interface_type, 0xF0);  // [7:4] (IPMI v2.0 §22.9)
-      io.require(static_cast<std::uint8_t>(v.interface_type) <= 2, parse_error::reserved_value);
+      detail::enum_byte(io, v.interface_type, 0xF0, 2);  // [7:4] and 3h–Fh reserved (IPMI v2.0 §22.9)
     }
     friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };

@@ -120,8 +120,7 @@ struct chassis_control {
 
     template <class IO, class V>
     static constexpr void fields(IO& io, V& v) noexcept {
-      io.byte(v.action, 0xF0);
-      io.require(static_cast<std::uint8_t>(v.action) <= 5, parse_error::reserved_value);  // IPMI v2.0 §28.3: 6h–Fh
+      detail::enum_byte(io, v.action, 0xF0, 5);  // IPMI v2.0 §28.3: 6h–Fh reserved
     }
     friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
@@ -159,8 +158,7 @@ struct get_system_restart_cause {
 
     template <class IO, class V>
     static constexpr void fields(IO& io, V& v) noexcept {
-      io.byte(v.cause, 0xF0);
-      io.require(static_cast<std::uint8_t>(v.cause) <= 0x0B, parse_error::reserved_value);  // IPMI v2.0 §28.11: Ch–Fh
+      detail::enum_byte(io, v.cause, 0xF0, 0x0B);  // IPMI v2.0 §28.11: Ch–Fh reserved
       io.u8(v.channel);
     }
     friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
@@ -375,6 +373,20 @@ inline constexpr std::size_t max_data_size = opaque::capacity;
 
 }  // namespace boot
 
+namespace detail {
+/// The parameter byte of Set and Get System Boot Options, b7 `flag` (Set: mark invalid; Get:
+/// invalid/locked) and [6:0] `value`'s number, then `value`'s data (codec.hpp's fields()).
+template <class IO, class Flag, class Value>
+constexpr void boot_parameter_field(IO& io, Flag& flag, Value& value) noexcept {
+  std::uint8_t n = boot::number(value);
+  io.bits([&](auto& b) {
+    b.flag(7, flag);
+    b.field(0, 0x7F, n);  // IPMI v2.0 §28.12, §28.13: [6:0] parameter selector
+  });
+  boot::family::data_field(io, value, n);
+}
+}  // namespace detail
+
 // ---------------------------------------------------------------------------------------------
 // Set System Boot Options (IPMI v2.0 §28.12)
 
@@ -391,12 +403,7 @@ struct set_system_boot_options {
 
     template <class IO, class V>
     static constexpr void fields(IO& io, V& v) noexcept {
-      std::uint8_t parameter = boot::number(v.value);
-      io.bits([&](auto& b) {
-        b.flag(7, v.mark_invalid);
-        b.field(0, 0x7F, parameter);
-      });
-      boot::family::data_field(io, v.value, parameter);
+      detail::boot_parameter_field(io, v.mark_invalid, v.value);
     }
     friend constexpr bool operator==(const request_layout&, const request_layout&) noexcept = default;
   };
@@ -443,12 +450,7 @@ struct get_system_boot_options {
       std::uint8_t sent_version = version;
       io.byte(sent_version, 0xF0);
       io.require(sent_version == version);
-      std::uint8_t parameter = boot::number(v.value);
-      io.bits([&](auto& b) {
-        b.flag(7, v.invalid);
-        b.field(0, 0x7F, parameter);
-      });
-      boot::family::data_field(io, v.value, parameter);
+      detail::boot_parameter_field(io, v.invalid, v.value);
     }
     friend constexpr bool operator==(const response_layout&, const response_layout&) noexcept = default;
   };

@@ -529,6 +529,14 @@ class field_reader {
   reader& r_;
 };
 
+/// A field of fields(): enumeration `v` in a byte whose `reserved` bits are zero, the values
+/// above `last` reserved too (reserved_value): a code the specification defines only so far.
+template <class IO, class E>
+constexpr void enum_byte(IO& io, E& v, std::uint8_t reserved, std::uint8_t last) noexcept {
+  io.byte(v, reserved);
+  io.require(static_cast<std::uint8_t>(v) <= last, parse_error::reserved_value);
+}
+
 /// A layout's fields on a writer or reader already under way: a configuration parameter's
 /// data after the command's own bytes.
 template <class T>

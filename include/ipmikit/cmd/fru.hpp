@@ -528,6 +528,15 @@ template <class T>
   return {v, fru_error::ok};
 }
 
+/// Reads the rest of an area into `v` (its fixed bytes read): its predefined fields, in
+/// T::predefined_fields' order, and its custom fields.
+template <class T>
+[[nodiscard]] constexpr fru_parsed<T> read_fru_fields(fru_area_reader& r, T& v) noexcept {
+  for (fru_field* f : T::predefined_fields(v)) *f = r.field();
+  v.custom = r.customs();
+  return fru_result(r, v);
+}
+
 }  // namespace detail
 
 // ---------------------------------------------------------------------------------------------
@@ -575,19 +584,21 @@ struct fru_chassis_info {
   fru_field serial_number;
   fru_custom_fields custom;
 
+  /// The predefined fields of `a` (a fru_chassis_info, const or not), in the area's order.
+  template <class Area>
+  [[nodiscard]] static constexpr auto predefined_fields(Area& a) noexcept {
+    return std::array{&a.part_number, &a.serial_number};
+  }
+
   [[nodiscard]] constexpr fru_encoded encode(std::span<std::uint8_t> out) const noexcept {
-    return detail::encode_fru_area(out, std::array<std::uint8_t, 1>{chassis_type},
-                                   std::array<const fru_field*, 2>{&part_number, &serial_number}, custom);
+    return detail::encode_fru_area(out, std::array<std::uint8_t, 1>{chassis_type}, predefined_fields(*this), custom);
   }
   /// Reads the area at the start of `in` (more bytes may follow).
   [[nodiscard]] static constexpr fru_parsed<fru_chassis_info> parse(std::span<const std::uint8_t> in) noexcept {
     detail::fru_area_reader r(in);
     fru_chassis_info v;
     v.chassis_type = r.u8();
-    v.part_number = r.field();
-    v.serial_number = r.field();
-    v.custom = r.customs();
-    return detail::fru_result(r, v);
+    return detail::read_fru_fields(r, v);
   }
   friend constexpr bool operator==(const fru_chassis_info&, const fru_chassis_info&) noexcept = default;
 };
@@ -607,15 +618,19 @@ struct fru_board_info {
 
   [[nodiscard]] constexpr std::int64_t mfg_time_unix() const noexcept { return fru_time_to_unix(mfg_minutes); }
 
+  /// The predefined fields of `a` (a fru_board_info, const or not), in the area's order.
+  template <class Area>
+  [[nodiscard]] static constexpr auto predefined_fields(Area& a) noexcept {
+    return std::array{&a.manufacturer, &a.product_name, &a.serial_number, &a.part_number, &a.fru_file_id};
+  }
+
   [[nodiscard]] constexpr fru_encoded encode(std::span<std::uint8_t> out) const noexcept {
     if (mfg_minutes > 0xFFFFFF) return {0, fru_error::out_of_range};
-    return detail::encode_fru_area(
-        out,
-        std::array<std::uint8_t, 4>{language, static_cast<std::uint8_t>(mfg_minutes),
-                                    static_cast<std::uint8_t>(mfg_minutes >> 8),
-                                    static_cast<std::uint8_t>(mfg_minutes >> 16)},
-        std::array<const fru_field*, 5>{&manufacturer, &product_name, &serial_number, &part_number, &fru_file_id},
-        custom);
+    return detail::encode_fru_area(out,
+                                   std::array<std::uint8_t, 4>{language, static_cast<std::uint8_t>(mfg_minutes),
+                                                               static_cast<std::uint8_t>(mfg_minutes >> 8),
+                                                               static_cast<std::uint8_t>(mfg_minutes >> 16)},
+                                   predefined_fields(*this), custom);
   }
   [[nodiscard]] static constexpr fru_parsed<fru_board_info> parse(std::span<const std::uint8_t> in) noexcept {
     detail::fru_area_reader r(in);
@@ -625,13 +640,7 @@ struct fru_board_info {
     const std::uint32_t b1 = r.u8();
     const std::uint32_t b2 = r.u8();
     v.mfg_minutes = b0 | (b1 << 8) | (b2 << 16);
-    v.manufacturer = r.field();
-    v.product_name = r.field();
-    v.serial_number = r.field();
-    v.part_number = r.field();
-    v.fru_file_id = r.field();
-    v.custom = r.customs();
-    return detail::fru_result(r, v);
+    return detail::read_fru_fields(r, v);
   }
   friend constexpr bool operator==(const fru_board_info&, const fru_board_info&) noexcept = default;
 };
@@ -650,26 +659,21 @@ struct fru_product_info {
   fru_field fru_file_id;
   fru_custom_fields custom;
 
+  /// The predefined fields of `a` (a fru_product_info, const or not), in the area's order.
+  template <class Area>
+  [[nodiscard]] static constexpr auto predefined_fields(Area& a) noexcept {
+    return std::array{&a.manufacturer, &a.product_name, &a.part_number, &a.version,
+                      &a.serial_number, &a.asset_tag, &a.fru_file_id};
+  }
+
   [[nodiscard]] constexpr fru_encoded encode(std::span<std::uint8_t> out) const noexcept {
-    return detail::encode_fru_area(out, std::array<std::uint8_t, 1>{language},
-                                   std::array<const fru_field*, 7>{&manufacturer, &product_name, &part_number,
-                                                                   &version, &serial_number, &asset_tag,
-                                                                   &fru_file_id},
-                                   custom);
+    return detail::encode_fru_area(out, std::array<std::uint8_t, 1>{language}, predefined_fields(*this), custom);
   }
   [[nodiscard]] static constexpr fru_parsed<fru_product_info> parse(std::span<const std::uint8_t> in) noexcept {
     detail::fru_area_reader r(in);
     fru_product_info v;
     v.language = r.u8();
-    v.manufacturer = r.field();
-    v.product_name = r.field();
-    v.part_number = r.field();
-    v.version = r.field();
-    v.serial_number = r.field();
-    v.asset_tag = r.field();
-    v.fru_file_id = r.field();
-    v.custom = r.customs();
-    return detail::fru_result(r, v);
+    return detail::read_fru_fields(r, v);
   }
   friend constexpr bool operator==(const fru_product_info&, const fru_product_info&) noexcept = default;
 };

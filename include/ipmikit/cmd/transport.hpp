@@ -116,6 +116,14 @@ struct configuration_get_response_layout {
 template <class Family, std::size_t MaxData>
 using configuration_get_response = with_codec<configuration_get_response_layout<Family, MaxData>>;
 
+/// Set and Get … Configuration Parameters of a family (LAN, SOL): the commands `SetId` and
+/// `GetId`, with up to `MaxData` parameter data bytes.
+template <class Family, std::size_t MaxData, command_id SetId, command_id GetId>
+struct configuration_commands {
+  using set = typed_command<SetId, configuration_set_request<Family, MaxData>, no_data>;
+  using get = typed_command<GetId, configuration_get_request, configuration_get_response<Family, MaxData>>;
+};
+
 }  // namespace detail
 
 // ---------------------------------------------------------------------------------------------
@@ -167,39 +175,31 @@ struct auth_type_enables {
   friend constexpr bool operator==(const auth_type_enables&, const auth_type_enables&) noexcept = default;
 };
 
-/// An IPv4 address parameter, 4 bytes, most significant first (network order): 3 IP address,
-/// 6 subnet mask, 12 default gateway, 14 backup gateway.
-template <std::uint8_t Number>
-struct ipv4_parameter {
+/// An address parameter, `Size` bytes as sent: an IPv4 address (4 bytes, most significant first,
+/// network order: 3 IP address, 6 subnet mask, 12 default gateway, 14 backup gateway) or a MAC
+/// address (6 bytes in transmission order: 5 the BMC's, 13 default gateway's, 15 backup
+/// gateway's).
+template <std::uint8_t Number, std::size_t Size>
+struct address_parameter {
   static constexpr std::uint8_t number = Number;
 
-  std::array<std::uint8_t, 4> address{};
+  std::array<std::uint8_t, Size> address{};
 
   template <class IO, class V>
   static constexpr void fields(IO& io, V& v) noexcept {
     io.bytes(v.address);
   }
-  friend constexpr bool operator==(const ipv4_parameter&, const ipv4_parameter&) noexcept = default;
+  friend constexpr bool operator==(const address_parameter&, const address_parameter&) noexcept = default;
 };
+template <std::uint8_t Number>
+using ipv4_parameter = address_parameter<Number, 4>;
+template <std::uint8_t Number>
+using mac_parameter = address_parameter<Number, 6>;
+
 using ip_address = ipv4_parameter<3>;           // IPMI v2.0 §23.2: parameter 3
 using subnet_mask = ipv4_parameter<6>;          // IPMI v2.0 §23.2: parameter 6
 using default_gateway_ip = ipv4_parameter<12>;  // IPMI v2.0 §23.2: parameter 12
 using backup_gateway_ip = ipv4_parameter<14>;   // IPMI v2.0 §23.2: parameter 14
-
-/// A MAC address parameter, 6 bytes in transmission order: 5 the BMC's, 13 default gateway's,
-/// 15 backup gateway's.
-template <std::uint8_t Number>
-struct mac_parameter {
-  static constexpr std::uint8_t number = Number;
-
-  std::array<std::uint8_t, 6> address{};
-
-  template <class IO, class V>
-  static constexpr void fields(IO& io, V& v) noexcept {
-    io.bytes(v.address);
-  }
-  friend constexpr bool operator==(const mac_parameter&, const mac_parameter&) noexcept = default;
-};
 using mac_address = mac_parameter<5>;           // IPMI v2.0 §23.2: parameter 5
 using default_gateway_mac = mac_parameter<13>;  // IPMI v2.0 §23.2: parameter 13
 using backup_gateway_mac = mac_parameter<15>;   // IPMI v2.0 §23.2: parameter 15
@@ -221,8 +221,7 @@ struct ip_address_source {
 
   template <class IO, class V>
   static constexpr void fields(IO& io, V& v) noexcept {
-    io.byte(v.source, 0xF0);
-    io.require(static_cast<std::uint8_t>(v.source) <= 4, parse_error::reserved_value);  // IPMI v2.0 §23.2: 5h–Fh
+    detail::enum_byte(io, v.source, 0xF0, 4);  // IPMI v2.0 §23.2: 5h–Fh reserved
   }
   friend constexpr bool operator==(const ip_address_source&, const ip_address_source&) noexcept = default;
 };
@@ -443,16 +442,14 @@ inline constexpr std::size_t max_data_size = opaque::capacity;
 
 }  // namespace lan
 
-// Set LAN Configuration Parameters (IPMI v2.0 §23.1). Response: none (cc 80 unsupported
-// parameter, 81 set in progress, 82 read-only).
-using set_lan_configuration_parameters =
-    detail::typed_command<commands::set_lan_configuration_parameters,
-                          detail::configuration_set_request<lan::family, lan::max_data_size>, no_data>;
-
-// Get LAN Configuration Parameters (IPMI v2.0 §23.2). `ipmitool lan print 1` sends 01 p 00 00.
-using get_lan_configuration_parameters =
-    detail::typed_command<commands::get_lan_configuration_parameters, detail::configuration_get_request,
-                          detail::configuration_get_response<lan::family, lan::max_data_size>>;
+// Set LAN Configuration Parameters (IPMI v2.0 §23.1; response: none, cc 80 unsupported
+// parameter, 81 set in progress, 82 read-only) and Get LAN Configuration Parameters (§23.2;
+// `ipmitool lan print 1` sends 01 p 00 00).
+using lan_configuration_commands =
+    detail::configuration_commands<lan::family, lan::max_data_size, commands::set_lan_configuration_parameters,
+                                   commands::get_lan_configuration_parameters>;
+using set_lan_configuration_parameters = lan_configuration_commands::set;
+using get_lan_configuration_parameters = lan_configuration_commands::get;
 
 // ---------------------------------------------------------------------------------------------
 // SOL configuration parameters (IPMI v2.0 §26.3; sol.md §3): 0–8 typed, the rest opaque.
@@ -612,14 +609,12 @@ inline constexpr std::size_t max_data_size = opaque::capacity;
 
 }  // namespace sol
 
-// Set SOL Configuration Parameters (IPMI v2.0 §26.2). Response: none.
-using set_sol_configuration_parameters =
-    detail::typed_command<commands::set_sol_configuration_parameters,
-                          detail::configuration_set_request<sol::family, sol::max_data_size>, no_data>;
-
-// Get SOL Configuration Parameters (IPMI v2.0 §26.3). `ipmitool sol info 1` sends 01 p 00 00.
-using get_sol_configuration_parameters =
-    detail::typed_command<commands::get_sol_configuration_parameters, detail::configuration_get_request,
-                          detail::configuration_get_response<sol::family, sol::max_data_size>>;
+// Set SOL Configuration Parameters (IPMI v2.0 §26.2; response: none) and Get SOL Configuration
+// Parameters (§26.3; `ipmitool sol info 1` sends 01 p 00 00).
+using sol_configuration_commands =
+    detail::configuration_commands<sol::family, sol::max_data_size, commands::set_sol_configuration_parameters,
+                                   commands::get_sol_configuration_parameters>;
+using set_sol_configuration_parameters = sol_configuration_commands::set;
+using get_sol_configuration_parameters = sol_configuration_commands::get;
 
 }  // namespace ipmikit::cmd

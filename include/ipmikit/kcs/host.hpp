@@ -132,15 +132,15 @@ struct host_stats : si::host_stats {
 // The host machine
 
 template <class Clock = std::chrono::steady_clock, std::size_t Capacity = default_capacity>
-class basic_host {
+class basic_host : public si::basic_host_machine<basic_host<Clock, Capacity>, Clock, access, problem, host_stats, Capacity> {
   static_assert(Capacity >= response_view::min_size,
                 "a KCS host must hold at least netfn/LUN, cmd and completion code");
+  using base = si::basic_host_machine<basic_host, Clock, access, problem, host_stats, Capacity>;
+  friend base;
 
  public:
-  using clock = Clock;
-  using time_point = typename Clock::time_point;
-  using duration = typename Clock::duration;
-  static constexpr std::size_t capacity = Capacity;
+  using typename base::duration;
+  using typename base::time_point;
 
   struct config {
     /// Longest wait for IBF to clear after a write (Linux ipmi_kcs_sm IBF_RETRY_TIMEOUT: 5 s).
@@ -168,21 +168,13 @@ class basic_host {
   /// Begins a transaction: `request` = netfn<<2|lun, cmd, data… (copied). Refused while busy
   /// or hosed; a refused start changes nothing.
   constexpr host_error start(std::span<const std::uint8_t> request, time_point now) noexcept {
-    if (outcome_ == kcs::outcome::busy) return host_error::busy;
-    if (outcome_ == kcs::outcome::hosed) return host_error::hosed;
-    if (request.size() < request_view::min_size) return host_error::request_too_short;
-    if (request.size() > Capacity) return host_error::request_too_long;
+    if (const host_error e = this->refusal(request, Capacity); e != host_error::ok) return e;
     std::copy(request.begin(), request.end(), request_.begin());
     request_length_ = request.size();
-    response_length_ = 0;
-    problem_ = kcs::problem::none;
     error_code_ = kcs::error_code::no_error;
-    attempts_ = 1;
     abort_attempts_ = 0;
-    first_status_ = true;
     request_begun_ = false;
-    outcome_ = kcs::outcome::busy;
-    ++stats_.transactions;
+    this->begin_transaction();
     if (resync_) {
       resync_ = false;
       begin_abort(now);
@@ -190,19 +182,6 @@ class basic_host {
       begin_request(now);
     }
     return host_error::ok;
-  }
-
-  /// The access to make now (kind none unless busy).
-  [[nodiscard]] constexpr action next() const noexcept { return action_; }
-
-  /// Reports the access next() named as made, at `now`; `value` is what a read returned
-  /// (ignored for writes). Does nothing unless busy.
-  // complete() and step() are inlined into the caller's loop (g++ -O2 inlines neither by itself,
-  // and a call per access made bench/kcs_bench.cpp's transaction 25–30 % slower).
-  [[gnu::always_inline]] constexpr void complete(time_point now, std::uint8_t value = 0) noexcept {
-    if (outcome_ != kcs::outcome::busy) return;
-    ++stats_.accesses;
-    step(now, value);
   }
 
   /// Gives up the running transaction: the machine runs the abort sequence (so the interface
@@ -218,10 +197,7 @@ class basic_host {
   /// the interface back in step whatever it was doing.
   constexpr void reset() noexcept {
     if (outcome_ == kcs::outcome::busy || outcome_ == kcs::outcome::hosed) resync_ = true;
-    outcome_ = kcs::outcome::idle;
-    action_ = {};
-    stage_ = stage::none;
-    cancelling_ = false;
+    base::reset();
   }
 
   /// When the current wait times out, if the machine is waiting. A caller that sleeps between
@@ -233,23 +209,14 @@ class basic_host {
 
   // --- results ---------------------------------------------------------------------------------
 
-  [[nodiscard]] constexpr kcs::outcome outcome() const noexcept { return outcome_; }
-  /// The response (netfn<<2|lun, cmd, completion code, data…) once done; after a failure, the
-  /// bytes read before it (for diagnosis).
-  [[nodiscard]] constexpr std::span<const std::uint8_t> response() const noexcept {
-    return {response_.data(), std::min(response_length_, Capacity)};
-  }
-  /// The last thing that went wrong, including ones a retry fixed (none if nothing did).
-  [[nodiscard]] constexpr kcs::problem problem() const noexcept { return problem_; }
+  // outcome(), response(), problem(), attempts(), stats(): si::basic_host_machine
+
   /// The interface status code read by the last abort sequence.
   [[nodiscard]] constexpr kcs::error_code error_code() const noexcept { return error_code_; }
-  /// Times the request was started in the current (or last) transaction.
-  [[nodiscard]] constexpr unsigned attempts() const noexcept { return attempts_; }
   /// The last status register value read.
   [[nodiscard]] constexpr kcs::status last_status() const noexcept { return last_status_; }
   /// SMS_ATN as last seen: the BMC has a message for system software (send Get Message Flags).
   [[nodiscard]] constexpr bool attention() const noexcept { return last_status_.sms_atn(); }
-  [[nodiscard]] constexpr const host_stats& stats() const noexcept { return stats_; }
   [[nodiscard]] constexpr const config& settings() const noexcept { return cfg_; }
 
  private:
@@ -292,13 +259,7 @@ class basic_host {
     const kcs::status s(value);  // the waits' input
     if (action_.kind == access::read_status) {
       last_status_ = s;
-      if (first_status_) {
-        first_status_ = false;
-        if (cfg_.detect_absent_device && s.value == 0xFF) {
-          problem_ = kcs::problem::no_device;
-          return finish(kcs::outcome::failed);
-        }
-      }
+      if (this->no_device(value, cfg_.detect_absent_device)) return;
       ++polls_;
       // Every wait first waits for IBF to clear (Linux check_ibf).
       if (s.ibf()) return poll_again(wait_kind_, now);
@@ -437,16 +398,6 @@ class basic_host {
     finish(kcs::outcome::done);
   }
 
-  constexpr void finish(kcs::outcome o) noexcept {
-    outcome_ = o;
-    cancelling_ = false;
-    action_ = {};
-    stage_ = stage::none;
-    if (o == kcs::outcome::done) ++stats_.done;
-    if (o == kcs::outcome::failed) ++stats_.failed;
-    if (o == kcs::outcome::hosed) ++stats_.hosed;
-  }
-
   // --- the accesses a state asks for, and the waits --------------------------------------------
 
   [[nodiscard]] static constexpr std::uint8_t code(control_code c) noexcept {
@@ -475,8 +426,7 @@ class basic_host {
   }
   constexpr void begin_wait(time_point now) noexcept {
     action_ = action{access::read_status, 0, false};
-    wait_since_ = now;
-    polls_ = 0;
+    this->start_clock(now);
   }
   // IBF=0 and the state is right, but OBF is not set yet: a wait that began for IBF goes on as
   // an OBF wait with its own clock; the response wait (the BMC's work) keeps its clock.
@@ -489,15 +439,12 @@ class basic_host {
     if (kind == wait_kind_ && wait_expired(now)) return trouble(timeout_problem(), now);
     if (kind != wait_kind_) {
       wait_kind_ = kind;
-      wait_since_ = now;
-      polls_ = 0;
+      this->start_clock(now);
     }
-    ++stats_.polls;
-    action_.repeat = true;
+    this->keep_polling();
   }
   [[nodiscard]] constexpr bool wait_expired(time_point now) const noexcept {
-    const duration elapsed = now > wait_since_ ? now - wait_since_ : duration::zero();
-    return elapsed >= wait_limit() || (cfg_.max_polls != 0 && polls_ >= cfg_.max_polls);
+    return base::wait_expired(now, wait_limit(), cfg_.max_polls);
   }
   [[nodiscard]] constexpr duration wait_limit() const noexcept {
     switch (wait_kind_) {
@@ -516,29 +463,30 @@ class basic_host {
     return kcs::problem::ibf_timeout;
   }
 
+  using base::action_;
+  using base::attempts_;
+  using base::cancelling_;
+  using base::finish;
+  using base::outcome_;
+  using base::polls_;
+  using base::problem_;
+  using base::response_;
+  using base::response_length_;
+  using base::stats_;
+  using base::wait_since_;
+
   config cfg_{};
-  kcs::outcome outcome_ = kcs::outcome::idle;
-  action action_{};
   stage stage_ = stage::none;
   wait_kind wait_kind_ = wait_kind::ibf;
-  time_point wait_since_{};
-  std::uint32_t polls_ = 0;
-  kcs::problem problem_ = kcs::problem::none;
   kcs::error_code error_code_ = kcs::error_code::no_error;
   kcs::status last_status_{};
-  unsigned attempts_ = 0;
   unsigned abort_attempts_ = 0;
-  bool first_status_ = false;
   bool end_sent_ = false;
   bool resync_ = false;
-  bool cancelling_ = false;
   bool request_begun_ = false;  // this attempt's WRITE_START was asked for
   std::size_t written_ = 0;     // request bytes asked for
   std::size_t request_length_ = 0;
-  std::size_t response_length_ = 0;
   std::array<std::uint8_t, Capacity> request_{};
-  std::array<std::uint8_t, Capacity> response_{};
-  host_stats stats_{};
 };
 
 using host = basic_host<>;
@@ -568,13 +516,10 @@ constexpr std::uint8_t perform(Bus& bus, const action& a) {
   return 0;
 }
 
-/// Runs `host` over `bus` until it is no longer busy or `max_accesses` accesses were made;
-/// `now()` gives the time after each access. If the bus has `idle()`, it is called before each
-/// repeated poll (the place to let an in-memory BMC work, or to sleep). Returns the outcome
-/// (busy if the access budget ran out).
-template <class Host, register_bus Bus, class Now>
-constexpr outcome drive(Host& machine, Bus& bus, Now&& now, std::size_t max_accesses) {
-  return si::drive(machine, bus, [](Bus& b, const action& a) { return perform(b, a); }, now, max_accesses);
-}
+/// `kcs::drive(host, bus, now, max_accesses)` runs `host` over `bus` until it is no longer busy
+/// or `max_accesses` accesses were made; `now()` gives the time after each access. If the bus
+/// has `idle()`, it is called before each repeated poll (the place to let an in-memory BMC work,
+/// or to sleep). Returns the outcome (busy if the access budget ran out).
+using si::drive;
 
 }  // namespace ipmikit::kcs
