@@ -400,29 +400,18 @@ TEST_SUITE("cmd") {
   TEST_CASE("cmd sdr: Get SDR Repository Info, known bytes and bad inputs") {
     // Version 51h, 12 records, 800h bytes free, times, non-modal update, Reserve and Delete.
     const bytes info{0x51, 0x0C, 0x00, 0x00, 0x08, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x2A};
-    const auto p = cmd::get_sdr_repository_info::response::parse(info);
-    REQUIRE(p);
-    CHECK(p->version == cmd::sdr_version);
-    CHECK(p->record_count == 12);
-    CHECK(p->free_space == 0x0800);
-    CHECK(p->last_add_time == 0x04030201u);
-    CHECK(p->last_erase_time == 0x08070605u);
-    CHECK_FALSE(p->overflow);
-    CHECK(p->update_support == cmd::sdr_update_support::non_modal);
-    CHECK(p->supports_delete);
-    CHECK_FALSE(p->supports_partial_add);
-    CHECK(p->supports_reserve);
-    CHECK_FALSE(p->supports_get_allocation_info);
-    CHECK(encode_bytes(*p) == info);
-    SUBCASE("truncated") {
-      CHECK(cmd::get_sdr_repository_info::response::parse(std::span(info).first(13)).error ==
-            cmd::parse_error::too_short);
-    }
-    SUBCASE("oversized") {
-      bytes l = info;
-      l.push_back(0);
-      CHECK(cmd::get_sdr_repository_info::response::parse(l).error == cmd::parse_error::too_long);
-    }
+    const auto p = test::check_repository_info<cmd::get_sdr_repository_info::response>(
+        info, {.version = cmd::sdr_version,
+               .last_add_time = 0x04030201u,
+               .last_erase_time = 0x08070605u,
+               .overflow = false,
+               .supports_delete = true,
+               .supports_partial_add = false,
+               .supports_reserve = true,
+               .supports_get_allocation_info = false});
+    CHECK(p.record_count == 12);
+    CHECK(p.free_space == 0x0800);
+    CHECK(p.update_support == cmd::sdr_update_support::non_modal);
     SUBCASE("reserved value: bit 4") {
       bytes b = info;
       b[13] |= 0x10;

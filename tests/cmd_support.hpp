@@ -12,7 +12,7 @@
 // And the small helpers the cmd_*_test.cpp files share: encode_bytes(x), encode_error_of(x),
 // random_value<T>(rng) (a random valid value of any typed command), random_array<N>(rng),
 // check_codec_laws_generated<Ts...>(rng, n), check_refused<T>(error, {"04 00", …}),
-// check_exact_length<T>("04 00").
+// check_exact_length<T>("04 00"), check_repository_info<Info>(bytes, shared members).
 #pragma once
 
 #include <doctest/doctest.h>
@@ -240,6 +240,23 @@ void check_exact_length(std::string_view exact) {
   CHECK(T::parse(std::span<const std::uint8_t>(b).first(b.size() - 1)).error == cmd::parse_error::too_short);
   b.push_back(0x00);
   CHECK(T::parse(b).error == cmd::parse_error::too_long);
+}
+
+/// `info`, a Get SEL Info or Get SDR Repository Info response (IPMI v2.0 §31.2, §33.9), parses
+/// with the members the two share equal to `shared`, encodes back to `info`, and one byte less
+/// is too_short, one more too_long. Returns the parsed response for its own members.
+template <class Info>
+Info check_repository_info(const bytes& info, const cmd::detail::repository_info& shared) {
+  INFO("bytes ", to_hex(info));
+  const auto p = Info::parse(info);
+  REQUIRE(p);
+  CHECK(static_cast<const cmd::detail::repository_info&>(*p) == shared);
+  CHECK(encode_bytes(*p) == info);
+  CHECK(Info::parse(std::span(info).first(info.size() - 1)).error == cmd::parse_error::too_short);
+  bytes longer = info;
+  longer.push_back(0x00);
+  CHECK(Info::parse(longer).error == cmd::parse_error::too_long);
+  return *p;
 }
 
 /// parse() of each of `inputs` (hex text, "04 00 32") as T fails with `expected`.
