@@ -34,3 +34,4 @@
 #include "bmc/sdr.hpp"
 #include "bmc/users.hpp"
 #include "bmc/controller.hpp"
+#include "bmc/vm_link.hpp"

@@ -341,42 +341,60 @@ constexpr reply platform_event_handler(Context& c, const request& r, std::span<s
 template <class Context, auto Member>
 concept controller_context = has_member<Context, Member> && std::is_same_v<member_type<Member>, controller>;
 
+namespace detail::mc {
+/// add_controller_commands' table: an object, like every component's, so that it can be passed
+/// (make_dispatcher); its handlers are instantiated for the dispatcher's Context.
+template <auto Member, auto Watchdog>
+struct controller_table {
+  template <class Context, std::size_t Capacity>
+    requires controller_context<Context, Member> &&
+             (std::is_null_pointer_v<decltype(Watchdog)> || has_member<Context, Watchdog>)
+  constexpr add_error operator()(dispatcher<Context, Capacity>& d) const noexcept {
+    return add_commands<
+        Member, command<cmd::get_device_id, &controller::device_id, privilege::user>,
+        command<cmd::get_self_test_results, &controller::self_test, privilege::user>,
+        command<cmd::set_bmc_global_enables, &controller::set_global_enables, privilege::administrator>,
+        command<cmd::get_bmc_global_enables, &controller::global_enables, privilege::user>,
+        command<cmd::clear_message_flags, &clear_flags_handler<Context, Member, Watchdog>, privilege::administrator>,
+        command<cmd::get_message_flags, &get_flags_handler<Context, Member, Watchdog>, privilege::user>,
+        command<cmd::read_event_message_buffer, &controller::read_event_buffer, privilege::administrator>>(d);
+  }
+};
+
+/// add_event_receiver_commands' table.
+template <auto Member, auto Sel>
+struct event_receiver_table {
+  template <class Context, std::size_t Capacity>
+    requires controller_context<Context, Member> && has_member_and_clock<Context, Sel>
+  constexpr add_error operator()(dispatcher<Context, Capacity>& d) const noexcept {
+    // Lengths: the shorter form's least, the longer form's most; each form's parse checks its own.
+    const entry<Context> entries[] = {
+        {cmd::platform_event_message::id, cmd::platform_event_message::request::min_size,
+         cmd::platform_event_message_with_generator::request::max_size, privilege::operator_,
+         &platform_event_handler<Context, Member, Sel>},
+    };
+    return add_all(d, entries);
+  }
+};
+}  // namespace detail::mc
+
 /// Registers Get Device ID, Get Self Test Results, Get BMC Global Enables, Get Message Flags
 /// (user), and Set BMC Global Enables, Clear Message Flags, Read Event Message Buffer
 /// (administrator: they belong to the system software's driver, which runs at the system
-/// interface's administrator level) on `d`, driving `context.*Member`. With `Watchdog` (a
+/// interface's administrator level) on `d`, driving `context.*Member`:
+/// `add_controller_commands<&my_bmc::mc, &my_bmc::wd>(d)`. With `Watchdog` (a
 /// bmc::basic_watchdog member), Get Message Flags reports its pre-timeout flag and Clear
 /// Message Flags clears it. All seven or none (duplicate, full).
-template <auto Member, auto Watchdog = detail::mc::no_watchdog, class Context, std::size_t Capacity>
-  requires controller_context<Context, Member> &&
-           (std::is_null_pointer_v<decltype(Watchdog)> || has_member<Context, Watchdog>)
-constexpr add_error add_controller_commands(dispatcher<Context, Capacity>& d) noexcept {
-  namespace m = detail::mc;
-  return add_commands<
-      Member, command<cmd::get_device_id, &controller::device_id, privilege::user>,
-      command<cmd::get_self_test_results, &controller::self_test, privilege::user>,
-      command<cmd::set_bmc_global_enables, &controller::set_global_enables, privilege::administrator>,
-      command<cmd::get_bmc_global_enables, &controller::global_enables, privilege::user>,
-      command<cmd::clear_message_flags, &m::clear_flags_handler<Context, Member, Watchdog>, privilege::administrator>,
-      command<cmd::get_message_flags, &m::get_flags_handler<Context, Member, Watchdog>, privilege::user>,
-      command<cmd::read_event_message_buffer, &controller::read_event_buffer, privilege::administrator>>(d);
-}
+template <auto Member, auto Watchdog = detail::mc::no_watchdog>
+inline constexpr detail::mc::controller_table<Member, Watchdog> add_controller_commands{};
 
-/// Registers Platform Event Message (operator, IPMI v2.0 Appendix G) on `d`: the event is
-/// delivered (deliver_event) to `context.*Sel`, a bmc::basic_sel, at `context.now()`, and to
-/// the event message buffer of `context.*Member`. The request's form follows the channel it came
-/// in on (origin::channel): with the generator ID from the system interface (0Fh), without
-/// from any other. Refused: duplicate, full.
-template <auto Member, auto Sel, class Context, std::size_t Capacity>
-  requires controller_context<Context, Member> && has_member_and_clock<Context, Sel>
-constexpr add_error add_event_receiver_commands(dispatcher<Context, Capacity>& d) noexcept {
-  // Lengths: the shorter form's least, the longer form's most; each form's parse checks its own.
-  const entry<Context> entries[] = {
-      {cmd::platform_event_message::id, cmd::platform_event_message::request::min_size,
-       cmd::platform_event_message_with_generator::request::max_size, privilege::operator_,
-       &detail::mc::platform_event_handler<Context, Member, Sel>},
-  };
-  return add_all(d, entries);
-}
+/// Registers Platform Event Message (operator, IPMI v2.0 Appendix G) on `d`
+/// (`add_event_receiver_commands<&my_bmc::mc, &my_bmc::sel>(d)`): the event is delivered
+/// (deliver_event) to `context.*Sel`, a bmc::basic_sel, at `context.now()`, and to the event
+/// message buffer of `context.*Member`. The request's form follows the channel it came in on
+/// (origin::channel): with the generator ID from the system interface (0Fh), without from any
+/// other. Refused: duplicate, full.
+template <auto Member, auto Sel>
+inline constexpr detail::mc::event_receiver_table<Member, Sel> add_event_receiver_commands{};
 
 }  // namespace ipmikit::bmc

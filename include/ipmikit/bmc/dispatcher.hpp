@@ -488,4 +488,30 @@ constexpr add_error add_commands(dispatcher<Context, Capacity>& d) noexcept {
   return command_table<Member, Commands...>{}(d);
 }
 
+namespace detail {
+/// Not constexpr on purpose: make_dispatcher reaching it is a compile error that names it.
+inline void a_command_table_could_not_be_registered(add_error) noexcept {}
+}  // namespace detail
+
+/// A dispatcher with every table of `tables` registered (in order), built at compile time:
+///
+///   constinit auto d = bmc::make_dispatcher<my_bmc, 32>(bmc::add_sel_commands<&my_bmc::sel>,
+///                                                       bmc::add_guid_commands<&my_bmc::ids>);
+///
+/// A table is anything called with the dispatcher that returns an add_error: a component's
+/// add_*_commands, a command_table, or a lambda. One that cannot be registered (a duplicate
+/// command, more commands than Capacity) does not compile, so a static BMC has no registration
+/// error left to handle at run time. (consteval: a dispatcher that depends on run-time choices
+/// is built with add() and the tables' add_error results.)
+template <class Context, std::size_t Capacity = 128, class... Tables>
+  requires(std::is_invocable_r_v<add_error, const Tables&, dispatcher<Context, Capacity>&> && ...)
+consteval dispatcher<Context, Capacity> make_dispatcher(const Tables&... tables) {
+  dispatcher<Context, Capacity> d;
+  const auto add = [&d](const auto& table) {
+    if (const add_error e = table(d); e != add_error::ok) detail::a_command_table_could_not_be_registered(e);
+  };
+  (add(tables), ...);
+  return d;
+}
+
 }  // namespace ipmikit::bmc

@@ -455,18 +455,28 @@ concept guid_context =
     has_member<Context, Member> &&
     std::is_same_v<member_type<Member>, guids>;
 
+namespace detail::fru {
+/// add_fru_commands' table: an object, like every component's (make_dispatcher); the Read FRU
+/// Data handler is instantiated for the dispatcher's Context.
+template <auto Member>
+struct table {
+  template <class Context, std::size_t Capacity>
+    requires fru_context<Context, Member>
+  constexpr add_error operator()(dispatcher<Context, Capacity>& d) const noexcept {
+    using F = member_type<Member>;
+    using write_command = completion_code (F::*)(const cmd::write_fru_data::request&, cmd::write_fru_data::response&);
+    return add_commands<Member, command<cmd::get_fru_inventory_area_info, &F::info, privilege::user>,
+                        command<cmd::read_fru_data, &read_handler<Context, Member>, privilege::user>,
+                        command<cmd::write_fru_data, static_cast<write_command>(&F::write), privilege::operator_>>(d);
+  }
+};
+}  // namespace detail::fru
+
 /// Registers Get FRU Inventory Area Info (user), Read FRU Data (user) and Write FRU Data
-/// (operator) — the privileges of IPMI v2.0 Appendix G — on `d`, driving `context.*Member`.
-/// All three or none (duplicate, full).
-template <auto Member, class Context, std::size_t Capacity>
-  requires fru_context<Context, Member>
-constexpr add_error add_fru_commands(dispatcher<Context, Capacity>& d) noexcept {
-  using F = member_type<Member>;
-  using write_command = completion_code (F::*)(const cmd::write_fru_data::request&, cmd::write_fru_data::response&);
-  return add_commands<Member, command<cmd::get_fru_inventory_area_info, &F::info, privilege::user>,
-                      command<cmd::read_fru_data, &detail::fru::read_handler<Context, Member>, privilege::user>,
-                      command<cmd::write_fru_data, static_cast<write_command>(&F::write), privilege::operator_>>(d);
-}
+/// (operator) — the privileges of IPMI v2.0 Appendix G — on `d`, driving `context.*Member`
+/// (`add_fru_commands<&my_bmc::fru>(d)`). All three or none (duplicate, full).
+template <auto Member>
+inline constexpr detail::fru::table<Member> add_fru_commands{};
 
 /// Registers Get Device GUID (user) and Get System GUID (none: `privilege::unspecified`, allowed
 /// without a session) — IPMI v2.0 Appendix G — on `d`, answering from `context.*Member`. Both
