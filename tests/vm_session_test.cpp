@@ -847,3 +847,95 @@ TEST_SUITE("session") {
     CHECK(b.outbound_room() == capacity);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Growable outbound storage: the same session, its buffer held only while output waits
+
+TEST_CASE("session: a growable outbound storage behaves as the fixed one and holds no memory when nothing waits") {
+  // The two sessions of each role get the same seeded steps (bytes in, responses of every size
+  // up to the largest, commands, partial writes, time, reconnects); every result, every chunk,
+  // the room and the stats must agree, and the vector must be empty of memory whenever nothing
+  // is pending. A small capacity makes would_block frequent.
+  using fixed_bmc = vm::bmc_session<clk, 1024>;
+  using growing_bmc = vm::bmc_session<clk, 1024, std::vector<std::uint8_t>>;
+  using fixed_emulator = vm::emulator_session<clk, 1024>;
+  using growing_emulator = vm::emulator_session<clk, 1024, std::vector<std::uint8_t>>;
+  fixed_bmc fb;
+  growing_bmc gb;
+  fixed_emulator fe;
+  growing_emulator ge;
+  recorder fbr, gbr, fer, ger;
+  test::random_source rnd(20261206);
+  clk::time_point now = t0;
+  const auto same_output = [&](const auto& f, const auto& g) {
+    REQUIRE(bytes(f.pending().begin(), f.pending().end()) == bytes(g.pending().begin(), g.pending().end()));
+    REQUIRE(f.outbound(now).size() == g.outbound(now).size());
+    REQUIRE(f.outbound_room() == g.outbound_room());
+    REQUIRE(f.stats().would_block == g.stats().would_block);
+    REQUIRE(f.stats().commands_out == g.stats().commands_out);
+    REQUIRE(f.stats().responses == g.stats().responses);
+    REQUIRE(f.stats().requests == g.stats().requests);
+    if (g.pending().empty()) REQUIRE(g.outbound_storage_in_use().capacity() == 0);
+    else REQUIRE(g.outbound_storage_in_use().size() == 1024);
+  };
+  fb.connect(now, fbr);
+  gb.connect(now, gbr);
+  fe.connect(now, fer);
+  ge.connect(now, ger);
+  std::size_t would_blocks = 0, emptied = 0;
+  for (int step = 0; step < 4000; ++step) {
+    CAPTURE(step);
+    const std::size_t op = rnd.below(9);
+    if (op == 0) {  // a request arrives at the BMCs
+      const auto id = static_cast<std::uint8_t>(rnd.below(64));
+      const bytes f = frame(id, bytes{0x18, static_cast<std::uint8_t>(rnd.byte())});
+      fb.receive(f, now, fbr);
+      gb.receive(f, now, gbr);
+    } else if (op == 1 || op == 2) {  // a request, and a response of any size up to the largest
+      const auto id = static_cast<std::uint8_t>(rnd.below(64));
+      const bytes request = frame(id, bytes{0x18, 0x01});
+      fb.receive(request, now, fbr);
+      gb.receive(request, now, gbr);
+      bytes body = rnd.special_dense_bytes(rnd.between(3, vm::max_message_size));
+      body[0] = 0x1C;
+      const auto a = fb.respond(id, body);
+      REQUIRE(a == gb.respond(id, body));
+      would_blocks += a == vm::session_error::would_block;
+    } else if (op == 3) {  // commands
+      const bool on = rnd.chance(50);
+      REQUIRE(fb.set_attention(on) == gb.set_attention(on));
+    } else if (op == 4) {  // the emulators send a request of any size
+      bytes body = rnd.special_dense_bytes(rnd.between(2, vm::max_message_size));
+      body[0] = static_cast<std::uint8_t>(body[0] & ~0x04u);  // a request's netfn
+      const auto id = static_cast<std::uint8_t>(rnd.below(64));
+      REQUIRE(fe.send_request(id, body, now, fer) == ge.send_request(id, body, now, ger));
+    } else if (op == 5 || op == 8) {  // the peer reads what is offered, or part of it
+      const std::size_t offered = fb.outbound(now).size();
+      const std::size_t fn = rnd.chance(50) ? offered : rnd.below(offered + 1);
+      fb.consume(fn, now);
+      gb.consume(fn, now);
+      const std::size_t en = rnd.below(fe.outbound(now).size() + 1);
+      fe.consume(en, now);
+      ge.consume(en, now);
+      emptied += gb.pending().empty() && fn > 0;
+    } else if (op == 7) {  // time passes: command gaps end, requests time out
+      now += std::chrono::milliseconds(rnd.below(3000));
+      fb.poll(now, fbr);
+      gb.poll(now, gbr);
+      fe.poll(now, fer);
+      ge.poll(now, ger);
+    } else if (op == 6 && rnd.chance(10)) {  // a reconnect drops what was unsent
+      fb.connect(now, fbr);
+      gb.connect(now, gbr);
+      fe.connect(now, fer);
+      ge.connect(now, ger);
+    }
+    same_output(fb, gb);
+    same_output(fe, ge);
+    REQUIRE(fbr.requests.size() == gbr.requests.size());
+    REQUIRE(fer.responses.size() == ger.responses.size());
+  }
+  CHECK(would_blocks > 50);  // the buffer was full often enough to matter
+  CHECK(emptied > 50);       // and drained to nothing often
+  CHECK(fer.responses.size() > 100);
+}

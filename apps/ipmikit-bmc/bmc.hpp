@@ -261,7 +261,9 @@ constexpr std::size_t sel_list_page = 64;
 
 class vm_bmc {
  public:
-  using session_type = vm::session<vm::role::bmc, clock_type>;
+  /// The session's 2 KiB outbound buffer is held only while output waits (an idle VM, most of
+  /// a fleet, keeps none); the server's back-pressure (main.cpp) reads its room as before.
+  using session_type = vm::bmc_session<clock_type, 2048, std::vector<std::uint8_t>>;
 
   explicit vm_bmc(const vm_config& cfg) : cfg_(&cfg) {
     if (!cfg.state_dir.empty()) store_.emplace(cfg.state_dir);

@@ -19,8 +19,11 @@
 // counted in `stats()`; the session stays usable.
 // BMC role: a message with an odd netfn (a response) is `unexpected_response`, never a request.
 //
-// Outbound frames are appended to a fixed buffer of `OutboundCapacity` bytes. A frame that does
-// not fit is refused with `session_error::would_block`; nothing is ever dropped or overrun.
+// Outbound frames are appended to a buffer of `OutboundCapacity` bytes. A frame that does not
+// fit is refused with `session_error::would_block`; nothing is ever dropped or overrun. The
+// buffer is a std::array by default (no heap); a growable `OutboundStorage` such as
+// std::vector<std::uint8_t> holds the bytes only while output waits, so an idle session keeps
+// no buffer (a server of thousands of idle VMs).
 // `outbound(now)` returns the next bytes to write **in one write call**: everything up to and
 // including the first VM command frame. QEMU's receive() executes a command and returns without
 // parsing the rest of the buffer it was handed (QEMU ipmi_bmc_extern), so a command must never
@@ -46,6 +49,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -190,10 +194,32 @@ class id_set {
 };
 }  // namespace detail
 
-template <role Role, class Clock = std::chrono::steady_clock, std::size_t OutboundCapacity = 2048>
+/// Where a session keeps its outbound bytes: std::array<std::uint8_t, OutboundCapacity> (the
+/// default; no heap), or a growable container of bytes — std::vector<std::uint8_t> — that the
+/// session sizes to OutboundCapacity when it queues output and empties (giving the memory back)
+/// when the peer has taken all of it. A growable storage's allocation failure is the
+/// container's (the session's members are noexcept: std::vector's bad_alloc ends the program).
+template <class S>
+concept outbound_storage = std::default_initializable<S> && requires(S& s, const S& c) {
+  { s.data() } -> std::same_as<std::uint8_t*>;
+  { c.data() } -> std::same_as<const std::uint8_t*>;
+  { c.size() } -> std::convertible_to<std::size_t>;
+};
+template <class S>
+concept growable_outbound_storage = outbound_storage<S> && requires(S& s, std::size_t n) {
+  s.resize(n);
+  s.clear();
+  s.shrink_to_fit();
+};
+
+template <role Role, class Clock = std::chrono::steady_clock, std::size_t OutboundCapacity = 2048,
+          outbound_storage OutboundStorage = std::array<std::uint8_t, OutboundCapacity>>
 class session {
   static_assert(OutboundCapacity >= max_message_frame_size(max_message_size),
                 "the outbound buffer must hold at least one largest frame");
+  static_assert(growable_outbound_storage<OutboundStorage> ||
+                    std::is_same_v<OutboundStorage, std::array<std::uint8_t, OutboundCapacity>>,
+                "the outbound storage is std::array<std::uint8_t, OutboundCapacity> or growable");
 
  public:
   using clock = Clock;
@@ -227,7 +253,7 @@ class session {
     if (connected_) disconnect(now, handler);
     connected_ = true;
     ++stats_.connects;
-    out_head_ = out_tail_ = 0;
+    drop_output();
     gap_until_.reset();
     decoder_.reset();
     peer_version_.reset();
@@ -243,7 +269,7 @@ class session {
   constexpr void disconnect(time_point now, Handler&& handler) {
     (void)now;
     connected_ = false;
-    out_head_ = out_tail_ = 0;
+    drop_output();
     gap_until_.reset();
     decoder_.reset();
     unanswered_.reset();
@@ -316,9 +342,12 @@ class session {
     if (n == 0) return;
     const bool ends_command = out_[out_head_ + n - 1] == end_of_command;
     out_head_ += n;
-    if (out_head_ == out_tail_) out_head_ = out_tail_ = 0;
+    if (out_head_ == out_tail_) drop_output();
     if (ends_command && cfg_.command_gap > duration::zero()) gap_until_ = now + cfg_.command_gap;
   }
+
+  /// The outbound storage itself (read-only): with a growable one, whether it holds memory.
+  [[nodiscard]] constexpr const OutboundStorage& outbound_storage_in_use() const noexcept { return out_; }
 
   /// Free room in the outbound buffer, in bytes.
   [[nodiscard]] constexpr std::size_t outbound_room() const noexcept {
@@ -471,6 +500,9 @@ class session {
   // Appends one encoded frame if it fits; counts would_block otherwise.
   template <class Encode>
   constexpr bool append(Encode&& encode) noexcept {
+    if constexpr (growable_outbound_storage<OutboundStorage>) {
+      if (out_.size() < OutboundCapacity) out_.resize(OutboundCapacity);
+    }
     if (out_head_ != 0 && OutboundCapacity - out_tail_ < max_message_frame_size(max_message_size)) {
       // Compact so the free room is contiguous at the end.
       std::copy(out_.begin() + static_cast<std::ptrdiff_t>(out_head_),
@@ -486,6 +518,15 @@ class session {
     }
     out_tail_ += r.size;
     return true;
+  }
+
+  // Nothing left to write: the buffer is empty (and a growable storage's memory given back).
+  constexpr void drop_output() noexcept {
+    out_head_ = out_tail_ = 0;
+    if constexpr (growable_outbound_storage<OutboundStorage>) {
+      out_.clear();
+      out_.shrink_to_fit();
+    }
   }
 
   constexpr bool queue_command(command c, std::uint8_t argument) noexcept {
@@ -599,7 +640,7 @@ class session {
 
   config cfg_;
   basic_decoder<> decoder_;
-  std::array<std::uint8_t, OutboundCapacity> out_{};
+  OutboundStorage out_{};
   std::size_t out_head_ = 0;
   std::size_t out_tail_ = 0;
   std::optional<time_point> gap_until_;
@@ -617,9 +658,11 @@ class session {
   detail::id_set unanswered_;
 };
 
-template <class Clock = std::chrono::steady_clock, std::size_t OutboundCapacity = 2048>
-using emulator_session = session<role::emulator, Clock, OutboundCapacity>;
-template <class Clock = std::chrono::steady_clock, std::size_t OutboundCapacity = 2048>
-using bmc_session = session<role::bmc, Clock, OutboundCapacity>;
+template <class Clock = std::chrono::steady_clock, std::size_t OutboundCapacity = 2048,
+          class OutboundStorage = std::array<std::uint8_t, OutboundCapacity>>
+using emulator_session = session<role::emulator, Clock, OutboundCapacity, OutboundStorage>;
+template <class Clock = std::chrono::steady_clock, std::size_t OutboundCapacity = 2048,
+          class OutboundStorage = std::array<std::uint8_t, OutboundCapacity>>
+using bmc_session = session<role::bmc, Clock, OutboundCapacity, OutboundStorage>;
 
 }  // namespace ipmikit::vm
