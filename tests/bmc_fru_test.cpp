@@ -460,6 +460,103 @@ TEST_SUITE("bmc") {
 
   // --- GUIDs ----------------------------------------------------------------------------------
 
+  TEST_CASE("bmc fru: a growable storage answers as the fixed area and holds only the bytes that may be nonzero") {
+    // A fixed basic_fru_inventory<256> and a vector-backed one get the same seeded steps:
+    // builds, assigns, writes (zeros too, at the end, past the image), protection, reads, saves
+    // and each loading the other's save. Every answer, the area read back byte by byte, the
+    // image, the generation and the saved bytes must agree; the vector never holds a byte past
+    // the last nonzero one it was given, and a build holds exactly the image.
+    using fixed = bmc::basic_fru_inventory<256>;
+    using growing = bmc::basic_fru_inventory<256, std::vector<std::uint8_t>>;
+    fixed f;
+    growing g;
+    test::random_source rnd(1206);
+    const auto read_all = [](const auto& fru) {
+      bytes all;
+      for (std::uint16_t off = 0; off < 256; off = static_cast<std::uint16_t>(off + 32)) {
+        cmd::read_fru_data::response rs;
+        REQUIRE(fru.read({0, off, 32}, rs) == completion_code::success);
+        all.insert(all.end(), rs.data.begin(), rs.data.begin() + static_cast<std::ptrdiff_t>(rs.length));
+      }
+      return all;
+    };
+    std::size_t writes = 0, refusals = 0, loads = 0, images = 0;
+    for (int step = 0; step < 3000; ++step) {
+      CAPTURE(step);
+      switch (rnd.below(8)) {
+        case 0: {  // a build, from fields of random lengths
+          std::string part(rnd.below(20), 'P'), serial(rnd.below(40), 'S');
+          bmc::fru_config c;
+          c.chassis_part = part;
+          c.board_serial = serial;
+          c.product_name = rnd.chance(50) ? std::string_view("Virtual Server") : std::string_view();
+          const auto a = f.build(c);
+          const auto b = g.build(c);
+          REQUIRE(a.error == b.error);
+          REQUIRE(a.size == b.size);
+          if (a) REQUIRE(g.bytes().size() == a.size);  // exactly the image
+          break;
+        }
+        case 1: {  // raw bytes, trailing zeros included
+          bytes raw = rnd.random_bytes(rnd.below(300));
+          if (rnd.chance(50)) raw.insert(raw.end(), rnd.below(20), std::uint8_t{0});
+          REQUIRE(f.assign(raw) == g.assign(raw));
+          break;
+        }
+        case 2:
+        case 3: {  // Write FRU Data anywhere, sometimes zeros, sometimes past the end
+          const auto off = static_cast<std::uint16_t>(rnd.below(270));
+          bytes data = rnd.chance(30) ? bytes(rnd.between(1, 16), 0) : rnd.random_bytes(rnd.between(1, 16));
+          const auto a = f.write(0, off, data);
+          const auto b = g.write(0, off, data);
+          REQUIRE(a == b);
+          writes += a.code == completion_code::success;
+          refusals += a.code != completion_code::success;
+          break;
+        }
+        case 4: {  // write protection
+          const std::size_t off = rnd.below(256), n = rnd.below(40);
+          const bool on = rnd.chance(50);
+          REQUIRE((on ? f.protect(off, n) : f.unprotect(off, n)) == (on ? g.protect(off, n) : g.unprotect(off, n)));
+          break;
+        }
+        case 5: {  // reads at random places, past the end too
+          const cmd::read_fru_data::request rq{0, static_cast<std::uint16_t>(rnd.below(270)),
+                                               static_cast<std::uint8_t>(rnd.below(40))};
+          cmd::read_fru_data::response a, b;
+          REQUIRE(f.read(rq, a) == g.read(rq, b));
+          REQUIRE(a == b);
+          break;
+        }
+        default: {  // save one, the other loads it (and the reverse)
+          bytes fs(fixed::saved_size), gs(growing::saved_size);
+          REQUIRE(f.save(fs) == fs.size());
+          REQUIRE(g.save(gs) == gs.size());
+          REQUIRE(fs == gs);
+          if (rnd.chance(50)) {
+            REQUIRE(g.load(fs) == bmc::fru_load_error::ok);
+            REQUIRE(f.load(gs) == bmc::fru_load_error::ok);
+            ++loads;
+          }
+          break;
+        }
+      }
+      REQUIRE(read_all(f) == read_all(g));
+      REQUIRE(f.generation() == g.generation());
+      const auto fi = f.image(), gi = g.image();
+      REQUIRE(fi.error == gi.error);
+      if (fi) REQUIRE(fi.value == gi.value);
+      images += static_cast<bool>(fi);
+      const auto held = g.bytes();
+      REQUIRE(held.size() <= 256);
+      for (std::size_t i = held.size(); i < 256; ++i) REQUIRE(f.bytes()[i] == 0);  // the rest is zeros
+    }
+    CHECK(writes > 200);
+    CHECK(refusals > 20);  // protected ranges and offsets past the end
+    CHECK(loads > 100);
+    CHECK(images > 100);   // valid images were compared, not only errors
+  }
+
   TEST_CASE("bmc guid: RFC 4122 text parses in text order and goes on the wire reversed") {
     const auto rfc = bmc::parse_rfc4122("00112233-4455-6677-8899-aabbccddeeff");
     REQUIRE(rfc);

@@ -162,6 +162,10 @@ struct instant {
 /// 10,000 VMs mostly has empty SELs).
 using vm_sel = bmc::basic_sel<max_sel_capacity, wall_clock, std::vector<bmc::sel_entry>>;
 
+/// A VM's FRU area: 1,024 bytes as QEMU's, kept in a vector as long as the configured image
+/// (and what the guest wrote past it), not a reserved 1 KiB a VM.
+using vm_fru = bmc::basic_fru_inventory<bmc::fru_default_area_size, std::vector<std::uint8_t>>;
+
 /// The simulated inlet temperature (docs/ipmikit-bmc.md, "Sensors"): 1 °C per count, thresholds
 /// a real board would have; its reading is the configured temperature.
 constexpr bmc::threshold_sensor temperature_sensor = [] {
@@ -188,7 +192,7 @@ struct vm_components {
   bmc::watchdog watchdog;
   bmc::chassis chassis;
   vm_sel sel;
-  bmc::fru_inventory fru;
+  vm_fru fru;
   bmc::guids ids;
   bmc::basic_sdr_repository<sdr_records, wall_clock> sdr;
   bmc::users users;
@@ -292,7 +296,7 @@ class vm_bmc {
       d.initial_countdown = *cfg.watchdog.timeout;
       (void)state_.watchdog.set(d, time_point{});  // the configuration allows no SMI: accepted
     }
-    std::array<std::uint8_t, saved_bytes<bmc::fru_inventory>> image{};
+    std::array<std::uint8_t, saved_bytes<vm_fru>> image{};
     const std::size_t n = state_.fru.save(image);
     char name[32];
     std::snprintf(name, sizeof name, "fru-%016llx.state",

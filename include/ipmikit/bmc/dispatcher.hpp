@@ -323,8 +323,8 @@ template <class Support, class E, std::size_t N>
 }
 
 namespace detail {
-/// Whether T is a Component<Clock> (basic_watchdog, basic_chassis), a Component<N> (basic_users,
-/// basic_fru_inventory), a Component<N, Clock> (basic_sel, basic_sdr_repository).
+/// Whether T is a Component<Clock> (basic_watchdog, basic_chassis), a Component<N> (basic_users),
+/// a Component<N, Type> (basic_sdr_repository<N, Clock>, basic_fru_inventory<N, Storage>).
 template <class T, template <class> class Component>
 inline constexpr bool instance_of = false;
 template <class Clock, template <class> class Component>
@@ -334,9 +334,9 @@ inline constexpr bool sized_instance_of = false;
 template <std::size_t N, template <std::size_t> class Component>
 inline constexpr bool sized_instance_of<Component<N>, Component> = true;
 template <class T, template <std::size_t, class> class Component>
-inline constexpr bool clocked_sized_instance_of = false;
-template <std::size_t N, class Clock, template <std::size_t, class> class Component>
-inline constexpr bool clocked_sized_instance_of<Component<N, Clock>, Component> = true;
+inline constexpr bool sized_typed_instance_of = false;
+template <std::size_t N, class Type, template <std::size_t, class> class Component>
+inline constexpr bool sized_typed_instance_of<Component<N, Type>, Component> = true;
 }  // namespace detail
 
 /// has_member_and_clock, and the member is a Component<Clock>: a basic_watchdog, a

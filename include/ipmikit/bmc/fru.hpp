@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -147,11 +148,30 @@ struct fru_io_result {
   friend constexpr bool operator==(const fru_io_result&, const fru_io_result&) noexcept = default;
 };
 
+/// Where a FRU inventory keeps its area: std::array<std::uint8_t, AreaSize> (the default; no
+/// heap), or a growable container of bytes — std::vector<std::uint8_t> — kept only as long as
+/// the area's bytes that may be nonzero (the image built or assigned, and what Write FRU Data
+/// wrote past it); the rest of the area reads as zeros, as in the fixed one. A fleet of VMs with
+/// ~200-byte images then holds ~200 bytes each, not 1 KiB. A growable storage's allocation
+/// failure is the container's (the members are noexcept: std::vector's bad_alloc ends the
+/// program).
+template <class S>
+concept fru_area_storage = std::default_initializable<S> && requires(S& s, const S& c, std::size_t i) {
+  { s[i] } -> std::same_as<std::uint8_t&>;
+  { c[i] } -> std::same_as<const std::uint8_t&>;
+  { c.size() } -> std::convertible_to<std::size_t>;
+};
+template <class S>
+concept growable_fru_area_storage = fru_area_storage<S> && requires(S& s, std::size_t n) { s.resize(n); };
+
 /// FRU device 0, an area of AreaSize bytes accessed by bytes (not words).
-template <std::size_t AreaSize>
+template <std::size_t AreaSize, fru_area_storage Storage = std::array<std::uint8_t, AreaSize>>
 class basic_fru_inventory {
   static_assert(AreaSize >= cmd::fru_header_size, "the area holds at least the 8-byte common header");
   static_assert(AreaSize <= 0xFFFF, "Get FRU Inventory Area Info counts the area in 16 bits");
+  static constexpr bool growable = growable_fru_area_storage<Storage>;
+  static_assert(growable || std::is_same_v<Storage, std::array<std::uint8_t, AreaSize>>,
+                "the area's storage is std::array<std::uint8_t, AreaSize> or growable");
 
  public:
   static constexpr std::size_t area_size = AreaSize;
@@ -170,7 +190,7 @@ class basic_fru_inventory {
     std::array<std::uint8_t, AreaSize> next{};
     const cmd::fru_encoded e = image.encode(next);
     if (!e) return e;
-    replace(next);
+    replace(std::span<const std::uint8_t>(next).first(e.size));
     return e;
   }
   /// The image the configured fields make (fru_config::image()), as build(image).
@@ -183,17 +203,27 @@ class basic_fru_inventory {
   /// after them; false, and nothing changes, when they do not fit.
   constexpr bool assign(std::span<const std::uint8_t> bytes) noexcept {
     if (bytes.size() > AreaSize) return false;
-    std::array<std::uint8_t, AreaSize> next{};
-    for (std::size_t i = 0; i < bytes.size(); ++i) next[i] = bytes[i];
-    replace(next);
+    replace(bytes);
     return true;
   }
 
-  /// The whole area as it is.
-  [[nodiscard]] constexpr std::span<const std::uint8_t, AreaSize> bytes() const noexcept { return area_; }
+  /// The area as it is: all of it (a fixed storage), or (a growable one) its bytes up to the
+  /// last that may be nonzero — the rest of the area is zeros.
+  [[nodiscard]] constexpr auto bytes() const noexcept {
+    if constexpr (growable)
+      return std::span<const std::uint8_t>(area_.data(), area_.size());
+    else
+      return std::span<const std::uint8_t, AreaSize>(area_);
+  }
   /// The area read as a FRU image (cmd::fru_image::parse): what `ipmitool fru print` would find.
   [[nodiscard]] constexpr cmd::fru_parsed<cmd::fru_image> image() const noexcept {
-    return cmd::fru_image::parse(area_);
+    if constexpr (growable) {
+      std::array<std::uint8_t, AreaSize> whole{};
+      for (std::size_t i = 0; i < area_.size(); ++i) whole[i] = area_[i];
+      return cmd::fru_image::parse(whole);
+    } else {
+      return cmd::fru_image::parse(area_);
+    }
   }
   /// Counts the changes of the area's bytes (build, assign, a Write FRU Data that changed a
   /// byte, load): the owner saves when it differs from the one it saved at.
@@ -233,7 +263,7 @@ class basic_fru_inventory {
     const std::size_t left = AreaSize - r.offset;
     const std::size_t n = r.count < left ? r.count : left;
     if (n > out.size()) return {completion_code::cannot_return_requested_bytes, 0};
-    for (std::size_t i = 0; i < n; ++i) out[i] = area_[r.offset + i];
+    for (std::size_t i = 0; i < n; ++i) out[i] = at(r.offset + i);
     return {completion_code::success, n};
   }
   /// Read FRU Data into its typed response.
@@ -257,10 +287,12 @@ class basic_fru_inventory {
     for (std::size_t i = 0; i < n; ++i)
       if (is_protected(offset + i)) return {fru_write_protected, 0};
     bool changed = false;
-    for (std::size_t i = 0; i < n; ++i) {
-      changed = changed || area_[offset + i] != data[i];
-      area_[offset + i] = data[i];
+    for (std::size_t i = 0; i < n; ++i) changed = changed || at(offset + i) != data[i];
+    if (!changed) return {completion_code::success, n};
+    if constexpr (growable) {
+      if (area_.size() < offset + n) area_.resize(offset + n);
     }
+    for (std::size_t i = 0; i < n; ++i) area_[offset + i] = data[i];
     if (changed) ++generation_;
     return {completion_code::success, n};
   }
@@ -279,7 +311,7 @@ class basic_fru_inventory {
     if (out.size() < saved_size) return 0;
     cmd::writer w(out);
     detail::open_saved(w, frame_);
-    w.bytes(area_);
+    for (std::size_t i = 0; i < AreaSize; ++i) w.u8(at(i));
     detail::seal_saved(w, out);
     return saved_size;
   }
@@ -289,18 +321,32 @@ class basic_fru_inventory {
   constexpr fru_load_error load(std::span<const std::uint8_t> in) noexcept {
     if (const detail::saved_error e = detail::check_saved(in, frame_, saved_size); e != detail::saved_error::ok)
       return static_cast<fru_load_error>(e);
-    std::array<std::uint8_t, AreaSize> next{};
-    for (std::size_t i = 0; i < AreaSize; ++i) next[i] = in[fru_save_header_size + i];
-    replace(next);
+    std::span<const std::uint8_t> area = in.subspan(fru_save_header_size, AreaSize);
+    if constexpr (growable) {
+      while (!area.empty() && area.back() == 0) area = area.first(area.size() - 1);  // zeros are implied
+    }
+    replace(area);
     return fru_load_error::ok;
   }
 
  private:
   static constexpr detail::saved_frame frame_{fru_save_magic, fru_save_version, static_cast<std::uint32_t>(AreaSize)};
 
-  constexpr void replace(const std::array<std::uint8_t, AreaSize>& next) noexcept {
-    area_ = next;
+  /// The area becomes `next` (at most AreaSize bytes), then zeros.
+  constexpr void replace(std::span<const std::uint8_t> next) noexcept {
+    if constexpr (growable) {
+      area_.resize(next.size());
+      area_.shrink_to_fit();
+    } else {
+      area_ = {};
+    }
+    for (std::size_t i = 0; i < next.size(); ++i) area_[i] = next[i];
     ++generation_;
+  }
+  /// Byte `i` of the area (i < AreaSize): zero past a growable storage's end.
+  [[nodiscard]] constexpr std::uint8_t at(std::size_t i) const noexcept {
+    if constexpr (growable) return i < area_.size() ? area_[i] : std::uint8_t{0};
+    else return area_[i];
   }
   constexpr bool mark(std::size_t offset, std::size_t count, bool on) noexcept {
     if (offset > AreaSize || count > AreaSize - offset) return false;
@@ -311,7 +357,7 @@ class basic_fru_inventory {
     return true;
   }
 
-  std::array<std::uint8_t, AreaSize> area_{};
+  Storage area_{};
   std::array<std::uint8_t, (AreaSize + 7) / 8> protected_{};  // bit i%8 of byte i/8: byte i is read-only
   std::uint64_t generation_ = 0;
 };
@@ -447,7 +493,7 @@ constexpr reply read_handler(Context& c, const request& r, std::span<std::uint8_
 template <class Context, auto Member>
 concept fru_context =
     has_member<Context, Member> &&
-    detail::sized_instance_of<member_type<Member>, basic_fru_inventory>;
+    detail::sized_typed_instance_of<member_type<Member>, basic_fru_inventory>;
 
 /// A Context whose bmc::guids member `Member` the GUID commands answer from.
 template <class Context, auto Member>

@@ -624,7 +624,7 @@ using sdr_repository = basic_sdr_repository<Capacity, std::chrono::system_clock>
 /// commands changes the repository (add, erase and build are the BMC's own calls, with `now`).
 template <class Context, auto Member>
 concept sdr_context =
-    has_member<Context, Member> && detail::clocked_sized_instance_of<member_type<Member>, basic_sdr_repository>;
+    has_member<Context, Member> && detail::sized_typed_instance_of<member_type<Member>, basic_sdr_repository>;
 
 /// Registers Get SDR Repository Info, Reserve SDR Repository, Get SDR, Get Sensor Reading and
 /// Get Sensor Thresholds, all at user privilege (IPMI v2.0 Appendix G), on `d`, reading
