@@ -369,6 +369,48 @@ TEST_SUITE("bmc") {
     CHECK(r.link.stats().dropped_responses == 1);
   }
 
+  TEST_CASE("bmc vm_link: NOATTN the session cannot take is sent with the next change, not forgotten") {
+    rig<vm::max_message_frame_size(vm::max_message_size)> r;
+    arm(r, sms_os, pre_messaging, 1, 20);
+    REQUIRE(r.advance(1s) == "ATTN");
+    // Requests the emulator did not send fill the BMC's output to its last byte or the one
+    // before (so that NOATTN, two bytes, cannot follow): short answers whose frames are 6, 7
+    // and 8 bytes without escapes, each chosen to leave a room the others can still fill.
+    struct filler {
+      bytes request, response;
+    };
+    const filler fillers[] = {{{0x18, 0x77}, {0x1C, 0x77, 0xC1}},                    // unknown: C1
+                              {{0x18, 0x2F}, {0x1C, 0x2F, 0x00, 0x08}},              // Get BMC Global Enables
+                              {{0x18, 0x04}, {0x1C, 0x04, 0x00, 0x55, 0x00}}};       // Get Self Test Results
+    const auto frame_size = [](std::uint8_t id, const bytes& body) {
+      std::array<std::uint8_t, 32> out{};
+      return vm::encode_message(out, id, body).size;
+    };
+    std::uint8_t id = 0x10;
+    for (int guard = 0; guard < 400 && r.vm_side.outbound_room() > 1; ++guard, ++id) {
+      const std::size_t room = r.vm_side.outbound_room();
+      const filler* pick = nullptr;
+      for (const filler& f : fillers) {
+        const std::size_t size = frame_size(id, f.response);
+        if (size > room || size != f.response.size() + 3) continue;  // escaped: another id
+        const std::size_t left = room - size;
+        if (left <= 1 || (room >= 18 && &f == &fillers[0]) || (room < 18 && left >= 6 && left <= 9)) pick = &f;
+        if (pick != nullptr) break;
+      }
+      if (pick != nullptr) r.vm_side.receive(test::reference_message_frame(id, pick->request), r.b.at, r.link);
+    }
+    REQUIRE(r.vm_side.outbound_room() <= 1);
+    REQUIRE(r.link.stats().dropped_responses == 0);
+    // Clear Message Flags: the flag clears, but neither NOATTN nor the response fits.
+    r.vm_side.receive(test::reference_message_frame(id, clear_watchdog_flag), r.b.at, r.link);
+    CHECK(r.link.stats().dropped_responses == 1);
+    CHECK_FALSE(r.b.wd.pretimeout_flag());
+    r.pump();
+    CHECK(r.seen.take().empty());  // the emulator still shows attention
+    // The next request finds room: NOATTN goes out before its response.
+    CHECK(r.ask({0x18, 0x31}) == joined({"NOATTN", response(3, {0x1C, 0x31, 0x00, 0x00})}));
+  }
+
   TEST_CASE("bmc vm_link: an action the session refuses is counted and nothing is sent") {
     SUBCASE("not connected") {
       rig r;
