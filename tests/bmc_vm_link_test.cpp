@@ -2,8 +2,9 @@
 // vm::emulator_session QEMU runs, joined in memory with the test clock: requests answered by the
 // dispatcher with their message ids; the watchdog's pre-timeout and each expiry action carried
 // out on the VM and logged in the SEL (or not, with "don't log"); attention and its interrupt
-// told before the response that changes them, and again when the emulator re-announces itself;
-// a response the session cannot take, and an action it refuses, counted. Then
+// told before the response that changes them, and again when the emulator re-announces itself
+// (a NOATTN the full output refused, with the next change); a response the session cannot take,
+// and an action it refuses, counted. Then
 // bmc::make_dispatcher (dispatcher.hpp): its tables registered at compile time, dispatching as
 // the same tables registered at run time (that a table which cannot be registered does not
 // compile is tests/make_dispatcher_compile_fail.cmake's check).
