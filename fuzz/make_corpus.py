@@ -13,6 +13,7 @@ Input formats are documented at the top of each fuzz_<target>.cpp; in short:
   fuzz_bt_device / fuzz_bt_host / fuzz_bt_pair: the same layout
   fuzz_bridge:    [setup] then operations (op byte + arguments; see fuzz_bridge.cpp)
   fuzz_bmc_core:  operations (op byte + arguments; see fuzz_bmc_core.cpp)
+  fuzz_vm_link:   [capabilities] then operations (op byte + arguments; see fuzz_vm_link.cpp)
 """
 
 import argparse
@@ -537,6 +538,36 @@ def bmc_core_seeds():
     }
 
 
+def vm_link_seeds():
+    """fuzz_vm_link: the capabilities the emulator announces, then operations (op byte % 9, see
+    fuzz_vm_link.cpp): 1 a request [id] [which] operands, 2 deliver [n] (0: all), 3 CAPABILITIES
+    [caps], 4 a clock jump [hi] [lo] x 7 ms and polls, 6 drain [k], 7 drain all, 8 reconnect
+    (17: disconnect)."""
+    def req(msg_id, which, *operands):
+        return bytes([1, msg_id, which]) + bytes(operands)
+
+    def jump(ms):
+        units = (ms + 6) // 7
+        return bytes([4, units >> 8, units & 0xFF])
+
+    deliver, drain_all, reconnect = bytes([2, 0]), bytes([7]), bytes([8])
+    set_watchdog, reset_watchdog, clear_flags, get_flags, set_enables = 1, 2, 4, 5, 6
+    return {
+        # SMS/OS, NMI 1 s before a hard reset after 3 s: SEND_NMI, then RESET, both logged.
+        "nmi-then-reset": bytes([0x3F]) + req(1, set_watchdog, 0x04, 0x21, 1, 0, 30) + req(2, reset_watchdog)
+        + deliver + drain_all + jump(2000) + drain_all + jump(1000) + drain_all,
+        # The receive message interrupt enabled, a messaging pre-timeout: ATTN_IRQ; Get and
+        # Clear Message Flags; then a reconnect with the flag set again: ATTN again.
+        "messaging-attention": bytes([0x3F]) + req(1, set_enables, 0x09) + req(2, set_watchdog, 0x04, 0x30, 1, 0, 20)
+        + req(3, reset_watchdog) + deliver + drain_all + jump(1000) + drain_all + req(4, get_flags)
+        + req(5, clear_flags, 0x08) + deliver + drain_all + req(6, set_watchdog, 0x04, 0x30, 1, 0, 20)
+        + req(7, reset_watchdog) + deliver + jump(1000) + reconnect + bytes([3, 0x3F]) + deliver + drain_all,
+        # Requests while the output is not drained: responses refused, then drained in pieces.
+        "undrained": bytes([0x1F]) + b"".join(req(i, 0) for i in range(1, 40)) + deliver
+        + bytes([6, 5, 6, 17, 6, 0]) + req(0xA0, 0) + deliver + drain_all + bytes([0x11]) + req(1, 0) + deliver,
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the files on disk")
@@ -556,6 +587,7 @@ def main():
         "fuzz_bridge": bridge_seeds(),
         "fuzz_cmd": cmd_seeds(),
         "fuzz_bmc_core": bmc_core_seeds(),
+        "fuzz_vm_link": vm_link_seeds(),
     }
     differ = False
     for target, seeds in corpora.items():

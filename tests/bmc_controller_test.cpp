@@ -178,6 +178,30 @@ TEST_SUITE("bmc controller") {
     CHECK(mc.wanted_attention(false, true) == bmc::attention_state{false, false});
   }
 
+  TEST_CASE("bmc controller: a change of attention that was not told is reported again while it is wanted") {
+    bmc::controller mc;
+    auto c = mc.take_changes(true, false);
+    REQUIRE(c.attention);
+    mc.attention_not_told(*c.attention);  // ATTN refused: the interface shows nothing
+    CHECK_FALSE(mc.attention_shown());
+    c = mc.take_changes(true, false);
+    REQUIRE(c.attention);
+    CHECK(c.attention->on);
+    c = mc.take_changes(false, false);
+    REQUIRE(c.attention);
+    mc.attention_not_told(*c.attention);  // NOATTN refused: the interface still shows attention
+    CHECK(mc.attention_shown());
+    c = mc.take_changes(false, false);
+    REQUIRE(c.attention);
+    CHECK_FALSE(c.attention->on);
+    CHECK(mc.take_changes(false, false).empty());
+    // Refused and no longer wanted: nothing to tell.
+    c = mc.take_changes(true, false);
+    REQUIRE(c.attention);
+    mc.attention_not_told(*c.attention);
+    CHECK(mc.take_changes(false, false).empty());
+  }
+
   TEST_CASE("bmc controller: the watchdog's messaging pre-timeout sets its flag, the event reaches the SEL "
             "and the buffer; Clear Message Flags clears the watchdog's flag") {
     auto d = make_dispatcher();

@@ -756,7 +756,7 @@ class vm_bmc {
     }
     if (c.attention) {
       const auto e = session_.set_attention(c.attention->on, c.attention->interrupt);
-      if (e != vm::session_error::ok) state_.mc.forget_attention();  // told again at the next change
+      if (e != vm::session_error::ok) state_.mc.attention_not_told(*c.attention);  // told again at the next change
       if (admit(log_kind::chatter))
         log_event(name(), "event=attention on=%s irq=%s flags=0x%02X result=%s", c.attention->on ? "yes" : "no",
                   c.attention->interrupt ? "yes" : "no", static_cast<unsigned>(message_flags()), std::string(vm::name(e)).c_str());

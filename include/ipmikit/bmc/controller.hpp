@@ -217,6 +217,11 @@ class controller {
   /// The interface lost what it was told (the VM connection closed, QEMU forgot SMS_ATN): the
   /// next take_changes() reports attention again if a flag is set.
   constexpr void forget_attention() noexcept { shown_ = false; }
+  /// The attention change take_changes() just reported (`reported`) could not be told (the
+  /// interface's output was full, or it has no SMS_ATN): the interface shows what it showed
+  /// before, so the next take_changes() reports the change again while it is still wanted. (Not
+  /// forget_attention(): after a NOATTN that was not sent, the interface still shows attention.)
+  constexpr void attention_not_told(const attention_state& reported) noexcept { shown_ = !reported.on; }
   /// Attention as last reported by take_changes().
   [[nodiscard]] constexpr bool attention_shown() const noexcept { return shown_; }
 

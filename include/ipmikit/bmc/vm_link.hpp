@@ -132,14 +132,15 @@ class vm_link {
   constexpr void act(vm::session_error e) noexcept { ++(e == vm::session_error::ok ? stats_.actions : stats_.actions_refused); }
 
   /// What the controller says changed, told to the VM (ENABLE_IRQ / DISABLE_IRQ, ATTN / ATTN_IRQ
-  /// / NOATTN). Attention that could not be told is told again at the next change.
+  /// / NOATTN). Attention that could not be told (on or off) is told at the next change that
+  /// still wants it.
   constexpr void tell_interface() {
     if (!session_.connected()) return;
     const bool has_irq = session_.peer_capabilities().has(vm::capability::irq);
     const controller_changes c = mc_.take_changes(watchdog_.pretimeout_flag(), has_irq);
     if (c.receive_interrupt) (void)session_.enable_irq(*c.receive_interrupt);
     if (c.attention && session_.set_attention(c.attention->on, c.attention->interrupt) != vm::session_error::ok)
-      mc_.forget_attention();
+      mc_.attention_not_told(*c.attention);
   }
 
   Session& session_;
