@@ -8,6 +8,8 @@
 //   bmc::add_commands<&MyBmc::log, bmc::command<cmd::reserve_sel, &Log::reserve, bmc::privilege::user>,
 //                     …>(d);  // a component's commands, by its member functions: all or none
 //   const auto r = d.dispatch(my_bmc, request_message, {bmc::privilege::administrator}, out);
+//   constinit auto s = bmc::make_dispatcher<MyBmc, 32>(bmc::add_sel_commands<&MyBmc::log>, …);
+//                                                      // registered at compile time
 //
 // The rules, in the order they are checked (IPMI v2.0 §5.2 completion codes):
 //   - a request of fewer than 2 bytes, or whose netfn is a response's: not answered
