@@ -31,6 +31,8 @@
 #include <ipmikit/bmc/users.hpp>
 #include <ipmikit/bmc/watchdog.hpp>
 
+#include "fuzz_common.hpp"
+
 namespace {
 
 using namespace ipmikit;
@@ -39,12 +41,7 @@ void check(bool ok) {
   if (!ok) std::abort();
 }
 
-struct fuzz_clock {
-  using rep = std::int64_t;
-  using period = std::nano;
-  using duration = std::chrono::nanoseconds;
-  using time_point = std::chrono::time_point<fuzz_clock>;
-};
+using fuzz_clock = fuzz::manual_clock;  // time comes from the input
 using time_point = fuzz_clock::time_point;
 
 constexpr std::size_t sel_capacity = 16;  // small, so the fuzzer fills it and reaches the overflow paths

@@ -2,6 +2,7 @@
 // message, an input reader, and printing of event lists for diagnosis.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -16,6 +17,15 @@
 #include "reference_codec.hpp"
 
 namespace ipmikit::fuzz {
+
+/// A clock that is never read: the targets move time themselves (clock jumps from the input),
+/// and components templated on a Clock take its time_point and duration.
+struct manual_clock {
+  using rep = std::int64_t;
+  using period = std::nano;
+  using duration = std::chrono::nanoseconds;
+  using time_point = std::chrono::time_point<manual_clock>;
+};
 
 [[noreturn]] inline void fail(const char* file, int line, const char* what) {
   std::fprintf(stderr, "%s:%d: fuzz check failed: %s\n", file, line, what);

@@ -59,12 +59,7 @@ namespace {
 
 using namespace ipmikit;
 
-struct fuzz_clock {
-  using rep = std::int64_t;
-  using period = std::nano;
-  using duration = std::chrono::nanoseconds;
-  using time_point = std::chrono::time_point<fuzz_clock>;
-};
+using fuzz_clock = fuzz::manual_clock;  // time comes from the input
 using time_point = fuzz_clock::time_point;
 
 constexpr std::size_t sel_capacity = 8;  // small: the fuzzer fills it
@@ -82,21 +77,12 @@ struct core {
 
 constexpr std::size_t table_room = 7 + 1 + 3 + 8;
 using core_dispatcher = bmc::dispatcher<core, table_room>;
-// Registered at run time, as make_dispatcher would at compile time (bmc_vm_link_test.cpp checks
-// the two agree): g++ 12 with -fsanitize=undefined, the standalone build's flags, rejects
-// make_dispatcher — comparing a function pointer with null is not a constant expression there.
-const core_dispatcher& commands() {
-  static const core_dispatcher d = [] {
-    core_dispatcher x;
-    FUZZ_CHECK((bmc::add_controller_commands<&core::mc, &core::wd>(x) == bmc::add_error::ok));
-    FUZZ_CHECK((bmc::add_event_receiver_commands<&core::mc, &core::sel>(x) == bmc::add_error::ok));
-    FUZZ_CHECK(bmc::add_watchdog_commands<&core::wd>(x) == bmc::add_error::ok);
-    FUZZ_CHECK(bmc::add_sel_commands<&core::sel>(x) == bmc::add_error::ok);
-    FUZZ_CHECK(x.entries().size() == table_room);
-    return x;
-  }();
-  return d;
-}
+// Built at compile time, as tiny_bmc.cpp builds its own (bmc_vm_link_test.cpp checks it
+// dispatches as a dispatcher registered at run time).
+constexpr core_dispatcher commands_table = bmc::make_dispatcher<core, table_room>(
+    bmc::add_controller_commands<&core::mc, &core::wd>, bmc::add_event_receiver_commands<&core::mc, &core::sel>,
+    bmc::add_watchdog_commands<&core::wd>, bmc::add_sel_commands<&core::sel>);
+static_assert(commands_table.entries().size() == table_room);
 
 using bmc_end = vm::bmc_session<fuzz_clock, outbound_capacity>;
 using link_type = bmc::vm_link<bmc_end, core, table_room, bmc::basic_watchdog<fuzz_clock>,
@@ -111,7 +97,7 @@ struct reader {
 
 struct harness {
   core c;
-  core_dispatcher d = commands();
+  core_dispatcher d = commands_table;
   bmc_end vm_side;
   link_type link{vm_side, d, c, c.mc, c.wd, c.sel, {.from = {}, .watchdog_sensor = wd_sensor}};
 
