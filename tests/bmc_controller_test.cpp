@@ -25,20 +25,9 @@ namespace {
 
 constexpr tp t0 = tp{} + std::chrono::seconds(0x61000000);  // the SEL's time is the clock's
 
-constexpr bmc::controller_config config() {
-  bmc::controller_config c;
-  c.identity.device_id = 0x21;
-  c.identity.device_revision = 3;
-  c.identity.firmware_major = 2;
-  c.identity.firmware_minor = 0x15;
-  c.identity.additional_support = bmc::device_support::chassis_device | bmc::device_support::sel_device;
-  c.identity.manufacturer_id = 0xA0A2;
-  c.identity.product_id = 0x0201;
-  return c;
-}
 
 struct my_bmc {
-  bmc::controller mc{config()};
+  bmc::controller mc{test::controller_identity()};
   bmc::basic_watchdog<test_clock> wd;
   bmc::basic_sel<4, test_clock> sel;
   tp at = t0;

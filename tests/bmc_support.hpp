@@ -15,11 +15,26 @@
 #include <span>
 #include <vector>
 
+#include <ipmikit/bmc/controller.hpp>
 #include <ipmikit/bmc/dispatcher.hpp>
 
 #include "test_support.hpp"
 
 namespace ipmikit::test {
+
+/// A controller's identity as the controller and vm_link tests configure it: device 21h,
+/// revision 3, firmware 2.15, chassis and SEL device, manufacturer A0A2h, product 0201h.
+constexpr bmc::controller_config controller_identity() {
+  bmc::controller_config c;
+  c.identity.device_id = 0x21;
+  c.identity.device_revision = 3;
+  c.identity.firmware_major = 2;
+  c.identity.firmware_minor = 0x15;
+  c.identity.additional_support = bmc::device_support::chassis_device | bmc::device_support::sel_device;
+  c.identity.manufacturer_id = 0xA0A2;
+  c.identity.product_id = 0x0201;
+  return c;
+}
 
 /// A clock nobody reads: the tests say what time it is (nanoseconds since an epoch, as
 /// steady_clock and, on Linux, system_clock count).

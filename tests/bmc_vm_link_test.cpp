@@ -36,22 +36,11 @@ namespace {
 constexpr tp t0 = tp{} + std::chrono::seconds(0x61000000);
 constexpr std::uint8_t wd_sensor = 0x42;  // the link's config::watchdog_sensor
 
-constexpr bmc::controller_config identity() {
-  bmc::controller_config c;
-  c.identity.device_id = 0x21;
-  c.identity.device_revision = 3;
-  c.identity.firmware_major = 2;
-  c.identity.firmware_minor = 0x15;
-  c.identity.additional_support = bmc::device_support::chassis_device | bmc::device_support::sel_device;
-  c.identity.manufacturer_id = 0xA0A2;
-  c.identity.product_id = 0x0201;
-  return c;
-}
-// Get Device ID's response for identity(), as bmc_controller_test.cpp has it byte for byte.
+// Get Device ID's response for test::controller_identity(), as bmc_controller_test.cpp has it byte for byte.
 const bytes device_id_response{0x1C, 0x01, 0x00, 0x21, 0x03, 0x02, 0x15, 0x02, 0x84, 0xA2, 0xA0, 0x00, 0x01, 0x02};
 
 struct link_bmc {
-  bmc::controller mc{identity()};
+  bmc::controller mc{test::controller_identity()};
   bmc::basic_watchdog<test_clock> wd{};
   bmc::basic_sel<4, test_clock> sel{};
   tp at = t0;
