@@ -146,6 +146,7 @@ struct vm_stats {
   std::uint64_t power_coalesced = 0;   // power requests answered already_queued / already_off
   std::uint64_t protocol_problems = 0;
   std::uint64_t dropped_responses = 0; // the peer floods and does not read: answers it missed
+  std::uint64_t lan_requests = 0;      // answered for LAN sessions (and session-less LAN discovery)
 };
 
 /// The time a request is handled at: the watchdog and the chassis count on the steady clock,
@@ -469,6 +470,34 @@ class vm_bmc {
       log_event(name(), "event=log_suppressed lines=%llu", static_cast<unsigned long long>(n));
   }
 
+  // --- IPMI over LAN (lan.hpp) ----------------------------------------------------------------
+
+  /// A request from a LAN session, at its privilege on the LAN channel (or session-less, at
+  /// privilege unspecified: discovery only): the same commands as the VM's own, a change on
+  /// disk before it is acknowledged, and a Chassis Control carried out after its response
+  /// with reason=lan.
+  bmc::dispatch_result lan_request(bmc::origin from, std::span<const std::uint8_t> request,
+                                   std::span<std::uint8_t> out, time_point now) {
+    now_ = now;
+    state_.at = {now, wall_()};
+    sync_support();
+    bmc::dispatch_result res = commands().dispatch(state_, request, from, out);
+    if (!res) return res;
+    ++stats_.lan_requests;
+    if (!persist() && res.code == completion_code::success) {
+      out[2] = static_cast<std::uint8_t>(completion_code::unspecified);
+      res.size = 3;
+      res.code = completion_code::unspecified;
+    }
+    tell_interface();  // a LAN client may change what the guest's interface shows (message flags)
+    while (const auto rq = state_.chassis.take_request()) carry_out(rq->action, "lan");
+    return res;
+  }
+  /// The LAN side's view of this VM's users (login by name, K_uid, privilege limits).
+  [[nodiscard]] const bmc::users& users() const { return state_.users; }
+  /// Sessions open on the LAN channel (Get Channel Info byte 4).
+  void set_lan_sessions(std::size_t n) { state_.users.set_active_sessions(static_cast<std::uint8_t>(std::min<std::size_t>(n, 0x3F))); }
+
   // --- power requests (the control socket, Chassis Control, the watchdog) ---------------------
 
   /// Asks for the VM command of `a` (see power_outcome): at most one command is handed to the
@@ -735,7 +764,9 @@ class vm_bmc {
     w.power_down = w.power_cycle = caps.has(vm::capability::power);
     state_.watchdog.set_support(w);
     bmc::chassis_support c;
-    c.power_up = true;  // a VM that can ask is already on: accepted, nothing to do
+    // A VM that is on: accepted, nothing to do. Off (a LAN client asks): the VM protocol has no
+    // power-on (docs/ipmikit-bmc.md, "IPMI over LAN"): refused as not supported now.
+    c.power_up = power_on();
     c.power_down = c.power_cycle = caps.has(vm::capability::power);
     c.hard_reset = caps.has(vm::capability::reset);
     c.diagnostic_interrupt = caps.has(vm::capability::nmi);
@@ -866,8 +897,7 @@ class vm_bmc {
 
   /// An accepted Chassis Control, after its response. A reset, or the restart after a power
   /// cycle, is a boot the chassis control caused (Get System Restart Cause).
-  void carry_out(cmd::chassis_action a) {
-    const char* why = "chassis_control";
+  void carry_out(cmd::chassis_action a, const char* why = "chassis_control") {
     switch (a) {
       case cmd::chassis_action::power_up: return;  // a VM that can send requests is already on
       case cmd::chassis_action::power_down: request_power(power_action::power_off, why); return;

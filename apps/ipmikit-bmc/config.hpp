@@ -154,6 +154,9 @@ struct vm_config {
   std::uint8_t temperature = 25;
   /// The "Power State" sensor (System ACPI Power State), following the VM's power.
   bool power_sensor = true;
+  /// The VM's own IPMI-over-LAN address (`lan = HOST:PORT`): RMCP+ logins there are this VM's
+  /// users by their plain names. None: the VM is reachable over LAN only on the shared port.
+  std::optional<listen_address> lan;
   /// Where the VM's SEL, boot options and FRU writes are kept (state_dir); empty: nowhere, they
   /// last as long as the process. Filled by parse_config from [bmc] state_dir when not set here.
   std::string state_dir;
@@ -166,6 +169,13 @@ struct config {
   std::uint32_t control_idle_timeout_s = 60;
   /// The directory under which each VM keeps its state, in a subdirectory named after it.
   std::string state_dir;
+  /// The shared IPMI-over-LAN address (`lan = HOST:PORT` in [bmc]): the RMCP+ user name
+  /// "USER@VM" logs in as user USER of VM VM, a bare "VM" as that VM's first user that may
+  /// log in (docs/ipmikit-bmc.md, "IPMI over LAN"). None: no shared port.
+  std::optional<listen_address> lan;
+  std::uint32_t lan_session_timeout_s = 60;  // lan.md §12: 60 s, as phosphor and pyghmi
+  std::uint32_t lan_auth_failures = 5;       // failed logins per source address in a burst
+  std::uint32_t lan_auth_refill_s = 10;      // then one more every this many seconds
   std::vector<vm_config> vms;
 };
 
@@ -371,13 +381,38 @@ inline config_result parse_config(std::string_view text) {
         r.cfg.state_dir = std::string(value);
         continue;
       }
-      return fail("unknown key '" + k + "' in [bmc] (known: control, control_idle_timeout, state_dir)");
+      if (key == "lan") {
+        listen_address a;
+        if (auto e = parse_listen(value, a)) return fail("lan: " + *e);
+        if (a.type != listen_address::kind::tcp || a.port == 0) return fail("lan: expected HOST:PORT (UDP, port 1-65535)");
+        r.cfg.lan = a;
+        continue;
+      }
+      if (key == "lan_session_timeout" || key == "lan_auth_refill") {
+        const auto v = detail::parse_uint(value, 3600);
+        if (!v || *v == 0) return fail(k + ": expected seconds, 1 to 3600, got '" + std::string(value) + "'");
+        (key == "lan_session_timeout" ? r.cfg.lan_session_timeout_s : r.cfg.lan_auth_refill_s) = *v;
+        continue;
+      }
+      if (key == "lan_auth_failures") {
+        const auto v = detail::parse_uint(value, 100);
+        if (!v || *v == 0) return fail(k + ": expected a count, 1 to 100, got '" + std::string(value) + "'");
+        r.cfg.lan_auth_failures = *v;
+        continue;
+      }
+      return fail("unknown key '" + k + "' in [bmc] (known: control, control_idle_timeout, state_dir, lan, "
+                  "lan_session_timeout, lan_auth_failures, lan_auth_refill)");
     }
 
     vm_config& vm = r.cfg.vms.back();
     auto number = [&](std::uint32_t max) { return detail::parse_uint(value, max); };
     auto bad = [&](const char* what) { return fail(k + ": expected " + what + ", got '" + std::string(value) + "'"); };
-    if (key == "listen") {
+    if (key == "lan") {
+      listen_address a;
+      if (auto e = parse_listen(value, a)) return fail("lan: " + *e);
+      if (a.type != listen_address::kind::tcp || a.port == 0) return fail("lan: expected HOST:PORT (UDP, port 1-65535)");
+      vm.lan = a;
+    } else if (key == "listen") {
       if (auto e = parse_listen(value, vm.listen)) return fail("listen: " + *e);
       for (const vm_config& other : r.cfg.vms)
         if (&other != &vm && other.listen == vm.listen && (other.listen.port != 0 || other.listen.type != listen_address::kind::tcp))
@@ -529,6 +564,16 @@ inline config_result parse_config(std::string_view text) {
     }
   }
   if (r.cfg.vms.empty()) return fail("no [vm NAME] section: nothing to serve");
+  // Every LAN address once: each VM's own, and the shared one.
+  for (std::size_t i = 0; i < r.cfg.vms.size(); ++i) {
+    const vm_config& vm = r.cfg.vms[i];
+    if (!vm.lan) continue;
+    line_no = vm.line;
+    if (r.cfg.lan && *r.cfg.lan == *vm.lan) return fail("VM '" + vm.name + "': lan " + vm.lan->text() + " is the shared [bmc] lan address");
+    for (std::size_t j = 0; j < i; ++j)
+      if (r.cfg.vms[j].lan && *r.cfg.vms[j].lan == *vm.lan)
+        return fail("VM '" + vm.name + "': lan " + vm.lan->text() + " is already VM '" + r.cfg.vms[j].name + "''s");
+  }
   return r;
 }
 

@@ -50,6 +50,7 @@
 #include "bmc.hpp"
 #include "config.hpp"
 #include "control.hpp"
+#include "lan.hpp"
 #include "log.hpp"
 #include "timers.hpp"
 #include "../usage.hpp"
@@ -144,7 +145,8 @@ int open_listener(const listen_address& where, std::string& bound, std::string& 
 
 /// What an epoll event belongs to: the low 3 bits say the kind, the rest an index.
 enum class source : std::uint64_t {
-  signal = 0, vm_listener = 1, vm_connection = 2, control_listener = 3, control_client = 4, log_output = 5
+  signal = 0, vm_listener = 1, vm_connection = 2, control_listener = 3, control_client = 4, log_output = 5,
+  lan_socket = 6
 };
 constexpr std::uint64_t tag(source s, std::size_t index = 0) { return (static_cast<std::uint64_t>(index) << 3) | static_cast<std::uint64_t>(s); }
 
@@ -178,6 +180,7 @@ class server {
       slots_[i].bmc->set_verbose(verbose);
       view_.push_back(slots_[i].bmc.get());
     }
+    lan_ = std::make_unique<lan_side>(cfg_, view_);
     accept_log_.burst = 3;            // accept failures: a few lines, then one per 10 s
     accept_log_.per_second = 0.1;
     accept_log_.tokens = accept_log_.burst;
@@ -230,6 +233,10 @@ class server {
       if (!watch(slots_[i].listener, EPOLLIN, tag(source::vm_listener, i))) return fail("epoll_ctl: " + errno_text());
       log_event(v.name, "event=listening address=%s", quoted(bound).c_str());
     }
+    if (auto e = lan_->open()) return fail(*e);
+    for (std::size_t i = 0; i < lan_->sockets().size(); ++i)
+      if (!watch(lan_->sockets()[i].fd, EPOLLIN, tag(source::lan_socket, i))) return fail("epoll_ctl: " + errno_text());
+    if (lan_->enabled()) lan_->poll(clock_type::now());
     if (!cfg_.control_path.empty()) {
       std::string bound;
       std::string why;
@@ -278,8 +285,13 @@ class server {
           case source::control_listener: accept_control(now); break;
           case source::control_client: control_io(index, ev, now); break;
           case source::log_output: break;  // flushed below
+          case source::lan_socket:
+            lan_->readable(index, now);
+            for (const std::size_t i : lan_->take_touched()) touch(i);
+            break;
         }
       }
+      if (const auto due = lan_->next_poll(); due && *due <= now) lan_->poll(now);
       serve_control_clients(now);
       resume_listeners(now);
       run_timers(now);
@@ -563,6 +575,7 @@ class server {
     };
     if (!timers_.empty()) sooner(timers_.next_time());
     if (resume_at_) sooner(*resume_at_);
+    if (const auto lan_due = lan_->next_poll()) sooner(*lan_due);
     for (const control_client& c : clients_) {
       if (runnable(c)) return 0;  // lines waiting to run: come straight back
       sooner(c.last_activity + idle_timeout());
@@ -730,6 +743,7 @@ class server {
   bool log_watchable_ = false;
   std::uint32_t log_watched_ = 0;
   std::optional<time_point> resume_at_;  // paused listeners are watched again
+  std::unique_ptr<lan_side> lan_;        // IPMI over LAN (lan.hpp); after view_, which it reads
   log_bucket accept_log_;
   std::uint64_t accept_failures_unlogged_ = 0;
 };

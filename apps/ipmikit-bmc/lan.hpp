@@ -1,0 +1,312 @@
+// apps/ipmikit-bmc/lan.hpp — IPMI over LAN for every VM: the UDP sockets (each VM's own
+// `lan` address, and the shared [bmc] `lan` address where the user name picks the VM), one
+// lan::server for all of them (one session table, one failure throttle), and the handler that
+// routes a login to a VM's users and a session's requests to that VM's BMC core
+// (vm_bmc::lan_request). The server (main.cpp) watches the sockets in its epoll loop and calls
+// readable() and poll().
+//
+// Routing (docs/ipmikit-bmc.md, "IPMI over LAN"):
+//   - on a VM's own address, a user name is that VM's user;
+//   - on the shared address, "USER@VM" is user USER of VM VM (split at the last '@'), and a
+//     bare "VM" is the VM's first user that may log in (for tools with one name field, such as
+//     Ironic's ipmi_username). The RMCP+ name field holds 16 bytes: USER@VM must fit.
+//   - session-less discovery (Get Channel Authentication Capabilities, Get Channel Cipher
+//     Suites) is answered by the VM of the address, and on the shared one by the first VM.
+#pragma once
+
+#include <ipmikit/lan/openssl.hpp>
+#include <ipmikit/lan/server.hpp>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "bmc.hpp"
+#include "config.hpp"
+#include "log.hpp"
+
+namespace ipmikit_bmc {
+
+namespace lan = ipmikit::lan;
+
+/// The most sessions open at once, over every VM (a session is about 260 bytes).
+constexpr std::size_t lan_max_sessions = 2048;
+/// Datagrams read from one socket per loop turn (the others get their turn).
+constexpr std::size_t lan_reads_per_turn = 64;
+/// How often idle sessions are looked for (their timeout is whole seconds).
+constexpr auto lan_poll_interval = std::chrono::seconds(1);
+
+using lan_server = lan::server<lan::openssl_crypto, lan_max_sessions, clock_type>;
+
+/// Counters for `status` and the tests.
+struct lan_stats {
+  std::uint64_t received = 0;
+  std::uint64_t answered = 0;
+  std::uint64_t send_failed = 0;  // the reply could not be sent (the socket's buffer full): the client retries
+};
+
+class lan_side {
+ public:
+  /// One UDP socket: the shared address (vm empty) or a VM's own.
+  struct udp_socket {
+    int fd = -1;
+    std::optional<std::size_t> vm;
+    listen_address where;
+  };
+
+  lan_side(const config& cfg, const std::vector<vm_bmc*>& vms)
+      : cfg_(cfg), vms_(vms), server_(std::make_unique<lan_server>(lan::openssl_crypto{}, server_config(cfg))) {
+    for (std::size_t i = 0; i < vms.size(); ++i) by_name_.emplace(cfg.vms[i].name, i);
+    if (cfg.lan) sockets_.push_back({-1, std::nullopt, *cfg.lan});
+    for (std::size_t i = 0; i < cfg.vms.size(); ++i)
+      if (cfg.vms[i].lan) sockets_.push_back({-1, i, *cfg.vms[i].lan});
+    failure_log_.burst = 20;  // authentication failures: 20 lines at once, then one a second
+    failure_log_.per_second = 1;
+    failure_log_.tokens = failure_log_.burst;
+  }
+  lan_side(const lan_side&) = delete;
+  lan_side& operator=(const lan_side&) = delete;
+  ~lan_side() {
+    for (const udp_socket& s : sockets_)
+      if (s.fd >= 0) ::close(s.fd);
+  }
+
+  [[nodiscard]] bool enabled() const { return !sockets_.empty(); }
+  [[nodiscard]] const std::vector<udp_socket>& sockets() const { return sockets_; }
+  [[nodiscard]] const lan_server& server() const { return *server_; }
+  [[nodiscard]] const lan_stats& stats() const { return stats_; }
+
+  /// Binds every socket; an error's text on the first that fails.
+  std::optional<std::string> open() {
+    for (udp_socket& s : sockets_) {
+      std::string why;
+      s.fd = bind_udp(s.where, why);
+      if (s.fd < 0) return "cannot listen on UDP " + s.where.text() + " (lan): " + why;
+      if (s.vm) log_event(cfg_.vms[*s.vm].name, "event=lan_listening address=%s", quoted(s.where.text()).c_str());
+      else log_event({}, "event=lan_listening address=%s shared=yes", quoted(s.where.text()).c_str());
+    }
+    return std::nullopt;
+  }
+
+  /// Reads and answers what waits on socket `index` (at most lan_reads_per_turn datagrams).
+  void readable(std::size_t index, time_point now) {
+    const udp_socket& s = sockets_[index];
+    now_ = now;
+    std::array<std::uint8_t, lan::max_packet_size + 1> in{};
+    std::array<std::uint8_t, lan::max_packet_size> out{};
+    for (std::size_t k = 0; k < lan_reads_per_turn; ++k) {
+      sockaddr_storage from{};
+      socklen_t len = sizeof from;
+      const ssize_t n = ::recvfrom(s.fd, in.data(), in.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n < 0) return;  // EAGAIN: drained (other errors on UDP, e.g. ICMP refusals, are not ours to act on)
+      ++stats_.received;
+      if (static_cast<std::size_t>(n) > lan::max_packet_size) continue;  // larger than any IPMI packet
+      handler h{*this, index};
+      const std::size_t size =
+          server_->receive(std::span<const std::uint8_t>(in.data(), static_cast<std::size_t>(n)), endpoint_of(from),
+                           static_cast<std::uint32_t>(index), now, h, out);
+      if (size == 0) continue;
+      if (::sendto(s.fd, out.data(), size, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&from), len) < 0)
+        ++stats_.send_failed;
+      else
+        ++stats_.answered;
+    }
+  }
+
+  /// Closes idle sessions; call when next_poll() is due.
+  void poll(time_point now) {
+    now_ = now;
+    handler h{*this, 0};
+    server_->poll(now, h);
+    next_poll_ = now + lan_poll_interval;
+  }
+  [[nodiscard]] std::optional<time_point> next_poll() const {
+    if (!enabled()) return std::nullopt;
+    return next_poll_;
+  }
+
+  /// The VMs a LAN request went to since the last call (their connection may have output to
+  /// flush: a power command, attention).
+  std::vector<std::size_t> take_touched() { return std::exchange(touched_, {}); }
+
+  /// `status NAME`'s LAN part.
+  [[nodiscard]] std::string describe(std::size_t vm) const {
+    return "lan_sessions=" + std::to_string(server_->active_sessions(static_cast<std::uint32_t>(vm)));
+  }
+
+ private:
+  /// The lan::server_handler: routes by socket and user name.
+  struct handler {
+    lan_side& side;
+    std::size_t socket;
+
+    std::optional<lan::login> lookup(std::span<const std::uint8_t> name, std::uint32_t local) {
+      return side.find_login(std::string_view(reinterpret_cast<const char*>(name.data()), name.size()), local);
+    }
+    std::array<std::uint8_t, 16> guid(std::uint32_t local) {
+      const auto& s = side.sockets_[local];
+      return s.vm ? side.vms_[*s.vm]->components().ids.device() : std::array<std::uint8_t, 16>{};
+    }
+    ipmikit::bmc::dispatch_result dispatch(std::uint32_t target, ipmikit::bmc::origin o,
+                                           std::span<const std::uint8_t> in, std::span<std::uint8_t> out) {
+      side.touched_.push_back(target);
+      return side.vms_[target]->lan_request(o, in, out, side.now_);
+    }
+    ipmikit::bmc::dispatch_result dispatch_sessionless(std::uint32_t local, ipmikit::bmc::origin o,
+                                                       std::span<const std::uint8_t> in, std::span<std::uint8_t> out) {
+      const auto& s = side.sockets_[local];
+      side.touched_.push_back(s.vm.value_or(0));
+      return side.vms_[s.vm.value_or(0)]->lan_request(o, in, out, side.now_);
+    }
+    void on_event(const lan::server_event& e) { side.log(e); }
+  };
+
+  static lan_server::config server_config(const config& cfg) {
+    lan_server::config c;
+    c.channel = ipmikit::bmc::default_lan_channel;
+    c.session_timeout = std::chrono::seconds(cfg.lan_session_timeout_s);
+    c.failure_burst = static_cast<std::uint8_t>(cfg.lan_auth_failures);
+    c.failure_refill = std::chrono::seconds(cfg.lan_auth_refill_s);
+    return c;
+  }
+
+  /// The login a name selects on socket `local`, or nothing (unknown, or may not log in).
+  std::optional<lan::login> find_login(std::string_view name, std::uint32_t local) const {
+    const udp_socket& s = sockets_[local];
+    std::size_t vm = 0;
+    std::string_view user = name;
+    bool first_user = false;
+    if (s.vm) {
+      vm = *s.vm;
+    } else {
+      const std::size_t at = name.rfind('@');
+      const std::string_view vm_name = at == std::string_view::npos ? name : name.substr(at + 1);
+      const auto it = by_name_.find(std::string(vm_name));
+      if (it == by_name_.end()) return std::nullopt;
+      vm = it->second;
+      first_user = at == std::string_view::npos;
+      user = at == std::string_view::npos ? std::string_view{} : name.substr(0, at);
+    }
+    const ipmikit::bmc::users& u = vms_[vm]->users();
+    std::optional<std::uint8_t> id;
+    if (first_user) {
+      for (std::uint8_t i = 2; i <= ipmikit::bmc::users::max_users && !id; ++i)
+        if (u.can_log_in(i)) id = i;
+    } else if (!user.empty()) {
+      id = u.find_user(user);
+    }
+    if (!id || !u.can_log_in(*id)) return std::nullopt;
+    return lan::login{static_cast<std::uint32_t>(vm), *id, u.login_limit(*id), u.password_key(*id)};
+  }
+
+  void log(const lan::server_event& e) {
+    const char* what = nullptr;
+    switch (e.kind) {
+      case lan::event_kind::session_opened: what = "lan_session_opened"; break;
+      case lan::event_kind::session_closed: what = "lan_session_closed"; break;
+      case lan::event_kind::session_timed_out: what = "lan_session_timed_out"; break;
+      case lan::event_kind::auth_failed: what = "lan_auth_failed"; break;
+      case lan::event_kind::throttled: what = "lan_throttled"; break;
+      case lan::event_kind::session_evicted: what = "lan_session_evicted"; break;
+    }
+    const bool session = e.kind == lan::event_kind::session_opened || e.kind == lan::event_kind::session_closed ||
+                         e.kind == lan::event_kind::session_timed_out;
+    if (session) vms_[e.target]->set_lan_sessions(server_->active_sessions(e.target));
+    // Failures are what a guesser makes many of: a budget, then a count.
+    if (!session && !failure_log_.take(now_)) {
+      ++failures_unlogged_;
+      return;
+    }
+    const std::string vm = e.target < vms_.size() && (session || e.known_user) ? cfg_.vms[e.target].name : std::string("-");
+    char extra[64] = "";
+    if (failures_unlogged_ != 0 && !session) {
+      std::snprintf(extra, sizeof extra, " suppressed=%llu", static_cast<unsigned long long>(failures_unlogged_));
+      failures_unlogged_ = 0;
+    }
+    // The user name only when it is a user's: an unknown name may be a password typed in the wrong field.
+    log_event(vm, "event=%s user=%s source=%s suite=%u privilege=%s session=0x%08X%s%s%s", what,
+              e.known_user ? quoted(e.user_name()).c_str() : "(unknown)", endpoint_text(e.from).c_str(),
+              static_cast<unsigned>(e.suite), std::string(ipmikit::cmd::name(e.privilege)).c_str(),
+              static_cast<unsigned>(e.session_id), e.failure != lan::auth_failure::none ? " reason=" : "",
+              e.failure != lan::auth_failure::none ? std::string(lan::name(e.failure)).c_str() : "", extra);
+  }
+
+  static lan::endpoint endpoint_of(const sockaddr_storage& a) {
+    lan::endpoint e;
+    if (a.ss_family == AF_INET) {
+      const auto& v4 = reinterpret_cast<const sockaddr_in&>(a);
+      e.address[10] = e.address[11] = 0xFF;
+      std::memcpy(&e.address[12], &v4.sin_addr, 4);
+      e.port = ntohs(v4.sin_port);
+    } else if (a.ss_family == AF_INET6) {
+      const auto& v6 = reinterpret_cast<const sockaddr_in6&>(a);
+      std::memcpy(e.address.data(), &v6.sin6_addr, 16);
+      e.port = ntohs(v6.sin6_port);
+    }
+    return e;
+  }
+
+  static std::string endpoint_text(const lan::endpoint& e) {
+    char host[INET6_ADDRSTRLEN] = "?";
+    const bool v4 = std::all_of(e.address.begin(), e.address.begin() + 10, [](std::uint8_t b) { return b == 0; }) &&
+                    e.address[10] == 0xFF && e.address[11] == 0xFF;
+    if (v4) {
+      ::inet_ntop(AF_INET, &e.address[12], host, sizeof host);
+      return std::string(host) + ":" + std::to_string(e.port);
+    }
+    ::inet_ntop(AF_INET6, e.address.data(), host, sizeof host);
+    return "[" + std::string(host) + "]:" + std::to_string(e.port);
+  }
+
+  static int bind_udp(const listen_address& where, std::string& why) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    const std::string port = std::to_string(where.port);
+    if (const int rc = ::getaddrinfo(where.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+      why = std::string("cannot resolve '") + where.host + "': " + ::gai_strerror(rc);
+      return -1;
+    }
+    const int fd = ::socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, found->ai_protocol);
+    const bool ok = fd >= 0 && ::bind(fd, found->ai_addr, found->ai_addrlen) == 0;
+    if (!ok) why = std::strerror(errno);
+    ::freeaddrinfo(found);
+    if (!ok) {
+      if (fd >= 0) ::close(fd);
+      return -1;
+    }
+    return fd;
+  }
+
+  const config& cfg_;
+  const std::vector<vm_bmc*>& vms_;
+  std::unique_ptr<lan_server> server_;
+  std::vector<udp_socket> sockets_;
+  std::unordered_map<std::string, std::size_t> by_name_;
+  std::vector<std::size_t> touched_;
+  time_point now_{};
+  time_point next_poll_{};
+  lan_stats stats_;
+  log_bucket failure_log_;
+  std::uint64_t failures_unlogged_ = 0;
+};
+
+}  // namespace ipmikit_bmc
