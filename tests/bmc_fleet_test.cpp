@@ -1084,3 +1084,133 @@ TEST_SUITE("ipmikit-bmc config") {
     CHECK(parse_error("[bmc]\ncontrol_idle_timeout = 86401\n").line == 2);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// IPMI over LAN: the configuration keys, requests at a session's privilege, and the routing of
+// a login to a VM (apps/ipmikit-bmc/lan.hpp). The RMCP+ session itself is the library's
+// (tests/lan_server_test.cpp); real clients are tests/interop/lan_clients_test.sh.
+
+#include <ipmikit-bmc/lan.hpp>
+
+namespace {
+
+/// One LAN request body through a VM's BMC; the response body.
+bytes lan_request(ipmikit_bmc::vm_bmc& b, ipmikit::bmc::origin from, const bytes& body, time_point now) {
+  std::array<std::uint8_t, 300> out{};
+  const auto res = b.lan_request(from, body, out, now);
+  REQUIRE(res);
+  return bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(res.size));
+}
+
+constexpr ipmikit::bmc::origin lan_session(ipmikit::bmc::privilege p) { return {p, 1}; }
+constexpr ipmikit::bmc::origin sessionless{ipmikit::bmc::privilege::unspecified, 1};
+
+}  // namespace
+
+TEST_SUITE("ipmikit-bmc lan") {
+  TEST_CASE("config: [bmc] lan, lan_session_timeout, lan_auth_failures, lan_auth_refill and [vm] lan") {
+    const config c = parse_ok(
+        "[bmc]\nlan = 127.0.0.1:9623\nlan_session_timeout = 30\nlan_auth_failures = 3\nlan_auth_refill = 2\n"
+        "[vm a]\nlisten = unix:/a\nlan = 127.0.0.1:9624\n[vm b]\nlisten = unix:/b\n");
+    REQUIRE(c.lan);
+    CHECK(c.lan->text() == "127.0.0.1:9623");
+    CHECK(c.lan_session_timeout_s == 30);
+    CHECK(c.lan_auth_failures == 3);
+    CHECK(c.lan_auth_refill_s == 2);
+    REQUIRE(c.vms[0].lan);
+    CHECK(c.vms[0].lan->port == 9624);
+    CHECK_FALSE(c.vms[1].lan);
+    const config none = parse_ok("[vm a]\nlisten = unix:/a\n");
+    CHECK_FALSE(none.lan);
+    CHECK(none.lan_auth_failures == 5);
+  }
+
+  TEST_CASE("config error: a LAN address that is a UNIX path, port 0, used twice, or bad numbers") {
+    CHECK(parse_error("[bmc]\nlan = unix:/x\n[vm a]\nlisten = unix:/a\n").message.find("UDP") != std::string::npos);
+    CHECK(parse_error("[vm a]\nlisten = unix:/a\nlan = 127.0.0.1:0\n").line == 3);
+    const auto twice = parse_error("[vm a]\nlisten = unix:/a\nlan = 127.0.0.1:9624\n[vm b]\nlisten = unix:/b\nlan = 127.0.0.1:9624\n");
+    CHECK(twice.message.find("already VM 'a'") != std::string::npos);
+    const auto shared = parse_error("[bmc]\nlan = 127.0.0.1:9623\n[vm a]\nlisten = unix:/a\nlan = 127.0.0.1:9623\n");
+    CHECK(shared.message.find("shared") != std::string::npos);
+    CHECK(parse_error("[bmc]\nlan_session_timeout = 0\n[vm a]\nlisten = unix:/a\n").line == 2);
+    CHECK(parse_error("[bmc]\nlan_auth_failures = 101\n[vm a]\nlisten = unix:/a\n").line == 2);
+    CHECK(parse_error("[bmc]\nlan_auth_refill = x\n[vm a]\nlisten = unix:/a\n").line == 2);
+  }
+
+  TEST_CASE("LAN requests: the session's privilege decides, power acts with reason=lan, discovery needs no session") {
+    rig r;
+    // Chassis Control needs operator (D4 at user); at operator it resets the VM, logged reason=lan.
+    CHECK(lan_request(*r.bmc, lan_session(ipmikit::bmc::privilege::user), {0x00, 0x02, 0x03}, r.now).at(2) == 0xD4);
+    CHECK(r.commands.empty());
+    CHECK(lan_request(*r.bmc, lan_session(ipmikit::bmc::privilege::operator_), {0x00, 0x02, 0x03}, r.now).at(2) == 0x00);
+    r.pump();
+    REQUIRE(r.commands.size() == 1);
+    CHECK(r.commands[0] == ipmikit::vm::command::reset);
+    CHECK(logged("event=power action=reset reason=lan result=sent") == 1);
+    // Power up while the VM is on: nothing to do. Once it is off: refused (D5), the VM protocol cannot power on.
+    CHECK(lan_request(*r.bmc, lan_session(ipmikit::bmc::privilege::operator_), {0x00, 0x02, 0x01}, r.now).at(2) == 0x00);
+    CHECK(lan_request(*r.bmc, lan_session(ipmikit::bmc::privilege::operator_), {0x00, 0x02, 0x00}, r.now).at(2) == 0x00);
+    r.pump();
+    CHECK(r.commands.back() == ipmikit::vm::command::power_off);
+    CHECK(lan_request(*r.bmc, lan_session(ipmikit::bmc::privilege::operator_), {0x00, 0x02, 0x01}, r.now).at(2) == 0xD5);
+    // Session-less: Get Channel Authentication Capabilities yes, Get Device ID no.
+    const bytes caps = lan_request(*r.bmc, sessionless, {0x18, 0x38, 0x8E, 0x04}, r.now);
+    CHECK(caps.at(2) == 0x00);
+    CHECK(caps.at(4) == 0x80);  // IPMI v2.0 data, no IPMI 1.5 authentication type
+    CHECK(lan_request(*r.bmc, sessionless, {0x18, 0x01}, r.now).at(2) == 0xD4);
+    CHECK(r.bmc->stats().lan_requests == 7);
+  }
+
+  TEST_CASE("LAN routing: a VM's own port takes its users' plain names; the shared port USER@VM or a bare VM name") {
+    g_lines.clear();
+    const config c = parse_ok(
+        "[bmc]\nlan = 127.0.0.1:9623\n"
+        "[vm web1]\nlisten = unix:/a\nlan = 127.0.0.1:9624\nuser2 = admin administrator\nuser2_password = s3cret-pass\n"
+        "user3 = op operator\nuser3_password = op-pass-123\n"
+        "[vm db1]\nlisten = unix:/b\nuser2 = admin administrator\nuser2_password = other-pass\n"
+        "user3 = off user disabled\n"
+        "[vm empty]\nlisten = unix:/c\n");
+    std::vector<std::unique_ptr<vm_bmc>> owned;
+    std::vector<vm_bmc*> vms;
+    for (const vm_config& v : c.vms) {
+      owned.push_back(std::make_unique<vm_bmc>(v));
+      vms.push_back(owned.back().get());
+    }
+    const ipmikit_bmc::lan_side side(c, vms);
+    REQUIRE(side.sockets().size() == 2);  // the shared one first, then web1's
+    const auto key = [](std::string_view pw) {
+      ipmikit::lan::key20 k{};
+      for (std::size_t i = 0; i < pw.size(); ++i) k[i] = static_cast<std::uint8_t>(pw[i]);
+      return k;
+    };
+    // Shared port (socket 0).
+    auto l = side.find_login("admin@web1", 0);
+    REQUIRE(l);
+    CHECK(l->target == 0);
+    CHECK(l->user_id == 2);
+    CHECK(l->key == key("s3cret-pass"));
+    CHECK(l->limit == ipmikit::cmd::privilege::administrator);
+    l = side.find_login("op@web1", 0);
+    REQUIRE(l);
+    CHECK(l->limit == ipmikit::cmd::privilege::operator_);
+    l = side.find_login("admin@db1", 0);
+    REQUIRE(l);
+    CHECK(l->target == 1);
+    CHECK(l->key == key("other-pass"));
+    l = side.find_login("db1", 0);  // bare VM name: its first user that may log in
+    REQUIRE(l);
+    CHECK(l->user_id == 2);
+    CHECK_FALSE(side.find_login("off@db1", 0));    // disabled
+    CHECK_FALSE(side.find_login("admin@nope", 0)); // no such VM
+    CHECK_FALSE(side.find_login("admin", 0));      // no VM named admin
+    CHECK_FALSE(side.find_login("@web1", 0));      // an empty user name
+    CHECK_FALSE(side.find_login("empty", 0));      // a VM without users
+    CHECK_FALSE(side.find_login("", 0));
+    // web1's own port (socket 1): plain names only.
+    l = side.find_login("admin", 1);
+    REQUIRE(l);
+    CHECK(l->target == 0);
+    CHECK_FALSE(side.find_login("admin@web1", 1));
+    CHECK_FALSE(side.find_login("", 1));
+  }
+}

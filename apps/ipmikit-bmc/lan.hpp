@@ -145,10 +145,36 @@ class lan_side {
   /// flush: a power command, attention).
   std::vector<std::size_t> take_touched() { return std::exchange(touched_, {}); }
 
-  /// `status NAME`'s LAN part.
-  [[nodiscard]] std::string describe(std::size_t vm) const {
-    return "lan_sessions=" + std::to_string(server_->active_sessions(static_cast<std::uint32_t>(vm)));
+  /// The login a name selects on socket `index`, or nothing (unknown, or may not log in): the
+  /// routing rules above.
+  [[nodiscard]] std::optional<lan::login> find_login(std::string_view name, std::uint32_t index) const {
+    const udp_socket& s = sockets_[index];
+    std::size_t vm = 0;
+    std::string_view user = name;
+    bool first_user = false;
+    if (s.vm) {
+      vm = *s.vm;
+    } else {
+      const std::size_t at = name.rfind('@');
+      const std::string_view vm_name = at == std::string_view::npos ? name : name.substr(at + 1);
+      const auto it = by_name_.find(std::string(vm_name));
+      if (it == by_name_.end()) return std::nullopt;
+      vm = it->second;
+      first_user = at == std::string_view::npos;
+      user = at == std::string_view::npos ? std::string_view{} : name.substr(0, at);
+    }
+    const ipmikit::bmc::users& u = vms_[vm]->users();
+    std::optional<std::uint8_t> id;
+    if (first_user) {
+      for (std::uint8_t i = 2; i <= ipmikit::bmc::users::max_users && !id; ++i)
+        if (u.can_log_in(i)) id = i;
+    } else if (!user.empty()) {
+      id = u.find_user(user);
+    }
+    if (!id || !u.can_log_in(*id)) return std::nullopt;
+    return lan::login{static_cast<std::uint32_t>(vm), *id, u.login_limit(*id), u.password_key(*id)};
   }
+
 
  private:
   /// The lan::server_handler: routes by socket and user name.
@@ -184,35 +210,6 @@ class lan_side {
     c.failure_burst = static_cast<std::uint8_t>(cfg.lan_auth_failures);
     c.failure_refill = std::chrono::seconds(cfg.lan_auth_refill_s);
     return c;
-  }
-
-  /// The login a name selects on socket `local`, or nothing (unknown, or may not log in).
-  std::optional<lan::login> find_login(std::string_view name, std::uint32_t local) const {
-    const udp_socket& s = sockets_[local];
-    std::size_t vm = 0;
-    std::string_view user = name;
-    bool first_user = false;
-    if (s.vm) {
-      vm = *s.vm;
-    } else {
-      const std::size_t at = name.rfind('@');
-      const std::string_view vm_name = at == std::string_view::npos ? name : name.substr(at + 1);
-      const auto it = by_name_.find(std::string(vm_name));
-      if (it == by_name_.end()) return std::nullopt;
-      vm = it->second;
-      first_user = at == std::string_view::npos;
-      user = at == std::string_view::npos ? std::string_view{} : name.substr(0, at);
-    }
-    const ipmikit::bmc::users& u = vms_[vm]->users();
-    std::optional<std::uint8_t> id;
-    if (first_user) {
-      for (std::uint8_t i = 2; i <= ipmikit::bmc::users::max_users && !id; ++i)
-        if (u.can_log_in(i)) id = i;
-    } else if (!user.empty()) {
-      id = u.find_user(user);
-    }
-    if (!id || !u.can_log_in(*id)) return std::nullopt;
-    return lan::login{static_cast<std::uint32_t>(vm), *id, u.login_limit(*id), u.password_key(*id)};
   }
 
   void log(const lan::server_event& e) {
