@@ -71,11 +71,13 @@ class lan_side {
   };
 
   lan_side(const config& cfg, const std::vector<vm_bmc*>& vms)
-      : cfg_(cfg), vms_(vms), server_(std::make_unique<lan_server>(lan::openssl_crypto{}, server_config(cfg))) {
+      : cfg_(cfg), vms_(vms) {
     for (std::size_t i = 0; i < vms.size(); ++i) by_name_.emplace(cfg.vms[i].name, i);
     if (cfg.lan) sockets_.push_back({-1, std::nullopt, *cfg.lan});
     for (std::size_t i = 0; i < cfg.vms.size(); ++i)
       if (cfg.vms[i].lan) sockets_.push_back({-1, i, *cfg.vms[i].lan});
+    // The session table (about half a MiB) only when something serves the LAN.
+    if (!sockets_.empty()) server_ = std::make_unique<lan_server>(lan::openssl_crypto{}, server_config(cfg));
     failure_log_.burst = 20;  // authentication failures: 20 lines at once, then one a second
     failure_log_.per_second = 1;
     failure_log_.tokens = failure_log_.burst;
@@ -89,6 +91,7 @@ class lan_side {
 
   [[nodiscard]] bool enabled() const { return !sockets_.empty(); }
   [[nodiscard]] const std::vector<udp_socket>& sockets() const { return sockets_; }
+  /// The session table; only when enabled().
   [[nodiscard]] const lan_server& server() const { return *server_; }
   [[nodiscard]] const lan_stats& stats() const { return stats_; }
 
@@ -237,9 +240,10 @@ class lan_side {
       failures_unlogged_ = 0;
     }
     // The user name only when it is a user's: an unknown name may be a password typed in the wrong field.
-    log_event(vm, "event=%s user=%s source=%s suite=%u privilege=%s session=0x%08X%s%s%s", what,
+    log_event(vm, "event=%s user=%s source=%s suite=%u privilege=%s max=%s session=0x%08X%s%s%s", what,
               e.known_user ? quoted(e.user_name()).c_str() : "(unknown)", endpoint_text(e.from).c_str(),
               static_cast<unsigned>(e.suite), std::string(ipmikit::cmd::name(e.privilege)).c_str(),
+              std::string(ipmikit::cmd::name(e.max_privilege)).c_str(),
               static_cast<unsigned>(e.session_id), e.failure != lan::auth_failure::none ? " reason=" : "",
               e.failure != lan::auth_failure::none ? std::string(lan::name(e.failure)).c_str() : "", extra);
   }

@@ -258,7 +258,7 @@ for suite in 17 3; do
   expect_fail "$t: chassis power on fails (no VM connected)" "${A[@]}" chassis power on
 done
 check_that "log: lan_session_opened for admin from 127.0.0.1 with suite 17" "no such line in $main_log" \
-  grep -Eq 'vm=web1 .*event=lan_session_opened .*user=admin .*source=127\.0\.0\.1:[0-9]+ .*suite=17 .*privilege=administrator' "$main_log"
+  grep -Eq 'vm=web1 .*event=lan_session_opened .*user=admin .*source=127\.0\.0\.1:[0-9]+ .*suite=17 .*max=administrator' "$main_log"
 check_that "log: lan_session_opened with suite 3" "no such line in $main_log" \
   grep -Eq 'event=lan_session_opened .*suite=3 ' "$main_log"
 check_that "log: lan_session_closed" "no such line in $main_log" grep -q 'event=lan_session_closed' "$main_log"
@@ -364,7 +364,7 @@ entries=$(sel_entries "$rweb1" admin s3cret-pass)
 check_that "refused: no refused sel add added a record (entries: '$entries')" "the SEL is not empty" \
   test "$entries" = 0
 check_that "log: lan_auth_failed logged" "no event=lan_auth_failed in $ref_log" \
-  grep -q 'event=lan_auth_failed source=127\.0\.0\.1' "$ref_log"
+  grep -q 'event=lan_auth_failed .*source=127\.0\.0\.1' "$ref_log"
 check_that "log: refusals logged no password" "a password in the log" \
   bash -c "! grep -Eq 's3cret-pass|wrong-pass|op-pass-123' '$ref_log'"
 
@@ -383,7 +383,7 @@ expect_fail "throttle: the 6th attempt, with the right password, is refused" \
 check_that "throttle: the 5 failures took less than the refill (${burst_ms} ms < 2000 ms)" \
   "too slow for the check above to mean anything" test "$burst_ms" -lt 2000
 check_that "log: lan_throttled source=127.0.0.1" "no event=lan_throttled in $short_log" \
-  grep -q 'event=lan_throttled source=127\.0\.0\.1' "$short_log"
+  grep -q 'event=lan_throttled .*source=127\.0\.0\.1' "$short_log"
 sleep 2.5  # one refill (2 s): exactly one more attempt is allowed
 expect_ok "throttle: the right password works after the refill" '^Chassis Power is off$' \
   LP "$sweb1" admin s3cret-pass chassis power status

@@ -138,7 +138,8 @@ struct server_event {
   std::uint8_t user_size = 0;
   std::uint32_t session_id = 0;  // the BMC's
   std::uint8_t suite = 0;
-  cmd::privilege privilege = cmd::privilege::unspecified;
+  cmd::privilege privilege = cmd::privilege::unspecified;      // the session's level now (an active session's)
+  cmd::privilege max_privilege = cmd::privilege::unspecified;  // the most it may rise to
   [[nodiscard]] constexpr std::string_view user_name() const noexcept {
     return {user.data(), user_size};
   }
@@ -152,7 +153,10 @@ struct basic_server_config {
   bool suite_3 = true;
   bool suite_17 = true;
   Duration session_timeout = std::chrono::duration_cast<Duration>(std::chrono::seconds(60));  // lan.md §12: 60 s (phosphor, pyghmi)
-  Duration setup_timeout = std::chrono::duration_cast<Duration>(std::chrono::seconds(10));    // Open Session → RAKP 3; ipmitool retries for ~10 s
+  Duration setup_timeout = std::chrono::duration_cast<Duration>(std::chrono::seconds(3));     // Open Session → RAKP 3 (lan.md §12: phosphor's 3 s); ipmitool restarts a login after 1 s
+  /// A RAKP 2 this old without its RAKP 3 counts as a failed login of its source at once (a
+  /// console that finds RAKP 2 wrong — a wrong password — usually just stops: ipmitool does).
+  Duration pending_grace = std::chrono::duration_cast<Duration>(std::chrono::milliseconds(500));
   std::uint8_t failure_burst = 5;                              // failed logins per address before throttling
   Duration failure_refill = std::chrono::duration_cast<Duration>(std::chrono::seconds(10));   // then one more per refill
   /// K_g (the BMC key, "two-key login"): when set, the SIK is keyed by it instead of K_uid.
@@ -229,10 +233,15 @@ class server {
       if (s.st != state::free && (!d || deadline(s) < *d)) d = deadline(s);
     return d;
   }
-  /// Whether a login from `from` would be refused unchecked now.
+  /// Whether a login from `from` would be refused unchecked now: its failures, and its logins
+  /// waiting for RAKP 3 longer than pending_grace, have used the burst.
   [[nodiscard]] constexpr bool throttled(const endpoint& from, time_point now) const noexcept {
     const source* s = find_source(from.address);
-    return s != nullptr && tokens(*s, now) == 0;
+    std::size_t left = s == nullptr ? cfg_.failure_burst : tokens(*s, now);
+    for (const slot& p : slots_)
+      if (left != 0 && p.st == state::authenticating && p.from.address == from.address && now - p.last >= cfg_.pending_grace)
+        --left;
+    return left == 0;
   }
 
   /// Handles one datagram from `from`, received on the caller's socket `local`; writes the
@@ -833,7 +842,8 @@ class server {
       }
       e.session_id = s.id;
       e.suite = s.suite != nullptr ? s.suite->id : 0;
-      e.privilege = s.st == state::active ? s.current : s.max;
+      e.privilege = s.st == state::active ? s.current : cmd::privilege::unspecified;
+      e.max_privilege = s.max;
       h.on_event(e);
     }
   }
