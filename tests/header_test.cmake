@@ -3,12 +3,22 @@
 # warnings as errors. Checked at test time rather than build time so that a broken include order
 # fails this one test instead of the whole build.
 #
-# Inputs (-D): CXX (compiler), INCLUDE_DIR, WORK_DIR, FLAGS (;-list of extra flags).
+# Inputs (-D): CXX (compiler), INCLUDE_DIR, WORK_DIR, FLAGS (;-list of extra flags),
+# HAS_OPENSSL (1 when the ipmikit::openssl target exists) and OPENSSL_INCLUDE_DIR (its headers).
 cmake_minimum_required(VERSION 3.21)
 
 # Every header under include/, found anew at each run so a new header is covered at once.
 file(GLOB_RECURSE single RELATIVE "${INCLUDE_DIR}" "${INCLUDE_DIR}/ipmikit/*.hpp")
 list(SORT single)
+# The OpenSSL adapter needs OpenSSL's headers: checked only where its target was built.
+if(HAS_OPENSSL)
+  if(OPENSSL_INCLUDE_DIR)
+    list(APPEND FLAGS "-I${OPENSSL_INCLUDE_DIR}")
+  endif()
+else()
+  list(REMOVE_ITEM single "ipmikit/lan/openssl.hpp")
+  message(STATUS "skipped: ipmikit/lan/openssl.hpp (no ipmikit::openssl target)")
+endif()
 # Every order of the three vm headers, and each of them after the umbrella's other parts.
 set(orders
   "ipmikit/vm/protocol.hpp,ipmikit/vm/encoder.hpp,ipmikit/vm/decoder.hpp"

@@ -36,6 +36,7 @@
 #include "../cmd/codec.hpp"
 #include "../cmd/parameters.hpp"
 #include "../cmd/transport.hpp"
+#include "../detail/constant_time.hpp"
 #include "../message.hpp"
 #include "dispatcher.hpp"
 #include "saved.hpp"
@@ -214,15 +215,6 @@ constexpr completion_code set_in_progress(bool& in_progress, cmd::set_in_progres
   if (s == cmd::set_in_progress_state::set_in_progress && in_progress) return parameter_set_in_progress;
   if (s != cmd::set_in_progress_state::commit_write) in_progress = s == cmd::set_in_progress_state::set_in_progress;
   return completion_code::success;
-}
-
-/// a == b over all bytes, in time that does not depend on where they differ.
-template <std::size_t N>
-[[nodiscard]] constexpr bool equal_in_constant_time(const std::array<std::uint8_t, N>& a,
-                                                    const std::array<std::uint8_t, N>& b) noexcept {
-  unsigned diff = 0;
-  for (std::size_t i = 0; i < N; ++i) diff |= static_cast<unsigned>(a[i] ^ b[i]);
-  return diff == 0;
 }
 
 }  // namespace detail::users
@@ -410,7 +402,7 @@ class basic_users {
     user next = *u;
     switch (rq.operation) {
       case cmd::password_operation::test_password: {
-        const bool same = detail::users::equal_in_constant_time(u->password, rq.password);
+        const bool same = ipmikit::detail::equal_in_constant_time(u->password, rq.password);
         if (rq.twenty_byte != u->twenty_byte) return cmd::password_test_failed_wrong_size;
         return same ? completion_code::success : cmd::password_test_failed;
       }
