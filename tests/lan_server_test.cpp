@@ -95,7 +95,7 @@ struct lan_rig {
   static test_server::config config() {
     test_server::config c;
     c.session_timeout = 60s;
-    c.setup_timeout = 10s;
+    c.setup_timeout = 3s;
     c.failure_burst = 5;
     c.failure_refill = 10s;
     return c;
@@ -461,6 +461,38 @@ TEST_SUITE("lan") {
     CHECK_FALSE(srv.throttled(console, now));
     test_client again = admin_client();
     CHECK(login(again) == lan::client_event::active);
+    CHECK_FALSE(srv.throttled(console, now));
+  }
+
+  TEST_CASE_FIXTURE(lan_rig, "lan refused: RAKP 2s left unanswered (a wrong password in ipmitool, or a harvester of "
+                             "RAKP 2 codes) count as failures after 1 s, and are logged as abandoned") {
+    const auto stop_after_rakp2 = [&](test_client& c) {
+      std::size_t n = c.open(buf);
+      const lan::client_result r = c.receive(send(std::span(buf).first(n)), buf);
+      REQUIRE(r.size != 0);
+      n = r.size;
+      CHECK(lan::parse_rakp2(lan::parse_packet(send(std::span(buf).first(n))).rmcpp.payload).value.status ==
+            lan::rmcpp_status::ok);
+    };
+    for (int i = 0; i < 5; ++i) {
+      test_client c = admin_client();
+      stop_after_rakp2(c);
+    }
+    CHECK_FALSE(srv.throttled(console, now));  // a console answers RAKP 2 within milliseconds: not yet
+    now += 900ms;
+    CHECK_FALSE(srv.throttled(console, now));
+    now += 200ms;
+    CHECK(srv.throttled(console, now));
+    test_client good = admin_client();
+    CHECK(login(good) == lan::client_event::failed);
+    CHECK(good.status() == lan::rmcpp_status::insufficient_resources);
+    // At the setup timeout each becomes a failure of its own, logged.
+    now += 2s;
+    srv.poll(now, h);
+    CHECK(h.count(lan::event_kind::auth_failed) == 5);
+    CHECK(h.events.back().failure == lan::auth_failure::abandoned);
+    CHECK(srv.throttled(console, now));
+    now += 50s;
     CHECK_FALSE(srv.throttled(console, now));
   }
 

@@ -156,7 +156,9 @@ struct basic_server_config {
   Duration setup_timeout = std::chrono::duration_cast<Duration>(std::chrono::seconds(3));     // Open Session → RAKP 3 (lan.md §12: phosphor's 3 s); ipmitool restarts a login after 1 s
   /// A RAKP 2 this old without its RAKP 3 counts as a failed login of its source at once (a
   /// console that finds RAKP 2 wrong — a wrong password — usually just stops: ipmitool does).
-  Duration pending_grace = std::chrono::duration_cast<Duration>(std::chrono::milliseconds(500));
+  /// (1 s: ipmitool restarts a login that heard nothing for 1 s, so a RAKP 2 older than that
+  /// is dead; a BMC more than 1 s behind its own queue would count it at abandonment anyway.)
+  Duration pending_grace = std::chrono::duration_cast<Duration>(std::chrono::seconds(1));
   std::uint8_t failure_burst = 5;                              // failed logins per address before throttling
   Duration failure_refill = std::chrono::duration_cast<Duration>(std::chrono::seconds(10));   // then one more per refill
   /// K_g (the BMC key, "two-key login"): when set, the SIK is keyed by it instead of K_uid.
