@@ -12,6 +12,9 @@
 // packet; pyghmi's BMC keys its sessions by the client's address), so distinct source ports are
 // what N real consoles look like, and the kernel then does the demultiplexing. Each session has
 // one request outstanding at a time, as ipmitool and FreeIPMI do.
+// Every login after a session's first takes a new socket (a new source port), as every run of
+// ipmitool does; with --setup-only its cost (socket, connect, epoll_ctl, close) is in the load
+// generator's CPU figure.
 //
 // Session i logs in as the user --user-format names for VM (i mod --vms) (a printf pattern with
 // one %d, or a plain name for every session) and sends its datagrams to --lan, or with --ports
@@ -170,8 +173,10 @@ struct session {
   time_point started{};   // the login's Open Session, or the request's first send
   time_point sent{};      // the last datagram sent
   time_point retry_at{};  // idle after a failure: log in again then
+  sockaddr_storage to{};  // its BMC address
   std::uint32_t index = 0;
   int fd = -1;
+  bool used = false;      // a login went out on this socket
   session_state state = session_state::idle;
   std::uint8_t tries = 0;  // retransmissions of the outstanding request
   bool logged_in_once = false;
@@ -239,7 +244,6 @@ class load {
     }
     sockaddr_storage base{};
     std::memcpy(&base, found->ai_addr, found->ai_addrlen);
-    const socklen_t len = found->ai_addrlen;
     const int family = found->ai_family;
     ::freeaddrinfo(found);
 
@@ -263,25 +267,30 @@ class load {
       session& s = sessions_[i];
       s.index = static_cast<std::uint32_t>(i);
       s.user = user_for(opt_.user_format, i % vms);
-      sockaddr_storage to = base;
+      s.to = base;
       const auto port = static_cast<std::uint16_t>(opt_.ports_base != 0 ? opt_.ports_base + i % vms : opt_.port);
-      if (family == AF_INET) reinterpret_cast<sockaddr_in*>(&to)->sin_port = htons(port);
-      else reinterpret_cast<sockaddr_in6*>(&to)->sin6_port = htons(port);
-      s.fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      if (s.fd < 0 || ::connect(s.fd, reinterpret_cast<const sockaddr*>(&to), len) != 0) {
-        std::fprintf(stderr, "ipmikit-load-lan: session %zu: socket/connect: %s (descriptor limit %llu)\n", i,
+      if (family == AF_INET) reinterpret_cast<sockaddr_in*>(&s.to)->sin_port = htons(port);
+      else reinterpret_cast<sockaddr_in6*>(&s.to)->sin6_port = htons(port);
+      if (!open_socket(s)) {
+        std::fprintf(stderr, "ipmikit-load-lan: session %zu: socket: %s (descriptor limit %llu)\n", i,
                      std::strerror(errno), static_cast<unsigned long long>(lim.rlim_cur));
-        return false;
-      }
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.u32 = s.index;
-      if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, s.fd, &ev) != 0) {
-        std::fprintf(stderr, "ipmikit-load-lan: epoll_ctl: %s\n", std::strerror(errno));
         return false;
       }
     }
     return true;
+  }
+
+  /// A new UDP socket for `s`, connect()ed to its BMC and watched by epoll (the old one closed).
+  bool open_socket(session& s) {
+    if (s.fd >= 0) ::close(s.fd);  // also leaves the epoll set
+    s.used = false;
+    s.fd = ::socket(s.to.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const auto len = static_cast<socklen_t>(s.to.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+    if (s.fd < 0 || ::connect(s.fd, reinterpret_cast<const sockaddr*>(&s.to), len) != 0) return false;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = s.index;
+    return ::epoll_ctl(epfd_, EPOLL_CTL_ADD, s.fd, &ev) == 0;
   }
 
   // --- one session ----------------------------------------------------------------------------
@@ -293,6 +302,16 @@ class load {
   }
 
   void start_login(session& s, time_point now) {
+    // Each login from a new source port, as each run of ipmitool is (pyghmi's BMC keys its
+    // sessions by the console's address and does not take a second login from one).
+    if (s.used && !open_socket(s)) {
+      ++n_.send_errors;
+      note(s, "socket: ", std::strerror(errno));
+      s.state = session_state::idle;
+      s.retry_at = now + std::chrono::seconds(1);
+      return;
+    }
+    s.used = true;
     lan::client_config cfg;
     cfg.user = s.user;
     cfg.password = opt_.password;
