@@ -321,6 +321,13 @@ def render(data):
           f"{max(a['vms']):,} concurrent sessions across {max(a['vms']):,} VMs: the last held with "
           f"{big['failures']} failures at {big['rate']:,.0f} requests/s.")
         w("")
+    w("Reading it: the load generator needs about as much CPU per request as ipmikit-bmc (both do")
+    w("the same HMAC and AES work), so on 2 shared cores requests/s is bounded by the pair, not by")
+    w("the BMC alone; requests per BMC CPU-second is the BMC's own cost. ipmi_sim is given as many")
+    w("sessions as its user's `max-sess` in the generated lan.conf (`--sim-sessions`). A failure")
+    w("counted for pyghmi's BMC is a login whose answer came after the 1 s timeout (the generator")
+    w("then starts that login over; the late answer is counted as `ignored`).")
+    w("")
     for note in data.get("notes", []):
         w(note)
         w("")
