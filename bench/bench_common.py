@@ -13,6 +13,9 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # fleet_bench.py's section of docs/performance.md; perf_table.py carries it over untouched.
 FLEET_BEGIN = "<!-- fleet_bench.py:begin -->"
 FLEET_END = "<!-- fleet_bench.py:end -->"
+# lan_bench.py's section, likewise carried over.
+LAN_BEGIN = "<!-- lan_bench.py:begin -->"
+LAN_END = "<!-- lan_bench.py:end -->"
 
 
 def cpu_model():

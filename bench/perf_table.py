@@ -21,7 +21,7 @@ import shlex
 import subprocess
 import sys
 
-from bench_common import FLEET_BEGIN, FLEET_END, ROOT, add_run_file_arguments, cpu_model, insert_before_goals
+from bench_common import FLEET_BEGIN, FLEET_END, LAN_BEGIN, LAN_END, ROOT, add_run_file_arguments, cpu_model, insert_before_goals
 
 IMPLS = ("ipmikit", "reference", "memcpy")
 
@@ -453,15 +453,18 @@ def render(cmd, data, values, args):
 
 
 def keep_fleet_section(out, text):
-    """Carries bench/fleet_bench.py's section (fleet over sockets) over from the old file, before
-    '## Goals': this script does not run the fleet, so it must not drop its figures."""
+    """Carries bench/fleet_bench.py's section (fleet over sockets) and bench/lan_bench.py's (IPMI
+    over LAN) over from the old file, before '## Goals': this script runs neither, so it must not
+    drop their figures."""
     try:
         old = out.read_text()
     except OSError:
         return text
-    if FLEET_BEGIN not in old or FLEET_END not in old:
-        return text
-    return insert_before_goals(text, old[old.index(FLEET_BEGIN):old.index(FLEET_END) + len(FLEET_END)] + "\n")
+    # bench/lan_bench.py's section (IPMI over LAN) likewise.
+    for begin, end in ((FLEET_BEGIN, FLEET_END), (LAN_BEGIN, LAN_END)):
+        if begin in old and end in old:
+            text = insert_before_goals(text, old[old.index(begin):old.index(end) + len(end)] + "\n")
+    return text
 
 
 def main():

@@ -49,6 +49,11 @@ namespace lan = ipmikit::lan;
 constexpr std::size_t lan_max_sessions = 2048;
 /// Datagrams read from one socket per loop turn (the others get their turn).
 constexpr std::size_t lan_reads_per_turn = 64;
+/// The receive buffer asked for on each LAN socket: a burst of datagrams from many consoles
+/// (1,000 sessions each with a request outstanding) must wait there, not be dropped; the default
+/// (net.core.rmem_default, 208 KiB) holds about 300 small datagrams. The kernel caps the request
+/// at net.core.rmem_max.
+constexpr int lan_receive_buffer = 4 << 20;
 /// How often idle sessions are looked for (their timeout is whole seconds).
 constexpr auto lan_poll_interval = std::chrono::seconds(1);
 
@@ -288,6 +293,10 @@ class lan_side {
     }
     const int fd = ::socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, found->ai_protocol);
     const bool ok = fd >= 0 && ::bind(fd, found->ai_addr, found->ai_addrlen) == 0;
+    if (ok) {  // best effort: a smaller buffer only means more retransmissions under a burst
+      const int size = lan_receive_buffer;
+      (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    }
     if (!ok) why = std::strerror(errno);
     ::freeaddrinfo(found);
     if (!ok) {

@@ -2,7 +2,7 @@
 # tests/consumer/check_install.sh — what `cmake --install` lays out for the programs
 # (apps/CMakeLists.txt), checked in an installed prefix:
 #
-#   * bin/ipmikit-bmc and bin/ipmikit-load are there and run (--help);
+#   * bin/ipmikit-bmc, bin/ipmikit-load and bin/ipmikit-load-lan are there and run (--help);
 #   * the sample configuration (DOCDIR/ipmikit-bmc.conf.example) passes
 #     `ipmikit-bmc --config SAMPLE --check`, and every socket it names is in the unit's
 #     RuntimeDirectory (/run/NAME/), the one place the unit lets the service write;
@@ -64,6 +64,7 @@ fi
 
 bmc=$(under "$bindir")/ipmikit-bmc
 load=$(under "$bindir")/ipmikit-load
+load_lan=$(under "$bindir")/ipmikit-load-lan
 sample=$(under "$docdir")/ipmikit-bmc.conf.example
 guide=$(under "$docdir")/ipmikit-bmc.md
 unit=$(under "$unitdir")/ipmikit-bmc.service
@@ -72,6 +73,7 @@ sysusers=$(under "$sysusersdir")/ipmikit-bmc.conf
 # The layout.
 check "program $bmc" test -x "$bmc"
 check "program $load" test -x "$load"
+check "program $load_lan" test -x "$load_lan"
 for f in "$sample" "$guide" "$unit" "$sysusers" \
          "$prefix/include/ipmikit/ipmikit.hpp" "$prefix/share/cmake/ipmikit/ipmikitConfig.cmake" \
          "$prefix/share/pkgconfig/ipmikit.pc"; do
@@ -85,6 +87,8 @@ check "ipmikit-bmc --help exits 0 with its usage (exit $rc)" \
   test "$rc" -eq 0 -a "${out%%$'\n'*}" = "usage: ipmikit-bmc --config FILE [--control PATH] [--verbose] [--check]"
 out=$("$load" --help 2>&1) && rc=0 || rc=$?
 check "ipmikit-load --help exits 0 with its usage (exit $rc)" test "$rc" -eq 0 -a "${out:0:19}" = "usage: ipmikit-load"
+out=$("$load_lan" --help 2>&1) && rc=0 || rc=$?
+check "ipmikit-load-lan --help exits 0 with its usage (exit $rc)" test "$rc" -eq 0 -a "${out:0:23}" = "usage: ipmikit-load-lan"
 
 # The sample configuration is valid. --check only reads the file: the sockets it names (under
 # /run, which need not exist here) are not opened.
