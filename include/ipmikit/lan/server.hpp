@@ -267,7 +267,7 @@ class server {
     }
     switch (f.type) {
       case payload_type::ipmi: return sessionless_v20(f.payload, local, h, out);
-      case payload_type::open_session_request: return open_session(f.payload, from, local, now, out);
+      case payload_type::open_session_request: return open_session(f.payload, from, local, now, h, out);
       case payload_type::rakp1: return rakp_1(f.payload, from, local, now, h, out);
       case payload_type::rakp3: return rakp_3(f.payload, from, local, now, h, out);
       default: ++stats_.malformed; return 0;
@@ -384,8 +384,9 @@ class server {
 
   // --- Open Session ---------------------------------------------------------------------------
 
+  template <class Handler>
   constexpr std::size_t open_session(std::span<const std::uint8_t> payload, const endpoint& from, std::uint32_t local,
-                                     time_point now, std::span<std::uint8_t> out) noexcept {
+                                     time_point now, Handler& h, std::span<std::uint8_t> out) noexcept {
     const auto rq = parse_open_session_request(payload);
     std::array<std::uint8_t, open_session_response_size> body{};
     open_session_response rs;
@@ -420,9 +421,14 @@ class server {
     if (suite == nullptr || !enabled(*suite)) return refuse(rmcpp_status::no_cipher_suite_match);
     if (throttled(from, now)) {
       ++stats_.throttled;
+      slot refused{};
+      refused.from = from;
+      refused.local = local;
+      refused.suite = suite;
+      emit(h, event_kind::throttled, refused);
       return refuse(rmcpp_status::insufficient_resources);
     }
-    slot* s = take_slot(now);
+    slot* s = take_slot(now, h);
     if (s == nullptr) {
       ++stats_.table_full;
       return refuse(rmcpp_status::insufficient_resources);
@@ -737,11 +743,16 @@ class server {
 
   /// A free slot, or the one in setup that has waited longest (a flood of Open Sessions never
   /// locks out an active session or a login that completes), or nothing.
-  constexpr slot* take_slot(time_point now) noexcept {
+  template <class Handler>
+  constexpr slot* take_slot(time_point now, Handler& h) noexcept {
     slot* oldest = nullptr;
     for (slot& s : slots_) {
       if (s.st == state::free) return &s;
       if (s.st != state::active && now >= deadline(s)) {  // expired: poll() just did not run yet
+        if (s.st == state::authenticating) {
+          count_failure(s.from, now);
+          emit(h, event_kind::auth_failed, s, auth_failure::abandoned);
+        }
         release(s);
         return &s;
       }
@@ -750,7 +761,9 @@ class server {
     if (oldest != nullptr) {
       ++stats_.sessions_evicted;
       // RAKP 2 went out and RAKP 3 never came: what a harvester of RAKP 2 codes does.
-      if (oldest->st == state::authenticating) count_failure(oldest->from, now);
+      const bool abandoned = oldest->st == state::authenticating;
+      if (abandoned) count_failure(oldest->from, now);
+      emit(h, event_kind::session_evicted, *oldest, abandoned ? auth_failure::abandoned : auth_failure::none);
       release(*oldest);
     }
     return oldest;
