@@ -14,6 +14,9 @@ Input formats are documented at the top of each fuzz_<target>.cpp; in short:
   fuzz_bridge:    [setup] then operations (op byte + arguments; see fuzz_bridge.cpp)
   fuzz_bmc_core:  operations (op byte + arguments; see fuzz_bmc_core.cpp)
   fuzz_vm_link:   [capabilities] then operations (op byte + arguments; see fuzz_vm_link.cpp)
+  fuzz_lan_packet: one datagram (or a bare session-setup payload)
+  fuzz_lan_server: operations (op byte + arguments; see fuzz_lan_server.cpp)
+  fuzz_lan_session: [setup] then operations (op byte + arguments; see fuzz_lan_session.cpp)
 """
 
 import argparse
@@ -568,6 +571,173 @@ def vm_link_seeds():
     }
 
 
+# --- IPMI over LAN (docs/lan.md; lan/rmcp.hpp) -------------------------------------------------
+
+def lan_request(body, seq=0):
+    # rsAddr 20h, netFn/LUN, chk1, rqAddr 81h, rqSeq, cmd, data, chk2
+    head = [0x20, body[0]]
+    tail = [0x81, (seq & 0x3F) << 2, body[1]] + list(body[2:])
+    return bytes(head + [checksum(head)] + tail + [checksum(tail)])
+
+
+def ipmi15(message, extra=b""):
+    return bytes([0x06, 0x00, 0xFF, 0x07, 0x00]) + bytes(8) + bytes([len(message)]) + message + extra
+
+
+def rmcpp(ptype, payload, sid=0, seq=0, trailer=b""):
+    return (bytes([0x06, 0x00, 0xFF, 0x07, 0x06, ptype]) + sid.to_bytes(4, "little") + seq.to_bytes(4, "little")
+            + len(payload).to_bytes(2, "little") + payload + trailer)
+
+
+def asf_ping(tag):
+    return bytes([0x06, 0x00, 0xFF, 0x06, 0x00, 0x00, 0x11, 0xBE, 0x80, tag, 0x00, 0x00])
+
+
+def open_session_request(tag=0, priv=4, auth=3, integ=4, conf=1, sid=0xA0A2A3A4, proposed=(8, 8, 8)):
+    out = bytes([tag, priv, 0, 0]) + sid.to_bytes(4, "little")
+    for i, alg in enumerate((auth, integ, conf)):
+        out += bytes([i, 0, 0, proposed[i], alg, 0, 0, 0])
+    return out
+
+
+def rakp1(sid, name=b"admin", role=0x14, tag=1, pad=0):
+    return (bytes([tag, 0, 0, 0]) + sid.to_bytes(4, "little") + bytes(range(0x40, 0x50)) + bytes([role, 0, 0, len(name)])
+            + name + bytes(pad))
+
+
+# counting_crypto (fuzz_lan.hpp) makes the first Open Session's BMC session ID 0001'0000h (slot 0).
+FIRST_SID = 0x00010000
+AUTH_CAP = lan_request([0x18, 0x38, 0x8E, 0x04])
+CIPHER_SUITES = lan_request([0x18, 0x54, 0x0E, 0x00, 0x80], 1)
+
+
+def lan_packet_seeds():
+    """fuzz_lan_packet: one datagram or payload."""
+    rakp2_ok = bytes([1, 0, 0, 0]) + (0xA0A2A3A4).to_bytes(4, "little") + bytes(range(32)) + bytes(range(20))
+    # An authenticated packet shape: 16-byte IV + 16-byte block, pad 2, next header, 16-byte AuthCode.
+    payload = bytes(range(32))
+    pad = (4 - (12 + len(payload) + 2) % 4) % 4
+    protected = bytes([0x06, 0x00, 0xFF, 0x07, 0x06, 0xC0]) + FIRST_SID.to_bytes(4, "little") + (1).to_bytes(4, "little") \
+        + len(payload).to_bytes(2, "little") + payload + bytes([0xFF] * pad) + bytes([pad, 0x07]) + bytes(range(16))
+    return {
+        "asf_ping": asf_ping(0x5A),
+        "authcap_v15": ipmi15(AUTH_CAP),
+        "authcap_v15_pad_byte": ipmi15(AUTH_CAP, b"\x00"),
+        "v15_md5_session": bytes([0x06, 0x00, 0xFF, 0x07, 0x02]) + bytes([1, 0, 0, 0, 0x44, 0x33, 0x22, 0x11])
+        + bytes([0x5A] * 16) + bytes([len(AUTH_CAP)]) + AUTH_CAP,
+        "cipher_suites_rmcpp": rmcpp(0x00, CIPHER_SUITES),
+        "open_session_request": rmcpp(0x10, open_session_request()),
+        "open_session_request_short": rmcpp(0x10, open_session_request()[:16]),
+        "open_session_response": rmcpp(0x11, bytes([0, 0, 4, 0]) + (0xA0A2A3A4).to_bytes(4, "little")
+                                       + FIRST_SID.to_bytes(4, "little") + open_session_request()[8:]),
+        "rakp1": rmcpp(0x12, rakp1(FIRST_SID)),
+        "rakp1_padded": rmcpp(0x12, rakp1(FIRST_SID, pad=11)),
+        "rakp2": rmcpp(0x13, rakp2_ok),
+        "rakp3": rmcpp(0x14, bytes([2, 0, 0, 0]) + FIRST_SID.to_bytes(4, "little") + bytes(range(32))),
+        "rakp4_error": rmcpp(0x15, bytes([3, 0x0F, 0, 0]) + (0xA0A2A3A4).to_bytes(4, "little")),
+        "protected_sha256_128": protected,
+        "protected_sha1_96": protected[:-4],
+        "bare_rakp1": rakp1(FIRST_SID, b"op"),
+        "bare_lan_request": lan_request([0x18, 0x3B, 0x04], 5),
+    }
+
+
+def lan_server_seeds():
+    """fuzz_lan_server: operations (op byte % 8, see fuzz_lan_server.cpp): 0 raw [src] [n] bytes,
+    1 clock [hi] [lo] x 50 ms (+ poll when b7), 2 poll, 3 Open Session [src] [tag] [priv] [auth]
+    [integ] [conf] [flags], 4 RAKP 1 [src] [which] [role] [name] [tag], 5 RAKP 3 [src] [which]
+    [status] [size] code [tag], 6 session-less [src] [form] [n] body, 7 session packet [src]
+    [which] [type] [seq] [n] payload [t] trailer."""
+    def raw(data, src=0):
+        op = 0x80 if len(data) > 255 else 0
+        return bytes([op, src, len(data) & 0xFF]) + data
+
+    def open_(src=0, suite=17, flags=0x07, priv=4):
+        auth, integ, conf = (3, 4, 1) if suite == 17 else (1, 1, 1)
+        return bytes([3, src, 0x01, priv, auth, integ, conf, flags])
+
+    def rakp1_(src=0, which=0, role=0x14, name=0, tag=2):
+        return bytes([4, src, which, role, name, tag])
+
+    def rakp3_(src=0, which=0, status=0, size=1, tag=3):
+        n = (20, 32, 16, 0, 12, 33)[size]
+        return bytes([5, src, which, status, size]) + bytes([0xAB] * n) + bytes([tag])
+
+    def clock(ms, poll=True):
+        units = (ms + 49) // 50
+        return bytes([0x81 if poll else 0x01, units >> 8, units & 0xFF])
+
+    def sessionless(body, src=0, v15=False):
+        return bytes([6, src, 1 if v15 else 0, len(body)]) + bytes(body)
+
+    login = open_() + rakp1_() + rakp3_()
+    return {
+        "asf_ping": raw(asf_ping(0x33)),
+        "authcap_v15": raw(ipmi15(AUTH_CAP)) + sessionless([0x18, 0x38, 0x8E, 0x04], v15=True),
+        "cipher_suites": raw(rmcpp(0x00, CIPHER_SUITES)) + sessionless([0x18, 0x54, 0x0E, 0x00, 0x80]),
+        "sessionless_refused": sessionless([0x18, 0x41, 0x01, 0x40]) + sessionless([0x18, 0x39, 0x02] + [0x61] * 16, v15=True),
+        "open_session_raw": raw(rmcpp(0x10, open_session_request())),
+        "open_rakp1_raw": raw(rmcpp(0x10, open_session_request())) + raw(rmcpp(0x12, rakp1(FIRST_SID))),
+        "login_wrong_code_17": login,
+        "login_wrong_code_3": open_(suite=3) + rakp1_() + rakp3_(size=0),
+        "login_unknown_user": open_() + rakp1_(name=2) + rakp3_(),
+        "login_null_user": open_(flags=0x0F) + rakp1_(name=3, role=0x00) + rakp3_(status=0x0F, size=3),
+        "login_op_padded_name": open_(priv=0) + rakp1_(name=4, role=0x04) + rakp1_(name=1) + rakp3_(),
+        "algorithms_refused": b"".join(bytes([3, 0, 1, 4, a, i, c, 7]) for a, i, c in
+                                       ((0, 0, 0), (1, 0, 0), (1, 1, 0), (2, 2, 1), (1, 4, 1), (3, 4, 1))),
+        "throttled": login * 6 + clock(10_000) + login,
+        "table_full_eviction": b"".join(open_(src=s) for s in (0, 1, 2, 3, 4, 5)) + rakp1_(which=0) + open_(),
+        "setup_timeout": open_() + rakp1_() + clock(11_000) + rakp3_() + bytes([2]),
+        "session_packet_unknown": open_() + bytes([7, 0, 0, 0xC0, 1, 32]) + bytes(range(32)) + bytes([20]) + bytes(20),
+        "v15_session_refused": raw(bytes([0x06, 0x00, 0xFF, 0x07, 0x02]) + bytes([1, 0, 0, 0, 0x44, 0x33, 0x22, 0x11])
+                                   + bytes([0x5A] * 16) + bytes([len(AUTH_CAP)]) + AUTH_CAP),
+    }
+
+
+def lan_session_seeds():
+    """fuzz_lan_session: [setup: b0 suite 3, b1 user op] then operations (op byte % 6, see
+    fuzz_lan_session.cpp): 0 request [n] body (b7: from elsewhere), 1 request with a sequence
+    [d] [n] body (b7: then [s0..s3]), 2 raw [src] [n] bytes, 3 mutate [mode] [pos hi] [pos lo]
+    [x], 4 clock [hi] [lo] x 100 ms + poll, 5 Close Session."""
+    def req(body, elsewhere=False):
+        return bytes([0x80 if elsewhere else 0, len(body)]) + bytes(body)
+
+    def seq_req(d, body):
+        return bytes([1, d & 0xFF, len(body)]) + bytes(body)
+
+    def abs_req(seq, body):
+        return bytes([0x81, 0]) + seq.to_bytes(4, "little") + bytes([len(body)]) + bytes(body)
+
+    def mutate(mode, pos, x=1):
+        return bytes([3, mode, pos >> 8, pos & 0xFF, x])
+
+    def clock(seconds):
+        units = seconds * 10
+        return bytes([4, units >> 8, units & 0xFF])
+
+    admin, operator, poke = [0x18, 0x3B, 0x04], [0x18, 0x3B, 0x03], [0xC0, 0x01]
+    close_own = [0x18, 0x3C] + list(FIRST_SID.to_bytes(4, "little"))
+    seeds = {}
+    for name, setup in (("s17", 0), ("s3", 1)):
+        seeds[f"{name}_privilege_poke_close"] = bytes([setup]) + req(poke) + req(admin) + req(poke) + bytes([5])
+        seeds[f"{name}_replay_and_forge"] = (bytes([setup]) + req(admin) + req(poke) + mutate(0, 1) + mutate(0, 2)
+                                             + mutate(0, 20) + mutate(0, 40, 0x80) + mutate(0, 0xFFFF) + mutate(1, 30)
+                                             + mutate(2, 0, 0xFF) + mutate(0, 3, 0x20) + req(poke))
+    seeds["s17_window"] = (bytes([0]) + req(admin) + seq_req(15, poke) + seq_req(31, poke) + seq_req(-2, poke)
+                           + seq_req(-17, poke) + seq_req(0, poke) + mutate(0, 1) + req(poke) + abs_req(0, poke)
+                           + abs_req(0xFFFFFFFF, poke) + seq_req(1, poke) + seq_req(1, poke))
+    seeds["s17_timeout"] = bytes([0]) + req(poke) + clock(59) + req(poke) + clock(59) + clock(2) + req(poke) + bytes([5])
+    seeds["s17_close_by_body"] = bytes([0]) + req([0x18, 0x3C, 0, 0, 0, 0]) + req(close_own) + req(poke) + mutate(0, 1)
+    seeds["op_cannot_rise"] = bytes([2]) + req(admin) + req(operator) + req(poke) + req([0x18, 0x3B, 0x01]) + req(poke)
+    seeds["s3_op_requests"] = (bytes([3]) + req([0x18, 0x41, 0x01, 0x40]) + req([0x18, 0x3B, 0x00]) + req([0x18, 0x44, 0x01, 0x02])
+                               + req([0x18, 0x42, 0x01]) + req([0x18, 0x3B, 0x0F]) + req([0x18, 0x3B]))
+    seeds["elsewhere_and_raw"] = (bytes([0]) + req(poke, elsewhere=True) + bytes([2, 0, len(asf_ping(7))]) + asf_ping(7)
+                                  + bytes([2, 1, len(ipmi15(AUTH_CAP))]) + ipmi15(AUTH_CAP)
+                                  + bytes([2, 0, len(rmcpp(0x10, open_session_request()))]) + rmcpp(0x10, open_session_request())
+                                  + req(admin) + req(poke))
+    return seeds
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the files on disk")
@@ -588,6 +758,9 @@ def main():
         "fuzz_cmd": cmd_seeds(),
         "fuzz_bmc_core": bmc_core_seeds(),
         "fuzz_vm_link": vm_link_seeds(),
+        "fuzz_lan_packet": lan_packet_seeds(),
+        "fuzz_lan_server": lan_server_seeds(),
+        "fuzz_lan_session": lan_session_seeds(),
     }
     differ = False
     for target, seeds in corpora.items():

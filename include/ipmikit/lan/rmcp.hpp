@@ -348,7 +348,7 @@ struct lan_request_result {
 /// than 3 bytes.
 [[nodiscard]] constexpr std::size_t encode_lan_response(const lan_request& q, std::span<const std::uint8_t> response,
                                                         std::span<std::uint8_t> out) noexcept {
-  if (response.size() < 3 || out.size() < response.size() + lan_message_overhead - 1) return 0;
+  if (response.size() < 3 || out.size() < response.size() + lan_message_overhead - 2) return 0;
   out[0] = q.requester_address;
   out[1] = pack_netfn_lun(netfn_of(response[0]), q.requester_lun);
   out[2] = compute_checksum(out.first(2));
