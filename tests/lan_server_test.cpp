@@ -538,3 +538,27 @@ TEST_SUITE("lan") {
     for (auto& c : active) CHECK(request(c, hex("18 3B 00")) == hex("1C 3B 00 02"));
   }
 }
+
+TEST_SUITE("lan") {
+  TEST_CASE("lan rmcp: a LAN response fits a buffer of exactly its size, and a largest one (255 data bytes) is written") {
+    lan::lan_request q;
+    q.body_size = 2;
+    q.body[0] = 0x18;
+    q.body[1] = 0x01;
+    q.sequence = 5;
+    test::bytes body(3 + 254, 0x5A);  // netFn/LUN, command, cc, 254 data bytes
+    body[0] = 0x1C;
+    body[1] = 0x01;
+    body[2] = 0x00;
+    std::vector<std::uint8_t> out(body.size() + 5);  // rqAddr, netFn, chk1, rsAddr, seq: then cmd … data, chk2
+    CHECK(lan::encode_lan_response(q, body, out) == out.size());
+    CHECK(checksum_ok(std::span(out).first(3)));
+    CHECK(checksum_ok(std::span(out).subspan(3)));
+    CHECK(out[4] == (5 << 2));
+    out.pop_back();
+    CHECK(lan::encode_lan_response(q, body, out) == 0);  // one byte short: refused, nothing claimed
+    std::array<std::uint8_t, lan::max_ipmi_payload> largest{};
+    body.push_back(0x5A);  // 255 data bytes
+    CHECK(lan::encode_lan_response(q, body, largest) == body.size() + 5);
+  }
+}

@@ -66,7 +66,7 @@ inline constexpr std::size_t rmcpp_header_size = 12;    // auth type, payload ty
 inline constexpr std::size_t rmcpp_trailer_fixed = 2;   // pad length, next header (then the AuthCode)
 inline constexpr std::size_t max_auth_code_size = 16;   // HMAC-SHA256-128 (lan.md §5)
 /// The largest IPMI payload this library handles (a LAN message of a 255-byte response body).
-inline constexpr std::size_t max_ipmi_payload = 7 + 255;
+inline constexpr std::size_t max_ipmi_payload = 8 + 255;  // rqAddr … cmd, cc, 255 data bytes, chk2 (IPMI v2.0 §13.8)
 /// The largest datagram this library writes or accepts (an encrypted maximal payload: IV,
 /// blocks, pad, trailer), rounded up.
 inline constexpr std::size_t max_packet_size = 384;
