@@ -1,6 +1,8 @@
 // ipmikit/lan/openssl.hpp — a lan::crypto_provider (lan/crypto.hpp) on OpenSSL 3's libcrypto:
-// HMAC-SHA1/SHA256 with the one-shot HMAC(), AES-128-CBC with an EVP_CIPHER_CTX and padding off,
-// random bytes from RAND_bytes.
+// HMAC-SHA1/SHA256 with EVP_MAC, AES-128-CBC with an EVP_CIPHER_CTX and padding off, random
+// bytes from RAND_bytes. The algorithms are fetched once per process (OpenSSL 3's one-shot
+// HMAC() and the legacy EVP_aes_128_cbc() look them up on every call: about twice the time for
+// the short messages of IPMI, docs/performance.md "IPMI over LAN").
 //
 //   // CMake: target_link_libraries(app PRIVATE ipmikit::openssl)   (Debian 12: libssl-dev)
 //   #include <ipmikit/lan/openssl.hpp>
@@ -19,8 +21,9 @@
 #include <cstdint>
 #include <span>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "crypto.hpp"
@@ -34,14 +37,17 @@ class openssl_crypto {
   /// small or OpenSSL fails.
   bool hmac(hash h, std::span<const std::uint8_t> key, std::span<const std::uint8_t> data,
             std::span<std::uint8_t> out) noexcept {
-    if (out.size() < digest_size(h) || key.size() > INT_MAX) return false;
+    if (out.size() < digest_size(h)) return false;
+    const fetched& f = algorithms();
+    const EVP_MAC_CTX* keyless = h == hash::sha1 ? f.hmac_sha1 : f.hmac_sha256;
+    if (keyless == nullptr) return false;
+    mac_context c(EVP_MAC_CTX_dup(keyless));
     // OpenSSL wants a non-null pointer even for zero bytes.
     static constexpr std::uint8_t none = 0;
-    unsigned int written = 0;
-    const unsigned char* result =
-        HMAC(h == hash::sha1 ? EVP_sha1() : EVP_sha256(), key.empty() ? &none : key.data(),
-             static_cast<int>(key.size()), data.empty() ? &none : data.data(), data.size(), out.data(), &written);
-    return result != nullptr && written == digest_size(h);
+    std::size_t written = 0;
+    return c.ctx != nullptr && EVP_MAC_init(c.ctx, key.empty() ? &none : key.data(), key.size(), nullptr) == 1 &&
+           EVP_MAC_update(c.ctx, data.empty() ? &none : data.data(), data.size()) == 1 &&
+           EVP_MAC_final(c.ctx, out.data(), &written, out.size()) == 1 && written == digest_size(h);
   }
 
   /// AES-128-CBC of whole blocks, no padding; false when `in` is not whole blocks, `out` is
@@ -67,6 +73,49 @@ class openssl_crypto {
  private:
   static constexpr std::size_t block_size = 16;  // AES
 
+  /// The algorithms, fetched once per process and kept for its life (freeing them in a static
+  /// destructor could run after OpenSSL's own cleanup at exit). Keyless HMAC contexts with
+  /// their digest set are duplicated per call: a duplicate is not shared, so calls from
+  /// several threads are safe.
+  struct fetched {
+    EVP_MAC_CTX* hmac_sha1 = nullptr;
+    EVP_MAC_CTX* hmac_sha256 = nullptr;
+    EVP_CIPHER* aes_128_cbc = nullptr;
+  };
+  static const fetched& algorithms() noexcept {
+    static const fetched f = [] {
+      fetched r;
+      EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+      const auto keyless = [mac](const char* digest) -> EVP_MAC_CTX* {
+        if (mac == nullptr) return nullptr;
+        EVP_MAC_CTX* c = EVP_MAC_CTX_new(mac);
+        const OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
+            OSSL_PARAM_construct_end()};
+        if (c != nullptr && EVP_MAC_CTX_set_params(c, params) != 1) {
+          EVP_MAC_CTX_free(c);
+          c = nullptr;
+        }
+        return c;
+      };
+      r.hmac_sha1 = keyless("SHA1");
+      r.hmac_sha256 = keyless("SHA256");
+      EVP_MAC_free(mac);  // the contexts hold their own reference
+      r.aes_128_cbc = EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr);
+      return r;
+    }();
+    return f;
+  }
+
+  /// One EVP_MAC_CTX per call, freed on every path.
+  struct mac_context {
+    EVP_MAC_CTX* ctx = nullptr;
+    explicit mac_context(EVP_MAC_CTX* c) noexcept : ctx(c) {}
+    mac_context(const mac_context&) = delete;
+    mac_context& operator=(const mac_context&) = delete;
+    ~mac_context() { EVP_MAC_CTX_free(ctx); }
+  };
+
   /// One EVP_CIPHER_CTX per call, freed on every path.
   struct cipher_context {
     EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
@@ -82,7 +131,8 @@ class openssl_crypto {
     if (in.empty()) return true;
     cipher_context c;
     if (c.ctx == nullptr) return false;
-    if (EVP_CipherInit_ex(c.ctx, EVP_aes_128_cbc(), nullptr, key.data(), iv.data(), encrypt) != 1) return false;
+    const EVP_CIPHER* aes = algorithms().aes_128_cbc;
+    if (aes == nullptr || EVP_CipherInit_ex2(c.ctx, aes, key.data(), iv.data(), encrypt, nullptr) != 1) return false;
     if (EVP_CIPHER_CTX_set_padding(c.ctx, 0) != 1) return false;
     int written = 0;
     if (EVP_CipherUpdate(c.ctx, out.data(), &written, in.data(), static_cast<int>(in.size())) != 1) return false;
