@@ -562,3 +562,18 @@ TEST_SUITE("lan") {
     CHECK(lan::encode_lan_response(q, body, largest) == body.size() + 5);
   }
 }
+
+TEST_SUITE("lan") {
+  TEST_CASE_FIXTURE(lan_rig, "lan client: a late answer to an earlier request (a retry's first attempt) is not taken "
+                             "for the last one") {
+    test_client c = admin_client();
+    REQUIRE(login(c) == lan::client_event::active);
+    std::size_t n = c.request(get_channel_access_1, buf);
+    const test::bytes first_answer = send(std::span(buf).first(n));  // its answer arrives "late"
+    n = c.request(hex("18 3B 00"), buf);
+    const test::bytes second_answer = send(std::span(buf).first(n));
+    CHECK(c.receive(first_answer, buf).event == lan::client_event::ignored);
+    REQUIRE(c.receive(second_answer, buf).event == lan::client_event::response);
+    CHECK(test::bytes(c.response().begin(), c.response().end()) == hex("1C 3B 00 02"));
+  }
+}

@@ -253,6 +253,9 @@ class client {
     if (!u || u.size < lan_message_overhead + 1 || !checksum_ok(std::span<const std::uint8_t>(plain.data(), 3)) ||
         !checksum_ok(std::span<const std::uint8_t>(plain.data() + 3, u.size - 3)))
       return ignored();
+    // The answer to the last request only: a late answer to one sent before (a retry's first
+    // attempt) carries an older rqSeq and is not taken for it.
+    if (static_cast<std::uint8_t>(plain[4] >> 2) != static_cast<std::uint8_t>((rq_seq_ - 1u) & 0x3Fu)) return ignored();
     // rqAddr, netFn/LUN, chk1, rsAddr, seq/LUN, cmd, cc, data, chk2 → netFn/LUN, cmd, cc, data
     response_[0] = plain[1];
     response_[1] = plain[5];
