@@ -49,7 +49,7 @@ users_dispatcher all_commands() {
 }
 
 /// A LAN session of the given privilege on channel 1; the default origin is the system interface.
-constexpr bmc::origin lan(bmc::privilege p) { return {p, 1}; }
+constexpr bmc::origin on_lan(bmc::privilege p) { return {p, 1}; }
 
 /// One request message (hex) and its whole response message (hex).
 void expect(users_dispatcher& d, my_bmc& b, std::string_view request, std::string_view response,
@@ -206,7 +206,7 @@ TEST_SUITE("bmc") {
     CHECK_FALSE(b.users.can_log_in(1));
     CHECK_FALSE(b.users.find_user(""));
     // Get Channel Authentication Capabilities: no null usernames, no anonymous login.
-    const bytes caps = test::dispatch_bytes(d, b, hex("18 38 8E 04"), lan(bmc::privilege::unspecified));
+    const bytes caps = test::dispatch_bytes(d, b, hex("18 38 8E 04"), on_lan(bmc::privilege::unspecified));
     REQUIRE(caps.size() == 11);
     CHECK((caps[5] & 0x03) == 0);
   }
@@ -221,9 +221,9 @@ TEST_SUITE("bmc") {
     CHECK(b.users.can_log_in(1));
     CHECK(b.users.find_user("") == std::optional<std::uint8_t>{1});
     // null usernames and anonymous login (an empty password) enabled; no non-null user yet
-    expect(d, b, "18 38 8E 04", "1C 38 00 01 80 03 02 00 00 00 00", lan(bmc::privilege::unspecified));
+    expect(d, b, "18 38 8E 04", "1C 38 00 01 80 03 02 00 00 00 00", on_lan(bmc::privilege::unspecified));
     expect(d, b, password_request(1, 0x02, "pw", false), "1C 47 00");
-    expect(d, b, "18 38 8E 04", "1C 38 00 01 80 02 02 00 00 00 00", lan(bmc::privilege::unspecified));
+    expect(d, b, "18 38 8E 04", "1C 38 00 01 80 02 02 00 00 00 00", on_lan(bmc::privilege::unspecified));
   }
 
   TEST_CASE("bmc users: set_user's refusals by name, and nothing changes") {
@@ -255,7 +255,7 @@ TEST_SUITE("bmc") {
     // In-band `channel info` asks for 0E: the system interface, session-less KCS.
     expect("18 42 0E", "1C 42 00 0F 0C 05 00 F2 1B 00 00 00");
     // From a LAN session 0E is the LAN channel.
-    expect("18 42 0E", "1C 42 00 01 04 01 82 F2 1B 00 00 00", lan(bmc::privilege::user));
+    expect("18 42 0E", "1C 42 00 01 04 01 82 F2 1B 00 00 00", on_lan(bmc::privilege::user));
     CHECK(code_of("18 42 02") == 0xCC);
   }
 
@@ -287,7 +287,7 @@ TEST_SUITE("bmc") {
   TEST_CASE_FIXTURE(users_rig, "bmc users: Get Channel Authentication Capabilities without a session advertises "
                     "RMCP+ only") {
     provision_admin(b);
-    const auto pre_session = lan(bmc::privilege::unspecified);
+    const auto pre_session = on_lan(bmc::privilege::unspecified);
     // ipmitool -I lanplus: 8E 04. No IPMI 1.5 types (byte 2 = 80), non-null usernames, v2.0 only.
     expect("18 38 8E 04", "1C 38 00 01 80 04 02 00 00 00 00", pre_session);
     // The IPMI 1.5 form (ipmitool's retry, a v1.5 client): no authentication type at all, no
@@ -304,7 +304,7 @@ TEST_SUITE("bmc") {
 
   TEST_CASE_FIXTURE(users_rig, "bmc users: ipmitool channel getciphers ipmi 1 lists suites 3 and 17 and nothing "
                     "else, never 0") {
-    const auto pre_session = lan(bmc::privilege::unspecified);
+    const auto pre_session = on_lan(bmc::privilege::unspecified);
     // ten record bytes: fewer than 16 ends the list after index 0
     expect("18 54 01 00 80", "1C 54 00 01 C0 03 01 41 81 C0 11 03 44 81", pre_session);
     expect("18 54 0E 00 80", "1C 54 00 01 C0 03 01 41 81 C0 11 03 44 81", pre_session);
@@ -332,7 +332,7 @@ TEST_SUITE("bmc") {
     my_bmc b;
     for (std::uint8_t index = 0; index <= 0x3F; ++index) {
       const bytes r = test::dispatch_bytes(d, b, {0x18, 0x54, 0x01, 0x00, static_cast<std::uint8_t>(0x80 | index)},
-                                           lan(bmc::privilege::unspecified));
+                                           on_lan(bmc::privilege::unspecified));
       REQUIRE(r.size() >= 4);
       CHECK(r.size() == (index == 0 ? 14u : 4u));
     }
@@ -341,9 +341,9 @@ TEST_SUITE("bmc") {
   // --- privileges ------------------------------------------------------------------------------
 
   TEST_CASE_FIXTURE(users_rig, "bmc users: the commands' privileges are Appendix G's; the pre-session ones need none") {
-    const auto none = lan(bmc::privilege::unspecified);
-    const auto user = lan(bmc::privilege::user);
-    const auto op = lan(bmc::privilege::operator_);
+    const auto none = on_lan(bmc::privilege::unspecified);
+    const auto user = on_lan(bmc::privilege::user);
+    const auto op = on_lan(bmc::privilege::operator_);
     CHECK(code_of("18 38 8E 04", none) == 0x00);
     CHECK(code_of("18 54 0E 00 80", none) == 0x00);
     CHECK(code_of("18 42 0E", none) == 0xD4);

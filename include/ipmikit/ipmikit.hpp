@@ -35,3 +35,9 @@
 #include "bmc/users.hpp"
 #include "bmc/controller.hpp"
 #include "bmc/vm_link.hpp"
+// IPMI over LAN (RMCP+); the crypto adapter lan/openssl.hpp is not here: it needs OpenSSL.
+#include "lan/rmcp.hpp"
+#include "lan/crypto.hpp"
+#include "lan/packet.hpp"
+#include "lan/server.hpp"
+#include "lan/client.hpp"
