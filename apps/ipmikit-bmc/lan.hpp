@@ -272,12 +272,10 @@ class lan_side {
     char host[INET6_ADDRSTRLEN] = "?";
     const bool v4 = std::all_of(e.address.begin(), e.address.begin() + 10, [](std::uint8_t b) { return b == 0; }) &&
                     e.address[10] == 0xFF && e.address[11] == 0xFF;
-    if (v4) {
-      ::inet_ntop(AF_INET, &e.address[12], host, sizeof host);
-      return std::string(host) + ":" + std::to_string(e.port);
-    }
-    ::inet_ntop(AF_INET6, e.address.data(), host, sizeof host);
-    return "[" + std::string(host) + "]:" + std::to_string(e.port);
+    ::inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? &e.address[12] : e.address.data(), host, sizeof host);
+    char text[INET6_ADDRSTRLEN + 16];
+    std::snprintf(text, sizeof text, v4 ? "%s:%u" : "[%s]:%u", host, static_cast<unsigned>(e.port));
+    return text;
   }
 
   static int bind_udp(const listen_address& where, std::string& why) {

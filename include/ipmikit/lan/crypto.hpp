@@ -350,7 +350,8 @@ template <crypto_provider C>
   const std::size_t tail = plain.size() - whole;
   for (std::size_t i = 0; i < tail; ++i) last[i] = plain[whole + i];
   const auto pad_length = static_cast<std::uint8_t>(aes_block_size - 1 - tail);
-  for (std::uint8_t i = 1; i <= pad_length; ++i) last[tail + i - 1] = i;  // lan.md §9: pad 01 02 03 …
+  for (std::size_t at = tail; at + 1 < aes_block_size; ++at)  // lan.md §9: pad 01 02 03 …
+    last[at] = static_cast<std::uint8_t>(at - tail + 1);
   last[aes_block_size - 1] = pad_length;
 
   bool ok = c.random(std::span<std::uint8_t>(iv));
