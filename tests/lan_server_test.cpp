@@ -577,3 +577,37 @@ TEST_SUITE("lan") {
     CHECK(test::bytes(c.response().begin(), c.response().end()) == hex("1C 3B 00 02"));
   }
 }
+
+TEST_SUITE("lan") {
+  TEST_CASE("lan openssl_crypto: one object re-keyed call after call, its copy and a moved-to object agree with fresh ones") {
+    const auto mac = [](lan::openssl_crypto& c, lan::hash h, std::string_view key, std::string_view data) {
+      std::array<std::uint8_t, 32> out{};
+      const auto k = std::span(reinterpret_cast<const std::uint8_t*>(key.data()), key.size());
+      const auto d = std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
+      REQUIRE(c.hmac(h, k, d, out));
+      return out;
+    };
+    lan::openssl_crypto reused;
+    for (const lan::hash h : {lan::hash::sha1, lan::hash::sha256}) {
+      for (const std::string_view key : {"key one", "", "a much longer key of twenty-odd bytes", "key one"}) {
+        lan::openssl_crypto fresh;
+        CHECK(mac(reused, h, key, "data") == mac(fresh, h, key, "data"));
+        lan::openssl_crypto copy(reused);
+        CHECK(mac(copy, h, key, "more data") == mac(fresh, h, key, "more data"));
+        lan::openssl_crypto moved(std::move(copy));
+        CHECK(mac(moved, h, key, "data") == mac(fresh, h, key, "data"));
+      }
+    }
+    // AES on one object, key and direction changing every call.
+    const std::array<std::uint8_t, 16> k1{1}, k2{2}, iv{3};
+    const std::array<std::uint8_t, 32> plain{4, 5, 6};
+    std::array<std::uint8_t, 32> a{}, b{}, back{};
+    REQUIRE(reused.aes128_cbc_encrypt(k1, iv, plain, a));
+    REQUIRE(reused.aes128_cbc_encrypt(k2, iv, plain, b));
+    CHECK(a != b);
+    REQUIRE(reused.aes128_cbc_decrypt(k1, iv, a, back));
+    CHECK(back == plain);
+    REQUIRE(reused.aes128_cbc_decrypt(k2, iv, b, back));
+    CHECK(back == plain);
+  }
+}

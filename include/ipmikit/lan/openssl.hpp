@@ -11,8 +11,12 @@
 //
 // Not part of the umbrella header ipmikit/ipmikit.hpp, which stays free of crypto libraries: a
 // program that wants it includes it and links ipmikit::openssl (the library plus
-// OpenSSL::Crypto). The object holds nothing (no keys); every call is self-contained, so one
-// object may serve every session. No exceptions and no heap of ours (OpenSSL allocates inside).
+// OpenSSL::Crypto). The object keeps one HMAC context per hash and one cipher context, made on
+// first use and re-keyed by every call (no allocation per call; a copy starts with its own), so
+// one object serves every session of a server — one thread's object, not shared between
+// threads. The last call's key schedule stays in those contexts until the next call re-keys
+// them or the object is destroyed (OpenSSL cleanses them when it frees them). No exceptions and
+// no heap of ours (OpenSSL allocates inside).
 #pragma once
 
 #include <array>
@@ -33,21 +37,46 @@ namespace ipmikit::lan {
 /// lan::crypto_provider on OpenSSL 3's libcrypto.
 class openssl_crypto {
  public:
+  openssl_crypto() noexcept = default;
+  /// A copy has contexts of its own (made on its first use); nothing is shared.
+  openssl_crypto(const openssl_crypto&) noexcept {}
+  openssl_crypto& operator=(const openssl_crypto& other) noexcept {
+    if (this != &other) release();
+    return *this;
+  }
+  openssl_crypto(openssl_crypto&& other) noexcept : mac_(other.mac_), cipher_(other.cipher_) {
+    other.mac_ = {};
+    other.cipher_ = nullptr;
+  }
+  openssl_crypto& operator=(openssl_crypto&& other) noexcept {
+    if (this != &other) {
+      release();
+      mac_ = other.mac_;
+      cipher_ = other.cipher_;
+      other.mac_ = {};
+      other.cipher_ = nullptr;
+    }
+    return *this;
+  }
+  ~openssl_crypto() { release(); }
+
   /// HMAC-h(key, data) → digest_size(h) bytes at the start of `out`; false when `out` is too
   /// small or OpenSSL fails.
   bool hmac(hash h, std::span<const std::uint8_t> key, std::span<const std::uint8_t> data,
             std::span<std::uint8_t> out) noexcept {
     if (out.size() < digest_size(h)) return false;
-    const fetched& f = algorithms();
-    const EVP_MAC_CTX* keyless = h == hash::sha1 ? f.hmac_sha1 : f.hmac_sha256;
-    if (keyless == nullptr) return false;
-    mac_context c(EVP_MAC_CTX_dup(keyless));
-    // OpenSSL wants a non-null pointer even for zero bytes.
+    EVP_MAC_CTX*& ctx = mac_[h == hash::sha1 ? 0 : 1];
+    if (ctx == nullptr) {
+      const fetched& f = algorithms();
+      const EVP_MAC_CTX* keyless = h == hash::sha1 ? f.hmac_sha1 : f.hmac_sha256;
+      if (keyless == nullptr || (ctx = EVP_MAC_CTX_dup(keyless)) == nullptr) return false;
+    }
+    // OpenSSL wants a non-null pointer even for zero bytes. A key always given: init re-keys.
     static constexpr std::uint8_t none = 0;
     std::size_t written = 0;
-    return c.ctx != nullptr && EVP_MAC_init(c.ctx, key.empty() ? &none : key.data(), key.size(), nullptr) == 1 &&
-           EVP_MAC_update(c.ctx, data.empty() ? &none : data.data(), data.size()) == 1 &&
-           EVP_MAC_final(c.ctx, out.data(), &written, out.size()) == 1 && written == digest_size(h);
+    return EVP_MAC_init(ctx, key.empty() ? &none : key.data(), key.size(), nullptr) == 1 &&
+           EVP_MAC_update(ctx, data.empty() ? &none : data.data(), data.size()) == 1 &&
+           EVP_MAC_final(ctx, out.data(), &written, out.size()) == 1 && written == digest_size(h);
   }
 
   /// AES-128-CBC of whole blocks, no padding; false when `in` is not whole blocks, `out` is
@@ -107,39 +136,32 @@ class openssl_crypto {
     return f;
   }
 
-  /// One EVP_MAC_CTX per call, freed on every path.
-  struct mac_context {
-    EVP_MAC_CTX* ctx = nullptr;
-    explicit mac_context(EVP_MAC_CTX* c) noexcept : ctx(c) {}
-    mac_context(const mac_context&) = delete;
-    mac_context& operator=(const mac_context&) = delete;
-    ~mac_context() { EVP_MAC_CTX_free(ctx); }
-  };
+  void release() noexcept {
+    for (EVP_MAC_CTX*& c : mac_) {
+      EVP_MAC_CTX_free(c);
+      c = nullptr;
+    }
+    EVP_CIPHER_CTX_free(cipher_);
+    cipher_ = nullptr;
+  }
 
-  /// One EVP_CIPHER_CTX per call, freed on every path.
-  struct cipher_context {
-    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-    cipher_context() = default;
-    cipher_context(const cipher_context&) = delete;
-    cipher_context& operator=(const cipher_context&) = delete;
-    ~cipher_context() { EVP_CIPHER_CTX_free(ctx); }
-  };
-
-  static bool aes128_cbc(int encrypt, const std::array<std::uint8_t, 16>& key, const std::array<std::uint8_t, 16>& iv,
-                         std::span<const std::uint8_t> in, std::span<std::uint8_t> out) noexcept {
+  bool aes128_cbc(int encrypt, const std::array<std::uint8_t, 16>& key, const std::array<std::uint8_t, 16>& iv,
+                  std::span<const std::uint8_t> in, std::span<std::uint8_t> out) noexcept {
     if (in.size() % block_size != 0 || out.size() < in.size() || in.size() > INT_MAX) return false;
     if (in.empty()) return true;
-    cipher_context c;
-    if (c.ctx == nullptr) return false;
+    if (cipher_ == nullptr && (cipher_ = EVP_CIPHER_CTX_new()) == nullptr) return false;
     const EVP_CIPHER* aes = algorithms().aes_128_cbc;
-    if (aes == nullptr || EVP_CipherInit_ex2(c.ctx, aes, key.data(), iv.data(), encrypt, nullptr) != 1) return false;
-    if (EVP_CIPHER_CTX_set_padding(c.ctx, 0) != 1) return false;
+    if (aes == nullptr || EVP_CipherInit_ex2(cipher_, aes, key.data(), iv.data(), encrypt, nullptr) != 1) return false;
+    if (EVP_CIPHER_CTX_set_padding(cipher_, 0) != 1) return false;
     int written = 0;
-    if (EVP_CipherUpdate(c.ctx, out.data(), &written, in.data(), static_cast<int>(in.size())) != 1) return false;
+    if (EVP_CipherUpdate(cipher_, out.data(), &written, in.data(), static_cast<int>(in.size())) != 1) return false;
     int final_written = 0;
-    if (EVP_CipherFinal_ex(c.ctx, out.data() + written, &final_written) != 1) return false;
+    if (EVP_CipherFinal_ex(cipher_, out.data() + written, &final_written) != 1) return false;
     return static_cast<std::size_t>(written) + static_cast<std::size_t>(final_written) == in.size();
   }
+
+  std::array<EVP_MAC_CTX*, 2> mac_{};  // HMAC-SHA1, HMAC-SHA256
+  EVP_CIPHER_CTX* cipher_ = nullptr;
 };
 
 static_assert(crypto_provider<openssl_crypto>);
