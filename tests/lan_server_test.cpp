@@ -272,7 +272,8 @@ TEST_SUITE("lan") {
     std::array<std::uint8_t, 32> body{};
     REQUIRE(lan::encode_open_session_request(r, body) == 32);
     const std::size_t n = lan::encode_rmcpp_plain(lan::payload_type::open_session_request, 0, 0, body, buf);
-    const auto p = lan::parse_packet(send(std::span(buf).first(n)));
+    const test::bytes answer = send(std::span(buf).first(n));
+    const auto p = lan::parse_packet(answer);  // its spans point into `answer`
     const auto rs = lan::parse_open_session_response(p.rmcpp.payload);
     REQUIRE(rs);
     CHECK(rs.value.status == lan::rmcpp_status::ok);
