@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -186,5 +187,33 @@ inline cpu_times self_cpu_seconds() {
 }
 
 inline long self_rss_kib() { return sample_process(static_cast<int>(::getpid())).rss_kib; }
+
+// ---------------------------------------------------------------------------------------------
+// The summary
+
+/// One value of the summary a load generator prints: `key=value` lines, or one JSON object.
+struct summary_field {
+  const char* key;
+  double value;
+  int decimals;
+  bool present;  // printed only when measured
+};
+
+inline void print_summary(std::span<const summary_field> fields, bool json) {
+  if (json) {
+    std::printf("{");
+    bool first = true;
+    for (const auto& f : fields) {
+      if (!f.present) continue;
+      std::printf("%s\"%s\": %.*f", first ? "" : ", ", f.key, f.decimals, f.value);
+      first = false;
+    }
+    std::printf("}\n");
+  } else {
+    for (const auto& f : fields)
+      if (f.present) std::printf("%s=%.*f\n", f.key, f.decimals, f.value);
+  }
+  std::fflush(stdout);
+}
 
 }  // namespace ipmikit_apps

@@ -72,6 +72,8 @@ namespace lan = ipmikit::lan;
 using clock_type = std::chrono::steady_clock;
 using time_point = clock_type::time_point;
 using client_type = lan::client<lan::openssl_crypto>;
+using ipmikit_apps::print_summary;
+using ipmikit_apps::summary_field;
 using ipmikit_apps::histogram;
 using ipmikit_apps::parse_double;
 using ipmikit_apps::parse_uint;
@@ -567,13 +569,7 @@ class load {
     const double per_op = ops ? 1e6 / static_cast<double>(ops) : 0;
     const histogram& h = opt_.setup_only ? setup_hist_ : hist_;
     const auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e3; };
-    struct field {
-      const char* key;
-      double value;
-      int decimals;
-      bool present;
-    };
-    const field fields[] = {
+    const summary_field fields[] = {
         {"sessions", static_cast<double>(opt_.sessions), 0, true},
         {"vms", static_cast<double>(opt_.vms == 0 ? opt_.sessions : opt_.vms), 0, true},
         {"suite", static_cast<double>(opt_.suite), 0, true},
@@ -607,20 +603,7 @@ class load {
         {"server_cpu_us_per_op", server_cpu * per_op, 2, have_server},
         {"server_ops_per_cpu_second", server_cpu > 0 ? static_cast<double>(ops) / server_cpu : 0, 0, have_server},
     };
-    if (opt_.json) {
-      std::printf("{");
-      bool first = true;
-      for (const auto& f : fields) {
-        if (!f.present) continue;
-        std::printf("%s\"%s\": %.*f", first ? "" : ", ", f.key, f.decimals, f.value);
-        first = false;
-      }
-      std::printf("}\n");
-    } else {
-      for (const auto& f : fields)
-        if (f.present) std::printf("%s=%.*f\n", f.key, f.decimals, f.value);
-    }
-    std::fflush(stdout);
+    print_summary(fields, opt_.json);
   }
 
   const options& opt_;

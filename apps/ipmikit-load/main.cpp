@@ -75,6 +75,8 @@ namespace vm = ipmikit::vm;
 using ipmikit_apps::cpu_times;
 using ipmikit_apps::histogram;
 using ipmikit_apps::proc_sample;
+using ipmikit_apps::print_summary;
+using ipmikit_apps::summary_field;
 using ipmikit_apps::parse_double;
 using ipmikit_apps::parse_uint;
 using ipmikit_apps::sample_process;
@@ -826,13 +828,7 @@ void load::report() {
   const double rss_per_vm = have_idle && n ? static_cast<double>(server_idle_.rss_kib - server_before_.rss_kib) * 1024.0 / static_cast<double>(n) : 0;
   auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e3; };
 
-  struct field {
-    const char* key;
-    double value;
-    int decimals;
-    bool present;
-  };
-  const field fields[] = {
+  const summary_field fields[] = {
       {"connections", static_cast<double>(n), 0, true},
       {"established", static_cast<double>(established_), 0, true},
       {"vms_answered", static_cast<double>(answered_all), 0, true},
@@ -877,20 +873,7 @@ void load::report() {
       {"server_rss_per_idle_vm_bytes", rss_per_vm, 0, have_idle},
       {"server_rss_end_kib", static_cast<double>(server_end_.rss_kib), 0, opt_.server_pid > 0 && server_end_.ok},
   };
-  if (opt_.json) {
-    std::printf("{");
-    bool first = true;
-    for (const auto& f : fields) {
-      if (!f.present) continue;
-      std::printf("%s\"%s\": %.*f", first ? "" : ", ", f.key, f.decimals, f.value);
-      first = false;
-    }
-    std::printf("}\n");
-  } else {
-    for (const auto& f : fields)
-      if (f.present) std::printf("%s=%.*f\n", f.key, f.decimals, f.value);
-  }
-  std::fflush(stdout);
+  print_summary(fields, opt_.json);
 }
 
 }  // namespace
