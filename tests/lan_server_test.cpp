@@ -612,3 +612,29 @@ TEST_SUITE("lan") {
     CHECK(back == plain);
   }
 }
+
+TEST_SUITE("lan") {
+  TEST_CASE_FIXTURE(lan_rig, "lan server: the table of failing sources is bounded (64) and, when full, forgets the "
+                             "source with the most attempts left, never a throttled one") {
+    const auto from = [](int i) {
+      lan::endpoint e = console;
+      e.address[14] = static_cast<std::uint8_t>(i >> 8);
+      e.address[15] = static_cast<std::uint8_t>(i);
+      return e;
+    };
+    for (int k = 0; k < 5; ++k) {
+      test_client bad = admin_client(17, "wrong-pass");
+      CHECK(login(bad, from(1)) == lan::client_event::failed);
+    }
+    CHECK(srv.throttled(from(1), now));
+    // 100 more sources, one failure each: more than the table holds.
+    for (int i = 2; i < 102; ++i) {
+      test_client bad = admin_client(17, "wrong-pass");
+      CHECK(login(bad, from(i)) == lan::client_event::failed);
+    }
+    CHECK(srv.throttled(from(1), now));  // still remembered
+    CHECK(srv.stats().auth_failures == 105);
+    test_client good = admin_client();
+    CHECK(login(good, from(101)) == lan::client_event::active);  // one failure is not a throttle
+  }
+}
