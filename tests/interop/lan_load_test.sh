@@ -93,6 +93,17 @@ run requests-suite17 --suite 17 --duration "$duration"
 run requests-suite3 --suite 3 --duration "$duration"
 run setups-suite17 --suite 17 --duration 1 --setup-only
 
+# A flood of wrong passwords from one address: the throttle refuses most of it, and the log
+# stays bounded (a budget of 20 failure lines, then one a second, with suppressed=N).
+"$load" --lan "127.0.0.1:$port" --sessions "$vms" --user-format 'admin@vm%d' --password wrong-pass \
+  --warmup 0 --duration 2 --setup-only -q >"$work/flood.out" 2>"$work/flood.err"
+flood_rc=$?
+failure_lines=$(grep -Ec 'event=lan_(auth_failed|throttled)' "$work/bmc.log")
+echo "flood: exit $flood_rc, $failure_lines failure lines, $(grep -o 'suppressed=[0-9]*' "$work/bmc.log" | tail -1)"
+check "flood: the load generator saw its logins fail (exit $flood_rc)" test "$flood_rc" -ne 0
+check "flood: the failure log lines are bounded ($failure_lines <= 26)" test "$failure_lines" -le 26
+check "flood: some failures were counted as suppressed" grep -q 'event=lan_.*suppressed=[1-9]' "$work/bmc.log"
+check "flood: no password in the log" bash -c "! grep -q -e wrong-pass -e lan-load-pass '$work/bmc.log'"
 check "ipmikit-bmc is still running" kill -0 "$server"
 kill -TERM "$server"
 wait "$server"
