@@ -14,7 +14,7 @@
 #   short    BASE+20.., lan_session_timeout 2, lan_auth_failures 5, lan_auth_refill 2
 # BASE is $IPMIKIT_LAN_TEST_PORT or 9623; the proxies use BASE+30...
 # Checks (each printed `ok - NAME` / `not ok - NAME`; any `not ok` → exit 1 at the end):
-#   1. ipmitool -C 17 and -C 3 on web1's own port: power status, bootdev pxe / disk
+#   1. ipmitool -C 17 and -C 3 on web1's own port: power status, bootdev pxe / disk / cdrom
 #      options=efiboot,persistent read back with bootparam get 5, mc info, mc guid, sel info/list,
 #      sdr list, fru print, lan print 1, user list 1, channel getciphers (exactly 3 and 17),
 #      power on fails; the log's lan_session_opened/closed lines.
@@ -239,6 +239,8 @@ for suite in 17 3; do
       grep -q 'Options apply to all future boots' "$bp"
     check_that "$t: bootparam get 5 shows EFI" "no 'BIOS EFI boot'" grep -q 'BIOS EFI boot' "$bp"
   fi
+  expect_ok "$t: chassis bootdev cdrom" 'Set Boot Device to cdrom' "${A[@]}" chassis bootdev cdrom
+  expect_ok "$t: bootparam get 5 shows the CD/DVD" 'Force Boot from CD/DVD' "${A[@]}" chassis bootparam get 5
   expect_ok "$t: mc info" '^Device ID +:' "${A[@]}" mc info
   expect_ok "$t: mc guid" 'System GUID' "${A[@]}" mc guid
   expect_ok "$t: sel info" '^Entries +:' "${A[@]}" sel info

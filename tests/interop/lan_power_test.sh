@@ -5,7 +5,7 @@
 #   lan_power_test.sh IPMIKIT_BMC
 #
 # QEMU connects its ipmi-bmc-extern device to ipmikit-bmc's VM socket; then over the LAN
-# (ipmitool -C 17, user admin):
+# (ipmitool -C 17, and -C 3 for a second NMI; user admin):
 #   * chassis power status reads "on" while QEMU is connected;
 #   * power reset, power diag (NMI) and power soft (ACPI power button) are answered and reach
 #     QEMU: ipmikit-bmc logs each as `event=power action=… reason=lan result=sent`, and QEMU
@@ -66,10 +66,11 @@ for _ in $(seq 100); do grep -q "event=capabilities" "$tmp/bmc.log" && break; sl
 grep -q "event=capabilities" "$tmp/bmc.log" && ok "QEMU connected and announced its capabilities" ||
   { not_ok "QEMU connected"; cat "$tmp/bmc.log" "$tmp/qemu.log"; exit 1; }
 
-lan() {  # lan USER PASSWORD ARGS...: ipmitool -I lanplus -C 17 at the VM's port, ≤ 20 s
+suite=17
+lan() {  # lan USER PASSWORD ARGS...: ipmitool -I lanplus -C $suite at the VM's port, ≤ 20 s
   local user=$1 password=$2
   shift 2
-  timeout 20 ipmitool -I lanplus -C 17 -H 127.0.0.1 -p "$port" -U "$user" -P "$password" "$@" >"$tmp/out" 2>&1
+  timeout 20 ipmitool -I lanplus -C "$suite" -H 127.0.0.1 -p "$port" -U "$user" -P "$password" "$@" >"$tmp/out" 2>&1
 }
 expect_power_log() {  # expect_power_log ACTION COUNT: that many `action=ACTION reason=lan result=sent` lines (≤ 5 s)
   for _ in $(seq 50); do
@@ -89,6 +90,10 @@ lan admin s3cret-pass chassis power diag && expect_power_log nmi 1 && alive &&
 lan admin s3cret-pass chassis power soft && expect_power_log soft_shutdown 1 && alive &&
   ok "power soft: ACPI power button sent to QEMU (no guest OS: QEMU stays)" || not_ok "power soft: $(cat "$tmp/out")"
 lan admin s3cret-pass chassis power on && ok "power on while on: answered" || not_ok "power on while on: $(cat "$tmp/out")"
+suite=3  # the same over suite 3
+lan admin s3cret-pass chassis power diag && expect_power_log nmi 2 && alive &&
+  ok "suite 3: power diag sent" || not_ok "suite 3 power diag: $(cat "$tmp/out")"
+suite=17
 lan op op-pass-123 -L OPERATOR chassis power reset && expect_power_log reset 2 &&
   ok "an operator session may reset" || not_ok "operator reset: $(cat "$tmp/out")"
 if lan viewer viewer-pass -L USER chassis power reset; then
