@@ -78,6 +78,7 @@ class lan_side {
   lan_side(const config& cfg, const std::vector<vm_bmc*>& vms)
       : cfg_(cfg), vms_(vms) {
     for (std::size_t i = 0; i < vms.size(); ++i) by_name_.emplace(cfg.vms[i].name, i);
+    sessions_per_vm_.assign(vms.size(), 0);
     if (cfg.lan) sockets_.push_back({-1, std::nullopt, *cfg.lan});
     for (std::size_t i = 0; i < cfg.vms.size(); ++i)
       if (cfg.vms[i].lan) sockets_.push_back({-1, i, *cfg.vms[i].lan});
@@ -232,7 +233,11 @@ class lan_side {
     }
     const bool session = e.kind == lan::event_kind::session_opened || e.kind == lan::event_kind::session_closed ||
                          e.kind == lan::event_kind::session_timed_out;
-    if (session) vms_[e.target]->set_lan_sessions(server_->active_sessions(e.target));
+    if (session) {  // Get Channel Info's count of the VM's sessions
+      std::size_t& n = sessions_per_vm_[e.target];
+      n = e.kind == lan::event_kind::session_opened ? n + 1 : (n == 0 ? 0 : n - 1);
+      vms_[e.target]->set_lan_sessions(n);
+    }
     // Failures are what a guesser makes many of: a budget, then a count.
     if (!session && !failure_log_.take(now_)) {
       ++failures_unlogged_;
@@ -310,6 +315,7 @@ class lan_side {
   std::vector<udp_socket> sockets_;
   std::unordered_map<std::string, std::size_t> by_name_;
   std::vector<std::size_t> touched_;
+  std::vector<std::size_t> sessions_per_vm_;  // active sessions, from the events (no table scan)
   time_point now_{};
   time_point next_poll_{};
   lan_stats stats_;
