@@ -13,7 +13,7 @@ root=$(repo_root)
 cd "$root"
 
 ensure_packages g++ clang cmake ninja-build pkgconf doctest-dev libbenchmark-dev libssl-dev python3 \
-  openipmi ipmitool qemu-system-x86 \
+  openipmi ipmitool freeipmi-tools python3-pyghmi qemu-system-x86 \
   libclang-rt-14-dev libfuzzer-14-dev \
   busybox-static cpio kmod xz-utils
 
