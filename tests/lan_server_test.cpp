@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <ipmikit/bmc/users.hpp>
@@ -82,12 +83,44 @@ struct handler {
   }
 };
 
+/// A handler that also serves SOL (lan::sol_handler): one instance for target 7.
+struct sol_test_handler : handler {
+  lan::sol_instance<1024, test_clock> sol;
+  lan::sol_grant grant{completion_code::success, 623};
+  std::vector<std::uint8_t> serial;  // what the console typed
+  std::size_t characters(std::span<const std::uint8_t> c) {
+    serial.insert(serial.end(), c.begin(), c.end());
+    return c.size();
+  }
+  lan::sol_grant sol_activation(std::uint32_t target, bmc::origin o) {
+    CHECK(target == 7);
+    CHECK(o.channel == 1);
+    return grant;
+  }
+  std::size_t sol_payload(std::uint32_t target, std::span<const std::uint8_t> payload, tp now, std::span<std::uint8_t> out) {
+    CHECK(target == 7);
+    return sol.receive(payload, now, *this, out);
+  }
+  void on_event(const lan::server_event& e) {
+    handler::on_event(e);
+    if (e.kind == lan::event_kind::sol_activated) sol.activate(tp{});
+    if (e.kind == lan::event_kind::sol_deactivated) sol.deactivate();
+  }
+};
+
 const lan::endpoint console{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 127, 0, 0, 1}, 40000};
 
-struct lan_rig {
+template <class Handler>
+struct basic_lan_rig {
   lan_bmc b;
   lan_dispatcher d;
-  handler h{&b, &d, {}};
+  Handler h = make_handler(&b, &d);
+  static Handler make_handler(lan_bmc* bp, lan_dispatcher* dp) {
+    if constexpr (std::is_same_v<Handler, handler>)
+      return handler{bp, dp, {}};
+    else
+      return Handler{{bp, dp, {}}, {}, {completion_code::success, 623}, {}};
+  }
   test_server srv{lan::openssl_crypto{}, config()};
   tp now = tp{} + 1000s;
   std::array<std::uint8_t, lan::max_packet_size> buf{}, reply{};
@@ -101,7 +134,7 @@ struct lan_rig {
     return c;
   }
 
-  lan_rig() {
+  basic_lan_rig() {
     REQUIRE(bmc::add_user_commands<&lan_bmc::users>(d) == bmc::add_error::ok);
     REQUIRE(bmc::add_channel_commands<&lan_bmc::users>(d) == bmc::add_error::ok);
     REQUIRE(d.add({command_id{netfn::oem, poke_command}, 0, 0, bmc::privilege::operator_, &poke}) == bmc::add_error::ok);
@@ -144,6 +177,8 @@ struct lan_rig {
     return test::bytes(c.response().begin(), c.response().end());
   }
 };
+using lan_rig = basic_lan_rig<handler>;
+using sol_rig = basic_lan_rig<sol_test_handler>;
 
 test_client admin_client(std::uint8_t suite = 17, std::string_view password = "s3cret-pass",
                          std::string_view user = "admin") {
@@ -636,5 +671,133 @@ TEST_SUITE("lan") {
     CHECK(srv.stats().auth_failures == 105);
     test_client good = admin_client();
     CHECK(login(good, from(101)) == lan::client_event::active);  // one failure is not a throttle
+  }
+}
+
+namespace {
+
+/// One SOL packet from a client in its session; what the server answers (a SOL payload, or
+/// nothing).
+template <class Rig>
+test::bytes sol_exchange(Rig& r, test_client& c, const test::bytes& payload, const lan::endpoint& from = console) {
+  const std::size_t n = c.send_sol(payload, r.buf);
+  REQUIRE(n != 0);
+  const test::bytes answer = r.send(std::span(r.buf).first(n), from);
+  if (answer.empty()) return {};
+  const lan::client_result got = c.receive(answer, r.buf);
+  if (got.event != lan::client_event::sol) return {};
+  return test::bytes(c.sol_payload().begin(), c.sol_payload().end());
+}
+
+const test::bytes activate_sol = {0x18, 0x48, 0x01, 0x01, 0xC6, 0x00, 0x00, 0x00};  // ipmitool's, sol.md §4
+const test::bytes deactivate_sol = {0x18, 0x49, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00};
+
+}  // namespace
+
+TEST_SUITE("lan") {
+  TEST_CASE_FIXTURE(sol_rig, "lan sol server: Activate Payload as ipmitool sends it, characters both ways, Deactivate") {
+    test_client c = admin_client();
+    REQUIRE(login(c) == lan::client_event::active);
+    // Before activation a SOL packet is dropped.
+    CHECK(sol_exchange(*this, c, hex("01 00 00 00 61")).empty());
+    CHECK(h.serial.empty());
+    // 12 data bytes: aux, inbound and outbound sizes 259 (LS first), the port, no VLAN.
+    CHECK(request(c, activate_sol) == hex("1C 48 00 00 00 00 00 03 01 03 01 6F 02 FF FF"));
+    CHECK(h.count(lan::event_kind::sol_activated) == 1);
+    CHECK(h.sol.active());
+    CHECK(srv.sol_session(7) == c.bmc_session_id());
+    CHECK(request(c, hex("18 4A 01")) == hex("1C 4A 00 01 01 00"));  // Get Payload Activation Status: instance 1 active
+    // Console → serial, acknowledged with the count.
+    CHECK(sol_exchange(*this, c, test::cat({hex("01 00 00 00"), test::bytes{'l', 's', '\r'}})) == hex("00 01 03 00"));
+    CHECK(h.serial == test::bytes{'l', 's', '\r'});
+    // Serial → console: the instance's packet goes out in the session that holds it.
+    const test::bytes out = {'o', 'k'};
+    REQUIRE(h.sol.write(out, now) == 2);
+    std::array<std::uint8_t, lan::sol_max_payload> payload{};
+    const std::size_t pn = h.sol.poll(now + 1s, payload);
+    REQUIRE(pn == 6);
+    const lan::outbound o = srv.encode_sol(7, std::span(payload).first(pn), reply);
+    REQUIRE(o.size != 0);
+    CHECK(o.to == console);
+    REQUIRE(c.receive(std::span(reply).first(o.size), buf).event == lan::client_event::sol);
+    CHECK(test::bytes(c.sol_payload().begin(), c.sol_payload().end()) == hex("01 00 00 00 6F 6B"));
+    CHECK(srv.encode_sol(8, std::span(payload).first(pn), reply).size == 0);  // another target: no session
+    // Deactivate: the instance stops; a second Deactivate says it already is.
+    CHECK(request(c, deactivate_sol) == hex("1C 49 00"));
+    CHECK(h.count(lan::event_kind::sol_deactivated) == 1);
+    CHECK(!h.sol.active());
+    CHECK(request(c, deactivate_sol) == hex("1C 49 80"));
+    CHECK(request(c, hex("18 4A 01")) == hex("1C 4A 00 01 00 00"));
+    CHECK(sol_exchange(*this, c, test::cat({hex("02 00 00 00"), test::bytes{'x'}})).empty());
+    CHECK(srv.stats().sol_packets == 1);
+  }
+
+  TEST_CASE_FIXTURE(sol_rig, "lan sol refused: a second activation on another session (80h, what ipmitool reports as "
+                             "'already active'), which may deactivate it") {
+    test_client first = admin_client();
+    REQUIRE(login(first) == lan::client_event::active);
+    lan::endpoint other = console;
+    other.port = 40001;
+    test_client second(lan::openssl_crypto{}, {.user = "op", .password = "op-pass-123", .console_session_id = 0x11223344});
+    REQUIRE(login(second, other) == lan::client_event::active);
+    REQUIRE(request(first, activate_sol).at(2) == 0x00);
+    CHECK(request(second, activate_sol, other) == hex("1C 48 80"));
+    CHECK(request(first, activate_sol) == hex("1C 48 80"));  // the holder itself: already active
+    CHECK(request(second, hex("18 4B 01 01"), other) ==
+          test::cat({hex("1C 4B 00"), test::bytes{static_cast<std::uint8_t>(first.bmc_session_id()),
+                                                  static_cast<std::uint8_t>(first.bmc_session_id() >> 8),
+                                                  static_cast<std::uint8_t>(first.bmc_session_id() >> 16),
+                                                  static_cast<std::uint8_t>(first.bmc_session_id() >> 24)},
+                                     test::bytes(8, 0)}));
+    // `ipmitool sol deactivate` from another session frees it; the first session's SOL packets are dropped.
+    CHECK(request(second, deactivate_sol, other) == hex("1C 49 00"));
+    CHECK(sol_exchange(*this, first, test::cat({hex("01 00 00 00"), test::bytes{'x'}})).empty());
+    CHECK(request(second, activate_sol, other).at(2) == 0x00);
+    CHECK(srv.sol_session(7) == second.bmc_session_id());
+  }
+
+  TEST_CASE_FIXTURE(sol_rig, "lan sol refused: activation without encryption (84h), of another payload or instance "
+                             "(CCh), with bad lengths (C7h), and what the handler refuses (SOL disabled, privilege)") {
+    test_client c = admin_client();
+    REQUIRE(login(c) == lan::client_event::active);
+    CHECK(request(c, hex("18 48 01 01 40 00 00 00")) == hex("1C 48 84"));  // authenticate, not encrypt
+    CHECK(request(c, hex("18 48 00 01 C6 00 00 00")) == hex("1C 48 CC"));  // payload type IPMI
+    CHECK(request(c, hex("18 48 01 02 C6 00 00 00")) == hex("1C 48 CC"));  // instance 2
+    CHECK(request(c, hex("18 48 01 01 C6 00 00")) == hex("1C 48 C7"));
+    CHECK(request(c, hex("18 49 01 01")) == hex("1C 49 C7"));
+    CHECK(request(c, hex("18 4A")) == hex("1C 4A C7"));
+    h.grant = {static_cast<completion_code>(0x81), 623};
+    CHECK(request(c, activate_sol) == hex("1C 48 81"));
+    h.grant = {completion_code::insufficient_privilege, 623};
+    CHECK(request(c, activate_sol) == hex("1C 48 D4"));
+    CHECK(h.count(lan::event_kind::sol_activated) == 0);
+    CHECK(srv.sol_session(7) == 0);
+  }
+
+  TEST_CASE_FIXTURE(sol_rig, "lan sol: the instance ends with its session (Close Session, the timeout), and a "
+                             "replayed SOL packet is not applied twice") {
+    test_client c = admin_client();
+    REQUIRE(login(c) == lan::client_event::active);
+    REQUIRE(request(c, activate_sol).at(2) == 0x00);
+    const test::bytes typed = test::cat({hex("01 00 00 00"), test::bytes{'y', '\r'}});
+    const std::size_t n = c.send_sol(typed, buf);
+    const test::bytes datagram(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+    CHECK(!send(datagram).empty());
+    CHECK(send(datagram).empty());  // the session's sequence window drops the copy
+    CHECK(h.serial == test::bytes{'y', '\r'});
+    CHECK(srv.stats().replayed == 1);
+    now += 61s;
+    srv.poll(now, h);
+    CHECK(h.count(lan::event_kind::session_timed_out) == 1);
+    CHECK(h.count(lan::event_kind::sol_deactivated) == 1);
+    CHECK(!h.sol.active());
+    CHECK(srv.sol_session(7) == 0);
+    test_client again = admin_client();
+    REQUIRE(login(again) == lan::client_event::active);
+    REQUIRE(request(again, activate_sol).at(2) == 0x00);
+    const std::size_t cn = again.close(buf);
+    CHECK(!send(std::span(buf).first(cn)).empty());
+    CHECK(h.count(lan::event_kind::sol_deactivated) == 2);
+    CHECK(srv.sol_session(7) == 0);
   }
 }

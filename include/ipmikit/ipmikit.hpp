@@ -41,3 +41,4 @@
 #include "lan/packet.hpp"
 #include "lan/server.hpp"
 #include "lan/client.hpp"
+#include "lan/sol.hpp"

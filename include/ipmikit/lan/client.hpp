@@ -16,6 +16,7 @@
 // Sans-IO: no I/O, no clock, no heap, no exceptions. The password and keys stay inside.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +30,7 @@
 #include "crypto.hpp"
 #include "packet.hpp"
 #include "rmcp.hpp"
+#include "sol.hpp"
 
 namespace ipmikit::lan {
 
@@ -48,10 +50,11 @@ enum class client_event : std::uint8_t {
   response = 2,    // a response arrived: response()
   failed = 3,      // the login failed: failure() says at which step and status()
   ignored = 4,     // a datagram that is not for this client, or does not verify
+  sol = 5,         // a SOL payload arrived (lan/sol.hpp): sol_payload()
 };
 
 [[nodiscard]] constexpr std::string_view name(client_event e) noexcept {
-  return detail::enum_name<client_event, 5>(e, {"none", "active", "response", "failed", "ignored"});
+  return detail::enum_name<client_event, 6>(e, {"none", "active", "response", "failed", "ignored", "sol"});
 }
 
 enum class client_failure : std::uint8_t {
@@ -99,6 +102,8 @@ class client {
   [[nodiscard]] constexpr cmd::privilege granted_privilege() const noexcept { return granted_; }
   /// The last response body: netFn/LUN, command, completion code, data.
   [[nodiscard]] constexpr std::span<const std::uint8_t> response() const noexcept { return {response_.data(), response_size_}; }
+  /// The last SOL payload received (lan/sol.hpp: parse_sol_packet reads it).
+  [[nodiscard]] constexpr std::span<const std::uint8_t> sol_payload() const noexcept { return {sol_.data(), sol_size_}; }
   /// The sequence number the next request goes out with.
   [[nodiscard]] constexpr std::uint32_t next_sequence() const noexcept { return out_seq_ + 1; }
 
@@ -127,6 +132,14 @@ class client {
     if (++out_seq_ == 0) out_seq_ = 1;
     return encode_protected(crypto_, keys_, payload_type::ipmi, bmc_id_, out_seq_,
                             std::span<const std::uint8_t>(message.data(), m), out);
+  }
+
+  /// A SOL payload (lan/sol.hpp: encode_sol_packet) in the active session, after Activate
+  /// Payload succeeded. 0 when not active or longer than sol_max_payload.
+  constexpr std::size_t send_sol(std::span<const std::uint8_t> payload, std::span<std::uint8_t> out) noexcept {
+    if (st_ != state::active || payload.size() > sol_max_payload) return 0;
+    if (++out_seq_ == 0) out_seq_ = 1;
+    return encode_protected(crypto_, keys_, payload_type::sol, bmc_id_, out_seq_, payload, out);
   }
 
   /// The same packet again with its old sequence number: what a replaying attacker sends (for
@@ -247,9 +260,16 @@ class client {
   }
 
   constexpr client_result on_session(const rmcpp_fields& f) noexcept {
-    if (f.session_id != cfg_.console_session_id || f.type != payload_type::ipmi) return ignored();
+    if (f.session_id != cfg_.console_session_id || (f.type != payload_type::ipmi && f.type != payload_type::sol))
+      return ignored();
     std::array<std::uint8_t, max_packet_size> plain{};
     const unprotect_result u = open_protected(crypto_, keys_, f, plain);
+    if (f.type == payload_type::sol) {
+      if (!u || u.size > sol_.size()) return ignored();
+      std::copy_n(plain.begin(), u.size, sol_.begin());
+      sol_size_ = u.size;
+      return {client_event::sol, 0};
+    }
     if (!u || u.size < lan_message_overhead + 1 || !checksum_ok(std::span<const std::uint8_t>(plain.data(), 3)) ||
         !checksum_ok(std::span<const std::uint8_t>(plain.data() + 3, u.size - 3)))
       return ignored();
@@ -287,6 +307,8 @@ class client {
   cmd::privilege granted_ = cmd::privilege::unspecified;
   std::array<std::uint8_t, 3 + 255> response_{};
   std::size_t response_size_ = 0;
+  std::array<std::uint8_t, sol_max_payload> sol_{};
+  std::size_t sol_size_ = 0;
 };
 
 }  // namespace ipmikit::lan

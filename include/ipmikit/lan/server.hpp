@@ -49,6 +49,7 @@
 #include "crypto.hpp"
 #include "packet.hpp"
 #include "rmcp.hpp"
+#include "sol.hpp"
 
 namespace ipmikit::lan {
 
@@ -56,6 +57,18 @@ namespace ipmikit::lan {
 // Numbers
 
 inline constexpr std::uint8_t set_session_privilege_command = 0x3B;  // IPMI v2.0 §22.18 (App)
+inline constexpr std::uint8_t activate_payload_command = 0x48;        // IPMI v2.0 §24.1 (App), sol.md §2
+inline constexpr std::uint8_t deactivate_payload_command = 0x49;      // IPMI v2.0 §24.2 (App)
+inline constexpr std::uint8_t payload_activation_status_command = 0x4A;  // IPMI v2.0 §24.4 (App)
+inline constexpr std::uint8_t payload_instance_info_command = 0x4B;   // IPMI v2.0 §24.5 (App)
+inline constexpr completion_code payload_already_active = static_cast<completion_code>(0x80);       // IPMI v2.0 §24.1 (Activate): 80h on another session
+inline constexpr completion_code payload_disabled = static_cast<completion_code>(0x81);             // IPMI v2.0 §24.1: 81h payload type disabled
+inline constexpr completion_code payload_needs_encryption = static_cast<completion_code>(0x84);     // IPMI v2.0 §24.1: 84h cannot activate without encryption
+inline constexpr completion_code payload_already_deactivated = static_cast<completion_code>(0x80);  // IPMI v2.0 §24.2 (Deactivate): 80h
+/// Activate Payload's aux byte 1 b7: "activate with encryption" (IPMI v2.0 §24.1, sol.md §2).
+inline constexpr std::uint8_t activate_with_encryption = 0x80;
+/// The one SOL instance of a target (Get Payload Activation Status: capacity 1).
+inline constexpr std::uint8_t sol_instance_number = 1;
 inline constexpr std::uint8_t close_session_command = 0x3C;          // IPMI v2.0 §22.19 (App)
 inline constexpr completion_code privilege_not_available = static_cast<completion_code>(0x80);  // IPMI v2.0 §22.18: 80h level not available for this user
 inline constexpr completion_code privilege_exceeds_limit = static_cast<completion_code>(0x81);  // IPMI v2.0 §22.18: 81h exceeds user/channel limit
@@ -100,6 +113,30 @@ concept server_handler = requires(H& h, std::span<const std::uint8_t> in, std::s
   { h.dispatch_sessionless(u32, o, in, out) } -> std::same_as<bmc::dispatch_result>;
 };
 
+/// What Activate Payload of SOL gets from the handler: whether this session may, and the UDP
+/// port the console is told to use (the one it talks to: ipmitool refuses any other).
+struct sol_grant {
+  completion_code code = completion_code::success;  // success, payload_disabled, insufficient_privilege, …
+  std::uint16_t port = rmcp_port;
+};
+
+/// Optional handler members for Serial over LAN (payload type 1, lan/sol.hpp). With them the
+/// server answers Activate and Deactivate Payload, Get Payload Activation Status and Get
+/// Payload Instance Info for SOL instance 1 of each target (one session at a time per target),
+/// and hands the active session's SOL packets over; without them these commands go to dispatch
+/// (a bmc::dispatcher answers C1) and SOL packets are dropped.
+///   sol_activation(target, origin) -> sol_grant: may this session activate SOL now.
+///   sol_payload(target, payload, now, reply) -> std::size_t: a SOL packet from the session that
+///     holds the target's instance; the answer's size (0: none). Start and stop the instance on
+///     the events sol_activated and sol_deactivated (the latter also when its session ends).
+///   Send the instance's own packets with server::encode_sol().
+template <class H, class TimePoint>
+concept sol_handler = requires(H& h, std::span<const std::uint8_t> in, std::span<std::uint8_t> out,
+                               std::uint32_t u32, bmc::origin o, TimePoint t) {
+  { h.sol_activation(u32, o) } -> std::same_as<sol_grant>;
+  { h.sol_payload(u32, in, t, out) } -> std::same_as<std::size_t>;
+};
+
 /// Session events, for the caller's log.
 enum class event_kind : std::uint8_t {
   session_opened = 0,      // RAKP 3 verified: the session is active
@@ -108,11 +145,13 @@ enum class event_kind : std::uint8_t {
   auth_failed = 3,         // see failure
   throttled = 4,           // a login from a source that used its failures, refused unchecked
   session_evicted = 5,     // a session still in setup, dropped to make room
+  sol_activated = 6,       // the session holds its target's SOL instance now
+  sol_deactivated = 7,     // it does not any more (Deactivate Payload, or the session ended)
 };
 
 [[nodiscard]] constexpr std::string_view name(event_kind k) noexcept {
-  return detail::enum_name<event_kind, 6>(k, {"session_opened", "session_closed", "session_timed_out", "auth_failed",
-                                              "throttled", "session_evicted"});
+  return detail::enum_name<event_kind, 8>(k, {"session_opened", "session_closed", "session_timed_out", "auth_failed",
+                                              "throttled", "session_evicted", "sol_activated", "sol_deactivated"});
 }
 
 /// Why a login failed (auth_failed).
@@ -187,6 +226,14 @@ struct server_stats {
   std::uint64_t replayed = 0;           // sequence number seen before or outside the window
   std::uint64_t bad_messages = 0;       // an IPMI message inside that does not parse
   std::uint64_t requests = 0;           // session requests answered
+  std::uint64_t sol_packets = 0;        // SOL packets handed to the handler
+};
+
+/// A datagram the caller sends on its own (encode_sol): where to, from which socket.
+struct outbound {
+  std::size_t size = 0;  // 0: nothing (no such session, or it holds no SOL instance)
+  endpoint to{};
+  std::uint32_t local = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -290,6 +337,28 @@ class server {
     }
   }
 
+  /// The session that holds `target`'s SOL instance (its BMC session ID), or 0.
+  [[nodiscard]] constexpr std::uint32_t sol_session(std::uint32_t target) const noexcept {
+    for (const slot& s : slots_)
+      if (s.st == state::active && s.sol && s.target == target) return s.id;
+    return 0;
+  }
+
+  /// A SOL packet of `target`'s instance (lan/sol.hpp: sol_instance::poll) as a datagram of the
+  /// session that holds it, written to `out` (max_packet_size fits); size 0 when none does.
+  constexpr outbound encode_sol(std::uint32_t target, std::span<const std::uint8_t> payload,
+                                std::span<std::uint8_t> out) noexcept {
+    outbound o;
+    for (slot& s : slots_) {
+      if (s.st != state::active || !s.sol || s.target != target) continue;
+      o.size = encode_protected(crypto_, s.keys, payload_type::sol, s.console_id, next_out(s), payload, out);
+      o.to = s.from;
+      o.local = s.local;
+      break;
+    }
+    return o;
+  }
+
   /// Closes every session of `target` (its BMC went away); returns how many.
   template <server_handler Handler>
   constexpr std::size_t close_target(std::uint32_t target, Handler& h) noexcept {
@@ -333,6 +402,7 @@ class server {
     std::uint32_t highest = 0;  // the highest accepted inbound sequence number (0: none yet)
     std::uint32_t seen = 0;     // bit i: highest − i was accepted
     std::uint32_t out_seq = 0;
+    bool sol = false;  // holds its target's SOL instance
     [[nodiscard]] constexpr std::span<const std::uint8_t> name_view() const noexcept { return {name.data(), name_size}; }
   };
 
@@ -630,7 +700,8 @@ class server {
       return 0;
     }
     s->last = now;
-    if (f.type != payload_type::ipmi) {  // SOL and the rest: not served here
+    if (f.type == payload_type::sol) return sol_in_session(*s, std::span<const std::uint8_t>(plain.data(), u.size), now, h, out);
+    if (f.type != payload_type::ipmi) {  // OEM payloads: not served here
       ++stats_.bad_messages;
       return 0;
     }
@@ -654,6 +725,77 @@ class server {
       release(*s);
     }
     return size;
+  }
+
+  template <class Handler>
+  constexpr std::size_t sol_in_session(slot& s, std::span<const std::uint8_t> payload, time_point now, Handler& h,
+                                       std::span<std::uint8_t> out) noexcept {
+    if constexpr (sol_handler<Handler, time_point>) {
+      if (s.sol) {
+        ++stats_.sol_packets;
+        std::array<std::uint8_t, sol_max_payload> reply{};
+        const std::size_t n = h.sol_payload(s.target, payload, now, reply);
+        return n == 0 ? 0
+                      : encode_protected(crypto_, s.keys, payload_type::sol, s.console_id, next_out(s),
+                                         std::span<const std::uint8_t>(reply.data(), std::min(n, reply.size())), out);
+      }
+    }
+    ++stats_.bad_messages;  // SOL not served, or not activated by this session
+    return 0;
+  }
+
+  /// Activate/Deactivate Payload, Get Payload Activation Status and Instance Info for SOL
+  /// (IPMI v2.0 §24; sol.md §2); nothing (dispatch answers) for the other commands.
+  template <class Handler, class Reply>
+  constexpr std::optional<std::size_t> payload_command(slot& s, const request_view& v, Handler& h,
+                                                       const Reply& reply) noexcept {
+    if (v.function != netfn::app) return std::nullopt;
+    const auto& d = v.data;
+    const bool sol_instance_1 = d.size() >= 2 && (d[0] & payload_type_mask) == static_cast<std::uint8_t>(payload_type::sol) &&
+                                (d[1] & 0x0Fu) == sol_instance_number;
+    switch (v.command) {
+      case activate_payload_command: {
+        if (d.size() != 6) return reply(completion_code::request_data_length_invalid, {});
+        if (!sol_instance_1) return reply(completion_code::invalid_data_field, {});
+        // Every packet of our sessions is encrypted; SOL is never sent in the clear.
+        if ((d[2] & activate_with_encryption) == 0) return reply(payload_needs_encryption, {});
+        const sol_grant g = h.sol_activation(s.target, bmc::origin{s.current, cfg_.channel});
+        if (g.code != completion_code::success) return reply(g.code, {});
+        if (sol_session(s.target) != 0) return reply(payload_already_active, {});
+        s.sol = true;
+        emit(h, event_kind::sol_activated, s);
+        constexpr auto size = static_cast<std::uint16_t>(sol_max_payload);
+        return reply(completion_code::success,
+                     {0, 0, 0, 0, static_cast<std::uint8_t>(size & 0xFF), static_cast<std::uint8_t>(size >> 8),
+                      static_cast<std::uint8_t>(size & 0xFF), static_cast<std::uint8_t>(size >> 8),
+                      static_cast<std::uint8_t>(g.port & 0xFF), static_cast<std::uint8_t>(g.port >> 8), 0xFF, 0xFF});
+      }
+      case deactivate_payload_command: {
+        if (d.size() != 6) return reply(completion_code::request_data_length_invalid, {});
+        if (!sol_instance_1) return reply(completion_code::invalid_data_field, {});
+        // Any session of the target may (sol.md §4: `ipmitool sol deactivate` is a new session).
+        slot* holder = find(sol_session(s.target));
+        if (holder == nullptr) return reply(payload_already_deactivated, {});
+        emit(h, event_kind::sol_deactivated, *holder);
+        holder->sol = false;
+        return reply(completion_code::success, {});
+      }
+      case payload_activation_status_command: {
+        if (d.size() != 1) return reply(completion_code::request_data_length_invalid, {});
+        if ((d[0] & payload_type_mask) != static_cast<std::uint8_t>(payload_type::sol))
+          return reply(completion_code::invalid_data_field, {});
+        return reply(completion_code::success, {sol_instance_number, sol_session(s.target) != 0 ? std::uint8_t{1} : std::uint8_t{0}, 0});
+      }
+      case payload_instance_info_command: {
+        if (d.size() != 2) return reply(completion_code::request_data_length_invalid, {});
+        if (!sol_instance_1) return reply(completion_code::invalid_data_field, {});
+        const std::uint32_t id = sol_session(s.target);
+        return reply(completion_code::success, {static_cast<std::uint8_t>(id), static_cast<std::uint8_t>(id >> 8),
+                                                static_cast<std::uint8_t>(id >> 16), static_cast<std::uint8_t>(id >> 24),
+                                                0, 0, 0, 0, 0, 0, 0, 0});
+      }
+      default: return std::nullopt;
+    }
   }
 
   /// The response body (netFn/LUN, command, completion code, data) to one session request.
@@ -698,6 +840,9 @@ class server {
       release(*other);
       return reply(completion_code::success, {});
     }
+    if constexpr (sol_handler<Handler, time_point>)
+      if (view)
+        if (const auto n = payload_command(s, *view, h, reply)) return *n;
     const bmc::dispatch_result r = h.dispatch(s.target, bmc::origin{s.current, cfg_.channel}, q.view(), body);
     return r ? r.size : 0;
   }
@@ -843,6 +988,8 @@ class server {
 
   template <class Handler>
   constexpr void emit(Handler& h, event_kind k, const slot& s, auth_failure why = auth_failure::none) noexcept {
+    if (s.sol && (k == event_kind::session_closed || k == event_kind::session_timed_out))
+      emit(h, event_kind::sol_deactivated, s);  // the instance ends with its session
     if constexpr (requires { h.on_event(server_event{}); }) {
       server_event e;
       e.kind = k;
