@@ -279,6 +279,12 @@ class vm_bmc {
     (void)state_.fru.build(cfg.fru.fields());  // checked when the configuration was read
     if (cfg.system_guid) state_.ids.set_system(*cfg.system_guid);
     if (cfg.device_guid) state_.ids.set_device(*cfg.device_guid);
+    state_.users = bmc::users([&] {
+      bmc::users_config c;
+      if (cfg.lan_port != 0) c.sol_port = cfg.lan_port;  // SOL parameter 8: where `sol activate` goes
+      c.sol_enabled = cfg.serial.has_value();            // parameter 1's first value: SOL needs a console
+      return c;
+    }());
     for (const user_entry& u : cfg.users) (void)state_.users.set_user(u.id, u.settings());  // checked when read
     bmc::sdr_config sdr{};
     sdr.watchdog_number = watchdog_sensor_number;

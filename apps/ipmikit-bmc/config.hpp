@@ -137,6 +137,10 @@ inline constexpr std::pair<std::string_view, ipmikit::cmd::privilege> privilege_
 /// reserved per VM, 16 KiB.
 constexpr std::size_t max_sel_capacity = 1024;
 
+/// sol_history's default and bound (bytes per VM with a serial console).
+constexpr std::size_t default_sol_history = 8192;
+constexpr std::size_t max_sol_history = 65536;
+
 struct vm_config {
   std::string name;
   listen_address listen;
@@ -157,6 +161,15 @@ struct vm_config {
   /// The VM's own IPMI-over-LAN address (`lan = HOST:PORT`): RMCP+ logins there are this VM's
   /// users by their plain names. None: the VM is reachable over LAN only on the shared port.
   std::optional<listen_address> lan;
+  /// The VM's serial console for Serial over LAN (`serial = unix:PATH` or `HOST:PORT`): QEMU's
+  /// socket chardev, which QEMU listens on and ipmikit-bmc connects to (serial.hpp). None: SOL
+  /// is disabled for this VM (Activate Payload answers 81h).
+  std::optional<listen_address> serial;
+  /// How many of the console's last bytes are kept and shown first on `sol activate`.
+  std::size_t sol_history = default_sol_history;
+  /// The UDP port its LAN sessions (and so SOL) use: its own `lan`, else the shared one; 0
+  /// without LAN. Filled by parse_config (SOL parameter 8).
+  std::uint16_t lan_port = 0;
   /// Where the VM's SEL, boot options and FRU writes are kept (state_dir); empty: nowhere, they
   /// last as long as the process. Filled by parse_config from [bmc] state_dir when not set here.
   std::string state_dir;
@@ -412,6 +425,15 @@ inline config_result parse_config(std::string_view text) {
       if (auto e = parse_listen(value, a)) return fail("lan: " + *e);
       if (a.type != listen_address::kind::tcp || a.port == 0) return fail("lan: expected HOST:PORT (UDP, port 1-65535)");
       vm.lan = a;
+    } else if (key == "serial") {
+      listen_address a;
+      if (auto e = parse_listen(value, a)) return fail("serial: " + *e);
+      if (a.type == listen_address::kind::tcp && a.port == 0) return fail("serial: expected unix:PATH or HOST:PORT (port 1-65535)");
+      vm.serial = a;
+    } else if (key == "sol_history") {
+      const auto v = number(static_cast<std::uint32_t>(max_sol_history));
+      if (!v) return bad("bytes, 0 to 65536");
+      vm.sol_history = *v;
     } else if (key == "listen") {
       if (auto e = parse_listen(value, vm.listen)) return fail("listen: " + *e);
       for (const vm_config& other : r.cfg.vms)
@@ -523,7 +545,7 @@ inline config_result parse_config(std::string_view text) {
                     "it is a space, a digit, an upper-case letter or punctuation)");
     } else {
       return fail("unknown key '" + k +
-                  "' in [vm " + vm.name + "] (known: listen, device_id, device_revision, firmware, manufacturer, product, "
+                  "' in [vm " + vm.name + "] (known: listen, lan, serial, sol_history, device_id, device_revision, firmware, manufacturer, product, "
                   "watchdog_timeout, watchdog_action, watchdog_pretimeout, watchdog_pretimeout_interrupt, "
                   "watchdog_start, system_guid, device_guid, userN, userN_password, sel_capacity, temperature, power_sensor, state_dir, fru_chassis_type, fru_chassis_part, fru_chassis_serial, "
                   "fru_board_manufacturer, fru_board_product, fru_board_serial, fru_board_part, "
@@ -533,8 +555,11 @@ inline config_result parse_config(std::string_view text) {
   }
 
   line_no = 0;
-  for (vm_config& vm : r.cfg.vms)
+  for (vm_config& vm : r.cfg.vms) {
     if (vm.state_dir.empty() && !r.cfg.state_dir.empty()) vm.state_dir = r.cfg.state_dir + "/" + vm.name;
+    if (vm.lan) vm.lan_port = vm.lan->port;
+    else if (r.cfg.lan) vm.lan_port = r.cfg.lan->port;
+  }
   for (std::size_t i = 0; i < r.cfg.vms.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
       if (!r.cfg.vms[i].state_dir.empty() && r.cfg.vms[i].state_dir == r.cfg.vms[j].state_dir) {

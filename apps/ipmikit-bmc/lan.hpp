@@ -5,6 +5,10 @@
 // (vm_bmc::lan_request). The server (main.cpp) watches the sockets in its epoll loop and calls
 // readable() and poll().
 //
+// Serial over LAN: a VM with a serial console (serial.hpp) has one SOL instance; a session of
+// that VM with at least SOL parameter 2's privilege activates it (ipmitool sol activate), its
+// SOL packets go to the console, and pump_sol() sends what the console has for it.
+//
 // Routing (docs/ipmikit-bmc.md, "IPMI over LAN"):
 //   - on a VM's own address, a user name is that VM's user;
 //   - on the shared address, "USER@VM" is user USER of VM VM (split at the last '@'), and a
@@ -40,6 +44,7 @@
 #include "bmc.hpp"
 #include "config.hpp"
 #include "log.hpp"
+#include "serial.hpp"
 
 namespace ipmikit_bmc {
 
@@ -64,6 +69,7 @@ struct lan_stats {
   std::uint64_t received = 0;
   std::uint64_t answered = 0;
   std::uint64_t send_failed = 0;  // the reply could not be sent (the socket's buffer full): the client retries
+  std::uint64_t sol_sent = 0;     // SOL packets with serial output sent
 };
 
 class lan_side {
@@ -130,11 +136,43 @@ class lan_side {
       const std::size_t size =
           server_->receive(std::span<const std::uint8_t>(in.data(), static_cast<std::size_t>(n)), endpoint_of(from),
                            static_cast<std::uint32_t>(index), now, h, out);
-      if (size == 0) continue;
-      if (::sendto(s.fd, out.data(), size, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&from), len) < 0)
-        ++stats_.send_failed;
+      if (size != 0) {
+        if (::sendto(s.fd, out.data(), size, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&from), len) < 0)
+          ++stats_.send_failed;
+        else
+          ++stats_.answered;
+      }
+      // An ACK may have made room, typed characters may be waiting for the VM.
+      for (const std::size_t vm : std::exchange(sol_touched_, {})) {
+        pump_sol(vm, now);
+        touched_serial_.push_back(vm);
+      }
+    }
+  }
+
+  /// The VMs whose serial console got characters to write since the last call.
+  std::vector<std::size_t> take_touched_serial() { return std::exchange(touched_serial_, {}); }
+
+  /// The VMs' serial consoles (index: the VM; null: none), for SOL.
+  void attach_serial(std::vector<std::unique_ptr<serial_console>>* consoles) { serial_ = consoles; }
+
+  /// Sends what VM `vm`'s SOL instance has due at `now` (a new packet or a retry).
+  void pump_sol(std::size_t vm, time_point now) {
+    serial_console* c = console(vm);
+    if (c == nullptr || c->sol() == nullptr || !server_) return;
+    std::array<std::uint8_t, lan::sol_max_payload> payload{};
+    std::array<std::uint8_t, lan::max_packet_size> out{};
+    for (int k = 0; k < 2; ++k) {  // at most one packet is in flight: a retry or a give-up, then a new one
+      const std::size_t n = c->sol()->poll(now, payload);
+      if (n == 0) return;
+      const lan::outbound o = server_->encode_sol(static_cast<std::uint32_t>(vm), std::span(payload).first(n), out);
+      if (o.size == 0 || o.local >= sockets_.size()) return;
+      sockaddr_storage to{};
+      const socklen_t len = sockaddr_of(o.to, to);
+      if (::sendto(sockets_[o.local].fd, out.data(), o.size, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), len) < 0)
+        ++stats_.send_failed;  // the retry timer sends it again
       else
-        ++stats_.answered;
+        ++stats_.sol_sent;
     }
   }
 
@@ -209,8 +247,47 @@ class lan_side {
       side.touched_.push_back(s.vm.value_or(0));
       return side.vms_[s.vm.value_or(0)]->lan_request(o, in, out, side.now_);
     }
-    void on_event(const lan::server_event& e) { side.log(e); }
+    void on_event(const lan::server_event& e) {
+      if (e.kind == lan::event_kind::sol_activated || e.kind == lan::event_kind::sol_deactivated)
+        side.sol_changed(e);
+      side.log(e);
+    }
+    /// SOL may be activated when the VM has a serial console, SOL is enabled (parameter 1) and
+    /// the session has parameter 2's privilege; the console is told this socket's port.
+    lan::sol_grant sol_activation(std::uint32_t target, ipmikit::bmc::origin o) {
+      const auto& params = side.vms_[target]->users().sol_parameters();
+      const auto& enable = params.get<ipmikit::cmd::sol::enable>();
+      const auto& auth = params.get<ipmikit::cmd::sol::authentication>();
+      if (side.console(target) == nullptr || !enable.enabled) return {lan::payload_disabled, 0};
+      if (static_cast<std::uint8_t>(o.level) < static_cast<std::uint8_t>(auth.min_privilege))
+        return {ipmikit::completion_code::insufficient_privilege, 0};
+      return {ipmikit::completion_code::success, side.sockets_[socket].where.port};
+    }
+    std::size_t sol_payload(std::uint32_t target, std::span<const std::uint8_t> payload, time_point now,
+                            std::span<std::uint8_t> reply) {
+      serial_console* c = side.console(target);
+      if (c == nullptr || c->sol() == nullptr) return 0;
+      side.sol_touched_.push_back(target);
+      return c->sol()->receive(payload, now, *c, reply);
+    }
   };
+
+  [[nodiscard]] serial_console* console(std::size_t vm) const {
+    return serial_ != nullptr && vm < serial_->size() ? (*serial_)[vm].get() : nullptr;
+  }
+
+  void sol_changed(const lan::server_event& e) {
+    serial_console* c = console(e.target);
+    if (c == nullptr) return;
+    if (e.kind == lan::event_kind::sol_deactivated) {
+      c->deactivate();
+      return;
+    }
+    const auto& params = vms_[e.target]->users().sol_parameters();
+    c->activate(now_, lan::sol_settings_from<clock_type::duration>(params.get<ipmikit::cmd::sol::character_accumulate>(),
+                                                                   params.get<ipmikit::cmd::sol::retry>()));
+    sol_touched_.push_back(e.target);  // the history goes out at once
+  }
 
   static lan_server::config server_config(const config& cfg) {
     lan_server::config c;
@@ -230,10 +307,13 @@ class lan_side {
       case lan::event_kind::auth_failed: what = "lan_auth_failed"; break;
       case lan::event_kind::throttled: what = "lan_throttled"; break;
       case lan::event_kind::session_evicted: what = "lan_session_evicted"; break;
+      case lan::event_kind::sol_activated: what = "sol_activated"; break;
+      case lan::event_kind::sol_deactivated: what = "sol_deactivated"; break;
     }
-    const bool session = e.kind == lan::event_kind::session_opened || e.kind == lan::event_kind::session_closed ||
+    const bool sol = e.kind == lan::event_kind::sol_activated || e.kind == lan::event_kind::sol_deactivated;
+    const bool session = sol || e.kind == lan::event_kind::session_opened || e.kind == lan::event_kind::session_closed ||
                          e.kind == lan::event_kind::session_timed_out;
-    if (session) {  // Get Channel Info's count of the VM's sessions
+    if (session && !sol) {  // Get Channel Info's count of the VM's sessions
       std::size_t& n = sessions_per_vm_[e.target];
       n = e.kind == lan::event_kind::session_opened ? n + 1 : (n == 0 ? 0 : n - 1);
       vms_[e.target]->set_lan_sessions(n);
@@ -271,6 +351,24 @@ class lan_side {
       e.port = ntohs(v6.sin6_port);
     }
     return e;
+  }
+
+  /// The socket address of `e` (an IPv4-mapped address as sockaddr_in, for IPv4 sockets).
+  static socklen_t sockaddr_of(const lan::endpoint& e, sockaddr_storage& out) {
+    const bool v4 = std::all_of(e.address.begin(), e.address.begin() + 10, [](std::uint8_t b) { return b == 0; }) &&
+                    e.address[10] == 0xFF && e.address[11] == 0xFF;
+    if (v4) {
+      auto& a = reinterpret_cast<sockaddr_in&>(out);
+      a.sin_family = AF_INET;
+      a.sin_port = htons(e.port);
+      std::memcpy(&a.sin_addr, &e.address[12], 4);
+      return sizeof(sockaddr_in);
+    }
+    auto& a = reinterpret_cast<sockaddr_in6&>(out);
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(e.port);
+    std::memcpy(&a.sin6_addr, e.address.data(), 16);
+    return sizeof(sockaddr_in6);
   }
 
   static std::string endpoint_text(const lan::endpoint& e) {
@@ -315,6 +413,9 @@ class lan_side {
   std::vector<udp_socket> sockets_;
   std::unordered_map<std::string, std::size_t> by_name_;
   std::vector<std::size_t> touched_;
+  std::vector<std::unique_ptr<serial_console>>* serial_ = nullptr;
+  std::vector<std::size_t> sol_touched_;     // SOL instances to pump after this datagram
+  std::vector<std::size_t> touched_serial_;  // consoles that may have characters for their VM
   std::vector<std::size_t> sessions_per_vm_;  // active sessions, from the events (no table scan)
   time_point now_{};
   time_point next_poll_{};

@@ -146,7 +146,7 @@ int open_listener(const listen_address& where, std::string& bound, std::string& 
 /// What an epoll event belongs to: the low 3 bits say the kind, the rest an index.
 enum class source : std::uint64_t {
   signal = 0, vm_listener = 1, vm_connection = 2, control_listener = 3, control_client = 4, log_output = 5,
-  lan_socket = 6
+  lan_socket = 6, serial = 7
 };
 constexpr std::uint64_t tag(source s, std::size_t index = 0) { return (static_cast<std::uint64_t>(index) << 3) | static_cast<std::uint64_t>(s); }
 
@@ -181,6 +181,13 @@ class server {
       view_.push_back(slots_[i].bmc.get());
     }
     lan_ = std::make_unique<lan_side>(cfg_, view_);
+    serial_.resize(cfg.vms.size());
+    for (std::size_t i = 0; i < cfg.vms.size(); ++i)
+      if (cfg.vms[i].serial) {
+        serial_[i] = std::make_unique<serial_console>(cfg.vms[i].name, *cfg.vms[i].serial, cfg.vms[i].sol_history);
+        serial_vms_.push_back(i);
+      }
+    lan_->attach_serial(&serial_);
     accept_log_.burst = 3;            // accept failures: a few lines, then one per 10 s
     accept_log_.per_second = 0.1;
     accept_log_.tokens = accept_log_.burst;
@@ -237,6 +244,7 @@ class server {
     for (std::size_t i = 0; i < lan_->sockets().size(); ++i)
       if (!watch(lan_->sockets()[i].fd, EPOLLIN, tag(source::lan_socket, i))) return fail("epoll_ctl: " + errno_text());
     if (lan_->enabled()) lan_->poll(clock_type::now());
+    serial_poll(clock_type::now());
     if (!cfg_.control_path.empty()) {
       std::string bound;
       std::string why;
@@ -288,10 +296,14 @@ class server {
           case source::lan_socket:
             lan_->readable(index, now);
             for (const std::size_t i : lan_->take_touched()) touch(i);
+            for (const std::size_t i : lan_->take_touched_serial())  // typed characters to write, deadlines moved
+              serial_io(i, serial_[i] && serial_[i]->connected() ? EPOLLOUT : 0u, now);
             break;
+          case source::serial: serial_io(index, ev, now); break;
         }
       }
       if (const auto due = lan_->next_poll(); due && *due <= now) lan_->poll(now);
+      if (serial_due_ && *serial_due_ <= now) serial_poll(now);
       serve_control_clients(now);
       resume_listeners(now);
       run_timers(now);
@@ -304,6 +316,51 @@ class server {
   }
 
  private:
+  // --- serial consoles (serial.hpp) and their SOL instances ------------------------------------
+
+  /// Events on VM `i`'s serial console (or characters queued for it: EPOLLOUT).
+  void serial_io(std::size_t i, std::uint32_t ev, time_point now) {
+    serial_console* c = serial_[i].get();
+    if (c == nullptr) return;
+    if (ev != 0 && c->fd() >= 0) {
+      const int fd = c->fd();
+      if (!c->io(ev, now)) {
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);  // closed by io(); forget it before the number is reused
+        serial_watched_[i] = 0;
+      } else {
+        rewatch_serial(i);
+      }
+    }
+    lan_->pump_sol(i, now);
+    note_serial_deadline(i);
+  }
+
+  void rewatch_serial(std::size_t i) {
+    serial_console* c = serial_[i].get();
+    (void)c->take_write_pending();
+    const std::uint32_t want = c->wanted_events();
+    if (want != serial_watched_[i] && watch(c->fd(), want, tag(source::serial, i), EPOLL_CTL_MOD))
+      serial_watched_[i] = want;
+  }
+
+  /// Connections due, SOL retries and packets due; then the next time this has work.
+  void serial_poll(time_point now) {
+    serial_watched_.resize(serial_.size(), 0);
+    serial_due_.reset();
+    for (const std::size_t i : serial_vms_) {
+      serial_console* c = serial_[i].get();
+      if (c->connect_if_due(now)) {
+        if (watch(c->fd(), c->wanted_events(), tag(source::serial, i)))
+          serial_watched_[i] = c->wanted_events();
+      }
+      lan_->pump_sol(i, now);
+      note_serial_deadline(i);
+    }
+  }
+  void note_serial_deadline(std::size_t i) {
+    if (const auto d = serial_[i]->next_deadline(); d && (!serial_due_ || *d < *serial_due_)) serial_due_ = d;
+  }
+
   bool fail(const std::string& message) {
     std::fprintf(stderr, "ipmikit-bmc: %s\n", message.c_str());
     return false;
@@ -576,6 +633,7 @@ class server {
     if (!timers_.empty()) sooner(timers_.next_time());
     if (resume_at_) sooner(*resume_at_);
     if (const auto lan_due = lan_->next_poll()) sooner(*lan_due);
+    if (serial_due_) sooner(*serial_due_);
     for (const control_client& c : clients_) {
       if (runnable(c)) return 0;  // lines waiting to run: come straight back
       sooner(c.last_activity + idle_timeout());
@@ -744,6 +802,10 @@ class server {
   std::uint32_t log_watched_ = 0;
   std::optional<time_point> resume_at_;  // paused listeners are watched again
   std::unique_ptr<lan_side> lan_;        // IPMI over LAN (lan.hpp); after view_, which it reads
+  std::vector<std::unique_ptr<serial_console>> serial_;  // by VM; null: no serial console
+  std::vector<std::size_t> serial_vms_;                  // the VMs that have one
+  std::vector<std::uint32_t> serial_watched_;            // epoll events registered, by VM
+  std::optional<time_point> serial_due_;                 // the earliest console deadline
   log_bucket accept_log_;
   std::uint64_t accept_failures_unlogged_ = 0;
 };
