@@ -14,7 +14,9 @@ Steps on the command line: a verb and its fixed number of arguments; a verb may 
 time limit as a suffix, VERB:SECONDS (e.g. expect:30 REGEX, expect-exit:5 0).
   expect REGEX      wait until the output after the previous match matches REGEX (Python re,
                     searched in the output decoded as Latin-1, so one character = one byte;
-                    re.MULTILINE); the next expect starts after this match
+                    re.MULTILINE); the next expect starts after this match. `$` also
+                    matches at the end of what has arrived so far: to match a whole line,
+                    end the pattern with \r*\n instead
   reject REGEX      fail if the output so far (all of it) matches REGEX; does not wait
   quiet SECONDS     wait SECONDS; fail if any output arrives meanwhile
   send TEXT         type TEXT and Enter: TEXT's escapes (\\r \\n \\t \\\\ \\xHH \\e) decoded, then "\\r"
