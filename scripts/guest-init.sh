@@ -16,12 +16,30 @@
 #     (reset), opens /dev/watchdog (which starts the timer), pets it $guest_wd_pets times (3) a
 #     second apart, says "stopped petting" and keeps the device open without the magic close:
 #     the BMC's countdown runs out and it carries out the action.
-#  5. sleeps forever (PID 1 must not exit).
+#     With guest_watchdog=0 steps 3 and 4 are left out ("watchdog skipped").
+#  5. sleeps forever (PID 1 must not exit); with guest_console_shell=1 it runs an interactive
+#     busybox shell on the console (ttyS0) instead, started again whenever it ends (a test drives
+#     it over the serial line, e.g. through SOL). It says "console shell on ttyS0" before each
+#     start; its prompt is "guest# " (PS1). The tty echoes what is typed, so a test expects a
+#     command's output by something the command line itself does not contain (echo $((6*7)) → 42).
+#     Every other way this script stops (a failure above) ends there too.
 # Kernel command line words with "=" and no dot (guest_wd_timeout=5 ...) reach this script as
 # environment variables.
 export PATH=/bin:/usr/bin
 say() { echo "IPMIKIT-GUEST: $* (t=$(cut -d' ' -f1 /proc/uptime)s)"; }
-hang() { while :; do sleep 3600; done; }
+console_shell() {
+  # setsid -c: the shell's own session with ttyS0 as its controlling terminal, so ^C reaches
+  # the command it runs rather than PID 1.
+  while :; do
+    say "console shell on ttyS0"
+    HOME=/root PS1='guest# ' setsid -c /bin/sh -i </dev/ttyS0 >/dev/ttyS0 2>&1
+    sleep 1
+  done
+}
+hang() {
+  [ "${guest_console_shell:-0}" = 1 ] && console_shell
+  while :; do sleep 3600; done
+}
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -111,7 +129,16 @@ if [ "${guest_inventory:-0}" = 1 ]; then
   inv lan-print-1 'IP Address' lan print 1
   inv user-list-1 'ADMINISTRATOR|ID' user list 1
   inv channel-info-1 'Channel 0x1 info' channel info 1
+  # Serial over LAN as the guest sees it: ipmitool's "Enabled : true" (SOL parameter 1), and
+  # the LAN channel's cipher suite table with suite 17 (Get Channel Cipher Suites).
+  inv sol-info-1 'Enabled +: true' sol info 1
+  inv channel-getciphers-1 '^17 +N/A +hmac_sha256 +sha256_128 +aes_cbc_128' channel getciphers ipmi 1
   say "inventory done"
+fi
+
+if [ "${guest_watchdog:-1}" = 0 ]; then
+  say "watchdog skipped"
+  hang
 fi
 
 # Get Watchdog Timer: byte 4 of the response data is the timer use expiration flags; bit 4 is

@@ -14,7 +14,8 @@
 #      (Whether the BMC still shows the SMS/OS expiration flag after the reset is reported, not
 #      required: the second boot's /init does not arm the watchdog again when it does.)
 #   With --inventory: after step 2 the guest also runs the inventory commands of issue 15
-#   (scripts/guest-init.sh: mc selftest, mc guid, … channel info 1), each of which must succeed
+#   (scripts/guest-init.sh: mc selftest, mc guid, … channel info 1, sol info 1, channel getciphers
+#   ipmi 1), each of which must succeed
 #   and print what it should; after the watchdog's reset, `sel list` must show the expiry.
 #   With --restart-bmc (needs --inventory): ipmikit-bmc keeps its state in a state directory; once
 #   it has sent the watchdog's reset, it is killed (SIGKILL) and started again on the same
