@@ -383,7 +383,10 @@ class load {
       case lan::client_event::none:  // the next login step
         send(s, r.size, now);
         return;
-      case lan::client_event::ignored: ++n_.ignored; return;
+      case lan::client_event::ignored:
+      case lan::client_event::sol:  // never activated here: not ours
+        ++n_.ignored;
+        return;
       case lan::client_event::failed:
         send(s, r.size, now);
         ++n_.login_failures;
