@@ -23,10 +23,19 @@
 #     start; its prompt is "guest# " (PS1). The tty echoes what is typed, so a test expects a
 #     command's output by something the command line itself does not contain (echo $((6*7)) → 42).
 #     Every other way this script stops (a failure above) ends there too.
+# guest_say_tty=NAME (e.g. ttyS0) writes every "IPMIKIT-GUEST:" line to /dev/NAME as well as to
+# the console: a test that reads the markers from one serial port (the console, a file) and
+# watches another (the SOL console) sees them on both.
 # Kernel command line words with "=" and no dot (guest_wd_timeout=5 ...) reach this script as
 # environment variables.
 export PATH=/bin:/usr/bin
-say() { echo "IPMIKIT-GUEST: $* (t=$(cut -d' ' -f1 /proc/uptime)s)"; }
+say() {
+  line="IPMIKIT-GUEST: $* (t=$(cut -d' ' -f1 /proc/uptime)s)"
+  echo "$line"
+  # guest_say_tty=ttyS0: also on that port (e.g. the SOL console while /dev/console is ttyS1).
+  [ -n "${guest_say_tty:-}" ] && { echo "$line" >"/dev/$guest_say_tty"; } 2>/dev/null
+  return 0
+}
 console_shell() {
   # setsid -c: the shell's own session with ttyS0 as its controlling terminal, so ^C reaches
   # the command it runs rather than PID 1.
