@@ -16,6 +16,8 @@ FLEET_END = "<!-- fleet_bench.py:end -->"
 # lan_bench.py's section, likewise carried over.
 LAN_BEGIN = "<!-- lan_bench.py:begin -->"
 LAN_END = "<!-- lan_bench.py:end -->"
+SOL_BEGIN = "<!-- sol_bench:begin -->"  # bench/sol_bench.cpp's section, kept by perf_table.py
+SOL_END = "<!-- sol_bench:end -->"
 
 
 def cpu_model():

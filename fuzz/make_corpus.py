@@ -17,6 +17,8 @@ Input formats are documented at the top of each fuzz_<target>.cpp; in short:
   fuzz_lan_packet: one datagram (or a bare session-setup payload)
   fuzz_lan_server: operations (op byte + arguments; see fuzz_lan_server.cpp)
   fuzz_lan_session: [setup] then operations (op byte + arguments; see fuzz_lan_session.cpp)
+  fuzz_lan_sol:   [setup] [5 settings] then operations (op byte + arguments; see fuzz_lan_sol.cpp)
+  fuzz_lan_sol_session: [setup] then operations (op byte + arguments; see fuzz_lan_sol_session.cpp)
 """
 
 import argparse
@@ -738,6 +740,94 @@ def lan_session_seeds():
     return seeds
 
 
+def lan_sol_seeds():
+    """fuzz_lan_sol: [setup: b0 Capacity 1000, b1 active] [accumulate x5ms] [threshold] [retries]
+    [retry interval x10ms] [max chars], then operations (op byte % 10, see fuzz_lan_sol.cpp):
+    0 raw [n] bytes, 1 console [seq] [ack] [accepted] [control] [n] chars (ack F0: in flight,
+    F1: in flight + NACK), 2 write [hi] [lo], 3 poll, 4 clock [mode] [x], 5 activate,
+    6 deactivate, 7 sink [take] [flags], 8 configure [5], 9 ACK in flight."""
+    def console(seq, ack=0, accepted=0, control=0, data=b""):
+        return bytes([1, seq, ack, accepted, control, len(data)]) + data
+
+    def write(n):
+        return bytes([2, n >> 8, n & 0xFF])
+
+    def ms(x):
+        return bytes([4, 0, x])
+
+    def sec(x):
+        return bytes([4, 2, x])
+
+    POLL, ACT, DEACT, ACK = bytes([3]), bytes([5]), bytes([6]), bytes([9])
+    default = bytes([12, 96, 3, 50, 255])
+    return {
+        "accumulate_then_threshold": bytes([3]) + default + write(10) + POLL + ms(59) + POLL + ms(1) + POLL + ACK
+        + write(96) + POLL + ACK + POLL,
+        "full_packets_and_wrap": bytes([3]) + default + (write(1000) + POLL + ACK + POLL + ACK + POLL + ACK + POLL + ACK) * 5,
+        "retries_then_given_up": bytes([2]) + default + write(20) + ms(60) + POLL + sec(1) + POLL + sec(1) + POLL
+        + sec(1) + POLL + sec(1) + POLL + write(5) + ms(60) + POLL + ACK,
+        "partial_ack_nack_pause": bytes([3]) + default + write(300) + POLL + console(0, 0xF0, 100) + POLL
+        + console(0, 0xF1, 0) + POLL + write(10) + POLL + console(0, 0xF0, 0) + POLL + ACK,
+        "overrun": bytes([2]) + default + write(2047) + POLL + write(10) + POLL + sec(1) + POLL + ACK + POLL,
+        "console_chars_dup_unavailable": bytes([2]) + default + console(1, 0, 0, 0, b"ls\r") + console(1, 0, 0, 0, b"ls\r")
+        + bytes([7, 1, 0]) + console(2, 0, 0, 0, b"abc") + bytes([7, 200, 1]) + console(3, 0, 0, 0, b"x")
+        + bytes([7, 0, 2]) + console(4, 0, 0, 0, b"yy") + console(4, 0, 0, 0, b"yy"),
+        "flush_and_operations": bytes([3]) + default + write(400) + POLL + console(5, 0, 0, 0x13, b"q") + POLL + ACK + POLL
+        + console(6, 0xF0, 255, 0x3E) + POLL,
+        "malformed_and_inactive": bytes([0]) + default + bytes([0, 2, 1, 2]) + bytes([0, 5, 0, 0, 0, 0, 0x61])
+        + console(1, 0, 0, 0, b"a") + write(5) + ACT + write(5) + DEACT + console(2, 1, 1) + POLL,
+        "huge_clock_reconfigure": bytes([3]) + bytes([0, 1, 7, 0, 1]) + write(50) + POLL + POLL + bytes([4, 3, 255])
+        + POLL + bytes([8, 255, 255, 2, 255, 0]) + write(300) + POLL + bytes([4, 3, 200]) + POLL + POLL + ACK + ACT + POLL,
+    }
+
+
+def lan_sol_session_seeds():
+    """fuzz_lan_sol_session: [setup: b0 suite 3] then operations (op byte % 10, the client in
+    op b4; see fuzz_lan_sol_session.cpp): 0 activate [aux] (b5: [type] [instance] first),
+    1 deactivate (b5: [type] [instance]), 2 SOL [seq] [ack] [accepted] [control] [n] chars (ack F0:
+    the last from the BMC), 3 replay, 4 mutate [mode] [pos] [x], 5 clock [hi] [lo] x 100 ms,
+    6 close, 7 status (b5: instance info), 8 serial [n] chars, 9 grant [code]."""
+    B = 0x10  # the second client ("op")
+
+    def act(k=0, aux=0xC6):
+        return bytes([0 | k, aux])
+
+    def act_raw(k, t, i, aux=0xC6):
+        return bytes([0x20 | k, t, i, aux])
+
+    def deact(k=0):
+        return bytes([1 | k])
+
+    def sol(k=0, seq=1, ack=0, accepted=0, control=0, data=b""):
+        return bytes([2 | k, seq, ack, accepted, control, len(data)]) + data
+
+    def serial(data):
+        return bytes([8, len(data)]) + data
+
+    def clock(seconds):
+        units = seconds * 10
+        return bytes([5, units >> 8, units & 0xFF])
+
+    REPLAY, CLOSE, STATUS, INFO = bytes([3]), bytes([6]), bytes([7]), bytes([0x27])
+    seeds = {}
+    for name, setup in (("s17", 0), ("s3", 1)):
+        seeds[f"{name}_activate_both_ways_deactivate"] = (bytes([setup]) + sol() + act() + STATUS + INFO
+                                                         + sol(data=b"ls\r") + REPLAY + serial(b"hello\r\n")
+                                                         + sol(seq=0, ack=0xF0) + serial(b"x" * 200) + sol(seq=2, ack=0xF0, data=b"q")
+                                                         + deact() + deact() + sol(seq=3, data=b"z"))
+        seeds[f"{name}_two_sessions"] = (bytes([setup]) + act() + act(B) + bytes([0x20 | B]) + deact(B) + act(B)
+                                         + sol(B, data=b"op") + sol(0, seq=2, data=b"admin") + CLOSE + bytes([6 | B]) + act())
+    seeds["refusals"] = (bytes([0]) + act(aux=0x40) + act_raw(0, 0, 1) + act_raw(0, 1, 2) + act_raw(0, 0x41, 0x11)
+                         + bytes([9, 1]) + act() + bytes([9, 2]) + act() + bytes([9, 0]) + act() + bytes([0x21, 1, 3]))
+    seeds["replay_and_mutate"] = (bytes([0]) + act() + sol(data=b"abc") + REPLAY + bytes([4, 0, 10, 1]) + bytes([4, 1, 30, 0])
+                                  + bytes([4, 2, 0, 0x55]) + sol(seq=1, data=b"abc") + sol(seq=2, control=0x01, data=b"d") + REPLAY)
+    seeds["timeout_and_close"] = (bytes([0]) + act() + serial(b"boot") + clock(30) + sol(ack=0xF0) + clock(59) + serial(b"more")
+                                  + clock(2) + act(B) + STATUS + bytes([0x17]) + clock(61) + act())
+    seeds["retries_through_server"] = (bytes([1]) + act() + serial(b"a" * 255) + serial(b"") + serial(b"") + serial(b"")
+                                       + serial(b"b") + sol(seq=0, ack=0xF0) + serial(b""))
+    return seeds
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the files on disk")
@@ -761,6 +851,8 @@ def main():
         "fuzz_lan_packet": lan_packet_seeds(),
         "fuzz_lan_server": lan_server_seeds(),
         "fuzz_lan_session": lan_session_seeds(),
+        "fuzz_lan_sol": lan_sol_seeds(),
+        "fuzz_lan_sol_session": lan_sol_session_seeds(),
     }
     differ = False
     for target, seeds in corpora.items():
