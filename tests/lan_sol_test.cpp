@@ -273,6 +273,35 @@ TEST_SUITE("lan sol") {
     CHECK(sink.got == text_bytes("y"));
   }
 
+  TEST_CASE_FIXTURE(sol_rig, "lan sol: a retransmission is the first packet byte for byte, even after an overrun "
+                             "meanwhile") {
+    write("abc");
+    now += 60ms;
+    const test::bytes first = poll();
+    REQUIRE(first.size() == 7);
+    (void)sol.write(test::bytes(600, 'z'), now);  // overflows while the packet is in flight
+    now += 500ms;
+    CHECK(poll() == first);
+    CHECK(receive(hex("00 01 03 00")).empty());
+    const test::bytes next = poll();
+    REQUIRE(!next.empty());
+    CHECK(next[3] == lan::sol_status::transmit_overrun);  // said in the next new packet
+  }
+
+  TEST_CASE_FIXTURE(sol_rig, "lan sol refused: an answer buffer too small changes nothing") {
+    write(std::string(96, 'x'));
+    std::array<std::uint8_t, 8> tiny{};
+    CHECK(sol.poll(now, tiny) == 0);
+    CHECK(sol.stats().packets_sent == 0);
+    CHECK(poll().size() == 4 + 96);  // still due, with its first number
+    CHECK(out[0] == 1);
+    std::array<std::uint8_t, 3> smaller{};
+    const test::bytes typed = test::cat({hex("01 00 00 00"), text_bytes("q")});
+    CHECK(sol.receive(typed, now, sink, smaller) == 0);
+    CHECK(sink.got.empty());
+    CHECK(receive(typed) == hex("00 01 01 00"));
+  }
+
   TEST_CASE("lan sol: settings from SOL parameters 3 and 4 (5 ms and 10 ms units)") {
     const auto s = lan::sol_settings_from<std::chrono::nanoseconds>(cmd::sol::character_accumulate{12, 0},
                                                                     cmd::sol::retry{0xFF, 50});

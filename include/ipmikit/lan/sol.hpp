@@ -233,13 +233,15 @@ class sol_instance {
   }
 
   /// A packet from the console: its acknowledgement of ours is applied, its characters go to
-  /// `sink`, and the answer (an ACK of its characters) is written to `out` (sol_max_payload
-  /// fits); returns the answer's size, 0 when none is due. Call poll() afterwards: an ACK may
-  /// have made room for the next packet.
+  /// `sink`, and the answer (an ACK of its characters) is written to `out` (at least
+  /// sol_header_size; sol_max_payload fits); returns the answer's size, 0 when none is due.
+  /// An `out` too small for an answer changes nothing. Call poll() afterwards: an ACK may have
+  /// made room for the next packet.
   template <sol_sink Sink>
   constexpr std::size_t receive(std::span<const std::uint8_t> payload, time_point now, Sink& sink,
                                 std::span<std::uint8_t> out) noexcept {
     (void)now;
+    if (out.size() < sol_header_size) return 0;
     const sol_parse_result r = parse_sol_packet(payload);
     if (!r) {
       ++stats_.malformed;
@@ -286,9 +288,10 @@ class sol_instance {
   /// The packet due at `now`, if any: a retransmission of the unacknowledged one after
   /// retry_interval (given up after retry_count resends), else new characters once
   /// send_threshold wait or the oldest has waited accumulate_interval. Writes it to `out`
-  /// (sol_max_payload fits) and returns its size; 0 when nothing is due.
+  /// (sol_max_payload fits) and returns its size; 0 when nothing is due. An `out` too small
+  /// for the packet due changes nothing. A retransmission is the same bytes as the first.
   constexpr std::size_t poll(time_point now, std::span<std::uint8_t> out) noexcept {
-    if (!active_) return 0;
+    if (!active_ || out.size() < sol_header_size + std::min<std::size_t>(size_, settings_.max_characters)) return 0;
     if (outstanding_ != 0) {
       if (now - sent_at_ < settings_.retry_interval) return 0;
       if (retries_ < settings_.retry_count) {
@@ -310,9 +313,9 @@ class sol_instance {
     sent_at_ = now;
     due_ = unsent() != 0;  // what is left has waited already: it goes as soon as this is ACKed
     ++stats_.packets_sent;
-    const std::size_t n = encode_outstanding(out);
+    out_status_ = status();
     overrun_ = false;  // said once
-    return n;
+    return encode_outstanding(out);
   }
 
   /// When poll() has work next (now or earlier: at once), or nothing.
@@ -374,7 +377,7 @@ class sol_instance {
     out[0] = out_seq_;
     out[1] = 0;
     out[2] = 0;
-    out[3] = status();
+    out[3] = out_status_;
     const std::size_t first = std::min(outstanding_, Capacity - head_);
     std::copy_n(buffer_.begin() + static_cast<std::ptrdiff_t>(head_), first, out.begin() + sol_header_size);
     std::copy_n(buffer_.begin(), outstanding_ - first,
@@ -386,6 +389,7 @@ class sol_instance {
     head_ = size_ = outstanding_ = 0;
     out_seq_ = 0;
     retries_ = 0;
+    out_status_ = 0;
     paused_ = due_ = overrun_ = seen_in_ = false;
     in_seq_ = in_accepted_ = 0;
   }
@@ -400,6 +404,7 @@ class sol_instance {
   time_point first_at_{};        // when the oldest unsent character arrived
   std::uint8_t out_seq_ = 0;     // the last number used
   std::uint8_t retries_ = 0;
+  std::uint8_t out_status_ = 0;  // the packet in flight's status byte (its resends are the same)
   std::uint8_t in_seq_ = 0;      // the console's last packet
   std::uint8_t in_accepted_ = 0; // and what we took of it
   bool seen_in_ = false;
