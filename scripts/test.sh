@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 root=$(repo_root)
 cd "$root"
 
-ensure_packages g++ clang cmake ninja-build pkgconf doctest-dev libbenchmark-dev libssl-dev python3 \
+ensure_packages g++ clang cmake ninja-build pkgconf doctest-dev libbenchmark-dev libssl-dev nlohmann-json3-dev python3 \
   openipmi ipmitool freeipmi-tools python3-pyghmi qemu-system-x86 \
   libclang-rt-14-dev libfuzzer-14-dev \
   busybox-static cpio kmod xz-utils

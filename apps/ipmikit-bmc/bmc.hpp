@@ -24,6 +24,7 @@
 
 #include "config.hpp"
 #include "log.hpp"
+#include "qmp.hpp"
 #include "state_store.hpp"
 
 namespace ipmikit_bmc {
@@ -86,8 +87,10 @@ constexpr std::string_view pretimeout_key(cmd::watchdog_pretimeout_interrupt p) 
 // ---------------------------------------------------------------------------------------------
 // Types
 
-/// What the BMC can do to the VM: each is one VM command gated by a capability.
-enum class power_action : std::uint8_t { none, power_off, reset, nmi, soft_shutdown };
+/// What the BMC can do to the VM: without `qmp`, each is one VM command gated by a capability
+/// (power_on and power_cycle are not: the VM protocol has no power-on); with `qmp`, power on,
+/// off, cycle, reset and soft shutdown go through QMP (qmp.hpp), NMI stays a VM command.
+enum class power_action : std::uint8_t { none, power_off, reset, nmi, soft_shutdown, power_on, power_cycle };
 
 constexpr std::string_view name(power_action a) {
   switch (a) {
@@ -96,8 +99,20 @@ constexpr std::string_view name(power_action a) {
     case power_action::reset: return "reset";
     case power_action::nmi: return "nmi";
     case power_action::soft_shutdown: return "soft_shutdown";
+    case power_action::power_on: return "power_on";
+    case power_action::power_cycle: return "power_cycle";
   }
   return "none";
+}
+constexpr qmp_op qmp_op_for(power_action a) {
+  switch (a) {
+    case power_action::power_on: return qmp_op::power_on;
+    case power_action::power_off: return qmp_op::power_off;
+    case power_action::power_cycle: return qmp_op::power_cycle;
+    case power_action::reset: return qmp_op::reset;
+    case power_action::soft_shutdown: return qmp_op::powerdown;
+    default: return qmp_op::none;
+  }
 }
 constexpr vm::capability capability_for(power_action a) {
   switch (a) {
@@ -117,9 +132,11 @@ enum class power_outcome : std::uint8_t {
   sent,            // handed to the VM connection now (written this loop turn unless it is full)
   queued,          // another VM command is ahead of it; it follows 10 ms after that one
   already_queued,  // the same command waits and was not sent yet: not queued twice
-  already_off,     // POWEROFF was sent on this connection: not sent again
-  not_connected,
+  already_off,     // POWEROFF was sent on this connection (with qmp: the VM is off): not sent again
+  already_on,      // power on while on: nothing to do
+  not_connected,   // no VM connection (with qmp: no QMP connection, QEMU is not running)
   missing_capability,
+  vm_off,          // with qmp: reset or soft shutdown of a VM that is off
 };
 
 constexpr std::string_view name(power_outcome o) {
@@ -128,12 +145,14 @@ constexpr std::string_view name(power_outcome o) {
     case power_outcome::queued: return "queued";
     case power_outcome::already_queued: return "already_queued";
     case power_outcome::already_off: return "already_off";
+    case power_outcome::already_on: return "already_on";
     case power_outcome::not_connected: return "not_connected";
     case power_outcome::missing_capability: return "missing_capability";
+    case power_outcome::vm_off: return "vm_off";
   }
   return "?";
 }
-constexpr bool accepted(power_outcome o) { return o <= power_outcome::already_off; }
+constexpr bool accepted(power_outcome o) { return o <= power_outcome::already_on; }
 
 /// Counters for `status` on the control socket.
 struct vm_stats {
@@ -323,8 +342,11 @@ class vm_bmc {
   [[nodiscard]] const bmc::watchdog& timer() const { return state_.watchdog; }
   [[nodiscard]] const vm_components& components() const { return state_; }
   [[nodiscard]] bool connected() const { return session_.connected(); }
-  /// Power as this BMC knows it: on while the VM is connected, off once it sent POWEROFF.
-  [[nodiscard]] bool power_on() const { return session_.connected() && !powered_off_; }
+  /// Power as this BMC knows it: with `qmp`, what QEMU's run state says (qmp.hpp); without,
+  /// on while the VM is connected, off once it sent POWEROFF.
+  [[nodiscard]] bool power_on() const { return has_qmp() ? qmp_.on() : session_.connected() && !powered_off_; }
+  [[nodiscard]] bool has_qmp() const { return !cfg_->qmp_path.empty(); }
+  [[nodiscard]] const qmp_machine& qmp() const { return qmp_; }
   /// Get Message Flags' byte.
   [[nodiscard]] std::uint8_t message_flags() const {
     return byte_of(state_.mc.message_flags(state_.watchdog.pretimeout_flag()));
@@ -379,8 +401,10 @@ class vm_bmc {
     ++stats_.connections;
     if (admit(log_kind::chatter)) log_event(name(), "event=connected peer=%s", quoted(peer).c_str());
     session_.connect(now, events{*this, now});  // queues VERSION 1
-    (void)state_.chassis.power_changed(true, take_restart_cause(), now);
-    power_sensor_follows();
+    if (!has_qmp()) {  // with qmp, QEMU's run state says (qmp_follows)
+      (void)state_.chassis.power_changed(true, take_restart_cause(), now);
+      power_sensor_follows();
+    }
     if (cfg_->watchdog.start_on_connect && state_.watchdog.initialized() && !state_.watchdog.running()) {
       (void)state_.watchdog.reset(now);
       if (admit(log_kind::chatter)) log_event(name(), "event=watchdog_started reason=configured %s", describe_watchdog().c_str());
@@ -393,8 +417,10 @@ class vm_bmc {
     session_.disconnect(now, events{*this, now});
     state_.mc.forget_attention();
     powered_off_ = false;
-    (void)state_.chassis.power_changed(false, cmd::restart_cause::unknown, now);
-    power_sensor_follows();
+    if (!has_qmp()) {
+      (void)state_.chassis.power_changed(false, cmd::restart_cause::unknown, now);
+      power_sensor_follows();
+    }
     // Power requests still waiting were answered "queued": say that they were not sent.
     if (in_flight_ != power_action::none && admit(log_kind::action))
       log_event(name(), "event=power action=%s reason=%s result=not_sent note=\"disconnected before it was written\"",
@@ -438,6 +464,7 @@ class vm_bmc {
     now_ = now;
     session_.poll(now, events{*this, now});
     release_power();
+    if (has_qmp()) qmp_.poll(now);  // a power cycle's power on, after its second off
     if (state_.watchdog.due(now)) {
       state_.at = {now, wall_()};
       state_.watchdog.poll(now, [&](const auto& e) { on_watchdog(e, now); });
@@ -457,6 +484,7 @@ class vm_bmc {
     };
     sooner(state_.watchdog.next_deadline());
     sooner(limiter_.report_due());
+    if (has_qmp()) sooner(qmp_.next_deadline());
     return due;
   }
 
@@ -509,8 +537,12 @@ class vm_bmc {
   /// Asks for the VM command of `a` (see power_outcome): at most one command is handed to the
   /// connection at a time; identical requests that have not gone out yet are one command.
   power_outcome request_power(power_action a, const char* reason) {
+    if (has_qmp() && a != power_action::nmi) return qmp_power(a, reason);
+    if (a == power_action::power_cycle) a = power_action::power_off;  // no power-on: off, a supervisor restarts it
     power_outcome o = power_outcome::queued;
-    if (!session_.connected()) {
+    if (a == power_action::power_on) {
+      o = power_on() ? power_outcome::already_on : power_outcome::missing_capability;
+    } else if (!session_.connected()) {
       o = power_outcome::not_connected;
     } else if (!session_.peer_capabilities().has(capability_for(a))) {
       o = power_outcome::missing_capability;
@@ -535,11 +567,96 @@ class vm_bmc {
   power_outcome operator_action(power_action a, std::string& why) {
     const power_outcome o = request_power(a, "control");
     if (o == power_outcome::not_connected) why = "VM not connected";
+    if (o == power_outcome::not_connected && has_qmp()) why = "QMP not connected (QEMU is not running)";
     if (o == power_outcome::missing_capability)
-      why = "the VM does not support " + std::string(ipmikit_bmc::name(a)) + " (capabilities 0x" +
-            hex2(session_.peer_capabilities().to_byte()) + ")";
+      why = a == power_action::power_on
+                ? std::string("no power on without qmp (the VM protocol has none; see docs/ipmikit-bmc.md, \"Power\")")
+                : "the VM does not support " + std::string(ipmikit_bmc::name(a)) + " (capabilities 0x" +
+                      hex2(session_.peer_capabilities().to_byte()) + ")";
+    if (o == power_outcome::vm_off) why = "the VM is off";
     return o;
   }
+
+  /// A power request carried out over QMP: judged against the state the pending operation aims
+  /// at (qmp_machine::intended_on), so each path is idempotent — power on when on and power off
+  /// when off do nothing and succeed; the same request while it is pending is one operation.
+  power_outcome qmp_power(power_action a, const char* reason) {
+    const qmp_op op = qmp_op_for(a);
+    const bool on = qmp_.intended_on();
+    power_outcome o = power_outcome::sent;
+    if (!qmp_.ready()) {
+      o = a == power_action::power_off ? power_outcome::already_off : power_outcome::not_connected;
+    } else if (qmp_.pending() == op && op != qmp_op::powerdown) {
+      o = power_outcome::already_queued;
+    } else if (a == power_action::power_on && on) {
+      o = power_outcome::already_on;
+    } else if (a == power_action::power_off && !on) {
+      o = power_outcome::already_off;
+    } else if ((a == power_action::reset || a == power_action::soft_shutdown) && !on) {
+      o = power_outcome::vm_off;
+    } else {
+      (void)qmp_.request(op, now_);
+      ++stats_.power_actions;
+      // A reset is a boot now (QEMU resets at once); a power on or cycle boots when QMP says
+      // the VM runs again (qmp_follows).
+      if (a == power_action::reset) (void)state_.chassis.power_changed(true, take_restart_cause(), now_);
+    }
+    if (o == power_outcome::already_queued || o == power_outcome::already_off || o == power_outcome::already_on)
+      ++stats_.power_coalesced;
+    if (admit(log_kind::action))
+      log_event(name(), "event=power action=%s reason=%s result=%s via=qmp", std::string(ipmikit_bmc::name(a)).c_str(),
+                reason, std::string(ipmikit_bmc::name(o)).c_str());
+    return o;
+  }
+
+  // --- QMP (the server owns the socket; qmp.hpp) ------------------------------------------------
+
+  /// True when the server should connect to the VM's QMP socket now.
+  [[nodiscard]] bool qmp_connect_due(time_point now) const { return has_qmp() && qmp_.connect_due(now); }
+  /// The socket connected: the greeting is awaited.
+  void qmp_connected(time_point now) {
+    now_ = now;
+    qmp_.connected(now);
+    qmp_logged_failure_ = false;
+    if (admit(log_kind::chatter)) log_event(name(), "event=qmp_connected path=%s", quoted(cfg_->qmp_path).c_str());
+  }
+  /// A connect failed (`was_connected` false) or the connection ended: the VM is off (no QEMU,
+  /// or none we can ask); the next try is a second later. A failed connect is logged once per
+  /// outage, not once a second.
+  void qmp_disconnected(time_point now, std::string_view why, bool was_connected) {
+    now_ = now;
+    const bool was_on = qmp_.on();
+    qmp_.disconnected(now);
+    if ((was_connected || !qmp_logged_failure_) && admit(log_kind::chatter))
+      log_event(name(), "event=qmp_disconnected reason=%s%s", quoted(why).c_str(),
+                was_connected ? "" : " note=\"retrying every second, logged once\"");
+    if (!was_connected) qmp_logged_failure_ = true;
+    if (was_on) qmp_follows(false, now);
+  }
+  /// Bytes read from the QMP socket. False: close the connection (logged).
+  bool qmp_receive(std::span<const char> bytes, time_point now) {
+    now_ = now;
+    const qmp_op pending_before = qmp_.pending();
+    const qmp_feed_result r = qmp_.receive(bytes);
+    for (const std::string& e : r.errors)
+      if (admit(log_kind::chatter)) log_event(name(), "event=qmp_error error=%s", quoted(e).c_str());
+    if (verbose_)
+      for (const std::string& e : r.events)
+        if (admit(log_kind::verbose)) log_event(name(), "event=qmp_event name=%s status=%s", e.c_str(), qmp_.status().c_str());
+    if (r.power_changed)
+      qmp_follows(pending_before == qmp_op::power_on || pending_before == qmp_op::power_cycle, now);
+    if (!first_status_seen_ && !qmp_.status().empty()) first_status_seen_ = true;
+    if (r.close) {
+      if (admit(log_kind::chatter)) log_event(name(), "event=qmp_error error=%s action=disconnect", quoted(*r.close).c_str());
+      return false;
+    }
+    return true;
+  }
+  /// QMP commands not written yet, and how many bytes of them were.
+  [[nodiscard]] std::string_view qmp_outbound() const { return qmp_.outbound(); }
+  void qmp_consumed(std::size_t n) { qmp_.consume(n); }
+  /// Connected without a greeting for too long: the server closes it.
+  [[nodiscard]] bool qmp_overdue(time_point now) const { return has_qmp() && qmp_.greeting_overdue(now); }
 
   // --- the operator's SEL and boot device (control socket: sel, boot) -------------------------
 
@@ -630,7 +747,7 @@ class vm_bmc {
                   "message_flags=0x%02X\nconnections=%llu\nrequests=%llu\nunsupported=%llu\n"
                   "watchdog_expiries=%llu\npretimeouts=%llu\npower_actions=%llu\nprotocol_problems=%llu\n"
                   "dropped_responses=%llu\nwatchdog_enforceable=%s\npower_pending=%zu\npower_coalesced=%llu\n"
-                  "log_suppressed=%llu\nsel_entries=%zu\nsel_capacity=%zu",
+                  "log_suppressed=%llu\nsel_entries=%zu\nsel_capacity=%zu\nqmp=%s\nqmp_status=%s",
                   name().c_str(), cfg_->listen.text().c_str(), connected() ? "yes" : "no", power_on() ? "on" : "off",
                   caps.to_byte(), wd.initialized() ? "yes" : "no", wd.running() ? "yes" : "no",
                   std::string(use_key(wd.timer_use())).c_str(), std::string(action_key(wd.timeout_action())).c_str(),
@@ -641,7 +758,9 @@ class vm_bmc {
                   ull(stats_.connections), ull(stats_.requests), ull(stats_.unsupported), ull(stats_.watchdog_expiries),
                   ull(stats_.pretimeouts), ull(stats_.power_actions), ull(stats_.protocol_problems),
                   ull(stats_.dropped_responses), enforceable.c_str(), power_pending(),
-                  ull(stats_.power_coalesced), ull(limiter_.suppressed_total()), state_.sel.size(), state_.sel.limit());
+                  ull(stats_.power_coalesced), ull(limiter_.suppressed_total()), state_.sel.size(), state_.sel.limit(),
+                  !has_qmp() ? "none" : qmp_.ready() ? "connected" : qmp_.phase() == qmp_phase::disconnected ? "disconnected" : "connecting",
+                  qmp_.status().empty() ? "-" : qmp_.status().c_str());
     return buf;
   }
 
@@ -756,7 +875,21 @@ class vm_bmc {
     // RESET is the only command an emulator sends a BMC: "the machine was reset", a boot (whose
     // cause this BMC knows only if it asked for it: then it was counted when RESET went out).
     if (admit(log_kind::chatter)) log_event(name(), "event=vm_reports command=%s", std::string(vm::name(h.code)).c_str());
-    if (h.code == vm::command::reset) (void)state_.chassis.power_changed(true, take_restart_cause(), now);
+    if (h.code == vm::command::reset && power_on()) (void)state_.chassis.power_changed(true, take_restart_cause(), now);
+  }
+
+  /// QMP's power changed to `on()`: the chassis and the power sensor follow. A VM that comes
+  /// on because this BMC powered it on boots (restart cause, boot flags); one found running
+  /// when QMP connects is assumed on (no boot: ipmikit-bmc or the connection restarted).
+  void qmp_follows(bool we_powered_on, time_point now) {
+    const bool on = qmp_.on();
+    if (!on) (void)state_.chassis.power_changed(false, cmd::restart_cause::unknown, now);
+    else if (!first_status_seen_) state_.chassis.assume_power(true, now);
+    else (void)state_.chassis.power_changed(true, we_powered_on ? take_restart_cause() : cmd::restart_cause::unknown, now);
+    power_sensor_follows();
+    if (admit(log_kind::action))
+      log_event(name(), "event=power_state power=%s status=%s source=qmp", on ? "on" : "off",
+                qmp_.status().empty() ? "-" : qmp_.status().c_str());
   }
 
   /// What the components may ask of this VM follows its capabilities: a watchdog action or a
@@ -768,6 +901,7 @@ class vm_bmc {
     w.messaging = caps.has(vm::capability::attention);
     w.hard_reset = caps.has(vm::capability::reset);
     w.power_down = w.power_cycle = caps.has(vm::capability::power);
+    if (has_qmp()) w.hard_reset = w.power_down = w.power_cycle = true;  // QMP carries them out
     state_.watchdog.set_support(w);
     bmc::chassis_support c;
     // A VM that is on: accepted, nothing to do. Off (a LAN client asks): the VM protocol has no
@@ -777,6 +911,16 @@ class vm_bmc {
     c.hard_reset = caps.has(vm::capability::reset);
     c.diagnostic_interrupt = caps.has(vm::capability::nmi);
     c.soft_shutdown = caps.has(vm::capability::graceful_shutdown);
+    if (has_qmp()) {  // docs/ipmikit-bmc.md, "Power": what each command does with qmp
+      const bool up = qmp_.ready();
+      const bool on = qmp_.intended_on();
+      c.power_up = up;                 // on when on: nothing to do
+      c.power_down = true;             // off when off (or no QEMU): nothing to do
+      c.power_cycle = up;              // off → on; on → off, 1 s, on
+      c.hard_reset = up && on;         // off: D5
+      c.soft_shutdown = up && on;      // off: D5
+      c.diagnostic_interrupt = c.diagnostic_interrupt && on;
+    }
     state_.chassis.set_support(c);
   }
 
@@ -805,7 +949,7 @@ class vm_bmc {
   [[nodiscard]] std::optional<vm::capability> watchdog_missing() const {
     const vm::capabilities caps = session_.peer_capabilities();
     std::optional<vm::capability> need;
-    switch (state_.watchdog.timeout_action()) {
+    if (!has_qmp()) switch (state_.watchdog.timeout_action()) {  // with qmp, QMP carries them out
       case cmd::watchdog_timeout_action::hard_reset: need = vm::capability::reset; break;
       case cmd::watchdog_timeout_action::power_down:
       case cmd::watchdog_timeout_action::power_cycle: need = vm::capability::power; break;
@@ -892,8 +1036,8 @@ class vm_bmc {
     switch (e.action) {
       case cmd::watchdog_timeout_action::hard_reset: request_power(power_action::reset, "watchdog"); break;
       case cmd::watchdog_timeout_action::power_down: request_power(power_action::power_off, "watchdog"); break;
-      case cmd::watchdog_timeout_action::power_cycle:  // QEMU has no power-on: off, a supervisor restarts it
-        request_power(power_action::power_off, "watchdog_power_cycle");
+      case cmd::watchdog_timeout_action::power_cycle:  // without qmp: off, a supervisor restarts it
+        request_power(power_action::power_cycle, "watchdog");
         break;
       case cmd::watchdog_timeout_action::none: restart_cause_ = cmd::restart_cause::unknown; break;
     }
@@ -905,11 +1049,15 @@ class vm_bmc {
   /// cycle, is a boot the chassis control caused (Get System Restart Cause).
   void carry_out(cmd::chassis_action a, const char* why = "chassis_control") {
     switch (a) {
-      case cmd::chassis_action::power_up: return;  // a VM that can send requests is already on
+      case cmd::chassis_action::power_up:  // without qmp: accepted only while on, nothing to do
+        if (!has_qmp()) return;
+        if (!power_on()) restart_cause_ = cmd::restart_cause::chassis_control;
+        request_power(power_action::power_on, why);
+        return;
       case cmd::chassis_action::power_down: request_power(power_action::power_off, why); return;
-      case cmd::chassis_action::power_cycle:  // QEMU cannot power on: off, a supervisor restarts it
+      case cmd::chassis_action::power_cycle:  // without qmp: off, a supervisor restarts it
         restart_cause_ = cmd::restart_cause::chassis_control;
-        request_power(power_action::power_off, why);
+        request_power(power_action::power_cycle, why);
         return;
       case cmd::chassis_action::hard_reset:
         restart_cause_ = cmd::restart_cause::chassis_control;
@@ -938,7 +1086,10 @@ class vm_bmc {
         case power_action::reset: e = session_.send_reset(); break;
         case power_action::nmi: e = session_.send_nmi(); break;
         case power_action::soft_shutdown: e = session_.graceful_shutdown(); break;
-        case power_action::none: break;
+        case power_action::none:
+        case power_action::power_on:     // never queued: request_power answers it
+        case power_action::power_cycle:  // queued as power_off without qmp
+          break;
       }
       if (e == vm::session_error::would_block) return;
       std::copy(queue_.begin() + 1, queue_.begin() + static_cast<std::ptrdiff_t>(queued_count_), queue_.begin());
@@ -1052,6 +1203,9 @@ class vm_bmc {
   std::size_t in_flight_unsent_ = 0;             // session bytes up to and including it
   cmd::restart_cause restart_cause_ = cmd::restart_cause::unknown;  // of the boot this BMC caused
   bool powered_off_ = false;   // POWEROFF sent on this connection
+  qmp_machine qmp_;            // with `qmp`: QEMU's word on power (qmp.hpp)
+  bool qmp_logged_failure_ = false;  // this outage's failed connect was logged
+  bool first_status_seen_ = false;   // QMP reported a run state since ipmikit-bmc started
   bool verbose_ = false;
 };
 

@@ -173,6 +173,11 @@ struct vm_config {
   /// Where the VM's SEL, boot options and FRU writes are kept (state_dir); empty: nowhere, they
   /// last as long as the process. Filled by parse_config from [bmc] state_dir when not set here.
   std::string state_dir;
+  /// QEMU's QMP socket (`qmp = unix:PATH`, QEMU `-qmp unix:PATH,server=on,wait=off` with
+  /// `-no-shutdown`): power on, off and cycle for real, and the power state QEMU reports
+  /// (docs/ipmikit-bmc.md, "Power"). Empty: the VM protocol alone, power follows its connection.
+  std::string qmp_path;
+  int qmp_line = 0;  // of `qmp`, for later messages
 };
 
 struct config {
@@ -434,6 +439,15 @@ inline config_result parse_config(std::string_view text) {
       const auto v = number(static_cast<std::uint32_t>(max_sol_history));
       if (!v) return bad("bytes, 0 to 65536");
       vm.sol_history = *v;
+    } else if (key == "qmp") {
+      if (!value.starts_with("unix:")) return bad("unix:PATH (QEMU's -qmp unix:PATH,server=on,wait=off)");
+      listen_address a;
+      if (auto e = parse_listen(value, a)) return fail("qmp: " + *e);
+      for (const vm_config& other : r.cfg.vms)
+        if (&other != &vm && other.qmp_path == a.path)
+          return fail("qmp: unix:" + a.path + " is already VM '" + other.name + "''s QMP socket");
+      vm.qmp_path = a.path;
+      vm.qmp_line = line_no;
     } else if (key == "listen") {
       if (auto e = parse_listen(value, vm.listen)) return fail("listen: " + *e);
       for (const vm_config& other : r.cfg.vms)
@@ -547,7 +561,7 @@ inline config_result parse_config(std::string_view text) {
       return fail("unknown key '" + k +
                   "' in [vm " + vm.name + "] (known: listen, lan, serial, sol_history, device_id, device_revision, firmware, manufacturer, product, "
                   "watchdog_timeout, watchdog_action, watchdog_pretimeout, watchdog_pretimeout_interrupt, "
-                  "watchdog_start, system_guid, device_guid, userN, userN_password, sel_capacity, temperature, power_sensor, state_dir, fru_chassis_type, fru_chassis_part, fru_chassis_serial, "
+                  "watchdog_start, system_guid, device_guid, userN, userN_password, sel_capacity, temperature, power_sensor, state_dir, qmp, fru_chassis_type, fru_chassis_part, fru_chassis_serial, "
                   "fru_board_manufacturer, fru_board_product, fru_board_serial, fru_board_part, "
                   "fru_product_manufacturer, fru_product_name, fru_product_part, fru_product_version, "
                   "fru_product_serial, fru_product_asset_tag)");
@@ -589,6 +603,15 @@ inline config_result parse_config(std::string_view text) {
     }
   }
   if (r.cfg.vms.empty()) return fail("no [vm NAME] section: nothing to serve");
+  // A QMP socket is QEMU's, never one of ours: not a VM's listen path, nor the control socket.
+  for (const vm_config& vm : r.cfg.vms) {
+    if (vm.qmp_path.empty()) continue;
+    line_no = vm.qmp_line;
+    if (vm.qmp_path == r.cfg.control_path) return fail("qmp: unix:" + vm.qmp_path + " is the control socket");
+    for (const vm_config& other : r.cfg.vms)
+      if (other.listen.type == listen_address::kind::unix_socket && other.listen.path == vm.qmp_path)
+        return fail("qmp: unix:" + vm.qmp_path + " is VM '" + other.name + "''s listen address (QMP is a second socket)");
+  }
   // Every LAN address once: each VM's own, and the shared one.
   for (std::size_t i = 0; i < r.cfg.vms.size(); ++i) {
     const vm_config& vm = r.cfg.vms[i];

@@ -4,10 +4,14 @@
 //
 //   list                               one line per VM: NAME state=… power=… watchdog=…
 //   status NAME                        key=value lines (vm_bmc::status)
-//   power off|reset|nmi|soft NAME      asks for the VM command (POWEROFF, RESET, SEND_NMI,
-//                                      GRACEFUL_SHUTDOWN), logged with reason=control; the
-//                                      answer says what became of it: "ok sent", "ok queued",
-//                                      "ok already queued", "ok already off" (power_outcome)
+//   power on|off|cycle|reset|nmi|soft NAME
+//                                      asks for the VM command (POWEROFF, RESET, SEND_NMI,
+//                                      GRACEFUL_SHUTDOWN), or with `qmp` the QMP commands (on,
+//                                      off, cycle, reset, soft; docs/ipmikit-bmc.md, "Power"),
+//                                      logged with reason=control; the answer says what became
+//                                      of it: "ok sent", "ok queued", "ok already queued", "ok
+//                                      already off", "ok already on" (power_outcome). Without
+//                                      qmp, on works only while on and cycle is off.
 //   sel list NAME [ID]                 the SEL: a summary line, then up to 64 records from ID
 //                                      (default the first), `more=0xID` when more remain
 //   sel clear NAME                     clears the SEL (written to the state file): "ok cleared N"
@@ -35,7 +39,7 @@ constexpr std::size_t max_control_line = 512;
 constexpr const char* control_help =
     "list\n"
     "status NAME\n"
-    "power off|reset|nmi|soft NAME\n"
+    "power on|off|cycle|reset|nmi|soft NAME\n"
     "sel list NAME [ID]\n"
     "sel clear NAME\n"
     "boot get NAME\n"
@@ -90,13 +94,15 @@ inline std::string control_command(std::string_view line, std::span<vm_bmc* cons
     return vms[i]->status(now) + "\nok\n";
   }
   if (w[0] == "power") {
-    if (n != 3) return error("usage: power off|reset|nmi|soft NAME");
+    if (n != 3) return error("usage: power on|off|cycle|reset|nmi|soft NAME");
     power_action a = power_action::none;
-    if (w[1] == "off") a = power_action::power_off;
+    if (w[1] == "on") a = power_action::power_on;
+    else if (w[1] == "cycle") a = power_action::power_cycle;
+    else if (w[1] == "off") a = power_action::power_off;
     else if (w[1] == "reset") a = power_action::reset;
     else if (w[1] == "nmi") a = power_action::nmi;
     else if (w[1] == "soft") a = power_action::soft_shutdown;
-    else return error("unknown power action '" + std::string(w[1]) + "' (off, reset, nmi, soft)");
+    else return error("unknown power action '" + std::string(w[1]) + "' (on, off, cycle, reset, nmi, soft)");
     const std::size_t i = find(w[2]);
     if (i == vms.size()) return error("no VM named '" + std::string(w[2]) + "'");
     std::string why;

@@ -262,6 +262,11 @@ inline std::string quoted(std::string_view v) {
   }
   return s + "\"";
 }
+/// The same for a std::string: beats std::quoted (<iomanip>, found by argument-dependent
+/// lookup for a std::string once a header such as nlohmann/json.hpp includes it).
+inline std::string quoted(const std::string& v) { return quoted(std::string_view(v)); }
+inline std::string quoted(std::string& v) { return quoted(std::string_view(v)); }
+inline std::string quoted(const char* v) { return quoted(std::string_view(v)); }
 
 /// One line: "t=… [vm=NAME] " then `format` (which starts with "event=…").
 [[gnu::format(printf, 2, 3)]] inline void log_event(std::string_view vm, const char* format, ...) {

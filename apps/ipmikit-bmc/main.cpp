@@ -143,12 +143,15 @@ int open_listener(const listen_address& where, std::string& bound, std::string& 
 // ---------------------------------------------------------------------------------------------
 // The server
 
-/// What an epoll event belongs to: the low 3 bits say the kind, the rest an index.
+/// What an epoll event belongs to: the low 4 bits say the kind, the rest an index.
 enum class source : std::uint64_t {
   signal = 0, vm_listener = 1, vm_connection = 2, control_listener = 3, control_client = 4, log_output = 5,
-  lan_socket = 6, serial = 7
+  lan_socket = 6, serial = 7, qmp_connection = 8
 };
-constexpr std::uint64_t tag(source s, std::size_t index = 0) { return (static_cast<std::uint64_t>(index) << 3) | static_cast<std::uint64_t>(s); }
+constexpr unsigned source_bits = 4;
+constexpr std::uint64_t tag(source s, std::size_t index = 0) {
+  return (static_cast<std::uint64_t>(index) << source_bits) | static_cast<std::uint64_t>(s);
+}
 
 struct vm_slot {
   std::unique_ptr<vm_bmc> bmc;
@@ -158,6 +161,8 @@ struct vm_slot {
   bool touched = false;                    // in this turn's list to flush and reschedule
   bool bound_path = false;                 // a UNIX socket file this process created
   bool listener_paused = false;            // out of descriptors: not watched until resume_at_
+  int qmp = -1;                            // the connection to QEMU's QMP socket (`qmp`), or -1
+  std::uint32_t qmp_watched = 0;           // epoll events registered for qmp
 };
 
 struct control_client {
@@ -198,6 +203,7 @@ class server {
     for (vm_slot& s : slots_) {
       if (s.conn >= 0) ::close(s.conn);
       if (s.listener >= 0) ::close(s.listener);
+      if (s.qmp >= 0) ::close(s.qmp);
     }
     for (control_client& c : clients_) ::close(c.fd);
     if (control_fd_ >= 0) ::close(control_fd_);
@@ -259,6 +265,9 @@ class server {
     // address in use, before it could touch these files.
     for (std::size_t i = 0; i < slots_.size(); ++i)
       if (auto e = slots_[i].bmc->load_state()) return fail("VM '" + cfg_.vms[i].name + "': state_dir: " + *e);
+    // QMP connections start at the first loop turn (run_timers): their first try is due now.
+    for (std::size_t i = 0; i < slots_.size(); ++i)
+      if (slots_[i].bmc->has_qmp()) timers_.schedule(i, slots_[i].bmc->next_deadline());
     log_event({}, "event=ready vms=%zu control=%s", slots_.size(),
               cfg_.control_path.empty() ? "none" : quoted(cfg_.control_path).c_str());
     flush_log();
@@ -283,8 +292,8 @@ class server {
       for (int k = 0; k < n; ++k) {
         const std::uint64_t t = events[static_cast<std::size_t>(k)].data.u64;
         const std::uint32_t ev = events[static_cast<std::size_t>(k)].events;
-        const std::size_t index = static_cast<std::size_t>(t >> 3);
-        switch (static_cast<source>(t & 7u)) {
+        const std::size_t index = static_cast<std::size_t>(t >> source_bits);
+        switch (static_cast<source>(t & ((1u << source_bits) - 1u))) {
           case source::signal:
             if (stop_requested()) return shut_down(now);
             break;
@@ -300,6 +309,7 @@ class server {
               serial_io(i, serial_[i] && serial_[i]->connected() ? EPOLLOUT : 0u, now);
             break;
           case source::serial: serial_io(index, ev, now); break;
+          case source::qmp_connection: qmp_io(index, ev, now); break;
         }
       }
       if (const auto due = lan_->next_poll(); due && *due <= now) lan_->poll(now);
@@ -618,6 +628,7 @@ class server {
       vm_slot& s = slots_[i];
       s.touched = false;
       if (s.conn >= 0) flush(i, now);
+      if (s.qmp >= 0) qmp_flush(i, now);
       timers_.schedule(i, s.bmc->next_deadline());
     }
     touched_.clear();
@@ -651,8 +662,94 @@ class server {
       // a burst of work, more ready VMs than one epoll_wait returns) its pet may be waiting.
       if (slots_[i].conn >= 0 && slots_[i].bmc->watchdog_due(now)) read_input(i, now, drain_limit);
       slots_[i].bmc->poll(now);
+      if (slots_[i].qmp >= 0 && slots_[i].bmc->qmp_overdue(now)) qmp_drop(i, now, "no QMP greeting within 5 s");
+      if (slots_[i].qmp < 0 && slots_[i].bmc->qmp_connect_due(now)) qmp_connect(i, now);
       touch(i);
     }
+  }
+
+  // --- QMP: ipmikit-bmc is the client of QEMU's -qmp socket (qmp.hpp; docs "Power") --------
+
+  /// One non-blocking connect (a UNIX socket answers at once: connected, or refused / missing /
+  /// backlog full); a failure is retried a second later (the VM's next deadline).
+  void qmp_connect(std::size_t i, time_point now) {
+    vm_slot& s = slots_[i];
+    const std::string& path = cfg_.vms[i].qmp_path;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);  // ≤ 107 bytes: checked when read
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+      const std::string why = errno_text();
+      if (fd >= 0) ::close(fd);
+      return s.bmc->qmp_disconnected(now, why, false);
+    }
+    s.qmp_watched = EPOLLIN | EPOLLRDHUP;
+    if (!watch(fd, s.qmp_watched, tag(source::qmp_connection, i))) {
+      const std::string why = "epoll_ctl: " + errno_text();
+      ::close(fd);
+      return s.bmc->qmp_disconnected(now, why, false);
+    }
+    s.qmp = fd;
+    s.bmc->qmp_connected(now);
+  }
+
+  void qmp_drop(std::size_t i, time_point now, const std::string& why) {
+    vm_slot& s = slots_[i];
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, s.qmp, nullptr);
+    ::close(s.qmp);
+    s.qmp = -1;
+    s.qmp_watched = 0;
+    s.bmc->qmp_disconnected(now, why, true);
+    touch(i);
+  }
+
+  /// Reads what QEMU sent (at most 64 KiB a turn: QEMU's lines are short, a flood waits its turn).
+  void qmp_io(std::size_t i, std::uint32_t ev, time_point now) {
+    vm_slot& s = slots_[i];
+    if (s.qmp < 0) return;
+    touch(i);
+    std::array<char, 4096> buf;
+    for (std::size_t total = 0; s.qmp >= 0 && total < qmp_machine::max_line;) {
+      const ssize_t n = ::recv(s.qmp, buf.data(), buf.size(), 0);
+      if (n > 0) {
+        total += static_cast<std::size_t>(n);
+        if (!s.bmc->qmp_receive(std::span<const char>(buf.data(), static_cast<std::size_t>(n)), now))
+          return qmp_drop(i, now, "closed after a QMP protocol error");
+        if (static_cast<std::size_t>(n) < buf.size()) break;
+      } else if (n == 0) {
+        return qmp_drop(i, now, "closed by QEMU");
+      } else if (errno == EINTR) {
+        continue;
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        break;
+      } else {
+        return qmp_drop(i, now, errno_text());
+      }
+    }
+    if ((ev & (EPOLLHUP | EPOLLERR)) != 0 && (ev & EPOLLIN) == 0) qmp_drop(i, now, "connection error");
+  }
+
+  /// Writes the QMP commands waiting (a few short lines); the rest on EPOLLOUT.
+  void qmp_flush(std::size_t i, time_point now) {
+    vm_slot& s = slots_[i];
+    bool blocked = false;
+    while (s.qmp >= 0 && !s.bmc->qmp_outbound().empty()) {
+      const std::string_view out = s.bmc->qmp_outbound();
+      const ssize_t n = ::send(s.qmp, out.data(), out.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          blocked = true;
+          break;
+        }
+        return qmp_drop(i, now, errno_text());
+      }
+      s.bmc->qmp_consumed(static_cast<std::size_t>(n));
+    }
+    const std::uint32_t want = EPOLLIN | EPOLLRDHUP | (blocked ? EPOLLOUT : 0u);
+    if (s.qmp >= 0 && want != s.qmp_watched && watch(s.qmp, want, tag(source::qmp_connection, i), EPOLL_CTL_MOD))
+      s.qmp_watched = want;
   }
 
   // --- the control socket --------------------------------------------------------------------
@@ -745,7 +842,7 @@ class server {
         std::size_t acted_on = slots_.size();
         c.out += control_command(line, view_, now, &acted_on);
         // A power action queues VM commands: flush that VM this turn (view_ is in slot order).
-        if (acted_on < slots_.size() && slots_[acted_on].conn >= 0) touch(acted_on);
+        if (acted_on < slots_.size() && (slots_[acted_on].conn >= 0 || slots_[acted_on].qmp >= 0)) touch(acted_on);
       }
       // A line over the limit ends the client, wherever the reads split it.
       const std::size_t nl = c.in.find('\n');
@@ -836,7 +933,9 @@ constexpr const char* usage_text =
     "  -device ipmi-bmc-extern,id=bmc0,chardev=ipmi0 -device isa-ipmi-kcs,bmc=bmc0\n"
     "\n"
     "One logfmt line per event on stdout. Control socket: list, status NAME,\n"
-    "power off|reset|nmi|soft NAME, sel list|clear NAME, boot get|set NAME (help: all).\n"
+    "power on|off|cycle|reset|nmi|soft NAME, sel list|clear NAME, boot get|set NAME (help: all).\n"
+    "With qmp = unix:PATH for a VM (QEMU -no-shutdown -qmp unix:PATH,server=on,wait=off), power on,\n"
+    "off and cycle are real and the power state is QEMU's (docs/ipmikit-bmc.md, \"Power\").\n"
     "Exit status: 0 stopped by SIGINT/SIGTERM, 1 runtime error, 2 usage or configuration error.\n";
 
 int usage_error(const std::string& message) { return ipmikit_apps::usage_error("ipmikit-bmc", message); }
@@ -855,12 +954,13 @@ std::size_t open_descriptors() {
   return n;
 }
 
-/// Raises the open-file limit to what `vms` VMs need (listener + connection each, the control
+/// Raises the open-file limit to what `vms` VMs need (listener + connection each, a QMP
+/// connection each of the `qmp_vms` that have one, the control
 /// clients, the process's own and the inherited descriptors); false if the hard limit is too low.
-bool raise_file_limit(std::size_t vms) {
+bool raise_file_limit(std::size_t vms, std::size_t qmp_vms) {
   constexpr std::size_t own = 16;  // epoll, signalfd, control listener, reserve, log, probes, margin
   const std::size_t inherited = open_descriptors();
-  const rlim_t need = static_cast<rlim_t>(inherited + 2 * vms + max_control_clients + own);
+  const rlim_t need = static_cast<rlim_t>(inherited + 2 * vms + qmp_vms + max_control_clients + own);
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return false;
   if (lim.rlim_cur >= need) return true;
@@ -941,7 +1041,9 @@ int main(int argc, char** argv) {
     cfg.vms.push_back(std::move(v));
   }
   if (control_path) cfg.control_path = *control_path;
-  if (!raise_file_limit(cfg.vms.size())) return exit_runtime;
+  const auto qmp_vms = static_cast<std::size_t>(
+      std::count_if(cfg.vms.begin(), cfg.vms.end(), [](const vm_config& v) { return !v.qmp_path.empty(); }));
+  if (!raise_file_limit(cfg.vms.size(), qmp_vms)) return exit_runtime;
 
   // Log lines go through a bounded buffer written without blocking (log.hpp).
   g_log_output().open_stdout();
