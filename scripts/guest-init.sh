@@ -23,7 +23,7 @@
 #     start; its prompt is "guest# " (PS1). The tty echoes what is typed, so a test expects a
 #     command's output by something the command line itself does not contain (echo $((6*7)) → 42).
 #     Every other way this script stops (a failure above) ends there too.
-# guest_say_tty=NAME (e.g. ttyS0) writes every "IPMIKIT-GUEST:" line to /dev/NAME as well as to
+# guest_say_tty=NAME (e.g. ttyS1) writes every "IPMIKIT-GUEST:" line to /dev/NAME as well as to
 # the console: a test that reads the markers from one serial port (the console, a file) and
 # watches another (the SOL console) sees them on both.
 # Kernel command line words with "=" and no dot (guest_wd_timeout=5 ...) reach this script as
@@ -32,7 +32,7 @@ export PATH=/bin:/usr/bin
 say() {
   line="IPMIKIT-GUEST: $* (t=$(cut -d' ' -f1 /proc/uptime)s)"
   echo "$line"
-  # guest_say_tty=ttyS0: also on that port (e.g. the SOL console while /dev/console is ttyS1).
+  # guest_say_tty=ttyS1: also on that port (a file for the test while the console is on SOL).
   [ -n "${guest_say_tty:-}" ] && { echo "$line" >"/dev/$guest_say_tty"; } 2>/dev/null
   return 0
 }
