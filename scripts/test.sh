@@ -47,20 +47,41 @@ IPMIKIT_FORCE_SCALAR=1 ctest --test-dir build/clang-asan -R '^ipmikit_(tests|no_
   --output-on-failure
 passed=$((passed + 1))
 
-stage "libFuzzer targets: build, replay corpora, then ${fuzz_seconds}s of fuzzing each"
+stage "libFuzzer targets: build, replay corpora, then ${fuzz_seconds}s of fuzzing each, two at a time"
 cmake --workflow --preset clang-fuzz
-for corpus in fuzz/corpus/*/; do
+# campaign CORPUS: one target on its corpus; its output in $tmp/NAME.out, its status in $tmp/NAME.rc.
+campaign() {
+  local corpus=$1 name target rc=0
   name=$(basename "$corpus")
   target=build/clang-fuzz/fuzz/fuzz_${name#fuzz_}
-  [ -x "$target" ] || { echo "no fuzz target $target for corpus $corpus" >&2; exit 1; }
-  dict=()
+  local dict=()
   [ -f fuzz/vm.dict ] && dict=(-dict=fuzz/vm.dict)
   mkdir -p "$tmp/$name"
-  echo "-- $target (${fuzz_seconds}s)"
   # New inputs go to the scratch directory (first); the checked-in corpus is only read.
   "$target" "$tmp/$name" "$corpus" "${dict[@]}" -max_total_time="$fuzz_seconds" \
-    -print_final_stats=1 -close_fd_mask=1 2>&1 | grep -E '^(stat::number_of_executed_units|#[0-9]+ +DONE)' || true
-  test "${PIPESTATUS[0]}" -eq 0
+    -print_final_stats=1 -close_fd_mask=1 >"$tmp/$name.out" 2>&1 || rc=$?
+  echo "$rc" >"$tmp/$name.rc"
+}
+corpora=(fuzz/corpus/*/)
+for corpus in "${corpora[@]}"; do
+  name=$(basename "$corpus")
+  [ -x "build/clang-fuzz/fuzz/fuzz_${name#fuzz_}" ] || { echo "no fuzz target for corpus $corpus" >&2; exit 1; }
+done
+# Two at a time (the CI machine has two cores); each reported when its pair is done.
+for ((i = 0; i < ${#corpora[@]}; i += 2)); do
+  pair=("${corpora[@]:i:2}")
+  for corpus in "${pair[@]}"; do campaign "$corpus" & done
+  wait
+  for corpus in "${pair[@]}"; do
+    name=$(basename "$corpus")
+    echo "-- build/clang-fuzz/fuzz/fuzz_${name#fuzz_} (${fuzz_seconds}s)"
+    grep -E '^(stat::number_of_executed_units|#[0-9]+ +DONE)' "$tmp/$name.out" || true
+    if [ "$(cat "$tmp/$name.rc")" != 0 ]; then
+      tail -n 60 "$tmp/$name.out"
+      echo "fuzz target fuzz_${name#fuzz_} failed (exit $(cat "$tmp/$name.rc"))" >&2
+      exit 1
+    fi
+  done
 done
 passed=$((passed + 1))
 
