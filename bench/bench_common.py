@@ -18,6 +18,9 @@ LAN_BEGIN = "<!-- lan_bench.py:begin -->"
 LAN_END = "<!-- lan_bench.py:end -->"
 SOL_BEGIN = "<!-- sol_bench:begin -->"  # bench/sol_bench.cpp's section, kept by perf_table.py
 SOL_END = "<!-- sol_bench:end -->"
+# bench/sol_bench.py's section (SOL through real processes), right after it; likewise kept.
+SOLPY_BEGIN = "<!-- sol_bench.py:begin -->"
+SOLPY_END = "<!-- sol_bench.py:end -->"
 
 
 def cpu_model():

@@ -21,7 +21,7 @@ import shlex
 import subprocess
 import sys
 
-from bench_common import FLEET_BEGIN, FLEET_END, LAN_BEGIN, LAN_END, SOL_BEGIN, SOL_END, ROOT, add_run_file_arguments, cpu_model, insert_before_goals
+from bench_common import FLEET_BEGIN, FLEET_END, LAN_BEGIN, LAN_END, SOL_BEGIN, SOL_END, SOLPY_BEGIN, SOLPY_END, ROOT, add_run_file_arguments, cpu_model, insert_before_goals
 
 IMPLS = ("ipmikit", "reference", "memcpy")
 
@@ -461,8 +461,10 @@ def keep_fleet_section(out, text):
     except OSError:
         return text
     # bench/lan_bench.py's section (IPMI over LAN) likewise.
-    # bench/sol_bench.cpp's section (Serial over LAN) is written by hand from its own run.
-    for begin, end in ((FLEET_BEGIN, FLEET_END), (LAN_BEGIN, LAN_END), (SOL_BEGIN, SOL_END)):
+    # bench/sol_bench.cpp's section (Serial over LAN) is written by hand from its own run;
+    # bench/sol_bench.py's (SOL through real processes) follows it.
+    for begin, end in ((FLEET_BEGIN, FLEET_END), (LAN_BEGIN, LAN_END), (SOL_BEGIN, SOL_END),
+                       (SOLPY_BEGIN, SOLPY_END)):
         if begin in old and end in old:
             text = insert_before_goals(text, old[old.index(begin):old.index(end) + len(end)] + "\n")
     return text
