@@ -19,6 +19,7 @@ Input formats are documented at the top of each fuzz_<target>.cpp; in short:
   fuzz_lan_session: [setup] then operations (op byte + arguments; see fuzz_lan_session.cpp)
   fuzz_lan_sol:   [setup] [5 settings] then operations (op byte + arguments; see fuzz_lan_sol.cpp)
   fuzz_lan_sol_session: [setup] then operations (op byte + arguments; see fuzz_lan_sol_session.cpp)
+  fuzz_qmp:       operations (op byte + arguments; see fuzz_qmp.cpp)
 """
 
 import argparse
@@ -828,6 +829,87 @@ def lan_sol_session_seeds():
     return seeds
 
 
+def qmp_seeds():
+    """fuzz_qmp: operations (op byte % 10, see fuzz_qmp.cpp): 0 connect [f], 1 disconnect,
+    2 raw [n] bytes, 3 stage a piece [k] ..., 4 deliver [n] staged bytes (0: all), 5 request
+    [op] (1 on, 2 off, 3 cycle, 4 reset, 5 soft), 6 clock [unit] [amount], 7 tick, 8 consume
+    [n x 7], 9 a piece at once split at [s]. Pieces as QEMU 7.2 sends them (fuzz_qmp.cpp)."""
+    CONNECT, DISCONNECT, TICK = bytes([0, 0]), bytes([1]), bytes([7])
+
+    def raw(text):
+        data = text.encode()
+        out = b""
+        while data:  # raw pieces of at most 255 bytes
+            out += bytes([2, min(len(data), 255)]) + data[:255]
+            data = data[255:]
+        return out
+
+    def stage(*piece):
+        return bytes([3]) + bytes(piece)
+
+    def deliver(n=0):
+        return bytes([4, n])
+
+    def at_once(split, *piece):
+        return bytes([9]) + bytes(piece) + bytes([split])
+
+    def request(op):
+        return bytes([5, op])
+
+    def clock(unit, amount):
+        return bytes([6, unit, amount])
+
+    def consume_all():
+        return bytes([8, 255])
+
+    greeting = stage(0)
+    cap_answer = stage(1, 1)                 # {"return": {}, "id": <the capabilities' id>}
+    running = stage(2, 0, 0)                 # status "running", the last query's id
+    shutdown = stage(2, 2, 0)
+    prelaunch = stage(2, 3, 0)
+    paused = stage(2, 1, 0)
+    SHUTDOWN, STOP, RESUME, RESET, POWERDOWN = (stage(3, e) for e in range(5))
+    plain_return = stage(10, 2)              # {"return": {}, "id": <the last command's id>}
+    handshake = CONNECT + greeting + deliver() + consume_all() + cap_answer + deliver() + consume_all()
+    return {
+        # The whole conversation as a real QEMU 7.2 (-no-shutdown) had it, a line at a time.
+        "boot-running": handshake + running + deliver() + consume_all() + TICK,
+        # Greeting split in the middle of a word, then the rest one byte at a time.
+        "split-greeting": CONNECT + greeting + deliver(7) + deliver(1) + deliver(1) + deliver(30) + deliver()
+        + cap_answer + prelaunch + deliver(5) + deliver(),
+        # Power off from running: stop → STOP, system_reset → RESET, query → prelaunch.
+        "power-off": handshake + running + deliver() + request(2) + consume_all() + plain_return + STOP
+        + plain_return + RESET + prelaunch + deliver(),
+        # Power on from shutdown: system_reset, cont → RESUME, query → running.
+        "power-on": handshake + shutdown + deliver() + request(1) + request(1) + plain_return + RESET
+        + plain_return + RESUME + running + deliver(40) + deliver() + consume_all(),
+        # Power cycle: off, 1 s later on (ticks before and after the deadline).
+        "power-cycle": handshake + running + deliver() + request(3) + plain_return + STOP + plain_return
+        + RESET + prelaunch + deliver() + clock(1, 5) + TICK + clock(1, 5) + TICK + plain_return + RESET
+        + plain_return + RESUME + running + deliver(),
+        # The guest shuts down: SHUTDOWN with data, then QEMU's query answers; a STOP queued.
+        "guest-shutdown": handshake + running + deliver() + stage(3, 0x80) + STOP + deliver() + shutdown
+        + deliver() + shutdown + deliver(),
+        # Reset and soft power-off (ACPI) while running, events in between.
+        "reset-powerdown": handshake + running + deliver() + request(4) + request(5) + RESET + POWERDOWN
+        + plain_return + running + running + deliver(3) + deliver() + paused + deliver(),
+        # No greeting within 5 s: dropped; reconnect a second later.
+        "greeting-timeout": CONNECT + clock(2, 6) + TICK + clock(2, 1) + TICK + greeting + deliver(),
+        # QEMU answers qmp_capabilities with an error: closed.
+        "capabilities-refused": CONNECT + greeting + deliver() + stage(4, 2, 1) + deliver(),
+        # A line just over 64 KiB, and one at the bound, split.
+        "long-line": handshake + at_once(200, 5, 0x43) + CONNECT + clock(2, 2) + TICK + handshake
+        + stage(5, 0xC1) + deliver(),
+        # Not JSON, not an object, raw text across lines, CR LF.
+        "garbage": CONNECT + raw('{"QMP": {"version": {}, "capabilities": []}}\r\n') + consume_all()
+        + raw('{"return": {}, "id": 1}\n{"event": 5}\n[1,2]\n') + CONNECT + clock(2, 2) + TICK
+        + raw("not json\n"),
+        # QEMU went away mid-cycle; the cycle's second half never runs.
+        "disconnect-mid-cycle": handshake + running + deliver() + request(3) + DISCONNECT + clock(2, 2)
+        + TICK + TICK,
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the files on disk")
@@ -853,6 +935,7 @@ def main():
         "fuzz_lan_session": lan_session_seeds(),
         "fuzz_lan_sol": lan_sol_seeds(),
         "fuzz_lan_sol_session": lan_sol_session_seeds(),
+        "fuzz_qmp": qmp_seeds(),
     }
     differ = False
     for target, seeds in corpora.items():
