@@ -133,8 +133,8 @@ TEST_SUITE("ipmikit-bmc serial") {
     CHECK(c.history() == "3456789abcdefXYZ");  // the history survives
   }
 
-  TEST_CASE("serial console: SOL sees the history first, typed characters reach the VM within the bound, and a VM "
-            "that prints while nobody reads is never held up") {
+  TEST_CASE("serial console: SOL sees the history first, typed characters reach the VM within the bound, a VM "
+            "that outprints a live console is held back (nothing lost), and one whose console is silent is not") {
     chardev qemu(temp_path("b"));
     qemu.listen();
     serial_console c("vm1", unix_address(qemu.path), 64);
@@ -161,8 +161,8 @@ TEST_SUITE("ipmikit-bmc serial") {
     CHECK((c.wanted_events() & EPOLLOUT) == 0);
     const std::string lots(serial_to_vm_capacity + 100, 'k');
     CHECK(c.characters(std::span(reinterpret_cast<const std::uint8_t*>(lots.data()), lots.size())) == serial_to_vm_capacity);
-    // The VM prints far more than the SOL buffer while the console does not acknowledge: all of
-    // it is read (the VM never waits), SOL keeps what fits and counts the rest.
+    // The VM prints more than the SOL buffer holds. While the console keeps up (its packet is
+    // not overdue), the VM is held: read only up to SOL's room, no EPOLLIN, nothing lost.
     const std::string flood(8192, 'f');
     std::size_t printed = 0;
     for (int i = 0; i < 10; ++i) {
@@ -170,9 +170,28 @@ TEST_SUITE("ipmikit-bmc serial") {
       printed += flood.size();
       pump_reads(c, now);
     }
-    CHECK(c.stats().from_vm == 13 + printed);
+    CHECK(c.stats().from_vm == sol_buffer);  // 13 of history + what fitted
     CHECK(c.sol()->buffered() == sol_buffer);
-    CHECK(c.sol()->stats().characters_overrun == 13 + printed - sol_buffer);
+    CHECK(c.sol()->stats().characters_overrun == 0);
+    CHECK(c.holding_vm());
+    CHECK((c.wanted_events() & EPOLLIN) == 0);
+    // The console ACKs the history: room for 13 more, read at once.
+    const std::array<std::uint8_t, 4> ack{0, 1, 13, 0};
+    REQUIRE(c.sol()->receive(ack, now + 1s, c, packet) == 0);
+    CHECK((c.wanted_events() & EPOLLIN) != 0);
+    pump_reads(c, now + 1s);
+    CHECK(c.stats().from_vm == sol_buffer + 13);
+    CHECK(c.holding_vm());
+    // Then the console goes silent: its next packet needs a retry, and from then on the VM is
+    // read at full speed again; what SOL cannot hold is dropped and counted, never waited for.
+    REQUIRE(c.sol()->poll(now + 1s, packet) == 4 + 255);
+    CHECK(c.holding_vm());
+    REQUIRE(c.sol()->poll(now + 1s + 500ms, packet) == 4 + 255);  // the retry
+    CHECK_FALSE(c.holding_vm());
+    CHECK((c.wanted_events() & EPOLLIN) != 0);
+    pump_reads(c, now + 2s);
+    CHECK(c.stats().from_vm == 13 + printed);
+    CHECK(c.sol()->stats().characters_overrun == 13 + printed - sol_buffer - 13);
     c.deactivate();
     CHECK(c.sol() == nullptr);
   }

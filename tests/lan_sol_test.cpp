@@ -302,6 +302,26 @@ TEST_SUITE("lan sol") {
     CHECK(receive(typed) == hex("00 01 01 00"));
   }
 
+  TEST_CASE_FIXTURE(sol_rig, "lan sol: the console keeps up until a packet needs a retry or it NACKs") {
+    CHECK(sol.console_keeping_up());
+    write("abc");
+    now += 60ms;
+    REQUIRE(!poll().empty());
+    CHECK(sol.console_keeping_up());  // in flight, not overdue
+    now += 500ms;
+    REQUIRE(!poll().empty());          // a retry
+    CHECK_FALSE(sol.console_keeping_up());
+    CHECK(receive(hex("00 01 03 00")).empty());
+    CHECK(sol.console_keeping_up());   // it answered
+    write("d");
+    now += 60ms;
+    REQUIRE(!poll().empty());
+    CHECK(receive(hex("00 02 00 40")).empty());  // NACK
+    CHECK_FALSE(sol.console_keeping_up());
+    sol.deactivate();
+    CHECK_FALSE(sol.console_keeping_up());
+  }
+
   TEST_CASE("lan sol: settings from SOL parameters 3 and 4 (5 ms and 10 ms units)") {
     const auto s = lan::sol_settings_from<std::chrono::nanoseconds>(cmd::sol::character_accumulate{12, 0},
                                                                     cmd::sol::retry{0xFF, 50});

@@ -332,16 +332,9 @@ class server {
   void serial_io(std::size_t i, std::uint32_t ev, time_point now) {
     serial_console* c = serial_[i].get();
     if (c == nullptr) return;
-    if (ev != 0 && c->fd() >= 0) {
-      const int fd = c->fd();
-      if (!c->io(ev, now)) {
-        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);  // closed by io(); forget it before the number is reused
-        serial_watched_[i] = 0;
-      } else {
-        rewatch_serial(i);
-      }
-    }
+    if (ev != 0 && c->fd() >= 0 && !c->io(ev, now)) serial_watched_[i] = 0;  // closed by io(): gone from epoll
     lan_->pump_sol(i, now);
+    if (c->fd() >= 0) rewatch_serial(i);  // flow control: EPOLLIN follows SOL's room and its console
     note_serial_deadline(i);
   }
 
@@ -364,6 +357,7 @@ class server {
           serial_watched_[i] = c->wanted_events();
       }
       lan_->pump_sol(i, now);
+      if (c->fd() >= 0) rewatch_serial(i);  // a retry may end the hold
       note_serial_deadline(i);
     }
   }

@@ -12,9 +12,17 @@
 // Bounds: the history (sol_history bytes, at most max_sol_history), the characters a console
 // typed that wait for the VM (serial_to_vm_capacity: a console that types faster than the VM
 // reads is flow-controlled through SOL's accepted counts), and the SOL instance's buffer
-// (sol_buffer, only while SOL is active). The VM is never made to wait: what the guest prints
-// is always read, and what a slow or gone console cannot take is dropped from SOL (counted,
-// and said to the console as "transmit overrun") but kept in the history.
+// (sol_buffer, only while SOL is active).
+//
+// Flow control toward the VM, as a UART's: QEMU's serial port sends as fast as the socket takes
+// (no baud rate), so a guest printing a large file outruns any SOL console (one packet of 255
+// characters per round trip). While the SOL buffer is full and the console keeps up (its last
+// packet was acknowledged without a retry), the socket is not read: QEMU holds the guest's
+// output, as a real line's CTS would, and nothing is lost. Once the console falls behind (a
+// packet needs a retry: 500 ms without an ACK by default) or NACKs, the VM is read again at
+// full speed and what does not fit is dropped from SOL (counted, and said to the console as
+// "transmit overrun"), so a dead or stalled console holds the VM up for at most one retry
+// interval. Without SOL the VM is always read. The history keeps everything read.
 #pragma once
 
 #include <ipmikit/lan/sol.hpp>
@@ -96,11 +104,14 @@ class serial_console {
     return true;
   }
 
-  /// The epoll events wanted now.
+  /// The epoll events wanted now: no EPOLLIN while the VM is held back (flow control).
   [[nodiscard]] std::uint32_t wanted_events() const {
     if (connecting_) return EPOLLOUT;
-    return EPOLLIN | (to_vm_.empty() ? 0u : static_cast<std::uint32_t>(EPOLLOUT));
+    return (holding_vm() ? 0u : static_cast<std::uint32_t>(EPOLLIN)) |
+           (to_vm_.empty() ? 0u : static_cast<std::uint32_t>(EPOLLOUT));
   }
+  /// The VM's output waits in QEMU: SOL's buffer is full and its console keeps up.
+  [[nodiscard]] bool holding_vm() const { return sol_ && sol_->space() == 0 && sol_->console_keeping_up(); }
 
   /// Handles epoll events `ev`; false when the connection ended (closed here; the caller
   /// forgets the descriptor it watched).
@@ -117,6 +128,8 @@ class serial_console {
       established(now);
       return true;
     }
+    // Held back, a hang-up is not read: QEMU went away (what it still had for us goes with it).
+    if ((ev & (EPOLLHUP | EPOLLERR)) != 0 && holding_vm()) return lost(now, "closed");
     if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !read_vm(now)) return false;
     if ((ev & EPOLLOUT) != 0 && !write_vm(now)) return false;
     return true;
@@ -245,7 +258,11 @@ class serial_console {
   bool read_vm(time_point now) {
     std::array<std::uint8_t, serial_read_chunk> buf{};
     for (std::size_t k = 0; k < serial_reads_per_turn; ++k) {
-      const ssize_t n = ::recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
+      // Flow control: while the console keeps up, read only what SOL has room for.
+      const bool flow = sol_ && sol_->console_keeping_up();
+      const std::size_t want = flow ? std::min(buf.size(), sol_->space()) : buf.size();
+      if (want == 0) return true;  // held: wanted_events() drops EPOLLIN until there is room
+      const ssize_t n = ::recv(fd_, buf.data(), want, MSG_DONTWAIT);
       if (n == 0) return lost(now, "closed");
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
@@ -255,7 +272,7 @@ class serial_console {
       stats_.from_vm += got.size();
       remember(got);
       if (sol_) (void)sol_->write(got, now);  // what does not fit is counted as overrun
-      if (static_cast<std::size_t>(n) < buf.size()) return true;
+      if (static_cast<std::size_t>(n) < want) return true;
     }
     return true;
   }

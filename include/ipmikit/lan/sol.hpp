@@ -210,6 +210,13 @@ class sol_instance {
   }
   [[nodiscard]] constexpr bool active() const noexcept { return active_; }
 
+  /// Whether the console is keeping up: no packet of ours waits for a retransmission and it
+  /// has not NACKed. A caller may hold the serial port back while the buffer is full and the
+  /// console keeps up (flow control, as a UART's), and must stop holding it once it does not.
+  [[nodiscard]] constexpr bool console_keeping_up() const noexcept {
+    return active_ && !paused_ && (outstanding_ == 0 || retries_ == 0);
+  }
+
   /// Characters waiting for the console (sent and not yet acknowledged included).
   [[nodiscard]] constexpr std::size_t buffered() const noexcept { return size_; }
   [[nodiscard]] constexpr std::size_t space() const noexcept { return Capacity - size_; }
