@@ -355,9 +355,7 @@ class lan_side {
 
   /// The socket address of `e` (an IPv4-mapped address as sockaddr_in, for IPv4 sockets).
   static socklen_t sockaddr_of(const lan::endpoint& e, sockaddr_storage& out) {
-    const bool v4 = std::all_of(e.address.begin(), e.address.begin() + 10, [](std::uint8_t b) { return b == 0; }) &&
-                    e.address[10] == 0xFF && e.address[11] == 0xFF;
-    if (v4) {
+    if (v4_mapped(e)) {
       auto& a = reinterpret_cast<sockaddr_in&>(out);
       a.sin_family = AF_INET;
       a.sin_port = htons(e.port);
@@ -371,10 +369,15 @@ class lan_side {
     return sizeof(sockaddr_in6);
   }
 
+  /// An IPv4 address as endpoint_of() stores it (::ffff:a.b.c.d).
+  static bool v4_mapped(const lan::endpoint& e) {
+    return std::all_of(e.address.begin(), e.address.begin() + 10, [](std::uint8_t b) { return b == 0; }) &&
+           e.address[10] == 0xFF && e.address[11] == 0xFF;
+  }
+
   static std::string endpoint_text(const lan::endpoint& e) {
     char host[INET6_ADDRSTRLEN] = "?";
-    const bool v4 = std::all_of(e.address.begin(), e.address.begin() + 10, [](std::uint8_t b) { return b == 0; }) &&
-                    e.address[10] == 0xFF && e.address[11] == 0xFF;
+    const bool v4 = v4_mapped(e);
     ::inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? &e.address[12] : e.address.data(), host, sizeof host);
     char text[INET6_ADDRSTRLEN + 16];
     std::snprintf(text, sizeof text, v4 ? "%s:%u" : "[%s]:%u", host, static_cast<unsigned>(e.port));
