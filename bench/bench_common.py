@@ -45,6 +45,16 @@ def cpu_model():
     return name
 
 
+def replace_section(text, begin, end, section):
+    """`text` with what lies from `begin` to `end` (both markers included) replaced by
+    `section`, or None when `text` lacks either marker."""
+    if begin not in text or end not in text:
+        return None
+    a = text.index(begin)
+    b = text.index(end) + len(end)
+    return text[:a] + section.rstrip("\n") + text[b:]
+
+
 def insert_before_goals(text, section):
     """`text` with `section` put before its '## Goals', or at the end when it has none."""
     i = text.find("\n## Goals")

@@ -41,7 +41,8 @@ import sys
 import tempfile
 import time
 
-from bench_common import LAN_BEGIN, LAN_END, ROOT, add_run_file_arguments, cpu_model, insert_before_goals
+from bench_common import (LAN_BEGIN, LAN_END, ROOT, add_run_file_arguments, cpu_model, insert_before_goals,
+                          replace_section)
 
 PASSWORD = "s3cret-pass"
 PYGHMI_GOAL = 10   # ipmikit / pyghmi's BMC, requests per second (the LAN issue)
@@ -337,11 +338,8 @@ def render(data):
 
 def write_section(path, section):
     old = path.read_text() if path.exists() else "# Performance\n"
-    if LAN_BEGIN in old and LAN_END in old:
-        a = old.index(LAN_BEGIN)
-        b = old.index(LAN_END) + len(LAN_END)
-        return old[:a] + section.rstrip("\n") + old[b:]
-    return insert_before_goals(old, section)
+    replaced = replace_section(old, LAN_BEGIN, LAN_END, section)
+    return replaced if replaced is not None else insert_before_goals(old, section)
 
 
 def main():

@@ -55,7 +55,7 @@ import time
 import tty
 
 from bench_common import (ROOT, SOL_END, SOLPY_BEGIN, SOLPY_END, add_run_file_arguments, cpu_model,
-                          insert_before_goals)
+                          insert_before_goals, replace_section)
 
 PASSWORD = "sol-bench-pass"
 # What the console prints before the payload, up to its end of line (ipmitool prints it with a
@@ -612,10 +612,9 @@ def render(data):
 
 def write_section(path, section):
     old = path.read_text() if path.exists() else "# Performance\n"
-    if SOLPY_BEGIN in old and SOLPY_END in old:
-        a = old.index(SOLPY_BEGIN)
-        b = old.index(SOLPY_END) + len(SOLPY_END)
-        return old[:a] + section.rstrip("\n") + old[b:]
+    replaced = replace_section(old, SOLPY_BEGIN, SOLPY_END, section)
+    if replaced is not None:
+        return replaced
     if SOL_END in old:  # right after bench/sol_bench.cpp's section
         b = old.index(SOL_END) + len(SOL_END)
         return old[:b] + "\n\n" + section.rstrip("\n") + old[b:]
