@@ -13,7 +13,8 @@
 #   3. sol activate through a pty (tests/interop/sol_console.py): the operational line, the
 #      history (the guest's markers), a command typed into SOL runs in the guest and its output
 #      comes back; a second concurrent `sol activate` is refused ("already active"); `~.`
-#      deactivates and ipmitool exits 0;
+#      deactivates and ipmitool exits 0; ipmikit-bmc killed (SIGKILL) and restarted finds the
+#      console and QMP again and a new SOL session works;
 #   4. power off → status off while QEMU still runs → power off again succeeds → power on →
 #      status on → boot 2 → power on again succeeds and boots nothing → power cycle → boot 3 →
 #      power reset → boot 4;
@@ -182,6 +183,21 @@ sol=(ipmitool -I lanplus -C 17 -H 127.0.0.1 -p "$port" -U admin@guest -P "$passw
   -- "${sol[@]}" sol activate >"$tmp/sol.log" 2>&1 || { cat "$tmp/sol.log"; fail "sol activate"; }
 say "ok   sol activate: the history, a command typed into SOL ran in the guest (SOL-42 Linux), a second activation refused, ~. ($(since))"
 wait_for "sol_deactivated" 'event=sol_deactivated' "$bmc_log" 1 5
+
+# ipmikit-bmc killed (SIGKILL) and started again: it finds the console again by itself, and a
+# new SOL session sees the guest's shell (QEMU never noticed: it is the chardev's server).
+kill -KILL "$bmc_pid"
+wait "$bmc_pid" 2>/dev/null
+"$bmc" --config "$tmp/bmc.conf" </dev/null >>"$bmc_log" 2>&1 &
+bmc_pid=$!
+wait_for "the restarted ipmikit-bmc on the serial console" 'event=serial_connected' "$bmc_log" 2 10
+wait_for "the restarted ipmikit-bmc on QMP" 'event=qmp_connected' "$bmc_log" 2 10
+# shellcheck disable=SC2016
+"$python" "$here/sol_console.py" --raw --log "$tmp/sol2.raw" --timeout 20 --total 40 \
+  expect 'SOL Session operational' send '' expect 'guest# ' \
+  send 'echo again-$((7*7))' expect 'again-49\r*\n' escape expect-exit 0 \
+  -- "${sol[@]}" sol activate >"$tmp/sol2.log" 2>&1 || { cat "$tmp/sol2.log"; fail "sol activate after ipmikit-bmc's restart"; }
+say "ok   ipmikit-bmc killed and restarted: serial console and QMP found again, SOL works ($(since))"
 
 # ---- 4. power -------------------------------------------------------------------------------
 expect_lan "power off" 'Chassis Power Control: Down/Off' chassis power off
