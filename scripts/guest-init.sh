@@ -138,9 +138,10 @@ if [ "${guest_inventory:-0}" = 1 ]; then
   inv lan-print-1 'IP Address' lan print 1
   inv user-list-1 'ADMINISTRATOR|ID' user list 1
   inv channel-info-1 'Channel 0x1 info' channel info 1
-  # Serial over LAN as the guest sees it: ipmitool's "Enabled : true" (SOL parameter 1), and
+  # Serial over LAN as the guest sees it: ipmitool's "Enabled : true" (SOL parameter 1; false
+  # with guest_sol_enabled=false, for a BMC whose VM has no serial console configured), and
   # the LAN channel's cipher suite table with suite 17 (Get Channel Cipher Suites).
-  inv sol-info-1 'Enabled +: true' sol info 1
+  inv sol-info-1 "Enabled +: ${guest_sol_enabled:-true}" sol info 1
   inv channel-getciphers-1 '^17 +N/A +hmac_sha256 +sha256_128 +aes_cbc_128' channel getciphers ipmi 1
   say "inventory done"
 fi

@@ -259,13 +259,14 @@ fi
 # The uncompressed vmlinux (PVH entry) boots ~8 s faster under TCG than the bzImage.
 kernel=$guest_dir/vmlinux
 [ -s "$kernel" ] || kernel=$guest_dir/vmlinuz
+# guest_sol_enabled=false: this VM has no `serial`, so SOL parameter 1 reads false in `sol info 1`.
 # No -no-reboot: the watchdog's reset reaches QEMU as a system reset request, which -no-reboot
 # would turn into an exit. A guest panic is left hanging (panic=0) and shows on the console.
 # shellcheck disable=SC2054  # the commas are inside -device/-chardev values
 qemu=(qemu-system-x86_64 -machine pc -accel tcg -m 256 -nodefaults -no-user-config
   -display none -monitor none
   -kernel "$kernel" -initrd "$guest_dir/initramfs.cpio"
-  -append "console=ttyS0 quiet panic=0 guest_wd_timeout=$WD_TIMEOUT guest_wd_action=$WD_ACTION guest_wd_pets=$WD_PETS guest_inventory=$INVENTORY guest_fru_product=$FRU_PRODUCT"
+  -append "console=ttyS0 quiet panic=0 guest_wd_timeout=$WD_TIMEOUT guest_wd_action=$WD_ACTION guest_wd_pets=$WD_PETS guest_inventory=$INVENTORY guest_fru_product=$FRU_PRODUCT guest_sol_enabled=false"
   -chardev "$chardev" -device ipmi-bmc-extern,id=bmc0,chardev=ipmi0 -device isa-ipmi-kcs,bmc=bmc0
   -serial "file:$serial")
 say "qemu: ${qemu[*]}"
