@@ -207,11 +207,12 @@ void sol_lan_throughput(benchmark::State& state) {
     return;
   }
   const auto text = serial_text();
+  const std::uint32_t holder = srv.sol_session(7);
   std::size_t total = 0;
   bool ok = true;
   for (auto _ : state) {
     total += pump(h.sol, text, now, [&](std::span<const std::uint8_t> p) {
-      const lan::outbound o = srv.encode_sol(7, p, wire);
+      const lan::outbound o = srv.encode_sol(holder, p, wire);
       const lan::client_result r = c.receive(std::span<const std::uint8_t>(wire).first(o.size), buf);
       ok = ok && r.event == lan::client_event::sol;
       const auto got = c.sol_payload();

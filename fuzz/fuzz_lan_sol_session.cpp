@@ -409,7 +409,7 @@ struct harness {
     if (due && *due > now) now = *due;  // wait for it (the server's sessions may time out meanwhile: poll)
     clock_jump(0);
     const std::size_t n = h.sol.poll(now, payload);
-    const lan::outbound o = srv.encode_sol(target_id, std::span<const std::uint8_t>(payload).first(n), reply);
+    const lan::outbound o = srv.encode_sol(srv.sol_session(target_id), std::span<const std::uint8_t>(payload).first(n), reply);
     if (holder < 0) {
       FUZZ_CHECK(n == 0 && o.size == 0);
       return;

@@ -145,7 +145,8 @@ TEST_SUITE("ipmikit-bmc serial") {
     pump_reads(c, now);
     // No SOL yet: characters from a console are refused (no instance), the history grows.
     CHECK(c.sol() == nullptr);
-    c.activate(now, sol_type::settings{});
+    c.activate(now, sol_type::settings{}, 0x1234);
+    CHECK(c.sol_session() == 0x1234);
     REQUIRE(c.sol() != nullptr);
     std::array<std::uint8_t, ipmikit::lan::sol_max_payload> packet{};
     const std::size_t n = c.sol()->poll(now + 1s, packet);
@@ -154,7 +155,6 @@ TEST_SUITE("ipmikit-bmc serial") {
     // Typed characters: taken up to the bound, written when the socket is writable.
     const std::string typed = "root\r";
     CHECK(c.characters(std::span(reinterpret_cast<const std::uint8_t*>(typed.data()), typed.size())) == 5);
-    CHECK(c.take_write_pending());
     CHECK((c.wanted_events() & EPOLLOUT) != 0);
     REQUIRE(c.io(EPOLLOUT, now));
     CHECK(qemu.read_some() == "root\r");
@@ -194,12 +194,13 @@ TEST_SUITE("ipmikit-bmc serial") {
     CHECK(c.sol()->stats().characters_overrun == 13 + printed - sol_buffer - 13);
     c.deactivate();
     CHECK(c.sol() == nullptr);
+    CHECK(c.sol_session() == 0);
   }
 
   TEST_CASE("serial console refused: characters while the VM's console is disconnected ('transfer unavailable')") {
     serial_console c("vm1", unix_address(temp_path("none")), 64);
     CHECK_FALSE(c.available());
-    c.activate(clock_type::now(), sol_type::settings{});
+    c.activate(clock_type::now(), sol_type::settings{}, 1);
     std::array<std::uint8_t, ipmikit::lan::sol_max_payload> reply{};
     const std::array<std::uint8_t, 5> typed{1, 0, 0, 0, 'x'};
     const std::size_t n = c.sol()->receive(typed, clock_type::now(), c, reply);

@@ -704,6 +704,7 @@ TEST_SUITE("lan") {
     // 12 data bytes: aux, inbound and outbound sizes 259 (LS first), the port, no VLAN.
     CHECK(request(c, activate_sol) == hex("1C 48 00 00 00 00 00 03 01 03 01 6F 02 FF FF"));
     CHECK(h.count(lan::event_kind::sol_activated) == 1);
+    CHECK(h.events.back().session_id == c.bmc_session_id());  // what encode_sol is given
     CHECK(h.sol.active());
     CHECK(srv.sol_session(7) == c.bmc_session_id());
     CHECK(request(c, hex("18 4A 01")) == hex("1C 4A 00 01 01 00"));  // Get Payload Activation Status: instance 1 active
@@ -716,17 +717,18 @@ TEST_SUITE("lan") {
     std::array<std::uint8_t, lan::sol_max_payload> payload{};
     const std::size_t pn = h.sol.poll(now + 1s, payload);
     REQUIRE(pn == 6);
-    const lan::outbound o = srv.encode_sol(7, std::span(payload).first(pn), reply);
+    const lan::outbound o = srv.encode_sol(c.bmc_session_id(), std::span(payload).first(pn), reply);
     REQUIRE(o.size != 0);
     CHECK(o.to == console);
     REQUIRE(c.receive(std::span(reply).first(o.size), buf).event == lan::client_event::sol);
     CHECK(test::bytes(c.sol_payload().begin(), c.sol_payload().end()) == hex("01 00 00 00 6F 6B"));
-    CHECK(srv.encode_sol(8, std::span(payload).first(pn), reply).size == 0);  // another target: no session
+    CHECK(srv.encode_sol(0, std::span(payload).first(pn), reply).size == 0);  // no such session
     // Deactivate: the instance stops; a second Deactivate says it already is.
     CHECK(request(c, deactivate_sol) == hex("1C 49 00"));
     CHECK(h.count(lan::event_kind::sol_deactivated) == 1);
     CHECK(!h.sol.active());
     CHECK(request(c, deactivate_sol) == hex("1C 49 80"));
+    CHECK(srv.encode_sol(c.bmc_session_id(), std::span(payload).first(pn), reply).size == 0);  // holds none now
     CHECK(request(c, hex("18 4A 01")) == hex("1C 4A 00 01 00 00"));
     CHECK(sol_exchange(*this, c, test::cat({hex("02 00 00 00"), test::bytes{'x'}})).empty());
     CHECK(srv.stats().sol_packets == 1);

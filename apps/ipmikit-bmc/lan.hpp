@@ -165,7 +165,7 @@ class lan_side {
     for (int k = 0; k < 2; ++k) {  // at most one packet is in flight: a retry or a give-up, then a new one
       const std::size_t n = c->sol()->poll(now, payload);
       if (n == 0) return;
-      const lan::outbound o = server_->encode_sol(static_cast<std::uint32_t>(vm), std::span(payload).first(n), out);
+      const lan::outbound o = server_->encode_sol(c->sol_session(), std::span(payload).first(n), out);
       if (o.size == 0 || o.local >= sockets_.size()) return;
       sockaddr_storage to{};
       const socklen_t len = sockaddr_of(o.to, to);
@@ -284,8 +284,10 @@ class lan_side {
       return;
     }
     const auto& params = vms_[e.target]->users().sol_parameters();
-    c->activate(now_, lan::sol_settings_from<clock_type::duration>(params.get<ipmikit::cmd::sol::character_accumulate>(),
-                                                                   params.get<ipmikit::cmd::sol::retry>()));
+    c->activate(now_,
+                lan::sol_settings_from<clock_type::duration>(params.get<ipmikit::cmd::sol::character_accumulate>(),
+                                                             params.get<ipmikit::cmd::sol::retry>()),
+                e.session_id);
     sol_touched_.push_back(e.target);  // the history goes out at once
   }
 

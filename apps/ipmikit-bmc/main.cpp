@@ -162,6 +162,7 @@ struct vm_slot {
   bool bound_path = false;                 // a UNIX socket file this process created
   bool listener_paused = false;            // out of descriptors: not watched until resume_at_
   int qmp = -1;                            // the connection to QEMU's QMP socket (`qmp`), or -1
+  std::uint32_t serial_watched = 0;        // epoll events registered for the serial console's socket
   std::uint32_t qmp_watched = 0;           // epoll events registered for qmp
 };
 
@@ -332,7 +333,7 @@ class server {
   void serial_io(std::size_t i, std::uint32_t ev, time_point now) {
     serial_console* c = serial_[i].get();
     if (c == nullptr) return;
-    if (ev != 0 && c->fd() >= 0 && !c->io(ev, now)) serial_watched_[i] = 0;  // closed by io(): gone from epoll
+    if (ev != 0 && c->fd() >= 0 && !c->io(ev, now)) slots_[i].serial_watched = 0;  // closed by io(): gone from epoll
     lan_->pump_sol(i, now);
     if (c->fd() >= 0) rewatch_serial(i);  // flow control: EPOLLIN follows SOL's room and its console
     note_serial_deadline(i);
@@ -340,21 +341,19 @@ class server {
 
   void rewatch_serial(std::size_t i) {
     serial_console* c = serial_[i].get();
-    (void)c->take_write_pending();
     const std::uint32_t want = c->wanted_events();
-    if (want != serial_watched_[i] && watch(c->fd(), want, tag(source::serial, i), EPOLL_CTL_MOD))
-      serial_watched_[i] = want;
+    if (want != slots_[i].serial_watched && watch(c->fd(), want, tag(source::serial, i), EPOLL_CTL_MOD))
+      slots_[i].serial_watched = want;
   }
 
   /// Connections due, SOL retries and packets due; then the next time this has work.
   void serial_poll(time_point now) {
-    serial_watched_.resize(serial_.size(), 0);
     serial_due_.reset();
     for (const std::size_t i : serial_vms_) {
       serial_console* c = serial_[i].get();
       if (c->connect_if_due(now)) {
         if (watch(c->fd(), c->wanted_events(), tag(source::serial, i)))
-          serial_watched_[i] = c->wanted_events();
+          slots_[i].serial_watched = c->wanted_events();
       }
       lan_->pump_sol(i, now);
       if (c->fd() >= 0) rewatch_serial(i);  // a retry may end the hold
@@ -895,7 +894,6 @@ class server {
   std::unique_ptr<lan_side> lan_;        // IPMI over LAN (lan.hpp); after view_, which it reads
   std::vector<std::unique_ptr<serial_console>> serial_;  // by VM; null: no serial console
   std::vector<std::size_t> serial_vms_;                  // the VMs that have one
-  std::vector<std::uint32_t> serial_watched_;            // epoll events registered, by VM
   std::optional<time_point> serial_due_;                 // the earliest console deadline
   log_bucket accept_log_;
   std::uint64_t accept_failures_unlogged_ = 0;

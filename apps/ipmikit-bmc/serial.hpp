@@ -86,8 +86,9 @@ class serial_console {
   [[nodiscard]] const std::string& vm() const { return vm_; }
   [[nodiscard]] const listen_address& where() const { return where_; }
   [[nodiscard]] const serial_stats& stats() const { return stats_; }
-  /// The SOL instance, while a console holds SOL.
+  /// The SOL instance, while a console holds SOL, and the LAN session that holds it.
   [[nodiscard]] sol_type* sol() { return sol_.get(); }
+  [[nodiscard]] std::uint32_t sol_session() const { return sol_session_; }
 
   /// Starts a connection when none is up and one is due; true when a new descriptor is to be
   /// watched (fd(), wanted_events()).
@@ -146,23 +147,24 @@ class serial_console {
 
   // --- SOL -------------------------------------------------------------------------------------
 
-  /// A console activated SOL: a fresh instance, fed the history first.
-  void activate(time_point now, const sol_type::settings& s) {
+  /// LAN session `session` activated SOL: a fresh instance, fed the history first.
+  void activate(time_point now, const sol_type::settings& s, std::uint32_t session) {
     sol_ = std::make_unique<sol_type>(s);
+    sol_session_ = session;
     sol_->activate(now);
-    const std::size_t n = std::min(history_used(), sol_buffer);
-    std::vector<std::uint8_t> last(n);
-    for (std::size_t i = 0; i < n; ++i) last[i] = history_[(history_end_ + history_.size() - n + i) % history_.size()];
+    const std::vector<std::uint8_t> last = history_tail(sol_buffer);
     (void)sol_->write(last, now);
   }
-  void deactivate() { sol_.reset(); }
+  void deactivate() {
+    sol_.reset();
+    sol_session_ = 0;
+  }
 
   /// lan::sol_sink: characters typed over SOL, for the VM; returns how many fit.
   std::size_t characters(std::span<const std::uint8_t> c) {
     const std::size_t n = std::min(c.size(), serial_to_vm_capacity - to_vm_.size());
     to_vm_.insert(to_vm_.end(), c.begin(), c.begin() + static_cast<std::ptrdiff_t>(n));
-    if (n != 0) write_pending_ = true;
-    return n;
+    return n;  // written when the socket is writable: wanted_events() asks for EPOLLOUT
   }
   /// lan::sol_sink: flush inbound drops what waits for the VM; a BREAK cannot be sent on a
   /// socket chardev (it has no line), so it is only counted.
@@ -172,16 +174,11 @@ class serial_console {
   }
   /// lan::sol_sink: no VM to type to while disconnected ("character transfer unavailable").
   [[nodiscard]] bool available() const { return connected(); }
-  /// Characters were queued for the VM since the last call (its epoll events may change).
-  bool take_write_pending() { return std::exchange(write_pending_, false); }
 
   /// The history as it stands (oldest first), for the tests and a future `console` command.
   [[nodiscard]] std::string history() const {
-    std::string out;
-    const std::size_t n = history_used();
-    for (std::size_t i = 0; i < n; ++i)
-      out += static_cast<char>(history_[(history_end_ + history_.size() - n + i) % history_.size()]);
-    return out;
+    const std::vector<std::uint8_t> h = history_tail(history_.size());
+    return std::string(h.begin(), h.end());
   }
 
  private:
@@ -298,7 +295,14 @@ class serial_console {
     }
     history_size_ = std::min(history_.size(), history_size_ + b.size());
   }
-  [[nodiscard]] std::size_t history_used() const { return history_size_; }
+  /// The last `n` bytes of the history (fewer when it holds fewer), oldest first.
+  [[nodiscard]] std::vector<std::uint8_t> history_tail(std::size_t n) const {
+    n = std::min(n, history_size_);
+    std::vector<std::uint8_t> out(n);
+    const std::size_t start = (history_end_ + history_.size() - n) % std::max<std::size_t>(history_.size(), 1);
+    for (std::size_t i = 0; i < n; ++i) out[i] = history_[(start + i) % history_.size()];
+    return out;
+  }
 
   std::string vm_;
   listen_address where_;
@@ -307,13 +311,13 @@ class serial_console {
   std::size_t history_size_ = 0;
   std::vector<std::uint8_t> to_vm_;
   std::unique_ptr<sol_type> sol_;
+  std::uint32_t sol_session_ = 0;  // the LAN session that holds sol_ (encode_sol's key)
   serial_stats stats_;
   time_point retry_at_{};
   std::uint64_t breaks_ = 0;
   int fd_ = -1;
   bool connecting_ = false;
   bool failing_ = false;          // the last attempt failed and was logged
-  bool write_pending_ = false;
 };
 
 }  // namespace ipmikit_bmc

@@ -129,7 +129,8 @@ struct sol_grant {
 ///   sol_payload(target, payload, now, reply) -> std::size_t: a SOL packet from the session that
 ///     holds the target's instance; the answer's size (0: none). Start and stop the instance on
 ///     the events sol_activated and sol_deactivated (the latter also when its session ends).
-///   Send the instance's own packets with server::encode_sol().
+///   Send the instance's own packets with server::encode_sol(), given the session ID the
+///   sol_activated event carried.
 template <class H, class TimePoint>
 concept sol_handler = requires(H& h, std::span<const std::uint8_t> in, std::span<std::uint8_t> out,
                                std::uint32_t u32, bmc::origin o, TimePoint t) {
@@ -344,18 +345,18 @@ class server {
     return 0;
   }
 
-  /// A SOL packet of `target`'s instance (lan/sol.hpp: sol_instance::poll) as a datagram of the
-  /// session that holds it, written to `out` (max_packet_size fits); size 0 when none does.
-  constexpr outbound encode_sol(std::uint32_t target, std::span<const std::uint8_t> payload,
+  /// A SOL packet of an instance (lan/sol.hpp: sol_instance::poll) as a datagram of the
+  /// session `session_id` that holds it (the sol_activated event's), written to `out`
+  /// (max_packet_size fits); size 0 when that session does not exist or holds no instance.
+  /// Found by its slot, not by a search: this runs for every packet of serial output.
+  constexpr outbound encode_sol(std::uint32_t session_id, std::span<const std::uint8_t> payload,
                                 std::span<std::uint8_t> out) noexcept {
     outbound o;
-    for (slot& s : slots_) {
-      if (s.st != state::active || !s.sol || s.target != target) continue;
-      o.size = encode_protected(crypto_, s.keys, payload_type::sol, s.console_id, next_out(s), payload, out);
-      o.to = s.from;
-      o.local = s.local;
-      break;
-    }
+    slot* s = find(session_id);
+    if (s == nullptr || s->st != state::active || !s->sol) return o;
+    o.size = encode_protected(crypto_, s->keys, payload_type::sol, s->console_id, next_out(*s), payload, out);
+    o.to = s->from;
+    o.local = s->local;
     return o;
   }
 
