@@ -346,18 +346,28 @@ def run_ipmikit(args, tmp, port, suite, payload, end, rate):
         wait_until("ipmikit-bmc ready", lambda: udp_bound(port) and "event=ready" in logpath.read_text(), 20,
                    bmc, logpath)
         serial = accept(listener, 10, "the serial socket")
-        console = Console(["ipmitool", "-I", "lanplus", "-C", str(suite), "-H", "127.0.0.1", "-p", str(port),
-                           "-U", "admin@vm0", "-P", PASSWORD, "sol", "activate"], None)
+        console = Console(sol_activate(port, suite, "admin@vm0"), None)
         console.expect(BANNER["ipmikit"], 20)
         r = transfer(serial, console, payload, end, rate, args, {"bmc": bmc.pid, "console": console.proc.pid})
     finally:
-        if console:
-            console.close(escape=True)
-        if serial:
-            serial.close()
-        listener.close()
-        stop(bmc)
+        close_run(console, serial, listener, bmc)
     return r
+
+
+def sol_activate(port, suite, user):
+    """ipmitool's `sol activate` command line for the BMC on 127.0.0.1:port."""
+    return ["ipmitool", "-I", "lanplus", "-C", str(suite), "-H", "127.0.0.1", "-p", str(port), "-U", user, "-P",
+            PASSWORD, "sol", "activate"]
+
+
+def close_run(console, serial, listener, bmc):
+    """Ends a run: the console with ~., the serial side, the listener, the BMC by its PID."""
+    if console:
+        console.close(escape=True)
+    if serial:
+        serial.close()
+    listener.close()
+    stop(bmc)
 
 
 def run_relay(args, tmp, port, payload, end, rate):
@@ -400,17 +410,11 @@ def run_sim(args, tmp, port, payload, end, rate):
     try:
         serial = accept(listener, 10, "the TCP serial peer (ipmi_sim connects at start)")
         wait_until("ipmi_sim listens", lambda: udp_bound(port), 20, sim, logpath)
-        console = Console(["ipmitool", "-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", str(port),
-                           "-U", "admin", "-P", PASSWORD, "sol", "activate"], None)
+        console = Console(sol_activate(port, 3, "admin"), None)
         console.expect(BANNER["ipmi_sim"], 20)
         r = transfer(serial, console, payload, end, rate, args, {"bmc": sim.pid, "console": console.proc.pid})
     finally:
-        if console:
-            console.close(escape=True)
-        if serial:
-            serial.close()
-        listener.close()
-        stop(sim)
+        close_run(console, serial, listener, sim)
     return r
 
 
