@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -68,6 +69,24 @@ listen_address unix_address(const std::string& p) {
   return a;
 }
 
+/// The log lines of a test (log.hpp's sink swapped for the test's duration).
+std::vector<std::string> g_serial_lines;
+struct capture_log {
+  void (*saved)(std::string_view) = g_log_sink;
+  capture_log() {
+    g_serial_lines.clear();
+    g_log_sink = [](std::string_view l) { g_serial_lines.emplace_back(l); };
+  }
+  ~capture_log() { g_log_sink = saved; }
+  capture_log(const capture_log&) = delete;
+  capture_log& operator=(const capture_log&) = delete;
+  [[nodiscard]] static std::size_t count(std::string_view needle) {
+    std::size_t n = 0;
+    for (const auto& l : g_serial_lines) n += l.find(needle) != std::string::npos ? 1u : 0u;
+    return n;
+  }
+};
+
 /// Reads what the VM printed into the console (bounded: a few turns).
 void pump_reads(serial_console& c, time_point now) {
   for (int i = 0; i < 8; ++i) REQUIRE(c.io(EPOLLIN, now));
@@ -103,12 +122,16 @@ TEST_SUITE("ipmikit-bmc serial") {
 
   TEST_CASE("serial console: connects when the chardev appears, keeps a bounded history, reconnects after QEMU "
             "goes away") {
+    const capture_log log;
     chardev qemu(temp_path("a"));
     serial_console c("vm1", unix_address(qemu.path), 16);
     time_point now = clock_type::now();
     CHECK_FALSE(c.connect_if_due(now));  // nothing listens yet
     CHECK_FALSE(c.connected());
     CHECK(c.next_deadline() == now + serial_retry_interval);
+    for (int i = 1; i <= 3; ++i) CHECK_FALSE(c.connect_if_due(now + i * serial_retry_interval));
+    now += 3 * serial_retry_interval;
+    CHECK(capture_log::count("event=serial_unavailable") == 1);  // one line per outage, not per try
     qemu.listen();
     CHECK_FALSE(c.connect_if_due(now + 500ms));  // not due yet
     now += serial_retry_interval;
@@ -124,12 +147,17 @@ TEST_SUITE("ipmikit-bmc serial") {
     CHECK_FALSE(c.io(EPOLLIN, now));
     CHECK_FALSE(c.connected());
     CHECK(c.stats().disconnects == 1);
+    CHECK(capture_log::count("event=serial_disconnected") == 1);
+    CHECK_FALSE(c.connect_if_due(now + serial_retry_interval));  // still gone: quiet
+    now += serial_retry_interval;
+    CHECK(capture_log::count("event=serial_unavailable") == 1);
     qemu.listen();
     CHECK_FALSE(c.connect_if_due(now));  // a second later, not at once
     now += serial_retry_interval;
     REQUIRE(c.connect_if_due(now));
     qemu.accept();
     CHECK(c.stats().connects == 2);
+    CHECK(capture_log::count("event=serial_connected") == 2);
     CHECK(c.history() == "3456789abcdefXYZ");  // the history survives
   }
 
