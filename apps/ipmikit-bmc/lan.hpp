@@ -143,15 +143,18 @@ class lan_side {
           ++stats_.answered;
       }
       // An ACK may have made room, typed characters may be waiting for the VM.
-      for (const std::size_t vm : std::exchange(sol_touched_, {})) {
+      for (const std::size_t vm : sol_touched_) {  // cleared, not moved out: no allocation per datagram
         pump_sol(vm, now);
         touched_serial_.push_back(vm);
       }
+      sol_touched_.clear();
     }
   }
 
-  /// The VMs whose serial console got characters to write since the last call.
-  std::vector<std::size_t> take_touched_serial() { return std::exchange(touched_serial_, {}); }
+  /// The VMs whose serial console may have characters to write or a new deadline, since
+  /// clear_touched_serial().
+  [[nodiscard]] const std::vector<std::size_t>& touched_serial() const { return touched_serial_; }
+  void clear_touched_serial() { touched_serial_.clear(); }
 
   /// The VMs' serial consoles (index: the VM; null: none), for SOL.
   void attach_serial(std::vector<std::unique_ptr<serial_console>>* consoles) { serial_ = consoles; }

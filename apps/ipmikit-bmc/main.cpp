@@ -306,8 +306,9 @@ class server {
           case source::lan_socket:
             lan_->readable(index, now);
             for (const std::size_t i : lan_->take_touched()) touch(i);
-            for (const std::size_t i : lan_->take_touched_serial())  // typed characters to write, deadlines moved
+            for (const std::size_t i : lan_->touched_serial())  // typed characters to write, deadlines moved
               serial_io(i, serial_[i] && serial_[i]->connected() ? EPOLLOUT : 0u, now);
+            lan_->clear_touched_serial();
             break;
           case source::serial: serial_io(index, ev, now); break;
           case source::qmp_connection: qmp_io(index, ev, now); break;
