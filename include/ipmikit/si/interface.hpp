@@ -1,17 +1,18 @@
-// ipmikit/si/interface.hpp — what every system interface (KCS, BT, and SSIF to come) shares:
+// ipmikit/si/interface.hpp — what every system interface (KCS, BT and SSIF) shares:
 // the vocabulary of its device and host machines, the contract each fulfils, and the loop that
 // drives a host machine over a bus.
 //
 // A system interface (IPMI v2.0 §9 KCS, §11 BT, §12 SSIF) carries one request at a time from a
 // host driver to a BMC and the response back. ipmikit has two machines per interface:
 //
-//   device  (kcs::device, bt::device)  the register file a host sees and the BMC behind it, as an
-//           emulator or a BMC implements it. Host accesses go in; `pending_request()` and
-//           `respond(id, bytes)` face the BMC. The `si::device` concept below is the contract
-//           the emulator bridge (si/bridge.hpp) needs.
-//   host    (kcs::host, bt::host)  a driver that never touches a port: `start(request, now)`,
-//           then `next()` names an access, the caller makes it and reports `complete(now, result)`,
-//           until `outcome()` is no longer busy. `si::drive()` is that loop over any bus.
+//   device  (kcs::device, bt::device, ssif::device)  what a host sees (a register file; SSIF:
+//           an SMBus slave) and the BMC behind it, as an emulator or a BMC implements it. Host
+//           accesses go in; `pending_request()` and `respond(id, bytes)` face the BMC. The
+//           `si::device` concept below is the contract the emulator bridge (si/bridge.hpp) needs.
+//   host    (kcs::host, bt::host, ssif::host)  a driver that never touches a port or a bus:
+//           `start(request, now)`, then `next()` names an access (SSIF: an SMBus transfer),
+//           the caller makes it and reports `complete(now, result)`, until `outcome()` is no
+//           longer busy. `si::drive()` is that loop over any bus.
 //
 // ## The device contract
 //
@@ -179,7 +180,7 @@ struct host_stats {
 };
 
 /// The host contract. `complete(now, result)` is not part of it: what an access returns is the
-/// interface's (a register byte for KCS and BT).
+/// interface's (a register byte for KCS and BT, a transfer result for SSIF).
 template <class H>
 concept host_machine = requires(H& h, const H& ch, std::span<const std::uint8_t> request,
                                 typename H::time_point now) {
@@ -198,23 +199,29 @@ concept host_machine = requires(H& h, const H& ch, std::span<const std::uint8_t>
 /// the outcome, the access to make next, the last problem (`Problem`: none, no_device, …), the
 /// attempts, the statistics (`Stats`, derived from host_stats), the clock of the current wait,
 /// and the response read. A derived machine's stage matters only while busy.
-template <class Derived, class Clock, class Access, class Problem, class Stats, std::size_t Capacity>
+/// `Action` is what next() returns (basic_action<Access> for a register interface; SSIF's
+/// carries a whole SMBus transfer) and `Result` what an access returns to complete() (the
+/// register byte read; SSIF's transfer result).
+template <class Derived, class Clock, class Access, class Problem, class Stats, std::size_t Capacity,
+          class Action = basic_action<Access>, class Result = std::uint8_t>
 class basic_host_machine {
  public:
   using clock = Clock;
   using time_point = typename Clock::time_point;
   using duration = typename Clock::duration;
-  using action = basic_action<Access>;
+  using action = Action;
+  using access_result = Result;
   static constexpr std::size_t capacity = Capacity;
 
   /// The access to make now (kind none unless busy).
   [[nodiscard]] constexpr action next() const noexcept { return action_; }
 
-  /// Reports the access next() named as made, at `now`; `value` is what a read returned
-  /// (ignored for writes). Does nothing unless busy.
+  /// Reports the access next() named as made, at `now`; `value` is what it returned (a
+  /// register read's byte, ignored for writes; SSIF: the transfer's result). Does nothing
+  /// unless busy.
   // complete() and step() are inlined into the caller's loop (g++ -O2 inlines neither by itself,
   // and a call per access made bench/kcs_bench.cpp's transaction 25–30 % slower).
-  [[gnu::always_inline]] constexpr void complete(time_point now, std::uint8_t value = 0) noexcept {
+  [[gnu::always_inline]] constexpr void complete(time_point now, Result value = {}) noexcept {
     if (outcome_ != si::outcome::busy) return;
     ++stats_.accesses;
     static_cast<Derived&>(*this).step(now, value);
