@@ -2,9 +2,10 @@
 //
 //   kcs::host ⇄ kcs::device ⇄ vm::session<emulator> ⇄ bytes ⇄ vm::session<bmc> ⇄ responder
 //   bt::host  ⇄ bt::device  ⇄ (the same)
+//   ssif::host ⇄ ssif::device ⇄ (the same)
 //
-// `chain<Device>` is a kcs::register_bus or a bt::register_bus, after its device: a host drives
-// it with kcs::drive() / bt::drive(). Its idle() hook
+// `chain<Device>` is a kcs::register_bus or a bt::register_bus, after its device, or an SMBus
+// for an SSIF device: a host drives it with kcs::drive() / bt::drive() / ssif::drive(). Its idle() hook
 // (called while the host polls) moves everything else one step: a complete request goes from
 // the device into the emulator session, bytes cross the in-memory wire both ways, the BMC
 // session's requests go to the responder, and responses and hardware commands come back to
@@ -85,6 +86,9 @@ struct chain {
   void write_buffer(std::uint8_t v) requires requires(Device& d) { d.write_buffer(std::uint8_t{}); } {
     ++accesses, device.write_buffer(v);
   }
+  // --- SSIF: an SMBus with the device on it (ssif::perform below) ----------------------------
+  ssif::device_bus<Device> smbus{device};
+
   void idle() { pump(); }
   clk::time_point tick() {
     irq_seen = irq_seen || device.irq();
@@ -146,5 +150,13 @@ struct chain {
   }
 
 };
+
+/// SSIF transfers on the chain's SMBus (found by ssif::drive()).
+template <class Device>
+  requires requires(Device& d, std::span<std::uint8_t, ssif::block_size> out) { d.block_read(std::uint8_t{}, out); }
+ssif::transfer_result perform(chain<Device>& c, const ssif::action& a) {
+  ++c.accesses;
+  return perform(c.smbus, a);
+}
 
 }  // namespace ipmikit::test

@@ -2,8 +2,9 @@
 // vm::session<bmc> ⇄ a responder, all in memory (tests/chain.hpp), once for every system
 // interface: requests go all the way through and back, attention and the interrupt line travel
 // from the BMC to the host, and the recovery paths (a BMC that is silent or late, a host that
-// gives up) never hand a host the wrong response. What only one interface has is in
-// kcs_*_test.cpp / bt_chain_test.cpp.
+// gives up) never hand a host the wrong response. The host's view of attention and a host
+// retrying after its timeout are the register interfaces' (SSIF's: ssif_host_test.cpp). What only
+// one interface has is in kcs_*_test.cpp / bt_chain_test.cpp / ssif_*_test.cpp.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -79,7 +80,7 @@ TEST_SUITE("si") {
   }
 
   TEST_CASE_TEMPLATE("chain: the BMC's attention reaches the host, and goes away", Iface,
-                     IPMIKIT_SYSTEM_INTERFACES) {
+                     IPMIKIT_REGISTER_INTERFACES) {
     chain<Iface> c;
     c.responder = answer;
     typename Iface::host h;
@@ -125,7 +126,7 @@ TEST_SUITE("si") {
   }
 
   TEST_CASE_TEMPLATE("chain: a host that gives up never gets the late answer to its abandoned request",
-                     Iface, IPMIKIT_SYSTEM_INTERFACES) {
+                     Iface, IPMIKIT_REGISTER_INTERFACES) {
     chain<Iface> c;
     c.step = 1ms;
     int calls = 0;

@@ -9,6 +9,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <span>
@@ -26,7 +28,7 @@ si::outcome drive_in_host_namespace(Host& h, Bus& bus, Now&& now, std::size_t ma
   return drive(h, bus, now, max);
 }
 template <class Bus, class Action>
-std::uint8_t perform_in_host_namespace(Bus& bus, const Action& a) {
+auto perform_in_host_namespace(Bus& bus, const Action& a) {
   return perform(bus, a);
 }
 }  // namespace detail
@@ -45,7 +47,7 @@ struct interface_types {
     return detail::drive_in_host_namespace(h, bus, now, max);
   }
   template <class Bus, class Action>
-  static std::uint8_t perform(Bus& bus, const Action& a) {
+  static auto perform(Bus& bus, const Action& a) {
     return detail::perform_in_host_namespace(bus, a);
   }
 };
@@ -146,6 +148,67 @@ struct bt_interface : interface_types<bt::basic_device, bt::default_capacity, bt
   static bool host_attention(host& h) { return h.take_attention(); }
 };
 
-#define IPMIKIT_SYSTEM_INTERFACES ::ipmikit::test::kcs_interface, ::ipmikit::test::bt_interface
+// SSIF: no registers, whole SMBus transfers (ssif/protocol.hpp). A device smaller than one
+// SMBus block does not exist, so device_type<16> (a test's "small device") is one block.
+template <std::size_t Capacity>
+using ssif_device_of = ssif::basic_device<std::max(Capacity, ssif::block_size)>;
+
+struct ssif_interface : interface_types<ssif_device_of, ssif::max_message, ssif::host> {
+  static constexpr const char* name = "ssif";
+
+  // 02h with the whole request, or 06h, 07h…, 08h (IPMI v2.0 §12). Returns the last write's event.
+  template <class Device>
+  static si::event write_request(Device& d, std::span<const std::uint8_t> request) {
+    using ssif::smbus_command;
+    const auto write = [&](smbus_command c, std::span<const std::uint8_t> part) {
+      const ssif::write_result w = d.block_write(static_cast<std::uint8_t>(c), part);
+      CHECK(w.ack);
+      return w.event;
+    };
+    if (request.size() <= ssif::block_size) return write(smbus_command::write_single, request);
+    (void)write(smbus_command::write_start, request.first(ssif::block_size));
+    std::size_t at = ssif::block_size;
+    for (; request.size() - at > ssif::block_size; at += ssif::block_size)
+      (void)write(smbus_command::write_middle, request.subspan(at, ssif::block_size));
+    return write(smbus_command::write_end, request.subspan(at));
+  }
+
+  // 03h, and 09h until the block that starts FFh (ssif.md §2). Empty if the device NAKs.
+  template <class Device>
+  static std::vector<std::uint8_t> read_response(Device& d) {
+    std::array<std::uint8_t, ssif::block_size> block{};
+    ssif::read_result r = d.block_read(static_cast<std::uint8_t>(ssif::smbus_command::read_start), block);
+    if (!r.ack) return {};
+    if (r.count < ssif::block_size || block[0] != 0x00 || block[1] != 0x01)
+      return std::vector<std::uint8_t>(block.begin(), block.begin() + r.count);
+    std::vector<std::uint8_t> out(block.begin() + 2, block.end());
+    for (int guard = 0; guard < 16; ++guard) {
+      r = d.block_read(static_cast<std::uint8_t>(ssif::smbus_command::read_next), block);
+      REQUIRE(r.ack);
+      REQUIRE(r.count >= 1);
+      out.insert(out.end(), block.begin() + 1, block.begin() + r.count);
+      if (block[0] == ssif::last_block_marker) return out;
+    }
+    FAIL("the multi-part read did not end");
+    return out;
+  }
+
+  // The host abandons the request the BMC has: it writes a new one (after its retries ran out).
+  template <class Device>
+  static si::event abandon(Device& d) {
+    const std::uint8_t get_device_id[] = {0x18, 0x01};
+    return write_request(d, get_device_id);
+  }
+
+  // SMBALERT# needs nothing from the host: the enable is the BMC's.
+  template <class Device>
+  static void enable_host_interrupts(Device&) {}
+};
+
+/// Every system interface (the device contract, the bridge, the chain).
+#define IPMIKIT_SYSTEM_INTERFACES \
+  ::ipmikit::test::kcs_interface, ::ipmikit::test::bt_interface, ::ipmikit::test::ssif_interface
+/// The register interfaces (their hosts poll a status register and see SMS_ATN in it).
+#define IPMIKIT_REGISTER_INTERFACES ::ipmikit::test::kcs_interface, ::ipmikit::test::bt_interface
 
 }  // namespace ipmikit::test

@@ -1,6 +1,8 @@
 // tests/si_test.cpp — what every system interface promises (include/ipmikit/si/interface.hpp),
-// checked once over KCS and BT: request ids, refused responses, abandoned requests reported,
-// reset(), attention and interrupts; and the emulator bridge (si/bridge.hpp) over both devices:
+// checked once over KCS, BT and SSIF: request ids, refused responses, abandoned requests
+// reported, reset(), attention and interrupts; the host cases over the register interfaces (KCS
+// and BT: SSIF's host is ssif_host_test.cpp's); and the emulator bridge (si/bridge.hpp) over
+// every device:
 // forwarding, routing back, dropping the answer to an abandoned request, local answers, the
 // BMC's hardware commands, a response too long for the device, a full outbound buffer.
 #include <doctest/doctest.h>
@@ -31,9 +33,9 @@ using clk = std::chrono::steady_clock;
 const bytes get_device_id = {0x18, 0x01};
 const bytes device_id_answer = {0x1C, 0x01, 0x00, 0x20, 0x81, 0x02, 0x17};
 
-static_assert(si::device<kcs::device> && si::device<bt::device>);
+static_assert(si::device<kcs::device> && si::device<bt::device> && si::device<ssif::device>);
 static_assert(si::device<kcs::basic_device<16>> && si::device<bt::basic_device<16>>);
-static_assert(si::host_machine<kcs::host> && si::host_machine<bt::host>);
+static_assert(si::host_machine<kcs::host> && si::host_machine<bt::host> && si::host_machine<ssif::host>);
 static_assert(!si::device<kcs::host> && !si::host_machine<kcs::device>);
 
 // The event values are bits: a replaced request is a new request and a cancelled one.
@@ -197,7 +199,7 @@ TEST_SUITE("si") {
   // --- the host contract ---------------------------------------------------------------------
 
   TEST_CASE_TEMPLATE("si host: a first register read of 0xFF means no device, and nothing is written", Iface,
-                     IPMIKIT_SYSTEM_INTERFACES) {
+                     IPMIKIT_REGISTER_INTERFACES) {
     // Every register reads 0xFF, as ports nothing decodes do; each host uses its own two of each.
     struct absent {
       std::uint8_t read_status() { return 0xFF; }   // KCS
@@ -218,7 +220,7 @@ TEST_SUITE("si") {
     CHECK(bus.writes == 0);
   }
 
-  TEST_CASE_TEMPLATE("si host: perform() of no access touches nothing", Iface, IPMIKIT_SYSTEM_INTERFACES) {
+  TEST_CASE_TEMPLATE("si host: perform() of no access touches nothing", Iface, IPMIKIT_REGISTER_INTERFACES) {
     test::register_bus<typename Iface::device> bus;
     using action = decltype(std::declval<typename Iface::host&>().next());
     CHECK(Iface::perform(bus, action{}) == 0);
@@ -226,7 +228,7 @@ TEST_SUITE("si") {
   }
 
   TEST_CASE_TEMPLATE("si host: no response within the response timeout → the same request again, then done", Iface,
-                     IPMIKIT_SYSTEM_INTERFACES) {
+                     IPMIKIT_REGISTER_INTERFACES) {
     test::register_bus<typename Iface::device> bus;
     bus.ignore = 1;  // the first request is never answered
     typename Iface::host::config cfg;
@@ -245,7 +247,7 @@ TEST_SUITE("si") {
 
   TEST_CASE_TEMPLATE("si host: a BMC that never answers → failed after max_retries, the interface idle; the next "
                      "request is done",
-                     Iface, IPMIKIT_SYSTEM_INTERFACES) {
+                     Iface, IPMIKIT_REGISTER_INTERFACES) {
     for (const std::uint8_t retries : {std::uint8_t{1}, std::uint8_t{2}}) {
       INFO("max_retries ", static_cast<unsigned>(retries));
       test::register_bus<typename Iface::device> bus;
@@ -265,7 +267,7 @@ TEST_SUITE("si") {
     }
   }
 
-  TEST_CASE_TEMPLATE("si host: the BMC's SMS_ATN is seen through attention()", Iface, IPMIKIT_SYSTEM_INTERFACES) {
+  TEST_CASE_TEMPLATE("si host: the BMC's SMS_ATN is seen through attention()", Iface, IPMIKIT_REGISTER_INTERFACES) {
     test::register_bus<typename Iface::device> bus;
     bus.device.set_attention(true);
     typename Iface::host h;
@@ -281,7 +283,7 @@ TEST_SUITE("si") {
   }
 
   TEST_CASE_TEMPLATE("si host: the clock going back an hour during a wait does not break it", Iface,
-                     IPMIKIT_SYSTEM_INTERFACES) {
+                     IPMIKIT_REGISTER_INTERFACES) {
     for (const int jump_at : {10, 15}) {
       INFO("the clock jumps back at access ", jump_at);
       test::register_bus<typename Iface::device> bus;
