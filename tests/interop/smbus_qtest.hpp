@@ -70,7 +70,8 @@ struct smbus_transfer {
   /// "ack: 1C 01 00" / "ack" (a write) / "nak (HST_STS 04)".
   [[nodiscard]] std::string describe(bool read) const {
     if (!ack) return "nak (HST_STS " + hex(status) + ")";
-    return read ? "ack " + std::to_string(data.size()) + ": " + hex(data) : std::string("ack");
+    if (!read) return "ack";
+    return "ack " + std::to_string(data.size()) + (data.empty() ? std::string() : ": " + hex(data));
   }
 };
 
@@ -165,11 +166,14 @@ struct smbus_qtest_bus {
   std::array<std::uint8_t, 0x100> block{};  // the last read's bytes (valid until the next transfer)
   std::vector<std::string> trace;           // "W02 18 01 ack", "R03 nak (HST_STS 04)", "wait 5 ms" (bounded)
   std::size_t max_trace = 4000;
-  bool failed = false;
-  std::string error;
+  bool broken = false;   // a qtest command failed (failed(), error())
+  std::string broken_why;
   std::uint64_t transfers = 0, nacks = 0, waits = 0;
 
   explicit smbus_qtest_bus(qtest& qt, std::uint8_t address = ssif_address) : smbus(qt, address) {}
+
+  [[nodiscard]] bool failed() const noexcept { return broken; }
+  [[nodiscard]] const std::string& error() const noexcept { return broken_why; }
 
   void note(std::string s) {
     if (trace.size() < max_trace) trace.push_back(std::move(s));
@@ -202,7 +206,7 @@ inline ssif::transfer_result perform(smbus_qtest_bus& bus, const ssif::action& a
     }
     case ssif::access::block_write:
     case ssif::access::block_read: {
-      if (bus.failed) return {transfer_status::nack, {}};
+      if (bus.broken) return {transfer_status::nack, {}};
       const bool read = a.kind == ssif::access::block_read;
       std::string what = std::string(read ? "R" : "W") + hex(command) + (read ? "" : " " + hex(a.data));
       if (a.pec) {  // QEMU's smbus-ipmi has no PEC
@@ -212,8 +216,8 @@ inline ssif::transfer_result perform(smbus_qtest_bus& bus, const ssif::action& a
       ++bus.transfers;
       auto t = read ? bus.smbus.block_read(command) : bus.smbus.block_write(command, a.data);
       if (!t) {
-        bus.failed = true;
-        bus.error = t.error();
+        bus.broken = true;
+        bus.broken_why = t.error();
         bus.note(what + " qtest error");
         return {transfer_status::nack, {}};
       }
