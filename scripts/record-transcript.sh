@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Re-records a differential test's QEMU transcript: what QEMU's isa-ipmi-kcs or isa-ipmi-bt
-# returns for every register access of every sequence in tests/interop/<kcs|bt>_differential_test.cpp
+# Re-records a differential test's QEMU transcript: what QEMU's isa-ipmi-kcs, isa-ipmi-bt or smbus-ipmi
+# returns for every access of every sequence in tests/interop/<kcs|bt|ssif>_differential_test.cpp
 # (a fresh QEMU per sequence; needs qemu-system-x86_64), into
-# tests/interop/data/<kcs|bt>_qemu_transcript.txt. Builds the test with the gcc-debug preset, runs
+# tests/interop/data/<kcs|bt|ssif>_qemu_transcript.txt. Builds the test with the gcc-debug preset, runs
 # it with --record (which also compares QEMU with the device model against the test's difference
 # table), and replaces the checked-in transcript only if that run passed. Run it after adding or
 # changing a sequence, or to follow a new QEMU; review the diff of the transcript before committing.
-#   usage: scripts/record-transcript.sh kcs|bt
+#   usage: scripts/record-transcript.sh kcs|bt|ssif
 #   BUILD_DIR=build/x  use another configured build tree (default build/gcc-debug)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -15,8 +15,8 @@ cd "$root"
 
 iface=${1:-}
 case "$iface" in
-  kcs|bt) ;;
-  *) echo "usage: $0 kcs|bt" >&2; exit 2 ;;
+  kcs|bt|ssif) ;;
+  *) echo "usage: $0 kcs|bt|ssif" >&2; exit 2 ;;
 esac
 build=${BUILD_DIR:-build/gcc-debug}
 target=ipmikit_interop_${iface}_differential_test

@@ -1,6 +1,7 @@
 // tests/interop/differential.hpp — the machinery the differential tests share
 // (kcs_differential_test.cpp: kcs::device against QEMU's isa-ipmi-kcs; bt_differential_test.cpp:
-// bt::basic_device against isa-ipmi-bt). What stays in each test: its ops (their parser, how
+// bt::basic_device against isa-ipmi-bt; ssif_differential_test.cpp: ssif::basic_device against
+// smbus-ipmi). What stays in each test: its ops (their parser, how
 // the device runs them, how qtest runs them), its sequences and macros, its table of known
 // differences and its masking rules. What is here:
 //
@@ -730,8 +731,8 @@ template <class Device, class Op, std::string (*RunDeviceOp)(Device&, device_bmc
 }
 
 /// The comment lines of a transcript before "# Recorded with:": what it is, how to remake it.
-[[nodiscard]] inline std::string transcript_header(const std::string& tag) {
-  return "# tests/interop/data/" + tag + "_qemu_transcript.txt — what QEMU's isa-ipmi-" + tag +
+[[nodiscard]] inline std::string transcript_header(const std::string& tag, ipmi_interface iface) {
+  return "# tests/interop/data/" + tag + "_qemu_transcript.txt — what QEMU's " + std::string(device_model(iface)) +
          " returned for every op of\n"
          "# every sequence in tests/interop/" + tag + "_differential_test.cpp (a fresh QEMU per sequence, a BMC\n"
          "# session behind ipmi-bmc-extern that answers only at bmc_respond). Regenerate with\n"
@@ -918,7 +919,7 @@ int run_differential(int argc, char** argv, const config<Op>& cfg) {
   }
 
   if (!record_path.empty())
-    c.check_ok(write_transcript(record_path, transcript_header(cfg.tag), cfg.transcript_format, seqs, live_values,
+    c.check_ok(write_transcript(record_path, transcript_header(cfg.tag, cfg.iface), cfg.transcript_format, seqs, live_values,
                                 qemu_version(dir->file("version.txt"))),
                "transcript written to " + record_path);
   if (live)

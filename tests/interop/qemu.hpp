@@ -23,10 +23,24 @@
 
 namespace ipmikit::interop {
 
-enum class ipmi_interface : std::uint8_t { kcs, bt };
+enum class ipmi_interface : std::uint8_t { kcs, bt, ssif };
 
 [[nodiscard]] inline std::string_view name(ipmi_interface i) noexcept {
-  return i == ipmi_interface::kcs ? "KCS" : "BT";
+  return i == ipmi_interface::kcs ? "KCS" : i == ipmi_interface::bt ? "BT" : "SSIF";
+}
+
+/// The interface's tag in file names ("kcs", "bt", "ssif").
+[[nodiscard]] inline std::string_view tag(ipmi_interface i) noexcept {
+  return i == ipmi_interface::kcs ? "kcs" : i == ipmi_interface::bt ? "bt" : "ssif";
+}
+
+/// The SMBus address QEMU's smbus-ipmi is given: its default 0 means "no interface" to Linux's
+/// SMBIOS decoding, so every test sets it (ssif.md §6).
+inline constexpr std::uint8_t ssif_address = 0x10;
+
+/// QEMU's device model of the interface, as -device names it.
+[[nodiscard]] inline std::string_view device_model(ipmi_interface i) noexcept {
+  return i == ipmi_interface::kcs ? "isa-ipmi-kcs" : i == ipmi_interface::bt ? "isa-ipmi-bt" : "smbus-ipmi";
 }
 
 /// What the IRQ lines reported for one interrupt line.
@@ -219,7 +233,8 @@ struct qemu_instance {
           "-nographic", "-nodefaults", "-display", "none",
           "-chardev", "socket,id=ipmi0,host=127.0.0.1,port=" + std::to_string(bmc_port) + ",reconnect=1",
           "-device", "ipmi-bmc-extern,id=bmc0,chardev=ipmi0",
-          "-device", iface == ipmi_interface::kcs ? "isa-ipmi-kcs,bmc=bmc0" : "isa-ipmi-bt,bmc=bmc0"};
+          "-device", std::string(device_model(iface)) + ",bmc=bmc0" +
+                         (iface == ipmi_interface::ssif ? ",address=0x" + hex(ssif_address) : std::string())};
 }
 
 /// Starts QEMU and waits (at most `timeout`) for its qtest connection. Fails early, with its
@@ -229,7 +244,7 @@ struct qemu_instance {
                                                       millis timeout = millis(20000)) {
   qemu_instance q;
   q.interface = iface;
-  const std::string tag = iface == ipmi_interface::kcs ? "kcs" : "bt";
+  const std::string tag(interop::tag(iface));
   q.bios_path = dir.file("HLT.BIN");
   q.qtest_socket = dir.file("qtest-" + tag + ".sock");
   q.log_path = dir.file("qemu-" + tag + ".log");
