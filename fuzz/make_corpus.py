@@ -11,6 +11,7 @@ Input formats are documented at the top of each fuzz_<target>.cpp; in short:
   fuzz_checksum:  [split] data
   fuzz_kcs_device / fuzz_kcs_host / fuzz_kcs_pair: setup bytes, [n] n control bytes, data
   fuzz_bt_device / fuzz_bt_host / fuzz_bt_pair: the same layout
+  fuzz_ssif_device / fuzz_ssif_host / fuzz_ssif_pair: the same layout
   fuzz_bridge:    [setup] then operations (op byte + arguments; see fuzz_bridge.cpp)
   fuzz_bmc_core:  operations (op byte + arguments; see fuzz_bmc_core.cpp)
   fuzz_vm_link:   [capabilities] then operations (op byte + arguments; see fuzz_vm_link.cpp)
@@ -461,6 +462,87 @@ def bt_pair_seeds():
         "response_too_long_for_host": split([0x0A | 0x20] + base[1:], [0x04] + before_ready + [0x40], req),
     }
     return seeds
+
+
+def ssif_device_seeds():
+    """fuzz_ssif_device: [setup: bit 0 PEC, bits 2:1 transactions, bit 3 capacity 40, bit 4 no
+    capabilities answer] then operations o % 16 (see fuzz_ssif_device.cpp): 0 Block Write [l],
+    1 Block Read, 2 respond [length], 3 reset, 4 attention, 5 interrupts, 6 service, 7 a host
+    request [l], 8 a host read, 9 answer at once [l] / 09 / 03 / capabilities, 10-15 the next
+    write of a sequence [l]."""
+    rsp = [0x20, 0x01, 0x00, 0x00, 0x02, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00]
+    seeds = {
+        "get_device_id": split([0x04], [0x07, 0x00, 0x09, 11, 0x08], [0x18, 0x01] + rsp),
+        "get_device_id_pec": split([0x05], [0x17, 0x00, 0x09, 11, 0x08, 0x08], [0x18, 0x01] + rsp),
+        "multipart_100": split([0x04], [0x07, 98, 0x09, 97, 0x08], bytes(range(0x18, 0x18 + 100))),
+        "short_middle_end": split([0x04], [0x27, 40, 0x09, 40, 0x08], bytes(range(0x18, 0x18 + 42))),
+        "start_end_only": split([0x02], [0x07, 50, 0x09, 57, 0x08, 0x27, 62], bytes(range(0x18, 0x18 + 120))),
+        "single_part_only": split([0x00], [0x07, 20, 0x00 | 0x10, 32, 0x09, 20, 0x08], bytes(range(0x18, 0x58))),
+        "capabilities": split([0x05], [0x39, 0x08, 0x79, 0x08, 0x09, 0x08], []),
+        "capabilities_reset": split([0x04], [0x39, 0x03, 0x08], []),
+        "replaced_and_stale": split([0x04], [0x07, 0x00, 0x07, 0x01, 0x12, 0x03, 0x02, 0x03, 0x08],
+                                    [0x18, 0x01, 0x18, 0x02, 0x00] + rsp),
+        "bad_writes": split([0x04], [0x20, 0x00, 0x30, 0x05, 0x10, 0x21, 0x60, 0x05, 0x00, 0x29, 0x00, 0x81, 0x40],
+                            bytes(range(64))),
+        "wrong_pec": split([0x04], [0x00, 0x82, 0x00, 0x42], [0x18, 0x01, 0x33, 0x18, 0x01]),
+        "reads_not_ready": split([0x04], [0x01, 0x11, 0x07, 0x00, 0x01, 0x29, 0x19, 0x51], [0x18, 0x01]),
+        "reset_mid_read": split([0x04], [0x07, 98, 0x09, 97, 0x29, 0x19, 0x03, 0x08], bytes(range(0x18, 0x80))),
+        "reset_mid_write": split([0x04], [0x0A, 0x20, 0x03, 0x0B, 0x20], bytes(range(0x18, 0x60))),
+        "interrupts": split([0x0C], [0x15, 0x34, 0x07, 0x00, 0x09, 0x00, 0x08, 0x04], [0x18, 0x01]),
+    }
+    return seeds
+
+
+def ssif_host_seeds():
+    """fuzz_ssif_host: 9 setup bytes (s0 capacity/query/PEC/assumed support/retries, s1 first
+    delay and settle step, s2 read interval/retries, s3 write interval/assumed max_request, s4
+    pattern length, s5-s8 the settle pattern: bus bytes), then operations o % 8: 0 start (length
+    o >> 3), 1-3 transfers (a clock byte and a bus byte each), 4 cancel, 5 reset, 6 misuse,
+    7 settle."""
+    def setup(s0=0x56, s1=0x05, s2=0x85, s3=0xC5, pattern=(0x00,)):
+        return [s0, s1, s2, s3, len(pattern) - 1] + list(pattern) + [0] * (4 - len(pattern))
+
+    seeds = {
+        "get_device_id_probe": split(setup(), [0x10, 0x07], [0x18, 0x01, 0x80, 0xFF, 0xFF, 11]),
+        "probe_pec": split(setup(), [0x10, 0x07], [0x18, 0x01, 0x88, 0xFF, 0xFF, 11]),
+        "assumed_multipart": split(setup(s0=0x10), [0xF0, 0x07], bytes(range(0x18, 0x18 + 40)) + bytes([200])),
+        "naks_then_ack": split(setup(pattern=(0x01, 0x01, 0x00)), [0x10, 0x07], [0x18, 0x01, 0x80, 0xFF, 0xFF, 3]),
+        "pec_errors": split(setup(s0=0x16, pattern=(0x02, 0x00)), [0x10, 0x07], [0x18, 0x01, 0x88, 0xFF, 0xFF, 3]),
+        "bad_blocks": split(setup(pattern=(0x08, 0x14, 0x18, 0x00)), [0x10, 0x07], [0x18, 0x01] + [7] * 40),
+        "not_ours": split(setup(pattern=(0x1C, 0x04)), [0x10, 0x07], [0x18, 0x01, 0x33, 0x80, 0xFF, 0xFF, 3]),
+        "endless_middles": split(setup(s0=0x10, pattern=(0x10,)), [0x10, 0x17, 0x00, 0x00, 0x00, 0x07],
+                                 [0x18, 0x01, 40] + [0] * 40),
+        "cancel_reset_misuse": split(setup(), [0x10, 0x01, 0x00, 0x06, 0x04, 0x10, 0x05, 0x06, 0x07],
+                                     [0x18, 0x01, 0x00, 0x18, 0x01]),
+        "clock_jumps": split(setup(), [0x10, 0x39, 0x80, 0x7F, 0x01, 0xF0, 0x10, 0x01, 0x02, 0x03, 0x07],
+                             [0x18, 0x01] + [0] * 10),
+    }
+    return seeds
+
+
+def ssif_pair_seeds():
+    """fuzz_ssif_pair: 4 setup bytes (s0 device support/PEC, host query/PEC, capacity, write
+    retries; s1 read retries and clock step; s2 first delay and read interval; s3 write
+    interval), then per transaction a byte (length by t & 63, bit 7 well-behaved), per request a
+    policy byte, per transfer a BMC byte (see fuzz_ssif_pair.cpp)."""
+    base = [0x4A, 0x03, 0x11, 0x05]
+    pec = [0x5E, 0x03, 0x11, 0x05]
+    seeds = {
+        "well_behaved": split(base, [0x84, 0x82, 0xBF, 0x84], bytes(range(0x18, 0x18 + 80))),
+        "well_behaved_pec": split(pec, [0x84, 0xBF], bytes(range(0x18, 0x18 + 80))),
+        "no_probe_multipart": split([0x42, 0x03, 0x11, 0x05], [0xBF, 0xB5], bytes(i & 0xFF for i in range(0x18, 0x18 + 250))),
+        "start_end": split([0x49, 0x03, 0x11, 0x05], [0xB4, 0xBA], bytes(i & 0xFF for i in range(0x18, 0x18 + 250))),
+        "answer_late": split(base, [0x04] + [0] * 6 + [0x03] + [0] * 30, [0x18, 0x01, 2, 3]),
+        "answer_never": split(base, [0x04] + [0] * 6 + [0x04] + [0] * 40, [0x18, 0x01, 2, 3]),
+        "stale_then_answer": split(base, [0x04] + [0] * 6 + [0x05, 0, 0, 0x84], [0x18, 0x01, 2, 3]),
+        "bad_length_first": split(base, [0x04] + [0] * 6 + [0x0E, 0, 0x06], [0x18, 0x01, 2, 3]),
+        "device_reset": split(base, [0x04] + [0] * 6 + [0x07, 0, 0, 0, 0], [0x18, 0x01, 2, 3]),
+        "pec_corruption": split(pec, [0x3F, 0x0E, 0x0E, 0x0E, 0, 0, 0, 0, 0x0E, 0x0E] + [0] * 30,
+                                bytes(i & 0xFF for i in range(0x18, 0x18 + 250))),
+        "long_response": split(base, [0x04] + [0] * 6 + [0x40] + [0] * 20, [0x18, 0x01, 2, 3]),
+    }
+    return seeds
+
 
 def bridge_seeds():
     """fuzz_bridge: a setup byte (bit 0 BT, bit 1 deferred, bit 2 16-byte device, bit 3 start
@@ -926,6 +1008,9 @@ def main():
         "fuzz_bt_device": bt_device_seeds(),
         "fuzz_bt_host": bt_host_seeds(),
         "fuzz_bt_pair": bt_pair_seeds(),
+        "fuzz_ssif_device": ssif_device_seeds(),
+        "fuzz_ssif_host": ssif_host_seeds(),
+        "fuzz_ssif_pair": ssif_pair_seeds(),
         "fuzz_bridge": bridge_seeds(),
         "fuzz_cmd": cmd_seeds(),
         "fuzz_bmc_core": bmc_core_seeds(),

@@ -288,7 +288,8 @@ class basic_device {
   /// finished (unanswered, or its response not read to its end) is cancelled; a later
   /// respond() for it is refused.
   constexpr event reset() noexcept {
-    const bool had = pending_ || (response_length_ != 0 && !response_read_);
+    // The device's own answer (Get System Interface Capabilities) was never the BMC's request.
+    const bool had = pending_ || (response_length_ != 0 && !response_read_ && !own_answer_);
     const auto kept = stats_;
     const auto id = request_id_;
     *this = basic_device(cfg_);
@@ -395,6 +396,7 @@ class basic_device {
       n = answer.size();
     }
     publish(std::span<const std::uint8_t>(answer.data(), n));
+    own_answer_ = true;
     return true;
   }
 
@@ -403,6 +405,7 @@ class basic_device {
     response_length_ = bytes.size();
     response_read_ = false;
     reading_ = false;
+    own_answer_ = false;
   }
 
   constexpr std::size_t copy_response(std::span<std::uint8_t, block_size> out, std::size_t at,
@@ -423,6 +426,7 @@ class basic_device {
   bool reading_ = false;         // a multi-part read is under way
   bool response_read_ = false;   // the response was read to its end (03h reads it again)
   bool host_uses_pec_ = false;   // a write carried a PEC: reads carry one from now on
+  bool own_answer_ = false;      // the response is the device's own (capabilities), not the BMC's
   bool attention_ = false;
   bool attention_alert_ = false;
   bool interrupts_enabled_ = false;

@@ -26,7 +26,8 @@
 //            numbered 0, 1, … with 31 bytes each until one starting FFh (ssif.md §2). A block
 //            out of sequence, a short middle block or a PEC error starts the read over with
 //            03h (the device keeps the response until the next request), counted as a read
-//            retry (problem bad_multipart or pec_error).
+//            retry (problem bad_multipart or pec_error). Blocks past 255 bytes end the
+//            transaction: failed, response_too_long.
 //   4 match  the response must be at least NetFn/LUN, Cmd, cc, with the request's Cmd and
 //            NetFn + 1 (Linux do_cmd); otherwise it is not ours (QEMU hands back the previous
 //            response when the BMC is slow: ssif.md §6.1): dropped, counted, and the read
@@ -307,6 +308,12 @@ class basic_host : public si::basic_host_machine<basic_host<Clock, Capacity>, Cl
     }
     append(block.subspan(1));
     ++next_block_;
+    // Longer than any SSIF message (ssif.md §6: 255 bytes; Linux: -E2BIG): not a response, and
+    // a bus numbering blocks on forever would keep the machine reading.
+    if (first_block_data + next_block_ * next_block_data > max_message) {
+      problem_ = ssif::problem::response_too_long;
+      return finish(ssif::outcome::failed);
+    }
     read(smbus_command::read_next);
   }
 
