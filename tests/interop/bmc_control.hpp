@@ -1,6 +1,6 @@
 // tests/interop/bmc_control.hpp — talking to the program ipmikit-bmc (apps/ipmikit-bmc) the way
 // its operator and its emulators do, for the tests that run the real binary
-// (bmc_example_test.cpp, bmc_stress_test.cpp):
+// (bmc_example_test.cpp, bmc_stress_test.cpp, ssif_host_qemu_test.cpp):
 //
 // * `connect_unix(path, timeout_ms)`: a UNIX stream connection (a VM's socket or the control
 //   socket), retried while the socket does not exist yet, refuses or has a full backlog.
@@ -11,6 +11,8 @@
 //   waits until a new connection gets `help` answered, `read_until_eof` reads what the server
 //   sends until it closes (a refusal).
 // * `connect_vm(fd)`: the emulator's greeting as QEMU 7.2 sends it, after ipmikit-bmc's VERSION.
+// * `start_bmc(dir, binary, tag)`: the binary in its single-VM mode on a free TCP port, as QEMU's
+//   ipmi-bmc-extern peer; `count_in_log` / `wait_for_log` read its log.
 //
 // Every wait is bounded by a deadline and a count.
 #pragma once
@@ -29,7 +31,9 @@
 #include <ipmikit/vm/protocol.hpp>
 
 #include "common.hpp"
+#include "ipmi_sim.hpp"  // proc_net_has_socket
 #include "net.hpp"
+#include "process.hpp"
 #include "vm_wire.hpp"
 
 namespace ipmikit::interop {
@@ -135,5 +139,64 @@ namespace ipmikit::interop {
   if (auto s = conn.send_command(vm::command::capabilities, 0x3F); !s) return fail(s.error());
   return conn;
 }
+
+// ---------------------------------------------------------------------------------------------
+// ipmikit-bmc as a child process
+
+struct bmc_process {
+  process proc;
+  std::uint16_t port = 0;
+  std::string log_path;
+};
+
+/// Starts `binary --listen 127.0.0.1:PORT --verbose` on a free port (log: `ipmikit-bmc-TAG.log`
+/// in `dir`) and waits until it listens (read from /proc/net/tcp: a probe connection would take
+/// the one VM slot).
+inline result<bmc_process> start_bmc(const temp_dir& dir, const std::string& binary, const std::string& tag) {
+  auto port = free_tcp_port();
+  if (!port) return fail(port.error());
+  bmc_process b;
+  b.port = *port;
+  b.log_path = dir.file("ipmikit-bmc-" + tag + ".log");
+  auto p = process::spawn({binary, "--listen", "127.0.0.1:" + std::to_string(b.port), "--verbose"},
+                          {b.log_path, true});
+  if (!p) return fail(p.error());
+  b.proc = std::move(*p);
+  const deadline d(millis(10000));
+  for (int i = 0;; ++i) {
+    if (!b.proc.alive()) {
+      const auto& how = b.proc.ended();
+      return fail("ipmikit-bmc " + (how ? how->describe() : std::string("ended")) +
+                  " during startup; log: " + file_tail(b.log_path, 2048));
+    }
+    auto listening = proc_net_has_socket("/proc/net/tcp", b.port, proc_net_tcp_listen);
+    if (!listening) return fail(listening.error());
+    if (*listening) return b;
+    if (d.expired())
+      return fail("ipmikit-bmc did not listen on 127.0.0.1:" + std::to_string(b.port) +
+                  " within 10 s; log: " + file_tail(b.log_path, 2048));
+    sleep_ms(i < 50 ? 10 : 50);
+  }
+}
+
+inline std::size_t count_in_log(const std::string& path, std::string_view needle) {
+  auto text = read_file(path, 16u << 20);
+  if (!text) return 0;
+  std::size_t n = 0;
+  for (std::size_t at = text->find(needle); at != std::string::npos; at = text->find(needle, at + 1)) ++n;
+  return n;
+}
+
+/// Waits until `needle` occurs at least `count` times in the log.
+inline bool wait_for_log(const std::string& path, std::string_view needle, std::size_t count, int timeout_ms) {
+  const deadline d{millis(timeout_ms)};
+  for (int i = 0; i < 100000; ++i) {
+    if (count_in_log(path, needle) >= count) return true;
+    if (d.expired()) return false;
+    sleep_ms(10);
+  }
+  return false;
+}
+
 
 }  // namespace ipmikit::interop

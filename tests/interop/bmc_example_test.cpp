@@ -67,63 +67,6 @@ namespace vm = ipmikit::vm;
 using bytes = std::vector<std::uint8_t>;
 
 
-// ---------------------------------------------------------------------------------------------
-// ipmikit-bmc as a child process
-
-struct bmc_process {
-  process proc;
-  std::uint16_t port = 0;
-  std::string log_path;
-};
-
-/// Starts `binary --listen 127.0.0.1:PORT --verbose` on a free port and waits until it listens
-/// (read from /proc/net/tcp: a probe connection would take the one VM slot).
-result<bmc_process> start_bmc(const temp_dir& dir, const std::string& binary, const std::string& tag) {
-  auto port = free_tcp_port();
-  if (!port) return fail(port.error());
-  bmc_process b;
-  b.port = *port;
-  b.log_path = dir.file("ipmikit-bmc-" + tag + ".log");
-  auto p = process::spawn({binary, "--listen", "127.0.0.1:" + std::to_string(b.port), "--verbose"},
-                          {b.log_path, true});
-  if (!p) return fail(p.error());
-  b.proc = std::move(*p);
-  const deadline d(millis(10000));
-  for (int i = 0;; ++i) {
-    if (!b.proc.alive()) {
-      const auto& how = b.proc.ended();
-      return fail("ipmikit-bmc " + (how ? how->describe() : std::string("ended")) +
-                  " during startup; log: " + file_tail(b.log_path, 2048));
-    }
-    auto listening = proc_net_has_socket("/proc/net/tcp", b.port, proc_net_tcp_listen);
-    if (!listening) return fail(listening.error());
-    if (*listening) return b;
-    if (d.expired())
-      return fail("ipmikit-bmc did not listen on 127.0.0.1:" + std::to_string(b.port) +
-                  " within 10 s; log: " + file_tail(b.log_path, 2048));
-    sleep_ms(i < 50 ? 10 : 50);
-  }
-}
-
-std::size_t count_in_log(const std::string& path, std::string_view needle) {
-  auto text = read_file(path, 16u << 20);
-  if (!text) return 0;
-  std::size_t n = 0;
-  for (std::size_t at = text->find(needle); at != std::string::npos; at = text->find(needle, at + 1)) ++n;
-  return n;
-}
-
-/// Waits until `needle` occurs at least `count` times in the log.
-bool wait_for_log(const std::string& path, std::string_view needle, std::size_t count, int timeout_ms) {
-  const deadline d{millis(timeout_ms)};
-  for (int i = 0; i < 100000; ++i) {
-    if (count_in_log(path, needle) >= count) return true;
-    if (d.expired()) return false;
-    sleep_ms(10);
-  }
-  return false;
-}
-
 void show_log(const std::string& what, const std::string& path) {
   say("  --- " + what + " log (" + path + "), tail:\n" + file_tail(path, 4000) + "\n  ---");
 }

@@ -35,7 +35,7 @@
 
 #include "check.hpp"
 #include "common.hpp"
-#include "ipmi_sim.hpp"  // proc_net_has_socket: readiness without a probe connection
+#include "bmc_control.hpp"  // start_bmc, wait_for_log
 #include "net.hpp"
 #include "process.hpp"
 #include "qemu.hpp"
@@ -47,52 +47,6 @@ namespace {
 using namespace ipmikit::interop;
 namespace ssif = ipmikit::ssif;
 using bytes = std::vector<std::uint8_t>;
-
-// ---------------------------------------------------------------------------------------------
-// ipmikit-bmc as a child process (as bmc_example_test.cpp starts it)
-
-struct bmc_process {
-  process proc;
-  std::uint16_t port = 0;
-  std::string log_path;
-};
-
-result<bmc_process> start_bmc(const temp_dir& dir, const std::string& binary) {
-  auto port = free_tcp_port();
-  if (!port) return fail(port.error());
-  bmc_process b;
-  b.port = *port;
-  b.log_path = dir.file("ipmikit-bmc.log");
-  auto p = process::spawn({binary, "--listen", "127.0.0.1:" + std::to_string(b.port), "--verbose"}, {b.log_path, true});
-  if (!p) return fail(p.error());
-  b.proc = std::move(*p);
-  const deadline d(millis(10000));
-  for (int i = 0;; ++i) {
-    if (!b.proc.alive()) return fail("ipmikit-bmc ended during startup; log: " + file_tail(b.log_path, 2048));
-    auto listening = proc_net_has_socket("/proc/net/tcp", b.port, proc_net_tcp_listen);
-    if (!listening) return fail(listening.error());
-    if (*listening) return b;
-    if (d.expired()) return fail("ipmikit-bmc did not listen within 10 s; log: " + file_tail(b.log_path, 2048));
-    sleep_ms(i < 50 ? 10 : 50);
-  }
-}
-
-std::size_t count_in_log(const std::string& path, std::string_view needle) {
-  auto text = read_file(path, 16u << 20);
-  if (!text) return 0;
-  std::size_t n = 0;
-  for (auto at = text->find(needle); at != std::string::npos; at = text->find(needle, at + 1)) ++n;
-  return n;
-}
-
-bool wait_for_log(const std::string& path, std::string_view needle, int timeout_ms) {
-  const deadline d{millis(timeout_ms)};
-  while (count_in_log(path, needle) == 0) {
-    if (d.expired()) return false;
-    sleep_ms(10);
-  }
-  return true;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The host and one transaction
@@ -178,11 +132,11 @@ int main(int argc, char** argv) {
   auto dir = temp_dir::create("ipmikit-ssif-host");
   if (!c.check_ok(dir, "temporary directory")) return 1;
 
-  auto bmc = start_bmc(*dir, argv[1]);
+  auto bmc = start_bmc(*dir, argv[1], "ssif");
   if (!c.check_ok(bmc, "ipmikit-bmc listening")) return pass_or_fail(c.failures());
   auto q = start_qemu(*dir, bmc->port, ipmi_interface::ssif);
   if (!c.check_ok(q, "QEMU with smbus-ipmi,address=0x10 started")) return pass_or_fail(c.failures());
-  c.check(wait_for_log(bmc->log_path, "event=capabilities", 10000), "ipmikit-bmc: QEMU connected");
+  c.check(wait_for_log(bmc->log_path, "event=capabilities", 1, 10000), "ipmikit-bmc: QEMU connected");
 
   smbus_qtest_bus bus(q->qt, ssif_address);
   piix4_smbus_host raw(q->qt, ssif_address);
