@@ -6,6 +6,12 @@
 #  1. mounts proc, sysfs and devtmpfs; loads ipmi_msghandler, ipmi_devintf, ipmi_si (which finds
 #     QEMU's isa-ipmi-kcs; guest_si_params= on the kernel command line overrides its parameters,
 #     e.g. "type=kcs ports=0xca2") and waits for /dev/ipmi0;
+#     with guest_interface=ssif it loads i2c_piix4 (the pc machine's SMBus) and ipmi_ssif instead
+#     of ipmi_si (ipmi_ssif finds QEMU's smbus-ipmi through SMBIOS type 38; guest_ssif_params=
+#     adds module parameters, e.g. "addr=0x10 trydmi=0"), then says "interface ssif: ..." with
+#     where /dev/ipmi0's device sits in sysfs and which ipmi_* modules are loaded, and prints
+#     the kernel's ipmi_ssif / SMBus lines as "IPMIKIT-DMESG: ..." (not "IPMIKIT-GUEST:": a
+#     kernel line saying "failed" must not read as this script's failure marker);
 #  2. ipmitool mc info, ipmitool chassis status: "mc-info ok" / "mc-info failed rc=N", the same
 #     for "chassis-status", each followed by ipmitool's output; with guest_inventory=1 the
 #     inventory commands too ("inv NAME ok" / "inv NAME failed: why", then "inventory done");
@@ -56,10 +62,25 @@ mount -t devtmpfs devtmpfs /dev
 boot_id=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null | cut -c1-8)
 say "boot kernel=$(uname -r) boot_id=$boot_id"
 
+interface=${guest_interface:-kcs}
+case $interface in
+  kcs | ssif) ;;
+  *)
+    say "guest_interface=$interface failed: not kcs or ssif"
+    hang ;;
+esac
 for m in $(cat /lib/modules/load-order); do
-  [ "$m" = ipmi_watchdog ] && continue
   params=
-  [ "$m" = ipmi_si ] && params=${guest_si_params:-}
+  case $m in
+    ipmi_watchdog) continue ;;
+    ipmi_si)
+      [ "$interface" = kcs ] || continue
+      params=${guest_si_params:-} ;;
+    ipmi_ssif)
+      [ "$interface" = ssif ] || continue
+      params=${guest_ssif_params:-} ;;
+    i2c_*) [ "$interface" = ssif ] || continue ;;
+  esac
   # shellcheck disable=SC2086
   if ! insmod "/lib/modules/$m.ko" $params; then
     say "insmod $m failed"
@@ -79,6 +100,17 @@ if [ ! -c /dev/ipmi0 ]; then
 fi
 say "modules loaded"
 dmesg | grep -i ipmi
+if [ "$interface" = ssif ]; then
+  # Proof that /dev/ipmi0 is the SSIF device: its sysfs device is an I2C client, the driver is
+  # ipmi_ssif and ipmi_si is not loaded; and how ipmi_ssif found it (the kernel's own lines).
+  dev=$(readlink -f /sys/class/ipmi/ipmi0/device 2>/dev/null)
+  driver=$(basename "$(readlink -f "$dev/driver" 2>/dev/null)")
+  mods=$(grep -o -E '^(ipmi|i2c)_[a-z0-9_]+' /proc/modules | sort | tr '\n' ' ')
+  say "interface ssif: device=$dev driver=$driver modules=$mods"
+  dmesg | grep -i -E 'ipmi|ssif|smbus|piix4' | grep -v -E 'command line|guest_' | while read -r line; do
+    echo "IPMIKIT-DMESG: $line"
+  done
+fi
 
 ipmi() {  # ipmi NAME ARGS...: runs ipmitool, prints the marker and the output
   name=$1

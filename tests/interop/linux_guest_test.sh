@@ -23,10 +23,17 @@
 #   and the persistent PXE boot device its first boot set, in `chassis bootparam get 5`.
 #   With --action power_off: the guest's watchdog action is power_off, ipmikit-bmc logs that
 #   action and powers the VM off, and QEMU exits by itself with status 0 (step 5 instead).
+#   With --interface ssif: the guest's IPMI interface is SSIF instead of KCS (QEMU's smbus-ipmi
+#   at I2C address 0x10 on the pc machine's PIIX4 SMBus; the guest loads i2c_piix4 and ipmi_ssif,
+#   not ipmi_si). Step 1 then also requires that /dev/ipmi0 is ipmi_ssif's (the guest's
+#   "interface ssif" line: driver ipmi_ssif bound to the I2C client at 0x10, ipmi_si not
+#   loaded) and that the kernel log shows ipmi_ssif found the device through SMBIOS (type 38),
+#   not through ACPI or module parameters. Every later step is the same, over SSIF.
 # Then QEMU and ipmikit-bmc get SIGTERM (SIGKILL after 5 s); ipmikit-bmc must exit 0.
 #
 # Usage: linux_guest_test.sh [--config-mode|--legacy-listen] [--action reset|power_off]
-#                            [--inventory [--restart-bmc]] PATH/TO/ipmikit-bmc [GUEST_DIR]
+#                            [--interface kcs|ssif] [--inventory [--restart-bmc]]
+#                            PATH/TO/ipmikit-bmc [GUEST_DIR]
 #   --config-mode    ipmikit-bmc --config FILE --verbose, one [vm guest] on a UNIX socket
 #                    (docs/ipmikit-bmc.md); the config is checked first with --config FILE --check
 #   --legacy-listen  ipmikit-bmc --listen 127.0.0.1:0 --verbose: one VM named "vm" on TCP, no
@@ -73,12 +80,24 @@ G_INVENTORY_DONE='IPMIKIT-GUEST: inventory done'
 G_INVENTORY_OK='IPMIKIT-GUEST: inv [a-z0-9-]+ ok'
 G_SEL_WATCHDOG='Watchdog ?2'  # ipmitool's `sel list` name of the watchdog sensor type (23h): "Watchdog2 #0x01"
 G_FAILED='IPMIKIT-GUEST: .*(failed|cannot|no /dev)|Kernel panic'
+# --interface ssif: the guest's proof that /dev/ipmi0 is SSIF, and the kernel lines it copies.
+G_SSIF='IPMIKIT-GUEST: interface ssif: '
+G_SSIF_DRIVER='driver=ipmi_ssif '  # the I2C client's driver (sysfs)
+G_SSIF_DEVICE='device=/sys/devices/[^ ]*/i2c-[0-9]+/[0-9]+-0010 '  # the client at I2C address 0x10
+G_SSIF_NO_SI='modules=(.* )?ipmi_si '  # must NOT match: ipmi_si loaded
+G_DMESG='IPMIKIT-DMESG: '
+# ipmi_ssif's probe names where the address came from: "Trying SMBIOS-specified SSIF interface
+# at i2c address 0x10, adapter SMBus PIIX4 adapter at ..., slave address 0x20".
+G_SSIF_SMBIOS='IPMIKIT-DMESG: .*Trying SMBIOS-specified SSIF interface at i2c address 0x10'
+G_SSIF_STALE='IPMIKIT-DMESG: .*BMC returned incorrect response'
 # The guest's watchdog (kernel command line, read by guest-init.sh).
 WD_TIMEOUT=5
 WD_ACTION=reset  # --action: reset or power_off
 WD_PETS=3
 INVENTORY=0  # --inventory
 RESTART_BMC=0  # --restart-bmc
+INTERFACE=kcs  # --interface: kcs or ssif
+SSIF_ADDRESS=0x10  # smbus-ipmi's I2C address (0, QEMU's default, hides it from SMBIOS discovery)
 FRU_PRODUCT=ipmikit-guest-test  # the product name the BMC is configured with, for `fru print 0`
 # -----------------------------------------------------------------------------------------------
 
@@ -89,6 +108,7 @@ since() { local ms=$(( $(now_ms) - ${1:-$t_start} )); printf '%d.%03d s' $((ms /
 
 legacy=auto
 [ "${IPMIKIT_BMC_LEGACY:-0}" = 1 ] && legacy=1
+usage="usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] [--interface kcs|ssif] [--inventory [--restart-bmc]] PATH/TO/ipmikit-bmc [GUEST_DIR]"
 args=()
 for a in "$@"; do
   case $a in
@@ -97,23 +117,26 @@ for a in "$@"; do
     --inventory) INVENTORY=1 ;;
     --restart-bmc) RESTART_BMC=1 ;;
     --action=*) WD_ACTION=${a#--action=} ;;
-    --action) want_action=1 ;;
+    --action) want=action ;;
+    --interface=*) INTERFACE=${a#--interface=} ;;
+    --interface) want=interface ;;
     -h | --help)
       sed -n '3,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
       exit 0 ;;
-    -*) say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] [--inventory [--restart-bmc]] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2; exit 2 ;;
+    -*) say "$usage" >&2; exit 2 ;;
     *)
-      if [ "${want_action:-0}" = 1 ]; then
-        WD_ACTION=$a
-        want_action=0
-      else
-        args+=("$a")
-      fi ;;
+      case ${want:-} in
+        action) WD_ACTION=$a ;;
+        interface) INTERFACE=$a ;;
+        *) args+=("$a") ;;
+      esac
+      want= ;;
   esac
 done
 case $WD_ACTION in reset | power_off) ;; *) args=() ;; esac
-if [ ${#args[@]} -lt 1 ] || [ ${#args[@]} -gt 2 ]; then
-  say "usage: $0 [--config-mode|--legacy-listen] [--action reset|power_off] [--inventory [--restart-bmc]] PATH/TO/ipmikit-bmc [GUEST_DIR]" >&2
+case $INTERFACE in kcs | ssif) ;; *) args=() ;; esac
+if [ -n "${want:-}" ] || [ ${#args[@]} -lt 1 ] || [ ${#args[@]} -gt 2 ]; then
+  say "$usage" >&2
   exit 2
 fi
 bmc=${args[0]}
@@ -262,12 +285,19 @@ kernel=$guest_dir/vmlinux
 # guest_sol_enabled=false: this VM has no `serial`, so SOL parameter 1 reads false in `sol info 1`.
 # No -no-reboot: the watchdog's reset reaches QEMU as a system reset request, which -no-reboot
 # would turn into an exit. A guest panic is left hanging (panic=0) and shows on the console.
+# The interface: QEMU's KCS at the ISA ports ipmi_si probes, or its SSIF device on the PIIX4
+# SMBus, which QEMU describes in SMBIOS type 38 (with its address; there is no ACPI entry on pc).
+# shellcheck disable=SC2054  # the commas are inside -device/-chardev values
+case $INTERFACE in
+  kcs) interface_device=(-device isa-ipmi-kcs,bmc=bmc0) ;;
+  ssif) interface_device=(-device "smbus-ipmi,bmc=bmc0,address=$SSIF_ADDRESS") ;;
+esac
 # shellcheck disable=SC2054  # the commas are inside -device/-chardev values
 qemu=(qemu-system-x86_64 -machine pc -accel tcg -m 256 -nodefaults -no-user-config
   -display none -monitor none
   -kernel "$kernel" -initrd "$guest_dir/initramfs.cpio"
-  -append "console=ttyS0 quiet panic=0 guest_wd_timeout=$WD_TIMEOUT guest_wd_action=$WD_ACTION guest_wd_pets=$WD_PETS guest_inventory=$INVENTORY guest_fru_product=$FRU_PRODUCT guest_sol_enabled=false"
-  -chardev "$chardev" -device ipmi-bmc-extern,id=bmc0,chardev=ipmi0 -device isa-ipmi-kcs,bmc=bmc0
+  -append "console=ttyS0 quiet panic=0 guest_wd_timeout=$WD_TIMEOUT guest_wd_action=$WD_ACTION guest_wd_pets=$WD_PETS guest_inventory=$INVENTORY guest_fru_product=$FRU_PRODUCT guest_sol_enabled=false guest_interface=$INTERFACE"
+  -chardev "$chardev" -device ipmi-bmc-extern,id=bmc0,chardev=ipmi0 "${interface_device[@]}"
   -serial "file:$serial")
 say "qemu: ${qemu[*]}"
 t_qemu=$(now_ms)
@@ -279,6 +309,24 @@ wait_for "the guest's first boot" "$G_BOOT" "$serial" 1 60
 boot1=$(since "$t_qemu")
 say "boot 1: /init started $boot1 after QEMU ($(grep -m1 -E "$G_BOOT" "$serial" | tr -d '\r'))"
 wait_for "the IPMI drivers (/dev/ipmi0)" "$G_MODULES" "$serial" 1 20
+if [ "$INTERFACE" = ssif ]; then
+  wait_for "the guest's SSIF interface line" "$G_SSIF" "$serial" 1 10
+  ssif_line=$(grep -m1 -E "$G_SSIF" "$serial" | tr -d '\r')
+  echo "$ssif_line" | grep -q -E "$G_SSIF_DRIVER" || fail "/dev/ipmi0 is not ipmi_ssif's: $ssif_line"
+  echo "$ssif_line" | grep -q -E "$G_SSIF_DEVICE" ||
+    fail "ipmi_ssif's device is not the I2C client at $SSIF_ADDRESS: $ssif_line"
+  echo "$ssif_line" | grep -q -E "$G_SSIF_NO_SI" && fail "ipmi_si is loaded in the SSIF guest: $ssif_line"
+  say "ok   the guest's /dev/ipmi0 is SSIF: ${ssif_line#*interface ssif: }"
+  grep -E "$G_DMESG" "$serial" | tr -d '\r' | sed 's/^/     /'
+  [ "$(count "$G_SSIF_SMBIOS" "$serial")" -ge 1 ] ||
+    fail "the guest's kernel log does not show ipmi_ssif finding the device through SMBIOS"
+  say "ok   ipmi_ssif found it through SMBIOS: $(grep -m1 -E "$G_SSIF_SMBIOS" "$serial" | tr -d '\r')"
+  # Informational: QEMU 7.2's smbus-ipmi hands a guest that reads before the BMC answered the
+  # previous response again (docs/ipmikit-bmc-guest.md, "SSIF"); the kernel names the mismatch.
+  if [ "$(count "$G_SSIF_STALE" "$serial")" -ge 1 ]; then
+    say "info the guest's kernel saw a stale response: $(grep -m1 -E "$G_SSIF_STALE" "$serial" | tr -d '\r' | sed 's/.*: //')"
+  fi
+fi
 wait_for "ipmitool mc info" "$G_MC_OK" "$serial" 1 20
 say "ok   ipmitool mc info ($(since "$t_qemu"))"
 wait_for "ipmitool chassis status" "$G_CHASSIS_OK" "$serial" 1 20
