@@ -8,10 +8,10 @@
 #     e.g. "type=kcs ports=0xca2") and waits for /dev/ipmi0;
 #     with guest_interface=ssif it loads i2c_piix4 (the pc machine's SMBus) and ipmi_ssif instead
 #     of ipmi_si (ipmi_ssif finds QEMU's smbus-ipmi through SMBIOS type 38; guest_ssif_params=
-#     adds module parameters, e.g. "addr=0x10 trydmi=0"), then says "interface ssif: ..." with
-#     where /dev/ipmi0's device sits in sysfs and which ipmi_* modules are loaded, and prints
-#     the kernel's ipmi_ssif / SMBus lines as "IPMIKIT-DMESG: ..." (not "IPMIKIT-GUEST:": a
-#     kernel line saying "failed" must not read as this script's failure marker);
+#     adds module parameters, e.g. "addr=0x10 trydmi=0"), prints the kernel's IPMI / SMBus lines
+#     as "IPMIKIT-DMESG: ..." (not "IPMIKIT-GUEST:": a kernel line saying "failed" must not read
+#     as this script's failure marker), then says "interface ssif: ..." with where /dev/ipmi0's
+#     I2C device sits in sysfs, its driver, and which ipmi_* / i2c_* modules are loaded;
 #  2. ipmitool mc info, ipmitool chassis status: "mc-info ok" / "mc-info failed rc=N", the same
 #     for "chassis-status", each followed by ipmitool's output; with guest_inventory=1 the
 #     inventory commands too ("inv NAME ok" / "inv NAME failed: why", then "inventory done");
@@ -106,10 +106,11 @@ if [ "$interface" = ssif ]; then
   dev=$(readlink -f /sys/class/ipmi/ipmi0/device 2>/dev/null)
   driver=$(basename "$(readlink -f "$dev/driver" 2>/dev/null)")
   mods=$(grep -o -E '^(ipmi|i2c)_[a-z0-9_]+' /proc/modules | sort | tr '\n' ' ')
-  say "interface ssif: device=$dev driver=$driver modules=$mods"
   dmesg | grep -i -E 'ipmi|ssif|smbus|piix4' | grep -v -E 'command line|guest_' | while read -r line; do
     echo "IPMIKIT-DMESG: $line"
   done
+  # After the kernel lines: a test that sees this line has them all.
+  say "interface ssif: device=$dev driver=$driver modules=$mods"
 fi
 
 ipmi() {  # ipmi NAME ARGS...: runs ipmitool, prints the marker and the output
