@@ -8,12 +8,13 @@
 #   vmlinux          the same kernel uncompressed: an ELF with a PVH entry point, which QEMU's
 #                    -kernel boots directly. Under TCG the bzImage's own xz decompression takes
 #                    about 8 s, so this is what the test boots (missing if it cannot be extracted);
-#   initramfs.cpio   busybox-static, the modules ipmi_msghandler, ipmi_devintf, ipmi_si and
-#                    ipmi_watchdog, ipmitool with its shared libraries and the dynamic loader, and
+#   initramfs.cpio   busybox-static, the modules ipmi_msghandler, ipmi_devintf, ipmi_si,
+#                    ipmi_watchdog, and for SSIF i2c_piix4 and ipmi_ssif (with what they depend on),
+#                    ipmitool with its shared libraries and the dynamic loader, and
 #                    scripts/guest-init.sh as /init. Uncompressed (18 MiB): the kernel unpacks it
 #                    faster than a gzip'd one under TCG.
-# The kernel package is fetched with `apt-get download` and only the kernel image and the IPMI
-# driver directory are unpacked, into OUTDIR/deb; it is never installed.
+# The kernel package is fetched with `apt-get download` and only the kernel image, its config and
+# the IPMI and I2C driver directories are unpacked, into OUTDIR/deb; it is never installed.
 #
 # Cache: OUTDIR/inputs records what the guest was built from (kernel, busybox and ipmitool package
 # versions, the checksums of this script and of the init). When it matches and both files exist,
@@ -73,9 +74,14 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The unpacked kernel pieces are kept in OUTDIR/deb (about 9 MiB) so that a change of the
-# init or of this script does not download the 70 MiB package again.
-if [ "$(cat "$out/deb/package" 2>/dev/null)" != "$kpkg $kver" ]; then
+# The unpacked kernel pieces are kept in OUTDIR/deb (about 10 MiB) so that a change of the
+# init or of this script does not download the 70 MiB package again. OUTDIR/deb/package names
+# the package and what was unpacked from it: a cache from before a directory was added to the
+# list (e.g. one with drivers/char/ipmi only, no drivers/i2c) is unpacked again.
+unpack=('./boot/vmlinuz-*' './boot/config-*' './lib/modules/*/kernel/drivers/char/ipmi/*'
+  './lib/modules/*/kernel/drivers/i2c/*')
+deb_key="$kpkg $kver: ${unpack[*]}"
+if [ "$(cat "$out/deb/package" 2>/dev/null)" != "$deb_key" ]; then
   echo "== build-guest: downloading $kpkg $kver"
   rm -rf "$out/deb"
   mkdir "$work/dl"
@@ -96,12 +102,12 @@ if [ "$(cat "$out/deb/package" 2>/dev/null)" != "$kpkg $kver" ]; then
     exit 1
   fi
   echo "   $(basename "$deb") ($(( $(stat -c %s "$deb") / 1048576 )) MiB, $(elapsed))"
-  # Only the kernel image and the IPMI driver directory: the package is ~400 MiB unpacked.
+  # Only the kernel image, its config and the IPMI and I2C drivers: the package is ~400 MiB
+  # unpacked.
   mkdir "$work/kernel"
-  dpkg-deb --fsys-tarfile "$deb" |
-    tar -x -C "$work/kernel" --wildcards './boot/vmlinuz-*' './lib/modules/*/kernel/drivers/char/ipmi/*'
+  dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/kernel" --wildcards "${unpack[@]}"
   rm -f "$deb"
-  echo "$kpkg $kver" >"$work/kernel/package"
+  echo "$deb_key" >"$work/kernel/package"
   mv "$work/kernel" "$out/deb"
 fi
 moddir=$(ls -d "$out"/deb/lib/modules/*/kernel/drivers/char/ipmi)
@@ -114,16 +120,29 @@ for applet in $("$rootfs/bin/busybox" --list); do
   [ -e "$rootfs/bin/$applet" ] || ln -s busybox "$rootfs/bin/$applet"
 done
 
-# The modules and, recursively, what they depend on (modinfo's depends field).
-want=(ipmi_msghandler ipmi_devintf ipmi_si ipmi_watchdog)
+# SSIF needs the I2C core, which Debian builds into the kernel (CONFIG_I2C=y): i2c_piix4, the
+# PIIX4 SMBus host of QEMU's pc machine, is then a module like the IPMI drivers.
+set -- "$out"/deb/boot/config-*
+kconfig=$1
+if ! grep -q '^CONFIG_I2C=y$' "$kconfig"; then
+  echo "build-guest: $kpkg does not have the I2C core built in ($(grep '^CONFIG_I2C=' "$kconfig" || echo 'no CONFIG_I2C'));" \
+    "the guest's i2c_piix4 would need it as a module" >&2
+  exit 1
+fi
+
+# The modules and, recursively, what they depend on (modinfo's depends field). They are named
+# with underscores in the guest (the kernel's module names): i2c-piix4.ko becomes i2c_piix4.ko.
+# guest-init.sh loads them in this order, ipmi_si for KCS or i2c_* and ipmi_ssif for SSIF.
+want=(ipmi_msghandler ipmi_devintf ipmi_si ipmi_watchdog i2c_piix4 ipmi_ssif)
 declare -A have=()
 order=()
 add_module() {
-  local name=$1 file dep
+  local name=${1//-/_} file dep
   [ -n "${have[$name]:-}" ] && return 0
-  file=$(find "$out/deb/lib/modules" -name "$name.ko" -o -name "$name.ko.xz" | head -n 1)
+  file=$(find "$out/deb/lib/modules" \( -name "$name.ko" -o -name "$name.ko.xz" \
+    -o -name "${name//_/-}.ko" -o -name "${name//_/-}.ko.xz" \) | head -n 1)
   if [ -z "$file" ]; then
-    echo "build-guest: module $name not found in $kpkg (only drivers/char/ipmi is unpacked)" >&2
+    echo "build-guest: module $name not found in $kpkg (only drivers/char/ipmi and drivers/i2c are unpacked)" >&2
     exit 1
   fi
   have[$name]=1

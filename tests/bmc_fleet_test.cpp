@@ -188,6 +188,24 @@ TEST_SUITE("ipmikit-bmc config") {
     CHECK(parse_ok("[vm a]\nlisten = unix:/a\ntemperature = 71\n").vms[0].temperature == 71);
     CHECK(parse_error("[vm a]\nlisten = unix:/a\ntemperature = 128\n").message.find("0 to 127") != std::string::npos);
   }
+  TEST_CASE("command_gap = MILLISECONDS: 0 to 1000, default 10; anything else refused with its line") {
+    CHECK(parse_ok("[vm a]\nlisten = unix:/a\n").vms[0].command_gap_ms == 10);
+    CHECK(parse_ok("[vm a]\nlisten = unix:/a\ncommand_gap = 0\n").vms[0].command_gap_ms == 0);
+    CHECK(parse_ok("[vm a]\nlisten = unix:/a\ncommand_gap = 1000\n").vms[0].command_gap_ms == 1000);
+    SUBCASE("out of range") {
+      const auto e = parse_error("[vm a]\nlisten = unix:/a\ncommand_gap = 1001\n");
+      CHECK(e.line == 3);
+      CHECK(e.message.find("command_gap: expected milliseconds, 0 to 1000, got '1001'") != std::string::npos);
+    }
+    SUBCASE("not a number") {
+      CHECK(parse_error("[vm a]\nlisten = unix:/a\n\ncommand_gap = 10ms\n").line == 4);
+      CHECK(parse_error("[vm a]\nlisten = unix:/a\ncommand_gap = -1\n").line == 3);
+      CHECK(parse_error("[vm a]\nlisten = unix:/a\ncommand_gap = 2.5\n").message.find("0 to 1000") != std::string::npos);
+    }
+    SUBCASE("not in [bmc]") {
+      CHECK(parse_error("[bmc]\ncommand_gap = 0\n[vm a]\nlisten = unix:/a\n").line == 2);
+    }
+  }
   TEST_CASE("users: userN = NAME PRIVILEGE [enabled|disabled] and userN_password; errors name the line, never the password") {
     const config c = parse_ok(
         "[vm a]\nlisten = unix:/a\n"
@@ -376,6 +394,50 @@ TEST_SUITE("ipmikit-bmc") {
     CHECK(r.bmc->timer().running());
     CHECK(r.cc(r.request(app_netfn, 0x24, {0x04, 0x00, 0x00, 0x00, 0x32, 0x00})) == 0x00);
     CHECK_FALSE(r.bmc->timer().running());
+  }
+
+  TEST_CASE("command_gap: the response after a VM command waits command_gap (default 10 ms); 0 sends it at once") {
+    // Set BMC Global Enables turning the receive message interrupt on: ENABLE_IRQ, then the
+    // response. Nothing but the BMC's own output moves; the clock stands still unless told.
+    auto run = [](vm_config v) {
+      rig r(std::move(v));
+      r.now += 1s;  // past the gap after connect's VERSION (a command too)
+      const bytes body{static_cast<std::uint8_t>(app_netfn << 2), 0x2E, 0x0F};
+      REQUIRE(r.emu.send_request(r.next_id++, body, r.now, r.handler()) == ipmikit::vm::session_error::ok);
+      const auto req = r.emu.outbound(r.now);
+      const bytes copy(req.begin(), req.end());
+      r.emu.consume(copy.size(), r.now);
+      r.responses.clear();
+      r.bmc->receive(copy, r.now);
+      for (int i = 0; i < 4; ++i) {  // drain what is due now, several writes if need be
+        const auto out = r.bmc->session().outbound(r.now);
+        if (out.empty()) break;
+        const bytes chunk(out.begin(), out.end());
+        r.bmc->consumed(chunk.size(), r.now);
+        r.emu.receive(chunk, r.now, r.handler());
+      }
+      REQUIRE(r.commands.size() >= 1);
+      CHECK(r.commands.back() == ipmikit::vm::command::enable_irq);
+      return std::pair{r.responses.size(), r.bmc->session().next_deadline().value_or(r.now) - r.now};
+    };
+    SUBCASE("default: held back 10 ms") {
+      const auto [responses, wait] = run(rig::default_vm());
+      CHECK(responses == 0);
+      CHECK(wait == 10ms);
+    }
+    SUBCASE("command_gap = 0: the response follows in the same instant") {
+      vm_config v = rig::default_vm();
+      v.command_gap_ms = 0;
+      const auto [responses, wait] = run(std::move(v));
+      CHECK(responses == 1);
+    }
+    SUBCASE("command_gap = 250") {
+      vm_config v = rig::default_vm();
+      v.command_gap_ms = 250;
+      const auto [responses, wait] = run(std::move(v));
+      CHECK(responses == 0);
+      CHECK(wait == 250ms);
+    }
   }
 
   TEST_CASE("the watchdog pre-timeout: messaging interrupt sets the flag and attention; the event buffer holds a "
@@ -913,6 +975,7 @@ TEST_SUITE("ipmikit-bmc under stress") {
           const bytes copy(out.begin(), out.end());
           r.emu.consume(copy.size(), r.now);
           r.bmc->receive(copy, r.now);
+      MESSAGE("req bytes " << copy.size() << " out " << r.bmc->session().outbound(r.now).size() << " caps " << int(r.bmc->session().peer_capabilities().to_byte()) << " cmds " << r.commands.size() << " dl " << (r.bmc->session().next_deadline() ? (*r.bmc->session().next_deadline() - r.now).count() : -1) << " pend " << r.bmc->session().pending().size());
         }
         if (auto out = r.bmc->session().outbound(r.now); !out.empty()) {
           const bytes copy(out.begin(), out.end());

@@ -289,7 +289,7 @@ class vm_bmc {
   /// a fleet, keeps none); the server's back-pressure (main.cpp) reads its room as before.
   using session_type = vm::bmc_session<clock_type, 2048, std::vector<std::uint8_t>>;
 
-  explicit vm_bmc(const vm_config& cfg) : cfg_(&cfg) {
+  explicit vm_bmc(const vm_config& cfg) : cfg_(&cfg), session_(session_config(cfg)) {
     if (!cfg.state_dir.empty()) store_.emplace(cfg.state_dir);
     state_.mc = bmc::controller({.identity = device_id_of(cfg.id)});
     // QEMU cannot power a VM on: there is no restore policy to report (Get Chassis Status).
@@ -1176,6 +1176,13 @@ class vm_bmc {
   struct generations {
     std::uint64_t sel = 0, chassis = 0, fru = 0, users = 0;
   };
+
+  /// The session's settings from the VM's configuration (its `command_gap`).
+  static session_type::config session_config(const vm_config& cfg) {
+    session_type::config c;
+    c.command_gap = std::chrono::duration_cast<session_type::duration>(std::chrono::milliseconds(cfg.command_gap_ms));
+    return c;
+  }
 
   const vm_config* cfg_;
   session_type session_;

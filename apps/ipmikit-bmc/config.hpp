@@ -137,6 +137,11 @@ inline constexpr std::pair<std::string_view, ipmikit::cmd::privilege> privilege_
 /// reserved per VM, 16 KiB.
 constexpr std::size_t max_sel_capacity = 1024;
 
+/// command_gap's default and bound, ms: how long the VM session holds output back after a VM
+/// command (vm/session.hpp, "command_gap"; docs/ipmikit-bmc.md, footnote ¹).
+constexpr std::uint32_t default_command_gap_ms = 10;
+constexpr std::uint32_t max_command_gap_ms = 1000;
+
 /// sol_history's default and bound (bytes per VM with a serial console).
 constexpr std::size_t default_sol_history = 8192;
 constexpr std::size_t max_sol_history = 65536;
@@ -167,6 +172,10 @@ struct vm_config {
   std::optional<listen_address> serial;
   /// How many of the console's last bytes are kept and shown first on `sol activate`.
   std::size_t sol_history = default_sol_history;
+  /// How long the session holds output back after a VM command, ms (`command_gap`): a defence
+  /// for QEMU builds that drop what follows a command in one delivery. 0 for QEMU's smbus-ipmi
+  /// (SSIF), whose guest reads the response within a few ms and gets a stale one when it is late.
+  std::uint32_t command_gap_ms = default_command_gap_ms;
   /// The UDP port its LAN sessions (and so SOL) use: its own `lan`, else the shared one; 0
   /// without LAN. Filled by parse_config (SOL parameter 8).
   std::uint16_t lan_port = 0;
@@ -439,6 +448,10 @@ inline config_result parse_config(std::string_view text) {
       const auto v = number(static_cast<std::uint32_t>(max_sol_history));
       if (!v) return bad("bytes, 0 to 65536");
       vm.sol_history = *v;
+    } else if (key == "command_gap") {
+      const auto v = number(max_command_gap_ms);
+      if (!v) return bad("milliseconds, 0 to 1000");
+      vm.command_gap_ms = *v;
     } else if (key == "qmp") {
       if (!value.starts_with("unix:")) return bad("unix:PATH (QEMU's -qmp unix:PATH,server=on,wait=off)");
       listen_address a;
@@ -559,7 +572,7 @@ inline config_result parse_config(std::string_view text) {
                     "it is a space, a digit, an upper-case letter or punctuation)");
     } else {
       return fail("unknown key '" + k +
-                  "' in [vm " + vm.name + "] (known: listen, lan, serial, sol_history, device_id, device_revision, firmware, manufacturer, product, "
+                  "' in [vm " + vm.name + "] (known: listen, lan, serial, sol_history, command_gap, device_id, device_revision, firmware, manufacturer, product, "
                   "watchdog_timeout, watchdog_action, watchdog_pretimeout, watchdog_pretimeout_interrupt, "
                   "watchdog_start, system_guid, device_guid, userN, userN_password, sel_capacity, temperature, power_sensor, state_dir, qmp, fru_chassis_type, fru_chassis_part, fru_chassis_serial, "
                   "fru_board_manufacturer, fru_board_product, fru_board_serial, fru_board_part, "
