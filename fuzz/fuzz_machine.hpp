@@ -373,7 +373,8 @@ void host_config(Config& cfg, std::uint8_t s0) noexcept {
 
 /// A host target's input: the capacity by bit 0 of the first byte (`Small`, else `Default`), 9
 /// setup bytes, then the split input. `Harness<Capacity> h(s)` takes its config from the setup
-/// bytes, its clock is set up from them too (host_clock::setup); then h.check(), and for each
+/// bytes, its clock is set up from them too (host_clock::setup), a `data` member (if it has one)
+/// points at the data stream; then h.check(), and for each
 /// control byte o h.op(o, control stream, data stream) and h.check(); at the end of the control
 /// stream h.settle() and h.check().
 template <template <std::size_t> class Harness, std::size_t Small, std::size_t Default>
@@ -384,6 +385,7 @@ int host_target(const std::uint8_t* data, std::size_t size) {
     Harness<decltype(capacity)::value> h(s);
     h.clk.setup(s);
     split_input split(in);
+    if constexpr (requires { h.data = &split.data; }) h.data = &split.data;  // a bus that reads it (SSIF)
     h.check();
     while (!split.ctrl.empty()) {
       h.op(split.ctrl.u8(), split.ctrl, split.data);

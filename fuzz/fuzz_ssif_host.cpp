@@ -540,20 +540,5 @@ struct harness {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  fuzz::reader in(std::span<const std::uint8_t>(data, size));
-  fuzz_machine::with_capacity<40, ipmikit::ssif::max_message>(size > 0 && (data[0] & 1u), [&](auto capacity) {
-    const auto s = fuzz_machine::setup_bytes<9>(in);
-    harness<decltype(capacity)::value> h(s);
-    h.clk.setup(s);
-    fuzz_machine::split_input split(in);
-    h.data = &split.data;
-    h.check();
-    while (!split.ctrl.empty()) {
-      h.op(split.ctrl.u8(), split.ctrl, split.data);
-      h.check();
-    }
-    h.settle();
-    h.check();
-  });
-  return 0;
+  return fuzz_machine::host_target<harness, 40, ipmikit::ssif::max_message>(data, size);
 }
