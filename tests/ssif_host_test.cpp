@@ -111,6 +111,7 @@ TEST_SUITE("ssif") {
     CHECK_FALSE(h.capabilities_in_use()->pec);
     CHECK(h.stats().probes == 1);
     CHECK(h.problem() == ssif::problem::none);
+    CHECK(h.attempts() == 1);
     b.trace.clear();
     CHECK(transact(h, b, hex("18 01")) == si::outcome::done);
     CHECK(transfers(b.trace) == std::vector<std::string>{"W02 18 01", "R03"});

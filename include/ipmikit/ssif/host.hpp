@@ -369,6 +369,7 @@ class basic_host : public si::basic_host_machine<basic_host<Clock, Capacity>, Cl
     else caps_ = capabilities{};
     probing_ = false;
     problem_ = ssif::problem::none;
+    attempts_ = 1;  // attempts() counts the caller's request, not the probe's writes
     if (request_length_ > caps_->max_request) {
       problem_ = ssif::problem::request_too_long;
       return finish(ssif::outcome::failed);
