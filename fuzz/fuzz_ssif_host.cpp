@@ -195,6 +195,7 @@ struct model {
     caps = c;
     probing = false;
     prob = problem::none;
+    attempts = 1;  // the caller's request's writes from here
     if (request_length > c.max_request) {
       prob = problem::request_too_long;
       return finish(si::outcome::failed);
