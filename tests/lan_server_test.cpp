@@ -443,6 +443,39 @@ TEST_SUITE("lan") {
     CHECK(b.pokes == 1);
   }
 
+  TEST_CASE_FIXTURE(lan_rig, "lan refused: a packet for a session past its timeout is not answered even before poll() runs") {
+    // ipmikit-bmc's loop may read a datagram before its timer fires (seen under ASan in CI): the
+    // server must not answer a session that is already past its timeout.
+    test_client c = admin_client();
+    REQUIRE(login(c) == lan::client_event::active);
+    now += 59s;
+    CHECK_FALSE(request(c, get_channel_access_1).empty());  // in time: answered, the clock restarts
+    now += 61s;                                             // no poll() in between
+    CHECK(request(c, get_channel_access_1).empty());
+    CHECK(srv.active_sessions() == 0);
+    CHECK(h.count(lan::event_kind::session_timed_out) == 1);
+    CHECK(srv.stats().sessions_timed_out == 1);
+    srv.poll(now, h);  // nothing left to time out: the event is not repeated
+    CHECK(h.count(lan::event_kind::session_timed_out) == 1);
+    // A login whose RAKP 3 comes after the setup timeout (3 s here) is ended the same way: an
+    // abandoned login, counted as an authentication failure.
+    test_client late = admin_client();
+    std::size_t n = late.open(buf);
+    lan::client_result r = late.receive(send(std::span(buf).first(n)), buf);  // → RAKP 1
+    REQUIRE(r.size != 0);
+    r = late.receive(send(std::span(buf).first(r.size)), buf);  // RAKP 2 → RAKP 3
+    REQUIRE(r.size != 0);
+    REQUIRE(srv.session_state(late.bmc_session_id()) == test_server::state::authenticating);
+    const int failures = h.count(lan::event_kind::auth_failed);
+    now += 4s;  // no poll() in between
+    const auto p4 = lan::parse_rakp34(lan::parse_packet(send(std::span(buf).first(r.size))).rmcpp.payload);
+    REQUIRE(p4);
+    CHECK(p4.value.status == lan::rmcpp_status::invalid_session_id);  // RAKP 4 refusing it, as for no session
+    CHECK(srv.session_state(late.bmc_session_id()) == test_server::state::free);
+    CHECK(h.count(lan::event_kind::auth_failed) == failures + 1);
+    CHECK(srv.active_sessions() == 0);
+  }
+
   TEST_CASE_FIXTURE(lan_rig, "lan refused: a session used after Close Session, after its timeout, or from another port") {
     test_client c = admin_client();
     REQUIRE(login(c) == lan::client_event::active);

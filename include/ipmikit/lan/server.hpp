@@ -323,18 +323,12 @@ class server {
   }
 
   /// Closes sessions idle past their timeout (counting an abandoned login as a failure).
+  /// A packet for a session past its timeout ends it the same way, whether or not poll() ran.
   template <server_handler Handler>
   constexpr void poll(time_point now, Handler& h) noexcept {
     for (slot& s : slots_) {
       if (s.st == state::free || now < deadline(s)) continue;
-      if (s.st == state::active) {
-        ++stats_.sessions_timed_out;
-        emit(h, event_kind::session_timed_out, s);
-      } else if (s.st == state::authenticating) {
-        count_failure(s.from, now);
-        emit(h, event_kind::auth_failed, s, auth_failure::abandoned);
-      }
-      release(s);
+      expire(s, now, h);
     }
   }
 
@@ -542,7 +536,7 @@ class server {
       const std::size_t n = encode_rakp2(m, body);
       return encode_rmcpp_plain(payload_type::rakp2, 0, 0, std::span<const std::uint8_t>(body.data(), n), out);
     };
-    slot* s = find(rq.value.bmc_session_id);
+    slot* s = find_live(rq.value.bmc_session_id, now, h);
     if (s == nullptr || !(s->from == from) || s->local != local ||
         (s->st != state::opened && s->st != state::authenticating)) {
       ++stats_.unknown_session;
@@ -627,7 +621,7 @@ class server {
       const std::size_t n = encode_rakp34(m, body);
       return encode_rmcpp_plain(payload_type::rakp4, 0, 0, std::span<const std::uint8_t>(body.data(), n), out);
     };
-    slot* s = rq ? find(rq.value.session_id) : nullptr;
+    slot* s = rq ? find_live(rq.value.session_id, now, h) : nullptr;
     if (s == nullptr || !(s->from == from) || s->local != local || s->st != state::authenticating) {
       ++stats_.unknown_session;
       rs.status = rmcpp_status::invalid_session_id;
@@ -682,7 +676,7 @@ class server {
   template <class Handler>
   constexpr std::size_t receive_in_session(const rmcpp_fields& f, const endpoint& from, std::uint32_t local,
                                            time_point now, Handler& h, std::span<std::uint8_t> out) noexcept {
-    slot* s = find(f.session_id);
+    slot* s = find_live(f.session_id, now, h);
     if (s == nullptr || s->st != state::active || !(s->from == from) || s->local != local) {
       ++stats_.unknown_session;
       return 0;
@@ -916,6 +910,29 @@ class server {
   }
 
   static constexpr void release(slot& s) noexcept { s = slot{}; }  // keys and password zeroed with it
+
+  // A session past its deadline ends: timed out (active), or an abandoned login (a failure).
+  template <class Handler>
+  constexpr void expire(slot& s, time_point now, Handler& h) noexcept {
+    if (s.st == state::active) {
+      ++stats_.sessions_timed_out;
+      emit(h, event_kind::session_timed_out, s);
+    } else if (s.st == state::authenticating) {
+      count_failure(s.from, now);
+      emit(h, event_kind::auth_failed, s, auth_failure::abandoned);
+    }
+    release(s);
+  }
+
+  // find() for a packet arriving at `now`: a session past its deadline is ended first (as poll()
+  // would have), so it is never answered because poll() ran late.
+  template <class Handler>
+  constexpr slot* find_live(std::uint32_t id, time_point now, Handler& h) noexcept {
+    slot* s = find(id);
+    if (s == nullptr || now < deadline(*s)) return s;
+    expire(*s, now, h);
+    return nullptr;
+  }
 
   [[nodiscard]] constexpr time_point deadline(const slot& s) const noexcept {
     return s.last + (s.st == state::active ? cfg_.session_timeout : cfg_.setup_timeout);
