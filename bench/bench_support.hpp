@@ -94,12 +94,15 @@ void direct_transactions(benchmark::State& state, Bus& bus, std::array<std::uint
   set_transaction_counters(state, bus.accesses);
 }
 
-/// memcpy of the request and response bytes, one transaction's payload per iteration.
-inline void payload_memcpy(benchmark::State& state) {
-  std::array<std::uint8_t, payload> src{}, dst{};
-  std::memcpy(src.data(), get_device_id_request.data(), get_device_id_request.size());
-  std::memcpy(src.data() + get_device_id_request.size(), get_device_id_response.data(),
-              get_device_id_response.size());
+/// memcpy of a transaction's request and response bytes (`N` = both sizes), one transaction's
+/// payload per iteration: the scale every transaction row is read against.
+template <std::size_t N, std::size_t Request, std::size_t Response>
+void memcpy_of(benchmark::State& state, const std::array<std::uint8_t, Request>& request,
+                    const std::array<std::uint8_t, Response>& response) {
+  static_assert(N == Request + Response);
+  std::array<std::uint8_t, N> src{}, dst{};
+  std::memcpy(src.data(), request.data(), Request);
+  std::memcpy(src.data() + Request, response.data(), Response);
   for (auto _ : state) {
     benchmark::DoNotOptimize(src.data());
     benchmark::DoNotOptimize(dst.data());  // dst escapes: the copy cannot be dropped
@@ -107,7 +110,12 @@ inline void payload_memcpy(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(state.iterations());
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(payload));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(N));
+}
+
+/// The same for Get Device ID's request and response.
+inline void payload_memcpy(benchmark::State& state) {
+  memcpy_of<payload>(state, get_device_id_request, get_device_id_response);
 }
 
 }  // namespace ipmikit::bench

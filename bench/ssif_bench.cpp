@@ -181,17 +181,7 @@ void ssif_multipart_direct(benchmark::State& state) {
 
 // memcpy of the 200 request and response bytes, one transaction's payload per iteration.
 void ssif_multipart_memcpy(benchmark::State& state) {
-  std::array<std::uint8_t, 2 * long_size> src{}, dst{};
-  std::memcpy(src.data(), long_request.data(), long_size);
-  std::memcpy(src.data() + long_size, long_response.data(), long_size);
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(src.data());
-    benchmark::DoNotOptimize(dst.data());  // dst escapes: the copy cannot be dropped
-    std::memcpy(dst.data(), src.data(), src.size());
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(state.iterations());
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(src.size()));
+  ipmikit::bench::memcpy_of<2 * long_size>(state, long_request, long_response);
 }
 
 }  // namespace
