@@ -48,6 +48,15 @@ std::string describe(const ssif::action& a) {
   return "none";
 }
 
+// An answer to `req` of `n` bytes: NetFn + 1, Cmd, cc 00, then `fill`.
+bytes answer_of_length(std::span<const std::uint8_t> req, std::size_t n, std::uint8_t fill) {
+  bytes r(n, fill);  // (not resize(): g++ 12 -O3 warns falsely on growing a 3-byte vector)
+  r[0] = static_cast<std::uint8_t>(req[0] | 0x04);
+  r[1] = req[1];
+  r[2] = 0x00;
+  return r;
+}
+
 // An SMBus with an ssif::device and a BMC answering at the first wait (or as `answer` says);
 // `fault(action)` may turn a transfer into a NAK or a PEC error. Records every transfer.
 struct bus {
@@ -241,13 +250,7 @@ TEST_SUITE("ssif") {
 
   TEST_CASE("ssif host: a multi-part read with a block out of sequence starts over with 03h") {
     bus b;
-    b.answer = [](std::span<const std::uint8_t> req) {
-      bytes r(80, 0x33);  // (not resize(): g++ 12 -O3 warns falsely on growing a 3-byte vector)
-      r[0] = static_cast<std::uint8_t>(req[0] | 0x04);
-      r[1] = req[1];
-      r[2] = 0x00;
-      return r;
-    };
+    b.answer = [](std::span<const std::uint8_t> req) { return answer_of_length(req, 80, 0x33); };
     ssif::host::config cfg;
     cfg.query_capabilities = false;
     ssif::host h(cfg);
@@ -360,13 +363,7 @@ TEST_SUITE("ssif") {
 
   TEST_CASE("ssif host: a response longer than the host's Capacity fails response_too_long") {
     bus b;
-    b.answer = [](std::span<const std::uint8_t> req) {
-      bytes r(100, 0x01);  // (not resize(): g++ 12 -O3 warns falsely on growing a 3-byte vector)
-      r[0] = static_cast<std::uint8_t>(req[0] | 0x04);
-      r[1] = req[1];
-      r[2] = 0x00;
-      return r;
-    };
+    b.answer = [](std::span<const std::uint8_t> req) { return answer_of_length(req, 100, 0x01); };
     ssif::basic_host<clk, 64>::config cfg;
     cfg.query_capabilities = false;
     ssif::basic_host<clk, 64> h(cfg);

@@ -353,11 +353,8 @@ class basic_device {
 
   // A whole request was written: the device's own answer, or the BMC's request.
   constexpr event take_request() noexcept {
+    // At least NetFn/LUN and Cmd: a 02h is checked before, a multi-part request has 32 bytes.
     const std::span<const std::uint8_t> request(incoming_.data(), incoming_length_);
-    if (request.size() < request_view::min_size) {  // an end with nothing before it but a short start
-      ++stats_.rejected;
-      return event::request_rejected;
-    }
     if (response_length_ != 0 && !response_read_) ++stats_.responses_unread;
     response_length_ = 0;
     reading_ = false;
